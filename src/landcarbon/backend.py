@@ -1,0 +1,136 @@
+"""One small backend dispatcher for numpy- and dask-backed DataArrays.
+
+Per-cell steps go through :func:`map_cells` (``map_blocks`` on dask), focal steps
+through :func:`map_focal` (``map_overlap`` with a NaN-free halo), and global
+steps call :func:`require_in_memory` to refuse chunked input with a message that
+names the step and the fix. Results keep the first input's dims, coords, CRS and
+attrs. Zonal sums over chunks use :func:`chunked_bincount` (map-reduce: a
+bincount per chunk, summed), never a full load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from landcarbon.errors import BackendError, ParameterError
+
+ArrayFunc = Callable[..., np.ndarray]
+
+
+def is_dask(arr: xr.DataArray | np.ndarray | Any) -> bool:
+    """True when ``arr`` (a DataArray or a bare array) is backed by a dask array."""
+    data = arr.data if isinstance(arr, xr.DataArray) else arr
+    return type(data).__module__.startswith("dask")
+
+
+def _rewrap(template: xr.DataArray, data: Any, name: str | None) -> xr.DataArray:
+    out = xr.DataArray(data, dims=template.dims, coords=template.coords, attrs=dict(template.attrs))
+    out.name = name if name is not None else template.name
+    if template.rio.crs is not None:
+        out = out.rio.write_crs(template.rio.crs)
+    return out
+
+
+def map_cells(
+    func: ArrayFunc,
+    *arrays: xr.DataArray,
+    dtype: Any = np.float64,
+    name: str | None = None,
+    **kwargs: Any,
+) -> xr.DataArray:
+    """Apply a per-cell numpy function to aligned DataArrays on either backend.
+
+    ``func(*numpy_blocks, **kwargs)`` must return an array of the blocks' shape.
+    With dask inputs the result stays lazy (``map_blocks``); with numpy it is computed.
+    """
+    if not arrays:
+        raise ParameterError("map_cells needs at least one array")
+    template = arrays[0]
+    if any(is_dask(a) for a in arrays):
+        import dask.array as da
+
+        datas = [a.data if is_dask(a) else da.from_array(a.data, chunks=template.data.chunks)
+                 for a in arrays]
+        data = da.map_blocks(func, *datas, dtype=dtype, **kwargs)
+    else:
+        data = np.asarray(func(*(np.asarray(a.data) for a in arrays), **kwargs), dtype=dtype)
+    return _rewrap(template, data, name)
+
+
+def map_focal(
+    func: ArrayFunc,
+    array: xr.DataArray,
+    depth: int,
+    dtype: Any = np.float64,
+    name: str | None = None,
+    **kwargs: Any,
+) -> xr.DataArray:
+    """Apply a focal (moving-window) numpy function with a halo of ``depth`` cells.
+
+    On dask, every chunk must be at least ``depth`` cells along each axis; the edge of
+    the map is padded with NaN (float) exactly as the in-memory path sees it.
+    """
+    if is_dask(array):
+        import dask.array as da
+
+        smallest = min(min(c) for c in array.data.chunks)
+        if smallest < depth:
+            raise ParameterError(
+                f"chunk size {smallest} is smaller than the focal window halo ({depth} cells); "
+                f"use [compute] chunks >= {depth}"
+            )
+        data = da.map_overlap(
+            func, array.data, depth=depth, boundary=np.nan, dtype=dtype, trim=True, **kwargs
+        )
+    else:
+        data = np.asarray(func(np.asarray(array.data), **kwargs), dtype=dtype)
+    return _rewrap(array, data, name)
+
+
+def require_in_memory(array: xr.DataArray | np.ndarray, step: str, fix: str) -> np.ndarray:
+    """Return the numpy data of ``array``, or refuse dask input for a global step."""
+    if is_dask(array):
+        raise BackendError(
+            f"{step} is a global step and holds the whole map in memory; it does not accept "
+            f"chunked (dask) input. Fix: {fix}"
+        )
+    return np.asarray(array.data if isinstance(array, xr.DataArray) else array)
+
+
+def chunked_bincount(
+    codes: xr.DataArray | np.ndarray,
+    minlength: int,
+    weights: xr.DataArray | np.ndarray | None = None,
+) -> np.ndarray:
+    """``np.bincount`` over non-negative int codes, as a map-reduce over dask chunks.
+
+    Codes outside ``[0, minlength)`` (e.g. a nodata flag of -1) are ignored.
+    """
+    c = codes.data if isinstance(codes, xr.DataArray) else codes
+    w = weights.data if isinstance(weights, xr.DataArray) else weights
+
+    def _count(cb: np.ndarray, wb: np.ndarray | None = None) -> np.ndarray:
+        cb = np.asarray(cb).ravel()
+        ok = (cb >= 0) & (cb < minlength)
+        wsel = None if wb is None else np.asarray(wb, dtype=np.float64).ravel()[ok]
+        return np.bincount(cb[ok].astype(np.int64), weights=wsel, minlength=minlength)
+
+    if not (is_dask(c) or (w is not None and is_dask(w))):
+        return _count(np.asarray(c), None if w is None else np.asarray(w))
+    import dask
+    import dask.array as da
+
+    c = c if is_dask(c) else da.from_array(c, chunks=w.chunks)  # type: ignore[union-attr]
+    blocks = c.to_delayed().ravel()
+    if w is None:
+        parts = [dask.delayed(_count)(b) for b in blocks]
+    else:
+        w = w if is_dask(w) else da.from_array(w, chunks=c.chunks)
+        parts = [dask.delayed(_count)(b, wb) for b, wb in zip(blocks, w.to_delayed().ravel(),
+                                                                strict=True)]
+    total = dask.delayed(sum)(parts)
+    return np.asarray(total.compute())

@@ -1,0 +1,24 @@
+"""Options shared by every command, with one meaning everywhere (as rasterio's rio)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.errors import OutputExistsError
+
+OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
+SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
+
+
+def prepare_out_dir(out: Path, overwrite: bool) -> Path:
+    """Create ``out``; refuse a non-empty existing folder unless ``overwrite``."""
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(
+            f"{out}: output folder exists and is not empty; pass --overwrite to reuse it "
+            f"(finished steps are kept and resumed) or choose another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -1,0 +1,188 @@
+"""The georeferenced grid every raster of a study shares.
+
+A :class:`Grid` is shape + affine transform + CRS + nodata. It knows the true
+area of its cells in hectares for projected CRSs in any linear unit (metre, US
+survey foot, ...) and for geographic CRSs (exact ellipsoidal band area per row),
+and it checks that a stack of rasters is aligned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS as ProjCRS
+from rasterio.crs import CRS
+
+from landcarbon.errors import AlignmentError, RasterError
+
+SQ_M_PER_HA = 10_000.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Shape ``(rows, cols)``, affine ``transform``, ``crs`` and ``nodata`` of a raster."""
+
+    shape: tuple[int, int]
+    transform: Affine
+    crs: CRS | None
+    nodata: float | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Grid:
+        """Read the grid of the first band of a GeoTIFF (or any GDAL raster)."""
+        from landcarbon.raster import open_dataset
+
+        with open_dataset(path) as ds:
+            return cls((ds.height, ds.width), ds.transform, ds.crs, ds.nodata)
+
+    @classmethod
+    def from_dataarray(cls, da: object) -> Grid:
+        """Grid of a rioxarray-georeferenced ``xarray.DataArray``."""
+        rio = da.rio  # type: ignore[attr-defined]
+        return cls((rio.height, rio.width), rio.transform(), rio.crs, rio.nodata)
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def rows(self) -> int:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.shape[1]
+
+    @property
+    def is_geographic(self) -> bool:
+        return bool(self.crs is not None and self.crs.is_geographic)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in CRS units."""
+        t = self.transform
+        xs = [t.c, t.c + t.a * self.cols + t.b * self.rows]
+        ys = [t.f, t.f + t.d * self.cols + t.e * self.rows]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def _require_crs(self) -> CRS:
+        if self.crs is None:
+            raise RasterError(
+                "the raster has no CRS, so cell areas are unknown; assign one "
+                "(e.g. `gdal_edit.py -a_srs EPSG:XXXX file.tif`)"
+            )
+        return self.crs
+
+    def linear_unit_m(self) -> float:
+        """Length of one CRS unit in metres (1.0 for metres, 0.3048006 for US survey feet)."""
+        crs = ProjCRS.from_wkt(self._require_crs().to_wkt())
+        return float(crs.axis_info[0].unit_conversion_factor)
+
+    def cell_area_ha(self) -> np.ndarray:
+        """True area of every cell in hectares, shape ``(rows, cols)`` (read-only view).
+
+        Projected CRS: ``|det(transform)| × unit²`` / 10 000. Geographic CRS: the exact
+        area of each row's latitude band on the CRS ellipsoid (authalic integral), so a
+        0.01° grid over China gives true hectares. Rotated geographic grids are refused.
+        """
+        per_row = self.row_area_ha()
+        return np.broadcast_to(per_row[:, None], self.shape)
+
+    def row_area_ha(self) -> np.ndarray:
+        """Cell area (ha) of each row, shape ``(rows,)``; constant for projected grids."""
+        crs = self._require_crs()
+        t = self.transform
+        if not crs.is_geographic:
+            area_m2 = abs(t.a * t.e - t.b * t.d) * self.linear_unit_m() ** 2
+            return np.full(self.rows, area_m2 / SQ_M_PER_HA)
+        if t.b != 0 or t.d != 0:
+            raise RasterError("rotated geographic grids are not supported; warp to north-up first")
+        ell = ProjCRS.from_wkt(crs.to_wkt()).ellipsoid
+        edges_deg = t.f + t.e * np.arange(self.rows + 1)
+        band = ellipsoid_band_area_m2(
+            edges_deg[:-1], edges_deg[1:], ell.semi_major_metre, ell.inverse_flattening
+        )
+        return band * math.radians(abs(t.a)) / (2 * math.pi) / SQ_M_PER_HA
+
+    def total_area_ha(self) -> float:
+        return float(self.row_area_ha().sum() * self.cols)
+
+    # ------------------------------------------------------------------ alignment
+    def difference(self, other: Grid, atol_cells: float = 1e-6) -> str | None:
+        """Describe how ``other`` differs from this grid (None when aligned)."""
+        if (self.crs is None) != (other.crs is None) or (
+            self.crs is not None and other.crs is not None and self.crs != other.crs
+        ):
+            return f"CRS {_crs_name(other.crs)} differs from the reference {_crs_name(self.crs)}"
+        if self.shape != other.shape:
+            return f"shape {other.shape} (rows, cols) differs from the reference {self.shape}"
+        a, b = self.transform, other.transform
+        if not (math.isclose(a.a, b.a, rel_tol=1e-9) and math.isclose(a.e, b.e, rel_tol=1e-9)):
+            return (f"cell size ({abs(b.a):g}, {abs(b.e):g}) differs from the reference "
+                    f"({abs(a.a):g}, {abs(a.e):g})")
+        dx = (b.c - a.c) / a.a
+        dy = (b.f - a.f) / a.e
+        if abs(dx) > atol_cells or abs(dy) > atol_cells or b.b != a.b or b.d != a.d:
+            return (f"origin ({b.c:g}, {b.f:g}) is shifted by ({dx:g}, {dy:g}) cells from the "
+                    f"reference ({a.c:g}, {a.f:g})")
+        return None
+
+
+def _crs_name(crs: CRS | None) -> str:
+    if crs is None:
+        return "(none)"
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_string()[:60]
+
+
+def ellipsoid_band_area_m2(
+    lat1_deg: np.ndarray, lat2_deg: np.ndarray, a: float, inverse_flattening: float
+) -> np.ndarray:
+    """Area (m²) of the full 360° band between two latitudes on an ellipsoid.
+
+    Uses the authalic closed form ``A = π a² (1-e²) [g(φ2) - g(φ1)]`` with
+    ``g(φ) = sinφ/(1-e² sin²φ) + artanh(e sinφ)/e`` (Snyder 1987, eq. 3-12 family).
+    A sphere (``inverse_flattening`` 0) gives ``2π a² |sinφ2 - sinφ1|``.
+    """
+    p1 = np.radians(np.asarray(lat1_deg, dtype=np.float64))
+    p2 = np.radians(np.asarray(lat2_deg, dtype=np.float64))
+    if not inverse_flattening:
+        return 2 * np.pi * a * a * np.abs(np.sin(p2) - np.sin(p1))
+    f = 1.0 / inverse_flattening
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+
+    def g(phi: np.ndarray) -> np.ndarray:
+        s = np.sin(phi)
+        return s / (1 - e2 * s * s) + np.arctanh(e * s) / e
+
+    return np.pi * a * a * (1 - e2) * np.abs(g(p2) - g(p1))
+
+
+def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Grid:
+    """Check every grid against the reference (first by default); return the reference.
+
+    Raises :class:`AlignmentError` naming every misaligned file and what differs, with
+    the fix (resample with ``align = "resample"`` in the study file, or gdalwarp).
+    """
+    if not grids:
+        raise AlignmentError("no rasters to align")
+    names = list(grids)
+    ref_name = reference if reference is not None else names[0]
+    ref = grids[ref_name]
+    problems = []
+    for name in names:
+        if name == ref_name:
+            continue
+        diff = ref.difference(grids[name])
+        if diff:
+            problems.append(f"{name}: {diff}")
+    if problems:
+        raise AlignmentError(
+            f"rasters are not aligned with {ref_name}: " + "; ".join(problems)
+            + ". Fix: warp them onto the reference grid (gdalwarp -tr/-te/-t_srs) or set "
+            "`align = \"resample\"` in the study file's [inputs] section"
+        )
+    return ref

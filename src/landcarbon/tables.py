@@ -1,0 +1,244 @@
+"""Class tables: land-use (or soil, vegetation) code → name, colour and parameters.
+
+Carbon densities, emission factors, CSLE factors and resistance levels are all
+class tables. They load from CSV or TOML, with column names matched
+case-insensitively, and are validated up front: missing columns, duplicate or
+blank codes, text in number columns, negative values where they are not allowed,
+and codes present in a map but absent from the table (the error lists each
+missing code with its cell count, never a silent zero).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from landcarbon.backend import is_dask, map_cells
+from landcarbon.errors import InputFileError, TableError
+from landcarbon.raster import CLASS_NODATA
+
+CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
+NAME_ALIASES = ("name", "lulc_name", "lulc_desc", "description", "class_name")
+COLOUR_ALIASES = ("colour", "color", "rgb")
+
+DEFAULT_COLOURS = ("#f6d55c", "#2e7d32", "#9ccc65", "#1e88e5", "#d32f2f", "#bdbdbd",
+                   "#8d6e63", "#ab47bc", "#26c6da", "#ff7043")
+
+
+@dataclass(frozen=True)
+class ClassTable:
+    """A validated table indexed by integer class code; columns are lower-case."""
+
+    frame: pd.DataFrame
+    source: str = "<table>"
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.frame.index.to_numpy(dtype=np.int64)
+
+    def names(self) -> dict[int, str]:
+        """Code → class name (``"class <code>"`` when the table has no name column)."""
+        if "name" in self.frame:
+            return {int(k): str(v) for k, v in self.frame["name"].items()}
+        return {int(k): f"class {k}" for k in self.frame.index}
+
+    def colours(self) -> dict[int, str]:
+        """Code → ``#rrggbb`` (table colours, else a fixed qualitative palette)."""
+        if "colour" in self.frame:
+            return {int(k): str(v) for k, v in self.frame["colour"].items()}
+        return {int(k): DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
+                for i, k in enumerate(self.frame.index)}
+
+    def legend(self) -> dict[int, tuple[str, str]]:
+        """Code → (name, colour), the form :func:`landcarbon.raster.write_raster` takes."""
+        names, colours = self.names(), self.colours()
+        return {k: (names[k], colours[k]) for k in names}
+
+    def column(self, name: str) -> pd.Series:
+        key = name.lower()
+        if key not in self.frame:
+            raise TableError(
+                f"{self.source}: column '{name}' is missing (columns: "
+                f"{', '.join(self.frame.columns)}); add it"
+            )
+        return self.frame[key]
+
+    def check_codes(self, lulc: xr.DataArray | np.ndarray, map_name: str = "the map") -> None:
+        """Raise TableError listing every code in ``lulc`` that the table lacks."""
+        counts = class_counts(lulc)
+        missing = {c: n for c, n in counts.items() if c not in set(self.codes.tolist())}
+        if missing:
+            listed = ", ".join(f"{c} ({n} cells)" for c, n in sorted(missing.items()))
+            raise TableError(
+                f"{self.source}: codes found in {map_name} but missing from the table: "
+                f"{listed}; add a row for each code (or mark those cells as nodata)"
+            )
+
+    def reclassify(self, lulc: xr.DataArray, column: str, *, name: str | None = None,
+                   map_name: str | None = None) -> xr.DataArray:
+        """Map every cell's class code to the table's value in ``column`` (float64).
+
+        Nodata cells become NaN. Works on numpy and dask-backed maps (lazy on dask;
+        the missing-code check then runs as a chunked map-reduce).
+        """
+        values = self.column(column).to_numpy(dtype=np.float64)
+        self.check_codes(lulc, map_name or str(lulc.name or "the map"))
+        return map_cells(lookup_codes, lulc, codes=self.codes, values=values,
+                         name=name or column)
+
+
+def lookup_codes(block: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Vectorised lookup ``values[codes == block]``; unknown codes and nodata give NaN."""
+    order = np.argsort(codes)
+    sorted_codes, sorted_values = codes[order], values[order]
+    idx = np.clip(np.searchsorted(sorted_codes, block), 0, len(codes) - 1)
+    hit = (sorted_codes[idx] == block) & (block != CLASS_NODATA)
+    return np.where(hit, sorted_values[idx], np.nan)
+
+
+def class_counts(lulc: xr.DataArray | np.ndarray) -> dict[int, int]:
+    """Cell count of every class code in a categorical map (nodata excluded).
+
+    On dask input this is a map-reduce (``np.unique`` per chunk, merged).
+    """
+    data = lulc.data if isinstance(lulc, xr.DataArray) else lulc
+
+    def _count(block: np.ndarray) -> dict[int, int]:
+        vals, cnts = np.unique(np.asarray(block), return_counts=True)
+        return {int(v): int(c) for v, c in zip(vals, cnts, strict=True) if v != CLASS_NODATA}
+
+    if not is_dask(data):
+        return _count(np.asarray(data))
+    import dask
+
+    parts = dask.compute(*[dask.delayed(_count)(b) for b in data.to_delayed().ravel()])
+    total: dict[int, int] = {}
+    for part in parts:
+        for k, v in part.items():
+            total[k] = total.get(k, 0) + v
+    return dict(sorted(total.items()))
+
+
+# --------------------------------------------------------------------------- loading
+def read_table(
+    path: str | Path,
+    *,
+    required: Sequence[str] = (),
+    nonnegative: Iterable[str] = (),
+    code_column: str | None = None,
+) -> ClassTable:
+    """Load and validate a class table from CSV or TOML.
+
+    ``required`` columns must exist and be numeric; those in ``nonnegative`` must be
+    >= 0. The code column is ``code_column`` or the first of
+    ``lucode, code, lulc, value, class, id`` present. TOML tables are an array of tables,
+    e.g. ``[[classes]] code = 1  name = "cropland"  c_above = 5.0``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: table file not found")
+    if p.stat().st_size == 0:
+        raise InputFileError(f"{p}: the table file is empty")
+    if p.suffix.lower() == ".toml":
+        frame = _frame_from_toml(p)
+    else:
+        frame = _frame_from_csv(p)
+    return table_from_frame(frame, str(p), required=required, nonnegative=nonnegative,
+                            code_column=code_column)
+
+
+def table_from_records(
+    records: Sequence[Mapping[str, Any]], source: str, **kwargs: Any
+) -> ClassTable:
+    """Build a validated table from a list of row dicts (presets, study-file tables)."""
+    return table_from_frame(pd.DataFrame(list(records)), source, **kwargs)
+
+
+def _frame_from_csv(p: Path) -> pd.DataFrame:
+    """Read a CSV as UTF-8 (with or without BOM), falling back to Latin-1 (old InVEST tables)."""
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return pd.read_csv(p, skipinitialspace=True, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise TableError(f"{p}: not a readable CSV ({exc})") from exc
+    raise TableError(f"{p}: unknown text encoding; save it as UTF-8 CSV")
+
+
+def _frame_from_toml(p: Path) -> pd.DataFrame:
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError(f"{p}: TOML syntax error: {exc}") from exc
+    arrays = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    if len(arrays) != 1:
+        raise TableError(f"{p}: expected exactly one array of tables such as [[classes]] "
+                         f"with one table per class")
+    return pd.DataFrame(arrays[0])
+
+
+def table_from_frame(
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    required: Sequence[str] = (),
+    nonnegative: Iterable[str] = (),
+    code_column: str | None = None,
+) -> ClassTable:
+    """Validate a DataFrame as a class table (see :func:`read_table`)."""
+    frame = frame.copy()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if frame.empty:
+        raise TableError(f"{source}: the table has no rows")
+    code_col = _pick(frame, (code_column.lower(),) if code_column else CODE_ALIASES)
+    if code_col is None:
+        raise TableError(f"{source}: no class-code column; name one of "
+                         f"{', '.join(CODE_ALIASES)}")
+    problems: list[str] = []
+    missing = [c for c in required if c.lower() not in frame]
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)} (has: "
+                        f"{', '.join(frame.columns)})")
+    codes = pd.to_numeric(frame[code_col], errors="coerce")
+    bad_codes = frame.index[codes.isna() | (codes != codes.round())].tolist()
+    for i in bad_codes:
+        problems.append(f"row {i + 2}: code {frame[code_col].iloc[i]!r} is not an integer")
+    dup = codes[codes.duplicated(keep=False) & codes.notna()]
+    if not dup.empty:
+        problems.append(f"duplicate code(s) {sorted(set(int(c) for c in dup))} in column "
+                        f"'{code_col}' (rows {', '.join(str(i + 2) for i in dup.index)})")
+    nonneg = {c.lower() for c in nonnegative}
+    for col in (c.lower() for c in required):
+        if col not in frame:
+            continue
+        num = pd.to_numeric(frame[col], errors="coerce")
+        for i in frame.index[num.isna()]:
+            problems.append(f"column '{col}', row {i + 2}: {frame[col].iloc[i]!r} is not a number")
+        if col in nonneg:
+            for i in frame.index[num < 0]:
+                problems.append(f"column '{col}', row {i + 2}: {num.iloc[i]} is negative")
+        frame[col] = num
+    if problems:
+        raise TableError(f"{source}: " + "; ".join(problems))
+    frame.index = pd.Index(codes.astype(np.int64), name="code")
+    frame = frame.drop(columns=[code_col])
+    rename = {}
+    name_col = _pick(frame, NAME_ALIASES)
+    if name_col:
+        rename[name_col] = "name"
+    colour_col = _pick(frame, COLOUR_ALIASES)
+    if colour_col:
+        rename[colour_col] = "colour"
+    return ClassTable(frame.rename(columns=rename).sort_index(), source)
+
+
+def _pick(frame: pd.DataFrame, aliases: Sequence[str]) -> str | None:
+    return next((a for a in aliases if a in frame.columns), None)

@@ -1,0 +1,26 @@
+"""Shared fixtures: the reference data folder and backend-equivalence helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("LANDCARBON_SHARED_DATA", Path(__file__).resolve().parents[1]
+                                  / ".." / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (or $LANDCARBON_SHARED_DATA); skips the test where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def dataset(shared_data: Path, name: str) -> Path:
+    folder = shared_data / name
+    if not folder.is_dir():
+        pytest.skip(f"reference dataset {name} absent")
+    return folder
