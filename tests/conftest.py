@@ -19,8 +19,3 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def dataset(shared_data: Path, name: str) -> Path:
-    folder = shared_data / name
-    if not folder.is_dir():
-        pytest.skip(f"reference dataset {name} absent")
-    return folder
