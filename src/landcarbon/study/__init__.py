@@ -1,0 +1,1 @@
+"""The study file (strict TOML), its pipeline of cached steps, and the output layout."""

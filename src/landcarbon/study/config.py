@@ -1,0 +1,239 @@
+"""The study file: strict TOML read into typed, frozen sections.
+
+Unknown keys are errors with a "did you mean" hint; every problem is reported at
+once with file, key and line; paths are resolved relative to the study file and
+checked to exist (and rasters to be readable and aligned) before any work starts.
+
+A study file has the core sections ``[study]``, ``[inputs]``, ``[rasters]``,
+``[tables]`` and ``[compute]``; each chapter (``[carbon]``, ``[landuse]``,
+``[drivers]``, ``[sinks]``, ``[erosion]``) is a section class registered with
+:func:`chapter`, so a new chapter adds one dataclass and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from landcarbon.errors import ConfigError, InputFileError, LandcarbonError
+from landcarbon.study.schema import Problem, did_you_mean, doc, parse_section
+
+T = TypeVar("T")
+
+CHAPTERS: dict[str, type] = {}
+
+
+def chapter(name: str) -> Callable[[type[T]], type[T]]:
+    """Register a dataclass as the schema of the study-file section ``[name]``."""
+
+    def register(cls: type[T]) -> type[T]:
+        CHAPTERS[name] = cls
+        return cls
+
+    return register
+
+
+@dataclass(frozen=True)
+class StudySection:
+    name: str = doc("Title of the study, shown in the report.")
+    description: str = doc("One paragraph on what the study asks.", "")
+    seed: int = doc("Seed of every stochastic step (children derived by SeedSequence).", 0)
+
+
+@dataclass(frozen=True)
+class InputsSection:
+    align: Literal["check", "resample"] = doc(
+        "'check': misaligned rasters are an error; 'resample': warp them onto the grid of "
+        "`reference` (nearest for categorical, bilinear for continuous).", "check")
+    reference: str = doc("Name (in [rasters]) of the raster that defines the grid; "
+                         "default: the first one.", "")
+    categorical: tuple[str, ...] = doc(
+        "Names of categorical rasters (land use, soil type, zones); others are continuous.",
+        ())
+
+
+@dataclass(frozen=True)
+class ComputeSection:
+    chunks: int = doc("Chunk size in cells for dask execution; 0 = in memory.", 0)
+    scheduler: str = doc("'threads', 'processes', 'synchronous' or a dask.distributed "
+                         "address 'tcp://host:port'.", "threads")
+    workers: int = doc("Worker count (threads/processes, or a LocalCluster's workers).", 1)
+    memory_limit: str = doc("Memory limit per worker for a LocalCluster, e.g. '4GB'.", "")
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: sections, resolved input paths and the study file's folder."""
+
+    path: Path
+    study: StudySection
+    inputs: InputsSection
+    rasters: dict[str, Path]
+    tables: dict[str, Path]
+    compute: ComputeSection
+    chapters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def raster_kind(self, name: str) -> Literal["continuous", "categorical"]:
+        return "categorical" if name in self.inputs.categorical else "continuous"
+
+
+CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute")
+
+
+def load_study(path: str | Path, *, check_files: bool = True) -> Study:
+    """Read, validate and resolve a study file; raise ConfigError listing every problem."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: study file not found")
+    text = p.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ConfigError(f"{p}: the study file is empty; start from examples/*.toml")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: TOML syntax error: {exc}") from exc
+    problems: list[Problem] = []
+    study = _parse(p, data, problems, check_files)
+    if problems:
+        raise ConfigError(format_problems(p, text, problems))
+    assert study is not None
+    return study
+
+
+def _parse(
+    p: Path, data: dict[str, Any], problems: list[Problem], check_files: bool
+) -> Study | None:
+    known = (*CORE_SECTIONS, *CHAPTERS)
+    for key in data:
+        if key not in known:
+            problems.append(Problem(key, f"unknown section{did_you_mean(key, known)}; "
+                                         f"sections: {', '.join(known)}"))
+    if "study" not in data:
+        problems.append(Problem("study", "required section [study] is missing"))
+    study_sec = parse_section(StudySection, data.get("study", {}), "study", problems)
+    inputs = parse_section(InputsSection, data.get("inputs", {}), "inputs", problems)
+    compute = parse_section(ComputeSection, data.get("compute", {}), "compute", problems)
+    rasters = _paths(p, data.get("rasters", {}), "rasters", problems)
+    tables = _paths(p, data.get("tables", {}), "tables", problems)
+    chapters = {
+        name: parse_section(cls, data[name], name, problems)
+        for name, cls in CHAPTERS.items() if name in data
+    }
+    if inputs is not None:
+        for i, name in enumerate(inputs.categorical):
+            if name not in rasters:
+                problems.append(Problem(f"inputs.categorical[{i}]", f"'{name}' is not in "
+                                        f"[rasters]{did_you_mean(name, rasters)}"))
+        if inputs.reference and inputs.reference not in rasters:
+            problems.append(Problem("inputs.reference", f"'{inputs.reference}' is not in "
+                                    f"[rasters]{did_you_mean(inputs.reference, rasters)}"))
+    if compute is not None:
+        _check_compute(compute, problems)
+    if check_files:
+        _check_inputs(rasters, tables, inputs or InputsSection(), problems)
+    if problems or study_sec is None or inputs is None or compute is None:
+        return None
+    return Study(p.resolve(), study_sec, inputs, rasters, tables, compute,
+                 {k: v for k, v in chapters.items() if v is not None})
+
+
+def _check_compute(compute: ComputeSection, problems: list[Problem]) -> None:
+    if compute.chunks < 0:
+        problems.append(Problem("compute.chunks", "must be >= 0 (0 = in memory)"))
+    if compute.workers < 1:
+        problems.append(Problem("compute.workers", "must be >= 1"))
+    allowed = ("threads", "processes", "synchronous")
+    if compute.scheduler not in allowed and not compute.scheduler.startswith("tcp://"):
+        problems.append(Problem("compute.scheduler", f"{compute.scheduler!r} is not a scheduler"
+                                f"{did_you_mean(compute.scheduler, allowed)}; use one of "
+                                f"{', '.join(allowed)} or 'tcp://host:port'"))
+
+
+def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[str, Path]:
+    if not isinstance(data, dict):
+        problems.append(Problem(section, "must be a table of name = \"path\""))
+        return {}
+    out = {}
+    for name, value in data.items():
+        if not isinstance(value, str) or not value:
+            problems.append(Problem(f"{section}.{name}", f"must be a file path string, "
+                                                         f"got {value!r}"))
+            continue
+        out[name] = (p.parent / value).resolve()
+    return out
+
+
+def _check_inputs(
+    rasters: dict[str, Path], tables: dict[str, Path], inputs: InputsSection,
+    problems: list[Problem],
+) -> None:
+    from landcarbon.grid import Grid
+
+    grids = {}
+    before = len(problems)
+    for section, paths in (("rasters", rasters), ("tables", tables)):
+        for name, path in paths.items():
+            if not path.exists():
+                problems.append(Problem(f"{section}.{name}", f"file not found: {path}"))
+            elif path.stat().st_size == 0:
+                problems.append(Problem(f"{section}.{name}", f"file is empty: {path}"))
+            elif section == "rasters":
+                try:
+                    grids[f"{name} ({path.name})"] = Grid.from_file(path)
+                except LandcarbonError as exc:
+                    problems.append(Problem(f"{section}.{name}", str(exc)))
+    if len(grids) > 1 and inputs.align == "check" and len(problems) == before:
+        ref = inputs.reference if inputs.reference in rasters else next(iter(rasters))
+        ref_label = f"{ref} ({rasters[ref].name})"
+        for label, grid in grids.items():
+            diff = grids[ref_label].difference(grid) if label != ref_label else None
+            if diff:
+                problems.append(Problem(f"rasters.{label.split(' ')[0]}",
+                                        f"not aligned with {ref_label}: {diff}; warp it onto "
+                                        f"the reference grid or set [inputs] align = "
+                                        f"\"resample\""))
+
+
+# --------------------------------------------------------------------------- messages
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Map each dotted key (and section) of a TOML text to its 1-based line number."""
+    lines: dict[str, int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            section = header.group(1).replace('"', "").replace("'", "")
+            lines.setdefault(section, number)
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            key = assign.group(1).strip("\"'")
+            lines.setdefault(f"{section}.{key}" if section else key, number)
+    return lines
+
+
+def format_problems(path: Path, text: str, problems: list[Problem]) -> str:
+    """One message listing every problem as ``file:line: key: message``."""
+    lines = key_lines(text)
+
+    def where(key: str) -> str:
+        probe = re.sub(r"\[\d+\]", "", key)
+        while probe and probe not in lines:
+            probe = probe.rpartition(".")[0]
+        return f"{path}:{lines[probe]}" if probe else str(path)
+
+    items = [f"{where(pr.key)}: {pr.key}: {pr.message}" for pr in problems]
+    head = f"{len(problems)} problem(s) in the study file" if len(problems) > 1 else ""
+    return (head + ": " if head else "") + " | ".join(items)
