@@ -70,6 +70,9 @@ def read_raster(
 ) -> xr.DataArray:
     """Read one band as a 2-D DataArray (``y``, ``x``) with its CRS and transform.
 
+    ``band=0`` reads every band as a 3-D DataArray (``band``, ``y``, ``x``), e.g. the 12
+    months of a monthly climate raster.
+
     ``kind="continuous"`` gives float64 with NaN for nodata/masked cells;
     ``kind="categorical"`` gives int32 with :data:`CLASS_NODATA` there.
     With ``chunks`` the result is dask-backed and nothing is read yet.
@@ -77,12 +80,13 @@ def read_raster(
     """
     p = Path(path)
     with open_dataset(p) as ds:
-        if band > ds.count:
-            raise RasterError(f"{p}: has {ds.count} band(s), band {band} was asked for")
+        count = ds.count
+        if band > count:
+            raise RasterError(f"{p}: has {count} band(s), band {band} was asked for")
         nodata = ds.nodata
     da = rioxarray.open_rasterio(p, masked=True, chunks=chunks if chunks else None)
     assert isinstance(da, xr.DataArray)
-    da = da.sel(band=band, drop=True)
+    da = da.sel(band=band, drop=True) if band else da
     if kind == "categorical":
         data = da.data
         if is_dask(data):
@@ -98,6 +102,7 @@ def read_raster(
         da = da.astype(np.float64)
         da = da.rio.write_nodata(np.nan, encoded=False)
     da.attrs.pop("_FillValue", None)
+    da.encoding = {}  # values are decoded: nodata is NaN or CLASS_NODATA, never the file's
     da.attrs["source_path"] = str(p)
     da.attrs["source_nodata"] = "none" if nodata is None else repr(nodata)
     da.name = name or p.stem
@@ -217,37 +222,42 @@ def write_raster(
     path: str | Path,
     *,
     overwrite: bool = False,
-    description: str | None = None,
+    description: str | list[str] | None = None,
     units: str | None = None,
     classes: Mapping[int, tuple[str, str]] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write a 2-D DataArray as a tiled, compressed GeoTIFF, atomically.
+    """Write a DataArray as a tiled, compressed GeoTIFF, atomically.
 
-    ``classes`` maps code → (name, ``#rrggbb``) for categorical maps: the file gets a
-    colour table (for codes 0..254 or 0..65534), class names in its tags and a QGIS
-    ``.qml`` style beside it. Float data keep NaN as nodata. Dask-backed data are
-    written window by window.
+    2-D arrays (``y, x``) give one band; 3-D arrays (``band|month|class, y, x``) give one
+    band per leading index, with ``description`` a list of band names. ``classes`` maps
+    code → (name, ``#rrggbb``) for categorical maps: the file gets a colour table (for
+    codes 0..254 or 0..65534), class names in its tags and a QGIS ``.qml`` style beside
+    it. Float data keep NaN as nodata. Dask-backed data are written window by window.
     """
     target = Path(path)
-    if da.ndim != 2:
-        raise RasterError(f"{target}: only 2-D arrays can be written, got dims {da.dims}")
+    if da.ndim not in (2, 3):
+        raise RasterError(f"{target}: only 2-D or 3-D arrays can be written, got dims {da.dims}")
+    bands = [da] if da.ndim == 2 else [da[i] for i in range(da.shape[0])]
     categorical = classes is not None or np.issubdtype(da.dtype, np.integer)
     dtype, nodata = _storage_dtype(da, categorical)
-    grid = Grid.from_dataarray(da)
+    grid = Grid.from_dataarray(bands[0])
     profile: dict[str, Any] = {
-        "driver": "GTiff", "height": grid.rows, "width": grid.cols, "count": 1,
+        "driver": "GTiff", "height": grid.rows, "width": grid.cols, "count": len(bands),
         "dtype": dtype.name, "crs": grid.crs, "transform": grid.transform, "nodata": nodata,
         "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
         "predictor": 3 if dtype.kind == "f" else 2, "BIGTIFF": "IF_SAFER",
+        "interleave": "band",
     }
+    names = [description] if isinstance(description, str) else list(description or [])
     with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        for window, block in _blocks(da):
-            if categorical:
-                block = np.where(block == CLASS_NODATA, nodata, block)
-            dst.write(block.astype(dtype), 1, window=window)
-        if description:
-            dst.set_band_description(1, description)
+        for index, band in enumerate(bands, start=1):
+            for window, block in _blocks(band):
+                if categorical:
+                    block = np.where(block == CLASS_NODATA, nodata, block)
+                dst.write(block.astype(dtype), index, window=window)
+            if index <= len(names):
+                dst.set_band_description(index, names[index - 1])
         band_tags = dict(tags or {})
         if units:
             band_tags["units"] = units

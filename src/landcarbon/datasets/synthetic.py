@@ -1,0 +1,431 @@
+"""A deterministic, realistic synthetic study region at any size.
+
+Every layer is a pure function of global cell indices, the region shape and the
+seed, so any window can be computed on its own: the region scales to 10^8 cells
+and beyond in chunks (:func:`write_synthetic_region` writes it window by window
+without holding a whole layer in memory) and a cropped window equals the same
+window of the full region.
+
+The landscape: a fractal DEM (value-noise octaves on a hashed lattice) rising to
+the north-west, slope from the DEM, temperature falling with elevation (lapse
+rate 6.5 °C/km), precipitation rising eastward and with elevation, monthly
+climate (12 bands), NPP from the Miami model, towns and the roads between them,
+population density decaying from towns and roads, soil organic/inorganic carbon
+in two layers, a vegetation-type map, and land use for 2000, 2010 and 2020 in
+six classes produced by one process: terrain-driven zoning, towns and roads
+growing, cropland expanding onto gentle slopes, and restoration of bare land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from affine import Affine
+from rasterio.crs import CRS
+
+from landcarbon.errors import ParameterError
+from landcarbon.grid import Grid
+
+LANDUSE_CLASSES: dict[int, tuple[str, str]] = {
+    1: ("cropland", "#f6d55c"),
+    2: ("forest", "#2e7d32"),
+    3: ("grassland", "#9ccc65"),
+    4: ("water", "#1e88e5"),
+    5: ("built-up", "#d32f2f"),
+    6: ("unused", "#bdbdbd"),
+}
+"""Land-use code → (name, colour) of the synthetic region."""
+
+VEGETATION_TYPES: dict[int, tuple[str, str]] = {
+    1: ("coniferous forest", "#1b5e20"),
+    2: ("broadleaf forest", "#43a047"),
+    3: ("shrubland", "#8bc34a"),
+    4: ("meadow", "#cddc39"),
+    5: ("cultivated vegetation", "#f6d55c"),
+    6: ("desert / sparse", "#e0c097"),
+}
+"""Vegetation-type code → (name, colour)."""
+
+YEARS = (2000, 2010, 2020)
+CRS_UTM49N = "EPSG:32649"
+ORIGIN = (400_000.0, 4_300_000.0)  # UTM 49N, about 38.8°N 109.9°E (Mu Us / Loess margin)
+LAPSE_RATE_C_PER_M = 0.0065
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class _Region:
+    shape: tuple[int, int]
+    cell_size: float
+    seed: int
+
+    @property
+    def n_towns(self) -> int:
+        area_km2 = self.shape[0] * self.shape[1] * self.cell_size**2 / 1e6
+        return int(np.clip(area_km2 / 40.0, 3, 40))
+
+    def towns(self) -> np.ndarray:
+        """Town centres as (row, col, size) float rows; size in [0.5, 1.5]."""
+        k = np.arange(self.n_towns, dtype=np.uint64)
+        u = [_uniform(_hash(self.seed, 1000 + j, k, k)) for j in range(3)]
+        rows = (0.1 + 0.8 * u[0]) * self.shape[0]
+        cols = (0.1 + 0.8 * u[1]) * self.shape[1]
+        return np.stack([rows, cols, 0.5 + u[2]], axis=1)
+
+    def roads(self) -> np.ndarray:
+        """Road segments (r0, c0, r1, c1): towns chained from west to east."""
+        t = self.towns()
+        t = t[np.argsort(t[:, 1])]
+        return np.concatenate([t[:-1, :2], t[1:, :2]], axis=1)
+
+
+def _hash(seed: int, salt: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """splitmix64-style hash of (seed, salt, i, j) → uint64 (vectorised, wraps mod 2^64)."""
+    with np.errstate(over="ignore"):
+        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(salt) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        x = x ^ (i.astype(np.uint64) * np.uint64(0x94D049BB133111EB))
+        x = x ^ ((j.astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xD6E8FEB86659FD93))
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))  # type: ignore[no-any-return]
+
+
+def _uniform(h: np.ndarray) -> np.ndarray:
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _value_noise(rows: np.ndarray, cols: np.ndarray, spacing: float, seed: int,
+                 salt: int) -> np.ndarray:
+    """Smooth lattice noise in [0, 1) at global cells (rows[:, None], cols[None, :])."""
+    r = rows[:, None] / spacing
+    c = cols[None, :] / spacing
+    i0, j0 = np.floor(r), np.floor(c)
+    fr, fc = r - i0, c - j0
+    fr, fc = fr * fr * (3 - 2 * fr), fc * fc * (3 - 2 * fc)
+    i0 = i0.astype(np.int64) + (1 << 20)
+    j0 = j0.astype(np.int64) + (1 << 20)
+    v00 = _uniform(_hash(seed, salt, i0, j0))
+    v01 = _uniform(_hash(seed, salt, i0, j0 + 1))
+    v10 = _uniform(_hash(seed, salt, i0 + 1, j0))
+    v11 = _uniform(_hash(seed, salt, i0 + 1, j0 + 1))
+    top = v00 + (v01 - v00) * fc
+    bottom = v10 + (v11 - v10) * fc
+    return top + (bottom - top) * fr  # type: ignore[no-any-return]
+
+
+def _fractal(rows: np.ndarray, cols: np.ndarray, region: _Region, salt: int,
+             octaves: int = 6, persistence: float = 0.5) -> np.ndarray:
+    """Fractal (fBm) noise in about [0, 1]: octaves from 1/2 the region down."""
+    base = max(region.shape) / 2.0
+    total = np.zeros((rows.size, cols.size))
+    norm = 0.0
+    amp = 1.0
+    for octave in range(octaves):
+        spacing = max(base / 2**octave, 2.0)
+        total += amp * _value_noise(rows, cols, spacing, region.seed, salt * 97 + octave)
+        norm += amp
+        amp *= persistence
+    return total / norm
+
+
+def _distance_to_points(rows: np.ndarray, cols: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Euclidean distance (cells) from each cell to the nearest point (row, col)."""
+    best = np.full((rows.size, cols.size), np.inf)
+    for r0, c0 in pts[:, :2]:  # a few dozen towns at most
+        best = np.minimum(best, np.hypot(rows[:, None] - r0, cols[None, :] - c0))
+    return best
+
+
+def _distance_to_segments(rows: np.ndarray, cols: np.ndarray, segs: np.ndarray) -> np.ndarray:
+    """Euclidean distance (cells) from each cell to the nearest segment."""
+    r = rows[:, None]
+    c = cols[None, :]
+    best = np.full((rows.size, cols.size), np.inf)
+    for r0, c0, r1, c1 in segs:
+        dr, dc = r1 - r0, c1 - c0
+        t = np.clip(((r - r0) * dr + (c - c0) * dc) / max(dr * dr + dc * dc, 1e-12), 0, 1)
+        best = np.minimum(best, np.hypot(r - (r0 + t * dr), c - (c0 + t * dc)))
+    return best
+
+
+def _slope_deg(dem_padded: np.ndarray, cell_size: float) -> np.ndarray:
+    """Horn (1981) slope in degrees of the interior of a DEM padded by one cell."""
+    z = dem_padded
+    dzdx = ((z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:])
+            - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])) / (8 * cell_size)
+    dzdy = ((z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:])
+            - (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:])) / (8 * cell_size)
+    return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))  # type: ignore[no-any-return]
+
+
+def _dem(rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
+    """Elevation (m): fractal relief on a plateau rising to the north-west, 900-2600 m."""
+    relief = _fractal(rows, cols, region, salt=1)
+    ridge = 1.0 - np.abs(2 * _fractal(rows, cols, region, salt=2, octaves=4) - 1)
+    trend = (1 - rows[:, None] / region.shape[0]) * 0.6 + (1 - cols[None, :] / region.shape[1]) * 0.4
+    return 700.0 + 1400.0 * relief**1.5 + 450.0 * ridge**2 + 350.0 * trend  # type: ignore[no-any-return]
+
+
+def _window_layers(row0: int, row1: int, col0: int, col1: int,
+                   region: _Region) -> dict[str, np.ndarray]:
+    """Every layer of the region on the window rows [row0, row1) x cols [col0, col1)."""
+    rows = np.arange(row0 - 1, row1 + 1, dtype=np.float64)
+    cols = np.arange(col0 - 1, col1 + 1, dtype=np.float64)
+    dem_pad = _dem(rows, cols, region)
+    dem = dem_pad[1:-1, 1:-1]
+    slope = _slope_deg(dem_pad, region.cell_size)
+    rows, cols = rows[1:-1], cols[1:-1]
+    cs = region.cell_size
+
+    temp = 14.0 - LAPSE_RATE_C_PER_M * (dem - 900.0) - 2.0 * (1 - rows[:, None] / region.shape[0])
+    precip = (300.0 + 250.0 * cols[None, :] / region.shape[1] + 0.12 * (dem - 900.0)
+              + 120.0 * _fractal(rows, cols, region, salt=3, octaves=3))
+    month = np.arange(12)[:, None, None]
+    monthly_temp = temp[None] + 13.0 * np.cos(2 * np.pi * (month - 6) / 12)
+    share = np.exp(1.2 * np.cos(2 * np.pi * (month - 6.5) / 12))
+    monthly_precip = precip[None] * share / share.sum()
+
+    towns = region.towns()
+    d_town = _distance_to_points(rows, cols, towns) * cs
+    d_road = _distance_to_segments(rows, cols, region.roads()) * cs
+    wet = _fractal(rows, cols, region, salt=4, octaves=4)
+    soil_noise = _fractal(rows, cols, region, salt=5, octaves=5)
+    crop_pref = _fractal(rows, cols, region, salt=6, octaves=5)
+
+    landuse = {}
+    for step, year in enumerate(YEARS):
+        landuse[year] = _landuse(step, dem, slope, precip, wet, crop_pref, d_town, d_road,
+                                 rows, cols, region)
+    lu_now = landuse[YEARS[-1]]
+    veg = _vegetation(lu_now, dem, precip)
+    soil = _soil_carbon(dem, precip, temp, lu_now, soil_noise)
+    miami = _miami_npp_gc_m2(temp, precip)
+    npp_factor = np.array([0.0, 0.85, 1.0, 0.7, 0.0, 0.15, 0.25])  # by land-use code 1..6
+    pop = (2500.0 * np.exp(-d_town / 1500.0) * 1.0 + 150.0 * np.exp(-d_road / 800.0)
+           + 8.0 + 12.0 * (lu_now == 1))
+    return {
+        "dem": dem, "slope": slope, "temperature": temp, "precipitation": precip,
+        "monthly_temperature": monthly_temp, "monthly_precipitation": monthly_precip,
+        "npp": miami * npp_factor[lu_now], "population": pop,
+        "dist_roads": d_road, "dist_towns": d_town, "vegetation": veg,
+        **soil, **{f"landuse_{y}": lu for y, lu in landuse.items()},
+    }
+
+
+def _landuse(step: int, dem: np.ndarray, slope: np.ndarray, precip: np.ndarray,
+             wet: np.ndarray, crop_pref: np.ndarray, d_town: np.ndarray, d_road: np.ndarray,
+             rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
+    """Land use of the ``step``-th date (0, 1, 2 for 2000, 2010, 2020).
+
+    Zoning by terrain (bare land high and dry, forest where wet or steep, cropland on
+    gentle low ground near towns, water in wet hollows), then, step by step: cropland
+    expands onto gentle grassland, steep cropland returns to forest (grain for green),
+    bare land on wetter ground is restored to grassland, towns and roads grow.
+    """
+    town_size = region.towns()[:, 2].mean()
+    lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
+    bare = (dem > 2050) | ((precip < 520) & (slope > 10) & (wet < 0.40))
+    lu[bare & (wet < 0.36 - 0.015 * step)] = 6
+    lu[(precip + 10 * slope + 260 * wet > 830) & (dem < 2150)] = 2
+    gentle = (slope < 8) & (dem < 1750)
+    crop = gentle & (crop_pref > 0.57 - 0.03 * step) & (d_town < 12000 + 2000 * step)
+    lu[crop & (lu != 2)] = 1
+    lu[(lu == 1) & (slope > 7.6 - 0.3 * step) & (crop_pref < 0.6) & (step > 0)] = 2  # grain for green
+    lu[(wet > 0.49) & (slope < 6) & (dem < 1800)] = 4
+    urban_r = 300.0 * town_size * (1 + 0.35 * step)
+    lu[(d_town < urban_r) | ((d_road < 45 + 15 * step) & (d_town < 2.5 * urban_r))] = 5
+    return lu
+
+
+def _vegetation(lu: np.ndarray, dem: np.ndarray, precip: np.ndarray) -> np.ndarray:
+    veg = np.full(lu.shape, 4, dtype=np.int32)
+    veg[lu == 1] = 5
+    veg[(lu == 2) & (dem >= 1500)] = 1
+    veg[(lu == 2) & (dem < 1500)] = 2
+    veg[(lu == 3) & (precip < 420)] = 3
+    veg[lu == 6] = 6
+    veg[(lu == 4) | (lu == 5)] = 0
+    return veg
+
+
+def _miami_npp_gc_m2(temp_c: np.ndarray, precip_mm: np.ndarray) -> np.ndarray:
+    """Miami model (Lieth 1975) NPP in g C/m²/yr (dry matter × 0.45)."""
+    npp_t = 3000.0 / (1.0 + np.exp(1.315 - 0.119 * temp_c))
+    npp_p = 3000.0 * (1.0 - np.exp(-0.000664 * precip_mm))
+    return 0.45 * np.minimum(npp_t, npp_p)  # type: ignore[no-any-return]
+
+
+def _soil_carbon(dem: np.ndarray, precip: np.ndarray, temp: np.ndarray, lu: np.ndarray,
+                 noise: np.ndarray) -> dict[str, np.ndarray]:
+    """Soil organic/inorganic carbon density (t C/ha) of topsoil (0-30) and subsoil (30-100 cm)."""
+    lu_factor = np.array([0.0, 0.8, 1.3, 1.0, 0.0, 0.6, 0.4])[lu]
+    organic = (25.0 + 0.06 * (precip - 300.0) - 1.2 * temp) * lu_factor * (0.8 + 0.4 * noise)
+    organic = np.clip(organic, 0.0, None)
+    inorganic = np.clip(40.0 - 0.05 * (precip - 300.0), 2.0, None) * (0.7 + 0.6 * noise)
+    inorganic = np.where(lu == 4, 0.0, inorganic)
+    return {"soc_topsoil": organic, "soc_subsoil": organic * 1.4,
+            "sic_topsoil": inorganic * 0.6, "sic_subsoil": inorganic * 1.5}
+
+
+LAYERS: dict[str, dict[str, Any]] = {
+    "dem": {"units": "m", "description": "elevation"},
+    "slope": {"units": "degree", "description": "slope (Horn)"},
+    "temperature": {"units": "degC", "description": "mean annual air temperature"},
+    "precipitation": {"units": "mm/yr", "description": "annual precipitation"},
+    "monthly_temperature": {"units": "degC", "description": "monthly mean temperature",
+                            "bands": 12},
+    "monthly_precipitation": {"units": "mm/month", "description": "monthly precipitation",
+                              "bands": 12},
+    "npp": {"units": "gC/m2/yr", "description": "net primary production (Miami model)"},
+    "population": {"units": "persons/km2", "description": "population density"},
+    "dist_roads": {"units": "m", "description": "distance to roads"},
+    "dist_towns": {"units": "m", "description": "distance to town centres"},
+    "soc_topsoil": {"units": "t C/ha", "description": "soil organic carbon 0-30 cm"},
+    "soc_subsoil": {"units": "t C/ha", "description": "soil organic carbon 30-100 cm"},
+    "sic_topsoil": {"units": "t C/ha", "description": "soil inorganic carbon 0-30 cm"},
+    "sic_subsoil": {"units": "t C/ha", "description": "soil inorganic carbon 30-100 cm"},
+    "vegetation": {"units": "class", "description": "vegetation type",
+                   "classes": VEGETATION_TYPES},
+    **{f"landuse_{y}": {"units": "class", "description": f"land use {y}",
+                        "classes": LANDUSE_CLASSES} for y in YEARS},
+}
+"""Every layer of the region with its units (and classes for categorical maps)."""
+
+
+def region_grid(shape: tuple[int, int] = (500, 500), cell_size: float = 30.0) -> Grid:
+    """The north-up UTM 49N grid of a synthetic region."""
+    return Grid(shape, Affine(cell_size, 0, ORIGIN[0], 0, -cell_size, ORIGIN[1]),
+                CRS.from_string(CRS_UTM49N))
+
+
+def _check(shape: tuple[int, int], cell_size: float) -> _Region:
+    if len(shape) != 2 or min(shape) < 8:
+        raise ParameterError(f"shape {shape}: the region needs at least 8 x 8 cells")
+    if cell_size <= 0:
+        raise ParameterError(f"cell_size {cell_size}: must be positive (metres)")
+    return _Region((int(shape[0]), int(shape[1])), float(cell_size), 0)
+
+
+def synthetic_region(
+    shape: tuple[int, int] = (500, 500),
+    cell_size: float = 30.0,
+    seed: int = 0,
+    window: tuple[slice, slice] | None = None,
+) -> xr.Dataset:
+    """The synthetic region (or a window of it) as an in-memory ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    shape : (rows, cols) of the whole region.
+    cell_size : cell size in metres (UTM 49N).
+    seed : the landscape; the same seed and shape always give the same region.
+    window : (row slice, col slice) to compute only part of the region; equal to the
+        same window of the whole region.
+
+    Examples
+    --------
+    >>> ds = synthetic_region((64, 64), seed=1)
+    >>> sorted(int(c) for c in set(ds["landuse_2020"].values.ravel()))[:2]
+    [1, 2]
+    """
+    region = _check(shape, cell_size)
+    region = _Region(region.shape, region.cell_size, int(seed))
+    rs, cs = window or (slice(0, shape[0]), slice(0, shape[1]))
+    r0, r1, _ = rs.indices(shape[0])
+    c0, c1, _ = cs.indices(shape[1])
+    layers = _window_layers(r0, r1, c0, c1, region)
+    t = region_grid(region.shape, region.cell_size).transform @ Affine.translation(c0, r0)
+    grid = Grid((r1 - r0, c1 - c0), t, CRS.from_string(CRS_UTM49N))
+    ys = t.f + t.e * (np.arange(grid.rows) + 0.5)
+    xs = t.c + t.a * (np.arange(grid.cols) + 0.5)
+    data_vars = {}
+    for name, values in layers.items():
+        dims = ("month", "y", "x") if values.ndim == 3 else ("y", "x")
+        data_vars[name] = xr.Variable(dims, values, attrs={
+            "units": LAYERS[name]["units"], "long_name": LAYERS[name]["description"]})
+    ds = xr.Dataset(data_vars, coords={"y": ys, "x": xs, "month": np.arange(1, 13)})
+    ds = ds.rio.write_crs(CRS_UTM49N).rio.write_transform(t)
+    ds.attrs.update({"seed": int(seed), "cell_size_m": float(cell_size),
+                     "region_shape": list(shape)})
+    return ds
+
+
+def write_synthetic_region(
+    out_dir: str | Path,
+    shape: tuple[int, int] = (500, 500),
+    cell_size: float = 30.0,
+    seed: int = 0,
+    *,
+    layers: tuple[str, ...] | None = None,
+    block_rows: int = 1024,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write the region's layers as GeoTIFFs, one row block at a time (bounded memory).
+
+    Returns layer name → path. Categorical layers get their colour table and class
+    names. Peak memory is about ``block_rows × cols × 8 bytes × 40`` whatever the size.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    from landcarbon.raster import _hex_to_rgba, _write_qml, atomic_path
+
+    region = _check(shape, cell_size)
+    names = layers or tuple(LAYERS)
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise ParameterError(f"unknown layer(s) {unknown}; choose from {', '.join(LAYERS)}")
+    grid = region_grid(region.shape, region.cell_size)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {n: out / f"{n}.tif" for n in names}
+    temps = {}
+    handles = {}
+    try:
+        for name in names:
+            meta = LAYERS[name]
+            categorical = "classes" in meta
+            ctx = atomic_path(paths[name], overwrite)
+            temps[name] = (ctx, ctx.__enter__())
+            handles[name] = rasterio.open(
+                temps[name][1], "w", driver="GTiff", height=grid.rows, width=grid.cols,
+                count=meta.get("bands", 1), dtype="uint8" if categorical else "float32",
+                crs=grid.crs, transform=grid.transform,
+                nodata=255 if categorical else np.nan, tiled=True, blockxsize=256,
+                blockysize=256, compress="deflate", BIGTIFF="IF_SAFER")
+        for row0 in range(0, grid.rows, block_rows):
+            row1 = min(row0 + block_rows, grid.rows)
+            block = synthetic_region(shape, cell_size, seed, (slice(row0, row1), slice(None)))
+            window = Window(0, row0, grid.cols, row1 - row0)
+            for name in names:
+                values = block[name].values
+                dst = handles[name]
+                if values.ndim == 3:
+                    dst.write(values.astype(dst.dtypes[0]), window=window)
+                else:
+                    dst.write(values.astype(dst.dtypes[0]), 1, window=window)
+        for name in names:
+            meta = LAYERS[name]
+            dst = handles[name]
+            dst.update_tags(1, units=meta["units"])
+            dst.set_band_description(1, meta["description"])
+            if "classes" in meta:
+                dst.write_colormap(1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()})
+            dst.close()
+        for name in names:
+            ctx, _ = temps.pop(name)
+            ctx.__exit__(None, None, None)
+            if "classes" in LAYERS[name]:
+                _write_qml(paths[name].with_suffix(".qml"), LAYERS[name]["classes"])
+    finally:
+        for name, (ctx, tmp) in temps.items():
+            if not handles[name].closed:
+                handles[name].close()
+            Path(tmp).unlink(missing_ok=True)
+    return paths
