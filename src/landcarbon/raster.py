@@ -251,6 +251,8 @@ def write_raster(
     }
     names = [description] if isinstance(description, str) else list(description or [])
     with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
+            dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
         for index, band in enumerate(bands, start=1):
             for window, block in _blocks(band):
                 if categorical:
@@ -263,8 +265,6 @@ def write_raster(
             band_tags["units"] = units
         if classes:
             band_tags["class_names"] = json.dumps({str(k): v[0] for k, v in classes.items()})
-            if dtype.kind == "u":
-                dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
         if band_tags:
             dst.update_tags(1, **band_tags)
     if classes:

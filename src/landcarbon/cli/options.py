@@ -13,8 +13,16 @@ OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
 
 
-def prepare_out_dir(out: Path, overwrite: bool) -> Path:
-    """Create ``out``; refuse a non-empty existing folder unless ``overwrite``."""
+def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path:
+    """Create ``out``; refuse a non-empty existing folder unless ``overwrite``.
+
+    With ``resumable`` a folder holding an earlier run of landcarbon (a ``.cache``
+    folder) is reused without ``--overwrite``: its finished steps are resumed.
+    """
+    if resumable and (out / ".cache").is_dir():
+        return out
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: exists and is not a folder; choose another --out")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise OutputExistsError(
             f"{out}: output folder exists and is not empty; pass --overwrite to reuse it "

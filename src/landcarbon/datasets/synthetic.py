@@ -399,6 +399,9 @@ def write_synthetic_region(
                 crs=grid.crs, transform=grid.transform,
                 nodata=255 if categorical else np.nan, tiled=True, blockxsize=256,
                 blockysize=256, compress="deflate", BIGTIFF="IF_SAFER")
+            if categorical:
+                handles[name].write_colormap(
+                    1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()})
         for row0 in range(0, grid.rows, block_rows):
             row1 = min(row0 + block_rows, grid.rows)
             block = synthetic_region(shape, cell_size, seed, (slice(row0, row1), slice(None)))
@@ -415,8 +418,6 @@ def write_synthetic_region(
             dst = handles[name]
             dst.update_tags(1, units=meta["units"])
             dst.set_band_description(1, meta["description"])
-            if "classes" in meta:
-                dst.write_colormap(1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()})
             dst.close()
         for name in names:
             ctx, _ = temps.pop(name)

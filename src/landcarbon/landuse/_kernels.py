@@ -264,7 +264,7 @@ def apply_proposals(
     ``counts[old] > demand[old]``, and at most ``seed_cap`` new patch seeds are planted in
     one iteration (PLUS "Percentage of seeds"). ``cls`` and ``counts`` are updated in place.
     """
-    rows, cols = cls.shape
+    cols = cls.shape[1]
     flat = candidate.ravel()
     cells = np.flatnonzero(flat >= 0)
     order_key = np.empty(cells.shape[0], dtype=np.float64)
@@ -317,21 +317,30 @@ def neighbourhood_counts_numpy(cls: np.ndarray, n_classes: int, half: int) -> np
     """Vectorised :func:`neighbourhood_counts`: shifted sums of one-hot layers."""
     rows, cols = cls.shape
     padded = np.full((rows + 2 * half, cols + 2 * half), -1, dtype=np.int32)
-    padded[half:half + rows, half:half + cols] = cls
+    padded[half : half + rows, half : half + cols] = cls
     out = np.zeros((n_classes, rows, cols), dtype=np.int32)
     for k in range(n_classes):
         onehot = (padded == k).astype(np.int32)
         for dr in range(2 * half + 1):
             for dc in range(2 * half + 1):
-                out[k] += onehot[dr:dr + rows, dc:dc + cols]
+                out[k] += onehot[dr : dr + rows, dc : dc + cols]
         out[k] -= cls == k
     return out
 
 
 def propose_cars_numpy(
-    cls: np.ndarray, prob: np.ndarray, weights: np.ndarray, drive: np.ndarray,
-    expansion: np.ndarray, allowed: np.ndarray, zone: np.ndarray, may_lose: np.ndarray,
-    tau: float, key: int, iteration: int, half: int,
+    cls: np.ndarray,
+    prob: np.ndarray,
+    weights: np.ndarray,
+    drive: np.ndarray,
+    expansion: np.ndarray,
+    allowed: np.ndarray,
+    zone: np.ndarray,
+    may_lose: np.ndarray,
+    tau: float,
+    key: int,
+    iteration: int,
+    half: int,
 ) -> np.ndarray:
     """Vectorised CARS proposal (3x3 counts + OP + roulette); candidates as in :func:`propose`.
 
@@ -345,18 +354,26 @@ def propose_cars_numpy(
     for k in range(n_classes):
         u = uniform_numpy(key, iteration, cells, STREAM_SEED + k)
         seed_value = np.where(u < prob[k], prob[k] * (u * expansion[k]) * drive[k], 0.0)
-        op[k] = np.where(counts[k] == 0, seed_value,
-                         prob[k] * (counts[k] / denom) * weights[k] * drive[k])
+        op[k] = np.where(
+            counts[k] == 0, seed_value, prob[k] * (counts[k] / denom) * weights[k] * drive[k]
+        )
     total = op.sum(axis=0)
     target = uniform_numpy(key, iteration, cells, STREAM_ROULETTE) * total
     cumulative = np.cumsum(op, axis=0)
     new = np.minimum((cumulative <= target[None]).sum(axis=0), n_classes - 1)
     positive = op > 0
     last_positive = n_classes - 1 - np.argmax(positive[::-1], axis=0)
-    new = np.where(op[new, np.arange(rows)[:, None], np.arange(cols)[None, :]] > 0, new,
-                   last_positive)
+    new = np.where(
+        op[new, np.arange(rows)[:, None], np.arange(cols)[None, :]] > 0, new, last_positive
+    )
     safe_old = np.where(cls >= 0, cls, 0)
-    ok = ((cls >= 0) & (zone != 0) & may_lose[safe_old] & (total > 0) & (new != cls)
-          & allowed[safe_old, new]
-          & (np.take_along_axis(prob, new[None], axis=0)[0] > tau))
+    ok = (
+        (cls >= 0)
+        & (zone != 0)
+        & may_lose[safe_old]
+        & (total > 0)
+        & (new != cls)
+        & allowed[safe_old, new]
+        & (np.take_along_axis(prob, new[None], axis=0)[0] > tau)
+    )
     return np.where(ok, new, -1).astype(np.int8)

@@ -66,6 +66,15 @@ class ComputeSection:
 
 
 @dataclass(frozen=True)
+class SyntheticSection:
+    shape: tuple[int, ...] = doc("(rows, cols) of the synthetic region.", (500, 500))
+    cell_size: float = doc("Cell size in metres.", 30.0)
+    seed: int = doc("Landscape seed.", 0)
+    folder: str = doc("Folder (relative to the study file) the layers are written to on the "
+                      "first run; [rasters] paths may point into it.", "synthetic_data")
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study: sections, resolved input paths and the study file's folder."""
 
@@ -76,6 +85,7 @@ class Study:
     tables: dict[str, Path]
     compute: ComputeSection
     chapters: dict[str, Any] = field(default_factory=dict)
+    synthetic: SyntheticSection | None = None
 
     @property
     def folder(self) -> Path:
@@ -84,8 +94,27 @@ class Study:
     def raster_kind(self, name: str) -> Literal["continuous", "categorical"]:
         return "categorical" if name in self.inputs.categorical else "continuous"
 
+    def prepare_inputs(self) -> None:
+        """Generate the synthetic region's layers when the study uses one and they are absent."""
+        if self.synthetic is None:
+            return
+        from landcarbon.datasets.synthetic import write_synthetic_region
 
-CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute")
+        folder = self.folder / self.synthetic.folder
+        missing = tuple(n for n in _synthetic_layers() if not (folder / f"{n}.tif").exists())
+        if missing:
+            shape = (int(self.synthetic.shape[0]), int(self.synthetic.shape[1]))
+            write_synthetic_region(folder, shape, self.synthetic.cell_size,
+                                   self.synthetic.seed, layers=missing)
+
+
+def _synthetic_layers() -> tuple[str, ...]:
+    from landcarbon.datasets.synthetic import LAYERS
+
+    return tuple(LAYERS)
+
+
+CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute", "synthetic")
 
 
 def load_study(path: str | Path, *, check_files: bool = True) -> Study:
@@ -100,6 +129,9 @@ def load_study(path: str | Path, *, check_files: bool = True) -> Study:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: TOML syntax error: {exc}") from exc
+    from landcarbon.study import chapters
+
+    chapters.load_all()
     problems: list[Problem] = []
     study = _parse(p, data, problems, check_files)
     if problems:
@@ -137,12 +169,21 @@ def _parse(
                                     f"[rasters]{did_you_mean(inputs.reference, rasters)}"))
     if compute is not None:
         _check_compute(compute, problems)
+    synthetic = None
+    generated: set[Path] = set()
+    if "synthetic" in data:
+        synthetic = parse_section(SyntheticSection, data["synthetic"], "synthetic", problems)
+        if synthetic is not None:
+            if len(synthetic.shape) != 2 or min(synthetic.shape) < 8:
+                problems.append(Problem("synthetic.shape", "must be [rows, cols], each >= 8"))
+            folder = (p.parent / synthetic.folder).resolve()
+            generated = {folder / f"{n}.tif" for n in _synthetic_layers()}
     if check_files:
-        _check_inputs(rasters, tables, inputs or InputsSection(), problems)
+        _check_inputs(rasters, tables, inputs or InputsSection(), problems, generated)
     if problems or study_sec is None or inputs is None or compute is None:
         return None
     return Study(p.resolve(), study_sec, inputs, rasters, tables, compute,
-                 {k: v for k, v in chapters.items() if v is not None})
+                 {k: v for k, v in chapters.items() if v is not None}, synthetic)
 
 
 def _check_compute(compute: ComputeSection, problems: list[Problem]) -> None:
@@ -173,14 +214,20 @@ def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[st
 
 def _check_inputs(
     rasters: dict[str, Path], tables: dict[str, Path], inputs: InputsSection,
-    problems: list[Problem],
+    problems: list[Problem], generated: set[Path],
 ) -> None:
+    """Check files exist, are non-empty, are rasters, and are aligned.
+
+    Files the study's synthetic region will generate are not checked before they exist.
+    """
     from landcarbon.grid import Grid
 
     grids = {}
     before = len(problems)
     for section, paths in (("rasters", rasters), ("tables", tables)):
         for name, path in paths.items():
+            if path in generated and not path.exists():
+                continue
             if not path.exists():
                 problems.append(Problem(f"{section}.{name}", f"file not found: {path}"))
             elif path.stat().st_size == 0:

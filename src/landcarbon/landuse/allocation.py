@@ -1,0 +1,597 @@
+"""Demand-driven land-use allocation: PLUS CARS and FLUS cellular automata.
+
+:func:`allocate` converts cells of the current map until every class holds its demanded
+number of cells (within ``demand_tolerance``), following
+
+* **PLUS CARS** (:class:`CarsParameters`): neighbourhood effect, adaptive driving
+  coefficient D_k, multi-type random patch seeds, roulette competition and a decreasing
+  threshold tau (Liang et al. 2021, Comput. Environ. Urban Syst. 85:101569,
+  doi:10.1016/j.compenvurbsys.2020.101569);
+* **FLUS** (:class:`FlusParameters`): self-adaptive inertia and roulette competition (Liu
+  et al. 2017, Landsc. Urban Plan. 168:94-116, doi:10.1016/j.landurbplan.2017.07.003),
+  either as published (``variant="paper"``) or as the released code behaves
+  (``variant="released"``).
+
+Both respect a conversion matrix (rows = from, columns = to), a restricted raster (0 = no
+change, 1 = convertible, 2 = development zone) and never move a class past its demand. The
+demand is checked for reachability (max-flow) before the first iteration. Random numbers
+are counter-based (seed, iteration, cell), so a seed gives bit-identical maps on any number
+of threads. The step is global: the whole map is held in memory (about
+``K * 8 + 3`` bytes per cell).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from landcarbon.backend import require_in_memory
+from landcarbon.errors import AlignmentError, ParameterError
+from landcarbon.grid import Grid
+from landcarbon.landuse import _kernels
+from landcarbon.landuse.conversion import (
+    ConversionMatrix,
+    check_demand_reachable,
+    movable_groups,
+)
+from landcarbon.raster import CLASS_NODATA, like
+
+SeedLike = int | np.random.SeedSequence | None
+
+_GLOBAL_CELL = 1 << 62  # cell index of draws that belong to no cell (threshold noise)
+_FIX = "load the inputs in memory (no `chunks`): allocation holds the whole map"
+
+
+@dataclass(frozen=True)
+class AllocationParameters:
+    """Knobs shared by PLUS CARS and FLUS (PLUS GUI / FLUS config names in brackets).
+
+    Attributes
+    ----------
+    neighborhood : int
+        Window size n of the neighbourhood effect, odd, >= 3 [PLUS "Input Neighborhood",
+        FLUS "[Size of neighborhood]"]; default 3.
+    neighborhood_weights : mapping of class code to float, optional
+        w_k in [0, 1] [PLUS "Neighborhood Weight", FLUS "[Intensity of neighborhood]"];
+        classes not given get 1.
+    development_class : int, optional
+        Class promoted inside development zones (restricted value 2) [PLUS "Development
+        type"].
+    development_weight : float
+        w of the development-zone rule [PLUS "weight"]; default 0.5.
+    max_iterations : int
+        Iteration limit [FLUS "[Maximum Number Of Iterations]"]; default 1000.
+    demand_tolerance : int
+        Cells by which each class may miss its demand when the run stops; default 0.
+    lock_in_iterations : int
+        Consecutive iterations without a single conversion after which the run is declared
+        locked in and stops, reporting the residual demand; default 100.
+    """
+
+    neighborhood: int = 3
+    neighborhood_weights: Mapping[int, float] = field(default_factory=dict)
+    development_class: int | None = None
+    development_weight: float = 0.5
+    max_iterations: int = 1000
+    demand_tolerance: int = 0
+    lock_in_iterations: int = 100
+
+    def __post_init__(self) -> None:
+        if self.neighborhood < 3 or self.neighborhood % 2 == 0:
+            raise ParameterError(
+                f"neighborhood = {self.neighborhood}: the window size must be "
+                f"an odd number >= 3 (PLUS default 3)"
+            )
+        for code, w in self.neighborhood_weights.items():
+            if not 0.0 <= w <= 1.0:
+                raise ParameterError(f"neighborhood_weights[{code}] = {w}: weights are in [0, 1]")
+        if not 0.0 < self.development_weight <= 1.0:
+            raise ParameterError(
+                f"development_weight = {self.development_weight}: must be in "
+                f"(0, 1] (PLUS default 0.5)"
+            )
+        for name in ("max_iterations", "lock_in_iterations"):
+            if getattr(self, name) < 1:
+                raise ParameterError(f"{name} = {getattr(self, name)}: must be >= 1")
+        if self.demand_tolerance < 0:
+            raise ParameterError(f"demand_tolerance = {self.demand_tolerance}: must be >= 0 cells")
+
+
+@dataclass(frozen=True)
+class CarsParameters(AllocationParameters):
+    """PLUS CARS knobs (see :class:`AllocationParameters` for the shared ones).
+
+    Attributes
+    ----------
+    patch_generation_threshold : float
+        Decay factor delta in (0, 1) of the threshold tau = delta**l * r1 [PLUS "Patch
+        generation"]; higher is more conservative. Default 0.5 (value common in papers).
+    expansion_coefficient : float or mapping of class code to float
+        mu_k in [0, 1] of the patch-seed rule [PLUS "Expansion coefficient"]; default 0.1.
+    percentage_of_seeds : float
+        Most new patch seeds planted per iteration, as a share of the valid cells [PLUS
+        "Percentage of seeds"]; default 0.0001 (the manual's example, 0.01 %).
+    decay_step : int, optional
+        "Step" of the threshold decay: when the total residual demand falls by less than
+        this many cells in an iteration, l grows by one. Default (None):
+        max(1, initial total residual / 200).
+    """
+
+    patch_generation_threshold: float = 0.5
+    expansion_coefficient: float | Mapping[int, float] = 0.1
+    percentage_of_seeds: float = 0.0001
+    decay_step: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 < self.patch_generation_threshold < 1.0:
+            raise ParameterError(
+                f"patch_generation_threshold = "
+                f"{self.patch_generation_threshold}: the decay factor must "
+                f"be in (0, 1)"
+            )
+        mus = (
+            self.expansion_coefficient.values()
+            if isinstance(self.expansion_coefficient, Mapping)
+            else [self.expansion_coefficient]
+        )
+        if any(not 0.0 <= m <= 1.0 for m in mus):
+            raise ParameterError(
+                f"expansion_coefficient = {self.expansion_coefficient}: values are in [0, 1]"
+            )
+        if not 0.0 <= self.percentage_of_seeds <= 1.0:
+            raise ParameterError(
+                f"percentage_of_seeds = {self.percentage_of_seeds}: a share "
+                f"in [0, 1] (0.0001 = 0.01 % of the cells)"
+            )
+        if self.decay_step is not None and self.decay_step < 1:
+            raise ParameterError(f"decay_step = {self.decay_step}: must be >= 1 cell")
+
+
+@dataclass(frozen=True)
+class FlusParameters(AllocationParameters):
+    """FLUS CA knobs (see :class:`AllocationParameters` for the shared ones).
+
+    Attributes
+    ----------
+    accelerated_factor : float
+        a of the self-adaptive inertia update [FLUS "[Accelerated factor]"]; default 0.1.
+    variant : {"released", "paper"}
+        "released": inertia on the current class only, (w_k + 1e-9), acceptance test
+        (r + 1/K)/(t + 1) < sp, inertia update with the accelerated factor, as the released
+        FLUS code; "paper": TProb = sp * Omega * Inertia_k * TM with Inertia_k following the
+        PLUS D_k rule.
+    """
+
+    accelerated_factor: float = 0.1
+    variant: Literal["released", "paper"] = "released"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 < self.accelerated_factor < 1.0:
+            raise ParameterError(
+                f"accelerated_factor = {self.accelerated_factor}: must be in "
+                f"(0, 1) (FLUS default 0.1)"
+            )
+        if self.variant not in ("released", "paper"):
+            raise ParameterError(f"variant = {self.variant!r}: use 'released' or 'paper'")
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """Outcome of :func:`allocate`.
+
+    Attributes
+    ----------
+    lulc : xarray.DataArray
+        Allocated map (int32 class codes, CLASS_NODATA outside the data).
+    iterations : int
+        Iterations run.
+    converged : bool
+        Every class is within ``demand_tolerance`` cells of its demand.
+    locked_in : bool
+        The run stopped because no cell converted for ``lock_in_iterations`` iterations.
+    residual_cells : dict of int to int
+        Demand minus allocated cells per class code (positive: still short).
+    residual_history : ndarray
+        Total absolute residual (cells) before each iteration and after the last.
+    """
+
+    lulc: xr.DataArray
+    iterations: int
+    converged: bool
+    locked_in: bool
+    residual_cells: dict[int, int]
+    residual_history: np.ndarray
+
+
+def plus_drive(drive: np.ndarray, gap_previous: np.ndarray, gap_before: np.ndarray) -> np.ndarray:
+    """PLUS adaptive driving coefficient D_k^t (also the FLUS paper's inertia).
+
+    G = demand - allocated cells. With G^{t-1} = ``gap_previous`` and G^{t-2} =
+    ``gap_before``: D stays when |G^{t-1}| <= |G^{t-2}|; D * G^{t-2}/G^{t-1} when
+    G^{t-1} < G^{t-2} < 0; D * G^{t-1}/G^{t-2} when 0 < G^{t-2} < G^{t-1}
+    (Liang et al. 2021, Eq. 7).
+    """
+    g1 = gap_previous.astype(np.float64)
+    g2 = gap_before.astype(np.float64)
+    out = drive.astype(np.float64).copy()
+    moving_away = np.abs(g1) > np.abs(g2)
+    shrink = moving_away & (g1 < g2) & (g2 < 0)
+    grow = moving_away & (g2 > 0) & (g2 < g1)
+    out[shrink] *= g2[shrink] / g1[shrink]
+    out[grow] *= g1[grow] / g2[grow]
+    return out
+
+
+def flus_inertia(
+    inertia: np.ndarray,
+    gap: np.ndarray,
+    gap_initial: np.ndarray,
+    dynamic: np.ndarray,
+    accelerated_factor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Self-adaptive inertia of the released FLUS code; returns (inertia, dynamic gap).
+
+    adj = G / dyn. If 0 < adj < 1 the dynamic gap becomes G and, when adj > 1 - a, the
+    inertia is multiplied (G0 > 0) or divided (G0 < 0) by adj + a; if adj > 1 it is
+    multiplied or divided by adj**2. Start: dyn = 1.01 * G0, inertia = 1.
+    """
+    a = accelerated_factor
+    g = gap.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adj = np.where(dynamic != 0, g / dynamic, 0.0)
+    out = inertia.astype(np.float64).copy()
+    closing = (adj > 0) & (adj < 1)
+    new_dynamic = np.where(closing, g, dynamic)
+    slow = closing & (adj > 1 - a)
+    factor = np.where(slow, adj + a, np.where(adj > 1, adj * adj, 1.0))
+    out = np.where(gap_initial > 0, out * factor, np.where(gap_initial < 0, out / factor, out))
+    return out, new_dynamic
+
+
+def decayed_threshold(delta: float, level: int, key: np.uint64) -> float:
+    """tau = delta**level * r1, r1 ~ N(1, 1) truncated to [0, 2] (PLUS, Liang et al. 2021).
+
+    r1 is drawn by rejection from the counter-based generator keyed by the decay level.
+    """
+    attempt = 0
+    while True:
+        u1 = _kernels.uniform(key, level, _GLOBAL_CELL, 2 * attempt)
+        u2 = _kernels.uniform(key, level, _GLOBAL_CELL, 2 * attempt + 1)
+        r1 = 1.0 + math.sqrt(-2.0 * math.log1p(-u1)) * math.cos(2.0 * math.pi * u2)
+        if 0.0 <= r1 <= 2.0:
+            return float(delta**level * r1)
+        attempt += 1
+
+
+def seed_key(seed: SeedLike) -> np.uint64:
+    """64-bit key of the counter-based generator from an int or a SeedSequence."""
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return np.uint64(seq.generate_state(1, dtype=np.uint64)[0])
+
+
+def run_allocation(
+    cls: np.ndarray,
+    prob: np.ndarray,
+    demand: np.ndarray,
+    allowed: np.ndarray,
+    zone: np.ndarray,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    weights: np.ndarray,
+    expansion: np.ndarray,
+    zone_class: int = -1,
+) -> tuple[int, bool, bool, np.ndarray]:
+    """Allocate on numpy arrays; ``cls`` (class indices, -1 nodata) is changed in place.
+
+    Returns ``(iterations, converged, locked_in, residual_history)``. The demand must have
+    been checked (:func:`check_demand_reachable`) and sum to the valid cells.
+    """
+    model = _model_code(parameters)
+    n_classes = prob.shape[0]
+    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes).astype(np.int64)
+    demand = demand.astype(np.int64)
+    gaps = [demand - counts]
+    history = [int(np.abs(gaps[-1]).sum())]
+    drive = np.ones(n_classes)
+    dynamic = 1.01 * gaps[0]
+    level = 0
+    tau = decayed_threshold(getattr(parameters, "patch_generation_threshold", 0.5), 0, key)
+    step = getattr(parameters, "decay_step", None) or max(1, history[0] // 200)
+    seed_cap = int(cls.size)
+    if isinstance(parameters, CarsParameters):
+        seed_cap = max(1, round(parameters.percentage_of_seeds * int((cls >= 0).sum())))
+    half = parameters.neighborhood // 2
+    candidate = np.empty(cls.shape, dtype=np.int8)
+    seeded = np.empty(cls.shape, dtype=np.bool_)
+    idle = 0
+    iteration = 0
+    while iteration < parameters.max_iterations:
+        if np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance):
+            break
+        if model == _kernels.FLUS_RELEASED:
+            drive, dynamic = flus_inertia(
+                drive, gaps[-1], gaps[0], dynamic, parameters.accelerated_factor
+            )  # type: ignore[attr-defined]
+        elif len(gaps) >= 2:
+            drive = plus_drive(drive, gaps[-1], gaps[-2])
+        _kernels.propose(
+            cls,
+            prob,
+            weights,
+            drive,
+            expansion,
+            allowed,
+            zone,
+            gaps[-1] < 0,
+            model,
+            tau,
+            zone_class,
+            parameters.development_weight,
+            key,
+            iteration,
+            half,
+            candidate,
+            seeded,
+        )
+        changed = _kernels.apply_proposals(
+            cls, candidate, seeded, counts, demand, key, iteration, seed_cap
+        )
+        iteration += 1
+        gaps.append(demand - counts)
+        history.append(int(np.abs(gaps[-1]).sum()))
+        if model == _kernels.CARS and history[-2] - history[-1] < step:
+            level += 1
+            tau = decayed_threshold(
+                parameters.patch_generation_threshold,  # type: ignore[attr-defined]
+                level,
+                key,
+            )
+        idle = idle + 1 if changed == 0 else 0
+        if idle >= parameters.lock_in_iterations:
+            break
+    converged = bool(np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance))
+    locked_in = not converged and idle >= parameters.lock_in_iterations
+    return iteration, converged, locked_in, np.asarray(history, dtype=np.int64)
+
+
+def _model_code(parameters: AllocationParameters) -> int:
+    if isinstance(parameters, CarsParameters):
+        return _kernels.CARS
+    if isinstance(parameters, FlusParameters):
+        return _kernels.FLUS_PAPER if parameters.variant == "paper" else _kernels.FLUS_RELEASED
+    raise ParameterError(
+        f"parameters must be CarsParameters or FlusParameters, not {type(parameters).__name__}"
+    )
+
+
+def allocate(
+    lulc: xr.DataArray,
+    probability: xr.DataArray,
+    demand: Mapping[int, int],
+    *,
+    conversion: ConversionMatrix | None = None,
+    restriction: xr.DataArray | None = None,
+    parameters: AllocationParameters | None = None,
+    seed: SeedLike = None,
+) -> AllocationResult:
+    """Allocate land use to the demanded number of cells per class.
+
+    Parameters
+    ----------
+    lulc : xarray.DataArray
+        Current land use (int class codes, CLASS_NODATA outside the data), dims (y, x).
+    probability : xarray.DataArray
+        Suitability per class, dims (class, y, x), ``class`` coordinate = class codes, values
+        in [0, 1]: PLUS LEAS development probability (CARS) or FLUS ANN probability of
+        occurrence. NaN counts as 0 (the cell can never become that class).
+    demand : mapping of class code to int
+        Cells demanded per class; must sum to the valid cells of ``lulc``.
+    conversion : ConversionMatrix, optional
+        Allowed conversions (rows = from, columns = to); default all allowed.
+    restriction : xarray.DataArray, optional
+        0 = no change, 1 = convertible, 2 = development zone of
+        ``parameters.development_class`` (PLUS "Input Policy"); default all 1.
+    parameters : CarsParameters or FlusParameters
+        Model and knobs; default ``CarsParameters()``.
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the counter-based generator; same seed -> bit-identical map.
+
+    Returns
+    -------
+    AllocationResult
+
+    Raises
+    ------
+    AlignmentError
+        Probability stack or restriction raster on another grid.
+    ParameterError
+        Classes missing or extra, demand not summing to the map, probabilities outside
+        [0, 1], restriction values other than 0/1/2, or a demand that cannot be reached
+        (the message names the class and why).
+    """
+    parameters = parameters or CarsParameters()
+    codes = _class_codes(probability)
+    current = require_in_memory(lulc, "allocation", _FIX)
+    prob = _probability_array(probability, lulc)
+    cls = _class_indices(current, codes)
+    zone = _zone_array(restriction, lulc)
+    demand_cells = _demand_array(demand, codes, int((cls >= 0).sum()))
+    matrix = conversion or ConversionMatrix.all_allowed(codes)
+    allowed = matrix.reordered(codes)
+    zone_class = _zone_class(parameters, codes, zone)
+    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
+    check_demand_reachable(
+        counts, demand_cells, movable_groups(cls, prob, allowed, zone), allowed, codes
+    )
+    weights = _per_class(parameters.neighborhood_weights, codes, 1.0)
+    mu = getattr(parameters, "expansion_coefficient", 0.0)
+    expansion = _per_class(
+        mu if isinstance(mu, Mapping) else {}, codes, 0.0 if isinstance(mu, Mapping) else float(mu)
+    )
+    iterations, converged, locked_in, history = run_allocation(
+        cls,
+        prob,
+        demand_cells,
+        allowed,
+        zone,
+        parameters,
+        seed_key(seed),
+        weights,
+        expansion,
+        zone_class,
+    )
+    lookup = np.asarray(codes, dtype=np.int32)
+    out = np.where(cls >= 0, lookup[np.maximum(cls, 0)], CLASS_NODATA).astype(np.int32)
+    final = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
+    residual = {c: int(demand_cells[i] - final[i]) for i, c in enumerate(codes)}
+    return AllocationResult(
+        like(lulc, out, name="lulc_allocated"), iterations, converged, locked_in, residual, history
+    )
+
+
+def _class_codes(probability: xr.DataArray) -> list[int]:
+    if probability.dims != ("class", "y", "x") or "class" not in probability.coords:
+        raise ParameterError(
+            f"probability stack has dims {probability.dims}; expected "
+            f"('class', 'y', 'x') with a `class` coordinate of class codes "
+            f"(as landuse.suitability returns)"
+        )
+    codes = [int(c) for c in probability["class"].values]
+    if len(codes) > 127:
+        raise ParameterError(f"{len(codes)} classes: allocation supports at most 127")
+    return codes
+
+
+def _same_grid(da: xr.DataArray, lulc: xr.DataArray, what: str) -> None:
+    diff = Grid.from_dataarray(da).difference(Grid.from_dataarray(lulc))
+    if diff is not None:
+        raise AlignmentError(
+            f"{what} is not on the land-use map's grid ({diff}); resample it "
+            f"onto the land-use grid (raster.read_stack align='resample')"
+        )
+
+
+def _probability_array(probability: xr.DataArray, lulc: xr.DataArray) -> np.ndarray:
+    _same_grid(probability.isel({"class": 0}), lulc, "probability stack")
+    prob = np.array(require_in_memory(probability, "allocation", _FIX), dtype=np.float64)
+    bad = (prob < 0) | (prob > 1)
+    if bad.any():
+        k, r, c = np.argwhere(bad)[0]
+        raise ParameterError(
+            f"probability of class {int(probability['class'][k])} is "
+            f"{prob[k, r, c]} at row {r}, column {c}; probabilities must lie "
+            f"in [0, 1]"
+        )
+    return np.nan_to_num(prob, nan=0.0)
+
+
+def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
+    valid = current != CLASS_NODATA
+    present = np.unique(current[valid])
+    unknown = sorted(set(present.tolist()) - set(codes))
+    if unknown:
+        raise ParameterError(
+            f"land-use map has class code(s) {unknown} that the probability "
+            f"stack lacks (classes {codes}); add a probability band per class"
+        )
+    order = np.argsort(codes)
+    position = np.searchsorted(np.asarray(codes)[order], current)
+    cls = np.where(valid, order[np.clip(position, 0, len(codes) - 1)], -1)
+    return cls.astype(np.int8)
+
+
+def _zone_array(restriction: xr.DataArray | None, lulc: xr.DataArray) -> np.ndarray:
+    if restriction is None:
+        return np.ones(lulc.shape, dtype=np.uint8)
+    _same_grid(restriction, lulc, "restricted-zone raster")
+    values = np.asarray(require_in_memory(restriction, "allocation", _FIX), dtype=np.float64)
+    land = np.asarray(lulc.data) != CLASS_NODATA
+    bad = land & ~np.isin(values, (0.0, 1.0, 2.0))
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ParameterError(
+            f"restricted-zone raster has value {values[r, c]} at row {r}, "
+            f"column {c} inside the land-use data; use 0 (no change), "
+            f"1 (convertible) or 2 (development zone), no nodata"
+        )
+    return np.where(land, values, 0).astype(np.uint8)
+
+
+def _demand_array(demand: Mapping[int, int], codes: list[int], n_valid: int) -> np.ndarray:
+    missing = [c for c in codes if c not in demand]
+    extra = sorted(set(demand) - set(codes))
+    if missing or extra:
+        raise ParameterError(
+            f"demand must give one number of cells per class {codes}: "
+            f"missing {missing}, unknown {extra}"
+        )
+    cells = np.asarray([demand[c] for c in codes], dtype=np.float64)
+    if np.any(cells < 0) or np.any(cells != np.round(cells)):
+        raise ParameterError(f"demand {dict(demand)}: cells must be whole numbers >= 0")
+    if int(cells.sum()) != n_valid:
+        raise ParameterError(
+            f"demands sum to {int(cells.sum())} cells but the land-use map "
+            f"has {n_valid} valid cells; the demands must add up to the "
+            f"region (use landuse.allocation.demand_cells to round areas)"
+        )
+    return cells.astype(np.int64)
+
+
+def _per_class(values: Mapping[int, float], codes: list[int], default: float) -> np.ndarray:
+    extra = sorted(set(values) - set(codes))
+    if extra:
+        raise ParameterError(
+            f"per-class parameter names class code(s) {extra} that are not "
+            f"among the classes {codes}"
+        )
+    return np.asarray([float(values.get(c, default)) for c in codes])
+
+
+def _zone_class(parameters: AllocationParameters, codes: list[int], zone: np.ndarray) -> int:
+    if parameters.development_class is None:
+        if np.any(zone == 2):
+            raise ParameterError(
+                "restricted-zone raster has development zones (value 2) but "
+                "no development_class was given; name the class to promote"
+            )
+        return -1
+    if parameters.development_class not in codes:
+        raise ParameterError(
+            f"development_class {parameters.development_class} is not among the classes {codes}"
+        )
+    return codes.index(parameters.development_class)
+
+
+def demand_cells(area_ha: Mapping[int, float], cell_area_ha: float, n_valid: int) -> dict[int, int]:
+    """Round class areas (ha) to whole cells summing to ``n_valid`` (largest remainder).
+
+    The areas are first scaled to the region (``n_valid`` cells of ``cell_area_ha``), so a
+    Markov projection that lost a fraction of a hectare to rounding still adds up.
+    """
+    codes = list(area_ha)
+    raw = np.asarray([area_ha[c] for c in codes], dtype=np.float64)
+    if np.any(raw < 0) or raw.sum() <= 0 or cell_area_ha <= 0:
+        raise ParameterError(
+            f"demand areas {dict(area_ha)} ha and cell area {cell_area_ha} ha "
+            f"must be >= 0 with a positive total"
+        )
+    total_ha = n_valid * cell_area_ha
+    if abs(raw.sum() - total_ha) > 0.01 * total_ha:
+        raise ParameterError(
+            f"demand areas sum to {raw.sum():.6g} ha but the region is "
+            f"{total_ha:.6g} ha ({n_valid} cells); demands must add up to "
+            f"the region"
+        )
+    exact = raw / raw.sum() * n_valid
+    cells = np.floor(exact).astype(np.int64)
+    short = n_valid - int(cells.sum())
+    order = np.argsort(-(exact - cells), kind="stable")
+    cells[order[:short]] += 1
+    return {c: int(n) for c, n in zip(codes, cells, strict=True)}

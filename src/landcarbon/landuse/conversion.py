@@ -1,0 +1,302 @@
+"""Conversion matrix (which class may become which) and the demand reachability check.
+
+Orientation is explicit everywhere: ``allowed[i, j]`` is True when a cell of class
+``codes[i]`` (row, *from*) may become class ``codes[j]`` (column, *to*). This is the
+orientation of the PLUS "Transition matrix" and FLUS "Cost Matrix" as the PLUS sample data
+need it (the Chinese PLUS manual states the transpose; the clean-room openplus project found
+rows = current class to be the only orientation that made the bundled demand reachable).
+Tables written the other way round are read with ``orientation="to_rows"``.
+
+:func:`check_demand_reachable` solves a max-flow problem (scipy's ``maximum_flow``):
+source -> class with surplus (capacity = surplus) -> group of its cells sharing the same set
+of reachable classes (capacity = cells in the group) -> class with a deficit (capacity =
+deficit) -> sink. Cells in restricted zones and target classes with zero probability are left
+out of the groups. The demand is reachable by direct conversions exactly when the flow
+equals the total deficit; otherwise the error names each class whose demand cannot be met
+and why.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
+
+from landcarbon.errors import InputFileError, ParameterError, TableError
+
+Orientation = Literal["from_rows", "to_rows"]
+
+
+class ScenarioRules(Protocol):
+    """The parts of a :class:`landcarbon.landuse.scenarios.Scenario` used here."""
+
+    name: str
+    forbidden: frozenset[tuple[int, int]]
+    protected_classes: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ConversionMatrix:
+    """Allowed conversions between land-use classes.
+
+    Attributes
+    ----------
+    codes : tuple of int
+        Class codes, in the order of the matrix rows and columns.
+    allowed : bool ndarray, shape (K, K)
+        ``allowed[i, j]``: class ``codes[i]`` (from, row) may become ``codes[j]`` (to, column).
+        The diagonal (staying) is always True.
+    """
+
+    codes: tuple[int, ...]
+    allowed: np.ndarray
+
+    def __post_init__(self) -> None:
+        matrix = np.asarray(self.allowed, dtype=bool)
+        k = len(self.codes)
+        if matrix.shape != (k, k):
+            raise ParameterError(
+                f"conversion matrix is {matrix.shape[0]}x{matrix.shape[1]} "
+                f"but {k} class codes were given; give one row and one "
+                f"column per class"
+            )
+        if len(set(self.codes)) != k:
+            raise ParameterError(f"conversion matrix codes {list(self.codes)} repeat a code")
+        matrix = matrix.copy()
+        np.fill_diagonal(matrix, True)
+        matrix.setflags(write=False)
+        object.__setattr__(self, "codes", tuple(int(c) for c in self.codes))
+        object.__setattr__(self, "allowed", matrix)
+
+    @classmethod
+    def all_allowed(cls, codes: Iterable[int]) -> ConversionMatrix:
+        """Every class may become every other class."""
+        codes = tuple(codes)
+        return cls(codes, np.ones((len(codes), len(codes)), dtype=bool))
+
+    @classmethod
+    def from_scenario(cls, codes: Iterable[int], scenario: ScenarioRules) -> ConversionMatrix:
+        """All conversions allowed except the scenario's forbidden (from, to) pairs and any
+        conversion out of its protected classes."""
+        codes = tuple(codes)
+        index = {c: i for i, c in enumerate(codes)}
+        allowed = np.ones((len(codes), len(codes)), dtype=bool)
+        for src, dst in sorted(scenario.forbidden):
+            for code in (src, dst):
+                _require_code(
+                    code, index, f"scenario {scenario.name!r} forbidden pair ({src}, {dst})"
+                )
+            allowed[index[src], index[dst]] = False
+        for code in sorted(scenario.protected_classes):
+            _require_code(code, index, f"scenario {scenario.name!r} protected classes")
+            allowed[index[code], :] = False
+        return cls(codes, allowed)
+
+    def reordered(self, codes: Sequence[int], where: str = "conversion matrix") -> np.ndarray:
+        """The boolean matrix for another class order; codes absent here are an error."""
+        index = {c: i for i, c in enumerate(self.codes)}
+        extra = sorted(set(self.codes) - set(codes))
+        if extra:
+            raise ParameterError(
+                f"{where}: class code(s) {extra} are absent from the land-use "
+                f"map and the suitability stack (classes {list(codes)}); "
+                f"remove their rows and columns or fix the codes"
+            )
+        for code in codes:
+            _require_code(code, index, where)
+        order = [index[c] for c in codes]
+        return self.allowed[np.ix_(order, order)]
+
+
+def _require_code(code: int, index: Mapping[int, int], where: str) -> None:
+    if code not in index:
+        raise ParameterError(
+            f"{where}: class code {code} is not one of the classes "
+            f"{sorted(index)}; fix the code or add the class"
+        )
+
+
+def read_conversion_matrix(
+    path: str | Path, orientation: Orientation = "from_rows"
+) -> ConversionMatrix:
+    """Read a square 0/1 matrix from CSV or TOML.
+
+    CSV: the first column holds the row class codes, the header the column class codes, cells
+    are 0 (forbidden) or 1 (allowed). TOML: ``codes = [..]`` and ``allowed = [[..], ..]``,
+    optionally ``orientation = "from_rows" | "to_rows"`` (overrides the argument).
+    ``orientation="from_rows"`` (default, PLUS sample data): rows are the current class.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: conversion matrix file not found")
+    if p.suffix.lower() == ".toml":
+        with p.open("rb") as fh:
+            doc = tomllib.load(fh)
+        orientation = doc.get("orientation", orientation)
+        try:
+            codes = [int(c) for c in doc["codes"]]
+            values = np.asarray(doc["allowed"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TableError(
+                f"{p}: needs `codes = [..]` and a square `allowed = [[0/1..]..]` ({exc})"
+            ) from exc
+    else:
+        frame = pd.read_csv(p, index_col=0)
+        try:
+            codes = [int(c) for c in frame.index]
+            columns = [int(c) for c in frame.columns]
+        except ValueError as exc:
+            raise TableError(
+                f"{p}: row and column labels must be integer class codes ({exc})"
+            ) from exc
+        if columns != codes:
+            raise TableError(
+                f"{p}: column codes {columns} differ from row codes {codes}; "
+                f"write the classes in the same order in both"
+            )
+        values = frame.to_numpy(dtype=np.float64)
+    if orientation not in ("from_rows", "to_rows"):
+        raise TableError(f"{p}: orientation {orientation!r} is not 'from_rows' or 'to_rows'")
+    if values.ndim != 2 or values.shape != (len(codes), len(codes)):
+        raise TableError(
+            f"{p}: the matrix is {values.shape} for {len(codes)} class codes; "
+            f"give a square 0/1 matrix"
+        )
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise TableError(
+            f"{p}: value {values[i, j]} at row code {codes[i]}, column code "
+            f"{codes[j]} is not 0 or 1"
+        )
+    allowed = values.astype(bool)
+    return ConversionMatrix(tuple(codes), allowed if orientation == "from_rows" else allowed.T)
+
+
+def movable_groups(
+    cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group the convertible cells by (current class, set of classes they can become).
+
+    Returns ``(from_index, target_mask, cells)``: one entry per group, ``target_mask`` a
+    bool[K] row. A cell can become class j when it is not in a restricted zone (0),
+    ``allowed[current, j]`` and its probability of j is above 0.
+    """
+    n_classes = prob.shape[0]
+    valid = (cls >= 0) & (zone != 0)
+    current = cls[valid].astype(np.int64)
+    bits = np.zeros(current.shape, dtype=np.int64)
+    for j in range(n_classes):
+        reach = allowed[current, j] & (prob[j][valid] > 0) & (current != j)
+        bits |= reach.astype(np.int64) << j
+    group, cells = np.unique(current * (1 << n_classes) + bits, return_counts=True)
+    from_index = group >> n_classes
+    masks = (group[:, None] & (1 << np.arange(n_classes))) > 0
+    return from_index, masks, cells
+
+
+def check_demand_reachable(
+    counts: np.ndarray,
+    demand: np.ndarray,
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    allowed: np.ndarray,
+    codes: Sequence[int],
+) -> None:
+    """Raise ParameterError unless every deficit can be filled by direct conversions.
+
+    Parameters
+    ----------
+    counts, demand : int ndarray, shape (K,)
+        Current and demanded cells per class.
+    groups : from :func:`movable_groups`
+        Convertible cells grouped by current class and reachable classes.
+    allowed : bool ndarray, shape (K, K)
+        Conversion matrix, rows = from, columns = to (used for the explanation).
+    codes : sequence of int
+        Class codes, for the message.
+    """
+    k = len(codes)
+    gap = demand.astype(np.int64) - counts.astype(np.int64)
+    deficit = np.maximum(gap, 0)
+    surplus = np.maximum(-gap, 0)
+    from_index, masks, cells = groups
+    n_groups = len(cells)
+    # nodes: 0 source, 1..K from-classes, K+1..K+G groups, K+G+1..2K+G to-classes, last sink
+    sink = 2 * k + n_groups + 1
+    big = int(counts.sum()) + 1
+    rows: list[int] = []
+    cols: list[int] = []
+    caps: list[int] = []
+
+    def edge(a: int, b: int, cap: int) -> None:
+        if cap > 0:
+            rows.append(a)
+            cols.append(b)
+            caps.append(cap)
+
+    for i in range(k):
+        edge(0, 1 + i, int(surplus[i]))
+        edge(k + n_groups + 1 + i, sink, int(deficit[i]))
+    for g in range(n_groups):
+        edge(1 + int(from_index[g]), k + 1 + g, int(cells[g]))
+        for j in np.flatnonzero(masks[g]):
+            edge(k + 1 + g, k + n_groups + 1 + int(j), big)
+    graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+    result = maximum_flow(graph, 0, sink)
+    if result.flow_value >= int(deficit.sum()):
+        return
+    flow = result.flow.tocsr()
+    problems = []
+    for j in np.flatnonzero(deficit):
+        node = k + n_groups + 1 + j
+        got = int(flow[node, sink])
+        if got < deficit[j]:
+            problems.append(_explain(j, int(deficit[j]), got, surplus, allowed, groups, codes))
+    raise ParameterError(
+        "demand cannot be reached by direct conversions: "
+        + "; ".join(problems)
+        + ". Fix: allow more conversions in the conversion matrix, lift restricted zones, or "
+        "lower the demand (a chain such as A->B->C needs a staged, two-step demand)"
+    )
+
+
+def _explain(
+    j: int,
+    need: int,
+    got: int,
+    surplus: np.ndarray,
+    allowed: np.ndarray,
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    codes: Sequence[int],
+) -> str:
+    _, masks, cells = groups
+    donors = [i for i in np.flatnonzero(surplus) if allowed[i, j] and i != j]
+    head = f"class {codes[j]} needs {need} more cells but at most {got} can reach it"
+    if not donors:
+        losing = [codes[i] for i in np.flatnonzero(surplus)]
+        return (
+            f"{head} (no shrinking class {losing} may convert into it: the conversion "
+            f"matrix forbids it or the class is protected)"
+        )
+    open_cells = int(cells[masks[:, j]].sum())
+    return (
+        f"{head} (shrinking classes allowed to become it: "
+        f"{[codes[i] for i in donors]}, with {open_cells} cells outside restricted zones "
+        f"and with probability > 0, shared with other growing classes)"
+    )
+
+
+def describe(matrix: ConversionMatrix) -> dict[str, Any]:
+    """JSON-ready form: codes, orientation and the 0/1 matrix (rows = from)."""
+    return {
+        "codes": list(matrix.codes),
+        "orientation": "from_rows",
+        "allowed": matrix.allowed.astype(int).tolist(),
+    }

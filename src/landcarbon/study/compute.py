@@ -1,0 +1,46 @@
+"""The dask scheduler a study runs under: threads, processes, or a distributed cluster."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from landcarbon.errors import ComputeError
+
+
+@contextlib.contextmanager
+def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
+    """Configure dask for the block: yields a description of the scheduler in use.
+
+    ``tcp://host:port`` connects to a running ``dask.distributed`` scheduler (a clear
+    ComputeError after ``timeout_s`` if it does not answer); ``workers > 1`` with
+    ``scheduler = "processes"`` starts a LocalCluster; otherwise dask's local
+    threaded/synchronous/process schedulers with ``workers`` threads.
+    """
+    import dask
+
+    if compute.scheduler.startswith("tcp://"):
+        from distributed import Client
+
+        try:
+            client = Client(compute.scheduler, timeout=f"{timeout_s}s")
+        except (OSError, TimeoutError) as exc:
+            raise ComputeError(
+                f"dask scheduler {compute.scheduler} did not answer within {timeout_s:g} s "
+                f"({exc.__class__.__name__}); start it (`dask scheduler`) or fix "
+                f"[compute] scheduler"
+            ) from exc
+        with client:
+            yield f"distributed {compute.scheduler} ({client.dashboard_link})"
+        return
+    if compute.scheduler == "processes" and compute.workers > 1:
+        from distributed import Client, LocalCluster
+
+        kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
+        with LocalCluster(n_workers=compute.workers, threads_per_worker=1,
+                          processes=True, **kwargs) as cluster, Client(cluster) as client:
+            yield f"LocalCluster of {compute.workers} workers ({client.dashboard_link})"
+        return
+    with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
+        yield f"dask {compute.scheduler} x{compute.workers}"

@@ -1,0 +1,130 @@
+"""Run a study: validate, prepare inputs, plan and run the chapters' steps, write the manifest."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from landcarbon import __version__
+from landcarbon.study.config import Study, load_study
+from landcarbon.study.pipeline import (
+    Step,
+    StepRecord,
+    file_digest,
+    plan,
+    run_steps,
+    write_json_atomic,
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a study run put things and what each step did."""
+
+    out_dir: Path
+    manifest: Path
+    report: Path | None
+    records: list[StepRecord]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir), "manifest": str(self.manifest),
+            "report": str(self.report) if self.report else None,
+            "steps": {r.name: {"status": r.status, "seconds": round(r.seconds, 3),
+                               **r.summary} for r in self.records},
+        }
+
+
+def build_steps(study: Study) -> list[Step]:
+    """Every step of every chapter configured in the study."""
+    from landcarbon.study.chapters import BUILDERS
+
+    steps: list[Step] = []
+    for name, section in study.chapters.items():
+        steps.extend(BUILDERS[name](study, section))
+    return steps
+
+
+def input_artifacts(study: Study) -> dict[str, Path]:
+    """Study inputs as artifact names: ``rasters.NAME`` and ``tables.NAME``."""
+    arts = {f"rasters.{k}": v for k, v in study.rasters.items()}
+    arts.update({f"tables.{k}": v for k, v in study.tables.items()})
+    return arts
+
+
+def run_study(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    steps: Iterable[str] | None = None,
+    seed: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    on_step: Callable[[Step, str], None] | None = None,
+) -> RunResult:
+    """Run the study file ``path`` into ``out_dir``; finished steps are reused on rerun.
+
+    ``scheduler`` and ``workers`` override the study's ``[compute]`` section.
+    """
+    study = load_study(path)
+    if study.synthetic is not None:
+        study.prepare_inputs()
+        study = load_study(path)  # check the generated layers like any other input
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    run_seed = study.study.seed if seed is None else seed
+    artifacts = input_artifacts(study)
+    ordered = plan(build_steps(study), artifacts, steps)
+    started = time.time()
+    from landcarbon.study.compute import compute_context
+
+    compute = replace(study.compute, **{k: v for k, v in
+                                         (("scheduler", scheduler), ("workers", workers))
+                                         if v is not None})
+    with compute_context(compute):
+        records = run_steps(ordered, artifacts, out, run_seed, on_step)
+    report = out / "report" / "index.html"
+    manifest = out / "manifest.json"
+    write_json_atomic(manifest, _manifest(study, run_seed, records, started))
+    return RunResult(out, manifest, report if report.exists() else None, records)
+
+
+def _manifest(study: Study, seed: int, records: list[StepRecord], started: float) -> dict[str, Any]:
+    import numpy
+    import rasterio
+
+    return {
+        "study": {"file": str(study.path), "name": study.study.name,
+                  "description": study.study.description},
+        "seed": seed,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "inputs": {name: {"path": str(p), "blake2b": file_digest(p)}
+                   for name, p in input_artifacts(study).items()},
+        "parameters": {name: _plain(section) for name, section in study.chapters.items()},
+        "compute": asdict(study.compute),
+        "versions": {"landcarbon": __version__, "python": platform.python_version(),
+                     "numpy": numpy.__version__, "rasterio": rasterio.__version__,
+                     "gdal": rasterio.__gdal_version__},
+        "steps": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 3),
+                   "key": r.key, "outputs": r.outputs, "summary": r.summary,
+                   "cite": list(r.cite)} for r in records],
+        "citations": sorted({c for r in records for c in r.cite}),
+    }
+
+
+def _plain(section: Any) -> Any:
+    from dataclasses import is_dataclass
+
+    if is_dataclass(section) and not isinstance(section, type):
+        return {k: _plain(v) for k, v in asdict(section).items()}
+    if isinstance(section, Path):
+        return str(section)
+    if isinstance(section, tuple | list):
+        return [_plain(v) for v in section]
+    if isinstance(section, dict):
+        return {str(k): _plain(v) for k, v in section.items()}
+    return section
