@@ -302,7 +302,7 @@ def _splitmix64_np(x: np.ndarray) -> np.ndarray:
     z = x + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))  # type: ignore[no-any-return]
+    return z ^ (z >> np.uint64(31))
 
 
 def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> np.ndarray:
@@ -310,7 +310,7 @@ def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> n
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
     h = _splitmix64_np(ckey + np.uint64(stream) * _GOLDEN)
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT  # type: ignore[no-any-return]
+    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
 
 def neighbourhood_counts_numpy(cls: np.ndarray, n_classes: int, half: int) -> np.ndarray:

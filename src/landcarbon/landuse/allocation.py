@@ -294,6 +294,8 @@ def run_allocation(
     been checked (:func:`check_demand_reachable`) and sum to the valid cells.
     """
     model = _model_code(parameters)
+    cars = parameters if isinstance(parameters, CarsParameters) else None
+    flus = parameters if isinstance(parameters, FlusParameters) else None
     n_classes = prob.shape[0]
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes).astype(np.int64)
     demand = demand.astype(np.int64)
@@ -302,11 +304,10 @@ def run_allocation(
     drive = np.ones(n_classes)
     dynamic = 1.01 * gaps[0]
     level = 0
-    tau = decayed_threshold(getattr(parameters, "patch_generation_threshold", 0.5), 0, key)
-    step = getattr(parameters, "decay_step", None) or max(1, history[0] // 200)
-    seed_cap = int(cls.size)
-    if isinstance(parameters, CarsParameters):
-        seed_cap = max(1, round(parameters.percentage_of_seeds * int((cls >= 0).sum())))
+    tau = decayed_threshold(cars.patch_generation_threshold, 0, key) if cars else 0.0
+    step = (cars.decay_step or max(1, history[0] // 200)) if cars else 0
+    n_valid = int((cls >= 0).sum())
+    seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     half = parameters.neighborhood // 2
     candidate = np.empty(cls.shape, dtype=np.int8)
     seeded = np.empty(cls.shape, dtype=np.bool_)
@@ -315,10 +316,10 @@ def run_allocation(
     while iteration < parameters.max_iterations:
         if np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance):
             break
-        if model == _kernels.FLUS_RELEASED:
+        if flus is not None and flus.variant == "released":
             drive, dynamic = flus_inertia(
-                drive, gaps[-1], gaps[0], dynamic, parameters.accelerated_factor
-            )  # type: ignore[attr-defined]
+                drive, gaps[-1], gaps[0], dynamic, flus.accelerated_factor
+            )
         elif len(gaps) >= 2:
             drive = plus_drive(drive, gaps[-1], gaps[-2])
         _kernels.propose(
@@ -346,13 +347,9 @@ def run_allocation(
         iteration += 1
         gaps.append(demand - counts)
         history.append(int(np.abs(gaps[-1]).sum()))
-        if model == _kernels.CARS and history[-2] - history[-1] < step:
+        if cars is not None and history[-2] - history[-1] < step:
             level += 1
-            tau = decayed_threshold(
-                parameters.patch_generation_threshold,  # type: ignore[attr-defined]
-                level,
-                key,
-            )
+            tau = decayed_threshold(cars.patch_generation_threshold, level, key)
         idle = idle + 1 if changed == 0 else 0
         if idle >= parameters.lock_in_iterations:
             break

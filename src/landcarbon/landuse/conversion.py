@@ -246,15 +246,15 @@ def check_demand_reachable(
         edge(k + n_groups + 1 + i, sink, int(deficit[i]))
     for g in range(n_groups):
         edge(1 + int(from_index[g]), k + 1 + g, int(cells[g]))
-        for j in np.flatnonzero(masks[g]):
-            edge(k + 1 + g, k + n_groups + 1 + int(j), big)
+        for target in np.flatnonzero(masks[g]).tolist():
+            edge(k + 1 + g, k + n_groups + 1 + target, big)
     graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
     result = maximum_flow(graph, 0, sink)
     if result.flow_value >= int(deficit.sum()):
         return
     flow = result.flow.tocsr()
     problems = []
-    for j in np.flatnonzero(deficit):
+    for j in np.flatnonzero(deficit).tolist():
         node = k + n_groups + 1 + j
         got = int(flow[node, sink])
         if got < deficit[j]:
@@ -277,10 +277,10 @@ def _explain(
     codes: Sequence[int],
 ) -> str:
     _, masks, cells = groups
-    donors = [i for i in np.flatnonzero(surplus) if allowed[i, j] and i != j]
+    donors = [i for i in np.flatnonzero(surplus).tolist() if allowed[i, j] and i != j]
     head = f"class {codes[j]} needs {need} more cells but at most {got} can reach it"
     if not donors:
-        losing = [codes[i] for i in np.flatnonzero(surplus)]
+        losing = [codes[i] for i in np.flatnonzero(surplus).tolist()]
         return (
             f"{head} (no shrinking class {losing} may convert into it: the conversion "
             f"matrix forbids it or the class is protected)"
