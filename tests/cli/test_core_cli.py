@@ -1,0 +1,88 @@
+"""CLI: exit codes and one-line messages for each bad input (no tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.raster import write_raster
+from landcarbon.testing import make_raster
+
+runner = CliRunner()
+
+
+def _main(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real entry point (with its error handling) in a subprocess."""
+    return subprocess.run([sys.executable, "-c", "from landcarbon.cli import main; main()",
+                           *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def test_info_reports_class_areas(tmp_path: Path):
+    path = write_raster(make_raster(np.array([[1, 1], [2, 1]], dtype=np.int32)),
+                        tmp_path / "lu.tif")
+    result = runner.invoke(app, ["--json", "info", str(path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["classes"] == [{"code": 1, "cells": 3, "area_ha": 0.27},
+                                  {"code": 2, "cells": 1, "area_ha": 0.09}]
+
+
+def test_geographic_raster_works(tmp_path: Path):
+    path = write_raster(make_raster(np.ones((3, 3), dtype=np.int32), cell_size=0.01,
+                                    crs="EPSG:4326", origin=(110.0, 35.0)), tmp_path / "g.tif")
+    summary = json.loads(runner.invoke(app, ["--json", "info", str(path)]).stdout)
+    assert 9 * 100 < summary["total_area_ha"] < 9 * 103  # 0.912 km x 1.109 km cells at 35°N
+
+
+def test_missing_file_one_line_no_traceback(tmp_path: Path):
+    proc = _main("info", str(tmp_path / "nope.tif"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: {tmp_path / 'nope.tif'}: file not found; check the " \
+                                  f"path (relative paths are resolved from the study file's folder)"
+    assert "Traceback" not in proc.stderr
+
+
+def test_debug_shows_traceback(tmp_path: Path):
+    proc = _main("--debug", "info", str(tmp_path / "nope.tif"))
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_not_a_raster(tmp_path: Path):
+    (tmp_path / "x.tif").write_text("not a tiff")
+    proc = _main("info", str(tmp_path / "x.tif"))
+    assert proc.returncode == 1 and "not a raster GDAL can read" in proc.stderr
+
+
+def test_validate_exits_nonzero_with_all_problems(tmp_path: Path):
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\nseeed = 1\n[rasters]\nlu = "none.tif"\n')
+    proc = _main("validate", str(study))
+    assert proc.returncode == 1
+    assert "2 problem(s)" in proc.stderr and "did you mean 'seed'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_validate_ok(tmp_path: Path):
+    write_raster(make_raster(np.ones((3, 3), dtype=np.int32)), tmp_path / "lu.tif")
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\n')
+    result = runner.invoke(app, ["--json", "validate", str(study)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is True
+
+
+def test_output_folder_exists_without_overwrite(tmp_path: Path):
+    write_raster(make_raster(np.ones((3, 3), dtype=np.int32)), tmp_path / "lu.tif")
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    proc = _main("run", str(study), "--out", str(out))
+    assert proc.returncode == 1 and "pass --overwrite" in proc.stderr
+    assert (out / "precious.txt").read_text() == "keep me"

@@ -1,0 +1,71 @@
+"""The synthetic region: deterministic, windowable, plausible, and written in blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landcarbon.datasets import LANDUSE_CLASSES, synthetic_region, write_synthetic_region
+from landcarbon.errors import ParameterError
+from landcarbon.raster import read_raster
+
+
+@pytest.fixture(scope="module")
+def region():
+    return synthetic_region((160, 200), seed=3)
+
+
+def test_deterministic_and_seed_dependent(region):
+    again = synthetic_region((160, 200), seed=3)
+    other = synthetic_region((160, 200), seed=4)
+    for name in region.data_vars:
+        np.testing.assert_array_equal(region[name].values, again[name].values)
+    assert not np.array_equal(region["dem"].values, other["dem"].values)
+
+
+def test_window_equals_the_same_window_of_the_whole(region):
+    win = synthetic_region((160, 200), seed=3, window=(slice(37, 101), slice(5, 190)))
+    for name in region.data_vars:
+        np.testing.assert_array_equal(win[name].values, region[name].values[..., 37:101, 5:190])
+    assert win.rio.transform().c == region.rio.transform().c + 5 * 30.0
+
+
+def test_physical_relations(region):
+    dem, temp = region["dem"].values, region["temperature"].values
+    # temperature falls with elevation (lapse rate 6.5 °C/km plus a latitude term)
+    assert np.corrcoef(dem.ravel(), temp.ravel())[0, 1] < -0.9
+    monthly = region["monthly_precipitation"].values
+    np.testing.assert_allclose(monthly.sum(axis=0), region["precipitation"].values)
+    assert region["monthly_temperature"].shape == (12, 160, 200)
+    npp, lu = region["npp"].values, region["landuse_2020"].values
+    assert np.all(npp[lu == 4] == 0)  # open water
+    assert npp[lu == 5].mean() < npp[lu == 3].mean() < npp[lu == 2].mean()
+
+
+def test_landuse_is_one_process_not_noise(region):
+    lu = [region[f"landuse_{y}"].values for y in (2000, 2010, 2020)]
+    assert set(np.unique(lu[2])) <= set(LANDUSE_CLASSES)
+    changed = np.mean(lu[0] != lu[2])
+    assert 0.01 < changed < 0.25  # a plausible 20-year change, not independent noise
+    built = [np.sum(x == 5) for x in lu]
+    assert built[0] < built[1] < built[2]  # towns grow
+    assert np.sum((lu[0] == 5) & (lu[2] != 5)) == 0  # built-up land is never abandoned
+
+
+def test_written_in_blocks_equals_in_memory(tmp_path: Path, region):
+    paths = write_synthetic_region(tmp_path, (160, 200), seed=3, block_rows=47,
+                                   layers=("dem", "landuse_2020", "monthly_temperature"))
+    dem = read_raster(paths["dem"]).values
+    np.testing.assert_allclose(dem, region["dem"].values.astype(np.float32))
+    lu = read_raster(paths["landuse_2020"], "categorical").values
+    np.testing.assert_array_equal(lu, region["landuse_2020"].values)
+    assert read_raster(paths["monthly_temperature"], band=0).shape == (12, 160, 200)
+
+
+def test_bad_parameters():
+    with pytest.raises(ParameterError, match="at least 8 x 8"):
+        synthetic_region((4, 100))
+    with pytest.raises(ParameterError, match="unknown layer"):
+        write_synthetic_region("/tmp/x", (10, 10), layers=("dme",))

@@ -1,0 +1,96 @@
+"""The study file: strict keys, every problem at once with file:line, paths checked up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landcarbon.errors import ConfigError, InputFileError
+from landcarbon.raster import write_raster
+from landcarbon.study.config import key_lines, load_study
+from landcarbon.testing import make_raster
+
+
+def _study(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "study.toml"
+    p.write_text(text)
+    return p
+
+
+def _raster(path: Path, **kwargs) -> Path:
+    return write_raster(make_raster(np.ones((4, 4), dtype=np.int32), **kwargs), path)
+
+
+def test_valid_study_resolves_paths_relative_to_the_file(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    _raster(tmp_path / "data" / "lu.tif")
+    study = load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters]\nlu = "data/lu.tif"\n'
+                                        '[inputs]\ncategorical = ["lu"]\n'))
+    assert study.rasters["lu"] == (tmp_path / "data" / "lu.tif").resolve()
+    assert study.raster_kind("lu") == "categorical" and study.study.seed == 0
+
+
+def test_every_problem_reported_at_once_with_lines(tmp_path: Path):
+    p = _study(tmp_path, '[study]\nname = "x"\nsed = 3\n\n[compute]\nchunks = "big"\n'
+                         'schedular = "threads"\n[rasters]\nlu = "missing.tif"\n[carbn]\n')
+    with pytest.raises(ConfigError) as err:
+        load_study(p)
+    msg = str(err.value)
+    assert msg.startswith("5 problem(s) in the study file")
+    assert f"{p}:3: study.sed: unknown key (did you mean 'seed'?)" in msg
+    assert f"{p}:6: compute.chunks: must be an integer, got 'big'" in msg
+    assert f"{p}:7: compute.schedular: unknown key (did you mean 'scheduler'?)" in msg
+    assert f"{p}:9: rasters.lu: file not found" in msg
+    assert "carbn: unknown section" in msg
+
+
+def test_toml_syntax_error_has_line(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"TOML syntax error: .*\(at line 3"):
+        load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters\n'))
+
+
+def test_empty_and_missing_study_files(tmp_path: Path):
+    with pytest.raises(ConfigError, match="empty"):
+        load_study(_study(tmp_path, "  \n"))
+    with pytest.raises(InputFileError, match="study file not found"):
+        load_study(tmp_path / "nope.toml")
+
+
+def test_choice_with_hint(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"inputs.align: 'resampel' is not allowed \(did you "
+                                          r"mean 'resample'\?\)"):
+        load_study(_study(tmp_path, '[study]\nname = "x"\n[inputs]\nalign = "resampel"\n'))
+
+
+def test_misaligned_rasters_are_found_before_any_work(tmp_path: Path):
+    _raster(tmp_path / "a.tif")
+    _raster(tmp_path / "b.tif", crs="EPSG:32649")
+    with pytest.raises(ConfigError, match=r"rasters.b: not aligned with a \(a.tif\): CRS "
+                                          r"EPSG:32649 differs"):
+        load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters]\na = "a.tif"\nb = "b.tif"\n'))
+    # with align = "resample" the same study is valid
+    load_study(_study(tmp_path, '[study]\nname = "x"\n[inputs]\nalign = "resample"\n'
+                                '[rasters]\na = "a.tif"\nb = "b.tif"\n'))
+
+
+def test_not_a_raster_and_empty_file(tmp_path: Path):
+    (tmp_path / "t.tif").write_text("text")
+    (tmp_path / "e.tif").write_bytes(b"")
+    with pytest.raises(ConfigError) as err:
+        load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters]\nt = "t.tif"\ne = "e.tif"\n'))
+    assert "rasters.t: " in str(err.value) and "not a raster" in str(err.value)
+    assert "rasters.e: file is empty" in str(err.value)
+
+
+def test_synthetic_layers_are_not_required_before_generation(tmp_path: Path):
+    study = load_study(_study(tmp_path, '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\n'
+                                        '[rasters]\ndem = "synthetic_data/dem.tif"\n'))
+    study.prepare_inputs()
+    assert (tmp_path / "synthetic_data" / "dem.tif").exists()
+
+
+def test_key_lines():
+    text = '[a]\nx = 1\n[b.c]\n"y" = 2\n'
+    assert key_lines(text) == {"a": 1, "a.x": 2, "b.c": 3, "b.c.y": 4}

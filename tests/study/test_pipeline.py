@@ -1,0 +1,78 @@
+"""Pipeline: ordering by declared names, caching, resume after interruption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from landcarbon.errors import ConfigError
+from landcarbon.study.pipeline import Context, Output, Step, plan, run_steps
+
+
+def _copy_step(name: str, src: str, dst: str, calls: list[str], fail: bool = False) -> Step:
+    def run(ctx: Context) -> None:
+        calls.append(name)
+        if fail:
+            raise KeyboardInterrupt  # a kill in the middle of the step
+        ctx.outputs[dst].write_text(ctx.inputs[src].read_text() + name)
+
+    return Step(name, "test", (src,), (Output(dst, f"{dst}.txt", "table"),), run)
+
+
+def test_plan_orders_by_names_and_selects_what_is_needed():
+    calls: list[str] = []
+    b = _copy_step("b", "a_out", "b_out", calls)
+    a = _copy_step("a", "input", "a_out", calls)
+    c = _copy_step("c", "input", "c_out", calls)
+    assert [s.name for s in plan([b, a, c], {"input"})] == ["a", "c", "b"]
+    assert [s.name for s in plan([b, a, c], {"input"}, ["b"])] == ["a", "b"]
+    with pytest.raises(ConfigError, match="step 'b' needs 'a_out', which no input"):
+        plan([b], {"input"})
+    with pytest.raises(ConfigError, match=r"unknown step\(s\) \['z'\]"):
+        plan([a], {"input"}, ["z"])
+
+
+def test_rerun_is_cached_and_input_change_reruns(tmp_path: Path):
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    calls: list[str] = []
+    steps = [_copy_step("a", "input", "a_out", calls), _copy_step("b", "a_out", "b_out", calls)]
+    out = tmp_path / "out"
+    run_steps(steps, {"input": src}, out, seed=1)
+    records = run_steps(steps, {"input": src}, out, seed=1)
+    assert calls == ["a", "b"] and [r.status for r in records] == ["cached", "cached"]
+    src.write_text("y")
+    run_steps(steps, {"input": src}, out, seed=1)
+    assert calls == ["a", "b", "a", "b"]
+    assert (out / "b_out.txt").read_text() == "yab"
+
+
+def test_interrupted_run_resumes_after_last_finished_step(tmp_path: Path):
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    calls: list[str] = []
+    out = tmp_path / "out"
+    broken = [_copy_step("a", "input", "a_out", calls),
+              _copy_step("b", "a_out", "b_out", calls, fail=True)]
+    with pytest.raises(KeyboardInterrupt):
+        run_steps(broken, {"input": src}, out, seed=1)
+    assert not (out / "b_out.txt").exists()
+    fixed = [_copy_step("a", "input", "a_out", calls), _copy_step("b", "a_out", "b_out", calls)]
+    records = run_steps(fixed, {"input": src}, out, seed=1)
+    assert [r.status for r in records] == ["cached", "ran"]
+    assert (out / "b_out.txt").read_text() == "xab"
+
+
+def test_step_seeds_are_derived_and_stable(tmp_path: Path):
+    seen: list[int] = []
+
+    def run(ctx: Context) -> None:
+        seen.append(ctx.seed)
+        ctx.outputs["o"].write_text("")
+
+    step = Step("s", "t", (), (Output("o", "o.txt", "table"),), run)
+    run_steps([step], {}, tmp_path / "1", seed=7)
+    run_steps([step], {}, tmp_path / "2", seed=7)
+    run_steps([step], {}, tmp_path / "3", seed=8)
+    assert seen[0] == seen[1] != seen[2]
