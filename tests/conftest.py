@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("LANDCARBON_SHARED_DATA", Path(__file__).resolve().parents[1]
-                                  / ".." / "shared" / "data")).resolve()
+SHARED_DATA = Path(
+    os.environ.get(
+        "LANDCARBON_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+).resolve()
 
 
 @pytest.fixture(scope="session")
@@ -17,5 +20,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
-
-

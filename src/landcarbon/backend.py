@@ -53,8 +53,10 @@ def map_cells(
     if any(is_dask(a) for a in arrays):
         import dask.array as da
 
-        datas = [a.data if is_dask(a) else da.from_array(a.data, chunks=template.data.chunks)
-                 for a in arrays]
+        datas = [
+            a.data if is_dask(a) else da.from_array(a.data, chunks=template.data.chunks)
+            for a in arrays
+        ]
         data = da.map_blocks(func, *datas, dtype=dtype, **kwargs)
     else:
         data = np.asarray(func(*(np.asarray(a.data) for a in arrays), **kwargs), dtype=dtype)
@@ -110,8 +112,8 @@ def chunked_bincount(
 
     Codes outside ``[0, minlength)`` (e.g. a nodata flag of -1) are ignored.
     """
-    c = codes.data if isinstance(codes, xr.DataArray) else codes
-    w = weights.data if isinstance(weights, xr.DataArray) else weights
+    c: Any = codes.data if isinstance(codes, xr.DataArray) else codes
+    w: Any = weights.data if isinstance(weights, xr.DataArray) else weights
 
     def _count(cb: np.ndarray, wb: np.ndarray | None = None) -> np.ndarray:
         cb = np.asarray(cb).ravel()
@@ -124,13 +126,15 @@ def chunked_bincount(
     import dask
     import dask.array as da
 
-    c = c if is_dask(c) else da.from_array(c, chunks=w.chunks)  # type: ignore[union-attr]
+    c = c if is_dask(c) else da.from_array(c, chunks=w.chunks)
     blocks = c.to_delayed().ravel()
     if w is None:
         parts = [dask.delayed(_count)(b) for b in blocks]
     else:
         w = w if is_dask(w) else da.from_array(w, chunks=c.chunks)
-        parts = [dask.delayed(_count)(b, wb) for b, wb in zip(blocks, w.to_delayed().ravel(),
-                                                                strict=True)]
+        parts = [
+            dask.delayed(_count)(b, wb)
+            for b, wb in zip(blocks, w.to_delayed().ravel(), strict=True)
+        ]
     total = dask.delayed(sum)(parts)
     return np.asarray(total.compute())

@@ -100,6 +100,8 @@ class Grid:
         if t.b != 0 or t.d != 0:
             raise RasterError("rotated geographic grids are not supported; warp to north-up first")
         ell = ProjCRS.from_wkt(crs.to_wkt()).ellipsoid
+        if ell is None:
+            raise RasterError(f"CRS {_crs_name(crs)} has no ellipsoid; cell areas are unknown")
         edges_deg = t.f + t.e * np.arange(self.rows + 1)
         band = ellipsoid_band_area_m2(
             edges_deg[:-1], edges_deg[1:], ell.semi_major_metre, ell.inverse_flattening
@@ -120,13 +122,17 @@ class Grid:
             return f"shape {other.shape} (rows, cols) differs from the reference {self.shape}"
         a, b = self.transform, other.transform
         if not (math.isclose(a.a, b.a, rel_tol=1e-9) and math.isclose(a.e, b.e, rel_tol=1e-9)):
-            return (f"cell size ({abs(b.a):g}, {abs(b.e):g}) differs from the reference "
-                    f"({abs(a.a):g}, {abs(a.e):g})")
+            return (
+                f"cell size ({abs(b.a):g}, {abs(b.e):g}) differs from the reference "
+                f"({abs(a.a):g}, {abs(a.e):g})"
+            )
         dx = (b.c - a.c) / a.a
         dy = (b.f - a.f) / a.e
         if abs(dx) > atol_cells or abs(dy) > atol_cells or b.b != a.b or b.d != a.d:
-            return (f"origin ({b.c:g}, {b.f:g}) is shifted by ({dx:g}, {dy:g}) cells from the "
-                    f"reference ({a.c:g}, {a.f:g})")
+            return (
+                f"origin ({b.c:g}, {b.f:g}) is shifted by ({dx:g}, {dy:g}) cells from the "
+                f"reference ({a.c:g}, {a.f:g})"
+            )
         return None
 
 
@@ -181,8 +187,9 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
             problems.append(f"{name}: {diff}")
     if problems:
         raise AlignmentError(
-            f"rasters are not aligned with {ref_name}: " + "; ".join(problems)
+            f"rasters are not aligned with {ref_name}: "
+            + "; ".join(problems)
             + ". Fix: warp them onto the reference grid (gdalwarp -tr/-te/-t_srs) or set "
-            "`align = \"resample\"` in the study file's [inputs] section"
+            '`align = "resample"` in the study file\'s [inputs] section'
         )
     return ref

@@ -24,8 +24,12 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
     if categorical is None:
         categorical = np.issubdtype(np.dtype(dtype), np.integer)
     summary: dict[str, Any] = {
-        "path": str(path), "rows": grid.rows, "cols": grid.cols, "dtype": dtype,
-        "crs": grid.crs.to_string() if grid.crs else None, "nodata": grid.nodata,
+        "path": str(path),
+        "rows": grid.rows,
+        "cols": grid.cols,
+        "dtype": dtype,
+        "crs": grid.crs.to_string() if grid.crs else None,
+        "nodata": grid.nodata,
         "cell_size": [abs(grid.transform.a), abs(grid.transform.e)],
         "total_area_ha": grid.total_area_ha() if grid.crs else None,
     }
@@ -35,14 +39,19 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
         data = np.asarray(da.data)
         codes = sorted(class_counts(data))
         summary["classes"] = [
-            {"code": c, "cells": int((data == c).sum()),
-             "area_ha": float(((data == c).sum(axis=1) * row_area).sum())}
+            {
+                "code": c,
+                "cells": int((data == c).sum()),
+                "area_ha": float(((data == c).sum(axis=1) * row_area).sum()),
+            }
             for c in codes
         ]
     else:
         values = np.asarray(read_raster(path, "continuous").data)
         summary["stats"] = {
-            "min": float(np.nanmin(values)), "max": float(np.nanmax(values)),
-            "mean": float(np.nanmean(values)), "valid_cells": int(np.isfinite(values).sum()),
+            "min": float(np.nanmin(values)),
+            "max": float(np.nanmax(values)),
+            "mean": float(np.nanmean(values)),
+            "valid_cells": int(np.isfinite(values).sum()),
         }
     return summary

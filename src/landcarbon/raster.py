@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import rasterio
-import rioxarray  # noqa: F401  (registers the .rio accessor)
+import rioxarray
 import xarray as xr
 from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
@@ -43,16 +43,17 @@ def open_dataset(path: str | Path) -> Iterator[DatasetReader]:
     """Open a raster with rasterio, turning every failure into a clear InputFileError."""
     p = Path(path)
     if not p.exists():
-        raise InputFileError(f"{p}: file not found; check the path (relative paths are "
-                             f"resolved from the study file's folder)")
+        raise InputFileError(
+            f"{p}: file not found; check the path (relative paths are "
+            f"resolved from the study file's folder)"
+        )
     if p.is_file() and p.stat().st_size == 0:
         raise InputFileError(f"{p}: the file is empty (0 bytes); re-export the raster")
     try:
         ds = rasterio.open(p)
     except RasterioIOError as exc:
         raise InputFileError(
-            f"{p}: not a raster GDAL can read ({str(exc).splitlines()[0][:120]}); "
-            f"give a GeoTIFF"
+            f"{p}: not a raster GDAL can read ({str(exc).splitlines()[0][:120]}); give a GeoTIFF"
         ) from exc
     try:
         yield ds
@@ -117,8 +118,10 @@ def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
     values = np.asarray(da.data)
     empty = np.all(values == CLASS_NODATA) if kind == "categorical" else np.all(np.isnan(values))
     if empty:
-        raise RasterError(f"{path}: every cell is nodata; check the nodata value "
-                          f"({da.attrs.get('source_nodata')}) or the file's extent")
+        raise RasterError(
+            f"{path}: every cell is nodata; check the nodata value "
+            f"({da.attrs.get('source_nodata')}) or the file's extent"
+        )
 
 
 def valid_mask(da: xr.DataArray | np.ndarray) -> np.ndarray:
@@ -179,8 +182,9 @@ def _atomic_target(path: Path, overwrite: bool) -> Path:
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial" + path.suffix,
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=".partial" + path.suffix, dir=path.parent
+    )
     os.close(fd)
     return Path(tmp)
 
@@ -243,10 +247,20 @@ def write_raster(
     dtype, nodata = _storage_dtype(da, categorical)
     grid = Grid.from_dataarray(bands[0])
     profile: dict[str, Any] = {
-        "driver": "GTiff", "height": grid.rows, "width": grid.cols, "count": len(bands),
-        "dtype": dtype.name, "crs": grid.crs, "transform": grid.transform, "nodata": nodata,
-        "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
-        "predictor": 3 if dtype.kind == "f" else 2, "BIGTIFF": "IF_SAFER",
+        "driver": "GTiff",
+        "height": grid.rows,
+        "width": grid.cols,
+        "count": len(bands),
+        "dtype": dtype.name,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3 if dtype.kind == "f" else 2,
+        "BIGTIFF": "IF_SAFER",
         "interleave": "band",
     }
     names = [description] if isinstance(description, str) else list(description or [])
@@ -300,8 +314,8 @@ def _write_qml(path: Path, classes: Mapping[int, tuple[str, str]]) -> None:
         for k, v in sorted(classes.items())
     )
     text = (
-        "<!DOCTYPE qgis>\n<qgis version=\"3.28\" styleCategories=\"Symbology\">\n  <pipe>\n"
-        "    <rasterrenderer type=\"paletted\" band=\"1\" opacity=\"1\">\n"
+        '<!DOCTYPE qgis>\n<qgis version="3.28" styleCategories="Symbology">\n  <pipe>\n'
+        '    <rasterrenderer type="paletted" band="1" opacity="1">\n'
         f"      <colorPalette>\n{entries}\n      </colorPalette>\n"
         "    </rasterrenderer>\n  </pipe>\n</qgis>\n"
     )
@@ -328,5 +342,3 @@ def from_numpy(data: np.ndarray, grid: Grid, name: str | None = None) -> xr.Data
         out = out.rio.write_crs(grid.crs)
     nodata = int(CLASS_NODATA) if np.issubdtype(data.dtype, np.integer) else np.nan
     return out.rio.write_nodata(nodata, encoded=False)
-
-

@@ -28,8 +28,18 @@ CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
 NAME_ALIASES = ("name", "lulc_name", "lulc_desc", "description", "class_name")
 COLOUR_ALIASES = ("colour", "color", "rgb")
 
-DEFAULT_COLOURS = ("#f6d55c", "#2e7d32", "#9ccc65", "#1e88e5", "#d32f2f", "#bdbdbd",
-                   "#8d6e63", "#ab47bc", "#26c6da", "#ff7043")
+DEFAULT_COLOURS = (
+    "#f6d55c",
+    "#2e7d32",
+    "#9ccc65",
+    "#1e88e5",
+    "#d32f2f",
+    "#bdbdbd",
+    "#8d6e63",
+    "#ab47bc",
+    "#26c6da",
+    "#ff7043",
+)
 
 
 @dataclass(frozen=True)
@@ -46,15 +56,17 @@ class ClassTable:
     def names(self) -> dict[int, str]:
         """Code → class name (``"class <code>"`` when the table has no name column)."""
         if "name" in self.frame:
-            return {int(k): str(v) for k, v in self.frame["name"].items()}
-        return {int(k): f"class {k}" for k in self.frame.index}
+            return {int(k): str(v) for k, v in zip(self.codes, self.frame["name"], strict=True)}
+        return {int(k): f"class {k}" for k in self.codes}
 
     def colours(self) -> dict[int, str]:
         """Code → ``#rrggbb`` (table colours, else a fixed qualitative palette)."""
         if "colour" in self.frame:
-            return {int(k): str(v) for k, v in self.frame["colour"].items()}
-        return {int(k): DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
-                for i, k in enumerate(self.frame.index)}
+            return {int(k): str(v) for k, v in zip(self.codes, self.frame["colour"], strict=True)}
+        return {
+            int(k): DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
+            for i, k in enumerate(self.frame.index)
+        }
 
     def legend(self) -> dict[int, tuple[str, str]]:
         """Code → (name, colour), the form :func:`landcarbon.raster.write_raster` takes."""
@@ -81,8 +93,14 @@ class ClassTable:
                 f"{listed}; add a row for each code (or mark those cells as nodata)"
             )
 
-    def reclassify(self, lulc: xr.DataArray, column: str, *, name: str | None = None,
-                   map_name: str | None = None) -> xr.DataArray:
+    def reclassify(
+        self,
+        lulc: xr.DataArray,
+        column: str,
+        *,
+        name: str | None = None,
+        map_name: str | None = None,
+    ) -> xr.DataArray:
         """Map every cell's class code to the table's value in ``column`` (float64).
 
         Nodata cells become NaN. Works on numpy and dask-backed maps (lazy on dask;
@@ -90,8 +108,7 @@ class ClassTable:
         """
         values = self.column(column).to_numpy(dtype=np.float64)
         self.check_codes(lulc, map_name or str(lulc.name or "the map"))
-        return map_cells(lookup_codes, lulc, codes=self.codes, values=values,
-                         name=name or column)
+        return map_cells(lookup_codes, lulc, codes=self.codes, values=values, name=name or column)
 
 
 def lookup_codes(block: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -108,7 +125,7 @@ def class_counts(lulc: xr.DataArray | np.ndarray) -> dict[int, int]:
 
     On dask input this is a map-reduce (``np.unique`` per chunk, merged).
     """
-    data = lulc.data if isinstance(lulc, xr.DataArray) else lulc
+    data: Any = lulc.data if isinstance(lulc, xr.DataArray) else lulc
 
     def _count(block: np.ndarray) -> dict[int, int]:
         vals, cnts = np.unique(np.asarray(block), return_counts=True)
@@ -150,8 +167,9 @@ def read_table(
         frame = _frame_from_toml(p)
     else:
         frame = _frame_from_csv(p)
-    return table_from_frame(frame, str(p), required=required, nonnegative=nonnegative,
-                            code_column=code_column)
+    return table_from_frame(
+        frame, str(p), required=required, nonnegative=nonnegative, code_column=code_column
+    )
 
 
 def table_from_records(
@@ -180,8 +198,10 @@ def _frame_from_toml(p: Path) -> pd.DataFrame:
         raise TableError(f"{p}: TOML syntax error: {exc}") from exc
     arrays = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
     if len(arrays) != 1:
-        raise TableError(f"{p}: expected exactly one array of tables such as [[classes]] "
-                         f"with one table per class")
+        raise TableError(
+            f"{p}: expected exactly one array of tables such as [[classes]] "
+            f"with one table per class"
+        )
     return pd.DataFrame(arrays[0])
 
 
@@ -200,21 +220,21 @@ def table_from_frame(
         raise TableError(f"{source}: the table has no rows")
     code_col = _pick(frame, (code_column.lower(),) if code_column else CODE_ALIASES)
     if code_col is None:
-        raise TableError(f"{source}: no class-code column; name one of "
-                         f"{', '.join(CODE_ALIASES)}")
+        raise TableError(f"{source}: no class-code column; name one of {', '.join(CODE_ALIASES)}")
     problems: list[str] = []
     missing = [c for c in required if c.lower() not in frame]
     if missing:
-        problems.append(f"missing column(s) {', '.join(missing)} (has: "
-                        f"{', '.join(frame.columns)})")
+        problems.append(f"missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)})")
     codes = pd.to_numeric(frame[code_col], errors="coerce")
     bad_codes = frame.index[codes.isna() | (codes != codes.round())].tolist()
     for i in bad_codes:
         problems.append(f"row {i + 2}: code {frame[code_col].iloc[i]!r} is not an integer")
     dup = codes[codes.duplicated(keep=False) & codes.notna()]
     if not dup.empty:
-        problems.append(f"duplicate code(s) {sorted(set(int(c) for c in dup))} in column "
-                        f"'{code_col}' (rows {', '.join(str(i + 2) for i in dup.index)})")
+        problems.append(
+            f"duplicate code(s) {sorted(set(int(c) for c in dup))} in column "
+            f"'{code_col}' (rows {', '.join(str(i + 2) for i in dup.index)})"
+        )
     nonneg = {c.lower() for c in nonnegative}
     for col in (c.lower() for c in required):
         if col not in frame:

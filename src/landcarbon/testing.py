@@ -32,14 +32,19 @@ def make_raster(
 ) -> xr.DataArray:
     """A georeferenced 2-D DataArray on a north-up grid (30 m UTM 50N by default)."""
     arr = np.asarray(data)
-    grid = Grid(arr.shape, Affine(cell_size, 0, origin[0], 0, -cell_size, origin[1]),  # type: ignore[arg-type]
-                CRS.from_string(crs))
+    grid = Grid(
+        arr.shape,
+        Affine(cell_size, 0, origin[0], 0, -cell_size, origin[1]),  # type: ignore[arg-type]
+        CRS.from_string(crs),
+    )
     da = from_numpy(arr, grid, name=name)
     return da.chunk({"y": chunks[0], "x": chunks[1]}) if backend == "dask" else da
 
 
 def assert_backends_agree(
-    func: Callable[..., xr.DataArray], *arrays: xr.DataArray, chunks: tuple[int, int] = (3, 3),
+    func: Callable[..., xr.DataArray],
+    *arrays: xr.DataArray,
+    chunks: tuple[int, int] = (3, 3),
     **kwargs: Any,
 ) -> xr.DataArray:
     """Check ``func`` gives identical results on numpy and on dask (chunked) inputs."""

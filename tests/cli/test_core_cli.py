@@ -19,23 +19,35 @@ runner = CliRunner()
 
 def _main(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real entry point (with its error handling) in a subprocess."""
-    return subprocess.run([sys.executable, "-c", "from landcarbon.cli import main; main()",
-                           *args], capture_output=True, text=True, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
 
 
 def test_info_reports_class_areas(tmp_path: Path):
-    path = write_raster(make_raster(np.array([[1, 1], [2, 1]], dtype=np.int32)),
-                        tmp_path / "lu.tif")
+    path = write_raster(
+        make_raster(np.array([[1, 1], [2, 1]], dtype=np.int32)), tmp_path / "lu.tif"
+    )
     result = runner.invoke(app, ["--json", "info", str(path)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["classes"] == [{"code": 1, "cells": 3, "area_ha": 0.27},
-                                  {"code": 2, "cells": 1, "area_ha": 0.09}]
+    assert summary["classes"] == [
+        {"code": 1, "cells": 3, "area_ha": 0.27},
+        {"code": 2, "cells": 1, "area_ha": 0.09},
+    ]
 
 
 def test_geographic_raster_works(tmp_path: Path):
-    path = write_raster(make_raster(np.ones((3, 3), dtype=np.int32), cell_size=0.01,
-                                    crs="EPSG:4326", origin=(110.0, 35.0)), tmp_path / "g.tif")
+    path = write_raster(
+        make_raster(
+            np.ones((3, 3), dtype=np.int32), cell_size=0.01, crs="EPSG:4326", origin=(110.0, 35.0)
+        ),
+        tmp_path / "g.tif",
+    )
     summary = json.loads(runner.invoke(app, ["--json", "info", str(path)]).stdout)
     assert 9 * 100 < summary["total_area_ha"] < 9 * 103  # 0.912 km x 1.109 km cells at 35°N
 
@@ -43,8 +55,10 @@ def test_geographic_raster_works(tmp_path: Path):
 def test_missing_file_one_line_no_traceback(tmp_path: Path):
     proc = _main("info", str(tmp_path / "nope.tif"))
     assert proc.returncode == 1
-    assert proc.stderr.strip() == f"error: {tmp_path / 'nope.tif'}: file not found; check the " \
-                                  f"path (relative paths are resolved from the study file's folder)"
+    assert (
+        proc.stderr.strip() == f"error: {tmp_path / 'nope.tif'}: file not found; check the "
+        f"path (relative paths are resolved from the study file's folder)"
+    )
     assert "Traceback" not in proc.stderr
 
 

@@ -40,16 +40,22 @@ def test_chunk_smaller_than_window_is_refused():
 
 
 def test_global_step_refuses_dask():
-    with pytest.raises(BackendError, match="cost distance is a global step.*Fix: compute it"):
-        require_in_memory(make_raster(np.ones((4, 4)), backend="dask"), "cost distance",
-                          "compute it on an in-memory array")
+    with pytest.raises(BackendError, match=r"cost distance is a global step.*Fix: compute it"):
+        require_in_memory(
+            make_raster(np.ones((4, 4)), backend="dask"),
+            "cost distance",
+            "compute it on an in-memory array",
+        )
 
 
 def test_chunked_bincount_with_weights():
     codes = np.array([[0, 1, 2, -1], [1, 1, 5, 2]])
     w = np.arange(8.0).reshape(2, 4)
     expect = np.bincount([0, 1, 2, 1, 1, 2], weights=[0, 1, 2, 4, 5, 7], minlength=4)
-    got = chunked_bincount(make_raster(codes, backend="dask", chunks=(1, 3)), 4,
-                           make_raster(w, backend="dask", chunks=(1, 3)))
+    got = chunked_bincount(
+        make_raster(codes, backend="dask", chunks=(1, 3)),
+        4,
+        make_raster(w, backend="dask", chunks=(1, 3)),
+    )
     np.testing.assert_array_equal(got, expect)
     np.testing.assert_array_equal(chunked_bincount(codes, 4, w), expect)

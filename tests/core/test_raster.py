@@ -74,8 +74,9 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr(raster, "_write_qml", boom)
     with pytest.raises(RuntimeError):
-        write_raster(make_raster(np.ones((2, 2), dtype=np.int32)), tmp_path / "x.tif",
-                     classes=CLASSES)
+        write_raster(
+            make_raster(np.ones((2, 2), dtype=np.int32)), tmp_path / "x.tif", classes=CLASSES
+        )
     # the GeoTIFF was complete and renamed before the style failed; no temp files remain
     assert not list(tmp_path.glob("*.partial*"))
 
@@ -99,8 +100,9 @@ def test_all_nodata_is_an_error(tmp_path: Path):
 
 def test_stack_misaligned_names_file(tmp_path: Path):
     a = write_raster(make_raster(np.ones((4, 4))), tmp_path / "a.tif")
-    b = write_raster(make_raster(np.ones((4, 4)), origin=(500_030.0, 4_000_000.0)),
-                     tmp_path / "b.tif")
+    b = write_raster(
+        make_raster(np.ones((4, 4)), origin=(500_030.0, 4_000_000.0)), tmp_path / "b.tif"
+    )
     with pytest.raises(RasterError, match=r"b \(.*b.tif\): origin"):
         read_stack({"a": a, "b": b})
 
@@ -109,9 +111,8 @@ def test_stack_resample_onto_reference(tmp_path: Path):
     a = write_raster(make_raster(np.ones((4, 4), dtype=np.int32)), tmp_path / "a.tif")
     fine = np.repeat(np.repeat(np.array([[1, 2], [3, 4]], dtype=np.int32), 4, 0), 4, 1)
     b = write_raster(make_raster(fine, cell_size=15.0), tmp_path / "b.tif")
-    out = read_stack({"a": a, "b": b}, {"a": "categorical", "b": "categorical"},
-                     align="resample")
-    assert Grid.from_dataarray(out["b"]) .shape == (4, 4)
+    out = read_stack({"a": a, "b": b}, {"a": "categorical", "b": "categorical"}, align="resample")
+    assert Grid.from_dataarray(out["b"]).shape == (4, 4)
     np.testing.assert_array_equal(out["b"].values[:2, :2], [[1, 1], [1, 1]])
     np.testing.assert_array_equal(out["b"].values[2:, 2:], [[4, 4], [4, 4]])
 

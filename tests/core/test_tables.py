@@ -22,8 +22,10 @@ def _write(tmp_path: Path, text: str, name: str = "t.csv") -> Path:
 
 
 def test_csv_case_insensitive_and_aliases(tmp_path: Path):
-    p = _write(tmp_path, "LUCODE,C_Above,C_below,C_SOIL,c_dead,LULC_Name\n2,5,3,20,0,Forest\n"
-                         "1,15,10,60,1,Crop\n")
+    p = _write(
+        tmp_path,
+        "LUCODE,C_Above,C_below,C_SOIL,c_dead,LULC_Name\n2,5,3,20,0,Forest\n1,15,10,60,1,Crop\n",
+    )
     t = read_table(p, required=POOLS, nonnegative=POOLS)
     assert t.codes.tolist() == [1, 2]
     assert t.names() == {1: "Crop", 2: "Forest"}
@@ -31,8 +33,12 @@ def test_csv_case_insensitive_and_aliases(tmp_path: Path):
 
 
 def test_toml_table(tmp_path: Path):
-    p = _write(tmp_path, '[[classes]]\ncode = 1\nname = "crop"\nef = 0.42\n'
-                         '[[classes]]\ncode = 2\nname = "forest"\nef = -0.64\n', "t.toml")
+    p = _write(
+        tmp_path,
+        '[[classes]]\ncode = 1\nname = "crop"\nef = 0.42\n'
+        '[[classes]]\ncode = 2\nname = "forest"\nef = -0.64\n',
+        "t.toml",
+    )
     t = read_table(p, required=["ef"])
     assert t.column("ef").tolist() == [0.42, -0.64]
 
@@ -45,7 +51,9 @@ def test_missing_column(tmp_path: Path):
 
 def test_duplicate_code(tmp_path: Path):
     p = _write(tmp_path, "lucode,c_above\n1,1\n2,2\n1,3\n")
-    with pytest.raises(TableError, match=r"duplicate code\(s\) \[1\] in column 'lucode' \(rows 2, 4\)"):
+    with pytest.raises(
+        TableError, match=r"duplicate code\(s\) \[1\] in column 'lucode' \(rows 2, 4\)"
+    ):
         read_table(p, required=["c_above"])
 
 
@@ -71,8 +79,11 @@ def test_empty_and_missing_files(tmp_path: Path):
 def test_code_absent_from_table_lists_codes_and_counts():
     t = table_from_records([{"code": 1, "v": 1.0}], "pools.csv", required=["v"])
     lulc = make_raster(np.array([[1, 7, 7], [9, 1, CLASS_NODATA]], dtype=np.int32), name="cur")
-    with pytest.raises(TableError, match=r"pools.csv: codes found in cur but missing from the "
-                                         r"table: 7 \(2 cells\), 9 \(1 cells\)"):
+    with pytest.raises(
+        TableError,
+        match=r"pools.csv: codes found in cur but missing from the "
+        r"table: 7 \(2 cells\), 9 \(1 cells\)",
+    ):
         t.reclassify(lulc, "v")
 
 
@@ -93,6 +104,9 @@ def test_class_counts_dask_equals_numpy():
 
 
 def test_willamette_pools_table_reads(shared_data: Path):
-    t = read_table(shared_data / "invest_willamette_carbon" / "carbon_pools_samp.csv",
-                   required=POOLS, nonnegative=POOLS)
+    t = read_table(
+        shared_data / "invest_willamette_carbon" / "carbon_pools_samp.csv",
+        required=POOLS,
+        nonnegative=POOLS,
+    )
     assert len(t.codes) == 66 or len(t.codes) > 50

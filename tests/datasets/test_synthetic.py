@@ -55,8 +55,13 @@ def test_landuse_is_one_process_not_noise(region):
 
 
 def test_written_in_blocks_equals_in_memory(tmp_path: Path, region):
-    paths = write_synthetic_region(tmp_path, (160, 200), seed=3, block_rows=47,
-                                   layers=("dem", "landuse_2020", "monthly_temperature"))
+    paths = write_synthetic_region(
+        tmp_path,
+        (160, 200),
+        seed=3,
+        block_rows=47,
+        layers=("dem", "landuse_2020", "monthly_temperature"),
+    )
     dem = read_raster(paths["dem"]).values
     np.testing.assert_allclose(dem, region["dem"].values.astype(np.float32))
     lu = read_raster(paths["landuse_2020"], "categorical").values

@@ -26,15 +26,22 @@ def _raster(path: Path, **kwargs) -> Path:
 def test_valid_study_resolves_paths_relative_to_the_file(tmp_path: Path):
     (tmp_path / "data").mkdir()
     _raster(tmp_path / "data" / "lu.tif")
-    study = load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters]\nlu = "data/lu.tif"\n'
-                                        '[inputs]\ncategorical = ["lu"]\n'))
+    study = load_study(
+        _study(
+            tmp_path,
+            '[study]\nname = "x"\n[rasters]\nlu = "data/lu.tif"\n[inputs]\ncategorical = ["lu"]\n',
+        )
+    )
     assert study.rasters["lu"] == (tmp_path / "data" / "lu.tif").resolve()
     assert study.raster_kind("lu") == "categorical" and study.study.seed == 0
 
 
 def test_every_problem_reported_at_once_with_lines(tmp_path: Path):
-    p = _study(tmp_path, '[study]\nname = "x"\nsed = 3\n\n[compute]\nchunks = "big"\n'
-                         'schedular = "threads"\n[rasters]\nlu = "missing.tif"\n[carbn]\n')
+    p = _study(
+        tmp_path,
+        '[study]\nname = "x"\nsed = 3\n\n[compute]\nchunks = "big"\n'
+        'schedular = "threads"\n[rasters]\nlu = "missing.tif"\n[carbn]\n',
+    )
     with pytest.raises(ConfigError) as err:
         load_study(p)
     msg = str(err.value)
@@ -59,20 +66,31 @@ def test_empty_and_missing_study_files(tmp_path: Path):
 
 
 def test_choice_with_hint(tmp_path: Path):
-    with pytest.raises(ConfigError, match=r"inputs.align: 'resampel' is not allowed \(did you "
-                                          r"mean 'resample'\?\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"inputs.align: 'resampel' is not allowed \(did you "
+        r"mean 'resample'\?\)",
+    ):
         load_study(_study(tmp_path, '[study]\nname = "x"\n[inputs]\nalign = "resampel"\n'))
 
 
 def test_misaligned_rasters_are_found_before_any_work(tmp_path: Path):
     _raster(tmp_path / "a.tif")
     _raster(tmp_path / "b.tif", crs="EPSG:32649")
-    with pytest.raises(ConfigError, match=r"rasters.b: not aligned with a \(a.tif\): CRS "
-                                          r"EPSG:32649 differs"):
+    with pytest.raises(
+        ConfigError,
+        match=r"rasters.b: not aligned with a \(a.tif\): CRS "
+        r"EPSG:32649 differs",
+    ):
         load_study(_study(tmp_path, '[study]\nname = "x"\n[rasters]\na = "a.tif"\nb = "b.tif"\n'))
     # with align = "resample" the same study is valid
-    load_study(_study(tmp_path, '[study]\nname = "x"\n[inputs]\nalign = "resample"\n'
-                                '[rasters]\na = "a.tif"\nb = "b.tif"\n'))
+    load_study(
+        _study(
+            tmp_path,
+            '[study]\nname = "x"\n[inputs]\nalign = "resample"\n'
+            '[rasters]\na = "a.tif"\nb = "b.tif"\n',
+        )
+    )
 
 
 def test_not_a_raster_and_empty_file(tmp_path: Path):
@@ -85,8 +103,13 @@ def test_not_a_raster_and_empty_file(tmp_path: Path):
 
 
 def test_synthetic_layers_are_not_required_before_generation(tmp_path: Path):
-    study = load_study(_study(tmp_path, '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\n'
-                                        '[rasters]\ndem = "synthetic_data/dem.tif"\n'))
+    study = load_study(
+        _study(
+            tmp_path,
+            '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\n'
+            '[rasters]\ndem = "synthetic_data/dem.tif"\n',
+        )
+    )
     study.prepare_inputs()
     assert (tmp_path / "synthetic_data" / "dem.tif").exists()
 

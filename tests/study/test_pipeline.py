@@ -53,8 +53,10 @@ def test_interrupted_run_resumes_after_last_finished_step(tmp_path: Path):
     src.write_text("x")
     calls: list[str] = []
     out = tmp_path / "out"
-    broken = [_copy_step("a", "input", "a_out", calls),
-              _copy_step("b", "a_out", "b_out", calls, fail=True)]
+    broken = [
+        _copy_step("a", "input", "a_out", calls),
+        _copy_step("b", "a_out", "b_out", calls, fail=True),
+    ]
     with pytest.raises(KeyboardInterrupt):
         run_steps(broken, {"input": src}, out, seed=1)
     assert not (out / "b_out.txt").exists()

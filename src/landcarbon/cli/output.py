@@ -47,7 +47,13 @@ def _jsonable(obj: Any) -> Any:
 @contextmanager
 def progress() -> Iterator[Progress]:
     """A Rich progress bar on stderr (silent under --quiet/--json)."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                   console=console, disable=state.quiet, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=state.quiet,
+        transient=True,
+    )
     with bar:
         yield bar

@@ -86,11 +86,16 @@ class _Region:
 
 def _hash(seed: int, salt: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """splitmix64-style hash of (seed, salt, i, j) → uint64 (vectorised, wraps mod 2^64)."""
+    x: Any
     with np.errstate(over="ignore"):
-        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-             + np.uint64(salt) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        x = (
+            np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+            + np.uint64(salt) * np.uint64(0xBF58476D1CE4E5B9)
+        ) & _MASK64
         x = x ^ (i.astype(np.uint64) * np.uint64(0x94D049BB133111EB))
-        x = x ^ ((j.astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xD6E8FEB86659FD93))
+        x = x ^ (
+            (j.astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xD6E8FEB86659FD93)
+        )
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))  # type: ignore[no-any-return]
@@ -100,8 +105,9 @@ def _uniform(h: np.ndarray) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def _value_noise(rows: np.ndarray, cols: np.ndarray, spacing: float, seed: int,
-                 salt: int) -> np.ndarray:
+def _value_noise(
+    rows: np.ndarray, cols: np.ndarray, spacing: float, seed: int, salt: int
+) -> np.ndarray:
     """Smooth lattice noise in [0, 1) at global cells (rows[:, None], cols[None, :])."""
     r = rows[:, None] / spacing
     c = cols[None, :] / spacing
@@ -119,8 +125,14 @@ def _value_noise(rows: np.ndarray, cols: np.ndarray, spacing: float, seed: int,
     return top + (bottom - top) * fr  # type: ignore[no-any-return]
 
 
-def _fractal(rows: np.ndarray, cols: np.ndarray, region: _Region, salt: int,
-             octaves: int = 6, persistence: float = 0.5) -> np.ndarray:
+def _fractal(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    region: _Region,
+    salt: int,
+    octaves: int = 6,
+    persistence: float = 0.5,
+) -> np.ndarray:
     """Fractal (fBm) noise in about [0, 1]: octaves from 1/2 the region down."""
     base = max(region.shape) / 2.0
     total = np.zeros((rows.size, cols.size))
@@ -157,10 +169,12 @@ def _distance_to_segments(rows: np.ndarray, cols: np.ndarray, segs: np.ndarray) 
 def _slope_deg(dem_padded: np.ndarray, cell_size: float) -> np.ndarray:
     """Horn (1981) slope in degrees of the interior of a DEM padded by one cell."""
     z = dem_padded
-    dzdx = ((z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:])
-            - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])) / (8 * cell_size)
-    dzdy = ((z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:])
-            - (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:])) / (8 * cell_size)
+    dzdx = (
+        (z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])
+    ) / (8 * cell_size)
+    dzdy = (
+        (z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:])
+    ) / (8 * cell_size)
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))  # type: ignore[no-any-return]
 
 
@@ -168,12 +182,15 @@ def _dem(rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
     """Elevation (m): fractal relief on a plateau rising to the north-west, 900-2600 m."""
     relief = _fractal(rows, cols, region, salt=1)
     ridge = 1.0 - np.abs(2 * _fractal(rows, cols, region, salt=2, octaves=4) - 1)
-    trend = (1 - rows[:, None] / region.shape[0]) * 0.6 + (1 - cols[None, :] / region.shape[1]) * 0.4
+    trend = (1 - rows[:, None] / region.shape[0]) * 0.6 + (
+        1 - cols[None, :] / region.shape[1]
+    ) * 0.4
     return 700.0 + 1400.0 * relief**1.5 + 450.0 * ridge**2 + 350.0 * trend  # type: ignore[no-any-return]
 
 
-def _window_layers(row0: int, row1: int, col0: int, col1: int,
-                   region: _Region) -> dict[str, np.ndarray]:
+def _window_layers(
+    row0: int, row1: int, col0: int, col1: int, region: _Region
+) -> dict[str, np.ndarray]:
     """Every layer of the region on the window rows [row0, row1) x cols [col0, col1)."""
     rows = np.arange(row0 - 1, row1 + 1, dtype=np.float64)
     cols = np.arange(col0 - 1, col1 + 1, dtype=np.float64)
@@ -184,8 +201,12 @@ def _window_layers(row0: int, row1: int, col0: int, col1: int,
     cs = region.cell_size
 
     temp = 14.0 - LAPSE_RATE_C_PER_M * (dem - 900.0) - 2.0 * (1 - rows[:, None] / region.shape[0])
-    precip = (300.0 + 250.0 * cols[None, :] / region.shape[1] + 0.12 * (dem - 900.0)
-              + 120.0 * _fractal(rows, cols, region, salt=3, octaves=3))
+    precip = (
+        300.0
+        + 250.0 * cols[None, :] / region.shape[1]
+        + 0.12 * (dem - 900.0)
+        + 120.0 * _fractal(rows, cols, region, salt=3, octaves=3)
+    )
     month = np.arange(12)[:, None, None]
     monthly_temp = temp[None] + 13.0 * np.cos(2 * np.pi * (month - 6) / 12)
     share = np.exp(1.2 * np.cos(2 * np.pi * (month - 6.5) / 12))
@@ -200,27 +221,50 @@ def _window_layers(row0: int, row1: int, col0: int, col1: int,
 
     landuse = {}
     for step, year in enumerate(YEARS):
-        landuse[year] = _landuse(step, dem, slope, precip, wet, crop_pref, d_town, d_road,
-                                 rows, cols, region)
+        landuse[year] = _landuse(
+            step, dem, slope, precip, wet, crop_pref, d_town, d_road, rows, cols, region
+        )
     lu_now = landuse[YEARS[-1]]
     veg = _vegetation(lu_now, dem, precip)
     soil = _soil_carbon(dem, precip, temp, lu_now, soil_noise)
     miami = _miami_npp_gc_m2(temp, precip)
     npp_factor = np.array([0.0, 0.85, 1.0, 0.7, 0.0, 0.15, 0.25])  # by land-use code 1..6
-    pop = (2500.0 * np.exp(-d_town / 1500.0) * 1.0 + 150.0 * np.exp(-d_road / 800.0)
-           + 8.0 + 12.0 * (lu_now == 1))
+    pop = (
+        2500.0 * np.exp(-d_town / 1500.0) * 1.0
+        + 150.0 * np.exp(-d_road / 800.0)
+        + 8.0
+        + 12.0 * (lu_now == 1)
+    )
     return {
-        "dem": dem, "slope": slope, "temperature": temp, "precipitation": precip,
-        "monthly_temperature": monthly_temp, "monthly_precipitation": monthly_precip,
-        "npp": miami * npp_factor[lu_now], "population": pop,
-        "dist_roads": d_road, "dist_towns": d_town, "vegetation": veg,
-        **soil, **{f"landuse_{y}": lu for y, lu in landuse.items()},
+        "dem": dem,
+        "slope": slope,
+        "temperature": temp,
+        "precipitation": precip,
+        "monthly_temperature": monthly_temp,
+        "monthly_precipitation": monthly_precip,
+        "npp": miami * npp_factor[lu_now],
+        "population": pop,
+        "dist_roads": d_road,
+        "dist_towns": d_town,
+        "vegetation": veg,
+        **soil,
+        **{f"landuse_{y}": lu for y, lu in landuse.items()},
     }
 
 
-def _landuse(step: int, dem: np.ndarray, slope: np.ndarray, precip: np.ndarray,
-             wet: np.ndarray, crop_pref: np.ndarray, d_town: np.ndarray, d_road: np.ndarray,
-             rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
+def _landuse(
+    step: int,
+    dem: np.ndarray,
+    slope: np.ndarray,
+    precip: np.ndarray,
+    wet: np.ndarray,
+    crop_pref: np.ndarray,
+    d_town: np.ndarray,
+    d_road: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    region: _Region,
+) -> np.ndarray:
     """Land use of the ``step``-th date (0, 1, 2 for 2000, 2010, 2020).
 
     Zoning by terrain (bare land high and dry, forest where wet or steep, cropland on
@@ -236,7 +280,9 @@ def _landuse(step: int, dem: np.ndarray, slope: np.ndarray, precip: np.ndarray,
     gentle = (slope < 8) & (dem < 1750)
     crop = gentle & (crop_pref > 0.57 - 0.03 * step) & (d_town < 12000 + 2000 * step)
     lu[crop & (lu != 2)] = 1
-    lu[(lu == 1) & (slope > 7.6 - 0.3 * step) & (crop_pref < 0.6) & (step > 0)] = 2  # grain for green
+    lu[(lu == 1) & (slope > 7.6 - 0.3 * step) & (crop_pref < 0.6) & (step > 0)] = (
+        2  # grain for green
+    )
     lu[(wet > 0.49) & (slope < 6) & (dem < 1800)] = 4
     urban_r = 300.0 * town_size * (1 + 0.35 * step)
     lu[(d_town < urban_r) | ((d_road < 45 + 15 * step) & (d_town < 2.5 * urban_r))] = 5
@@ -261,16 +307,21 @@ def _miami_npp_gc_m2(temp_c: np.ndarray, precip_mm: np.ndarray) -> np.ndarray:
     return 0.45 * np.minimum(npp_t, npp_p)  # type: ignore[no-any-return]
 
 
-def _soil_carbon(dem: np.ndarray, precip: np.ndarray, temp: np.ndarray, lu: np.ndarray,
-                 noise: np.ndarray) -> dict[str, np.ndarray]:
+def _soil_carbon(
+    dem: np.ndarray, precip: np.ndarray, temp: np.ndarray, lu: np.ndarray, noise: np.ndarray
+) -> dict[str, np.ndarray]:
     """Soil organic/inorganic carbon density (t C/ha) of topsoil (0-30) and subsoil (30-100 cm)."""
     lu_factor = np.array([0.0, 0.8, 1.3, 1.0, 0.0, 0.6, 0.4])[lu]
     organic = (25.0 + 0.06 * (precip - 300.0) - 1.2 * temp) * lu_factor * (0.8 + 0.4 * noise)
     organic = np.clip(organic, 0.0, None)
     inorganic = np.clip(40.0 - 0.05 * (precip - 300.0), 2.0, None) * (0.7 + 0.6 * noise)
     inorganic = np.where(lu == 4, 0.0, inorganic)
-    return {"soc_topsoil": organic, "soc_subsoil": organic * 1.4,
-            "sic_topsoil": inorganic * 0.6, "sic_subsoil": inorganic * 1.5}
+    return {
+        "soc_topsoil": organic,
+        "soc_subsoil": organic * 1.4,
+        "sic_topsoil": inorganic * 0.6,
+        "sic_subsoil": inorganic * 1.5,
+    }
 
 
 LAYERS: dict[str, dict[str, Any]] = {
@@ -278,10 +329,16 @@ LAYERS: dict[str, dict[str, Any]] = {
     "slope": {"units": "degree", "description": "slope (Horn)"},
     "temperature": {"units": "degC", "description": "mean annual air temperature"},
     "precipitation": {"units": "mm/yr", "description": "annual precipitation"},
-    "monthly_temperature": {"units": "degC", "description": "monthly mean temperature",
-                            "bands": 12},
-    "monthly_precipitation": {"units": "mm/month", "description": "monthly precipitation",
-                              "bands": 12},
+    "monthly_temperature": {
+        "units": "degC",
+        "description": "monthly mean temperature",
+        "bands": 12,
+    },
+    "monthly_precipitation": {
+        "units": "mm/month",
+        "description": "monthly precipitation",
+        "bands": 12,
+    },
     "npp": {"units": "gC/m2/yr", "description": "net primary production (Miami model)"},
     "population": {"units": "persons/km2", "description": "population density"},
     "dist_roads": {"units": "m", "description": "distance to roads"},
@@ -290,18 +347,26 @@ LAYERS: dict[str, dict[str, Any]] = {
     "soc_subsoil": {"units": "t C/ha", "description": "soil organic carbon 30-100 cm"},
     "sic_topsoil": {"units": "t C/ha", "description": "soil inorganic carbon 0-30 cm"},
     "sic_subsoil": {"units": "t C/ha", "description": "soil inorganic carbon 30-100 cm"},
-    "vegetation": {"units": "class", "description": "vegetation type",
-                   "classes": VEGETATION_TYPES},
-    **{f"landuse_{y}": {"units": "class", "description": f"land use {y}",
-                        "classes": LANDUSE_CLASSES} for y in YEARS},
+    "vegetation": {"units": "class", "description": "vegetation type", "classes": VEGETATION_TYPES},
+    **{
+        f"landuse_{y}": {
+            "units": "class",
+            "description": f"land use {y}",
+            "classes": LANDUSE_CLASSES,
+        }
+        for y in YEARS
+    },
 }
 """Every layer of the region with its units (and classes for categorical maps)."""
 
 
 def region_grid(shape: tuple[int, int] = (500, 500), cell_size: float = 30.0) -> Grid:
     """The north-up UTM 49N grid of a synthetic region."""
-    return Grid(shape, Affine(cell_size, 0, ORIGIN[0], 0, -cell_size, ORIGIN[1]),
-                CRS.from_string(CRS_UTM49N))
+    return Grid(
+        shape,
+        Affine(cell_size, 0, ORIGIN[0], 0, -cell_size, ORIGIN[1]),
+        CRS.from_string(CRS_UTM49N),
+    )
 
 
 def _check(shape: tuple[int, int], cell_size: float) -> _Region:
@@ -347,12 +412,16 @@ def synthetic_region(
     data_vars = {}
     for name, values in layers.items():
         dims = ("month", "y", "x") if values.ndim == 3 else ("y", "x")
-        data_vars[name] = xr.Variable(dims, values, attrs={
-            "units": LAYERS[name]["units"], "long_name": LAYERS[name]["description"]})
+        data_vars[name] = xr.Variable(
+            dims,
+            values,
+            attrs={"units": LAYERS[name]["units"], "long_name": LAYERS[name]["description"]},
+        )
     ds = xr.Dataset(data_vars, coords={"y": ys, "x": xs, "month": np.arange(1, 13)})
     ds = ds.rio.write_crs(CRS_UTM49N).rio.write_transform(t)
-    ds.attrs.update({"seed": int(seed), "cell_size_m": float(cell_size),
-                     "region_shape": list(shape)})
+    ds.attrs.update(
+        {"seed": int(seed), "cell_size_m": float(cell_size), "region_shape": list(shape)}
+    )
     return ds
 
 
@@ -394,14 +463,26 @@ def write_synthetic_region(
             ctx = atomic_path(paths[name], overwrite)
             temps[name] = (ctx, ctx.__enter__())
             handles[name] = rasterio.open(
-                temps[name][1], "w", driver="GTiff", height=grid.rows, width=grid.cols,
-                count=meta.get("bands", 1), dtype="uint8" if categorical else "float32",
-                crs=grid.crs, transform=grid.transform,
-                nodata=255 if categorical else np.nan, tiled=True, blockxsize=256,
-                blockysize=256, compress="deflate", BIGTIFF="IF_SAFER")
+                temps[name][1],
+                "w",
+                driver="GTiff",
+                height=grid.rows,
+                width=grid.cols,
+                count=meta.get("bands", 1),
+                dtype="uint8" if categorical else "float32",
+                crs=grid.crs,
+                transform=grid.transform,
+                nodata=255 if categorical else np.nan,
+                tiled=True,
+                blockxsize=256,
+                blockysize=256,
+                compress="deflate",
+                BIGTIFF="IF_SAFER",
+            )
             if categorical:
                 handles[name].write_colormap(
-                    1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()})
+                    1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()}
+                )
         for row0 in range(0, grid.rows, block_rows):
             row1 = min(row0 + block_rows, grid.rows)
             block = synthetic_region(shape, cell_size, seed, (slice(row0, row1), slice(None)))
@@ -425,7 +506,7 @@ def write_synthetic_region(
             if "classes" in LAYERS[name]:
                 _write_qml(paths[name].with_suffix(".qml"), LAYERS[name]["classes"])
     finally:
-        for name, (ctx, tmp) in temps.items():
+        for name, (_ctx, tmp) in temps.items():
             if not handles[name].closed:
                 handles[name].close()
             Path(tmp).unlink(missing_ok=True)

@@ -38,8 +38,12 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         from distributed import Client, LocalCluster
 
         kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
-        with LocalCluster(n_workers=compute.workers, threads_per_worker=1,
-                          processes=True, **kwargs) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=compute.workers, threads_per_worker=1, processes=True, **kwargs
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield f"LocalCluster of {compute.workers} workers ({client.dashboard_link})"
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):

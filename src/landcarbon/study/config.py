@@ -48,19 +48,24 @@ class StudySection:
 class InputsSection:
     align: Literal["check", "resample"] = doc(
         "'check': misaligned rasters are an error; 'resample': warp them onto the grid of "
-        "`reference` (nearest for categorical, bilinear for continuous).", "check")
-    reference: str = doc("Name (in [rasters]) of the raster that defines the grid; "
-                         "default: the first one.", "")
+        "`reference` (nearest for categorical, bilinear for continuous).",
+        "check",
+    )
+    reference: str = doc(
+        "Name (in [rasters]) of the raster that defines the grid; default: the first one.", ""
+    )
     categorical: tuple[str, ...] = doc(
-        "Names of categorical rasters (land use, soil type, zones); others are continuous.",
-        ())
+        "Names of categorical rasters (land use, soil type, zones); others are continuous.", ()
+    )
 
 
 @dataclass(frozen=True)
 class ComputeSection:
     chunks: int = doc("Chunk size in cells for dask execution; 0 = in memory.", 0)
-    scheduler: str = doc("'threads', 'processes', 'synchronous' or a dask.distributed "
-                         "address 'tcp://host:port'.", "threads")
+    scheduler: str = doc(
+        "'threads', 'processes', 'synchronous' or a dask.distributed address 'tcp://host:port'.",
+        "threads",
+    )
     workers: int = doc("Worker count (threads/processes, or a LocalCluster's workers).", 1)
     memory_limit: str = doc("Memory limit per worker for a LocalCluster, e.g. '4GB'.", "")
 
@@ -70,8 +75,11 @@ class SyntheticSection:
     shape: tuple[int, ...] = doc("(rows, cols) of the synthetic region.", (500, 500))
     cell_size: float = doc("Cell size in metres.", 30.0)
     seed: int = doc("Landscape seed.", 0)
-    folder: str = doc("Folder (relative to the study file) the layers are written to on the "
-                      "first run; [rasters] paths may point into it.", "synthetic_data")
+    folder: str = doc(
+        "Folder (relative to the study file) the layers are written to on the "
+        "first run; [rasters] paths may point into it.",
+        "synthetic_data",
+    )
 
 
 @dataclass(frozen=True)
@@ -104,8 +112,9 @@ class Study:
         missing = tuple(n for n in _synthetic_layers() if not (folder / f"{n}.tif").exists())
         if missing:
             shape = (int(self.synthetic.shape[0]), int(self.synthetic.shape[1]))
-            write_synthetic_region(folder, shape, self.synthetic.cell_size,
-                                   self.synthetic.seed, layers=missing)
+            write_synthetic_region(
+                folder, shape, self.synthetic.cell_size, self.synthetic.seed, layers=missing
+            )
 
 
 def _synthetic_layers() -> tuple[str, ...]:
@@ -146,8 +155,11 @@ def _parse(
     known = (*CORE_SECTIONS, *CHAPTERS)
     for key in data:
         if key not in known:
-            problems.append(Problem(key, f"unknown section{did_you_mean(key, known)}; "
-                                         f"sections: {', '.join(known)}"))
+            problems.append(
+                Problem(
+                    key, f"unknown section{did_you_mean(key, known)}; sections: {', '.join(known)}"
+                )
+            )
     if "study" not in data:
         problems.append(Problem("study", "required section [study] is missing"))
     study_sec = parse_section(StudySection, data.get("study", {}), "study", problems)
@@ -157,16 +169,26 @@ def _parse(
     tables = _paths(p, data.get("tables", {}), "tables", problems)
     chapters = {
         name: parse_section(cls, data[name], name, problems)
-        for name, cls in CHAPTERS.items() if name in data
+        for name, cls in CHAPTERS.items()
+        if name in data
     }
     if inputs is not None:
         for i, name in enumerate(inputs.categorical):
             if name not in rasters:
-                problems.append(Problem(f"inputs.categorical[{i}]", f"'{name}' is not in "
-                                        f"[rasters]{did_you_mean(name, rasters)}"))
+                problems.append(
+                    Problem(
+                        f"inputs.categorical[{i}]",
+                        f"'{name}' is not in [rasters]{did_you_mean(name, rasters)}",
+                    )
+                )
         if inputs.reference and inputs.reference not in rasters:
-            problems.append(Problem("inputs.reference", f"'{inputs.reference}' is not in "
-                                    f"[rasters]{did_you_mean(inputs.reference, rasters)}"))
+            problems.append(
+                Problem(
+                    "inputs.reference",
+                    f"'{inputs.reference}' is not in "
+                    f"[rasters]{did_you_mean(inputs.reference, rasters)}",
+                )
+            )
     if compute is not None:
         _check_compute(compute, problems)
     synthetic = None
@@ -182,8 +204,16 @@ def _parse(
         _check_inputs(rasters, tables, inputs or InputsSection(), problems, generated)
     if problems or study_sec is None or inputs is None or compute is None:
         return None
-    return Study(p.resolve(), study_sec, inputs, rasters, tables, compute,
-                 {k: v for k, v in chapters.items() if v is not None}, synthetic)
+    return Study(
+        p.resolve(),
+        study_sec,
+        inputs,
+        rasters,
+        tables,
+        compute,
+        {k: v for k, v in chapters.items() if v is not None},
+        synthetic,
+    )
 
 
 def _check_compute(compute: ComputeSection, problems: list[Problem]) -> None:
@@ -193,28 +223,37 @@ def _check_compute(compute: ComputeSection, problems: list[Problem]) -> None:
         problems.append(Problem("compute.workers", "must be >= 1"))
     allowed = ("threads", "processes", "synchronous")
     if compute.scheduler not in allowed and not compute.scheduler.startswith("tcp://"):
-        problems.append(Problem("compute.scheduler", f"{compute.scheduler!r} is not a scheduler"
-                                f"{did_you_mean(compute.scheduler, allowed)}; use one of "
-                                f"{', '.join(allowed)} or 'tcp://host:port'"))
+        problems.append(
+            Problem(
+                "compute.scheduler",
+                f"{compute.scheduler!r} is not a scheduler"
+                f"{did_you_mean(compute.scheduler, allowed)}; use one of "
+                f"{', '.join(allowed)} or 'tcp://host:port'",
+            )
+        )
 
 
 def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[str, Path]:
     if not isinstance(data, dict):
-        problems.append(Problem(section, "must be a table of name = \"path\""))
+        problems.append(Problem(section, 'must be a table of name = "path"'))
         return {}
     out = {}
     for name, value in data.items():
         if not isinstance(value, str) or not value:
-            problems.append(Problem(f"{section}.{name}", f"must be a file path string, "
-                                                         f"got {value!r}"))
+            problems.append(
+                Problem(f"{section}.{name}", f"must be a file path string, got {value!r}")
+            )
             continue
         out[name] = (p.parent / value).resolve()
     return out
 
 
 def _check_inputs(
-    rasters: dict[str, Path], tables: dict[str, Path], inputs: InputsSection,
-    problems: list[Problem], generated: set[Path],
+    rasters: dict[str, Path],
+    tables: dict[str, Path],
+    inputs: InputsSection,
+    problems: list[Problem],
+    generated: set[Path],
 ) -> None:
     """Check files exist, are non-empty, are rasters, and are aligned.
 
@@ -243,10 +282,14 @@ def _check_inputs(
         for label, grid in grids.items():
             diff = grids[ref_label].difference(grid) if label != ref_label else None
             if diff:
-                problems.append(Problem(f"rasters.{label.split(' ')[0]}",
-                                        f"not aligned with {ref_label}: {diff}; warp it onto "
-                                        f"the reference grid or set [inputs] align = "
-                                        f"\"resample\""))
+                problems.append(
+                    Problem(
+                        f"rasters.{label.split(' ')[0]}",
+                        f"not aligned with {ref_label}: {diff}; warp it onto "
+                        f"the reference grid or set [inputs] align = "
+                        f'"resample"',
+                    )
+                )
 
 
 # --------------------------------------------------------------------------- messages

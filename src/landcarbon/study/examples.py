@@ -24,8 +24,9 @@ def example_path(name: str) -> Path:
     path = _folder() / f"{name}.toml"
     if not path.exists():
         names = example_names()
-        raise ParameterError(f"no example study '{name}'{did_you_mean(name, names)}; "
-                             f"examples: {', '.join(names)}")
+        raise ParameterError(
+            f"no example study '{name}'{did_you_mean(name, names)}; examples: {', '.join(names)}"
+        )
     return path
 
 

@@ -63,8 +63,9 @@ class Step:
     cite: tuple[str, ...] = ()
 
 
-def plan(steps: Iterable[Step], available: Iterable[str],
-         wanted: Iterable[str] | None = None) -> list[Step]:
+def plan(
+    steps: Iterable[Step], available: Iterable[str], wanted: Iterable[str] | None = None
+) -> list[Step]:
     """Order steps so each runs after the producers of its inputs.
 
     ``available`` are artifact names that exist before any step (study inputs).
@@ -73,8 +74,12 @@ def plan(steps: Iterable[Step], available: Iterable[str],
     steps = list(steps)
     producer = {o.name: s for s in steps for o in s.outputs}
     known = set(available) | set(producer)
-    problems = [f"step '{s.name}' needs '{i}', which no input or step provides"
-                for s in steps for i in s.inputs if i not in known]
+    problems = [
+        f"step '{s.name}' needs '{i}', which no input or step provides"
+        for s in steps
+        for i in s.inputs
+        if i not in known
+    ]
     if problems:
         raise ConfigError("; ".join(problems))
     selected = steps
@@ -83,8 +88,9 @@ def plan(steps: Iterable[Step], available: Iterable[str],
         names = {s.name for s in steps} | {s.chapter for s in steps}
         unknown = wanted - names
         if unknown:
-            raise ConfigError(f"unknown step(s) {sorted(unknown)}; steps: "
-                              f"{', '.join(s.name for s in steps)}")
+            raise ConfigError(
+                f"unknown step(s) {sorted(unknown)}; steps: {', '.join(s.name for s in steps)}"
+            )
         need: dict[str, Step] = {}
         stack = [s for s in steps if s.name in wanted or s.chapter in wanted]
         while stack:
@@ -100,8 +106,9 @@ def plan(steps: Iterable[Step], available: Iterable[str],
     while pending:
         ready = [s for s in pending if all(i in done or i not in producer for i in s.inputs)]
         if not ready:
-            raise ConfigError(f"steps depend on each other in a cycle: "
-                              f"{', '.join(s.name for s in pending)}")
+            raise ConfigError(
+                f"steps depend on each other in a cycle: {', '.join(s.name for s in pending)}"
+            )
         for s in ready:
             ordered.append(s)
             done.update(o.name for o in s.outputs)
@@ -124,7 +131,9 @@ _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 def _cache_key(step: Step, inputs: Mapping[str, Path], seed: int) -> str:
     payload = {
-        "step": step.name, "version": __version__, "seed": seed,
+        "step": step.name,
+        "version": __version__,
+        "seed": seed,
         "params": json.loads(json.dumps(dict(step.params), default=str, sort_keys=True)),
         "inputs": {n: file_digest(p) for n, p in sorted(inputs.items())},
     }
@@ -183,9 +192,17 @@ def run_steps(
             status, summary = "ran", ctx.summary
             write_json_atomic(record_path, {"key": key, "summary": summary})
         artifacts.update(outputs)
-        records.append(StepRecord(step.name, status, time.perf_counter() - start, key,
-                                  {n: str(p.relative_to(out_dir)) for n, p in outputs.items()},
-                                  summary, step.cite))
+        records.append(
+            StepRecord(
+                step.name,
+                status,
+                time.perf_counter() - start,
+                key,
+                {n: str(p.relative_to(out_dir)) for n, p in outputs.items()},
+                summary,
+                step.cite,
+            )
+        )
     return records
 
 

@@ -32,10 +32,13 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "out_dir": str(self.out_dir), "manifest": str(self.manifest),
+            "out_dir": str(self.out_dir),
+            "manifest": str(self.manifest),
             "report": str(self.report) if self.report else None,
-            "steps": {r.name: {"status": r.status, "seconds": round(r.seconds, 3),
-                               **r.summary} for r in self.records},
+            "steps": {
+                r.name: {"status": r.status, "seconds": round(r.seconds, 3), **r.summary}
+                for r in self.records
+            },
         }
 
 
@@ -82,9 +85,8 @@ def run_study(
     started = time.time()
     from landcarbon.study.compute import compute_context
 
-    compute = replace(study.compute, **{k: v for k, v in
-                                         (("scheduler", scheduler), ("workers", workers))
-                                         if v is not None})
+    overrides: dict[str, Any] = {"scheduler": scheduler, "workers": workers}
+    compute = replace(study.compute, **{k: v for k, v in overrides.items() if v is not None})
     with compute_context(compute):
         records = run_steps(ordered, artifacts, out, run_seed, on_step)
     report = out / "report" / "index.html"
@@ -98,20 +100,38 @@ def _manifest(study: Study, seed: int, records: list[StepRecord], started: float
     import rasterio
 
     return {
-        "study": {"file": str(study.path), "name": study.study.name,
-                  "description": study.study.description},
+        "study": {
+            "file": str(study.path),
+            "name": study.study.name,
+            "description": study.study.description,
+        },
         "seed": seed,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "inputs": {name: {"path": str(p), "blake2b": file_digest(p)}
-                   for name, p in input_artifacts(study).items()},
+        "inputs": {
+            name: {"path": str(p), "blake2b": file_digest(p)}
+            for name, p in input_artifacts(study).items()
+        },
         "parameters": {name: _plain(section) for name, section in study.chapters.items()},
         "compute": asdict(study.compute),
-        "versions": {"landcarbon": __version__, "python": platform.python_version(),
-                     "numpy": numpy.__version__, "rasterio": rasterio.__version__,
-                     "gdal": rasterio.__gdal_version__},
-        "steps": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 3),
-                   "key": r.key, "outputs": r.outputs, "summary": r.summary,
-                   "cite": list(r.cite)} for r in records],
+        "versions": {
+            "landcarbon": __version__,
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+            "rasterio": rasterio.__version__,
+            "gdal": rasterio.__gdal_version__,
+        },
+        "steps": [
+            {
+                "name": r.name,
+                "status": r.status,
+                "seconds": round(r.seconds, 3),
+                "key": r.key,
+                "outputs": r.outputs,
+                "summary": r.summary,
+                "cite": list(r.cite),
+            }
+            for r in records
+        ],
         "citations": sorted({c for r in records for c in r.cite}),
     }
 

@@ -52,9 +52,13 @@ def parse_section(cls: type[T], data: Any, prefix: str, problems: list[Problem])
     before = len(problems)
     for key in data:
         if key not in fields:
-            problems.append(Problem(_join(prefix, key),
-                                    f"unknown key{did_you_mean(key, fields)}; valid keys: "
-                                    f"{', '.join(sorted(fields))}"))
+            problems.append(
+                Problem(
+                    _join(prefix, key),
+                    f"unknown key{did_you_mean(key, fields)}; valid keys: "
+                    f"{', '.join(sorted(fields))}",
+                )
+            )
     values: dict[str, Any] = {}
     for name, f in fields.items():
         path = _join(prefix, name)
@@ -88,15 +92,21 @@ def _convert(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
             out = _convert(option, value, path, trial)
             if not trial:
                 return out
-        problems.append(Problem(path, f"{value!r} is not one of the accepted types "
-                                      f"({', '.join(_type_name(o) for o in options)})"))
+        problems.append(
+            Problem(
+                path,
+                f"{value!r} is not one of the accepted types "
+                f"({', '.join(_type_name(o) for o in options)})",
+            )
+        )
         return None
     if origin is Literal:
         if value not in args:
             choices = ", ".join(repr(a) for a in args)
             hint = did_you_mean(str(value), [str(a) for a in args])
-            problems.append(Problem(path, f"{value!r} is not allowed{hint}; choose one of "
-                                          f"{choices}"))
+            problems.append(
+                Problem(path, f"{value!r} is not allowed{hint}; choose one of {choices}")
+            )
         return value
     if origin in (list, tuple):
         if not isinstance(value, list):

@@ -18,23 +18,27 @@ def demo(
     out: Path = options.OUT,
     overwrite: bool = options.OVERWRITE,
     seed: int = options.SEED,
-    example: str = typer.Option("arid_budget_scenarios", "--example",
-                                help="Which bundled example study to run."),
+    example: str = typer.Option(
+        "arid_budget_scenarios", "--example", help="Which bundled example study to run."
+    ),
     all_examples: bool = typer.Option(False, "--all", help="Run every bundled example."),
 ) -> None:
     """Run a bundled example study on the synthetic region, end to end."""
     from landcarbon.study.examples import example_names, install_example
     from landcarbon.study.run import run_study
 
-    out_dir = options.prepare_out_dir(out or Path("landcarbon_demo"), overwrite,
-                                      resumable=True)
+    out_dir = options.prepare_out_dir(out or Path("landcarbon_demo"), overwrite, resumable=True)
     names = example_names() if all_examples else [example]
     summaries = {}
     for name in names:
         study_file = install_example(name, out_dir / name)
         say(f"[bold]{name}[/bold]: study file {study_file}")
-        result = run_study(study_file, out_dir / name / "outputs", seed=seed,
-                           on_step=lambda s, i: say(f"  [{i}] {s.name}"))
+        result = run_study(
+            study_file,
+            out_dir / name / "outputs",
+            seed=seed,
+            on_step=lambda s, i: say(f"  [{i}] {s.name}"),
+        )
         summaries[name] = result.summary()
         say(f"  outputs: {result.out_dir}")
         say(f"  report:  {result.report}" if result.report else "  (no report)")

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
 def info(
     raster: Path = typer.Argument(..., help="A GeoTIFF (land use or any continuous raster)."),
     categorical: bool = typer.Option(
-        None, "--categorical/--continuous",
+        None,
+        "--categorical/--continuous",
         help="Count classes (default: integer rasters are categorical).",
     ),
 ) -> None:
@@ -25,11 +26,15 @@ def info(
 
     summary = describe_raster(raster, categorical)
     emit(summary)
-    say(f"[bold]{raster}[/bold]  {summary['rows']} x {summary['cols']} cells, "
-        f"CRS {summary['crs']}, nodata {summary['nodata']}")
+    say(
+        f"[bold]{raster}[/bold]  {summary['rows']} x {summary['cols']} cells, "
+        f"CRS {summary['crs']}, nodata {summary['nodata']}"
+    )
     area = summary["total_area_ha"]
-    say(f"cell size {summary['cell_size']}, area "
-        + (f"{area:.6g} ha" if area is not None else "unknown (no CRS)"))
+    say(
+        f"cell size {summary['cell_size']}, area "
+        + (f"{area:.6g} ha" if area is not None else "unknown (no CRS)")
+    )
     for row in summary.get("classes", []):
         say(f"  class {row['code']:>6}: {row['cells']:>12} cells {row['area_ha']:>16.4f} ha")
     if "stats" in summary:

@@ -19,24 +19,40 @@ def run(
     out: Path = options.OUT,
     overwrite: bool = options.OVERWRITE,
     seed: int = options.SEED,
-    steps: str = typer.Option(None, "--steps", help="Comma-separated steps or chapters to "
-                              "run (with what they need), e.g. carbon,sinks."),
-    scheduler: str = typer.Option(None, "--scheduler", help="dask.distributed address "
-                                  "tcp://host:port (overrides [compute] scheduler)."),
-    workers: int = typer.Option(None, "--workers", help="Start a LocalCluster of N worker "
-                                "processes (overrides [compute] workers)."),
+    steps: str = typer.Option(
+        None,
+        "--steps",
+        help="Comma-separated steps or chapters to run (with what they need), e.g. carbon,sinks.",
+    ),
+    scheduler: str = typer.Option(
+        None,
+        "--scheduler",
+        help="dask.distributed address tcp://host:port (overrides [compute] scheduler).",
+    ),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        help="Start a LocalCluster of N worker processes (overrides [compute] workers).",
+    ),
 ) -> None:
-    """Run a study end to end; a rerun skips every step whose inputs and parameters are unchanged."""
+    """Run a study end to end; a rerun skips steps whose inputs and parameters are unchanged."""
     from landcarbon.study.run import run_study
 
-    out_dir = options.prepare_out_dir(out or study.parent / "outputs", overwrite,
-                                      resumable=True)
-    result = run_study(study, out_dir, steps=steps.split(",") if steps else None, seed=seed,
-                       scheduler=scheduler, workers=workers,
-                       on_step=lambda s, i: say(f"[{i}] {s.name}"))
+    out_dir = options.prepare_out_dir(out or study.parent / "outputs", overwrite, resumable=True)
+    result = run_study(
+        study,
+        out_dir,
+        steps=steps.split(",") if steps else None,
+        seed=seed,
+        scheduler=scheduler,
+        workers=workers,
+        on_step=lambda s, i: say(f"[{i}] {s.name}"),
+    )
     emit(result.summary())
     ran = sum(r.status == "ran" for r in result.records)
-    say(f"[green]done[/green]: {ran} step(s) ran, {len(result.records) - ran} reused; "
-        f"outputs in {result.out_dir}")
+    say(
+        f"[green]done[/green]: {ran} step(s) ran, {len(result.records) - ran} reused; "
+        f"outputs in {result.out_dir}"
+    )
     if result.report:
         say(f"report: {result.report}")

@@ -21,10 +21,28 @@ def steps(study: Path = typer.Argument(..., help="The study file (TOML).")) -> N
 
     loaded = load_study(study)
     ordered = plan(build_steps(loaded), input_artifacts(loaded))
-    emit({"steps": [{"name": s.name, "chapter": s.chapter, "inputs": list(s.inputs),
-                     "outputs": [{"name": o.name, "path": o.path, "kind": o.kind,
-                                  "units": o.units, "doc": o.doc} for o in s.outputs]}
-                    for s in ordered]})
+    emit(
+        {
+            "steps": [
+                {
+                    "name": s.name,
+                    "chapter": s.chapter,
+                    "inputs": list(s.inputs),
+                    "outputs": [
+                        {
+                            "name": o.name,
+                            "path": o.path,
+                            "kind": o.kind,
+                            "units": o.units,
+                            "doc": o.doc,
+                        }
+                        for o in s.outputs
+                    ],
+                }
+                for s in ordered
+            ]
+        }
+    )
     for s in ordered:
         say(f"[bold]{s.name}[/bold] ({s.chapter}): {s.doc}")
         say(f"  reads  {', '.join(s.inputs) or '-'}")

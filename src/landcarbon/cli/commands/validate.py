@@ -14,11 +14,20 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(study: Path = typer.Argument(..., help="The study file (TOML).")) -> None:
-    """Check a study file: keys, types, paths, rasters readable and aligned. Exit 1 on any problem."""
+    """Check a study file: keys, types, paths, rasters readable and aligned; exit 1 on a problem."""
     from landcarbon.study.config import load_study
 
     loaded = load_study(study)
-    emit({"valid": True, "study": loaded.study.name, "rasters": len(loaded.rasters),
-          "tables": len(loaded.tables), "chapters": sorted(loaded.chapters)})
-    say(f"[green]ok[/green] {study}: {len(loaded.rasters)} rasters, {len(loaded.tables)} "
-        f"tables, chapters: {', '.join(sorted(loaded.chapters)) or 'none'}")
+    emit(
+        {
+            "valid": True,
+            "study": loaded.study.name,
+            "rasters": len(loaded.rasters),
+            "tables": len(loaded.tables),
+            "chapters": sorted(loaded.chapters),
+        }
+    )
+    say(
+        f"[green]ok[/green] {study}: {len(loaded.rasters)} rasters, {len(loaded.tables)} "
+        f"tables, chapters: {', '.join(sorted(loaded.chapters)) or 'none'}"
+    )
