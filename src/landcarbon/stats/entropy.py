@@ -154,4 +154,4 @@ def weights_from_entropy(entropy: Sequence[float]) -> np.ndarray:
     d = 1.0 - np.asarray(entropy, dtype=np.float64)
     if not d.sum() > 0:
         raise ParameterError("every entropy is 1: the weights are undefined")
-    return d / d.sum()  # type: ignore[no-any-return]
+    return d / d.sum()

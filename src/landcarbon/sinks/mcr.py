@@ -1,0 +1,204 @@
+"""Minimum cumulative resistance (MCR): cost distance from source patches.
+
+``MCR_i = min over paths from any source to cell i of sum(D × R)`` (Knaapen et al. 1992;
+Yu 1999), evaluated on the raster graph with the ESRI / scikit-image geometric rule:
+a lateral link between cells with resistances ``R1`` and ``R2`` costs
+``(R1 + R2) / 2 × cell``, a diagonal link ``sqrt(2) × (R1 + R2) / 2 × cell``. Costs
+accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
+
+The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
+``skimage.graph.MCP_Geometric`` (checked to 1e-9 in the tests; in practice bit for bit)
+and about 2.5× faster (``benchmarks/sinks.py``). Diagonal moves may pass between two
+barrier cells, as in scikit-image and ArcGIS.
+
+Conventions
+-----------
+* Resistance must be > 0 and finite where passable; **NaN is a barrier** (never
+  entered, cost NaN). Zero, negative or infinite resistance is an error.
+* Link lengths are in metres: ``|pixel width| × unit`` and ``|pixel height| × unit`` on a
+  projected grid (rectangular cells are handled, as scikit-image's ``sampling``). On a
+  geographic grid (degrees) each row has its own east-west length (the geodesic across
+  one cell at the row's centre latitude) and each pair of rows its own north-south
+  length (the geodesic between the two row centres), on the CRS ellipsoid (pyproj
+  ``Geod``); diagonals are ``hypot`` of the two.
+* The cost is a global step: the whole map is held in memory (about 40 bytes per cell).
+
+References
+----------
+Knaapen, J. P., Scheffer, M., Harms, B. (1992). Estimating habitat isolation in landscape
+planning. *Landscape and Urban Planning* 23(1), 1-16.
+https://doi.org/10.1016/0169-2046(92)90060-D
+Yu, K. (1999). Landscape ecological security patterns in biological conservation.
+*Acta Ecologica Sinica* 19(1), 8-15.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from pyproj import CRS as ProjCRS
+from pyproj import Geod
+
+from landcarbon.backend import require_in_memory
+from landcarbon.errors import AlignmentError, ParameterError, RasterError
+from landcarbon.grid import Grid
+from landcarbon.raster import CLASS_NODATA, like, valid_mask
+from landcarbon.sinks._kernels import cost_distance_kernel
+
+
+@dataclass(frozen=True)
+class CostDistance:
+    """Accumulated cost (float64, NaN where unreachable) and optional source allocation."""
+
+    cost: xr.DataArray
+    allocation: xr.DataArray | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """``max_cost``, ``mean_cost`` (over reached cells) and ``cells_reached``."""
+        values = np.asarray(self.cost.data)
+        reached = values[~np.isnan(values)]
+        return {
+            "max_cost": float(reached.max()) if reached.size else None,
+            "mean_cost": float(reached.mean()) if reached.size else None,
+            "cells_reached": int(reached.size),
+        }
+
+
+def link_lengths_m(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """East-west (per row), north-south and diagonal (per pair of rows) link lengths (m).
+
+    Projected grids: constant ``|a| × unit`` and ``|e| × unit``. Geographic grids:
+    geodesics on the CRS ellipsoid (see the module notes). Rotated grids are refused.
+    """
+    t = grid.transform
+    if t.b != 0 or t.d != 0:
+        raise RasterError(
+            "rotated grids are not supported by the cost distance; warp the "
+            "rasters to a north-up grid first (gdalwarp)"
+        )
+    rows = grid.rows
+    if not grid.is_geographic:
+        unit = grid.linear_unit_m()
+        dx, dy = abs(t.a) * unit, abs(t.e) * unit
+        ew = np.full(rows, dx)
+        ns = np.full(max(rows - 1, 0), dy)
+        return ew, ns, np.full(max(rows - 1, 0), float(np.sqrt(dx * dx + dy * dy)))
+    assert grid.crs is not None
+    ell = ProjCRS.from_wkt(grid.crs.to_wkt()).ellipsoid
+    if ell is None:
+        raise RasterError(f"the geographic CRS {grid.crs} has no ellipsoid; assign a full CRS")
+    geod = Geod(a=ell.semi_major_metre, b=ell.semi_minor_metre)
+    lat = t.f + t.e * (np.arange(rows) + 0.5)
+    zeros = np.zeros(rows)
+    _, _, ew = geod.inv(zeros, lat, zeros + abs(t.a), lat)
+    _, _, ns = geod.inv(zeros[:-1], lat[:-1], zeros[:-1], lat[1:])
+    ew = np.asarray(ew, dtype=np.float64)
+    ns = np.asarray(ns, dtype=np.float64)
+    mid_ew = 0.5 * (ew[:-1] + ew[1:])
+    return ew, ns, np.sqrt(mid_ew * mid_ew + ns * ns)
+
+
+def check_resistance(resistance: np.ndarray, name: str = "resistance") -> None:
+    """Refuse zero, negative or infinite resistance (NaN is allowed: a barrier)."""
+    bad = ~np.isnan(resistance) & ~(np.isfinite(resistance) & (resistance > 0))
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ParameterError(
+            f"{name}: {int(bad.sum())} cell(s) are zero, negative or infinite (first at row "
+            f"{r}, col {c}: {float(resistance[r, c])!r}); resistance must be > 0 and finite. Fix: "
+            f"rescale the surface (e.g. add 1 or use levels 1..10) and mark impassable "
+            f"cells as NaN (nodata), which the cost distance treats as barriers"
+        )
+
+
+def source_labels(sources: np.ndarray) -> np.ndarray:
+    """int32 labels of source cells (> 0), 0 elsewhere; booleans become label 1."""
+    if sources.dtype == bool:
+        return sources.astype(np.int32)
+    ok = valid_mask(sources) & (sources > 0)
+    return np.where(ok, sources, 0).astype(np.int32)
+
+
+def cost_distance(
+    resistance: xr.DataArray,
+    sources: xr.DataArray,
+    *,
+    connectivity: int = 8,
+    allocation: bool = False,
+) -> CostDistance:
+    """Minimum cumulative resistance from the nearest source cell (eq. 6 of the county study).
+
+    Parameters
+    ----------
+    resistance : float DataArray, resistance per metre (> 0); NaN = barrier.
+    sources : DataArray on the same grid; cells > 0 (or True) are sources, and their
+        value is the source label used by the allocation map (give patch ids to get a
+        nearest-patch allocation).
+    connectivity : 8 (queen, the ESRI rule) or 4 (rook).
+    allocation : also return the label of the nearest source of every cell.
+
+    Returns
+    -------
+    CostDistance: ``cost`` (float64, resistance × m, 0 on sources, NaN on barriers and
+    unreachable cells) and ``allocation`` (int32 source label, ``CLASS_NODATA`` where
+    unreachable) when asked for.
+
+    Raises
+    ------
+    ParameterError : no source cell, a source on a barrier, resistance <= 0 or infinite,
+        a connectivity other than 4 or 8.
+    AlignmentError : resistance and sources differ in grid.
+    BackendError : dask input (this is a global step).
+
+    Examples
+    --------
+    >>> from landcarbon.testing import make_raster
+    >>> r = make_raster(np.array([[1.0, 3.0], [10.0, 12.0]]), cell_size=1.0)
+    >>> s = make_raster(np.array([[1, 0], [0, 0]], dtype=np.int32), cell_size=1.0)
+    >>> round(float(cost_distance(r, s).cost[1, 1]), 12)
+    9.192388155425
+    """
+    if connectivity not in (4, 8):
+        raise ParameterError(f"connectivity {connectivity}: choose 4 or 8")
+    fix = "load the rasters without chunks (cost distance holds the whole map in memory)"
+    res = require_in_memory(resistance, "cost distance", fix).astype(np.float64, copy=False)
+    src = require_in_memory(sources, "cost distance", fix)
+    grid = Grid.from_dataarray(resistance)
+    if res.shape != src.shape:
+        raise AlignmentError(
+            f"sources shape {src.shape} differs from resistance shape "
+            f"{res.shape}; put both on one grid"
+        )
+    diff = grid.difference(Grid.from_dataarray(sources))
+    if diff:
+        raise AlignmentError(f"sources are not aligned with the resistance surface: {diff}")
+    check_resistance(res, str(resistance.name or "resistance"))
+    labels = source_labels(src)
+    n_sources = int(np.count_nonzero(labels))
+    if n_sources == 0:
+        raise ParameterError(
+            f"{sources.name or 'sources'}: no source cells (no cell > 0); the cost distance "
+            f"needs at least one source patch (e.g. primary or secondary sinks)"
+        )
+    on_barrier = (labels > 0) & np.isnan(res)
+    if on_barrier.any():
+        r, c = np.argwhere(on_barrier)[0]
+        raise ParameterError(
+            f"{int(on_barrier.sum())} source cell(s) lie on barrier (NaN resistance) cells "
+            f"(first at row {r}, col {c}); give those cells a resistance or drop them from "
+            f"the sources"
+        )
+    ew, ns, diag = link_lengths_m(grid)
+    cost, alloc = cost_distance_kernel(res, labels, ew, ns, diag, connectivity == 8)
+    out_cost = like(resistance, cost, name="mcr")
+    out_cost.attrs["units"] = "resistance x m"
+    out_cost = out_cost.rio.write_nodata(np.nan, encoded=False)
+    out_alloc = None
+    if allocation:
+        alloc = np.where(np.isnan(cost), CLASS_NODATA, alloc).astype(np.int32)
+        out_alloc = like(resistance, alloc, name="allocation")
+        out_alloc = out_alloc.rio.write_nodata(int(CLASS_NODATA), encoded=False)
+    return CostDistance(out_cost, out_alloc)
