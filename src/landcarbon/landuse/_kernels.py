@@ -257,12 +257,17 @@ def apply_proposals(
     key: np.uint64,
     iteration: int,
     seed_cap: int,
+    cell_group: np.ndarray,
+    quota: np.ndarray,
+    use_quota: bool,
 ) -> int:
     """Convert candidates in a random order while demand allows; returns cells changed.
 
     A candidate old -> new is taken only while ``counts[new] < demand[new]`` and
     ``counts[old] > demand[old]``, and at most ``seed_cap`` new patch seeds are planted in
-    one iteration (PLUS "Percentage of seeds"). ``cls`` and ``counts`` are updated in place.
+    one iteration (PLUS "Percentage of seeds"). With ``use_quota`` a cell of group g may
+    become class c only while ``quota[g, c] > 0`` (a max-flow transition plan).
+    ``cls``, ``counts`` and ``quota`` are updated in place.
     """
     cols = cls.shape[1]
     flat = candidate.ravel()
@@ -281,10 +286,14 @@ def apply_proposals(
         old = cls[r, c]
         if counts[new] >= demand[new] or counts[old] <= demand[old]:
             continue
+        if use_quota and quota[cell_group[r, c], new] <= 0:
+            continue
         if seeded[r, c]:
             if planted >= seed_cap:
                 continue
             planted += 1
+        if use_quota:
+            quota[cell_group[r, c], new] -= 1
         cls[r, c] = new
         counts[old] -= 1
         counts[new] += 1
@@ -309,7 +318,7 @@ def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> n
     """Vectorised :func:`uniform` for an array of flat cell indices."""
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
-    h = _splitmix64_np(ckey + np.uint64(stream) * _GOLDEN)
+    h = _splitmix64_np(ckey + np.uint64((stream * int(_GOLDEN)) % 2**64))
     return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -71,6 +71,11 @@ class AllocationParameters:
     lock_in_iterations : int
         Consecutive iterations without a single conversion after which the run is declared
         locked in and stops, reporting the residual demand; default 100.
+    transition_plan : bool
+        Lock-in fix: limit conversions to one maximum-flow plan (cells of each group of
+        like cells that may become each class), so a flexible class cannot take the only
+        conversions an inflexible one had and the demand is always reachable. Off by default
+        (PLUS and FLUS have no such plan); see docs/allocation.md.
     """
 
     neighborhood: int = 3
@@ -80,6 +85,7 @@ class AllocationParameters:
     max_iterations: int = 1000
     demand_tolerance: int = 0
     lock_in_iterations: int = 100
+    transition_plan: bool = False
 
     def __post_init__(self) -> None:
         if self.neighborhood < 3 or self.neighborhood % 2 == 0:
@@ -276,29 +282,44 @@ def seed_key(seed: SeedLike) -> np.uint64:
     return np.uint64(seq.generate_state(1, dtype=np.uint64)[0])
 
 
-def run_allocation(
-    cls: np.ndarray,
-    prob: np.ndarray,
-    demand: np.ndarray,
-    allowed: np.ndarray,
-    zone: np.ndarray,
-    parameters: AllocationParameters,
-    key: np.uint64,
-    weights: np.ndarray,
-    expansion: np.ndarray,
-    zone_class: int = -1,
-) -> tuple[int, bool, bool, np.ndarray]:
-    """Allocate on numpy arrays; ``cls`` (class indices, -1 nodata) is changed in place.
+@dataclass
+class AllocationProblem:
+    """Checked numpy inputs of one allocation (see :func:`prepare`).
 
-    Returns ``(iterations, converged, locked_in, residual_history)``. The demand must have
-    been checked (:func:`check_demand_reachable`) and sum to the valid cells.
+    ``cls`` holds class indices (0..K-1 in the order of ``codes``, -1 nodata); ``allowed`` is
+    the conversion matrix (rows = from); ``zone`` the restricted raster (0/1/2); ``plan`` a
+    max-flow transition plan (cells of each cell group to become each class) and
+    ``cell_group`` the group of every cell.
+    """
+
+    codes: list[int]
+    cls: np.ndarray
+    prob: np.ndarray
+    demand: np.ndarray
+    allowed: np.ndarray
+    zone: np.ndarray
+    weights: np.ndarray
+    expansion: np.ndarray
+    zone_class: int
+    cell_group: np.ndarray
+    plan: np.ndarray
+
+
+def run_allocation(
+    problem: AllocationProblem, parameters: AllocationParameters, key: np.uint64
+) -> tuple[int, bool, bool, np.ndarray]:
+    """Run the cellular automaton; ``problem.cls`` is changed in place.
+
+    Returns ``(iterations, converged, locked_in, residual_history)``.
     """
     model = _model_code(parameters)
     cars = parameters if isinstance(parameters, CarsParameters) else None
     flus = parameters if isinstance(parameters, FlusParameters) else None
-    n_classes = prob.shape[0]
+    cls = problem.cls
+    n_classes = problem.prob.shape[0]
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes).astype(np.int64)
-    demand = demand.astype(np.int64)
+    demand = problem.demand
+    quota = problem.plan.copy()
     gaps = [demand - counts]
     history = [int(np.abs(gaps[-1]).sum())]
     drive = np.ones(n_classes)
@@ -324,16 +345,16 @@ def run_allocation(
             drive = plus_drive(drive, gaps[-1], gaps[-2])
         _kernels.propose(
             cls,
-            prob,
-            weights,
+            problem.prob,
+            problem.weights,
             drive,
-            expansion,
-            allowed,
-            zone,
+            problem.expansion,
+            problem.allowed,
+            problem.zone,
             gaps[-1] < 0,
             model,
             tau,
-            zone_class,
+            problem.zone_class,
             parameters.development_weight,
             key,
             iteration,
@@ -342,7 +363,17 @@ def run_allocation(
             seeded,
         )
         changed = _kernels.apply_proposals(
-            cls, candidate, seeded, counts, demand, key, iteration, seed_cap
+            cls,
+            candidate,
+            seeded,
+            counts,
+            demand,
+            key,
+            iteration,
+            seed_cap,
+            problem.cell_group,
+            quota,
+            parameters.transition_plan,
         )
         iteration += 1
         gaps.append(demand - counts)
@@ -365,6 +396,53 @@ def _model_code(parameters: AllocationParameters) -> int:
         return _kernels.FLUS_PAPER if parameters.variant == "paper" else _kernels.FLUS_RELEASED
     raise ParameterError(
         f"parameters must be CarsParameters or FlusParameters, not {type(parameters).__name__}"
+    )
+
+
+def prepare(
+    lulc: xr.DataArray,
+    probability: xr.DataArray,
+    demand: Mapping[int, int],
+    *,
+    conversion: ConversionMatrix | None = None,
+    restriction: xr.DataArray | None = None,
+    parameters: AllocationParameters | None = None,
+) -> AllocationProblem:
+    """Check the inputs of :func:`allocate` and turn them into an :class:`AllocationProblem`.
+
+    Raises the errors listed under :func:`allocate`; the demand reachability check
+    (max-flow) runs here, once, so Monte Carlo runs share it.
+    """
+    parameters = parameters or CarsParameters()
+    _model_code(parameters)
+    codes = _class_codes(probability)
+    current = require_in_memory(lulc, "allocation", _FIX)
+    prob = _probability_array(probability, lulc)
+    cls = _class_indices(current, codes)
+    zone = _zone_array(restriction, lulc)
+    demand_cells = _demand_array(demand, codes, int((cls >= 0).sum()))
+    allowed = (conversion or ConversionMatrix.all_allowed(codes)).reordered(codes)
+    zone_class = _zone_class(parameters, codes, zone)
+    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
+    groups = movable_groups(cls, prob, allowed, zone)
+    plan = check_demand_reachable(counts, demand_cells, groups, allowed, codes)
+    weights = _per_class(parameters.neighborhood_weights, codes, 1.0)
+    mu = getattr(parameters, "expansion_coefficient", 0.0)
+    expansion = (
+        _per_class(mu, codes, 0.0) if isinstance(mu, Mapping) else np.full(len(codes), float(mu))
+    )
+    return AllocationProblem(
+        codes,
+        cls,
+        prob,
+        demand_cells,
+        allowed,
+        zone,
+        weights,
+        expansion,
+        zone_class,
+        groups.cell_group,
+        plan,
     )
 
 
@@ -414,40 +492,27 @@ def allocate(
         (the message names the class and why).
     """
     parameters = parameters or CarsParameters()
-    codes = _class_codes(probability)
-    current = require_in_memory(lulc, "allocation", _FIX)
-    prob = _probability_array(probability, lulc)
-    cls = _class_indices(current, codes)
-    zone = _zone_array(restriction, lulc)
-    demand_cells = _demand_array(demand, codes, int((cls >= 0).sum()))
-    matrix = conversion or ConversionMatrix.all_allowed(codes)
-    allowed = matrix.reordered(codes)
-    zone_class = _zone_class(parameters, codes, zone)
-    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
-    check_demand_reachable(
-        counts, demand_cells, movable_groups(cls, prob, allowed, zone), allowed, codes
+    problem = prepare(
+        lulc,
+        probability,
+        demand,
+        conversion=conversion,
+        restriction=restriction,
+        parameters=parameters,
     )
-    weights = _per_class(parameters.neighborhood_weights, codes, 1.0)
-    mu = getattr(parameters, "expansion_coefficient", 0.0)
-    expansion = _per_class(
-        mu if isinstance(mu, Mapping) else {}, codes, 0.0 if isinstance(mu, Mapping) else float(mu)
-    )
-    iterations, converged, locked_in, history = run_allocation(
-        cls,
-        prob,
-        demand_cells,
-        allowed,
-        zone,
-        parameters,
-        seed_key(seed),
-        weights,
-        expansion,
-        zone_class,
-    )
-    lookup = np.asarray(codes, dtype=np.int32)
-    out = np.where(cls >= 0, lookup[np.maximum(cls, 0)], CLASS_NODATA).astype(np.int32)
-    final = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
-    residual = {c: int(demand_cells[i] - final[i]) for i, c in enumerate(codes)}
+    return finish(lulc, problem, parameters, seed)
+
+
+def finish(
+    lulc: xr.DataArray, problem: AllocationProblem, parameters: AllocationParameters, seed: SeedLike
+) -> AllocationResult:
+    """Run one allocation of a prepared problem (its ``cls`` is left untouched)."""
+    run = replace(problem, cls=problem.cls.copy())
+    iterations, converged, locked_in, history = run_allocation(run, parameters, seed_key(seed))
+    lookup = np.asarray(problem.codes, dtype=np.int32)
+    out = np.where(run.cls >= 0, lookup[np.maximum(run.cls, 0)], CLASS_NODATA).astype(np.int32)
+    final = np.bincount(run.cls[run.cls >= 0].astype(np.int64), minlength=len(problem.codes))
+    residual = {c: int(problem.demand[i] - final[i]) for i, c in enumerate(problem.codes)}
     return AllocationResult(
         like(lulc, out, name="lulc_allocated"), iterations, converged, locked_in, residual, history
     )

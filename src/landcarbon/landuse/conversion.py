@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -180,14 +180,26 @@ def read_conversion_matrix(
     return ConversionMatrix(tuple(codes), allowed if orientation == "from_rows" else allowed.T)
 
 
+class CellGroups(NamedTuple):
+    """Convertible cells grouped by (current class, set of classes they can become)."""
+
+    from_index: np.ndarray
+    """int[G]: class index of each group's cells."""
+    masks: np.ndarray
+    """bool[G, K]: classes the group's cells can become."""
+    cells: np.ndarray
+    """int[G]: cells per group."""
+    cell_group: np.ndarray
+    """int32[rows, cols]: group of each cell, -1 for nodata and restricted cells."""
+
+
 def movable_groups(
     cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group the convertible cells by (current class, set of classes they can become).
+) -> CellGroups:
+    """Group the cells that may change by current class and reachable classes.
 
-    Returns ``(from_index, target_mask, cells)``: one entry per group, ``target_mask`` a
-    bool[K] row. A cell can become class j when it is not in a restricted zone (0),
-    ``allowed[current, j]`` and its probability of j is above 0.
+    A cell can become class j when it is not in a restricted zone (0),
+    ``allowed[current, j]`` and its probability of j is above 0. At most 30 classes.
     """
     n_classes = prob.shape[0]
     valid = (cls >= 0) & (zone != 0)
@@ -196,38 +208,52 @@ def movable_groups(
     for j in range(n_classes):
         reach = allowed[current, j] & (prob[j][valid] > 0) & (current != j)
         bits |= reach.astype(np.int64) << j
-    group, cells = np.unique(current * (1 << n_classes) + bits, return_counts=True)
-    from_index = group >> n_classes
+    group, inverse, cells = np.unique(
+        current * (1 << n_classes) + bits, return_inverse=True, return_counts=True
+    )
+    cell_group = np.full(cls.shape, -1, dtype=np.int32)
+    cell_group[valid] = inverse.ravel()
     masks = (group[:, None] & (1 << np.arange(n_classes))) > 0
-    return from_index, masks, cells
+    return CellGroups(group >> n_classes, masks, cells, cell_group)
 
 
 def check_demand_reachable(
     counts: np.ndarray,
     demand: np.ndarray,
-    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    groups: CellGroups,
     allowed: np.ndarray,
     codes: Sequence[int],
-) -> None:
-    """Raise ParameterError unless every deficit can be filled by direct conversions.
+) -> np.ndarray:
+    """Check that every deficit can be filled by direct conversions; return a plan.
 
     Parameters
     ----------
     counts, demand : int ndarray, shape (K,)
         Current and demanded cells per class.
-    groups : from :func:`movable_groups`
-        Convertible cells grouped by current class and reachable classes.
+    groups : CellGroups
+        From :func:`movable_groups`.
     allowed : bool ndarray, shape (K, K)
         Conversion matrix, rows = from, columns = to (used for the explanation).
     codes : sequence of int
         Class codes, for the message.
+
+    Returns
+    -------
+    int64 ndarray, shape (G, K)
+        One maximum flow: cells of each group planned to become each class. It meets every
+        demand exactly.
+
+    Raises
+    ------
+    ParameterError
+        The maximum flow falls short of the total deficit; the message names each class
+        whose demand cannot be met and why.
     """
     k = len(codes)
     gap = demand.astype(np.int64) - counts.astype(np.int64)
     deficit = np.maximum(gap, 0)
     surplus = np.maximum(-gap, 0)
-    from_index, masks, cells = groups
-    n_groups = len(cells)
+    n_groups = len(groups.cells)
     # nodes: 0 source, 1..K from-classes, K+1..K+G groups, K+G+1..2K+G to-classes, last sink
     sink = 2 * k + n_groups + 1
     big = int(counts.sum()) + 1
@@ -245,18 +271,18 @@ def check_demand_reachable(
         edge(0, 1 + i, int(surplus[i]))
         edge(k + n_groups + 1 + i, sink, int(deficit[i]))
     for g in range(n_groups):
-        edge(1 + int(from_index[g]), k + 1 + g, int(cells[g]))
-        for target in np.flatnonzero(masks[g]).tolist():
+        edge(1 + int(groups.from_index[g]), k + 1 + g, int(groups.cells[g]))
+        for target in np.flatnonzero(groups.masks[g]).tolist():
             edge(k + 1 + g, k + n_groups + 1 + target, big)
     graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
     result = maximum_flow(graph, 0, sink)
-    if result.flow_value >= int(deficit.sum()):
-        return
     flow = result.flow.tocsr()
+    if result.flow_value >= int(deficit.sum()):
+        block = flow[k + 1 : k + 1 + n_groups, k + n_groups + 1 : sink].toarray()
+        return np.maximum(block, 0).astype(np.int64)
     problems = []
     for j in np.flatnonzero(deficit).tolist():
-        node = k + n_groups + 1 + j
-        got = int(flow[node, sink])
+        got = int(flow[k + n_groups + 1 + j, sink])
         if got < deficit[j]:
             problems.append(_explain(j, int(deficit[j]), got, surplus, allowed, groups, codes))
     raise ParameterError(
@@ -273,10 +299,9 @@ def _explain(
     got: int,
     surplus: np.ndarray,
     allowed: np.ndarray,
-    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    groups: CellGroups,
     codes: Sequence[int],
 ) -> str:
-    _, masks, cells = groups
     donors = [i for i in np.flatnonzero(surplus).tolist() if allowed[i, j] and i != j]
     head = f"class {codes[j]} needs {need} more cells but at most {got} can reach it"
     if not donors:
@@ -285,7 +310,8 @@ def _explain(
             f"{head} (no shrinking class {losing} may convert into it: the conversion "
             f"matrix forbids it or the class is protected)"
         )
-    open_cells = int(cells[masks[:, j]].sum())
+    donor_groups = groups.masks[:, j] & (surplus[groups.from_index] > 0)
+    open_cells = int(groups.cells[donor_groups].sum())
     return (
         f"{head} (shrinking classes allowed to become it: "
         f"{[codes[i] for i in donors]}, with {open_cells} cells outside restricted zones "

@@ -1,0 +1,227 @@
+"""Allocation kernels: counter-based RNG, neighbourhood counts, numba vs numpy reference."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from landcarbon.landuse import _kernels as K
+
+
+def test_splitmix64_matches_published_reference_values() -> None:
+    # splitmix64 seeded with 1234567 (Vigna's reference C code, next() = mix(state += golden)):
+    # the first outputs are 6457827717110365317 and 3203168211198807973.
+    state = np.uint64(1234567)
+    first = K.splitmix64(state)
+    second = K.splitmix64(np.uint64(state + np.uint64(0x9E3779B97F4A7C15)))
+    assert int(first) == 6457827717110365317
+    assert int(second) == 3203168211198807973
+
+
+def test_uniform_is_a_pure_function_of_its_counters() -> None:
+    key = np.uint64(42)
+    a = K.uniform(key, 3, 17, K.STREAM_ROULETTE)
+    assert a == K.uniform(key, 3, 17, K.STREAM_ROULETTE)
+    others = [
+        K.uniform(key, 4, 17, 0),
+        K.uniform(key, 3, 18, 0),
+        K.uniform(key, 3, 17, 1),
+        K.uniform(np.uint64(43), 3, 17, 0),
+    ]
+    assert all(0.0 <= v < 1.0 for v in [a, *others])
+    assert len({a, *others}) == 5
+
+
+def test_uniform_numpy_equals_numba_and_is_uniform() -> None:
+    cells = np.arange(200_000, dtype=np.int64)
+    vec = K.uniform_numpy(7, 2, cells, K.STREAM_ORDER)
+    assert vec[123] == K.uniform(np.uint64(7), 2, 123, K.STREAM_ORDER)
+    # mean 1/2 and variance 1/12 of U(0,1): standard errors 6.5e-4 and 1.9e-4
+    assert abs(vec.mean() - 0.5) < 0.004
+    assert abs(vec.var() - 1 / 12) < 0.002
+    counts = np.bincount((vec * 10).astype(int), minlength=10)
+    assert counts.min() > 19_500 and counts.max() < 20_500
+
+
+def test_window_counts_hand_case() -> None:
+    # class indices (codes 1, 2, 3 -> 0, 1, 2), -1 is nodata
+    # 0  0  1
+    # 2  1  1
+    # 0 -1  1
+    cls = np.array([[0, 0, 1], [2, 1, 1], [0, -1, 1]], dtype=np.int8)
+    counts = K.neighbourhood_counts(cls, 3, 1)
+    # centre: class 0 at (0,0),(0,1),(2,0) = 3; class 1 at (0,2),(1,2),(2,2) (+ centre,
+    # excluded) = 3; class 2 at (1,0) = 1; the nodata cell counts for no class
+    assert counts[:, 1, 1].tolist() == [3, 3, 1]
+    # corner (0,0) sees (0,1)=0, (1,0)=2, (1,1)=1; itself excluded -> [1, 1, 1]
+    assert counts[:, 0, 0].tolist() == [1, 1, 1]
+    # bottom-right (2,2) sees (1,1)=1, (1,2)=1, (2,1)=nodata -> [0, 2, 0]
+    assert counts[:, 2, 2].tolist() == [0, 2, 0]
+
+
+@pytest.mark.parametrize("half", [1, 2])
+def test_neighbourhood_counts_numba_equals_numpy(half: int) -> None:
+    rng = np.random.default_rng(5)
+    cls = rng.integers(-1, 4, size=(23, 31)).astype(np.int8)
+    np.testing.assert_array_equal(
+        K.neighbourhood_counts(cls, 4, half), K.neighbourhood_counts_numpy(cls, 4, half)
+    )
+
+
+def _inputs(seed: int, shape: tuple[int, int] = (40, 50), n_classes: int = 4):
+    rng = np.random.default_rng(seed)
+    cls = rng.integers(-1, n_classes, size=shape).astype(np.int8)
+    prob = rng.random((n_classes, *shape))
+    prob[rng.random(prob.shape) < 0.2] = 0.0
+    weights = rng.random(n_classes)
+    drive = rng.uniform(0.5, 2.0, n_classes)
+    expansion = rng.random(n_classes)
+    allowed = rng.random((n_classes, n_classes)) < 0.7
+    zone = (rng.random(shape) < 0.9).astype(np.uint8)
+    return cls, prob, weights, drive, expansion, allowed, zone
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cars_proposal_numba_equals_numpy_reference(seed: int) -> None:
+    cls, prob, weights, drive, expansion, allowed, zone = _inputs(seed)
+    may_lose = np.ones(4, dtype=bool)
+    candidate = np.empty(cls.shape, dtype=np.int8)
+    seeded = np.empty(cls.shape, dtype=bool)
+    K.propose(
+        cls,
+        prob,
+        weights,
+        drive,
+        expansion,
+        allowed,
+        zone,
+        may_lose,
+        K.CARS,
+        0.3,
+        -1,
+        0.5,
+        np.uint64(99),
+        4,
+        1,
+        candidate,
+        seeded,
+    )
+    expected = K.propose_cars_numpy(
+        cls, prob, weights, drive, expansion, allowed, zone, may_lose, 0.3, 99, 4, 1
+    )
+    assert (candidate >= 0).sum() > 50
+    np.testing.assert_array_equal(candidate, expected)
+    # a seeded proposal is one whose class has no cell in the window
+    counts = K.neighbourhood_counts(cls, 4, 1)
+    rows, cols = np.nonzero(candidate >= 0)
+    no_neighbour = counts[candidate[rows, cols], rows, cols] == 0
+    np.testing.assert_array_equal(seeded[rows, cols], no_neighbour)
+
+
+def test_proposals_do_not_depend_on_thread_count() -> None:
+    cls, prob, weights, drive, expansion, allowed, zone = _inputs(3, shape=(120, 90))
+    zone[::7] = 2
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            for model in (K.CARS, K.FLUS_PAPER, K.FLUS_RELEASED):
+                candidate = np.empty(cls.shape, dtype=np.int8)
+                seeded = np.empty(cls.shape, dtype=bool)
+                K.propose(
+                    cls,
+                    prob,
+                    weights,
+                    drive,
+                    expansion,
+                    allowed,
+                    zone,
+                    np.ones(4, dtype=bool),
+                    model,
+                    0.2,
+                    1,
+                    0.5,
+                    np.uint64(5),
+                    2,
+                    1,
+                    candidate,
+                    seeded,
+                )
+                results.append(candidate)
+    finally:
+        numba.set_num_threads(before)
+    if len(results) == 6:
+        for a, b in zip(results[:3], results[3:], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
+    # six candidates 0 -> 1; class 1 may gain 3 cells, class 0 may lose 4
+    cls = np.zeros((2, 5), dtype=np.int8)
+    cls[1, 3:] = 1
+    candidate = np.full((2, 5), -1, dtype=np.int8)
+    candidate[0, :] = 1
+    candidate[1, 0] = 1
+    seeded = np.zeros((2, 5), dtype=bool)
+    counts = np.array([8, 2], dtype=np.int64)
+    demand = np.array([5, 5], dtype=np.int64)
+    changed = K.apply_proposals(cls, candidate, seeded, counts, demand, np.uint64(1), 0, 10)
+    assert changed == 3
+    assert counts.tolist() == [5, 5]
+    assert (cls == 1).sum() == 5
+    # with every candidate a new seed and a cap of 1 seed per iteration, one cell moves
+    cls = np.zeros((2, 5), dtype=np.int8)
+    counts = np.array([10, 0], dtype=np.int64)
+    seeded[:] = True
+    changed = K.apply_proposals(cls, candidate, seeded, counts, demand, np.uint64(1), 0, 1)
+    assert changed == 1
+    assert counts.tolist() == [9, 1]
+
+
+def test_development_zone_rule_hand_case() -> None:
+    # one cell, class 0, every other class has zero probability and no neighbours, so OP is
+    # zero for all classes except via the development-zone rule for class 1:
+    # P_{i,1} = 1 > r always, so TP_1 = (r + 0) * w > 0 and the roulette must pick class 1.
+    cls = np.zeros((1, 1), dtype=np.int8)
+    prob = np.zeros((2, 1, 1))
+    prob[1] = 1.0
+    candidate = np.empty((1, 1), dtype=np.int8)
+    seeded = np.empty((1, 1), dtype=bool)
+    args = (np.ones(2), np.ones(2), np.zeros(2), np.ones((2, 2), dtype=bool))
+    K.propose(
+        cls,
+        prob,
+        *args,
+        np.array([[2]], dtype=np.uint8),
+        np.ones(2, dtype=bool),
+        K.CARS,
+        0.0,
+        1,
+        0.5,
+        np.uint64(3),
+        0,
+        1,
+        candidate,
+        seeded,
+    )
+    assert candidate[0, 0] == 1
+    # the same cell in an ordinary convertible zone (1) gets no proposal
+    K.propose(
+        cls,
+        prob,
+        *args,
+        np.array([[1]], dtype=np.uint8),
+        np.ones(2, dtype=bool),
+        K.CARS,
+        0.0,
+        1,
+        0.5,
+        np.uint64(3),
+        0,
+        1,
+        candidate,
+        seeded,
+    )
+    assert candidate[0, 0] == -1
