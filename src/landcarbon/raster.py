@@ -278,7 +278,7 @@ def write_raster(
         if units:
             band_tags["units"] = units
         if classes:
-            band_tags["class_names"] = json.dumps({str(k): v[0] for k, v in classes.items()})
+            band_tags["class_names"] = class_names_tag(classes)
         if band_tags:
             dst.update_tags(1, **band_tags)
     if classes:
@@ -298,6 +298,11 @@ def _blocks(da: xr.DataArray) -> Iterator[tuple[Window, np.ndarray]]:
             yield Window(col, row, w, h), np.asarray(data.blocks[i, j].compute())
             col += w
         row += h
+
+
+def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:
+    """The ``class_names`` GeoTIFF tag: JSON of code → name (read back by the report)."""
+    return json.dumps({str(k): v[0] for k, v in classes.items()})
 
 
 def _hex_to_rgba(colour: str) -> tuple[int, int, int, int]:

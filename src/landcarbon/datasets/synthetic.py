@@ -443,7 +443,7 @@ def write_synthetic_region(
     import rasterio
     from rasterio.windows import Window
 
-    from landcarbon.raster import _hex_to_rgba, _write_qml, atomic_path
+    from landcarbon.raster import _hex_to_rgba, _write_qml, atomic_path, class_names_tag
 
     region = _check(shape, cell_size)
     names = layers or tuple(LAYERS)
@@ -498,6 +498,8 @@ def write_synthetic_region(
             meta = LAYERS[name]
             dst = handles[name]
             dst.update_tags(1, units=meta["units"])
+            if "classes" in meta:
+                dst.update_tags(1, class_names=class_names_tag(meta["classes"]))
             dst.set_band_description(1, meta["description"])
             dst.close()
         for name in names:

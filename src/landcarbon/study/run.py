@@ -89,10 +89,20 @@ def run_study(
     compute = replace(study.compute, **{k: v for k, v in overrides.items() if v is not None})
     with compute_context(compute):
         records = run_steps(ordered, artifacts, out, run_seed, on_step)
-    report = out / "report" / "index.html"
+    report = None
+    if ordered:
+        from landcarbon.report.html import build_report
+
+        report = build_report(
+            study.study.name,
+            study.study.description,
+            ordered,
+            out,
+            {r.name: r.summary for r in records},
+        )
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
-    return RunResult(out, manifest, report if report.exists() else None, records)
+    return RunResult(out, manifest, report, records)
 
 
 def _manifest(study: Study, seed: int, records: list[StepRecord], started: float) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The study report: a self-contained HTML page of maps, charts and tables per chapter."""

@@ -1,0 +1,107 @@
+"""Assemble ``report/index.html`` from a run's declared outputs.
+
+Rasters become map PNGs, tables become HTML tables (and one Excel workbook), PNG
+outputs (charts made by chapters) are shown as they are. Images are written beside the
+page and referenced relatively, so the folder is self-contained and works offline.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from landcarbon.report.maps import render_map
+from landcarbon.study.pipeline import Step
+
+MAX_TABLE_ROWS = 40
+
+
+def build_report(
+    study_name: str,
+    description: str,
+    steps: Sequence[Step],
+    out_dir: Path,
+    summaries: dict[str, dict[str, Any]],
+) -> Path:
+    """Write ``out_dir/report/index.html`` (plus images and ``tables.xlsx``) and return it."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from landcarbon.raster import atomic_path
+
+    report_dir = out_dir / "report"
+    (report_dir / "img").mkdir(parents=True, exist_ok=True)
+    chapters: dict[str, list[dict[str, Any]]] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for step in steps:
+        items = chapters.setdefault(step.chapter, [])
+        for output in step.outputs:
+            path = out_dir / output.path
+            if not path.exists():
+                continue
+            item = {
+                "title": output.doc or output.name,
+                "kind": output.kind,
+                "file": _rel(path, report_dir),
+                "units": output.units,
+            }
+            if output.kind == "raster":
+                png = report_dir / "img" / f"{output.name}.png"
+                render_map(path, png, output.doc or output.name)
+                item["image"] = _rel(png, report_dir)
+            elif output.kind == "png":
+                item["image"] = _rel(path, report_dir)
+            elif output.kind == "table" and path.suffix == ".csv":
+                frame = pd.read_csv(path)
+                tables[output.name[:31]] = frame
+                item["table"] = frame.head(MAX_TABLE_ROWS).to_html(
+                    index=False, float_format=lambda v: f"{v:,.4g}", border=0
+                )
+                item["truncated"] = len(frame) > MAX_TABLE_ROWS
+            items.append(item)
+        if step.name in summaries and summaries[step.name]:
+            items.insert(
+                0,
+                {
+                    "title": f"{step.name}: summary",
+                    "kind": "summary",
+                    "summary": _flat(summaries[step.name]),
+                },
+            )
+    if tables:
+        with atomic_path(report_dir / "tables.xlsx") as tmp:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for name, frame in tables.items():
+                    frame.to_excel(writer, sheet_name=name, index=False)
+    env = Environment(
+        loader=PackageLoader("landcarbon.report", "templates"), autoescape=select_autoescape()
+    )
+    page = env.get_template("index.html.j2").render(
+        title=study_name, description=description, chapters=chapters, has_workbook=bool(tables)
+    )
+    index = report_dir / "index.html"
+    with atomic_path(index) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return index
+
+
+def _rel(path: Path, base: Path) -> str:
+    import os
+
+    return html.escape(os.path.relpath(path, base))
+
+
+def _flat(summary: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and len(rows) < 60:
+            rows.extend(_flat(value, f"{name}."))
+        elif isinstance(value, float):
+            rows.append((name, f"{value:,.6g}"))
+        else:
+            rows.append((name, str(value)[:200]))
+    return rows[:80]

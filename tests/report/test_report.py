@@ -1,0 +1,63 @@
+"""The HTML report: maps, tables and charts from declared outputs, self-contained."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landcarbon.raster import write_raster
+from landcarbon.report.html import build_report
+from landcarbon.report.maps import _nice_length
+from landcarbon.study.pipeline import Context, Output, Step, run_steps
+from landcarbon.testing import make_raster
+
+
+def _step() -> Step:
+    def run(ctx: Context) -> None:
+        lu = make_raster(np.array([[1, 2], [2, 3]], dtype=np.int32))
+        write_raster(
+            lu,
+            ctx.outputs["lu"],
+            classes={1: ("crop", "#f6d55c"), 2: ("forest", "#2e7d32"), 3: ("water", "#1e88e5")},
+        )
+        write_raster(
+            make_raster(np.array([[1.0, 2.0], [np.nan, 4.0]])), ctx.outputs["c"], units="t C/ha"
+        )
+        pd.DataFrame({"class": [1, 2], "t_c": [1.5, 2.5]}).to_csv(ctx.outputs["t"], index=False)
+        ctx.summary["total_t_c"] = 4.0
+
+    return Step(
+        "demo_step",
+        "carbon",
+        (),
+        (
+            Output("lu", "landuse/lu.tif", "raster", "class", "land use"),
+            Output("c", "carbon/c.tif", "raster", "t C/ha", "carbon density"),
+            Output("t", "carbon/t.csv", "table", "t C", "storage by class"),
+        ),
+        run,
+    )
+
+
+def test_report_has_every_output_and_only_relative_links(tmp_path: Path):
+    step = _step()
+    records = run_steps([step], {}, tmp_path, seed=0)
+    index = build_report(
+        "Test study", "desc", [step], tmp_path, {r.name: r.summary for r in records}
+    )
+    text = index.read_text()
+    assert "land use" in text and "carbon density" in text and "storage by class" in text
+    assert "total_t_c" in text and (tmp_path / "report" / "tables.xlsx").exists()
+    for src in set(re.findall(r'(?:src|href)="([^"#]+)"', text)) - {"../manifest.json"}:
+        assert not src.startswith(("http", "/")), src
+        assert (index.parent / src).exists(), src
+    assert (tmp_path / "report" / "img" / "lu.png").stat().st_size > 1000
+
+
+def test_scale_bar_lengths_are_round():
+    assert _nice_length(15_000) == 2000
+    assert _nice_length(60_000) == 10_000
+    assert _nice_length(900) == 200
