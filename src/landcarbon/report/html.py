@@ -42,7 +42,7 @@ def build_report(
             path = out_dir / output.path
             if not path.exists():
                 continue
-            item = {
+            item: dict[str, Any] = {
                 "title": output.doc or output.name,
                 "kind": output.kind,
                 "file": _rel(path, report_dir),
@@ -62,7 +62,7 @@ def build_report(
                 )
                 item["truncated"] = len(frame) > MAX_TABLE_ROWS
             items.append(item)
-        if step.name in summaries and summaries[step.name]:
+        if summaries.get(step.name):
             items.insert(
                 0,
                 {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
     extent = (t.c, t.c + t.a * grid.cols, t.f + t.e * grid.rows, t.f)
     if categorical:
         codes = sorted(int(k) for k in names)
-        colours = [np.array(colormap.get(c, (128, 128, 128, 255))[:3]) / 255 for c in codes]
+        colours = [tuple(v / 255 for v in colormap.get(c, (128, 128, 128, 255))[:3]) for c in codes]
         index = np.searchsorted(codes, data).astype(float)
         index[(data == CLASS_NODATA) | ~np.isin(data, codes)] = np.nan
         cmap = ListedColormap(colours)
@@ -83,31 +84,31 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
     return out
 
 
-def _decorate(ax: object, grid: Grid, extent: tuple[float, float, float, float]) -> None:
+def _decorate(ax: Any, grid: Grid, extent: tuple[float, float, float, float]) -> None:
     """Scale bar (projected grids) and north arrow."""
     left, right, bottom, top = extent
     if grid.crs is not None and not grid.crs.is_geographic:
         unit = grid.linear_unit_m()
         length = _nice_length((right - left) * unit)
         x0, y0 = left + 0.05 * (right - left), bottom + 0.05 * (top - bottom)
-        ax.plot([x0, x0 + length / unit], [y0, y0], color="black", lw=3)  # type: ignore[attr-defined]
+        ax.plot([x0, x0 + length / unit], [y0, y0], color="black", lw=3)
         label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
         ax.text(
             x0,
             y0 + 0.025 * (top - bottom),
             label,
-            fontsize=8,  # type: ignore[attr-defined]
+            fontsize=8,
             bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1},
         )
     ax.annotate(
         "N",
         xy=(0.95, 0.95),
         xytext=(0.95, 0.83),
-        xycoords="axes fraction",  # type: ignore[attr-defined]
+        xycoords="axes fraction",
         ha="center",
         fontsize=10,
         fontweight="bold",
         arrowprops={"arrowstyle": "-|>", "color": "black"},
     )
-    ax.set_xticks([])  # type: ignore[attr-defined]
-    ax.set_yticks([])  # type: ignore[attr-defined]
+    ax.set_xticks([])
+    ax.set_yticks([])
