@@ -1,0 +1,50 @@
+"""The compute backends: threads, a real 2-process LocalCluster, unreachable schedulers."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from landcarbon.errors import ComputeError
+from landcarbon.study.compute import compute_context
+from landcarbon.study.config import ComputeSection
+from landcarbon.tables import class_counts, table_from_records
+from landcarbon.testing import make_raster
+
+TABLE = table_from_records([{"code": 1, "v": 0.5}, {"code": 2, "v": 2.0}], "t", required=["v"])
+
+
+def _data() -> np.ndarray:
+    return np.random.default_rng(3).integers(1, 3, (40, 50)).astype(np.int32)
+
+
+def test_threads_scheduler_gives_in_memory_result():
+    data = _data()
+    with compute_context(ComputeSection(scheduler="threads", workers=2)) as desc:
+        lazy = TABLE.reclassify(make_raster(data, backend="dask", chunks=(7, 9)), "v")
+        got = lazy.sum().compute().item()
+    assert desc == "dask threads x2"
+    assert got == pytest.approx(np.where(data == 1, 0.5, 2.0).sum(), rel=0, abs=0)
+
+
+@pytest.mark.slow
+def test_local_cluster_of_two_processes_on_loopback():
+    data = _data()
+    compute = ComputeSection(scheduler="processes", workers=2, memory_limit="1GB")
+    with compute_context(compute) as desc:
+        lazy = TABLE.reclassify(make_raster(data, backend="dask", chunks=(7, 9)), "v")
+        values = lazy.compute().values
+        counts = class_counts(make_raster(data, backend="dask", chunks=(11, 13)))
+    assert desc.startswith("LocalCluster of 2 workers")
+    np.testing.assert_array_equal(values, np.where(data == 1, 0.5, 2.0))
+    assert counts == {1: int((data == 1).sum()), 2: int((data == 2).sum())}
+
+
+def test_unreachable_scheduler_is_a_clear_error_within_the_timeout():
+    start = time.perf_counter()
+    with pytest.raises(ComputeError, match=r"tcp://127.0.0.1:9 did not answer within 2 s"):
+        with compute_context(ComputeSection(scheduler="tcp://127.0.0.1:9"), timeout_s=2):
+            pass
+    assert time.perf_counter() - start < 20
