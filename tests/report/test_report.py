@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from landcarbon.raster import write_raster
@@ -61,3 +62,40 @@ def test_scale_bar_lengths_are_round():
     assert _nice_length(15_000) == 2000
     assert _nice_length(60_000) == 10_000
     assert _nice_length(900) == 200
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path):
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium not installed (make test installs it with apt-get)")
+    step = _step()
+    records = run_steps([step], {}, tmp_path, seed=0)
+    index = build_report("Test", "", [step], tmp_path, {r.name: r.summary for r in records})
+    proc = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    body = re.search(r"<body[^>]*>", proc.stdout)
+    assert body, proc.stderr[-2000:]
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(0)))
+    assert attrs == {"images": "2", "broken-images": "0", "errors": "0"}
