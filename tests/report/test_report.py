@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from landcarbon.raster import write_raster
 from landcarbon.report.html import build_report
