@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from landcarbon.cli import options
-from landcarbon.cli.output import emit, say
+from landcarbon.cli.output import emit, progress, say
 
 
 def register(app: typer.Typer) -> None:
@@ -33,12 +33,14 @@ def demo(
     for name in names:
         study_file = install_example(name, out_dir / name)
         say(f"[bold]{name}[/bold]: study file {study_file}")
-        result = run_study(
-            study_file,
-            out_dir / name / "outputs",
-            seed=seed,
-            on_step=lambda s, i: say(f"  [{i}] {s.name}"),
-        )
+        with progress() as bar:
+            task = bar.add_task("preparing the synthetic region", total=None)
+            result = run_study(
+                study_file,
+                out_dir / name / "outputs",
+                seed=seed,
+                on_step=lambda s, i, b=bar, t=task: b.update(t, description=f"[{i}] {s.name}"),
+            )
         summaries[name] = result.summary()
         say(f"  outputs: {result.out_dir}")
         say(f"  report:  {result.report}" if result.report else "  (no report)")

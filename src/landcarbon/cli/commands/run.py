@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from landcarbon.cli import options
-from landcarbon.cli.output import emit, say
+from landcarbon.cli.output import emit, progress, say
 
 
 def register(app: typer.Typer) -> None:
@@ -39,15 +39,17 @@ def run(
     from landcarbon.study.run import run_study
 
     out_dir = options.prepare_out_dir(out or study.parent / "outputs", overwrite, resumable=True)
-    result = run_study(
-        study,
-        out_dir,
-        steps=steps.split(",") if steps else None,
-        seed=seed,
-        scheduler=scheduler,
-        workers=workers,
-        on_step=lambda s, i: say(f"[{i}] {s.name}"),
-    )
+    with progress() as bar:
+        task = bar.add_task("validating", total=None)
+        result = run_study(
+            study,
+            out_dir,
+            steps=steps.split(",") if steps else None,
+            seed=seed,
+            scheduler=scheduler,
+            workers=workers,
+            on_step=lambda s, i: bar.update(task, description=f"[{i}] {s.name}"),
+        )
     emit(result.summary())
     ran = sum(r.status == "ran" for r in result.records)
     say(
