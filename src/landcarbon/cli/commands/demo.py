@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from landcarbon.cli import options
 from landcarbon.cli.output import emit, progress, say
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from landcarbon.study.pipeline import Step
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +41,11 @@ def demo(
         say(f"[bold]{name}[/bold]: study file {study_file}")
         with progress() as bar:
             task = bar.add_task("preparing the synthetic region", total=None)
-            result = run_study(
-                study_file,
-                out_dir / name / "outputs",
-                seed=seed,
-                on_step=lambda s, i, b=bar, t=task: b.update(t, description=f"[{i}] {s.name}"),
-            )
+
+            def show(step: Step, position: str, bar: Progress = bar, task: TaskID = task) -> None:
+                bar.update(task, description=f"[{position}] {step.name}")
+
+            result = run_study(study_file, out_dir / name / "outputs", seed=seed, on_step=show)
         summaries[name] = result.summary()
         say(f"  outputs: {result.out_dir}")
         say(f"  report:  {result.report}" if result.report else "  (no report)")
