@@ -1,0 +1,188 @@
+"""Conversion matrix I/O and orientation; max-flow reachability of a demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from landcarbon.errors import InputFileError, ParameterError, TableError
+from landcarbon.landuse.conversion import (
+    ConversionMatrix,
+    check_demand_reachable,
+    movable_groups,
+    read_conversion_matrix,
+)
+
+CSV = """code,1,2,3
+1,1,1,0
+2,0,1,0
+3,1,1,1
+"""
+
+
+def test_csv_rows_are_the_from_class(tmp_path: Path) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text(CSV)
+    m = read_conversion_matrix(path)
+    assert m.codes == (1, 2, 3)
+    # row 1: class 1 may become 2 but not 3; row 3: class 3 may become 1 and 2
+    assert m.allowed.tolist() == [[True, True, False], [False, True, False], [True, True, True]]
+
+
+def test_csv_written_with_rows_as_future_class_is_transposed(tmp_path: Path) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text(CSV)
+    m = read_conversion_matrix(path, orientation="to_rows")
+    # now column 1 of the file is the from-class 1: 1 -> 1, 1 -> 3 allowed, 1 -> 2 not
+    assert m.allowed.tolist() == [[True, False, True], [True, True, True], [False, False, True]]
+
+
+def test_toml_with_orientation_key(tmp_path: Path) -> None:
+    path = tmp_path / "tm.toml"
+    path.write_text('codes = [5, 7]\norientation = "to_rows"\nallowed = [[1, 1], [0, 1]]\n')
+    m = read_conversion_matrix(path)
+    # file rows are the future class: 5 -> 7 is the file's (row 7, column 5) = 0
+    assert m.allowed.tolist() == [[True, False], [True, True]]
+
+
+def test_diagonal_is_always_allowed() -> None:
+    m = ConversionMatrix((1, 2), np.zeros((2, 2), dtype=bool))
+    assert m.allowed.tolist() == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("code,1,2\n1,1,2\n2,0,1\n", r"value 2\.0 at row code 1, column code 2 is not 0 or 1"),
+        ("code,1,3\n1,1,1\n2,0,1\n", r"column codes \[1, 3\] differ from row codes \[1, 2\]"),
+        ("code,a,b\n1,1,1\n2,0,1\n", "labels must be integer class codes"),
+    ],
+)
+def test_bad_csv_tables(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text(text)
+    with pytest.raises(TableError, match=message):
+        read_conversion_matrix(path)
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="conversion matrix file not found"):
+        read_conversion_matrix(tmp_path / "nope.csv")
+    path = tmp_path / "tm.toml"
+    path.write_text("codes = [1, 2]\n")
+    with pytest.raises(TableError, match=r"needs `codes = \[\.\.\]` and a square"):
+        read_conversion_matrix(path)
+
+
+@dataclass(frozen=True)
+class Rules:
+    name: str
+    forbidden: frozenset[tuple[int, int]]
+    protected_classes: frozenset[int]
+
+
+def test_from_scenario_forbidden_and_protected() -> None:
+    rules = Rules("eco", frozenset({(1, 3)}), frozenset({2}))
+    m = ConversionMatrix.from_scenario((1, 2, 3), rules)
+    # 1 -> 3 forbidden; class 2 protected: its row is closed except staying
+    assert m.allowed.tolist() == [[True, True, False], [False, True, False], [True, True, True]]
+    with pytest.raises(ParameterError, match=r"scenario 'eco' protected classes: class code 9"):
+        ConversionMatrix.from_scenario((1, 2, 3), Rules("eco", frozenset(), frozenset({9})))
+
+
+def test_reordered_follows_the_given_class_order() -> None:
+    m = ConversionMatrix((1, 2, 3), np.array([[1, 1, 0], [0, 1, 0], [1, 1, 1]], dtype=bool))
+    # order (3, 1, 2): row 3 -> [3, 1, 2] = [1, 1, 1]; row 1 -> [0, 1, 1]; row 2 -> [0, 0, 1]
+    assert m.reordered([3, 1, 2]).astype(int).tolist() == [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
+    with pytest.raises(ParameterError, match="class code 4 is not one of the classes"):
+        m.reordered([1, 2, 3, 4])
+
+
+def _groups(cls, prob, allowed, zone=None):
+    zone = np.ones(cls.shape, dtype=np.uint8) if zone is None else zone
+    return movable_groups(cls, prob, allowed, zone)
+
+
+def test_max_flow_hand_case_plan() -> None:
+    # class 0 has 3 cells and must lose 2; class 1 (1 cell) must lose 1; class 2 gains 3.
+    # 0 -> 2 and 1 -> 2 allowed. Plan: 2 cells of class 0 and 1 of class 1 become class 2.
+    cls = np.array([[0, 0, 0, 1, 2]], dtype=np.int8)
+    prob = np.ones((3, 1, 5))
+    allowed = np.eye(3, dtype=bool)
+    allowed[0, 2] = allowed[1, 2] = True
+    groups = _groups(cls, prob, allowed)
+    plan = check_demand_reachable(
+        np.array([3, 1, 1]), np.array([1, 0, 4]), groups, allowed, [1, 2, 3]
+    )
+    by_class = {int(groups.from_index[g]): plan[g].tolist() for g in range(len(groups.cells))}
+    assert by_class == {0: [0, 0, 2], 1: [0, 0, 1], 2: [0, 0, 0]}
+
+
+def test_max_flow_explains_restricted_zones() -> None:
+    # class 3 needs 2 cells; only class 1 may become it and one of its two cells is restricted
+    cls = np.array([[0, 0, 1, 2]], dtype=np.int8)
+    prob = np.ones((3, 1, 4))
+    allowed = np.eye(3, dtype=bool)
+    allowed[0, 2] = True
+    zone = np.array([[1, 0, 1, 1]], dtype=np.uint8)
+    with pytest.raises(
+        ParameterError,
+        match=(
+            r"class 3 needs 2 more cells but at most 1 can reach it \(shrinking classes "
+            r"allowed to become it: \[1\], with 1 cells outside restricted zones"
+        ),
+    ):
+        check_demand_reachable(
+            np.array([2, 1, 1]),
+            np.array([0, 1, 3]),
+            _groups(cls, prob, allowed, zone),
+            allowed,
+            [1, 2, 3],
+        )
+
+
+def test_max_flow_sees_shared_donor_cells() -> None:
+    # one class-0 cell can become 1 or 2; both 1 and 2 need a cell: the per-edge capacities
+    # are both 1 but the cell can serve only one of them
+    cls = np.array([[0, 0, 1, 2]], dtype=np.int8)
+    prob = np.ones((3, 1, 4))
+    prob[1, 0, 1] = prob[2, 0, 1] = 0.0  # the second class-0 cell can become nothing
+    allowed = np.ones((3, 3), dtype=bool)
+    with pytest.raises(ParameterError, match="at most"):
+        check_demand_reachable(
+            np.array([2, 1, 1]),
+            np.array([0, 2, 2]),
+            _groups(cls, prob, allowed),
+            allowed,
+            [1, 2, 3],
+        )
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 5))
+def test_plan_is_a_valid_transition_plan(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    cls = rng.integers(-1, k, size=(9, 11)).astype(np.int8)
+    prob = rng.random((k, 9, 11)) * (rng.random((k, 9, 11)) > 0.2)
+    allowed = rng.random((k, k)) > 0.3
+    np.fill_diagonal(allowed, True)
+    zone = (rng.random((9, 11)) > 0.2).astype(np.uint8)
+    counts = np.bincount(cls[cls >= 0], minlength=k)
+    demand = np.bincount(rng.integers(0, k, size=int(counts.sum())), minlength=k)
+    groups = _groups(cls, prob, allowed, zone)
+    try:
+        plan = check_demand_reachable(counts, demand, groups, allowed, list(range(k)))
+    except ParameterError:
+        return
+    # every deficit is filled exactly, no group gives more cells than it has, no class gives
+    # more than its surplus, and only to classes its cells can reach
+    np.testing.assert_array_equal(plan.sum(axis=0), np.maximum(demand - counts, 0))
+    assert np.all(plan.sum(axis=1) <= groups.cells)
+    assert np.all(plan[~groups.masks] == 0)
+    given_by_class = np.bincount(groups.from_index, weights=plan.sum(axis=1), minlength=k)
+    assert np.all(given_by_class <= np.maximum(counts - demand, 0))
