@@ -112,3 +112,19 @@ def test_weights_are_a_distribution(x: np.ndarray) -> None:
     assert np.all(ew.entropy >= -1e-12) and np.all(ew.entropy <= 1 + 1e-12)
     assert np.all(ew.weights >= -1e-12)
     assert ew.weights.sum() == pytest.approx(1.0)
+
+
+def test_counts_equal_expanded_column() -> None:
+    values = np.array([1.0, 3.0, 5.0, 9.0])
+    counts = np.array([4, 1, 0, 7])
+    expanded = np.repeat(values, counts)[:, None]
+    from landcarbon.stats.entropy import column_entropy, weights_from_columns
+
+    assert column_entropy(values, counts) == pytest.approx(
+        entropy_weights(np.hstack([expanded, expanded[::-1] ** 2])).entropy[0], rel=1e-14
+    )
+    ew = weights_from_columns({"a": (values, counts), "b": (values**2, counts[::-1])})
+    ref = entropy_weights(np.hstack([expanded, np.repeat(values**2, counts[::-1])[:, None]]))
+    np.testing.assert_allclose(ew.weights, ref.weights, rtol=1e-13)
+    with pytest.raises(ParameterError, match="different numbers of objects"):
+        weights_from_columns({"a": (values, counts), "b": (values, counts + 1)})

@@ -25,7 +25,7 @@ ecological restoration of counties for the increase of carbon sinks: Wensu Count
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,69 @@ def minmax_normalise(x: np.ndarray, negative: bool | Sequence[bool] = False) -> 
     return np.where(span > 0, out, np.where(np.isnan(arr), np.nan, 0.0))
 
 
+def column_entropy(
+    values: np.ndarray,
+    counts: np.ndarray | None = None,
+    *,
+    negative: bool = False,
+    shift: float = 0.0,
+) -> float:
+    """Entropy ``e`` of one indicator over ``m = sum(counts)`` objects.
+
+    ``values`` are the indicator's values and ``counts`` how many objects hold each
+    (default one each), so a map column can be summarised by its distinct values and
+    their cell counts with the same result as the expanded column. A constant
+    indicator has ``e = 1``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    f = np.ones_like(x) if counts is None else np.asarray(counts, dtype=np.float64)
+    x, f = x[f > 0], f[f > 0]
+    m = f.sum()
+    if x.size == 0 or x.max() == x.min() or m < 2:
+        return 1.0
+    norm = minmax_normalise(x, negative=negative) + shift
+    total = (f * norm).sum()
+    p = norm / total
+    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return float(-(f * plogp).sum() / np.log(m))
+
+
+def weights_from_columns(
+    columns: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    negative: Mapping[str, bool] | None = None,
+    shift: float = 0.0,
+) -> EntropyWeights:
+    """Entropy weights from per-indicator ``(distinct values, counts)`` summaries.
+
+    Every indicator must describe the same objects (equal total count). This is how
+    map-sized inputs are weighted without building an (m × n) matrix.
+    """
+    if shift < 0:
+        raise ParameterError(f"shift {shift}: must be >= 0 (0 = limit convention)")
+    names = tuple(columns)
+    totals = {n: float(np.sum(c[1])) for n, c in columns.items()}
+    if len(set(totals.values())) > 1:
+        raise ParameterError(f"indicators describe different numbers of objects: {totals}")
+    m = next(iter(totals.values()), 0.0)
+    if m < 2:
+        raise ParameterError(f"entropy weights need at least 2 complete rows, got {m:g}")
+    neg = negative or {}
+    e = np.array(
+        [
+            column_entropy(v, c, negative=neg.get(n, False), shift=shift)
+            for n, (v, c) in columns.items()
+        ]
+    )
+    d = 1.0 - e
+    if not d.sum() > 0:
+        raise ParameterError(
+            f"every indicator ({', '.join(names)}) is constant over the {m:g} objects, so "
+            f"the entropy weights are undefined; give the weights explicitly"
+        )
+    return EntropyWeights(names, e, d, d / d.sum())
+
+
 def entropy_weights(
     x: np.ndarray,
     names: Sequence[str] | None = None,
@@ -126,27 +189,13 @@ def entropy_weights(
         raise ParameterError(
             f"{len(directions)} directions given for {n} indicators; give one per column"
         )
-    if shift < 0:
-        raise ParameterError(f"shift {shift}: must be >= 0 (0 = limit convention)")
     arr = arr[~np.isnan(arr).any(axis=1)]
-    m = arr.shape[0]
-    if m < 2:
-        raise ParameterError(f"entropy weights need at least 2 complete rows, got {m}")
-    constant = arr.max(axis=0) == arr.min(axis=0)
-    norm = minmax_normalise(arr, negative=directions) + shift
-    col_sum = norm.sum(axis=0)
-    p = norm / np.where(col_sum > 0, col_sum, 1.0)
-    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    e = -plogp.sum(axis=0) / np.log(m)
-    e = np.where(constant | (col_sum == 0), 1.0, e)
-    d = 1.0 - e
-    total = d.sum()
-    if not total > 0:
-        raise ParameterError(
-            f"every indicator ({', '.join(labels)}) is constant over the {m} objects, so the "
-            f"entropy weights are undefined; give the weights explicitly"
-        )
-    return EntropyWeights(labels, e, d, d / total)
+    ones = np.ones(arr.shape[0])
+    return weights_from_columns(
+        {name: (arr[:, j], ones) for j, name in enumerate(labels)},
+        negative=dict(zip(labels, directions, strict=True)),
+        shift=shift,
+    )
 
 
 def weights_from_entropy(entropy: Sequence[float]) -> np.ndarray:
