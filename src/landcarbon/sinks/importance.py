@@ -61,8 +61,7 @@ def _minmax(block: np.ndarray, lo: float, span: float) -> np.ndarray:
     return (block - lo) / span
 
 
-def _nan_range(layer: xr.DataArray) -> tuple[float, float]:
-    data = layer.data
+def _nan_range(data: np.ndarray) -> tuple[float, float]:
     if is_dask(data):
         import dask
         import dask.array as da
@@ -82,7 +81,7 @@ def normalise(layer: xr.DataArray) -> xr.DataArray:
     Raises ParameterError for a layer with no data.
     """
     name = str(layer.name or "layer")
-    lo, hi = _nan_range(layer)
+    lo, hi = _nan_range(layer.data)
     if np.isnan(lo):
         raise ParameterError(f"{name}: every cell is nodata; the layer cannot be normalised")
     span = hi - lo
@@ -165,16 +164,46 @@ def importance_index(
     return out
 
 
-def _sample(index: xr.DataArray, sample_size: int, seed: int | None) -> np.ndarray:
-    size = index.size
-    if size <= sample_size:
-        values = np.asarray(index.data.ravel())
-    else:
+def _sample(data: np.ndarray, sample_size: int, seed: int | None) -> np.ndarray:
+    """Up to ``sample_size`` cells of a numpy or dask array (NaN dropped), by ``seed``."""
+    size = data.size
+    flat = data.ravel()
+    if size > sample_size:
         rng = np.random.default_rng(seed)
-        picks = np.sort(rng.choice(size, sample_size, replace=False))
-        flat = index.data.ravel()[picks]
-        values = np.asarray(flat.compute() if is_dask(flat) else flat)
+        flat = flat[np.sort(rng.choice(size, sample_size, replace=False))]
+    values = np.asarray(flat.compute() if is_dask(flat) else flat, dtype=np.float64)  # type: ignore[attr-defined]
     return values[~np.isnan(values)]
+
+
+def sampled_natural_breaks(
+    data: np.ndarray,
+    k: int,
+    *,
+    what: str,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    seed: int | None = 0,
+) -> np.ndarray:
+    """Jenks edges (k + 1, [min .. max]) of a numpy or dask array, fitted on a sample.
+
+    The outer edges are the true minimum and maximum of all cells. Raises
+    ParameterError when fewer than ``k`` distinct values are found (``what`` names the
+    data in the message).
+    """
+    from landcarbon.stats.classify import natural_breaks
+
+    if k < 2:
+        raise ParameterError(f"k = {k}: natural breaks need at least 2 classes")
+    values = _sample(data, sample_size, seed)
+    distinct = np.unique(values).size
+    if distinct < k:
+        raise ParameterError(
+            f"{what} has {distinct} distinct value(s) in the {values.size} cells sampled; "
+            f"{k} natural-breaks classes need at least {k}"
+        )
+    edges = np.asarray(natural_breaks(values, k), dtype=np.float64)
+    lo, hi = _nan_range(data)
+    edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
+    return edges
 
 
 def _assign(block: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -197,20 +226,9 @@ def importance_levels(
     the outer edges are the index's true minimum and maximum. The level map is lazy on
     dask input. Raises ParameterError when the index has fewer than ``k`` distinct values.
     """
-    from landcarbon.stats.classify import natural_breaks
-
-    if k < 2:
-        raise ParameterError(f"k = {k}: natural breaks need at least 2 classes")
-    values = _sample(index, sample_size, seed)
-    distinct = np.unique(values).size
-    if distinct < k:
-        raise ParameterError(
-            f"{index.name or 'the index'} has {distinct} distinct value(s) in the "
-            f"{values.size} cells sampled; {k} natural-breaks classes need at least {k}"
-        )
-    edges = np.asarray(natural_breaks(values, k), dtype=np.float64)
-    lo, hi = _nan_range(index)
-    edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
+    edges = sampled_natural_breaks(
+        index.data, k, what=str(index.name or "the index"), sample_size=sample_size, seed=seed
+    )
     levels = map_cells(_assign, index, dtype=np.int32, edges=edges, name="importance_level")
     levels = levels.rio.write_nodata(int(CLASS_NODATA), encoded=False)
     return ImportanceLevels(levels, edges)
