@@ -1,0 +1,335 @@
+"""Topographic factors of the CSLE and RUSLE from a DEM: slope, flow, slope length, L, S.
+
+Pipeline (:func:`topography`):
+
+1. **Cell sizes in metres.** Projected grids: ``|a|`` and ``|e|`` times the CRS unit.
+   Geographic grids (degrees): each row's east-west size is the geodesic across one
+   cell at the row's centre latitude and the north-south size the geodesic along the
+   meridian across the row, on the CRS ellipsoid (pyproj ``Geod``), so slope is never
+   computed in degrees of arc.
+2. **Slope** (degrees) with Horn's (1981) 3x3 weighted differences (the ArcGIS/GDAL
+   rule). Edge and nodata neighbours take the centre value; nodata cells stay NaN.
+3. **Depressions and flats.** The DEM is made depression-free with the improved
+   priority-flood of Barnes, Lehman & Mulla (2014) (numba; the method of pyflwdir's
+   ``fill_depressions``). Map edges and nodata holes are outlets. Pits are raised to
+   their spill level; on a flat each cell drains to the cell the flood reached it
+   from, which leads to the flat's outlet.
+4. **Flow accumulation: D8** (O'Callaghan & Mark 1984) on the filled DEM. D8 is the
+   routing of the Chinese national census LS tool (Zhang et al. 2013) and keeps the
+   slope-length reading of the accumulation exact on planes; InVEST SDR defaults to
+   multiple flow direction, which spreads flow over diverging slopes.
+5. **Slope length** ``λ = N × ℓ`` (m): ``N`` cells drain through the cell (itself
+   included) and ``ℓ`` is its D8 flow-path length (cell size, or the diagonal). On a
+   plane this is exactly the distance from the divide to the cell's lower edge. It is
+   capped at ``lambda_max_m`` (300 m by default: RUSLE's practical upper limit of
+   about 1000 ft, Renard et al. 1997; METHODS.md §7 "papers often cap λ").
+6. **L = (λ / 22.13)^m** with McCool et al.'s (1989) exponent ``m = β / (1 + β)``,
+   ``β = (sinθ / 0.0896) / (3 sinθ^0.8 + 0.56)`` (default), or the CSLE census classes
+   m = 0.2 / 0.3 / 0.4 / 0.5 for θ ≤ 1° / ≤ 3° / ≤ 5° / > 5°.
+7. **S**: McCool et al. (1987) below 10° (``10.8 sinθ + 0.03`` below 5°,
+   ``16.8 sinθ - 0.50`` from 5°) and Liu et al. (1994) ``21.91 sinθ - 0.96`` from 10°.
+
+The RUSLE / InVEST SDR option (``method="rusle"``) uses Desmet & Govers' (1996)
+contributing-area L with InVEST's m table and the McCool S (9 % break) for comparison.
+
+References
+----------
+Horn, B. K. P. (1981). Hill shading and the reflectance map. *Proc. IEEE* 69(1), 14-47.
+https://doi.org/10.1109/PROC.1981.11918
+Barnes, R., Lehman, C., Mulla, D. (2014). Priority-flood: an optimal depression-filling
+and watershed-labeling algorithm for digital elevation models. *Computers & Geosciences*
+62, 117-127. https://doi.org/10.1016/j.cageo.2013.04.024
+O'Callaghan, J. F., Mark, D. M. (1984). The extraction of drainage networks from digital
+elevation data. *Comput. Vis. Graph. Image Process.* 28, 323-344.
+https://doi.org/10.1016/S0734-189X(84)80011-0
+McCool, D. K., Brown, L. C., Foster, G. R., Mutchler, C. K., Meyer, L. D. (1987). Revised
+slope steepness factor for the Universal Soil Loss Equation. *Trans. ASAE* 30(5),
+1387-1396. https://doi.org/10.13031/2013.30576
+McCool, D. K., Foster, G. R., Mutchler, C. K., Meyer, L. D. (1989). Revised slope length
+factor for the Universal Soil Loss Equation. *Trans. ASAE* 32(5), 1571-1576.
+https://doi.org/10.13031/2013.31192
+Liu, B. Y., Nearing, M. A., Risse, L. M. (1994). Slope gradient effects on soil loss for
+steep slopes. *Trans. ASAE* 37(6), 1835-1840. https://doi.org/10.13031/2013.28273
+Desmet, P. J. J., Govers, G. (1996). A GIS procedure for automatically calculating the
+USLE LS factor on topographically complex landscape units. *J. Soil Water Conserv.*
+51(5), 427-433.
+Zhang, H., Yang, Q., Li, R., Liu, Q., Moore, D., He, P., Ritsema, C. J., Geissen, V. (2013).
+Extension of a GIS procedure for calculating the RUSLE equation LS factor. *Computers &
+Geosciences* 52, 177-188. https://doi.org/10.1016/j.cageo.2012.09.027
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pyproj import CRS as ProjCRS
+from pyproj import Geod
+
+from landcarbon.backend import map_cells, map_focal, require_in_memory
+from landcarbon.erosion._kernels import accumulate, d8_receivers, horn_difference, priority_flood
+from landcarbon.errors import ParameterError, RasterError
+from landcarbon.grid import SQ_M_PER_HA, Grid
+from landcarbon.raster import like
+
+UNIT_PLOT_LENGTH_M = 22.13
+"""Length of the USLE unit plot (m), the L = 1 reference."""
+
+ExponentRule = Literal["mccool", "classes"]
+LsMethod = Literal["csle", "rusle"]
+
+
+def cell_sizes_m(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """East-west and north-south size (m) of the cells of each row, shape ``(rows,)``.
+
+    Projected grids: ``|a| × unit`` and ``|e| × unit`` (the same for every row).
+    Geographic grids: geodesics on the CRS ellipsoid across one cell, east-west at the
+    row's centre latitude and north-south along the meridian. Rotated grids are refused.
+    """
+    t = grid.transform
+    if t.b != 0 or t.d != 0:
+        raise RasterError("the DEM grid is rotated; warp it to a north-up grid first (gdalwarp)")
+    if grid.crs is None:
+        raise RasterError(
+            "the DEM has no CRS, so its cell size in metres is unknown; assign one "
+            "(e.g. `gdal_edit.py -a_srs EPSG:XXXX dem.tif`)"
+        )
+    if not grid.is_geographic:
+        unit = grid.linear_unit_m()
+        return np.full(grid.rows, abs(t.a) * unit), np.full(grid.rows, abs(t.e) * unit)
+    ell = ProjCRS.from_wkt(grid.crs.to_wkt()).ellipsoid
+    if ell is None:
+        raise RasterError("the DEM's geographic CRS has no ellipsoid; cell sizes are unknown")
+    geod = Geod(a=ell.semi_major_metre, b=ell.semi_minor_metre)
+    top = t.f + t.e * np.arange(grid.rows)
+    centre = top + t.e / 2
+    zeros = np.zeros(grid.rows)
+    _, _, dx = geod.inv(zeros, centre, np.full(grid.rows, abs(t.a)), centre)
+    _, _, dy = geod.inv(zeros, top, zeros, top + t.e)
+    return np.asarray(dx, dtype=np.float64), np.asarray(dy, dtype=np.float64)
+
+
+def _row_field(template: xr.DataArray, per_row: np.ndarray, name: str) -> xr.DataArray:
+    """A per-row value broadcast over the columns (a read-only view, no copy)."""
+    data = np.broadcast_to(per_row[:, None], template.shape)
+    out = like(template, data, name=name)
+    return out.chunk(template.chunksizes) if template.chunks else out
+
+
+def _slope_from_differences(
+    gx: np.ndarray, gy: np.ndarray, dx: np.ndarray, dy: np.ndarray
+) -> np.ndarray:
+    return np.degrees(np.arctan(np.hypot(gx / dx, gy / dy)))
+
+
+def slope_deg(dem: xr.DataArray) -> xr.DataArray:
+    """Slope (degrees) of a DEM in metres, with Horn's (1981) method.
+
+    Works on projected and geographic grids (cell sizes from :func:`cell_sizes_m`).
+    Focal step (``backend.map_focal``, halo 1): stays lazy on dask input. Map edges and
+    cells beside nodata use the centre value for missing neighbours; nodata stays NaN.
+    """
+    grid = Grid.from_dataarray(dem)
+    dx_rows, dy_rows = cell_sizes_m(grid)
+    z = dem.astype(np.float64)
+    gx = map_focal(horn_difference, z, depth=1, name="horn_dx", axis=1)
+    gy = map_focal(horn_difference, z, depth=1, name="horn_dy", axis=0)
+    dx = _row_field(z, dx_rows, "dx_m")
+    dy = _row_field(z, dy_rows, "dy_m")
+    out = map_cells(_slope_from_differences, gx, gy, dx, dy, name="slope_deg")
+    out.attrs["units"] = "degree"
+    return out
+
+
+@dataclass(frozen=True)
+class FlowRouting:
+    """D8 routing on the depression-filled DEM (all numpy, shape of the DEM).
+
+    ``filled`` (m), ``accumulation_cells`` (cells draining through each cell, itself
+    included), ``upslope_area_m2`` (the same in m²), ``flow_length_m`` (distance to the
+    receiver) and ``diagonal`` (True where the cell drains diagonally).
+    """
+
+    filled: np.ndarray
+    accumulation_cells: np.ndarray
+    upslope_area_m2: np.ndarray
+    flow_length_m: np.ndarray
+    diagonal: np.ndarray
+
+
+def flow_routing(dem: xr.DataArray) -> FlowRouting:
+    """Fill depressions (priority-flood), route D8 and accumulate flow.
+
+    A global step: the whole DEM is held in memory (about 60 bytes per cell).
+    """
+    z = require_in_memory(
+        dem, "flow accumulation", "load the DEM into memory (drop `chunks`) for this step"
+    ).astype(np.float64)
+    grid = Grid.from_dataarray(dem)
+    dx_rows, dy_rows = cell_sizes_m(grid)
+    rows, cols = z.shape
+    filled, parent, order = priority_flood(z)
+    receiver, length = d8_receivers(filled, parent, dx_rows, dy_rows)
+    cells = accumulate(receiver, order, np.ones(rows * cols))
+    area_m2 = np.broadcast_to((grid.row_area_ha() * SQ_M_PER_HA)[:, None], z.shape).ravel()
+    area = accumulate(receiver, order, np.ascontiguousarray(area_m2))
+    idx = np.arange(rows * cols)
+    rr = np.where(receiver >= 0, receiver, idx)
+    diagonal = (rr // cols != idx // cols) & (rr % cols != idx % cols)
+    return FlowRouting(
+        filled=filled,
+        accumulation_cells=cells.reshape(rows, cols),
+        upslope_area_m2=area.reshape(rows, cols),
+        flow_length_m=length.reshape(rows, cols),
+        diagonal=diagonal.reshape(rows, cols),
+    )
+
+
+def mccool_exponent(theta_deg: np.ndarray) -> np.ndarray:
+    """RUSLE slope-length exponent ``m = β/(1+β)``, ``β = (sinθ/0.0896)/(3 sinθ^0.8 + 0.56)``.
+
+    McCool et al. (1989), moderate rill/interrill ratio. θ in degrees.
+    """
+    s = np.sin(np.radians(theta_deg))
+    beta = (s / 0.0896) / (3.0 * s**0.8 + 0.56)
+    return beta / (1.0 + beta)  # type: ignore[no-any-return]
+
+
+def csle_class_exponent(theta_deg: np.ndarray) -> np.ndarray:
+    """CSLE census exponent: 0.2 (θ ≤ 1°), 0.3 (≤ 3°), 0.4 (≤ 5°), 0.5 (> 5°)."""
+    return np.select(  # type: ignore[no-any-return]
+        [theta_deg <= 1.0, theta_deg <= 3.0, theta_deg <= 5.0], [0.2, 0.3, 0.4], 0.5
+    ) + np.where(np.isnan(theta_deg), np.nan, 0.0)
+
+
+def invest_exponent(theta_deg: np.ndarray) -> np.ndarray:
+    """InVEST SDR exponent: 0.2/0.3/0.4/0.5 for slope ≤ 1/3.5/5/9 %, McCool's β/(1+β) above."""
+    pct = 100.0 * np.tan(np.radians(theta_deg))
+    return np.select(  # type: ignore[no-any-return]
+        [pct <= 1.0, pct <= 3.5, pct <= 5.0, pct <= 9.0],
+        [0.2, 0.3, 0.4, 0.5],
+        mccool_exponent(theta_deg),
+    ) + np.where(np.isnan(theta_deg), np.nan, 0.0)
+
+
+def s_factor_csle(theta_deg: np.ndarray) -> np.ndarray:
+    """CSLE slope-steepness factor S (dimensionless) from slope θ in degrees.
+
+    ``10.8 sinθ + 0.03`` (θ < 5°) and ``16.8 sinθ - 0.50`` (5° ≤ θ < 10°) after McCool
+    et al. (1987) with the 5° break of Chinese practice; ``21.91 sinθ - 0.96`` (θ ≥ 10°)
+    after Liu et al. (1994). Discontinuous at 5° and 10° by design (METHODS.md §7).
+    """
+    s = np.sin(np.radians(theta_deg))
+    return np.select(  # type: ignore[no-any-return]
+        [theta_deg < 5.0, theta_deg < 10.0],
+        [10.8 * s + 0.03, 16.8 * s - 0.50],
+        21.91 * s - 0.96,
+    )
+
+
+def s_factor_rusle(theta_deg: np.ndarray) -> np.ndarray:
+    """RUSLE / InVEST S: ``10.8 sinθ + 0.03`` below 9 % slope, ``16.8 sinθ - 0.50`` above."""
+    s = np.sin(np.radians(theta_deg))
+    pct = 100.0 * np.tan(np.radians(theta_deg))
+    return np.where(pct < 9.0, 10.8 * s + 0.03, 16.8 * s - 0.50)  # type: ignore[no-any-return]
+
+
+def l_factor_point(slope_length_m: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """USLE slope-length factor ``L = (λ / 22.13)^m`` for a slope length λ in metres."""
+    return (slope_length_m / UNIT_PLOT_LENGTH_M) ** m  # type: ignore[no-any-return]
+
+
+def l_factor_desmet_govers(
+    inlet_area_m2: np.ndarray, cell_width_m: np.ndarray, x: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """Desmet & Govers (1996) L of a cell from the contributing area at its inlet.
+
+    ``L = ((A_in + D²)^(m+1) - A_in^(m+1)) / (D^(m+2) x^m 22.13^m)``, with ``A_in`` the
+    upslope area (m²) entering the cell, ``D`` the cell width (m) and ``x`` the flow-
+    direction factor ``|sin α| + |cos α|`` (1 cardinal, √2 diagonal in D8).
+    """
+    d = cell_width_m
+    return (  # type: ignore[no-any-return]
+        ((inlet_area_m2 + d * d) ** (m + 1) - inlet_area_m2 ** (m + 1))
+        / (d ** (m + 2) * x**m * UNIT_PLOT_LENGTH_M**m)
+    )
+
+
+@dataclass(frozen=True)
+class Topography:
+    """Slope (degrees), slope length (m), flow accumulation (cells), L, S and LS."""
+
+    slope_deg: xr.DataArray
+    accumulation_cells: xr.DataArray
+    slope_length_m: xr.DataArray
+    l_factor: xr.DataArray
+    s_factor: xr.DataArray
+    ls_factor: xr.DataArray
+
+
+def topography(
+    dem: xr.DataArray,
+    *,
+    method: LsMethod = "csle",
+    exponent: ExponentRule = "mccool",
+    lambda_max_m: float = 300.0,
+    l_max: float = 122.0,
+) -> Topography:
+    """LS factor of a DEM (elevations in metres) with its intermediate layers.
+
+    Parameters
+    ----------
+    dem : DataArray, elevation (m), NaN for nodata; projected or geographic CRS.
+    method : ``"csle"`` (default): ``L = (λ/22.13)^m`` with ``λ`` from D8 flow
+        accumulation capped at ``lambda_max_m`` and the CSLE S (McCool < 10°, Liu et al.
+        1994 ≥ 10°). ``"rusle"``: Desmet & Govers (1996) L (capped at ``l_max``, InVEST
+        SDR's default 122) with InVEST's m table and the McCool S with a 9 % break.
+    exponent : for ``"csle"``, ``"mccool"`` (default, McCool et al. 1989) or
+        ``"classes"`` (CSLE census m = 0.2/0.3/0.4/0.5).
+    lambda_max_m : cap of the slope length λ (m), ``"csle"`` only.
+    l_max : cap of the L factor, ``"rusle"`` only.
+
+    Returns
+    -------
+    Topography with DataArrays on the DEM's grid (NaN on nodata cells).
+    """
+    if method not in ("csle", "rusle"):
+        raise ParameterError(f"LS method {method!r} is unknown; select from ['csle', 'rusle']")
+    if exponent not in ("mccool", "classes"):
+        raise ParameterError(
+            f"slope-length exponent {exponent!r} is unknown; select from ['mccool', 'classes']"
+        )
+    if not lambda_max_m > 0 or not l_max > 0:
+        raise ParameterError(
+            f"lambda_max_m ({lambda_max_m}) and l_max ({l_max}) must be > 0 (metres / ratio)"
+        )
+    routing = flow_routing(dem)
+    slope = slope_deg(dem)
+    theta = np.asarray(slope.data)
+    if method == "csle":
+        lam = np.minimum(routing.accumulation_cells * routing.flow_length_m, lambda_max_m)
+        m = mccool_exponent(theta) if exponent == "mccool" else csle_class_exponent(theta)
+        l_fac = l_factor_point(lam, m)
+        s_fac = s_factor_csle(theta)
+    else:
+        grid = Grid.from_dataarray(dem)
+        own_m2 = (grid.row_area_ha() * SQ_M_PER_HA)[:, None]
+        inlet = np.maximum(routing.upslope_area_m2 - own_m2, 0.0)
+        x = np.where(routing.diagonal, np.sqrt(2.0), 1.0)
+        l_fac = np.minimum(
+            l_factor_desmet_govers(inlet, np.sqrt(own_m2), x, invest_exponent(theta)), l_max
+        )
+        lam = routing.upslope_area_m2 / np.sqrt(own_m2)
+        s_fac = s_factor_rusle(theta)
+    nodata = np.isnan(theta)
+    layers = {
+        "accumulation_cells": routing.accumulation_cells,
+        "slope_length_m": lam,
+        "l_factor": l_fac,
+        "s_factor": s_fac,
+        "ls_factor": l_fac * s_fac,
+    }
+    wrapped = {k: like(dem, np.where(nodata, np.nan, v), name=k) for k, v in layers.items()}
+    return Topography(slope_deg=slope, **wrapped)
