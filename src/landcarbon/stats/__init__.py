@@ -1,0 +1,1 @@
+"""Pure numerics with no I/O: discretisation, GeoDetector, correlation, entropy weights."""

@@ -1,0 +1,219 @@
+"""Discretisation: published Jenks breaks (jenkspy, mapclassify), jenkspy side by side,
+hand cases for every method and closure, bad inputs."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import jenkspy
+import mapclassify
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from landcarbon.errors import ParameterError
+from landcarbon.stats.classify import (
+    assign_classes,
+    breaks,
+    discretize,
+    equal_interval_breaks,
+    geometric_breaks,
+    natural_breaks,
+    quantile_breaks,
+    sd_breaks,
+)
+
+
+# ----------------------------------------------------------------- published references
+def test_jenkspy_data1_published_breaks(shared_data):
+    folder = shared_data / "jenks_natural_breaks"
+    expected = json.loads((folder / "expected.json").read_text())["jenkspy_data1"]
+    values = json.loads((folder / "jenkspy_test_data.json").read_text())
+    edges = natural_breaks(values, 5)
+    np.testing.assert_allclose(edges, expected["breaks_published_places_6"], atol=1e-6)
+    # the full-precision edges are data values, so they must match exactly
+    np.testing.assert_array_equal(edges, expected["breaks_full_precision_derived_check"])
+
+
+def test_jenkspy_data2_published_breaks_and_labels(shared_data):
+    folder = shared_data / "jenks_natural_breaks"
+    expected = json.loads((folder / "expected.json").read_text())["jenkspy_data2"]
+    values = json.loads((folder / "jenkspy_data2.json").read_text())
+    edges = natural_breaks(values, 4)
+    np.testing.assert_array_equal(edges, expected["breaks"])
+    labels = assign_classes(values, edges, closed="right") - 1
+    np.testing.assert_array_equal(labels, expected["labels_0_based"])
+    np.testing.assert_array_equal(np.bincount(labels), expected["class_sizes"])
+
+
+@pytest.mark.parametrize("k, key", [(5, "fisher_jenks_k5"), (9, "fisher_jenks_k9_derived_check")])
+def test_calemp_fisher_jenks_bins_counts_adcm(shared_data, k, key):
+    folder = shared_data / "jenks_natural_breaks"
+    expected = json.loads((folder / "expected.json").read_text())["calemp"]
+    y = pd.read_csv(folder / "calempdensity.csv")["emp/sq km"].to_numpy()
+    edges = natural_breaks(y, k)
+    np.testing.assert_allclose(edges[1:], expected[key]["bins"], rtol=0, atol=1e-9)
+    classes = assign_classes(y, edges)
+    np.testing.assert_array_equal(np.bincount(classes)[1:], expected[key]["counts"])
+    adcm = sum(np.abs(y[classes == c] - np.median(y[classes == c])).sum() for c in range(1, k + 1))
+    assert round(adcm, 2) == expected[key]["adcm"]
+    # mapclassify's find_bin examples: value == bin joins the lower class (right-closed)
+    find = expected["find_bin_published"]
+    got = assign_classes(find["values"], edges, closed="right") - 1
+    np.testing.assert_array_equal(got, find[f"k{k}"])
+
+
+def test_calemp_equal_interval_published(shared_data):
+    folder = shared_data / "jenks_natural_breaks"
+    expected = json.loads((folder / "expected.json").read_text())["calemp"]["equal_interval_k5"]
+    y = pd.read_csv(folder / "calempdensity.csv")["emp/sq km"].to_numpy()
+    edges = equal_interval_breaks(y, 5)
+    np.testing.assert_allclose(edges[1:], expected["bins"], atol=5e-4)  # published to 3 places
+    classes = assign_classes(y, edges)
+    np.testing.assert_array_equal(np.bincount(classes, minlength=6)[1:], expected["counts"])
+
+
+# ----------------------------------------------------------------- jenkspy side by side
+def _exact_ssw(values: np.ndarray, edges: np.ndarray) -> Fraction:
+    """Within-class sum of squares in exact rational arithmetic."""
+    classes = assign_classes(values, edges)
+    total = Fraction(0)
+    for c in np.unique(classes):
+        members = [Fraction(float(v)) for v in values[classes == c]]
+        mean = sum(members) / len(members)
+        total += sum((v - mean) ** 2 for v in members)
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=120),
+        st.lists(st.integers(0, 25).map(float), min_size=2, max_size=120),
+    ),
+    st.integers(1, 8),
+)
+def test_partition_is_optimal_like_jenkspy(values, k):
+    """Either the same edges as jenkspy or an exactly equally good partition (ties, e.g.
+    on integers or a midpoint value, are broken in jenkspy by its rounding noise)."""
+    x = np.asarray(values)
+    k = min(k, np.unique(x).size)
+    ours, ref = natural_breaks(x, k), np.asarray(jenkspy.jenks_breaks(x, k))
+    if not np.array_equal(ours, ref):
+        assert _exact_ssw(x, ours) <= _exact_ssw(x, ref)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_same_breaks_as_jenkspy_on_continuous_data(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=int(rng.integers(10, 600))) * 10 ** rng.uniform(-3, 5)
+    for k in (2, 4, 6, 9):
+        np.testing.assert_array_equal(natural_breaks(x, k), jenkspy.jenks_breaks(x, k))
+
+
+def test_same_as_jenkspy_on_3000_gamma_values():
+    x = np.random.default_rng(11).gamma(2.0, 3.0, 3000)
+    for k in (3, 7, 12):
+        np.testing.assert_array_equal(natural_breaks(x, k), jenkspy.jenks_breaks(x, k))
+
+
+def test_mapclassify_fisher_jenks_agrees():
+    x = np.random.default_rng(5).lognormal(size=800)
+    fj = mapclassify.FisherJenks(x, k=6)
+    np.testing.assert_allclose(natural_breaks(x, 6)[1:], fj.bins, rtol=1e-12)
+
+
+def test_nan_ignored_and_offset_data_stays_exact():
+    x = np.random.default_rng(2).normal(size=500)
+    with_nan = np.concatenate([x, [np.nan, np.nan]])
+    np.testing.assert_array_equal(natural_breaks(with_nan, 4), natural_breaks(x, 4))
+    # a large offset must not change the partition (values are centred before summing)
+    shifted = natural_breaks(x + 1e7, 4) - 1e7
+    np.testing.assert_allclose(shifted, natural_breaks(x, 4), atol=1e-8)
+
+
+# ----------------------------------------------------------------- hand cases
+def test_natural_breaks_hand_case():
+    # jenkspy's docstring example: [1.2, 2.3 | 3.9 ... 5.0 | 7.1 ... 7.8]
+    x = [1.3, 7.1, 7.3, 2.3, 3.9, 4.1, 7.8, 1.2, 4.3, 7.3, 5.0, 4.3]
+    np.testing.assert_array_equal(natural_breaks(x, 3), [1.2, 2.3, 5.0, 7.8])
+    np.testing.assert_array_equal(natural_breaks(x, 1), [1.2, 7.8])
+
+
+def test_assign_classes_closures():
+    edges = [0.0, 1.0, 2.0, 3.0]
+    x = np.array([[0.0, 0.5, 1.0], [1.5, 2.0, 3.0], [-1.0, 4.0, np.nan]])
+    right = assign_classes(x, edges, closed="right")
+    left = assign_classes(x, edges, closed="left")
+    # right-closed: [0,1] -> 1, (1,2] -> 2, (2,3] -> 3; outside -> first/last class
+    np.testing.assert_array_equal(right, [[1, 1, 1], [2, 2, 3], [1, 3, 0]])
+    # left-closed: [0,1) -> 1, [1,2) -> 2, [2,3] -> 3
+    np.testing.assert_array_equal(left, [[1, 1, 2], [2, 3, 3], [1, 3, 0]])
+
+
+def test_quantile_rule_truncating_index():
+    x = np.arange(1.0, 11.0)  # n = 10, k = 3: indices int(j*9/3) = 0, 3, 6, 9
+    np.testing.assert_array_equal(quantile_breaks(x, 3), [1.0, 4.0, 7.0, 10.0])
+    # right-closed: 1..4 -> 1, 5..7 -> 2, 8..10 -> 3
+    np.testing.assert_array_equal(discretize(x, "quantile", 3), [1, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    # ties merge duplicated cut-points
+    np.testing.assert_array_equal(quantile_breaks([1, 1, 1, 1, 2], 4), [1.0, 2.0])
+
+
+def test_equal_interval_ceil_rule():
+    x = np.array([0.0, 1.0, 2.5, 5.0, 7.5, 10.0])  # w = 10/4 = 2.5
+    # ceil(x/2.5) = 0, 1, 1, 2, 3, 4 -> clipped to 1..4
+    np.testing.assert_array_equal(discretize(x, "equal", 4), [1, 1, 1, 2, 3, 4])
+    np.testing.assert_array_equal(breaks(x, 4, "equal"), [0.0, 2.5, 5.0, 7.5, 10.0])
+
+
+def test_geometric_rule():
+    x = np.array([1.0, 2.0, 3.9, 4.0, 16.0])  # f = (16/1)^(1/4) = 2
+    np.testing.assert_allclose(geometric_breaks(x, 4), [1, 2, 4, 8, 16])
+    # floor(log2(x)) + 1 = 1, 2, 2, 3, 5 -> clipped to 4
+    np.testing.assert_array_equal(discretize(x, "geometric", 4), [1, 2, 2, 3, 4])
+
+
+def test_sd_rules():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])  # mean 0, sample sd sqrt(2.5)
+    s = np.sqrt(2.5)
+    # sdsfun: floor(z + 5/2): z = -1.26, -0.63, 0, 0.63, 1.26 -> 1, 1, 2, 3, 3
+    np.testing.assert_array_equal(discretize(x, "sd", 5), [1, 1, 2, 3, 3])
+    np.testing.assert_allclose(sd_breaks(x, 5)[1:-1], np.array([-0.5, 0.5, 1.5, 2.5]) * s)
+    np.testing.assert_allclose(
+        sd_breaks(x, 4, convention="centred")[1:-1], np.array([-1.0, 0.0, 1.0]) * s
+    )
+    # the left-closed edges give the same classes as the direct formula
+    np.testing.assert_array_equal(assign_classes(x, sd_breaks(x, 5), "left"), [1, 1, 2, 3, 3])
+
+
+def test_natural_discretize_is_left_closed():
+    x = np.array([1.0, 2.0, 3.0, 10.0, 11.0, 12.0])
+    # edges [1, 3, 12]: left-closed puts the edge value 3 in class 2, right-closed in class 1
+    np.testing.assert_array_equal(discretize(x, "natural", 2), [1, 1, 2, 2, 2, 2])
+    np.testing.assert_array_equal(discretize(x, "natural", 2, closed="right"), [1, 1, 1, 2, 2, 2])
+
+
+# ----------------------------------------------------------------- bad input
+def test_bad_inputs():
+    with pytest.raises(ParameterError, match="need at least 5 distinct values, the data have 3"):
+        natural_breaks([1, 2, 3, 3], 5)
+    with pytest.raises(ParameterError, match=r"contain \+/-inf"):
+        natural_breaks([1.0, np.inf], 1)
+    with pytest.raises(ParameterError, match="no values"):
+        natural_breaks([np.nan], 1)
+    with pytest.raises(ParameterError, match="whole number >= 1"):
+        natural_breaks([1.0, 2.0], 0)
+    with pytest.raises(ParameterError, match="unknown discretisation method 'kmeans'"):
+        breaks([1.0, 2.0], 2, "kmeans")
+    with pytest.raises(ParameterError, match="need positive values; the minimum is 0"):
+        geometric_breaks([0.0, 1.0], 2)
+    with pytest.raises(ParameterError, match="sd = 0"):
+        sd_breaks([2.0, 2.0], 2)
+    with pytest.raises(ParameterError, match="ascending"):
+        assign_classes([1.0], [2.0, 1.0])
+    with pytest.raises(ParameterError, match="use 'left' or 'right'"):
+        assign_classes([1.0], [0.0, 2.0], closed="both")  # type: ignore[arg-type]
