@@ -1,0 +1,158 @@
+"""``landcarbon sinks``: importance, resistance, MCR, sink zones and strategies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+FACTOR_HELP = (
+    "Resistance factor NAME=PATH (repeat): slope, elevation, accumulated_temperature, "
+    "precipitation, population; landuse defaults to --lulc."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sinks")(sinks)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    """``["a=1", "b=2"]`` or ``["a=1,b=2"]`` → ``{"a": "1", "b": "2"}``."""
+    out = {}
+    for item in (part for text in items for part in text.split(",") if part.strip()):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise typer.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint=option)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _weights(text: str | None, option: str) -> dict[str, float] | None:
+    if text is None:
+        return None
+    try:
+        return {k: float(v) for k, v in _pairs([text], option).items()}
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{text!r}: weights must be numbers ({exc})", param_hint=option
+        ) from exc
+
+
+def sinks(
+    nep: Path = typer.Option(..., "--nep", help="NEP raster (g C/m2/yr)."),
+    veg_type: Path = typer.Option(..., "--veg-type", help="Vegetation-type raster (codes)."),
+    veg_density: Path = typer.Option(
+        ..., "--veg-density", help="Vegetation table (CSV/TOML): code, name, density (t C/ha)."
+    ),
+    soil_carbon: Path = typer.Option(
+        ..., "--soil-carbon", help="Soil carbon density raster (t C/ha)."
+    ),
+    lulc: Path = typer.Option(
+        ..., "--lulc", help="Land-use raster (CNLUCC codes for the presets)."
+    ),
+    factor: list[str] = typer.Option(
+        [],
+        "--factor",
+        help=FACTOR_HELP,
+    ),
+    lulc_table: Path | None = typer.Option(
+        None, "--lulc-table", help="Land-use table (code, name) for the composition tables."
+    ),
+    resistance_levels: Path | None = typer.Option(
+        None, "--resistance-levels", help="Level table TOML (default: the county-study preset)."
+    ),
+    resistance_weights: str = typer.Option(
+        "entropy", "--resistance-weights", help="'entropy', 'published' or NAME=W,..."
+    ),
+    importance_weights: str | None = typer.Option(
+        None,
+        "--importance-weights",
+        help="NAME=W,... for nep, vegetation, soil (default 0.5,0.25,0.25).",
+    ),
+    strategies: Path | None = typer.Option(
+        None, "--strategies", help="Strategy rule TOML (default: the county-study preset)."
+    ),
+    cultivated: str = typer.Option("1,11,12", "--cultivated", help="Cultivated land-use codes."),
+    min_area_ha: float = typer.Option(
+        100.0, "--min-area-ha", help="Smallest primary/secondary sink patch (ha)."
+    ),
+    potential: str = typer.Option(
+        "breaks", "--potential", help="Potential-sink threshold: 'breaks' or 'quantile'."
+    ),
+    potential_quantile: float = typer.Option(
+        0.2,
+        "--potential-quantile",
+        help="Quantile of the cumulative resistance (with --potential quantile).",
+    ),
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+    seed: int | None = SEED,
+) -> None:
+    """Carbon-sink importance, resistance (entropy weights), MCR, sink zones and strategies."""
+    from landcarbon.raster import read_stack
+    from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
+    from landcarbon.sinks.resistance import load_level_tables
+    from landcarbon.sinks.strategies import load_strategy_rules
+    from landcarbon.tables import read_table
+
+    if out is None:
+        raise typer.BadParameter("give an output folder", param_hint="--out")
+    factor_paths = {k: Path(v) for k, v in _pairs(factor, "--factor").items()}
+    paths = {
+        "nep": nep,
+        "veg_type": veg_type,
+        "soil_carbon": soil_carbon,
+        "lulc": lulc,
+        **{f"factor:{k}": v for k, v in factor_paths.items()},
+    }
+    kinds = {"veg_type": "categorical", "lulc": "categorical"}
+    if "landuse" in factor_paths:
+        kinds["factor:landuse"] = "categorical"
+    stack = read_stack(paths, kinds)  # type: ignore[arg-type]
+    rw = (
+        resistance_weights
+        if resistance_weights in ("entropy", "published")
+        else _weights(resistance_weights, "--resistance-weights")
+    )
+    try:
+        codes = tuple(int(c) for c in cultivated.split(",") if c.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{cultivated!r}: give integer codes", param_hint="--cultivated"
+        ) from exc
+    params = SinksParams(
+        importance_weights=_weights(importance_weights, "--importance-weights"),
+        resistance_weights=rw,  # type: ignore[arg-type]
+        cultivated_codes=codes,
+        min_area_ha=min_area_ha,
+        potential=potential,  # type: ignore[arg-type]
+        potential_quantile=potential_quantile,
+        seed=seed if seed is not None else 0,
+    )
+    result = run_sinks(
+        nep=stack["nep"],
+        veg_type=stack["veg_type"],
+        veg_densities=read_table(veg_density, required=["density"], nonnegative=["density"]),
+        soil_carbon=stack["soil_carbon"],
+        lulc=stack["lulc"],
+        factors={k: stack[f"factor:{k}"] for k in factor_paths},
+        level_tables=load_level_tables(resistance_levels),
+        strategy_rules=load_strategy_rules(strategies),
+        lulc_names=read_table(lulc_table).names() if lulc_table else None,
+        params=params,
+    )
+    folder = prepare_out_dir(out, overwrite)
+    written = write_sinks(result, folder, overwrite=overwrite)
+    summary = result.summary()
+    emit({**summary, "outputs": {k: str(v) for k, v in written.items()}})
+    say(
+        f"[bold]sinks[/bold] vegetation storage {summary['vegetation_storage_t_c']:.6g} t C; "
+        f"resistance weights "
+        + ", ".join(f"{k} {v:.4f}" for k, v in summary["resistance_weights"].items())
+    )
+    for zone, area in summary["zone_area_ha"].items():
+        say(f"  {zone:>15}: {area:14.2f} ha")
+    say(f"{len(written)} outputs in {folder}")
