@@ -167,7 +167,10 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
     seeded = np.zeros((2, 5), dtype=bool)
     counts = np.array([8, 2], dtype=np.int64)
     demand = np.array([5, 5], dtype=np.int64)
-    changed = K.apply_proposals(cls, candidate, seeded, counts, demand, np.uint64(1), 0, 10)
+    no_plan = (np.zeros((2, 5), dtype=np.int32), np.zeros((1, 2), dtype=np.int64), False)
+    changed = K.apply_proposals(
+        cls, candidate, seeded, counts, demand, np.uint64(1), 0, 10, *no_plan
+    )
     assert changed == 3
     assert counts.tolist() == [5, 5]
     assert (cls == 1).sum() == 5
@@ -175,9 +178,31 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
     cls = np.zeros((2, 5), dtype=np.int8)
     counts = np.array([10, 0], dtype=np.int64)
     seeded[:] = True
-    changed = K.apply_proposals(cls, candidate, seeded, counts, demand, np.uint64(1), 0, 1)
+    changed = K.apply_proposals(
+        cls, candidate, seeded, counts, demand, np.uint64(1), 0, 1, *no_plan
+    )
     assert changed == 1
     assert counts.tolist() == [9, 1]
+    # with a plan that lets group 0 give only 2 cells to class 1, two cells move
+    cls = np.zeros((2, 5), dtype=np.int8)
+    counts = np.array([10, 0], dtype=np.int64)
+    seeded[:] = False
+    quota = np.array([[0, 2]], dtype=np.int64)
+    changed = K.apply_proposals(
+        cls,
+        candidate,
+        seeded,
+        counts,
+        demand,
+        np.uint64(1),
+        0,
+        10,
+        np.zeros((2, 5), dtype=np.int32),
+        quota,
+        True,
+    )
+    assert changed == 2
+    assert quota.tolist() == [[0, 0]]
 
 
 def test_development_zone_rule_hand_case() -> None:

@@ -24,7 +24,8 @@ from numba import njit, prange
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_TO_UNIT = 1.0 / 4294967296.0  # 2**-32
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 # random streams of one cell in one iteration
 STREAM_ROULETTE = 0
@@ -64,10 +65,22 @@ def cell_key(ikey: np.uint64, cell: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True)
+def pair_hash(ckey: np.uint64, stream: int) -> np.uint64:
+    """64 random bits shared by streams 2m and 2m + 1 of a cell key."""
+    return splitmix64(np.uint64(ckey) + np.uint64(stream >> 1) * _GOLDEN)
+
+
+@njit(cache=True, nogil=True)
+def half_uniform(h: np.uint64, stream: int) -> float:
+    """U[0, 1) from the high (even stream) or low (odd stream) 32 bits of a pair hash."""
+    bits = h >> np.uint64(32) if stream % 2 == 0 else h & _LOW32
+    return float(np.int64(bits)) * _TO_UNIT  # signed conversion: one instruction
+
+
+@njit(cache=True, nogil=True)
 def stream_uniform(ckey: np.uint64, stream: int) -> float:
-    """U[0, 1) number of one stream of a cell key (53 random bits)."""
-    h = splitmix64(np.uint64(ckey) + np.uint64(stream) * _GOLDEN)
-    return float(h >> np.uint64(11)) * _TO_UNIT
+    """U[0, 1) number (32 random bits) of one stream of a cell key."""
+    return half_uniform(pair_hash(ckey, stream), stream)
 
 
 @njit(cache=True, nogil=True)
@@ -92,6 +105,35 @@ def window_counts(cls: np.ndarray, r: int, c: int, half: int, counts: np.ndarray
     centre = cls[r, c]
     if centre >= 0:
         counts[centre] -= 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_column(
+    cls: np.ndarray, r: int, col: int, half: int, counts: np.ndarray, delta: int
+) -> None:
+    """Add ``delta`` to the counts of the classes in column ``col`` of the window of row r."""
+    rows, cols = cls.shape
+    if col < 0 or col >= cols:
+        return
+    for rr in range(max(r - half, 0), min(r + half + 1, rows)):
+        k = cls[rr, col]
+        if k >= 0:
+            counts[k] += delta
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slide(cls: np.ndarray, r: int, c: int, half: int, counts: np.ndarray) -> None:
+    """Move the window counts (centre included) of row r from column c - 1 to c.
+
+    At c = 0 the counts are rebuilt from zero.
+    """
+    if c == 0:
+        counts[:] = 0
+        for col in range(half + 1):
+            _add_column(cls, r, col, half, counts, 1)
+    else:
+        _add_column(cls, r, c - half - 1, half, counts, -1)
+        _add_column(cls, r, c + half, half, counts, 1)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -192,59 +234,114 @@ def propose(
     """
     rows, cols = cls.shape
     n_classes = prob.shape[0]
-    denom = float((2 * half + 1) ** 2 - 1)
+    inv_denom = 1.0 / ((2 * half + 1) ** 2 - 1)  # Omega = con_k / (n*n - 1)
     ikey = iteration_key(key, iteration)
     for r in prange(rows):
         counts = np.zeros(n_classes, dtype=np.int64)
         op = np.zeros(n_classes, dtype=np.float64)
         for c in range(cols):
+            _slide(cls, r, c, half, counts)
             candidate[r, c] = -1
             seeded[r, c] = False
             old = cls[r, c]
             if old < 0 or zone[r, c] == 0 or not may_lose[old]:
                 continue
-            ckey = cell_key(ikey, r * cols + c)
-            window_counts(cls, r, c, half, counts)
-            total = 0.0
-            for k in range(n_classes):
-                p = prob[k, r, c]
-                share = counts[k] / denom
-                if model == CARS:
-                    if counts[k] == 0:
-                        u = stream_uniform(ckey, STREAM_SEED + k)
-                        value = p * (u * expansion[k]) * drive[k] if u < p else 0.0
-                    else:
-                        value = p * share * weights[k] * drive[k]
-                elif model == FLUS_PAPER:
-                    value = p * share * weights[k] * drive[k] if allowed[old, k] else 0.0
-                else:
-                    value = p * share * (weights[k] + FLUS_OMEGA_EPS) if allowed[old, k] else 0.0
-                    if k == old:
-                        value *= FLUS_INERTIA_SCALE * n_classes * drive[k]
-                op[k] = value
-                total += value
-            if zone[r, c] == 2 and zone_class >= 0:
-                u = stream_uniform(ckey, STREAM_ZONE)
-                if prob[zone_class, r, c] > u:
-                    boosted = (u + op[zone_class]) * zone_weight
-                    if u + op[zone_class] > 1.0:
-                        boosted = zone_weight
-                    total += boosted - op[zone_class]
-                    op[zone_class] = boosted
-            if total <= 0.0:
-                continue
-            new = _roulette(op, total, stream_uniform(ckey, STREAM_ROULETTE))
-            if new == old or not allowed[old, new]:
-                continue
-            if model == CARS:
-                if prob[new, r, c] <= tau:
-                    continue
-            elif model == FLUS_RELEASED:
-                u = stream_uniform(ckey, STREAM_ACCEPT)
-                if (u + 1.0 / n_classes) / (iteration + 1) >= prob[new, r, c]:
-                    continue
-            candidate[r, c] = new
-            seeded[r, c] = counts[new] == 0
+            counts[old] -= 1  # the centre is not its own neighbour
+            new = _choose(
+                cls,
+                prob,
+                weights,
+                drive,
+                expansion,
+                allowed,
+                zone,
+                model,
+                tau,
+                zone_class,
+                zone_weight,
+                cell_key(ikey, r * cols + c),
+                iteration,
+                inv_denom,
+                r,
+                c,
+                old,
+                counts,
+                op,
+            )
+            if new >= 0:
+                candidate[r, c] = new
+                seeded[r, c] = counts[new] == 0
+            counts[old] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _choose(
+    cls: np.ndarray,
+    prob: np.ndarray,
+    weights: np.ndarray,
+    drive: np.ndarray,
+    expansion: np.ndarray,
+    allowed: np.ndarray,
+    zone: np.ndarray,
+    model: int,
+    tau: float,
+    zone_class: int,
+    zone_weight: float,
+    ckey: np.uint64,
+    iteration: int,
+    inv_denom: float,
+    r: int,
+    c: int,
+    old: int,
+    counts: np.ndarray,
+    op: np.ndarray,
+) -> int:
+    """Proposed class of cell (r, c) or -1 (see :func:`propose`); ``counts`` exclude it."""
+    n_classes = prob.shape[0]
+    total = 0.0
+    h = np.uint64(0)  # pair hash of the seed streams 2m, 2m + 1 (STREAM_SEED is even)
+    for k in range(n_classes):
+        p = prob[k, r, c]
+        share = counts[k] * inv_denom
+        if model == CARS:
+            stream = STREAM_SEED + k
+            if stream % 2 == 0:
+                h = pair_hash(ckey, stream)
+            if counts[k] == 0:
+                u = half_uniform(h, stream)
+                value = p * (u * expansion[k]) * drive[k] * (u < p)
+            else:
+                value = p * share * weights[k] * drive[k]
+        elif model == FLUS_PAPER:
+            value = p * share * weights[k] * drive[k] if allowed[old, k] else 0.0
+        else:
+            value = p * share * (weights[k] + FLUS_OMEGA_EPS) if allowed[old, k] else 0.0
+            if k == old:
+                value *= FLUS_INERTIA_SCALE * n_classes * drive[k]
+        op[k] = value
+        total += value
+    if zone[r, c] == 2 and zone_class >= 0:
+        u = stream_uniform(ckey, STREAM_ZONE)
+        if prob[zone_class, r, c] > u:
+            boosted = (u + op[zone_class]) * zone_weight
+            if u + op[zone_class] > 1.0:
+                boosted = zone_weight
+            total += boosted - op[zone_class]
+            op[zone_class] = boosted
+    if total <= 0.0:
+        return -1
+    h = pair_hash(ckey, STREAM_ROULETTE)  # STREAM_ROULETTE and STREAM_ACCEPT share a pair
+    new = _roulette(op, total, half_uniform(h, STREAM_ROULETTE))
+    if new == old or not allowed[old, new]:
+        return -1
+    if model == CARS:
+        if prob[new, r, c] <= tau:
+            return -1
+    elif model == FLUS_RELEASED:
+        u = half_uniform(h, STREAM_ACCEPT)
+        if (u + 1.0 / n_classes) / (iteration + 1) >= prob[new, r, c]:
+            return -1
+    return new
 
 
 @njit(cache=True, nogil=True)
@@ -318,8 +415,9 @@ def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> n
     """Vectorised :func:`uniform` for an array of flat cell indices."""
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
-    h = _splitmix64_np(ckey + np.uint64((stream * int(_GOLDEN)) % 2**64))
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    h = _splitmix64_np(ckey + np.uint64(((stream >> 1) * int(_GOLDEN)) % 2**64))
+    bits = h >> np.uint64(32) if stream % 2 == 0 else h & _LOW32
+    return bits.astype(np.float64) * _TO_UNIT
 
 
 def neighbourhood_counts_numpy(cls: np.ndarray, n_classes: int, half: int) -> np.ndarray:
@@ -358,13 +456,13 @@ def propose_cars_numpy(
     n_classes, rows, cols = prob.shape
     cells = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
     counts = neighbourhood_counts_numpy(cls, n_classes, half)
-    denom = float((2 * half + 1) ** 2 - 1)
+    inv_denom = 1.0 / ((2 * half + 1) ** 2 - 1)
     op = np.empty_like(prob)
     for k in range(n_classes):
         u = uniform_numpy(key, iteration, cells, STREAM_SEED + k)
         seed_value = np.where(u < prob[k], prob[k] * (u * expansion[k]) * drive[k], 0.0)
         op[k] = np.where(
-            counts[k] == 0, seed_value, prob[k] * (counts[k] / denom) * weights[k] * drive[k]
+            counts[k] == 0, seed_value, prob[k] * (counts[k] * inv_denom) * weights[k] * drive[k]
         )
     total = op.sum(axis=0)
     target = uniform_numpy(key, iteration, cells, STREAM_ROULETTE) * total
