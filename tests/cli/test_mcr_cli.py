@@ -16,16 +16,29 @@ runner = CliRunner()
 
 
 def _inputs(tmp_path: Path, sources: np.ndarray) -> tuple[Path, Path]:
-    r = write_raster(make_raster(np.array([[1.0, 3.0], [10.0, 12.0]]), cell_size=1.0),
-                     tmp_path / "r.tif")
+    r = write_raster(
+        make_raster(np.array([[1.0, 3.0], [10.0, 12.0]]), cell_size=1.0), tmp_path / "r.tif"
+    )
     s = write_raster(make_raster(sources.astype(np.int32), cell_size=1.0), tmp_path / "s.tif")
     return r, s
 
 
 def test_mcr_json(tmp_path: Path) -> None:
     r, s = _inputs(tmp_path, np.array([[1, 0], [0, 0]]))
-    result = runner.invoke(app, ["--json", "mcr", "--resistance", str(r), "--sources", str(s),
-                                 "--out", str(tmp_path / "out"), "--allocation"])
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "mcr",
+            "--resistance",
+            str(r),
+            "--sources",
+            str(s),
+            "--out",
+            str(tmp_path / "out"),
+            "--allocation",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     # costs 0, 2, 5.5 and sqrt(2) * 6.5 = 9.19238815542512 (scikit-image's example)
@@ -39,7 +52,8 @@ def test_mcr_json(tmp_path: Path) -> None:
 
 def test_mcr_no_sources(tmp_path: Path) -> None:
     r, s = _inputs(tmp_path, np.zeros((2, 2)))
-    result = runner.invoke(app, ["mcr", "--resistance", str(r), "--sources", str(s),
-                                 "--out", str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["mcr", "--resistance", str(r), "--sources", str(s), "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code != 0
     assert "no source cells" in str(result.exception)

@@ -1,0 +1,84 @@
+"""``landcarbon sinks`` through the CLI on the synthetic region."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.datasets.synthetic import write_synthetic_region
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("region")
+    write_synthetic_region(
+        folder,
+        (48, 56),
+        30.0,
+        seed=2,
+        layers=("npp", "vegetation", "soc_topsoil", "landuse_2020", "slope", "dem", "population"),
+    )
+    (folder / "veg.csv").write_text(
+        "code,name,density\n0,none,0\n1,conifer,52.3\n"
+        "2,broadleaf,40\n3,shrub,7.7\n4,meadow,3.7\n"
+        "5,crops,5.7\n6,desert,1.0\n"
+    )
+    return folder
+
+
+def _args(region: Path, out: Path) -> list[str]:
+    return [
+        "sinks",
+        "--nep",
+        str(region / "npp.tif"),
+        "--veg-type",
+        str(region / "vegetation.tif"),
+        "--veg-density",
+        str(region / "veg.csv"),
+        "--soil-carbon",
+        str(region / "soc_topsoil.tif"),
+        "--lulc",
+        str(region / "landuse_2020.tif"),
+        "--factor",
+        f"slope={region / 'slope.tif'}",
+        "--factor",
+        f"elevation={region / 'dem.tif'},population={region / 'population.tif'}",
+        "--cultivated",
+        "1",
+        "--min-area-ha",
+        "2",
+        "--potential",
+        "quantile",
+        "--out",
+        str(out),
+    ]
+
+
+def test_sinks_json(region: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--json", *_args(region, tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary["resistance_weights"]) == {"slope", "elevation", "population", "landuse"}
+    assert summary["mcr"]["cells_reached"] > 0
+    assert Path(summary["outputs"]["sink_zones"]).exists()
+    assert (tmp_path / "out" / "strategies_table.csv").exists()
+
+
+def test_sinks_bad_weights(region: Path, tmp_path: Path) -> None:
+    args = [*_args(region, tmp_path / "o"), "--resistance-weights", "slope=abc"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "weights must be numbers" in result.output
+
+
+def test_sinks_unknown_factor(region: Path, tmp_path: Path) -> None:
+    args = [*_args(region, tmp_path / "o"), "--factor", f"ndvi={region / 'npp.tif'}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "no level table for factor(s) ['ndvi']" in str(result.exception)
