@@ -114,7 +114,7 @@ def test_bad_inputs() -> None:
     with pytest.raises(ParameterError, match="mark impassable cells as NaN"):
         cost_distance(make_raster(np.full((3, 3), np.inf)), one)
     barrier = make_raster(np.array([[np.nan, 1, 1], [1, 1, 1], [1, 1, 1.0]]))
-    with pytest.raises(ParameterError, match=r"1 source cell\(s\) lie on barrier"):
+    with pytest.raises(ParameterError, match=r"1 cell\(s\) of the sources lie on barrier"):
         cost_distance(barrier, one)
     with pytest.raises(ParameterError, match="connectivity 6: choose 4 or 8"):
         cost_distance(ones, one, connectivity=6)

@@ -12,7 +12,7 @@ from skimage.graph import MCP_Geometric
 from landcarbon.errors import ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.strategies import assign_strategies, load_strategy_rules
-from landcarbon.sinks.zoning import POTENTIAL, PRIMARY, SECONDARY, identify_sinks
+from landcarbon.sinks.zoning import POTENTIAL, PRIMARY, SECONDARY, SinkZones, identify_sinks
 from landcarbon.testing import make_raster
 
 
@@ -39,9 +39,8 @@ def _region() -> tuple:
 NAMES = {1: "farmland", 2: "forest", 3: "grassland", 5: "development", 6: "unused"}
 
 
-def test_hand_case_zones_and_tables() -> None:
-    levels, lulc, res = _region()
-    z = identify_sinks(
+def _quantile_zones(levels: object, lulc: object, res: object) -> SinkZones:
+    return identify_sinks(
         levels,
         lulc,
         res,
@@ -51,6 +50,11 @@ def test_hand_case_zones_and_tables() -> None:
         potential="quantile",
         potential_quantile=0.25,
     )
+
+
+def test_hand_case_zones_and_tables() -> None:
+    levels, lulc, res = _region()
+    z = _quantile_zones(levels, lulc, res)
     zones = z.zones.values
     assert np.all(zones[1:4, 1:4] == PRIMARY) and np.all(zones[2:5, 7:11] == SECONDARY)
     assert zones[6, 0] != PRIMARY and zones[0, 11] == CLASS_NODATA
@@ -102,16 +106,7 @@ def test_natural_breaks_threshold() -> None:
 
 def test_strategies_hand_case() -> None:
     levels, lulc, res = _region()
-    z = identify_sinks(
-        levels,
-        lulc,
-        res,
-        cultivated_codes=[1],
-        lulc_names=NAMES,
-        min_area_ha=5.0,
-        potential="quantile",
-        potential_quantile=0.25,
-    )
+    z = _quantile_zones(levels, lulc, res)
     s = assign_strategies(z)
     table = s.table.set_index("patch")
     # patch 1: grassland 8/9, forest 1/9 -> Forest-grassland, high-carbon reinforcement

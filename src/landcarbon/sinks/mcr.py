@@ -101,13 +101,17 @@ def link_lengths_m(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ew, ns, np.sqrt(mid_ew * mid_ew + ns * ns)
 
 
+def _cells(mask: np.ndarray) -> str:
+    return f"{int(mask.sum())} cell(s)"
+
+
 def check_resistance(resistance: np.ndarray, name: str = "resistance") -> None:
     """Refuse zero, negative or infinite resistance (NaN is allowed: a barrier)."""
     bad = ~np.isnan(resistance) & ~(np.isfinite(resistance) & (resistance > 0))
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ParameterError(
-            f"{name}: {int(bad.sum())} cell(s) are zero, negative or infinite (first at row "
+            f"{name}: {_cells(bad)} are zero, negative or infinite (first at row "
             f"{r}, col {c}: {float(resistance[r, c])!r}); resistance must be > 0 and finite. Fix: "
             f"rescale the surface (e.g. add 1 or use levels 1..10) and mark impassable "
             f"cells as NaN (nodata), which the cost distance treats as barriers"
@@ -187,7 +191,7 @@ def cost_distance(
     if on_barrier.any():
         r, c = np.argwhere(on_barrier)[0]
         raise ParameterError(
-            f"{int(on_barrier.sum())} source cell(s) lie on barrier (NaN resistance) cells "
+            f"{_cells(on_barrier)} of the sources lie on barrier (NaN resistance) cells "
             f"(first at row {r}, col {c}); give those cells a resistance or drop them from "
             f"the sources"
         )

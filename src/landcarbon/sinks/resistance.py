@@ -21,10 +21,8 @@ ecological restoration of counties for the increase of carbon sinks: Wensu Count
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,8 +31,9 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
-from landcarbon.errors import InputFileError, ParameterError, TableError
+from landcarbon.errors import ParameterError, TableError
 from landcarbon.sinks.importance import check_weights, weighted_overlay
+from landcarbon.sinks.presets import read_rule_toml
 from landcarbon.stats.entropy import EntropyWeights, weights_from_columns
 from landcarbon.tables import table_from_records
 
@@ -128,18 +127,7 @@ def level_table(factor: str, spec: Mapping[str, Any], source: str) -> LevelTable
 
 def load_level_tables(path: str | Path | None = None) -> dict[str, LevelTable]:
     """Level tables of every factor in a TOML file (default: the county-study preset)."""
-    if path is None:
-        text = resources.files("landcarbon.presets").joinpath(PRESET).read_text("utf-8")
-        source = f"preset {PRESET}"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise InputFileError(f"{p}: resistance level table not found")
-        text, source = p.read_text(encoding="utf-8"), str(p)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TableError(f"{source}: TOML syntax error: {exc}") from exc
+    doc, source = read_rule_toml(path, PRESET, "resistance level table")
     factors = doc.get("factors")
     if not isinstance(factors, dict) or not factors:
         raise TableError(f"{source}: no [factors.NAME] sections")

@@ -16,10 +16,8 @@ ecological restoration of counties for the increase of carbon sinks: Wensu Count
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +25,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from landcarbon.errors import InputFileError, TableError
+from landcarbon.errors import TableError
 from landcarbon.raster import CLASS_NODATA, like
+from landcarbon.sinks.presets import read_rule_toml
 from landcarbon.sinks.zoning import ZONE_NAMES, SinkZones
 
 PRESET = "sinks_strategies.toml"
@@ -116,18 +115,7 @@ def load_strategy_rules(path: str | Path | None = None) -> StrategyRules:
     Raises TableError for missing keys, unknown zones, shares outside 0..1, non-integer
     codes, or a required group that no land-use code belongs to.
     """
-    if path is None:
-        text = resources.files("landcarbon.presets").joinpath(PRESET).read_text("utf-8")
-        source = f"preset {PRESET}"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise InputFileError(f"{p}: strategy rule table not found")
-        text, source = p.read_text(encoding="utf-8"), str(p)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TableError(f"{source}: TOML syntax error: {exc}") from exc
+    doc, source = read_rule_toml(path, PRESET, "strategy rule table")
     raw_groups = doc.get("groups", {})
     try:
         groups = {int(k): tuple(v) for k, v in raw_groups.items()}
