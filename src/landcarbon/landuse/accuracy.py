@@ -1,0 +1,250 @@
+"""Accuracy of a simulated land-use map: OA, Kappa, disagreement, Figure of Merit.
+
+Everything derives from one joint count table computed as a map-reduce (a bincount of the
+per-cell joint class index per chunk, :func:`landcarbon.landuse.change.joint_counts`), on the
+full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; we do not).
+
+- Two maps (observed, simulated): confusion matrix ``n[i, j]`` (row = observed class,
+  column = simulated class), overall accuracy ``OA = sum n_ii / N``, Cohen's Kappa
+  ``(OA - p_e) / (1 - p_e)`` with ``p_e = sum n_i+ n_+i / N^2``, and quantity and allocation
+  disagreement ``Q = 1/2 sum_g |p_g+ - p_+g|``, ``A = sum_g min(p_g+ - p_gg, p_+g - p_gg)``,
+  ``1 - OA = Q + A`` (Pontius & Millones 2011, doi:10.1080/01431161.2011.552923).
+- Three maps (initial, observed, simulated): Figure of Merit (Pontius et al. 2008,
+  doi:10.1007/s10661-007-9761-3; per class and per transition as in Pontius et al. 2011,
+  doi:10.1007/s10661-010-1698-2, and lulcc's ``FigureOfMerit``). With ``i`` the initial,
+  ``o`` the observed and ``s`` the simulated class of a cell:
+
+  - A, misses: observed change simulated as persistence, ``o != i, s == i``;
+  - B, hits: observed change simulated correctly, ``o != i, s == o``;
+  - C, wrong hits: observed change simulated to the wrong class, ``o != i, s != i, s != o``;
+  - D, false alarms: observed persistence simulated as change, ``o == i, s != i``.
+
+  ``FoM = B / (A + B + C + D)``, producer's accuracy ``B / (A + B + C)``, user's accuracy
+  ``B / (B + C + D)``. Per class ``j`` (gains into ``j``): A, B, C count cells with ``o = j``,
+  D cells with ``s = j``. Per transition ``k -> j``: cells with ``i = k``; A, B, C those with
+  ``o = j`` and D those with ``o = k, s = j``. Per-class and per-transition counts sum to the
+  overall ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from landcarbon.backend import map_cells
+from landcarbon.errors import ParameterError
+from landcarbon.landuse.change import check_same_grid, joint_counts
+from landcarbon.raster import CLASS_NODATA
+
+CHANGE_CATEGORIES = {
+    0: "persistence simulated as persistence",
+    1: "miss (observed change simulated as persistence)",
+    2: "hit (observed change simulated correctly)",
+    3: "wrong hit (observed change simulated to the wrong class)",
+    4: "false alarm (observed persistence simulated as change)",
+}
+"""Codes of :func:`change_agreement_map`."""
+
+
+# --------------------------------------------------------------------------- two maps
+@dataclass(frozen=True)
+class Agreement:
+    """Agreement between an observed and a simulated map (cell based, full grid).
+
+    Attributes
+    ----------
+    codes : tuple of int
+        Class codes.
+    confusion : int64 ndarray, shape (K, K)
+        Cells by observed class (row) and simulated class (column).
+    overall_accuracy, kappa, quantity_disagreement, allocation_disagreement : float
+        As fractions (0..1); ``1 - overall_accuracy = quantity + allocation``.
+    """
+
+    codes: tuple[int, ...]
+    confusion: np.ndarray
+    overall_accuracy: float
+    kappa: float
+    quantity_disagreement: float
+    allocation_disagreement: float
+
+    def summary(self) -> dict[str, float]:
+        """The four statistics as a dict."""
+        return {
+            "overall_accuracy": self.overall_accuracy,
+            "kappa": self.kappa,
+            "quantity_disagreement": self.quantity_disagreement,
+            "allocation_disagreement": self.allocation_disagreement,
+        }
+
+
+def agreement_from_confusion(codes: tuple[int, ...], confusion: np.ndarray) -> Agreement:
+    """OA, Kappa and quantity/allocation disagreement of a confusion matrix.
+
+    Kappa is 1 when the maps agree everywhere, also in the degenerate case of a single class
+    (where ``p_e = 1`` makes the formula 0/0).
+    """
+    n = confusion.astype(np.float64)
+    total = n.sum()
+    if total == 0:
+        raise ParameterError("the maps share no valid cell; check their nodata and extent")
+    p = n / total
+    oa = float(np.trace(p))
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    expected = float(rows @ cols)
+    kappa = 1.0 if oa == 1.0 else (oa - expected) / (1.0 - expected)
+    diag = np.diag(p)
+    quantity = 0.5 * float(np.abs(rows - cols).sum())
+    allocation = float(np.minimum(rows - diag, cols - diag).sum())
+    return Agreement(codes, confusion, oa, float(kappa), quantity, allocation)
+
+
+def agreement(
+    observed: xr.DataArray, simulated: xr.DataArray, *, codes: tuple[int, ...] | None = None
+) -> Agreement:
+    """Compare a simulated land-use map with the observed one, cell by cell.
+
+    Cells that are nodata in either map are left out.
+
+    Raises
+    ------
+    AlignmentError
+        The maps are not on one grid.
+    """
+    joint = joint_counts([observed, simulated], ["observed map", "simulated map"], codes)
+    return agreement_from_confusion(joint.codes, joint.cells)
+
+
+# --------------------------------------------------------------------------- three maps
+@dataclass(frozen=True)
+class FigureOfMerit:
+    """Three-map comparison (initial, observed, simulated).
+
+    Attributes
+    ----------
+    codes : tuple of int
+        Class codes.
+    counts : int64 ndarray, shape (K, K, K)
+        Cells by (initial, observed, simulated) class.
+    overall : dict
+        ``misses``, ``hits``, ``wrong_hits``, ``false_alarms`` (cells), ``fom``,
+        ``producer_accuracy``, ``user_accuracy`` (fractions; NaN when undefined).
+    per_class : pandas.DataFrame
+        The same per gaining class (index ``code``).
+    per_transition : pandas.DataFrame
+        The same per transition (index ``from``, ``to``), for every pair ``from != to``.
+    """
+
+    codes: tuple[int, ...]
+    counts: np.ndarray
+    overall: dict[str, float]
+    per_class: pd.DataFrame
+    per_transition: pd.DataFrame
+
+    @property
+    def agreement(self) -> Agreement:
+        """OA, Kappa and disagreement of observed vs simulated (same cells)."""
+        return agreement_from_confusion(self.codes, self.counts.sum(axis=0))
+
+
+def _scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "misses": a,
+            "hits": b,
+            "wrong_hits": c,
+            "false_alarms": d,
+            "fom": b / (a + b + c + d),
+            "producer_accuracy": b / (a + b + c),
+            "user_accuracy": b / (b + c + d),
+        }
+
+
+def fom_from_counts(codes: tuple[int, ...], counts: np.ndarray) -> FigureOfMerit:
+    """Figure of Merit (overall, per class, per transition) from the (K, K, K) count table."""
+    k = len(codes)
+    t = counts.astype(np.int64)
+    i, o, s = np.indices((k, k, k))
+    changed = o != i
+    miss = changed & (s == i)
+    hit = changed & (s == o)
+    wrong = changed & (s != i) & (s != o)
+    false = ~changed & (s != i)
+    # overall: sums over every cell of a kind
+    overall = _scores(*(t[m].sum() for m in (miss, hit, wrong, false)))
+    # per class j: A, B, C counted by observed class (axis 1), D by simulated class (axis 2)
+    per_class = _scores(
+        (t * miss).sum(axis=(0, 2)),
+        (t * hit).sum(axis=(0, 2)),
+        (t * wrong).sum(axis=(0, 2)),
+        (t * false).sum(axis=(0, 1)),
+    )
+    # per transition k -> j: A, B, C by (initial, observed); D by (initial, simulated)
+    per_pair = _scores(
+        (t * miss).sum(axis=2),
+        (t * hit).sum(axis=2),
+        (t * wrong).sum(axis=2),
+        (t * false).sum(axis=1),
+    )
+    src, dst = np.nonzero(~np.eye(k, dtype=bool))
+    code_arr = np.asarray(codes)
+    return FigureOfMerit(
+        codes,
+        t,
+        {key: float(v) for key, v in overall.items()},
+        pd.DataFrame(per_class, index=pd.Index(codes, name="code")),
+        pd.DataFrame(
+            {key: v[src, dst] for key, v in per_pair.items()},
+            index=pd.MultiIndex.from_arrays([code_arr[src], code_arr[dst]], names=["from", "to"]),
+        ),
+    )
+
+
+def figure_of_merit(
+    initial: xr.DataArray,
+    observed: xr.DataArray,
+    simulated: xr.DataArray,
+    *,
+    codes: tuple[int, ...] | None = None,
+) -> FigureOfMerit:
+    """Figure of Merit of a simulation from ``initial`` against the ``observed`` map.
+
+    Cells that are nodata in any of the three maps are left out.
+
+    Raises
+    ------
+    AlignmentError
+        The maps are not on one grid.
+    """
+    labels = ["initial map", "observed map", "simulated map"]
+    joint = joint_counts([initial, observed, simulated], labels, codes)
+    return fom_from_counts(joint.codes, joint.cells)
+
+
+def _change_categories(init: np.ndarray, obs: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    changed, simulated_change = obs != init, sim != init
+    out = np.where(
+        changed,
+        np.where(~simulated_change, 1, np.where(sim == obs, 2, 3)),
+        np.where(simulated_change, 4, 0),
+    ).astype(np.int32)
+    nodata = (init == CLASS_NODATA) | (obs == CLASS_NODATA) | (sim == CLASS_NODATA)
+    out[nodata] = CLASS_NODATA
+    return out
+
+
+def change_agreement_map(
+    initial: xr.DataArray, observed: xr.DataArray, simulated: xr.DataArray
+) -> xr.DataArray:
+    """Per-cell three-map category (codes in :data:`CHANGE_CATEGORIES`), int32.
+
+    0 persistence simulated as persistence, 1 miss, 2 hit, 3 wrong hit, 4 false alarm;
+    ``CLASS_NODATA`` where any map is nodata. Lazy on dask.
+    """
+    check_same_grid([initial, observed, simulated], ["initial map", "observed map", "simulated map"])
+    return map_cells(
+        _change_categories, initial, observed, simulated, dtype=np.int32, name="change_agreement"
+    )
