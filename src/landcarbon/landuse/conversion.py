@@ -37,9 +37,14 @@ Orientation = Literal["from_rows", "to_rows"]
 class ScenarioRules(Protocol):
     """The parts of a :class:`landcarbon.landuse.scenarios.Scenario` used here."""
 
-    name: str
-    forbidden: frozenset[tuple[int, int]]
-    protected_classes: frozenset[int]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def forbidden(self) -> frozenset[tuple[int, int]]: ...
+
+    @property
+    def protected_classes(self) -> frozenset[int]: ...
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,233 @@
+"""Scenario simulation: Markov demand + scenario rules + suitability + allocation.
+
+:func:`simulate` is the composition the ``landcarbon simulate`` command and the study
+pipeline call:
+
+1. transfer matrix t0 -> t1 and Markov transition probabilities
+   (:mod:`landcarbon.landuse.change`, :mod:`landcarbon.landuse.markov`);
+2. the scenario's multipliers, forbidden transitions and demand overrides
+   (:func:`landcarbon.landuse.scenarios.scenario_demand`) give the demand in cells at the
+   target year;
+3. the conversion matrix is the user's matrix AND the scenario's rules (forbidden pairs,
+   protected classes);
+4. PLUS CARS or FLUS allocation from the t1 map (:mod:`landcarbon.landuse.allocation`), once
+   and, with ``runs > 1``, as a Monte Carlo ensemble (:mod:`landcarbon.landuse.montecarlo`).
+
+The suitability stack is an input (from :func:`landcarbon.landuse.suitability.leas` or
+``ann_probability``); a demanded class with no band gets probability 0 (it can keep or lose
+cells, never gain).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from landcarbon.landuse.allocation import (
+    AllocationParameters,
+    AllocationResult,
+    CarsParameters,
+    allocate,
+)
+from landcarbon.landuse.change import transfer_matrix
+from landcarbon.landuse.conversion import ConversionMatrix
+from landcarbon.landuse.markov import Demand, project_demand, transition_probabilities
+from landcarbon.landuse.montecarlo import MonteCarloResult, monte_carlo
+from landcarbon.landuse.scenarios import Scenario, scenario_demand
+from landcarbon.raster import write_raster
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    scenario : str
+        Scenario name ("markov" without a scenario).
+    target_year : float
+        Simulated year.
+    demand : landcarbon.landuse.markov.Demand
+        Demanded cells and hectares per class.
+    conversion : ConversionMatrix
+        Conversion matrix used (rows = from, columns = to).
+    allocation : AllocationResult
+        The map of the run seeded with ``seed``.
+    ensemble : MonteCarloResult or None
+        Per-cell class frequency and class-area table over ``runs`` runs (``runs > 1``).
+    """
+
+    scenario: str
+    target_year: float
+    demand: Demand
+    conversion: ConversionMatrix
+    allocation: AllocationResult
+    ensemble: MonteCarloResult | None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: demand, residual, iterations, ensemble areas."""
+        out: dict[str, Any] = {
+            "scenario": self.scenario,
+            "target_year": self.target_year,
+            "demand_cells": self.demand.cells_by_code(),
+            "residual_cells": self.allocation.residual_cells,
+            "iterations": self.allocation.iterations,
+            "converged": self.allocation.converged,
+            "locked_in": self.allocation.locked_in,
+        }
+        if self.ensemble is not None:
+            out["runs"] = len(self.ensemble.runs)
+            out["area_ha"] = {
+                str(code): row for code, row in self.ensemble.areas.to_dict("index").items()
+            }
+        return out
+
+
+def markov_demand(
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    *,
+    years: tuple[float, float],
+    target_year: float,
+    scenario: Scenario | None = None,
+) -> Demand:
+    """Demand at ``target_year`` from the t0 -> t1 Markov chain, under ``scenario``."""
+    tp = transition_probabilities(transfer_matrix(t0, t1, years=years))
+    if scenario is None:
+        return project_demand(tp, target_year)
+    return scenario_demand(tp, scenario, target_year)
+
+
+def scenario_conversion(
+    codes: tuple[int, ...], scenario: Scenario | None, matrix: ConversionMatrix | None = None
+) -> ConversionMatrix:
+    """The user's matrix (default: all allowed) AND the scenario's forbidden/protected rules."""
+    base = (matrix or ConversionMatrix.all_allowed(codes)).reordered(codes, "conversion matrix")
+    if scenario is None:
+        return ConversionMatrix(codes, base)
+    rules = ConversionMatrix.from_scenario(codes, scenario).allowed
+    return ConversionMatrix(codes, base & rules)
+
+
+def complete_stack(probability: xr.DataArray, codes: tuple[int, ...]) -> xr.DataArray:
+    """Add a zero band for each demanded class the suitability stack lacks; order by ``codes``."""
+    have = [int(c) for c in probability["class"].values]
+    missing = [c for c in codes if c not in have]
+    if missing:
+        zeros = xr.zeros_like(probability.isel({"class": [0]}))
+        extra = [zeros.assign_coords({"class": [c]}) for c in missing]
+        probability = xr.concat([probability, *extra], dim="class")
+    return probability.sel({"class": [c for c in codes if c in set(have) | set(missing)]})
+
+
+def simulate(
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    probability: xr.DataArray,
+    *,
+    years: tuple[float, float],
+    target_year: float,
+    scenario: Scenario | None = None,
+    conversion: ConversionMatrix | None = None,
+    restriction: xr.DataArray | None = None,
+    parameters: AllocationParameters | None = None,
+    runs: int = 1,
+    seed: int | None = None,
+) -> SimulationResult:
+    """Simulate the land use of ``target_year`` from the t1 map.
+
+    Parameters
+    ----------
+    t0, t1 : xarray.DataArray
+        Land-use maps of ``years`` (int32 codes, one grid); t1 is the start map.
+    probability : xarray.DataArray
+        Suitability (class, y, x) on the same grid, values in [0, 1].
+    years : (float, float)
+        Years of t0 and t1.
+    target_year : float
+        Year to simulate (>= t1's year; fractional Markov steps are handled by
+        :func:`landcarbon.landuse.markov.project_demand`).
+    scenario : Scenario, optional
+        Markov multipliers, demand overrides (ha), forbidden transitions, protected classes.
+    conversion : ConversionMatrix, optional
+        Allowed conversions (rows = from, columns = to), combined with the scenario's rules.
+    restriction : xarray.DataArray, optional
+        Restricted raster: 0 no change, 1 convertible, 2 development zone.
+    parameters : CarsParameters or FlusParameters, optional
+        Allocation model and knobs (default PLUS CARS defaults).
+    runs : int
+        Number of allocations; with ``runs > 1`` a Monte Carlo ensemble is added, its seeds
+        spawned from ``seed``.
+    seed : int, optional
+        Seed of the allocation (same seed -> same maps).
+    """
+    parameters = parameters or CarsParameters()
+    demand = markov_demand(t0, t1, years=years, target_year=target_year, scenario=scenario)
+    matrix = scenario_conversion(demand.codes, scenario, conversion)
+    stack = complete_stack(probability, demand.codes)
+    cells = demand.cells_by_code()
+    allocation = allocate(
+        t1,
+        stack,
+        cells,
+        conversion=matrix,
+        restriction=restriction,
+        parameters=parameters,
+        seed=seed,
+    )
+    ensemble = None
+    if runs > 1:
+        ensemble = monte_carlo(
+            t1,
+            stack,
+            cells,
+            runs=runs,
+            seed=seed,
+            conversion=matrix,
+            restriction=restriction,
+            parameters=parameters,
+        )
+    name = scenario.name if scenario is not None else "markov"
+    return SimulationResult(name, float(target_year), demand, matrix, allocation, ensemble)
+
+
+def write_simulation(
+    result: SimulationResult, out: Path, *, overwrite: bool = False
+) -> dict[str, Path]:
+    """Write the simulated map, demand, and the ensemble outputs into ``out``.
+
+    Files: ``lulc_<scenario>_<year>.tif``, ``demand_<scenario>.csv``, ``summary.json`` and,
+    with an ensemble, ``class_frequency_<scenario>.tif`` (one band per class),
+    ``areas_<scenario>.csv`` and ``runs_<scenario>.csv``.
+    """
+    tag = f"{result.scenario}_{result.target_year:g}"
+    files = {
+        "lulc": write_raster(result.allocation.lulc, out / f"lulc_{tag}.tif", overwrite=overwrite),
+    }
+    demand = result.demand.to_frame()
+    demand["allocated_cells"] = [
+        demand.loc[c, "cells"] - result.allocation.residual_cells[c] for c in demand.index
+    ]
+    files["demand"] = out / f"demand_{result.scenario}.csv"
+    demand.to_csv(files["demand"])
+    if result.ensemble is not None:
+        freq = result.ensemble.frequency
+        files["frequency"] = write_raster(
+            freq,
+            out / f"class_frequency_{tag}.tif",
+            overwrite=overwrite,
+            description=[f"class {int(c)}" for c in freq["class"].values],
+            units="share of runs",
+        )
+        files["areas"] = out / f"areas_{result.scenario}.csv"
+        result.ensemble.areas.to_csv(files["areas"])
+        files["runs"] = out / f"runs_{result.scenario}.csv"
+        result.ensemble.runs.to_csv(files["runs"], index=False)
+    summary = out / "summary.json"
+    summary.write_text(json.dumps(result.summary(), indent=2) + "\n")
+    files["summary"] = summary
+    return files
