@@ -81,3 +81,13 @@ def test_missing_type_code_is_named() -> None:
         r"table: 99 \(2 cells\)",
     ):
         vegetation_carbon_density(veg, _table())
+
+
+def test_storage_table_on_dask_equals_numpy() -> None:
+    veg = make_raster(np.array([[1, 2, 16, 2], [CLASS_NODATA, 15, 1, 1]], dtype=np.int32))
+    table = _table()
+    eager = vegetation_storage_table(veg, table)
+    lazy = vegetation_storage_table(veg.chunk({"y": 1, "x": 3}), table)
+    np.testing.assert_array_equal(eager["area_ha"], lazy["area_ha"])
+    # 30 m cells = 0.09 ha: coniferous 3 cells -> 0.27 ha x 52.3 = 14.121 t C
+    assert eager.loc[0, "storage_t_c"] == pytest.approx(3 * 0.09 * 52.3, rel=1e-12)
