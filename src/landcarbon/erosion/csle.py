@@ -107,7 +107,9 @@ def intensity_grade(
 ) -> xr.DataArray:
     """SL 190-2007 grade (int32, 1 slight … 6 severe; CLASS_NODATA on nodata); lazy."""
     edges = grade_edges_t_per_km2(region)
-    return map_cells(_grade, soil_loss_t_per_ha, dtype=np.int32, name="erosion_grade", edges=edges)
+    out = map_cells(_grade, soil_loss_t_per_ha, dtype=np.int32, name="erosion_grade", edges=edges)
+    out.attrs.pop("_FillValue", None)
+    return out.rio.write_nodata(int(CLASS_NODATA), encoded=False)
 
 
 def _area_field(template: xr.DataArray) -> xr.DataArray:

@@ -3,9 +3,9 @@
 Pipeline (:func:`topography`):
 
 1. **Cell sizes in metres.** Projected grids: ``|a|`` and ``|e|`` times the CRS unit.
-   Geographic grids (degrees): each row's east-west size is the geodesic across one
-   cell at the row's centre latitude and the north-south size the geodesic along the
-   meridian across the row, on the CRS ellipsoid (pyproj ``Geod``), so slope is never
+   Geographic grids (degrees): each row's east-west size is the arc of its centre
+   parallel across one cell, ``N(φ) cos φ Δλ``, and its north-south size the meridian
+   arc across the row (pyproj ``Geod``), both on the CRS ellipsoid, so slope is never
    computed in degrees of arc.
 2. **Slope** (degrees) with Horn's (1981) 3x3 weighted differences (the ArcGIS/GDAL
    rule). Edge and nodata neighbours take the centre value; nodata cells stay NaN.
@@ -85,8 +85,9 @@ def cell_sizes_m(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """East-west and north-south size (m) of the cells of each row, shape ``(rows,)``.
 
     Projected grids: ``|a| × unit`` and ``|e| × unit`` (the same for every row).
-    Geographic grids: geodesics on the CRS ellipsoid across one cell, east-west at the
-    row's centre latitude and north-south along the meridian. Rotated grids are refused.
+    Geographic grids, on the CRS ellipsoid: east-west the arc of the row's centre
+    parallel across one cell, north-south the meridian arc across the row. Rotated
+    grids are refused.
     """
     t = grid.transform
     if t.b != 0 or t.d != 0:
@@ -102,12 +103,15 @@ def cell_sizes_m(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     ell = ProjCRS.from_wkt(grid.crs.to_wkt()).ellipsoid
     if ell is None:
         raise RasterError("the DEM's geographic CRS has no ellipsoid; cell sizes are unknown")
-    geod = Geod(a=ell.semi_major_metre, b=ell.semi_minor_metre)
+    a = ell.semi_major_metre
+    e2 = 1.0 - (ell.semi_minor_metre / a) ** 2
     top = t.f + t.e * np.arange(grid.rows)
-    centre = top + t.e / 2
+    phi = np.radians(top + t.e / 2)
+    # length of the parallel arc across one cell: N(φ) cos φ Δλ (N: prime-vertical radius)
+    dx = a * np.cos(phi) / np.sqrt(1.0 - e2 * np.sin(phi) ** 2) * np.radians(abs(t.a))
+    geod = Geod(a=a, b=ell.semi_minor_metre)
     zeros = np.zeros(grid.rows)
-    _, _, dx = geod.inv(zeros, centre, np.full(grid.rows, abs(t.a)), centre)
-    _, _, dy = geod.inv(zeros, top, zeros, top + t.e)
+    _, _, dy = geod.inv(zeros, top, zeros, top + t.e)  # meridian arc across the row
     return np.asarray(dx, dtype=np.float64), np.asarray(dy, dtype=np.float64)
 
 

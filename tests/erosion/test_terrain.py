@@ -1,0 +1,273 @@
+"""Slope, priority-flood, D8 accumulation and LS: hand cases, analytic planes, references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import Geod
+from skimage.morphology import reconstruction
+
+from landcarbon.erosion._kernels import priority_flood
+from landcarbon.erosion.terrain import (
+    cell_sizes_m,
+    csle_class_exponent,
+    flow_routing,
+    invest_exponent,
+    l_factor_desmet_govers,
+    l_factor_point,
+    mccool_exponent,
+    s_factor_csle,
+    s_factor_rusle,
+    slope_deg,
+    topography,
+)
+from landcarbon.errors import BackendError, ParameterError, RasterError
+from landcarbon.grid import Grid
+from landcarbon.testing import assert_backends_agree, make_raster
+
+
+# ------------------------------------------------------------------------------ slope
+def test_horn_hand_case_esri() -> None:
+    # ESRI "How Slope works" window, 5 m cells:
+    #   50 45 50 / 30 30 30 / 8 10 10
+    # dz/dx = ((50 + 2*30 + 10) - (50 + 2*30 + 8)) / (8*5) = (120 - 118) / 40 = 0.05
+    # dz/dy = ((8 + 2*10 + 10) - (50 + 2*45 + 50)) / (8*5) = (38 - 190) / 40 = -3.8
+    # slope = atan(sqrt(0.05² + 3.8²)) = atan(3.800329) = 75.2576 degrees (ESRI: 75.25)
+    z = np.array([[50.0, 45, 50], [30, 30, 30], [8, 10, 10]])
+    got = float(slope_deg(make_raster(z, cell_size=5.0))[1, 1])
+    assert got == pytest.approx(np.degrees(np.arctan(np.hypot(0.05, 3.8))), rel=1e-14)
+    assert got == pytest.approx(75.2576, abs=1e-4)
+
+
+def test_horn_equals_numpy_gradient_on_quadratics() -> None:
+    # Horn's 1-2-1 weighted central differences are exact for any quadratic surface,
+    # as numpy.gradient's central differences are: the interiors must agree.
+    rng = np.random.default_rng(np.random.SeedSequence(7))
+    a, b, c, d, e = rng.normal(size=5)
+    yy, xx = np.mgrid[0:40, 0:50] * 30.0
+    z = 1e-3 * (a * xx**2 + b * yy**2 + c * xx * yy) + d * xx + e * yy
+    gy, gx = np.gradient(z, 30.0)
+    ref = np.degrees(np.arctan(np.hypot(gx, gy)))
+    got = slope_deg(make_raster(z)).values
+    np.testing.assert_allclose(got[1:-1, 1:-1], ref[1:-1, 1:-1], rtol=1e-11, atol=1e-11)
+
+
+def test_slope_geographic_dem_uses_metres() -> None:
+    # A 0.0005° grid at 30°N whose elevation rises 0.2 m per metre northward along the
+    # meridian (geodesic distances on WGS84): slope is atan(0.2) = 11.3099°, not the
+    # ~89.99° a slope in degrees of arc would give.
+    geod = Geod(ellps="WGS84")
+    rows, cols, step = 12, 10, 0.0005
+    lat_centres = 30.0 + step * (rows - np.arange(rows) - 0.5)
+    _, _, north_m = geod.inv(np.zeros(rows), np.full(rows, 30.0), np.zeros(rows), lat_centres)
+    z = np.repeat((0.2 * north_m)[:, None], cols, axis=1)
+    dem = make_raster(z, cell_size=step, crs="EPSG:4326", origin=(110.0, 30.0 + step * rows))
+    got = slope_deg(dem).values[1:-1, 1:-1]
+    np.testing.assert_allclose(got, np.degrees(np.arctan(0.2)), atol=1e-6)
+
+
+def test_cell_sizes_geographic_follow_the_ellipsoid() -> None:
+    # WGS84: one degree of longitude along the parallel at φ is N(φ) cos φ × π/180
+    # (Snyder 1987 eq. 4-18 family): 54 955.86 m at 60.5°N. North-south, the meridian
+    # arc of the row is close to M(φ) × π/180 with M = a(1-e²)/(1-e² sin²φ)^1.5.
+    grid = make_raster(np.zeros((2, 2)), cell_size=1.0, crs="EPSG:4326", origin=(0.0, 61.0))
+    dx, dy = cell_sizes_m(Grid.from_dataarray(grid))
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    phi = np.radians([60.5, 59.5])
+    parallel = a * np.cos(phi) / np.sqrt(1 - e2 * np.sin(phi) ** 2) * np.pi / 180
+    np.testing.assert_allclose(dx, parallel, rtol=1e-9)
+    assert dx[0] == pytest.approx(54955.86, abs=0.01)
+    meridian = a * (1 - e2) / (1 - e2 * np.sin(phi) ** 2) ** 1.5 * np.pi / 180
+    np.testing.assert_allclose(dy, meridian, rtol=1e-6)
+
+
+def test_slope_backends_agree_and_nodata_holes() -> None:
+    rng = np.random.default_rng(np.random.SeedSequence(3))
+    z = np.cumsum(rng.normal(size=(11, 13)), axis=1) * 10
+    z[5, 6] = np.nan
+    got = assert_backends_agree(slope_deg, make_raster(z), chunks=(4, 5))
+    assert np.isnan(got.values[5, 6])
+    assert np.isfinite(np.delete(got.values.ravel(), 5 * 13 + 6)).all()
+
+
+def test_slope_without_crs_is_refused() -> None:
+    dem = make_raster(np.zeros((3, 3)))
+    dem = dem.drop_vars("spatial_ref")
+    dem.attrs.pop("grid_mapping", None)
+    with pytest.raises(RasterError, match="DEM has no CRS"):
+        slope_deg(dem)
+
+
+# ----------------------------------------------------------------- depressions and flow
+def test_priority_flood_hand_case() -> None:
+    # A 3x3 basin (5, 5, 5 / 5, 1, 5 / 5, 5, 5) inside a rim of 9 with one notch of 8:
+    # water spills over the notch, so the basin fills to 8 and the rim stays.
+    z = np.array(
+        [
+            [9, 9, 9, 9, 9],
+            [9, 5, 5, 5, 9],
+            [9, 5, 1, 5, 9],
+            [9, 5, 5, 5, 9],
+            [9, 9, 8, 9, 9],
+        ],
+        dtype=np.float64,
+    )
+    filled, _, order = priority_flood(z)
+    expected = z.copy()
+    expected[1:4, 1:4] = 8.0
+    np.testing.assert_array_equal(filled, expected)
+    assert order[0] == 4 * 5 + 2  # the notch is the lowest outlet, processed first
+    routing = flow_routing(make_raster(z))
+    # every cell drains through the notch: rim cells fall into the filled basin, the
+    # flat basin drains along the flood's parents to the notch, an outlet
+    assert routing.accumulation_cells[4, 2] == 25
+    assert routing.accumulation_cells.max() == 25
+
+
+def test_priority_flood_matches_morphological_reconstruction() -> None:
+    # Independent reference: depression filling is grey-scale reconstruction by
+    # erosion from the border (Soille 2004), as scikit-image implements it.
+    rng = np.random.default_rng(np.random.SeedSequence(21))
+    z = rng.uniform(0, 100, size=(40, 37)).round(1)
+    seed = z.copy()
+    seed[1:-1, 1:-1] = z.max()
+    ref = reconstruction(seed, z, method="erosion")
+    filled, _, _ = priority_flood(z)
+    np.testing.assert_array_equal(filled, ref)
+
+
+def test_flow_accumulation_conserves_cells_with_holes_and_flats() -> None:
+    rng = np.random.default_rng(np.random.SeedSequence(5))
+    z = rng.integers(0, 4, size=(30, 30)).astype(np.float64)  # many flats and pits
+    z[10:13, 14:16] = np.nan
+    routing = flow_routing(make_raster(z))
+    acc = routing.accumulation_cells
+    assert np.isnan(acc[10:13, 14:16]).all()
+    assert np.nanmin(acc) >= 1
+    # every valid cell reaches exactly one outlet: the outlet totals sum to the cells
+    valid = ~np.isnan(z)
+    outlets = _outlet_mask(routing, valid)
+    assert acc[outlets].sum() == valid.sum()
+
+
+def _outlet_mask(routing, valid: np.ndarray) -> np.ndarray:
+    """Cells whose accumulation is not passed on: acc equals 1 + what flows in."""
+    acc = routing.accumulation_cells
+    rows, cols = acc.shape
+    inflow = np.zeros_like(acc)
+    # recompute receivers independently from the accumulation: a donor's receiver is the
+    # neighbour whose accumulation exceeds it by at least the donor's (a D8 tree).
+    from landcarbon.erosion._kernels import d8_receivers, priority_flood
+
+    filled, parent, _ = priority_flood(np.where(valid, routing.filled, np.nan))
+    receiver, _ = d8_receivers(filled, parent, np.full(rows, 30.0), np.full(rows, 30.0))
+    for u in np.flatnonzero(valid.ravel()):
+        r = receiver[u]
+        if r >= 0:
+            inflow.ravel()[r] += acc.ravel()[u]
+    np.testing.assert_array_equal(acc[valid], 1 + inflow[valid])
+    return valid & (receiver.reshape(rows, cols) < 0)
+
+
+def test_flow_routing_refuses_dask() -> None:
+    dem = make_raster(np.ones((6, 6)), backend="dask")
+    with pytest.raises(BackendError, match="flow accumulation is a global step"):
+        flow_routing(dem)
+
+
+# ----------------------------------------------------------------------------- L and S
+def test_s_factor_published_values() -> None:
+    # METHODS.md §7 test values (McCool 1987 below 10°, Liu et al. 1994 from 10°):
+    # 3° -> 10.8 sin3 + 0.03 = 0.5952; 7° -> 16.8 sin7 - 0.50 = 1.5474;
+    # 20° -> 21.91 sin20 - 0.96 = 6.5337; 30° -> 21.91 * 0.5 - 0.96 = 9.995
+    got = s_factor_csle(np.array([3.0, 7.0, 20.0, 30.0]))
+    np.testing.assert_allclose(got, [0.5952, 1.5474, 6.5337, 9.995], atol=5e-5)
+    # unit plot, 9 % = 5.1428°: S = 1.005 (METHODS.md §7); jumps at 5° and 10°
+    assert s_factor_csle(np.array(np.degrees(np.arctan(0.09)))) == pytest.approx(1.005, abs=1e-3)
+    lo, hi = s_factor_csle(np.array([np.nextafter(10.0, 0), 10.0]))
+    assert lo == pytest.approx(2.417, abs=1e-3) and hi == pytest.approx(2.845, abs=1e-3)
+
+
+def test_s_factor_rusle_breaks_at_nine_percent() -> None:
+    theta = np.degrees(np.arctan([0.08, 0.10]))
+    s = np.sin(np.radians(theta))
+    np.testing.assert_allclose(s_factor_rusle(theta), [10.8 * s[0] + 0.03, 16.8 * s[1] - 0.5])
+
+
+def test_mccool_exponent_hand_value() -> None:
+    # θ = atan(0.09): sin θ = 0.09 / sqrt(1.0081) = 0.0896377; sinθ^0.8 = 0.1452087;
+    # β = (0.0896377 / 0.0896) / (3 * 0.1452087 + 0.56) = 1.0004208 / 0.9956260 = 1.0048158;
+    # m = β / (1 + β) = 1.0048158 / 2.0048158 = 0.5012011
+    got = float(mccool_exponent(np.array(np.degrees(np.arctan(0.09)))))
+    assert got == pytest.approx(0.5012011, abs=1e-7)
+    np.testing.assert_array_equal(
+        csle_class_exponent(np.array([0.5, 1.0, 2.0, 4.0, 5.0, 6.0])),
+        [0.2, 0.2, 0.3, 0.4, 0.4, 0.5],
+    )
+    pct = np.array([0.5, 2.0, 4.0, 7.0])
+    np.testing.assert_array_equal(
+        invest_exponent(np.degrees(np.arctan(pct / 100))), [0.2, 0.3, 0.4, 0.5]
+    )
+
+
+def _plane(theta_deg: float, rows: int = 5, cols: int = 40, cell: float = 10.0):
+    x = np.arange(cols) * cell
+    z = np.repeat((200.0 - np.tan(np.radians(theta_deg)) * x)[None, :], rows, axis=0)
+    return make_raster(z, cell_size=cell)
+
+
+def test_ls_csle_on_a_plane_matches_the_closed_form() -> None:
+    # Plane falling east at 8°, 10 m cells: column c drains c + 1 cells, so the slope
+    # length is λ = 10 (c + 1) m (distance from the divide to the cell's lower edge),
+    # capped at 300 m; L = (λ / 22.13)^m with McCool's m(8°) and S = 16.8 sin 8° - 0.5.
+    topo = topography(_plane(8.0), lambda_max_m=300.0)
+    cols = np.arange(1, 39)
+    lam = np.minimum(10.0 * (cols + 1), 300.0)
+    m = mccool_exponent(np.array(8.0))
+    expected = (lam / 22.13) ** m * (16.8 * np.sin(np.radians(8.0)) - 0.5)
+    for row in range(1, 4):
+        np.testing.assert_allclose(topo.slope_deg.values[row, cols], 8.0, rtol=1e-12)
+        np.testing.assert_allclose(topo.slope_length_m.values[row, cols], lam, rtol=1e-12)
+        np.testing.assert_allclose(topo.ls_factor.values[row, cols], expected, rtol=1e-10)
+
+
+def test_ls_classes_exponent_on_steep_plane() -> None:
+    # 25°: m = 0.5 (CSLE classes), S = 21.91 sin 25° - 0.96 (Liu et al. 1994)
+    topo = topography(_plane(25.0), exponent="classes", lambda_max_m=1e6)
+    lam = 10.0 * (np.arange(1, 39) + 1)
+    expected = (lam / 22.13) ** 0.5 * (21.91 * np.sin(np.radians(25.0)) - 0.96)
+    np.testing.assert_allclose(topo.ls_factor.values[2, 1:39], expected, rtol=1e-10)
+
+
+def test_desmet_govers_plane_averages_to_usle_l() -> None:
+    # On a uniform slope of n cells the Desmet-Govers L is the Foster-Wischmeier
+    # segment L; its mean over the slope equals the USLE L of the whole length:
+    # Σ_c D^m ((c+1)^(m+1) - c^(m+1)) / 22.13^m / n = (n D / 22.13)^m.
+    d, n, m = 10.0, 30, 0.45
+    inlet = np.arange(n) * d * d
+    l_cells = l_factor_desmet_govers(inlet, np.full(n, d), np.ones(n), np.full(n, m))
+    assert l_cells.mean() == pytest.approx(float(l_factor_point(np.array(n * d), m)), rel=1e-12)
+
+
+def test_ls_rusle_on_a_plane() -> None:
+    topo = topography(_plane(8.0), method="rusle", l_max=1e6)
+    m = float(invest_exponent(np.array(8.0)))
+    c = np.arange(1, 39)
+    l_exp = 10.0**m * ((c + 1) ** (m + 1) - c ** (m + 1)) / 22.13**m
+    s = 16.8 * np.sin(np.radians(8.0)) - 0.5
+    np.testing.assert_allclose(topo.ls_factor.values[2, c], l_exp * s, rtol=1e-10)
+
+
+def test_ls_nodata_hole_and_parameters() -> None:
+    dem = _plane(8.0, rows=8, cols=8)
+    dem.values[3, 3] = np.nan
+    topo = topography(dem)
+    assert np.isnan(topo.ls_factor.values[3, 3])
+    assert np.isfinite(np.delete(topo.ls_factor.values.ravel(), 3 * 8 + 3)).all()
+    with pytest.raises(ParameterError, match=r"LS method 'usle' is unknown; select from"):
+        topography(dem, method="usle")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="exponent 'x' is unknown"):
+        topography(dem, exponent="x")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="must be > 0"):
+        topography(dem, lambda_max_m=0)
