@@ -57,3 +57,10 @@ def test_mcr_no_sources(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "no source cells" in str(result.exception)
+
+
+def test_mcr_needs_out(tmp_path: Path) -> None:
+    r, s = _inputs(tmp_path, np.array([[1, 0], [0, 0]]))
+    result = runner.invoke(app, ["mcr", "--resistance", str(r), "--sources", str(s)])
+    assert result.exit_code != 0
+    assert "give an output folder" in result.output

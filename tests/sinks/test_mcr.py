@@ -144,3 +144,18 @@ def test_properties(res: np.ndarray, data: st.DataObject) -> None:
     cost_more = cost_distance(make_raster(more), make_raster(src)).cost.values
     assert np.all(cost_more >= cost * (1 - 1e-12))  # monotone in resistance
     np.testing.assert_allclose(cost, _skimage(res, src, (30.0, 30.0)), rtol=1e-9, atol=0)
+
+
+def test_geographic_costs_use_metres() -> None:
+    # one row of 0.01 degree cells at the equator: east-west link = 1113.19 m,
+    # cost of the 3rd cell = (1 + 2)/2 x ew + (2 + 4)/2 x ew = 4.5 ew
+    r = make_raster(
+        np.array([[1.0, 2.0, 4.0]]), cell_size=0.01, crs="EPSG:4326", origin=(0.0, 0.005)
+    )
+    s = make_raster(
+        np.array([[1, 0, 0]], dtype=np.int32), cell_size=0.01, crs="EPSG:4326", origin=(0.0, 0.005)
+    )
+    ew = link_lengths_m(Grid.from_dataarray(r))[0][0]
+    got = cost_distance(r, s).cost.values[0]
+    np.testing.assert_allclose(got, [0.0, 1.5 * ew, 4.5 * ew], rtol=1e-15)
+    assert ew == pytest.approx(1113.19, abs=0.01)
