@@ -1,0 +1,47 @@
+"""Numba kernels of the carbon wing: one pass per cell over a class map block.
+
+A class map is looked up through a dense index table ``index_lut`` over the code span
+``[lo, lo + len(index_lut))``: ``index_lut[code - lo]`` is the row of the code in the
+class table, or ``missing`` (= number of rows) for a code the table lacks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def class_bins(
+    block: np.ndarray, lo: int, index_lut: np.ndarray, missing: int, nodata: int
+) -> np.ndarray:
+    """Row of each cell's code in the class table; ``missing`` if absent, -1 for nodata."""
+    flat = block.ravel()
+    out = np.empty(flat.size, dtype=np.int32)
+    span = index_lut.size
+    for i in range(flat.size):
+        code = flat[i]
+        if code == nodata:
+            out[i] = -1
+            continue
+        j = np.int64(code) - lo
+        out[i] = index_lut[j] if 0 <= j < span else missing
+    return out.reshape(block.shape)
+
+
+@njit(cache=True, nogil=True)
+def class_values(
+    block: np.ndarray, lo: int, index_lut: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """``values[row of the cell's code]`` per cell (float64); NaN for nodata and unknown codes.
+
+    ``values`` has one entry per table row plus a trailing NaN used for absent codes.
+    """
+    flat = block.ravel()
+    out = np.empty(flat.size, dtype=np.float64)
+    span = index_lut.size
+    fill = values[values.size - 1]
+    for i in range(flat.size):
+        j = np.int64(flat[i]) - lo
+        out[i] = values[index_lut[j]] if 0 <= j < span else fill
+    return out.reshape(block.shape)

@@ -1,0 +1,133 @@
+"""Class-code indexing shared by the carbon wing: dense lookups and exact class areas.
+
+A :class:`ClassIndex` turns the codes of a class table (or of a zone map) into a dense
+look-up table over their span, so a per-cell lookup and a per-class count are one
+numba pass each (no sort, no search). Class areas are ``bincount`` of the row indices:
+integer cell counts times the cell area for projected grids, a bincount weighted by the
+true cell area (``Grid.row_area_ha``) for geographic grids. Codes of the map that the
+table lacks are found in the same pass and raised with their cell counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from landcarbon.backend import chunked_bincount, is_dask, map_cells
+from landcarbon.carbon._kernels import class_bins, class_values
+from landcarbon.errors import TableError
+from landcarbon.grid import Grid
+from landcarbon.raster import CLASS_NODATA
+from landcarbon.tables import class_counts
+
+MAX_CODE_SPAN = 1 << 22
+"""Largest ``max(code) - min(code) + 1`` a class index accepts (a 16 MiB look-up table)."""
+
+
+@dataclass(frozen=True)
+class ClassIndex:
+    """Dense index of a set of integer class codes (``codes[i]`` is row ``i``)."""
+
+    codes: np.ndarray
+    source: str
+    lo: int
+    index_lut: np.ndarray
+
+    @classmethod
+    def of(cls, codes: np.ndarray, source: str) -> ClassIndex:
+        """Index ``codes`` (unique integers); ``source`` names the table in messages."""
+        codes = np.asarray(codes, dtype=np.int64)
+        lo, hi = int(codes.min()), int(codes.max())
+        if hi - lo + 1 > MAX_CODE_SPAN:
+            raise TableError(
+                f"{source}: class codes run from {lo} to {hi}, a span over {MAX_CODE_SPAN}; "
+                f"renumber the classes to a compact range"
+            )
+        lut = np.full(hi - lo + 1, len(codes), dtype=np.int32)
+        lut[codes - lo] = np.arange(len(codes), dtype=np.int32)
+        return cls(codes, source, lo, lut)
+
+    def values_map(self, lulc: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
+        """Per-cell ``values[row of code]`` (float64, NaN on nodata); lazy on dask."""
+        ext = np.append(np.asarray(values, dtype=np.float64), np.nan)
+        return map_cells(
+            class_values, lulc, name=name, lo=self.lo, index_lut=self.index_lut, values=ext
+        )
+
+    def bins(self, lulc: xr.DataArray) -> xr.DataArray:
+        """Per-cell row index (int32): ``len(codes)`` for absent codes, -1 for nodata."""
+        return map_cells(
+            class_bins,
+            lulc,
+            dtype=np.int32,
+            name="class_row",
+            lo=self.lo,
+            index_lut=self.index_lut,
+            missing=len(self.codes),
+            nodata=int(CLASS_NODATA),
+        )
+
+    def class_area_ha(self, lulc: xr.DataArray, map_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Cell counts and true areas (ha) of every indexed code in ``lulc``.
+
+        Raises TableError listing each code of the map absent from the index, with its
+        cell count, before anything is written. Map-reduce over dask chunks.
+        """
+        bins = self.bins(lulc)
+        n = len(self.codes)
+        counts = chunked_bincount(bins, n + 1)
+        if counts[n] > 0:
+            self.raise_missing(lulc, map_name)
+        row_area = Grid.from_dataarray(lulc).row_area_ha()
+        if np.all(row_area == row_area[0]):
+            area = counts[:n].astype(np.float64) * row_area[0]
+        else:
+            area = chunked_bincount(bins, n + 1, weights=cell_area_map(lulc))[:n]
+        return counts[:n].astype(np.int64), area
+
+    def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
+        """Raise TableError naming every code of ``lulc`` absent from the index."""
+        known = set(self.codes.tolist())
+        missing = {c: n for c, n in class_counts(lulc).items() if c not in known}
+        listed = ", ".join(f"{c} ({n} cells)" for c, n in sorted(missing.items()))
+        raise TableError(
+            f"{self.source}: codes found in {map_name} but missing from the table: {listed}; "
+            f"add a row for each code (or mark those cells as nodata)"
+        )
+
+
+def cell_area_map(template: xr.DataArray) -> xr.DataArray:
+    """True cell area (ha) on ``template``'s grid, float64; dask-backed like the template.
+
+    Built from ``Grid.row_area_ha()`` (exact ellipsoidal band areas in geographic CRSs)
+    and broadcast along rows, so it costs one row of memory until a chunk is computed.
+    """
+    row_area = Grid.from_dataarray(template).row_area_ha()
+    shape = template.shape
+    if is_dask(template):
+        import dask.array as da
+
+        chunks = template.data.chunks
+        column = da.from_array(row_area[:, None], chunks=(chunks[0], 1))
+        data = da.broadcast_to(column, shape, chunks=chunks)
+    else:
+        data = np.broadcast_to(row_area[:, None], shape)
+    out = xr.DataArray(data, dims=template.dims, coords=template.coords, name="cell_area_ha")
+    return out.rio.write_crs(template.rio.crs) if template.rio.crs is not None else out
+
+
+def per_cell(per_ha: xr.DataArray, name: str | None = None) -> xr.DataArray:
+    """Convert a t/ha map to t per cell with the true cell area; lazy on dask."""
+    out = map_cells(np.multiply, per_ha, cell_area_map(per_ha), name=name or str(per_ha.name))
+    out.attrs["units"] = str(per_ha.attrs.get("units", "t/ha")).replace("/ha", " per cell")
+    return out
+
+
+def zone_index(zones: xr.DataArray, name: str = "the zone map") -> ClassIndex:
+    """Index of the codes present in a categorical zone map (counties, classes...)."""
+    present = np.array(sorted(class_counts(zones)), dtype=np.int64)
+    if present.size == 0:
+        raise TableError(f"{name}: has no zone codes (every cell is nodata)")
+    return ClassIndex.of(present, name)

@@ -1,0 +1,177 @@
+"""Carbon accounts and their outputs: GeoTIFF maps, CSV tables by class and zone, JSON.
+
+:func:`carbon_account` computes every total first (so a code missing from the pools
+table fails before anything is written); :func:`write_carbon_outputs` then writes the
+maps with :func:`landcarbon.raster.write_raster` (float32, DEFLATE, tiled; dask input
+window by window), ``carbon_by_class.csv``, ``carbon_by_zone.csv`` (any categorical
+raster as zones) and ``summary.json``. File names follow InVEST >= 3.15
+(``c_storage_bas.tif``, ``c_storage_alt.tif``, ``c_change_bas_alt.tif``, ``npv_alt.tif``,
+``c_<pool>_bas.tif``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from landcarbon.backend import chunked_bincount
+from landcarbon.carbon.classes import cell_area_map, per_cell, zone_index
+from landcarbon.carbon.storage import (
+    POOLS,
+    T_CO2_PER_T_C,
+    StorageTotals,
+    check_same_grid,
+    sequestration_map,
+    sequestration_total_t_c,
+    storage_map,
+    storage_totals,
+)
+from landcarbon.carbon.valuation import Valuation
+from landcarbon.raster import atomic_path, write_raster
+from landcarbon.tables import ClassTable
+
+
+@dataclass(frozen=True)
+class CarbonAccount:
+    """Totals of a storage (and optional sequestration and valuation) run, in t C."""
+
+    current: StorageTotals
+    future: StorageTotals | None = None
+    sequestration_t_c: float | None = None
+    value: float | None = None
+
+    def summary(self, co2: bool = False) -> dict[str, Any]:
+        """The JSON summary: ``total_t_c``, ``by_class`` and, when asked for,
+        ``future_total_t_c``, ``sequestration_t_c``, ``value`` (and ``*_t_co2``)."""
+        by_class = self.current.by_class.set_index("code")["total_t_c"]
+        out: dict[str, Any] = {
+            "total_t_c": self.current.total_t_c,
+            "by_class": {str(k): float(v) for k, v in by_class.items()},
+        }
+        if self.future is not None:
+            out["future_total_t_c"] = self.future.total_t_c
+            out["sequestration_t_c"] = self.sequestration_t_c
+        if self.value is not None:
+            out["value"] = self.value
+        if co2:
+            for key in ("total", "future_total", "sequestration"):
+                if f"{key}_t_c" in out:
+                    out[f"{key}_t_co2"] = out[f"{key}_t_c"] * T_CO2_PER_T_C
+        return out
+
+    def by_class_table(self) -> pd.DataFrame:
+        """Current (and future) carbon by class, t C, with the change."""
+        frame = self.current.by_class.copy()
+        if self.future is not None:
+            fut = self.future.by_class
+            frame["future_area_ha"] = fut["area_ha"].to_numpy()
+            frame["future_total_t_c"] = fut["total_t_c"].to_numpy()
+            frame["change_t_c"] = frame["future_total_t_c"] - frame["total_t_c"]
+        return frame
+
+
+def carbon_account(
+    current: xr.DataArray,
+    pools: ClassTable,
+    future: xr.DataArray | None = None,
+    valuation: Valuation | None = None,
+) -> CarbonAccount:
+    """Storage totals of the current map, and with ``future`` its totals, the
+    sequestration (t C) and, with ``valuation``, its value (currency)."""
+    now = storage_totals(current, pools)
+    if future is None:
+        return CarbonAccount(now)
+    check_same_grid(current, future)
+    later = storage_totals(future, pools)
+    seq = sequestration_total_t_c(current, future, pools)
+    value = seq * valuation.constant if valuation is not None else None
+    return CarbonAccount(now, later, seq, value)
+
+
+def zone_totals(per_ha: xr.DataArray, zones: xr.DataArray, column: str) -> pd.DataFrame:
+    """Sum of a t/ha map over each zone (t) and the zone's valid area (ha)."""
+    check_same_grid(per_ha, zones)
+    index = zone_index(zones, str(zones.attrs.get("source_path") or zones.name or "zones"))
+    bins = index.bins(zones)
+    n = len(index.codes)
+    cells = per_cell(per_ha)
+    total = chunked_bincount(bins, n + 1, weights=cells.fillna(0.0))[:n]
+    valid_area = cell_area_map(per_ha).where(per_ha.notnull(), 0.0)
+    area = chunked_bincount(bins, n + 1, weights=valid_area)[:n]
+    return pd.DataFrame({"zone": index.codes, "area_ha": area, column: total})
+
+
+def write_carbon_outputs(
+    out_dir: Path,
+    current: xr.DataArray,
+    pools: ClassTable,
+    future: xr.DataArray | None = None,
+    valuation: Valuation | None = None,
+    *,
+    per_cell_units: bool = False,
+    all_pools: bool = False,
+    zones: xr.DataArray | None = None,
+    co2: bool = False,
+    overwrite: bool = False,
+) -> tuple[CarbonAccount, list[Path]]:
+    """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``."""
+    account = carbon_account(current, pools, future, valuation)
+    unit = "t C per cell" if per_cell_units else "t C/ha"
+    maps: dict[str, xr.DataArray] = {
+        "c_storage_bas": storage_map(current, pools, per_cell_units=per_cell_units, check=False)
+    }
+    if all_pools:
+        for pool in POOLS:
+            maps[f"{pool}_bas"] = storage_map(
+                current, pools, pool, per_cell_units=per_cell_units, check=False
+            )
+    if future is not None:
+        maps["c_storage_alt"] = storage_map(
+            future, pools, per_cell_units=per_cell_units, check=False
+        )
+        change = sequestration_map(
+            current, future, pools, per_cell_units=per_cell_units, check=False
+        )
+        maps["c_change_bas_alt"] = change
+        if valuation is not None:
+            maps["npv_alt"] = valuation.value_map(change)
+    written = []
+    for name, da in maps.items():
+        units = unit.replace("t C", "value") if name == "npv_alt" else unit
+        written.append(
+            write_raster(
+                da.astype(np.float32),
+                out_dir / f"{name}.tif",
+                overwrite=overwrite,
+                description=name,
+                units=units,
+            )
+        )
+    written.append(_write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
+    if zones is not None:
+        table = zone_totals(storage_map(current, pools, check=False), zones, "total_t_c")
+        if future is not None:
+            fut = zone_totals(storage_map(future, pools, check=False), zones, "future_total_t_c")
+            table["future_total_t_c"] = fut["future_total_t_c"].to_numpy()
+        written.append(_write_csv(table, out_dir / "carbon_by_zone.csv", overwrite))
+    written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite))
+    return account, written
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:
+    with atomic_path(path, overwrite) as tmp:
+        frame.to_csv(tmp, index=False)
+    return path
+
+
+def write_json(summary: dict[str, Any], path: Path, overwrite: bool) -> Path:
+    """Write a JSON summary atomically."""
+    with atomic_path(path, overwrite) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path
