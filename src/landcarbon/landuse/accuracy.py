@@ -71,6 +71,14 @@ class Agreement:
     quantity_disagreement: float
     allocation_disagreement: float
 
+    def confusion_frame(self) -> pd.DataFrame:
+        """The confusion matrix as a DataFrame (index ``observed``, columns ``simulated``)."""
+        return pd.DataFrame(
+            self.confusion,
+            index=pd.Index(self.codes, name="observed"),
+            columns=pd.Index(self.codes, name="simulated"),
+        )
+
     def summary(self) -> dict[str, float]:
         """The four statistics as a dict."""
         return {
@@ -244,7 +252,9 @@ def change_agreement_map(
     0 persistence simulated as persistence, 1 miss, 2 hit, 3 wrong hit, 4 false alarm;
     ``CLASS_NODATA`` where any map is nodata. Lazy on dask.
     """
-    check_same_grid([initial, observed, simulated], ["initial map", "observed map", "simulated map"])
+    check_same_grid(
+        [initial, observed, simulated], ["initial map", "observed map", "simulated map"]
+    )
     return map_cells(
         _change_categories, initial, observed, simulated, dtype=np.int32, name="change_agreement"
     )

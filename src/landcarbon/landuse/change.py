@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -266,6 +266,40 @@ class TransferMatrix:
             },
             index=pd.Index(self.codes, name="code"),
         )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by file stem: the matrix in each unit, class changes, long table."""
+        out = {
+            f"transfer_{unit}": self.to_frame(unit) for unit in ("cells", "ha", "km2", "percent")
+        }
+        changes = self.class_changes()
+        if self.years is not None:
+            changes["dynamic_degree_pct_per_yr"] = single_dynamic_degree(self)
+        out["class_changes"] = changes
+        out["transfer_long"] = self.long_table()
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: codes, years, the matrix in every unit, per-class changes."""
+        out: dict[str, Any] = {
+            "codes": list(self.codes),
+            "years": None if self.years is None else list(self.years),
+            "rows": "class at the first date (from)",
+            "columns": "class at the second date (to)",
+            "cells": self.cells.tolist(),
+            "area_ha": self.area_ha.tolist(),
+            "area_km2": self.area_km2.tolist(),
+            "percent_of_row": np.nan_to_num(self.percent_of_row).tolist(),
+            "cells_valid_in_one_date_only": self.cells_valid_in_one_date_only,
+        }
+        changes = self.tables()["class_changes"].replace([np.inf, -np.inf], np.nan)
+        out["classes"] = [
+            {"code": int(code), **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
+            for code, row in zip(self.codes, changes.to_dict("records"), strict=True)
+        ]
+        if self.years is not None:
+            out["comprehensive_dynamic_degree_pct_per_yr"] = comprehensive_dynamic_degree(self)
+        return out
 
 
 def transfer_matrix(

@@ -28,7 +28,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -111,6 +111,19 @@ class Demand:
     def cells_by_code(self) -> dict[int, int]:
         """``{code: cells}``, the form the allocation takes."""
         return {c: int(n) for c, n in zip(self.codes, self.cells, strict=True)}
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: ``year``, ``regularisation`` and one entry per class."""
+        return {
+            "year": self.year,
+            "regularisation": self.regularisation,
+            "classes": [
+                {"code": int(c), "cells": int(n), "area_ha": float(a), "source": s}
+                for c, n, a, s in zip(
+                    self.codes, self.cells, self.area_ha, self.source, strict=True
+                )
+            ],
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: ``cells``, ``area_ha``, ``source``."""
@@ -319,7 +332,7 @@ def override_demand(
         raise ParameterError(f"{summary}; demands for every class must sum to the region's area")
     if not fixed.all() and (fixed_ha > total_ha + tolerance or free_ha <= 0 < total_ha - fixed_ha):
         raise ParameterError(
-            f"{summary}; the classes not given ({[c for c, f in zip(demand.codes, fixed, strict=True) if not f]}) "
+            f"{summary}; the classes not given {list(np.asarray(demand.codes)[~fixed])} "
             f"cannot take up the difference: give demands that leave room for them"
         )
     if not fixed.all():

@@ -153,7 +153,9 @@ def _parse_scenario(name: str, table: dict[str, Any], where: str, problems: list
     return Scenario(
         name=name,
         description=str(description),
-        transition_multipliers=_multipliers(table.get("transition_multipliers", []), where, problems),
+        transition_multipliers=_multipliers(
+            table.get("transition_multipliers", []), where, problems
+        ),
         demand_overrides=_overrides(table.get("demand_overrides", {}), where, problems),
         forbidden=frozenset(_pairs(table.get("forbidden", []), where, problems)),
         protected_classes=frozenset(_codes(table.get("protected_classes", []), where, problems)),
@@ -182,7 +184,9 @@ def _multipliers(items: Any, where: str, problems: list[str]) -> dict[tuple[int,
         unknown = [k for k in item if k not in MULTIPLIER_KEYS]
         for k in unknown:
             problems.append(f"{key} item {n}: unknown key {k!r}{_did_you_mean(k, MULTIPLIER_KEYS)}")
-        src, dst, factor = item.get("from"), item.get("to"), item.get("factor")
+        src: Any = item.get("from")
+        dst: Any = item.get("to")
+        factor: Any = item.get("factor")
         if not (_is_code(src) and _is_code(dst) and _is_number(factor)):
             problems.append(
                 f"{key} item {n}: needs integer class codes 'from' and 'to' and a factor >= 0, "
@@ -203,7 +207,9 @@ def _overrides(items: Any, where: str, problems: list[str]) -> dict[int, float]:
     out: dict[int, float] = {}
     for code, area in items.items():
         if not (code.lstrip("-").isdigit() and _is_number(area)):
-            problems.append(f"{key}: {code} = {area!r}: needs an integer class code = area in ha >= 0")
+            problems.append(
+                f"{key}: {code} = {area!r}: needs an integer class code = area in ha >= 0"
+            )
         else:
             out[int(code)] = float(area)
     return out
@@ -223,6 +229,29 @@ def _codes(items: Any, where: str, problems: list[str]) -> list[int]:
         problems.append(f"{where} protected_classes: must be a list of integer class codes")
         return []
     return list(items)
+
+
+def select_scenario(scenarios: Mapping[str, Scenario], name: str | None, source: str) -> Scenario:
+    """The scenario called ``name`` (or the only one when ``name`` is None).
+
+    ParameterError naming the valid scenarios (with the closest match) otherwise.
+    """
+    names = tuple(scenarios)
+    if name is None:
+        if len(names) == 1:
+            return scenarios[names[0]]
+        raise ParameterError(f"{source} holds scenarios {list(names)}; choose one with --name")
+    if name not in scenarios:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParameterError(f"{source}: no scenario {name!r}{hint}; it holds {list(names)}")
+    return scenarios[name]
+
+
+def load_scenario_source(source: str, name: str | None) -> Scenario:
+    """One scenario from a TOML file or a preset name (``"arid"``, ``"redsoil"``)."""
+    path = preset_path(source) if source in PRESETS and not Path(source).exists() else Path(source)
+    return select_scenario(load_scenarios(path), name, str(path))
 
 
 # --------------------------------------------------------------------------- applying

@@ -1,0 +1,75 @@
+"""``landcarbon accuracy OBSERVED SIMULATED [--initial MAP]``: Kappa, OA and Figure of Merit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("accuracy")(accuracy)
+
+
+def accuracy(
+    observed: Path = typer.Argument(..., help="Observed land-use map (GeoTIFF)."),
+    simulated: Path = typer.Argument(..., help="Simulated land-use map of the same date and grid."),
+    initial: Path = typer.Option(
+        None, "--initial", help="Map the simulation started from: enables the Figure of Merit."
+    ),
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Overall accuracy, Kappa (full grid), quantity/allocation disagreement and, with
+    --initial, the Figure of Merit; with --out, CSV tables and the change agreement map."""
+    from landcarbon.landuse.accuracy import agreement, change_agreement_map, figure_of_merit
+    from landcarbon.raster import read_stack, write_raster
+
+    paths = {"observed": observed, "simulated": simulated}
+    if initial is not None:
+        paths = {"initial": initial, **paths}
+    maps = read_stack(paths, dict.fromkeys(paths, "categorical"))
+    fom = None
+    if initial is None:
+        stats = agreement(maps["observed"], maps["simulated"])
+    else:
+        fom = figure_of_merit(maps["initial"], maps["observed"], maps["simulated"])
+        stats = fom.agreement
+    summary: dict[str, Any] = {
+        **stats.summary(),
+        "fom": None if fom is None else fom.overall["fom"],
+        "fom_counts": None if fom is None else fom.overall,
+        "codes": list(stats.codes),
+        "confusion": stats.confusion.tolist(),
+    }
+    written = []
+    if out is not None:
+        folder = prepare_out_dir(out, overwrite)
+        frames = {"confusion": stats.confusion_frame()}
+        if fom is not None:
+            frames |= {"fom_per_class": fom.per_class, "fom_per_transition": fom.per_transition}
+            agreement_map = change_agreement_map(
+                maps["initial"], maps["observed"], maps["simulated"]
+            )
+            written.append(str(write_raster(agreement_map, folder / "change_agreement.tif")))
+        for stem, frame in frames.items():
+            frame.to_csv(folder / f"{stem}.csv")
+            written.append(str(folder / f"{stem}.csv"))
+    emit({**summary, "files": written})
+    say(
+        f"overall accuracy {stats.overall_accuracy:.4f}, kappa {stats.kappa:.4f}, "
+        f"quantity disagreement {stats.quantity_disagreement:.4f}, "
+        f"allocation disagreement {stats.allocation_disagreement:.4f}"
+    )
+    if fom is not None:
+        o = fom.overall
+        say(
+            f"figure of merit {o['fom']:.4f} (hits {o['hits']:.0f}, misses {o['misses']:.0f}, "
+            f"wrong hits {o['wrong_hits']:.0f}, false alarms {o['false_alarms']:.0f})"
+        )
+    for path in written:
+        say(f"wrote {path}")

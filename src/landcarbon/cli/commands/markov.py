@@ -1,0 +1,81 @@
+"""``landcarbon markov A.tif B.tif --years Y0 Y1 --target Y``: Markov demand, with scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("markov")(markov)
+
+
+def markov(
+    before: Path = typer.Argument(..., help="Land-use map at the first date (GeoTIFF)."),
+    after: Path = typer.Argument(..., help="Land-use map at the second date, same grid."),
+    years: tuple[float, float] = typer.Option(
+        ..., "--years", help="The two dates, e.g. 2000 2010."
+    ),
+    target: float = typer.Option(..., "--target", help="Year of the demand, e.g. 2035."),
+    scenario: str = typer.Option(
+        None,
+        "--scenario",
+        help='Scenario TOML file, or a shipped preset: "arid" or "redsoil".',
+    ),
+    name: str = typer.Option(None, "--name", help="Scenario to use from the file."),
+    method: str = typer.Option(
+        "matrix_power",
+        "--method",
+        help='Non-integer intervals: "matrix_power" (fractional power) or "linear".',
+    ),
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Transition probabilities between two dates and the class demand (cells, ha) at the
+    target year, optionally adjusted by a scenario; with --out, CSV tables."""
+    from landcarbon.landuse.change import transfer_matrix
+    from landcarbon.landuse.markov import transition_probabilities
+    from landcarbon.landuse.scenarios import (
+        Scenario,
+        apply_to_markov,
+        load_scenario_source,
+        scenario_demand,
+    )
+    from landcarbon.raster import read_stack
+
+    maps = read_stack(
+        {"first": before, "second": after}, {"first": "categorical", "second": "categorical"}
+    )
+    tp = transition_probabilities(transfer_matrix(maps["first"], maps["second"], years=years))
+    chosen = Scenario("markov") if scenario is None else load_scenario_source(scenario, name)
+    adjusted = apply_to_markov(tp, chosen)
+    demand = scenario_demand(tp, chosen, target, method=method)  # type: ignore[arg-type]
+    written = []
+    if out is not None:
+        folder = prepare_out_dir(out, overwrite)
+        for stem, frame in {
+            "probabilities": adjusted.to_frame(),
+            "demand": demand.to_frame(),
+        }.items():
+            frame.to_csv(folder / f"{stem}.csv")
+            written.append(str(folder / f"{stem}.csv"))
+    emit(
+        {
+            "codes": list(tp.codes),
+            "interval_years": tp.interval_years,
+            "scenario": None if scenario is None else chosen.name,
+            "probabilities": adjusted.matrix.tolist(),
+            "demand": demand.summary(),
+            "files": written,
+        }
+    )
+    say(f"[bold]Markov transition probabilities[/bold] {years[0]:g} -> {years[1]:g} (rows = from)")
+    say(adjusted.to_frame().round(6).to_string())
+    say(f"[bold]demand {target:g}[/bold]" + (f" (scenario {chosen.name})" if scenario else ""))
+    say(demand.to_frame().round(4).to_string())
+    for path in written:
+        say(f"wrote {path}")
