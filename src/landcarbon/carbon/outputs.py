@@ -22,6 +22,8 @@ import xarray as xr
 
 from landcarbon.backend import chunked_bincount
 from landcarbon.carbon.classes import cell_area_map, per_cell, zone_index
+from landcarbon.carbon.emissions import emission_totals
+from landcarbon.carbon.energy import allocate_emissions
 from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
@@ -33,6 +35,7 @@ from landcarbon.carbon.storage import (
     storage_totals,
 )
 from landcarbon.carbon.valuation import Valuation
+from landcarbon.errors import ParameterError
 from landcarbon.raster import atomic_path, write_raster
 from landcarbon.tables import ClassTable
 
@@ -92,6 +95,52 @@ def carbon_account(
     seq = sequestration_total_t_c(current, future, pools)
     value = seq * valuation.constant if valuation is not None else None
     return CarbonAccount(now, later, seq, value)
+
+
+@dataclass(frozen=True)
+class EmissionAccount:
+    """Land-use emissions by class (t C/yr) and, optionally, allocated energy emissions."""
+
+    by_class: pd.DataFrame
+    energy: xr.DataArray | None = None
+
+    def summary(self, co2: bool = False) -> dict[str, Any]:
+        """``land_use_t_c``, ``by_class``, ``energy_t_c`` (if any), ``total_t_c`` (t C/yr)."""
+        land = float(self.by_class["emissions_t_c_yr"].sum())
+        out: dict[str, Any] = {
+            "land_use_t_c": land,
+            "by_class": {
+                str(c): float(v)
+                for c, v in zip(
+                    self.by_class["code"], self.by_class["emissions_t_c_yr"], strict=True
+                )
+            },
+        }
+        energy = 0.0
+        if self.energy is not None:
+            energy = float(self.energy.sum(skipna=True).values)
+            out["energy_t_c"] = energy
+        out["total_t_c"] = land + energy
+        if co2:
+            out["total_t_co2"] = out["total_t_c"] * T_CO2_PER_T_C
+        return out
+
+
+def emission_account(
+    lulc: xr.DataArray,
+    factors: ClassTable,
+    energy_t_c: float | None = None,
+    weights: xr.DataArray | None = None,
+) -> EmissionAccount:
+    """Emission-factor totals by class and, with both ``energy_t_c`` and ``weights``,
+    the energy emissions allocated to cells in proportion to the weights."""
+    if (energy_t_c is None) != (weights is None):
+        raise ParameterError("energy allocation needs both a regional total and a weight raster")
+    by_class = emission_totals(lulc, factors)
+    if energy_t_c is None or weights is None:
+        return EmissionAccount(by_class)
+    check_same_grid(lulc, weights)
+    return EmissionAccount(by_class, allocate_emissions(energy_t_c, weights))
 
 
 def zone_totals(per_ha: xr.DataArray, zones: xr.DataArray, column: str) -> pd.DataFrame:

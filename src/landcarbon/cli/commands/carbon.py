@@ -1,0 +1,90 @@
+"""``landcarbon carbon``: InVEST-style carbon storage, sequestration and value of a map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("carbon")(carbon)
+
+
+def carbon(
+    lulc: Path = typer.Option(..., "--lulc", help="Current land-use map (GeoTIFF)."),
+    pools: Path = typer.Option(
+        ..., "--pools", help="Pools table: lucode, c_above, c_below, c_soil, c_dead (t C/ha)."
+    ),
+    lulc_future: Path | None = typer.Option(
+        None, "--lulc-future", help="Future land-use map on the same grid (sequestration)."
+    ),
+    price: float | None = typer.Option(None, "--price", help="Price per t C (valuation)."),
+    discount_rate: float = typer.Option(
+        0.0, "--discount-rate", help="Annual market discount rate, percent."
+    ),
+    price_change: float = typer.Option(
+        0.0, "--price-change", help="Annual change in the price of carbon, percent."
+    ),
+    years: tuple[int, int] | None = typer.Option(
+        None, "--years", help="Current and future years (valuation)."
+    ),
+    zones: Path | None = typer.Option(
+        None, "--zones", help="Categorical raster of zones (e.g. counties) for a zone table."
+    ),
+    per_cell: bool = typer.Option(
+        False, "--per-cell", help="Maps in t C per cell (InVEST <= 3.14) instead of t C/ha."
+    ),
+    all_pools: bool = typer.Option(
+        False, "--all-pools", help="Also write one map per pool (the five InVEST rasters)."
+    ),
+    co2: bool = typer.Option(False, "--co2", help="Also report totals in t CO2 (x 44/12)."),
+    chunks: int | None = typer.Option(
+        None, "--chunks", help="Read rasters in chunks of this many cells (large maps)."
+    ),
+    out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Carbon storage (t C) of a land-use map, and its change and value with a future map."""
+    from landcarbon.carbon import Valuation, carbon_account, read_pools, write_carbon_outputs
+    from landcarbon.errors import ParameterError
+    from landcarbon.raster import read_raster
+
+    table = read_pools(pools)
+    current = read_raster(lulc, "categorical", chunks=chunks)
+    future = read_raster(lulc_future, "categorical", chunks=chunks) if lulc_future else None
+    valuation = None
+    if price is not None:
+        if future is None or years is None:
+            raise ParameterError("valuation (--price) needs --lulc-future and --years Y0 Y1")
+        valuation = Valuation(price, discount_rate, price_change, years[0], years[1])
+    if out is None:
+        account = carbon_account(current, table, future, valuation)
+    else:
+        zone_map = read_raster(zones, "categorical", chunks=chunks) if zones else None
+        account, written = write_carbon_outputs(
+            prepare_out_dir(out, overwrite),
+            current,
+            table,
+            future,
+            valuation,
+            per_cell_units=per_cell,
+            all_pools=all_pools,
+            zones=zone_map,
+            co2=co2,
+            overwrite=overwrite,
+        )
+        say(f"wrote {len(written)} files to {out}")
+    summary = account.summary(co2)
+    emit(summary)
+    say(f"carbon storage {summary['total_t_c']:.6g} t C")
+    if "sequestration_t_c" in summary:
+        say(
+            f"future {summary['future_total_t_c']:.6g} t C, "
+            f"sequestration {summary['sequestration_t_c']:.6g} t C"
+        )
+    if "value" in summary:
+        say(f"value of sequestration {summary['value']:.6g}")
