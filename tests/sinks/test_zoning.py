@@ -13,6 +13,7 @@ from landcarbon.errors import ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.strategies import assign_strategies, load_strategy_rules
 from landcarbon.sinks.zoning import POTENTIAL, PRIMARY, SECONDARY, SinkZones, identify_sinks
+from landcarbon.stats.classify import natural_breaks
 from landcarbon.testing import make_raster
 
 
@@ -91,8 +92,6 @@ def test_hand_case_zones_and_tables() -> None:
 
 
 def test_natural_breaks_threshold() -> None:
-    pytest.importorskip("landcarbon.stats.classify")
-    from landcarbon.stats.classify import natural_breaks
 
     levels, lulc, res = _region()
     z = identify_sinks(

@@ -31,6 +31,7 @@ import xarray as xr
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.raster import CLASS_NODATA
+from landcarbon.stats.classify import assign_classes, natural_breaks
 
 DEFAULT_WEIGHTS: dict[str, float] = {"nep": 0.5, "vegetation": 0.25, "soil": 0.25}
 """Weights of eq. (5) of the county study."""
@@ -189,8 +190,6 @@ def sampled_natural_breaks(
     ParameterError when fewer than ``k`` distinct values are found (``what`` names the
     data in the message).
     """
-    from landcarbon.stats.classify import natural_breaks
-
     if k < 2:
         raise ParameterError(f"k = {k}: natural breaks need at least 2 classes")
     values = _sample(data, sample_size, seed)
@@ -207,8 +206,6 @@ def sampled_natural_breaks(
 
 
 def _assign(block: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    from landcarbon.stats.classify import assign_classes
-
     classes = np.asarray(assign_classes(block, edges, closed="right"), dtype=np.int32)
     return np.where(np.isnan(block), CLASS_NODATA, classes)
 
@@ -222,7 +219,8 @@ def importance_levels(
 ) -> ImportanceLevels:
     """Grade the index into ``k`` levels (1 = very low ... k) by Jenks natural breaks.
 
-    ``sample_size`` cells (drawn with ``seed``) fit the breaks when the map is larger;
+    ``sample_size`` cells (drawn with ``seed``, exposed so that runs are reproducible;
+    default 0) fit the breaks when the map is larger;
     the outer edges are the index's true minimum and maximum. The level map is lazy on
     dask input. Raises ParameterError when the index has fewer than ``k`` distinct values.
     """
