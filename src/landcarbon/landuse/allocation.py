@@ -23,15 +23,18 @@ of threads. The step is global: the whole map is held in memory (about
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, field, fields, replace
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
 from landcarbon.backend import require_in_memory
-from landcarbon.errors import AlignmentError, ParameterError
+from landcarbon.errors import AlignmentError, InputFileError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.landuse import _kernels
 from landcarbon.landuse.conversion import (
@@ -657,3 +660,64 @@ def demand_cells(area_ha: Mapping[int, float], cell_area_ha: float, n_valid: int
     order = np.argsort(-(exact - cells), kind="stable")
     cells[order[:short]] += 1
     return {c: int(n) for c, n in zip(codes, cells, strict=True)}
+
+
+MODELS = {"cars": CarsParameters, "flus": FlusParameters, "flus-paper": FlusParameters}
+"""Model names of :func:`make_parameters` (``flus`` is the released-code variant)."""
+
+
+def make_parameters(model: str = "cars", **knobs: Any) -> AllocationParameters:
+    """Parameters of ``model`` ("cars", "flus" or "flus-paper") from keyword knobs.
+
+    Knobs set to None take their defaults; an unknown knob raises ParameterError listing the
+    valid names (the PLUS/FLUS names of docs/allocation.md).
+    """
+    if model not in MODELS:
+        raise ParameterError(f"model {model!r} is not one of {sorted(MODELS)}")
+    cls = MODELS[model]
+    valid = [f.name for f in fields(cls)]
+    unknown = sorted(set(knobs) - set(valid))
+    if unknown:
+        hints = [
+            f"{u} (did you mean {m[0]}?)" if (m := get_close_matches(u, valid, 1)) else u
+            for u in unknown
+        ]
+        raise ParameterError(
+            f"unknown {model} parameter(s) {', '.join(hints)}; valid: {', '.join(valid)}"
+        )
+    given = {k: v for k, v in knobs.items() if v is not None}
+    if "neighborhood_weights" in given:
+        given["neighborhood_weights"] = {
+            int(c): float(w) for c, w in given["neighborhood_weights"].items()
+        }
+    if isinstance(given.get("expansion_coefficient"), Mapping):
+        given["expansion_coefficient"] = {
+            int(c): float(m) for c, m in given["expansion_coefficient"].items()
+        }
+    if model == "flus-paper":
+        given["variant"] = "paper"
+    return cls(**given)
+
+
+def read_parameters(path: str | Path, model: str | None = None) -> AllocationParameters:
+    """Allocation parameters from a TOML file.
+
+    The file holds an ``[allocation]`` table: ``model = "cars" | "flus" | "flus-paper"`` and
+    any knob of :class:`CarsParameters` / :class:`FlusParameters`; per-class tables are keyed
+    by class code, e.g. ``neighborhood_weights = {"1" = 0.3, "2" = 1.0}``. ``model`` given
+    here overrides the file's.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: allocation parameter file not found")
+    try:
+        with p.open("rb") as fh:
+            table = dict(tomllib.load(fh).get("allocation", {}))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{p}: not valid TOML ({exc})") from exc
+    chosen = model or table.pop("model", "cars")
+    table.pop("model", None)
+    try:
+        return make_parameters(chosen, **table)
+    except ParameterError as exc:
+        raise ParameterError(f"{p} [allocation]: {exc}") from exc

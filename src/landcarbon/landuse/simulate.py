@@ -21,12 +21,15 @@ cells, never gain).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
+from landcarbon.errors import RasterError
+from landcarbon.landuse.accuracy import Agreement, FigureOfMerit, figure_of_merit
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     AllocationResult,
@@ -231,3 +234,87 @@ def write_simulation(
     summary.write_text(json.dumps(result.summary(), indent=2) + "\n")
     files["summary"] = summary
     return files
+
+
+@dataclass(frozen=True)
+class SimulationCheck:
+    """Outcome of :func:`validate_simulation`: the simulated t2 scored against the real t2."""
+
+    simulation: SimulationResult
+    agreement: Agreement
+    figure_of_merit: FigureOfMerit
+
+    def summary(self) -> dict[str, Any]:
+        """``kappa``, ``overall_accuracy``, ``fom`` and the disagreement components."""
+        fom = self.figure_of_merit.overall
+        return {
+            "kappa": self.agreement.kappa,
+            "overall_accuracy": self.agreement.overall_accuracy,
+            "fom": fom["fom"],
+            "quantity_disagreement": self.agreement.quantity_disagreement,
+            "allocation_disagreement": self.agreement.allocation_disagreement,
+            "hits": int(fom["hits"]),
+            "misses": int(fom["misses"]),
+            "wrong_hits": int(fom["wrong_hits"]),
+            "false_alarms": int(fom["false_alarms"]),
+            "residual_cells": self.simulation.allocation.residual_cells,
+        }
+
+
+def validate_simulation(
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    t2: xr.DataArray,
+    probability: xr.DataArray,
+    *,
+    years: tuple[float, float, float],
+    **options: Any,
+) -> SimulationCheck:
+    """Train on t0 -> t1, simulate t2 from t1, and compare with the observed t2.
+
+    Kappa and overall accuracy are computed on the full grid (every cell valid in the three
+    maps), the Figure of Merit on the three maps t1, observed t2, simulated t2 (Pontius et
+    al. 2008, doi:10.1007/s10661-007-9924-5). ``options`` go to :func:`simulate`
+    (scenario, conversion, restriction, parameters, seed).
+    """
+    result = simulate(t0, t1, probability, years=years[:2], target_year=years[2], **options)
+    fom = figure_of_merit(t1, t2, result.allocation.lulc)
+    return SimulationCheck(result, fom.agreement, fom)
+
+
+def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
+    """Read a suitability stack: one band per class, in the order of ``codes`` (ascending).
+
+    Bands described ``class <code>`` (as :func:`write_simulation` and the suitability step
+    write them) are matched by code instead.
+    """
+    from landcarbon.raster import open_dataset, read_raster
+
+    with open_dataset(path) as ds:
+        count, described = ds.count, [d or "" for d in ds.descriptions]
+    labels = [d.removeprefix("class ").strip() for d in described]
+    if all(label.lstrip("-").isdigit() for label in labels):
+        band_codes = [int(label) for label in labels]
+    elif count == len(codes):
+        band_codes = list(codes)
+    else:
+        raise RasterError(
+            f"{path}: {count} band(s) for {len(codes)} classes {list(codes)}; "
+            f"give one band per class in ascending code order or describe the "
+            f"bands 'class <code>'"
+        )
+    layers = [read_raster(path, band=i + 1) for i in range(count)]
+    return xr.concat(layers, dim="class").assign_coords({"class": band_codes})
+
+
+def fit_suitability(
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    drivers: Mapping[str, xr.DataArray],
+    *,
+    seed: int | None = None,
+) -> xr.DataArray:
+    """PLUS LEAS development probability (class, y, x) trained on the t0 -> t1 expansion."""
+    from landcarbon.landuse.suitability import leas
+
+    return leas(t0, t1, drivers, seed=seed).probability

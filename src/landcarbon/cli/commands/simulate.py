@@ -1,0 +1,174 @@
+"""``landcarbon simulate``: Markov demand + scenario + suitability + PLUS/FLUS allocation.
+
+Explicit-input form: two dated land-use maps, the suitability (a probability stack or the
+drivers to train LEAS on), an optional scenario file and restricted raster. The study-file
+form runs the same :func:`landcarbon.landuse.simulate.simulate` through the pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+T0 = typer.Option(..., "--t0", help="Land-use map of the first date (GeoTIFF).")
+T0_YEAR = typer.Option(..., "--t0-year", help="Year of --t0.")
+T1 = typer.Option(..., "--t1", help="Land-use map of the second date: the start map.")
+T1_YEAR = typer.Option(..., "--t1-year", help="Year of --t1.")
+DRIVERS = typer.Option(
+    None, "--driver", help="Driver raster for LEAS (repeat the option, one file each)."
+)
+PROBABILITY = typer.Option(
+    None,
+    "--probability",
+    help="Ready suitability stack: one band per class, ascending codes (instead of --driver).",
+)
+SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
+SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
+CONVERSION = typer.Option(
+    None, "--conversion", help="Conversion matrix CSV/TOML (0/1; rows = from class)."
+)
+ORIENTATION = typer.Option(
+    "from_rows", "--orientation", help="'from_rows' (PLUS) or 'to_rows' for --conversion."
+)
+RESTRICTION = typer.Option(
+    None, "--restriction", help="Restricted raster: 0 no change, 1 convertible, 2 zone."
+)
+MODEL = typer.Option(None, "--model", help="cars (PLUS), flus (released) or flus-paper.")
+PARAMETERS = typer.Option(
+    None, "--parameters", help="TOML file with an [allocation] table of model knobs."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)
+
+
+def inputs(
+    maps: dict[str, Path],
+    drivers: list[Path] | None,
+    probability: Path | None,
+    restriction: Path | None,
+    seed: int | None,
+) -> dict[str, Any]:
+    """Read the maps, restriction and suitability on one grid (shared with validate-sim)."""
+    from landcarbon.landuse.simulate import fit_suitability, read_probability
+    from landcarbon.raster import read_stack
+
+    if (drivers is None) == (probability is None):
+        raise typer.BadParameter("give either --probability or one or more --driver")
+    paths: dict[str, Path] = dict(maps)
+    if restriction is not None:
+        paths["restriction"] = restriction
+    stack = read_stack(paths, dict.fromkeys(paths, "categorical"))
+    codes = tuple(sorted({int(c) for name in maps for c in _codes(stack[name])}))
+    if probability is not None:
+        prob = read_probability(probability, codes)
+    else:
+        layers = read_stack(
+            {p.stem: p for p in drivers or []} | {"t1": maps["t1"]},
+            {"t1": "categorical"},
+            reference="t1",
+        )
+        prob = fit_suitability(
+            stack["t0"], stack["t1"], {k: v for k, v in layers.items() if k != "t1"}, seed=seed
+        )
+    return {"maps": stack, "probability": prob, "restriction": stack.get("restriction")}
+
+
+def _codes(da: Any) -> list[int]:
+    from landcarbon.tables import class_counts
+
+    return list(class_counts(da))
+
+
+def scenario_and_rules(
+    scenario_file: Path | None,
+    scenario: str | None,
+    conversion: Path | None,
+    orientation: str,
+    model: str | None,
+    parameters: Path | None,
+) -> dict[str, Any]:
+    """Scenario, conversion matrix and allocation parameters from the CLI options."""
+    from landcarbon.landuse.allocation import make_parameters, read_parameters
+    from landcarbon.landuse.conversion import read_conversion_matrix
+    from landcarbon.landuse.scenarios import load_scenarios
+
+    chosen = None
+    if scenario_file is not None:
+        scenarios = load_scenarios(scenario_file)
+        if scenario is None or scenario not in scenarios:
+            raise typer.BadParameter(
+                f"{scenario!r} is not a scenario of {scenario_file}; choose one of "
+                f"{sorted(scenarios)}",
+                param_hint="--scenario",
+            )
+        chosen = scenarios[scenario]
+    elif scenario is not None:
+        raise typer.BadParameter("--scenario needs --scenario-file", param_hint="--scenario")
+    matrix = None
+    if conversion is not None:
+        matrix = read_conversion_matrix(conversion, orientation)  # type: ignore[arg-type]
+    knobs = read_parameters(parameters, model) if parameters else make_parameters(model or "cars")
+    return {"scenario": chosen, "conversion": matrix, "parameters": knobs}
+
+
+def simulate_command(
+    t0: Path = T0,
+    t0_year: float = T0_YEAR,
+    t1: Path = T1,
+    t1_year: float = T1_YEAR,
+    target_year: float = typer.Option(..., "--target-year", help="Year to simulate."),
+    driver: list[Path] = DRIVERS,
+    probability: Path = PROBABILITY,
+    scenario_file: Path = SCENARIO_FILE,
+    scenario: str = SCENARIO,
+    conversion: Path = CONVERSION,
+    orientation: str = ORIENTATION,
+    restriction: Path = RESTRICTION,
+    model: str = MODEL,
+    parameters: Path = PARAMETERS,
+    runs: int = typer.Option(1, "--runs", help="Monte Carlo runs (seeds spawned from --seed)."),
+    seed: int = SEED,
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Simulate the land use of --target-year from --t1 (Markov demand, PLUS CARS / FLUS)."""
+    from landcarbon.landuse.simulate import simulate, write_simulation
+
+    if out is None:
+        raise typer.BadParameter("give an output folder", param_hint="--out")
+    data = inputs({"t0": t0, "t1": t1}, driver, probability, restriction, seed)
+    rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
+    result = simulate(
+        data["maps"]["t0"],
+        data["maps"]["t1"],
+        data["probability"],
+        years=(t0_year, t1_year),
+        target_year=target_year,
+        restriction=data["restriction"],
+        runs=runs,
+        seed=seed,
+        **rules,
+    )
+    folder = prepare_out_dir(out, overwrite)
+    files = write_simulation(result, folder, overwrite=overwrite)
+    summary = result.summary() | {"files": {k: str(v) for k, v in files.items()}}
+    emit(summary)
+    state = (
+        "demand met"
+        if result.allocation.converged
+        else ("LOCKED IN" if result.allocation.locked_in else "iteration limit reached")
+    )
+    say(
+        f"[bold]simulate[/bold] {result.scenario} {target_year:g}: {state} after "
+        f"{result.allocation.iterations} iterations -> {files['lulc']}"
+    )
+    for code, left in result.allocation.residual_cells.items():
+        if left:
+            say(f"  class {code}: {left:+d} cells short of its demand")

@@ -1,0 +1,75 @@
+"""``landcarbon validate-sim``: train t0 -> t1, simulate t2 from t1, score against real t2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.cli.commands.simulate import (
+    CONVERSION,
+    DRIVERS,
+    MODEL,
+    ORIENTATION,
+    PARAMETERS,
+    PROBABILITY,
+    RESTRICTION,
+    SCENARIO,
+    SCENARIO_FILE,
+    T0,
+    T0_YEAR,
+    T1,
+    T1_YEAR,
+    inputs,
+    scenario_and_rules,
+)
+from landcarbon.cli.options import SEED
+from landcarbon.cli.output import emit, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate-sim")(validate_sim)
+
+
+def validate_sim(
+    t0: Path = T0,
+    t0_year: float = T0_YEAR,
+    t1: Path = T1,
+    t1_year: float = T1_YEAR,
+    t2: Path = typer.Option(..., "--t2", help="Observed land-use map of the date to simulate."),
+    t2_year: float = typer.Option(..., "--t2-year", help="Year of --t2."),
+    driver: list[Path] = DRIVERS,
+    probability: Path = PROBABILITY,
+    scenario_file: Path = SCENARIO_FILE,
+    scenario: str = SCENARIO,
+    conversion: Path = CONVERSION,
+    orientation: str = ORIENTATION,
+    restriction: Path = RESTRICTION,
+    model: str = MODEL,
+    parameters: Path = PARAMETERS,
+    seed: int = SEED,
+) -> None:
+    """Kappa, overall accuracy and Figure of Merit of a simulated --t2 against the real one."""
+    from landcarbon.landuse.simulate import validate_simulation
+
+    data = inputs({"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed)
+    rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
+    maps = data["maps"]
+    check = validate_simulation(
+        maps["t0"],
+        maps["t1"],
+        maps["t2"],
+        data["probability"],
+        years=(t0_year, t1_year, t2_year),
+        restriction=data["restriction"],
+        seed=seed,
+        **rules,
+    )
+    summary = check.summary()
+    emit(summary)
+    say(
+        f"[bold]validate-sim[/bold] {t2_year:g} from {t1_year:g}: kappa {summary['kappa']:.4f}, "
+        f"overall accuracy {summary['overall_accuracy']:.4f}, FoM {summary['fom']:.4f} "
+        f"(hits {summary['hits']}, misses {summary['misses']}, wrong hits "
+        f"{summary['wrong_hits']}, false alarms {summary['false_alarms']})"
+    )

@@ -1,0 +1,165 @@
+"""simulate(): Markov demand + scenario rules + allocation; validation on Plum Island."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+
+from landcarbon.errors import ParameterError
+from landcarbon.landuse.allocation import FlusParameters
+from landcarbon.landuse.change import transfer_matrix
+from landcarbon.landuse.conversion import ConversionMatrix
+from landcarbon.landuse.markov import project_demand, transition_probabilities
+from landcarbon.landuse.scenarios import Scenario
+from landcarbon.landuse.simulate import (
+    complete_stack,
+    read_probability,
+    scenario_conversion,
+    simulate,
+    validate_simulation,
+    write_simulation,
+)
+from landcarbon.raster import CLASS_NODATA, read_raster
+from landcarbon.testing import make_raster
+
+
+def _maps(seed: int = 0, shape: tuple[int, int] = (30, 30)):
+    """t0 and t1 where class 1 loses cells to 2 and 3 in blobs, plus a probability stack."""
+    rng = np.random.default_rng(seed)
+    t0 = rng.choice([1, 2, 3], size=shape, p=[0.6, 0.25, 0.15]).astype(np.int32)
+    t1 = t0.copy()
+    flip = (t0 == 1) & (rng.random(shape) < 0.15)
+    t1[flip] = rng.choice([2, 3], size=int(flip.sum()))
+    t0[0, 0] = t1[0, 0] = CLASS_NODATA
+    prob = rng.uniform(0.05, 1.0, size=(3, *shape))
+    lulc0, lulc1 = make_raster(t0), make_raster(t1)
+    stack = xr.concat([lulc1.copy(data=p) for p in prob], dim="class")
+    return lulc0, lulc1, stack.assign_coords({"class": [1, 2, 3]})
+
+
+def test_simulate_meets_the_markov_demand() -> None:
+    t0, t1, prob = _maps()
+    result = simulate(t0, t1, prob, years=(2000, 2010), target_year=2020, seed=5)
+    expected = project_demand(
+        transition_probabilities(transfer_matrix(t0, t1, years=(2000, 2010))), 2020
+    ).cells_by_code()
+    out = result.allocation.lulc.values
+    assert {c: int((out == c).sum()) for c in (1, 2, 3)} == expected
+    assert result.allocation.converged and result.ensemble is None
+    assert result.summary()["demand_cells"] == expected
+
+
+def test_scenario_rules_are_obeyed() -> None:
+    t0, t1, prob = _maps(1)
+    # forbid 1 -> 3 and protect class 2: only 1 -> 2 may happen, and the Markov matrix has
+    # its 1 -> 3 probability removed (the scenario module renormalises the row)
+    scenario = Scenario(name="eco", forbidden=frozenset({(1, 3)}), protected_classes=frozenset({2}))
+    result = simulate(t0, t1, prob, years=(2000, 2010), target_year=2020, scenario=scenario, seed=2)
+    before, after = t1.values, result.allocation.lulc.values
+    assert result.scenario == "eco"
+    assert not np.any((before == 1) & (after == 3))
+    np.testing.assert_array_equal(after[before == 2], 2)
+    assert result.conversion.allowed.tolist() == [
+        [True, True, False],
+        [False, True, False],
+        [True, True, True],
+    ]
+
+
+def test_scenario_conversion_is_the_and_of_matrix_and_rules() -> None:
+    user = ConversionMatrix((1, 2, 3), np.array([[1, 1, 1], [1, 1, 0], [1, 1, 1]], dtype=bool))
+    scenario = Scenario(name="s", forbidden=frozenset({(3, 1)}))
+    # user forbids 2 -> 3, scenario forbids 3 -> 1: both are closed
+    got = scenario_conversion((1, 2, 3), scenario, user).allowed.astype(int).tolist()
+    assert got == [[1, 1, 1], [1, 1, 0], [0, 1, 1]]
+
+
+def test_complete_stack_adds_zero_bands_for_missing_classes() -> None:
+    _, _, prob = _maps()
+    full = complete_stack(prob.sel({"class": [1, 3]}), (1, 2, 3))
+    assert full["class"].values.tolist() == [1, 2, 3]
+    assert float(full.sel({"class": 2}).max()) == 0.0
+    np.testing.assert_array_equal(full.sel({"class": 3}).values, prob.sel({"class": 3}).values)
+
+
+def test_a_class_without_probability_cannot_grow() -> None:
+    t0, t1, prob = _maps()
+    with pytest.raises(ParameterError, match=r"class 2 needs \d+ more cells but at most 0"):
+        simulate(t0, t1, prob.sel({"class": [1, 3]}), years=(2000, 2010), target_year=2020)
+
+
+def test_monte_carlo_outputs_are_written(tmp_path: Path) -> None:
+    t0, t1, prob = _maps()
+    result = simulate(
+        t0,
+        t1,
+        prob,
+        years=(2000, 2010),
+        target_year=2015,
+        runs=3,
+        seed=1,
+        parameters=FlusParameters(),
+    )
+    files = write_simulation(result, tmp_path)
+    assert sorted(files) == ["areas", "demand", "frequency", "lulc", "runs", "summary"]
+    with rasterio.open(files["frequency"]) as ds:
+        assert ds.count == 3
+        assert ds.descriptions == ("class 1", "class 2", "class 3")
+    back = read_probability(files["frequency"], (1, 2, 3))
+    np.testing.assert_allclose(back.values, result.ensemble.frequency.values)
+    written = read_raster(files["lulc"], "categorical").values
+    np.testing.assert_array_equal(written, result.allocation.lulc.values)
+    assert "allocated_cells" in files["demand"].read_text().splitlines()[0]
+
+
+def _kappa_oa_fom(t1: np.ndarray, t2: np.ndarray, sim: np.ndarray) -> tuple[float, ...]:
+    """Independent numpy Kappa / OA (Cohen 1960) and FoM (Pontius et al. 2008)."""
+    valid = (t1 != CLASS_NODATA) & (t2 != CLASS_NODATA)
+    obs, pred, init = t2[valid], sim[valid], t1[valid]
+    codes = np.unique(np.concatenate([obs, pred]))
+    n = obs.size
+    oa = float((obs == pred).mean())
+    pe = sum(float((obs == c).sum()) * float((pred == c).sum()) for c in codes) / n**2
+    real, simc = obs != init, pred != init
+    hits = int((real & simc & (obs == pred)).sum())
+    misses = int((real & ~simc).sum())
+    wrong = int((real & simc & (obs != pred)).sum())
+    false = int((~real & simc).sum())
+    return (oa - pe) / (1 - pe), oa, hits / (hits + misses + wrong + false)
+
+
+def test_plum_island_validation_1999_from_1991(shared_data) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    folder = shared_data / "lulcc_plum_island"
+    t0, t1, t2 = (
+        read_raster(folder / f"lu_pie_{y}.tif", "categorical") for y in (1985, 1991, 1999)
+    )
+    drivers = np.stack([read_raster(folder / f"ef_00{i}.tif").values for i in (1, 2, 3)])
+    valid = t1.values != CLASS_NODATA
+    x = drivers[:, valid].T
+    sample = np.random.default_rng(0).random(len(x)) < 0.1  # LEAS-style sampling
+    layers = []
+    for code in (1, 2, 3):
+        # PLUS LEAS target: cells that became `code` between 1985 and 1991
+        target = ((t1.values == code) & (t0.values != code))[valid]
+        forest = RandomForestClassifier(n_estimators=20, min_samples_leaf=5, random_state=0)
+        band = np.zeros(t1.shape)
+        band[valid] = forest.fit(x[sample], target[sample]).predict_proba(x)[:, 1]
+        layers.append(t1.copy(data=band))
+    prob = xr.concat(layers, dim="class").assign_coords({"class": [1, 2, 3]})
+    check = validate_simulation(t0, t1, t2, prob, years=(1985, 1991, 1999), seed=1999)
+    summary = check.summary()
+    kappa, oa, fom = _kappa_oa_fom(t1.values, t2.values, check.simulation.allocation.lulc.values)
+    assert summary["kappa"] == pytest.approx(kappa, abs=1e-12)
+    assert summary["overall_accuracy"] == pytest.approx(oa, abs=1e-12)
+    assert summary["fom"] == pytest.approx(fom, abs=1e-12)
+    assert check.simulation.allocation.converged
+    # 1999 Markov demand from the published 1985 -> 1991 matrix, 8/6 of a step
+    assert sum(check.simulation.demand.cells_by_code().values()) == 113563
+    # persistence dominates this 8-year interval: Kappa is high, FoM low (Pontius 2008)
+    assert 0.8 < summary["kappa"] < 0.95 and 0.0 < summary["fom"] < 0.3
