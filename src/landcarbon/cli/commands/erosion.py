@@ -1,0 +1,80 @@
+"""``landcarbon erosion``: CSLE soil loss, soil conservation and erosion carbon from rasters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.output import emit, say
+
+
+def register(app: typer.Typer) -> None:
+    app.command("erosion")(erosion)
+
+
+def erosion(
+    dem: Path = typer.Option(..., "--dem", help="DEM, elevation in metres (GeoTIFF)."),
+    precip: Path = typer.Option(
+        ..., "--precip", help="Precipitation in mm: 1 band (annual) or 12 bands (monthly)."
+    ),
+    lulc: Path = typer.Option(..., "--lulc", help="Land-use map (codes of the tables file)."),
+    soil: Path = typer.Option(..., "--soil", help="Soil-type map (codes of the tables file)."),
+    tables: Path | None = typer.Option(
+        None, "--tables", help="Erosion tables (TOML); default: the shipped preset."
+    ),
+    cover: Path | None = typer.Option(
+        None, "--cover", help="Vegetation fraction in % (B from cover, Cai et al. 2000)."
+    ),
+    soc: Path | None = typer.Option(
+        None, "--soc", help="Topsoil organic carbon in g/kg (default: by soil code)."
+    ),
+    ls_method: str = typer.Option("csle", "--ls-method", help="csle or rusle (Desmet-Govers)."),
+    exponent: str = typer.Option("mccool", "--exponent", help="L exponent: mccool or classes."),
+    lambda_max: float = typer.Option(300.0, "--lambda-max", help="Slope-length cap (m)."),
+    region: str = typer.Option(
+        "south_red_soil",
+        "--region",
+        help="SL 190-2007 region: south_red_soil, north_black_soil or northwest_loess.",
+    ),
+    enrichment_ratio: float = typer.Option(1.0, "--enrichment-ratio", help="SOC enrichment."),
+    mineralised_fraction: float = typer.Option(
+        0.2, "--mineralised-fraction", help="Share of displaced SOC emitted (source)."
+    ),
+    buried_fraction: float = typer.Option(
+        0.7, "--buried-fraction", help="Share of displaced SOC buried on land (sink)."
+    ),
+    chunks: int | None = typer.Option(
+        None, "--chunks", help="Compute per-cell factors in chunks of this many cells."
+    ),
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Soil loss A = R K LS B E T, conservation, SL 190-2007 grades and erosion carbon."""
+    from landcarbon.erosion.budget import CarbonParameters
+    from landcarbon.erosion.files import ErosionInputs, ErosionOptions, run_erosion
+    from landcarbon.errors import ParameterError
+
+    if out is None:
+        raise ParameterError("landcarbon erosion writes rasters; give an output folder with --out")
+    options = ErosionOptions(
+        ls_method=ls_method,  # type: ignore[arg-type]
+        exponent=exponent,  # type: ignore[arg-type]
+        lambda_max_m=lambda_max,
+        region=region,  # type: ignore[arg-type]
+        carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
+    )
+    inputs = ErosionInputs(dem, precip, lulc, soil, tables, cover, soc)
+    _, summary = run_erosion(
+        inputs, prepare_out_dir(out, overwrite), options, chunks=chunks, overwrite=overwrite
+    )
+    emit(summary)
+    say(
+        f"soil loss {summary['total_t']:.6g} t/yr (mean {summary['mean_t_per_ha']:.4g} t/ha/yr), "
+        f"conservation {summary['conservation_t']:.6g} t/yr"
+    )
+    say(
+        f"erosion carbon: source {summary['carbon_source_t_c']:.6g} t C/yr, "
+        f"sink {summary['carbon_sink_t_c']:.6g} t C/yr; outputs in {out}"
+    )

@@ -1,0 +1,156 @@
+"""The erosion chain from GeoTIFFs to an output folder (what ``landcarbon erosion`` runs).
+
+Reads the DEM, precipitation, land-use and soil maps (plus optional vegetation cover and
+SOC content), checks they share one grid, computes every factor, soil loss, conservation,
+grades and erosion carbon with :func:`landcarbon.erosion.budget.erosion_budget`, and
+writes the layers, a table by land-use class and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_budget
+from landcarbon.erosion.csle import GRADE_NAMES, Region
+from landcarbon.erosion.presets import read_erosion_tables
+from landcarbon.erosion.rainfall import r_factor
+from landcarbon.erosion.soil import k_factor_from_table
+from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
+from landcarbon.grid import Grid, check_aligned
+from landcarbon.raster import atomic_path, read_raster, write_raster
+from landcarbon.tables import ClassTable
+
+GRADE_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
+
+
+@dataclass(frozen=True)
+class ErosionOptions:
+    """Method choices of one run (see :func:`landcarbon.erosion.terrain.topography`)."""
+
+    ls_method: LsMethod = "csle"
+    exponent: ExponentRule = "mccool"
+    lambda_max_m: float = 300.0
+    region: Region = "south_red_soil"
+    carbon: CarbonParameters = field(default_factory=CarbonParameters)
+
+
+@dataclass(frozen=True)
+class ErosionInputs:
+    """Paths of the input rasters and the tables file (None: the shipped preset)."""
+
+    dem: Path
+    precip: Path
+    lulc: Path
+    soil: Path
+    tables: Path | None = None
+    cover: Path | None = None
+    soc: Path | None = None
+
+
+def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
+    paths = {
+        "dem": inputs.dem,
+        "precip": inputs.precip,
+        "lulc": inputs.lulc,
+        "soil": inputs.soil,
+        "cover": inputs.cover,
+        "soc": inputs.soc,
+    }
+    given = {k: Path(v) for k, v in paths.items() if v is not None}
+    check_aligned({f"{k} ({p})": Grid.from_file(p) for k, p in given.items()})
+    out = {"dem": read_raster(given["dem"], name="dem")}  # flow routing holds it in memory
+    out["precip"] = read_raster(given["precip"], band=0, chunks=chunks, name=str(given["precip"]))
+    for key in ("lulc", "soil"):
+        out[key] = read_raster(given[key], "categorical", chunks=chunks, name=key)
+    for key in ("cover", "soc"):
+        if key in given:
+            out[key] = read_raster(given[key], chunks=chunks, name=key)
+    return out
+
+
+def run_erosion(
+    inputs: ErosionInputs,
+    out_dir: Path,
+    options: ErosionOptions | None = None,
+    *,
+    chunks: int | None = None,
+    overwrite: bool = False,
+) -> tuple[ErosionResult, dict[str, Any]]:
+    """Run the CSLE chain on raster files and write every output to ``out_dir``.
+
+    Returns the result and the summary written to ``summary.json`` (the JSON of the
+    CLI: ``mean_t_per_ha``, ``total_t``, ``conservation_t``, ``by_grade_ha``,
+    ``carbon_source_t_c``, ``carbon_sink_t_c`` and more, plus ``outputs``).
+    """
+    opts = options or ErosionOptions()
+    tables = read_erosion_tables(inputs.tables)
+    maps = _read(inputs, chunks)
+    topo = topography(
+        maps["dem"],
+        method=opts.ls_method,
+        exponent=opts.exponent,
+        lambda_max_m=opts.lambda_max_m,
+    )
+    ls = topo.ls_factor.chunk(chunks) if chunks else topo.ls_factor
+    r = r_factor(maps["precip"])
+    k = k_factor_from_table(maps["soil"], tables.soil)
+    soc = maps["soc"] if "soc" in maps else _soc_from_table(maps["soil"], tables.soil)
+    result = erosion_budget(
+        r,
+        k,
+        ls,
+        maps["lulc"],
+        tables.land_use,
+        soc,
+        cover_pct=maps.get("cover"),
+        region=opts.region,
+        carbon=opts.carbon,
+    )
+    written = _write(result, topo.slope_deg, out_dir, overwrite)
+    summary = {**result.summary, "outputs": [p.name for p in written]}
+    with atomic_path(out_dir / "summary.json", overwrite) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return result, summary
+
+
+def _soc_from_table(soil: xr.DataArray, table: ClassTable) -> xr.DataArray:
+    return table.reclassify(soil, "soc_g_per_kg", name="soc_g_per_kg", map_name="the soil map")
+
+
+def _write(result: ErosionResult, slope: xr.DataArray, out: Path, overwrite: bool) -> list[Path]:
+    f = result.factors
+    layers = {
+        "r_factor.tif": (f["r"], "MJ mm ha-1 h-1 a-1"),
+        "k_factor.tif": (f["k"], "t ha h ha-1 MJ-1 mm-1"),
+        "slope_deg.tif": (slope, "degree"),
+        "ls_factor.tif": (f["ls"], "1"),
+        "b_factor.tif": (f["b"], "1"),
+        "e_factor.tif": (f["e"], "1"),
+        "t_factor.tif": (f["t"], "1"),
+        "soil_loss_t_per_ha.tif": (result.soil_loss, "t ha-1 a-1"),
+        "potential_soil_loss_t_per_ha.tif": (result.potential, "t ha-1 a-1"),
+        "soil_conservation_t_per_ha.tif": (result.conservation, "t ha-1 a-1"),
+        "displaced_carbon_t_c_per_ha.tif": (result.carbon.displaced, "t C ha-1 a-1"),
+        "carbon_source_t_c_per_ha.tif": (result.carbon.source, "t C ha-1 a-1"),
+        "carbon_sink_t_c_per_ha.tif": (result.carbon.sink, "t C ha-1 a-1"),
+        "net_carbon_flux_t_c_per_ha.tif": (result.carbon.net, "t C ha-1 a-1"),
+    }
+    written = [
+        write_raster(da, out / name, overwrite=overwrite, units=units)
+        for name, (da, units) in layers.items()
+    ]
+    legend = {
+        i + 1: (n, c) for i, (n, c) in enumerate(zip(GRADE_NAMES, GRADE_COLOURS, strict=True))
+    }
+    written.append(
+        write_raster(result.grade, out / "erosion_grade.tif", overwrite=overwrite, classes=legend)
+    )
+    csv = out / "by_land_use.csv"
+    with atomic_path(csv, overwrite) as tmp:
+        result.by_land_use.to_csv(tmp, index=False)
+    return [*written, csv]

@@ -1,0 +1,159 @@
+"""``landcarbon erosion``: JSON summary, outputs, agreement with the library, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.erosion.budget import erosion_budget
+from landcarbon.erosion.presets import read_erosion_tables
+from landcarbon.erosion.rainfall import r_factor_annual
+from landcarbon.erosion.soil import k_factor_from_table
+from landcarbon.erosion.terrain import topography
+from landcarbon.raster import read_raster, write_raster
+from landcarbon.testing import make_raster
+
+runner = CliRunner()
+SHAPE = (24, 30)
+
+
+def _write_inputs(tmp_path: Path, precip_mm: np.ndarray | None = None, **grid) -> dict[str, Path]:
+    rng = np.random.default_rng(np.random.SeedSequence(17))
+    yy, xx = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]]
+    dem = 300 - 4.0 * xx + 10 * np.sin(yy / 4.0) + rng.uniform(0, 1, SHAPE)
+    lulc = (1 + (xx // 6) % 6).astype(np.int32)  # the six preset classes in stripes
+    soil = (1 + (yy // 2) % 13).astype(np.int32)  # the 13 preset texture classes
+    p = np.full(SHAPE, 1600.0) if precip_mm is None else precip_mm
+    arrays = {"dem": dem, "precip": p, "lulc": lulc, "soil": soil}
+    return {
+        k: write_raster(make_raster(v, **grid), tmp_path / f"{k}.tif") for k, v in arrays.items()
+    }
+
+
+def _args(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    return [
+        "--json",
+        "erosion",
+        "--dem",
+        str(paths["dem"]),
+        "--precip",
+        str(paths["precip"]),
+        "--lulc",
+        str(paths["lulc"]),
+        "--soil",
+        str(paths["soil"]),
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_erosion_json_matches_the_library(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    result = runner.invoke(app, _args(paths, tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    for key in (
+        "mean_t_per_ha",
+        "total_t",
+        "conservation_t",
+        "by_grade_ha",
+        "carbon_source_t_c",
+        "carbon_sink_t_c",
+    ):
+        assert key in summary
+    assert set(summary["by_grade_ha"]) == {
+        "slight",
+        "light",
+        "moderate",
+        "intense",
+        "very_intense",
+        "severe",
+    }
+    # the same chain through the library, from the same files
+    tables = read_erosion_tables()
+    soil = read_raster(paths["soil"], "categorical")
+    direct = erosion_budget(
+        r_factor_annual(read_raster(paths["precip"])),
+        k_factor_from_table(soil, tables.soil),
+        topography(read_raster(paths["dem"])).ls_factor,
+        read_raster(paths["lulc"], "categorical"),
+        tables.land_use,
+        tables.soil.reclassify(soil, "soc_g_per_kg"),
+    )
+    assert summary["total_t"] == pytest.approx(direct.summary["total_t"], rel=1e-12)
+    assert summary["carbon_sink_t_c"] == pytest.approx(direct.summary["carbon_sink_t_c"], rel=1e-12)
+    total_area = SHAPE[0] * SHAPE[1] * 0.09
+    assert sum(summary["by_grade_ha"].values()) == pytest.approx(total_area, rel=1e-12)
+    out = tmp_path / "out"
+    for name in (
+        "soil_loss_t_per_ha.tif",
+        "erosion_grade.tif",
+        "ls_factor.tif",
+        "by_land_use.csv",
+        "summary.json",
+        "net_carbon_flux_t_c_per_ha.tif",
+    ):
+        assert (out / name).is_file(), name
+    written = read_raster(out / "soil_loss_t_per_ha.tif")
+    np.testing.assert_allclose(written.values, direct.soil_loss.values, rtol=1e-12)
+
+
+def test_erosion_chunked_and_geographic(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path, cell_size=0.0003, crs="EPSG:4326", origin=(114.0, 27.0))
+    plain = runner.invoke(app, _args(paths, tmp_path / "a"))
+    chunked = runner.invoke(app, _args(paths, tmp_path / "b", "--chunks", "12"))
+    assert plain.exit_code == 0 and chunked.exit_code == 0, plain.output + chunked.output
+    a, b = json.loads(plain.stdout), json.loads(chunked.stdout)
+    assert b["total_t"] == pytest.approx(a["total_t"], rel=1e-12)
+    # 0.0003° cells at 27°N are about 29.7 m × 33.2 m: slopes are in metres, not degrees
+    slope = read_raster(tmp_path / "a" / "slope_deg.tif").values
+    assert np.nanmax(slope) < 45
+
+
+def test_missing_soil_code(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    soil = read_raster(paths["soil"], "categorical")
+    soil.values[0, :3] = 99
+    write_raster(soil, paths["soil"], overwrite=True)
+    result = runner.invoke(app, _args(paths, tmp_path / "out"))
+    assert result.exit_code != 0
+    assert "codes found in the soil map but missing from the table: 99 (3 cells)" in str(
+        result.exception
+    )
+
+
+def test_precipitation_in_metres(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path, precip_mm=np.full(SHAPE, 1.6))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from landcarbon.cli import main; main()",
+            *_args(paths, tmp_path / "out")[1:],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "precipitation looks like metres, not millimetres" in result.stderr
+    assert str(paths["precip"]) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_misaligned_inputs_and_no_out(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    write_raster(make_raster(np.full((5, 5), 900.0)), paths["precip"], overwrite=True)
+    result = runner.invoke(app, _args(paths, tmp_path / "out"))
+    assert result.exit_code != 0
+    assert "rasters are not aligned with dem" in str(result.exception)
+    no_out = [a for a in _args(paths, tmp_path)[:-2]]
+    result = runner.invoke(app, no_out)
+    assert "give an output folder with --out" in str(result.exception)
