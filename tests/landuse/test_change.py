@@ -162,7 +162,10 @@ def test_plum_island_1985_1991_matches_published_matrix(shared_data):
 def test_maps_of_different_grids_are_refused():
     a = make_raster(BEFORE)
     b = make_raster(AFTER, origin=(500_030.0, 4_000_000.0))
-    with pytest.raises(AlignmentError, match=r"the second map is not on the grid of the first map: origin .* shifted by \(1, -0\) cells.*Fix: warp it"):
+    with pytest.raises(
+        AlignmentError,
+        match=r"the second map is not on the grid of the first map: origin .* shifted by \(1, -0\) cells.*Fix: warp it",
+    ):
         transfer_matrix(a, b)
     with pytest.raises(AlignmentError, match="cell size"):
         transfer_matrix(a, make_raster(AFTER, cell_size=10.0))

@@ -332,7 +332,7 @@ def override_demand(
         raise ParameterError(f"{summary}; demands for every class must sum to the region's area")
     if not fixed.all() and (fixed_ha > total_ha + tolerance or free_ha <= 0 < total_ha - fixed_ha):
         raise ParameterError(
-            f"{summary}; the classes not given {list(np.asarray(demand.codes)[~fixed])} "
+            f"{summary}; the classes not given {np.asarray(demand.codes)[~fixed].tolist()} "
             f"cannot take up the difference: give demands that leave room for them"
         )
     if not fixed.all():
