@@ -149,7 +149,7 @@ def test_demands_that_do_not_sum_to_the_region_are_refused():
         override_demand(demand, {2: 0.9})
     with pytest.raises(ParameterError, match="class 3 is absent from the land-use maps"):
         override_demand(demand, {3: 0.1})
-    with pytest.raises(ParameterError, match="class 2 area -1.0 ha: must be >= 0"):
+    with pytest.raises(ParameterError, match=r"class 2 area -1\.0 ha: must be >= 0"):
         override_demand(demand, {2: -1.0})
 
 
