@@ -75,12 +75,14 @@ def _fill_row(
 
 
 @njit(cache=True, nogil=True)
-def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
-    """Optimal k-class edges [min, upper_1, ..., upper_{k-1}, max] of sorted unique values.
+def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np.ndarray:
+    """Optimal edges for every class count 1..k_max from one dynamic programme.
 
-    ``unique`` is sorted and distinct, ``counts`` their multiplicities, 1 <= k <= len(unique).
-    Values are centred on their weighted mean before the prefix sums, which keeps the
-    sums of squares accurate for large or offset data.
+    ``unique`` is sorted and distinct, ``counts`` their multiplicities,
+    1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
+    ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
+    weighted mean before the prefix sums, which keeps the sums of squares accurate for
+    large or offset data.
     """
     m = unique.shape[0]
     weights = counts.astype(np.float64)
@@ -93,21 +95,53 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k: int) -> np.nda
         s1[i + 1] = s1[i] + x[i] * weights[i]
         s2[i + 1] = s2[i] + x[i] * x[i] * weights[i]
         w[i + 1] = w[i] + weights[i]
-    split = np.zeros((k, m), dtype=np.int64)
+    split = np.zeros((k_max, m), dtype=np.int64)
     prev = np.empty(m)
     for i in range(m):
         prev[i] = _class_ss(s1, s2, w, 0, i)
     cur = np.empty(m)
-    for j in range(1, k):
+    for j in range(1, k_max):
         cur[:] = np.inf
         _fill_row(prev, cur, split[j], j, s1, s2, w)
         prev, cur = cur, prev
-    edges = np.empty(k + 1)
-    edges[0] = unique[0]
-    edges[k] = unique[m - 1]
-    end = m - 1
-    for j in range(k - 1, 0, -1):
-        start = split[j, end]
-        edges[j] = unique[start - 1]
-        end = start - 1
+    edges = np.full((k_max, k_max + 1), np.nan)
+    for k in range(1, k_max + 1):
+        edges[k - 1, 0] = unique[0]
+        edges[k - 1, k] = unique[m - 1]
+        end = m - 1
+        for j in range(k - 1, 0, -1):
+            start = split[j, end]
+            edges[k - 1, j] = unique[start - 1]
+            end = start - 1
     return edges
+
+
+@njit(cache=True, nogil=True)
+def stratum_moments(
+    codes: np.ndarray, y: np.ndarray, centre: float, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-stratum count, sum and sum of squares of ``y - centre`` in one pass.
+
+    Rows with a code outside ``[0, size)`` (the -1 of a missing value) are skipped.
+    """
+    n = np.zeros(size, dtype=np.int64)
+    s1 = np.zeros(size)
+    s2 = np.zeros(size)
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c < 0 or c >= size:
+            continue
+        d = y[i] - centre
+        n[c] += 1
+        s1[c] += d
+        s2[c] += d * d
+    return n, s1, s2
+
+
+@njit(cache=True, nogil=True)
+def pair_codes(a: np.ndarray, b: np.ndarray, size_b: int) -> np.ndarray:
+    """Codes of the overlay ``a ∩ b``: ``a * size_b + b``, -1 where either is missing."""
+    out = np.empty(a.shape[0], dtype=np.int64)
+    for i in range(a.shape[0]):
+        out[i] = a[i] * size_b + b[i] if a[i] >= 0 and b[i] >= 0 else -1
+    return out

@@ -78,10 +78,10 @@ def natural_breaks(values: Any, k: int) -> np.ndarray:
     """Exact Jenks natural-breaks edges ``[min, upper_1, ..., upper_{k-1}, max]`` (k + 1).
 
     The partition minimises the within-class sum of squared deviations, exactly as
-    jenkspy's ``jenks_breaks`` (which it reproduces at any size; ties between equally good
-    partitions go, as there, to the one with the lowest class limits). Each inner edge is
-    the largest value of its class, so classes are right-closed (:func:`assign_classes`
-    with ``closed="right"`` gives the optimal partition back). NaN values are ignored.
+    jenkspy's ``jenks_breaks`` (which it reproduces at any size; where two partitions are
+    exactly equally good, either may be returned). Each inner edge is the largest value
+    of its class, so classes are right-closed (:func:`assign_classes` with
+    ``closed="right"`` gives the optimal partition back). NaN values are ignored.
 
     Parameters
     ----------
@@ -95,14 +95,23 @@ def natural_breaks(values: Any, k: int) -> np.ndarray:
     ParameterError
         When there are fewer than ``k`` distinct values, no values, or infinities.
     """
-    arr = _finite(values, k, "natural breaks")
+    return natural_breaks_upto(values, k)[k - 1]
+
+
+def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
+    """Natural-breaks edges for every k = 1..k_max from one dynamic programme.
+
+    Item ``k - 1`` equals ``natural_breaks(values, k)``; the cost is that of ``k_max`` alone.
+    """
+    arr = _finite(values, k_max, "natural breaks")
     unique, counts = np.unique(arr, return_counts=True)
-    if unique.size < k:
+    if unique.size < k_max:
         raise ParameterError(
-            f"natural breaks: {k} classes need at least {k} distinct values, the data "
-            f"have {unique.size}; lower k"
+            f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
+            f"data have {unique.size}; lower k"
         )
-    return np.asarray(fisher_jenks_edges(unique, counts.astype(np.int64), int(k)))
+    table = fisher_jenks_edges(unique, counts.astype(np.int64), int(k_max))
+    return [table[k - 1, : k + 1].copy() for k in range(1, k_max + 1)]
 
 
 def equal_interval_breaks(values: Any, k: int) -> np.ndarray:
@@ -195,28 +204,34 @@ def assign_classes(values: Any, edges: Any, closed: Closure = "right") -> np.nda
     return np.where(np.isnan(arr), 0, classes).astype(np.int64)
 
 
-def discretize(values: Any, method: str, k: int, closed: Closure | None = None) -> np.ndarray:
+def discretize(
+    values: Any,
+    method: str,
+    k: int,
+    closed: Closure | None = None,
+    edges: np.ndarray | None = None,
+) -> np.ndarray:
     """Class numbers 1..k (0 for NaN) of ``values`` by ``method`` (OPGD rules).
 
     ``equal``, ``geometric`` and ``sd`` use sdsfun's arithmetic directly
     (``ceil((x - min)/w)``, ``floor(log(x/min)/log f) + 1``, ``floor(z + k/2)``, clipped to
     1..k) so that values on an edge fall exactly as in the reference; ``natural`` and
     ``quantile`` go through :func:`assign_classes` with :data:`DEFAULT_CLOSURE` unless
-    ``closed`` is given.
+    ``closed`` is given. ``edges`` may pass precomputed :func:`breaks` of ``values``.
     """
     arr = np.asarray(values, dtype=np.float64)
-    edges = breaks(arr, k, method)
+    edges = breaks(arr, k, method) if edges is None else edges
+    if closed is not None or method in ("natural", "quantile"):
+        return assign_classes(arr, edges, closed or DEFAULT_CLOSURE[method])
     ok = ~np.isnan(arr)
     x = arr[ok]
-    if closed is None and method in ("equal", "geometric", "sd"):
-        lo, hi = edges[0], edges[-1]
-        if method == "equal":
-            raw = np.ceil((x - lo) / ((hi - lo) / k)) if hi > lo else np.ones_like(x)
-        elif method == "geometric":
-            raw = np.floor(np.log(x / lo) / np.log((hi / lo) ** (1.0 / k))) + 1
-        else:
-            raw = np.floor((x - x.mean()) / x.std(ddof=1) + k / 2)
-        out = np.zeros(arr.shape, dtype=np.int64)
-        out[ok] = np.clip(raw, 1, k).astype(np.int64)
-        return out
-    return assign_classes(arr, edges, closed or DEFAULT_CLOSURE[method])
+    lo, hi = edges[0], edges[-1]
+    if method == "equal":
+        raw = np.ceil((x - lo) / ((hi - lo) / k)) if hi > lo else np.ones_like(x)
+    elif method == "geometric":
+        raw = np.floor(np.log(x / lo) / np.log((hi / lo) ** (1.0 / k))) + 1
+    else:
+        raw = np.floor((x - x.mean()) / x.std(ddof=1) + k / 2)
+    out = np.zeros(arr.shape, dtype=np.int64)
+    out[ok] = np.clip(raw, 1, k).astype(np.int64)
+    return out

@@ -1,0 +1,321 @@
+"""GeoDetector: NTD Heshun published numbers (q, both p conventions, interaction, risk,
+ecological), hand cases, scipy side by side, hypothesis properties, bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from landcarbon.errors import ParameterError, TableError
+from landcarbon.stats.drivers import geodetector_table
+from landcarbon.stats.geodetector import (
+    R_INTERACTION_LABELS,
+    detect,
+    encode_strata,
+    interaction_type,
+)
+
+FACTORS = ["watershed", "soiltype", "elevation"]
+
+
+@pytest.fixture(scope="module")
+def ntd(request):
+    shared = request.getfixturevalue("shared_data") / "geodetector_ntd_heshun"
+    return pd.read_csv(shared / "CollectData.csv"), json.loads(
+        (shared / "expected.json").read_text()
+    )
+
+
+def _run(frame, factors=FACTORS, **kw):
+    return geodetector_table(frame, "incidence", factors, source="CollectData.csv", **kw)
+
+
+# ------------------------------------------------------------------ NTD published numbers
+def test_ntd_factor_q_published(ntd):
+    frame, expected = ntd
+    result = _run(frame)
+    for name in FACTORS:
+        assert result.factor[name].q == pytest.approx(
+            expected["factor_detector"]["q"][name], abs=1e-7
+        )
+        full = expected["factor_detector"]["q_full_precision_from_interaction_table"][name]
+        assert result.factor[name].q == pytest.approx(full, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "convention, column",
+    [("sample", "p_value_geodetector_R_1.0-5"), ("population", "p_value_GD_10.x_and_gdverse")],
+)
+def test_ntd_noncentral_p_both_conventions(ntd, convention, column):
+    frame, expected = ntd
+    result = _run(frame, noncentrality=convention)
+    for name in FACTORS:
+        assert result.factor[name].p == pytest.approx(
+            expected["factor_detector"][column][name], rel=1e-6
+        )
+
+
+def test_ntd_default_convention_is_geodetector_sample_variance(ntd):
+    frame, _ = ntd
+    result = _run(frame)
+    assert result.factor["watershed"].convention == "sample"
+    assert result.factor["watershed"].p == pytest.approx(0.0001169914, rel=1e-6)
+
+
+def test_ntd_interaction_q_and_type(ntd):
+    frame, expected = ntd
+    result = _run(frame)
+    for key, q in expected["interaction_detector"]["q"].items():
+        a, b = key.split("|")
+        got = result.interaction.get(f"{a}:{b}") or result.interaction[f"{b}:{a}"]
+        assert got.q == pytest.approx(q, abs=1e-12)
+        assert R_INTERACTION_LABELS[got.type] == expected["interaction_detector"]["type"][key]
+
+
+@pytest.mark.parametrize("round_df", [False, True])
+def test_ntd_risk_means_and_matrices(ntd, round_df):
+    frame, expected = ntd
+    result = _run(frame, round_df=round_df)
+    risk = expected["risk_detector"]
+    for name in FACTORS:
+        r = result.risk[name]
+        means = risk["mean_incidence_by_stratum"][name]
+        assert [str(v) for v in r.labels] == list(means)
+        np.testing.assert_allclose(r.mean, list(means.values()), atol=5e-7)  # 6 decimals
+        np.testing.assert_array_equal(r.significant, risk["significant_pairs_alpha_0.05"][name])
+
+
+def test_ntd_ecological_q_ratio_rule(ntd):
+    frame, expected = ntd
+    result = _run(frame, ecological_rule="q_ratio")
+    got = {frozenset((e.a, e.b)): e.significant for e in result.ecological}
+    for key, value in expected["ecological_detector"]["geodetector_R_1.0-5"].items():
+        if not key.startswith("_"):
+            assert got[frozenset(key.split("|"))] is value
+    # critical value qf(0.9, 184, 184)
+    assert result.ecological[0].threshold_or_p == pytest.approx(sps.f.ppf(0.9, 184, 184))
+
+
+def test_ntd_ecological_ssw_ratio_rule_both_orders(ntd):
+    frame, expected = ntd
+    result = _run(frame)  # default rule: ssw_ratio
+    got = {(e.a, e.b): e for e in result.ecological}
+    for key, value in expected["ecological_detector"]["gdverse_1.x"].items():
+        if not key.startswith("_"):
+            assert got[tuple(key.split("|"))].significant is value
+    # the reversed order (derived_check in expected.json): F = 1.6959, p = 0.00019
+    reverse = got[("soiltype", "watershed")]
+    assert reverse.f == pytest.approx(1.6959, abs=5e-5)
+    assert reverse.threshold_or_p == pytest.approx(0.00019, abs=5e-6)
+    assert reverse.significant
+    # order of the factors does not change the answer
+    shuffled = _run(frame, ["elevation", "soiltype", "watershed"])
+    assert {(e.a, e.b): e.significant for e in shuffled.ecological} == {
+        k: e.significant for k, e in got.items()
+    }
+
+
+def test_ntd_permutation_p_is_small_where_noncentral_is_not(ntd):
+    frame, _ = ntd
+    result = _run(frame, ["soiltype"], permutations=4999, seed=7)
+    r = result.factor["soiltype"]
+    assert r.p > 0.3  # the noncentral F test is very conservative here
+    assert r.p_central < 1e-10
+    assert r.p_permutation == pytest.approx(1 / 5000)  # no permutation reached q
+    again = _run(frame, ["soiltype"], permutations=200, seed=7)
+    assert (
+        again.factor["soiltype"].p_permutation
+        == _run(frame, ["soiltype"], permutations=200, seed=7).factor["soiltype"].p_permutation
+    )
+
+
+# ------------------------------------------------------------------ hand cases
+def test_factor_detector_hand_case():
+    # y = 1 2 3 | 7 8 9; stratum means 2 and 8; SSW = 2 + 2 = 4;
+    # grand mean 5, SST = 16 + 9 + 4 + 4 + 9 + 16 = 58; q = 1 - 4/58 = 27/29
+    y = np.array([1.0, 2, 3, 7, 8, 9])
+    r = detect(y, [encode_strata(np.array(list("aaabbb")), "x")]).factor["x"]
+    assert r.q == pytest.approx(27 / 29, abs=1e-15)
+    # F = (N - L)/(L - 1) q/(1 - q) = 4/1 * (27/29)/(2/29) = 54
+    assert r.f == pytest.approx(54.0)
+    # lambda = [2^2 + 8^2 - (sqrt3*2 + sqrt3*8)^2/6] / s^2 = (68 - 50)/(58/5) = 1.5517...
+    assert r.noncentrality == pytest.approx(18 / 11.6)
+    assert r.p == pytest.approx(sps.ncf.sf(54.0, 1, 4, 18 / 11.6))
+    assert r.p_central == pytest.approx(sps.f.sf(54.0, 1, 4))
+    pop = detect(y, [encode_strata(np.array(list("aaabbb")), "x")], noncentrality="population")
+    assert pop.factor["x"].noncentrality == pytest.approx(18 / (58 / 6))
+
+
+def test_one_member_strata_are_kept():
+    # y = 1 3 | 10 | 20: SSW = 2 (only the pair); mean 8.5,
+    # SST = 56.25 + 30.25 + 2.25 + 132.25 = 221; q = 1 - 2/221
+    y = np.array([1.0, 3.0, 10.0, 20.0])
+    x = encode_strata(np.array([1, 1, 2, 3]), "x")
+    assert detect(y, [x]).factor["x"].q == pytest.approx(1 - 2 / 221)
+    # gdverse drops them: only 1, 3 are left -> one stratum
+    with pytest.raises(ParameterError, match="has 1 stratum"):
+        detect(y, [x], keep_singletons=False)
+
+
+@pytest.mark.parametrize(
+    "q1, q2, q12, expected",
+    [
+        (0.3, 0.4, 0.2, "nonlinear-weaken"),
+        (0.3, 0.4, 0.35, "uni-variable weaken"),
+        (0.3, 0.4, 0.4, "uni-variable weaken"),
+        (0.3, 0.4, 0.5, "bi-variable enhance"),
+        (0.3, 0.4, 0.7, "independent"),
+        (0.3, 0.4, 0.7 + 1e-13, "independent"),
+        (0.3, 0.4, 0.8, "nonlinear-enhance"),
+    ],
+)
+def test_interaction_types(q1, q2, q12, expected):
+    assert interaction_type(q1, q2, q12) == expected
+
+
+def test_risk_matches_scipy_welch():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, 200)
+    y = rng.normal(x * 0.3, 1 + x)
+    r = detect(y, [encode_strata(x, "x")]).risk["x"]
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                ref = sps.ttest_ind(y[x == i], y[x == j], equal_var=False)
+                assert r.t[i, j] == pytest.approx(ref.statistic, rel=1e-10)
+                assert r.p[i, j] == pytest.approx(ref.pvalue, rel=1e-8)
+
+
+def test_q_matches_plain_pandas_reference():
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "y": rng.gamma(2, 3, 5000) + 1e6,
+            "a": rng.integers(0, 40, 5000),
+            "b": rng.choice(list("pqrs"), 5000),
+        }
+    )
+    result = geodetector_table(frame, "y", ["a", "b"])
+    for cols, key in ((["a"], "a"), (["b"], "b")):
+        g = frame.groupby(cols)["y"]
+        ref = 1 - (g.var(ddof=0) * g.count()).sum() / (frame.y.var(ddof=0) * len(frame))
+        assert result.factor[key].q == pytest.approx(ref, abs=1e-10)
+    g = frame.groupby(["a", "b"])["y"]
+    ref = 1 - (g.var(ddof=0) * g.count()).sum() / (frame.y.var(ddof=0) * len(frame))
+    assert result.interaction["a:b"].q == pytest.approx(ref, abs=1e-10)
+
+
+# ------------------------------------------------------------------ properties
+labels_and_y = st.integers(6, 60).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        st.lists(st.integers(0, 3), min_size=n, max_size=n),
+        st.lists(st.floats(-100, 100, allow_nan=False), min_size=n, max_size=n),
+    )
+)
+
+
+def _usable(y, *xs):
+    return np.ptp(y) > 1e-6 and all(2 <= np.unique(x).size < len(y) for x in xs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels_and_y)
+def test_properties(data):
+    a, b, y = (np.asarray(v) for v in data)
+    if not _usable(y, a, b) or np.unique(a * 4 + b).size >= len(y):
+        return
+    result = detect(y, [encode_strata(a, "a"), encode_strata(b, "b")])
+    qa, qb, q12 = result.factor["a"].q, result.factor["b"].q, result.interaction["a:b"].q
+    assert -1e-12 <= qa <= 1 + 1e-12 and -1e-12 <= qb <= 1 + 1e-12
+    assert q12 >= max(qa, qb) - 1e-12
+    # relabelling the strata (any one-to-one map) does not change q
+    relabelled = detect(y, [encode_strata(np.array([f"s{9 - v}" for v in a]), "a")])
+    assert relabelled.factor["a"].q == pytest.approx(qa, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=4, max_size=40))
+def test_q_is_one_when_strata_are_y(values):
+    y = np.asarray(values, dtype=float)
+    if not 2 <= np.unique(y).size < y.size:
+        return
+    assert detect(y, [encode_strata(y, "y")]).factor["y"].q == pytest.approx(1.0, abs=1e-12)
+
+
+# ------------------------------------------------------------------ bad input
+def test_nan_in_y_dropped_with_count():
+    frame = pd.DataFrame({"y": [1.0, np.nan, 3.0, 7.0, 8.0, 9.0, np.nan], "x": list("aaabbbb")})
+    result = geodetector_table(frame, "y", ["x"])
+    assert result.dropped_rows == 2 and result.n == 5
+
+
+def test_y_all_nan():
+    frame = pd.DataFrame({"y": [np.nan, np.nan], "x": [1, 2]})
+    with pytest.raises(TableError, match=r"t\.csv: column 'y' \(y\) has no values"):
+        geodetector_table(frame, "y", ["x"], source="t.csv")
+
+
+def test_strings_in_y():
+    frame = pd.DataFrame({"y": ["1.5", "n/a", "3"], "x": [1, 2, 2]})
+    with pytest.raises(TableError, match="column 'y' \\(y\\) must be numeric; row 3 holds 'n/a'"):
+        geodetector_table(frame, "y", ["x"], source="t.csv")
+
+
+def test_factor_with_one_stratum():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [5, 5, 5]})
+    with pytest.raises(ParameterError, match="factor 'x' has 1 stratum over the 3 rows used"):
+        geodetector_table(frame, "y", ["x"])
+
+
+def test_fewer_samples_than_strata():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1, 2, 3]})
+    with pytest.raises(ParameterError, match="factor 'x' has 3 strata but only 3 rows"):
+        geodetector_table(frame, "y", ["x"])
+
+
+def test_missing_columns_listed():
+    frame = pd.DataFrame({"y": [1.0], "a": [1]})
+    with pytest.raises(TableError, match="column\\(s\\) 'b' not found; available columns: y, a"):
+        geodetector_table(frame, "y", ["a", "b"], source="t.csv")
+
+
+def test_bad_options():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1, 1, 2, 2]})
+    with pytest.raises(ParameterError, match="noncentrality='both'"):
+        geodetector_table(frame, "y", ["x"], noncentrality="both")
+    with pytest.raises(ParameterError, match="ecological rule 'x'"):
+        geodetector_table(frame, "y", ["x"], ecological_rule="x")
+    with pytest.raises(ParameterError, match="discretize='yes'"):
+        geodetector_table(frame, "y", ["x"], discretize="yes")
+
+
+@pytest.mark.parametrize(
+    "f, df1, df2, ncp",
+    [
+        (54.0, 1, 4, 1.55),
+        (3.2, 8, 176, 12.0),
+        (1.7, 4, 180, 40.0),
+        (0.5, 2, 30, 0.3),
+        (25, 12, 5000, 180),
+    ],
+)
+def test_noncentral_f_sf_matches_scipy(f, df1, df2, ncp):
+    from landcarbon.stats.geodetector import noncentral_f_sf
+
+    assert noncentral_f_sf(f, df1, df2, ncp) == pytest.approx(
+        sps.ncf.sf(f, df1, df2, ncp), abs=1e-9
+    )
+
+
+def test_noncentral_f_sf_with_zero_ncp_is_central_f():
+    from landcarbon.stats.geodetector import noncentral_f_sf
+
+    # lambda = 0 (all stratum means equal) must give the central F tail
+    assert noncentral_f_sf(1.0, 3, 50, 0.0) == pytest.approx(sps.f.sf(1.0, 3, 50), rel=1e-12)
