@@ -242,7 +242,7 @@ def select_scenario(scenarios: Mapping[str, Scenario], name: str | None, source:
             return scenarios[names[0]]
         raise ParameterError(f"{source} holds scenarios {list(names)}; choose one with --name")
     if name not in scenarios:
-        close = difflib.get_close_matches(name, names, n=1)
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ParameterError(f"{source}: no scenario {name!r}{hint}; it holds {list(names)}")
     return scenarios[name]
