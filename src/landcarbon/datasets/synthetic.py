@@ -209,6 +209,8 @@ def _window_layers(
     )
     month = np.arange(12)[:, None, None]
     monthly_temp = temp[None] + 13.0 * np.cos(2 * np.pi * (month - 6) / 12)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[:, None, None]
+    accumulated = np.sum(np.where(monthly_temp >= 10.0, monthly_temp * days, 0.0), axis=0)
     share = np.exp(1.2 * np.cos(2 * np.pi * (month - 6.5) / 12))
     monthly_precip = precip[None] * share / share.sum()
 
@@ -242,6 +244,7 @@ def _window_layers(
         "precipitation": precip,
         "monthly_temperature": monthly_temp,
         "monthly_precipitation": monthly_precip,
+        "accumulated_temperature": accumulated,
         "npp": miami * npp_factor[lu_now],
         "population": pop,
         "dist_roads": d_road,
@@ -338,6 +341,10 @@ LAYERS: dict[str, dict[str, Any]] = {
         "units": "mm/month",
         "description": "monthly precipitation",
         "bands": 12,
+    },
+    "accumulated_temperature": {
+        "units": "degC day",
+        "description": "accumulated temperature >= 10 degC (monthly means x days)",
     },
     "npp": {"units": "gC/m2/yr", "description": "net primary production (Miami model)"},
     "population": {"units": "persons/km2", "description": "population density"},
