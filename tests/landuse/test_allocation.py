@@ -20,6 +20,7 @@ from landcarbon.landuse.allocation import (
     decayed_threshold,
     demand_cells,
     flus_inertia,
+    neighbourhood_effect,
     plus_drive,
 )
 from landcarbon.landuse.conversion import ConversionMatrix
@@ -512,3 +513,18 @@ def test_sibuyan_demand_table_with_national_park(shared_data) -> None:
     assert (out[land] != lu.values[land]).sum() >= sum(
         max(demand[c] - int((lu.values == c).sum()), 0) for c in codes
     )
+
+
+def test_neighbourhood_effect_hand_case() -> None:
+    # codes 10, 20; window 3x3, weights w_10 = 0.5, w_20 = 1
+    # 10 10 20
+    # 20 10 20
+    # 10 ND 20
+    lu = np.array([[10, 10, 20], [20, 10, 20], [10, NODATA, 20]], dtype=np.int32)
+    omega = neighbourhood_effect(make_raster(lu), [10, 20], neighborhood_weights={10: 0.5}).values
+    # centre: 3 other class-10 cells, 4 class-20 cells, out of n*n - 1 = 8
+    # Omega_10 = 3/8 * 0.5 = 0.1875, Omega_20 = 4/8 * 1 = 0.5
+    assert omega[:, 1, 1].tolist() == [0.1875, 0.5]
+    # corner (0, 0): neighbours (0,1)=10, (1,0)=20, (1,1)=10 -> 2/8 * 0.5, 1/8
+    assert omega[:, 0, 0].tolist() == [0.125, 0.125]
+    assert np.isnan(omega[:, 2, 1]).all()

@@ -721,3 +721,32 @@ def read_parameters(path: str | Path, model: str | None = None) -> AllocationPar
         return make_parameters(chosen, **table)
     except ParameterError as exc:
         raise ParameterError(f"{p} [allocation]: {exc}") from exc
+
+
+def neighbourhood_effect(
+    lulc: xr.DataArray,
+    codes: list[int],
+    *,
+    neighborhood: int = 3,
+    neighborhood_weights: Mapping[int, float] | None = None,
+) -> xr.DataArray:
+    """PLUS/FLUS neighbourhood effect Omega_{i,k} = con_k / (n*n - 1) * w_k per class.
+
+    con_k counts the cells of class k in the n x n window around cell i, the centre excluded;
+    cells outside the map and nodata count for no class. Returns float64 (class, y, x), NaN
+    outside the land-use data (Liang et al. 2021, doi:10.1016/j.compenvurbsys.2020.101569).
+    """
+    params = AllocationParameters(
+        neighborhood=neighborhood, neighborhood_weights=neighborhood_weights or {}
+    )
+    cls = _class_indices(require_in_memory(lulc, "neighbourhood effect", _FIX), codes)
+    counts = _kernels.neighbourhood_counts(cls, len(codes), params.neighborhood // 2)
+    scale = _per_class(params.neighborhood_weights, codes, 1.0) / (neighborhood**2 - 1)
+    omega = np.where(cls >= 0, counts * scale[:, None, None], np.nan)
+    out = xr.DataArray(
+        omega,
+        dims=("class", "y", "x"),
+        coords={"class": codes, "y": lulc["y"], "x": lulc["x"]},
+        name="neighbourhood_effect",
+    )
+    return out.rio.write_crs(lulc.rio.crs) if lulc.rio.crs is not None else out
