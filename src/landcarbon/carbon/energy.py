@@ -99,11 +99,12 @@ def allocate_emissions(
         if isinstance(totals_t_c, Mapping):
             raise ParameterError("regional totals need a zone raster (zones=...)")
         zones = map_cells(_single_zone, weights, dtype=np.int32, name="zone")
+        zones = zones.rio.write_nodata(int(CLASS_NODATA), encoded=False)
         totals = {0: float(totals_t_c)}
     else:
         check_same_grid(weights, zones)
         totals = dict(totals_t_c) if isinstance(totals_t_c, Mapping) else {0: float(totals_t_c)}
-    area = cell_area_map(zones)
+    area = cell_area_map(weights)
     extra = [] if mask is None else [mask]
     if mask is not None:
         check_same_grid(weights, mask)

@@ -141,13 +141,13 @@ def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
     diff = Grid.from_dataarray(current).difference(Grid.from_dataarray(future))
     if diff:
         raise AlignmentError(
-            f"future map {_map_name(future)}: {diff} of the current map {_map_name(current)}; "
-            f"warp it onto the current map's grid (gdalwarp -tr/-te/-t_srs)"
+            f"{_map_name(future)} is not on the grid of {_map_name(current)}: {diff}; "
+            f"warp it onto that grid (gdalwarp -tr/-te/-t_srs)"
         )
 
 
 def _map_name(da: xr.DataArray) -> str:
-    return str(da.attrs.get("source_path") or da.name or "the land-use map")
+    return str(da.attrs.get("source_path") or da.name or "the map")
 
 
 def as_co2(t_c: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:

@@ -1,0 +1,56 @@
+"""Willamette sample maps (InVEST 3.0): totals, sequestration and value from the method,
+checked against an independent per-cell float64 computation (rasterio + csv + numpy).
+
+InVEST 3.0's published figures are held out (REFERENCE_DATA.md, section 2 item 6);
+they summed float32 rasters and so sit ~1e-6..3e-6 above these exact values.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from landcarbon.carbon import Valuation, read_pools
+from landcarbon.carbon.outputs import carbon_account
+from landcarbon.raster import read_raster
+
+
+def _independent_total(lulc_path: Path, pools_path: Path) -> np.ndarray:
+    """Per-cell t C/ha by a dict lookup over np.unique's inverse (no landcarbon code)."""
+    with open(pools_path, encoding="utf-8") as f:
+        rows = {int(r["LULC"]): r for r in csv.DictReader(f)}
+    dens = {
+        k: sum(float(r[c]) for c in ("C_above", "C_below", "C_soil", "C_dead"))
+        for k, r in rows.items()
+    }
+    with rasterio.open(lulc_path) as ds:
+        data = ds.read(1)
+        nodata = ds.nodata
+    values, inverse = np.unique(data, return_inverse=True)
+    table = np.array([np.nan if v == nodata else dens[int(v)] for v in values])
+    return table[inverse].reshape(data.shape)
+
+
+@pytest.mark.slow
+def test_willamette_totals_sequestration_value(shared_data: Path):
+    folder = shared_data / "invest_willamette_carbon"
+    pools = read_pools(folder / "carbon_pools_samp.csv")
+    cur = read_raster(folder / "lulc_samp_cur.tif", "categorical")
+    fut = read_raster(folder / "lulc_samp_fut.tif", "categorical")
+    val = Valuation(43.0, 7.0, 0.0, 2000, 2030)  # InVEST 3.0 sample run: V=43, r=7 %, c=0
+    acc = carbon_account(cur, pools, fut, val)
+    c_ref = _independent_total(folder / "lulc_samp_cur.tif", folder / "carbon_pools_samp.csv")
+    f_ref = _independent_total(folder / "lulc_samp_fut.tif", folder / "carbon_pools_samp.csv")
+    cell_ha = 30.0 * 30.0 / 10_000  # EPSG:26910, 30 m cells
+    assert acc.current.total_t_c == pytest.approx(np.nansum(c_ref) * cell_ha, rel=1e-12)
+    assert acc.future is not None
+    assert acc.future.total_t_c == pytest.approx(np.nansum(f_ref) * cell_ha, rel=1e-12)
+    seq_ref = np.nansum(f_ref - c_ref) * cell_ha
+    assert acc.sequestration_t_c == pytest.approx(seq_ref, rel=1e-12)
+    const = 43.0 / 30 * sum(1.07**-t for t in range(30))  # the sum, not the closed form
+    assert acc.value == pytest.approx(seq_ref * const, rel=1e-12)
+    assert int(acc.current.by_class["cells"].sum()) == 1_641_621  # valid cells (SOURCE.md)
