@@ -42,12 +42,14 @@ LANDUSE_CLASSES: dict[int, tuple[str, str]] = {
 """Land-use code → (name, colour) of the synthetic region."""
 
 VEGETATION_TYPES: dict[int, tuple[str, str]] = {
+    0: ("non-vegetation", "#ffffff"),
     1: ("coniferous forest", "#1b5e20"),
-    2: ("broadleaf forest", "#43a047"),
-    3: ("shrubland", "#8bc34a"),
-    4: ("meadow", "#cddc39"),
-    5: ("cultivated vegetation", "#f6d55c"),
-    6: ("desert / sparse", "#e0c097"),
+    2: ("scrub", "#689f38"),
+    3: ("desert", "#e0c097"),
+    4: ("steppe", "#cddc39"),
+    5: ("meadow", "#8bc34a"),
+    6: ("alpine vegetation", "#90a4ae"),
+    7: ("cultivated vegetation", "#f6d55c"),
 }
 """Vegetation-type code → (name, colour)."""
 
@@ -293,13 +295,15 @@ def _landuse(
 
 
 def _vegetation(lu: np.ndarray, dem: np.ndarray, precip: np.ndarray) -> np.ndarray:
-    veg = np.full(lu.shape, 4, dtype=np.int32)
-    veg[lu == 1] = 5
-    veg[(lu == 2) & (dem >= 1500)] = 1
-    veg[(lu == 2) & (dem < 1500)] = 2
-    veg[(lu == 3) & (precip < 420)] = 3
-    veg[lu == 6] = 6
-    veg[(lu == 4) | (lu == 5)] = 0
+    """Vegetation type (the groups of the county sink study's Table 2) from land use."""
+    veg = np.zeros(lu.shape, dtype=np.int32)  # water, built-up: non-vegetation
+    veg[lu == 1] = 7
+    veg[(lu == 2) & (dem >= 1400)] = 1
+    veg[(lu == 2) & (dem < 1400)] = 2
+    veg[(lu == 3) & (precip < 450)] = 4
+    veg[(lu == 3) & (precip >= 450)] = 5
+    veg[(lu == 3) & (dem > 2000)] = 6
+    veg[lu == 6] = 3
     return veg
 
 

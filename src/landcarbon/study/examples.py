@@ -31,8 +31,12 @@ def example_path(name: str) -> Path:
 
 
 def install_example(name: str, dest: Path) -> Path:
-    """Copy example ``name`` to ``dest/study.toml`` (its synthetic data go beside it)."""
+    """Copy example ``name`` to ``dest/study.toml`` with its ``tables/`` folder.
+
+    The synthetic region it uses is generated beside it on the first run.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / "study.toml"
     shutil.copyfile(example_path(name), target)
+    shutil.copytree(_folder() / "tables", dest / "tables", dirs_exist_ok=True)
     return target

@@ -1,0 +1,138 @@
+"""The ``[sinks]`` chapter: carbon-sink importance, resistance, MCR, zoning, strategies.
+
+Method: the county carbon-sink restoration study (Zhang et al. 2024, Wensu County).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from landcarbon.study.chapters import steps_for
+from landcarbon.study.chapters._common import artifact, read
+from landcarbon.study.config import Study, chapter
+from landcarbon.study.pipeline import Context, Output, Step
+from landcarbon.study.schema import doc
+
+CITE = (
+    "Zhang Q, Yang Y, Yuan Y, Han J, Li D (2024) Territorial ecological restoration of "
+    "counties for the increase of carbon sinks: Wensu County. Landscape Architecture "
+    "Frontiers.",
+    "Knaapen JP, Scheffer M, Harms B (1992) Estimating habitat isolation in landscape "
+    "planning. Landscape and Urban Planning 23:1-16 (minimum cumulative resistance).",
+)
+
+MAPS = {
+    "veg_carbon": ("raster", "t C/ha", "vegetation carbon density"),
+    "importance_index": ("raster", "1", "carbon-sink importance index"),
+    "importance_level": ("raster", "class", "carbon-sink importance level"),
+    "resistance": ("raster", "1", "resistance surface (entropy-weighted)"),
+    "mcr": ("raster", "resistance x m", "minimum cumulative resistance from sinks"),
+    "sink_zones": ("raster", "class", "primary, secondary and potential sinks"),
+    "strategies": ("raster", "class", "restoration strategy"),
+    "vegetation_storage": ("table", "t C", "vegetation carbon storage by type"),
+    "resistance_weights": ("table", "1", "entropy weights of resistance factors"),
+    "zone_composition": ("table", "ha", "land-use composition of each zone"),
+    "strategies_table": ("table", "", "strategy of each sink patch"),
+}
+
+
+@chapter("sinks")
+@dataclass(frozen=True)
+class SinksSection:
+    nep: str = doc("NEP raster (g C/m²/yr): a [rasters] name or a step output.")
+    vegetation: str = doc("Vegetation-type raster (categorical) in [rasters].")
+    vegetation_density: str = doc("[tables] name of the code,name,density (t C/ha) table.")
+    soil_carbon: str = doc("Soil carbon density (t C/ha): a [rasters] name or step output.")
+    landuse: str = doc("Land-use raster (CNLUCC codes for the presets) in [rasters].")
+    factors: dict[str, str] = doc(
+        "Resistance factor → raster: slope, elevation, accumulated_temperature, "
+        "precipitation, population (land use is added from `landuse`).",
+        default_factory=dict,
+    )
+    levels: str = doc("[tables] name of a resistance level TOML (default: county preset).", "")
+    strategies: str = doc("[tables] name of a strategy rule TOML (default: county preset).", "")
+    importance_weights: dict[str, float] = doc(
+        "Weights of nep / vegetation / soil (default 0.5 / 0.25 / 0.25).", default_factory=dict
+    )
+    resistance_weights: str = doc("'entropy' (computed) or 'published' (Table 4).", "entropy")
+    min_area_ha: float = doc("Smallest sink patch kept (ha).", 100.0)
+    cultivated_share: float = doc("Share of cultivated land making a patch secondary.", 0.5)
+    potential: str = doc("Potential-sink threshold: 'breaks' or 'quantile'.", "breaks")
+    potential_quantile: float = doc("Quantile of cumulative resistance when 'quantile'.", 0.2)
+    connectivity: int = doc("4 or 8 neighbours for the cost distance.", 8)
+
+
+@steps_for("sinks")
+def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
+    """One step running the whole chapter (global: MCR and zoning hold the map in memory)."""
+    inputs = {
+        "nep": sec.nep,
+        "vegetation": sec.vegetation,
+        "soil": sec.soil_carbon,
+        "landuse": sec.landuse,
+        "veg_density": sec.vegetation_density,
+        **{f"factor.{k}": v for k, v in sec.factors.items()},
+    }
+    if sec.levels:
+        inputs["levels"] = sec.levels
+    if sec.strategies:
+        inputs["strategies"] = sec.strategies
+    names = {k: artifact(study, v) for k, v in inputs.items()}
+    outputs = tuple(
+        Output(f"sinks.{n}", f"sinks/{n}.{'tif' if k == 'raster' else 'csv'}", k, units, text)  # type: ignore[arg-type]
+        for n, (k, units, text) in MAPS.items()
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
+        from landcarbon.sinks.resistance import load_level_tables
+        from landcarbon.sinks.strategies import load_strategy_rules
+        from landcarbon.tables import read_table
+
+        paths = {k: ctx.inputs[v] for k, v in names.items()}
+        lulc = read(paths["landuse"], "categorical")
+        params = SinksParams(
+            importance_weights=sec.importance_weights or None,
+            resistance_weights=sec.resistance_weights,  # type: ignore[arg-type]
+            min_area_ha=sec.min_area_ha,
+            cultivated_share=sec.cultivated_share,
+            potential=sec.potential,  # type: ignore[arg-type]
+            potential_quantile=sec.potential_quantile,
+            connectivity=sec.connectivity,
+            seed=ctx.seed,
+        )
+        result = run_sinks(
+            nep=read(paths["nep"]),
+            veg_type=read(paths["vegetation"], "categorical"),
+            veg_densities=read_table(
+                paths["veg_density"], required=["density"], nonnegative=["density"]
+            ),
+            soil_carbon=read(paths["soil"]),
+            lulc=lulc,
+            factors={
+                k.removeprefix("factor."): read(p)
+                for k, p in paths.items()
+                if k.startswith("factor.")
+            },
+            level_tables=load_level_tables(paths.get("levels")),
+            strategy_rules=load_strategy_rules(paths.get("strategies")),
+            params=params,
+        )
+        written = write_sinks(result, Path(ctx.out_dir) / "sinks", overwrite=True)
+        missing = [n for n in MAPS if n not in written]
+        if missing:
+            raise RuntimeError(f"sinks chapter did not write {missing}")
+        ctx.summary.update(result.summary())
+
+    return [
+        Step(
+            "sinks",
+            "sinks",
+            tuple(names.values()),
+            outputs,
+            run,
+            params=asdict(sec),
+            doc="importance, resistance, MCR, sink zones and strategies",
+            cite=CITE,
+        )
+    ]
