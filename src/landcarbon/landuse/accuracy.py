@@ -92,22 +92,25 @@ class Agreement:
 def agreement_from_confusion(codes: tuple[int, ...], confusion: np.ndarray) -> Agreement:
     """OA, Kappa and quantity/allocation disagreement of a confusion matrix.
 
-    Kappa is 1 when the maps agree everywhere, also in the degenerate case of a single class
-    (where ``p_e = 1`` makes the formula 0/0).
+    Computed from the integer counts (Python integers, no overflow, no rounding until the
+    final division), so a perfect match gives exactly ``kappa = 1`` and ``Q = A = 0``:
+    ``kappa = (N sum n_ii - sum n_i+ n_+i) / (N^2 - sum n_i+ n_+i)``. Kappa is 1 when the
+    maps agree everywhere, also with a single class (where the formula is 0/0).
     """
-    n = confusion.astype(np.float64)
-    total = n.sum()
+    n = [[int(v) for v in row] for row in np.asarray(confusion)]
+    total = sum(map(sum, n))
     if total == 0:
         raise ParameterError("the maps share no valid cell; check their nodata and extent")
-    p = n / total
-    oa = float(np.trace(p))
-    rows, cols = p.sum(axis=1), p.sum(axis=0)
-    expected = float(rows @ cols)
-    kappa = 1.0 if oa == 1.0 else (oa - expected) / (1.0 - expected)
-    diag = np.diag(p)
-    quantity = 0.5 * float(np.abs(rows - cols).sum())
-    allocation = float(np.minimum(rows - diag, cols - diag).sum())
-    return Agreement(codes, confusion, oa, float(kappa), quantity, allocation)
+    k = len(n)
+    rows = [sum(n[g]) for g in range(k)]
+    cols = [sum(n[i][g] for i in range(k)) for g in range(k)]
+    diag = [n[g][g] for g in range(k)]
+    agree, chance = sum(diag), sum(r * c for r, c in zip(rows, cols, strict=True))
+    oa = agree / total
+    kappa = 1.0 if agree == total else (total * agree - chance) / (total * total - chance)
+    quantity = sum(abs(r - c) for r, c in zip(rows, cols, strict=True)) / (2 * total)
+    allocation = sum(min(r - d, c - d) for r, c, d in zip(rows, cols, diag, strict=True)) / total
+    return Agreement(codes, confusion, oa, kappa, quantity, allocation)
 
 
 def agreement(
