@@ -44,7 +44,13 @@ vegetation_density = "vegetation_density"
 soil_carbon = "soc"
 landuse = "landuse"
 min_area_ha = 10.0
-factors = { slope = "slope", elevation = "dem", precipitation = "precipitation", population = "population", accumulated_temperature = "accumulated_temperature" }
+
+[sinks.factors]
+slope = "slope"
+elevation = "dem"
+precipitation = "precipitation"
+population = "population"
+accumulated_temperature = "accumulated_temperature"
 """
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read
 from landcarbon.study.config import Study, chapter
