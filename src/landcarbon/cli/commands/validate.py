@@ -16,8 +16,11 @@ def register(app: typer.Typer) -> None:
 def validate(study: Path = typer.Argument(..., help="The study file (TOML).")) -> None:
     """Check a study file: keys, types, paths, rasters readable and aligned; exit 1 on a problem."""
     from landcarbon.study.config import load_study
+    from landcarbon.study.pipeline import plan
+    from landcarbon.study.run import build_steps, input_artifacts
 
     loaded = load_study(study)
+    plan(build_steps(loaded), input_artifacts(loaded))  # every reference resolves
     emit(
         {
             "valid": True,
