@@ -1,0 +1,189 @@
+"""CLI: landcarbon carbon / emissions / nep through CliRunner, JSON keys and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.errors import AlignmentError, ParameterError, RasterError, TableError
+from landcarbon.raster import read_raster, write_raster
+from landcarbon.testing import make_raster
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> dict[str, Path]:
+    cur = write_raster(
+        make_raster(np.array([[1, 1], [2, 3]], dtype=np.int32)), tmp_path / "cur.tif"
+    )
+    fut = write_raster(
+        make_raster(np.array([[2, 1], [2, 3]], dtype=np.int32)), tmp_path / "fut.tif"
+    )
+    pools = tmp_path / "pools.csv"
+    pools.write_text("lucode,C_above,C_below,C_soil,C_dead\n1,15,10,60,1\n2,5,3,20,0\n3,2,1,5,0\n")
+    return {"cur": cur, "fut": fut, "pools": pools}
+
+
+def test_carbon_json_keys_and_values(inputs: dict[str, Path], tmp_path: Path):
+    args = ["--json", "carbon", "--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary) == {"total_t_c", "by_class"}
+    # (2 x 86 + 28 + 8) x 0.09 ha = 208 x 0.09 = 18.72 t C
+    assert summary["total_t_c"] == pytest.approx(18.72)
+    assert summary["by_class"]["1"] == pytest.approx(15.48)
+    out = tmp_path / "out"
+    full = args + ["--lulc-future", str(inputs["fut"]), "--price", "10", "--years", "2000", "2010"]
+    result = runner.invoke(app, full + ["--out", str(out), "--all-pools"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    # one cell 1 -> 2: (28 - 86) x 0.09 = -5.22 t C; value at r = c = 0: 10 x -5.22
+    assert summary["sequestration_t_c"] == pytest.approx(-5.22)
+    assert summary["value"] == pytest.approx(-52.2)
+    assert summary["future_total_t_c"] == pytest.approx(18.72 - 5.22)
+    names = {p.name for p in out.iterdir()}
+    assert {"c_storage_bas.tif", "c_change_bas_alt.tif", "npv_alt.tif", "c_soil_bas.tif"} <= names
+    assert json.loads((out / "summary.json").read_text()) == summary
+    change = read_raster(out / "c_change_bas_alt.tif")
+    np.testing.assert_allclose(change.values, [[-58.0, 0.0], [0.0, 0.0]])
+
+
+def test_carbon_per_cell_and_zone_table(inputs: dict[str, Path], tmp_path: Path):
+    zones = write_raster(
+        make_raster(np.array([[7, 8], [8, 8]], dtype=np.int32)), tmp_path / "z.tif"
+    )
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app,
+        [
+            "carbon",
+            "--lulc",
+            str(inputs["cur"]),
+            "--pools",
+            str(inputs["pools"]),
+            "--zones",
+            str(zones),
+            "--per-cell",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    total = read_raster(out / "c_storage_bas.tif").values
+    np.testing.assert_allclose(total, [[7.74, 7.74], [2.52, 0.72]], rtol=1e-6)  # float32 maps
+    table = (out / "carbon_by_zone.csv").read_text().splitlines()
+    # zone 7: 86 x 0.09 = 7.74; zone 8: (86 + 28 + 8) x 0.09 = 10.98
+    assert table[0] == "zone,area_ha,total_t_c"
+    assert [float(x) for x in table[1].split(",")] == pytest.approx([7, 0.09, 7.74])
+    assert [float(x) for x in table[2].split(",")] == pytest.approx([8, 0.27, 10.98])
+
+
+def test_carbon_bad_inputs(inputs: dict[str, Path], tmp_path: Path):
+    base = ["carbon", "--lulc", str(inputs["cur"])]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n")
+    result = runner.invoke(app, base + ["--pools", str(bad), "--out", str(tmp_path / "x")])
+    assert isinstance(result.exception, TableError)
+    assert "2 (1 cells), 3 (1 cells)" in str(result.exception)
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+    result = runner.invoke(app, base + ["--pools", str(inputs["pools"]), "--price", "3"])
+    assert isinstance(result.exception, ParameterError)
+    shifted = write_raster(
+        make_raster(np.ones((2, 2), dtype=np.int32), origin=(0.0, 0.0)), tmp_path / "s.tif"
+    )
+    result = runner.invoke(
+        app, base + ["--pools", str(inputs["pools"]), "--lulc-future", str(shifted)]
+    )
+    assert isinstance(result.exception, AlignmentError)
+
+
+def test_emissions_preset_and_energy(inputs: dict[str, Path], tmp_path: Path):
+    pop = write_raster(make_raster(np.array([[1.0, 1.0], [2.0, 0.0]])), tmp_path / "pop.tif")
+    out = tmp_path / "e"
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "emissions",
+            "--lulc",
+            str(inputs["cur"]),
+            "--preset",
+            "arid_muus",
+            "--energy-t-c",
+            "100",
+            "--weights",
+            str(pop),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    # (2 x 0.42 - 0.64 - 0.02) x 0.09 = 0.18 x 0.09 = 0.0162 t C/yr
+    assert summary["land_use_t_c"] == pytest.approx(0.0162)
+    assert summary["energy_t_c"] == pytest.approx(100.0, rel=1e-12)
+    assert summary["total_t_c"] == pytest.approx(100.0162)
+    energy = read_raster(out / "emissions_energy.tif").values
+    np.testing.assert_allclose(energy, [[25.0, 25.0], [50.0, 0.0]])
+    zero = write_raster(make_raster(np.zeros((2, 2))), tmp_path / "zero.tif")
+    result = runner.invoke(
+        app,
+        [
+            "emissions",
+            "--lulc",
+            str(inputs["cur"]),
+            "--preset",
+            "arid_muus",
+            "--energy-t-c",
+            "5",
+            "--weights",
+            str(zero),
+        ],
+    )
+    assert isinstance(result.exception, RasterError)
+    assert "every weight is zero" in str(result.exception)
+    result = runner.invoke(app, ["emissions", "--lulc", str(inputs["cur"])])
+    assert isinstance(result.exception, ParameterError)
+
+
+def test_nep_command(tmp_path: Path):
+    npp = write_raster(make_raster(np.full((2, 2), 500.0)), tmp_path / "npp.tif")
+    import xarray as xr
+
+    t = xr.concat([make_raster(np.full((2, 2), 20.0))] * 12, dim="band")
+    p = xr.concat([make_raster(np.full((2, 2), 100.0))] * 12, dim="band")
+    tp = write_raster(t, tmp_path / "t.tif")
+    pp = write_raster(p, tmp_path / "p.tif")
+    result = runner.invoke(
+        app,
+        ["--json", "nep", "--npp", str(npp), "--temperature", str(tp), "--precipitation", str(pp)],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    rh = 12 * 0.22 * (np.exp(0.0912 * 20) + np.log(0.3145 * 100 + 1)) * 30 * 0.465
+    assert summary["mean_rh_g_c_m2_yr"] == pytest.approx(rh)
+    assert summary["mean_nep_g_c_m2_yr"] == pytest.approx(500 - rh)
+    # 4 cells x 900 m2 x NEP g/m2 / 1e6 t/g
+    assert summary["total_nep_t_c"] == pytest.approx(4 * 900 * (500 - rh) / 1e6)
+    two = runner.invoke(
+        app,
+        [
+            "nep",
+            "--npp",
+            str(npp),
+            "--temperature",
+            str(tp),
+            "--temperature",
+            str(tp),
+            "--precipitation",
+            str(pp),
+        ],
+    )
+    assert isinstance(two.exception, RasterError)
