@@ -17,8 +17,8 @@ def register(app: typer.Typer) -> None:
 def change(
     before: Path = typer.Argument(..., help="Land-use map at the first date (GeoTIFF)."),
     after: Path = typer.Argument(..., help="Land-use map at the second date, same grid."),
-    years: tuple[float, float] = typer.Option(
-        (None, None), "--years", help="The two dates, for the dynamic degrees (e.g. 2000 2020)."
+    years: tuple[float, float] | None = typer.Option(
+        None, "--years", help="The two dates, for the dynamic degrees (e.g. 2000 2020)."
     ),
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
@@ -31,7 +31,7 @@ def change(
     maps = read_stack(
         {"first": before, "second": after}, {"first": "categorical", "second": "categorical"}
     )
-    tm = transfer_matrix(maps["first"], maps["second"], years=None if years[0] is None else years)
+    tm = transfer_matrix(maps["first"], maps["second"], years=years)
     written = []
     if out is not None:
         folder = prepare_out_dir(out, overwrite)
