@@ -39,6 +39,13 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _problems(tmp_path: Path, text: str) -> str:
+    """The message of the ConfigError that reading ``text`` raises."""
+    with pytest.raises(ConfigError) as info:
+        load_scenarios(_write(tmp_path, text))
+    return str(info.value)
+
+
 def test_reads_every_field(tmp_path):
     path = _write(
         tmp_path,
@@ -101,7 +108,7 @@ def test_redsoil_presets_transcribe_the_study_rules():
 
 
 def test_unknown_keys_get_did_you_mean_and_all_problems_are_listed(tmp_path):
-    path = _write(
+    message = _problems(
         tmp_path,
         """
 [scenario.x]
@@ -111,9 +118,6 @@ transition_multipliers = [{ from = 1, to = 2, fator = 2.0 }]
 protected_classes = ["forest"]
 """,
     )
-    with pytest.raises(ConfigError) as info:
-        load_scenarios(path)
-    message = str(info.value)
     assert "unknown top-level key 'scenario' (did you mean 'scenarios'?)" in message
     assert "[scenarios.eco]: unknown key 'forbiden' (did you mean 'forbidden'?)" in message
     assert "transition_multipliers item 1: unknown key 'fator' (did you mean 'factor'?)" in message
@@ -121,7 +125,7 @@ protected_classes = ["forest"]
 
 
 def test_bad_values_are_reported(tmp_path):
-    path = _write(
+    message = _problems(
         tmp_path,
         """
 [scenarios.bad]
@@ -134,9 +138,6 @@ demand_overrides = { cropland = 5.0 }
 forbidden = [[1, 2, 3]]
 """,
     )
-    with pytest.raises(ConfigError) as info:
-        load_scenarios(path)
-    message = str(info.value)
     assert "item 1: needs integer class codes 'from' and 'to' and a factor >= 0" in message
     assert "item 3: transition (1, 2) is given twice" in message
     assert "demand_overrides: cropland = 5.0: needs an integer class code" in message
