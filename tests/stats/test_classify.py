@@ -97,13 +97,16 @@ def _exact_ssw(values: np.ndarray, edges: np.ndarray) -> Fraction:
     st.integers(1, 8),
 )
 def test_partition_is_optimal_like_jenkspy(values, k):
-    """Either the same edges as jenkspy or an exactly equally good partition (ties, e.g.
-    on integers or a midpoint value, are broken in jenkspy by its rounding noise)."""
+    """Either the same edges as jenkspy or an equally good partition up to floating-point
+    resolution: exact ties (integers, a midpoint value) are broken by rounding noise in
+    both implementations, and partitions whose within-class sums of squares differ by less
+    than ~1e-16 of the total sum of squares cannot be told apart in double precision."""
     x = np.asarray(values)
     k = min(k, np.unique(x).size)
     ours, ref = natural_breaks(x, k), np.asarray(jenkspy.jenks_breaks(x, k))
     if not np.array_equal(ours, ref):
-        assert _exact_ssw(x, ours) <= _exact_ssw(x, ref)
+        total = _exact_ssw(x, np.array([x.min(), x.max()]))
+        assert _exact_ssw(x, ours) <= _exact_ssw(x, ref) + Fraction(1e-12) * total
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -159,8 +162,12 @@ def test_quantile_rule_truncating_index():
     np.testing.assert_array_equal(quantile_breaks(x, 3), [1.0, 4.0, 7.0, 10.0])
     # right-closed: 1..4 -> 1, 5..7 -> 2, 8..10 -> 3
     np.testing.assert_array_equal(discretize(x, "quantile", 3), [1, 1, 1, 1, 2, 2, 2, 3, 3, 3])
-    # ties merge duplicated cut-points
-    np.testing.assert_array_equal(quantile_breaks([1, 1, 1, 1, 2], 4), [1.0, 2.0])
+    # ties: equal cut-points are kept; the repeated minimum is a class of its own
+    # n = 5, k = 4: indices 0, 1, 2, 3, 4 -> cuts 1, 1, 1, 1, 2
+    np.testing.assert_array_equal(quantile_breaks([1, 1, 1, 1, 2], 4), [1, 1, 1, 1, 2])
+    # n = 3, k = 4: indices int(j*2/4) = 0, 0, 1, 1, 2 -> cuts 1, 1, 1.5, 1.5, 2;
+    # first j with x <= cut_j: 1 -> 1, 1.5 -> 2, 2 -> 4 (class 3 stays empty)
+    np.testing.assert_array_equal(discretize([1, 1.5, 2], "quantile", 4), [1, 2, 4])
 
 
 def test_equal_interval_ceil_rule():

@@ -6,10 +6,14 @@ Methods (``k`` classes, NaN ignored everywhere):
   within-class sum of squared deviations (Fisher 1958). Solved exactly over the
   weighted unique values by a divide-and-conquer dynamic programme in numba,
   O(k m log m) for m unique values: the same partition as jenkspy (O(k n^2)) at any size,
-  with no sampling. Edges follow jenkspy: ``[min, upper_1, ..., upper_{k-1}, max]``.
+  with no sampling. Where two partitions are equally good within double precision (their
+  within-class sums of squares differ by less than ~1e-16 of the total, e.g. exact ties
+  on integer data), either may be returned, as in jenkspy, whose choice there depends on
+  its rounding. Edges follow jenkspy: ``[min, upper_1, ..., upper_{k-1}, max]``.
 * ``equal`` — equal interval: ``min + j (max - min)/k``.
 * ``quantile`` — cut-points ``sorted[int(j (n - 1)/k)]`` (the C++ truncating index of
-  sdsfun, used by the optimal-parameter GeoDetector); duplicated cut-points merge.
+  sdsfun, used by the optimal-parameter GeoDetector). Duplicated cut-points are kept, as
+  there: with ties some classes are empty (a repeated minimum becomes a class of its own).
 * ``geometric`` — ``min * f^j`` with ``f = (max/min)^(1/k)``; needs ``min > 0``.
 * ``sd`` — standard deviation: edges one sample standard deviation ``s`` apart,
   ``mean + (j - k/2) s``. ``convention="sdsfun"`` puts them at ``j = 2..k`` (the rule of
@@ -122,14 +126,14 @@ def equal_interval_breaks(values: Any, k: int) -> np.ndarray:
 
 
 def quantile_breaks(values: Any, k: int) -> np.ndarray:
-    """Quantile edges ``sorted[int(j (n - 1)/k)]``, j = 0..k, duplicates merged.
+    """Quantile edges ``sorted[int(j (n - 1)/k)]``, j = 0..k (k + 1, non-decreasing).
 
-    The truncating index is that of sdsfun's ``quantileDisc`` (OPGD); with ties fewer than
-    k + 1 distinct edges may remain.
+    The truncating index is that of sdsfun's ``quantileDisc`` (OPGD). Equal edges are kept:
+    right-closed classes then reproduce sdsfun's "first class j with x <= cut_j" exactly.
     """
     arr = np.sort(_finite(values, k, "quantile"))
     index = (np.arange(k + 1) * (arr.size - 1)) // k
-    return np.unique(arr[index])
+    return arr[index]
 
 
 def geometric_breaks(values: Any, k: int) -> np.ndarray:
@@ -177,7 +181,7 @@ BREAKS: dict[str, Callable[[Any, int], np.ndarray]] = {
 
 
 def breaks(values: Any, k: int, method: str = "natural") -> np.ndarray:
-    """Edges (k + 1, or fewer for merged quantiles) of ``values`` by ``method``."""
+    """The k + 1 edges of ``values`` by ``method`` (see the module docstring)."""
     if method not in BREAKS:
         raise ParameterError(
             f"unknown discretisation method {method!r}; choose one of {', '.join(BREAKS)}"
@@ -226,8 +230,10 @@ def discretize(
     ok = ~np.isnan(arr)
     x = arr[ok]
     lo, hi = edges[0], edges[-1]
-    if method == "equal":
-        raw = np.ceil((x - lo) / ((hi - lo) / k)) if hi > lo else np.ones_like(x)
+    if hi == lo:
+        raw = np.ones_like(x)
+    elif method == "equal":
+        raw = np.ceil((x - lo) / ((hi - lo) / k))
     elif method == "geometric":
         raw = np.floor(np.log(x / lo) / np.log((hi / lo) ** (1.0 / k))) + 1
     else:

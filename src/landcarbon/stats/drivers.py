@@ -154,7 +154,8 @@ def sample_cells(
     """A table of the cells valid in every raster: all of them, or ``sample`` of them.
 
     ``how="random"`` draws ``sample`` cells without replacement with ``seed``;
-    ``"regular"`` takes every (valid / sample)-th valid cell in row-major order. Columns:
+    ``"regular"`` takes valid cells ``floor(i * valid / sample)``, i = 0..sample-1, in
+    row-major order (every (valid / sample)-th one). Columns:
     ``y`` then the factor names; integer rasters stay integer.
     """
     _grid_check(y, xs)
@@ -170,7 +171,7 @@ def sample_cells(
                 pick = np.random.default_rng(seed).choice(flat.size, sample, replace=False)
                 flat = flat[np.sort(pick)]
             elif how == "regular":
-                flat = flat[np.linspace(0, flat.size - 1, sample).round().astype(np.int64)]
+                flat = flat[(np.arange(sample) * flat.size) // sample]
             else:
                 raise ParameterError(f"sample method {how!r}: use 'random' or 'regular'")
     columns = {"y": _take(y, flat)}
@@ -217,6 +218,9 @@ def geodetector_rasters(
         strata = [encode_strata(da.data, name) for name, da in xs.items()]
         return detect(y.data.astype(np.float64), strata, seed=seed, **options)
     table = sample_cells(y, xs, sample, how, seed)
-    return geodetector_table(
+    result = geodetector_table(
         table, "y", list(xs), discretize=discretize, ks=ks, source="rasters", seed=seed, **options
     )
+    if sample is None:
+        result.dropped_rows = int(y.size) - len(table)  # cells with nodata in any layer
+    return result
