@@ -57,49 +57,42 @@ def _at(z: np.ndarray, r: int, c: int, centre: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _less(zk: np.ndarray, sk: np.ndarray, i: int, j: int) -> bool:
-    return zk[i] < zk[j] or (zk[i] == zk[j] and sk[i] < sk[j])
-
-
-@njit(cache=True, nogil=True)
-def _heap_push(
-    zk: np.ndarray, sk: np.ndarray, cells: np.ndarray, size: int, z: float, seq: int, cell: int
-) -> int:
+def _heap_push(keys: np.ndarray, cells: np.ndarray, size: int, key: float, cell: int) -> int:
+    """Insert into a binary min-heap (hole method); returns the new size."""
     i = size
-    zk[i] = z
-    sk[i] = seq
-    cells[i] = cell
     while i > 0:
         p = (i - 1) >> 1
-        if not _less(zk, sk, i, p):
+        if keys[p] <= key:
             break
-        zk[i], zk[p] = zk[p], zk[i]
-        sk[i], sk[p] = sk[p], sk[i]
-        cells[i], cells[p] = cells[p], cells[i]
+        keys[i] = keys[p]
+        cells[i] = cells[p]
         i = p
+    keys[i] = key
+    cells[i] = cell
     return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(zk: np.ndarray, sk: np.ndarray, cells: np.ndarray, size: int) -> int:
+def _heap_pop(keys: np.ndarray, cells: np.ndarray, size: int) -> int:
+    """Remove and return the cell of the smallest key; the caller decrements the size."""
     top = cells[0]
     size -= 1
-    zk[0] = zk[size]
-    sk[0] = sk[size]
-    cells[0] = cells[size]
+    key = keys[size]
+    cell = cells[size]
     i = 0
     while True:
         child = 2 * i + 1
         if child >= size:
             break
-        if child + 1 < size and _less(zk, sk, child + 1, child):
+        if child + 1 < size and keys[child + 1] < keys[child]:
             child += 1
-        if not _less(zk, sk, child, i):
+        if keys[child] >= key:
             break
-        zk[i], zk[child] = zk[child], zk[i]
-        sk[i], sk[child] = sk[child], sk[i]
-        cells[i], cells[child] = cells[child], cells[i]
+        keys[i] = keys[child]
+        cells[i] = cells[child]
         i = child
+    keys[i] = key
+    cells[i] = cell
     return top
 
 
@@ -108,9 +101,12 @@ def priority_flood(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill depressions with Barnes et al. (2014) "improved priority-flood" (Algorithm 2).
 
     Seeds are the valid cells on the map edge or beside a NaN (nodata) cell: water
-    leaves the map there. Cells are processed lowest first (ties first-in first-out,
-    so the result is deterministic); a neighbour lower than the cell that reaches it
-    is raised to that cell's level and queued on a plain FIFO "pit" queue.
+    leaves the map there. Cells are processed lowest first from a binary heap; a
+    neighbour lower than the cell that reaches it is raised to that cell's level and
+    queued on a plain first-in first-out "pit" queue, which is drained first, so a
+    filled depression is flooded breadth-first from its spill point. The heap's tie
+    order is fixed by the input, so the result is deterministic. The DEM is padded
+    with a NaN border so neighbours need no bounds checks.
 
     Returns
     -------
@@ -121,34 +117,31 @@ def priority_flood(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         non-decreasing along it, so every cell's downslope receiver comes earlier.
     """
     rows, cols = z.shape
-    n = rows * cols
-    filled = z.copy().ravel()
-    closed = np.zeros(n, dtype=np.bool_)
-    parent = np.full(n, -1, dtype=np.int64)
-    order = np.empty(n, dtype=np.int64)
-    zk = np.empty(n, dtype=np.float64)
-    sk = np.empty(n, dtype=np.int64)
-    cells = np.empty(n, dtype=np.int64)
-    pit = np.empty(n, dtype=np.int64)
+    pc = cols + 2
+    npad = (rows + 2) * pc
+    zp = np.full(npad, np.nan)
+    for r in range(rows):
+        for c in range(cols):
+            zp[(r + 1) * pc + c + 1] = z[r, c]
+    offsets = np.empty(8, dtype=np.int64)
+    for k in range(8):
+        offsets[k] = _DR[k] * pc + _DC[k]
+    closed = np.zeros(npad, dtype=np.bool_)
+    parent_p = np.full(npad, -1, dtype=np.int64)
+    keys = np.empty(rows * cols, dtype=np.float64)
+    cells = np.empty(rows * cols, dtype=np.int64)
+    pit = np.empty(rows * cols, dtype=np.int64)
+    order_p = np.empty(rows * cols, dtype=np.int64)
     size = 0
-    seq = 0
-    for i in range(n):
-        if np.isnan(filled[i]):
+    for i in range(npad):
+        if np.isnan(zp[i]):
             closed[i] = True
             continue
-        r = i // cols
-        c = i - r * cols
-        edge = r == 0 or c == 0 or r == rows - 1 or c == cols - 1
-        if not edge:
-            for k in range(8):
-                if np.isnan(filled[(r + _DR[k]) * cols + c + _DC[k]]):
-                    edge = True
-                    break
-        if edge:
-            size = _heap_push(zk, sk, cells, size, filled[i], seq, i)
-            seq += 1
-    for i in range(size):
-        closed[cells[i]] = True
+        for k in range(8):
+            if np.isnan(zp[i + offsets[k]]):
+                size = _heap_push(keys, cells, size, zp[i], i)
+                closed[i] = True
+                break
     pit_head = 0
     pit_tail = 0
     done = 0
@@ -157,31 +150,37 @@ def priority_flood(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             u = pit[pit_head]
             pit_head += 1
         else:
-            u = _heap_pop(zk, sk, cells, size)
+            u = _heap_pop(keys, cells, size)
             size -= 1
-        order[done] = u
+        order_p[done] = u
         done += 1
-        ur = u // cols
-        uc = u - ur * cols
-        zu = filled[u]
+        zu = zp[u]
         for k in range(8):
-            vr = ur + _DR[k]
-            vc = uc + _DC[k]
-            if vr < 0 or vr >= rows or vc < 0 or vc >= cols:
-                continue
-            v = vr * cols + vc
+            v = u + offsets[k]
             if closed[v]:
                 continue
             closed[v] = True
-            parent[v] = u
-            if filled[v] <= zu:
-                filled[v] = zu
+            parent_p[v] = u
+            if zp[v] <= zu:
+                zp[v] = zu
                 pit[pit_tail] = v
                 pit_tail += 1
             else:
-                size = _heap_push(zk, sk, cells, size, filled[v], seq, v)
-                seq += 1
-    return filled.reshape(rows, cols), parent, order[:done]
+                size = _heap_push(keys, cells, size, zp[v], v)
+    filled = np.empty((rows, cols), dtype=np.float64)
+    parent = np.full(rows * cols, -1, dtype=np.int64)
+    for r in range(rows):
+        for c in range(cols):
+            i = (r + 1) * pc + c + 1
+            filled[r, c] = zp[i]
+            q = parent_p[i]
+            if q >= 0:
+                parent[r * cols + c] = (q // pc - 1) * cols + q % pc - 1
+    order = np.empty(done, dtype=np.int64)
+    for j in range(done):
+        q = order_p[j]
+        order[j] = (q // pc - 1) * cols + q % pc - 1
+    return filled, parent, order
 
 
 @njit(cache=True, nogil=True)

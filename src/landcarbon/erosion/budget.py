@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -26,7 +25,7 @@ from landcarbon.erosion.csle import (
     soil_conservation,
     soil_loss,
     total,
-    total_by_class,
+    totals_by_class,
 )
 from landcarbon.tables import ClassTable
 
@@ -138,18 +137,8 @@ def by_land_use(
     layers: dict[str, xr.DataArray], lulc: xr.DataArray, table: ClassTable
 ) -> pd.DataFrame:
     """Totals (per year) of per-hectare layers by land-use class, with the class area."""
-    ones = xr.ones_like(layers[next(iter(layers))])
-    area = total_by_class(ones.where(~np.isnan(layers[next(iter(layers))])), lulc)
+    frame = totals_by_class(layers, lulc)
     names = table.names()
-    frame = pd.DataFrame(
-        {
-            "code": list(area),
-            "name": [names.get(c, f"class {c}") for c in area],
-            "area_ha": list(area.values()),
-        }
-    )
-    for key, layer in layers.items():
-        sums = total_by_class(layer, lulc)
-        frame[key] = [sums.get(c, 0.0) for c in area]
+    frame.insert(1, "name", [names.get(int(c), f"class {c}") for c in frame["code"]])
     frame["soil_loss_t_per_ha"] = frame["soil_loss_t"] / frame["area_ha"]
     return frame

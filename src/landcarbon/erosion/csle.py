@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
@@ -112,6 +113,14 @@ def intensity_grade(
     return out.rio.write_nodata(int(CLASS_NODATA), encoded=False)
 
 
+def _row_areas(template: xr.DataArray) -> xr.DataArray:
+    """True cell area (ha) of each row as a DataArray along ``y`` (broadcasts over ``x``)."""
+    per_row = Grid.from_dataarray(template).row_area_ha()
+    return xr.DataArray(
+        per_row, dims=(template.dims[0],), coords={template.dims[0]: template[template.dims[0]]}
+    )
+
+
 def _area_field(template: xr.DataArray) -> xr.DataArray:
     per_row = Grid.from_dataarray(template).row_area_ha()
     out = like(template, np.broadcast_to(per_row[:, None], template.shape), name="cell_area_ha")
@@ -124,27 +133,53 @@ def area_by_grade_ha(grades: xr.DataArray) -> dict[str, float]:
     return {name: float(area[i + 1]) for i, name in enumerate(GRADE_NAMES)}
 
 
-def _valid_codes(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.where(  # type: ignore[no-any-return]
-        np.isnan(values) | (codes == CLASS_NODATA) | (codes < 0), -1, codes
+def total(per_ha: xr.DataArray) -> float:
+    """Sum of a per-hectare map × true cell area over the map (NaN cells skipped).
+
+    A plain (chunked on dask) reduction; the per-row areas broadcast along ``x``.
+    """
+    return float((per_ha * _row_areas(per_ha)).sum(skipna=True))
+
+
+def mean_per_ha(per_ha: xr.DataArray) -> float:
+    """Area-weighted mean of a per-hectare map over its valid cells."""
+    import dask
+
+    areas = _row_areas(per_ha)
+    amount, area = dask.compute(
+        (per_ha * areas).sum(skipna=True), areas.where(per_ha.notnull()).sum(skipna=True)
     )
+    return float(amount) / float(area) if float(area) > 0 else float("nan")
 
 
-def _times(values: np.ndarray, area: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), 0.0, values * area)  # type: ignore[no-any-return]
+def _class_codes(classes: np.ndarray) -> np.ndarray:
+    return np.where((classes == CLASS_NODATA) | (classes < 0), -1, classes)  # type: ignore[no-any-return]
+
+
+def totals_by_class(layers: Mapping[str, xr.DataArray], classes: xr.DataArray) -> pd.DataFrame:
+    """Totals of per-hectare maps × true cell area by class code (a chunked map-reduce).
+
+    Returns one row per code present in ``classes`` with ``area_ha`` (cells where the
+    first layer has data) and one column per layer (e.g. t a⁻¹); NaN cells are skipped.
+    """
+    codes = map_cells(_class_codes, classes, dtype=np.int64, name="codes")
+    present = np.flatnonzero(chunked_bincount(codes, _code_bound(classes)))
+    size = int(present[-1]) + 1 if present.size else 1
+    areas = _row_areas(classes)
+    first = next(iter(layers.values()))
+    frame = pd.DataFrame({"code": present})
+    weights = {"area_ha": areas.where(first.notnull()).fillna(0.0)}
+    weights.update({k: (v * areas).fillna(0.0) for k, v in layers.items()})
+    for key, w in weights.items():
+        w = w.transpose(*classes.dims)
+        frame[key] = chunked_bincount(codes, size, weights=w)[present]
+    return frame
 
 
 def total_by_class(per_ha: xr.DataArray, classes: xr.DataArray) -> dict[int, float]:
-    """Sum of a per-hectare map (e.g. t ha⁻¹ a⁻¹) × true cell area over each class code.
-
-    Returns code → total (e.g. t a⁻¹) for the codes present; NaN cells are skipped.
-    A chunked map-reduce on dask.
-    """
-    codes = map_cells(_valid_codes, classes, per_ha, dtype=np.int64, name="codes")
-    amount = map_cells(_times, per_ha, _area_field(per_ha), name="amount")
-    present = np.asarray(chunked_bincount(codes, _code_bound(classes)))
-    sums = chunked_bincount(codes, present.size, weights=amount)
-    return {int(c): float(sums[c]) for c in np.flatnonzero(present)}
+    """Sum of a per-hectare map × true cell area over each class code present."""
+    frame = totals_by_class({"total": per_ha}, classes)
+    return {int(c): float(v) for c, v in zip(frame["code"], frame["total"], strict=True)}
 
 
 def _code_bound(classes: xr.DataArray) -> int:
@@ -153,24 +188,6 @@ def _code_bound(classes: xr.DataArray) -> int:
     data = classes.where(classes != CLASS_NODATA)
     hi = dask.compute(data.max())[0]
     return int(hi) + 1 if np.isfinite(float(hi)) else 1
-
-
-def total(per_ha: xr.DataArray) -> float:
-    """Sum of a per-hectare map × true cell area over the map (NaN cells skipped)."""
-    ones = map_cells(_valid_codes, xr.zeros_like(per_ha, dtype=np.int64), per_ha, dtype=np.int64)
-    amount = map_cells(_times, per_ha, _area_field(per_ha), name="amount")
-    return float(chunked_bincount(ones, 1, weights=amount)[0])
-
-
-def _one_where_valid(values: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), np.nan, 1.0)  # type: ignore[no-any-return]
-
-
-def mean_per_ha(per_ha: xr.DataArray) -> float:
-    """Area-weighted mean of a per-hectare map over its valid cells."""
-    valid = map_cells(_one_where_valid, per_ha)
-    area = total(valid)
-    return total(per_ha) / area if area > 0 else float("nan")
 
 
 def summarise(
