@@ -528,3 +528,11 @@ def test_neighbourhood_effect_hand_case() -> None:
     # corner (0, 0): neighbours (0,1)=10, (1,0)=20, (1,1)=10 -> 2/8 * 0.5, 1/8
     assert omega[:, 0, 0].tolist() == [0.125, 0.125]
     assert np.isnan(omega[:, 2, 1]).all()
+
+
+def test_unseeded_run_records_its_seed() -> None:
+    lulc, prob, demand = _small()
+    first = allocate(lulc, prob, demand)
+    again = allocate(lulc, prob, demand, seed=first.seed)
+    np.testing.assert_array_equal(first.lulc.values, again.lulc.values)
+    assert isinstance(first.seed.entropy, int)

@@ -209,6 +209,9 @@ class AllocationResult:
         Demand minus allocated cells per class code (positive: still short).
     residual_history : ndarray
         Total absolute residual (cells) before each iteration and after the last.
+    seed : numpy.random.SeedSequence
+        Seed of the run: ``allocate(..., seed=result.seed)`` repeats it, also when no seed was
+        given (its ``entropy`` and ``spawn_key`` are the record to keep).
     """
 
     lulc: xr.DataArray
@@ -217,6 +220,7 @@ class AllocationResult:
     locked_in: bool
     residual_cells: dict[int, int]
     residual_history: np.ndarray
+    seed: np.random.SeedSequence
 
 
 def plus_drive(drive: np.ndarray, gap_previous: np.ndarray, gap_before: np.ndarray) -> np.ndarray:
@@ -279,10 +283,14 @@ def decayed_threshold(delta: float, level: int, key: np.uint64) -> float:
         attempt += 1
 
 
+def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """The SeedSequence of a run (``None``: fresh OS entropy, recorded in the result)."""
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
 def seed_key(seed: SeedLike) -> np.uint64:
     """64-bit key of the counter-based generator from an int or a SeedSequence."""
-    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return np.uint64(seq.generate_state(1, dtype=np.uint64)[0])
+    return np.uint64(seed_sequence(seed).generate_state(1, dtype=np.uint64)[0])
 
 
 @dataclass
@@ -511,13 +519,20 @@ def finish(
 ) -> AllocationResult:
     """Run one allocation of a prepared problem (its ``cls`` is left untouched)."""
     run = replace(problem, cls=problem.cls.copy())
-    iterations, converged, locked_in, history = run_allocation(run, parameters, seed_key(seed))
+    sequence = seed_sequence(seed)
+    iterations, converged, locked_in, history = run_allocation(run, parameters, seed_key(sequence))
     lookup = np.asarray(problem.codes, dtype=np.int32)
     out = np.where(run.cls >= 0, lookup[np.maximum(run.cls, 0)], CLASS_NODATA).astype(np.int32)
     final = np.bincount(run.cls[run.cls >= 0].astype(np.int64), minlength=len(problem.codes))
     residual = {c: int(problem.demand[i] - final[i]) for i, c in enumerate(problem.codes)}
     return AllocationResult(
-        like(lulc, out, name="lulc_allocated"), iterations, converged, locked_in, residual, history
+        like(lulc, out, name="lulc_allocated"),
+        iterations,
+        converged,
+        locked_in,
+        residual,
+        history,
+        sequence,
     )
 
 

@@ -81,6 +81,7 @@ class SimulationResult:
             "iterations": self.allocation.iterations,
             "converged": self.allocation.converged,
             "locked_in": self.allocation.locked_in,
+            "seed_entropy": str(self.allocation.seed.entropy),
         }
         if self.ensemble is not None:
             out["runs"] = len(self.ensemble.runs)
