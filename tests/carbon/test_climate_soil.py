@@ -86,5 +86,5 @@ def test_soc_density_and_profile():
     assert prof[0, 0] == pytest.approx(88.0)
     shallow = soc_profile_density((oc, bd, None), (sub_oc, sub_bd, None), 10.0).values
     assert shallow[0, 0] == pytest.approx(13.0)  # 1 x 1.3 x 10, no subsoil
-    with pytest.raises(ParameterError, match="thickness -5.0 cm must be >= 0"):
+    with pytest.raises(ParameterError, match=r"thickness -5\.0 cm must be >= 0"):
         soc_density(oc, bd, -5.0)

@@ -40,8 +40,8 @@ def test_carbon_json_keys_and_values(inputs: dict[str, Path], tmp_path: Path):
     assert summary["total_t_c"] == pytest.approx(18.72)
     assert summary["by_class"]["1"] == pytest.approx(15.48)
     out = tmp_path / "out"
-    full = args + ["--lulc-future", str(inputs["fut"]), "--price", "10", "--years", "2000", "2010"]
-    result = runner.invoke(app, full + ["--out", str(out), "--all-pools"])
+    full = [*args, "--lulc-future", str(inputs["fut"]), "--price", "10", "--years", "2000", "2010"]
+    result = runner.invoke(app, [*full, "--out", str(out), "--all-pools"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     # one cell 1 -> 2: (28 - 86) x 0.09 = -5.22 t C; value at r = c = 0: 10 x -5.22
@@ -89,17 +89,17 @@ def test_carbon_bad_inputs(inputs: dict[str, Path], tmp_path: Path):
     base = ["carbon", "--lulc", str(inputs["cur"])]
     bad = tmp_path / "bad.csv"
     bad.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n")
-    result = runner.invoke(app, base + ["--pools", str(bad), "--out", str(tmp_path / "x")])
+    result = runner.invoke(app, [*base, "--pools", str(bad), "--out", str(tmp_path / "x")])
     assert isinstance(result.exception, TableError)
     assert "2 (1 cells), 3 (1 cells)" in str(result.exception)
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
-    result = runner.invoke(app, base + ["--pools", str(inputs["pools"]), "--price", "3"])
+    result = runner.invoke(app, [*base, "--pools", str(inputs["pools"]), "--price", "3"])
     assert isinstance(result.exception, ParameterError)
     shifted = write_raster(
         make_raster(np.ones((2, 2), dtype=np.int32), origin=(0.0, 0.0)), tmp_path / "s.tif"
     )
     result = runner.invoke(
-        app, base + ["--pools", str(inputs["pools"]), "--lulc-future", str(shifted)]
+        app, [*base, "--pools", str(inputs["pools"]), "--lulc-future", str(shifted)]
     )
     assert isinstance(result.exception, AlignmentError)
 

@@ -98,6 +98,11 @@ class ClassIndex:
         )
 
 
+def map_label(da: xr.DataArray, default: str = "the map") -> str:
+    """How messages name a raster: its file, else its name, else ``default``."""
+    return str(da.attrs.get("source_path") or da.name or default)
+
+
 def cell_area_map(template: xr.DataArray) -> xr.DataArray:
     """True cell area (ha) on ``template``'s grid, float64; dask-backed like the template.
 

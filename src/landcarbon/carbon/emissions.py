@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from landcarbon.carbon.classes import ClassIndex, per_cell
+from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
 from landcarbon.carbon.presets import load_preset
 from landcarbon.tables import ClassTable, read_table
 
@@ -48,7 +48,7 @@ def emission_map(
     Raises TableError listing codes of the map missing from the table (cell counts).
     """
     index = ClassIndex.of(factors.codes, factors.source)
-    index.class_area_ha(lulc, str(lulc.attrs.get("source_path") or lulc.name or "the map"))
+    index.class_area_ha(lulc, map_label(lulc))
     out = index.values_map(lulc, factors.column(FACTOR_COLUMN).to_numpy(float), "emissions")
     out.attrs["units"] = "t C/ha/yr"
     return per_cell(out, "emissions_t_c_per_cell") if per_cell_units else out
@@ -60,9 +60,7 @@ def emission_totals(lulc: xr.DataArray, factors: ClassTable) -> pd.DataFrame:
     Exact: true class area (bincount) x factor, float64.
     """
     index = ClassIndex.of(factors.codes, factors.source)
-    cells, area = index.class_area_ha(
-        lulc, str(lulc.attrs.get("source_path") or lulc.name or "the map")
-    )
+    cells, area = index.class_area_ha(lulc, map_label(lulc))
     names = factors.names()
     factor = factors.column(FACTOR_COLUMN).to_numpy(float)
     return pd.DataFrame(

@@ -28,7 +28,7 @@ import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.carbon._kernels import class_bins
-from landcarbon.carbon.classes import ClassIndex, cell_area_map
+from landcarbon.carbon.classes import ClassIndex, cell_area_map, map_label
 from landcarbon.carbon.presets import load_preset
 from landcarbon.carbon.storage import check_same_grid
 from landcarbon.errors import ParameterError, RasterError, TableError
@@ -113,7 +113,7 @@ def allocate_emissions(
         weights = map_cells(_masked, weights, mask, name="weight")
     if float(weights.min(skipna=True).values) < 0:
         raise RasterError(
-            f"{_label(weights)}: has negative weights; population or night-light weights "
+            f"{map_label(weights)}: has negative weights; population or night-light weights "
             f"must be >= 0 (set nodata for missing cells)"
         )
     index = ClassIndex.of(np.array(sorted(totals)), "the emission totals")
@@ -125,7 +125,7 @@ def allocate_emissions(
     absent = [int(c) for c, k in zip(index.codes, present, strict=True) if k == 0]
     if absent:
         raise RasterError(
-            f"{_label(zones)}: zone(s) {absent} have an emission total but no cells; "
+            f"{map_label(zones)}: zone(s) {absent} have an emission total but no cells; "
             f"check the zone codes"
         )
     per_weight = np.divide(amount, weight_sum, out=np.zeros(n), where=weight_sum > 0)
@@ -135,7 +135,7 @@ def allocate_emissions(
         where = ", ".join(str(int(c)) for c in index.codes[empty])
         if zero_weight != "area":
             raise RasterError(
-                f"{_label(weights)}: every weight is zero in zone(s) {where}, so their "
+                f"{map_label(weights)}: every weight is zero in zone(s) {where}, so their "
                 f"emissions cannot be allocated; check the population / night-light raster "
                 f"(and the mask), or allocate by area there (zero_weight='area')"
             )
@@ -183,7 +183,3 @@ def _share(
     bins = class_bins(zones, lo, index_lut, len(per_weight) - 1, int(CLASS_NODATA))
     row = np.where(bins < 0, len(per_weight) - 1, bins)
     return per_weight[row] * weights + per_ha[row] * area
-
-
-def _label(da: xr.DataArray) -> str:
-    return str(da.attrs.get("source_path") or da.name or "the raster")

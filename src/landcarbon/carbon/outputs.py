@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import chunked_bincount
-from landcarbon.carbon.classes import cell_area_map, per_cell, zone_index
+from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_index
 from landcarbon.carbon.emissions import emission_totals
 from landcarbon.carbon.energy import allocate_emissions
 from landcarbon.carbon.storage import (
@@ -146,7 +146,7 @@ def emission_account(
 def zone_totals(per_ha: xr.DataArray, zones: xr.DataArray, column: str) -> pd.DataFrame:
     """Sum of a t/ha map over each zone (t) and the zone's valid area (ha)."""
     check_same_grid(per_ha, zones)
-    index = zone_index(zones, str(zones.attrs.get("source_path") or zones.name or "zones"))
+    index = zone_index(zones, map_label(zones, "zones"))
     bins = index.bins(zones)
     n = len(index.codes)
     cells = per_cell(per_ha)

@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import map_cells
-from landcarbon.carbon.classes import ClassIndex, per_cell
+from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
 from landcarbon.errors import AlignmentError
 from landcarbon.grid import Grid
 from landcarbon.tables import ClassTable, read_table
@@ -70,7 +70,7 @@ def storage_map(
     """
     index = ClassIndex.of(pools.codes, pools.source)
     if check:
-        index.class_area_ha(lulc, _map_name(lulc))
+        index.class_area_ha(lulc, map_label(lulc))
     out = index.values_map(lulc, pool_density(pools, pool), f"{pool}_t_c_per_ha")
     out.attrs["units"] = "t C/ha"
     return per_cell(out, f"{pool}_t_c_per_cell") if per_cell_units else out
@@ -116,7 +116,7 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
     Map-reduce over dask chunks; nothing is loaded whole.
     """
     index = ClassIndex.of(pools.codes, pools.source)
-    cells, area = index.class_area_ha(lulc, _map_name(lulc))
+    cells, area = index.class_area_ha(lulc, map_label(lulc))
     names = pools.names()
     frame = pd.DataFrame(
         {"code": pools.codes, "name": [names[int(c)] for c in pools.codes], "cells": cells}
@@ -141,13 +141,9 @@ def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
     diff = Grid.from_dataarray(current).difference(Grid.from_dataarray(future))
     if diff:
         raise AlignmentError(
-            f"{_map_name(future)} is not on the grid of {_map_name(current)}: {diff}; "
+            f"{map_label(future)} is not on the grid of {map_label(current)}: {diff}; "
             f"warp it onto that grid (gdalwarp -tr/-te/-t_srs)"
         )
-
-
-def _map_name(da: xr.DataArray) -> str:
-    return str(da.attrs.get("source_path") or da.name or "the map")
 
 
 def as_co2(t_c: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
