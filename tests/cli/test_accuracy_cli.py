@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from landcarbon.cli import app
-from landcarbon.errors import AlignmentError
+from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.raster import write_raster
 from landcarbon.testing import make_raster
 
@@ -53,6 +53,19 @@ def test_fom_with_initial_and_outputs(tmp_path):
         "fom_per_class.csv",
         "fom_per_transition.csv",
     ]
+
+
+def test_sampled_kappa_needs_a_seed(tmp_path):
+    _, observed, simulated = _write(tmp_path)
+    args = ["--json", "accuracy", observed, simulated, "--sample-rate", "1"]
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, ParameterError)
+    assert "give --seed too" in str(result.exception)
+    result = runner.invoke(app, [*args, "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["sample_rate"] == 1.0
+    assert summary["overall_accuracy"] == pytest.approx(3 / 8)  # every cell drawn
 
 
 def test_maps_of_different_grids(tmp_path):

@@ -16,6 +16,8 @@ from landcarbon.landuse.accuracy import (
     agreement,
     change_agreement_map,
     figure_of_merit,
+    sampled_agreement,
+    splitmix64,
 )
 from landcarbon.raster import CLASS_NODATA, read_raster
 from landcarbon.testing import assert_backends_agree, make_raster
@@ -134,6 +136,40 @@ def test_plum_island_against_sklearn_and_published_counts(shared_data):
         o["wrong_hits"],
         o["false_alarms"],
     ]
+
+
+def test_splitmix64_reference_vector():
+    # first outputs of SplitMix64 seeded with 0 (Vigna's reference splitmix64.c): the state
+    # advances by the golden gamma, so state k gives output k+1
+    gamma = 0x9E3779B97F4A7C15
+    states = np.array([0, gamma, (2 * gamma) % 2**64], dtype=np.uint64)
+    assert [hex(int(v)) for v in splitmix64(states)] == [
+        "0xe220a8397b1dcdaf",
+        "0x6e789e6aa1b965f4",
+        "0x6c45d188009454f",
+    ]
+
+
+def test_sampled_kappa_is_deterministic_and_chunking_free():
+    rng = np.random.default_rng(5)
+    obs = rng.integers(1, 4, size=(60, 70)).astype(np.int32)
+    sim = np.where(rng.random((60, 70)) < 0.7, obs, rng.integers(1, 4, size=(60, 70))).astype(
+        np.int32
+    )
+    a, b = make_raster(obs), make_raster(sim)
+    sampled = sampled_agreement(a, b, sample_rate=0.1, seed=7)
+    # about 10 % of 4200 cells (binomial sd ~19)
+    assert 320 < sampled.confusion.sum() < 520
+    again = sampled_agreement(
+        a.chunk({"y": 7, "x": 9}), b.chunk({"y": 7, "x": 9}), sample_rate=0.1, seed=7
+    )
+    np.testing.assert_array_equal(again.confusion, sampled.confusion)
+    other = sampled_agreement(a, b, sample_rate=0.1, seed=8)
+    assert not np.array_equal(other.confusion, sampled.confusion)
+    full = sampled_agreement(a, b, sample_rate=1.0, seed=7)
+    np.testing.assert_array_equal(full.confusion, agreement(a, b).confusion)
+    with pytest.raises(ParameterError, match=r"sample_rate 0: must be in \(0, 1\]"):
+        sampled_agreement(a, b, sample_rate=0, seed=7)
 
 
 def test_maps_of_different_grids_are_refused():

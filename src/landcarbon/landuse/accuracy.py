@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from landcarbon.backend import map_cells
+from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.landuse.change import check_same_grid, joint_counts
 from landcarbon.raster import CLASS_NODATA
@@ -127,6 +127,57 @@ def agreement(
     """
     joint = joint_counts([observed, simulated], ["observed map", "simulated map"], codes)
     return agreement_from_confusion(joint.codes, joint.cells)
+
+
+def sampled_agreement(
+    observed: xr.DataArray,
+    simulated: xr.DataArray,
+    *,
+    sample_rate: float,
+    seed: int | np.random.SeedSequence,
+    codes: tuple[int, ...] | None = None,
+) -> Agreement:
+    """:func:`agreement` on a random sample of cells, like PLUS's Kappa tool.
+
+    PLUS draws a "sampling rate" share of the cells (default 0.1) for its Kappa. Here a
+    cell is in the sample when ``u < sample_rate``, with ``u`` a uniform number made from
+    the cell's row-major index by SplitMix64 keyed by ``seed`` (through
+    :class:`numpy.random.SeedSequence`): the same seed gives the same sample on numpy or
+    dask, whatever the chunking.
+
+    Raises
+    ------
+    ParameterError
+        ``sample_rate`` is not in (0, 1], or the sample holds no valid cell.
+    """
+    if not 0 < sample_rate <= 1:
+        raise ParameterError(f"sample_rate {sample_rate}: must be in (0, 1] (0.1 = 10 % of cells)")
+    joint = joint_counts([observed, simulated], ["observed map", "simulated map"], codes)
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    key = int(ss.generate_state(1, np.uint64)[0])
+    index = joint.index
+    rows = xr.DataArray(
+        np.arange(index.shape[0], dtype=np.int64) * index.shape[1], dims=(index.dims[0],)
+    )
+    cols = xr.DataArray(np.arange(index.shape[1], dtype=np.int64), dims=(index.dims[1],))
+    flat = (xr.zeros_like(index) + rows + cols).transpose(*index.dims)
+    sampled = map_cells(_keep_sampled, index, flat, dtype=np.int64, key=key, rate=sample_rate)
+    k = len(joint.codes)
+    return agreement_from_confusion(joint.codes, chunked_bincount(sampled, k * k).reshape(k, k))
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 output for state ``x`` (uint64, wrapping arithmetic; Steele et al. 2014)."""
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))  # type: ignore[no-any-return]
+
+
+def _keep_sampled(index: np.ndarray, flat: np.ndarray, key: int, rate: float) -> np.ndarray:
+    bits = splitmix64(np.asarray(flat).astype(np.uint64) ^ np.uint64(key))
+    uniform = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return np.where(uniform < rate, index, -1)
 
 
 # --------------------------------------------------------------------------- three maps

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
 from landcarbon.cli.output import emit, say
 
 
@@ -21,12 +21,23 @@ def accuracy(
     initial: Path = typer.Option(
         None, "--initial", help="Map the simulation started from: enables the Figure of Merit."
     ),
+    sample_rate: float = typer.Option(
+        None, "--sample-rate", help="Kappa on this share of cells, as PLUS (needs --seed)."
+    ),
+    seed: int = SEED,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
 ) -> None:
-    """Overall accuracy, Kappa (full grid), quantity/allocation disagreement and, with
-    --initial, the Figure of Merit; with --out, CSV tables and the change agreement map."""
-    from landcarbon.landuse.accuracy import agreement, change_agreement_map, figure_of_merit
+    """Overall accuracy, Kappa (full grid, or a seeded sample with --sample-rate),
+    quantity/allocation disagreement and, with --initial, the Figure of Merit (full grid);
+    with --out, CSV tables and the change agreement map."""
+    from landcarbon.errors import ParameterError
+    from landcarbon.landuse.accuracy import (
+        agreement,
+        change_agreement_map,
+        figure_of_merit,
+        sampled_agreement,
+    )
     from landcarbon.raster import read_stack, write_raster
 
     paths = {"observed": observed, "simulated": simulated}
@@ -34,15 +45,21 @@ def accuracy(
         paths = {"initial": initial, **paths}
     maps = read_stack(paths, dict.fromkeys(paths, "categorical"))
     fom = None
-    if initial is None:
-        stats = agreement(maps["observed"], maps["simulated"])
-    else:
+    if initial is not None:
         fom = figure_of_merit(maps["initial"], maps["observed"], maps["simulated"])
-        stats = fom.agreement
+    if sample_rate is not None:
+        if seed is None:
+            raise ParameterError("--sample-rate draws a random sample: give --seed too")
+        stats = sampled_agreement(
+            maps["observed"], maps["simulated"], sample_rate=sample_rate, seed=seed
+        )
+    else:
+        stats = agreement(maps["observed"], maps["simulated"]) if fom is None else fom.agreement
     summary: dict[str, Any] = {
         **stats.summary(),
         "fom": None if fom is None else fom.overall["fom"],
         "fom_counts": None if fom is None else fom.overall,
+        "sample_rate": sample_rate,
         "codes": list(stats.codes),
         "confusion": stats.confusion.tolist(),
     }
