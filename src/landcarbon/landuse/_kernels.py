@@ -299,27 +299,32 @@ def _choose(
     """Proposed class of cell (r, c) or -1 (see :func:`propose`); ``counts`` exclude it."""
     n_classes = prob.shape[0]
     total = 0.0
-    h = np.uint64(0)  # pair hash of the seed streams 2m, 2m + 1 (STREAM_SEED is even)
-    for k in range(n_classes):
-        p = prob[k, r, c]
-        share = counts[k] * inv_denom
-        if model == CARS:
-            stream = STREAM_SEED + k
-            if stream % 2 == 0:
-                h = pair_hash(ckey, stream)
-            if counts[k] == 0:
-                u = half_uniform(h, stream)
-                value = p * (u * expansion[k]) * drive[k] * (u < p)
-            else:
-                value = p * share * weights[k] * drive[k]
-        elif model == FLUS_PAPER:
-            value = p * share * weights[k] * drive[k] if allowed[old, k] else 0.0
-        else:
-            value = p * share * (weights[k] + FLUS_OMEGA_EPS) if allowed[old, k] else 0.0
+    if model == CARS:
+        for m in range(0, n_classes, 2):
+            h = pair_hash(ckey, STREAM_SEED + m)
+            for k in range(m, min(m + 2, n_classes)):
+                p = prob[k, r, c]
+                if counts[k] == 0:
+                    u = half_uniform(h, STREAM_SEED + k)
+                    value = p * (u * expansion[k]) * drive[k] * (u < p)
+                else:
+                    value = p * (counts[k] * inv_denom) * weights[k] * drive[k]
+                op[k] = value
+                total += value
+    elif model == FLUS_PAPER:
+        for k in range(n_classes):
+            value = prob[k, r, c] * (counts[k] * inv_denom) * weights[k] * drive[k]
+            value = value if allowed[old, k] else 0.0
+            op[k] = value
+            total += value
+    else:
+        for k in range(n_classes):
+            value = prob[k, r, c] * (counts[k] * inv_denom) * (weights[k] + FLUS_OMEGA_EPS)
+            value = value if allowed[old, k] else 0.0
             if k == old:
                 value *= FLUS_INERTIA_SCALE * n_classes * drive[k]
-        op[k] = value
-        total += value
+            op[k] = value
+            total += value
     if zone[r, c] == 2 and zone_class >= 0:
         u = stream_uniform(ckey, STREAM_ZONE)
         if prob[zone_class, r, c] > u:
