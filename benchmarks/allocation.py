@@ -182,13 +182,18 @@ def per_iteration(side: int, with_numpy: bool) -> None:
         f"{(real + apply_s) / mcells * 1e3:7.2f} ms per 10^6 cells"
     )
     if with_numpy:
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        single = timed(sweep_numba, cls, prob, every, 0.2, 1)
+        numba.set_num_threads(threads)
         numpy_s = timed(sweep_numpy, cls, prob, every, 0.2, 1, repeat=2)
         same = np.array_equal(
             sweep_numpy(cls, prob, every, 0.2, 5), sweep_numba(cls, prob, every, 0.2, 5)[0]
         )
         line += (
-            f"; numpy same step {numpy_s / mcells:6.3f} s per 10^6 cells -> numba is "
-            f"{numpy_s / full:5.1f}x faster (identical candidates: {same})"
+            f"; numpy same step (1 core) {numpy_s / mcells:6.3f} s per 10^6 cells -> numba "
+            f"{numpy_s / full:5.1f}x faster on {threads} threads, {numpy_s / single:5.1f}x on "
+            f"1 thread (identical candidates: {same})"
         )
     print(line)
 
