@@ -250,3 +250,104 @@ def test_development_zone_rule_hand_case() -> None:
         seeded,
     )
     assert candidate[0, 0] == -1
+
+
+def _python_propose(
+    cls,
+    prob,
+    weights,
+    drive,
+    expansion,
+    allowed,
+    zone,
+    model,
+    tau,
+    zone_class,
+    zone_weight,
+    key,
+    iteration,
+    half,
+):
+    """Straightforward per-cell reference of :func:`K.propose` (formulas of its docstring)."""
+    n_classes, rows, cols = prob.shape
+    n = 2 * half + 1
+    out = np.full((rows, cols), -1, dtype=np.int8)
+    for r in range(rows):
+        for c in range(cols):
+            old = cls[r, c]
+            if old < 0 or zone[r, c] == 0:
+                continue
+            window = cls[max(r - half, 0) : r + half + 1, max(c - half, 0) : c + half + 1]
+            con = [int((window == k).sum()) - (k == old) for k in range(n_classes)]
+            cell = r * cols + c
+
+            def u(stream, cell=cell):
+                return K.uniform(np.uint64(key), iteration, cell, stream)
+
+            op = []
+            for k in range(n_classes):
+                p, omega = prob[k, r, c], con[k] / (n * n - 1)
+                if model == K.CARS:
+                    rs = u(K.STREAM_SEED + k)
+                    if con[k] == 0:
+                        op.append(p * (rs * expansion[k]) * drive[k] if rs < p else 0.0)
+                    else:
+                        op.append(p * (omega * weights[k]) * drive[k])
+                elif model == K.FLUS_PAPER:
+                    op.append(p * (omega * weights[k]) * drive[k] * allowed[old, k])
+                else:
+                    v = p * omega * (weights[k] + 1e-9) * allowed[old, k]
+                    op.append(v * 10.0 * n_classes * drive[k] if k == old else v)
+            if zone[r, c] == 2:
+                rz = u(K.STREAM_ZONE)
+                if prob[zone_class, r, c] > rz:
+                    t = rz + op[zone_class]
+                    op[zone_class] = t * zone_weight if t <= 1.0 else zone_weight
+            total = sum(op)
+            if total <= 0:
+                continue
+            cumulative = np.cumsum(op)
+            new = int(np.searchsorted(cumulative, u(K.STREAM_ROULETTE) * total, side="right"))
+            if new == old or not allowed[old, new]:
+                continue
+            if model == K.CARS and prob[new, r, c] <= tau:
+                continue
+            if model == K.FLUS_RELEASED and (
+                (u(K.STREAM_ACCEPT) + 1.0 / n_classes) / (iteration + 1) >= prob[new, r, c]
+            ):
+                continue
+            out[r, c] = new
+    return out
+
+
+@pytest.mark.parametrize("model", [K.CARS, K.FLUS_PAPER, K.FLUS_RELEASED])
+@pytest.mark.parametrize("half", [1, 2])
+def test_propose_equals_python_reference(model: int, half: int) -> None:
+    cls, prob, weights, drive, expansion, allowed, zone = _inputs(11, shape=(9, 13), n_classes=3)
+    zone[2:5] = 2
+    candidate = np.empty(cls.shape, dtype=np.int8)
+    seeded = np.empty(cls.shape, dtype=bool)
+    K.propose(
+        cls,
+        prob,
+        weights,
+        drive,
+        expansion,
+        allowed,
+        zone,
+        np.ones(3, dtype=bool),
+        model,
+        0.3,
+        1,
+        0.5,
+        np.uint64(21),
+        2,
+        half,
+        candidate,
+        seeded,
+    )
+    expected = _python_propose(
+        cls, prob, weights, drive, expansion, allowed, zone, model, 0.3, 1, 0.5, 21, 2, half
+    )
+    assert (expected >= 0).sum() >= 5
+    np.testing.assert_array_equal(candidate, expected)
