@@ -319,3 +319,12 @@ def test_noncentral_f_sf_with_zero_ncp_is_central_f():
 
     # lambda = 0 (all stratum means equal) must give the central F tail
     assert noncentral_f_sf(1.0, 3, 50, 0.0) == pytest.approx(sps.f.sf(1.0, 3, 50), rel=1e-12)
+
+
+def test_far_tail_p_keeps_relative_accuracy():
+    from landcarbon.stats.geodetector import noncentral_f_sf
+
+    # R's series (absolute error 1e-9) would give ~1e-10 noise here; Boost is exact
+    p = noncentral_f_sf(397.96, 13, 699, 14.43)
+    assert p == pytest.approx(sps.ncf.sf(397.96, 13, 699, 14.43), rel=1e-9)
+    assert p < 1e-250

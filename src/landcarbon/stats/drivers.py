@@ -79,6 +79,7 @@ def geodetector_table(
     *,
     discretize: Discretize = None,
     ks: Sequence[int] = DEFAULT_KS,
+    sample: int | None = None,
     source: str = "table",
     **options: Any,
 ) -> GeoDetectorResult:
@@ -94,6 +95,8 @@ def geodetector_table(
         Factor columns (text or integer strata; continuous ones with ``discretize="auto"``).
     discretize : "auto" or None
         ``"auto"``: OPGD search (``ks`` class counts) for every non-integer numeric factor.
+    sample : int, optional
+        Use ``sample`` rows drawn without replacement with ``options["seed"]``.
     source : str
         Name of the table in error messages (e.g. its file path).
     **options
@@ -109,6 +112,12 @@ def geodetector_table(
         A factor with one stratum, fewer samples than strata, bad options.
     """
     _check_columns(frame, y, xs, source)
+    if sample is not None:
+        if sample < 1:
+            raise ParameterError(f"sample={sample}: give a positive number of rows")
+        if sample < len(frame):
+            rng = np.random.default_rng(options.get("seed"))
+            frame = frame.iloc[np.sort(rng.choice(len(frame), sample, replace=False))]
     if discretize not in (None, "auto"):
         raise ParameterError(f"discretize={discretize!r}: use 'auto' or leave it out")
     yv = _numeric_y(frame, y, source)

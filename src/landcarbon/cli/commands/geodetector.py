@@ -1,0 +1,168 @@
+"""``landcarbon geodetector``: factor, interaction, risk and ecological detectors (+ OPGD).
+
+Table input: ``--table T.csv --y COL --x A B C``; raster input: ``--raster-y Y.tif
+--raster-x A.tif B.tif`` (factor names are the file names; integer rasters are strata).
+``--x``/``--raster-x`` take several values after one flag (or the flag repeated).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import typer
+
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.output import emit, say
+from landcarbon.errors import InputFileError, ParameterError, TableError
+
+TABLE_SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "geodetector",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": False},
+    )(geodetector)
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or Latin-1) or Parquet table, with clear errors."""
+    if not path.is_file():
+        raise InputFileError(f"{path}: table file not found")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the table file is empty")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return pd.read_csv(path, skipinitialspace=True, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise TableError(f"{path}: not a readable CSV ({exc})") from exc
+    raise TableError(f"{path}: unknown text encoding; save it as UTF-8 CSV")
+
+
+def raster_kind(path: Path) -> str:
+    """``categorical`` for integer rasters, ``continuous`` otherwise."""
+    import numpy as np
+
+    from landcarbon.raster import open_dataset
+
+    with open_dataset(path) as ds:
+        return "categorical" if np.issubdtype(np.dtype(ds.dtypes[0]), np.integer) else "continuous"
+
+
+def _factor_list(given: list[str] | None, extra: list[str]) -> list[str]:
+    return [*(given or []), *extra]
+
+
+def geodetector(
+    ctx: typer.Context,
+    table: Path = typer.Option(None, "--table", help="CSV or Parquet table, one row per unit."),
+    y: str = typer.Option(None, "--y", help="Response column of --table."),
+    x: list[str] = typer.Option(None, "--x", help="Factor columns of --table (several)."),
+    raster_y: Path = typer.Option(None, "--raster-y", help="Response raster (GeoTIFF)."),
+    raster_x: list[Path] = typer.Option(None, "--raster-x", help="Factor rasters (several)."),
+    discretize: str = typer.Option(
+        None, "--discretize", help="'auto': OPGD search for every non-integer numeric factor."
+    ),
+    sample: int = typer.Option(None, "--sample", help="Use N cells/rows drawn with --seed."),
+    sample_method: str = typer.Option(
+        "random", "--sample-method", help="random (seeded) or regular (every n-th valid cell)."
+    ),
+    noncentrality: str = typer.Option(
+        "sample",
+        "--noncentrality",
+        help="Variance in the noncentral-F lambda: sample (geodetector R) or population (GD).",
+    ),
+    ecological_rule: str = typer.Option(
+        "ssw_ratio", "--ecological-rule", help="ssw_ratio (Wang 2010, both orders) or q_ratio."
+    ),
+    permutations: int = typer.Option(
+        0, "--permutations", help="Also a permutation p of q from N seeded shuffles of y."
+    ),
+    drop_singletons: bool = typer.Option(
+        False, "--drop-singletons", help="Drop one-row strata (gdverse) instead of keeping them."
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level (risk, ecological)."),
+    seed: int = SEED,
+    out: Path = OUT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """GeoDetector q of each factor, pairwise interactions, risk and ecological detectors."""
+    from landcarbon.stats.drivers import geodetector_rasters, geodetector_table
+
+    if (table is None) == (raster_y is None):
+        raise ParameterError("give either --table (with --y and --x) or --raster-y with --raster-x")
+    if discretize not in (None, "auto"):
+        raise ParameterError(f"--discretize {discretize}: the only method is 'auto' (OPGD)")
+    opgd: Literal["auto"] | None = "auto" if discretize else None
+    options: dict[str, Any] = {
+        "noncentrality": noncentrality,
+        "ecological_rule": ecological_rule,
+        "permutations": permutations,
+        "keep_singletons": not drop_singletons,
+        "alpha": alpha,
+    }
+    if table is not None:
+        factors = _factor_list(x, ctx.args)
+        if y is None or not factors:
+            raise ParameterError("--table needs --y COLUMN and --x COLUMN [COLUMN ...]")
+        result = geodetector_table(
+            read_frame(table),
+            y,
+            factors,
+            discretize=opgd,
+            sample=sample,
+            source=str(table),
+            seed=seed,
+            **options,
+        )
+    else:
+        from landcarbon.raster import read_stack
+
+        paths = [Path(p) for p in _factor_list([str(p) for p in raster_x or []], ctx.args)]
+        if not paths:
+            raise ParameterError("--raster-y needs --raster-x FILE [FILE ...]")
+        named = {"__y__": raster_y, **{p.stem: p for p in paths}}
+        stack = read_stack(named, {k: raster_kind(Path(p)) for k, p in named.items()})
+        ys = stack.pop("__y__")
+        result = geodetector_rasters(
+            ys,
+            stack,
+            sample=sample,
+            how=sample_method,
+            seed=seed,
+            discretize=opgd,
+            **options,
+        )
+    summary = result.as_dict()
+    if out is not None:
+        _write_outputs(result, prepare_out_dir(out, overwrite), summary, alpha)
+    emit(summary)
+    _say_summary(summary)
+
+
+def _write_outputs(result: Any, folder: Path, summary: dict[str, Any], alpha: float) -> None:
+    """geodetector.json, factor_q.png and (with 2+ factors) interaction_q.png in ``folder``."""
+    import json
+
+    from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
+
+    (folder / "geodetector.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    q_bar_chart(result, folder / "factor_q.png", alpha=alpha)
+    if result.interaction:
+        interaction_heatmap(result, folder / "interaction_q.png")
+
+
+def _say_summary(summary: dict[str, Any]) -> None:
+    say(f"[bold]geodetector[/bold] {summary['n']} rows used, {summary['dropped_rows']} dropped")
+    for name, row in sorted(summary["factor"].items(), key=lambda kv: -kv[1]["q"]):
+        chosen = summary["discretization"].get(name)
+        how = f"  ({chosen['method']}, k={chosen['k']})" if chosen else ""
+        say(f"  {name:<20} q = {row['q']:.6f}  p = {row['p']:.4g}{how}")
+    for pair, row in summary["interaction"].items():
+        say(f"  {pair:<30} q = {row['q']:.6f}  {row['type']}")

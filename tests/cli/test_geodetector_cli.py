@@ -1,0 +1,148 @@
+"""``landcarbon geodetector``: table and raster inputs, JSON shape, outputs, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.errors import ParameterError, TableError
+from landcarbon.raster import write_raster
+from landcarbon.stats.drivers import geodetector_rasters
+from landcarbon.testing import make_raster
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, ["--json", "geodetector", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ntd_table_json_shape_and_published_q(shared_data):
+    table = shared_data / "geodetector_ntd_heshun" / "CollectData.csv"
+    expected = json.loads((table.parent / "expected.json").read_text())["factor_detector"]
+    out = _json(
+        ["--table", str(table), "--y", "incidence", "--x", "watershed", "soiltype", "elevation"]
+    )
+    assert {"factor", "interaction", "risk", "ecological", "discretization"} <= set(out)
+    for name, q in expected["q"].items():
+        assert out["factor"][name]["q"] == pytest.approx(q, abs=1e-7)
+        assert out["factor"][name]["p"] == pytest.approx(
+            expected["p_value_geodetector_R_1.0-5"][name], rel=1e-6
+        )
+    assert out["interaction"]["watershed:soiltype"]["q"] == pytest.approx(0.735680548139531)
+    assert out["interaction"]["watershed:soiltype"]["type"] == "bi-variable enhance"
+    assert out["ecological"]["rule"] == "ssw_ratio"
+    assert out["ecological"]["pairs"]["soiltype:watershed"]["significant"] is True
+    assert out["risk"]["soiltype"]["strata"] == [1, 2, 3, 4, 5]
+    assert out["discretization"] == {}
+    population = _json(
+        [
+            "--table",
+            str(table),
+            "--y",
+            "incidence",
+            "--x",
+            "watershed",
+            "--noncentrality",
+            "population",
+        ]
+    )
+    assert population["factor"]["watershed"]["p"] == pytest.approx(0.000128803, rel=1e-6)
+
+
+def test_ndvi_auto_discretization_and_outputs(shared_data, tmp_path: Path):
+    table = shared_data / "geodetector_ndvi_innermongolia" / "ndvi_40.csv"
+    out = _json(
+        [
+            "--table",
+            str(table),
+            "--y",
+            "NDVIchange",
+            "--x",
+            "Climatezone",
+            "Mining",
+            "Precipitation",
+            "--discretize",
+            "auto",
+            "--out",
+            str(tmp_path / "gd"),
+        ]
+    )
+    assert set(out["discretization"]) == {"Precipitation"}
+    chosen = out["discretization"]["Precipitation"]
+    assert {"method", "k", "q", "grid"} <= set(chosen)
+    assert out["factor"]["Precipitation"]["q"] == pytest.approx(chosen["q"])
+    for png in ("factor_q.png", "interaction_q.png"):
+        image = mpimg.imread(tmp_path / "gd" / png)
+        assert image.ndim == 3 and image.shape[0] > 100
+    saved = json.loads((tmp_path / "gd" / "geodetector.json").read_text())
+    assert saved["factor"].keys() == out["factor"].keys()
+
+
+def test_sample_is_seeded(shared_data):
+    table = str(shared_data / "geodetector_ndvi_innermongolia" / "ndvi_40.csv")
+    args = ["--table", table, "--y", "NDVIchange", "--x", "Climatezone", "--sample", "300"]
+    first = _json([*args, "--seed", "5"])
+    assert first["n"] == 300
+    assert first == _json([*args, "--seed", "5"])
+    assert first["factor"] != _json([*args, "--seed", "6"])["factor"]
+
+
+def test_raster_inputs(tmp_path: Path):
+    rng = np.random.default_rng(2)
+    a = rng.integers(1, 4, (20, 15)).astype(np.int32)
+    b = rng.integers(1, 3, (20, 15)).astype(np.int32)
+    y = a * 2.0 + b + rng.normal(size=a.shape)
+    y[3, 4] = np.nan
+    paths = {}
+    for name, data in {"y": y, "soil": a, "slope": b}.items():
+        paths[name] = write_raster(make_raster(data), tmp_path / f"{name}.tif")
+    out = _json(
+        ["--raster-y", str(paths["y"]), "--raster-x", str(paths["soil"]), str(paths["slope"])]
+    )
+    ref = geodetector_rasters(make_raster(y), {"soil": make_raster(a), "slope": make_raster(b)})
+    assert out["n"] == 299 and out["dropped_rows"] == 1
+    assert out["factor"]["soil"]["q"] == pytest.approx(ref.factor["soil"].q, abs=1e-12)
+    assert out["interaction"]["soil:slope"]["q"] == pytest.approx(
+        ref.interaction["soil:slope"].q, abs=1e-12
+    )
+
+
+def test_bad_inputs(tmp_path: Path):
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"y": ["1", "x", "3", "4"], "a": [1, 1, 2, 2]}).to_csv(table, index=False)
+    cases = [
+        (
+            ["--table", str(table), "--y", "y", "--x", "b"],
+            TableError,
+            "column(s) 'b' not found; available columns: y, a",
+        ),
+        (
+            ["--table", str(table), "--y", "y", "--x", "a"],
+            TableError,
+            "column 'y' (y) must be numeric; row 3 holds 'x'",
+        ),
+        (
+            ["--table", str(table), "--y", "y", "--x", "a", "--raster-y", "y.tif"],
+            ParameterError,
+            "give either --table",
+        ),
+        (
+            ["--table", str(table), "--y", "y", "--x", "a", "--discretize", "jenks"],
+            ParameterError,
+            "--discretize jenks",
+        ),
+    ]
+    for args, error, message in cases:
+        result = runner.invoke(app, ["geodetector", *args])
+        assert isinstance(result.exception, error), result.output
+        assert message in str(result.exception)
