@@ -13,7 +13,11 @@ process:
 * natcap.invest's Carbon model on the same inputs when ``natcap.invest`` is importable
   (a fresh workspace per run), with the ratio and the agreement of totals and cells.
 
-Run: ``.venv/bin/python benchmarks/carbon.py [--size 4000] [--repeat 3] [--seed 0]``.
+With ``--big N`` it instead writes an N x N map window by window and runs the default
+outputs chunked (dask, ``--chunk`` cells), printing the time and the peak resident memory.
+
+Run: ``.venv/bin/python benchmarks/carbon.py [--size 4000] [--repeat 3] [--seed 0]``
+or ``.venv/bin/python benchmarks/carbon.py --big 20000 --chunk 2048``.
 """
 
 from __future__ import annotations
@@ -58,6 +62,66 @@ def synthetic_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Pa
     return cur, fut, pools
 
 
+def big_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
+    """An N x N pair of land-use maps written in row strips (never whole in memory)."""
+    import rasterio
+    from rasterio.windows import Window
+
+    _, _, pools = synthetic_inputs(64, seed, folder)
+    rng = np.random.default_rng(seed)
+    profile = {
+        "driver": "GTiff",
+        "height": size,
+        "width": size,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": CRS.from_epsg(32650),
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "transform": Affine(30.0, 0, 500_000.0, 0, -30.0, 4_500_000.0),
+        "compress": "deflate",
+        "nodata": 255,
+        "BIGTIFF": "IF_SAFER",
+    }
+    paths = (folder / "big_cur.tif", folder / "big_fut.tif")
+    with (
+        rasterio.open(paths[0], "w", **profile) as cur,
+        rasterio.open(paths[1], "w", **profile) as fut,
+    ):
+        for row in range(0, size, 1024):
+            h = min(1024, size - row)
+            blocks = rng.integers(1, N_CLASSES + 1, (h // 16 + 1, size // 16 + 1)).astype(np.uint8)
+            strip = np.kron(blocks, np.ones((16, 16), dtype=np.uint8))[:h, :size]
+            changed = rng.random(strip.shape, dtype=np.float32) < 0.01
+            window = Window(0, row, size, h)
+            cur.write(strip, 1, window=window)
+            fut.write(
+                np.where(changed, (strip % N_CLASSES) + 1, strip).astype(np.uint8), 1, window=window
+            )
+    return paths[0], paths[1], pools
+
+
+def run_big(size: int, chunk: int, seed: int) -> None:
+    """Default outputs of an N x N map read in dask chunks; time and peak memory."""
+    import resource
+
+    with tempfile.TemporaryDirectory(prefix="lc-big-") as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        cur_path, fut_path, pools_path = big_inputs(size, seed, folder)
+        print(f"wrote {size} x {size} inputs in {time.perf_counter() - start:.1f} s")
+        cur = read_raster(cur_path, "categorical", chunks=chunk)
+        fut = read_raster(fut_path, "categorical", chunks=chunk)
+        start = time.perf_counter()
+        account, _ = write_carbon_outputs(folder / "out", cur, read_pools(pools_path), fut)
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"chunked default outputs: {time.perf_counter() - start:.1f} s, total "
+            f"{account.current.total_t_c:.6e} t C, peak memory {peak_mib:.0f} MiB"
+        )
+
+
 def best_of(repeat: int, func: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
@@ -88,7 +152,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--big", type=int, default=0, help="run the chunked N x N case")
+    parser.add_argument("--chunk", type=int, default=2048)
     opts = parser.parse_args()
+    if opts.big:
+        run_big(opts.big, opts.chunk, opts.seed)
+        return
     with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
         folder = Path(tmp)
         cur_path, fut_path, pools_path = synthetic_inputs(opts.size, opts.seed, folder)
