@@ -69,8 +69,13 @@ def sankey_png(
             ax.text(
                 x1 + width + 0.02, ry[c] + right_in[c] / 2, name, ha="left", va="center", fontsize=8
             )
-    for row in flows.sort_values(["from", "to"]).itertuples(index=False):
-        a, b, h = int(row[0]), int(row[1]), float(row.area_ha)
+    ordered = flows.sort_values(["from", "to"])
+    for a, b, h in zip(
+        ordered["from"].to_numpy(dtype=int),
+        ordered["to"].to_numpy(dtype=int),
+        ordered["area_ha"].to_numpy(dtype=float),
+        strict=True,
+    ):
         y0, y1 = lcur[a], rcur[b]
         lcur[a] += h
         rcur[b] += h
