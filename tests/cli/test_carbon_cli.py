@@ -187,3 +187,19 @@ def test_nep_command(tmp_path: Path):
         ],
     )
     assert isinstance(two.exception, RasterError)
+
+
+def test_carbon_chunked_matches_in_memory(inputs: dict[str, Path], tmp_path: Path):
+    base = ["--json", "carbon", "--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"])]
+    base += ["--lulc-future", str(inputs["fut"])]
+    whole = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
+    chunked = runner.invoke(app, [*base, "--chunks", "1", "--out", str(tmp_path / "b")])
+    assert whole.exit_code == 0 and chunked.exit_code == 0, chunked.output
+    a, b = json.loads(whole.stdout), json.loads(chunked.stdout)
+    assert a.keys() == b.keys()
+    for key in ("total_t_c", "future_total_t_c", "sequestration_t_c"):
+        assert b[key] == pytest.approx(a[key], rel=1e-14)
+    np.testing.assert_array_equal(
+        read_raster(tmp_path / "a" / "c_change_bas_alt.tif").values,
+        read_raster(tmp_path / "b" / "c_change_bas_alt.tif").values,
+    )
