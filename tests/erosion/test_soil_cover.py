@@ -8,6 +8,7 @@ import pytest
 from landcarbon.erosion.cover import (
     b_factor,
     b_factor_from_cover,
+    land_use_factors,
     practice_factor,
     vegetation_fraction,
 )
@@ -126,3 +127,16 @@ def test_b_from_land_use_and_cover() -> None:
         practice_factor(lulc, table, "p")
     with pytest.raises(TableError, match=r"missing from the table: 3 \(1 cells\)"):
         b_factor(make_raster(np.array([[1, 3]], dtype=np.int32)), table)
+
+
+def test_land_use_factors_match_the_single_factors() -> None:
+    lulc = make_raster(np.array([[1, 2, 4], [2, 2, 1]], dtype=np.int32))
+    cover = make_raster(np.array([[10.0, 30.0, 5.0], [60.0, 80.0, 0.0]]))
+    table = _land_use_table()
+    got = assert_backends_agree(lambda lu, c: land_use_factors(lu, table, c)["b"], lulc, cover)
+    np.testing.assert_array_equal(got.values, b_factor(lulc, table, cover).values)
+    both = land_use_factors(lulc, table)
+    for col in ("e", "t"):
+        np.testing.assert_array_equal(both[col].values, practice_factor(lulc, table, col).values)
+    with pytest.raises(TableError, match=r"the land-use map but missing from the table: 9"):
+        land_use_factors(make_raster(np.array([[9]], dtype=np.int32)), table)

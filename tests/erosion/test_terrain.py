@@ -161,7 +161,7 @@ def _outlet_mask(routing, valid: np.ndarray) -> np.ndarray:
     from landcarbon.erosion._kernels import d8_receivers, priority_flood
 
     filled, parent, _ = priority_flood(np.where(valid, routing.filled, np.nan))
-    receiver, _ = d8_receivers(filled, parent, np.full(rows, 30.0), np.full(rows, 30.0))
+    receiver, _, _ = d8_receivers(filled, parent, np.full(rows, 30.0), np.full(rows, 30.0))
     for u in np.flatnonzero(valid.ravel()):
         r = receiver[u]
         if r >= 0:

@@ -9,6 +9,7 @@ from landcarbon.erosion.carbon import CarbonFate, carbon_fate, displaced_carbon
 from landcarbon.erosion.cover import (
     b_factor,
     b_factor_from_cover,
+    land_use_factors,
     practice_factor,
     vegetation_fraction,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "intensity_grade",
     "k_factor_epic",
     "k_factor_from_table",
+    "land_use_factors",
     "potential_soil_loss",
     "practice_factor",
     "r_factor",

@@ -6,8 +6,10 @@ Kernels take plain numpy arrays and trust their input; the public wrappers in
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from numba import njit
+from numba import njit, vectorize
 
 # D8 neighbour offsets, clockwise from north-west; index k is the direction code.
 _DR = np.array([-1, -1, -1, 0, 1, 1, 1, 0], dtype=np.int64)
@@ -186,7 +188,7 @@ def priority_flood(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @njit(cache=True, nogil=True)
 def d8_receivers(
     filled: np.ndarray, parent: np.ndarray, dx_rows: np.ndarray, dy_rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """D8 receiver of every cell on a depression-free DEM, and its flow-path length (m).
 
     The receiver is the neighbour of steepest descent (drop / distance, O'Callaghan &
@@ -194,13 +196,15 @@ def d8_receivers(
     (a flat, or a filled pit) drains to its priority-flood ``parent``, which leads to
     the flat's outlet; a seed with no lower neighbour is an outlet (receiver -1).
     ``dx_rows``/``dy_rows`` are the east-west and north-south cell sizes of each row (m).
-    The length is the distance to the receiver (the cell's own ``dx`` for outlets).
+    Returns the receiver (flat index, -1 for outlets and nodata), the distance to it
+    (m; the cell's own ``dx`` for outlets) and whether the step is diagonal.
     """
     rows, cols = filled.shape
     n = rows * cols
     zf = filled.ravel()
     receiver = np.full(n, -1, dtype=np.int64)
     length = np.full(n, np.nan, dtype=np.float64)
+    diagonal = np.zeros(n, dtype=np.bool_)
     for u in range(n):
         if np.isnan(zf[u]):
             continue
@@ -242,23 +246,102 @@ def d8_receivers(
                 best_len = np.sqrt(dx * dx + dy * dy)
         receiver[u] = best_v
         length[u] = best_len
-    return receiver, length
+        if best_v >= 0:
+            diagonal[u] = best_v // cols != ur and best_v % cols != uc
+    return receiver, length, diagonal
 
 
 @njit(cache=True, nogil=True)
-def accumulate(receiver: np.ndarray, order: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Sum ``weight`` over each cell and everything upstream of it (D8 flow accumulation).
+def accumulate(
+    receiver: np.ndarray, order: np.ndarray, row_weight: np.ndarray, cols: int
+) -> np.ndarray:
+    """Sum a per-row weight over each cell and everything upstream of it (D8 accumulation).
 
-    ``order`` must list every valid cell with each receiver before its donors (the
-    priority-flood order does); cells are visited in reverse, passing their total on.
-    Cells not in ``order`` (nodata) stay NaN.
+    Each cell weighs ``row_weight[row]`` (1 for cell counts, the row's cell area for
+    upslope area). ``order`` must list every valid cell with each receiver before its
+    donors (the priority-flood order does); cells are visited in reverse, passing their
+    total on. Cells not in ``order`` (nodata) stay NaN.
     """
     acc = np.full(receiver.shape[0], np.nan, dtype=np.float64)
     for j in range(order.shape[0]):
-        acc[order[j]] = weight[order[j]]
+        acc[order[j]] = row_weight[order[j] // cols]
     for j in range(order.shape[0] - 1, -1, -1):
         u = order[j]
         r = receiver[u]
         if r >= 0:
             acc[r] += acc[u]
     return acc
+
+
+# ---------------------------------------------------------------- L and S per cell (ufuncs)
+# Scalar formulas compiled to numpy ufuncs: one pass, no temporaries, NaN in -> NaN out.
+
+
+@njit(cache=True, nogil=True)
+def _mccool(theta_deg: float) -> float:
+    if math.isnan(theta_deg):
+        return math.nan
+    s = math.sin(math.radians(theta_deg))
+    beta = (s / 0.0896) / (3.0 * s**0.8 + 0.56)
+    return beta / (1.0 + beta)
+
+
+@vectorize(["float64(float64)"], cache=True)
+def mccool_m(theta_deg: float) -> float:
+    """McCool et al. (1989) exponent ``β/(1+β)``, ``β = (sinθ/0.0896)/(3 sinθ^0.8 + 0.56)``."""
+    return _mccool(theta_deg)
+
+
+@vectorize(["float64(float64)"], cache=True)
+def csle_class_m(theta_deg: float) -> float:
+    """CSLE census exponent: 0.2 (θ ≤ 1°), 0.3 (≤ 3°), 0.4 (≤ 5°), 0.5 (> 5°)."""
+    if math.isnan(theta_deg):
+        return math.nan
+    if theta_deg <= 1.0:
+        return 0.2
+    if theta_deg <= 3.0:
+        return 0.3
+    if theta_deg <= 5.0:
+        return 0.4
+    return 0.5
+
+
+@vectorize(["float64(float64)"], cache=True)
+def invest_m(theta_deg: float) -> float:
+    """InVEST SDR exponent: 0.2/0.3/0.4/0.5 up to 1/3.5/5/9 % slope, McCool's above."""
+    if math.isnan(theta_deg):
+        return math.nan
+    pct = 100.0 * math.tan(math.radians(theta_deg))
+    if pct <= 1.0:
+        return 0.2
+    if pct <= 3.5:
+        return 0.3
+    if pct <= 5.0:
+        return 0.4
+    if pct <= 9.0:
+        return 0.5
+    return _mccool(theta_deg)
+
+
+@vectorize(["float64(float64)"], cache=True)
+def s_csle(theta_deg: float) -> float:
+    """CSLE S: McCool et al. (1987) below 10° (5° break), Liu et al. (1994) from 10°."""
+    if math.isnan(theta_deg):
+        return math.nan
+    s = math.sin(math.radians(theta_deg))
+    if theta_deg < 5.0:
+        return 10.8 * s + 0.03
+    if theta_deg < 10.0:
+        return 16.8 * s - 0.50
+    return 21.91 * s - 0.96
+
+
+@vectorize(["float64(float64)"], cache=True)
+def s_rusle(theta_deg: float) -> float:
+    """RUSLE / InVEST S: ``10.8 sinθ + 0.03`` below 9 % slope, ``16.8 sinθ - 0.50`` above."""
+    if math.isnan(theta_deg):
+        return math.nan
+    s = math.sin(math.radians(theta_deg))
+    if 100.0 * math.tan(math.radians(theta_deg)) < 9.0:
+        return 10.8 * s + 0.03
+    return 16.8 * s - 0.50

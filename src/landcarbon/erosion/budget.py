@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.erosion.carbon import CarbonFate, carbon_fate, displaced_carbon
-from landcarbon.erosion.cover import b_factor, practice_factor
+from landcarbon.erosion.cover import land_use_factors
 from landcarbon.erosion.csle import (
     Region,
     area_by_grade_ha,
@@ -85,9 +85,8 @@ def erosion_budget(
     ``net_carbon_flux_t_c`` and ``conserved_carbon_t_c`` (totals per year, true areas).
     """
     params = carbon or CarbonParameters()
-    b = b_factor(lulc, land_use_table, cover_pct)
-    e = practice_factor(lulc, land_use_table, "e")
-    t = practice_factor(lulc, land_use_table, "t")
+    factors = land_use_factors(lulc, land_use_table, cover_pct)
+    b, e, t = factors["b"], factors["e"], factors["t"]
     actual = soil_loss(r, k, ls, b, e, t)
     potential = potential_soil_loss(r, k, ls)
     conservation = soil_conservation(potential, actual)

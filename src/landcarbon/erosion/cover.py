@@ -32,7 +32,9 @@ import xarray as xr
 
 from landcarbon.backend import map_cells
 from landcarbon.errors import ParameterError
-from landcarbon.tables import ClassTable
+from landcarbon.tables import ClassTable, lookup_codes
+
+LAND_USE_MAP = "the land-use map"
 
 FULL_COVER_PCT = 78.3
 """Vegetation fraction (%) at and above which Cai et al.'s B is 0."""
@@ -89,6 +91,24 @@ def _choose(use_cover: np.ndarray, from_cover: np.ndarray, from_table: np.ndarra
     return np.where(use_cover > 0, from_cover, from_table)  # type: ignore[no-any-return]
 
 
+def _column(lulc: xr.DataArray, table: ClassTable, column: str, name: str) -> xr.DataArray:
+    """Table values by code, per cell, for a map whose codes were checked already."""
+    values = table.column(column).to_numpy(dtype=np.float64)
+    out = map_cells(lookup_codes, lulc, codes=table.codes, values=values, name=name)
+    out.attrs["units"] = "1"
+    return out
+
+
+def _b_layer(lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None) -> xr.DataArray:
+    by_class = _column(lulc, table, "b", "b_factor")
+    if cover_pct is None or "b_from_cover" not in table.frame:
+        return by_class
+    use_cover = _column(lulc, table, "b_from_cover", "b_from_cover")
+    out = map_cells(_choose, use_cover, b_factor_from_cover(cover_pct), by_class, name="b_factor")
+    out.attrs["units"] = "1"
+    return out
+
+
 def b_factor(
     lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None = None
 ) -> xr.DataArray:
@@ -98,19 +118,25 @@ def b_factor(
     column (1/0) marks the classes whose B comes from ``cover_pct`` with Cai et al.
     (2000) when a cover map is given. Missing land-use codes raise TableError.
     """
-    by_class = table.reclassify(lulc, "b", name="b_factor", map_name="the land-use map")
-    if cover_pct is None or "b_from_cover" not in table.frame:
-        return by_class
-    use_cover = table.reclassify(lulc, "b_from_cover", map_name="the land-use map")
-    out = map_cells(_choose, use_cover, b_factor_from_cover(cover_pct), by_class, name="b_factor")
-    out.attrs["units"] = "1"
-    return out
+    table.check_codes(lulc, LAND_USE_MAP)
+    return _b_layer(lulc, table, cover_pct)
+
+
+def land_use_factors(
+    lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None = None
+) -> dict[str, xr.DataArray]:
+    """B, E and T per cell (keys ``b``, ``e``, ``t``), checking the map's codes once."""
+    table.check_codes(lulc, LAND_USE_MAP)
+    return {
+        "b": _b_layer(lulc, table, cover_pct),
+        "e": _column(lulc, table, "e", "e_factor"),
+        "t": _column(lulc, table, "t", "t_factor"),
+    }
 
 
 def practice_factor(lulc: xr.DataArray, table: ClassTable, column: str) -> xr.DataArray:
     """E (``column="e"``) or T (``column="t"``) per cell from the land-use table; lazy."""
     if column not in ("e", "t"):
         raise ParameterError(f"practice factor column {column!r} is unknown; select 'e' or 't'")
-    out = table.reclassify(lulc, column, name=f"{column}_factor", map_name="the land-use map")
-    out.attrs["units"] = "1"
-    return out
+    table.check_codes(lulc, LAND_USE_MAP)
+    return _column(lulc, table, column, f"{column}_factor")

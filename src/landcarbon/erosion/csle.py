@@ -188,15 +188,3 @@ def _code_bound(classes: xr.DataArray) -> int:
     data = classes.where(classes != CLASS_NODATA)
     hi = dask.compute(data.max())[0]
     return int(hi) + 1 if np.isfinite(float(hi)) else 1
-
-
-def summarise(
-    actual: xr.DataArray, conservation: xr.DataArray, region: Region = "south_red_soil"
-) -> Mapping[str, object]:
-    """Mean (t/ha/yr), totals (t/yr) and area per grade (ha) of a soil-loss map."""
-    return {
-        "mean_t_per_ha": mean_per_ha(actual),
-        "total_t": total(actual),
-        "conservation_t": total(conservation),
-        "by_grade_ha": area_by_grade_ha(intensity_grade(actual, region)),
-    }

@@ -69,7 +69,17 @@ from pyproj import CRS as ProjCRS
 from pyproj import Geod
 
 from landcarbon.backend import map_cells, map_focal, require_in_memory
-from landcarbon.erosion._kernels import accumulate, d8_receivers, horn_difference, priority_flood
+from landcarbon.erosion._kernels import (
+    accumulate,
+    csle_class_m,
+    d8_receivers,
+    horn_difference,
+    invest_m,
+    mccool_m,
+    priority_flood,
+    s_csle,
+    s_rusle,
+)
 from landcarbon.errors import ParameterError, RasterError
 from landcarbon.grid import SQ_M_PER_HA, Grid
 from landcarbon.raster import like
@@ -166,7 +176,7 @@ class FlowRouting:
 def flow_routing(dem: xr.DataArray) -> FlowRouting:
     """Fill depressions (priority-flood), route D8 and accumulate flow.
 
-    A global step: the whole DEM is held in memory (about 60 bytes per cell).
+    A global step: the whole DEM is held in memory (about 100 bytes per cell at peak).
     """
     z = require_in_memory(
         dem, "flow accumulation", "load the DEM into memory (drop `chunks`) for this step"
@@ -175,13 +185,9 @@ def flow_routing(dem: xr.DataArray) -> FlowRouting:
     dx_rows, dy_rows = cell_sizes_m(grid)
     rows, cols = z.shape
     filled, parent, order = priority_flood(z)
-    receiver, length = d8_receivers(filled, parent, dx_rows, dy_rows)
-    cells = accumulate(receiver, order, np.ones(rows * cols))
-    area_m2 = np.broadcast_to((grid.row_area_ha() * SQ_M_PER_HA)[:, None], z.shape).ravel()
-    area = accumulate(receiver, order, np.ascontiguousarray(area_m2))
-    idx = np.arange(rows * cols)
-    rr = np.where(receiver >= 0, receiver, idx)
-    diagonal = (rr // cols != idx // cols) & (rr % cols != idx % cols)
+    receiver, length, diagonal = d8_receivers(filled, parent, dx_rows, dy_rows)
+    cells = accumulate(receiver, order, np.ones(rows), cols)
+    area = accumulate(receiver, order, grid.row_area_ha() * SQ_M_PER_HA, cols)
     return FlowRouting(
         filled=filled,
         accumulation_cells=cells.reshape(rows, cols),
@@ -196,26 +202,20 @@ def mccool_exponent(theta_deg: np.ndarray) -> np.ndarray:
 
     McCool et al. (1989), moderate rill/interrill ratio. θ in degrees.
     """
-    s = np.sin(np.radians(theta_deg))
-    beta = (s / 0.0896) / (3.0 * s**0.8 + 0.56)
-    return beta / (1.0 + beta)  # type: ignore[no-any-return]
+    with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
+        return mccool_m(theta_deg)  # type: ignore[no-any-return]
 
 
 def csle_class_exponent(theta_deg: np.ndarray) -> np.ndarray:
     """CSLE census exponent: 0.2 (θ ≤ 1°), 0.3 (≤ 3°), 0.4 (≤ 5°), 0.5 (> 5°)."""
-    return np.select(  # type: ignore[no-any-return]
-        [theta_deg <= 1.0, theta_deg <= 3.0, theta_deg <= 5.0], [0.2, 0.3, 0.4], 0.5
-    ) + np.where(np.isnan(theta_deg), np.nan, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
+        return csle_class_m(theta_deg)  # type: ignore[no-any-return]
 
 
 def invest_exponent(theta_deg: np.ndarray) -> np.ndarray:
     """InVEST SDR exponent: 0.2/0.3/0.4/0.5 for slope ≤ 1/3.5/5/9 %, McCool's β/(1+β) above."""
-    pct = 100.0 * np.tan(np.radians(theta_deg))
-    return np.select(  # type: ignore[no-any-return]
-        [pct <= 1.0, pct <= 3.5, pct <= 5.0, pct <= 9.0],
-        [0.2, 0.3, 0.4, 0.5],
-        mccool_exponent(theta_deg),
-    ) + np.where(np.isnan(theta_deg), np.nan, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
+        return invest_m(theta_deg)  # type: ignore[no-any-return]
 
 
 def s_factor_csle(theta_deg: np.ndarray) -> np.ndarray:
@@ -225,19 +225,14 @@ def s_factor_csle(theta_deg: np.ndarray) -> np.ndarray:
     et al. (1987) with the 5° break of Chinese practice; ``21.91 sinθ - 0.96`` (θ ≥ 10°)
     after Liu et al. (1994). Discontinuous at 5° and 10° by design (METHODS.md §7).
     """
-    s = np.sin(np.radians(theta_deg))
-    return np.select(  # type: ignore[no-any-return]
-        [theta_deg < 5.0, theta_deg < 10.0],
-        [10.8 * s + 0.03, 16.8 * s - 0.50],
-        21.91 * s - 0.96,
-    )
+    with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
+        return s_csle(theta_deg)  # type: ignore[no-any-return]
 
 
 def s_factor_rusle(theta_deg: np.ndarray) -> np.ndarray:
     """RUSLE / InVEST S: ``10.8 sinθ + 0.03`` below 9 % slope, ``16.8 sinθ - 0.50`` above."""
-    s = np.sin(np.radians(theta_deg))
-    pct = 100.0 * np.tan(np.radians(theta_deg))
-    return np.where(pct < 9.0, 10.8 * s + 0.03, 16.8 * s - 0.50)  # type: ignore[no-any-return]
+    with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
+        return s_rusle(theta_deg)  # type: ignore[no-any-return]
 
 
 def l_factor_point(slope_length_m: np.ndarray, m: np.ndarray) -> np.ndarray:
