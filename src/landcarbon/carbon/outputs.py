@@ -202,18 +202,19 @@ def write_carbon_outputs(
                 units=units,
             )
         )
-    written.append(_write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
+    written.append(write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
     if zones is not None:
         table = zone_totals(storage_map(current, pools, check=False), zones, "total_t_c")
         if future is not None:
             fut = zone_totals(storage_map(future, pools, check=False), zones, "future_total_t_c")
             table["future_total_t_c"] = fut["future_total_t_c"].to_numpy()
-        written.append(_write_csv(table, out_dir / "carbon_by_zone.csv", overwrite))
+        written.append(write_csv(table, out_dir / "carbon_by_zone.csv", overwrite))
     written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite))
     return account, written
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:
+def write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:
+    """Write a table as CSV atomically (no index column)."""
     with atomic_path(path, overwrite) as tmp:
         frame.to_csv(tmp, index=False)
     return path

@@ -38,7 +38,7 @@ def emissions(
         emission_map,
         read_emission_factors,
     )
-    from landcarbon.carbon.outputs import emission_account, write_json
+    from landcarbon.carbon.outputs import emission_account, write_csv, write_json
     from landcarbon.errors import ParameterError
     from landcarbon.raster import read_raster, write_raster
 
@@ -64,7 +64,7 @@ def emissions(
                 overwrite=overwrite,
                 units="t C per cell",
             )
-        account.by_class.to_csv(folder / "emissions_by_class.csv", index=False)
+        write_csv(account.by_class, folder / "emissions_by_class.csv", overwrite)
         write_json(summary, folder / "summary.json", overwrite)
         say(f"wrote outputs to {out}")
     emit(summary)
