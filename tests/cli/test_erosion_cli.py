@@ -157,3 +157,10 @@ def test_misaligned_inputs_and_no_out(tmp_path: Path) -> None:
     no_out = [a for a in _args(paths, tmp_path)[:-2]]
     result = runner.invoke(app, no_out)
     assert "give an output folder with --out" in str(result.exception)
+
+
+def test_unknown_ls_method(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    result = runner.invoke(app, _args(paths, tmp_path / "out", "--ls-method", "usle"))
+    assert result.exit_code != 0
+    assert "LS method 'usle' is unknown; select from ['csle', 'rusle']" in str(result.exception)

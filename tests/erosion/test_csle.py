@@ -126,3 +126,10 @@ def test_total_by_class_on_both_backends() -> None:
         assert got.keys() == expected.keys()
         for code, amount in expected.items():
             assert got[code] == pytest.approx(amount, rel=1e-14)
+
+
+def test_rusle_c_and_p_in_the_b_and_e_slots() -> None:
+    # RUSLE A = R K LS C P: C = 0.05 in the B slot, P = 0.5 in the E slot, T = 1:
+    # 3000 × 0.03 × 4 × 0.05 × 0.5 × 1 = 9 t/ha/yr
+    r, k, ls, c, p, one = (make_raster(np.full((1, 2), v)) for v in (3000, 0.03, 4, 0.05, 0.5, 1))
+    np.testing.assert_allclose(soil_loss(r, k, ls, c, p, one).values, 9.0, rtol=1e-14)
