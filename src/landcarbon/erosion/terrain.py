@@ -320,15 +320,14 @@ def topography(
         l_fac = np.minimum(
             l_factor_desmet_govers(inlet, np.sqrt(own_m2), x, invest_exponent(theta)), l_max
         )
-        lam = routing.upslope_area_m2 / np.sqrt(own_m2)
+        lam = routing.upslope_area_m2 / np.sqrt(own_m2)  # specific contributing area (m)
         s_fac = s_factor_rusle(theta)
-    nodata = np.isnan(theta)
-    layers = {
+    layers = {  # NaN on nodata cells already: slope and accumulation are NaN there
         "accumulation_cells": routing.accumulation_cells,
         "slope_length_m": lam,
         "l_factor": l_fac,
         "s_factor": s_fac,
         "ls_factor": l_fac * s_fac,
     }
-    wrapped = {k: like(dem, np.where(nodata, np.nan, v), name=k) for k, v in layers.items()}
+    wrapped = {k: like(dem, v, name=k) for k, v in layers.items()}
     return Topography(slope_deg=slope, **wrapped)
