@@ -1,0 +1,451 @@
+"""Benchmark: a national-scale land-use map on dask, chunk by chunk (issue 9).
+
+Builds a synthetic 30 m land-use map of ``size x size`` cells (default 20000 x 20000 =
+4 x 10^8 cells; six CNLUCC classes in smooth patches, ~8 % nodata outside a ragged
+"border") and a second date with ~5 % of the valid cells changed in patches. Both are
+written block by block (rasterio windows, never whole) as tiled DEFLATE uint8 GeoTIFFs in
+a temporary folder, while the exact joint class counts of the two dates are tallied from
+the generated blocks: an independent full-size reference.
+
+Then, reading the files in ``--chunks`` x ``--chunks`` dask chunks, on a
+``distributed.LocalCluster`` of 1 and of 2 single-threaded worker processes:
+
+* carbon storage: totals (t C) and the per-cell storage map (t C/ha, float32) written to
+  disk window by window, both by ``carbon.write_carbon_outputs`` (densities of the Henan
+  Table 1 preset);
+* emission-factor emissions (t C/yr, ``carbon.emission_totals``, arid Mu Us factors);
+* the transfer matrix against the second date (``landuse.change.transfer_matrix``).
+
+For each step: wall time, throughput (cells/s) and peak resident memory of this process
+plus every child (the cluster's workers and nannies), sampled every 50 ms in a thread.
+Checks: the full-size transfer matrix equals the generation-time counts cell for cell and
+the storage/emission totals equal count x density x cell area (to 1e-9 relative); on a
+cropped window that straddles chunk borders, every result (and the written storage map)
+equals the in-memory (numpy) path. Peak memory must stay under 2 GB.
+
+Disk: each uint8 map takes about 1-3 % of its raw size compressed; the float64 storage map
+about 2 % of 8 bytes/cell; about 0.5 GB free is plenty for the full size. Everything is
+deleted at the end unless ``--keep DIR``.
+
+Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 4096] [--workers 1 2]
+[--crop 2000] [--seed 0] [--keep DIR]``; ``--size 5000`` for a quick check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import rasterio
+import xarray as xr
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.windows import Window
+
+from landcarbon.carbon import (
+    POOLS,
+    emission_factor_preset,
+    emission_totals,
+    write_carbon_outputs,
+)
+from landcarbon.carbon.presets import load_preset
+from landcarbon.landuse.change import transfer_matrix
+from landcarbon.raster import read_raster
+
+CODES = np.arange(1, 7)
+"""CNLUCC first-level classes: cropland, forest, grassland, water, built-up, unused land."""
+SHARES = np.array([0.30, 0.25, 0.20, 0.05, 0.08, 0.12])
+"""Target share of each class among valid cells (patch noise is cut at these quantiles)."""
+NEXT_CLASS = np.array([0, 5, 1, 1, 3, 1, 3], dtype=np.uint8)
+"""Class a changed cell takes (index = old code): never itself, so every change counts."""
+CHANGE_SHARE = 0.05
+NODATA_SHARE = 0.08
+NODATA = 255
+CELL_M = 30.0
+BLOCK = 4096
+"""Rows/columns of a generation window (a multiple of the 256-cell GeoTIFF tile)."""
+GB = 1e9
+STORAGE_TIF = "c_storage_bas.tif"
+"""The storage map ``carbon.write_carbon_outputs`` writes (t C/ha, float32)."""
+
+
+# ------------------------------------------------------------------ synthetic maps
+def _weights(coords: np.ndarray, scale: float, n: int) -> tuple[slice, np.ndarray]:
+    """Linear-interpolation weights of fine ``coords`` on a coarse axis of ``n`` nodes.
+
+    A fine cell ``i`` sits at coarse coordinate ``(i + 0.5) / scale - 0.5``; only the
+    coarse nodes the window touches are returned (the slice), so the matrix stays small.
+    """
+    u = np.clip((coords + 0.5) / scale - 0.5, 0, n - 1)
+    lo = np.minimum(np.floor(u).astype(np.int64), n - 2)
+    first, last = int(lo.min()), int(lo.max()) + 2
+    w = np.zeros((coords.size, last - first), dtype=np.float32)
+    rows = np.arange(coords.size)
+    frac = (u - lo).astype(np.float32)
+    w[rows, lo - first] = 1.0 - frac
+    w[rows, lo - first + 1] = frac
+    return slice(first, last), w
+
+
+@dataclass(frozen=True)
+class SmoothField:
+    """Gaussian noise on a coarse lattice, bilinearly upsampled: seamless across windows."""
+
+    coarse: np.ndarray
+    scale: float
+
+    @classmethod
+    def new(cls, rng: np.random.Generator, size: int, scale: float) -> SmoothField:
+        n = int(np.ceil(size / scale)) + 2
+        return cls(rng.standard_normal((n, n)).astype(np.float32), scale)
+
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Field values on the outer product of fine ``rows`` x ``cols`` (float32)."""
+        n = self.coarse.shape[0]
+        rs, wr = _weights(rows, self.scale, n)
+        cs, wc = _weights(cols, self.scale, n)
+        return wr @ self.coarse[rs, cs] @ wc.T  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """The fields behind both dates and the thresholds that turn them into classes."""
+
+    broad: SmoothField
+    detail: SmoothField
+    change: SmoothField
+    border: SmoothField
+    class_cuts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    change_cut: float = 0.0
+    border_cut: float = 0.0
+
+    @classmethod
+    def new(cls, size: int, seed: int) -> Landscape:
+        broad, detail, change, border = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+        )
+        fields = cls(
+            SmoothField.new(broad, size, 600.0),
+            SmoothField.new(detail, size, 40.0),
+            SmoothField.new(change, size, 50.0),
+            SmoothField.new(border, size, max(size / 6, 50.0)),
+        )
+        lattice = np.arange(0, size, max(size // 1500, 1))  # quantiles on a coarse lattice
+        cover = fields.cover(lattice, lattice).ravel()
+        return cls(
+            fields.broad,
+            fields.detail,
+            fields.change,
+            fields.border,
+            np.quantile(cover, np.cumsum(SHARES)[:-1]),
+            float(np.quantile(fields.change.at(lattice, lattice), 1 - CHANGE_SHARE)),
+            float(np.quantile(fields.border.at(lattice, lattice), NODATA_SHARE)),
+        )
+
+    def cover(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return 0.8 * self.broad.at(rows, cols) + 0.45 * self.detail.at(rows, cols)
+
+    def dates(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 class codes at both dates for one window (``NODATA`` outside the border)."""
+        before = (np.searchsorted(self.class_cuts, self.cover(rows, cols)) + 1).astype(np.uint8)
+        after = np.where(self.change.at(rows, cols) > self.change_cut, NEXT_CLASS[before], before)
+        outside = self.border.at(rows, cols) < self.border_cut
+        before[outside] = NODATA
+        after[outside] = NODATA
+        return before, after
+
+
+def windows(size: int, step: int) -> Iterator[Window]:
+    for r in range(0, size, step):
+        for c in range(0, size, step):
+            yield Window(c, r, min(step, size - c), min(step, size - r))
+
+
+def write_dates(folder: Path, size: int, seed: int) -> tuple[Path, Path, np.ndarray]:
+    """Write both dates window by window; return their paths and the exact joint counts.
+
+    ``counts[i, j]``: cells of ``CODES[i]`` at date 1 and ``CODES[j]`` at date 2 (nodata
+    excluded), tallied with ``np.bincount`` from the generated windows.
+    """
+    land = Landscape.new(size, seed)
+    transform = Affine(CELL_M, 0, 300_000.0, 0, -CELL_M, 4_700_000.0)
+    profile = {
+        "driver": "GTiff",
+        "height": size,
+        "width": size,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": CRS.from_epsg(32650),
+        "transform": transform,
+        "nodata": NODATA,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 2,
+        "BIGTIFF": "IF_SAFER",
+    }
+    paths = folder / "lulc_t0.tif", folder / "lulc_t1.tif"
+    k = len(CODES) + 1  # last bin: nodata
+    counts = np.zeros(k * k, dtype=np.int64)
+    with (
+        rasterio.open(paths[0], "w", **profile) as d0,
+        rasterio.open(paths[1], "w", **profile) as d1,
+    ):
+        for win in windows(size, BLOCK):
+            rows = np.arange(win.row_off, win.row_off + win.height)
+            cols = np.arange(win.col_off, win.col_off + win.width)
+            before, after = land.dates(rows, cols)
+            d0.write(before, 1, window=win)
+            d1.write(after, 1, window=win)
+            i0 = np.minimum(before, k).astype(np.int64) - 1  # codes 1..6 -> 0..5, 255 -> 6
+            i1 = np.minimum(after, k).astype(np.int64) - 1
+            counts += np.bincount((i0 * k + i1).ravel(), minlength=k * k)
+    return paths[0], paths[1], counts.reshape(k, k)[:-1, :-1]
+
+
+# ------------------------------------------------------------------ measurement
+class PeakMemory:
+    """Peak resident memory (bytes) of this process plus all its children, sampled."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self.interval_s = interval_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _rss(self) -> int:
+        me = psutil.Process()
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = self._rss()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
+@dataclass
+class Timing:
+    step: str
+    seconds: float
+    peak_bytes: int
+    cells: int
+
+    @property
+    def cells_per_s(self) -> float:
+        return self.cells / self.seconds
+
+
+def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Timing, Any]:
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        result = func()
+        seconds = time.perf_counter() - start
+    return Timing(step, seconds, mem.peak, cells), result
+
+
+# ------------------------------------------------------------------ the study
+@dataclass(frozen=True)
+class Results:
+    storage_t_c: float
+    emissions_t_c_yr: float
+    transfer_cells: np.ndarray
+    transfer_area_ha: np.ndarray
+
+
+def run_study(t0: xr.DataArray, t1: xr.DataArray, out_dir: Path) -> Callable[..., Results]:
+    """The study's steps on maps of either backend; ``run(record)`` runs each via ``record``."""
+    pools = load_preset("carbon", "henan_table1", POOLS, POOLS)
+    factors = emission_factor_preset("arid_muus")
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (
+            "storage + map",
+            lambda: write_carbon_outputs(out_dir, t0, pools, overwrite=True)[0].current.total_t_c,
+        ),
+        ("emission totals", lambda: float(emission_totals(t0, factors)["emissions_t_c_yr"].sum())),
+        ("transfer matrix", lambda: transfer_matrix(t0, t1, codes=CODES.tolist())),
+    ]
+
+    def run(record: Callable[[str, Callable[[], Any]], Any]) -> Results:
+        out = {name: record(name, thunk) for name, thunk in steps}
+        tm = out["transfer matrix"]
+        return Results(out["storage + map"], out["emission totals"], tm.cells, tm.area_ha)
+
+    return run
+
+
+def run_untimed(t0: xr.DataArray, t1: xr.DataArray, out_dir: Path) -> Results:
+    return run_study(t0, t1, out_dir)(lambda _name, thunk: thunk())
+
+
+def expected_from_counts(counts: np.ndarray) -> Results:
+    """Totals from the generation-time counts: cells x density x 0.09 ha (30 m cells)."""
+    pools = load_preset("carbon", "henan_table1", POOLS, POOLS)
+    factors = emission_factor_preset("arid_muus")
+    cell_ha = CELL_M * CELL_M / 10_000.0
+    area_t0 = counts.sum(axis=1) * cell_ha
+
+    def per_code(table: Any, column_values: np.ndarray) -> np.ndarray:
+        lookup = dict(zip(table.codes.tolist(), column_values, strict=True))
+        return np.array([lookup[int(c)] for c in CODES])
+
+    density = per_code(pools, sum(pools.column(p).to_numpy(float) for p in POOLS))
+    factor = per_code(factors, factors.column("factor_t_c_per_ha_yr").to_numpy(float))
+    return Results(float(area_t0 @ density), float(area_t0 @ factor), counts, counts * cell_ha)
+
+
+def compare(got: Results, want: Results, what: str) -> None:
+    np.testing.assert_allclose(got.storage_t_c, want.storage_t_c, rtol=1e-9, err_msg=what)
+    np.testing.assert_allclose(got.emissions_t_c_yr, want.emissions_t_c_yr, rtol=1e-9, err_msg=what)
+    np.testing.assert_array_equal(got.transfer_cells, want.transfer_cells, err_msg=what)
+    np.testing.assert_array_equal(got.transfer_area_ha, want.transfer_area_ha, err_msg=what)
+
+
+def read_map(path: Path, window: Window | None = None) -> np.ndarray:
+    """A written storage map (float32, NaN for nodata), whole or one window."""
+    with rasterio.open(path) as ds:
+        return ds.read(1, window=window, masked=True).filled(np.nan)
+
+
+def check_crop(t0_path: Path, t1_path: Path, full_dir: Path, chunks: int, crop: int) -> str:
+    """Chunked vs in-memory on a crop that straddles chunk borders: identical results, and
+    the full-size storage map's window equals the in-memory crop's map."""
+    size = rasterio.open(t0_path).width
+    crop = min(crop, size)
+    off = max(0, min(chunks - crop // 3, size - crop))
+    window = {"y": slice(off, off + crop), "x": slice(off, off + crop)}
+    lazy = [read_raster(p, "categorical", chunks=chunks).isel(window) for p in (t0_path, t1_path)]
+    eager = [da.compute() for da in lazy]
+    chunked = run_untimed(lazy[0], lazy[1], full_dir / "crop_chunked")
+    in_memory = run_untimed(eager[0], eager[1], full_dir / "crop_in_memory")
+    compare(chunked, in_memory, "chunked vs in-memory crop")
+    expected = read_map(full_dir / "crop_in_memory" / STORAGE_TIF)
+    np.testing.assert_array_equal(read_map(full_dir / "crop_chunked" / STORAGE_TIF), expected)
+    got = read_map(full_dir / STORAGE_TIF, Window(off, off, crop, crop))
+    np.testing.assert_array_equal(got, expected)
+    return f"crop {crop}x{crop} at ({off}, {off}) across chunk borders: identical to in-memory"
+
+
+def warm_up(t0: xr.DataArray, t1: xr.DataArray, chunks: int, out_dir: Path) -> None:
+    """Run the study once on the first chunk, so worker start-up and numba cache loads
+    are not timed."""
+    first = {"y": slice(0, chunks), "x": slice(0, chunks)}
+    run_untimed(t0.isel(first), t1.isel(first), out_dir)
+
+
+def on_cluster(
+    workers: int, t0_path: Path, t1_path: Path, chunks: int, folder: Path
+) -> tuple[list[Timing], Results]:
+    """Run the timed study on a fresh LocalCluster of ``workers`` single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    timings: list[Timing] = []
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster),
+    ):
+        t0 = read_raster(t0_path, "categorical", chunks=chunks)
+        t1 = read_raster(t1_path, "categorical", chunks=chunks)
+        warm_up(t0, t1, chunks, folder / "warm_up")
+
+        def record(name: str, thunk: Callable[[], Any]) -> Any:
+            timing, value = timed(name, int(t0.size), thunk)
+            timings.append(timing)
+            return value
+
+        results = run_study(t0, t1, folder)(record)
+    return timings, results
+
+
+def report(workers: int, chunks: int, timings: list[Timing]) -> float:
+    """Print one cluster's figures; return its total seconds."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{workers} worker process(es), chunks {chunks} x {chunks} (load average {load}):")
+    for t in timings:
+        print(
+            f"  {t.step:<18} {t.seconds:7.1f} s  {t.cells_per_s / 1e6:7.2f} M cells/s"
+            f"  peak {t.peak_bytes / GB:5.2f} GB"
+        )
+    total = sum(t.seconds for t in timings)
+    peak = max(t.peak_bytes for t in timings)
+    cells = timings[0].cells
+    print(
+        f"  {'whole study':<18} {total:7.1f} s  {cells / total / 1e6:7.2f} M map cells/s"
+        f"  peak {peak / GB:5.2f} GB ({'under' if peak < 2 * GB else 'OVER'} the 2 GB limit)"
+    )
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=20_000, help="map side in cells")
+    parser.add_argument("--chunks", type=int, default=2048, help="dask chunk side in cells")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--crop", type=int, default=2000, help="side of the in-memory check")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="keep the files in this folder")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="landcarbon-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    cells = args.size * args.size
+    try:
+        gen, (t0_path, t1_path, counts) = timed(
+            "generate", cells, lambda: write_dates(folder, args.size, args.seed)
+        )
+        changed = int(counts.sum() - np.trace(counts))
+        print(
+            f"map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
+            f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s "
+            f"({gen.cells_per_s / 1e6:.1f} M cells/s, peak {gen.peak_bytes / GB:.2f} GB); "
+            f"files {t0_path.stat().st_size / 1e6:.0f} + {t1_path.stat().st_size / 1e6:.0f} MB; "
+            f"this process now {psutil.Process().memory_info().rss / GB:.2f} GB"
+        )
+        want = expected_from_counts(counts)
+        totals = {}
+        for n in args.workers:
+            timings, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
+            compare(got, want, f"{n} worker(s) vs generation counts")
+            totals[n] = report(n, args.chunks, timings)
+        print(
+            f"\nstorage {want.storage_t_c / 1e6:.4f} Mt C, emissions "
+            f"{want.emissions_t_c_yr / 1e6:.4f} Mt C/yr, {changed} cells changed: equal to the "
+            f"generation counts (matrix exact, totals to 1e-9)"
+        )
+        base, *more = sorted(totals)
+        for n in more:
+            print(f"{n} vs {base} worker(s): x{totals[base] / totals[n]:.2f} (ideal x{n / base:g})")
+        print(f"storage map {(folder / STORAGE_TIF).stat().st_size / 1e6:.0f} MB on disk")
+        print(check_crop(t0_path, t1_path, folder, args.chunks, args.crop))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
