@@ -19,6 +19,7 @@ from landcarbon.carbon import (
     storage_totals,
 )
 from landcarbon.carbon.outputs import carbon_account
+from landcarbon.carbon.storage import sequestration_total_t_c
 from landcarbon.errors import AlignmentError, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import table_from_records
@@ -198,3 +199,15 @@ def test_storage_additive_over_splits(seed, cut):
     bottom = make_raster(data[cut:], origin=(500_000.0, 4_000_000.0 - 30.0 * cut))
     parts = storage_totals(top, pools).total_t_c + storage_totals(bottom, pools).total_t_c
     assert parts == pytest.approx(whole, rel=1e-12)
+
+
+def test_sequestration_counts_only_cells_valid_in_both_maps():
+    pools = pools_of(INVEST_POOLS)
+    cur = make_raster(np.array([[1, 2, CLASS_NODATA]], dtype=np.int32))
+    fut = make_raster(np.array([[2, CLASS_NODATA, 3]], dtype=np.int32))
+    # only the first cell is valid in both: (28 - 86) x 0.09 = -5.22 t C
+    assert sequestration_total_t_c(cur, fut, pools) == pytest.approx(-5.22, rel=1e-14)
+    change = sequestration_map(cur, fut, pools).values
+    np.testing.assert_array_equal(change, [[-58.0, np.nan, np.nan]])
+    chunked = sequestration_total_t_c(cur.chunk({"x": 1}), fut.chunk({"x": 1}), pools)
+    assert chunked == pytest.approx(-5.22, rel=1e-14)

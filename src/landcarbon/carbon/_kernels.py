@@ -45,3 +45,21 @@ def class_values(
         j = np.int64(flat[i]) - lo
         out[i] = values[index_lut[j]] if 0 <= j < span else fill
     return out.reshape(block.shape)
+
+
+@njit(cache=True, nogil=True)
+def pair_bins(
+    first: np.ndarray, second: np.ndarray, lo: int, index_lut: np.ndarray, n: int, nodata: int
+) -> np.ndarray:
+    """``row(first) * n + row(second)`` per cell (n table rows); -1 unless both are known."""
+    a, b = first.ravel(), second.ravel()
+    out = np.empty(a.size, dtype=np.int64)
+    span = index_lut.size
+    for i in range(a.size):
+        ja, jb = np.int64(a[i]) - lo, np.int64(b[i]) - lo
+        if a[i] == nodata or b[i] == nodata or not (0 <= ja < span and 0 <= jb < span):
+            out[i] = -1
+            continue
+        ra, rb = index_lut[ja], index_lut[jb]
+        out[i] = -1 if (ra >= n or rb >= n) else np.int64(ra) * n + rb
+    return out.reshape(first.shape)

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.backend import chunked_bincount, is_dask, map_cells
-from landcarbon.carbon._kernels import class_bins, class_values
+from landcarbon.carbon._kernels import class_bins, class_values, pair_bins
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
@@ -86,6 +86,31 @@ class ClassIndex:
         else:
             area = chunked_bincount(bins, n + 1, weights=cell_area_map(lulc))[:n]
         return counts[:n].astype(np.int64), area
+
+    def pair_area_ha(self, first: xr.DataArray, second: xr.DataArray) -> np.ndarray:
+        """Area (ha) of cells of code ``i`` in ``first`` and ``j`` in ``second``, (n, n).
+
+        Only cells valid and known in both maps count (a transition matrix of areas).
+        One numba pass and a bincount per chunk; exact cell counts x area in projected CRSs.
+        """
+        n = len(self.codes)
+        pairs = map_cells(
+            pair_bins,
+            first,
+            second,
+            dtype=np.int64,
+            name="class_pair",
+            lo=self.lo,
+            index_lut=self.index_lut,
+            n=n,
+            nodata=int(CLASS_NODATA),
+        )
+        row_area = Grid.from_dataarray(first).row_area_ha()
+        if np.all(row_area == row_area[0]):
+            area = chunked_bincount(pairs, n * n).astype(np.float64) * row_area[0]
+        else:
+            area = chunked_bincount(pairs, n * n, weights=cell_area_map(first))
+        return area.reshape(n, n)
 
     def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""

@@ -34,6 +34,9 @@ from landcarbon.tables import ClassTable, read_table
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")
 """The four InVEST carbon pools (columns of the pools table, t C/ha)."""
 
+MAX_PAIR_CLASSES = 4096
+"""Largest table for which sequestration totals use a class-pair bincount (n² bins)."""
+
 T_CO2_PER_T_C = 44.0 / 12.0
 """Mass ratio CO2/C: t CO2 = 44/12 t C (applied only at the output edge)."""
 
@@ -131,9 +134,20 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
 def sequestration_total_t_c(
     current: xr.DataArray, future: xr.DataArray, pools: ClassTable
 ) -> float:
-    """Total sequestration (t C): the sum over cells valid in both maps of ``ΔC x area``."""
-    change = sequestration_map(current, future, pools, per_cell_units=True, check=False)
-    return float(change.sum(skipna=True).values)
+    """Total sequestration (t C) over cells valid in both maps: ``Σ_ij A_ij (d_j - d_i)``.
+
+    ``A_ij`` is the area that goes from class i to class j (one bincount of class pairs),
+    so the total is exact like the storage totals. Tables of more than 4096 classes fall
+    back to summing the per-cell change map.
+    """
+    check_same_grid(current, future)
+    index = ClassIndex.of(pools.codes, pools.source)
+    if len(index.codes) > MAX_PAIR_CLASSES:
+        change = sequestration_map(current, future, pools, per_cell_units=True, check=False)
+        return float(change.sum(skipna=True).values)
+    area = index.pair_area_ha(current, future)
+    density = pool_density(pools)
+    return float(area.sum(axis=0) @ density - area.sum(axis=1) @ density)
 
 
 def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
