@@ -39,12 +39,13 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import psutil
 import rasterio
 import xarray as xr
@@ -61,6 +62,7 @@ from landcarbon.carbon import (
 from landcarbon.carbon.presets import load_preset
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.raster import read_raster
+from landcarbon.tables import ClassTable
 
 CODES = np.arange(1, 7)
 """CNLUCC first-level classes: cropland, forest, grassland, water, built-up, unused land."""
@@ -311,12 +313,12 @@ def expected_from_counts(counts: np.ndarray) -> Results:
     cell_ha = CELL_M * CELL_M / 10_000.0
     area_t0 = counts.sum(axis=1) * cell_ha
 
-    def per_code(table: Any, column_values: np.ndarray) -> np.ndarray:
-        lookup = dict(zip(table.codes.tolist(), column_values, strict=True))
-        return np.array([lookup[int(c)] for c in CODES])
+    def per_code(table: ClassTable, columns: Sequence[str]) -> np.ndarray:
+        frame = pd.DataFrame({c: table.column(c).to_numpy(float) for c in columns})
+        return frame.sum(axis=1).set_axis(table.codes).loc[CODES.tolist()].to_numpy()
 
-    density = per_code(pools, sum(pools.column(p).to_numpy(float) for p in POOLS))
-    factor = per_code(factors, factors.column("factor_t_c_per_ha_yr").to_numpy(float))
+    density = per_code(pools, POOLS)
+    factor = per_code(factors, ["factor_t_c_per_ha_yr"])
     return Results(float(area_t0 @ density), float(area_t0 @ factor), counts, counts * cell_ha)
 
 
