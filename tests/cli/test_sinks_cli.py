@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import landcarbon
 from landcarbon.cli import app
 from landcarbon.datasets.synthetic import write_synthetic_region
 
 runner = CliRunner()
+# the shipped example table (Table 2 densities of the synthetic region's vegetation types)
+VEG_TABLE = Path(landcarbon.__file__).parent / "examples" / "tables" / "vegetation_density.csv"
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +28,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
         seed=2,
         layers=("npp", "vegetation", "soc_topsoil", "landuse_2020", "slope", "dem", "population"),
     )
-    (folder / "veg.csv").write_text(
-        "code,name,density\n0,none,0\n1,conifer,52.3\n"
-        "2,broadleaf,40\n3,shrub,7.7\n4,meadow,3.7\n"
-        "5,crops,5.7\n6,desert,1.0\n"
-    )
+    shutil.copy(VEG_TABLE, folder / "veg.csv")
     return folder
 
 
@@ -82,3 +82,16 @@ def test_sinks_unknown_factor(region: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     assert "no level table for factor(s) ['ndvi']" in str(result.exception)
+
+
+def test_sinks_breaks_sample(region: Path, tmp_path: Path) -> None:
+    exact = runner.invoke(app, ["--json", *_args(region, tmp_path / "exact")])
+    args = [*_args(region, tmp_path / "sampled"), "--breaks-sample", "500", "--seed", "4"]
+    sampled = runner.invoke(app, ["--json", *args])
+    assert exact.exit_code == 0 and sampled.exit_code == 0, sampled.output
+    a = json.loads(exact.stdout)["importance_breaks"]
+    b = json.loads(sampled.stdout)["importance_breaks"]
+    assert a[0] == b[0] and a[-1] == b[-1] and a != b  # same range, sampled inner breaks
+    bad = runner.invoke(app, [*_args(region, tmp_path / "bad"), "--breaks-sample", "0"])
+    assert bad.exit_code != 0
+    assert "sample_size 0: give a positive number of cells" in str(bad.exception)

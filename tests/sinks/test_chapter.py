@@ -7,20 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import landcarbon
 from landcarbon.datasets.synthetic import synthetic_region
 from landcarbon.errors import OutputExistsError
 from landcarbon.raster import read_raster
 from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
 from landcarbon.sinks.importance import importance_index
 from landcarbon.sinks.vegetation import vegetation_carbon_density
-from landcarbon.tables import table_from_records
+from landcarbon.tables import read_table
 
-VEG = table_from_records(
-    [
-        {"code": c, "name": f"type {c}", "density": d}
-        for c, d in [(0, 0.0), (1, 52.3), (2, 40.0), (3, 7.7), (4, 3.7), (5, 5.7), (6, 1.0)]
-    ],
-    "test vegetation",
+# the shipped example table (Table 2 densities of the synthetic region's vegetation types)
+VEG = read_table(
+    Path(landcarbon.__file__).parent / "examples" / "tables" / "vegetation_density.csv",
     required=["density"],
 )
 

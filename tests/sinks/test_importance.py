@@ -75,13 +75,30 @@ def test_levels_are_jenks_right_closed() -> None:
     values = _index()
     index = make_raster(values, name="importance_index")
     got = assert_backends_agree(lambda i: importance_levels(i).levels, index, chunks=(4, 6))
-    edges = natural_breaks(values, 5)  # 199 cells < sample size: the exact fit
+    edges = natural_breaks(values, 5)  # the exact fit of the 199 valid cells
     np.testing.assert_array_equal(importance_levels(index).edges, edges)
     expected = np.searchsorted(edges[1:-1], values, side="left") + 1
     ok = ~np.isnan(values)
     np.testing.assert_array_equal(got.values[ok], expected[ok])
     assert got.values[0, 0] == CLASS_NODATA
     assert np.all(np.bincount(got.values[ok])[1:] >= 38)  # the five clusters
+
+
+def test_large_map_breaks_are_exact_by_default() -> None:
+    # 150 x 150 = 22 500 cells, more than the old 10 000-cell sample: the default must be
+    # the exact Jenks partition of every cell (jenkspy's), not a sample's
+    rng = np.random.default_rng(np.random.SeedSequence(8))
+    values = rng.gamma(2.0, 0.1, (150, 150))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    index = make_raster(values, name="importance_index")
+    exact = natural_breaks(values, 5)
+    np.testing.assert_array_equal(importance_levels(index).edges, exact)
+    np.testing.assert_array_equal(importance_levels(index.chunk({"y": 40})).edges, exact)
+    sampled = importance_levels(index, sample_size=2000, seed=3).edges
+    assert not np.array_equal(sampled, exact)  # a sample is only taken on request
+    assert sampled[0] == np.nanmin(values) and sampled[-1] == np.nanmax(values)
+    with pytest.raises(ParameterError, match="sample_size 0: give a positive number of cells"):
+        importance_levels(index, sample_size=0)
 
 
 def test_sampled_fit_keeps_the_range_and_the_seed() -> None:
@@ -98,8 +115,8 @@ def test_too_few_distinct_values() -> None:
     index = make_raster(np.array([[0.1, 0.1, 0.5, 0.9]]), name="idx")
     with pytest.raises(
         ParameterError,
-        match=r"idx has 3 distinct value\(s\) in the 4 cells "
-        r"sampled; 5 natural-breaks classes need at least 5",
+        match=r"idx has 3 distinct value\(s\) in the 4 valid cells; "
+        r"5 natural-breaks classes need at least 5",
     ):
         importance_levels(index)
 

@@ -116,6 +116,12 @@ def test_bad_inputs() -> None:
     barrier = make_raster(np.array([[np.nan, 1, 1], [1, 1, 1], [1, 1, 1.0]]))
     with pytest.raises(ParameterError, match=r"1 cell\(s\) of the sources lie on barrier"):
         cost_distance(barrier, one)
+    half = make_raster(np.array([[0.5, 0, 0], [0, 2.0, 0], [0, 0, np.nan]]))
+    with pytest.raises(
+        ParameterError,
+        match=r"sources: 1 cell\(s\) hold a fractional label \(first at row 0, col 0: 0.5\)",
+    ):
+        cost_distance(ones, half)
     with pytest.raises(ParameterError, match="connectivity 6: choose 4 or 8"):
         cost_distance(ones, one, connectivity=6)
     with pytest.raises(AlignmentError, match="differs from resistance shape"):
@@ -144,6 +150,15 @@ def test_properties(res: np.ndarray, data: st.DataObject) -> None:
     cost_more = cost_distance(make_raster(more), make_raster(src)).cost.values
     assert np.all(cost_more >= cost * (1 - 1e-12))  # monotone in resistance
     np.testing.assert_allclose(cost, _skimage(res, src, (30.0, 30.0)), rtol=1e-9, atol=0)
+
+
+def test_float_sources_with_nan_are_labels() -> None:
+    # float source maps (NaN nodata) work like integer ones: labels 2 and 3, NaN not a source
+    r = make_raster(np.array([[1.0, 1.0, 1.0, 1.0]]), cell_size=1.0)
+    s = make_raster(np.array([[2.0, np.nan, 0.0, 3.0]]), cell_size=1.0)
+    got = cost_distance(r, s, allocation=True)
+    np.testing.assert_array_equal(got.cost.values, [[0.0, 1.0, 1.0, 0.0]])
+    assert got.allocation.values[0, 0] == 2 and got.allocation.values[0, 3] == 3
 
 
 def test_geographic_costs_use_metres() -> None:

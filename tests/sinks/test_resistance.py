@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +66,18 @@ def test_preset_published_weights_are_table4() -> None:
     assert published.sum() == pytest.approx(1.0, abs=1e-5)  # 99.9999 % in Table 4
     e = [0.8898, 0.8758, 0.9680, 0.9101, 0.9881, 0.9857]  # Table 4, e
     np.testing.assert_allclose(weights_from_entropy(e), published, atol=1e-4)
+
+
+def test_preset_published_entropies_are_table4() -> None:
+    # Table 4, e of slope, elevation, land use, accumulated temperature, precipitation,
+    # population; d = 1 - e: 0.1102, 0.1242, 0.0320, 0.0899, 0.0119, 0.0143
+    doc = tomllib.loads(
+        resources.files("landcarbon.presets").joinpath("sinks_resistance.toml").read_text()
+    )
+    e = [f["published_entropy"] for f in doc["factors"].values()]
+    assert e == [0.8898, 0.8758, 0.9680, 0.9101, 0.9881, 0.9857]
+    w = [f["published_weight"] for f in doc["factors"].values()]
+    assert w == [0.288111, 0.324634, 0.083713, 0.234966, 0.031203, 0.037373]
 
 
 def _factor_maps() -> dict:

@@ -177,6 +177,26 @@ def test_study_compositions_give_study_patterns(zone: str, rows: list, pattern: 
     assert rules.patterns[idx - 1].name == pattern
 
 
+def test_floodplain_group_is_cnlucc_46_only() -> None:
+    # Tables 7-9 list "Floodplain" (CNLUCC 46); 45 is tidal flat, a coastal class
+    groups = load_strategy_rules().groups
+    assert "floodplain" in groups[46] and "floodplain" not in groups[45]
+    assert "water" in groups[45]
+
+
+def test_preset_texts_are_table10(shared_data: Path) -> None:
+    # every characteristic, strategy and approach of the preset appears verbatim in the
+    # study text (Table 10), with the study's en dashes written as hyphens
+    texts = sorted((shared_data.parent / "studies").glob("001_*.txt"))
+    if not texts:
+        pytest.skip("the county study text (shared/studies/001_*.txt) is absent")
+    study = texts[0].read_text("utf-8")
+    study = study.replace("\u2013", "-")
+    for p in load_strategy_rules().patterns:
+        row = f"{p.name}\t{p.characteristic}\t{p.strategy}\t{p.approach}"
+        assert row in study, p.name
+
+
 def test_preset_has_the_eight_patterns_of_table10() -> None:
     rules = load_strategy_rules()
     assert [p.strategy for p in rules.patterns] == [
@@ -190,6 +210,45 @@ def test_preset_has_the_eight_patterns_of_table10() -> None:
         "Replanting for carbon sequestration",
     ]
     assert [p.zone for p in rules.patterns].count("potential sink") == 5
+
+
+def test_codes_missing_from_lulc_names_keep_their_area() -> None:
+    # NAMES lacks nothing here; drop grassland (3): its 8 ha must stay in the primary
+    # sink's composition (as "class 3"), so the zone total is still 9 ha
+    levels, lulc, res = _region()
+    names = {k: v for k, v in NAMES.items() if k != 3}
+    z = identify_sinks(
+        levels,
+        lulc,
+        res,
+        cultivated_codes=[1],
+        lulc_names=names,
+        min_area_ha=5.0,
+        potential="quantile",
+    )
+    prim = z.zone_composition[z.zone_composition["zone"] == PRIMARY].set_index("land_use")
+    assert prim.loc["class 3", "area_ha"] == 8.0 and set(prim["total_area_ha"]) == {9.0}
+    np.testing.assert_allclose(
+        z.patch_composition.groupby("patch")["area_ha"].sum().to_numpy(),
+        z.patch_table["area_ha"].to_numpy(),
+    )
+
+
+def test_sink_cells_on_barriers_stay_sinks() -> None:
+    # a factor's nodata inside the primary sink makes NaN resistance there: the cell
+    # stays in the sink (cost NaN) and the rest of the sink is still a source (cost 0)
+    levels, lulc, res = _region()
+    values = res.values.copy()
+    values[2, 2] = np.nan
+    barrier = res.copy(data=values)
+    z = _quantile_zones(levels, lulc, barrier)
+    assert z.zones.values[2, 2] == PRIMARY
+    cost = z.cost.cost.values
+    assert np.isnan(cost[2, 2]) and cost[1, 1] == 0.0
+    values[1:4, 1:4] = np.nan
+    values[2:5, 7:11] = np.nan
+    with pytest.raises(ParameterError, match="all 21 cells of the primary and secondary sinks"):
+        _quantile_zones(levels, lulc, res.copy(data=values))
 
 
 def test_no_patch_large_enough() -> None:

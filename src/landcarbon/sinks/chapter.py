@@ -20,7 +20,6 @@ import xarray as xr
 
 from landcarbon.raster import atomic_path, write_raster
 from landcarbon.sinks.importance import (
-    DEFAULT_SAMPLE_SIZE,
     LEVEL_COLOURS,
     LEVEL_NAMES,
     ImportanceLevels,
@@ -53,7 +52,8 @@ class SinksParams:
     potential_quantile: float = 0.2
     potential_min_area_ha: float = 0.0
     connectivity: int = 8
-    sample_size: int = DEFAULT_SAMPLE_SIZE
+    sample_size: int | None = None
+    """None: exact natural breaks on every cell; n: fit them on n cells drawn with ``seed``."""
     seed: int | None = 0
 
 

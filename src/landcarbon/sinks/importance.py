@@ -6,9 +6,12 @@ that carbon uptake and carbon stock weigh the same). The index is graded into fi
 levels, very low (1) ... very high (5), by Jenks natural breaks
 (:func:`landcarbon.stats.classify.natural_breaks`), classes closed on the right.
 
-Breaks are fitted on at most ``sample_size`` cells drawn with ``seed`` (ArcGIS, which
-the study used, also fits Jenks on a 10 000-value sample); the full range is always kept
-as the outer edges. With fewer cells the fit is exact.
+By default the breaks are the exact Jenks partition of every valid cell (the jenkspy
+partition; :func:`landcarbon.stats.classify.natural_breaks` solves it in
+O(k m log m) for m distinct values: about 1 s for 10^6 cells and 13 s for 10^7 on a
+2-core machine). ``sample_size = n`` fits them instead on n cells drawn with ``seed``
+(ArcGIS, which the study used, samples 10 000 values), keeping the full range as the
+outer edges; a map with at most n cells is still fitted exactly.
 
 References
 ----------
@@ -46,8 +49,6 @@ LEVEL_COLOURS: dict[int, str] = {
     4: "#a6d96a",
     5: "#1a9641",
 }
-
-DEFAULT_SAMPLE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -165,43 +166,53 @@ def importance_index(
     return out
 
 
-def _sample(data: np.ndarray, sample_size: int, seed: int | None) -> np.ndarray:
-    """Up to ``sample_size`` cells of a numpy or dask array (NaN dropped), by ``seed``."""
-    size = data.size
+def _valid_values(data: np.ndarray, sample_size: int | None, seed: int | None) -> np.ndarray:
+    """Non-NaN float64 values of a numpy or dask array: all cells, or ``sample_size`` of
+    them drawn with ``seed`` when the array is larger."""
     flat = data.ravel()
-    if size > sample_size:
+    if sample_size is not None and flat.size > sample_size:
         rng = np.random.default_rng(seed)
-        flat = flat[np.sort(rng.choice(size, sample_size, replace=False))]
+        flat = flat[np.sort(rng.choice(flat.size, sample_size, replace=False))]
     values = np.asarray(flat.compute() if is_dask(flat) else flat, dtype=np.float64)  # type: ignore[attr-defined]
     return values[~np.isnan(values)]
 
 
-def sampled_natural_breaks(
+def jenks_edges(
     data: np.ndarray,
     k: int,
     *,
     what: str,
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    sample_size: int | None = None,
     seed: int | None = 0,
 ) -> np.ndarray:
-    """Jenks edges (k + 1, [min .. max]) of a numpy or dask array, fitted on a sample.
+    """Jenks natural-breaks edges (k + 1, ``[min .. max]``, same units as ``data``).
 
-    The outer edges are the true minimum and maximum of all cells. Raises
-    ParameterError when fewer than ``k`` distinct values are found (``what`` names the
-    data in the message).
+    ``data`` is a numpy or dask array (NaN ignored). ``sample_size=None`` (default): the
+    exact partition of every valid cell (dask input is computed: a global step of 8 bytes
+    per cell). ``sample_size=n``: fitted on n cells drawn with ``seed``, with the true
+    minimum and maximum of all cells as the outer edges. Raises ParameterError when
+    fewer than ``k`` distinct values are found (``what`` names the data) or
+    ``sample_size`` < 1.
     """
     if k < 2:
         raise ParameterError(f"k = {k}: natural breaks need at least 2 classes")
-    values = _sample(data, sample_size, seed)
+    if sample_size is not None and sample_size < 1:
+        raise ParameterError(
+            f"sample_size {sample_size}: give a positive number of cells, or None for the "
+            f"exact breaks of every cell"
+        )
+    values = _valid_values(data, sample_size, seed)
     distinct = np.unique(values).size
     if distinct < k:
+        where = "valid cells" if sample_size is None else "cells sampled"
         raise ParameterError(
-            f"{what} has {distinct} distinct value(s) in the {values.size} cells sampled; "
+            f"{what} has {distinct} distinct value(s) in the {values.size} {where}; "
             f"{k} natural-breaks classes need at least {k}"
         )
     edges = np.asarray(natural_breaks(values, k), dtype=np.float64)
-    lo, hi = _nan_range(data)
-    edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
+    if sample_size is not None and data.size > sample_size:
+        lo, hi = _nan_range(data)
+        edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
     return edges
 
 
@@ -214,17 +225,23 @@ def importance_levels(
     index: xr.DataArray,
     k: int = 5,
     *,
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    sample_size: int | None = None,
     seed: int | None = 0,
 ) -> ImportanceLevels:
     """Grade the index into ``k`` levels (1 = very low ... k) by Jenks natural breaks.
 
-    ``sample_size`` cells (drawn with ``seed``, exposed so that runs are reproducible;
-    default 0) fit the breaks when the map is larger;
-    the outer edges are the index's true minimum and maximum. The level map is lazy on
-    dask input. Raises ParameterError when the index has fewer than ``k`` distinct values.
+    Parameters
+    ----------
+    index : importance index (dimensionless, NaN on nodata).
+    k : number of levels (5 in the county study).
+    sample_size : None (default) for the exact breaks of every valid cell; a number of
+        cells to fit the breaks on a seeded sample instead (large maps, on request).
+    seed : seed of that sample (unused when exact).
+
+    The level map is lazy on dask input (the exact breaks compute the index once).
+    Raises ParameterError when the index has fewer than ``k`` distinct values.
     """
-    edges = sampled_natural_breaks(
+    edges = jenks_edges(
         index.data, k, what=str(index.name or "the index"), sample_size=sample_size, seed=seed
     )
     levels = map_cells(_assign, index, dtype=np.int32, edges=edges, name="importance_level")

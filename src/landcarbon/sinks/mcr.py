@@ -101,18 +101,21 @@ def link_lengths_m(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ew, ns, np.sqrt(mid_ew * mid_ew + ns * ns)
 
 
-def _cells(mask: np.ndarray) -> str:
-    return f"{int(mask.sum())} cell(s)"
+def _cells(mask: np.ndarray) -> tuple[str, str]:
+    """``("N cell(s)", "first at row r, col c")`` for messages about the cells of ``mask``."""
+    r, c = np.argwhere(mask)[0]
+    return f"{int(mask.sum())} cell(s)", f"first at row {r}, col {c}"
 
 
 def check_resistance(resistance: np.ndarray, name: str = "resistance") -> None:
     """Refuse zero, negative or infinite resistance (NaN is allowed: a barrier)."""
     bad = ~np.isnan(resistance) & ~(np.isfinite(resistance) & (resistance > 0))
     if bad.any():
-        r, c = np.argwhere(bad)[0]
+        count, first = _cells(bad)
+        value = float(resistance[bad][0])
         raise ParameterError(
-            f"{name}: {_cells(bad)} are zero, negative or infinite (first at row "
-            f"{r}, col {c}: {float(resistance[r, c])!r}); resistance must be > 0 and finite. Fix: "
+            f"{name}: {count} are zero, negative or infinite ({first}: {value!r}); "
+            f"resistance must be > 0 and finite. Fix: "
             f"rescale the surface (e.g. add 1 or use levels 1..10) and mark impassable "
             f"cells as NaN (nodata), which the cost distance treats as barriers"
         )
@@ -123,6 +126,14 @@ def source_labels(sources: np.ndarray) -> np.ndarray:
     if sources.dtype == bool:
         return sources.astype(np.int32)
     ok = valid_mask(sources) & (sources > 0)
+    fractional = ok & (sources != np.floor(sources))
+    if fractional.any():
+        count, first = _cells(fractional)
+        raise ParameterError(
+            f"sources: {count} hold a fractional label ({first}: "
+            f"{float(sources[fractional][0])!r}); source labels are whole numbers > 0 "
+            f"(patch ids, or 1 for every source cell); round or reclassify the source map"
+        )
     return np.where(ok, sources, 0).astype(np.int32)
 
 
@@ -189,11 +200,10 @@ def cost_distance(
         )
     on_barrier = (labels > 0) & np.isnan(res)
     if on_barrier.any():
-        r, c = np.argwhere(on_barrier)[0]
+        count, first = _cells(on_barrier)
         raise ParameterError(
-            f"{_cells(on_barrier)} of the sources lie on barrier (NaN resistance) cells "
-            f"(first at row {r}, col {c}); give those cells a resistance or drop them from "
-            f"the sources"
+            f"{count} of the sources lie on barrier (NaN resistance) cells ({first}); "
+            f"give those cells a resistance or drop them from the sources"
         )
     ew, ns, diag = link_lengths_m(grid)
     cost, alloc = cost_distance_kernel(res, labels, ew, ns, diag, connectivity == 8)

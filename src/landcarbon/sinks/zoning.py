@@ -38,7 +38,7 @@ from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like
 from landcarbon.sinks.areas import composition_table
-from landcarbon.sinks.importance import DEFAULT_SAMPLE_SIZE, sampled_natural_breaks
+from landcarbon.sinks.importance import jenks_edges
 from landcarbon.sinks.mcr import CostDistance, cost_distance
 
 PRIMARY, SECONDARY, POTENTIAL = 1, 2, 3
@@ -82,7 +82,12 @@ def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _potential_threshold(
-    costs: np.ndarray, method: str, k: int, quantile: float, sample_size: int, seed: int | None
+    costs: np.ndarray,
+    method: str,
+    k: int,
+    quantile: float,
+    sample_size: int | None,
+    seed: int | None,
 ) -> float:
     if costs.size == 0:
         raise ParameterError(
@@ -91,7 +96,7 @@ def _potential_threshold(
         )
     if method == "quantile":
         return float(np.quantile(costs, quantile))
-    edges = sampled_natural_breaks(
+    edges = jenks_edges(
         costs, k, what="the cumulative resistance", sample_size=sample_size, seed=seed
     )
     return float(edges[1])
@@ -112,7 +117,7 @@ def identify_sinks(
     potential_quantile: float = 0.2,
     potential_min_area_ha: float = 0.0,
     connectivity: int = 8,
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    sample_size: int | None = None,
     seed: int | None = 0,
 ) -> SinkZones:
     """Primary, secondary and potential carbon sinks with their composition tables.
@@ -124,7 +129,7 @@ def identify_sinks(
     lulc : land-use codes on the same grid.
     resistance : resistance surface (> 0, NaN = barrier) for the potential sinks.
     cultivated_codes : land-use codes counted as cultivated (e.g. 1, 11, 12).
-    lulc_names : code → land-use name for the tables (default ``class <code>``).
+    lulc_names : code → land-use name for the tables (codes it lacks: ``class <code>``).
     min_area_ha : smallest primary or secondary patch kept (ha).
     high_level : lowest level counted as "high" (4 of 5).
     cultivated_share : cultivated fraction (0-1) from which a patch is secondary.
@@ -133,7 +138,8 @@ def identify_sinks(
         ``"quantile"`` (``potential_quantile`` of them).
     potential_min_area_ha : smallest potential patch kept (ha).
     connectivity : 8 or 4, for the cost distance.
-    sample_size, seed : sample of the natural-breaks fit.
+    sample_size, seed : None (default) for exact natural breaks on every reached cell,
+        or the size and seed of a sample to fit them on.
 
     Raises ParameterError when no patch qualifies as a sink (with the largest patch's
     area) or a parameter is out of range.
@@ -168,11 +174,18 @@ def identify_sinks(
     new_id[kept] = np.arange(1, kept.size + 1)
     patches = new_id[labels]
 
+    # sink cells on a barrier (NaN resistance, e.g. a factor's nodata) stay in their sink
+    # but do not spread cost: a barrier is never entered, nor left
+    res = require_in_memory(resistance, "sink zoning", _FIX)
+    sources = np.where(np.isnan(res), 0, patches).astype(np.int32)
+    if not sources.any():
+        raise ParameterError(
+            f"all {int((patches > 0).sum())} cells of the primary and secondary sinks have "
+            f"NaN resistance (a barrier: some factor is nodata there), so no potential sink "
+            f"can be reached; fill the resistance factors' nodata over the sinks"
+        )
     cost = cost_distance(
-        resistance,
-        like(levels, patches.astype(np.int32)),
-        connectivity=connectivity,
-        allocation=True,
+        resistance, like(levels, sources), connectivity=connectivity, allocation=True
     )
     cd = np.asarray(cost.cost.data)
     outside = (patches == 0) & ~nodata & ~np.isnan(cd)
@@ -191,9 +204,8 @@ def identify_sinks(
     zones = np.where(nodata, CLASS_NODATA, patch_zone[patches]).astype(np.int32)
     patch_map = np.where(nodata, CLASS_NODATA, patches).astype(np.int32)
 
-    names = (
-        dict(lulc_names) if lulc_names else {int(c): f"class {c}" for c in np.unique(lu[~nodata])}
-    )
+    # every code present gets a name, so no cell drops out of the composition tables
+    names = {int(c): f"class {c}" for c in np.unique(lu[~nodata])} | dict(lulc_names or {})
     ids = np.arange(1, patch_zone.size)
     cells = np.bincount(patches.ravel(), minlength=patch_zone.size)[1:]
     p_area = np.bincount(patches.ravel(), weights=area.ravel(), minlength=patch_zone.size)[1:]

@@ -87,6 +87,12 @@ def sinks(
         "--potential-quantile",
         help="Quantile of the cumulative resistance (with --potential quantile).",
     ),
+    breaks_sample: int | None = typer.Option(
+        None,
+        "--breaks-sample",
+        help="Fit the natural breaks on this many cells drawn with --seed "
+        "(default: exact breaks on every cell).",
+    ),
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
     seed: int | None = SEED,
@@ -130,6 +136,7 @@ def sinks(
         min_area_ha=min_area_ha,
         potential=potential,  # type: ignore[arg-type]
         potential_quantile=potential_quantile,
+        sample_size=breaks_sample,
         seed=seed if seed is not None else 0,
     )
     result = run_sinks(
