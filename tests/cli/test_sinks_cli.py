@@ -70,6 +70,21 @@ def test_sinks_json(region: Path, tmp_path: Path) -> None:
     assert (tmp_path / "out" / "strategies_table.csv").exists()
 
 
+def test_sinks_prints_the_entropy_table(region: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, _args(region, tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "entropy_e" in line)
+    assert header.split() == [
+        "factor",
+        "entropy_e",
+        "difference_d",
+        "weight_w",
+        "weight_percent",
+    ]
+    written = (tmp_path / "out" / "resistance_weights.csv").read_text().splitlines()
+    assert written[0] == "factor,entropy_e,difference_d,weight_w,weight_percent"
+
+
 def test_sinks_bad_weights(region: Path, tmp_path: Path) -> None:
     args = [*_args(region, tmp_path / "o"), "--resistance-weights", "slope=abc"]
     result = runner.invoke(app, args)

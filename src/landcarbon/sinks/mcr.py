@@ -51,13 +51,14 @@ from landcarbon.sinks._kernels import cost_distance_kernel
 
 @dataclass(frozen=True)
 class CostDistance:
-    """Accumulated cost (float64, NaN where unreachable) and optional source allocation."""
+    """Accumulated cost (float64, resistance × m, NaN where unreachable) and the optional
+    source allocation (int32 source label)."""
 
     cost: xr.DataArray
     allocation: xr.DataArray | None = None
 
     def summary(self) -> dict[str, Any]:
-        """``max_cost``, ``mean_cost`` (over reached cells) and ``cells_reached``."""
+        """``max_cost``, ``mean_cost`` (resistance × m, over reached cells), ``cells_reached``."""
         values = np.asarray(self.cost.data)
         reached = values[~np.isnan(values)]
         return {

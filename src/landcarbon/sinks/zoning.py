@@ -73,7 +73,9 @@ class SinkZones:
     patch_composition: pd.DataFrame
     """Land-use composition of each patch."""
     cost: CostDistance
+    """Minimum cumulative resistance from the primary and secondary sinks (resistance × m)."""
     potential_threshold: float
+    """Largest cumulative resistance of a potential-sink cell (resistance × m)."""
 
 
 def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:

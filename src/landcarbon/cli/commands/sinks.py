@@ -155,11 +155,8 @@ def sinks(
     written = write_sinks(result, folder, overwrite=overwrite)
     summary = result.summary()
     emit({**summary, "outputs": {k: str(v) for k, v in written.items()}})
-    say(
-        f"[bold]sinks[/bold] vegetation storage {summary['vegetation_storage_t_c']:.6g} t C; "
-        f"resistance weights "
-        + ", ".join(f"{k} {v:.4f}" for k, v in summary["resistance_weights"].items())
-    )
+    say(f"[bold]sinks[/bold] vegetation storage {summary['vegetation_storage_t_c']:.6g} t C")
+    say(result.resistance.weight_table().to_string(index=False, float_format="{:.6f}".format))
     for zone, area in summary["zone_area_ha"].items():
         say(f"  {zone:>15}: {area:14.2f} ha")
     say(f"{len(written)} outputs in {folder}")
