@@ -17,6 +17,7 @@ from landcarbon.landuse.allocation import (
     CarsParameters,
     FlusParameters,
     allocate,
+    allocate_stages,
     decayed_threshold,
     demand_cells,
     flus_inertia,
@@ -129,7 +130,7 @@ def test_allocation_meets_demand_and_is_bit_identical_by_seed(
 
 
 def test_allocation_does_not_depend_on_thread_count() -> None:
-    lulc, prob, demand = _small(3, shape=(60, 50))
+    lulc, prob, demand = _small(3, shape=(300, 230))  # >= PARALLEL_MIN_CELLS: prange used
     before = numba.get_num_threads()
     maps = []
     try:
@@ -481,15 +482,15 @@ def test_greedy_lock_in_is_detected_and_reported() -> None:
 # ------------------------------------------------------------------------------ real data
 
 
-def test_sibuyan_demand_table_with_national_park(shared_data) -> None:
-    import pandas as pd
+@pytest.fixture(scope="module")
+def sibuyan(shared_data):
+    """1997 map, a logistic-regression suitability stack on the 13 drivers, land mask."""
     from sklearn.linear_model import LogisticRegression
 
     from landcarbon.raster import read_raster
 
     folder = shared_data / "lulcc_sibuyan"
     lu = read_raster(folder / "lu_sib_1997.tif", "categorical")
-    park = read_raster(folder / "restr1.tif", "categorical")
     drivers = np.stack([read_raster(folder / f"ef_{i:03d}.tif").values for i in range(1, 14)])
     land = lu.values != NODATA
     x = drivers[:, land].T
@@ -499,20 +500,56 @@ def test_sibuyan_demand_table_with_national_park(shared_data) -> None:
     for i, c in enumerate(codes):
         model = LogisticRegression(max_iter=500).fit(x, lu.values[land] == c)
         prob[i][land] = model.predict_proba(x)[:, 1]
-    table = pd.read_csv(folder / "demand1.csv")
-    last = table.iloc[-1]
-    demand = {c: int(last[f"class_{c}"]) for c in codes}
+    return lu, stack(prob, codes, like=lu), land
+
+
+def _park_zone(folder, name):
+    from landcarbon.raster import read_raster
+
+    park = read_raster(folder / f"{name}.tif", "categorical")
     # CLUE-S restricted areas are 1 inside the park; PLUS zones are 0 there
-    zone = park.copy(data=np.where(park.values == 1, 0, 1).astype(np.uint8))
-    result = allocate(lu, stack(prob, codes, like=lu), demand, restriction=zone, seed=1997)
+    return park.values == 1, park.copy(data=np.where(park.values == 1, 0, 1).astype(np.int32))
+
+
+def test_sibuyan_demand_table_with_national_park(shared_data, sibuyan) -> None:
+    import pandas as pd
+
+    folder = shared_data / "lulcc_sibuyan"
+    lu, prob, land = sibuyan
+    inside, zone = _park_zone(folder, "restr1")
+    last = pd.read_csv(folder / "demand1.csv").iloc[-1]
+    demand = {c: int(last[f"class_{c}"]) for c in range(1, 6)}
+    result = allocate(lu, prob, demand, restriction=zone, seed=1997)
     out = result.lulc.values
     assert result.converged
-    assert {c: int((out == c).sum()) for c in codes} == demand
-    inside = park.values == 1
+    assert {c: int((out == c).sum()) for c in range(1, 6)} == demand
     np.testing.assert_array_equal(out[inside], lu.values[inside])
     assert (out[land] != lu.values[land]).sum() >= sum(
-        max(demand[c] - int((lu.values == c).sum()), 0) for c in codes
+        max(demand[c] - int((lu.values == c).sum()), 0) for c in range(1, 6)
     )
+
+
+def test_sibuyan_yearly_demand_with_proposed_park(shared_data, sibuyan) -> None:
+    import pandas as pd
+
+    folder = shared_data / "lulcc_sibuyan"
+    lu, prob, _ = sibuyan
+    inside, zone = _park_zone(folder, "restr2")
+    table = pd.read_csv(folder / "demand2.csv")
+    # row 0 is the 1997 map itself (a check on the data): 4723 / 1158 / 839 / 224 / 282
+    assert [int(table.iloc[0][f"class_{c}"]) for c in range(1, 6)] == [
+        int((lu.values == c).sum()) for c in range(1, 6)
+    ]
+    demands = [
+        {c: int(row[f"class_{c}"]) for c in range(1, 6)} for _, row in table.iloc[1:].iterrows()
+    ]
+    results = allocate_stages(lu, prob, demands, restriction=zone, seed=2)
+    assert len(results) == 14  # time steps 1..14
+    for demand, result in zip(demands, results, strict=True):
+        out = result.lulc.values
+        assert result.converged
+        assert {c: int((out == c).sum()) for c in range(1, 6)} == demand
+        np.testing.assert_array_equal(out[inside], lu.values[inside])
 
 
 def test_neighbourhood_effect_hand_case() -> None:

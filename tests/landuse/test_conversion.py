@@ -14,6 +14,7 @@ from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.landuse.conversion import (
     ConversionMatrix,
     check_demand_reachable,
+    likely_plan,
     movable_groups,
     read_conversion_matrix,
 )
@@ -176,9 +177,14 @@ def test_plan_is_a_valid_transition_plan(seed: int, k: int) -> None:
     demand = np.bincount(rng.integers(0, k, size=int(counts.sum())), minlength=k)
     groups = _groups(cls, prob, allowed, zone)
     try:
-        plan = check_demand_reachable(counts, demand, groups, allowed, list(range(k)))
+        flow_plan = check_demand_reachable(counts, demand, groups, allowed, list(range(k)))
     except ParameterError:
         return
+    for plan in (flow_plan, likely_plan(counts, demand, groups, prob)):
+        _check_plan(plan, counts, demand, groups, k)
+
+
+def _check_plan(plan, counts, demand, groups, k) -> None:
     # every deficit is filled exactly, no group gives more cells than it has, no class gives
     # more than its surplus, and only to classes its cells can reach
     np.testing.assert_array_equal(plan.sum(axis=0), np.maximum(demand - counts, 0))
@@ -186,3 +192,17 @@ def test_plan_is_a_valid_transition_plan(seed: int, k: int) -> None:
     assert np.all(plan[~groups.masks] == 0)
     given_by_class = np.bincount(groups.from_index, weights=plan.sum(axis=1), minlength=k)
     assert np.all(given_by_class <= np.maximum(counts - demand, 0))
+
+
+def test_likely_plan_prefers_probable_donors() -> None:
+    # class 0 must give one cell to class 2. Its first cell may only become 2 (P = 0.1), its
+    # second may become 1 or 2 (P_2 = 0.9): two groups. The likely plan takes the 0.9 cell.
+    cls = np.array([[0, 0, 1, 2]], dtype=np.int8)
+    prob = np.zeros((3, 1, 4))
+    prob[2, 0, 0] = 0.1
+    prob[1, 0, 1], prob[2, 0, 1] = 0.5, 0.9
+    allowed = np.ones((3, 3), dtype=bool)
+    groups = _groups(cls, prob, allowed)
+    plan = likely_plan(np.array([2, 1, 1]), np.array([1, 1, 2]), groups, prob)
+    (g,) = np.flatnonzero(plan[:, 2])
+    assert groups.masks[g].tolist() == [False, True, True] and plan.sum() == 1

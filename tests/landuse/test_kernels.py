@@ -120,7 +120,9 @@ def test_cars_proposal_numba_equals_numpy_reference(seed: int) -> None:
 
 
 def test_proposals_do_not_depend_on_thread_count() -> None:
-    cls, prob, weights, drive, expansion, allowed, zone = _inputs(3, shape=(120, 90))
+    # 300 x 240 = 72000 cells: above PARALLEL_MIN_CELLS, so the prange loop is used
+    cls, prob, weights, drive, expansion, allowed, zone = _inputs(3, shape=(300, 240))
+    assert cls.size >= K.PARALLEL_MIN_CELLS
     zone[::7] = 2
     results = []
     before = numba.get_num_threads()

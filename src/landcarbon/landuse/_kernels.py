@@ -42,6 +42,8 @@ FLUS_RELEASED = 2
 FLUS_OMEGA_EPS = 1e-9  # FLUS release: Omega uses (w_k + 1e-9)
 FLUS_INERTIA_SCALE = 10.0  # FLUS release: TProb of the current class times 10 * K * A_c
 
+PARALLEL_MIN_CELLS = 1 << 16  # smaller maps are swept on one thread (same result)
+
 
 @njit(cache=True, nogil=True)
 def splitmix64(x: np.uint64) -> np.uint64:
@@ -233,21 +235,11 @@ def propose(
     sp_{p,new}.
     """
     rows, cols = cls.shape
-    n_classes = prob.shape[0]
     inv_denom = 1.0 / ((2 * half + 1) ** 2 - 1)  # Omega = con_k / (n*n - 1)
     ikey = iteration_key(key, iteration)
-    for r in prange(rows):
-        counts = np.zeros(n_classes, dtype=np.int64)
-        op = np.zeros(n_classes, dtype=np.float64)
-        for c in range(cols):
-            _slide(cls, r, c, half, counts)
-            candidate[r, c] = -1
-            seeded[r, c] = False
-            old = cls[r, c]
-            if old < 0 or zone[r, c] == 0 or not may_lose[old]:
-                continue
-            counts[old] -= 1  # the centre is not its own neighbour
-            new = _choose(
+    if rows * cols >= PARALLEL_MIN_CELLS:
+        for r in prange(rows):
+            _propose_row(
                 cls,
                 prob,
                 weights,
@@ -255,23 +247,104 @@ def propose(
                 expansion,
                 allowed,
                 zone,
+                may_lose,
                 model,
                 tau,
                 zone_class,
                 zone_weight,
-                cell_key(ikey, r * cols + c),
+                ikey,
                 iteration,
+                half,
                 inv_denom,
                 r,
-                c,
-                old,
-                counts,
-                op,
+                candidate,
+                seeded,
             )
-            if new >= 0:
-                candidate[r, c] = new
-                seeded[r, c] = counts[new] == 0
-            counts[old] += 1
+    else:  # a parallel launch costs more than a small map
+        for r in range(rows):
+            _propose_row(
+                cls,
+                prob,
+                weights,
+                drive,
+                expansion,
+                allowed,
+                zone,
+                may_lose,
+                model,
+                tau,
+                zone_class,
+                zone_weight,
+                ikey,
+                iteration,
+                half,
+                inv_denom,
+                r,
+                candidate,
+                seeded,
+            )
+
+
+@njit(cache=True, nogil=True)
+def _propose_row(
+    cls: np.ndarray,
+    prob: np.ndarray,
+    weights: np.ndarray,
+    drive: np.ndarray,
+    expansion: np.ndarray,
+    allowed: np.ndarray,
+    zone: np.ndarray,
+    may_lose: np.ndarray,
+    model: int,
+    tau: float,
+    zone_class: int,
+    zone_weight: float,
+    ikey: np.uint64,
+    iteration: int,
+    half: int,
+    inv_denom: float,
+    r: int,
+    candidate: np.ndarray,
+    seeded: np.ndarray,
+) -> None:
+    """The proposals of row ``r`` (see :func:`propose`)."""
+    n_classes = prob.shape[0]
+    cols = cls.shape[1]
+    counts = np.zeros(n_classes, dtype=np.int64)
+    op = np.zeros(n_classes, dtype=np.float64)
+    for c in range(cols):
+        _slide(cls, r, c, half, counts)
+        candidate[r, c] = -1
+        seeded[r, c] = False
+        old = cls[r, c]
+        if old < 0 or zone[r, c] == 0 or not may_lose[old]:
+            continue
+        counts[old] -= 1  # the centre is not its own neighbour
+        new = _choose(
+            cls,
+            prob,
+            weights,
+            drive,
+            expansion,
+            allowed,
+            zone,
+            model,
+            tau,
+            zone_class,
+            zone_weight,
+            cell_key(ikey, r * cols + c),
+            iteration,
+            inv_denom,
+            r,
+            c,
+            old,
+            counts,
+            op,
+        )
+        if new >= 0:
+            candidate[r, c] = new
+            seeded[r, c] = counts[new] == 0
+        counts[old] += 1
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -40,6 +40,7 @@ from landcarbon.landuse import _kernels
 from landcarbon.landuse.conversion import (
     ConversionMatrix,
     check_demand_reachable,
+    likely_plan,
     movable_groups,
 )
 from landcarbon.raster import CLASS_NODATA, like
@@ -75,8 +76,9 @@ class AllocationParameters:
         Consecutive iterations without a single conversion after which the run is declared
         locked in and stops, reporting the residual demand; default 100.
     transition_plan : bool
-        Lock-in fix: limit conversions to one maximum-flow plan (cells of each group of
-        like cells that may become each class), so a flexible class cannot take the only
+        Lock-in fix: limit conversions to one transition plan (cells of each group of like
+        cells that may become each class; among the plans that meet the demand, the one
+        with the most likely conversions), so a flexible class cannot take the only
         conversions an inflexible one had and the demand is always reachable. Off by default
         (PLUS and FLUS have no such plan); see docs/allocation.md.
     """
@@ -437,6 +439,8 @@ def prepare(
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
     groups = movable_groups(cls, prob, allowed, zone)
     plan = check_demand_reachable(counts, demand_cells, groups, allowed, codes)
+    if parameters.transition_plan:
+        plan = likely_plan(counts, demand_cells, groups, prob)
     weights = _per_class(parameters.neighborhood_weights, codes, 1.0)
     mu = getattr(parameters, "expansion_coefficient", 0.0)
     expansion = (
@@ -765,3 +769,36 @@ def neighbourhood_effect(
         name="neighbourhood_effect",
     )
     return out.rio.write_crs(lulc.rio.crs) if lulc.rio.crs is not None else out
+
+
+def allocate_stages(
+    lulc: xr.DataArray,
+    probability: xr.DataArray,
+    demands: list[Mapping[int, int]],
+    *,
+    conversion: ConversionMatrix | None = None,
+    restriction: xr.DataArray | None = None,
+    parameters: AllocationParameters | None = None,
+    seed: SeedLike = None,
+) -> list[AllocationResult]:
+    """Allocate a sequence of demands (e.g. one per year), each stage from the previous map.
+
+    This is PLUS's "Years and corresponding demands" and CLUE-S's yearly demand table: stage
+    ``s`` starts from the map of stage ``s - 1`` and its seed is child ``s`` of
+    ``SeedSequence(seed)``. Each stage's reachability is checked before it runs.
+    """
+    results: list[AllocationResult] = []
+    current = lulc
+    for demand, child in zip(demands, seed_sequence(seed).spawn(len(demands)), strict=True):
+        result = allocate(
+            current,
+            probability,
+            demand,
+            conversion=conversion,
+            restriction=restriction,
+            parameters=parameters,
+            seed=child,
+        )
+        results.append(result)
+        current = result.lulc
+    return results

@@ -26,7 +26,8 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix, vstack
 from scipy.sparse.csgraph import maximum_flow
 
 from landcarbon.errors import InputFileError, ParameterError, TableError
@@ -331,3 +332,55 @@ def describe(matrix: ConversionMatrix) -> dict[str, Any]:
         "orientation": "from_rows",
         "allowed": matrix.allowed.astype(int).tolist(),
     }
+
+
+def likely_plan(
+    counts: np.ndarray, demand: np.ndarray, groups: CellGroups, prob: np.ndarray
+) -> np.ndarray:
+    """The transition plan that favours likely conversions (for the lock-in fix).
+
+    Among all plans that meet the demand (cells of each group to become each class, within
+    the group's cells and the shrinking class's surplus), the one maximising the summed mean
+    probability of the planned conversions: a min-cost transportation problem, solved as a
+    linear programme (HiGHS dual simplex). Its constraint matrix is a network matrix, so the
+    basic solution is integral. Call it only on a demand :func:`check_demand_reachable`
+    accepted.
+    """
+    n_classes = prob.shape[0]
+    n_groups = len(groups.cells)
+    valid = groups.cell_group >= 0
+    member = groups.cell_group[valid]
+    mean_prob = (
+        np.stack(
+            [
+                np.bincount(member, weights=prob[j][valid], minlength=n_groups)
+                for j in range(n_classes)
+            ],
+            axis=1,
+        )
+        / np.maximum(groups.cells, 1)[:, None]
+    )
+    gap = demand.astype(np.int64) - counts.astype(np.int64)
+    g_idx, c_idx = np.nonzero(groups.masks & (gap > 0)[None, :])
+    n_vars = len(g_idx)
+    if n_vars == 0:
+        return np.zeros((n_groups, n_classes), dtype=np.int64)
+    by_group = csr_matrix((np.ones(n_vars), (g_idx, np.arange(n_vars))), shape=(n_groups, n_vars))
+    by_source = csr_matrix(
+        (np.ones(n_vars), (groups.from_index[g_idx], np.arange(n_vars))), shape=(n_classes, n_vars)
+    )
+    by_target = csr_matrix((np.ones(n_vars), (c_idx, np.arange(n_vars))), shape=(n_classes, n_vars))
+    result = linprog(
+        -mean_prob[g_idx, c_idx],
+        A_ub=vstack([by_group, by_source]),
+        b_ub=np.concatenate([groups.cells, np.maximum(-gap, 0)]),
+        A_eq=by_target,
+        b_eq=np.maximum(gap, 0),
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    if not result.success:
+        raise ParameterError(f"no transition plan meets the demand ({result.message})")
+    plan = np.zeros((n_groups, n_classes), dtype=np.int64)
+    plan[g_idx, c_idx] = np.rint(result.x).astype(np.int64)
+    return plan
