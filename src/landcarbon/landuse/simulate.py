@@ -314,8 +314,14 @@ def fit_suitability(
     drivers: Mapping[str, xr.DataArray],
     *,
     seed: int | None = None,
+    **leas_options: Any,
 ) -> xr.DataArray:
-    """PLUS LEAS development probability (class, y, x) trained on the t0 -> t1 expansion."""
+    """PLUS LEAS development probability (class, y, x) trained on the t0 -> t1 expansion.
+
+    ``leas_options`` go to :func:`landcarbon.landuse.suitability.leas` (``sample_rate``,
+    ``n_trees``, ``mtry``, ``balance``, ``missing``: what to do with drivers that are NaN
+    where land use is valid).
+    """
     from landcarbon.landuse.suitability import leas
 
-    return leas(t0, t1, drivers, seed=seed).probability
+    return leas(t0, t1, drivers, seed=seed, **leas_options).probability

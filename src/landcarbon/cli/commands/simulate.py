@@ -27,6 +27,13 @@ PROBABILITY = typer.Option(
     "--probability",
     help="Ready suitability stack: one band per class, ascending codes (instead of --driver).",
 )
+MISSING = typer.Option(
+    "raise",
+    "--missing",
+    help="Drivers NaN where land use is valid: raise, exclude (cells) or mean (fill).",
+)
+SAMPLE_RATE = typer.Option(0.01, "--sample-rate", help="LEAS sampling rate (PLUS default 0.01).")
+N_TREES = typer.Option(50, "--n-trees", help="LEAS trees per class.")
 SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
 SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
 CONVERSION = typer.Option(
@@ -54,8 +61,12 @@ def inputs(
     probability: Path | None,
     restriction: Path | None,
     seed: int | None,
+    leas_options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Read the maps, restriction and suitability on one grid (shared with validate-sim)."""
+    """Read the maps, restriction and suitability on one grid (shared with validate-sim).
+
+    ``leas_options`` (``missing``, ``sample_rate``, ``n_trees``) go to LEAS with --driver.
+    """
     from landcarbon.landuse.simulate import fit_suitability, read_probability
     from landcarbon.raster import read_stack
 
@@ -75,7 +86,11 @@ def inputs(
             reference="t1",
         )
         prob = fit_suitability(
-            stack["t0"], stack["t1"], {k: v for k, v in layers.items() if k != "t1"}, seed=seed
+            stack["t0"],
+            stack["t1"],
+            {k: v for k, v in layers.items() if k != "t1"},
+            seed=seed,
+            **leas_options,
         )
     return {"maps": stack, "probability": prob, "restriction": stack.get("restriction")}
 
@@ -126,6 +141,9 @@ def simulate_command(
     target_year: float = typer.Option(..., "--target-year", help="Year to simulate."),
     driver: list[Path] = DRIVERS,
     probability: Path = PROBABILITY,
+    missing: str = MISSING,
+    sample_rate: float = SAMPLE_RATE,
+    n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
     conversion: Path = CONVERSION,
@@ -143,7 +161,8 @@ def simulate_command(
 
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
-    data = inputs({"t0": t0, "t1": t1}, driver, probability, restriction, seed)
+    leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
+    data = inputs({"t0": t0, "t1": t1}, driver, probability, restriction, seed, leas_options)
     rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
     result = simulate(
         data["maps"]["t0"],

@@ -9,11 +9,14 @@ import typer
 from landcarbon.cli.commands.simulate import (
     CONVERSION,
     DRIVERS,
+    MISSING,
     MODEL,
+    N_TREES,
     ORIENTATION,
     PARAMETERS,
     PROBABILITY,
     RESTRICTION,
+    SAMPLE_RATE,
     SCENARIO,
     SCENARIO_FILE,
     T0,
@@ -40,6 +43,9 @@ def validate_sim(
     t2_year: float = typer.Option(..., "--t2-year", help="Year of --t2."),
     driver: list[Path] = DRIVERS,
     probability: Path = PROBABILITY,
+    missing: str = MISSING,
+    sample_rate: float = SAMPLE_RATE,
+    n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
     conversion: Path = CONVERSION,
@@ -52,7 +58,10 @@ def validate_sim(
     """Kappa, overall accuracy and Figure of Merit of a simulated --t2 against the real one."""
     from landcarbon.landuse.simulate import validate_simulation
 
-    data = inputs({"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed)
+    leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
+    data = inputs(
+        {"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed, leas_options
+    )
     rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
     maps = data["maps"]
     check = validate_simulation(
