@@ -184,3 +184,21 @@ def test_validate_sim_json(files: dict[str, Path]) -> None:
     ).summary()
     for key in ("kappa", "overall_accuracy", "fom"):
         assert summary[key] == pytest.approx(expected[key], abs=1e-12)
+
+
+def test_validate_sim_with_leas_on_plum_island(shared_data: Path) -> None:
+    # train LEAS on 1985 -> 1991 (3 drivers), simulate 1999 from 1991, score against 1999
+    folder = shared_data / "lulcc_plum_island"
+    args = ["--json", "validate-sim"]
+    for name, year in (("t0", 1985), ("t1", 1991), ("t2", 1999)):
+        args += [f"--{name}", str(folder / f"lu_pie_{year}.tif"), f"--{name}-year", str(year)]
+    for i in (1, 2, 3):
+        args += ["--driver", str(folder / f"ef_00{i}.tif")]
+    result = runner.invoke(app, [*args, "--sample-rate", "0.1", "--n-trees", "10", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["residual_cells"] == {"1": 0, "2": 0, "3": 0}
+    # hits + misses + wrong hits = cells that really changed 1991 -> 1999 (derived_check of
+    # expected.json: 47031 - 44425 forest, 40350 - 40208 built, 26182 - 24174 other = 4756)
+    assert summary["hits"] + summary["misses"] + summary["wrong_hits"] == 4756
+    assert 0.8 < summary["kappa"] < 0.95 and 0.0 < summary["fom"] < 0.3
