@@ -46,7 +46,7 @@ def test_mcr_json(tmp_path: Path) -> None:
     assert summary["max_cost"] == 9.19238815542512
     assert summary["mean_cost"] == (0 + 2 + 5.5 + 9.19238815542512) / 4
     cost = read_raster(tmp_path / "out" / "mcr.tif").values
-    np.testing.assert_allclose(cost, [[0, 2], [5.5, 9.19238815542512]], rtol=1e-15)
+    np.testing.assert_allclose(cost, np.array([[0, 2], [5.5, 9.19238815542512]]), rtol=1e-15)
     assert (tmp_path / "out" / "allocation.tif").exists()
 
 

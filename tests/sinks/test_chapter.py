@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import landcarbon
 from landcarbon.datasets.synthetic import synthetic_region
 from landcarbon.errors import OutputExistsError
 from landcarbon.raster import read_raster
-from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
+from landcarbon.sinks.chapter import SinksParams, SinksResult, run_sinks, write_sinks
 from landcarbon.sinks.importance import importance_index
 from landcarbon.sinks.vegetation import vegetation_carbon_density
 from landcarbon.tables import read_table
@@ -24,9 +25,9 @@ VEG = read_table(
 
 
 @pytest.fixture(scope="module")
-def chapter() -> tuple:
+def chapter() -> tuple[dict[str, Any], SinksResult]:
     ds = synthetic_region((60, 70), 30.0, seed=3)
-    inputs = {
+    inputs: dict[str, Any] = {
         "nep": ds["npp"].rename("nep"),
         "veg_type": ds["vegetation"].astype(np.int32),
         "veg_densities": VEG,

@@ -46,6 +46,7 @@ def test_hand_case_cell_size_and_barrier() -> None:
     s = make_raster(np.array([[1, 0, 0, 0]], dtype=np.int32))
     got = cost_distance(r, s, allocation=True)
     np.testing.assert_array_equal(got.cost.values, [[0.0, 90.0, np.nan, np.nan]])
+    assert got.allocation is not None
     np.testing.assert_array_equal(got.allocation.values, [[1, 1, CLASS_NODATA, CLASS_NODATA]])
     assert got.summary() == {"max_cost": 90.0, "mean_cost": 45.0, "cells_reached": 2}
 
@@ -68,6 +69,7 @@ def test_plum_island_slope_identical_to_mcp_geometric(shared_data) -> None:
         np.testing.assert_array_equal(np.isnan(got.cost.values), np.isnan(expected))
         np.testing.assert_allclose(got.cost.values, expected, rtol=1e-9, atol=0)
     # allocation: each cell's label is a source whose own cost distance equals the minimum
+    assert got.allocation is not None
     alloc = got.allocation.values
     reached = alloc != CLASS_NODATA
     per_source = np.stack(
@@ -157,6 +159,7 @@ def test_float_sources_with_nan_are_labels() -> None:
     r = make_raster(np.array([[1.0, 1.0, 1.0, 1.0]]), cell_size=1.0)
     s = make_raster(np.array([[2.0, np.nan, 0.0, 3.0]]), cell_size=1.0)
     got = cost_distance(r, s, allocation=True)
+    assert got.allocation is not None
     np.testing.assert_array_equal(got.cost.values, [[0.0, 1.0, 1.0, 0.0]])
     assert got.allocation.values[0, 0] == 2 and got.allocation.values[0, 3] == 3
 

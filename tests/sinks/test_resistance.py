@@ -99,6 +99,7 @@ def test_entropy_weights_equal_the_cell_matrix() -> None:
     got = resistance_surface(factors)
     matrix = np.stack([got.factors[f].values.ravel() for f in factors], axis=1)
     expected = entropy_weights(matrix, list(factors))  # drops the 2 incomplete cells
+    assert got.entropy is not None
     np.testing.assert_allclose(got.entropy.weights, expected.weights, rtol=1e-12)
     np.testing.assert_allclose(got.entropy.entropy, expected.entropy, rtol=1e-12)
     table = got.weight_table()

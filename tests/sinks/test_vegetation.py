@@ -8,7 +8,7 @@ import pytest
 from landcarbon.errors import TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.vegetation import vegetation_carbon_density, vegetation_storage_table
-from landcarbon.tables import table_from_records
+from landcarbon.tables import ClassTable, table_from_records
 from landcarbon.testing import assert_backends_agree, make_raster
 
 # Zhang et al. (Wensu County), Table 2: density (t/hm2), area (10^4 hm2), storage (10^4 t)
@@ -38,7 +38,7 @@ TABLE2 = [
 ]
 
 
-def _table() -> object:
+def _table() -> ClassTable:
     return table_from_records(
         [
             {"code": i + 1, "group": g, "name": n, "density": d}

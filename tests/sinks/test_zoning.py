@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from skimage.graph import MCP_Geometric
 
 from landcarbon.errors import ParameterError, TableError
@@ -17,7 +18,7 @@ from landcarbon.stats.classify import natural_breaks
 from landcarbon.testing import make_raster
 
 
-def _region() -> tuple:
+def _region() -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     """100 m cells (1 ha). Left: a 3x3 very-high natural patch (8 grassland + 1 forest);
     right: a 3x4 high patch of 10 farmland + 1 forest + 1 rural settlement; a lone high
     cell (1 ha) is below min_area_ha = 5 and is not a sink."""
@@ -33,14 +34,17 @@ def _region() -> tuple:
     levels[0, 11] = CLASS_NODATA
     resistance = np.ones((7, 12))
     resistance[:, 5] = 3.0
-    kw = {"cell_size": 100.0}
-    return (make_raster(levels, **kw), make_raster(lulc, **kw), make_raster(resistance, **kw))
+    return (
+        make_raster(levels, cell_size=100.0),
+        make_raster(lulc, cell_size=100.0),
+        make_raster(resistance, cell_size=100.0),
+    )
 
 
 NAMES = {1: "farmland", 2: "forest", 3: "grassland", 5: "development", 6: "unused"}
 
 
-def _quantile_zones(levels: object, lulc: object, res: object) -> SinkZones:
+def _quantile_zones(levels: xr.DataArray, lulc: xr.DataArray, res: xr.DataArray) -> SinkZones:
     return identify_sinks(
         levels,
         lulc,

@@ -8,8 +8,8 @@ accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
 
 The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
 ``skimage.graph.MCP_Geometric`` (checked to 1e-9 in the tests; in practice bit for bit)
-and about 2.5× faster (``benchmarks/sinks.py``). Diagonal moves may pass between two
-barrier cells, as in scikit-image and ArcGIS.
+and 1.2-2.6× faster on the shared 2-core machine (``benchmarks/sinks.py``). Diagonal
+moves may pass between two barrier cells, as in scikit-image and ArcGIS.
 
 Conventions
 -----------
