@@ -1,0 +1,183 @@
+"""Driver stacks and training samples for the suitability models (PLUS LEAS, FLUS ANN).
+
+A :class:`DriverStack` holds the driver rasters of a study on the land-use grid, the
+cells where a model may be trained and predicted, and the min-max range of every
+driver over those cells. Rows of the feature matrix are built on demand (for a sample
+of cells, or for one block of map rows at a time), normalised to [0, 1] as GeoSOS-FLUS
+and the PLUS manual ask for (Liu et al. 2017, doi:10.1016/j.landurbplan.2017.09.019;
+Liang et al. 2021, doi:10.1016/j.compenvurbsys.2020.101569), so the whole normalised
+stack is never held in memory.
+
+Drivers with NaN where land use is valid are handled by ``missing``:
+
+``"raise"`` (default)
+    :class:`~landcarbon.errors.RasterError` listing each such driver and its cell count.
+``"exclude"``
+    those cells are neither sampled nor predicted (their probability is NaN).
+``"mean"``
+    NaN is replaced by the driver's mean over the cells where it has data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from landcarbon.backend import require_in_memory
+from landcarbon.errors import ParameterError, RasterError
+from landcarbon.grid import Grid, check_aligned
+
+Missing = Literal["raise", "exclude", "mean"]
+Drivers = Mapping[str, xr.DataArray] | Sequence[xr.DataArray]
+
+CELLS_PER_BLOCK = 1 << 20
+"""Default number of cells predicted at once (about 4 MB per float32 driver column)."""
+
+_FIX = "load it into memory first (drop `chunks`); training samples cells across the whole map"
+
+
+def driver_names(drivers: Drivers) -> dict[str, xr.DataArray]:
+    """Name each driver: mapping keys, else the DataArray's name, else ``driver<i>``."""
+    if isinstance(drivers, Mapping):
+        named = {str(k): v for k, v in drivers.items()}
+    else:
+        named = {}
+        for i, da in enumerate(drivers, start=1):
+            name = str(da.name) if da.name is not None else f"driver{i}"
+            named[name if name not in named else f"{name}_{i}"] = da
+    if not named:
+        raise ParameterError("no drivers given; pass at least one driver raster")
+    return named
+
+
+@dataclass(frozen=True)
+class DriverStack:
+    """Drivers on the land-use grid with the cells a model may use.
+
+    ``usable`` marks cells valid in the land use and (unless filled) in every driver;
+    ``low``/``high`` are each driver's minimum and maximum over the usable cells and
+    ``fill`` its replacement for NaN (only used with ``missing="mean"``).
+    """
+
+    names: tuple[str, ...]
+    arrays: tuple[np.ndarray, ...]
+    usable: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    fill: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.usable.shape  # type: ignore[return-value]
+
+    def at(self, flat: np.ndarray) -> np.ndarray:
+        """Normalised float32 feature matrix (cells, drivers) of the flat cell indices ``flat``."""
+        return self._matrix([a.ravel()[flat] for a in self.arrays])
+
+    def rows(self, block: slice) -> np.ndarray:
+        """Normalised float32 feature matrix of every cell of the map rows ``block`` (row-major)."""
+        return self._matrix([a[block].ravel() for a in self.arrays])
+
+    def _matrix(self, columns: list[np.ndarray]) -> np.ndarray:
+        """``(v - low) / (high - low)`` per driver after filling NaN; a constant driver gives 0."""
+        out = np.empty((columns[0].size, len(columns)), dtype=np.float32)
+        for j, v in enumerate(columns):
+            v = np.where(np.isnan(v), self.fill[j], v)
+            span = self.high[j] - self.low[j]
+            out[:, j] = (v - self.low[j]) / span if span > 0 else 0.0
+        return out
+
+    def row_blocks(self, cells_per_block: int = CELLS_PER_BLOCK) -> Iterator[slice]:
+        """Slices of whole map rows holding about ``cells_per_block`` cells each."""
+        rows, cols = self.shape
+        step = max(1, cells_per_block // max(cols, 1))
+        for start in range(0, rows, step):
+            yield slice(start, min(rows, start + step))
+
+
+def driver_stack(
+    lulc: Mapping[str, xr.DataArray],
+    drivers: Drivers,
+    valid: np.ndarray,
+    missing: Missing = "raise",
+) -> DriverStack:
+    """Check the drivers against the land-use grid and build a :class:`DriverStack`.
+
+    ``lulc`` names the land-use map(s) (the first is the reference grid); ``valid`` is the
+    mask of cells with land use. Raises AlignmentError when a driver is on another grid,
+    RasterError for NaN drivers under ``missing="raise"`` (naming every such driver and
+    its cell count) and ParameterError for an unknown ``missing``.
+    """
+    if missing not in ("raise", "exclude", "mean"):
+        raise ParameterError(f"missing={missing!r}; use 'raise', 'exclude' or 'mean'")
+    named = driver_names(drivers)
+    check_aligned(
+        {f"land use {k}": Grid.from_dataarray(v) for k, v in lulc.items()}
+        | {f"driver {k}": Grid.from_dataarray(v) for k, v in named.items()}
+    )
+    arrays = tuple(
+        np.asarray(require_in_memory(da, f"suitability driver {name!r}", _FIX), dtype=np.float64)
+        for name, da in named.items()
+    )
+    holes = {
+        name: int(np.count_nonzero(valid & np.isnan(a)))
+        for name, a in zip(named, arrays, strict=True)
+    }
+    holes = {k: v for k, v in holes.items() if v}
+    if holes and missing == "raise":
+        listed = ", ".join(f"{k} ({v} cells)" for k, v in holes.items())
+        raise RasterError(
+            f"drivers have no data where land use is valid: {listed}. Fix: fill the holes "
+            f"(e.g. gdal_fillnodata.py), or pass missing='exclude' (those cells get no "
+            f"probability) or missing='mean' (holes take the driver's mean)"
+        )
+    usable = valid.copy()
+    if missing == "exclude":
+        for a in arrays:
+            usable &= ~np.isnan(a)
+    if not usable.any():
+        raise RasterError("no cell has land use and every driver; check the driver extents")
+    low, high, fill = (np.empty(len(arrays)) for _ in range(3))
+    for i, a in enumerate(arrays):
+        values = a[usable & ~np.isnan(a)]
+        if values.size == 0:
+            raise RasterError(
+                f"driver {list(named)[i]!r} has no data on any land-use cell; check its extent"
+            )
+        low[i], high[i], fill[i] = values.min(), values.max(), values.mean()
+    return DriverStack(tuple(named), arrays, usable, low, high, fill)
+
+
+def random_cells(mask: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Flat indices (sorted) of a simple random sample of ``round(rate * n)`` cells of ``mask``.
+
+    At least one cell is drawn. ``rate`` must be in (0, 1].
+    """
+    if not 0 < rate <= 1:
+        raise ParameterError(f"sample rate {rate} must be in (0, 1] (PLUS default 0.01)")
+    cells = np.flatnonzero(mask)
+    size = max(1, round(rate * cells.size))
+    return np.sort(rng.choice(cells, size=size, replace=False))
+
+
+def stratified_cells(
+    codes: np.ndarray, mask: np.ndarray, classes: Sequence[int], size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Flat indices (sorted) of ``size // K`` random cells of each of the ``K`` classes.
+
+    GeoSOS-FLUS "uniform" sampling: the same number of cells per class; a class with
+    fewer cells than its share gives all of them.
+    """
+    per_class = max(1, size // len(classes))
+    flat_codes = codes.ravel()
+    flat_mask = mask.ravel()
+    picked = []
+    for code in classes:
+        cells = np.flatnonzero(flat_mask & (flat_codes == code))
+        take = min(per_class, cells.size)
+        picked.append(rng.choice(cells, size=take, replace=False))
+    return np.sort(np.concatenate(picked))

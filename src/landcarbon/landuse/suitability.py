@@ -1,0 +1,481 @@
+"""Suitability of each land-use class: PLUS LEAS development probability and FLUS ANN.
+
+:func:`leas` is the land expansion analysis strategy of PLUS (Liang et al. 2021,
+Comput. Environ. Urban Syst. 85:101569, doi:10.1016/j.compenvurbsys.2020.101569):
+
+1. The expansion map ("Extract land expansion") keeps the t1 class of every cell that
+   changed between t0 and t1; unchanged cells are empty (:func:`training_labels`).
+2. A simple random sample of ``sample_rate`` of the non-empty cells of that map is drawn
+   (``mode="single_date"``, the manual's choice for national extents, samples the t1 map).
+3. For each class k a binary random forest learns d = 1 (the cell expanded into k) against
+   d = 0 (every other sampled cell, i.e. expansion into another class) from the drivers;
+   ``balance`` (PLUS "Is balance?") keeps as many d = 0 cells as there are d = 1 cells.
+4. The development probability of k is the share of the ``n_trees`` trees voting d = 1,
+   P^{d=1}_{i,k} = Σ_n I[h_n(x_i) = 1] / M (the paper's formula, hard votes).
+
+The forests are scikit-learn's (bootstrap, Gini splits, ``max_features = mtry``, default
+mtry = number of drivers as in PLUS). PLUS reports, per class, the training RMSE, the
+out-of-bag RMSE and a driver contribution table (``contribution<k>.csv``). ALGLIB 3.9.2,
+the forest library of PLUS, has no importance routine and PLUS does not document its
+measure; the ``contribution`` table here is the mean decrease in Gini impurity of each
+driver, normalised to sum to 1 per class (Breiman 2001, doi:10.1023/A:1010933404324).
+
+:func:`ann_probability` is the probability of occurrence of GeoSOS-FLUS (Liu et al. 2017,
+Landsc. Urban Plan. 168:94-116, doi:10.1016/j.landurbplan.2017.09.019): a three-layer
+network with ``hidden`` sigmoid units and a softmax output (Σ_k sp = 1), trained on the land
+use of one date from a uniform (same count per class) or random sample of cells.
+
+Drivers are min-max normalised to [0, 1] over the usable cells (see
+:mod:`landcarbon.landuse.sampling`; a random forest is unaffected, the network needs it).
+Both models are deterministic by ``seed``: every random draw comes from children of
+``np.random.SeedSequence(seed)``, the forests' per-tree seeds do not depend on
+``n_jobs``, and votes are integer counts summed over trees in any order. Training samples
+the whole map, so dask input is refused (:func:`landcarbon.backend.require_in_memory`);
+prediction runs over row blocks of ``cells_per_block`` cells to bound memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from joblib import effective_n_jobs
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neural_network import MLPClassifier
+
+from landcarbon.backend import require_in_memory
+from landcarbon.errors import LandcarbonWarning, ParameterError
+from landcarbon.landuse.allocation import SeedLike, seed_sequence
+from landcarbon.landuse.sampling import (
+    CELLS_PER_BLOCK,
+    Drivers,
+    DriverStack,
+    Missing,
+    driver_stack,
+    random_cells,
+    stratified_cells,
+)
+from landcarbon.raster import CLASS_NODATA, valid_mask
+
+LeasMode = Literal["expansion", "single_date"]
+
+_FIX = "load the land-use maps into memory (drop `chunks`); suitability samples the whole map"
+
+
+@dataclass(frozen=True)
+class LeasResult:
+    """Output of :func:`leas`.
+
+    ``probability``: development probability (``class``, ``y``, ``x``), 0..1, NaN where
+    the t1 land use (or, with ``missing="exclude"``, a driver) has no data.
+    ``contribution``: class x driver, mean decrease in Gini impurity, each row sums to 1
+    (NaN for a class with no expansion). ``fit``: per class the sampled cells, expansion
+    cells in the sample, training RMSE and out-of-bag RMSE of the vote fraction (as PLUS
+    reports). ``models``: the fitted forests; ``drivers``: the normalised driver stack;
+    ``seed``: the SeedSequence every draw came from.
+    """
+
+    probability: xr.DataArray
+    contribution: pd.DataFrame
+    fit: pd.DataFrame
+    models: dict[int, RandomForestClassifier]
+    drivers: DriverStack
+    seed: np.random.SeedSequence
+
+
+@dataclass(frozen=True)
+class AnnModel:
+    """A fitted FLUS network, its driver stack and the class codes of its outputs."""
+
+    model: MLPClassifier
+    drivers: DriverStack
+    classes: tuple[int, ...]
+
+
+def _tree_seed(sequence: np.random.SeedSequence) -> int:
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _classes(requested: Sequence[int] | None, *maps: np.ndarray, valid: np.ndarray) -> list[int]:
+    present = sorted({int(c) for m in maps for c in np.unique(m[valid])})
+    if requested is None:
+        return present
+    missing = [int(c) for c in requested if int(c) not in present]
+    if missing:
+        raise ParameterError(
+            f"classes {missing} are in neither land-use map (codes present: {present}); "
+            f"drop them from `classes`"
+        )
+    return sorted({int(c) for c in requested})
+
+
+def _check_positive(name: str, value: int, default: str) -> None:
+    if value < 1:
+        raise ParameterError(f"{name}={value} must be at least 1 ({default})")
+
+
+def leas(
+    lulc_t0: xr.DataArray,
+    lulc_t1: xr.DataArray,
+    drivers: Drivers,
+    *,
+    classes: Sequence[int] | None = None,
+    sample_rate: float = 0.01,
+    n_trees: int = 50,
+    mtry: int | None = None,
+    balance: bool = False,
+    min_leaf: int = 1,
+    mode: LeasMode = "expansion",
+    seed: SeedLike = 0,
+    n_jobs: int | None = None,
+    missing: Missing = "raise",
+    cells_per_block: int = CELLS_PER_BLOCK,
+) -> LeasResult:
+    """PLUS land expansion analysis: development probability of each class from drivers.
+
+    Parameters
+    ----------
+    lulc_t0, lulc_t1
+        Categorical land-use maps (int32, ``CLASS_NODATA`` for nodata) on one grid.
+    drivers
+        Continuous driver rasters on the same grid (mapping name -> DataArray, or a list
+        named by each DataArray's name).
+    classes
+        Class codes to model (default: every code of either map).
+    sample_rate
+        Share of the cells of the expansion map (the changed cells; with
+        ``mode="single_date"`` all valid cells) drawn as training sample (PLUS "sampling
+        rate", default 0.01).
+    n_trees
+        Trees per forest (PLUS "number of trees"; the PLUS GUI default is 20).
+    mtry
+        Drivers tried at each split (PLUS "mTry"; default all drivers, as PLUS).
+    balance
+        Keep as many non-expansion as expansion cells in each class's sample (PLUS
+        "Is balance?", default off).
+    min_leaf
+        Minimum sampled cells per leaf (1: fully grown trees, as ALGLIB in PLUS; larger
+        values smooth the probability on noisy drivers).
+    mode
+        ``"expansion"`` (train on the t0 -> t1 expansion map, PLUS default) or
+        ``"single_date"`` (train on the t1 map: probability of occurrence).
+    seed
+        Seed of the sample and of every tree (int, SeedSequence, or None for OS entropy).
+    n_jobs
+        Threads for training and prediction (None: 1, -1: all cores). Results do not
+        depend on it.
+    missing
+        Handling of drivers with NaN where land use is valid: ``"raise"``, ``"exclude"``
+        or ``"mean"`` (see :mod:`landcarbon.landuse.sampling`).
+    cells_per_block
+        Cells predicted at once (memory bound of the prediction).
+
+    Returns
+    -------
+    LeasResult
+        ``probability`` (class, y, x) in [0, 1], ``contribution`` (class x driver) and the
+        per-class ``fit`` table (RMSE, out-of-bag RMSE).
+
+    A class with no expansion between the dates gets a probability of 0 on every valid cell
+    and a :class:`~landcarbon.errors.LandcarbonWarning`.
+    """
+    t0 = require_in_memory(lulc_t0, "LEAS", _FIX)
+    t1 = require_in_memory(lulc_t1, "LEAS", _FIX)
+    stack = driver_stack({"t1": lulc_t1, "t0": lulc_t0}, drivers, valid_mask(t1), missing)
+    labels = training_labels(t0, t1, mode).ravel()
+    candidates = stack.usable.ravel() & (labels != CLASS_NODATA)
+    codes = _classes(classes, t0, t1, valid=stack.usable & valid_mask(t0))
+    _check_positive("n_trees", n_trees, "PLUS default 20")
+    _check_positive("min_leaf", min_leaf, "1 grows full trees as PLUS")
+    mtry = len(stack.names) if mtry is None else mtry
+    if not 1 <= mtry <= len(stack.names):
+        raise ParameterError(
+            f"mtry={mtry} must be between 1 and the number of drivers ({len(stack.names)})"
+        )
+    sequence = seed_sequence(seed)
+    sample_seq, *class_seqs = sequence.spawn(1 + len(codes))
+    sample = random_cells(candidates, sample_rate, np.random.default_rng(sample_seq))
+    x_all, sampled = stack.at(sample), labels[sample]
+    settings: dict[str, Any] = {
+        "n_trees": n_trees,
+        "mtry": mtry,
+        "balance": balance,
+        "n_jobs": n_jobs,
+    }
+    models: dict[int, RandomForestClassifier] = {}
+    rows = []
+    for code, class_seq in zip(codes, class_seqs, strict=True):
+        in_map = int(np.count_nonzero(candidates & (labels == code)))
+        if in_map == 0:
+            warnings.warn(
+                f"class {code}: no cell changed into it between the two maps; its "
+                f"development probability is 0 everywhere",
+                LandcarbonWarning,
+                stacklevel=2,
+            )
+            rows.append({"class": code, "samples": sample.size, "expansion_samples": 0})
+            continue
+        y_all = (sampled == code).astype(np.int8)
+        _require_both_labels(code, y_all, in_map, int(candidates.sum()))
+        models[code], row = _fit_forest(x_all, y_all, class_seq, **settings)
+        rows.append({"class": code, **row})
+    probability = _predict(stack, codes, models, n_jobs, cells_per_block, like=lulc_t1)
+    contribution = pd.DataFrame(
+        [models[c].feature_importances_ if c in models else np.nan for c in codes],
+        index=pd.Index(codes, name="class"),
+        columns=list(stack.names),
+        dtype=np.float64,
+    )
+    fit = pd.DataFrame(rows).set_index("class")
+    return LeasResult(probability, contribution, fit, models, stack, sequence)
+
+
+def training_labels(t0: np.ndarray, t1: np.ndarray, mode: LeasMode = "expansion") -> np.ndarray:
+    """The map LEAS samples: its class codes are the labels, ``CLASS_NODATA`` is empty.
+
+    ``"expansion"`` (PLUS "Extract land expansion"): the t1 class of every cell whose class
+    changed between t0 and t1; unchanged cells are empty. ``"single_date"`` (the manual's
+    choice for national extents): the t1 map itself.
+    """
+    valid = (t0 != CLASS_NODATA) & (t1 != CLASS_NODATA)
+    if mode == "expansion":
+        return np.where(valid & (t0 != t1), t1, CLASS_NODATA).astype(np.int32)
+    if mode == "single_date":
+        return np.where(valid, t1, CLASS_NODATA).astype(np.int32)
+    raise ParameterError(f"mode={mode!r}; use 'expansion' (PLUS default) or 'single_date'")
+
+
+def _require_both_labels(code: int, y: np.ndarray, in_map: int, candidates: int) -> None:
+    if y.any() and not y.all():
+        return
+    raise ParameterError(
+        f"class {code}: the training sample of {y.size} cells holds "
+        f"{'no' if not y.any() else 'only'} cells of class {code} ({in_map} of the "
+        f"{candidates} sampled-from cells are); raise sample_rate "
+        f"({min(1.0, 20 / in_map):.3g} draws about 20 of them) or drop class {code} "
+        f"from `classes`"
+    )
+
+
+def _fit_forest(
+    x: np.ndarray,
+    y: np.ndarray,
+    sequence: np.random.SeedSequence,
+    *,
+    n_trees: int,
+    mtry: int,
+    balance: bool,
+    min_leaf: int,
+    n_jobs: int | None,
+) -> tuple[RandomForestClassifier, dict[str, Any]]:
+    """One class's binary forest and its fit report (cells, RMSE, out-of-bag RMSE)."""
+    if balance:
+        keep = _balanced(y, np.random.default_rng(sequence))
+        x, y = x[keep], y[keep]
+    forest = RandomForestClassifier(
+        n_estimators=n_trees,
+        max_features=mtry,
+        min_samples_leaf=min_leaf,
+        bootstrap=True,
+        oob_score=True,
+        n_jobs=n_jobs,
+        random_state=_tree_seed(sequence),
+    )
+    with warnings.catch_warnings():  # with few trees some cells are in every bootstrap
+        warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+        forest.fit(x, y)
+    train_p = tree_votes(forest, x, n_jobs)
+    oob = forest.oob_decision_function_[:, list(forest.classes_).index(1)]
+    seen = ~np.isnan(oob)
+    return forest, {
+        "samples": int(y.size),
+        "expansion_samples": int(y.sum()),
+        "rmse": float(np.sqrt(np.mean((y - train_p) ** 2))),
+        "oob_rmse": float(np.sqrt(np.mean((y[seen] - oob[seen]) ** 2))),
+    }
+
+
+def _balanced(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices of every d = 1 cell and as many random d = 0 cells (sorted)."""
+    ones, zeros = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    take = rng.choice(zeros, size=min(ones.size, zeros.size), replace=False)
+    return np.sort(np.concatenate([ones, take]))
+
+
+def tree_votes(
+    forest: RandomForestClassifier, x: np.ndarray, n_jobs: int | None = None
+) -> np.ndarray:
+    """Share of the forest's trees whose predicted class is 1, per row of ``x`` (float32).
+
+    Each tree's leaf vote is the argmax of the leaf's class distribution (ties go to
+    class 0, as ``DecisionTreeClassifier.predict``); votes are summed as integers, so the
+    result does not depend on the number of threads.
+    """
+    positive = list(forest.classes_).index(1)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+
+    def count(tree: Any) -> np.ndarray:
+        leaf_vote = np.argmax(tree.tree_.value[:, 0, :], axis=1) == positive
+        return leaf_vote[tree.tree_.apply(x)].astype(np.int32)
+
+    threads = max(1, int(effective_n_jobs(n_jobs)))
+    with ThreadPoolExecutor(threads) as pool:
+        total = sum(pool.map(count, forest.estimators_), np.zeros(x.shape[0], np.int32))
+    return total / len(forest.estimators_)
+
+
+def _predict(
+    stack: DriverStack,
+    codes: list[int],
+    models: dict[int, RandomForestClassifier],
+    n_jobs: int | None,
+    cells_per_block: int,
+    like: xr.DataArray,
+) -> xr.DataArray:
+    out = np.full((len(codes), *stack.shape), np.nan)
+    for block in stack.row_blocks(cells_per_block):
+        usable = stack.usable[block]
+        x = stack.rows(block)[usable.ravel()]
+        for i, code in enumerate(codes):
+            layer = out[i, block]
+            layer[usable] = tree_votes(models[code], x, n_jobs) if code in models else 0.0
+    return _stack_like(out, codes, like, "development_probability")
+
+
+def _stack_like(data: np.ndarray, codes: list[int], like: xr.DataArray, name: str) -> xr.DataArray:
+    out = xr.DataArray(
+        data,
+        dims=("class", "y", "x"),
+        coords={"class": np.asarray(codes, dtype=np.int64), "y": like["y"], "x": like["x"]},
+        name=name,
+    )
+    if like.rio.crs is not None:
+        out = out.rio.write_crs(like.rio.crs)
+    out = out.rio.write_transform(like.rio.transform())
+    return out.rio.write_nodata(np.nan, encoded=False)
+
+
+def fit_ann(
+    lulc: xr.DataArray,
+    drivers: Drivers,
+    *,
+    hidden: int = 12,
+    sample_size: int | None = None,
+    sample_rate: float = 0.02,
+    sampling: Literal["uniform", "random"] = "uniform",
+    classes: Sequence[int] | None = None,
+    seed: SeedLike = 0,
+    max_iter: int = 500,
+    missing: Missing = "raise",
+) -> AnnModel:
+    """Train the FLUS network on one land-use map (parameters as :func:`ann_probability`)."""
+    codes_map = require_in_memory(lulc, "FLUS ANN", _FIX)
+    stack = driver_stack({"lulc": lulc}, drivers, valid_mask(codes_map), missing)
+    codes = _classes(classes, codes_map, valid=stack.usable)
+    if len(codes) < 2:
+        raise ParameterError(f"the land-use map holds one class {codes}; the ANN needs two or more")
+    _check_positive("hidden", hidden, "FLUS hidden-layer units, e.g. 12")
+    _check_positive("max_iter", max_iter, "training epochs, e.g. 500")
+    usable = stack.usable & np.isin(codes_map, codes)
+    size = sample_size if sample_size is not None else round(sample_rate * int(usable.sum()))
+    _check_positive("sample_size", size, "cells sampled for training")
+    sample_seq, net_seq = seed_sequence(seed).spawn(2)
+    rng = np.random.default_rng(sample_seq)
+    if sampling == "uniform":
+        sample = stratified_cells(codes_map, usable, codes, size, rng)
+    elif sampling == "random":
+        sample = random_cells(usable, min(1.0, size / usable.sum()), rng)
+    else:
+        raise ParameterError(f"sampling={sampling!r}; use 'uniform' or 'random' (as in FLUS)")
+    y = codes_map.ravel()[sample]
+    absent = sorted(set(codes) - {int(c) for c in np.unique(y)})
+    if absent:
+        raise ParameterError(
+            f"classes {absent} have no cell in the training sample of {sample.size} cells; "
+            f"raise sample_size/sample_rate or use sampling='uniform'"
+        )
+    model = MLPClassifier(
+        hidden_layer_sizes=(hidden,),
+        activation="logistic",
+        solver="lbfgs",
+        max_iter=max_iter,
+        random_state=_tree_seed(net_seq),
+    )
+    model.fit(stack.at(sample), y)
+    return AnnModel(model, stack, tuple(codes))
+
+
+def ann_probability(
+    lulc: xr.DataArray,
+    drivers: Drivers,
+    *,
+    hidden: int = 12,
+    sample_size: int | None = None,
+    sample_rate: float = 0.02,
+    sampling: Literal["uniform", "random"] = "uniform",
+    classes: Sequence[int] | None = None,
+    seed: SeedLike = 0,
+    max_iter: int = 500,
+    missing: Missing = "raise",
+    cells_per_block: int = CELLS_PER_BLOCK,
+) -> xr.DataArray:
+    """FLUS probability of occurrence of each class from a sampled neural network.
+
+    Parameters
+    ----------
+    lulc
+        Categorical land-use map of one date (int32, ``CLASS_NODATA`` for nodata).
+    drivers
+        Continuous driver rasters on the same grid (mapping or list).
+    hidden
+        Hidden-layer units (FLUS "hidden layer").
+    sample_size, sample_rate
+        Training cells: ``sample_size`` cells, else ``sample_rate`` of the valid cells
+        (FLUS gives a rate in per mille; 0.02 as the Python FLUS port).
+    sampling
+        ``"uniform"``: the same number of cells per class (a small class gives all its
+        cells); ``"random"``: a simple random sample (classes in proportion to area).
+    classes
+        Class codes to model (default: every code of the map).
+    seed
+        Seed of the sample and of the network's initial weights.
+    max_iter
+        Maximum L-BFGS iterations (FLUS "training epochs").
+    missing
+        Handling of NaN drivers on valid land use (``"raise"``, ``"exclude"``, ``"mean"``).
+    cells_per_block
+        Cells predicted at once.
+
+    Returns
+    -------
+    xarray.DataArray
+        Probability (``class``, ``y``, ``x``) in [0, 1], summing to 1 over classes on every
+        usable cell; NaN where land use (or an excluded driver) has no data.
+    """
+    fitted = fit_ann(
+        lulc,
+        drivers,
+        hidden=hidden,
+        sample_size=sample_size,
+        sample_rate=sample_rate,
+        sampling=sampling,
+        classes=classes,
+        seed=seed,
+        max_iter=max_iter,
+        missing=missing,
+    )
+    stack = fitted.drivers
+    out = np.full((len(fitted.classes), *stack.shape), np.nan)
+    for block in stack.row_blocks(cells_per_block):
+        usable = stack.usable[block]
+        proba = fitted.model.predict_proba(stack.rows(block)[usable.ravel()])
+        for i in range(len(fitted.classes)):
+            layer = out[i, block]
+            layer[usable] = proba[:, i]
+    return _stack_like(out, list(fitted.classes), lulc, "occurrence_probability")
