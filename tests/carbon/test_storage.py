@@ -211,3 +211,15 @@ def test_sequestration_counts_only_cells_valid_in_both_maps():
     np.testing.assert_array_equal(change, [[-58.0, np.nan, np.nan]])
     chunked = sequestration_total_t_c(cur.chunk({"x": 1}), fut.chunk({"x": 1}), pools)
     assert chunked == pytest.approx(-5.22, rel=1e-14)
+
+
+def test_lookup_with_zero_negative_and_sparse_codes():
+    pools = pools_of({-3: (1, 0, 0, 0), 0: (2, 0, 0, 0), 1000: (3, 0, 0, 0)})
+    lulc = make_raster(np.array([[-3, 0, 1000, CLASS_NODATA]], dtype=np.int32))
+    np.testing.assert_array_equal(storage_map(lulc, pools).values, [[1.0, 2.0, 3.0, np.nan]])
+    # -3 and 1000: 0.09 x (1 + 2 + 3) = 0.54 t C
+    assert storage_totals(lulc, pools).total_t_c == pytest.approx(0.54, rel=1e-14)
+    odd = make_raster(np.array([[500, 2**31 - 1, -(2**31) + 1]], dtype=np.int32))
+    with pytest.raises(TableError, match=r"-2147483647 \(1 cells\), 500 \(1 cells\), 2147483647"):
+        storage_totals(odd, pools)
+    np.testing.assert_array_equal(storage_map(odd, pools, check=False).values, [[np.nan] * 3])

@@ -30,24 +30,6 @@ def class_bins(
 
 
 @njit(cache=True, nogil=True)
-def class_values(
-    block: np.ndarray, lo: int, index_lut: np.ndarray, values: np.ndarray
-) -> np.ndarray:
-    """``values[row of the cell's code]`` per cell (float64); NaN for nodata and unknown codes.
-
-    ``values`` has one entry per table row plus a trailing NaN used for absent codes.
-    """
-    flat = block.ravel()
-    out = np.empty(flat.size, dtype=np.float64)
-    span = index_lut.size
-    fill = values[values.size - 1]
-    for i in range(flat.size):
-        j = np.int64(flat[i]) - lo
-        out[i] = values[index_lut[j]] if 0 <= j < span else fill
-    return out.reshape(block.shape)
-
-
-@njit(cache=True, nogil=True)
 def pair_bins(
     first: np.ndarray, second: np.ndarray, lo: int, index_lut: np.ndarray, n: int, nodata: int
 ) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Class-code indexing shared by the carbon wing: dense lookups and exact class areas.
 
 A :class:`ClassIndex` turns the codes of a class table (or of a zone map) into a dense
-look-up table over their span, so a per-cell lookup and a per-class count are one
-numba pass each (no sort, no search). Class areas are ``bincount`` of the row indices:
-integer cell counts times the cell area for projected grids, a bincount weighted by the
-true cell area (``Grid.row_area_ha``) for geographic grids. Codes of the map that the
-table lacks are found in the same pass and raised with their cell counts.
+look-up table over their span, so a per-cell lookup is one ``numpy.take`` and a
+per-class count one numba pass (no sort, no search). Class areas are ``bincount`` of
+the row indices: integer cell counts times the cell area for projected grids, a
+bincount weighted by the true cell area (``Grid.row_area_ha``) for geographic grids.
+Codes of the map that the table lacks are found in the same pass and raised with their
+cell counts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.backend import chunked_bincount, is_dask, map_cells
-from landcarbon.carbon._kernels import class_bins, class_values, pair_bins
+from landcarbon.carbon._kernels import class_bins, pair_bins
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
@@ -51,10 +52,10 @@ class ClassIndex:
 
     def values_map(self, lulc: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
         """Per-cell ``values[row of code]`` (float64, NaN on nodata); lazy on dask."""
-        ext = np.append(np.asarray(values, dtype=np.float64), np.nan)
-        return map_cells(
-            class_values, lulc, name=name, lo=self.lo, index_lut=self.index_lut, values=ext
-        )
+        base = 0 if self.lo >= 1 else self.lo - 1
+        padded = np.full(int(self.codes.max()) - base + 2, np.nan)
+        padded[self.codes - base] = np.asarray(values, dtype=np.float64)
+        return map_cells(lookup_padded, lulc, name=name, base=base, padded=padded)
 
     def bins(self, lulc: xr.DataArray) -> xr.DataArray:
         """Per-cell row index (int32): ``len(codes)`` for absent codes, -1 for nodata."""
@@ -121,6 +122,16 @@ class ClassIndex:
             f"{self.source}: codes found in {map_name} but missing from the table: {listed}; "
             f"add a row for each code (or mark those cells as nodata)"
         )
+
+
+def lookup_padded(block: np.ndarray, base: int, padded: np.ndarray) -> np.ndarray:
+    """``padded[code - base]`` with indices clipped to the table: one ``numpy.take``.
+
+    ``padded`` is NaN at both ends and for codes the table lacks, so nodata (int32 min)
+    and codes outside the span, clipped to an end, give NaN.
+    """
+    index = block if base == 0 else block.astype(np.int64) - base
+    return np.take(padded, index, mode="clip")
 
 
 def map_label(da: xr.DataArray, default: str = "the map") -> str:
