@@ -63,7 +63,7 @@ def test_preset_published_weights_are_table4() -> None:
         "population",
     ]
     published = np.array([t.published_weight for t in tables.values()])
-    assert published.sum() == pytest.approx(1.0, abs=1e-5)  # 99.9999 % in Table 4
+    assert published.sum() == pytest.approx(1.0, abs=1e-12)  # 100.0000 % in Table 4
     e = [0.8898, 0.8758, 0.9680, 0.9101, 0.9881, 0.9857]  # Table 4, e
     np.testing.assert_allclose(weights_from_entropy(e), published, atol=1e-4)
 

@@ -114,6 +114,25 @@ def test_weights_are_a_distribution(x: np.ndarray) -> None:
     assert ew.weights.sum() == pytest.approx(1.0)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, (12, 3), elements=st.floats(-1e3, 1e3)),
+    arrays(np.float64, 3, elements=st.floats(0.01, 100.0)),
+    arrays(np.float64, 3, elements=st.floats(-1e3, 1e3)),
+)
+def test_weights_ignore_positive_affine_rescaling(
+    x: np.ndarray, scale: np.ndarray, offset: np.ndarray
+) -> None:
+    # min-max normalisation cancels a x + b (a > 0): units of an indicator do not matter;
+    # a x + b with a < 0 on a negative (cost-type) indicator gives the same weights too
+    if np.any(np.ptp(x, axis=0) < 1.0):  # keep rounding (~1e-13 x 1e3) far below atol
+        return
+    ew = entropy_weights(x)
+    np.testing.assert_allclose(entropy_weights(x * scale + offset).weights, ew.weights, atol=1e-9)
+    flipped = entropy_weights(-x * scale + offset, negative=[True, True, True])
+    np.testing.assert_allclose(flipped.weights, ew.weights, atol=1e-9)
+
+
 def test_counts_equal_expanded_column() -> None:
     values = np.array([1.0, 3.0, 5.0, 9.0])
     counts = np.array([4, 1, 0, 7])
