@@ -398,7 +398,7 @@ def test_disk_full_while_writing_leaves_no_partial_output(
 ):
     _disk_full(monkeypatch)
     lazy = storage_map(region()["lulc"], PRESET_POOLS).chunk({"y": 3, "x": 3})
-    with pytest.raises(OSError):
+    with pytest.raises((OSError, ComputeError)):  # ComputeError once raster.py says the size
         write_raster(lazy, tmp_path / "storage.tif")
     assert list(tmp_path.iterdir()) == []
 
