@@ -154,7 +154,8 @@ def _outside(block: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndar
 
 
 def reclassify_factor(values: xr.DataArray, table: LevelTable) -> xr.DataArray:
-    """Resistance value of every cell of one factor (float64, NaN on nodata).
+    """Resistance value of every cell of one factor (float64 level value, dimensionless; NaN on
+    nodata).
 
     Raises ParameterError naming the first value outside every level, how many cells
     are outside, the factor and its table (class factors: TableError listing each code
@@ -239,7 +240,7 @@ def resistance_surface(
     tables: Mapping[str, LevelTable] | None = None,
     weights: Mapping[str, float] | Literal["entropy", "published"] = "entropy",
 ) -> Resistance:
-    """Weighted resistance surface ``R = sum_j w_j R_j`` from raw factor maps.
+    """Weighted resistance surface ``R = sum_j w_j R_j`` (dimensionless) from raw factor maps.
 
     Parameters
     ----------
