@@ -163,3 +163,13 @@ def test_bad_shapes_and_variants() -> None:
         r_factor_monthly(_stack(np.full(12, 50.0), "band"), variant="power")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="leading 'time' dimension"):
         r_factor_daily(_stack(np.full(12, 50.0), "band"))
+
+
+def test_daily_backends_agree() -> None:
+    time = pd.date_range("2001-01-01", "2002-12-31", freq="D")
+    rng = np.random.default_rng(np.random.SeedSequence(12))
+    base = make_raster(np.zeros((4, 5)), name="precip")
+    rain = rng.gamma(0.4, 12.0, (time.size, 4, 5))
+    daily = xr.concat([base.copy(data=d) for d in rain], "time").assign_coords(time=time)
+    for variant in ("zhang2002", "xie2016"):
+        assert_backends_agree(r_factor_daily, daily, variant=variant)
