@@ -255,6 +255,20 @@ def test_sink_cells_on_barriers_stay_sinks() -> None:
         _quantile_zones(levels, lulc, res.copy(data=values))
 
 
+def test_landuse_nodata_inside_a_sink() -> None:
+    # a land-use nodata cell inside the primary patch is nodata in every output: the patch
+    # is 8 ha (not 9), its composition totals 8 ha, and the cell is neither sink nor potential
+    levels, lulc, res = _region()
+    values = lulc.values.copy()
+    values[1, 1] = CLASS_NODATA
+    z = _quantile_zones(levels, lulc.copy(data=values), res)
+    assert z.zones.values[1, 1] == CLASS_NODATA and z.patches.values[1, 1] == CLASS_NODATA
+    assert z.patch_table.set_index("patch").loc[1, "area_ha"] == 8.0
+    prim = z.zone_composition[z.zone_composition["zone"] == PRIMARY]
+    assert set(prim["total_area_ha"]) == {8.0} and prim["area_ha"].sum() == 8.0
+    assert CLASS_NODATA not in set(z.zone_composition["code"])
+
+
 def test_no_patch_large_enough() -> None:
     levels, lulc, res = _region()
     with pytest.raises(
