@@ -285,7 +285,7 @@ def propose(
             )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _propose_row(
     cls: np.ndarray,
     prob: np.ndarray,
