@@ -301,8 +301,9 @@ class AllocationProblem:
 
     ``cls`` holds class indices (0..K-1 in the order of ``codes``, -1 nodata); ``allowed`` is
     the conversion matrix (rows = from); ``zone`` the restricted raster (0/1/2); ``plan`` a
-    max-flow transition plan (cells of each cell group to become each class) and
-    ``cell_group`` the group of every cell.
+    transition plan (cells of each cell group to become each class: the max-flow plan, or
+    the likely plan with ``transition_plan``; used only then) and ``cell_group`` the group of
+    every cell.
     """
 
     codes: list[int]
