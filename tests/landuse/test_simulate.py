@@ -9,7 +9,7 @@ import pytest
 import rasterio
 import xarray as xr
 
-from landcarbon.errors import ParameterError
+from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.landuse.allocation import FlusParameters
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.landuse.conversion import ConversionMatrix
@@ -182,3 +182,15 @@ def test_plum_island_with_perfect_suitability_finds_the_real_change(shared_data)
     summary = check.summary()
     assert summary["fom"] > 0.5
     assert summary["hits"] > 3000 and summary["wrong_hits"] < 50
+
+
+def test_maps_of_different_grids_are_refused() -> None:
+    t0, t1, prob = _maps()
+    shifted = make_raster(t0.values, origin=(0.0, 0.0))
+    with pytest.raises(AlignmentError, match="is not on the grid of"):
+        simulate(shifted, t1, prob, years=(2000, 2010), target_year=2020)
+    moved = xr.concat([make_raster(p, cell_size=60.0) for p in prob.values], dim="class")
+    with pytest.raises(AlignmentError, match="probability stack is not on the land-use map"):
+        simulate(
+            t0, t1, moved.assign_coords({"class": [1, 2, 3]}), years=(2000, 2010), target_year=2020
+        )
