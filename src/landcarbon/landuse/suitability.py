@@ -48,6 +48,7 @@ import xarray as xr
 from joblib import effective_n_jobs
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import LandcarbonWarning, ParameterError
@@ -206,6 +207,7 @@ def leas(
         "n_trees": n_trees,
         "mtry": mtry,
         "balance": balance,
+        "min_leaf": min_leaf,
         "n_jobs": n_jobs,
     }
     models: dict[int, RandomForestClassifier] = {}
@@ -226,8 +228,9 @@ def leas(
         models[code], row = _fit_forest(x_all, y_all, class_seq, **settings)
         rows.append({"class": code, **row})
     probability = _predict(stack, codes, models, n_jobs, cells_per_block, like=lulc_t1)
+    nan_row = np.full(len(stack.names), np.nan)
     contribution = pd.DataFrame(
-        [models[c].feature_importances_ if c in models else np.nan for c in codes],
+        [models[c].feature_importances_ if c in models else nan_row for c in codes],
         index=pd.Index(codes, name="class"),
         columns=list(stack.names),
         dtype=np.float64,
@@ -407,7 +410,8 @@ def fit_ann(
         max_iter=max_iter,
         random_state=_tree_seed(net_seq),
     )
-    model.fit(stack.at(sample), y)
+    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
+        model.fit(stack.at(sample), y)
     return AnnModel(model, stack, tuple(codes))
 
 
@@ -474,7 +478,8 @@ def ann_probability(
     out = np.full((len(fitted.classes), *stack.shape), np.nan)
     for block in stack.row_blocks(cells_per_block):
         usable = stack.usable[block]
-        proba = fitted.model.predict_proba(stack.rows(block)[usable.ravel()])
+        with threadpool_limits(1, user_api="blas"):
+            proba = fitted.model.predict_proba(stack.rows(block)[usable.ravel()])
         for i in range(len(fitted.classes)):
             layer = out[i, block]
             layer[usable] = proba[:, i]
