@@ -328,3 +328,14 @@ def test_far_tail_p_keeps_relative_accuracy():
     p = noncentral_f_sf(397.96, 13, 699, 14.43)
     assert p == pytest.approx(sps.ncf.sf(397.96, 13, 699, 14.43), rel=1e-9)
     assert p < 1e-250
+
+
+def test_encode_strata_integers_text_and_nodata():
+    nodata = np.iinfo(np.int32).min
+    s = encode_strata(np.array([[5, -3], [nodata, 100]], dtype=np.int32), "lu")
+    np.testing.assert_array_equal(s.codes, [[1, 0], [-1, 2]])
+    np.testing.assert_array_equal(s.labels, [-3, 5, 100])
+    wide = encode_strata(np.array([0, 10**12, 0]), "wide")  # range too wide for a lookup table
+    np.testing.assert_array_equal(wide.codes, [0, 1, 0])
+    text = encode_strata(np.array(["b", None, "a"], dtype=object), "t")
+    np.testing.assert_array_equal(text.codes, [1, -1, 0])

@@ -30,16 +30,17 @@ def _fill_row(
     s1: np.ndarray,
     s2: np.ndarray,
     w: np.ndarray,
+    first: int,
 ) -> None:
-    """Row ``j`` of the DP: cur[i] = min_t prev[t-1] + ss(t, i), t the first index of class j.
+    """Row ``j`` of the DP for i >= ``first``: cur[i] = min_t prev[t-1] + ss(t, i), t the
+    first index of class j.
 
     Divide and conquer over i with an explicit stack; ties go to the smallest t (the
     same choice as jenkspy's ``>=`` update while its lower class limit decreases).
     """
     m = cur.shape[0]
     stack = np.empty((256, 4), dtype=np.int64)
-    top = 0
-    stack[0, 0] = j
+    stack[0, 0] = first
     stack[0, 1] = m - 1
     stack[0, 2] = j
     stack[0, 3] = m - 1
@@ -102,7 +103,8 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
     cur = np.empty(m)
     for j in range(1, k_max):
         cur[:] = np.inf
-        _fill_row(prev, cur, split[j], j, s1, s2, w)
+        # the last row is only needed at i = m - 1 (the end of the data)
+        _fill_row(prev, cur, split[j], j, s1, s2, w, m - 1 if j == k_max - 1 else j)
         prev, cur = cur, prev
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):

@@ -1,0 +1,69 @@
+"""Benchmark of exact natural breaks (issue 5) against jenkspy and mapclassify.
+
+Prints, for gamma-distributed values (continuous, no ties):
+
+1. 10^4 and 10^5 values, k = 5: landcarbon ``natural_breaks`` vs jenkspy 0.4.1
+   (exact Fisher-Jenks, O(k n^2)) run in the same process, the speed ratio and whether
+   the edges are identical (10^5 with jenkspy takes ~20 s; ``--skip-jenkspy-1e5`` skips it);
+2. mapclassify's ``FisherJenks`` at 10^4: its time and whether its partition is jenkspy's
+   (it accumulates in float32 and can miss the optimum);
+3. 10^6 values, k = 5, 10 and 15: landcarbon's time (target < 1 s for k = 5; jenkspy would
+   take about 35 min, so it is not run) and ``natural_breaks_upto`` (every k <= 15 from one
+   dynamic programme).
+
+Usage: ``python benchmarks/natural_breaks.py [--skip-jenkspy-1e5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jenkspy
+import mapclassify
+import numpy as np
+
+from landcarbon.stats.classify import natural_breaks, natural_breaks_upto
+
+
+def timed(func, *args):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    value = func(*args)
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-jenkspy-1e5", action="store_true")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    natural_breaks(rng.random(100), 3)  # numba compile (cached on disk afterwards)
+    sizes = [10_000] if args.skip_jenkspy_1e5 else [10_000, 100_000]
+    for n in sizes:
+        x = rng.gamma(2.0, 3.0, n)
+        t_ours, ours = timed(natural_breaks, x, 5)
+        t_ref, ref = timed(jenkspy.jenks_breaks, x, 5)
+        same = np.array_equal(ours, np.asarray(ref))
+        print(
+            f"n = {n:>7}, k = 5: landcarbon {t_ours:8.4f} s, jenkspy {t_ref:8.3f} s "
+            f"-> {t_ref / t_ours:8.0f}x faster; identical edges: {same}"
+        )
+        if n == 10_000:
+            t_mc, fj = timed(mapclassify.FisherJenks, x, 5)
+            same_mc = np.allclose(ours[1:], fj.bins, rtol=0, atol=0)
+            print(
+                f"n = {n:>7}, k = 5: mapclassify FisherJenks {t_mc:8.3f} s "
+                f"-> {t_mc / t_ours:8.0f}x; identical upper bounds: {same_mc}"
+            )
+    x = rng.gamma(2.0, 3.0, 1_000_000)
+    for k in (5, 10, 15):
+        t, _ = timed(natural_breaks, x, k)
+        print(
+            f"n = 1000000, k = {k:>2}: landcarbon {t:.3f} s" + (" (target < 1 s)" if k == 5 else "")
+        )
+    t, _ = timed(natural_breaks_upto, x, 15)
+    print(f"n = 1000000, every k <= 15 from one programme: {t:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
