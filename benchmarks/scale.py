@@ -23,6 +23,10 @@ the storage/emission totals equal count x density x cell area (to 1e-9 relative)
 cropped window that straddles chunk borders, every result (and the written storage map)
 equals the in-memory (numpy) path. Peak memory must stay under 2 GB.
 
+GDAL's block cache defaults to 5 % of the machine's RAM per process and fills up during
+a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`` (default
+64) sets ``GDAL_CACHEMAX`` for this process and the workers.
+
 Disk: each uint8 map takes about 1-3 % of its raw size compressed; the float64 storage map
 about 2 % of 8 bytes/cell; about 0.5 GB free is plenty for the full size. Everything is
 deleted at the end unless ``--keep DIR``.
@@ -218,46 +222,61 @@ def write_dates(folder: Path, size: int, seed: int) -> tuple[Path, Path, np.ndar
 
 # ------------------------------------------------------------------ measurement
 class PeakMemory:
-    """Peak resident memory (bytes) of this process plus all its children, sampled."""
+    """Peak resident memory (bytes) of this process plus all its children, sampled;
+    ``parts`` is the per-process split at the peak (this process first)."""
 
     def __init__(self, interval_s: float = 0.05) -> None:
         self.interval_s = interval_s
-        self.peak = 0
+        self.parts: list[int] = [0]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def _rss(self) -> int:
+    @property
+    def peak(self) -> int:
+        return sum(self.parts)
+
+    def _update(self) -> None:
         me = psutil.Process()
-        total = me.memory_info().rss
+        parts = [me.memory_info().rss]
         for child in me.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                parts.append(child.memory_info().rss)
             except psutil.NoSuchProcess:
                 continue
-        return total
+        if sum(parts) > self.peak:
+            self.parts = parts
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
+            self._update()
             self._stop.wait(self.interval_s)
 
     def __enter__(self) -> PeakMemory:
-        self.peak = self._rss()
+        self._update()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        self._update()
 
 
 @dataclass
 class Timing:
     step: str
     seconds: float
-    peak_bytes: int
+    peak_parts: list[int]
     cells: int
+
+    @property
+    def peak_bytes(self) -> int:
+        return sum(self.peak_parts)
+
+    @property
+    def split(self) -> str:
+        """Peak per process in GB: this process, then each child (nanny, worker...)."""
+        return " + ".join(f"{p / GB:.2f}" for p in self.peak_parts)
 
     @property
     def cells_per_s(self) -> float:
@@ -269,7 +288,7 @@ def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Timing, Any]:
         start = time.perf_counter()
         result = func()
         seconds = time.perf_counter() - start
-    return Timing(step, seconds, mem.peak, cells), result
+    return Timing(step, seconds, mem.parts, cells), result
 
 
 # ------------------------------------------------------------------ the study
@@ -392,7 +411,7 @@ def report(workers: int, chunks: int, timings: list[Timing]) -> float:
     for t in timings:
         print(
             f"  {t.step:<18} {t.seconds:7.1f} s  {t.cells_per_s / 1e6:7.2f} M cells/s"
-            f"  peak {t.peak_bytes / GB:5.2f} GB"
+            f"  peak {t.peak_bytes / GB:5.2f} GB ({t.split})"
         )
     total = sum(t.seconds for t in timings)
     peak = max(t.peak_bytes for t in timings)
@@ -412,7 +431,16 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=2000, help="side of the in-memory check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="keep the files in this folder")
+    parser.add_argument(
+        "--gdal-cache-mb",
+        type=int,
+        default=64,
+        help="GDAL block cache per process (GDAL_CACHEMAX); GDAL's default is 5 %% of RAM",
+    )
     args = parser.parse_args()
+    # inherited by the LocalCluster's worker processes; chunked reads and window writes
+    # touch every tile once, so a large block cache only holds memory
+    os.environ["GDAL_CACHEMAX"] = str(args.gdal_cache_mb)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="landcarbon-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
     cells = args.size * args.size
