@@ -13,7 +13,10 @@ Prints
    throwaway virtual environment (both install as ``import geodetector``), on the same
    data saved to a temporary file: their factor and interaction detector times measured
    inside their process, the ratios to landcarbon, and their largest |q difference|;
-4. the OPGD search of 6 continuous factors x 5 methods x k = 3..15 on 10^5 rows
+4. two peer defects reproduced: geodetector 0.2.0 re-bins a 40-level integer factor into
+   5 quantiles (its q differs from the q of the 40 strata), and py-geodetector's
+   ecological detector answers differently for the two orders of one pair;
+5. the OPGD search of 6 continuous factors x 5 methods x k = 3..15 on 10^5 rows
    (target < 5 s).
 
 Usage: ``python benchmarks/geodetector.py [--rows N] [--pygd /tmp/venv_pygd/bin/python]
@@ -67,6 +70,57 @@ else:
     out["q12"] = {f"{p['factor_1']}:{p['factor_2']}": float(p["q_12"]) for p in inter.pairs_}
 print(json.dumps(out))
 """
+
+
+DEFECT_SCRIPT = r"""
+import json, sys
+import numpy as np, pandas as pd
+import geodetector
+data = np.load(sys.argv[1])
+df = pd.DataFrame({n: data[n] for n in data.files})
+if sys.argv[2] == "pygd":
+    gd = geodetector.GeoDetector(df, "y", ["strong", "weak"])
+    out = {"strong|weak": gd.ecological_detector("strong", "weak"),
+           "weak|strong": gd.ecological_detector("weak", "strong")}
+else:
+    out = {"q_many": float(geodetector.FactorDetector().fit(df[["many"]], df["y"]).q_value_)}
+print(json.dumps(out))
+"""
+
+
+def bench_peer_defects(pygd: str, gd020: str) -> None:
+    """Reproduce two peer defects on a small table: q of a 40-level integer factor
+    (geodetector 0.2.0 re-bins it into 5 quantiles) and the ecological detector's answer
+    for both orders of one pair (py-geodetector's depends on the order)."""
+    rng = np.random.default_rng(3)
+    rows = 5000
+    many = rng.integers(0, 40, rows)
+    strong, weak = rng.integers(0, 5, rows), rng.integers(0, 5, rows)
+    y = np.sin(many) * 3 + strong * 2.0 + weak * 0.3 + rng.normal(size=rows)
+    data = {"y": y, "many": many, "strong": strong, "weak": weak}
+    result = detect(y, [encode_strata(data[n], n) for n in ("many", "strong", "weak")])
+    ours = {(e.a, e.b): e.significant for e in result.ecological}
+    print(
+        f"  landcarbon: q(many, 40 levels) = {result.factor['many'].q:.4f}; ecological "
+        f"strong|weak {ours[('strong', 'weak')]}, weak|strong {ours[('weak', 'strong')]} "
+        f"(both orders reported, same whatever the factor order)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = Path(tmp) / "defects.npz"
+        np.savez(npz, **data)  # type: ignore[arg-type]
+        for label, python, flavour in (
+            ("py-geodetector", pygd, "pygd"),
+            ("geodetector 0.2.0", gd020, "gd020"),
+        ):
+            if not Path(python).exists():
+                continue
+            proc = subprocess.run(
+                [python, "-c", DEFECT_SCRIPT, str(npz), flavour],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            print(f"  {label}: {proc.stdout.strip() or proc.stderr.strip().splitlines()[-1]}")
 
 
 def synthetic(rows: int, factors: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -184,6 +238,8 @@ def main() -> None:
             np.savez(npz, **data)  # type: ignore[arg-type]
             bench_peer("py-geodetector 0.2.1", args.pygd, "pygd", npz, ours)
             bench_peer("geodetector 0.2.0", args.gd020, "gd020", npz, ours)
+    print("peer defects:")
+    bench_peer_defects(args.pygd, args.gd020)
     bench_opgd(100_000)
 
 
