@@ -37,9 +37,10 @@ prediction runs over row blocks of ``cells_per_block`` cells to bound memory.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -62,7 +63,7 @@ from landcarbon.landuse.sampling import (
     random_cells,
     stratified_cells,
 )
-from landcarbon.raster import CLASS_NODATA, valid_mask
+from landcarbon.raster import CLASS_NODATA, atomic_path, valid_mask, write_raster
 
 LeasMode = Literal["expansion", "single_date"]
 
@@ -484,3 +485,44 @@ def ann_probability(
             layer = out[i, block]
             layer[usable] = proba[:, i]
     return _stack_like(out, list(fitted.classes), lulc, "occurrence_probability")
+
+
+def write_suitability(
+    probability: xr.DataArray,
+    out: Path,
+    *,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write a probability stack and its tables into the folder ``out``.
+
+    Files: ``probability_<code>.tif`` per class (float32, NaN nodata),
+    ``probability.tif`` with one band per class described ``class <code>`` (the input of
+    ``landcarbon simulate --probability``) and ``<name>.csv`` for every table (e.g.
+    ``contribution``, ``fit``).
+    """
+    values = probability.astype(np.float32)
+    codes = [int(c) for c in values["class"].values]
+    files = {
+        f"class {code}": write_raster(
+            values.sel({"class": code}),
+            out / f"probability_{code}.tif",
+            overwrite=overwrite,
+            description=f"class {code}",
+            units="probability",
+        )
+        for code in codes
+    }
+    files["stack"] = write_raster(
+        values,
+        out / "probability.tif",
+        overwrite=overwrite,
+        description=[f"class {code}" for code in codes],
+        units="probability",
+    )
+    for name, frame in (tables or {}).items():
+        path = out / f"{name}.csv"
+        with atomic_path(path, overwrite) as tmp:
+            frame.to_csv(tmp)
+        files[name] = path
+    return files
