@@ -27,12 +27,24 @@ def is_dask(arr: xr.DataArray | np.ndarray | Any) -> bool:
     return type(data).__module__.startswith("dask")
 
 
-def _rewrap(template: xr.DataArray, data: Any, name: str | None) -> xr.DataArray:
-    out = xr.DataArray(data, dims=template.dims, coords=template.coords, attrs=dict(template.attrs))
-    out.name = name if name is not None else template.name
+def like(
+    template: xr.DataArray, data: Any, name: str | None = None, keep_attrs: bool = False
+) -> xr.DataArray:
+    """A new DataArray around ``data`` with ``template``'s dims, coords and CRS (no copy)."""
+    attrs = dict(template.attrs) if keep_attrs else {}
+    out = xr.DataArray(data, dims=template.dims, coords=template.coords, attrs=attrs, name=name)
     if template.rio.crs is not None:
-        out = out.rio.write_crs(template.rio.crs)
+        out.rio.write_crs(template.rio.crs, inplace=True)
     return out
+
+
+def _rewrap(template: xr.DataArray, data: Any, name: str | None) -> xr.DataArray:
+    return like(
+        template,
+        data,
+        name if name is not None else str(template.name) if template.name is not None else None,
+        keep_attrs=True,
+    )
 
 
 def map_cells(

@@ -28,9 +28,21 @@ from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
-from landcarbon.backend import is_dask
+from landcarbon.backend import is_dask, like
 from landcarbon.errors import InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
+
+__all__ = [
+    "CLASS_NODATA",
+    "atomic_path",
+    "from_numpy",
+    "like",
+    "read_raster",
+    "read_stack",
+    "resample_to",
+    "valid_mask",
+    "write_raster",
+]
 
 CLASS_NODATA = np.int32(np.iinfo(np.int32).min)
 """Nodata marker of categorical (int32) DataArrays."""
@@ -326,14 +338,6 @@ def _write_qml(path: Path, classes: Mapping[int, tuple[str, str]]) -> None:
     )
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def like(template: xr.DataArray, data: Any, name: str | None = None) -> xr.DataArray:
-    """A new DataArray with ``template``'s dims, coords and CRS around ``data``."""
-    out = xr.DataArray(data, dims=template.dims, coords=template.coords, name=name)
-    if template.rio.crs is not None:
-        out = out.rio.write_crs(template.rio.crs)
-    return out
 
 
 def from_numpy(data: np.ndarray, grid: Grid, name: str | None = None) -> xr.DataArray:
