@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from landcarbon.cli import app
-from landcarbon.errors import ParameterError, TableError
+from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.raster import write_raster
 from landcarbon.stats.drivers import geodetector_rasters
 from landcarbon.testing import make_raster
@@ -146,3 +146,20 @@ def test_bad_inputs(tmp_path: Path):
         result = runner.invoke(app, ["geodetector", *args])
         assert isinstance(result.exception, error), result.output
         assert message in str(result.exception)
+
+
+def test_parquet_table(shared_data, tmp_path: Path):
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(shared_data / "geodetector_ntd_heshun" / "CollectData.csv")
+    parquet = tmp_path / "ntd.parquet"
+    frame.to_parquet(parquet)
+    out = _json(["--table", str(parquet), "--y", "incidence", "--x", "soiltype"])
+    assert out["factor"]["soiltype"]["q"] == pytest.approx(0.3857168, abs=1e-7)
+
+
+def test_missing_table_file(tmp_path: Path):
+    result = runner.invoke(
+        app, ["geodetector", "--table", str(tmp_path / "no.csv"), "--y", "y", "--x", "a"]
+    )
+    assert isinstance(result.exception, InputFileError)
+    assert "no.csv: table file not found" in str(result.exception)

@@ -15,7 +15,7 @@ import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
 from landcarbon.cli.output import emit, say
-from landcarbon.errors import InputFileError, ParameterError, TableError
+from landcarbon.errors import InputFileError, ParameterError
 
 TABLE_SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
 
@@ -28,21 +28,22 @@ def register(app: typer.Typer) -> None:
 
 
 def read_frame(path: Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8 or Latin-1) or Parquet table, with clear errors."""
+    """Read a CSV (UTF-8 or Latin-1, via the class-table reader) or Parquet table."""
+    from landcarbon.tables import _frame_from_csv
+
     if not path.is_file():
         raise InputFileError(f"{path}: table file not found")
     if path.stat().st_size == 0:
         raise InputFileError(f"{path}: the table file is empty")
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    for encoding in ("utf-8-sig", "latin-1"):
         try:
-            return pd.read_csv(path, skipinitialspace=True, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise TableError(f"{path}: not a readable CSV ({exc})") from exc
-    raise TableError(f"{path}: unknown text encoding; save it as UTF-8 CSV")
+            return pd.read_parquet(path)
+        except ImportError as exc:
+            raise InputFileError(
+                f"{path}: reading Parquet needs pyarrow (pip install pyarrow); or save the "
+                f"table as CSV"
+            ) from exc
+    return _frame_from_csv(path)
 
 
 def raster_kind(path: Path) -> str:
