@@ -147,6 +147,54 @@ def run_invest(cur: Path, fut: Path | None, pools: Path, workspace: Path) -> Pat
     return workspace
 
 
+WILLAMETTE = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "invest_willamette_carbon"
+)
+
+
+def willamette_side_by_side(folder: Path) -> None:
+    """InVEST and landcarbon on the Willamette sample (2000 -> 2030, V 43, r 7 %, c 0)."""
+    from natcap.invest import carbon
+
+    from landcarbon.carbon import Valuation
+    from landcarbon.carbon.outputs import carbon_account
+
+    if not WILLAMETTE.is_dir():
+        print(f"Willamette sample not found at {WILLAMETTE}: skipped")
+        return
+    table = pd.read_csv(WILLAMETTE / "carbon_pools_samp.csv").rename(columns={"LULC": "lucode"})
+    table.to_csv(folder / "willamette_pools.csv", index=False)  # InVEST >= 3.15 wants lucode
+    workspace = folder / "willamette"
+    carbon.execute(
+        {
+            "workspace_dir": str(workspace),
+            "lulc_bas_path": str(WILLAMETTE / "lulc_samp_cur.tif"),
+            "lulc_alt_path": str(WILLAMETTE / "lulc_samp_fut.tif"),
+            "carbon_pools_path": str(folder / "willamette_pools.csv"),
+            "calc_sequestration": True,
+            "do_valuation": True,
+            "lulc_bas_year": 2000,
+            "lulc_alt_year": 2030,
+            "price_per_metric_ton_of_c": 43,
+            "discount_rate": 7,
+            "rate_change": 0,
+            "n_workers": -1,
+        }
+    )
+    invest = pd.read_csv(workspace / "raster_values_summary.csv")["Total"].to_numpy()
+    acc = carbon_account(
+        read_raster(WILLAMETTE / "lulc_samp_cur.tif", "categorical"),
+        read_pools(WILLAMETTE / "carbon_pools_samp.csv"),
+        read_raster(WILLAMETTE / "lulc_samp_fut.tif", "categorical"),
+        Valuation(43.0, 7.0, 0.0, 2000, 2030),
+    )
+    assert acc.future is not None and acc.sequestration_t_c is not None and acc.value is not None
+    ours = [acc.current.total_t_c, acc.future.total_t_c, acc.sequestration_t_c, acc.value]
+    for label, a, b in zip(("current", "future", "change", "value"), ours, invest, strict=True):
+        rel = abs(b / a - 1)
+        print(f"Willamette {label:8s} landcarbon {a:20.6f}  InVEST {b:20.6f}  rel {rel:.1e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4000)
@@ -211,6 +259,7 @@ def main() -> None:
         print(
             f"(b) InVEST Carbon, bas + alt    {t_inv_b:8.3f} s  ratio {t_inv_b / t_default:5.2f}x"
         )
+        willamette_side_by_side(folder)
         ws = run_invest(cur_path, fut_path, pools_path, folder / "check")
         ours = storage_map(cur, pools, check=False).values
         theirs = read_raster(ws / "c_storage_bas.tif").values
