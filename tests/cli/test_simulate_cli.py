@@ -177,10 +177,10 @@ def test_validate_sim_json(files: dict[str, Path]) -> None:
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    maps = [read_raster(files[k], "categorical") for k in ("t0", "t1", "t2")]
+    t0, t1, t2 = (read_raster(files[k], "categorical") for k in ("t0", "t1", "t2"))
     prob = xr.concat([read_raster(files["prob"], band=b) for b in (1, 2, 3)], dim="class")
     expected = validate_simulation(
-        *maps, prob.assign_coords({"class": [1, 2, 3]}), years=(2000, 2010, 2020), seed=4
+        t0, t1, t2, prob.assign_coords({"class": [1, 2, 3]}), years=(2000, 2010, 2020), seed=4
     ).summary()
     for key in ("kappa", "overall_accuracy", "fom"):
         assert summary[key] == pytest.approx(expected[key], abs=1e-12)

@@ -127,7 +127,7 @@ def test_proposals_do_not_depend_on_thread_count() -> None:
     results = []
     before = numba.get_num_threads()
     try:
-        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        for threads in sorted({1, before}):
             numba.set_num_threads(threads)
             for model in (K.CARS, K.FLUS_PAPER, K.FLUS_RELEASED):
                 candidate = np.empty(cls.shape, dtype=np.int8)

@@ -110,6 +110,7 @@ def test_monte_carlo_outputs_are_written(tmp_path: Path) -> None:
         assert ds.count == 3
         assert ds.descriptions == ("class 1", "class 2", "class 3")
     back = read_probability(files["frequency"], (1, 2, 3))
+    assert result.ensemble is not None
     np.testing.assert_allclose(back.values, result.ensemble.frequency.values)
     written = read_raster(files["lulc"], "categorical").values
     np.testing.assert_array_equal(written, result.allocation.lulc.values)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -775,7 +775,7 @@ def neighbourhood_effect(
 def allocate_stages(
     lulc: xr.DataArray,
     probability: xr.DataArray,
-    demands: list[Mapping[int, int]],
+    demands: Sequence[Mapping[int, int]],
     *,
     conversion: ConversionMatrix | None = None,
     restriction: xr.DataArray | None = None,
