@@ -45,7 +45,7 @@ def test_arid_preset_is_the_studys_set():
 
 
 def test_unknown_preset_lists_the_shipped_ones():
-    with pytest.raises(ParameterError, match="shipped presets: arid_muus, energy_ipcc, sun2015"):
+    with pytest.raises(ParameterError, match="shipped presets: arid_muus, sun2015"):
         emission_factor_preset("nope")
 
 

@@ -223,3 +223,16 @@ def test_lookup_with_zero_negative_and_sparse_codes():
     with pytest.raises(TableError, match=r"-2147483647 \(1 cells\), 500 \(1 cells\), 2147483647"):
         storage_totals(odd, pools)
     np.testing.assert_array_equal(storage_map(odd, pools, check=False).values, [[np.nan] * 3])
+
+
+def test_henan_table1_preset():
+    from landcarbon.carbon import pools_preset
+
+    table = pools_preset("henan_table1")
+    # study 004, Table 1 (t C/ha): forest land 20.92, 7.53, 67.3, 54.2; unused 0, 0, 53.3, 0
+    assert table.frame.loc[2, list(POOLS)].tolist() == [20.92, 7.53, 67.3, 54.2]
+    assert table.frame.loc[6, list(POOLS)].tolist() == [0, 0, 53.3, 0]
+    assert table.names()[1] == "arable land"
+    # arable land: 4.85 + 0.92 + 58.2 + 2.84 = 66.81 t C/ha
+    lulc = make_raster(np.array([[1]], dtype=np.int32))
+    assert storage_map(lulc, table).values[0, 0] == pytest.approx(66.81)

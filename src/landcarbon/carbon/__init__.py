@@ -33,6 +33,7 @@ from landcarbon.carbon.outputs import carbon_account, write_carbon_outputs, zone
 from landcarbon.carbon.soil import layered_soil_carbon, soc_density, soc_profile_density
 from landcarbon.carbon.storage import (
     POOLS,
+    pools_preset,
     read_pools,
     sequestration_map,
     storage_map,
@@ -62,6 +63,7 @@ __all__ = [
     "nep_t_c_per_cell",
     "net_ecosystem_production",
     "net_emissions",
+    "pools_preset",
     "read_emission_factors",
     "read_pools",
     "sequestration_map",

@@ -23,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
-from landcarbon.carbon.presets import load_preset
+from landcarbon.carbon.presets import load_preset, preset_names
 from landcarbon.tables import ClassTable, read_table
 
 FACTOR_COLUMN = "factor_t_c_per_ha_yr"
@@ -37,7 +37,8 @@ def read_emission_factors(path: str | Path) -> ClassTable:
 
 def emission_factor_preset(name: str) -> ClassTable:
     """A shipped factor set: ``arid_muus`` or ``sun2015`` (CNLUCC codes 1-6)."""
-    return load_preset("emissions", name, required=(FACTOR_COLUMN,))
+    factor_sets = [n for n in preset_names("emissions") if not n.startswith("energy_")]
+    return load_preset("emissions", name, required=(FACTOR_COLUMN,), choices=factor_sets)
 
 
 def emission_map(

@@ -26,10 +26,17 @@ def preset_names(prefix: str) -> list[str]:
 
 
 def load_preset(
-    prefix: str, name: str, required: Sequence[str], nonnegative: Sequence[str] = ()
+    prefix: str,
+    name: str,
+    required: Sequence[str],
+    nonnegative: Sequence[str] = (),
+    choices: Sequence[str] | None = None,
 ) -> ClassTable:
-    """Read the preset ``<prefix>_<name>.toml`` as a validated class table."""
-    names = preset_names(prefix)
+    """Read the preset ``<prefix>_<name>.toml`` as a validated class table.
+
+    ``choices`` restricts the accepted names (default: every ``<prefix>_*.toml``).
+    """
+    names = list(choices) if choices is not None else preset_names(prefix)
     if name not in names:
         raise ParameterError(
             f"unknown {prefix} preset {name!r}; shipped presets: {', '.join(names)} "

@@ -51,6 +51,14 @@ def read_pools(path: str | Path) -> ClassTable:
     return read_table(path, required=POOLS, nonnegative=POOLS)
 
 
+def pools_preset(name: str) -> ClassTable:
+    """A shipped pools table ``carbon_<name>.toml``: ``henan_table1`` is the province
+    carbon-balance study's Table 1 (CNLUCC codes 1-6, soil pool 0-100 cm)."""
+    from landcarbon.carbon.presets import load_preset
+
+    return load_preset("carbon", name, required=POOLS, nonnegative=POOLS)
+
+
 def pool_density(pools: ClassTable, pool: str = "total") -> np.ndarray:
     """Density (t C/ha, float64) of one pool, or of the four summed (``"total"``), per row."""
     if pool == "total":
