@@ -203,3 +203,17 @@ def test_carbon_chunked_matches_in_memory(inputs: dict[str, Path], tmp_path: Pat
         read_raster(tmp_path / "a" / "c_change_bas_alt.tif").values,
         read_raster(tmp_path / "b" / "c_change_bas_alt.tif").values,
     )
+
+
+def test_emissions_energy_from_fuels(inputs: dict[str, Path], tmp_path: Path):
+    pop = write_raster(make_raster(np.array([[1.0, 1.0], [1.0, 1.0]])), tmp_path / "pop.tif")
+    base = ["--json", "emissions", "--lulc", str(inputs["cur"]), "--preset", "arid_muus"]
+    result = runner.invoke(
+        app, [*base, "--fuel", "raw coal=1000", "--fuel", "diesel=10", "--weights", str(pop)]
+    )
+    assert result.exit_code == 0, result.output
+    # 1000 x 0.7143 x 0.7559 + 10 x 1.4571 x 0.5921 = 539.93937 + 8.6274891 = 548.5668591
+    assert json.loads(result.stdout)["energy_t_c"] == pytest.approx(548.5668591, rel=1e-12)
+    bad = runner.invoke(app, [*base, "--fuel", "coal", "--weights", str(pop)])
+    assert isinstance(bad.exception, ParameterError)
+    assert "write NAME=AMOUNT" in str(bad.exception)

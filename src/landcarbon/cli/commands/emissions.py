@@ -25,6 +25,12 @@ def emissions(
     energy_t_c: float | None = typer.Option(
         None, "--energy-t-c", help="Regional energy emissions (t C) to allocate to cells."
     ),
+    fuel: list[str] = typer.Option(
+        [],
+        "--fuel",
+        help='Fuel consumption "NAME=AMOUNT" (IPCC preset units), repeatable; '
+        "their emissions are the energy total to allocate.",
+    ),
     weights: Path | None = typer.Option(
         None, "--weights", help="Population-density or night-light raster for the allocation."
     ),
@@ -38,12 +44,19 @@ def emissions(
         emission_map,
         read_emission_factors,
     )
+    from landcarbon.carbon.energy import energy_emissions, fuel_factors
     from landcarbon.carbon.outputs import emission_account, write_csv, write_json
     from landcarbon.errors import ParameterError
     from landcarbon.raster import read_raster, write_raster
 
     if (factors is None) == (preset is None):
         raise ParameterError("give exactly one of --factors FILE or --preset NAME")
+    if fuel:
+        if energy_t_c is not None:
+            raise ParameterError("give either --energy-t-c or --fuel, not both")
+        energy_t_c = float(
+            energy_emissions(parse_fuels(fuel), fuel_factors())["emissions_t_c"].sum()
+        )
     table = read_emission_factors(factors) if factors else emission_factor_preset(str(preset))
     land = read_raster(lulc, "categorical")
     energy = read_raster(weights, "continuous") if weights else None
@@ -70,3 +83,20 @@ def emissions(
     emit(summary)
     say(f"land-use emissions {summary['land_use_t_c']:.6g} t C/yr")
     say(f"total emissions {summary['total_t_c']:.6g} t C/yr")
+
+
+def parse_fuels(items: list[str]) -> dict[str, float]:
+    """``["raw coal=1000", ...]`` to ``{"raw coal": 1000.0}``; bad items raise ParameterError."""
+    from landcarbon.errors import ParameterError
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, amount = item.rpartition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = float("nan")
+        if not sep or not name.strip() or value != value:
+            raise ParameterError(f'--fuel {item!r}: write NAME=AMOUNT, e.g. --fuel "raw coal=1000"')
+        out[name.strip()] = value
+    return out
