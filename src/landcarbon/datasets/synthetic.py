@@ -53,6 +53,16 @@ VEGETATION_TYPES: dict[int, tuple[str, str]] = {
 }
 """Vegetation-type code → (name, colour)."""
 
+SOIL_TEXTURES: dict[int, tuple[str, str]] = {
+    5: ("clay loam", "#8d6e63"),
+    7: ("silt loam", "#bcaaa4"),
+    9: ("loam", "#a1887f"),
+    11: ("sandy loam", "#d7ccc8"),
+    12: ("loamy sand", "#efebe9"),
+    13: ("sand", "#fff3e0"),
+}
+"""USDA texture classes used by the synthetic soil map (HWSD v1.2 T_USDA_TEX_CLASS)."""
+
 YEARS = (2000, 2010, 2020)
 CRS_UTM49N = "EPSG:32649"
 ORIGIN = (400_000.0, 4_300_000.0)  # UTM 49N, about 38.8°N 109.9°E (Mu Us / Loess margin)
@@ -230,6 +240,7 @@ def _window_layers(
         )
     lu_now = landuse[YEARS[-1]]
     veg = _vegetation(lu_now, dem, precip)
+    texture = _soil_texture(lu_now, dem, soil_noise)
     soil = _soil_carbon(dem, precip, temp, lu_now, soil_noise)
     miami = _miami_npp_gc_m2(temp, precip)
     npp_factor = np.array([0.0, 0.85, 1.0, 0.7, 0.0, 0.15, 0.25])  # by land-use code 1..6
@@ -252,6 +263,7 @@ def _window_layers(
         "dist_roads": d_road,
         "dist_towns": d_town,
         "vegetation": veg,
+        "soil_texture": texture,
         **soil,
         **{f"landuse_{y}": lu for y, lu in landuse.items()},
     }
@@ -314,6 +326,19 @@ def _miami_npp_gc_m2(temp_c: np.ndarray, precip_mm: np.ndarray) -> np.ndarray:
     return 0.45 * np.minimum(npp_t, npp_p)  # type: ignore[no-any-return]
 
 
+def _soil_texture(lu: np.ndarray, dem: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """USDA texture class (HWSD T_USDA_TEX_CLASS codes): sands on bare and dry grassland,
+    loams on cropland, clay loams under forest, silt loams in the hills."""
+    tex = np.full(lu.shape, 11, dtype=np.int32)  # sandy loam
+    tex[noise < 0.30] = 12  # loamy sand
+    tex[(lu == 6) & (noise < 0.38)] = 13  # sand
+    tex[lu == 1] = 9  # loam
+    tex[(lu == 1) & (noise > 0.45)] = 7  # silt loam
+    tex[lu == 2] = 5  # clay loam
+    tex[(dem > 1900) & (lu != 6)] = 7
+    return tex
+
+
 def _soil_carbon(
     dem: np.ndarray, precip: np.ndarray, temp: np.ndarray, lu: np.ndarray, noise: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -359,6 +384,11 @@ LAYERS: dict[str, dict[str, Any]] = {
     "sic_topsoil": {"units": "t C/ha", "description": "soil inorganic carbon 0-30 cm"},
     "sic_subsoil": {"units": "t C/ha", "description": "soil inorganic carbon 30-100 cm"},
     "vegetation": {"units": "class", "description": "vegetation type", "classes": VEGETATION_TYPES},
+    "soil_texture": {
+        "units": "class",
+        "description": "USDA soil texture class (HWSD codes)",
+        "classes": SOIL_TEXTURES,
+    },
     **{
         f"landuse_{y}": {
             "units": "class",
