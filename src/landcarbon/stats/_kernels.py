@@ -147,3 +147,44 @@ def pair_codes(a: np.ndarray, b: np.ndarray, size_b: int) -> np.ndarray:
     for i in range(a.shape[0]):
         out[i] = a[i] * size_b + b[i] if a[i] >= 0 and b[i] >= 0 else -1
     return out
+
+
+@njit(cache=True, nogil=True)
+def dense_integer_codes(
+    values: np.ndarray, nodata: int, max_span: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Codes 0..L-1 of integers in sorted order of value (-1 for ``nodata``), in O(n).
+
+    Returns (codes, labels, ok); ``ok`` is False (and nothing computed) when the range
+    ``max - min + 1`` exceeds ``max_span`` or every value is nodata.
+    """
+    n = values.shape[0]
+    lo = np.int64(np.iinfo(np.int64).max)
+    hi = np.int64(np.iinfo(np.int64).min)
+    for i in range(n):
+        v = np.int64(values[i])
+        if v != nodata:
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+    if hi < lo or hi - lo + 1 > max_span:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), False
+    span = hi - lo + 1
+    lookup = np.zeros(span, dtype=np.int64)
+    for i in range(n):
+        v = np.int64(values[i])
+        if v != nodata:
+            lookup[v - lo] = 1
+    labels = np.empty(np.sum(lookup), dtype=np.int64)
+    count = 0
+    for j in range(span):
+        if lookup[j]:
+            labels[count] = j + lo
+            lookup[j] = count
+            count += 1
+    codes = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        v = np.int64(values[i])
+        codes[i] = -1 if v == nodata else lookup[v - lo]
+    return codes, labels, True

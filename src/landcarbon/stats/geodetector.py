@@ -123,29 +123,16 @@ def encode_strata(values: Any, name: str) -> Strata:
         codes = da.map_blocks(_lookup, arr, missing, labels=labels, dtype=np.int64)
         return Strata(name, codes, labels)
     arr = np.asarray(values)
-    if arr.dtype.kind in "iu" and arr.size:
-        dense = _dense_integer_codes(arr.ravel())
-        if dense is not None:
-            return Strata(name, dense[0].reshape(arr.shape), dense[1])
+    if arr.dtype.kind in "iu" and arr.size and arr.dtype != np.uint64:
+        flat = np.ascontiguousarray(arr.ravel())
+        codes, labels, ok = _kernels.dense_integer_codes(flat, INT_NODATA, 4 * flat.size + 1024)
+        if ok:
+            return Strata(name, codes.reshape(arr.shape), labels.astype(arr.dtype))
     series = pd.Series(arr.ravel())
     if series.dtype.kind in "iu":
         series = series.where(series != INT_NODATA)
     codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
     return Strata(name, codes.astype(np.int64).reshape(arr.shape), np.asarray(uniques))
-
-
-def _dense_integer_codes(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Codes of integers by a lookup table over their range, O(n); None if the range is wide."""
-    valid = flat != INT_NODATA
-    lo = int(flat[valid].min()) if valid.any() else 0
-    span = int(flat[valid].max()) - lo + 1 if valid.any() else 1
-    if span > 4 * flat.size + 1024:
-        return None
-    offset = np.where(valid, flat - lo, 0).astype(np.int64)
-    present = np.bincount(offset[valid], minlength=span) > 0
-    lookup = np.cumsum(present) - 1
-    codes = np.where(valid, lookup[offset], -1)
-    return codes, np.flatnonzero(present) + lo
 
 
 def _lookup(block: np.ndarray, missing: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -568,7 +555,8 @@ def detect(
             "no row has y and every factor present (y all NaN or factors all missing)"
         )
     centre = float(_masked_mean(y, valid))
-    masked = [Strata(s.name, _where(valid, s.codes), s.labels) for s in strata]
+    everything = not is_dask(valid) and bool(np.all(valid))
+    masked = [s if everything else Strata(s.name, _where(valid, s.codes), s.labels) for s in strata]
     moments = {s.name: stratum_moments(y, s.codes, s.size, centre) for s in masked}
     factor = {
         name: factor_from_moments(name, m, noncentrality, keep_singletons)
