@@ -19,7 +19,7 @@ from landcarbon.carbon import (
     storage_totals,
 )
 from landcarbon.carbon.outputs import carbon_account
-from landcarbon.carbon.storage import sequestration_total_t_c
+from landcarbon.carbon.storage import change_totals
 from landcarbon.errors import AlignmentError, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import table_from_records
@@ -206,11 +206,19 @@ def test_sequestration_counts_only_cells_valid_in_both_maps():
     cur = make_raster(np.array([[1, 2, CLASS_NODATA]], dtype=np.int32))
     fut = make_raster(np.array([[2, CLASS_NODATA, 3]], dtype=np.int32))
     # only the first cell is valid in both: (28 - 86) x 0.09 = -5.22 t C
-    assert sequestration_total_t_c(cur, fut, pools) == pytest.approx(-5.22, rel=1e-14)
+    totals = change_totals(cur, fut, pools)
+    assert totals.sequestration_t_c == pytest.approx(-5.22, rel=1e-14)
+    # class totals keep every valid cell of each map: 86 x 0.09 + 28 x 0.09 = 10.26 now,
+    # 28 x 0.09 + 8 x 0.09 = 3.24 later
+    assert totals.current.total_t_c == pytest.approx(10.26, rel=1e-14)
+    assert totals.future.total_t_c == pytest.approx(3.24, rel=1e-14)
+    assert totals.current.by_class["cells"].tolist() == [1, 1, 0]
     change = sequestration_map(cur, fut, pools).values
     np.testing.assert_array_equal(change, [[-58.0, np.nan, np.nan]])
-    chunked = sequestration_total_t_c(cur.chunk({"x": 1}), fut.chunk({"x": 1}), pools)
-    assert chunked == pytest.approx(-5.22, rel=1e-14)
+    chunked = change_totals(cur.chunk({"x": 1}), fut.chunk({"x": 1}), pools)
+    assert chunked.sequestration_t_c == pytest.approx(-5.22, rel=1e-14)
+    with pytest.raises(TableError, match=r"missing from the table: 9 \(1 cells\)"):
+        change_totals(cur, make_raster(np.array([[2, 9, 3]], dtype=np.int32)), pools)
 
 
 def test_lookup_with_zero_negative_and_sparse_codes():
@@ -236,3 +244,18 @@ def test_henan_table1_preset():
     # arable land: 4.85 + 0.92 + 58.2 + 2.84 = 66.81 t C/ha
     lulc = make_raster(np.array([[1]], dtype=np.int32))
     assert storage_map(lulc, table).values[0, 0] == pytest.approx(66.81)
+
+
+def test_change_totals_in_a_geographic_crs():
+    from landcarbon.grid import Grid
+
+    pools = pools_of(INVEST_POOLS)
+    kw = {"cell_size": 0.01, "crs": "EPSG:4326", "origin": (110.0, 45.02)}
+    cur = make_raster(np.array([[1], [1]], dtype=np.int32), **kw)
+    fut = make_raster(np.array([[2], [1]], dtype=np.int32), **kw)
+    rows = Grid.from_dataarray(cur).row_area_ha()
+    totals = change_totals(cur, fut, pools)
+    # only the top row changes, 86 -> 28 t/ha, over that row's true area
+    assert totals.sequestration_t_c == pytest.approx(-58 * rows[0], rel=1e-14)
+    assert totals.current.total_t_c == pytest.approx(86 * rows.sum(), rel=1e-14)
+    assert totals.future.by_class["cells"].tolist() == [1, 1, 0]

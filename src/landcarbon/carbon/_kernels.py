@@ -33,15 +33,16 @@ def class_bins(
 def pair_bins(
     first: np.ndarray, second: np.ndarray, lo: int, index_lut: np.ndarray, n: int, nodata: int
 ) -> np.ndarray:
-    """``row(first) * n + row(second)`` per cell (n table rows); -1 unless both are known."""
+    """``row(first) * (n + 2) + row(second)`` per cell, n the number of table rows.
+
+    A row is the code's table row, ``n`` for a code the table lacks, ``n + 1`` for nodata.
+    """
     a, b = first.ravel(), second.ravel()
     out = np.empty(a.size, dtype=np.int64)
     span = index_lut.size
     for i in range(a.size):
         ja, jb = np.int64(a[i]) - lo, np.int64(b[i]) - lo
-        if a[i] == nodata or b[i] == nodata or not (0 <= ja < span and 0 <= jb < span):
-            out[i] = -1
-            continue
-        ra, rb = index_lut[ja], index_lut[jb]
-        out[i] = -1 if (ra >= n or rb >= n) else np.int64(ra) * n + rb
+        ra = n + 1 if a[i] == nodata else (index_lut[ja] if 0 <= ja < span else n)
+        rb = n + 1 if b[i] == nodata else (index_lut[jb] if 0 <= jb < span else n)
+        out[i] = np.int64(ra) * (n + 2) + rb
     return out.reshape(first.shape)

@@ -88,11 +88,15 @@ class ClassIndex:
             area = chunked_bincount(bins, n + 1, weights=cell_area_map(lulc))[:n]
         return counts[:n].astype(np.int64), area
 
-    def pair_area_ha(self, first: xr.DataArray, second: xr.DataArray) -> np.ndarray:
-        """Area (ha) of cells of code ``i`` in ``first`` and ``j`` in ``second``, (n, n).
+    def pair_table(
+        self, first: xr.DataArray, second: xr.DataArray, map_names: tuple[str, str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cell counts and areas (ha) of cells in row ``i`` of ``first`` and ``j`` of ``second``.
 
-        Only cells valid and known in both maps count (a transition matrix of areas).
-        One numba pass and a bincount per chunk; exact cell counts x area in projected CRSs.
+        Shape ``(n + 2, n + 2)``: rows/columns ``0..n-1`` are the table's codes, ``n`` codes
+        the table lacks, ``n + 1`` nodata. One numba pass and one bincount per chunk (a
+        transition matrix of areas; exact cell counts x area in projected CRSs). Raises
+        TableError listing absent codes of either map, with cell counts.
         """
         n = len(self.codes)
         pairs = map_cells(
@@ -106,12 +110,16 @@ class ClassIndex:
             n=n,
             nodata=int(CLASS_NODATA),
         )
+        counts = chunked_bincount(pairs, (n + 2) ** 2).reshape(n + 2, n + 2)
+        if counts[n].sum() > 0:
+            self.raise_missing(first, map_names[0])
+        if counts[:, n].sum() > 0:
+            self.raise_missing(second, map_names[1])
         row_area = Grid.from_dataarray(first).row_area_ha()
         if np.all(row_area == row_area[0]):
-            area = chunked_bincount(pairs, n * n).astype(np.float64) * row_area[0]
-        else:
-            area = chunked_bincount(pairs, n * n, weights=cell_area_map(first))
-        return area.reshape(n, n)
+            return counts, counts.astype(np.float64) * row_area[0]
+        weighted = chunked_bincount(pairs, (n + 2) ** 2, weights=cell_area_map(first))
+        return counts, weighted.reshape(n + 2, n + 2)
 
     def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""

@@ -28,9 +28,9 @@ from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
     StorageTotals,
+    change_totals,
     check_same_grid,
     sequestration_map,
-    sequestration_total_t_c,
     storage_map,
     storage_totals,
 )
@@ -87,14 +87,12 @@ def carbon_account(
 ) -> CarbonAccount:
     """Storage totals of the current map, and with ``future`` its totals, the
     sequestration (t C) and, with ``valuation``, its value (currency)."""
-    now = storage_totals(current, pools)
     if future is None:
-        return CarbonAccount(now)
-    check_same_grid(current, future)
-    later = storage_totals(future, pools)
-    seq = sequestration_total_t_c(current, future, pools)
+        return CarbonAccount(storage_totals(current, pools))
+    change = change_totals(current, future, pools)
+    seq = change.sequestration_t_c
     value = seq * valuation.constant if valuation is not None else None
-    return CarbonAccount(now, later, seq, value)
+    return CarbonAccount(change.current, change.future, seq, value)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,10 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
     """
     index = ClassIndex.of(pools.codes, pools.source)
     cells, area = index.class_area_ha(lulc, map_label(lulc))
+    return _totals(pools, cells, area)
+
+
+def _totals(pools: ClassTable, cells: np.ndarray, area: np.ndarray) -> StorageTotals:
     names = pools.names()
     frame = pd.DataFrame(
         {"code": pools.codes, "name": [names[int(c)] for c in pools.codes], "cells": cells}
@@ -139,23 +143,37 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
     return StorageTotals(frame)
 
 
-def sequestration_total_t_c(
-    current: xr.DataArray, future: xr.DataArray, pools: ClassTable
-) -> float:
-    """Total sequestration (t C) over cells valid in both maps: ``Σ_ij A_ij (d_j - d_i)``.
+@dataclass(frozen=True)
+class ChangeTotals:
+    """Storage totals of two maps and the sequestration between them (t C)."""
 
-    ``A_ij`` is the area that goes from class i to class j (one bincount of class pairs),
-    so the total is exact like the storage totals. Tables of more than 4096 classes fall
-    back to summing the per-cell change map.
+    current: StorageTotals
+    future: StorageTotals
+    sequestration_t_c: float
+
+
+def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable) -> ChangeTotals:
+    """Both maps' totals and the total sequestration over cells valid in both, exactly.
+
+    Sequestration is ``Σ_ij A_ij (d_j - d_i)`` with ``A_ij`` the area going from class i
+    to class j: one class-pair bincount gives both maps' class areas and the change.
+    Tables of more than :data:`MAX_PAIR_CLASSES` classes fall back to two class passes
+    and the sum of the per-cell change map.
     """
     check_same_grid(current, future)
     index = ClassIndex.of(pools.codes, pools.source)
-    if len(index.codes) > MAX_PAIR_CLASSES:
-        change = sequestration_map(current, future, pools, per_cell_units=True, check=False)
-        return float(change.sum(skipna=True).values)
-    area = index.pair_area_ha(current, future)
+    n = len(index.codes)
+    if n > MAX_PAIR_CLASSES:
+        change = sequestration_map(current, future, pools, per_cell_units=True)
+        seq = float(change.sum(skipna=True).values)
+        return ChangeTotals(storage_totals(current, pools), storage_totals(future, pools), seq)
+    counts, area = index.pair_table(current, future, (map_label(current), map_label(future)))
     density = pool_density(pools)
-    return float(area.sum(axis=0) @ density - area.sum(axis=1) @ density)
+    both = area[:n, :n]
+    seq = float(both.sum(axis=0) @ density - both.sum(axis=1) @ density)
+    current_totals = _totals(pools, counts[:n].sum(axis=1), area[:n].sum(axis=1))
+    future_totals = _totals(pools, counts[:, :n].sum(axis=0), area[:, :n].sum(axis=0))
+    return ChangeTotals(current_totals, future_totals, seq)
 
 
 def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
