@@ -378,7 +378,36 @@ def fit_ann(
     max_iter: int = 500,
     missing: Missing = "raise",
 ) -> AnnModel:
-    """Train the FLUS network on one land-use map (parameters as :func:`ann_probability`)."""
+    """Train the FLUS network on one land-use map.
+
+    Parameters
+    ----------
+    lulc
+        Categorical land-use map of one date (int32, ``CLASS_NODATA`` for nodata).
+    drivers
+        Continuous driver rasters on the same grid (mapping or list).
+    hidden
+        Hidden-layer units (FLUS "hidden layer").
+    sample_size, sample_rate
+        Training cells: ``sample_size`` cells, else ``sample_rate`` of the valid cells
+        (FLUS gives a rate in per mille; 0.02 as the Python FLUS port).
+    sampling
+        ``"uniform"``: the same number of cells per class (a small class gives all its
+        cells); ``"random"``: a simple random sample (classes in proportion to area).
+    classes
+        Class codes to model (default: every code of the map).
+    seed
+        Seed of the sample and of the network's initial weights.
+    max_iter
+        Maximum L-BFGS iterations (FLUS "training epochs").
+    missing
+        Handling of NaN drivers on valid land use (``"raise"``, ``"exclude"``, ``"mean"``).
+
+    Returns
+    -------
+    AnnModel
+        The fitted ``MLPClassifier``, the driver stack and the class codes of its outputs.
+    """
     codes_map = require_in_memory(lulc, "FLUS ANN", _FIX)
     stack = driver_stack({"lulc": lulc}, drivers, valid_mask(codes_map), missing)
     codes = _classes(classes, codes_map, valid=stack.usable)
@@ -420,42 +449,14 @@ def ann_probability(
     lulc: xr.DataArray,
     drivers: Drivers,
     *,
-    hidden: int = 12,
-    sample_size: int | None = None,
-    sample_rate: float = 0.02,
-    sampling: Literal["uniform", "random"] = "uniform",
-    classes: Sequence[int] | None = None,
-    seed: SeedLike = 0,
-    max_iter: int = 500,
-    missing: Missing = "raise",
     cells_per_block: int = CELLS_PER_BLOCK,
+    **options: Any,
 ) -> xr.DataArray:
     """FLUS probability of occurrence of each class from a sampled neural network.
 
-    Parameters
-    ----------
-    lulc
-        Categorical land-use map of one date (int32, ``CLASS_NODATA`` for nodata).
-    drivers
-        Continuous driver rasters on the same grid (mapping or list).
-    hidden
-        Hidden-layer units (FLUS "hidden layer").
-    sample_size, sample_rate
-        Training cells: ``sample_size`` cells, else ``sample_rate`` of the valid cells
-        (FLUS gives a rate in per mille; 0.02 as the Python FLUS port).
-    sampling
-        ``"uniform"``: the same number of cells per class (a small class gives all its
-        cells); ``"random"``: a simple random sample (classes in proportion to area).
-    classes
-        Class codes to model (default: every code of the map).
-    seed
-        Seed of the sample and of the network's initial weights.
-    max_iter
-        Maximum L-BFGS iterations (FLUS "training epochs").
-    missing
-        Handling of NaN drivers on valid land use (``"raise"``, ``"exclude"``, ``"mean"``).
-    cells_per_block
-        Cells predicted at once.
+    ``options`` are those of :func:`fit_ann`: ``hidden=12``, ``sample_size=None``,
+    ``sample_rate=0.02``, ``sampling="uniform"``, ``classes=None``, ``seed=0``,
+    ``max_iter=500``, ``missing="raise"``. ``cells_per_block`` cells are predicted at once.
 
     Returns
     -------
@@ -463,18 +464,7 @@ def ann_probability(
         Probability (``class``, ``y``, ``x``) in [0, 1], summing to 1 over classes on every
         usable cell; NaN where land use (or an excluded driver) has no data.
     """
-    fitted = fit_ann(
-        lulc,
-        drivers,
-        hidden=hidden,
-        sample_size=sample_size,
-        sample_rate=sample_rate,
-        sampling=sampling,
-        classes=classes,
-        seed=seed,
-        max_iter=max_iter,
-        missing=missing,
-    )
+    fitted = fit_ann(lulc, drivers, **options)
     stack = fitted.drivers
     out = np.full((len(fitted.classes), *stack.shape), np.nan)
     for block in stack.row_blocks(cells_per_block):
