@@ -50,10 +50,11 @@ def main() -> None:
         )
         if n == 10_000:
             t_mc, fj = timed(mapclassify.FisherJenks, x, 5)
-            same_mc = np.allclose(ours[1:], fj.bins, rtol=0, atol=0)
+            same_mc = np.array_equal(np.asarray(ref)[1:], fj.bins)
             print(
-                f"n = {n:>7}, k = 5: mapclassify FisherJenks {t_mc:8.3f} s "
-                f"-> {t_mc / t_ours:8.0f}x; identical upper bounds: {same_mc}"
+                f"n = {n:>7}, k = 5: mapclassify FisherJenks {t_mc:8.3f} s -> "
+                f"{t_mc / t_ours:8.0f}x; same partition as jenkspy: {same_mc} "
+                f"(it accumulates in float32)"
             )
     x = rng.gamma(2.0, 3.0, 1_000_000)
     for k in (5, 10, 15):
