@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import given, settings
@@ -159,6 +160,24 @@ def test_leas_balance_and_single_date_mode(region) -> None:
     assert balanced.fit.loc[1, "samples"] == 2 * ones  # as many d=0 as d=1 cells
     single = leas(*args, sample_rate=0.2, n_trees=5, mode="single_date")
     assert single.fit.loc[1, "samples"] == round(0.2 * (region["t1"].values != ND).sum())
+
+
+def test_leas_planned_driver_replaces_the_driver_at_prediction(region, fitted) -> None:
+    a = region["A"].values
+    planned_a = make_raster(np.where(a < 0.3, 1.0, a))  # plan: the low-A strip becomes high-A
+    kw = {"sample_rate": 1.0, "n_trees": 30}
+    result = leas(region["t0"], region["t1"], _drivers(region), planned={"A": planned_a}, **kw)
+    pd.testing.assert_frame_equal(result.contribution, fitted.contribution)  # same training
+    p_now = fitted.probability.sel({"class": 2}).values
+    p_plan = result.probability.sel({"class": 2}).values
+    assert np.nanmean(p_plan[a < 0.3]) > 0.5 > 0.1 > np.nanmean(p_now[a < 0.3])
+    np.testing.assert_array_equal(p_plan[a >= 0.3], p_now[a >= 0.3])
+    with pytest.raises(ParameterError, match=r"planned drivers \['C'\] are not among"):
+        leas(region["t0"], region["t1"], _drivers(region), planned={"C": planned_a}, **kw)
+    holes = planned_a.values.copy()
+    holes[20, 20] = np.nan
+    with pytest.raises(RasterError, match=r"planned A \(1 cells\)"):
+        leas(*list(region.values())[:2], _drivers(region), planned={"A": make_raster(holes)}, **kw)
 
 
 # ---------------------------------------------------------------- LEAS bad input

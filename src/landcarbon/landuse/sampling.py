@@ -21,7 +21,7 @@ Drivers with NaN where land use is valid are handled by ``missing``:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -112,33 +112,8 @@ def driver_stack(
     RasterError for NaN drivers under ``missing="raise"`` (naming every such driver and
     its cell count) and ParameterError for an unknown ``missing``.
     """
-    if missing not in ("raise", "exclude", "mean"):
-        raise ParameterError(f"missing={missing!r}; use 'raise', 'exclude' or 'mean'")
-    named = driver_names(drivers)
-    check_aligned(
-        {f"land use {k}": Grid.from_dataarray(v) for k, v in lulc.items()}
-        | {f"driver {k}": Grid.from_dataarray(v) for k, v in named.items()}
-    )
-    arrays = tuple(
-        np.asarray(require_in_memory(da, f"suitability driver {name!r}", _FIX), dtype=np.float64)
-        for name, da in named.items()
-    )
-    holes = {
-        name: int(np.count_nonzero(valid & np.isnan(a)))
-        for name, a in zip(named, arrays, strict=True)
-    }
-    holes = {k: v for k, v in holes.items() if v}
-    if holes and missing == "raise":
-        listed = ", ".join(f"{k} ({v} cells)" for k, v in holes.items())
-        raise RasterError(
-            f"drivers have no data where land use is valid: {listed}. Fix: fill the holes "
-            f"(e.g. gdal_fillnodata.py), or pass missing='exclude' (those cells get no "
-            f"probability) or missing='mean' (holes take the driver's mean)"
-        )
-    usable = valid.copy()
-    if missing == "exclude":
-        for a in arrays:
-            usable &= ~np.isnan(a)
+    named, arrays = _checked(lulc, drivers)
+    usable = _usable(dict(zip(named, arrays, strict=True)), valid, missing)
     if not usable.any():
         raise RasterError("no cell has land use and every driver; check the driver extents")
     low, high, fill = (np.empty(len(arrays)) for _ in range(3))
@@ -150,6 +125,68 @@ def driver_stack(
             )
         low[i], high[i], fill[i] = values.min(), values.max(), values.mean()
     return DriverStack(tuple(named), arrays, usable, low, high, fill)
+
+
+def with_planned(
+    stack: DriverStack,
+    lulc: Mapping[str, xr.DataArray],
+    planned: Mapping[str, xr.DataArray],
+    missing: Missing = "raise",
+) -> DriverStack:
+    """The stack with some drivers swapped for their planned version (PLUS ``devprob_Update``).
+
+    Planned values are scaled with the range of the driver the model was trained on, so a
+    planned road network closer than any present one maps below 0. ``valid`` cells are the
+    stack's usable cells; NaN in a planned driver follows ``missing`` as for the drivers.
+    """
+    unknown = sorted(set(planned) - set(stack.names))
+    if unknown:
+        raise ParameterError(
+            f"planned drivers {unknown} are not among the trained drivers {list(stack.names)}; "
+            f"name each planned raster after the driver it replaces"
+        )
+    names, arrays = _checked(lulc, planned)
+    swapped = dict(zip(stack.names, stack.arrays, strict=True)) | dict(
+        zip(names, arrays, strict=True)
+    )
+    usable = _usable({f"planned {k}": swapped[k] for k in names}, stack.usable, missing)
+    return replace(stack, arrays=tuple(swapped.values()), usable=usable)
+
+
+def _checked(
+    lulc: Mapping[str, xr.DataArray], drivers: Drivers
+) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+    """Driver names and float64 arrays, after checking they are on the land-use grid."""
+    named = driver_names(drivers)
+    check_aligned(
+        {f"land use {k}": Grid.from_dataarray(v) for k, v in lulc.items()}
+        | {f"driver {k}": Grid.from_dataarray(v) for k, v in named.items()}
+    )
+    arrays = tuple(
+        np.asarray(require_in_memory(da, f"suitability driver {name!r}", _FIX), dtype=np.float64)
+        for name, da in named.items()
+    )
+    return tuple(named), arrays
+
+
+def _usable(arrays: Mapping[str, np.ndarray], valid: np.ndarray, missing: Missing) -> np.ndarray:
+    """Cells a model may use: ``valid`` minus driver holes (``exclude``); raise on holes."""
+    if missing not in ("raise", "exclude", "mean"):
+        raise ParameterError(f"missing={missing!r}; use 'raise', 'exclude' or 'mean'")
+    holes = {k: int(np.count_nonzero(valid & np.isnan(a))) for k, a in arrays.items()}
+    holes = {k: v for k, v in holes.items() if v}
+    if holes and missing == "raise":
+        listed = ", ".join(f"{k} ({v} cells)" for k, v in holes.items())
+        raise RasterError(
+            f"drivers have no data where land use is valid: {listed}. Fix: fill the holes "
+            f"(e.g. gdal_fillnodata.py), or pass missing='exclude' (those cells get no "
+            f"probability) or missing='mean' (holes take the driver's mean)"
+        )
+    usable = valid.copy()
+    if missing == "exclude":
+        for a in arrays.values():
+            usable &= ~np.isnan(a)
+    return usable
 
 
 def random_cells(mask: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:

@@ -62,6 +62,7 @@ from landcarbon.landuse.sampling import (
     driver_stack,
     random_cells,
     stratified_cells,
+    with_planned,
 )
 from landcarbon.raster import CLASS_NODATA, atomic_path, valid_mask, write_raster
 
@@ -137,6 +138,7 @@ def leas(
     seed: SeedLike = 0,
     n_jobs: int | None = None,
     missing: Missing = "raise",
+    planned: Mapping[str, xr.DataArray] | None = None,
     cells_per_block: int = CELLS_PER_BLOCK,
 ) -> LeasResult:
     """PLUS land expansion analysis: development probability of each class from drivers.
@@ -175,6 +177,10 @@ def leas(
     missing
         Handling of drivers with NaN where land use is valid: ``"raise"``, ``"exclude"``
         or ``"mean"`` (see :mod:`landcarbon.landuse.sampling`).
+    planned
+        Planned versions of some drivers (name -> DataArray) used at prediction time
+        instead of the trained-on ones (PLUS ``devprob_Update``), scaled with the trained
+        range.
     cells_per_block
         Cells predicted at once (memory bound of the prediction).
 
@@ -228,7 +234,8 @@ def leas(
         _require_both_labels(code, y_all, in_map, int(candidates.sum()))
         models[code], row = _fit_forest(x_all, y_all, class_seq, **settings)
         rows.append({"class": code, **row})
-    probability = _predict(stack, codes, models, n_jobs, cells_per_block, like=lulc_t1)
+    target = stack if not planned else with_planned(stack, {"t1": lulc_t1}, planned, missing)
+    probability = _predict(target, codes, models, n_jobs, cells_per_block, like=lulc_t1)
     nan_row = np.full(len(stack.names), np.nan)
     contribution = pd.DataFrame(
         [models[c].feature_importances_ if c in models else nan_row for c in codes],
