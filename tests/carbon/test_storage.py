@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,13 +24,13 @@ from landcarbon.carbon.outputs import carbon_account
 from landcarbon.carbon.storage import change_totals
 from landcarbon.errors import AlignmentError, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
-from landcarbon.tables import table_from_records
+from landcarbon.tables import ClassTable, table_from_records
 from landcarbon.testing import assert_backends_agree, make_raster
 
 INVEST_POOLS = {1: (15, 10, 60, 1), 2: (5, 3, 20, 0), 3: (2, 1, 5, 0)}
 
 
-def pools_of(rows: dict[int, tuple[float, ...]]):
+def pools_of(rows: Mapping[int, Sequence[float]]) -> ClassTable:
     records = [dict(lucode=k, **dict(zip(POOLS, v, strict=True))) for k, v in rows.items()]
     return table_from_records(records, "pools.csv", required=POOLS, nonnegative=POOLS)
 
@@ -238,8 +240,8 @@ def test_henan_table1_preset():
 
     table = pools_preset("henan_table1")
     # study 004, Table 1 (t C/ha): forest land 20.92, 7.53, 67.3, 54.2; unused 0, 0, 53.3, 0
-    assert table.frame.loc[2, list(POOLS)].tolist() == [20.92, 7.53, 67.3, 54.2]
-    assert table.frame.loc[6, list(POOLS)].tolist() == [0, 0, 53.3, 0]
+    assert [float(table.column(p)[2]) for p in POOLS] == [20.92, 7.53, 67.3, 54.2]
+    assert [float(table.column(p)[6]) for p in POOLS] == [0, 0, 53.3, 0]
     assert table.names()[1] == "arable land"
     # arable land: 4.85 + 0.92 + 58.2 + 2.84 = 66.81 t C/ha
     lulc = make_raster(np.array([[1]], dtype=np.int32))
@@ -250,9 +252,12 @@ def test_change_totals_in_a_geographic_crs():
     from landcarbon.grid import Grid
 
     pools = pools_of(INVEST_POOLS)
-    kw = {"cell_size": 0.01, "crs": "EPSG:4326", "origin": (110.0, 45.02)}
-    cur = make_raster(np.array([[1], [1]], dtype=np.int32), **kw)
-    fut = make_raster(np.array([[2], [1]], dtype=np.int32), **kw)
+
+    def geo(data: list[list[int]]) -> xr.DataArray:
+        arr = np.array(data, dtype=np.int32)
+        return make_raster(arr, cell_size=0.01, crs="EPSG:4326", origin=(110.0, 45.02))
+
+    cur, fut = geo([[1], [1]]), geo([[2], [1]])
     rows = Grid.from_dataarray(cur).row_area_ha()
     totals = change_totals(cur, fut, pools)
     # only the top row changes, 86 -> 28 t/ha, over that row's true area
