@@ -35,7 +35,6 @@ def _independent_total(lulc_path: Path, pools_path: Path) -> np.ndarray:
     return table[inverse].reshape(data.shape)
 
 
-@pytest.mark.slow
 def test_willamette_totals_sequestration_value(shared_data: Path):
     folder = shared_data / "invest_willamette_carbon"
     pools = read_pools(folder / "carbon_pools_samp.csv")
