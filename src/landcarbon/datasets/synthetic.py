@@ -484,7 +484,13 @@ def write_synthetic_region(
     import rasterio
     from rasterio.windows import Window
 
-    from landcarbon.raster import _hex_to_rgba, _write_qml, atomic_path, class_names_tag
+    from landcarbon.raster import (
+        GTIFF_CREATION,
+        _hex_to_rgba,
+        _write_qml,
+        atomic_path,
+        class_names_tag,
+    )
 
     region = _check(shape, cell_size)
     names = layers or tuple(LAYERS)
@@ -517,7 +523,7 @@ def write_synthetic_region(
                 tiled=True,
                 blockxsize=256,
                 blockysize=256,
-                compress="deflate",
+                **GTIFF_CREATION,
                 BIGTIFF="IF_SAFER",
             )
             if categorical:
