@@ -27,12 +27,21 @@ GDAL's block cache defaults to 5 % of the machine's RAM per process and fills up
 a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`` (default
 64) sets ``GDAL_CACHEMAX`` for this process and the workers.
 
-Disk: each uint8 map takes about 1-3 % of its raw size compressed; the float64 storage map
-about 2 % of 8 bytes/cell; about 0.5 GB free is plenty for the full size. Everything is
-deleted at the end unless ``--keep DIR``.
+Chunks default to 2048 x 2048: a worker then peaks at about 0.65 GB in the transfer matrix
+(about 80 bytes per chunk cell on top of ~0.25 GB of libraries), so two workers and this
+process stay under 2 GB; 4096 x 4096 chunks would need about 1.6 GB per worker.
 
-Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 4096] [--workers 1 2]
-[--crop 2000] [--seed 0] [--keep DIR]``; ``--size 5000`` for a quick check.
+Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 54 MB (the
+patches compress well); 0.2 GB free is plenty. Everything is deleted at the end unless
+``--keep DIR``.
+
+Measured on the shared 2-core VM (load average 8-10, see ``docs/scaling.md``): the whole
+benchmark takes about 10 minutes at full size; ~1.6 M map cells/s per worker; peak 1.02 GB
+(1 worker) and 1.66 GB (2 workers).
+
+Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
+[--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000`` for a quick
+check.
 """
 
 from __future__ import annotations
