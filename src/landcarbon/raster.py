@@ -13,8 +13,10 @@ are written window by window, never gathered whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,7 +31,7 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from landcarbon.backend import is_dask, like
-from landcarbon.errors import InputFileError, OutputExistsError, RasterError
+from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
 
 __all__ = [
@@ -282,26 +284,52 @@ def write_raster(
         "interleave": "band",
     }
     names = [description] if isinstance(description, str) else list(description or [])
-    with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
-            dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
-        for index, band in enumerate(bands, start=1):
-            for window, block in _blocks(band):
-                if categorical:
-                    block = np.where(block == CLASS_NODATA, nodata, block)
-                dst.write(block.astype(dtype), index, window=window)
-            if index <= len(names):
-                dst.set_band_description(index, names[index - 1])
-        band_tags = dict(tags or {})
-        if units:
-            band_tags["units"] = units
-        if classes:
-            band_tags["class_names"] = class_names_tag(classes)
-        if band_tags:
-            dst.update_tags(1, **band_tags)
+    try:
+        with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
+                dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
+            for index, band in enumerate(bands, start=1):
+                for window, block in _blocks(band):
+                    if categorical:
+                        block = np.where(block == CLASS_NODATA, nodata, block)
+                    dst.write(block.astype(dtype), index, window=window)
+                if index <= len(names):
+                    dst.set_band_description(index, names[index - 1])
+            band_tags = dict(tags or {})
+            if units:
+                band_tags["units"] = units
+            if classes:
+                band_tags["class_names"] = class_names_tag(classes)
+            if band_tags:
+                dst.update_tags(1, **band_tags)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise ComputeError(_disk_full_message(target, grid, len(bands), dtype)) from exc
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
     return target
+
+
+def _disk_full_message(target: Path, grid: Grid, bands: int, dtype: np.dtype[Any]) -> str:
+    needed = grid.rows * grid.cols * bands * dtype.itemsize
+    free = shutil.disk_usage(target.parent).free
+    return (
+        f"{target}: no space left on the device; the raster needs up to {_size(needed)} "
+        f"(uncompressed), {_size(free)} free in {target.parent}; free some space or write "
+        f"elsewhere"
+    )
+
+
+def _size(n_bytes: float) -> str:
+    """Human-readable size: bytes, KiB, MiB, GiB, TiB."""
+    if n_bytes < 1024:
+        return f"{n_bytes:.0f} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        n_bytes /= 1024
+        if n_bytes < 1024:
+            return f"{n_bytes:.1f} {unit}"
+    return f"{n_bytes / 1024:.1f} TiB"
 
 
 def _blocks(da: xr.DataArray) -> Iterator[tuple[Window, np.ndarray]]:
