@@ -1,0 +1,371 @@
+"""The ``[carbon]`` chapter: storage, sequestration, emissions and balance per land-use map.
+
+Each map named in ``maps`` (observed dates or simulated scenarios) gets InVEST-style
+storage and emission-factor emissions; a comparison step tabulates storage, emissions,
+net emissions and the carbon balance index CS/CE of every map, with bar charts. Optional
+NEP (NPP − Rh) and layered soil carbon steps produce maps the sinks chapter can use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from landcarbon.study.chapters import steps_for
+from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.config import Study, chapter
+from landcarbon.study.pipeline import Context, Output, Step
+from landcarbon.study.schema import doc
+
+CITE_STORAGE = (
+    "Sharp R et al. (2020) InVEST User's Guide: Carbon Storage and Sequestration. "
+    "The Natural Capital Project.",
+)
+CITE_EMISSIONS = (
+    "The arid-region carbon budget study (Mu Us), section 1.3.2: emission coefficients "
+    "and the carbon balance index CS/CE.",
+    "IPCC (2006) Guidelines for National Greenhouse Gas Inventories, Vol. 2 Energy.",
+)
+CITE_NEP = (
+    "Pei Z, Ouyang H, Zhou C, Xu X (2009) Carbon balance in an alpine steppe in the "
+    "Qinghai-Tibet Plateau. J Integrative Plant Biology 51:521-526 (Rh model).",
+)
+
+
+@chapter("carbon")
+@dataclass(frozen=True)
+class CarbonSection:
+    maps: dict[str, str] = doc(
+        "Label → land-use raster ([rasters] name or a step output such as a simulated "
+        'map), e.g. { "2020" = "landuse_2020" }.'
+    )
+    baseline: str = doc(
+        "Label in `maps` that sequestration is measured from; default the first.", ""
+    )
+    pools: str = doc(
+        "Carbon pools: a preset (henan_table1) or a [tables] name (InVEST CSV, t C/ha).",
+        "henan_table1",
+    )
+    emission_factors: str = doc(
+        "Emission factors: a preset (arid_muus, sun2015) or a "
+        "[tables] name (t C/ha/yr, negative = sink).",
+        "arid_muus",
+    )
+    energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0)
+    energy_weights: str = doc(
+        "Raster the energy emissions are spread by (population or night lights).", ""
+    )
+    price_per_t_c: float = doc("Carbon price for valuation (currency per t C); 0 = none.", 0.0)
+    discount_rate_pct: float = doc("Annual market discount rate (%).", 7.0)
+    price_change_pct: float = doc("Annual change in the carbon price (%).", 0.0)
+    nep: dict[str, str] = doc(
+        "Optional NEP inputs: npp (g C/m²/yr), temperature and "
+        "precipitation (12-band monthly rasters).",
+        default_factory=dict,
+    )
+    soil: dict[str, str] = doc(
+        "Optional layered soil carbon inputs: topsoil_organic, "
+        "subsoil_organic (and topsoil_inorganic, subsoil_inorganic).",
+        default_factory=dict,
+    )
+
+
+def _table(study: Study, name: str) -> tuple[str, ...]:
+    return (artifact(study, name),) if name in study.tables else ()
+
+
+@steps_for("carbon")
+def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
+    """Storage + emissions per map, a comparison step, and optional NEP / soil carbon."""
+    labels = list(sec.maps)
+    baseline = sec.baseline or labels[0]
+    steps = [_map_step(study, sec, label, baseline) for label in labels]
+    steps.append(_comparison_step(labels))
+    if sec.nep:
+        steps.append(_nep_step(study, sec))
+    if sec.soil:
+        steps.append(_soil_step(study, sec))
+    return steps
+
+
+def _load_pools(sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from landcarbon.carbon.storage import pools_preset, read_pools
+
+    return read_pools(inputs[study_tables[0]]) if study_tables else pools_preset(sec.pools)
+
+
+def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> Step:
+    lulc = artifact(study, sec.maps[label])
+    base = artifact(study, sec.maps[baseline])
+    pools_t, factors_t = _table(study, sec.pools), _table(study, sec.emission_factors)
+    weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
+    future = label != baseline
+    folder = f"carbon/{label}"
+    outputs = [
+        Output(
+            f"carbon.{label}.storage",
+            f"{folder}/c_storage_{'alt' if future else 'bas'}.tif",
+            "raster",
+            "t C/ha",
+            f"carbon storage, {label}",
+        ),
+        Output(
+            f"carbon.{label}.by_class",
+            f"{folder}/carbon_by_class.csv",
+            "table",
+            "t C",
+            f"carbon storage by land-use class, {label}",
+        ),
+        Output(
+            f"carbon.{label}.emissions",
+            f"{folder}/emissions_t_c_per_ha.tif",
+            "raster",
+            "t C/ha/yr",
+            f"land-use emissions (negative = sink), {label}",
+        ),
+        Output(
+            f"carbon.{label}.emissions_by_class",
+            f"{folder}/emissions_by_class.csv",
+            "table",
+            "t C/yr",
+            f"emissions by land-use class, {label}",
+        ),
+        Output(f"carbon.{label}.summary", f"{folder}/account.json", "json", "t C", ""),
+    ]
+    if future:
+        outputs.insert(
+            1,
+            Output(
+                f"carbon.{label}.change",
+                f"{folder}/c_change_bas_alt.tif",
+                "raster",
+                "t C/ha",
+                f"carbon change {baseline} → {label}",
+            ),
+        )
+    if weights:
+        outputs.append(
+            Output(
+                f"carbon.{label}.energy",
+                f"{folder}/energy_t_c_per_cell.tif",
+                "raster",
+                "t C/yr per cell",
+                "energy emissions by population",
+            )
+        )
+    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights)
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.emissions import (
+            emission_factor_preset,
+            emission_map,
+            read_emission_factors,
+        )
+        from landcarbon.carbon.outputs import emission_account, write_carbon_outputs
+        from landcarbon.carbon.valuation import Valuation
+        from landcarbon.raster import write_raster
+
+        mine = read(ctx.inputs[lulc], "categorical")
+        pools = _load_pools(sec, ctx.inputs, pools_t)
+        out = Path(ctx.out_dir) / folder
+        if future:  # InVEST names: the baseline map is "bas", this map "alt"
+            valuation = None
+            if sec.price_per_t_c and label.isdigit() and baseline.isdigit():
+                valuation = Valuation(
+                    sec.price_per_t_c,
+                    sec.discount_rate_pct,
+                    sec.price_change_pct,
+                    int(baseline),
+                    int(label),
+                )
+            current = read(ctx.inputs[base], "categorical")
+            account, _ = write_carbon_outputs(out, current, pools, mine, valuation, overwrite=True)
+        else:
+            account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
+        factors = (
+            read_emission_factors(ctx.inputs[factors_t[0]])
+            if factors_t
+            else emission_factor_preset(sec.emission_factors)
+        )
+        energy = read(ctx.inputs[weights[0]]) if weights else None
+        emissions = emission_account(mine, factors, sec.energy_t_c if weights else None, energy)
+        write_raster(
+            emission_map(mine, factors).astype("float32"),
+            ctx.outputs[f"carbon.{label}.emissions"],
+            overwrite=True,
+            units="t C/ha/yr",
+        )
+        write_csv(emissions.by_class, ctx.outputs[f"carbon.{label}.emissions_by_class"])
+        if emissions.energy is not None:
+            write_raster(
+                emissions.energy,
+                ctx.outputs[f"carbon.{label}.energy"],
+                overwrite=True,
+                units="t C/yr per cell",
+            )
+        storage_t_c = (account.future or account.current).total_t_c
+        summary = {
+            "storage_t_c": storage_t_c,
+            **{f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"},
+        }
+        by_class = emissions.by_class["emissions_t_c_yr"]
+        summary["sources_t_c_yr"] = float(by_class[by_class > 0].sum())
+        summary["sinks_t_c_yr"] = float(-by_class[by_class < 0].sum())
+        if future:
+            summary["sequestration_t_c"] = account.sequestration_t_c
+            if account.value is not None:
+                summary["value"] = account.value
+        write_json(summary, ctx.outputs[f"carbon.{label}.summary"])
+        ctx.summary.update(summary)
+
+    return Step(
+        f"carbon_{label}",
+        "carbon",
+        inputs,
+        tuple(outputs),
+        run,
+        params={**asdict(sec), "label": label, "baseline": baseline},
+        doc=f"carbon storage and emissions of land use {label}",
+        cite=CITE_STORAGE + CITE_EMISSIONS,
+    )
+
+
+def _comparison_step(labels: list[str]) -> Step:
+    inputs = tuple(f"carbon.{label}.summary" for label in labels)
+    outputs = (
+        Output(
+            "carbon.comparison",
+            "carbon/comparison.csv",
+            "table",
+            "t C",
+            "storage, emissions and carbon balance index CS/CE of every map",
+        ),
+        Output(
+            "carbon.comparison_chart",
+            "carbon/comparison.png",
+            "png",
+            "t C",
+            "carbon storage and net emissions by map",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.balance import balance_table
+        from landcarbon.report.charts import bar_chart_png
+
+        rows = {
+            label: json.loads(ctx.inputs[f"carbon.{label}.summary"].read_text()) for label in labels
+        }
+        frame = pd.DataFrame(rows).T
+        table = balance_table(
+            frame["storage_t_c"].astype(float),
+            frame["emissions_total_t_c"].astype(float).clip(lower=0),
+        )
+        table.insert(2, "sources_t_c_yr", frame["sources_t_c_yr"].astype(float))
+        table.insert(3, "sinks_t_c_yr", frame["sinks_t_c_yr"].astype(float))
+        table.index.name = "map"
+        write_csv(table, ctx.outputs["carbon.comparison"], index=True)
+        chart = pd.DataFrame(
+            {"storage (10^3 t C)": table["cs_t_c"] / 1e3, "net emissions (t C/yr)": table["ce_t_c"]}
+        )
+        bar_chart_png(
+            chart,
+            ctx.outputs["carbon.comparison_chart"],
+            "Carbon storage and emissions by land-use map",
+            "t C",
+        )
+        ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
+
+    return Step(
+        "carbon_comparison",
+        "carbon",
+        inputs,
+        outputs,
+        run,
+        doc="storage, emissions and balance index of every map",
+        cite=CITE_EMISSIONS,
+    )
+
+
+def _nep_step(study: Study, sec: CarbonSection) -> Step:
+    names = {k: artifact(study, v) for k, v in sec.nep.items()}
+    outputs = (
+        Output(
+            "carbon.nep",
+            "carbon/nep_g_c_per_m2_yr.tif",
+            "raster",
+            "g C/m²/yr",
+            "net ecosystem production NEP = NPP − Rh",
+        ),
+        Output(
+            "carbon.rh",
+            "carbon/rh_g_c_per_m2_yr.tif",
+            "raster",
+            "g C/m²/yr",
+            "soil heterotrophic respiration",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.nep import heterotrophic_respiration, net_ecosystem_production
+        from landcarbon.raster import read_raster, write_raster
+
+        temp = read_raster(ctx.inputs[names["temperature"]], band=0)
+        prec = read_raster(ctx.inputs[names["precipitation"]], band=0)
+        rh = heterotrophic_respiration(temp, prec)
+        nep = net_ecosystem_production(read(ctx.inputs[names["npp"]]), rh)
+        write_raster(rh, ctx.outputs["carbon.rh"], overwrite=True, units="g C/m2/yr")
+        write_raster(nep, ctx.outputs["carbon.nep"], overwrite=True, units="g C/m2/yr")
+        ctx.summary["mean_nep_g_c_per_m2_yr"] = float(nep.mean(skipna=True).values)
+
+    return Step(
+        "carbon_nep",
+        "carbon",
+        tuple(names.values()),
+        outputs,
+        run,
+        params=dict(sec.nep),
+        doc="NEP = NPP - Rh",
+        cite=CITE_NEP,
+    )
+
+
+def _soil_step(study: Study, sec: CarbonSection) -> Step:
+    names = {k: artifact(study, v) for k, v in sec.soil.items()}
+    outputs = (
+        Output(
+            "carbon.soil",
+            "carbon/soil_carbon_t_c_per_ha.tif",
+            "raster",
+            "t C/ha",
+            "soil carbon within 100 cm (0.3 topsoil + 0.7 subsoil)",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.soil import layered_soil_carbon
+        from landcarbon.raster import write_raster
+
+        layers = {k: read(ctx.inputs[v]) for k, v in names.items()}
+        soil = layered_soil_carbon(
+            layers["topsoil_organic"],
+            layers["subsoil_organic"],
+            layers.get("topsoil_inorganic"),
+            layers.get("subsoil_inorganic"),
+        )
+        write_raster(soil, ctx.outputs["carbon.soil"], overwrite=True, units="t C/ha")
+        ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
+
+    return Step(
+        "carbon_soil",
+        "carbon",
+        tuple(names.values()),
+        outputs,
+        run,
+        params=dict(sec.soil),
+        doc="layered soil carbon (county study eq. 3)",
+        cite=("The county carbon-sink study (Wensu), eq. 3.",),
+    )

@@ -1,0 +1,88 @@
+"""The [carbon] chapter: storage, emissions, balance index, NEP and soil carbon of a study,
+checked against a direct computation from the preset tables."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from landcarbon.datasets import synthetic_region
+from landcarbon.raster import read_raster
+from landcarbon.study.run import run_study
+
+STUDY = """
+[study]
+name = "carbon chapter"
+
+[synthetic]
+shape = [50, 60]
+seed = 4
+
+[inputs]
+categorical = ["lu2000", "lu2020"]
+
+[rasters]
+lu2000 = "synthetic_data/landuse_2000.tif"
+lu2020 = "synthetic_data/landuse_2020.tif"
+npp = "synthetic_data/npp.tif"
+tmon = "synthetic_data/monthly_temperature.tif"
+pmon = "synthetic_data/monthly_precipitation.tif"
+soc_top = "synthetic_data/soc_topsoil.tif"
+soc_sub = "synthetic_data/soc_subsoil.tif"
+
+[carbon]
+maps = { "2000" = "lu2000", "2020" = "lu2020" }
+price_per_t_c = 43.0
+nep = { npp = "npp", temperature = "tmon", precipitation = "pmon" }
+soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
+"""
+
+
+def _preset(name: str) -> dict[int, dict[str, float]]:
+    text = (resources.files("landcarbon") / "presets" / name).read_text()
+    rows = next(v for v in tomllib.loads(text).values() if isinstance(v, list))
+    return {int(r.get("lucode", r.get("code"))): r for r in rows}
+
+
+def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
+    (tmp_path / "study.toml").write_text(STUDY)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    summaries = {r.name: r.summary for r in result.records}
+    region = synthetic_region((50, 60), seed=4)
+    pools = _preset("carbon_henan_table1.toml")
+    factors = _preset("emissions_arid_muus.toml")
+    for year in ("2000", "2020"):
+        lu = region[f"landuse_{year}"].values
+        density = np.vectorize(
+            lambda c: sum(pools[c][p] for p in ("c_above", "c_below", "c_soil", "c_dead"))
+        )(lu)
+        storage = density.sum() * 0.09  # 30 m cells = 0.09 ha
+        assert summaries[f"carbon_{year}"]["storage_t_c"] == pytest.approx(storage, rel=1e-12)
+        ef = np.vectorize(lambda c: factors[c]["factor_t_c_per_ha_yr"])(lu)
+        assert summaries[f"carbon_{year}"]["emissions_land_use_t_c"] == pytest.approx(
+            ef.sum() * 0.09, rel=1e-12, abs=1e-9
+        )
+    seq = summaries["carbon_2020"]["sequestration_t_c"]
+    assert seq == pytest.approx(
+        summaries["carbon_2020"]["storage_t_c"] - summaries["carbon_2000"]["storage_t_c"], rel=1e-9
+    )
+    comparison = pd.read_csv(tmp_path / "out/carbon/comparison.csv", index_col=0)
+    row = comparison.loc[2020]
+    if row["ce_t_c"] > 0:
+        assert row["balance_index"] == pytest.approx(row["cs_t_c"] / row["ce_t_c"])
+    # NEP = NPP - Rh cell by cell; soil carbon = 0.3 topsoil + 0.7 subsoil
+    nep = read_raster(tmp_path / "out/carbon/nep_g_c_per_m2_yr.tif").values
+    rh = read_raster(tmp_path / "out/carbon/rh_g_c_per_m2_yr.tif").values
+    np.testing.assert_allclose(nep + rh, region["npp"].values, rtol=1e-5, atol=1e-3)
+    soil = read_raster(tmp_path / "out/carbon/soil_carbon_t_c_per_ha.tif").values
+    np.testing.assert_allclose(
+        soil, 0.3 * region["soc_topsoil"].values + 0.7 * region["soc_subsoil"].values, rtol=1e-5
+    )
+    manifest = json.loads(result.manifest.read_text())
+    assert any("InVEST" in c for c in manifest["citations"])
