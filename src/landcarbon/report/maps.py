@@ -79,7 +79,7 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
     fig.tight_layout()
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
+    fig.savefig(out, bbox_inches="tight")
     plt.close(fig)
     return out
 
