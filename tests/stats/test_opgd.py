@@ -84,6 +84,18 @@ def test_best_is_first_max_in_k_then_method_order(ndvi):
     assert classes.min() >= 1 and classes.max() <= result.k
 
 
+def test_ties_go_to_smallest_k_then_alphabetical_method():
+    # x = 1..9, y in three blocks of three. k = 3: equal (w = 8/3, ceil((x-1)/w) = 1 1 1 2 2 2
+    # 3 3 3) and quantile (cuts sorted[int(j*8/3)] = 1, 3, 6, 9) both split y exactly: q = 1.
+    # k = 4 equal puts x = 6, 7 (y = 5, 10) together, so q < 1 there.
+    x = np.arange(1.0, 10.0)
+    y = np.repeat([0.0, 5.0, 10.0], 3)
+    result = optimal_discretization(y, x, methods=["quantile", "equal"], ks=[4, 3])
+    assert result.grid.loc["quantile", 3] == result.grid.loc["equal", 3] == pytest.approx(1.0)
+    assert result.grid.loc["equal", 4] < 1.0
+    assert (result.method, result.k) == ("equal", 3)
+
+
 def test_auto_discretizes_only_non_integer_columns(ndvi):
     result = geodetector_table(
         ndvi, "NDVIchange", ["Climatezone", "Mining", "Precipitation"], discretize="auto"

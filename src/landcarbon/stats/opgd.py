@@ -82,6 +82,7 @@ def optimal_discretization(
         raise ParameterError(f"unknown discretisation method(s) {unknown}; use {list(METHODS)}")
     if not ks or min(ks) < 2:
         raise ParameterError(f"class counts {list(ks)}: give k values >= 2")
+    ks = sorted(set(int(k) for k in ks))
     centre = float(yv.mean()) if yv.size else 0.0
     distinct = np.unique(xv).size
     natural = natural_breaks_upto(xv, min(max(ks), distinct)) if "natural" in methods else []
