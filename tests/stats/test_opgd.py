@@ -106,13 +106,16 @@ def test_auto_discretizes_only_non_integer_columns(ndvi):
     assert result.factor["Climatezone"].strata == ndvi["Climatezone"].nunique()
 
 
-def test_singleton_drop_option_changes_q_only_with_singletons():
-    # x = 1..6 with y: k = 3 equal classes of 2 -> no singleton, same q either way
-    y = np.array([1.0, 2.0, 5.0, 6.0, 9.0, 12.0])
-    x = np.arange(1.0, 7.0)
+def test_singleton_classes_kept_or_dropped():
+    # equal, k = 3: w = 99/3 = 33, ceil((x - 1)/33) = 0 0 2 2 3 -> classes 1 1 2 2 3;
+    # SSW = 0.5 + 2 = 2.5. Kept: mean 7, SST = 36 + 25 + 4 + 0 + 169 = 234.
+    # Dropped (gdverse): the one-row class 3 leaves y = 1 2 5 7, SST = 22.75.
+    x = np.array([1.0, 2.0, 40.0, 41.0, 100.0])
+    y = np.array([1.0, 2.0, 5.0, 7.0, 20.0])
     keep = optimal_discretization(y, x, ks=[3], methods=["equal"])
     drop = optimal_discretization(y, x, ks=[3], methods=["equal"], keep_singletons=False)
-    assert keep.q == drop.q
+    assert keep.q == pytest.approx(1 - 2.5 / 234)
+    assert drop.q == pytest.approx(1 - 2.5 / 22.75)
 
 
 def test_bad_parameters():
