@@ -373,17 +373,17 @@ def _choose(
     n_classes = prob.shape[0]
     total = 0.0
     if model == CARS:
-        for m in range(0, n_classes, 2):
-            h = pair_hash(ckey, STREAM_SEED + m)
-            for k in range(m, min(m + 2, n_classes)):
-                p = prob[k, r, c]
-                if counts[k] == 0:
-                    u = half_uniform(h, STREAM_SEED + k)
-                    value = p * (u * expansion[k]) * drive[k] * (u < p)
-                else:
-                    value = p * (counts[k] * inv_denom) * weights[k] * drive[k]
-                op[k] = value
-                total += value
+        h = np.uint64(0)  # streams 2m, 2m + 1 share a hash (STREAM_SEED is even)
+        for k in range(n_classes):  # branch-free: both values, then select
+            if k % 2 == 0:
+                h = pair_hash(ckey, STREAM_SEED + k)
+            u = half_uniform(h, STREAM_SEED + k)
+            p = prob[k, r, c]
+            seed_value = p * (u * expansion[k]) * drive[k] * (u < p)
+            near_value = p * (counts[k] * inv_denom) * weights[k] * drive[k]
+            value = seed_value if counts[k] == 0 else near_value
+            op[k] = value
+            total += value
     elif model == FLUS_PAPER:
         for k in range(n_classes):
             value = prob[k, r, c] * (counts[k] * inv_denom) * weights[k] * drive[k]
