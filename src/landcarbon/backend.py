@@ -20,6 +20,9 @@ from landcarbon.errors import BackendError, ParameterError
 
 ArrayFunc = Callable[..., np.ndarray]
 
+CLASS_NODATA = np.int32(np.iinfo(np.int32).min)
+"""Nodata marker of categorical (int32) arrays everywhere in landcarbon."""
+
 
 def is_dask(arr: xr.DataArray | np.ndarray | Any) -> bool:
     """True when ``arr`` (a DataArray or a bare array) is backed by a dask array."""

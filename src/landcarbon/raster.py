@@ -30,7 +30,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
-from landcarbon.backend import is_dask, like
+from landcarbon.backend import CLASS_NODATA, is_dask, like
 from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
 
@@ -46,8 +46,6 @@ __all__ = [
     "write_raster",
 ]
 
-CLASS_NODATA = np.int32(np.iinfo(np.int32).min)
-"""Nodata marker of categorical (int32) DataArrays."""
 
 Kind = Literal["continuous", "categorical"]
 

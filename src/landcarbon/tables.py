@@ -166,7 +166,7 @@ def read_table(
     if p.suffix.lower() == ".toml":
         frame = _frame_from_toml(p)
     else:
-        frame = _frame_from_csv(p)
+        frame = read_frame(p)
     return table_from_frame(
         frame, str(p), required=required, nonnegative=nonnegative, code_column=code_column
     )
@@ -179,7 +179,7 @@ def table_from_records(
     return table_from_frame(pd.DataFrame(list(records)), source, **kwargs)
 
 
-def _frame_from_csv(p: Path) -> pd.DataFrame:
+def read_frame(p: Path) -> pd.DataFrame:
     """Read a CSV as UTF-8 (with or without BOM), falling back to Latin-1 (old InVEST tables)."""
     for encoding in ("utf-8-sig", "latin-1"):
         try:

@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import stats as sps
 from scipy.special import betainc, gammaln
 
-from landcarbon.backend import chunked_bincount, is_dask
+from landcarbon.backend import CLASS_NODATA, chunked_bincount, is_dask
 from landcarbon.errors import ParameterError
 from landcarbon.stats import _kernels
 
@@ -78,7 +78,7 @@ R_INTERACTION_LABELS = {
 _DENSE_PAIR_LIMIT = 1 << 22
 TAIL_SWITCH = 1e-6
 """Below this p the noncentral-F tail is taken from Boost rather than R's AS 226 series."""
-INT_NODATA = int(np.iinfo(np.int32).min)
+INT_NODATA = int(CLASS_NODATA)
 """Nodata of integer class rasters (the value of ``landcarbon.raster.CLASS_NODATA``; stats
 sits below the raster layer and does not import it)."""
 

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 def read_frame(path: Path) -> pd.DataFrame:
     """Read a CSV (UTF-8 or Latin-1, via the class-table reader) or Parquet table."""
-    from landcarbon.tables import _frame_from_csv
+    from landcarbon.tables import read_frame
 
     if not path.is_file():
         raise InputFileError(f"{path}: table file not found")
@@ -43,7 +43,7 @@ def read_frame(path: Path) -> pd.DataFrame:
                 f"{path}: reading Parquet needs pyarrow (pip install pyarrow); or save the "
                 f"table as CSV"
             ) from exc
-    return _frame_from_csv(path)
+    return read_frame(path)
 
 
 def raster_kind(path: Path) -> str:
