@@ -1,0 +1,121 @@
+"""The ``[drivers]`` chapter: GeoDetector (factor, interaction, risk, ecological, optimal
+discretisation) and correlation of a response raster with its candidate drivers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+
+from landcarbon.study.chapters import steps_for
+from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.config import Study, chapter
+from landcarbon.study.pipeline import Context, Output, Step
+from landcarbon.study.schema import doc
+
+CITE = (
+    "Wang JF, Li XH, Christakos G et al. (2010) Geographical detectors-based health risk "
+    "assessment and its application in the neural tube defects study of the Heshun Region, "
+    "China. IJGIS 24:107-127.",
+    "Song Y, Wang J, Ge Y, Xu C (2020) An optimal parameters-based geographical detector "
+    "model enhances geographic characteristics of explanatory variables for spatial "
+    "heterogeneity analysis. GIScience & Remote Sensing 57:593-610.",
+)
+
+
+@chapter("drivers")
+@dataclass(frozen=True)
+class DriversSection:
+    y: str = doc("Response raster (e.g. carbon storage, NEP, a balance index).")
+    x: tuple[str, ...] = doc(
+        "Candidate driver rasters; integer rasters are strata, float "
+        "ones are discretised by the optimal-parameter search."
+    )
+    sample: int = doc("Seeded random sample of cells (0 = every valid cell).", 5000)
+    correlation: Literal["pearson", "spearman", ""] = doc(
+        "Also a correlation matrix of y and the drivers ('' = none).", "spearman"
+    )
+
+
+@steps_for("drivers")
+def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
+    """One step: every detector, the OPGD grid, charts and the correlation matrix."""
+    names = {"y": artifact(study, sec.y), **{x: artifact(study, x) for x in sec.x}}
+    outputs = [
+        Output(
+            "drivers.factor",
+            "drivers/factor_detector.csv",
+            "table",
+            "q",
+            "factor detector: q and p of each driver",
+        ),
+        Output(
+            "drivers.interaction",
+            "drivers/interaction_detector.csv",
+            "table",
+            "q",
+            "interaction detector: q of each pair and its type",
+        ),
+        Output("drivers.q_chart", "drivers/q.png", "png", "q", "explanatory power q"),
+        Output(
+            "drivers.interaction_chart",
+            "drivers/interaction.png",
+            "png",
+            "q",
+            "interaction q of every pair",
+        ),
+        Output("drivers.json", "drivers/geodetector.json", "json", "", ""),
+    ]
+    if sec.correlation:
+        outputs.append(
+            Output(
+                "drivers.correlation",
+                "drivers/correlation.csv",
+                "table",
+                "r",
+                f"{sec.correlation} correlation of y and the drivers",
+            )
+        )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
+        from landcarbon.stats.correlation import raster_correlation
+        from landcarbon.stats.drivers import geodetector_rasters
+
+        y = read(ctx.inputs[names["y"]])
+        xs = {x: _driver(study, x, ctx.inputs[names[x]]) for x in sec.x}
+        result = geodetector_rasters(
+            y, xs, sample=sec.sample or None, seed=ctx.seed, discretize="auto"
+        )
+        data = result.as_dict()
+        write_json(data, ctx.outputs["drivers.json"])
+        write_csv(pd.DataFrame(data["factor"]).T, ctx.outputs["drivers.factor"], index=True)
+        write_csv(
+            pd.DataFrame(data["interaction"]).T, ctx.outputs["drivers.interaction"], index=True
+        )
+        q_bar_chart(result, ctx.outputs["drivers.q_chart"])
+        interaction_heatmap(result, ctx.outputs["drivers.interaction_chart"])
+        if sec.correlation:
+            corr = raster_correlation({sec.y: y, **xs}, sec.correlation)
+            write_csv(corr.r, ctx.outputs["drivers.correlation"], index=True)
+        ctx.summary["q"] = {k: v["q"] for k, v in data["factor"].items()}
+        ctx.summary["n"] = data["n"]
+
+    return [
+        Step(
+            "drivers",
+            "drivers",
+            tuple(names.values()),
+            tuple(outputs),
+            run,
+            params=asdict(sec),
+            doc="GeoDetector and correlation of the drivers",
+            cite=CITE,
+        )
+    ]
+
+
+def _driver(study: Study, name: str, path: object):  # type: ignore[no-untyped-def]
+    kind = study.raster_kind(name) if name in study.rasters else "continuous"
+    return read(path, kind)  # type: ignore[arg-type]

@@ -1,0 +1,207 @@
+"""The ``[simulation]`` chapter: Markov demand + PLUS/FLUS allocation under scenarios.
+
+A suitability step trains PLUS LEAS (random forest per class on the expansion between
+two dates) once; each scenario then gets its Markov demand (adjusted by the scenario),
+its conversion rules, and a CA allocation (PLUS CARS or FLUS) from the later date to
+``target_year``. Simulated maps are artifacts ``simulation.<scenario>`` that other
+chapters (carbon, erosion) take like any land-use map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from landcarbon.study.chapters import steps_for
+from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.config import Study, chapter
+from landcarbon.study.pipeline import Context, Output, Step
+from landcarbon.study.schema import doc
+
+CITE = (
+    "Liang X, Guan Q, Clarke KC, Liu S, Wang B, Yao Y (2021) Understanding the drivers of "
+    "sustainable land expansion using a patch-generating land use simulation (PLUS) model. "
+    "Computers, Environment and Urban Systems 85:101569.",
+    "Liu X, Liang X, Li X et al. (2017) A future land use simulation model (FLUS) for "
+    "simulating multiple land use scenarios. Landscape and Urban Planning 168:94-116.",
+)
+
+
+@chapter("simulation")
+@dataclass(frozen=True)
+class SimulationSection:
+    t0: str = doc("Land-use raster of the earlier date (training start).")
+    t1: str = doc("Land-use raster of the later date (training end and simulation start).")
+    years: tuple[float, ...] = doc("Years of t0 and t1, e.g. [2010, 2020].")
+    target_year: float = doc("Year to simulate (Markov steps of t1 - t0 years).")
+    drivers: tuple[str, ...] = doc("Driver rasters for LEAS suitability.")
+    scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
+    names: tuple[str, ...] = doc("Scenarios to run (default: every one in the file).", ())
+    model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
+    restriction: str = doc(
+        "Optional restricted-zone raster (0 no change, 1 convertible, 2 development zone).", ""
+    )
+    runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1)
+    sample_rate: float = doc("LEAS sampling rate of cells.", 0.01)
+    n_trees: int = doc("Trees per random forest.", 50)
+    neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3)
+    max_iterations: int = doc("Allocation iterations before giving up.", 1000)
+
+
+def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
+    """The scenarios of the section (validated against the file at plan time)."""
+    from landcarbon.landuse.scenarios import load_scenarios, preset_path
+
+    if sec.names:
+        return list(sec.names)
+    path = (
+        study.tables[sec.scenarios] if sec.scenarios in study.tables else preset_path(sec.scenarios)
+    )
+    return list(load_scenarios(path))
+
+
+@steps_for("simulation")
+def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
+    """Suitability once, then one allocation step per scenario."""
+    steps = [_suitability_step(study, sec)]
+    steps += [_scenario_step(study, sec, name) for name in scenario_names(study, sec)]
+    return steps
+
+
+def _suitability_step(study: Study, sec: SimulationSection) -> Step:
+    maps = (artifact(study, sec.t0), artifact(study, sec.t1))
+    drivers = {d: artifact(study, d) for d in sec.drivers}
+    outputs = (
+        Output(
+            "simulation.suitability",
+            "landuse/simulation/suitability.tif",
+            "raster",
+            "0-1",
+            "development probability by class (PLUS LEAS)",
+        ),
+        Output(
+            "simulation.contribution",
+            "landuse/simulation/driver_contribution.csv",
+            "table",
+            "1",
+            "driver contribution to each class's expansion (Gini)",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.landuse.suitability import leas
+        from landcarbon.raster import write_raster
+
+        result = leas(
+            read(ctx.inputs[maps[0]], "categorical"),
+            read(ctx.inputs[maps[1]], "categorical"),
+            {d: read(ctx.inputs[a]) for d, a in drivers.items()},
+            sample_rate=sec.sample_rate,
+            n_trees=sec.n_trees,
+            seed=ctx.seed,
+        )
+        prob = result.probability
+        write_raster(
+            prob.astype("float32"),
+            ctx.outputs["simulation.suitability"],
+            overwrite=True,
+            units="probability",
+            description=[f"class {int(c)}" for c in prob["class"].values],
+        )
+        write_csv(result.contribution, ctx.outputs["simulation.contribution"], index=True)
+
+    return Step(
+        "simulation_suitability",
+        "simulation",
+        (*maps, *drivers.values()),
+        outputs,
+        run,
+        params=asdict(sec),
+        doc="PLUS LEAS suitability",
+        cite=CITE[:1],
+    )
+
+
+def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
+    maps = (artifact(study, sec.t0), artifact(study, sec.t1))
+    scen = (artifact(study, sec.scenarios),) if sec.scenarios in study.tables else ()
+    restriction = (artifact(study, sec.restriction),) if sec.restriction else ()
+    folder = f"landuse/simulation/{name}"
+    year = f"{sec.target_year:g}"
+    outputs = (
+        Output(
+            f"simulation.{name}",
+            f"{folder}/lulc_{name}_{year}.tif",
+            "raster",
+            "class",
+            f"simulated land use {year}, {name.replace('_', ' ')}",
+        ),
+        Output(
+            f"simulation.{name}.demand",
+            f"{folder}/demand_{name}.csv",
+            "table",
+            "cells",
+            f"Markov demand and allocated cells, {name.replace('_', ' ')}",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+        from landcarbon.landuse.scenarios import load_scenarios, preset_path
+        from landcarbon.landuse.simulate import read_probability, simulate, write_simulation
+        from landcarbon.raster import write_raster
+        from landcarbon.study.chapters.landuse import legend
+
+        t0 = read(ctx.inputs[maps[0]], "categorical")
+        t1 = read(ctx.inputs[maps[1]], "categorical")
+        path = ctx.inputs[scen[0]] if scen else preset_path(sec.scenarios)
+        scenario = load_scenarios(path)[name]
+        codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
+        probability = read_probability(ctx.inputs["simulation.suitability"], codes)
+        model = CarsParameters if sec.model == "plus" else FlusParameters
+        params = model(neighborhood=sec.neighborhood, max_iterations=sec.max_iterations)
+        result = simulate(
+            t0,
+            t1,
+            probability,
+            years=(sec.years[0], sec.years[1]),
+            target_year=sec.target_year,
+            scenario=scenario,
+            restriction=read(ctx.inputs[restriction[0]], "categorical") if restriction else None,
+            parameters=params,
+            runs=sec.runs,
+            seed=ctx.seed,
+        )
+        out = Path(ctx.out_dir) / folder
+        files = write_simulation(result, out, overwrite=True)
+        # the simulated map again with class colours and names, for the report and QGIS
+        write_raster(
+            result.allocation.lulc,
+            ctx.outputs[f"simulation.{name}"],
+            overwrite=True,
+            classes={c: v for c, v in legend(None).items() if c in codes},
+        )
+        if files["demand"] != ctx.outputs[f"simulation.{name}.demand"]:
+            raise RuntimeError(f"demand table written to {files['demand']}")
+        summary = result.summary()
+        write_json(summary, out / "summary.json")
+        ctx.summary.update({k: v for k, v in summary.items() if k != "area_ha"})
+
+    inputs = (*maps, "simulation.suitability", *scen, *restriction)
+    return Step(
+        f"simulation_{name}",
+        "simulation",
+        inputs,
+        outputs,
+        run,
+        params={**asdict(sec), "scenario": name},
+        doc=f"Markov demand and {sec.model.upper()} allocation, {name}",
+        cite=CITE,
+    )
+
+
+def _codes(da: object) -> list[int]:
+    from landcarbon.tables import class_counts
+
+    return list(class_counts(da))  # type: ignore[arg-type]
