@@ -292,7 +292,7 @@ def _landuse(
     town_size = region.towns()[:, 2].mean()
     lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
     bare = (dem > 2050) | ((precip < 520) & (slope > 10) & (wet < 0.40))
-    lu[bare & (wet < 0.36 - 0.015 * step)] = 6
+    lu[bare & (wet < 0.36 - 0.015 * min(step, 1))] = 6  # restoration in the 2000s
     lu[(precip + 10 * slope + 260 * wet > 830) & (dem < 2150)] = 2
     gentle = (slope < 8) & (dem < 1750)
     crop = gentle & (crop_pref > 0.57 - 0.03 * step) & (d_town < 12000 + 2000 * step)
