@@ -31,13 +31,13 @@ Chunks default to 2048 x 2048: a worker then peaks at about 0.65 GB in the trans
 (about 80 bytes per chunk cell on top of ~0.25 GB of libraries), so two workers and this
 process stay under 2 GB; 4096 x 4096 chunks would need about 1.6 GB per worker.
 
-Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 54 MB (the
+Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 30-54 MB (the
 patches compress well); 0.2 GB free is plenty. Everything is deleted at the end unless
 ``--keep DIR``.
 
-Measured on the shared 2-core VM (load average 8-10, see ``docs/scaling.md``): the whole
-benchmark takes about 10 minutes at full size; ~1.6 M map cells/s per worker; peak 1.02 GB
-(1 worker) and 1.66 GB (2 workers).
+Measured on the shared 2-core VM (see ``docs/scaling.md``): the whole benchmark takes
+about 6 minutes at full size; 3.6 M map cells/s with 1 worker, 5.8 M with 2 (x1.60; the
+storage map's window writes are serial); peak 1.01 GB (1 worker) and 1.65 GB (2 workers).
 
 Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
 [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000`` for a quick
