@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from landcarbon.raster import read_raster
 from landcarbon.study.run import run_study
@@ -32,6 +33,8 @@ precipitation = "precipitation"
 soil = "soil"
 landuse = "landuse"
 region = "northwest_loess"
+climate = { same = { "2020" = 1.0 }, wetter = { "2020" = 1.1 } }
+maps = { observed_2020 = "landuse" }
 """
 
 
@@ -51,3 +54,16 @@ def test_erosion_chapter_soil_loss_is_the_factor_product(tmp_path: Path):
     assert summary["total_t"] > 0 and summary["conservation_t"] >= 0
     # the total is the per-ha loss times 0.09 ha cells, summed
     assert np.isclose(summary["total_t"], np.nansum(a) * 0.09, rtol=1e-5)
+
+
+def test_scenario_table_with_unchanged_climate_reproduces_the_baseline(tmp_path: Path):
+    import pandas as pd
+
+    (tmp_path / "study.toml").write_text(STUDY)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    baseline = result.records[0].summary
+    table = pd.read_csv(tmp_path / "out" / "erosion" / "scenarios.csv").set_index("climate")
+    # the baseline map under a x1.0 climate is the baseline run itself (from K and LS maps
+    # stored as float32, hence the tolerance)
+    assert table.loc["same", "total_t"] == pytest.approx(baseline["total_t"], rel=1e-5)
+    assert table.loc["wetter", "total_t"] > table.loc["same", "total_t"]

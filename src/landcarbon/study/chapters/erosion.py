@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact
+from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -27,6 +27,8 @@ CITE = (
 )
 
 MAPS = {
+    "k_factor": ("raster", "t ha h/(ha MJ mm)", "soil erodibility K"),
+    "ls_factor": ("raster", "1", "slope length and steepness LS"),
     "soil_loss_t_per_ha": ("raster", "t/ha/yr", "soil loss A = R K LS B E T"),
     "potential_soil_loss_t_per_ha": ("raster", "t/ha/yr", "potential soil loss (B = E = T = 1)"),
     "soil_conservation_t_per_ha": ("raster", "t/ha/yr", "soil conservation"),
@@ -61,6 +63,16 @@ class ErosionSection:
     enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0)
     mineralised_fraction: float = doc("Share of displaced SOC mineralised (source).", 0.2)
     buried_fraction: float = doc("Share of displaced SOC deposited and buried (sink).", 0.7)
+    climate: dict[str, dict[str, float]] = doc(
+        "Climate scenarios: name → {year: precipitation multiplier on the baseline}, e.g. "
+        '{ ssp245 = { "2040" = 1.03 } } (SSP deltas; METHODS.md section 13).',
+        default_factory=dict,
+    )
+    maps: dict[str, str] = doc(
+        "Land-use maps of the scenario table: 'SCENARIO_YEAR' → raster or step output, "
+        'e.g. { "bau_2040" = "simulation.business_as_usual" }.',
+        default_factory=dict,
+    )
 
 
 @steps_for("erosion")
@@ -108,7 +120,7 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
         _, summary = run_erosion(inputs, Path(ctx.out_dir) / "erosion", options, overwrite=True)
         ctx.summary.update({k: v for k, v in summary.items() if k != "outputs"})
 
-    return [
+    steps = [
         Step(
             "erosion",
             "erosion",
@@ -120,3 +132,97 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             cite=CITE,
         )
     ]
+    if sec.climate and sec.maps:
+        steps.append(_scenario_step(study, sec, names))
+    return steps
+
+
+def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> Step:
+    """Scenario x year table of erosion and erosion carbon under climate scenarios."""
+    maps = {label: artifact(study, ref) for label, ref in sec.maps.items()}
+    optional = tuple(names[k] for k in ("tables", "soc", "cover") if k in names)
+    inputs = (
+        names["precip"],
+        names["soil"],
+        *optional,
+        "erosion.k_factor",
+        "erosion.ls_factor",
+        *maps.values(),
+    )
+    outputs = (
+        Output(
+            "erosion.scenarios",
+            "erosion/scenarios.csv",
+            "table",
+            "t/yr",
+            "erosion, conservation and erosion carbon by climate x land-use scenario",
+        ),
+        Output(
+            "erosion.scenarios_chart",
+            "erosion/scenarios.png",
+            "png",
+            "t/yr",
+            "soil loss by climate and land-use scenario",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.erosion.budget import CarbonParameters
+        from landcarbon.erosion.presets import read_erosion_tables
+        from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
+        from landcarbon.raster import read_raster
+        from landcarbon.report.charts import bar_chart_png
+
+        tables = read_erosion_tables(ctx.inputs[names["tables"]] if "tables" in names else None)
+        soil = read(ctx.inputs[names["soil"]], "categorical")
+        soc = (
+            read(ctx.inputs[names["soc"]])
+            if "soc" in names
+            else tables.soil.reclassify(soil, "soc_g_per_kg", map_name="the soil map")
+        )
+        lulc_maps = {}
+        for label, ref in maps.items():
+            scenario, _, year = label.rpartition("_")
+            lulc_maps[(scenario, int(year))] = read(ctx.inputs[ref], "categorical")
+        climates = {
+            name: ClimateScenario(name, {int(y): m for y, m in years.items()})
+            for name, years in sec.climate.items()
+        }
+        precip = read_raster(ctx.inputs[names["precip"]], band=0).squeeze(drop=True)
+        table = scenario_table(
+            lulc_maps,
+            climates,
+            baseline_precip_mm=precip,
+            k=read(ctx.inputs["erosion.k_factor"]),
+            ls=read(ctx.inputs["erosion.ls_factor"]),
+            soc_g_per_kg=soc,
+            land_use_table=tables.land_use,
+            cover_pct=read(ctx.inputs[names["cover"]]) if "cover" in names else None,
+            region=sec.region,
+            carbon=CarbonParameters(
+                sec.enrichment_ratio, sec.mineralised_fraction, sec.buried_fraction
+            ),
+        )
+        write_csv(table, ctx.outputs["erosion.scenarios"])
+        chart = table.pivot_table(
+            index=["land_use_scenario", "year"], columns="climate", values="total_t"
+        )
+        chart.index = [f"{a} {b}" for a, b in chart.index]
+        bar_chart_png(
+            chart,
+            ctx.outputs["erosion.scenarios_chart"],
+            "Soil loss by land-use and climate scenario",
+            "t/yr",
+        )
+        ctx.summary["scenarios"] = len(table)
+
+    return Step(
+        "erosion_scenarios",
+        "erosion",
+        inputs,
+        outputs,
+        run,
+        params=asdict(sec),
+        doc="erosion and erosion carbon under climate x land-use scenarios",
+        cite=CITE,
+    )
