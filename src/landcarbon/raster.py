@@ -331,15 +331,20 @@ def _size(n_bytes: float) -> str:
 
 
 def _blocks(da: xr.DataArray) -> Iterator[tuple[Window, np.ndarray]]:
+    """The array in windows: whole for numpy; for dask, one row of chunks at a time,
+    computed together so the scheduler's workers fill the row in parallel."""
     data = da.data
     if not is_dask(data):
         yield Window(0, 0, da.shape[1], da.shape[0]), np.asarray(data)
         return
+    import dask
+
     row = 0
     for i, h in enumerate(data.chunks[0]):
+        blocks = dask.compute(*(data.blocks[i, j] for j in range(len(data.chunks[1]))))
         col = 0
-        for j, w in enumerate(data.chunks[1]):
-            yield Window(col, row, w, h), np.asarray(data.blocks[i, j].compute())
+        for w, block in zip(data.chunks[1], blocks, strict=True):
+            yield Window(col, row, w, h), np.asarray(block)
             col += w
         row += h
 

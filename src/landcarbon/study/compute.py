@@ -39,8 +39,12 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
 
         kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
         with (
-            LocalCluster(
-                n_workers=compute.workers, threads_per_worker=1, processes=True, **kwargs
+            LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
+                n_workers=compute.workers,
+                threads_per_worker=1,
+                processes=True,
+                env={"GDAL_CACHEMAX": "64"},
+                **kwargs,
             ) as cluster,
             Client(cluster) as client,
         ):

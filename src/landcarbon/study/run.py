@@ -29,10 +29,12 @@ class RunResult:
     manifest: Path
     report: Path | None
     records: list[StepRecord]
+    compute: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {
             "out_dir": str(self.out_dir),
+            "compute": self.compute,
             "manifest": str(self.manifest),
             "report": str(self.report) if self.report else None,
             "steps": {
@@ -68,10 +70,13 @@ def run_study(
     scheduler: str | None = None,
     workers: int | None = None,
     on_step: Callable[[Step, str], None] | None = None,
+    on_compute: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the study file ``path`` into ``out_dir``; finished steps are reused on rerun.
 
-    ``scheduler`` and ``workers`` override the study's ``[compute]`` section.
+    ``scheduler`` and ``workers`` override the study's ``[compute]`` section (``workers``
+    alone starts a LocalCluster); ``on_compute`` is told which scheduler runs (with the
+    dashboard address of a cluster).
     """
     study = load_study(path)
     if study.synthetic is not None:
@@ -85,9 +90,13 @@ def run_study(
     started = time.time()
     from landcarbon.study.compute import compute_context
 
+    if workers is not None and workers > 1 and scheduler is None:
+        scheduler = "processes"  # --workers N alone starts a LocalCluster of N processes
     overrides: dict[str, Any] = {"scheduler": scheduler, "workers": workers}
     compute = replace(study.compute, **{k: v for k, v in overrides.items() if v is not None})
-    with compute_context(compute):
+    with compute_context(compute) as compute_desc:
+        if on_compute:
+            on_compute(compute_desc)
         records = run_steps(ordered, artifacts, out, run_seed, on_step)
     report = None
     if ordered:
@@ -102,7 +111,7 @@ def run_study(
         )
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
-    return RunResult(out, manifest, report, records)
+    return RunResult(out, manifest, report, records, compute_desc)
 
 
 def _manifest(study: Study, seed: int, records: list[StepRecord], started: float) -> dict[str, Any]:

@@ -49,6 +49,7 @@ def run(
             scheduler=scheduler,
             workers=workers,
             on_step=lambda s, i: bar.update(task, description=f"[{i}] {s.name}"),
+            on_compute=lambda desc: say(f"compute: {desc}"),
         )
     emit(result.summary())
     ran = sum(r.status == "ran" for r in result.records)

@@ -29,9 +29,12 @@ def kind_of(study: Study, name: str) -> Literal["continuous", "categorical"]:
     return "continuous"
 
 
-def read(path: Path, kind: Literal["continuous", "categorical"] = "continuous") -> xr.DataArray:
-    """Read a study artifact raster in memory."""
-    return read_raster(path, kind)
+def read(
+    path: Path, kind: Literal["continuous", "categorical"] = "continuous", chunks: int = 0
+) -> xr.DataArray:
+    """Read a study artifact raster: in memory, or lazily in ``chunks`` x ``chunks`` blocks
+    (the study's ``[compute] chunks``) for per-cell and map-reduce steps."""
+    return read_raster(path, kind, chunks=chunks or None)
 
 
 def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:

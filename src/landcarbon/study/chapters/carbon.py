@@ -168,7 +168,8 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         from landcarbon.carbon.valuation import Valuation
         from landcarbon.raster import write_raster
 
-        mine = read(ctx.inputs[lulc], "categorical")
+        chunks = study.compute.chunks
+        mine = read(ctx.inputs[lulc], "categorical", chunks)
         pools = _load_pools(sec, ctx.inputs, pools_t)
         out = Path(ctx.out_dir) / folder
         if future:  # InVEST names: the baseline map is "bas", this map "alt"
@@ -181,7 +182,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                     int(baseline),
                     int(label),
                 )
-            current = read(ctx.inputs[base], "categorical")
+            current = read(ctx.inputs[base], "categorical", chunks)
             account, _ = write_carbon_outputs(out, current, pools, mine, valuation, overwrite=True)
         else:
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
@@ -190,7 +191,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             if factors_t
             else emission_factor_preset(sec.emission_factors)
         )
-        energy = read(ctx.inputs[weights[0]]) if weights else None
+        energy = read(ctx.inputs[weights[0]], chunks=chunks) if weights else None
         emissions = emission_account(mine, factors, sec.energy_t_c if weights else None, energy)
         write_raster(
             emission_map(mine, factors).astype("float32"),

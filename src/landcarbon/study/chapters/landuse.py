@@ -111,8 +111,8 @@ def _transfer_step(
         from landcarbon.landuse.change import comprehensive_dynamic_degree, transfer_matrix
         from landcarbon.report.charts import sankey_png
 
-        a = read(ctx.inputs[maps[0]], "categorical")
-        b = read(ctx.inputs[maps[1]], "categorical")
+        a = read(ctx.inputs[maps[0]], "categorical", study.compute.chunks)
+        b = read(ctx.inputs[maps[1]], "categorical", study.compute.chunks)
         tm = transfer_matrix(a, b, years=(float(y0), float(y1)))
         tables = tm.tables()
         for out in outputs[:4]:
