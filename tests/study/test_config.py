@@ -117,3 +117,15 @@ def test_synthetic_layers_are_not_required_before_generation(tmp_path: Path):
 def test_key_lines():
     text = '[a]\nx = 1\n[b.c]\n"y" = 2\n'
     assert key_lines(text) == {"a": 1, "a.x": 2, "b.c": 3, "b.c.y": 4}
+
+
+def test_synthetic_layers_of_other_parameters_are_regenerated(tmp_path: Path):
+    from landcarbon.grid import Grid
+
+    text = (
+        '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\ncell_size = {size}\n'
+        '[rasters]\ndem = "synthetic_data/dem.tif"\n'
+    )
+    load_study(_study(tmp_path, text.format(size=30.0))).prepare_inputs()
+    load_study(_study(tmp_path, text.format(size=1000.0))).prepare_inputs()
+    assert Grid.from_file(tmp_path / "synthetic_data" / "dem.tif").transform.a == 1000.0

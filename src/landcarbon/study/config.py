@@ -103,18 +103,41 @@ class Study:
         return "categorical" if name in self.inputs.categorical else "continuous"
 
     def prepare_inputs(self) -> None:
-        """Generate the synthetic region's layers when the study uses one and they are absent."""
+        """Generate the synthetic region's layers when the study uses one.
+
+        The folder records the region's parameters (``region.json``); layers made with
+        other parameters (shape, cell size, seed) are regenerated, never reused.
+        """
         if self.synthetic is None:
             return
+        import json
+
         from landcarbon.datasets.synthetic import write_synthetic_region
 
         folder = self.folder / self.synthetic.folder
-        missing = tuple(n for n in _synthetic_layers() if not (folder / f"{n}.tif").exists())
+        shape = (int(self.synthetic.shape[0]), int(self.synthetic.shape[1]))
+        params = {
+            "shape": list(shape),
+            "cell_size": self.synthetic.cell_size,
+            "seed": self.synthetic.seed,
+        }
+        record = folder / "region.json"
+        same = record.exists() and json.loads(record.read_text()) == params
+        layers = _synthetic_layers()
+        missing = tuple(n for n in layers if not same or not (folder / f"{n}.tif").exists())
         if missing:
-            shape = (int(self.synthetic.shape[0]), int(self.synthetic.shape[1]))
             write_synthetic_region(
-                folder, shape, self.synthetic.cell_size, self.synthetic.seed, layers=missing
+                folder,
+                shape,
+                self.synthetic.cell_size,
+                self.synthetic.seed,
+                layers=missing,
+                overwrite=True,
             )
+            from landcarbon.raster import atomic_path
+
+            with atomic_path(record) as tmp:
+                tmp.write_text(json.dumps(params))
 
 
 def _synthetic_layers() -> tuple[str, ...]:

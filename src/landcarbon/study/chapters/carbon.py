@@ -55,6 +55,12 @@ class CarbonSection:
         "arid_muus",
     )
     energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0)
+    fuels: dict[str, float] = doc(
+        "Fuel consumption for IPCC energy emissions (fuel → amount in the preset's unit, "
+        "e.g. 10^4 t); overrides energy_t_c: emissions = amount x standard-coal factor x "
+        "carbon factor.",
+        default_factory=dict,
+    )
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
     )
@@ -192,7 +198,14 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             else emission_factor_preset(sec.emission_factors)
         )
         energy = read(ctx.inputs[weights[0]], chunks=chunks) if weights else None
-        emissions = emission_account(mine, factors, sec.energy_t_c if weights else None, energy)
+        energy_t_c = sec.energy_t_c
+        if sec.fuels:
+            from landcarbon.carbon.energy import energy_emissions, fuel_factors
+
+            by_fuel = energy_emissions(sec.fuels, fuel_factors())
+            write_csv(by_fuel, out / "energy_by_fuel.csv")
+            energy_t_c = float(by_fuel["emissions_t_c"].sum())
+        emissions = emission_account(mine, factors, energy_t_c if weights else None, energy)
         write_raster(
             emission_map(mine, factors).astype("float32"),
             ctx.outputs[f"carbon.{label}.emissions"],
