@@ -1,0 +1,124 @@
+"""The bundled examples are valid studies; a run killed with SIGKILL and rerun equals an
+uninterrupted run, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from landcarbon.study.config import load_study
+from landcarbon.study.examples import example_names, example_path, install_example
+from landcarbon.study.pipeline import plan
+from landcarbon.study.run import build_steps, input_artifacts, run_study
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_example_is_a_valid_study_with_a_plan(name: str, tmp_path: Path):
+    study = load_study(install_example(name, tmp_path))  # synthetic layers not yet made
+    steps = plan(build_steps(study), input_artifacts(study))
+    assert steps and all(s.outputs for s in steps)
+    assert "Runs on the synthetic region" in example_path(name).read_text()
+
+
+def test_every_chapter_has_an_example():
+    from landcarbon.study.chapters import BUILDERS, load_all
+
+    load_all()
+    used = set()
+    for name in example_names():
+        used |= set(load_study(example_path(name), check_files=False).chapters)
+    assert used == set(BUILDERS)
+
+
+def _digests(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix in {".tif", ".csv"} and "report" not in p.parts
+    }
+
+
+STUDY = """
+[study]
+name = "kill test"
+seed = 5
+
+[synthetic]
+shape = [120, 140]
+
+[inputs]
+categorical = ["lu2000", "lu2020", "vegetation"]
+
+[rasters]
+lu2000 = "synthetic_data/landuse_2000.tif"
+lu2020 = "synthetic_data/landuse_2020.tif"
+vegetation = "synthetic_data/vegetation.tif"
+npp = "synthetic_data/npp.tif"
+tmon = "synthetic_data/monthly_temperature.tif"
+pmon = "synthetic_data/monthly_precipitation.tif"
+soc_top = "synthetic_data/soc_topsoil.tif"
+soc_sub = "synthetic_data/soc_subsoil.tif"
+dem = "synthetic_data/dem.tif"
+slope = "synthetic_data/slope.tif"
+
+[tables]
+vegetation_density = "tables/vegetation_density.csv"
+
+[landuse]
+maps = { "2000" = "lu2000", "2020" = "lu2020" }
+
+[carbon]
+maps = { "2000" = "lu2000", "2020" = "lu2020" }
+nep = { npp = "npp", temperature = "tmon", precipitation = "pmon" }
+soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
+
+[sinks]
+nep = "carbon.nep"
+soil_carbon = "carbon.soil"
+vegetation = "vegetation"
+vegetation_density = "vegetation_density"
+landuse = "lu2020"
+min_area_ha = 10.0
+factors = { slope = "slope", elevation = "dem" }
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_outputs(tmp_path: Path):
+    study = install_example("county_sinks", tmp_path)  # for its tables/ folder
+    study.write_text(STUDY)
+    run_study(study, tmp_path / "whole")
+    expected = _digests(tmp_path / "whole")
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-c",
+        "from landcarbon.cli import main; main()",
+        "-q",
+        "run",
+        str(study),
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((out / ".cache").glob("*.json"))) >= 2:  # some steps done, not all
+            break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list((out / ".cache").glob("*.json")))
+    result = run_study(study, out)
+    assert finished < len(result.records)  # it really was cut off
+    assert [r.status for r in result.records].count("cached") == finished
+    assert _digests(out) == expected
+    assert not list(out.rglob("*.partial*"))
