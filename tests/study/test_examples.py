@@ -122,3 +122,29 @@ def test_killed_run_resumes_to_the_same_outputs(tmp_path: Path):
     assert [r.status for r in result.records].count("cached") == finished
     assert _digests(out) == expected
     assert not list(out.rglob("*.partial*"))
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_every_step_declares_units_docs_and_sources(name: str, tmp_path: Path):
+    study = load_study(install_example(name, tmp_path))
+    for step in build_steps(study):
+        assert step.doc and step.cite, step.name
+        for output in step.outputs:
+            if output.kind in ("raster", "table", "png"):
+                assert output.doc and output.units, (step.name, output.name)
+            assert not Path(output.path).is_absolute()
+
+
+def test_steps_command_lists_inputs_and_outputs(tmp_path: Path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from landcarbon.cli import app
+
+    study = install_example("county_sinks", tmp_path)
+    result = CliRunner().invoke(app, ["--json", "steps", str(study)])
+    assert result.exit_code == 0, result.output
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    assert list(steps)[-1] == "sinks"  # after the carbon steps it needs
+    assert "carbon.nep" in steps["sinks"]["inputs"]

@@ -33,7 +33,7 @@ MAPS = {
     "vegetation_storage": ("table", "t C", "vegetation carbon storage by type"),
     "resistance_weights": ("table", "1", "entropy weights of resistance factors"),
     "zone_composition": ("table", "ha", "land-use composition of each zone"),
-    "strategies_table": ("table", "", "strategy of each sink patch"),
+    "strategies_table": ("table", "ha", "strategy and area of each sink patch"),
 }
 
 
