@@ -125,11 +125,12 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     t0_np, t1_np, driver_arrays = synthetic(args.side)
+    changed, cells = float(np.mean(t0_np != t1_np)), t0_np.size
     t0, t1 = make_raster(t0_np), make_raster(t1_np)
     drivers = {f"d{i + 1}": make_raster(d) for i, d in enumerate(driver_arrays)}
-    changed = float(np.mean(t0_np != t1_np))
+    del t0_np, t1_np, driver_arrays  # make_raster copied them
     print(
-        f"region {args.side} x {args.side} ({t0_np.size / 1e6:.1f} x 10^6 cells), "
+        f"region {args.side} x {args.side} ({cells / 1e6:.1f} x 10^6 cells), "
         f"{N_CLASSES} classes, {changed:.1%} changed, built in {time.perf_counter() - start:.1f} s"
     )
     print(f"peak resident memory after building the region {peak_mb():.0f} MB")

@@ -222,9 +222,9 @@ def leas(
     for code, class_seq in zip(codes, class_seqs, strict=True):
         in_map = int(np.count_nonzero(candidates & (labels == code)))
         if in_map == 0:
+            where = "changed into it between the two maps" if mode == "expansion" else "has it"
             warnings.warn(
-                f"class {code}: no cell changed into it between the two maps; its "
-                f"development probability is 0 everywhere",
+                f"class {code}: no cell {where}; its development probability is 0 everywhere",
                 LandcarbonWarning,
                 stacklevel=2,
             )
