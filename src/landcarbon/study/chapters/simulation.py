@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
@@ -39,6 +41,11 @@ class SimulationSection:
     scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
     names: tuple[str, ...] = doc("Scenarios to run (default: every one in the file).", ())
     model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
+    suitability: Literal["leas", "ann"] = doc(
+        "PLUS LEAS (random forest on the t0 -> t1 expansion) or FLUS ANN (neural network on "
+        "the t1 map: probability of occurrence).",
+        "leas",
+    )
     restriction: str = doc(
         "Optional restricted-zone raster (0 no change, 1 convertible, 2 development zone).", ""
     )
@@ -90,18 +97,25 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
     )
 
     def run(ctx: Context) -> None:
-        from landcarbon.landuse.suitability import leas
+        from landcarbon.landuse.suitability import ann_probability, leas
         from landcarbon.raster import write_raster
 
-        result = leas(
-            read(ctx.inputs[maps[0]], "categorical"),
-            read(ctx.inputs[maps[1]], "categorical"),
-            {d: read(ctx.inputs[a]) for d, a in drivers.items()},
-            sample_rate=sec.sample_rate,
-            n_trees=sec.n_trees,
-            seed=ctx.seed,
-        )
-        prob = result.probability
+        t1 = read(ctx.inputs[maps[1]], "categorical")
+        stack = {d: read(ctx.inputs[a]) for d, a in drivers.items()}
+        if sec.suitability == "leas":
+            result = leas(
+                read(ctx.inputs[maps[0]], "categorical"),
+                t1,
+                stack,
+                sample_rate=sec.sample_rate,
+                n_trees=sec.n_trees,
+                seed=ctx.seed,
+            )
+            prob = result.probability
+            contribution = result.contribution
+        else:
+            prob = ann_probability(t1, stack, sample_rate=sec.sample_rate, seed=ctx.seed)
+            contribution = pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
         write_raster(
             prob.astype("float32"),
             ctx.outputs["simulation.suitability"],
@@ -109,7 +123,9 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
             units="probability",
             description=[f"class {int(c)}" for c in prob["class"].values],
         )
-        write_csv(result.contribution, ctx.outputs["simulation.contribution"], index=True)
+        write_csv(
+            contribution, ctx.outputs["simulation.contribution"], index=sec.suitability == "leas"
+        )
 
     return Step(
         "simulation_suitability",
