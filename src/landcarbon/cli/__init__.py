@@ -49,9 +49,18 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    if not state.quiet:
+        print(f"warning: {str(message).splitlines()[0]}", file=sys.stderr)
+
+
 def main() -> None:
     """Entry point: run the app, turning LandcarbonError into a one-line message."""
+    import warnings
+
     from landcarbon.errors import LandcarbonError
+
+    warnings.showwarning = _one_line_warning
 
     try:
         app(standalone_mode=False)
