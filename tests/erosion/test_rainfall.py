@@ -173,3 +173,15 @@ def test_daily_backends_agree() -> None:
     daily = xr.concat([base.copy(data=d) for d in rain], "time").assign_coords(time=time)
     for variant in ("zhang2002", "xie2016"):
         assert_backends_agree(r_factor_daily, daily, variant=variant)
+
+
+def test_monthly_climatology_with_a_time_dimension_is_monthly() -> None:
+    # A NetCDF climatology (METHODS.md §13: Peng et al., WorldClim CMIP6) carries its 12
+    # months on a 'time' dimension; r_factor once sent it to the daily model, which
+    # refused it as an incomplete year. It is the monthly Wischmeier/Arnoldus R.
+    months = pd.date_range("2041-01-01", periods=12, freq="MS")
+    rng = np.random.default_rng(np.random.SeedSequence(31))
+    monthly = _stack(rng.uniform(20, 250, 12), "time", coords=months)
+    np.testing.assert_array_equal(
+        r_factor(monthly).values, r_factor_monthly(monthly.rename(time="band")).values
+    )

@@ -36,6 +36,20 @@ def test_k_epic_published_test_vector() -> None:
     np.testing.assert_allclose(k_factor_epic(*args).values, 0.0210, atol=5e-5)
 
 
+def test_k_zhang_correction_never_negative() -> None:
+    # Silt-free sandy soil (sand 90, silt 0, clay 10): [SIL/(CLA + SIL)]^0.3 = 0, so
+    # K_EPIC = 0 and (-0.01383 + 0.51575 × 0) × 0.1317 = -0.00182 would make soil loss
+    # negative; K is floored at 0. A silt-poor soil just above the floor keeps its value:
+    # (89.5, 0.5, 10, 1 %) gives K_EPIC 0.0434101, (-0.01383 + 0.51575 × 0.0434101)
+    # × 0.1317 = 0.0011272.
+    sand = make_raster(np.array([[90.0, 89.5]]))
+    silt = make_raster(np.array([[0.0, 0.5]]))
+    clay = make_raster(np.array([[10.0, 10.0]]))
+    k = k_factor_epic(sand, silt, clay, make_raster(np.array([[1.0, 1.0]]))).values
+    assert k[0, 0] == 0.0
+    assert k[0, 1] == pytest.approx(0.0011272, abs=5e-8)
+
+
 def test_k_epic_backends_agree() -> None:
     rng = np.random.default_rng(np.random.SeedSequence(4))
     sand = rng.uniform(5, 80, (5, 6))
@@ -81,8 +95,11 @@ def test_b_cai_2000_test_values() -> None:
     np.testing.assert_allclose(got[0, :2], [0.3072, 0.06703], atol=5e-6)
     np.testing.assert_array_equal(got[0, 2:], [1.0])
     np.testing.assert_array_equal(got[1], [0.0, 0.0, 1.0])
-    # continuous at 78.3 %: 0.6508 − 0.3436 lg 78.3 = 0.6508 − 0.6508 ≈ 0
-    assert 0.6508 - 0.3436 * np.log10(78.3) == pytest.approx(0.0, abs=2e-4)
+    # continuous at 78.3 %: just below, 0.6508 − 0.3436 lg 78.29 = 0.6508 − 0.650729
+    # = 0.000071 ≈ the 0 from 78.3 % on
+    below = float(b_factor_from_cover(make_raster(np.array([[78.29, 5.0]])))[0, 0])
+    assert below == pytest.approx(0.6508 - 0.3436 * np.log10(78.29), rel=1e-12)
+    assert 0 < below < 2e-4
 
 
 def test_b_cover_bad_units() -> None:

@@ -245,19 +245,21 @@ def _zhang_r(beta: np.ndarray, sum_pow: np.ndarray, n12: np.ndarray, years: floa
 def r_factor(precip_mm: xr.DataArray, *, check_units: bool = True) -> xr.DataArray:
     """R from precipitation in whichever form it comes, with each form's default variant.
 
-    2-D ``(y, x)``: mean annual totals (:func:`r_factor_annual`); 3-D with a ``time``
-    dimension: a daily series (:func:`r_factor_daily`, Zhang et al. 2002); 3-D with 12
-    bands: a monthly climatology (:func:`r_factor_monthly`, Wischmeier/Arnoldus).
-    A single-band 3-D array is read as annual totals.
+    2-D ``(y, x)``: mean annual totals (:func:`r_factor_annual`); 3-D with 12 steps in
+    front, whatever the dimension's name (``band`` of a GeoTIFF, ``time`` of a NetCDF
+    climatology): a monthly climatology (:func:`r_factor_monthly`, Wischmeier/Arnoldus);
+    other 3-D arrays with a ``time`` dimension: a daily series (:func:`r_factor_daily`,
+    Zhang et al. 2002, whole years, so never 12 steps). A single-band 3-D array is read
+    as annual totals. All in mm; R in MJ mm ha⁻¹ h⁻¹ a⁻¹.
     """
     if precip_mm.ndim == 2:
         return r_factor_annual(precip_mm, check_units=check_units)
+    if precip_mm.ndim == 3 and precip_mm.shape[0] == 12:
+        return r_factor_monthly(precip_mm, check_units=check_units)
     if precip_mm.ndim == 3 and precip_mm.dims[0] == "time":
         return r_factor_daily(precip_mm, check_units=check_units)
     if precip_mm.ndim == 3 and precip_mm.shape[0] == 1:
         return r_factor_annual(precip_mm[0], check_units=check_units)
-    if precip_mm.ndim == 3 and precip_mm.shape[0] == 12:
-        return r_factor_monthly(precip_mm, check_units=check_units)
     raise ParameterError(
         f"precipitation must be one band (annual mm), 12 bands (monthly mm) or a daily "
         f"series with a 'time' dimension; got dims {precip_mm.dims} with shape "

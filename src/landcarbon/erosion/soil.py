@@ -10,6 +10,10 @@ SAN, SIL, CLA: sand, silt, clay (% by mass, USDA limits); C: organic carbon (%);
 SN1 = 1 - SAN/100. K_EPIC is in US units (t ac h / (100 ac ft tonf in)); × 0.1317
 gives SI. Chinese studies apply Zhang et al.'s (2007) correction against measured plot
 K, ``K = (-0.01383 + 0.51575 K_EPIC) × 0.1317`` (the default here, METHODS.md §7).
+The regression's intercept makes it negative for K_EPIC < 0.0268 (silt-free sandy
+soils, where ``[SIL/(CLA + SIL)]^0.3`` is 0); K is floored at 0 there, since a
+negative erodibility would turn soil loss negative. Where SIL = CLA = 0 (pure sand)
+the EPIC equation is undefined and K is NaN.
 
 References
 ----------
@@ -55,7 +59,7 @@ def _k_si(
 ) -> np.ndarray:
     k = k_epic_us(sand, silt, clay, oc)
     if corrected:
-        k = -0.01383 + 0.51575 * k
+        k = np.maximum(-0.01383 + 0.51575 * k, 0.0)  # NaN stays NaN
     return k * US_TO_SI_ERODIBILITY  # type: ignore[no-any-return]
 
 
@@ -74,8 +78,9 @@ def k_factor_epic(
     sand_pct, silt_pct, clay_pct : DataArray, % by mass (USDA fractions), summing to
         100 ± 2 on every cell.
     organic_carbon_pct : DataArray, organic carbon in % (organic matter × 0.58).
-    correction : ``"zhang2007"`` (default) applies ``-0.01383 + 0.51575 K_EPIC`` before
-        the × 0.1317 conversion; ``"none"`` gives the plain EPIC K in SI.
+    correction : ``"zhang2007"`` (default) applies ``-0.01383 + 0.51575 K_EPIC``
+        (floored at 0) before the × 0.1317 conversion; ``"none"`` gives the plain EPIC
+        K in SI.
 
     Returns
     -------
