@@ -88,3 +88,24 @@ def test_soc_density_and_profile():
     assert shallow[0, 0] == pytest.approx(13.0)  # 1 x 1.3 x 10, no subsoil
     with pytest.raises(ParameterError, match=r"thickness -5\.0 cm must be >= 0"):
         soc_density(oc, bd, -5.0)
+
+
+def test_non_finite_temperature_is_refused():
+    # NaN would pass the C_BT <= 0 guard and give NaN factors, hence NaN densities
+    with pytest.raises(ParameterError, match=r"temperature nan °C is invalid"):
+        correction_factors(400, float("nan"), 628, 9)
+    with pytest.raises(ParameterError, match=r"reference temperature inf °C is invalid"):
+        correction_factors(400, 8, 628, float("inf"))
+    # the precipitation-only variant does not use the temperatures
+    assert correction_factors(400, float("nan"), 628, 9, "precipitation").k_b > 0
+
+
+def test_soil_layers_must_share_a_grid():
+    from landcarbon.errors import AlignmentError
+
+    top = make_raster(np.array([[10.0, 2.0], [1.0, 1.0]]), name="topsoil")
+    sub = make_raster(np.array([[5.0, 1.0]]), name="subsoil")  # would broadcast silently
+    with pytest.raises(AlignmentError, match=r"subsoil is not on the grid of topsoil: shape"):
+        layered_soil_carbon(top, sub)
+    with pytest.raises(AlignmentError, match="not on the grid"):
+        soc_density(top, sub, 30.0)

@@ -140,3 +140,38 @@ def test_emission_account_summary():
     assert s["land_use_t_c"] == pytest.approx(0.2016)
     assert s["energy_t_c"] == pytest.approx(7.0)
     assert s["total_t_co2"] == pytest.approx(7.2016 * 44 / 12)
+
+
+def test_area_fallback_with_no_eligible_cell_is_an_error():
+    # zone 2 has only zero weights and the mask excludes both of its cells: the area
+    # fallback would divide its total by 0 ha (inf / NaN maps) without this check
+    zones = make_raster(np.array([[1, 1], [2, 2]], dtype=np.int32))
+    weights = make_raster(np.array([[1.0, 1.0], [0.0, 0.0]]), name="pop")
+    mask = make_raster(np.array([[1, 1], [0, 0]], dtype=np.int32))
+    with pytest.raises(RasterError, match=r"pop: zone\(s\) 2 have no eligible cell"):
+        allocate_emissions({1: 10.0, 2: 6.0}, weights, zones, mask=mask, zero_weight="area")
+    nodata = make_raster(np.array([[1.0, 1.0], [np.nan, np.nan]]), name="pop")
+    with pytest.raises(RasterError, match=r"zone\(s\) 2 have no eligible cell"):
+        allocate_emissions({1: 10.0, 2: 6.0}, nodata, zones, zero_weight="area")
+
+
+def test_fuel_preset_carbon_factors_follow_from_the_ipcc_contents():
+    fuels = fuel_factors().frame
+    # CF (t C/tce) = carbon content (kg C/GJ) x 29.3076 GJ/tce / 1000 (GB/T 2589-2008);
+    # e.g. raw coal 25.8 x 29.3076 / 1000 = 0.756136 -> 0.7561 (METHODS.md section 3)
+    recomputed = fuels["carbon_content_kg_c_per_gj"] * 29.3076 / 1000
+    np.testing.assert_allclose(fuels["cf_recomputed"], recomputed, atol=5e-5)
+    # the published factors differ from the recomputed ones by rounding only (<= 8e-4)
+    np.testing.assert_allclose(fuels["cf_t_c_per_tce"], recomputed, atol=1e-3)
+    # standard-coal factors, METHODS.md table (kgce/kg; natural gas kgce/m3)
+    sc = dict(zip(fuels["name"], fuels["sc_tce_per_unit"], strict=True))
+    assert sc == {
+        "raw coal": 0.7143,
+        "coke": 0.9714,
+        "crude oil": 1.4286,
+        "gasoline": 1.4714,
+        "kerosene": 1.4714,
+        "diesel": 1.4571,
+        "fuel oil": 1.4286,
+        "natural gas": 1.2143,
+    }

@@ -109,3 +109,36 @@ def test_balance_table_by_region():
     assert table["net_emissions_t_c"].tolist() == [-8.0, 3.0]
     assert table["esdr"].tolist() == pytest.approx([8 / 7, -3 / 7])
     assert table["zone"].tolist() == ["surplus", "deficit"]
+
+
+def test_nep_refuses_rasters_on_other_grids():
+    from landcarbon.errors import AlignmentError
+
+    npp = make_raster(np.full((2, 2), 400.0), name="npp")
+    # one row: numpy would broadcast it silently over both rows of NPP
+    rh_row = make_raster(np.array([[150.0, 120.0]]), name="rh")
+    with pytest.raises(AlignmentError, match=r"rh is not on the grid of npp: shape \(1, 2\)"):
+        net_ecosystem_production(npp, rh_row)
+    shifted = make_raster(np.full((2, 2), 1.0), origin=(500_030.0, 4_000_000.0), name="july")
+    precs = monthly([1.0] * 12)
+    precs[6] = shifted
+    with pytest.raises(AlignmentError, match=r"july is not on the grid of .* shifted"):
+        heterotrophic_respiration(monthly([1.0] * 12), precs)
+
+
+def test_balance_table_missing_unit_is_not_called_balance():
+    table = balance_table(pd.Series({1: 10.0, 2: np.nan}), pd.Series({1: 2.0, 2: 4.0}))
+    # unit 1: ESDR = (10 - 2) / ((10 + 4) / 2) = 8/7 > 0; unit 2 has no CS: no zone
+    assert table["esdr"].iloc[0] == pytest.approx(8 / 7)
+    assert np.isnan(table["esdr"].iloc[1])
+    assert table["zone"].tolist() == ["surplus", ""]
+    zero = balance_table(pd.Series({1: 0.0}), pd.Series({1: 0.0}))
+    assert np.isnan(zero["esdr"].iloc[0])  # S_max + D_max = 0: undefined, no 0/0 warning
+
+
+def test_quadrants_of_a_constant_supply_are_high():
+    # z = (x - mean) / std with std = 0 is taken as 0 (>= 0: "H"), not NaN ("L")
+    supply = make_raster(np.array([[5.0, 5.0, 5.0, np.nan]]))
+    demand = make_raster(np.array([[1.0, 2.0, 6.0, 1.0]]))
+    # D: mean over the 4 valid cells 2.5 -> L, L, H, L; S: H everywhere valid
+    assert supply_demand_quadrants(supply, demand).values.tolist() == [[4, 4, 1, CLASS_NODATA]]

@@ -264,3 +264,56 @@ def test_change_totals_in_a_geographic_crs():
     assert totals.sequestration_t_c == pytest.approx(-58 * rows[0], rel=1e-14)
     assert totals.current.total_t_c == pytest.approx(86 * rows.sum(), rel=1e-14)
     assert totals.future.by_class["cells"].tolist() == [1, 1, 0]
+
+
+def test_lookup_table_is_bounded_by_the_code_span_not_the_codes():
+    from landcarbon.carbon.classes import ClassIndex
+
+    # codes near 2e9 (dates, composite keys): a table indexed from 0 would need 16 GB
+    codes = np.array([2_000_000_000, 2_000_000_003])
+    base, padded = ClassIndex.of(codes, "big codes").padded_table(np.array([1.5, 2.5]))
+    assert padded.size == 4 + 2  # span 4 plus a NaN slot at each end
+    assert padded[codes - base].tolist() == [1.5, 2.5]
+    pools = pools_of({2_000_000_000: (1.5, 0, 0, 0), 2_000_000_003: (2.5, 0, 0, 0)})
+    lulc = make_raster(np.array([[2_000_000_000, 2_000_000_003, CLASS_NODATA]], dtype=np.int32))
+    np.testing.assert_array_equal(storage_map(lulc, pools).values, [[1.5, 2.5, np.nan]])
+    # small positive codes keep the subtraction-free table from 0
+    small_base, small = ClassIndex.of(np.array([3, 5]), "small").padded_table(np.ones(2))
+    assert small_base == 0 and small.size == 7
+
+
+def test_henan_table1_preset_every_value():
+    from landcarbon.carbon import pools_preset
+
+    # study 004, Table 1 (t C/ha): above, below, soil (0-100 cm), dead
+    table1 = {
+        1: (4.85, 0.92, 58.2, 2.84),  # arable land
+        2: (20.92, 7.53, 67.3, 54.2),  # forest land
+        3: (1.63, 8.48, 60.2, 2.19),  # grassland
+        4: (0.0, 0.0, 62.1, 0.0),  # waters
+        5: (0.0, 0.0, 60.0, 0.0),  # built-up land
+        6: (0.0, 0.0, 53.3, 0.0),  # unused land
+    }
+    table = pools_preset("henan_table1")
+    got = {int(c): tuple(float(table.column(p)[c]) for p in POOLS) for c in table.codes}
+    assert got == table1
+
+
+def test_change_totals_fallback_for_large_tables_agrees(monkeypatch: pytest.MonkeyPatch):
+    import landcarbon.carbon.storage as storage
+
+    pools = pools_of(INVEST_POOLS)
+    rng = np.random.default_rng(11)
+    cur = make_raster(rng.integers(1, 4, (6, 7)).astype(np.int32))
+    fut = make_raster(rng.integers(1, 4, (6, 7)).astype(np.int32))
+    fut.values[0, :3] = CLASS_NODATA
+    pair = change_totals(cur, fut, pools)
+    monkeypatch.setattr(storage, "MAX_PAIR_CLASSES", 1)  # force the per-cell path
+    per_cell_path = storage.change_totals(cur, fut, pools)
+    assert per_cell_path.sequestration_t_c == pytest.approx(pair.sequestration_t_c, rel=1e-12)
+    assert per_cell_path.future.total_t_c == pytest.approx(pair.future.total_t_c, rel=1e-12)
+    # independent: Σ over cells valid in both of (d_fut - d_cur) x 0.09 ha
+    dens = {1: 86.0, 2: 28.0, 3: 8.0}
+    both = fut.values != CLASS_NODATA
+    ref = sum(dens[f] - dens[c] for c, f in zip(cur.values[both], fut.values[both], strict=True))
+    assert pair.sequestration_t_c == pytest.approx(ref * 0.09, rel=1e-12)

@@ -217,3 +217,15 @@ def test_emissions_energy_from_fuels(inputs: dict[str, Path], tmp_path: Path):
     bad = runner.invoke(app, [*base, "--fuel", "coal", "--weights", str(pop)])
     assert isinstance(bad.exception, ParameterError)
     assert "write NAME=AMOUNT" in str(bad.exception)
+
+
+def test_carbon_options_that_would_be_ignored_are_refused(inputs: dict[str, Path]):
+    base = ["carbon", "--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"])]
+    result = runner.invoke(app, [*base, "--zones", str(inputs["cur"])])
+    assert isinstance(result.exception, ParameterError)
+    assert "--zones writes carbon_by_zone.csv: give --out" in str(result.exception)
+    result = runner.invoke(
+        app, [*base, "--lulc-future", str(inputs["fut"]), "--years", "2000", "2010"]
+    )
+    assert isinstance(result.exception, ParameterError)
+    assert "--years is for valuation: give --price" in str(result.exception)

@@ -42,13 +42,16 @@ QUADRANTS = {
 
 
 def net_emissions(emissions: xr.DataArray, sequestration: xr.DataArray) -> xr.DataArray:
-    """NCE = CE - CS per cell (same units in and out); lazy on dask."""
+    """NCE = CE - CS per cell (same units in and out, e.g. t C/yr per cell); lazy on dask."""
     check_same_grid(emissions, sequestration)
     return map_cells(np.subtract, emissions, sequestration, name="net_emissions")
 
 
 def balance_index(storage: xr.DataArray, emissions: xr.DataArray) -> xr.DataArray:
-    """CO = CS / CE per cell; NaN where CE <= 0 (no emission to compensate); lazy."""
+    """CO = CS / CE per cell (dimensionless; CS and CE in one unit, e.g. t C per cell).
+
+    NaN where CE <= 0 (no emission to compensate); lazy on dask.
+    """
     check_same_grid(storage, emissions)
     return map_cells(_ratio, storage, emissions, name="carbon_balance_index")
 
@@ -59,7 +62,11 @@ def _ratio(cs: np.ndarray, ce: np.ndarray) -> np.ndarray:
 
 
 def supply_demand_ratio(supply: xr.DataArray, demand: xr.DataArray) -> xr.DataArray:
-    """ESDR per cell, maxima over all valid cells; lazy on dask (maxima computed first)."""
+    """ESDR per cell (dimensionless; S and D in one unit), maxima over all valid cells.
+
+    NaN where either input is NaN, or everywhere when both maxima sum to 0. Lazy on
+    dask (the maxima are computed first).
+    """
     check_same_grid(supply, demand)
     half = (float(supply.max(skipna=True).values) + float(demand.max(skipna=True).values)) / 2
     return map_cells(_esdr, supply, demand, name="esdr", half=half)
@@ -82,15 +89,17 @@ def _zone_of(esdr: np.ndarray) -> np.ndarray:
 def balance_table(storage_t_c: pd.Series, emissions_t_c: pd.Series) -> pd.DataFrame:
     """Per unit (region/zone): CS, CE, NCE, CO = CS/CE and ESDR with its zone name.
 
-    Inputs are indexed by unit code, in t C (both positive magnitudes).
+    Inputs are indexed by unit code, in t C (both positive magnitudes); CO and ESDR are
+    dimensionless. A unit with a missing CS or CE (NaN) has NaN ESDR and an empty zone
+    name, never "balance".
     """
     frame = pd.DataFrame({"cs_t_c": storage_t_c, "ce_t_c": emissions_t_c})
     frame["net_emissions_t_c"] = frame["ce_t_c"] - frame["cs_t_c"]
     frame["balance_index"] = frame["cs_t_c"] / frame["ce_t_c"].where(frame["ce_t_c"] > 0)
     half = (frame["cs_t_c"].max() + frame["ce_t_c"].max()) / 2
-    frame["esdr"] = (frame["cs_t_c"] - frame["ce_t_c"]) / half
-    codes = np.where(frame["esdr"] > 0, 3, np.where(frame["esdr"] < 0, 1, 2))
-    frame["zone"] = [BALANCE_ZONES[int(c)][0] for c in codes]
+    frame["esdr"] = (frame["cs_t_c"] - frame["ce_t_c"]) / half if half != 0 else np.nan
+    names = np.array([""] + [name for name, _ in BALANCE_ZONES.values()], dtype=object)
+    frame["zone"] = names[np.maximum(_zone_of(frame["esdr"].to_numpy(np.float64)), 0)]
     return frame
 
 
@@ -105,8 +114,11 @@ def supply_demand_quadrants(supply: xr.DataArray, demand: xr.DataArray) -> xr.Da
 
 
 def _quadrant(s: np.ndarray, d: np.ndarray, stats: list[tuple[float, float]]) -> np.ndarray:
-    zs = (s - stats[0][0]) / stats[0][1]
-    zd = (d - stats[1][0]) / stats[1][1]
-    hs, hd = zs >= 0, zd >= 0
+    hs, hd = _z_score(s, *stats[0]) >= 0, _z_score(d, *stats[1]) >= 0
     quad = np.where(hs & hd, 1, np.where(~hs & hd, 2, np.where(~hs & ~hd, 3, 4)))
     return np.where(np.isnan(s) | np.isnan(d), CLASS_NODATA, quad).astype(np.int32)
+
+
+def _z_score(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """``(x - mean) / std``; 0 for every cell of a constant map (std = 0), not NaN."""
+    return (x - mean) / std if std > 0 else np.where(np.isnan(x), np.nan, 0.0)

@@ -52,10 +52,21 @@ class ClassIndex:
 
     def values_map(self, lulc: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
         """Per-cell ``values[row of code]`` (float64, NaN on nodata); lazy on dask."""
-        base = 0 if self.lo >= 1 else self.lo - 1
-        padded = np.full(int(self.codes.max()) - base + 2, np.nan)
-        padded[self.codes - base] = np.asarray(values, dtype=np.float64)
+        base, padded = self.padded_table(values)
         return map_cells(lookup_padded, lulc, name=name, base=base, padded=padded)
+
+    def padded_table(self, values: np.ndarray) -> tuple[int, np.ndarray]:
+        """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere.
+
+        The table spans the codes plus one NaN slot at each end, so it is never longer
+        than :data:`MAX_CODE_SPAN` + 2 whatever the codes' magnitude. ``base`` is 0 (no
+        subtraction per cell) when the codes are small positive integers.
+        """
+        hi = int(self.codes.max())
+        base = 0 if 1 <= self.lo and hi < MAX_CODE_SPAN else self.lo - 1
+        padded = np.full(hi - base + 2, np.nan)
+        padded[self.codes - base] = np.asarray(values, dtype=np.float64)
+        return base, padded
 
     def bins(self, lulc: xr.DataArray) -> xr.DataArray:
         """Per-cell row index (int32): ``len(codes)`` for absent codes, -1 for nodata."""
@@ -81,12 +92,7 @@ class ClassIndex:
         counts = chunked_bincount(bins, n + 1)
         if counts[n] > 0:
             self.raise_missing(lulc, map_name)
-        row_area = Grid.from_dataarray(lulc).row_area_ha()
-        if np.all(row_area == row_area[0]):
-            area = counts[:n].astype(np.float64) * row_area[0]
-        else:
-            area = chunked_bincount(bins, n + 1, weights=cell_area_map(lulc))[:n]
-        return counts[:n].astype(np.int64), area
+        return counts[:n].astype(np.int64), bin_areas_ha(bins, counts, lulc)[:n]
 
     def pair_table(
         self, first: xr.DataArray, second: xr.DataArray, map_names: tuple[str, str]
@@ -115,11 +121,8 @@ class ClassIndex:
             self.raise_missing(first, map_names[0])
         if counts[:, n].sum() > 0:
             self.raise_missing(second, map_names[1])
-        row_area = Grid.from_dataarray(first).row_area_ha()
-        if np.all(row_area == row_area[0]):
-            return counts, counts.astype(np.float64) * row_area[0]
-        weighted = chunked_bincount(pairs, (n + 2) ** 2, weights=cell_area_map(first))
-        return counts, weighted.reshape(n + 2, n + 2)
+        area = bin_areas_ha(pairs, counts.ravel(), first)
+        return counts, area.reshape(n + 2, n + 2)
 
     def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""
@@ -130,6 +133,18 @@ class ClassIndex:
             f"{self.source}: codes found in {map_name} but missing from the table: {listed}; "
             f"add a row for each code (or mark those cells as nodata)"
         )
+
+
+def bin_areas_ha(bins: xr.DataArray, counts: np.ndarray, template: xr.DataArray) -> np.ndarray:
+    """True area (ha) of the cells in each bin, given the bins' cell ``counts``.
+
+    Projected grids (one cell area): counts x cell area, exact. Otherwise a bincount
+    weighted by the cell areas of ``Grid.row_area_ha`` (geographic CRSs).
+    """
+    row_area = Grid.from_dataarray(template).row_area_ha()
+    if np.all(row_area == row_area[0]):
+        return counts.astype(np.float64) * row_area[0]
+    return chunked_bincount(bins, counts.size, weights=cell_area_map(template))
 
 
 def lookup_padded(block: np.ndarray, base: int, padded: np.ndarray) -> np.ndarray:

@@ -52,12 +52,15 @@ class ClimateRelations:
     biomass_t_intercept: float = 398.0
 
     def soil_from_precipitation(self, p_mm: float) -> float:
+        """``C_SP`` at mean annual precipitation ``p_mm`` (mm); only ratios of it are used."""
         return self.soil_p_slope * p_mm + self.soil_p_intercept
 
     def biomass_from_precipitation(self, p_mm: float) -> float:
+        """``C_BP`` at mean annual precipitation ``p_mm`` (mm); only ratios of it are used."""
         return self.biomass_p_scale * math.exp(self.biomass_p_rate * p_mm)
 
     def biomass_from_temperature(self, t_c: float) -> float:
+        """``C_BT`` at mean annual temperature ``t_c`` (°C); ParameterError where it is <= 0."""
         value = self.biomass_t_slope * t_c + self.biomass_t_intercept
         if value <= 0:
             raise ParameterError(
@@ -86,7 +89,13 @@ def correction_factors(
     variant: Variant = "product",
     relations: ClimateRelations | None = None,
 ) -> CorrectionFactors:
-    """The correction factors of a region (′) against the reference table's climate (″)."""
+    """The correction factors (dimensionless) of a region (′) against the reference (″).
+
+    Precipitations are mean annual totals in mm, temperatures mean annual air
+    temperatures in °C. Non-finite or negative precipitation, a non-finite temperature,
+    or a temperature where ``C_BT <= 0`` raise ParameterError. The ``precipitation``
+    variant ignores the temperatures (``k_bt`` is NaN).
+    """
     rel = relations or ClimateRelations()
     for label, p in (
         ("precipitation", precipitation_mm),
@@ -104,6 +113,12 @@ def correction_factors(
     )
     if variant == "precipitation":
         return CorrectionFactors(k_bp, math.nan, k_bp, k_s)
+    for label, t in (
+        ("temperature", temperature_c),
+        ("reference temperature", reference_temperature_c),
+    ):
+        if not math.isfinite(t):
+            raise ParameterError(f"{label} {t} °C is invalid; give mean annual temperature in °C")
     k_bt = rel.biomass_from_temperature(temperature_c) / rel.biomass_from_temperature(
         reference_temperature_c
     )

@@ -104,6 +104,7 @@ def allocate_emissions(
     else:
         check_same_grid(weights, zones)
         totals = dict(totals_t_c) if isinstance(totals_t_c, Mapping) else {0: float(totals_t_c)}
+    label = map_label(weights, "the weight raster")  # before masking renames it
     area = cell_area_map(weights)
     extra = [] if mask is None else [mask]
     if mask is not None:
@@ -113,7 +114,7 @@ def allocate_emissions(
         weights = map_cells(_masked, weights, mask, name="weight")
     if float(weights.min(skipna=True).values) < 0:
         raise RasterError(
-            f"{map_label(weights)}: has negative weights; population or night-light weights "
+            f"{label}: has negative weights; population or night-light weights "
             f"must be >= 0 (set nodata for missing cells)"
         )
     index = ClassIndex.of(np.array(sorted(totals)), "the emission totals")
@@ -135,11 +136,19 @@ def allocate_emissions(
         where = ", ".join(str(int(c)) for c in index.codes[empty])
         if zero_weight != "area":
             raise RasterError(
-                f"{map_label(weights)}: every weight is zero in zone(s) {where}, so their "
+                f"{label}: every weight is zero in zone(s) {where}, so their "
                 f"emissions cannot be allocated; check the population / night-light raster "
                 f"(and the mask), or allocate by area there (zero_weight='area')"
             )
         area_sum = chunked_bincount(bins, n + 1, weights=eligible_area.fillna(0.0))[:n]
+        no_area = empty & (area_sum == 0)
+        if no_area.any():
+            where = ", ".join(str(int(c)) for c in index.codes[no_area])
+            raise RasterError(
+                f"{label}: zone(s) {where} have no eligible cell with data "
+                f"(every cell is masked out or has no weight data), so their emissions "
+                f"cannot be allocated even by area; check the mask and the weight raster"
+            )
         per_ha[empty] = amount[empty] / area_sum[empty]
     out = map_cells(
         _share,

@@ -26,6 +26,7 @@ import xarray as xr
 
 from landcarbon.backend import map_cells
 from landcarbon.carbon.classes import per_cell
+from landcarbon.carbon.storage import check_all_same_grid
 from landcarbon.errors import RasterError
 
 MONTHS = 12
@@ -33,7 +34,13 @@ MONTHS = 12
 
 @dataclass(frozen=True)
 class RhParameters:
-    """Constants of the Rh relation (defaults: Pei et al. 2010)."""
+    """Constants of the Rh relation (defaults: Pei et al. 2010).
+
+    ``scale`` (g C m⁻² day⁻¹), ``temperature_coef`` (°C⁻¹), ``precipitation_coef``
+    (mm⁻¹), ``days_per_month`` (days) and the dimensionless ``multiplier`` (46.5 %):
+    ``Rh = scale · [exp(temperature_coef·T) + ln(precipitation_coef·R + 1)] ·
+    days_per_month · multiplier`` in g C m⁻² month⁻¹.
+    """
 
     scale: float = 0.22
     temperature_coef: float = 0.0912
@@ -64,10 +71,16 @@ def heterotrophic_respiration(
     precipitation_mm: xr.DataArray | Sequence[xr.DataArray],
     params: RhParameters | None = None,
 ) -> xr.DataArray:
-    """Annual soil heterotrophic respiration (g C m⁻² yr⁻¹), summed over 12 months; lazy."""
+    """Annual soil heterotrophic respiration (g C m⁻² yr⁻¹), summed over 12 months; lazy.
+
+    ``temperature_c``: monthly mean air temperature (°C), ``precipitation_mm``: monthly
+    precipitation (mm), each a 12-band raster or 12 rasters (January to December) on
+    one grid (AlignmentError otherwise; RasterError for another number of months).
+    """
     p = params or RhParameters()
     temps = monthly_layers(temperature_c, "temperature")
     precs = monthly_layers(precipitation_mm, "precipitation")
+    check_all_same_grid(temps[0], *temps[1:], *precs)
     out = map_cells(_annual_rh, *temps, *precs, name="rh_g_c_per_m2_yr", params=p)
     out.attrs["units"] = "g C m-2 yr-1"
     return out
@@ -88,7 +101,11 @@ def _annual_rh(*blocks: np.ndarray, params: RhParameters) -> np.ndarray:
 
 
 def net_ecosystem_production(npp: xr.DataArray, rh: xr.DataArray) -> xr.DataArray:
-    """NEP = NPP - Rh (g C m⁻² yr⁻¹; NPP in the same unit); lazy on dask."""
+    """NEP = NPP - Rh (g C m⁻² yr⁻¹; NPP in the same unit); lazy on dask.
+
+    Raises AlignmentError when the two rasters are not on the same grid.
+    """
+    check_all_same_grid(npp, rh)
     out = map_cells(np.subtract, npp, rh, name="nep_g_c_per_m2_yr")
     out.attrs["units"] = "g C m-2 yr-1"
     return out

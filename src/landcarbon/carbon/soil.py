@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.backend import map_cells
+from landcarbon.carbon.storage import check_all_same_grid
 from landcarbon.errors import ParameterError
 
 TOPSOIL_WEIGHT = 0.3
@@ -58,6 +59,7 @@ def layered_soil_carbon(
     arrays = [topsoil_organic, subsoil_organic]
     if topsoil_inorganic is not None and subsoil_inorganic is not None:
         arrays += [topsoil_inorganic, subsoil_inorganic]
+    check_all_same_grid(*arrays)
     out = map_cells(_weighted_layers, *arrays, name="soil_carbon", weights=weights)
     out.attrs["units"] = f"{topsoil_organic.attrs.get('units', 'input units')} x m"
     return out
@@ -91,6 +93,7 @@ def soc_density(
     arrays = [organic_carbon_pct, bulk_density_g_cm3]
     if gravel_pct is not None:
         arrays.append(gravel_pct)
+    check_all_same_grid(*arrays)
     out = map_cells(_layer_density, *arrays, name="socd_t_c_per_ha", thickness_cm=thickness_cm)
     out.attrs["units"] = "t C/ha"
     return out
@@ -116,6 +119,7 @@ def soc_profile_density(
     """
     top = soc_density(topsoil[0], topsoil[1], min(depth_cm, TOPSOIL_DEPTH_CM), topsoil[2])
     sub = soc_density(subsoil[0], subsoil[1], max(depth_cm - TOPSOIL_DEPTH_CM, 0.0), subsoil[2])
+    check_all_same_grid(top, sub)
     out = map_cells(np.add, top, sub, name="socd_t_c_per_ha")
     out.attrs["units"] = "t C/ha"
     return out

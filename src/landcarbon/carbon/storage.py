@@ -186,6 +186,16 @@ def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
         )
 
 
+def check_all_same_grid(first: xr.DataArray, *others: xr.DataArray) -> None:
+    """:func:`check_same_grid` of every one of ``others`` against ``first``.
+
+    Per-cell steps combine raw blocks, so rasters on different grids (or shapes that
+    numpy would broadcast) must be refused before any arithmetic.
+    """
+    for other in others:
+        check_same_grid(first, other)
+
+
 def as_co2(t_c: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
     """t C to t CO2 (x 44/12), for reporting only."""
     return t_c * T_CO2_PER_T_C

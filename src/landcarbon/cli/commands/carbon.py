@@ -56,6 +56,10 @@ def carbon(
     table = read_pools(pools)
     current = read_raster(lulc, "categorical", chunks=chunks)
     future = read_raster(lulc_future, "categorical", chunks=chunks) if lulc_future else None
+    if zones is not None and out is None:
+        raise ParameterError("--zones writes carbon_by_zone.csv: give --out DIR as well")
+    if years is not None and price is None:
+        raise ParameterError("--years is for valuation: give --price as well (price per t C)")
     valuation = None
     if price is not None:
         if future is None or years is None:
