@@ -51,9 +51,9 @@ UPPER_GRADE_EDGES_T_PER_KM2 = (2500.0, 5000.0, 8000.0, 15000.0)
 
 
 def _product(*factors: np.ndarray) -> np.ndarray:
-    out = factors[0].astype(np.float64)
+    out = factors[0].astype(np.float64)  # a fresh copy, multiplied in place
     for f in factors[1:]:
-        out = out * f
+        out *= f
     return out
 
 
@@ -153,7 +153,7 @@ def mean_per_ha(per_ha: xr.DataArray) -> float:
 
 
 def _class_codes(classes: np.ndarray) -> np.ndarray:
-    return np.where((classes == CLASS_NODATA) | (classes < 0), -1, classes)  # type: ignore[no-any-return]
+    return np.where((classes == CLASS_NODATA) | (classes < 0), -1, classes).astype(np.int32)  # type: ignore[no-any-return]
 
 
 def totals_by_class(layers: Mapping[str, xr.DataArray], classes: xr.DataArray) -> pd.DataFrame:
@@ -162,18 +162,25 @@ def totals_by_class(layers: Mapping[str, xr.DataArray], classes: xr.DataArray) -
     Returns one row per code present in ``classes`` with ``area_ha`` (cells where the
     first layer has data) and one column per layer (e.g. t a⁻¹); NaN cells are skipped.
     """
-    codes = map_cells(_class_codes, classes, dtype=np.int64, name="codes")
+    codes = map_cells(_class_codes, classes, dtype=np.int32, name="codes")
     present = np.flatnonzero(chunked_bincount(codes, _code_bound(classes)))
     size = int(present[-1]) + 1 if present.size else 1
     areas = _row_areas(classes)
     first = next(iter(layers.values()))
     frame = pd.DataFrame({"code": present})
-    weights = {"area_ha": areas.where(first.notnull()).fillna(0.0)}
-    weights.update({k: (v * areas).fillna(0.0) for k, v in layers.items()})
-    for key, w in weights.items():
-        w = w.transpose(*classes.dims)
-        frame[key] = chunked_bincount(codes, size, weights=w)[present]
+    # one weight map at a time: a dict of them all held every layer twice over at once
+    frame["area_ha"] = _sum_by_code(codes, size, areas.where(first.notnull()), present)
+    for key, layer in layers.items():
+        frame[key] = _sum_by_code(codes, size, layer * areas, present)
     return frame
+
+
+def _sum_by_code(
+    codes: xr.DataArray, size: int, weights: xr.DataArray, present: np.ndarray
+) -> np.ndarray:
+    """Sum of ``weights`` (NaN skipped) over the cells of each code in ``present``."""
+    w = weights.fillna(0.0).transpose(*codes.dims)
+    return chunked_bincount(codes, size, weights=w)[present]  # type: ignore[no-any-return]
 
 
 def total_by_class(per_ha: xr.DataArray, classes: xr.DataArray) -> dict[int, float]:

@@ -135,7 +135,13 @@ def _row_field(template: xr.DataArray, per_row: np.ndarray, name: str) -> xr.Dat
 def _slope_from_differences(
     gx: np.ndarray, gy: np.ndarray, dx: np.ndarray, dy: np.ndarray
 ) -> np.ndarray:
-    return np.degrees(np.arctan(np.hypot(gx / dx, gy / dy)))
+    """Slope (degrees) from Horn differences (m per cell) and cell sizes (m), in place
+    on the two fresh quotients so a large map holds two temporaries, not five."""
+    tan_x = gx / dx
+    tan_y = gy / dy
+    np.hypot(tan_x, tan_y, out=tan_x)
+    np.arctan(tan_x, out=tan_x)
+    return np.degrees(tan_x, out=tan_x)  # type: ignore[no-any-return]
 
 
 def slope_deg(dem: xr.DataArray) -> xr.DataArray:
@@ -147,7 +153,7 @@ def slope_deg(dem: xr.DataArray) -> xr.DataArray:
     """
     grid = Grid.from_dataarray(dem)
     dx_rows, dy_rows = cell_sizes_m(grid)
-    z = dem.astype(np.float64)
+    z = dem.astype(np.float64, copy=False)
     gx = map_focal(horn_difference, z, depth=1, name="horn_dx", axis=1)
     gy = map_focal(horn_difference, z, depth=1, name="horn_dy", axis=0)
     dx = _row_field(z, dx_rows, "dx_m")
@@ -176,11 +182,12 @@ class FlowRouting:
 def flow_routing(dem: xr.DataArray) -> FlowRouting:
     """Fill depressions (priority-flood), route D8 and accumulate flow.
 
-    A global step: the whole DEM is held in memory (about 100 bytes per cell at peak).
+    A global step: the whole DEM is held in memory (about 65 bytes per cell at peak
+    besides the DEM: priority-flood's padded copy, heap and queues, then the routing).
     """
     z = require_in_memory(
         dem, "flow accumulation", "load the DEM into memory (drop `chunks`) for this step"
-    ).astype(np.float64)
+    ).astype(np.float64, copy=False)  # priority_flood reads it into its own padded copy
     grid = Grid.from_dataarray(dem)
     dx_rows, dy_rows = cell_sizes_m(grid)
     rows, cols = z.shape
@@ -305,25 +312,29 @@ def topography(
             f"lambda_max_m ({lambda_max_m}) and l_max ({l_max}) must be > 0 (metres / ratio)"
         )
     routing = flow_routing(dem)
+    accumulation = routing.accumulation_cells
+    if method == "csle":
+        lam = accumulation * routing.flow_length_m
+        np.minimum(lam, lambda_max_m, out=lam)
+    else:
+        own_m2 = (Grid.from_dataarray(dem).row_area_ha() * SQ_M_PER_HA)[:, None]
+        inlet = np.maximum(routing.upslope_area_m2 - own_m2, 0.0)
+        x = np.where(routing.diagonal, np.sqrt(2.0), 1.0)
+        lam = routing.upslope_area_m2 / np.sqrt(own_m2)  # specific contributing area (m)
+    del routing  # the filled DEM, flow lengths and areas are not returned: free them first
     slope = slope_deg(dem)
     theta = np.asarray(slope.data)
     if method == "csle":
-        lam = np.minimum(routing.accumulation_cells * routing.flow_length_m, lambda_max_m)
         m = mccool_exponent(theta) if exponent == "mccool" else csle_class_exponent(theta)
         l_fac = l_factor_point(lam, m)
         s_fac = s_factor_csle(theta)
     else:
-        grid = Grid.from_dataarray(dem)
-        own_m2 = (grid.row_area_ha() * SQ_M_PER_HA)[:, None]
-        inlet = np.maximum(routing.upslope_area_m2 - own_m2, 0.0)
-        x = np.where(routing.diagonal, np.sqrt(2.0), 1.0)
         l_fac = np.minimum(
             l_factor_desmet_govers(inlet, np.sqrt(own_m2), x, invest_exponent(theta)), l_max
         )
-        lam = routing.upslope_area_m2 / np.sqrt(own_m2)  # specific contributing area (m)
         s_fac = s_factor_rusle(theta)
     layers = {  # NaN on nodata cells already: slope and accumulation are NaN there
-        "accumulation_cells": routing.accumulation_cells,
+        "accumulation_cells": accumulation,
         "slope_length_m": lam,
         "l_factor": l_fac,
         "s_factor": s_fac,
