@@ -175,3 +175,11 @@ def test_fuel_preset_carbon_factors_follow_from_the_ipcc_contents():
         "fuel oil": 1.4286,
         "natural gas": 1.2143,
     }
+
+
+def test_a_single_total_with_zones_is_refused():
+    # {0: total} used to be allocated to zone 0 only when the zone map has a code 0
+    zones = make_raster(np.array([[0, 0], [1, 1]], dtype=np.int32), name="counties")
+    weights = make_raster(np.ones((2, 2)))
+    with pytest.raises(ParameterError, match=r"with a zone raster \(counties\) give one total"):
+        allocate_emissions(8.0, weights, zones)

@@ -229,3 +229,13 @@ def test_carbon_options_that_would_be_ignored_are_refused(inputs: dict[str, Path
     )
     assert isinstance(result.exception, ParameterError)
     assert "--years is for valuation: give --price" in str(result.exception)
+
+
+def test_misaligned_zones_fail_before_any_output(inputs: dict[str, Path], tmp_path: Path):
+    zones = write_raster(make_raster(np.array([[7, 8, 8]], dtype=np.int32)), tmp_path / "zones.tif")
+    out = tmp_path / "z"
+    args = ["carbon", "--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"])]
+    result = runner.invoke(app, [*args, "--zones", str(zones), "--out", str(out)])
+    assert isinstance(result.exception, AlignmentError)
+    assert "zones.tif is not on the grid of" in str(result.exception)
+    assert not out.exists() or not any(out.iterdir())  # no map written before the error

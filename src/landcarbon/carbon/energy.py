@@ -39,7 +39,9 @@ FUEL_COLUMNS = ("sc_tce_per_unit", "cf_t_c_per_tce")
 
 
 def fuel_factors(name: str = "ipcc") -> ClassTable:
-    """Fuel factor preset ``emissions_energy_<name>.toml`` (SC and CF per fuel)."""
+    """Fuel factor preset ``emissions_energy_<name>.toml``: per fuel the standard-coal
+    factor ``sc_tce_per_unit`` (tce per t; natural gas per 1000 m³) and the carbon
+    factor ``cf_t_c_per_tce`` (t C/tce; ``cf_recomputed`` from the IPCC contents)."""
     return load_preset(
         "emissions", f"energy_{name}", required=FUEL_COLUMNS, nonnegative=FUEL_COLUMNS
     )
@@ -102,8 +104,13 @@ def allocate_emissions(
         zones = zones.rio.write_nodata(int(CLASS_NODATA), encoded=False)
         totals = {0: float(totals_t_c)}
     else:
+        if not isinstance(totals_t_c, Mapping):
+            raise ParameterError(
+                f"with a zone raster ({map_label(zones)}) give one total per zone, a mapping "
+                f"zone code -> t C; for one total over the whole map leave zones out"
+            )
         check_same_grid(weights, zones)
-        totals = dict(totals_t_c) if isinstance(totals_t_c, Mapping) else {0: float(totals_t_c)}
+        totals = dict(totals_t_c)
     label = map_label(weights, "the weight raster")  # before masking renames it
     area = cell_area_map(weights)
     extra = [] if mask is None else [mask]

@@ -169,6 +169,7 @@ def write_carbon_outputs(
 ) -> tuple[CarbonAccount, list[Path]]:
     """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``."""
     account = carbon_account(current, pools, future, valuation)
+    zone_table = None if zones is None else carbon_by_zone(current, pools, zones, future)
     unit = "t C per cell" if per_cell_units else "t C/ha"
     maps: dict[str, xr.DataArray] = {
         "c_storage_bas": storage_map(current, pools, per_cell_units=per_cell_units, check=False)
@@ -201,14 +202,27 @@ def write_carbon_outputs(
             )
         )
     written.append(write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
-    if zones is not None:
-        table = zone_totals(storage_map(current, pools, check=False), zones, "total_t_c")
-        if future is not None:
-            fut = zone_totals(storage_map(future, pools, check=False), zones, "future_total_t_c")
-            table["future_total_t_c"] = fut["future_total_t_c"].to_numpy()
-        written.append(write_csv(table, out_dir / "carbon_by_zone.csv", overwrite))
+    if zone_table is not None:
+        written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite))
     written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite))
     return account, written
+
+
+def carbon_by_zone(
+    current: xr.DataArray,
+    pools: ClassTable,
+    zones: xr.DataArray,
+    future: xr.DataArray | None = None,
+) -> pd.DataFrame:
+    """Carbon storage by zone: ``zone, area_ha, total_t_c`` (and ``future_total_t_c``), t C.
+
+    Raises AlignmentError when the zone map is not on the land-use map's grid.
+    """
+    table = zone_totals(storage_map(current, pools, check=False), zones, "total_t_c")
+    if future is not None:
+        fut = zone_totals(storage_map(future, pools, check=False), zones, "future_total_t_c")
+        table["future_total_t_c"] = fut["future_total_t_c"].to_numpy()
+    return table
 
 
 def write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:

@@ -48,7 +48,10 @@ def layered_soil_carbon(
 ) -> xr.DataArray:
     """``(P_ic + P_oc)·w_top + (S_ic + S_oc)·w_sub`` per cell (eq. 3); NaN if any input is.
 
-    Give both inorganic rasters or neither (organic carbon only). Lazy on dask input.
+    Inputs are carbon per metre of depth of each layer (e.g. kg C m⁻³, or t C ha⁻¹ m⁻¹);
+    the weights are the layer thicknesses in m (0.3 and 0.7), so the result is the input
+    unit x m (kg C m⁻², or t C/ha). Give both inorganic rasters or neither (organic
+    carbon only). All rasters on one grid (AlignmentError otherwise). Lazy on dask.
     """
     if (topsoil_inorganic is None) != (subsoil_inorganic is None):
         raise ParameterError(

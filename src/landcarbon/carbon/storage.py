@@ -52,8 +52,8 @@ def read_pools(path: str | Path) -> ClassTable:
 
 
 def pools_preset(name: str) -> ClassTable:
-    """A shipped pools table ``carbon_<name>.toml``: ``henan_table1`` is the province
-    carbon-balance study's Table 1 (CNLUCC codes 1-6, soil pool 0-100 cm)."""
+    """A shipped pools table ``carbon_<name>.toml`` (densities in t C/ha): ``henan_table1``
+    is the province carbon-balance study's Table 1 (CNLUCC codes 1-6, soil 0-100 cm)."""
     from landcarbon.carbon.presets import load_preset
 
     return load_preset("carbon", name, required=POOLS, nonnegative=POOLS)
