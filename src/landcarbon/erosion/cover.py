@@ -47,7 +47,7 @@ def _b_cai(f: np.ndarray) -> np.ndarray:
 
 
 def b_factor_from_cover(cover_pct: xr.DataArray) -> xr.DataArray:
-    """B from vegetation fraction f (%) with Cai et al. (2000); lazy on dask.
+    """B (dimensionless, 0-1) from vegetation fraction f (%) with Cai et al. (2000); lazy.
 
     Refuses fractions given as 0-1 ratios (all values ≤ 1) or outside 0-100 %.
     """
@@ -112,7 +112,7 @@ def _b_layer(lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | No
 def b_factor(
     lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None = None
 ) -> xr.DataArray:
-    """B per cell from land use, and from vegetation cover where the table says so.
+    """B (dimensionless, 0-1) per cell from land use, and from cover where the table says so.
 
     ``table`` needs a ``b`` column (B by land-use code); an optional ``b_from_cover``
     column (1/0) marks the classes whose B comes from ``cover_pct`` with Cai et al.
@@ -125,7 +125,7 @@ def b_factor(
 def land_use_factors(
     lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None = None
 ) -> dict[str, xr.DataArray]:
-    """B, E and T per cell (keys ``b``, ``e``, ``t``), checking the map's codes once."""
+    """B, E and T per cell (keys ``b``, ``e``, ``t``; dimensionless, 0-1), codes checked once."""
     table.check_codes(lulc, LAND_USE_MAP)
     return {
         "b": _b_layer(lulc, table, cover_pct),
@@ -135,7 +135,7 @@ def land_use_factors(
 
 
 def practice_factor(lulc: xr.DataArray, table: ClassTable, column: str) -> xr.DataArray:
-    """E (``column="e"``) or T (``column="t"``) per cell from the land-use table; lazy."""
+    """E (``column="e"``) or T (``column="t"``), dimensionless 0-1, per cell; lazy."""
     if column not in ("e", "t"):
         raise ParameterError(f"practice factor column {column!r} is unknown; select 'e' or 't'")
     table.check_codes(lulc, LAND_USE_MAP)

@@ -134,7 +134,9 @@ def area_by_grade_ha(grades: xr.DataArray) -> dict[str, float]:
 
 
 def total(per_ha: xr.DataArray) -> float:
-    """Sum of a per-hectare map × true cell area over the map (NaN cells skipped).
+    """Sum of a per-hectare map × true cell area (ha) over the map (NaN cells skipped).
+
+    A map in t ha⁻¹ a⁻¹ gives t a⁻¹; one in t C ha⁻¹ a⁻¹ gives t C a⁻¹.
 
     A plain (chunked on dask) reduction; the per-row areas broadcast along ``x``.
     """
@@ -142,7 +144,7 @@ def total(per_ha: xr.DataArray) -> float:
 
 
 def mean_per_ha(per_ha: xr.DataArray) -> float:
-    """Area-weighted mean of a per-hectare map over its valid cells."""
+    """Area-weighted mean of a per-hectare map over its valid cells (same unit, e.g. t ha⁻¹ a⁻¹)."""
     import dask
 
     areas = _row_areas(per_ha)
@@ -184,7 +186,10 @@ def _sum_by_code(
 
 
 def total_by_class(per_ha: xr.DataArray, classes: xr.DataArray) -> dict[int, float]:
-    """Sum of a per-hectare map × true cell area over each class code present."""
+    """Sum of a per-hectare map × true cell area (ha) over each class code present.
+
+    A map in t ha⁻¹ a⁻¹ gives t a⁻¹ per class.
+    """
     frame = totals_by_class({"total": per_ha}, classes)
     return {int(c): float(v) for c, v in zip(frame["code"], frame["total"], strict=True)}
 

@@ -214,7 +214,7 @@ def mccool_exponent(theta_deg: np.ndarray) -> np.ndarray:
 
 
 def csle_class_exponent(theta_deg: np.ndarray) -> np.ndarray:
-    """CSLE census exponent: 0.2 (θ ≤ 1°), 0.3 (≤ 3°), 0.4 (≤ 5°), 0.5 (> 5°)."""
+    """CSLE census exponent m (dimensionless): 0.2 (θ ≤ 1°), 0.3 (≤ 3°), 0.4 (≤ 5°), 0.5 (> 5°)."""
     with np.errstate(invalid="ignore"):  # NaN lanes of the SIMD loop
         return csle_class_m(theta_deg)  # type: ignore[no-any-return]
 
@@ -243,7 +243,7 @@ def s_factor_rusle(theta_deg: np.ndarray) -> np.ndarray:
 
 
 def l_factor_point(slope_length_m: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """USLE slope-length factor ``L = (λ / 22.13)^m`` for a slope length λ in metres."""
+    """USLE slope-length factor ``L = (λ / 22.13)^m`` (dimensionless) for λ in metres."""
     return (slope_length_m / UNIT_PLOT_LENGTH_M) ** m  # type: ignore[no-any-return]
 
 
