@@ -142,3 +142,18 @@ def test_quadrants_of_a_constant_supply_are_high():
     demand = make_raster(np.array([[1.0, 2.0, 6.0, 1.0]]))
     # D: mean over the 4 valid cells 2.5 -> L, L, H, L; S: H everywhere valid
     assert supply_demand_quadrants(supply, demand).values.tolist() == [[4, 4, 1, CLASS_NODATA]]
+
+
+def test_balance_index_reproduces_the_arid_studys_published_values():
+    # study 002, sections 2.x: CS and CE (t) as printed (3 significant figures) and the
+    # carbon balance index CO = CS/CE it reports. 1990: 3.15e8 / 2.37e6 = 132.91;
+    # 2035 cultivated-land protection: 389.08e6 / 2.17e6 = 179.30 (printed 179.26);
+    # 2035 economic development: 387.56e6 / 3.14e6 = 123.43. (Its natural-development and
+    # ecological-protection pairs do not divide to the printed indices, so are left out.)
+    cs = pd.Series({"1990": 3.15e8, "2035 cultivated": 389.08e6, "2035 economic": 387.56e6})
+    ce = pd.Series({"1990": 2.37e6, "2035 cultivated": 2.17e6, "2035 economic": 3.14e6})
+    published = [132.91, 179.26, 123.43]
+    assert balance_table(cs, ce)["balance_index"].tolist() == pytest.approx(published, rel=5e-4)
+    cs_map, ce_map = (make_raster(s.to_numpy()[None, :]) for s in (cs, ce))
+    maps = balance_index(cs_map, ce_map)
+    np.testing.assert_allclose(maps.values[0], published, rtol=5e-4)
