@@ -30,7 +30,7 @@ from landcarbon.landuse.allocation import (
     run_allocation,
     seed_key,
 )
-from landcarbon.landuse.conversion import check_demand_reachable, movable_groups
+from landcarbon.landuse.conversion import check_demand_reachable, donor_floor, movable_groups
 
 N_CLASSES = 6
 CHANGE_SHARE = 0.05
@@ -84,6 +84,7 @@ def full_run(side: int) -> None:
         -1,
         groups.cell_group,
         plan,
+        donor_floor(plan, groups, demand),
     )
     start = time.perf_counter()
     iterations, converged, _, history = run_allocation(problem, parameters, seed_key(1))
@@ -168,6 +169,8 @@ def per_iteration(side: int, with_numpy: bool) -> None:
         seeded,
         counts.copy(),
         demand,
+        demand,
+        cls,
         np.uint64(1),
         1,
         cls.size,

@@ -14,6 +14,7 @@ from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.landuse.conversion import (
     ConversionMatrix,
     check_demand_reachable,
+    donor_floor,
     likely_plan,
     movable_groups,
     read_conversion_matrix,
@@ -134,8 +135,9 @@ def test_max_flow_explains_restricted_zones() -> None:
     with pytest.raises(
         ParameterError,
         match=(
-            r"class 3 needs 2 more cells but at most 1 can reach it \(shrinking classes "
-            r"allowed to become it: \[1\], with 1 cells outside restricted zones"
+            r"class 3 needs 2 more cells but at most 1 can reach it, directly or through "
+            r"chains \(classes allowed to become it: \[1\], with 1 cells outside "
+            r"restricted zones"
         ),
     ):
         check_demand_reachable(
@@ -185,13 +187,48 @@ def test_plan_is_a_valid_transition_plan(seed: int, k: int) -> None:
 
 
 def _check_plan(plan, counts, demand, groups, k) -> None:
-    # every deficit is filled exactly, no group gives more cells than it has, no class gives
-    # more than its surplus, and only to classes its cells can reach
-    np.testing.assert_array_equal(plan.sum(axis=0), np.maximum(demand - counts, 0))
+    # arrivals - departures turn every count into its demand, no group gives more cells
+    # than it has (each cell converts at most once), and only to classes it can reach
+    arrivals = plan.sum(axis=0)
+    departures = np.bincount(groups.from_index, weights=plan.sum(axis=1), minlength=k)
+    np.testing.assert_array_equal(counts + arrivals - departures, demand)
     assert np.all(plan.sum(axis=1) <= groups.cells)
     assert np.all(plan[~groups.masks] == 0)
-    given_by_class = np.bincount(groups.from_index, weights=plan.sum(axis=1), minlength=k)
-    assert np.all(given_by_class <= np.maximum(counts - demand, 0))
+    # the floor lets exactly the relay classes (receiving and giving) fall below demand
+    floor = donor_floor(plan, groups, demand)
+    relay = (arrivals > 0) & (departures > 0)
+    np.testing.assert_array_equal(floor[~relay], demand[~relay])
+    np.testing.assert_array_equal(floor[relay], (counts - departures)[relay])
+    if not relay.any():  # direct plan: every deficit filled, no class gives past its surplus
+        np.testing.assert_array_equal(arrivals, np.maximum(demand - counts, 0))
+        assert np.all(departures <= np.maximum(counts - demand, 0))
+
+
+def test_chain_hand_case_plan_and_floor() -> None:
+    # Classes A (0), B (1), C (2). A: 3 cells, B: 2, C: 1; demand A 1, B 2, C 3.
+    # Allowed: A -> B and B -> C only. Directly, C can get nothing (no shrinking class may
+    # become C) and B, at its demand, may not give: direct max-flow 0 < 2.
+    # Through B: 2 A cells become B, 2 original B cells become C. Plan: group A -> B 2,
+    # group B -> C 2 (4 conversions, the fewest). B relays: arrivals 2, departures 2, floor
+    # 2 - 2 = 0 (it may give both its cells before the A cells arrive); A and C keep their
+    # demand as floor.
+    cls = np.array([[0, 0, 0, 1, 1, 2]], dtype=np.int8)
+    prob = np.ones((3, 1, 6))
+    allowed = np.eye(3, dtype=bool)
+    allowed[0, 1] = allowed[1, 2] = True
+    groups = _groups(cls, prob, allowed)
+    counts, demand = np.array([3, 2, 1]), np.array([1, 2, 3])
+    plan = check_demand_reachable(counts, demand, groups, allowed, [1, 2, 3])
+    by_class = {int(groups.from_index[g]): plan[g].tolist() for g in range(len(groups.cells))}
+    assert by_class == {0: [0, 2, 0], 1: [0, 0, 2], 2: [0, 0, 0]}
+    assert donor_floor(plan, groups, demand).tolist() == [1, 0, 3]
+    # the likely plan of a chained demand is the same (only one plan has 4 conversions)
+    likely = likely_plan(counts, demand, groups, prob)
+    np.testing.assert_array_equal(likely, plan)
+    # forbid B -> C too: no chain reaches C; the message says so
+    allowed[1, 2] = False
+    with pytest.raises(ParameterError, match="neither by direct conversions nor through chains"):
+        check_demand_reachable(counts, demand, _groups(cls, prob, allowed), allowed, [1, 2, 3])
 
 
 def test_likely_plan_prefers_probable_donors() -> None:

@@ -171,7 +171,7 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
     demand = np.array([5, 5], dtype=np.int64)
     no_plan = (np.zeros((2, 5), dtype=np.int32), np.zeros((1, 2), dtype=np.int64), False)
     changed = K.apply_proposals(
-        cls, candidate, seeded, counts, demand, np.uint64(1), 0, 10, *no_plan
+        cls, candidate, seeded, counts, demand, demand, cls.copy(), np.uint64(1), 0, 10, *no_plan
     )
     assert changed == 3
     assert counts.tolist() == [5, 5]
@@ -181,7 +181,7 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
     counts = np.array([10, 0], dtype=np.int64)
     seeded[:] = True
     changed = K.apply_proposals(
-        cls, candidate, seeded, counts, demand, np.uint64(1), 0, 1, *no_plan
+        cls, candidate, seeded, counts, demand, demand, cls.copy(), np.uint64(1), 0, 1, *no_plan
     )
     assert changed == 1
     assert counts.tolist() == [9, 1]
@@ -196,6 +196,8 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
         seeded,
         counts,
         demand,
+        demand,
+        cls.copy(),
         np.uint64(1),
         0,
         10,

@@ -8,8 +8,9 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
    model's acceptance test give a *candidate* class (or -1). It reads the map of the previous
    iteration only, so the cells are independent.
 2. :func:`apply_proposals` (sequential): the candidates are visited in a random order and
-   converted while the new class still lacks cells and the old class still has too many,
-   so no class ever overshoots its demand.
+   converted while the new class still lacks cells and the old class is above its floor
+   (its demand, or less for the relay class of a chain of conversions), so no class ever
+   rises above its demand. A cell converts at most once per allocation.
 
 Every random number comes from a counter-based generator (:func:`uniform`): a splitmix64
 hash of (seed key, iteration, cell, stream). The result therefore depends on the seed only,
@@ -206,7 +207,8 @@ def propose(
     zone : uint8[rows, cols]
         Restricted raster: 0 no change, 1 convertible, 2 development zone of ``zone_class``.
     may_lose : bool[K]
-        Classes still above their demand; cells of other classes cannot change this iteration
+        Classes still above their floor (see :func:`apply_proposals`); cells of other
+        classes cannot change this iteration
         (they are skipped: the counter-based generator makes skipping exact).
     model : int
         :data:`CARS`, :data:`FLUS_PAPER` or :data:`FLUS_RELEASED`.
@@ -429,6 +431,8 @@ def apply_proposals(
     seeded: np.ndarray,
     counts: np.ndarray,
     demand: np.ndarray,
+    floor: np.ndarray,
+    origin: np.ndarray,
     key: np.uint64,
     iteration: int,
     seed_cap: int,
@@ -439,7 +443,11 @@ def apply_proposals(
     """Convert candidates in a random order while demand allows; returns cells changed.
 
     A candidate old -> new is taken only while ``counts[new] < demand[new]`` and
-    ``counts[old] > demand[old]``, and at most ``seed_cap`` new patch seeds are planted in
+    ``counts[old] > floor[old]``, and only if the cell still holds its class of the start of
+    the allocation, ``origin`` (a cell converts at most once). ``floor`` is the demand, or
+    less for a class that relays a chain of conversions (it gives cells while others arrive;
+    :func:`landcarbon.landuse.conversion.donor_floor`). At most ``seed_cap`` new patch seeds
+    are planted in
     one iteration (PLUS "Percentage of seeds"). With ``use_quota`` a cell of group g may
     become class c only while ``quota[g, c] > 0`` (a max-flow transition plan).
     ``cls``, ``counts`` and ``quota`` are updated in place.
@@ -459,7 +467,7 @@ def apply_proposals(
         c = cell - r * cols
         new = candidate[r, c]
         old = cls[r, c]
-        if counts[new] >= demand[new] or counts[old] <= demand[old]:
+        if counts[new] >= demand[new] or counts[old] <= floor[old] or old != origin[r, c]:
             continue
         if use_quota and quota[cell_group[r, c], new] <= 0:
             continue

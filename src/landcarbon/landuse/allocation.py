@@ -13,8 +13,11 @@ number of cells (within ``demand_tolerance``), following
   (``variant="released"``).
 
 Both respect a conversion matrix (rows = from, columns = to), a restricted raster (0 = no
-change, 1 = convertible, 2 = development zone) and never move a class past its demand. The
-demand is checked for reachability (max-flow) before the first iteration. Random numbers
+change, 1 = convertible, 2 = development zone) and never move a class above its demand. The
+demand is checked for reachability (max-flow) before the first iteration; when direct
+conversions cannot meet it but chains can (grassland -> cropland -> built-up), the relay
+classes may give cells below their demand while the chain's cells arrive, as the released
+FLUS code lets a net-growing class lose cells (docs/allocation.md). Random numbers
 are counter-based (seed, iteration, cell), so a seed gives bit-identical maps on any number
 of threads. The step is global: the whole map is held in memory (about
 ``K * 8 + 3`` bytes per cell).
@@ -40,6 +43,7 @@ from landcarbon.landuse import _kernels
 from landcarbon.landuse.conversion import (
     ConversionMatrix,
     check_demand_reachable,
+    donor_floor,
     likely_plan,
     movable_groups,
 )
@@ -302,8 +306,10 @@ class AllocationProblem:
     ``cls`` holds class indices (0..K-1 in the order of ``codes``, -1 nodata); ``allowed`` is
     the conversion matrix (rows = from); ``zone`` the restricted raster (0/1/2); ``plan`` a
     transition plan (cells of each cell group to become each class: the max-flow plan, or
-    the likely plan with ``transition_plan``; used only then) and ``cell_group`` the group of
-    every cell.
+    the likely plan with ``transition_plan``; used only then), ``cell_group`` the group of
+    every cell and ``floor`` the fewest cells each class may hold during the run (the demand,
+    or less for a class relaying a chain of conversions; see
+    :func:`landcarbon.landuse.conversion.donor_floor`).
     """
 
     codes: list[int]
@@ -317,6 +323,7 @@ class AllocationProblem:
     zone_class: int
     cell_group: np.ndarray
     plan: np.ndarray
+    floor: np.ndarray
 
 
 def run_allocation(
@@ -333,6 +340,7 @@ def run_allocation(
     n_classes = problem.prob.shape[0]
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes).astype(np.int64)
     demand = problem.demand
+    origin = cls.copy()  # a cell converts at most once
     quota = problem.plan.copy()
     gaps = [demand - counts]
     history = [int(np.abs(gaps[-1]).sum())]
@@ -365,7 +373,7 @@ def run_allocation(
             problem.expansion,
             problem.allowed,
             problem.zone,
-            gaps[-1] < 0,
+            counts > problem.floor,
             model,
             tau,
             problem.zone_class,
@@ -382,6 +390,8 @@ def run_allocation(
             seeded,
             counts,
             demand,
+            problem.floor,
+            origin,
             key,
             iteration,
             seed_cap,
@@ -440,8 +450,10 @@ def prepare(
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
     groups = movable_groups(cls, prob, allowed, zone)
     plan = check_demand_reachable(counts, demand_cells, groups, allowed, codes)
+    floor = donor_floor(plan, groups, demand_cells)
     if parameters.transition_plan:
         plan = likely_plan(counts, demand_cells, groups, prob)
+        floor = donor_floor(plan, groups, demand_cells)
     weights = _per_class(parameters.neighborhood_weights, codes, 1.0)
     mu = getattr(parameters, "expansion_coefficient", 0.0)
     expansion = (
@@ -459,6 +471,7 @@ def prepare(
         zone_class,
         groups.cell_group,
         plan,
+        floor,
     )
 
 

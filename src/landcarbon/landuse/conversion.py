@@ -11,9 +11,12 @@ Tables written the other way round are read with ``orientation="to_rows"``.
 source -> class with surplus (capacity = surplus) -> group of its cells sharing the same set
 of reachable classes (capacity = cells in the group) -> class with a deficit (capacity =
 deficit) -> sink. Cells in restricted zones and target classes with zero probability are left
-out of the groups. The demand is reachable by direct conversions exactly when the flow
-equals the total deficit; otherwise the error names each class whose demand cannot be met
-and why.
+out of the groups. When direct conversions fall short, the same network with a *relay* edge
+from every class's "to" node back to its "from" node (a transshipment problem) decides
+whether chains such as grassland -> cropland -> built-up meet the demand: cells arriving at a
+class let as many of that class's original cells leave. Every original cell still converts
+at most once (its group's capacity). The error names each class whose demand cannot be met
+even through chains, and why.
 """
 
 from __future__ import annotations
@@ -223,6 +226,42 @@ def movable_groups(
     return CellGroups(group >> n_classes, masks, cells, cell_group)
 
 
+def _flow_network(
+    surplus: np.ndarray, deficit: np.ndarray, groups: CellGroups, relay: bool
+) -> tuple[Any, int]:
+    """Maximum flow source -> surplus classes -> groups -> deficit classes -> sink.
+
+    Nodes: 0 source, 1..K from-classes, K+1..K+G groups, K+G+1..2K+G to-classes, last sink.
+    With ``relay`` each to-class node also feeds its from-class node (a chain). Returns
+    scipy's flow result and the sink's node number.
+    """
+    k = len(surplus)
+    n_groups = len(groups.cells)
+    sink = 2 * k + n_groups + 1
+    big = int(groups.cells.sum()) + int(deficit.sum()) + 1
+    rows: list[int] = []
+    cols: list[int] = []
+    caps: list[int] = []
+
+    def edge(a: int, b: int, cap: int) -> None:
+        if cap > 0:
+            rows.append(a)
+            cols.append(b)
+            caps.append(cap)
+
+    for i in range(k):
+        edge(0, 1 + i, int(surplus[i]))
+        edge(k + n_groups + 1 + i, sink, int(deficit[i]))
+        if relay:
+            edge(k + n_groups + 1 + i, 1 + i, big)
+    for g in range(n_groups):
+        edge(1 + int(groups.from_index[g]), k + 1 + g, int(groups.cells[g]))
+        for target in np.flatnonzero(groups.masks[g]).tolist():
+            edge(k + 1 + g, k + n_groups + 1 + target, big)
+    graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+    return maximum_flow(graph, 0, sink), sink
+
+
 def check_demand_reachable(
     counts: np.ndarray,
     demand: np.ndarray,
@@ -230,7 +269,7 @@ def check_demand_reachable(
     allowed: np.ndarray,
     codes: Sequence[int],
 ) -> np.ndarray:
-    """Check that every deficit can be filled by direct conversions; return a plan.
+    """Check that every deficit can be filled, directly or through chains; return a plan.
 
     Parameters
     ----------
@@ -246,57 +285,98 @@ def check_demand_reachable(
     Returns
     -------
     int64 ndarray, shape (G, K)
-        One maximum flow: cells of each group planned to become each class. It meets every
-        demand exactly.
+        Cells of each group planned to become each class. When direct conversions (from
+        shrinking to growing classes) suffice, it is one maximum flow of those and fills
+        every deficit exactly. Otherwise it is the transshipment plan with the fewest
+        conversions (:func:`transshipment_plan`): some classes both receive and give cells
+        (see :func:`donor_floor`).
 
     Raises
     ------
     ParameterError
-        The maximum flow falls short of the total deficit; the message names each class
-        whose demand cannot be met and why.
+        Even with chains of conversions the flow falls short of the total deficit; the
+        message names each class whose demand cannot be met and why.
     """
     k = len(codes)
+    n_groups = len(groups.cells)
     gap = demand.astype(np.int64) - counts.astype(np.int64)
     deficit = np.maximum(gap, 0)
     surplus = np.maximum(-gap, 0)
-    n_groups = len(groups.cells)
-    # nodes: 0 source, 1..K from-classes, K+1..K+G groups, K+G+1..2K+G to-classes, last sink
-    sink = 2 * k + n_groups + 1
-    big = int(counts.sum()) + 1
-    rows: list[int] = []
-    cols: list[int] = []
-    caps: list[int] = []
-
-    def edge(a: int, b: int, cap: int) -> None:
-        if cap > 0:
-            rows.append(a)
-            cols.append(b)
-            caps.append(cap)
-
-    for i in range(k):
-        edge(0, 1 + i, int(surplus[i]))
-        edge(k + n_groups + 1 + i, sink, int(deficit[i]))
-    for g in range(n_groups):
-        edge(1 + int(groups.from_index[g]), k + 1 + g, int(groups.cells[g]))
-        for target in np.flatnonzero(groups.masks[g]).tolist():
-            edge(k + 1 + g, k + n_groups + 1 + target, big)
-    graph = csr_matrix((np.asarray(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
-    result = maximum_flow(graph, 0, sink)
-    flow = result.flow.tocsr()
+    result, sink = _flow_network(surplus, deficit, groups, relay=False)
     if result.flow_value >= int(deficit.sum()):
-        block = flow[k + 1 : k + 1 + n_groups, k + n_groups + 1 : sink].toarray()
+        block = result.flow.tocsr()[k + 1 : k + 1 + n_groups, k + n_groups + 1 : sink].toarray()
         return np.maximum(block, 0).astype(np.int64)
+    result, sink = _flow_network(surplus, deficit, groups, relay=True)
+    if result.flow_value >= int(deficit.sum()):
+        return transshipment_plan(gap, groups, np.ones((n_groups, k)))
+    flow = result.flow.tocsr()
     problems = []
     for j in np.flatnonzero(deficit).tolist():
         got = int(flow[k + n_groups + 1 + j, sink])
         if got < deficit[j]:
             problems.append(_explain(j, int(deficit[j]), got, surplus, allowed, groups, codes))
     raise ParameterError(
-        "demand cannot be reached by direct conversions: "
+        "demand cannot be reached, neither by direct conversions nor through chains of "
+        "conversions (A->B->C): "
         + "; ".join(problems)
         + ". Fix: allow more conversions in the conversion matrix, lift restricted zones, or "
-        "lower the demand (a chain such as A->B->C needs a staged, two-step demand)"
+        "lower the demand"
     )
+
+
+def transshipment_plan(gap: np.ndarray, groups: CellGroups, cost: np.ndarray) -> np.ndarray:
+    """Cheapest plan of conversions, chains allowed, that turns the counts into the demand.
+
+    Variables x[g, j]: cells of group g to become class j (only where the group's cells can
+    become j). Constraints: sum_j x[g, j] <= cells of g (each original cell converts at most
+    once) and, for every class, arrivals - departures = ``gap`` (demand - count). Minimises
+    sum cost[g, j] * x[g, j] by linear programming (HiGHS dual simplex). The constraints are
+    those of a network flow with one node per class and per group, so the basic solution is
+    integral; with a positive cost the plan has no cycle of classes (A->B and B->A), which
+    could be cancelled at a lower cost. Call it only on a demand the transshipment max-flow
+    accepted.
+    """
+    n_groups, n_classes = groups.masks.shape
+    g_idx, c_idx = np.nonzero(groups.masks)
+    n_vars = len(g_idx)
+    plan = np.zeros((n_groups, n_classes), dtype=np.int64)
+    if n_vars == 0:
+        return plan
+    columns = np.arange(n_vars)
+    by_group = csr_matrix((np.ones(n_vars), (g_idx, columns)), shape=(n_groups, n_vars))
+    arrivals = csr_matrix((np.ones(n_vars), (c_idx, columns)), shape=(n_classes, n_vars))
+    departures = csr_matrix(
+        (np.ones(n_vars), (groups.from_index[g_idx], columns)), shape=(n_classes, n_vars)
+    )
+    result = linprog(
+        cost[g_idx, c_idx],
+        A_ub=by_group,
+        b_ub=groups.cells,
+        A_eq=arrivals - departures,
+        b_eq=gap.astype(np.float64),
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    if not result.success:
+        raise ParameterError(f"no transition plan meets the demand ({result.message})")
+    plan[g_idx, c_idx] = np.rint(result.x).astype(np.int64)
+    return plan
+
+
+def donor_floor(plan: np.ndarray, groups: CellGroups, demand: np.ndarray) -> np.ndarray:
+    """Fewest cells each class may hold while the allocation runs (int64[K]).
+
+    A class that the plan makes both receive and give cells (a relay of a chain) may fall
+    below its demand by the cells planned to arrive: demand - arrivals = count - departures,
+    so it can give all its planned cells before any arrive. Every other class keeps its
+    demand as the floor (a donor never goes below its demand). For a plan of direct
+    conversions the floor is the demand.
+    """
+    n_classes = plan.shape[1]
+    arrivals = plan.sum(axis=0)
+    departures = np.bincount(groups.from_index, weights=plan.sum(axis=1), minlength=n_classes)
+    relay = (arrivals > 0) & (departures > 0)
+    return (demand - np.where(relay, arrivals, 0)).astype(np.int64)
 
 
 def _explain(
@@ -308,20 +388,24 @@ def _explain(
     groups: CellGroups,
     codes: Sequence[int],
 ) -> str:
-    donors = [i for i in np.flatnonzero(surplus).tolist() if allowed[i, j] and i != j]
-    head = f"class {codes[j]} needs {need} more cells but at most {got} can reach it"
-    if not donors:
-        losing = [codes[i] for i in np.flatnonzero(surplus).tolist()]
+    head = (
+        f"class {codes[j]} needs {need} more cells but at most {got} can reach it, "
+        f"directly or through chains"
+    )
+    feeding = groups.masks[:, j]
+    feeders = sorted({int(i) for i in groups.from_index[feeding]})
+    if not feeders:
+        forbidden = [codes[i] for i in range(len(codes)) if i != j and not allowed[i, j]]
         return (
-            f"{head} (no shrinking class {losing} may convert into it: the conversion "
-            f"matrix forbids it or the class is protected)"
+            f"{head} (no cell outside restricted zones and with probability > 0 may become "
+            f"it; the conversion matrix forbids it from classes {forbidden})"
         )
-    donor_groups = groups.masks[:, j] & (surplus[groups.from_index] > 0)
-    open_cells = int(groups.cells[donor_groups].sum())
+    shrinking = [codes[i] for i in feeders if surplus[i] > 0]
     return (
-        f"{head} (shrinking classes allowed to become it: "
-        f"{[codes[i] for i in donors]}, with {open_cells} cells outside restricted zones "
-        f"and with probability > 0, shared with other growing classes)"
+        f"{head} (classes allowed to become it: {[codes[i] for i in feeders]}, with "
+        f"{int(groups.cells[feeding].sum())} cells outside restricted zones and with "
+        f"probability > 0, shared with other growing classes; shrinking among them: "
+        f"{shrinking})"
     )
 
 
@@ -343,8 +427,10 @@ def likely_plan(
     the group's cells and the shrinking class's surplus), the one maximising the summed mean
     probability of the planned conversions: a min-cost transportation problem, solved as a
     linear programme (HiGHS dual simplex). Its constraint matrix is a network matrix, so the
-    basic solution is integral. Call it only on a demand :func:`check_demand_reachable`
-    accepted.
+    basic solution is integral. When no such plan exists (the demand needs chains of
+    conversions) it is :func:`transshipment_plan` with cost 2 - mean probability: the fewest
+    conversions, and among as many the likeliest. Call it only on a demand
+    :func:`check_demand_reachable` accepted.
     """
     n_classes = prob.shape[0]
     n_groups = len(groups.cells)
@@ -380,7 +466,9 @@ def likely_plan(
         method="highs-ds",
     )
     if not result.success:
-        raise ParameterError(f"no transition plan meets the demand ({result.message})")
+        # chains: every conversion costs 2 - P, so the fewest conversions come first and,
+        # among as many, the likeliest (2 - P > 0 keeps the plan free of cycles)
+        return transshipment_plan(gap, groups, 2.0 - mean_prob)
     plan = np.zeros((n_groups, n_classes), dtype=np.int64)
     plan[g_idx, c_idx] = np.rint(result.x).astype(np.int64)
     return plan
