@@ -317,3 +317,9 @@ def test_change_totals_fallback_for_large_tables_agrees(monkeypatch: pytest.Monk
     both = fut.values != CLASS_NODATA
     ref = sum(dens[f] - dens[c] for c, f in zip(cur.values[both], fut.values[both], strict=True))
     assert pair.sequestration_t_c == pytest.approx(ref * 0.09, rel=1e-12)
+
+
+def test_unknown_pool_name():
+    lulc = make_raster(np.array([[1]], dtype=np.int32))
+    with pytest.raises(ParameterError, match=r"unknown carbon pool 'soil'; use total, c_above"):
+        storage_map(lulc, pools_of(INVEST_POOLS), "soil")

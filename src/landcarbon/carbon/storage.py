@@ -27,7 +27,7 @@ import xarray as xr
 
 from landcarbon.backend import map_cells
 from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
-from landcarbon.errors import AlignmentError
+from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.tables import ClassTable, read_table
 
@@ -63,6 +63,8 @@ def pool_density(pools: ClassTable, pool: str = "total") -> np.ndarray:
     """Density (t C/ha, float64) of one pool, or of the four summed (``"total"``), per row."""
     if pool == "total":
         return np.sum([pools.column(p).to_numpy(np.float64) for p in POOLS], axis=0)
+    if pool not in POOLS:
+        raise ParameterError(f"unknown carbon pool {pool!r}; use total, {', '.join(POOLS)}")
     return pools.column(pool).to_numpy(np.float64)
 
 
