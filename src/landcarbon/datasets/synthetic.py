@@ -342,17 +342,19 @@ def _soil_texture(lu: np.ndarray, dem: np.ndarray, noise: np.ndarray) -> np.ndar
 def _soil_carbon(
     dem: np.ndarray, precip: np.ndarray, temp: np.ndarray, lu: np.ndarray, noise: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Soil organic/inorganic carbon density (t C/ha) of topsoil (0-30) and subsoil (30-100 cm)."""
+    """Soil organic/inorganic carbon density per metre of depth (t C/ha per m) of the
+    topsoil (0-30 cm) and subsoil (30-100 cm); eq. 3 of the county study (x 0.3 m and
+    x 0.7 m) turns them into t C/ha within 100 cm."""
     lu_factor = np.array([0.0, 0.8, 1.3, 1.0, 0.0, 0.6, 0.4])[lu]
     organic = (25.0 + 0.06 * (precip - 300.0) - 1.2 * temp) * lu_factor * (0.8 + 0.4 * noise)
     organic = np.clip(organic, 0.0, None)
     inorganic = np.clip(40.0 - 0.05 * (precip - 300.0), 2.0, None) * (0.7 + 0.6 * noise)
     inorganic = np.where(lu == 4, 0.0, inorganic)
     return {
-        "soc_topsoil": organic,
-        "soc_subsoil": organic * 1.4,
-        "sic_topsoil": inorganic * 0.6,
-        "sic_subsoil": inorganic * 1.5,
+        "soc_topsoil": organic * 3.0,
+        "soc_subsoil": organic * 1.2,
+        "sic_topsoil": inorganic * 1.0,
+        "sic_subsoil": inorganic * 1.6,
     }
 
 
@@ -379,10 +381,22 @@ LAYERS: dict[str, dict[str, Any]] = {
     "population": {"units": "persons/km2", "description": "population density"},
     "dist_roads": {"units": "m", "description": "distance to roads"},
     "dist_towns": {"units": "m", "description": "distance to town centres"},
-    "soc_topsoil": {"units": "t C/ha", "description": "soil organic carbon 0-30 cm"},
-    "soc_subsoil": {"units": "t C/ha", "description": "soil organic carbon 30-100 cm"},
-    "sic_topsoil": {"units": "t C/ha", "description": "soil inorganic carbon 0-30 cm"},
-    "sic_subsoil": {"units": "t C/ha", "description": "soil inorganic carbon 30-100 cm"},
+    "soc_topsoil": {
+        "units": "t C/ha per m",
+        "description": "soil organic carbon density of the 0-30 cm layer per metre of depth",
+    },
+    "soc_subsoil": {
+        "units": "t C/ha per m",
+        "description": "soil organic carbon density of the 30-100 cm layer per metre of depth",
+    },
+    "sic_topsoil": {
+        "units": "t C/ha per m",
+        "description": "soil inorganic carbon density of the 0-30 cm layer per metre of depth",
+    },
+    "sic_subsoil": {
+        "units": "t C/ha per m",
+        "description": "soil inorganic carbon density of the 30-100 cm layer per metre of depth",
+    },
     "vegetation": {"units": "class", "description": "vegetation type", "classes": VEGETATION_TYPES},
     "soil_texture": {
         "units": "class",

@@ -73,8 +73,10 @@ class CarbonSection:
         default_factory=dict,
     )
     soil: dict[str, str] = doc(
-        "Optional layered soil carbon inputs: topsoil_organic, "
-        "subsoil_organic (and topsoil_inorganic, subsoil_inorganic).",
+        "Optional layered soil carbon inputs, carbon density per metre of depth (t C/ha "
+        "per m): topsoil_organic, subsoil_organic (and topsoil_inorganic, "
+        "subsoil_inorganic); eq. 3 weights them by the layer thickness 0.3 m and 0.7 m "
+        "into t C/ha within 100 cm.",
         default_factory=dict,
     )
 
