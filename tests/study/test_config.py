@@ -129,3 +129,25 @@ def test_synthetic_layers_of_other_parameters_are_regenerated(tmp_path: Path):
     load_study(_study(tmp_path, text.format(size=30.0))).prepare_inputs()
     load_study(_study(tmp_path, text.format(size=1000.0))).prepare_inputs()
     assert Grid.from_file(tmp_path / "synthetic_data" / "dem.tif").transform.a == 1000.0
+
+
+def test_resample_study_runs_on_the_reference_grid(tmp_path: Path):
+    from landcarbon.grid import Grid
+    from landcarbon.raster import read_raster
+    from landcarbon.study.run import run_study
+
+    # 30 m land use on the reference grid; the 2020 map comes at 15 m over the same extent
+    base = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 1, 1], [3, 3, 1, 1]], dtype=np.int32)
+    write_raster(make_raster(base), tmp_path / "a.tif")
+    fine = np.repeat(np.repeat(base[::-1], 2, 0), 2, 1)  # a changed map, twice as fine
+    write_raster(make_raster(fine, cell_size=15.0), tmp_path / "b.tif")
+    text = (
+        '[study]\nname = "x"\n[inputs]\nalign = "resample"\ncategorical = ["a", "b"]\n'
+        '[rasters]\na = "a.tif"\nb = "b.tif"\n'
+        '[landuse]\nmaps = { "2000" = "a", "2020" = "b" }\n'
+    )
+    result = run_study(_study(tmp_path, text), tmp_path / "out")
+    warped = read_raster(tmp_path / "out" / "inputs" / "b.tif", "categorical")
+    assert Grid.from_dataarray(warped).difference(Grid.from_file(tmp_path / "a.tif")) is None
+    np.testing.assert_array_equal(warped.values, base[::-1])
+    assert result.records[0].summary["changed_area_ha"] > 0

@@ -86,6 +86,8 @@ def run_study(
     out.mkdir(parents=True, exist_ok=True)
     run_seed = study.study.seed if seed is None else seed
     artifacts = input_artifacts(study)
+    if study.inputs.align == "resample":
+        artifacts.update(_aligned_inputs(study, out))
     ordered = plan(build_steps(study), artifacts, steps)
     started = time.time()
     from landcarbon.study.compute import compute_context
@@ -112,6 +114,28 @@ def run_study(
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
     return RunResult(out, manifest, report, records, compute_desc)
+
+
+def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
+    """Warp rasters that differ from the reference grid into ``out/inputs/`` (nearest for
+    categorical, bilinear for continuous), as ``[inputs] align = "resample"`` asks."""
+    from landcarbon.grid import Grid
+    from landcarbon.raster import read_raster, resample_to, write_raster
+
+    names = list(study.rasters)
+    ref = study.inputs.reference or names[0]
+    grid = Grid.from_file(study.rasters[ref])
+    warped = {}
+    for name in names:
+        if grid.difference(Grid.from_file(study.rasters[name])) is None:
+            continue
+        kind = study.raster_kind(name)
+        target = out / "inputs" / f"{name}.tif"
+        write_raster(
+            resample_to(read_raster(study.rasters[name], kind), grid, kind), target, overwrite=True
+        )
+        warped[f"rasters.{name}"] = target
+    return warped
 
 
 def _manifest(study: Study, seed: int, records: list[StepRecord], started: float) -> dict[str, Any]:
