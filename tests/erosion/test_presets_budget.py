@@ -13,6 +13,7 @@ from landcarbon.erosion.rainfall import r_factor_annual
 from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
 from landcarbon.erosion.soil import k_epic_us
 from landcarbon.errors import InputFileError, ParameterError, TableError
+from landcarbon.raster import CLASS_NODATA
 from landcarbon.testing import make_raster
 
 
@@ -92,6 +93,22 @@ def test_budget_hand_case() -> None:
     assert frame.loc[1, "soil_loss_t"] == pytest.approx(96.0 * area, rel=1e-12)
     assert frame["soil_loss_t"].sum() == pytest.approx(s["total_t"], rel=1e-12)
     assert frame.loc[2, "name"] == "forest"
+
+
+def test_budget_nodata_land_use_masks_potential_too() -> None:
+    # The cell at (0, 1) has no land use: no B, E, T, so no loss and no conservation.
+    # Its potential loss (R K LS = 80 × 2 = 160 t/ha) once stayed in potential_t, so
+    # potential_t exceeded total_t + conservation_t by 160 × 0.09 = 14.4 t.
+    m = _inputs()
+    lulc = m["lulc"].copy(data=m["lulc"].values.copy())
+    lulc.values[0, 1] = CLASS_NODATA
+    tables = read_erosion_tables()
+    res = erosion_budget(m["r"], m["k"], m["ls"], lulc, tables.land_use, m["soc"])
+    assert np.isnan(res.potential.values[0, 1]) and np.isnan(res.soil_loss.values[0, 1])
+    assert np.isfinite(np.delete(res.potential.values.ravel(), 1)).all()
+    s = res.summary
+    assert s["potential_t"] == pytest.approx(80 * (21 - 2) * 0.09, rel=1e-12)
+    assert s["potential_t"] == pytest.approx(s["total_t"] + s["conservation_t"], rel=1e-12)
 
 
 def test_budget_enrichment_and_fractions() -> None:

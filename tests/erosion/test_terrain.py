@@ -271,3 +271,24 @@ def test_ls_nodata_hole_and_parameters() -> None:
         topography(dem, exponent="x")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="must be > 0"):
         topography(dem, lambda_max_m=0)
+
+
+def test_ls_csle_on_a_diagonal_plane_uses_the_diagonal_length() -> None:
+    # Plane falling south-east, z = 200 - 0.05 (x + y) with x east and y south (m), 10 m
+    # cells. The diagonal step drops 2 × 0.5 m over 10√2 m (gradient 0.0707), more than
+    # the 0.05 of a cardinal step, so every cell drains diagonally and cell (r, c) lies
+    # min(r, c) + 1 cells down its chain: λ = (min(r, c) + 1) × 10√2 m, the horizontal
+    # distance along the flow path. Horn's slope is exact on a plane: atan(0.05 √2).
+    n, d, g = 16, 10.0, 0.05
+    rr, cc = np.mgrid[0:n, 0:n] * d
+    topo = topography(make_raster(200.0 - g * (rr + cc), cell_size=d), lambda_max_m=1e6)
+    inner = (slice(1, n - 1), slice(1, n - 1))
+    r, c = np.mgrid[0:n, 0:n]
+    lam = (np.minimum(r, c) + 1) * d * np.sqrt(2.0)
+    theta = np.degrees(np.arctan(g * np.sqrt(2.0)))  # 4.0446°: S = 10.8 sinθ + 0.03
+    np.testing.assert_allclose(topo.slope_deg.values[inner], theta, rtol=1e-12)
+    np.testing.assert_allclose(topo.slope_length_m.values[inner], lam[inner], rtol=1e-12)
+    expected = (lam / 22.13) ** mccool_exponent(np.array(theta)) * (
+        10.8 * np.sin(np.radians(theta)) + 0.03
+    )
+    np.testing.assert_allclose(topo.ls_factor.values[inner], expected[inner], rtol=1e-10)

@@ -83,12 +83,16 @@ def erosion_budget(
     ErosionResult; ``summary`` has ``mean_t_per_ha``, ``total_t``, ``conservation_t``,
     ``by_grade_ha``, ``displaced_t_c``, ``carbon_source_t_c``, ``carbon_sink_t_c``,
     ``net_carbon_flux_t_c`` and ``conserved_carbon_t_c`` (totals per year, true areas).
+    Every layer, potential loss included, is NaN where any input has no data.
     """
     params = carbon or CarbonParameters()
     factors = land_use_factors(lulc, land_use_table, cover_pct)
     b, e, t = factors["b"], factors["e"], factors["t"]
     actual = soil_loss(r, k, ls, b, e, t)
-    potential = potential_soil_loss(r, k, ls)
+    # potential loss needs no land use, but where the land-use map (or cover) has no data
+    # neither loss nor conservation exist: mask it there too, so that the totals keep
+    # potential_t = total_t + conservation_t over the same cells
+    potential = potential_soil_loss(r, k, ls).where(actual.notnull())
     conservation = soil_conservation(potential, actual)
     grade = intensity_grade(actual, region)
     displaced = displaced_carbon(actual, soc_g_per_kg, params.enrichment_ratio)
