@@ -4,7 +4,8 @@ Synthetic region: a patchy 6-class map (block noise, upsampled), smooth probabil
 demand that moves 5 % of the cells. Prints
 
 1. CARS allocation to full demand on 3162 x 3162 (10^7 cells): wall time, iterations, peak
-   resident memory (target < 60 s on 2 cores, < 4 GB);
+   resident memory (target < 60 s on 2 cores, < 4 GB); then the same with a demand that
+   needs chains of conversions (transshipment check and relay floors);
 2. seconds per iteration per 10^6 cells at 10^6 and 10^7 cells (and 4 x 10^7 with --large),
    for a full sweep (every cell proposes) and for a real allocation iteration;
 3. the numba proposal sweep vs the vectorised numpy version of the same step (3x3 counts +
@@ -62,10 +63,14 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def full_run(side: int) -> None:
+def full_run(side: int, chained: bool = False) -> None:
+    """CARS to full demand; ``chained``: classes 0-2 may not become class 5, so its cells
+    must come from the growing classes 3 and 4 (a chain such as 0 -> 3 -> 5)."""
     cls, prob, demand = synthetic(side)
     parameters = CarsParameters()
     allowed = np.ones((N_CLASSES, N_CLASSES), dtype=bool)
+    if chained:
+        allowed[:3, 5] = False
     zone = np.ones(cls.shape, dtype=np.uint8)
     start = time.perf_counter()
     groups = movable_groups(cls, prob, allowed, zone)
@@ -90,7 +95,8 @@ def full_run(side: int) -> None:
     iterations, converged, _, history = run_allocation(problem, parameters, seed_key(1))
     run_s = time.perf_counter() - start
     print(
-        f"CARS full allocation, {side}x{side} = {cls.size / 1e6:.1f} M cells, "
+        f"CARS full allocation{' (chained demand)' if chained else ''}, {side}x{side} = "
+        f"{cls.size / 1e6:.1f} M cells, "
         f"{numba.get_num_threads()} threads: {run_s:.1f} s for {iterations} iterations "
         f"(+ {check_s:.1f} s max-flow check), converged={converged}, "
         f"residual {history[-1]} cells, moved {history[0] // 2} cells, "
@@ -210,6 +216,7 @@ def main() -> None:
         numba.set_num_threads(args.threads)
     print(f"numba {numba.__version__}, threads {numba.get_num_threads()}")
     full_run(3162)  # first, so the peak RSS it prints is its own
+    full_run(3162, chained=True)
     per_iteration(1000, with_numpy=True)
     per_iteration(3162, with_numpy=True)
     if args.large:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numba
 import numpy as np
@@ -237,6 +238,39 @@ def test_forbidding_every_route_to_a_demanded_class_is_reported_not_looped() -> 
         r"\[10, 20\]\)",
     ):
         allocate(lulc, prob, demand, conversion=ConversionMatrix((10, 20, 30), allowed))
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [CarsParameters(), FlusParameters(), FlusParameters(variant="paper")],
+    ids=["cars", "flus-released", "flus-paper"],
+)
+def test_chain_a_to_b_to_c_is_met_exactly(parameters: AllocationParameters) -> None:
+    # 10 x 10 map: class 1 (A) in rows 0-3 (40 cells), class 2 (B) rows 4-7 (40), class 3
+    # (C) rows 8-9 (20). Demand A 30, B 40, C 30. Only A -> B and B -> C are allowed, so C's
+    # 10 cells must come from B, which is already at its demand: a chain. Directly nothing
+    # reaches C (the message before chains); through B, 10 A cells become B and 10 original
+    # B cells become C. B may fall to 40 - 10 = 30 cells while the A cells arrive.
+    lu = np.repeat(np.array([1] * 4 + [2] * 4 + [3] * 2, dtype=np.int32), 10).reshape(10, 10)
+    allowed = np.eye(3, dtype=bool)
+    allowed[0, 1] = allowed[1, 2] = True
+    prob = np.full((3, 10, 10), 0.6)
+    result = allocate(
+        make_raster(lu),
+        stack(prob, [1, 2, 3]),
+        {1: 30, 2: 40, 3: 30},
+        conversion=ConversionMatrix((1, 2, 3), allowed),
+        parameters=replace(parameters, max_iterations=2000, lock_in_iterations=2000),
+        seed=7,
+    )
+    out = result.lulc.values
+    assert result.converged and result.residual_cells == {1: 0, 2: 0, 3: 0}
+    assert [int((out == c).sum()) for c in (1, 2, 3)] == [30, 40, 30]
+    # exactly 10 A -> B and 10 B -> C, each cell changed once: no A cell became C
+    assert int(((lu == 1) & (out == 2)).sum()) == 10
+    assert int(((lu == 2) & (out == 3)).sum()) == 10
+    assert not np.any((lu == 1) & (out == 3))
+    assert not np.any((lu == 3) & (out != 3))
 
 
 def test_restricted_zone_of_another_grid_is_refused() -> None:
