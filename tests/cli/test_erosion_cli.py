@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 from landcarbon.cli import app
 from landcarbon.erosion.budget import erosion_budget
 from landcarbon.erosion.presets import read_erosion_tables
-from landcarbon.erosion.rainfall import r_factor_annual
+from landcarbon.erosion.rainfall import r_factor_annual, r_factor_monthly
 from landcarbon.erosion.soil import k_factor_from_table
 from landcarbon.erosion.terrain import topography
 from landcarbon.raster import read_raster, write_raster
@@ -164,3 +165,20 @@ def test_unknown_ls_method(tmp_path: Path) -> None:
     result = runner.invoke(app, _args(paths, tmp_path / "out", "--ls-method", "usle"))
     assert result.exit_code != 0
     assert "LS method 'usle' is unknown; select from ['csle', 'rusle']" in str(result.exception)
+
+
+def test_monthly_precipitation_bands(tmp_path: Path) -> None:
+    # --precip with 12 bands is a monthly climatology: R by Wischmeier/Arnoldus, the same
+    # map as r_factor_monthly on the bands read back (not the first band as annual mm).
+    paths = _write_inputs(tmp_path)
+    rng = np.random.default_rng(np.random.SeedSequence(23))
+    months = np.stack([make_raster(rng.uniform(30, 260, SHAPE)) for _ in range(12)])
+    stack = xr.concat([make_raster(m) for m in months], "band")
+    write_raster(stack, paths["precip"], overwrite=True)
+    result = runner.invoke(app, _args(paths, tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    written = read_raster(tmp_path / "out" / "r_factor.tif").values
+    expected = r_factor_monthly(read_raster(paths["precip"], band=0)).values
+    np.testing.assert_allclose(written, expected, rtol=1e-12)
+    # the first band read as annual mm would give at most 0.0534 × 260^1.6548 = 529
+    assert expected.min() > 1000
