@@ -172,8 +172,7 @@ def test_monthly_precipitation_bands(tmp_path: Path) -> None:
     # map as r_factor_monthly on the bands read back (not the first band as annual mm).
     paths = _write_inputs(tmp_path)
     rng = np.random.default_rng(np.random.SeedSequence(23))
-    months = np.stack([make_raster(rng.uniform(30, 260, SHAPE)) for _ in range(12)])
-    stack = xr.concat([make_raster(m) for m in months], "band")
+    stack = xr.concat([make_raster(rng.uniform(30, 260, SHAPE)) for _ in range(12)], "band")
     write_raster(stack, paths["precip"], overwrite=True)
     result = runner.invoke(app, _args(paths, tmp_path / "out"))
     assert result.exit_code == 0, result.output
