@@ -209,6 +209,34 @@ def test_apply_never_overshoots_demand_and_respects_seed_cap() -> None:
     assert quota.tolist() == [[0, 0]]
 
 
+def test_apply_lets_a_relay_class_fall_to_its_floor_and_moves_a_cell_once() -> None:
+    # one row: classes [1, 1, 1, 2, 0]; class 1 is at its demand (3) but relays a chain, its
+    # floor is 3 - 2 = 1: of its three candidates 1 -> 2, two convert (counts 3 -> 1), the
+    # third is refused at the floor. The last cell is class 0 now but was class 1 at the
+    # start (origin): it already moved once, so its candidate 0 -> 2 is refused.
+    cls = np.array([[1, 1, 1, 2, 0]], dtype=np.int8)
+    origin = np.array([[1, 1, 1, 2, 1]], dtype=np.int8)
+    candidate = np.array([[2, 2, 2, -1, 2]], dtype=np.int8)
+    seeded = np.zeros((1, 5), dtype=bool)
+    counts = np.array([1, 3, 1], dtype=np.int64)
+    demand = np.array([1, 3, 5], dtype=np.int64)
+    floor = np.array([1, 1, 5], dtype=np.int64)
+    no_plan = (np.zeros((1, 5), dtype=np.int32), np.zeros((1, 3), dtype=np.int64), False)
+    changed = K.apply_proposals(
+        cls, candidate, seeded, counts, demand, floor, origin, np.uint64(1), 0, 10, *no_plan
+    )
+    assert changed == 2
+    assert counts.tolist() == [1, 1, 3]
+    assert (cls[0, :3] == 2).sum() == 2 and cls[0, 4] == 0
+    # with the floor at the demand (the direct rule) class 1 gives nothing
+    cls = np.array([[1, 1, 1, 2, 0]], dtype=np.int8)
+    counts = np.array([1, 3, 1], dtype=np.int64)
+    changed = K.apply_proposals(
+        cls, candidate, seeded, counts, demand, demand, origin, np.uint64(1), 0, 10, *no_plan
+    )
+    assert changed == 0
+
+
 def test_development_zone_rule_hand_case() -> None:
     # one cell, class 0, every other class has zero probability and no neighbours, so OP is
     # zero for all classes except via the development-zone rule for class 1:
