@@ -487,13 +487,14 @@ def write_synthetic_region(
     seed: int = 0,
     *,
     layers: tuple[str, ...] | None = None,
-    block_rows: int = 1024,
+    block_rows: int | None = None,
     overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write the region's layers as GeoTIFFs, one row block at a time (bounded memory).
 
     Returns layer name → path. Categorical layers get their colour table and class
-    names. Peak memory is about ``block_rows × cols × 8 bytes × 40`` whatever the size.
+    names. Peak memory is about ``block_rows × cols × 8 bytes × 60`` whatever the size;
+    by default ``block_rows`` keeps a block near 2^21 cells (about 1 GB).
     """
     import rasterio
     from rasterio.windows import Window
@@ -507,6 +508,7 @@ def write_synthetic_region(
     )
 
     region = _check(shape, cell_size)
+    seeded = _Region(region.shape, region.cell_size, int(seed))
     names = layers or tuple(LAYERS)
     unknown = [n for n in names if n not in LAYERS]
     if unknown:
@@ -544,12 +546,15 @@ def write_synthetic_region(
                 handles[name].write_colormap(
                     1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()}
                 )
-        for row0 in range(0, grid.rows, block_rows):
-            row1 = min(row0 + block_rows, grid.rows)
-            block = synthetic_region(shape, cell_size, seed, (slice(row0, row1), slice(None)))
+        step = block_rows or max(8, (1 << 21) // grid.cols)
+        for row0 in range(0, grid.rows, step):
+            row1 = min(row0 + step, grid.rows)
+            # the layers straight from the generator: no Dataset wrapper (and none of its
+            # reference cycles holding ~1 GB per block until the next full collection)
+            block = _window_layers(row0, row1, 0, grid.cols, seeded)
             window = Window(0, row0, grid.cols, row1 - row0)
             for name in names:
-                values = block[name].values
+                values = block[name]
                 dst = handles[name]
                 if values.ndim == 3:
                     dst.write(values.astype(dst.dtypes[0]), window=window)
