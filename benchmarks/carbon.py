@@ -239,7 +239,7 @@ def main() -> None:
 
         t_five = best_of(opts.repeat, five)
         t_default = best_of(opts.repeat, default)
-        print(f"(a) landcarbon 5 rasters        {t_five:8.3f} s  (float32, DEFLATE, predictor 3)")
+        print(f"(a) landcarbon 5 rasters        {t_five:8.3f} s  (float32, DEFLATE level 1)")
         print(f"(b) landcarbon default outputs  {t_default:8.3f} s  (total cur/fut + change)")
 
         if (
