@@ -30,3 +30,29 @@ def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path
         )
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def run_study_steps(
+    study: Path, steps: list[str], out: Path | None, overwrite: bool, seed: int | None
+) -> None:
+    """The study-file form of a method command: run ``steps`` of ``study`` (and what they
+    need) into ``out`` (default: ``outputs`` beside the study), then report as ``run`` does."""
+    from landcarbon.cli.output import emit, say
+    from landcarbon.study.run import run_study
+
+    out_dir = prepare_out_dir(out or study.parent / "outputs", overwrite, resumable=True)
+    result = run_study(
+        study, out_dir, steps=steps, seed=seed, on_step=lambda s, i: say(f"[{i}] {s.name}")
+    )
+    emit(result.summary())
+    say(f"outputs in {result.out_dir}" + (f"; report: {result.report}" if result.report else ""))
+
+
+def require(**given: object) -> None:
+    """Refuse a call that lacks options the explicit-argument form needs."""
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise typer.BadParameter(
+            "give a study file, or every one of " + ", ".join(missing),
+            param_hint=", ".join(missing),
+        )

@@ -12,13 +12,13 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
 from landcarbon.cli.output import emit, say
 
-T0 = typer.Option(..., "--t0", help="Land-use map of the first date (GeoTIFF).")
-T0_YEAR = typer.Option(..., "--t0-year", help="Year of --t0.")
-T1 = typer.Option(..., "--t1", help="Land-use map of the second date: the start map.")
-T1_YEAR = typer.Option(..., "--t1-year", help="Year of --t1.")
+T0 = typer.Option(None, "--t0", help="Land-use map of the first date (GeoTIFF).")
+T0_YEAR = typer.Option(None, "--t0-year", help="Year of --t0.")
+T1 = typer.Option(None, "--t1", help="Land-use map of the second date: the start map.")
+T1_YEAR = typer.Option(None, "--t1-year", help="Year of --t1.")
 DRIVERS = typer.Option(
     None, "--driver", help="Driver raster for LEAS (repeat the option, one file each)."
 )
@@ -134,11 +134,16 @@ def scenario_and_rules(
 
 
 def simulate_command(
-    t0: Path = T0,
-    t0_year: float = T0_YEAR,
-    t1: Path = T1,
-    t1_year: float = T1_YEAR,
-    target_year: float = typer.Option(..., "--target-year", help="Year to simulate."),
+    study: Path | None = typer.Argument(
+        None,
+        help="A study file: run its [simulation] chapter (with --scenario: that scenario only)"
+        "; else give --t0, --t1 and their years.",
+    ),
+    t0: Path | None = T0,
+    t0_year: float | None = T0_YEAR,
+    t1: Path | None = T1,
+    t1_year: float | None = T1_YEAR,
+    target_year: float | None = typer.Option(None, "--target-year", help="Year to simulate."),
     driver: list[Path] = DRIVERS,
     probability: Path = PROBABILITY,
     missing: str = MISSING,
@@ -159,6 +164,25 @@ def simulate_command(
     """Simulate the land use of --target-year from --t1 (Markov demand, PLUS CARS / FLUS)."""
     from landcarbon.landuse.simulate import simulate, write_simulation
 
+    if study is not None:
+        if runs != 1:
+            raise typer.BadParameter(
+                "with a study file, set runs in its [simulation] section", param_hint="--runs"
+            )
+        steps = [f"simulation_{scenario}"] if scenario else ["simulation"]
+        run_study_steps(study, steps, out, overwrite, seed)
+        return
+    require(
+        **{
+            "--t0": t0,
+            "--t0-year": t0_year,
+            "--t1": t1,
+            "--t1-year": t1_year,
+            "--target-year": target_year,
+        }
+    )
+    assert t0 and t1 and t0_year is not None and t1_year is not None
+    assert target_year is not None
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
     leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
 from landcarbon.cli.output import emit, say
 
 FACTOR_HELP = (
@@ -42,16 +42,21 @@ def _weights(text: str | None, option: str) -> dict[str, float] | None:
 
 
 def sinks(
-    nep: Path = typer.Option(..., "--nep", help="NEP raster (g C/m2/yr)."),
-    veg_type: Path = typer.Option(..., "--veg-type", help="Vegetation-type raster (codes)."),
-    veg_density: Path = typer.Option(
-        ..., "--veg-density", help="Vegetation table (CSV/TOML): code, name, density (t C/ha)."
+    study: Path | None = typer.Argument(
+        None, help="A study file: run its [sinks] chapter and what it needs (else give --nep...)."
     ),
-    soil_carbon: Path = typer.Option(
-        ..., "--soil-carbon", help="Soil carbon density raster (t C/ha)."
+    nep: Path | None = typer.Option(None, "--nep", help="NEP raster (g C/m2/yr)."),
+    veg_type: Path | None = typer.Option(
+        None, "--veg-type", help="Vegetation-type raster (codes)."
     ),
-    lulc: Path = typer.Option(
-        ..., "--lulc", help="Land-use raster (CNLUCC codes for the presets)."
+    veg_density: Path | None = typer.Option(
+        None, "--veg-density", help="Vegetation table (CSV/TOML): code, name, density (t C/ha)."
+    ),
+    soil_carbon: Path | None = typer.Option(
+        None, "--soil-carbon", help="Soil carbon density raster (t C/ha)."
+    ),
+    lulc: Path | None = typer.Option(
+        None, "--lulc", help="Land-use raster (CNLUCC codes for the presets)."
     ),
     factor: list[str] = typer.Option(
         [],
@@ -104,6 +109,19 @@ def sinks(
     from landcarbon.sinks.strategies import load_strategy_rules
     from landcarbon.tables import read_table
 
+    if study is not None:
+        run_study_steps(study, ["sinks"], out, overwrite, seed)
+        return
+    require(
+        **{
+            "--nep": nep,
+            "--veg-type": veg_type,
+            "--veg-density": veg_density,
+            "--soil-carbon": soil_carbon,
+            "--lulc": lulc,
+        }
+    )
+    assert nep and veg_type and veg_density and soil_carbon and lulc
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
     factor_paths = {k: Path(v) for k, v in _pairs(factor, "--factor").items()}

@@ -26,7 +26,7 @@ from landcarbon.cli.commands.simulate import (
     inputs,
     scenario_and_rules,
 )
-from landcarbon.cli.options import SEED
+from landcarbon.cli.options import SEED, require
 from landcarbon.cli.output import emit, say
 
 
@@ -35,10 +35,10 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_sim(
-    t0: Path = T0,
-    t0_year: float = T0_YEAR,
-    t1: Path = T1,
-    t1_year: float = T1_YEAR,
+    t0: Path | None = T0,
+    t0_year: float | None = T0_YEAR,
+    t1: Path | None = T1,
+    t1_year: float | None = T1_YEAR,
     t2: Path = typer.Option(..., "--t2", help="Observed land-use map of the date to simulate."),
     t2_year: float = typer.Option(..., "--t2-year", help="Year of --t2."),
     driver: list[Path] = DRIVERS,
@@ -58,6 +58,8 @@ def validate_sim(
     """Kappa, overall accuracy and Figure of Merit of a simulated --t2 against the real one."""
     from landcarbon.landuse.simulate import validate_simulation
 
+    require(**{"--t0": t0, "--t0-year": t0_year, "--t1": t1, "--t1-year": t1_year})
+    assert t0 is not None and t1 is not None and t0_year is not None and t1_year is not None
     leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
     data = inputs(
         {"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed, leas_options

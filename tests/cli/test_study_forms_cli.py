@@ -1,0 +1,60 @@
+"""The study-file forms of method commands: `landcarbon sinks STUDY.toml`,
+`landcarbon simulate STUDY.toml --scenario NAME` run those chapters of the study."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from landcarbon.cli import app
+from landcarbon.study.examples import install_example
+
+runner = CliRunner()
+
+
+def _small(tmp_path: Path, name: str) -> Path:
+    study = install_example(name, tmp_path)
+    study.write_text(
+        study.read_text()
+        .replace("shape = [500, 500]", "shape = [100, 110]")
+        .replace("shape = [400, 400]", "shape = [100, 110]")
+    )
+    return study
+
+
+def test_sinks_study_form_runs_the_chapter_and_what_it_needs(tmp_path: Path):
+    study = _small(tmp_path, "county_sinks")
+    result = runner.invoke(app, ["--json", "sinks", str(study), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.stdout)["steps"]
+    assert set(steps) == {"carbon_nep", "carbon_soil", "sinks"}  # not the storage steps
+    assert (tmp_path / "o" / "sinks" / "sink_zones.tif").exists()
+
+
+def test_simulate_study_form_runs_one_scenario(tmp_path: Path):
+    study = _small(tmp_path, "erosion_climate")
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "simulate",
+            str(study),
+            "--scenario",
+            "business_as_usual",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["steps"]) == {
+        "simulation_suitability",
+        "simulation_business_as_usual",
+    }
+
+
+def test_explicit_form_lists_missing_options(tmp_path: Path):
+    result = runner.invoke(app, ["simulate", "--t0", "a.tif", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "--t0-year" in result.output and "--target-year" in result.output
