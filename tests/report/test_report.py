@@ -99,3 +99,27 @@ def test_report_renders_in_headless_chromium(tmp_path: Path):
     assert body, proc.stderr[-2000:]
     attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(0)))
     assert attrs == {"images": "2", "broken-images": "0", "errors": "0"}
+
+
+def _table_step(name: str, chapter: str) -> Step:
+    def run(ctx: Context) -> None:
+        pd.DataFrame({"v": [1]}).to_csv(ctx.outputs[name], index=False)
+        ctx.summary[f"{name}_total"] = 1.0
+
+    out = Output(name, f"{chapter}/{name}.csv", "table", "t C", f"{name} table")
+    return Step(name, chapter, (), (out,), run)
+
+
+def test_chapters_follow_step_order_and_summaries_sit_with_their_step(tmp_path: Path):
+    steps = [_table_step("first", "landuse"), _table_step("second", "carbon")]
+    steps.append(_table_step("third", "landuse"))
+    records = run_steps(steps, {}, tmp_path, seed=0)
+    summaries = {r.name: r.summary for r in records}
+    text = build_report("T", "", steps, tmp_path, summaries).read_text()
+    nav = re.search(r"<nav>(.*?)</nav>", text, re.S)
+    assert nav is not None
+    assert re.findall(r'href="#(\w+)"', nav.group(1)) == ["landuse", "carbon"]
+    body = text[nav.end() :]
+    order = [body.index(s) for s in ("first: summary", "first table", "third: summary")]
+    order += [body.index("third table"), body.index("second: summary")]
+    assert order == sorted(order)

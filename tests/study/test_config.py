@@ -151,3 +151,12 @@ def test_resample_study_runs_on_the_reference_grid(tmp_path: Path):
     assert Grid.from_dataarray(warped).difference(Grid.from_file(tmp_path / "a.tif")) is None
     np.testing.assert_array_equal(warped.values, base[::-1])
     assert result.records[0].summary["changed_area_ha"] > 0
+
+
+def test_chapters_keep_the_study_file_order():
+    """The report follows the study: chapters in the order the file gives them."""
+    path = Path(__file__).parents[2] / "examples" / "arid_budget_scenarios.toml"
+    study = load_study(path)
+    headings = [line.strip("[]\n") for line in path.read_text().splitlines()]
+    assert list(study.chapters) == [h for h in headings if h in study.chapters]
+    assert list(study.chapters)[:2] == ["landuse", "simulation"]

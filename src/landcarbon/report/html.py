@@ -27,7 +27,11 @@ def build_report(
     out_dir: Path,
     summaries: dict[str, dict[str, Any]],
 ) -> Path:
-    """Write ``out_dir/report/index.html`` (plus images and ``tables.xlsx``) and return it."""
+    """Write ``out_dir/report/index.html`` (plus images and ``tables.xlsx``) and return it.
+
+    Chapters appear in the order of their first step in ``steps``; within a chapter each
+    step's summary comes right before that step's outputs.
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from landcarbon.raster import atomic_path
@@ -38,6 +42,14 @@ def build_report(
     tables: dict[str, pd.DataFrame] = {}
     for step in steps:
         items = chapters.setdefault(step.chapter, [])
+        if summaries.get(step.name):
+            items.append(
+                {
+                    "title": f"{step.name}: summary",
+                    "kind": "summary",
+                    "summary": _flat(summaries[step.name]),
+                }
+            )
         for output in step.outputs:
             path = out_dir / output.path
             if not path.exists():
@@ -62,15 +74,6 @@ def build_report(
                 )
                 item["truncated"] = len(frame) > MAX_TABLE_ROWS
             items.append(item)
-        if summaries.get(step.name):
-            items.insert(
-                0,
-                {
-                    "title": f"{step.name}: summary",
-                    "kind": "summary",
-                    "summary": _flat(summaries[step.name]),
-                },
-            )
     if tables:
         with atomic_path(report_dir / "tables.xlsx") as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:

@@ -190,10 +190,10 @@ def _parse(
     compute = parse_section(ComputeSection, data.get("compute", {}), "compute", problems)
     rasters = _paths(p, data.get("rasters", {}), "rasters", problems)
     tables = _paths(p, data.get("tables", {}), "tables", problems)
-    chapters = {
-        name: parse_section(cls, data[name], name, problems)
-        for name, cls in CHAPTERS.items()
-        if name in data
+    chapters = {  # in the order the study file gives them: the report follows it
+        name: parse_section(CHAPTERS[name], data[name], name, problems)
+        for name in data
+        if name in CHAPTERS
     }
     if inputs is not None:
         for i, name in enumerate(inputs.categorical):

@@ -104,10 +104,11 @@ def run_study(
     if ordered:
         from landcarbon.report.html import build_report
 
+        chapter_rank = {name: i for i, name in enumerate(study.chapters)}
         report = build_report(
             study.study.name,
             study.study.description,
-            ordered,
+            sorted(ordered, key=lambda s: chapter_rank.get(s.chapter, len(chapter_rank))),
             out,
             {r.name: r.summary for r in records},
         )
