@@ -235,7 +235,8 @@ def round_preserving_total(values: np.ndarray, total: int) -> np.ndarray:
     values that already do). Ties go to the lower index, so the result is deterministic.
     """
     scaled = np.asarray(values, dtype=np.float64)
-    scaled = scaled * (total / scaled.sum()) if scaled.sum() > 0 else scaled
+    if scaled.sum() > 0:  # shares first: total / sum overflows for subnormal values
+        scaled = scaled / scaled.sum() * total
     floors = np.floor(scaled).astype(np.int64)
     short = int(total - floors.sum())
     order = np.argsort(-(scaled - floors), kind="stable")
