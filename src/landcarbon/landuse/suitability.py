@@ -53,6 +53,7 @@ from threadpoolctl import threadpool_limits
 
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import LandcarbonWarning, ParameterError
+from landcarbon.landuse import PLUS_TREES
 from landcarbon.landuse.allocation import SeedLike, seed_sequence
 from landcarbon.landuse.sampling import (
     CELLS_PER_BLOCK,
@@ -130,7 +131,7 @@ def leas(
     *,
     classes: Sequence[int] | None = None,
     sample_rate: float = 0.01,
-    n_trees: int = 50,
+    n_trees: int = PLUS_TREES,
     mtry: int | None = None,
     balance: bool = False,
     min_leaf: int = 1,
@@ -157,7 +158,7 @@ def leas(
         ``mode="single_date"`` all valid cells) drawn as training sample (PLUS "sampling
         rate", default 0.01).
     n_trees
-        Trees per forest (PLUS "number of trees"; the PLUS GUI default is 20).
+        Trees per forest (PLUS "number of trees"; default 20, the PLUS GUI default).
     mtry
         Drivers tried at each split (PLUS "mTry"; default all drivers, as PLUS).
     balance

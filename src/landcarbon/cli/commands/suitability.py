@@ -14,6 +14,7 @@ import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
 from landcarbon.cli.output import emit, say
+from landcarbon.landuse import PLUS_TREES
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,7 @@ def suitability(
     sample_rate: float = typer.Option(
         None, "--sample-rate", help="Share of cells sampled (LEAS default 0.01, ANN 0.02)."
     ),
-    trees: int = typer.Option(50, "--trees", "--n-trees", help="LEAS trees per class."),
+    trees: int = typer.Option(PLUS_TREES, "--trees", "--n-trees", help="LEAS trees per class."),
     mtry: int | None = typer.Option(
         None, "--mtry", help="LEAS drivers tried per split (default: all)."
     ),

@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
@@ -51,7 +52,7 @@ class SimulationSection:
     )
     runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1)
     sample_rate: float = doc("LEAS sampling rate of cells.", 0.01)
-    n_trees: int = doc("Trees per random forest.", 50)
+    n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES)
     neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3)
     max_iterations: int = doc("Allocation iterations before giving up.", 1000)
 
