@@ -16,7 +16,8 @@ second date where 5 % of the cells changed, each into the class its drivers favo
 Wall and CPU seconds are both printed: on a shared machine CPU seconds / threads is the wall
 time the same run takes on dedicated cores.
 
-Usage: ``python benchmarks/suitability.py [--side 3162] [--trees 50] [--threads 2]``.
+Usage: ``python benchmarks/suitability.py [--side 3162] [--trees 20] [--threads 2]`` (20 trees:
+the PLUS GUI default).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 import numpy as np
 import xarray as xr
 
+from landcarbon.landuse import PLUS_TREES
 from landcarbon.landuse.suitability import _predict, ann_probability, leas
 from landcarbon.testing import make_raster
 
@@ -120,7 +122,7 @@ def time_leas(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=3162)
-    parser.add_argument("--trees", type=int, default=50)
+    parser.add_argument("--trees", type=int, default=PLUS_TREES)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     start = time.perf_counter()
