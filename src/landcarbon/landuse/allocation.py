@@ -732,17 +732,27 @@ def make_parameters(model: str = "cars", **knobs: Any) -> AllocationParameters:
     return cls(**given)
 
 
-def read_parameters(path: str | Path, model: str | None = None) -> AllocationParameters:
-    """Allocation parameters from a TOML file.
+def read_parameters(
+    path: str | Path, model: str | None = None, *, codes: Sequence[int] | None = None
+) -> AllocationParameters:
+    """Allocation parameters from a TOML file, a FLUS CA config or a PLUS CARS ``.tmp``.
 
-    The file holds an ``[allocation]`` table: ``model = "cars" | "flus" | "flus-paper"`` and
-    any knob of :class:`CarsParameters` / :class:`FlusParameters`; per-class tables are keyed
-    by class code, e.g. ``neighborhood_weights = {"1" = 0.3, "2" = 1.0}``. ``model`` given
-    here overrides the file's.
+    The TOML file holds an ``[allocation]`` table: ``model = "cars" | "flus" | "flus-paper"``
+    and any knob of :class:`CarsParameters` / :class:`FlusParameters`; per-class tables are
+    keyed by class code, e.g. ``neighborhood_weights = {"1" = 0.3, "2" = 1.0}``. ``model``
+    given here overrides the file's. A GeoSOS-FLUS ``config_mp.log`` or a ``PLUS_CARS.tmp``
+    (recognised by its tags) is imported by
+    :func:`landcarbon.landuse.legacy_files.read_legacy_file`, its class i taking code
+    ``codes[i - 1]`` (default: FLUS ``config_color.log`` beside the file, else i); see
+    docs/parameter_import.md.
     """
+    from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file
+
     p = Path(path)
     if not p.is_file():
         raise InputFileError(f"{p}: allocation parameter file not found")
+    if legacy_kind(p) is not None:
+        return read_legacy_file(p, codes=codes, model=model).allocation_parameters()
     try:
         with p.open("rb") as fh:
             table = dict(tomllib.load(fh).get("allocation", {}))

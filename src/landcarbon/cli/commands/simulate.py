@@ -40,14 +40,20 @@ CONVERSION = typer.Option(
     None, "--conversion", help="Conversion matrix CSV/TOML (0/1; rows = from class)."
 )
 ORIENTATION = typer.Option(
-    "from_rows", "--orientation", help="'from_rows' (PLUS) or 'to_rows' for --conversion."
+    "from_rows",
+    "--orientation",
+    help="'from_rows' (PLUS) or 'to_rows' for --conversion (and a FLUS/PLUS --parameters).",
 )
 RESTRICTION = typer.Option(
     None, "--restriction", help="Restricted raster: 0 no change, 1 convertible, 2 zone."
 )
 MODEL = typer.Option(None, "--model", help="cars (PLUS), flus (released) or flus-paper.")
 PARAMETERS = typer.Option(
-    None, "--parameters", help="TOML file with an [allocation] table of model knobs."
+    None,
+    "--parameters",
+    help="TOML file with an [allocation] table of model knobs, or a FLUS config_mp.log / "
+    "PLUS_CARS.tmp (its class i = the i-th smallest map code; its matrix is used when "
+    "--conversion is not given).",
 )
 
 
@@ -108,10 +114,16 @@ def scenario_and_rules(
     orientation: str,
     model: str | None,
     parameters: Path | None,
+    codes: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """Scenario, conversion matrix and allocation parameters from the CLI options."""
+    """Scenario, conversion matrix and allocation parameters from the CLI options.
+
+    ``codes``: the maps' class codes, ascending; class i of a FLUS/PLUS parameter file takes
+    ``codes[i - 1]`` (default i).
+    """
     from landcarbon.landuse.allocation import make_parameters, read_parameters
     from landcarbon.landuse.conversion import read_conversion_matrix
+    from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file
     from landcarbon.landuse.scenarios import load_scenarios
 
     chosen = None
@@ -129,7 +141,23 @@ def scenario_and_rules(
     matrix = None
     if conversion is not None:
         matrix = read_conversion_matrix(conversion, orientation)  # type: ignore[arg-type]
-    knobs = read_parameters(parameters, model) if parameters else make_parameters(model or "cars")
+    if parameters is not None and legacy_kind(parameters) is not None:
+        legacy = read_legacy_file(
+            parameters,
+            codes=codes,
+            orientation=orientation,  # type: ignore[arg-type]
+            model=model,
+        )
+        knobs = legacy.allocation_parameters()
+        if matrix is None and legacy.conversion is not None:
+            matrix = legacy.conversion
+            say(f"conversion matrix (rows = from class) from {parameters}")
+        if legacy.demands:
+            say(f"demand of {parameters} not used: simulate projects the Markov demand")
+    elif parameters is not None:
+        knobs = read_parameters(parameters, model)
+    else:
+        knobs = make_parameters(model or "cars")
     return {"scenario": chosen, "conversion": matrix, "parameters": knobs}
 
 
@@ -187,7 +215,10 @@ def simulate_command(
         raise typer.BadParameter("give an output folder", param_hint="--out")
     leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
     data = inputs({"t0": t0, "t1": t1}, driver, probability, restriction, seed, leas_options)
-    rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
+    codes = tuple(int(c) for c in data["probability"]["class"].values)
+    rules = scenario_and_rules(
+        scenario_file, scenario, conversion, orientation, model, parameters, codes
+    )
     result = simulate(
         data["maps"]["t0"],
         data["maps"]["t1"],
