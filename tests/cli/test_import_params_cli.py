@@ -97,3 +97,21 @@ def test_simulate_takes_a_flus_config(files: dict[str, Path], tmp_path: Path) ->
     assert direct.exit_code == 0, direct.output
     out = read_raster(json.loads(direct.stdout)["files"]["lulc"], "categorical").values
     assert ((t1 == 10) & (out == 20)).any()
+
+
+def test_validate_sim_maps_the_file_classes_to_the_map_codes(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    # class i of the file is the i-th code of the maps (10, 20, 30), as in simulate; codes
+    # 1..3 would name classes absent from the maps and be refused
+    args = [
+        "--json",
+        "validate-sim",
+        *("--t0", str(files["t0"]), "--t0-year", "2000", "--t1", str(files["t1"])),
+        *("--t1-year", "2010", "--t2", str(files["t1"]), "--t2-year", "2020"),
+        *("--probability", str(files["prob"]), "--parameters", str(files["flus"])),
+        *("--seed", "2"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert 0 < json.loads(result.stdout)["overall_accuracy"] <= 1

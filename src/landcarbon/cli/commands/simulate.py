@@ -14,6 +14,7 @@ import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
 from landcarbon.cli.output import emit, say
+from landcarbon.landuse import PLUS_TREES
 
 T0 = typer.Option(None, "--t0", help="Land-use map of the first date (GeoTIFF).")
 T0_YEAR = typer.Option(None, "--t0-year", help="Year of --t0.")
@@ -33,7 +34,7 @@ MISSING = typer.Option(
     help="Drivers NaN where land use is valid: raise, exclude (cells) or mean (fill).",
 )
 SAMPLE_RATE = typer.Option(0.01, "--sample-rate", help="LEAS sampling rate (PLUS default 0.01).")
-N_TREES = typer.Option(50, "--n-trees", help="LEAS trees per class.")
+N_TREES = typer.Option(PLUS_TREES, "--n-trees", help="LEAS trees per class (PLUS default 20).")
 SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
 SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
 CONVERSION = typer.Option(

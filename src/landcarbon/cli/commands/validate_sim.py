@@ -64,7 +64,10 @@ def validate_sim(
     data = inputs(
         {"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed, leas_options
     )
-    rules = scenario_and_rules(scenario_file, scenario, conversion, orientation, model, parameters)
+    codes = tuple(int(c) for c in data["probability"]["class"].values)
+    rules = scenario_and_rules(
+        scenario_file, scenario, conversion, orientation, model, parameters, codes
+    )
     maps = data["maps"]
     check = validate_simulation(
         maps["t0"],
