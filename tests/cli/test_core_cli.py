@@ -62,6 +62,24 @@ def test_missing_file_one_line_no_traceback(tmp_path: Path):
     assert "Traceback" not in proc.stderr
 
 
+def test_usage_errors_show_usage_not_a_traceback(tmp_path: Path):
+    unknown = _main("carbon", "--bogus")
+    assert unknown.returncode == 2 and "No such option: --bogus" in unknown.stderr
+    missing = _main("simulate", "--t0", str(tmp_path / "a.tif"), "--out", str(tmp_path / "x"))
+    assert missing.returncode == 2 and "--t0-year" in missing.stderr
+    for proc in (unknown, missing):
+        assert "Traceback" not in proc.stderr and "Usage: landcarbon" in proc.stderr
+
+
+def test_global_flags_also_after_the_command(tmp_path: Path):
+    path = write_raster(make_raster(np.ones((2, 2), dtype=np.int32)), tmp_path / "lu.tif")
+    proc = _main("info", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["classes"] == [{"code": 1, "cells": 4, "area_ha": 0.36}]
+    quiet = _main("info", str(tmp_path / "nope.tif"), "--debug")
+    assert quiet.returncode == 1 and "Traceback" in quiet.stderr
+
+
 def test_debug_shows_traceback(tmp_path: Path):
     proc = _main("--debug", "info", str(tmp_path / "nope.tif"))
     assert proc.returncode == 1 and "Traceback" in proc.stderr
@@ -100,3 +118,8 @@ def test_output_folder_exists_without_overwrite(tmp_path: Path):
     proc = _main("run", str(study), "--out", str(out))
     assert proc.returncode == 1 and "pass --overwrite" in proc.stderr
     assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_help_prints_study_sections_as_written():
+    result = runner.invoke(app, ["simulate", "--help"])
+    assert result.exit_code == 0 and "[simulation]" in result.output

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from landcarbon.cli import app
+from landcarbon.errors import ConfigError
 from landcarbon.study.examples import install_example
 
 runner = CliRunner()
@@ -43,6 +45,8 @@ def test_simulate_study_form_runs_one_scenario(tmp_path: Path):
             str(study),
             "--scenario",
             "business_as_usual",
+            "--runs",
+            "3",
             "--out",
             str(tmp_path / "o"),
         ],
@@ -52,9 +56,22 @@ def test_simulate_study_form_runs_one_scenario(tmp_path: Path):
         "simulation_suitability",
         "simulation_business_as_usual",
     }
+    # --runs overrides the study's [simulation] runs: a 3-run ensemble is written
+    folder = tmp_path / "o" / "landuse" / "simulation" / "business_as_usual"
+    runs = pd.read_csv(folder / "runs_business_as_usual.csv")
+    assert len(runs) == 3
+    assert (folder / "class_frequency_business_as_usual_2040.tif").exists()
 
 
 def test_explicit_form_lists_missing_options(tmp_path: Path):
     result = runner.invoke(app, ["simulate", "--t0", "a.tif", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "--t0-year" in result.output and "--target-year" in result.output
+
+
+def test_settings_for_a_chapter_the_study_lacks_are_refused(tmp_path: Path):
+    study = _small(tmp_path, "county_sinks")  # no [simulation] section
+    args = ["simulate", str(study), "--runs", "2", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, ConfigError)
+    assert "no [simulation] section to apply {'runs': 2} to" in str(result.exception)

@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts name [sections] of the study file: print them as is
 )
 
 
@@ -54,8 +55,22 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
         print(f"warning: {str(message).splitlines()[0]}", file=sys.stderr)
 
 
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--debug"})
+
+
+def global_flags_first(argv: list[str]) -> list[str]:
+    """Move the app's own flags to the front, so ``landcarbon carbon ... --json`` works as
+    ``landcarbon --json carbon ...`` does (no command has options of those names); tokens
+    after ``--`` are left alone."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    head = argv[:end]
+    flags = [a for a in head if a in GLOBAL_FLAGS]
+    return flags + [a for a in head if a not in GLOBAL_FLAGS] + argv[end:]
+
+
 def main() -> None:
-    """Entry point: run the app, turning LandcarbonError into a one-line message."""
+    """Entry point: run the app, turning LandcarbonError and usage errors into one-line
+    messages (``--debug`` shows the traceback of a LandcarbonError)."""
     import warnings
 
     from landcarbon.errors import LandcarbonError
@@ -63,7 +78,7 @@ def main() -> None:
     warnings.showwarning = _one_line_warning
 
     try:
-        app(standalone_mode=False)
+        app(args=global_flags_first(sys.argv[1:]), prog_name="landcarbon", standalone_mode=False)
     except LandcarbonError as exc:
         if state.debug:
             raise
@@ -74,10 +89,11 @@ def main() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # usage errors (click's, or the copy of click that typer >= 0.17 bundles) show
+        # themselves with a usage line and carry their own exit code
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise

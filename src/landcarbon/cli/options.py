@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,16 +34,27 @@ def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path
 
 
 def run_study_steps(
-    study: Path, steps: list[str], out: Path | None, overwrite: bool, seed: int | None
+    study: Path,
+    steps: list[str],
+    out: Path | None,
+    overwrite: bool,
+    seed: int | None,
+    settings: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """The study-file form of a method command: run ``steps`` of ``study`` (and what they
-    need) into ``out`` (default: ``outputs`` beside the study), then report as ``run`` does."""
+    need) into ``out`` (default: ``outputs`` beside the study), then report as ``run`` does.
+    ``settings`` override chapter keys of the study file (e.g. the simulation's runs)."""
     from landcarbon.cli.output import emit, say
     from landcarbon.study.run import run_study
 
     out_dir = prepare_out_dir(out or study.parent / "outputs", overwrite, resumable=True)
     result = run_study(
-        study, out_dir, steps=steps, seed=seed, on_step=lambda s, i: say(f"[{i}] {s.name}")
+        study,
+        out_dir,
+        steps=steps,
+        seed=seed,
+        settings=settings,
+        on_step=lambda s, i: say(f"[{i}] {s.name}"),
     )
     emit(result.summary())
     say(f"outputs in {result.out_dir}" + (f"; report: {result.report}" if result.report else ""))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from landcarbon import __version__
+from landcarbon.errors import ConfigError
 from landcarbon.study.config import Study, load_study
 from landcarbon.study.pipeline import (
     Step,
@@ -69,6 +70,7 @@ def run_study(
     seed: int | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
     on_step: Callable[[Step, str], None] | None = None,
     on_compute: Callable[[str], None] | None = None,
 ) -> RunResult:
@@ -76,12 +78,14 @@ def run_study(
 
     ``scheduler`` and ``workers`` override the study's ``[compute]`` section (``workers``
     alone starts a LocalCluster); ``on_compute`` is told which scheduler runs (with the
-    dashboard address of a cluster).
+    dashboard address of a cluster). ``settings`` override keys of chapter sections,
+    e.g. ``{"simulation": {"runs": 20}}`` (what ``simulate STUDY --runs 20`` passes).
     """
     study = load_study(path)
     if study.synthetic is not None:
         study.prepare_inputs()
         study = load_study(path)  # check the generated layers like any other input
+    study = _with_settings(study, settings or {})
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     run_seed = study.study.seed if seed is None else seed
@@ -115,6 +119,16 @@ def run_study(
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
     return RunResult(out, manifest, report, records, compute_desc)
+
+
+def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> Study:
+    """``study`` with chapter keys replaced; a chapter the file lacks is refused."""
+    chapters = dict(study.chapters)
+    for name, values in settings.items():
+        if name not in chapters:
+            raise ConfigError(f"{study.path}: no [{name}] section to apply {dict(values)} to")
+        chapters[name] = replace(chapters[name], **values)
+    return replace(study, chapters=chapters)
 
 
 def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:

@@ -185,7 +185,13 @@ def simulate_command(
     restriction: Path = RESTRICTION,
     model: str = MODEL,
     parameters: Path = PARAMETERS,
-    runs: int = typer.Option(1, "--runs", help="Monte Carlo runs (seeds spawned from --seed)."),
+    runs: int | None = typer.Option(
+        None,
+        "--runs",
+        min=1,
+        help="Monte Carlo runs, seeds spawned from --seed (default 1; with a study file, "
+        "overrides its [simulation] runs).",
+    ),
     seed: int = SEED,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
@@ -194,12 +200,9 @@ def simulate_command(
     from landcarbon.landuse.simulate import simulate, write_simulation
 
     if study is not None:
-        if runs != 1:
-            raise typer.BadParameter(
-                "with a study file, set runs in its [simulation] section", param_hint="--runs"
-            )
         steps = [f"simulation_{scenario}"] if scenario else ["simulation"]
-        run_study_steps(study, steps, out, overwrite, seed)
+        settings = {"simulation": {"runs": runs}} if runs is not None else None
+        run_study_steps(study, steps, out, overwrite, seed, settings)
         return
     require(
         **{
@@ -227,7 +230,7 @@ def simulate_command(
         years=(t0_year, t1_year),
         target_year=target_year,
         restriction=data["restriction"],
-        runs=runs,
+        runs=runs or 1,
         seed=seed,
         **rules,
     )
