@@ -110,3 +110,49 @@ def test_chunked_study_equals_in_memory(tmp_path: Path):
     ha_a = pd.read_csv(tmp_path / "a/out/landuse/transfer_2000_2020/transfer_ha.csv")
     ha_b = pd.read_csv(tmp_path / "b/out/landuse/transfer_2000_2020/transfer_ha.csv")
     pd.testing.assert_frame_equal(ha_a, ha_b)
+
+
+CLIMATE_STUDY = """
+[study]
+name = "climate-corrected pools"
+
+[synthetic]
+shape = [20, 30]
+seed = 4
+
+[inputs]
+categorical = ["lu2020"]
+
+[rasters]
+lu2020 = "synthetic_data/landuse_2020.tif"
+
+[carbon]
+maps = { "2020" = "lu2020" }
+climate = { precipitation_mm = 700, temperature_c = 16, reference_precipitation_mm = 628, \
+reference_temperature_c = 9, dead = "soil" }
+"""
+
+
+def test_climate_key_scales_the_pools_before_the_account(tmp_path: Path):
+    (tmp_path / "study.toml").write_text(CLIMATE_STUDY)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    summaries = {r.name: r.summary for r in result.records}
+    # hand factors (METHODS.md section 2), region 700 mm / 16 °C against 628 mm / 9 °C:
+    k_bp = np.exp(0.0054 * (700 - 628))  # 6.798 cancels: exp(0.3888) = 1.47518
+    k_bt = (28 * 16 + 398) / (28 * 9 + 398)  # 846 / 650 = 1.30154
+    k_s = (3.3968 * 700 + 3996.1) / (3.3968 * 628 + 3996.1)  # 6373.86 / 6129.2904
+    k_b = k_bp * k_bt  # "product", the default variant
+    factors = summaries["carbon_climate"]["climate_factors"]
+    assert factors == pytest.approx({"k_bp": k_bp, "k_bt": k_bt, "k_b": k_b, "k_s": k_s})
+    pools = _preset("carbon_henan_table1.toml")
+    table = pd.read_csv(tmp_path / "out/carbon/pools_corrected.csv", index_col="lucode")
+    for code, row in pools.items():
+        assert table.loc[code, "c_above"] == pytest.approx(row["c_above"] * k_b, rel=1e-15)
+        assert table.loc[code, "c_soil"] == pytest.approx(row["c_soil"] * k_s, rel=1e-15)
+        assert table.loc[code, "c_dead"] == pytest.approx(row["c_dead"] * k_s, rel=1e-15)
+    lu = synthetic_region((20, 30), seed=4)["landuse_2020"].values
+    biomass = np.vectorize(lambda c: pools[c]["c_above"] + pools[c]["c_below"])(lu).sum()
+    soil_dead = np.vectorize(lambda c: pools[c]["c_soil"] + pools[c]["c_dead"])(lu).sum()
+    storage = (biomass * k_b + soil_dead * k_s) * 0.09  # 30 m cells = 0.09 ha
+    assert summaries["carbon_2020"]["storage_t_c"] == pytest.approx(storage, rel=1e-12)
+    assert storage != pytest.approx((biomass + soil_dead) * 0.09, rel=1e-3)

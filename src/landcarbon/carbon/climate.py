@@ -28,7 +28,7 @@ Chen Guangshui et al. (2007). *Acta Ecologica Sinica* 27(12).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import pandas as pd
@@ -79,6 +79,10 @@ class CorrectionFactors:
     k_bt: float
     k_b: float
     k_s: float
+
+    def as_dict(self) -> dict[str, float | None]:
+        """The four factors for a JSON summary; ``k_bt`` is None (not NaN) where unused."""
+        return {k: (v if math.isfinite(v) else None) for k, v in asdict(self).items()}
 
 
 def correction_factors(
@@ -154,3 +158,8 @@ def climate_corrected_pools(
         frame[column] = pools.column(column).astype(float) * k
     note = f"K_B={factors.k_b:.6g}, K_S={factors.k_s:.6g}, c_dead: {dead}"
     return ClassTable(frame, f"{pools.source} (climate-corrected: {note})")
+
+
+def pools_csv_frame(pools: ClassTable) -> pd.DataFrame:
+    """A pools table as an InVEST pools CSV: ``lucode`` first, then the table's columns."""
+    return pools.frame.reset_index().rename(columns={pools.frame.index.name or "index": "lucode"})

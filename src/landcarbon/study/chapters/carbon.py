@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -33,6 +34,27 @@ CITE_NEP = (
     "Pei Z, Ouyang H, Zhou C, Xu X (2009) Carbon balance in an alpine steppe in the "
     "Qinghai-Tibet Plateau. J Integrative Plant Biology 51:521-526 (Rh model).",
 )
+
+
+@dataclass(frozen=True)
+class ClimateCorrection:
+    """Region and reference climate of a climate-corrected pools table (METHODS.md §2)."""
+
+    precipitation_mm: float = doc("Mean annual precipitation of the study area (mm).")
+    temperature_c: float = doc("Mean annual temperature of the study area (°C).")
+    reference_precipitation_mm: float = doc(
+        "Mean annual precipitation of the pools table's region (mm), e.g. the national mean."
+    )
+    reference_temperature_c: float = doc(
+        "Mean annual temperature of the pools table's region (°C)."
+    )
+    variant: Literal["product", "mean", "precipitation"] = doc(
+        "Biomass factor K_B: product K_BP·K_BT, mean (K_BP+K_BT)/2 or precipitation K_BP.",
+        "product",
+    )
+    dead: Literal["none", "biomass", "soil"] = doc(
+        "c_dead: left as is (none), or scaled by K_B (biomass) or K_S (soil).", "none"
+    )
 
 
 @chapter("carbon")
@@ -60,6 +82,12 @@ class CarbonSection:
         "e.g. 10^4 t); overrides energy_t_c: emissions = amount x standard-coal factor x "
         "carbon factor.",
         default_factory=dict,
+    )
+    climate: ClimateCorrection | None = doc(
+        "Optional climate correction of the pools table before any account, e.g. "
+        "{ precipitation_mm = 800, temperature_c = 15, reference_precipitation_mm = 628, "
+        "reference_temperature_c = 9 }; the corrected table is carbon/pools_corrected.csv.",
+        None,
     )
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
@@ -91,6 +119,8 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     labels = list(sec.maps)
     baseline = sec.baseline or labels[0]
     steps = [_map_step(study, sec, label, baseline) for label in labels]
+    if sec.climate is not None:
+        steps.insert(0, _climate_step(study, sec, sec.climate))
     steps.append(_comparison_step(labels))
     if sec.nep:
         steps.append(_nep_step(study, sec))
@@ -105,10 +135,58 @@ def _load_pools(sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple
     return read_pools(inputs[study_tables[0]]) if study_tables else pools_preset(sec.pools)
 
 
+CORRECTED = "carbon.pools_corrected"
+
+
+def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) -> Step:
+    """The pools table corrected to the study area's climate; map steps read it instead."""
+    pools_t = _table(study, sec.pools)
+    outputs = (
+        Output(
+            CORRECTED, "carbon/pools_corrected.csv", "table", "t C/ha", "climate-corrected pools"
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.climate import (
+            climate_corrected_pools,
+            correction_factors,
+            pools_csv_frame,
+        )
+
+        factors = correction_factors(
+            climate.precipitation_mm,
+            climate.temperature_c,
+            climate.reference_precipitation_mm,
+            climate.reference_temperature_c,
+            climate.variant,
+        )
+        table = climate_corrected_pools(
+            _load_pools(sec, ctx.inputs, pools_t), factors, climate.dead
+        )
+        write_csv(pools_csv_frame(table), ctx.outputs[CORRECTED])
+        ctx.summary["climate_factors"] = factors.as_dict()
+
+    return Step(
+        "carbon_climate",
+        "carbon",
+        pools_t,
+        outputs,
+        run,
+        params={"pools": sec.pools, **asdict(climate)},
+        doc="pools table corrected to the study area's climate",
+        cite=(
+            "Alam SA, Starr M, Clark BJF (2013) J Arid Environ 89:67-76 (C_SP, C_BP); "
+            "Chen G et al. (2007) Acta Ecol Sin 27(12) (C_BT).",
+        ),
+    )
+
+
 def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> Step:
     lulc = artifact(study, sec.maps[label])
     base = artifact(study, sec.maps[baseline])
-    pools_t, factors_t = _table(study, sec.pools), _table(study, sec.emission_factors)
+    pools_t = (CORRECTED,) if sec.climate else _table(study, sec.pools)
+    factors_t = _table(study, sec.emission_factors)
     weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
     future = label != baseline
     folder = f"carbon/{label}"
