@@ -94,8 +94,10 @@ def test_allocation_by_zone_with_area_fallback_and_errors():
     with pytest.raises(RasterError, match=r"zone\(s\) \[3\] have an emission total but no cells"):
         allocate_emissions({1: 10.0, 3: 1.0}, weights, zones)
     zero = make_raster(np.zeros((2, 2)))
-    with pytest.raises(RasterError, match="every weight is zero"):
+    # without zones the message names no "zone 0" (the whole map is one internal zone)
+    with pytest.raises(RasterError, match=r"the weight raster is zero everywhere, so") as err:
         allocate_emissions(5.0, zero)
+    assert "zone" not in str(err.value) and "--zero-weight area" in str(err.value)
     with pytest.raises(RasterError, match="negative weights"):
         allocate_emissions(5.0, make_raster(np.array([[1.0, -1.0]])))
 
@@ -153,6 +155,8 @@ def test_area_fallback_with_no_eligible_cell_is_an_error():
     nodata = make_raster(np.array([[1.0, 1.0], [np.nan, np.nan]]), name="pop")
     with pytest.raises(RasterError, match=r"zone\(s\) 2 have no eligible cell"):
         allocate_emissions({1: 10.0, 2: 6.0}, nodata, zones, zero_weight="area")
+    with pytest.raises(RasterError, match=r"pop: no cell is eligible with data \(every cell"):
+        allocate_emissions(6.0, weights, mask=make_raster(np.zeros((2, 2))), zero_weight="area")
 
 
 def test_fuel_preset_carbon_factors_follow_from_the_ipcc_contents():

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -92,7 +93,16 @@ def test_carbon_bad_inputs(inputs: dict[str, Path], tmp_path: Path):
     result = runner.invoke(app, [*base, "--pools", str(bad), "--out", str(tmp_path / "x")])
     assert isinstance(result.exception, TableError)
     assert "2 (1 cells), 3 (1 cells)" in str(result.exception)
-    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+    assert not (tmp_path / "x").exists()  # the failed run removes the folder it created
+    nested = tmp_path / "new" / "deeper"
+    result = runner.invoke(app, [*base, "--pools", str(bad), "--out", str(nested)])
+    assert isinstance(result.exception, TableError)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    result = runner.invoke(app, [*base, "--pools", str(bad), "--out", str(kept)])
+    assert isinstance(result.exception, TableError)
+    assert kept.is_dir()  # a folder the user made is left alone
     result = runner.invoke(app, [*base, "--pools", str(inputs["pools"]), "--price", "3"])
     assert isinstance(result.exception, ParameterError)
     shifted = write_raster(
@@ -148,7 +158,7 @@ def test_emissions_preset_and_energy(inputs: dict[str, Path], tmp_path: Path):
         ],
     )
     assert isinstance(result.exception, RasterError)
-    assert "every weight is zero" in str(result.exception)
+    assert "zero.tif: the weight raster is zero everywhere" in str(result.exception)
     result = runner.invoke(app, ["emissions", "--lulc", str(inputs["cur"])])
     assert isinstance(result.exception, ParameterError)
 
@@ -239,3 +249,107 @@ def test_misaligned_zones_fail_before_any_output(inputs: dict[str, Path], tmp_pa
     assert isinstance(result.exception, AlignmentError)
     assert "zones.tif is not on the grid of" in str(result.exception)
     assert not out.exists() or not any(out.iterdir())  # no map written before the error
+
+
+def test_carbon_climate_correction_equals_the_python_table(inputs: dict[str, Path], tmp_path: Path):
+    from landcarbon.carbon import climate_corrected_pools, correction_factors, read_pools
+
+    out = tmp_path / "clim"
+    args = ["--json", "carbon", "--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"])]
+    args += ["--climate-variant", "mean", "--climate", "700", "16"]
+    args += ["--reference-climate", "628", "9"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    factors = correction_factors(700, 16, 628, 9, "mean")
+    expected = climate_corrected_pools(read_pools(inputs["pools"]), factors).frame
+    written = pd.read_csv(out / "pools_corrected.csv", index_col="lucode")
+    pd.testing.assert_frame_equal(written, expected, check_names=False, rtol=1e-15)
+    # hand factors: K_BP = exp(0.0054 x 72), K_BT = 846/650, K_B = their mean (variant
+    # "mean"), K_S = (3.3968 x 700 + 3996.1) / (3.3968 x 628 + 3996.1)
+    k_b = (np.exp(0.0054 * 72) + 846 / 650) / 2
+    k_s = (3.3968 * 700 + 3996.1) / (3.3968 * 628 + 3996.1)
+    assert summary["climate_factors"]["k_b"] == pytest.approx(k_b, rel=1e-14)
+    assert summary["climate_factors"]["k_s"] == pytest.approx(k_s, rel=1e-14)
+    assert summary["climate_factors"]["variant"] == "mean"
+    # cells 1, 1, 2, 3: biomass (2 x 25 + 8 + 3) x K_B, soil (2 x 60 + 20 + 5) x K_S,
+    # dead 2 x 1 uncorrected; 0.09 ha per cell
+    total = (61 * k_b + 145 * k_s + 2) * 0.09
+    assert summary["total_t_c"] == pytest.approx(total, rel=1e-12)
+    assert json.loads((out / "summary.json").read_text()) == summary
+    plain = runner.invoke(app, args)  # without --out: the same totals, no table
+    assert json.loads(plain.stdout) == summary
+    lone = runner.invoke(app, args[:-3])  # no --reference-climate
+    assert isinstance(lone.exception, ParameterError)
+    assert "needs both --climate MAP_MM MAT_C" in str(lone.exception)
+
+
+def test_emissions_by_zone_conserves_each_regional_total(tmp_path: Path):
+    lulc = write_raster(
+        make_raster(np.array([[1, 1, 2], [2, 3, 3]], dtype=np.int32)), tmp_path / "lu.tif"
+    )
+    zones = write_raster(
+        make_raster(np.array([[7, 7, 8], [7, 8, 8]], dtype=np.int32)), tmp_path / "zones.tif"
+    )
+    pop = write_raster(
+        make_raster(np.array([[1.0, 3.0, 2.0], [4.0, 0.0, 0.0]])), tmp_path / "p.tif"
+    )
+    mask = write_raster(
+        make_raster(np.array([[1, 1, 0], [1, 1, 1]], dtype=np.int32)), tmp_path / "built.tif"
+    )
+    regional = tmp_path / "regional.csv"
+    regional.write_text("zone,energy_t_c\n7,80\n8,30\n")
+    base = ["--json", "emissions", "--lulc", str(lulc), "--preset", "arid_muus"]
+    base += ["--zones", str(zones), "--zone-energy", str(regional), "--weights", str(pop)]
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    # zone 7 weights 1, 3, 4 (sum 8) share 80: 10, 30, 40; zone 8 weights 2, 0, 0: 30, 0, 0
+    energy = read_raster(tmp_path / "a" / "emissions_energy.tif").values
+    np.testing.assert_allclose(energy, [[10.0, 30.0, 30.0], [40.0, 0.0, 0.0]], rtol=1e-6)
+    table = pd.read_csv(tmp_path / "a" / "emissions_by_zone.csv")
+    assert table.columns.tolist() == [
+        "zone",
+        "area_ha",
+        "land_use_t_c_yr",
+        "energy_t_c",
+        "total_t_c",
+    ]
+    # land use, arid_muus: zone 7 = (2 x 0.42 - 0.64) x 0.09 = 0.018,
+    # zone 8 = (-0.64 - 2 x 0.02) x 0.09 = -0.0612 t C/yr
+    assert table["zone"].tolist() == [7, 8]
+    assert table["area_ha"].tolist() == pytest.approx([0.27, 0.27])
+    assert table["land_use_t_c_yr"].tolist() == pytest.approx([0.018, -0.0612], rel=1e-12)
+    assert abs(table["energy_t_c"][0] - 80) <= 1e-9 * 80
+    assert abs(table["energy_t_c"][1] - 30) <= 1e-9 * 30
+    assert table["total_t_c"].tolist() == pytest.approx([80.018, 29.9388], rel=1e-12)
+    assert json.loads(result.stdout)["energy_t_c"] == pytest.approx(110.0, rel=1e-12)
+    # the mask takes cell (0, 2) away: zone 8 has only zero weights left
+    masked = [*base, "--mask", str(mask), "--out", str(tmp_path / "b")]
+    result = runner.invoke(app, masked)
+    assert isinstance(result.exception, RasterError)
+    assert "every weight is zero in zone(s) 8" in str(result.exception)
+    assert "--zero-weight area" in str(result.exception)
+    assert not (tmp_path / "b").exists()
+    result = runner.invoke(app, [*masked, "--zero-weight", "area"])
+    assert result.exit_code == 0, result.output
+    # zone 8 by area over its eligible cells (1, 1) and (1, 2): 15 t C each
+    energy = read_raster(tmp_path / "b" / "emissions_energy.tif").values
+    np.testing.assert_allclose(energy, [[10.0, 30.0, 0.0], [40.0, 15.0, 15.0]], rtol=1e-6)
+    table = pd.read_csv(tmp_path / "b" / "emissions_by_zone.csv")
+    assert table["energy_t_c"].tolist() == pytest.approx([80.0, 30.0], rel=1e-9)
+
+
+def test_emissions_zone_options_refused_when_they_would_be_ignored(tmp_path: Path):
+    lulc = write_raster(make_raster(np.array([[1, 2]], dtype=np.int32)), tmp_path / "lu.tif")
+    base = ["emissions", "--lulc", str(lulc), "--preset", "arid_muus"]
+    cases = [
+        (["--zones", str(lulc)], "--zones writes emissions_by_zone.csv: give --out DIR"),
+        (["--zone-energy", str(lulc)], "--zone-energy gives totals per region: give --zones"),
+        (["--mask", str(lulc)], "--mask and --zero-weight are for the energy allocation"),
+        (["--energy-t-c", "5", "--fuel", "diesel=1"], "give one of --energy-t-c, --fuel or"),
+        (["--energy-t-c", "5"], "needs both a total (--energy-t-c, --fuel or --zone-energy)"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, [*base, *extra])
+        assert isinstance(result.exception, ParameterError), extra
+        assert message in str(result.exception)

@@ -97,6 +97,7 @@ def allocate_emissions(
     NaN. Result in t C per cell; the sum over each zone equals its total. Lazy on dask
     (the zone sums of the weights are a chunked map-reduce).
     """
+    whole_map = zones is None
     if zones is None:
         if isinstance(totals_t_c, Mapping):
             raise ParameterError("regional totals need a zone raster (zones=...)")
@@ -140,21 +141,29 @@ def allocate_emissions(
     per_ha = np.zeros(n)
     empty = (weight_sum == 0) & (amount != 0)
     if empty.any():
-        where = ", ".join(str(int(c)) for c in index.codes[empty])
         if zero_weight != "area":
+            where = (
+                "the weight raster is zero everywhere"
+                if whole_map
+                else f"every weight is zero in zone(s) {_codes(index.codes[empty])}"
+            )
             raise RasterError(
-                f"{label}: every weight is zero in zone(s) {where}, so their "
-                f"emissions cannot be allocated; check the population / night-light raster "
-                f"(and the mask), or allocate by area there (zero_weight='area')"
+                f"{label}: {where}, so the emissions cannot be allocated; check the "
+                f"population / night-light raster (and the mask), or allocate by area "
+                f"there (zero_weight = 'area'; CLI --zero-weight area)"
             )
         area_sum = chunked_bincount(bins, n + 1, weights=eligible_area.fillna(0.0))[:n]
         no_area = empty & (area_sum == 0)
         if no_area.any():
-            where = ", ".join(str(int(c)) for c in index.codes[no_area])
+            where = (
+                "no cell is eligible"
+                if whole_map
+                else f"zone(s) {_codes(index.codes[no_area])} have no eligible cell"
+            )
             raise RasterError(
-                f"{label}: zone(s) {where} have no eligible cell with data "
-                f"(every cell is masked out or has no weight data), so their emissions "
-                f"cannot be allocated even by area; check the mask and the weight raster"
+                f"{label}: {where} with data (every cell is masked out or has no weight "
+                f"data), so the emissions cannot be allocated even by area; check the mask "
+                f"and the weight raster"
             )
         per_ha[empty] = amount[empty] / area_sum[empty]
     out = map_cells(
@@ -170,6 +179,10 @@ def allocate_emissions(
     )
     out.attrs["units"] = "t C per cell"
     return out
+
+
+def _codes(codes: np.ndarray) -> str:
+    return ", ".join(str(int(c)) for c in codes)
 
 
 def _single_zone(weights: np.ndarray) -> np.ndarray:

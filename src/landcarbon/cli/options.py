@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,24 @@ def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path
         )
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+@contextmanager
+def output_folder(out: Path, overwrite: bool) -> Iterator[Path]:
+    """:func:`prepare_out_dir` for a command that writes: should the command fail, the
+    folders this call created are removed again while they are still empty (a failed run
+    leaves no empty ``--out`` behind; files it did write are kept)."""
+    created = [p for p in (out, *out.parents) if not p.exists()]  # innermost first
+    folder = prepare_out_dir(out, overwrite)
+    try:
+        yield folder
+    except BaseException:
+        for path in created:
+            try:
+                path.rmdir()  # refuses a folder that is not empty
+            except OSError:
+                break
+        raise
 
 
 def run_study_steps(

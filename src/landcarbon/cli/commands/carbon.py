@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, output_folder
 from landcarbon.cli.output import emit, say
+
+if TYPE_CHECKING:
+    from landcarbon.tables import ClassTable
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +46,27 @@ def carbon(
         False, "--all-pools", help="Also write one map per pool (the five InVEST rasters)."
     ),
     co2: bool = typer.Option(False, "--co2", help="Also report totals in t CO2 (x 44/12)."),
+    climate: tuple[float, float] | None = typer.Option(
+        None,
+        "--climate",
+        metavar="MAP_MM MAT_C",
+        help="Correct the pools to this mean annual precipitation (mm) and temperature (°C); "
+        "writes pools_corrected.csv with --out.",
+    ),
+    reference_climate: tuple[float, float] | None = typer.Option(
+        None,
+        "--reference-climate",
+        metavar="MAP_MM MAT_C",
+        help="Climate of the region the pools table is for (e.g. the national mean).",
+    ),
+    climate_variant: str = typer.Option(
+        "product",
+        "--climate-variant",
+        help="Biomass factor K_B: product (K_BP·K_BT), mean ((K_BP+K_BT)/2) or precipitation.",
+    ),
+    climate_dead: str = typer.Option(
+        "none", "--climate-dead", help="c_dead: none (as is), biomass (x K_B) or soil (x K_S)."
+    ),
     chunks: int | None = typer.Option(
         None, "--chunks", help="Read rasters in chunks of this many cells (large maps)."
     ),
@@ -50,10 +75,17 @@ def carbon(
 ) -> None:
     """Carbon storage (t C) of a land-use map, and its change and value with a future map."""
     from landcarbon.carbon import Valuation, carbon_account, read_pools, write_carbon_outputs
+    from landcarbon.carbon.climate import pools_csv_frame
+    from landcarbon.carbon.outputs import write_csv, write_json
     from landcarbon.errors import ParameterError
     from landcarbon.raster import read_raster
 
     table = read_pools(pools)
+    factors = None
+    if climate is not None or reference_climate is not None:
+        table, factors = _climate_corrected(
+            table, climate, reference_climate, climate_variant, climate_dead
+        )
     current = read_raster(lulc, "categorical", chunks=chunks)
     future = read_raster(lulc_future, "categorical", chunks=chunks) if lulc_future else None
     if zones is not None and out is None:
@@ -69,20 +101,28 @@ def carbon(
         account = carbon_account(current, table, future, valuation)
     else:
         zone_map = read_raster(zones, "categorical", chunks=chunks) if zones else None
-        account, written = write_carbon_outputs(
-            prepare_out_dir(out, overwrite),
-            current,
-            table,
-            future,
-            valuation,
-            per_cell_units=per_cell,
-            all_pools=all_pools,
-            zones=zone_map,
-            co2=co2,
-            overwrite=overwrite,
-        )
+        with output_folder(out, overwrite) as folder:
+            account, written = write_carbon_outputs(
+                folder,
+                current,
+                table,
+                future,
+                valuation,
+                per_cell_units=per_cell,
+                all_pools=all_pools,
+                zones=zone_map,
+                co2=co2,
+                overwrite=overwrite,
+            )
+            if factors is not None:  # the corrected table; summary.json gains the factors
+                corrected = pools_csv_frame(table)
+                written.append(write_csv(corrected, folder / "pools_corrected.csv", overwrite))
+                summary = {**account.summary(co2), "climate_factors": factors}
+                write_json(summary, folder / "summary.json", overwrite=True)
         say(f"wrote {len(written)} files to {out}")
     summary = account.summary(co2)
+    if factors is not None:
+        summary["climate_factors"] = factors
     emit(summary)
     say(f"carbon storage {summary['total_t_c']:.6g} t C")
     if "sequestration_t_c" in summary:
@@ -92,3 +132,35 @@ def carbon(
         )
     if "value" in summary:
         say(f"value of sequestration {summary['value']:.6g}")
+
+
+def _climate_corrected(
+    table: ClassTable,
+    climate: tuple[float, float] | None,
+    reference: tuple[float, float] | None,
+    variant: str,
+    dead: str,
+) -> tuple[ClassTable, dict[str, Any]]:
+    """The pools corrected to ``climate`` (MAP mm, MAT °C) from ``reference``, and the
+    factors with the climates for the summary (METHODS.md section 2)."""
+    from landcarbon.carbon.climate import climate_corrected_pools, correction_factors
+    from landcarbon.errors import ParameterError
+
+    if climate is None or reference is None:
+        raise ParameterError(
+            "the climate correction needs both --climate MAP_MM MAT_C (the study area) and "
+            "--reference-climate MAP_MM MAT_C (the pools table's region); there is no "
+            "default reference climate"
+        )
+    factors = correction_factors(*climate, *reference, variant)  # type: ignore[arg-type]
+    corrected = climate_corrected_pools(table, factors, dead)  # type: ignore[arg-type]
+    summary = {
+        **factors.as_dict(),
+        "variant": variant,
+        "c_dead": dead,
+        "precipitation_mm": climate[0],
+        "temperature_c": climate[1],
+        "reference_precipitation_mm": reference[0],
+        "reference_temperature_c": reference[1],
+    }
+    return corrected, summary
