@@ -6,18 +6,20 @@ demand that moves 5 % of the cells. Prints
 1. CARS allocation to full demand on 3162 x 3162 (10^7 cells): wall time, iterations, peak
    resident memory (target < 60 s on 2 cores, < 4 GB); then the same with a demand that
    needs chains of conversions (transshipment check and relay floors);
-2. seconds per iteration per 10^6 cells at 10^6 and 10^7 cells (and 4 x 10^7 with --large),
-   for a full sweep (every cell proposes) and for a real allocation iteration;
+2. milliseconds per iteration per 10^6 cells at 10^6 and 10^7 cells (and 4 x 10^7 with
+   --large), for a full sweep (every cell proposes) and for a real allocation iteration (the
+   cells of the losing classes propose, then the candidates are applied);
 3. the numba proposal sweep vs the vectorised numpy version of the same step (3x3 counts +
    OP + roulette, :func:`landcarbon.landuse._kernels.propose_cars_numpy`), timed in the same
    run on the same inputs, with a check that both give the same candidates (target >= 10x).
 
-Usage: ``python benchmarks/allocation.py [--large] [--threads N]``.
+Usage: ``python benchmarks/allocation.py [--large] [--threads N] [--sweeps-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -157,18 +159,10 @@ def timed(func, *args, repeat: int = 3) -> float:
     return best
 
 
-def per_iteration(side: int, with_numpy: bool) -> None:
-    cls, prob, demand = synthetic(side)
-    mcells = cls.size / 1e6
-    every = np.ones(N_CLASSES, dtype=bool)
-    sweep_numba(cls, prob, every, 0.2, 0)  # compile / warm up
-    full = timed(sweep_numba, cls, prob, every, 0.2, 1)
-    counts = np.bincount(cls.ravel(), minlength=N_CLASSES)
-    may_lose = counts > demand
-    real = timed(sweep_numba, cls, prob, may_lose, 0.2, 1)
-    candidate, seeded = sweep_numba(cls, prob, may_lose, 0.2, 1)
-    start = time.perf_counter()
+def apply_once(cls, candidate, seeded, counts, demand) -> float:
+    """Seconds of one :func:`_kernels.apply_proposals` on a copy of ``cls``."""
     work = cls.copy()
+    start = time.perf_counter()
     _kernels.apply_proposals(
         work,
         candidate,
@@ -184,11 +178,25 @@ def per_iteration(side: int, with_numpy: bool) -> None:
         np.zeros((1, N_CLASSES), np.int64),
         False,
     )
-    apply_s = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def per_iteration(side: int, with_numpy: bool) -> None:
+    cls, prob, demand = synthetic(side)
+    mcells = cls.size / 1e6
+    every = np.ones(N_CLASSES, dtype=bool)
+    sweep_numba(cls, prob, every, 0.2, 0)  # compile / warm up
+    full = timed(sweep_numba, cls, prob, every, 0.2, 1)
+    counts = np.bincount(cls.ravel(), minlength=N_CLASSES)
+    may_lose = counts > demand
+    real = timed(sweep_numba, cls, prob, may_lose, 0.2, 1)
+    candidate, seeded = sweep_numba(cls, prob, may_lose, 0.2, 1)
+    apply_s = min(apply_once(cls, candidate, seeded, counts, demand) for _ in range(3))
     line = (
-        f"{mcells:6.1f} M cells: numba full sweep {full / mcells * 1e3:7.2f} ms per 10^6 "
-        f"cells; allocation iteration (losing classes only + apply) "
-        f"{(real + apply_s) / mcells * 1e3:7.2f} ms per 10^6 cells"
+        f"{mcells:6.1f} M cells: numba full sweep {full / mcells * 1e3:6.1f} ms per 10^6 "
+        f"cells; allocation iteration {(real + apply_s) / mcells * 1e3:6.1f} ms per 10^6 cells "
+        f"(sweep of the losing classes {real / mcells * 1e3:.1f} + apply "
+        f"{apply_s / mcells * 1e3:.1f}, {int((candidate >= 0).sum())} candidates)"
     )
     if with_numpy:
         threads = numba.get_num_threads()
@@ -200,23 +208,31 @@ def per_iteration(side: int, with_numpy: bool) -> None:
             sweep_numpy(cls, prob, every, 0.2, 5), sweep_numba(cls, prob, every, 0.2, 5)[0]
         )
         line += (
-            f"; numpy same step (1 core) {numpy_s / mcells:6.3f} s per 10^6 cells -> numba "
-            f"{numpy_s / full:5.1f}x faster on {threads} threads, {numpy_s / single:5.1f}x on "
-            f"1 thread (identical candidates: {same})"
+            f"\n{'':17}numpy same step (1 core) {numpy_s / mcells:6.3f} s per 10^6 cells -> "
+            f"numba {numpy_s / full:5.1f}x faster on {threads} threads, {numpy_s / single:5.1f}x "
+            f"on 1 thread (identical candidates: {same})"
         )
-    print(line)
+    print(line, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also 4 x 10^7 cells")
     parser.add_argument("--threads", type=int, default=None, help="numba threads")
+    parser.add_argument(
+        "--sweeps-only", action="store_true", help="skip the full allocations (part 1)"
+    )
     args = parser.parse_args()
     if args.threads:
         numba.set_num_threads(args.threads)
-    print(f"numba {numba.__version__}, threads {numba.get_num_threads()}")
-    full_run(3162)  # first, so the peak RSS it prints is its own
-    full_run(3162, chained=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"numba {numba.__version__}, threads {numba.get_num_threads()}, "
+        f"{os.cpu_count()} CPUs, load average {load}"
+    )
+    if not args.sweeps_only:
+        full_run(3162)  # first, so the peak RSS it prints is its own
+        full_run(3162, chained=True)
     per_iteration(1000, with_numpy=True)
     per_iteration(3162, with_numpy=True)
     if args.large:

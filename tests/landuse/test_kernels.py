@@ -383,3 +383,181 @@ def test_propose_equals_python_reference(model: int, half: int) -> None:
     )
     assert (expected >= 0).sum() >= 5
     np.testing.assert_array_equal(candidate, expected)
+
+
+def _awkward(n_classes: int, shape: tuple[int, int], seed: int):
+    """Patchy map (4 x 4 blocks, 20 % noise) with nodata edges, a nodata band wider than a
+    tile of the sweep, cells in zone 0 and probabilities that are 0 for a fifth of them."""
+    rng = np.random.default_rng(seed)
+    rows, cols = shape
+    coarse = rng.integers(0, n_classes, size=(-(-rows // 4), -(-cols // 4)))
+    cls = np.repeat(np.repeat(coarse, 4, 0), 4, 1)[:rows, :cols].astype(np.int8)
+    noise = rng.random(shape) < 0.2
+    cls[noise] = rng.integers(-1, n_classes, size=int(noise.sum()))
+    cls[0, :] = -1
+    cls[:, -1] = -1
+    cls[rows // 3 : rows // 3 + 2, : K.TILE_COLS + 5] = -1
+    prob = rng.random((n_classes, *shape))
+    prob[rng.random(prob.shape) < 0.2] = 0.0
+    weights = rng.random(n_classes)
+    drive = rng.uniform(0.5, 2.0, n_classes)
+    expansion = rng.random(n_classes)
+    allowed = rng.random((n_classes, n_classes)) < 0.7
+    zone = (rng.random(shape) < 0.9).astype(np.uint8)
+    return cls, prob, weights, drive, expansion, allowed, zone
+
+
+@pytest.mark.parametrize("shape", [(6, 300), (130, 549)])  # 71370 cells: the prange path
+@pytest.mark.parametrize("half", [1, 2])
+@pytest.mark.parametrize("n_classes", [2, 9])
+def test_cars_proposal_equals_numpy_on_awkward_maps(
+    n_classes: int, half: int, shape: tuple[int, int]
+) -> None:
+    cls, prob, weights, drive, expansion, allowed, zone = _awkward(n_classes, shape, half)
+    may_lose = np.ones(n_classes, dtype=bool)
+    may_lose[1] = False  # cells of class 1 make no proposal
+    candidate = np.empty(shape, dtype=np.int8)
+    seeded = np.empty(shape, dtype=bool)
+    args = (cls, prob, weights, drive, expansion, allowed, zone, may_lose)
+    K.propose(*args, K.CARS, 0.1, -1, 0.5, np.uint64(8), 3, half, candidate, seeded)
+    expected = K.propose_cars_numpy(*args, 0.1, 8, 3, half)
+    np.testing.assert_array_equal(candidate, expected)
+    assert (candidate >= 0).sum() > 0.05 * cls.size
+    assert not (candidate[cls == 1] >= 0).any()
+    counts = K.neighbourhood_counts_numpy(cls, n_classes, half)
+    rows, cols = np.nonzero(candidate >= 0)
+    no_neighbour = counts[candidate[rows, cols], rows, cols] == 0
+    np.testing.assert_array_equal(seeded[rows, cols], no_neighbour)
+    assert not seeded[candidate < 0].any()
+    assert no_neighbour.sum() > 0  # the patch-seed branch is exercised
+
+
+@pytest.mark.parametrize("model", [K.CARS, K.FLUS_PAPER, K.FLUS_RELEASED])
+@pytest.mark.parametrize("half", [1, 2])
+@pytest.mark.parametrize("n_classes", [2, 9])
+def test_propose_equals_python_reference_across_tiles(
+    model: int, half: int, n_classes: int
+) -> None:
+    # a 5 x 300 map: rows longer than a tile of the sweep, development zones in row 2
+    cls, prob, weights, drive, expansion, allowed, zone = _awkward(n_classes, (5, 300), 4)
+    zone[2] = 2
+    candidate = np.empty(cls.shape, dtype=np.int8)
+    seeded = np.empty(cls.shape, dtype=bool)
+    K.propose(
+        cls,
+        prob,
+        weights,
+        drive,
+        expansion,
+        allowed,
+        zone,
+        np.ones(n_classes, dtype=bool),
+        model,
+        0.3,
+        n_classes - 1,
+        0.5,
+        np.uint64(21),
+        2,
+        half,
+        candidate,
+        seeded,
+    )
+    expected = _python_propose(
+        cls,
+        prob,
+        weights,
+        drive,
+        expansion,
+        allowed,
+        zone,
+        model,
+        0.3,
+        n_classes - 1,
+        0.5,
+        21,
+        2,
+        half,
+    )
+    assert (expected >= 0).sum() >= 20
+    np.testing.assert_array_equal(candidate, expected)
+
+
+def _python_apply(
+    cls,
+    candidate,
+    seeded,
+    counts,
+    demand,
+    floor,
+    origin,
+    key,
+    iteration,
+    cap,
+    group,
+    quota,
+    use_quota,
+):
+    """Per-candidate reference of :func:`K.apply_proposals`: stable sort of the order keys."""
+    cols = cls.shape[1]
+    cells = np.flatnonzero(candidate.ravel() >= 0)
+    order = np.argsort(K.uniform_numpy(key, iteration, cells, K.STREAM_ORDER), kind="stable")
+    changed = planted = 0
+    for cell in cells[order]:
+        r, c = divmod(int(cell), cols)
+        new, old = candidate[r, c], cls[r, c]
+        if counts[new] >= demand[new] or counts[old] <= floor[old] or old != origin[r, c]:
+            continue
+        if use_quota and quota[group[r, c], new] <= 0:
+            continue
+        if seeded[r, c]:
+            if planted >= cap:
+                continue
+            planted += 1
+        if use_quota:
+            quota[group[r, c], new] -= 1
+        cls[r, c] = new
+        counts[old] -= 1
+        counts[new] += 1
+        changed += 1
+    return changed
+
+
+@pytest.mark.parametrize("use_quota", [False, True])
+def test_apply_equals_python_reference(use_quota: bool) -> None:
+    rng = np.random.default_rng(12)
+    shape, n_classes = (60, 90), 5
+    cls = rng.integers(-1, n_classes, size=shape).astype(np.int8)
+    origin = cls.copy()
+    moved = rng.random(shape) < 0.1  # these cells converted in an earlier iteration
+    origin[moved] = rng.integers(0, n_classes, size=int(moved.sum()))
+    candidate = np.where(rng.random(shape) < 0.6, rng.integers(0, n_classes, shape), -1)
+    candidate = np.where(cls >= 0, candidate, -1).astype(np.int8)
+    seeded = (rng.random(shape) < 0.2) & (candidate >= 0)
+    counts = np.bincount(cls[cls >= 0], minlength=n_classes).astype(np.int64)
+    demand = counts + np.array([-300, -100, 0, 150, 250])
+    floor = demand - np.array([50, 0, 40, 0, 0])  # classes 0 and 2 relay chains
+    group = rng.integers(0, 3, size=shape).astype(np.int32)
+    quota = rng.integers(20, 120, size=(3, n_classes)).astype(np.int64)
+    results = []
+    for func in (K.apply_proposals, _python_apply):
+        state = (cls.copy(), counts.copy(), quota.copy())
+        changed = func(
+            state[0],
+            candidate,
+            seeded,
+            state[1],
+            demand,
+            floor,
+            origin,
+            np.uint64(4),
+            6,
+            40,
+            group,
+            state[2],
+            use_quota,
+        )
+        results.append((changed, *state))
+    (changed, *got), (expected_changed, *expected) = results
+    assert changed == expected_changed > 200
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -3,10 +3,13 @@
 Maps enter as class *indices* (``int8``/``int16``/``int32``: 0..K-1, -1 for nodata), the
 suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
 
-1. :func:`propose` (parallel over rows): for every cell that may change, the neighbourhood
-   counts in the n x n window, the overall probability of each class, a roulette draw and the
-   model's acceptance test give a *candidate* class (or -1). It reads the map of the previous
-   iteration only, so the cells are independent.
+1. :func:`propose` (parallel over blocks of rows): for every cell that may change, the
+   neighbourhood counts in the n x n window, the overall probability of each class, a
+   roulette draw and the model's acceptance test give a *candidate* class (or -1). It reads
+   the map of the previous iteration only, so the cells are independent. A row is processed
+   in passes over row buffers (counts, OP per class, roulette, decision) that the compiler
+   vectorises; each cell still sees exactly the arithmetic of the formulas in
+   :func:`propose`, in the same order, so the result is that of a cell-by-cell loop.
 2. :func:`apply_proposals` (sequential): the candidates are visited in a random order and
    converted while the new class still lacks cells and the old class is above its floor
    (its demand, or less for the relay class of a chain of conversions), so no class ever
@@ -14,10 +17,12 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
 
 Every random number comes from a counter-based generator (:func:`uniform`): a splitmix64
 hash of (seed key, iteration, cell, stream). The result therefore depends on the seed only,
-never on the number of threads or on which cells were visited before.
+never on the number of threads, the row blocks or which cells were visited before.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -44,6 +49,9 @@ FLUS_OMEGA_EPS = 1e-9  # FLUS release: Omega uses (w_k + 1e-9)
 FLUS_INERTIA_SCALE = 10.0  # FLUS release: TProb of the current class times 10 * K * A_c
 
 PARALLEL_MIN_CELLS = 1 << 16  # smaller maps are swept on one thread (same result)
+BLOCK_ROWS = 32  # rows per parallel task; row buffers are allocated once per block
+TILE_COLS = 256  # columns per tile of the sweep: its buffers stay in the L1/L2 cache
+RADIX_BITS = 11  # digit of the radix sort of the visiting order (3 passes for 32 bits)
 
 
 @njit(cache=True, nogil=True)
@@ -73,11 +81,22 @@ def pair_hash(ckey: np.uint64, stream: int) -> np.uint64:
     return splitmix64(np.uint64(ckey) + np.uint64(stream >> 1) * _GOLDEN)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _half_shift(stream: int) -> np.uint64:
+    """Shift that brings a stream's 32 bits of its pair hash down: high half for even."""
+    return np.uint64(32) if stream % 2 == 0 else np.uint64(0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit(bits: np.uint64) -> float:
+    """U[0, 1) from 32 random bits (signed conversion: one instruction)."""
+    return float(np.int64(bits)) * _TO_UNIT
+
+
 @njit(cache=True, nogil=True)
 def half_uniform(h: np.uint64, stream: int) -> float:
     """U[0, 1) from the high (even stream) or low (odd stream) 32 bits of a pair hash."""
-    bits = h >> np.uint64(32) if stream % 2 == 0 else h & _LOW32
-    return float(np.int64(bits)) * _TO_UNIT  # signed conversion: one instruction
+    return _unit((h >> _half_shift(stream)) & _LOW32)
 
 
 @njit(cache=True, nogil=True)
@@ -92,80 +111,151 @@ def uniform(key: np.uint64, iteration: int, cell: int, stream: int) -> float:
     return stream_uniform(cell_key(iteration_key(key, iteration), cell), stream)
 
 
+# --------------------------------------------------------------------------------------
+# Neighbourhood counts, one row at a time: ``column[k, half + c]`` holds the cells of class
+# k in column c of the window's rows (slid down the rows of a block: one row in, one out),
+# and the counts of row r are sums of 2*half + 1 shifted columns.
+
+
 @njit(cache=True, nogil=True)
-def window_counts(cls: np.ndarray, r: int, c: int, half: int, counts: np.ndarray) -> None:
-    """Cells of each class in the (2*half+1)^2 window around (r, c), the centre excluded.
+def _column_add(cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int) -> None:
+    """Add (``sign`` = 1) or remove (-1) row ``rr`` of the map from the column counts."""
+    line = cls[rr]
+    cols = line.shape[0]
+    for k in range(column.shape[0]):
+        column_k = column[k, half : half + cols]  # a view: no negative-index code below
+        for c in range(cols):
+            column_k[c] += sign * (line[c] == k)
+
+
+@njit(cache=True, nogil=True)
+def _column_step(cls: np.ndarray, r: int, r0: int, half: int, column: np.ndarray) -> None:
+    """Column counts of the window rows of row ``r``; built afresh at the block start r0."""
+    rows = cls.shape[0]
+    if r == r0:
+        column[:, :] = 0
+        for rr in range(max(r - half, 0), min(r + half + 1, rows)):
+            _column_add(cls, rr, half, column, 1)
+        return
+    if r - half - 1 >= 0:
+        _column_add(cls, r - half - 1, half, column, -1)
+    if r + half < rows:
+        _column_add(cls, r + half, half, column, 1)
+
+
+@njit(cache=True, nogil=True)
+def _row_counts(cls: np.ndarray, r: int, half: int, column: np.ndarray, counts: np.ndarray) -> None:
+    """``counts[k, c]``: cells of class k in the window of (r, c), the centre excluded.
 
     Cells outside the map and nodata cells (index -1) count for no class.
     """
-    rows, cols = cls.shape
-    counts[:] = 0
-    for rr in range(max(r - half, 0), min(r + half + 1, rows)):
-        for cc in range(max(c - half, 0), min(c + half + 1, cols)):
-            k = cls[rr, cc]
-            if k >= 0:
-                counts[k] += 1
-    centre = cls[r, c]
-    if centre >= 0:
-        counts[centre] -= 1
+    cols = cls.shape[1]
+    centre = cls[r]
+    for k in range(counts.shape[0]):
+        counts_k = counts[k]
+        for c in range(cols):
+            counts_k[c] = -1 if centre[c] == k else 0
+        for j in range(2 * half + 1):
+            column_k = column[k, j : j + cols]
+            for c in range(cols):
+                counts_k[c] += column_k[c]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _add_column(
-    cls: np.ndarray, r: int, col: int, half: int, counts: np.ndarray, delta: int
-) -> None:
-    """Add ``delta`` to the counts of the classes in column ``col`` of the window of row r."""
-    rows, cols = cls.shape
-    if col < 0 or col >= cols:
-        return
-    for rr in range(max(r - half, 0), min(r + half + 1, rows)):
-        k = cls[rr, col]
-        if k >= 0:
-            counts[k] += delta
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _slide(cls: np.ndarray, r: int, c: int, half: int, counts: np.ndarray) -> None:
-    """Move the window counts (centre included) of row r from column c - 1 to c.
-
-    At c = 0 the counts are rebuilt from zero.
-    """
-    if c == 0:
-        counts[:] = 0
-        for col in range(half + 1):
-            _add_column(cls, r, col, half, counts, 1)
-    else:
-        _add_column(cls, r, c - half - 1, half, counts, -1)
-        _add_column(cls, r, c + half, half, counts, 1)
+@njit(cache=True, nogil=True)
+def _counts_block(cls: np.ndarray, half: int, r0: int, r1: int, out: np.ndarray) -> None:
+    """Rows r0..r1-1 of :func:`neighbourhood_counts`."""
+    n_classes, _, cols = out.shape
+    column = np.empty((n_classes, cols + 2 * half), dtype=np.int32)
+    counts = np.empty((n_classes, cols), dtype=np.int32)
+    for r in range(r0, r1):
+        _column_step(cls, r, r0, half, column)
+        _row_counts(cls, r, half, column, counts)
+        out[:, r, :] = counts
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def neighbourhood_counts(cls: np.ndarray, n_classes: int, half: int) -> np.ndarray:
     """``int32[K, rows, cols]``: class counts in the window of every cell (centre excluded)."""
     rows, cols = cls.shape
-    out = np.zeros((n_classes, rows, cols), dtype=np.int32)
-    for r in prange(rows):
-        counts = np.zeros(n_classes, dtype=np.int64)
-        for c in range(cols):
-            window_counts(cls, r, c, half, counts)
-            for k in range(n_classes):
-                out[k, r, c] = counts[k]
+    out = np.empty((n_classes, rows, cols), dtype=np.int32)
+    for b in prange((rows + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        _counts_block(cls, half, b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, rows), out)
     return out
 
 
+# --------------------------------------------------------------------------------------
+# Proposal sweep. Per row: neighbourhood counts and the cells that may change; then, per
+# tile of TILE_COLS columns holding such a cell: cell keys, OP of every class, development
+# zones, roulette and decision, each a loop over the tile held in row buffers.
+
+_Sweep = namedtuple(
+    "_Sweep",
+    [
+        "cls",
+        "prob",
+        "weights",
+        "drive",
+        "expansion",
+        "allowed",
+        "zone",
+        "may_lose",
+        "movable",  # uint8[K, K]: conversion old -> new allowed and new != old
+        "model",
+        "tau",
+        "zone_class",
+        "zone_weight",
+        "ikey",  # key of the iteration
+        "iteration",
+        "half",
+        "inv_denom",  # 1 / (n*n - 1)
+        "candidate",
+        "seeded",
+    ],
+)
+
+_Buffers = namedtuple(
+    "_Buffers",
+    [
+        "column",  # int32[K, cols + 2*half]: column counts (see _column_step)
+        "counts",  # int32[K, cols]: window counts of the row, centre excluded
+        "active",  # uint8[cols]: the cell may change (valid, zone != 0, class may lose)
+        "op",  # float64[K, TILE_COLS]: overall probability OP (CARS) or TProb (FLUS)
+        "ckey",  # uint64[TILE_COLS]: cell keys
+        "bits",  # uint64[TILE_COLS]: pair hash of the stream in use
+        "total",  # float64[TILE_COLS]: sum of OP over the classes (in class order)
+        "target",  # float64[TILE_COLS]: roulette target u * total
+        "acc",  # float64[TILE_COLS]: running sum of the positive OP
+        "new",  # int64[TILE_COLS]: drawn class (-1: none)
+        "last",  # int64[TILE_COLS]: last class with a positive OP (-1: none)
+        "threshold",  # float64[TILE_COLS]: the drawn class needs a probability above it
+        "p_new",  # float64[TILE_COLS]: probability of the drawn class
+        "n_new",  # int32[TILE_COLS]: window count of the drawn class
+        "movable",  # uint8[TILE_COLS]: the cell's class may become the drawn class
+    ],
+)
+
+
 @njit(cache=True, nogil=True)
-def _roulette(weights: np.ndarray, total: float, u: float) -> int:
-    """Index drawn with probability weights[k] / total (u ~ U[0, 1))."""
-    target = u * total
-    acc = 0.0
-    last = -1
-    for k in range(weights.shape[0]):
-        if weights[k] > 0.0:
-            acc += weights[k]
-            last = k
-            if target < acc:
-                return k
-    return last
+def _buffers(n_classes: int, cols: int, half: int) -> _Buffers:
+    """Row and tile buffers of one block of rows (see :class:`_Buffers`)."""
+    tile = min(cols, TILE_COLS)
+    return _Buffers(
+        np.empty((n_classes, cols + 2 * half), dtype=np.int32),
+        np.empty((n_classes, cols), dtype=np.int32),
+        np.empty(cols, dtype=np.uint8),
+        np.empty((n_classes, tile), dtype=np.float64),
+        np.empty(tile, dtype=np.uint64),
+        np.empty(tile, dtype=np.uint64),
+        np.empty(tile, dtype=np.float64),
+        np.empty(tile, dtype=np.float64),
+        np.empty(tile, dtype=np.float64),
+        np.empty(tile, dtype=np.int64),
+        np.empty(tile, dtype=np.int64),
+        np.empty(tile, dtype=np.float64),
+        np.empty(tile, dtype=np.float64),
+        np.empty(tile, dtype=np.int32),
+        np.empty(tile, dtype=np.uint8),
+    )
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -208,8 +298,8 @@ def propose(
         Restricted raster: 0 no change, 1 convertible, 2 development zone of ``zone_class``.
     may_lose : bool[K]
         Classes still above their floor (see :func:`apply_proposals`); cells of other
-        classes cannot change this iteration
-        (they are skipped: the counter-based generator makes skipping exact).
+        classes cannot change this iteration (no candidate: the counter-based generator
+        makes skipping exact).
     model : int
         :data:`CARS`, :data:`FLUS_PAPER` or :data:`FLUS_RELEASED`.
     tau : float
@@ -237,191 +327,237 @@ def propose(
     sp_{p,new}.
     """
     rows, cols = cls.shape
-    inv_denom = 1.0 / ((2 * half + 1) ** 2 - 1)  # Omega = con_k / (n*n - 1)
-    ikey = iteration_key(key, iteration)
+    n_classes = prob.shape[0]
+    movable = np.zeros((n_classes, n_classes), dtype=np.uint8)
+    for old in range(n_classes):
+        for new in range(n_classes):
+            movable[old, new] = new != old and allowed[old, new]
+    sweep = _Sweep(
+        cls,
+        prob,
+        weights,
+        drive,
+        expansion,
+        allowed,
+        zone,
+        may_lose,
+        movable,
+        model,
+        tau,
+        zone_class,
+        zone_weight,
+        iteration_key(key, iteration),
+        iteration,
+        half,
+        1.0 / ((2 * half + 1) ** 2 - 1),
+        candidate,
+        seeded,
+    )
+    n_blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     if rows * cols >= PARALLEL_MIN_CELLS:
-        for r in prange(rows):
-            _propose_row(
-                cls,
-                prob,
-                weights,
-                drive,
-                expansion,
-                allowed,
-                zone,
-                may_lose,
-                model,
-                tau,
-                zone_class,
-                zone_weight,
-                ikey,
-                iteration,
-                half,
-                inv_denom,
-                r,
-                candidate,
-                seeded,
-            )
+        for b in prange(n_blocks):
+            _propose_block(sweep, b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, rows))
     else:  # a parallel launch costs more than a small map
-        for r in range(rows):
-            _propose_row(
-                cls,
-                prob,
-                weights,
-                drive,
-                expansion,
-                allowed,
-                zone,
-                may_lose,
-                model,
-                tau,
-                zone_class,
-                zone_weight,
-                ikey,
-                iteration,
-                half,
-                inv_denom,
-                r,
-                candidate,
-                seeded,
-            )
+        _propose_block(sweep, 0, rows)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _propose_row(
-    cls: np.ndarray,
-    prob: np.ndarray,
-    weights: np.ndarray,
-    drive: np.ndarray,
-    expansion: np.ndarray,
-    allowed: np.ndarray,
-    zone: np.ndarray,
-    may_lose: np.ndarray,
-    model: int,
-    tau: float,
-    zone_class: int,
-    zone_weight: float,
-    ikey: np.uint64,
-    iteration: int,
-    half: int,
-    inv_denom: float,
-    r: int,
-    candidate: np.ndarray,
-    seeded: np.ndarray,
-) -> None:
-    """The proposals of row ``r`` (see :func:`propose`)."""
-    n_classes = prob.shape[0]
-    cols = cls.shape[1]
-    counts = np.zeros(n_classes, dtype=np.int64)
-    op = np.zeros(n_classes, dtype=np.float64)
-    for c in range(cols):
-        _slide(cls, r, c, half, counts)
-        candidate[r, c] = -1
-        seeded[r, c] = False
-        old = cls[r, c]
-        if old < 0 or zone[r, c] == 0 or not may_lose[old]:
+@njit(cache=True, nogil=True)
+def _propose_block(s: _Sweep, r0: int, r1: int) -> None:
+    """The proposals of rows r0..r1-1 (see :func:`propose`)."""
+    cols = s.cls.shape[1]
+    buf = _buffers(s.prob.shape[0], cols, s.half)
+    for r in range(r0, r1):
+        _column_step(s.cls, r, r0, s.half, buf.column)
+        _row_counts(s.cls, r, s.half, buf.column, buf.counts)
+        _row_active(s, r, buf.active)
+        for c0 in range(0, cols, TILE_COLS):
+            c1 = min(c0 + TILE_COLS, cols)
+            if not buf.active[c0:c1].any():  # e.g. nodata, zone 0, classes at their floor
+                s.candidate[r, c0:c1] = -1
+                s.seeded[r, c0:c1] = False
+                continue
+            for j in range(c1 - c0):
+                buf.ckey[j] = cell_key(s.ikey, r * cols + c0 + j)
+            _tile_op(s, r, c0, c1, buf)
+            if s.zone_class >= 0:
+                _tile_zone(s, r, c0, c1, buf)
+            _tile_roulette(s, c1 - c0, buf)
+            _tile_decide(s, r, c0, c1, buf)
+
+
+@njit(cache=True, nogil=True)
+def _row_active(s: _Sweep, r: int, active: np.ndarray) -> None:
+    """``active[c]``: cell (r, c) may change (class >= 0, zone != 0, class may lose)."""
+    centre = s.cls[r]
+    zone_r = s.zone[r]
+    for c in range(centre.shape[0]):
+        old = np.uint64(max(centre[c], 0))  # unsigned: no negative-index code
+        active[c] = (centre[c] >= 0) & (zone_r[c] != 0) & s.may_lose[old]
+
+
+@njit(cache=True, nogil=True)
+def _tile_op(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
+    """``buf.op[k, j]`` of every class and ``buf.total`` (summed in class order) of the
+    cells (r, c0 + j)."""
+    n_classes = s.prob.shape[0]
+    m = c1 - c0
+    centre = s.cls[r, c0:c1]
+    total = buf.total
+    total[:m] = 0.0
+    for k in range(n_classes):
+        p_k = s.prob[k, r, c0:c1]
+        n_k = buf.counts[k, c0:c1]
+        op_k = buf.op[k]
+        w = s.weights[k]
+        d = s.drive[k]
+        if s.model == CARS:
+            stream = STREAM_SEED + k
+            if k == 0 or stream % 2 == 0:  # streams 2m, 2m + 1 share a pair hash
+                for j in range(m):
+                    buf.bits[j] = pair_hash(buf.ckey[j], stream)
+            shift = _half_shift(stream)
+            e = s.expansion[k]
+            for j in range(m):
+                u = _unit((buf.bits[j] >> shift) & _LOW32)
+                p = p_k[j]
+                seed_value = p * (u * e) * d if u < p else 0.0
+                near_value = p * (n_k[j] * s.inv_denom) * w * d
+                value = seed_value if n_k[j] == 0 else near_value
+                op_k[j] = value
+                total[j] += value
+        elif s.model == FLUS_PAPER:
+            for j in range(m):
+                value = p_k[j] * (n_k[j] * s.inv_denom) * w * d
+                value = value if s.allowed[max(centre[j], 0), k] else 0.0
+                op_k[j] = value
+                total[j] += value
+        else:
+            w_eps = w + FLUS_OMEGA_EPS
+            inertia = FLUS_INERTIA_SCALE * n_classes * d
+            for j in range(m):
+                value = p_k[j] * (n_k[j] * s.inv_denom) * w_eps
+                value = value if s.allowed[max(centre[j], 0), k] else 0.0
+                value = value * inertia if centre[j] == k else value
+                op_k[j] = value
+                total[j] += value
+
+
+@njit(cache=True, nogil=True)
+def _tile_zone(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
+    """Development-zone rule: TP_z = (u + TP_z) * w, or w if u + TP_z > 1."""
+    op_z = buf.op[s.zone_class]
+    zone_r = s.zone[r, c0:c1]
+    p_z = s.prob[s.zone_class, r, c0:c1]
+    for j in range(c1 - c0):
+        if zone_r[j] != 2:
             continue
-        counts[old] -= 1  # the centre is not its own neighbour
-        new = _choose(
-            cls,
-            prob,
-            weights,
-            drive,
-            expansion,
-            allowed,
-            zone,
-            model,
-            tau,
-            zone_class,
-            zone_weight,
-            cell_key(ikey, r * cols + c),
-            iteration,
-            inv_denom,
-            r,
-            c,
-            old,
-            counts,
-            op,
-        )
-        if new >= 0:
-            candidate[r, c] = new
-            seeded[r, c] = counts[new] == 0
-        counts[old] += 1
+        u = stream_uniform(buf.ckey[j], STREAM_ZONE)
+        if p_z[j] > u:
+            boosted = (u + op_z[j]) * s.zone_weight
+            if u + op_z[j] > 1.0:
+                boosted = s.zone_weight
+            buf.total[j] += boosted - op_z[j]
+            op_z[j] = boosted
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _choose(
-    cls: np.ndarray,
-    prob: np.ndarray,
-    weights: np.ndarray,
-    drive: np.ndarray,
-    expansion: np.ndarray,
-    allowed: np.ndarray,
-    zone: np.ndarray,
-    model: int,
-    tau: float,
-    zone_class: int,
-    zone_weight: float,
-    ckey: np.uint64,
-    iteration: int,
-    inv_denom: float,
-    r: int,
-    c: int,
-    old: int,
-    counts: np.ndarray,
-    op: np.ndarray,
-) -> int:
-    """Proposed class of cell (r, c) or -1 (see :func:`propose`); ``counts`` exclude it."""
-    n_classes = prob.shape[0]
-    total = 0.0
-    if model == CARS:
-        h = np.uint64(0)  # streams 2m, 2m + 1 share a hash (STREAM_SEED is even)
-        for k in range(n_classes):  # branch-free: both values, then select
-            if k % 2 == 0:
-                h = pair_hash(ckey, STREAM_SEED + k)
-            u = half_uniform(h, STREAM_SEED + k)
-            p = prob[k, r, c]
-            seed_value = p * (u * expansion[k]) * drive[k] * (u < p)
-            near_value = p * (counts[k] * inv_denom) * weights[k] * drive[k]
-            value = seed_value if counts[k] == 0 else near_value
-            op[k] = value
-            total += value
-    elif model == FLUS_PAPER:
-        for k in range(n_classes):
-            value = prob[k, r, c] * (counts[k] * inv_denom) * weights[k] * drive[k]
-            value = value if allowed[old, k] else 0.0
-            op[k] = value
-            total += value
+@njit(cache=True, nogil=True)
+def _tile_roulette(s: _Sweep, m: int, buf: _Buffers) -> None:
+    """Roulette draw over ``buf.op`` into ``buf.new``; acceptance threshold of the model.
+
+    The drawn class is the first k with a positive OP whose running sum of positive OP
+    exceeds the target u * total, or the last class with a positive OP if none does. As the
+    running sums never decrease, that first k is the number of classes whose running sum
+    does not exceed the target, which is counted without a branch.
+    """
+    n_classes = s.prob.shape[0]
+    for j in range(m):
+        buf.bits[j] = pair_hash(buf.ckey[j], STREAM_ROULETTE)  # shared with STREAM_ACCEPT
+        u = _unit((buf.bits[j] >> _half_shift(STREAM_ROULETTE)) & _LOW32)
+        buf.target[j] = u * buf.total[j]
+        buf.acc[j] = 0.0
+        buf.new[j] = 0
+        buf.last[j] = -1
+    for k in range(n_classes):
+        op_k = buf.op[k]
+        for j in range(m):
+            w = op_k[j]
+            positive = w > 0.0
+            acc = buf.acc[j] + w if positive else buf.acc[j]
+            buf.acc[j] = acc
+            buf.new[j] += 0 if buf.target[j] < acc else 1
+            buf.last[j] = k if positive else buf.last[j]
+    for j in range(m):
+        buf.new[j] = buf.new[j] if buf.new[j] < n_classes else buf.last[j]
+    if s.model == CARS:
+        buf.threshold[:m] = s.tau
+    elif s.model == FLUS_RELEASED:
+        step = s.iteration + 1
+        for j in range(m):
+            u = _unit((buf.bits[j] >> _half_shift(STREAM_ACCEPT)) & _LOW32)
+            buf.threshold[j] = (u + 1.0 / n_classes) / step
     else:
-        for k in range(n_classes):
-            value = prob[k, r, c] * (counts[k] * inv_denom) * (weights[k] + FLUS_OMEGA_EPS)
-            value = value if allowed[old, k] else 0.0
-            if k == old:
-                value *= FLUS_INERTIA_SCALE * n_classes * drive[k]
-            op[k] = value
-            total += value
-    if zone[r, c] == 2 and zone_class >= 0:
-        u = stream_uniform(ckey, STREAM_ZONE)
-        if prob[zone_class, r, c] > u:
-            boosted = (u + op[zone_class]) * zone_weight
-            if u + op[zone_class] > 1.0:
-                boosted = zone_weight
-            total += boosted - op[zone_class]
-            op[zone_class] = boosted
-    if total <= 0.0:
-        return -1
-    h = pair_hash(ckey, STREAM_ROULETTE)  # STREAM_ROULETTE and STREAM_ACCEPT share a pair
-    new = _roulette(op, total, half_uniform(h, STREAM_ROULETTE))
-    if new == old or not allowed[old, new]:
-        return -1
-    if model == CARS:
-        if prob[new, r, c] <= tau:
-            return -1
-    elif model == FLUS_RELEASED:
-        u = half_uniform(h, STREAM_ACCEPT)
-        if (u + 1.0 / n_classes) / (iteration + 1) >= prob[new, r, c]:
-            return -1
-    return new
+        buf.threshold[:m] = -np.inf
+
+
+@njit(cache=True, nogil=True)
+def _tile_decide(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
+    """Candidates of cells (r, c0..c1-1): the drawn class where the cell may take it.
+
+    A candidate needs an active cell (:func:`_row_active`), a positive total, an allowed
+    conversion to a class other than its own and a probability of the new class above the
+    model's threshold; it is a new patch seed when no cell of the new class is in its window.
+    """
+    m = c1 - c0
+    centre = s.cls[r, c0:c1]
+    prob_r = s.prob[:, r, c0:c1]
+    counts = buf.counts[:, c0:c1]
+    for j in range(m):  # gathers, kept apart so that the next loop has none
+        old = np.uint64(max(centre[j], 0))  # unsigned: no negative-index code
+        new = np.uint64(max(buf.new[j], 0))
+        buf.p_new[j] = prob_r[new, j]
+        buf.n_new[j] = counts[new, j]
+        buf.movable[j] = s.movable[old, new]
+    active = buf.active[c0:c1]
+    candidate = s.candidate[r, c0:c1]
+    seeded = s.seeded[r, c0:c1]
+    for j in range(m):
+        new = buf.new[j]
+        ok = (active[j] != 0) & (new >= 0) & (not buf.total[j] <= 0.0)
+        ok &= (buf.movable[j] != 0) & (not buf.p_new[j] <= buf.threshold[j])
+        candidate[j] = (new + 1) * ok - 1  # arithmetic rather than a branch
+        seeded[j] = ok & (buf.n_new[j] == 0)
+
+
+# --------------------------------------------------------------------------------------
+# Applying the candidates
+
+
+@njit(cache=True, nogil=True)
+def _sort_by_high_half(values: np.ndarray) -> np.ndarray:
+    """``values`` (uint64) sorted by their high 32 bits, stably (LSD radix sort).
+
+    The input array is reused as scratch space; the sorted array is returned.
+    """
+    n = values.shape[0]
+    other = np.empty_like(values)
+    mask = np.uint64((1 << RADIX_BITS) - 1)
+    start = np.empty(1 << RADIX_BITS, dtype=np.int64)
+    for shift in range(32, 64, RADIX_BITS):
+        digit_shift = np.uint64(shift)
+        start[:] = 0
+        for i in range(n):
+            start[(values[i] >> digit_shift) & mask] += 1
+        offset = 0
+        for d in range(start.shape[0]):
+            size = start[d]
+            start[d] = offset
+            offset += size
+        for i in range(n):
+            d = (values[i] >> digit_shift) & mask
+            other[start[d]] = values[i]
+            start[d] += 1
+        values, other = other, values
+    return values
 
 
 @njit(cache=True, nogil=True)
@@ -447,40 +583,67 @@ def apply_proposals(
     the allocation, ``origin`` (a cell converts at most once). ``floor`` is the demand, or
     less for a class that relays a chain of conversions (it gives cells while others arrive;
     :func:`landcarbon.landuse.conversion.donor_floor`). At most ``seed_cap`` new patch seeds
-    are planted in
-    one iteration (PLUS "Percentage of seeds"). With ``use_quota`` a cell of group g may
-    become class c only while ``quota[g, c] > 0`` (a max-flow transition plan).
+    are planted in one iteration (PLUS "Percentage of seeds"). With ``use_quota`` a cell of
+    group g may become class c only while ``quota[g, c] > 0`` (a max-flow transition plan).
     ``cls``, ``counts`` and ``quota`` are updated in place.
+
+    The order is that of the cells' ``STREAM_ORDER`` numbers, ties by flat cell index. The
+    candidates are first gathered in cell order (cells that already moved are dropped: they
+    could never convert), then sorted by their 32 random bits with a stable radix sort, so
+    the walk reads compact arrays instead of the whole map; the conversions are written to
+    ``cls`` (C-contiguous) after the walk, in cell order.
     """
-    cols = cls.shape[1]
-    flat = candidate.ravel()
-    cells = np.flatnonzero(flat >= 0)
-    order_key = np.empty(cells.shape[0], dtype=np.float64)
+    rows, cols = cls.shape
+    n = 0
+    for r in range(rows):
+        for c in range(cols):
+            n += (candidate[r, c] >= 0) & (cls[r, c] == origin[r, c])
+    cells = np.empty(n, dtype=np.int64)
+    new_class = np.empty(n, dtype=candidate.dtype)
+    old_class = np.empty(n, dtype=cls.dtype)
+    is_seed = np.empty(n, dtype=np.bool_)
+    group = np.zeros(n if use_quota else 0, dtype=cell_group.dtype)
+    order = np.empty(n, dtype=np.uint64)  # random bits << 32 | position in cell order
     ikey = iteration_key(key, iteration)
-    for j in range(cells.shape[0]):
-        order_key[j] = stream_uniform(cell_key(ikey, cells[j]), STREAM_ORDER)
+    j = 0
+    for r in range(rows):
+        for c in range(cols):
+            if candidate[r, c] < 0 or cls[r, c] != origin[r, c]:
+                continue
+            cell = r * cols + c
+            h = pair_hash(cell_key(ikey, cell), STREAM_ORDER)
+            order[j] = (((h >> _half_shift(STREAM_ORDER)) & _LOW32) << np.uint64(32)) | np.uint64(j)
+            cells[j] = cell
+            new_class[j] = candidate[r, c]
+            old_class[j] = cls[r, c]
+            is_seed[j] = seeded[r, c]
+            if use_quota:
+                group[j] = cell_group[r, c]
+            j += 1
+    taken = np.zeros(n, dtype=np.bool_)
     changed = 0
     planted = 0
-    for j in np.argsort(order_key, kind="mergesort"):
-        cell = cells[j]
-        r = cell // cols
-        c = cell - r * cols
-        new = candidate[r, c]
-        old = cls[r, c]
-        if counts[new] >= demand[new] or counts[old] <= floor[old] or old != origin[r, c]:
+    for value in _sort_by_high_half(order):
+        j = value & _LOW32
+        new = new_class[j]
+        old = old_class[j]
+        if counts[new] >= demand[new] or counts[old] <= floor[old]:
             continue
-        if use_quota and quota[cell_group[r, c], new] <= 0:
+        if use_quota and quota[group[j], new] <= 0:
             continue
-        if seeded[r, c]:
+        if is_seed[j]:
             if planted >= seed_cap:
                 continue
             planted += 1
         if use_quota:
-            quota[cell_group[r, c], new] -= 1
-        cls[r, c] = new
+            quota[group[j], new] -= 1
+        taken[j] = True
         counts[old] -= 1
         counts[new] += 1
         changed += 1
+    flat = cls.reshape(-1)  # the map is written in cell order, not in the random order
+    for j in range(n):
+        flat[cells[j]] = new_class[j] if taken[j] else old_class[j]
     return changed
 
 
