@@ -22,7 +22,7 @@ def test_categorical_roundtrip_with_colours(tmp_path: Path):
     path = write_raster(make_raster(data), tmp_path / "lu.tif", classes=CLASSES)
     with rasterio.open(path) as ds:
         assert ds.dtypes[0] == "uint8" and ds.nodata == 255
-        assert ds.profile["tiled"] and ds.profile["compress"] == "deflate"
+        assert ds.profile["tiled"] and ds.profile["compress"] == "zstd"
         assert ds.colormap(1)[2] == (46, 125, 50, 255)
         assert json.loads(ds.tags(1)["class_names"]) == {"1": "cropland", "2": "forest"}
     assert (tmp_path / "lu.qml").read_text().count("paletteEntry") == 2
@@ -40,6 +40,20 @@ def test_continuous_nodata_becomes_nan(tmp_path: Path):
     np.testing.assert_array_equal(valid_mask(back), ~np.isnan(data))
     with rasterio.open(path) as ds:
         assert ds.descriptions == ("npp",) and ds.tags(1)["units"] == "gC/m2"
+
+
+def test_float_maps_are_zstd_tiles_with_exact_values(tmp_path: Path):
+    # 600 x 700 cells: 3 x 3 tiles of 256, the last ones partial, compressed on all cores
+    rng = np.random.default_rng(5)
+    data = rng.uniform(-50, 400, (600, 700)).astype(np.float32)
+    data[rng.random(data.shape) < 0.1] = np.nan
+    path = write_raster(make_raster(data), tmp_path / "c.tif", description="c", units="t C/ha")
+    with rasterio.open(path) as ds:
+        assert ds.compression.name == "zstd" and ds.dtypes[0] == "float32"
+        assert ds.block_shapes == [(256, 256)] and np.isnan(ds.nodata)
+        assert ds.descriptions == ("c",) and ds.tags(1)["units"] == "t C/ha"
+        np.testing.assert_array_equal(ds.read(1), data)  # bit-exact, NaN where NaN
+    np.testing.assert_array_equal(read_raster(path).values, data.astype(np.float64))
 
 
 def test_multiband_roundtrip(tmp_path: Path):

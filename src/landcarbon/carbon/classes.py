@@ -1,27 +1,39 @@
 """Class-code indexing shared by the carbon wing: dense lookups and exact class areas.
 
 A :class:`ClassIndex` turns the codes of a class table (or of a zone map) into a dense
-look-up table over their span, so a per-cell lookup is one ``numpy.take`` and a
-per-class count one numba pass (no sort, no search). Class areas are ``bincount`` of
-the row indices: integer cell counts times the cell area for projected grids, a
-bincount weighted by the true cell area (``Grid.row_area_ha``) for geographic grids.
-Codes of the map that the table lacks are found in the same pass and raised with their
-cell counts.
+look-up table over their span, so a per-cell lookup and a per-class count are each one
+numba pass (no sort, no search; runs of one class along a row are counted at once).
+Class areas are integer cell counts times the cell area for projected grids, sums of the
+true cell areas (``Grid.row_area_ha``) for geographic grids. Transitions between two maps
+are counted by class pair in one pass over both. Codes of the map that the table lacks
+are found in the same pass and raised with their cell counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import DTypeLike
 
-from landcarbon.backend import chunked_bincount, is_dask, map_cells
-from landcarbon.carbon._kernels import class_bins, pair_bins
+from landcarbon.backend import is_dask, map_cells
+from landcarbon.carbon._kernels import (
+    class_bins,
+    lookup,
+    lookup_change,
+    pair_counts,
+    row_counts,
+)
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import class_counts
+
+CountsAreas = tuple[np.ndarray, np.ndarray]
+"""Cell counts (int64) and true areas (ha, float64) by table row (or pair of rows)."""
 
 MAX_CODE_SPAN = 1 << 22
 """Largest ``max(code) - min(code) + 1`` a class index accepts (a 16 MiB look-up table)."""
@@ -50,10 +62,51 @@ class ClassIndex:
         lut[codes - lo] = np.arange(len(codes), dtype=np.int32)
         return cls(codes, source, lo, lut)
 
-    def values_map(self, lulc: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
-        """Per-cell ``values[row of code]`` (float64, NaN on nodata); lazy on dask."""
+    def values_map(
+        self,
+        lulc: xr.DataArray,
+        values: np.ndarray,
+        name: str,
+        *,
+        dtype: DTypeLike = np.float64,
+        per_cell_units: bool = False,
+    ) -> xr.DataArray:
+        """Per-cell ``values[row of code]`` (NaN on nodata and absent codes); lazy on dask.
+
+        ``per_cell_units`` multiplies by the true cell area (ha), e.g. t/ha to t per cell.
+        Computed in float64 and rounded once to ``dtype`` (float32 for files).
+        """
         base, padded = self.padded_table(values)
-        return map_cells(lookup_padded, lulc, name=name, base=base, padded=padded)
+        areas = (cell_area_map(lulc),) if per_cell_units else ()
+        return map_cells(
+            _lookup, lulc, *areas, dtype=dtype, name=name, base=base, padded=padded, out_dtype=dtype
+        )
+
+    def change_map(
+        self,
+        first: xr.DataArray,
+        second: xr.DataArray,
+        values: np.ndarray,
+        name: str,
+        *,
+        dtype: DTypeLike = np.float64,
+        per_cell_units: bool = False,
+    ) -> xr.DataArray:
+        """Per-cell ``values[row of second] - values[row of first]`` in one pass over both
+        maps (NaN where either is nodata); options as :meth:`values_map`."""
+        base, padded = self.padded_table(values)
+        areas = (cell_area_map(first),) if per_cell_units else ()
+        return map_cells(
+            _lookup_change,
+            first,
+            second,
+            *areas,
+            dtype=dtype,
+            name=name,
+            base=base,
+            padded=padded,
+            out_dtype=dtype,
+        )
 
     def padded_table(self, values: np.ndarray) -> tuple[int, np.ndarray]:
         """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere.
@@ -87,12 +140,11 @@ class ClassIndex:
         Raises TableError listing each code of the map absent from the index, with its
         cell count, before anything is written. Map-reduce over dask chunks.
         """
-        bins = self.bins(lulc)
         n = len(self.codes)
-        counts = chunked_bincount(bins, n + 1)
+        counts, area = self._counted(row_counts, (lulc,))
         if counts[n] > 0:
             self.raise_missing(lulc, map_name)
-        return counts[:n].astype(np.int64), bin_areas_ha(bins, counts, lulc)[:n]
+        return counts[:n], area[:n]
 
     def pair_table(
         self, first: xr.DataArray, second: xr.DataArray, map_names: tuple[str, str]
@@ -100,29 +152,38 @@ class ClassIndex:
         """Cell counts and areas (ha) of cells in row ``i`` of ``first`` and ``j`` of ``second``.
 
         Shape ``(n + 2, n + 2)``: rows/columns ``0..n-1`` are the table's codes, ``n`` codes
-        the table lacks, ``n + 1`` nodata. One numba pass and one bincount per chunk (a
-        transition matrix of areas; exact cell counts x area in projected CRSs). Raises
-        TableError listing absent codes of either map, with cell counts.
+        the table lacks, ``n + 1`` nodata. One numba pass over both maps per chunk (a
+        transition matrix of areas; exact cell counts x area in projected CRSs, summed
+        true cell areas in geographic ones). Raises TableError listing absent codes of
+        either map, with cell counts.
         """
         n = len(self.codes)
-        pairs = map_cells(
-            pair_bins,
-            first,
-            second,
-            dtype=np.int64,
-            name="class_pair",
-            lo=self.lo,
-            index_lut=self.index_lut,
-            n=n,
-            nodata=int(CLASS_NODATA),
-        )
-        counts = chunked_bincount(pairs, (n + 2) ** 2).reshape(n + 2, n + 2)
+        counts, area = self._counted(pair_counts, (first, second))
         if counts[n].sum() > 0:
             self.raise_missing(first, map_names[0])
         if counts[:, n].sum() > 0:
             self.raise_missing(second, map_names[1])
-        area = bin_areas_ha(pairs, counts.ravel(), first)
-        return counts, area.reshape(n + 2, n + 2)
+        return counts, area
+
+    def _counted(
+        self, kernel: Callable[..., CountsAreas], maps: tuple[xr.DataArray, ...]
+    ) -> CountsAreas:
+        """Cell counts and true areas (ha) by table row from a counting kernel over
+        ``maps``: whole, or summed over aligned dask chunks. Projected grids get exact
+        cell counts x cell area; geographic ones the sum of each cell's true area."""
+        row_area = Grid.from_dataarray(maps[0]).row_area_ha()
+        counts, area = _chunked_counts(
+            kernel,
+            maps,
+            row_area,
+            lo=self.lo,
+            index_lut=self.index_lut,
+            n=len(self.codes),
+            nodata=int(CLASS_NODATA),
+        )
+        if np.all(row_area == row_area[0]):
+            area = counts.astype(np.float64) * row_area[0]
+        return counts, area
 
     def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""
@@ -135,26 +196,75 @@ class ClassIndex:
         )
 
 
-def bin_areas_ha(bins: xr.DataArray, counts: np.ndarray, template: xr.DataArray) -> np.ndarray:
-    """True area (ha) of the cells in each bin, given the bins' cell ``counts``.
-
-    Projected grids (one cell area): counts x cell area, exact. Otherwise a bincount
-    weighted by the cell areas of ``Grid.row_area_ha`` (geographic CRSs).
-    """
-    row_area = Grid.from_dataarray(template).row_area_ha()
-    if np.all(row_area == row_area[0]):
-        return counts.astype(np.float64) * row_area[0]
-    return chunked_bincount(bins, counts.size, weights=cell_area_map(template))
-
-
-def lookup_padded(block: np.ndarray, base: int, padded: np.ndarray) -> np.ndarray:
-    """``padded[code - base]`` with indices clipped to the table: one ``numpy.take``.
+def _lookup(
+    block: np.ndarray,
+    area: np.ndarray | None = None,
+    *,
+    base: int,
+    padded: np.ndarray,
+    out_dtype: DTypeLike,
+) -> np.ndarray:
+    """``padded[code - base]`` (x ``area``) per cell, in a new array of ``out_dtype``.
 
     ``padded`` is NaN at both ends and for codes the table lacks, so nodata (int32 min)
     and codes outside the span, clipped to an end, give NaN.
     """
-    index = block if base == 0 else block.astype(np.int64) - base
-    return np.take(padded, index, mode="clip")
+    result = np.empty(block.shape, dtype=out_dtype)
+    lookup(block, base, padded, area, result)
+    return result
+
+
+def _lookup_change(
+    first: np.ndarray,
+    second: np.ndarray,
+    area: np.ndarray | None = None,
+    *,
+    base: int,
+    padded: np.ndarray,
+    out_dtype: DTypeLike,
+) -> np.ndarray:
+    """``padded[second] - padded[first]`` (x ``area``) per cell, ``out_dtype``."""
+    result = np.empty(first.shape, dtype=out_dtype)
+    lookup_change(first, second, base, padded, area, result)
+    return result
+
+
+def _chunked_counts(
+    kernel: Callable[..., CountsAreas],
+    maps: tuple[xr.DataArray, ...],
+    row_area: np.ndarray,
+    **options: Any,
+) -> CountsAreas:
+    """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
+    chunks (each with its rows' cell areas) summed pairwise, so that only a few count
+    tables are held at once."""
+    datas = [m.data for m in maps]
+    if not any(is_dask(d) for d in datas):
+        return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
+    import dask
+    import dask.array as da
+
+    chunks = next(d.chunks for d in datas if is_dask(d))
+    blocks = [
+        (d.rechunk(chunks) if is_dask(d) else da.from_array(d, chunks=chunks)).to_delayed()
+        for d in datas
+    ]
+    starts = np.cumsum((0, *chunks[0]))
+    parts = [
+        dask.delayed(kernel)(
+            *(b[i, j] for b in blocks), row_area[starts[i] : starts[i + 1]], **options
+        )
+        for i in range(len(chunks[0]))
+        for j in range(len(chunks[1]))
+    ]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_counts)(*parts[k : k + 2]) for k in range(0, len(parts), 2)]
+    result: CountsAreas = dask.compute(parts[0])[0]
+    return result
+
+
+def _add_counts(x: CountsAreas, y: CountsAreas | None = None) -> CountsAreas:
+    return x if y is None else (x[0] + y[0], x[1] + y[1])
 
 
 def map_label(da: xr.DataArray, default: str = "the map") -> str:

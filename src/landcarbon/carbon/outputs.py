@@ -2,7 +2,7 @@
 
 :func:`carbon_account` computes every total first (so a code missing from the pools
 table fails before anything is written); :func:`write_carbon_outputs` then writes the
-maps with :func:`landcarbon.raster.write_raster` (float32, DEFLATE, tiled; dask input
+maps with :func:`landcarbon.raster.write_raster` (float32, ZSTD, tiled; dask input
 window by window), ``carbon_by_class.csv``, ``carbon_by_zone.csv`` (any categorical
 raster as zones) and ``summary.json``. File names follow InVEST >= 3.15
 (``c_storage_bas.tif``, ``c_storage_alt.tif``, ``c_change_bas_alt.tif``, ``npv_alt.tif``,
@@ -170,37 +170,33 @@ def write_carbon_outputs(
     """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``."""
     account = carbon_account(current, pools, future, valuation)
     zone_table = None if zones is None else carbon_by_zone(current, pools, zones, future)
-    unit = "t C per cell" if per_cell_units else "t C/ha"
+    # float32 straight from the lookup kernels (float64 arithmetic, one rounding): no
+    # float64 map and no cast per file
+    opts: dict[str, Any] = {"per_cell_units": per_cell_units, "check": False}
     maps: dict[str, xr.DataArray] = {
-        "c_storage_bas": storage_map(current, pools, per_cell_units=per_cell_units, check=False)
+        "c_storage_bas": storage_map(current, pools, dtype=np.float32, **opts)
     }
     if all_pools:
         for pool in POOLS:
-            maps[f"{pool}_bas"] = storage_map(
-                current, pools, pool, per_cell_units=per_cell_units, check=False
-            )
+            maps[f"{pool}_bas"] = storage_map(current, pools, pool, dtype=np.float32, **opts)
     if future is not None:
-        maps["c_storage_alt"] = storage_map(
-            future, pools, per_cell_units=per_cell_units, check=False
+        maps["c_storage_alt"] = storage_map(future, pools, dtype=np.float32, **opts)
+        maps["c_change_bas_alt"] = sequestration_map(
+            current, future, pools, dtype=np.float32, **opts
         )
-        change = sequestration_map(
-            current, future, pools, per_cell_units=per_cell_units, check=False
+        if valuation is not None:  # from the float64 change, as the totals are
+            change = sequestration_map(current, future, pools, **opts)
+            maps["npv_alt"] = valuation.value_map(change).astype(np.float32)
+    written = [
+        write_raster(
+            da,
+            out_dir / f"{name}.tif",
+            overwrite=overwrite,
+            description=name,
+            units=str(da.attrs["units"]),
         )
-        maps["c_change_bas_alt"] = change
-        if valuation is not None:
-            maps["npv_alt"] = valuation.value_map(change)
-    written = []
-    for name, da in maps.items():
-        units = unit.replace("t C", "value") if name == "npv_alt" else unit
-        written.append(
-            write_raster(
-                da.astype(np.float32),
-                out_dir / f"{name}.tif",
-                overwrite=overwrite,
-                description=name,
-                units=units,
-            )
-        )
+        for name, da in maps.items()
+    ]
     written.append(write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
     if zone_table is not None:
         written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite))

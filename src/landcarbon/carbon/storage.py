@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from numpy.typing import DTypeLike
 
-from landcarbon.backend import map_cells
-from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
+from landcarbon.carbon.classes import ClassIndex, map_label
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.tables import ClassTable, read_table
@@ -75,18 +75,31 @@ def storage_map(
     *,
     per_cell_units: bool = False,
     check: bool = True,
+    dtype: DTypeLike = np.float64,
 ) -> xr.DataArray:
     """Carbon of one pool (or ``"total"``) per cell: t C/ha, or t C per cell on request.
 
-    Lazy on dask input. With ``check`` (default) every code of the map must be in the
+    One numba pass, lazy on dask input; float64 arithmetic rounded once to ``dtype``
+    (float32 for files). With ``check`` (default) every code of the map must be in the
     table: TableError lists the missing codes and their cell counts.
     """
     index = ClassIndex.of(pools.codes, pools.source)
     if check:
         index.class_area_ha(lulc, map_label(lulc))
-    out = index.values_map(lulc, pool_density(pools, pool), f"{pool}_t_c_per_ha")
-    out.attrs["units"] = "t C/ha"
-    return per_cell(out, f"{pool}_t_c_per_cell") if per_cell_units else out
+    out = index.values_map(
+        lulc,
+        pool_density(pools, pool),
+        f"{pool}_t_c_per_{_per(per_cell_units)}",
+        dtype=dtype,
+        per_cell_units=per_cell_units,
+    )
+    out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+    return out
+
+
+def _per(per_cell_units: bool) -> str:
+    """The area unit of a map: ``cell`` or ``ha``."""
+    return "cell" if per_cell_units else "ha"
 
 
 def sequestration_map(
@@ -96,17 +109,28 @@ def sequestration_map(
     *,
     per_cell_units: bool = False,
     check: bool = True,
+    dtype: DTypeLike = np.float64,
 ) -> xr.DataArray:
     """Sequestration ``C_future - C_current`` per cell (t C/ha or t C per cell).
 
-    NaN where either map is nodata. Raises AlignmentError when the maps' grids differ.
+    One numba pass over both maps (options as :func:`storage_map`). NaN where either map
+    is nodata. Raises AlignmentError when the maps' grids differ.
     """
     check_same_grid(current, future)
-    cur = storage_map(current, pools, check=check)
-    fut = storage_map(future, pools, check=check)
-    out = map_cells(np.subtract, fut, cur, name="sequestration_t_c_per_ha")
-    out.attrs["units"] = "t C/ha"
-    return per_cell(out, "sequestration_t_c_per_cell") if per_cell_units else out
+    index = ClassIndex.of(pools.codes, pools.source)
+    if check:
+        index.class_area_ha(current, map_label(current))
+        index.class_area_ha(future, map_label(future))
+    out = index.change_map(
+        current,
+        future,
+        pool_density(pools),
+        f"sequestration_t_c_per_{_per(per_cell_units)}",
+        dtype=dtype,
+        per_cell_units=per_cell_units,
+    )
+    out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""Carbon kernels: class-pair counts and float32 maps against plain numpy references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from landcarbon.carbon import POOLS, Valuation, sequestration_map, storage_map
+from landcarbon.carbon._kernels import pair_counts
+from landcarbon.carbon.classes import ClassIndex
+from landcarbon.carbon.outputs import write_carbon_outputs
+from landcarbon.grid import Grid
+from landcarbon.raster import CLASS_NODATA
+from landcarbon.tables import ClassTable, table_from_records
+from landcarbon.testing import make_raster
+
+CODES = np.array([2, 3, 5, 8])
+TOTALS = {2: 86.0, 3: 28.0, 5: 8.0, 8: 131.5}  # t C/ha, put in c_above (other pools 0)
+
+
+def pools() -> ClassTable:
+    records = [dict(lucode=k, c_above=v, c_below=0, c_soil=0, c_dead=0) for k, v in TOTALS.items()]
+    return table_from_records(records, "pools.csv", required=POOLS, nonnegative=POOLS)
+
+
+def blocky_pair(seed: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Two class maps with runs along rows (as land use has), nodata, code 4 not in CODES."""
+    rng = np.random.default_rng(seed)
+    choices = np.array([2, 3, 5, 8, 4, CLASS_NODATA], dtype=np.int32)
+    first = np.repeat(rng.choice(choices, (shape[0], shape[1] // 3 + 1)), 3, axis=1)
+    first = first[:, : shape[1]]
+    second = np.where(rng.random(shape) < 0.3, rng.choice(choices, shape), first)
+    return first.astype(np.int32), second.astype(np.int32)
+
+
+def rows_of(codes: np.ndarray) -> np.ndarray:
+    """Reference table row per cell: index in CODES, 4 (= n) unknown, 5 (= n + 1) nodata."""
+    out = np.full(codes.shape, len(CODES))
+    for i, c in enumerate(CODES):
+        out[codes == c] = i
+    out[codes == CLASS_NODATA] = len(CODES) + 1
+    return out
+
+
+def test_pair_counts_match_a_bincount_of_cell_pairs():
+    first, second = blocky_pair(1, (9, 31))
+    index = ClassIndex.of(CODES, "t")
+    n = len(CODES)
+    row_area = np.linspace(0.5, 1.3, first.shape[0])  # a different area per row (ha)
+    counts, area = pair_counts(
+        first, second, row_area, index.lo, index.index_lut, n, int(CLASS_NODATA)
+    )
+    pairs = (rows_of(first) * (n + 2) + rows_of(second)).ravel()
+    expected = np.bincount(pairs, minlength=(n + 2) ** 2).reshape(n + 2, n + 2)
+    np.testing.assert_array_equal(counts, expected)
+    weights = np.repeat(row_area, first.shape[1])
+    expected_area = np.bincount(pairs, weights, minlength=(n + 2) ** 2).reshape(n + 2, n + 2)
+    np.testing.assert_allclose(area, expected_area, rtol=1e-14)
+    assert counts.sum() == first.size  # every cell counted once, runs included
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32650", "EPSG:4326"])
+def test_pair_table_chunked_equals_whole(crs: str):
+    first, second = blocky_pair(2, (13, 22))
+    first[first == 4], second[second == 4] = 2, 3  # pair_table refuses unknown codes
+    size = 30.0 if crs == "EPSG:32650" else 0.01
+    a = make_raster(first, cell_size=size, crs=crs, origin=(110.0, 45.0))
+    b = make_raster(second, cell_size=size, crs=crs, origin=(110.0, 45.0))
+    index = ClassIndex.of(CODES, "t")
+    counts, area = index.pair_table(a, b, ("a", "b"))
+    lazy_counts, lazy_area = index.pair_table(a.chunk({"y": 5, "x": 7}), b.chunk(4), ("a", "b"))
+    np.testing.assert_array_equal(lazy_counts, counts)
+    np.testing.assert_allclose(lazy_area, area, rtol=1e-13)
+    # independent: each row's true area times the cells of each pair in that row
+    row_area = Grid.from_dataarray(a).row_area_ha()
+    n = len(CODES)
+    pairs = rows_of(first) * (n + 2) + rows_of(second)
+    weights = np.broadcast_to(row_area[:, None], first.shape).ravel()
+    expected = np.bincount(pairs.ravel(), weights, minlength=(n + 2) ** 2)
+    np.testing.assert_allclose(area.ravel(), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("per_cell_units", [False, True])
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+def test_float32_maps_are_the_float64_values_rounded_once(per_cell_units: bool, backend: str):
+    first, second = blocky_pair(3, (12, 17))
+    first[first == 4], second[second == 4] = 8, 5
+    opts = {"cell_size": 0.01, "crs": "EPSG:4326", "origin": (110.0, 45.0)}
+    chunks = {"chunks": (5, 6)} if backend == "dask" else {}
+    a = make_raster(first, backend=backend, **chunks, **opts)
+    b = make_raster(second, backend=backend, **chunks, **opts)
+    dens = np.array([np.nan if c == CLASS_NODATA else TOTALS[c] for c in first.ravel()])
+    dens_b = np.array([np.nan if c == CLASS_NODATA else TOTALS[c] for c in second.ravel()])
+    scale = Grid.from_dataarray(a).row_area_ha()[:, None] if per_cell_units else 1.0
+    cur64 = dens.reshape(first.shape) * scale
+    change64 = (dens_b - dens).reshape(first.shape) * scale
+    cur = storage_map(a, pools(), per_cell_units=per_cell_units, dtype=np.float32)
+    change = sequestration_map(a, b, pools(), per_cell_units=per_cell_units, dtype=np.float32)
+    assert cur.dtype == np.float32 and change.dtype == np.float32
+    np.testing.assert_array_equal(cur.values, cur64.astype(np.float32))
+    np.testing.assert_array_equal(change.values, change64.astype(np.float32))
+    f64 = sequestration_map(a, b, pools(), per_cell_units=per_cell_units).values
+    np.testing.assert_array_equal(f64, change64)  # float64 maps unchanged: no rounding
+
+
+def test_default_output_files_hold_the_maps(tmp_path: Path):
+    first, second = blocky_pair(4, (40, 300))  # wider than a 256 tile
+    first[first == 4], second[second == 4] = 3, 2
+    a, b = make_raster(first), make_raster(second)
+    value = Valuation(43.0, 7.0, 0.0, 2000, 2030)
+    write_carbon_outputs(tmp_path, a, pools(), b, value)
+    dens = np.vectorize(lambda c: np.nan if c == CLASS_NODATA else TOTALS[int(c)])
+    change64 = dens(second) - dens(first)
+    expected = {
+        "c_storage_bas": (dens(first), "t C/ha"),
+        "c_storage_alt": (dens(second), "t C/ha"),
+        "c_change_bas_alt": (change64, "t C/ha"),
+        "npv_alt": (change64 * value.constant, "value/ha"),
+    }
+    for name, (values, units) in expected.items():
+        with rasterio.open(tmp_path / f"{name}.tif") as ds:
+            assert ds.dtypes[0] == "float32" and ds.descriptions == (name,)
+            assert ds.tags(1)["units"] == units
+            np.testing.assert_array_equal(ds.read(1), values.astype(np.float32))
