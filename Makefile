@@ -31,3 +31,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache .mypy_cache .ruff_cache
+
+# natcap.invest for benchmarks/carbon.py only (never a landcarbon dependency): a separate
+# .venv-invest with landcarbon and natcap.invest built against the system GDAL (minutes).
+.PHONY: bench-invest
+bench-invest:
+	PYTHON=$(PYTHON) bash benchmarks/setup_invest.sh .venv-invest

@@ -6,70 +6,54 @@ process:
 * the bare in-memory lookup ``numpy.take(total_density, codes)`` (the floor);
 * landcarbon's in-memory per-cell kernel (``storage_map``) and exact totals;
 * (a) landcarbon writing the same five rasters as InVEST's Carbon model for one
-  scenario (total + four pools; float32, DEFLATE + floating-point predictor, tiled:
-  QGIS reads them), plus its CSV and JSON;
+  scenario (total + four pools; float32, tiled 256, ZSTD level 1 on all cores:
+  ``landcarbon.raster.GTIFF_CREATION``, read by QGIS/GDAL >= 2.3), plus its CSV and JSON;
 * (b) landcarbon's default outputs with a future map (current and future total
   storage + change, tables, JSON);
 * natcap.invest's Carbon model on the same inputs when ``natcap.invest`` is importable
-  (a fresh workspace per run), with the ratio and the agreement of totals and cells.
+  (a fresh workspace per run: InVEST caches), with the ratio and the agreement of
+  totals and cells, and the Willamette sample side by side.
+
+natcap.invest is a benchmark reference only, never a landcarbon dependency. It has no
+Linux wheels; ``make bench-invest`` (``benchmarks/setup_invest.sh``) builds a separate
+``.venv-invest`` with landcarbon and natcap.invest (system GDAL, Cython < 3.3).
 
 With ``--big N`` it instead writes an N x N map window by window and runs the default
 outputs chunked (dask, ``--chunk`` cells), printing the time and the peak resident memory.
 
-Run: ``.venv/bin/python benchmarks/carbon.py [--size 4000] [--repeat 3] [--seed 0]``
-or ``.venv/bin/python benchmarks/carbon.py --big 20000 --chunk 2048``.
+Run: ``.venv-invest/bin/python benchmarks/carbon.py [--size 4000] [--repeat 3] [--seed 0]``
+(``.venv/bin/python`` runs the landcarbon side only), or
+``.venv/bin/python benchmarks/carbon.py --big 20000 --chunk 2048``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
 from landcarbon.carbon import POOLS, read_pools, storage_map, storage_totals, write_carbon_outputs
-from landcarbon.grid import Grid
-from landcarbon.raster import from_numpy, read_raster, write_raster
+from landcarbon.raster import GTIFF_CREATION, read_raster
 
 N_CLASSES = 60
 
 
-def synthetic_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
-    """Blocky land-use maps (current, future with ~20 % of blocks changed) and a pools table."""
-    rng = np.random.default_rng(seed)
-    blocks = rng.integers(1, N_CLASSES + 1, (size // 16 + 1, size // 16 + 1)).astype(np.int32)
-    current = np.kron(blocks, np.ones((16, 16), dtype=np.int32))[:size, :size]
-    changed = rng.random(blocks.shape) < 0.2
-    new = np.where(changed, rng.integers(1, N_CLASSES + 1, blocks.shape), blocks).astype(np.int32)
-    future = np.kron(new, np.ones((16, 16), dtype=np.int32))[:size, :size]
-    grid = Grid(
-        (size, size), Affine(30.0, 0, 500_000.0, 0, -30.0, 4_500_000.0), CRS.from_epsg(32650)
-    )
-    cur = write_raster(from_numpy(current, grid), folder / "lulc_cur.tif", overwrite=True)
-    fut = write_raster(from_numpy(future, grid), folder / "lulc_fut.tif", overwrite=True)
-    table = pd.DataFrame({"lucode": np.arange(1, N_CLASSES + 1)})
-    for pool, top in zip(POOLS, (120.0, 40.0, 200.0, 15.0), strict=True):
-        table[pool] = np.round(rng.uniform(0, top, N_CLASSES), 2)
-    pools = folder / "pools.csv"
-    table.to_csv(pools, index=False)
-    return cur, fut, pools
-
-
-def big_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
-    """An N x N pair of land-use maps written in row strips (never whole in memory)."""
-    import rasterio
-    from rasterio.windows import Window
-
-    _, _, pools = synthetic_inputs(64, seed, folder)
-    rng = np.random.default_rng(seed)
-    profile = {
+def input_profile(size: int) -> dict[str, Any]:
+    """How the input land-use maps are stored: uint8, tiled 256, DEFLATE, as maps from
+    other tools usually are; independent of landcarbon's own output compression, so both
+    tools read the same, neutral files."""
+    return {
         "driver": "GTiff",
         "height": size,
         "width": size,
@@ -84,6 +68,35 @@ def big_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
         "nodata": 255,
         "BIGTIFF": "IF_SAFER",
     }
+
+
+def synthetic_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
+    """Blocky land-use maps (current, future with ~20 % of blocks changed) and a pools table."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(1, N_CLASSES + 1, (size // 16 + 1, size // 16 + 1)).astype(np.uint8)
+    current = np.kron(blocks, np.ones((16, 16), dtype=np.uint8))[:size, :size]
+    changed = rng.random(blocks.shape) < 0.2
+    new = np.where(changed, rng.integers(1, N_CLASSES + 1, blocks.shape), blocks).astype(np.uint8)
+    future = np.kron(new, np.ones((16, 16), dtype=np.uint8))[:size, :size]
+    cur, fut = folder / "lulc_cur.tif", folder / "lulc_fut.tif"
+    for path, data in ((cur, current), (fut, future)):
+        with rasterio.open(path, "w", **input_profile(size)) as dst:
+            dst.write(data, 1)
+    table = pd.DataFrame({"lucode": np.arange(1, N_CLASSES + 1)})
+    for pool, top in zip(POOLS, (120.0, 40.0, 200.0, 15.0), strict=True):
+        table[pool] = np.round(rng.uniform(0, top, N_CLASSES), 2)
+    pools = folder / "pools.csv"
+    table.to_csv(pools, index=False)
+    return cur, fut, pools
+
+
+def big_inputs(size: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
+    """An N x N pair of land-use maps written in row strips (never whole in memory)."""
+    from rasterio.windows import Window
+
+    _, _, pools = synthetic_inputs(64, seed, folder)
+    rng = np.random.default_rng(seed)
+    profile = input_profile(size)
     paths = (folder / "big_cur.tif", folder / "big_fut.tif")
     with (
         rasterio.open(paths[0], "w", **profile) as cur,
@@ -216,7 +229,8 @@ def main() -> None:
         lut = np.zeros(N_CLASSES + 1)
         lut[pools.codes] = sum(pools.column(p).to_numpy(float) for p in POOLS)
         print(
-            f"map {opts.size} x {opts.size} cells ({codes.size / 1e6:.0f} M), {N_CLASSES} classes"
+            f"map {opts.size} x {opts.size} cells ({codes.size / 1e6:.0f} M), {N_CLASSES} classes; "
+            f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
         )
 
         t_take = best_of(opts.repeat, lambda: np.take(lut, codes))
@@ -239,14 +253,18 @@ def main() -> None:
 
         t_five = best_of(opts.repeat, five)
         t_default = best_of(opts.repeat, default)
-        print(f"(a) landcarbon 5 rasters        {t_five:8.3f} s  (float32, DEFLATE level 1)")
+        codec = ", ".join(f"{k}={v}" for k, v in GTIFF_CREATION.items())
+        print(f"(a) landcarbon 5 rasters        {t_five:8.3f} s  (float32, {codec})")
         print(f"(b) landcarbon default outputs  {t_default:8.3f} s  (total cur/fut + change)")
 
         if (
             importlib.util.find_spec("natcap") is None
             or importlib.util.find_spec("natcap.invest") is None
         ):
-            print("natcap.invest is not importable: InVEST side-by-side skipped")
+            print(
+                "natcap.invest is not importable: InVEST side-by-side skipped. Build its venv "
+                "with `make bench-invest`, then run .venv-invest/bin/python benchmarks/carbon.py"
+            )
             return
         t_inv_a = best_of(
             opts.repeat, lambda: run_invest(cur_path, None, pools_path, folder / f"i{next(runs)}")
@@ -270,6 +288,7 @@ def main() -> None:
             f"per-cell max relative difference {rel:.2e}; totals {total_ours:.6f} vs "
             f"{total_theirs:.6f} t C (rel {abs(total_theirs / total_ours - 1):.2e})"
         )
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
