@@ -60,7 +60,7 @@ def test_diagonal_is_always_allowed() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("code,1,2\n1,1,2\n2,0,1\n", r"value 2\.0 at row code 1, column code 2 is not 0 or 1"),
+        ("code,1,2\n1,1,2\n2,0,1\n", r"1 cell\(s\) not 0 or 1 \(row code 1, column code 2: 2\)"),
         ("code,1,3\n1,1,1\n2,0,1\n", r"column codes \[1, 3\] differ from row codes \[1, 2\]"),
         ("code,a,b\n1,1,1\n2,0,1\n", "labels must be integer class codes"),
     ],
@@ -70,6 +70,50 @@ def test_bad_csv_tables(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(TableError, match=message):
         read_conversion_matrix(path)
+
+
+def test_every_bad_cell_is_named_by_row_and_column_code(tmp_path: Path) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text("code,1,2,3\n1,1,x,0\n2,,1,0.5\n3,1,1,1\n")
+    with pytest.raises(TableError) as err:
+        read_conversion_matrix(path)
+    assert str(err.value) == (
+        f"{path}: 3 cell(s) not 0 or 1 (row code 1, column code 2: 'x'; row code 2, "
+        f"column code 1: blank; row code 2, column code 3: 0.5); write 1 where the "
+        f"conversion is allowed and 0 where it is forbidden, in every cell"
+    )
+    path = tmp_path / "tm.toml"
+    path.write_text('codes = [5, 7]\nallowed = [[1, "yes"], [0, 1]]\n')
+    with pytest.raises(
+        TableError, match=r"tm\.toml: 1 cell\(s\) not 0 or 1 \(row code 5, column code 7: 'yes'\)"
+    ):
+        read_conversion_matrix(path)
+
+
+def test_unreadable_files_are_table_errors(tmp_path: Path) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text("code,1,2\n1,1,0\n2,0,1,1,1\n")  # a row with two cells too many
+    with pytest.raises(TableError, match=r"tm\.csv: not a readable CSV \(Error tokenizing"):
+        read_conversion_matrix(path)
+    path = tmp_path / "tm.toml"
+    path.write_text("codes = [1, 2\n")
+    with pytest.raises(TableError, match=r"tm\.toml: TOML syntax error"):
+        read_conversion_matrix(path)
+    path.write_text("codes = [1, 2]\nallowed = [[1, 0], [1]]\n")
+    with pytest.raises(TableError, match=r"rows of `allowed` have \[1, 2\] cells for 2 class"):
+        read_conversion_matrix(path)
+
+
+def test_a_matrix_read_from_a_file_names_it_when_codes_do_not_match(tmp_path: Path) -> None:
+    path = tmp_path / "tm.csv"
+    path.write_text("code,1,2,9\n1,1,1,0\n2,0,1,0\n9,1,1,1\n")
+    m = read_conversion_matrix(path)
+    assert m.source == str(path)
+    with pytest.raises(ParameterError) as err:
+        m.reordered([1, 2])
+    assert str(err.value).startswith(
+        f"{path} (conversion matrix): class code(s) [9] are absent from the land-use map"
+    )
 
 
 def test_missing_file_and_bad_toml(tmp_path: Path) -> None:

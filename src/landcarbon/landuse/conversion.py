@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -34,8 +34,11 @@ from scipy.sparse import csr_matrix, vstack
 from scipy.sparse.csgraph import maximum_flow
 
 from landcarbon.errors import InputFileError, ParameterError, TableError
+from landcarbon.tables import read_frame
 
 Orientation = Literal["from_rows", "to_rows"]
+LISTED_CELLS = 20
+"""Bad cells a conversion-matrix error lists one by one (the rest are counted)."""
 
 
 class ScenarioRules(Protocol):
@@ -62,10 +65,14 @@ class ConversionMatrix:
     allowed : bool ndarray, shape (K, K)
         ``allowed[i, j]``: class ``codes[i]`` (from, row) may become ``codes[j]`` (to, column).
         The diagonal (staying) is always True.
+    source : str
+        The file it was read from (set by :func:`read_conversion_matrix`), named in errors.
     """
 
     codes: tuple[int, ...]
     allowed: np.ndarray
+    source: str = field(default="", compare=False)
+    """File the matrix was read from ("" when built in code), for messages."""
 
     def __post_init__(self) -> None:
         matrix = np.asarray(self.allowed, dtype=bool)
@@ -109,7 +116,11 @@ class ConversionMatrix:
         return cls(codes, allowed)
 
     def reordered(self, codes: Sequence[int], where: str = "conversion matrix") -> np.ndarray:
-        """The boolean matrix for another class order; codes absent here are an error."""
+        """The boolean matrix for another class order; codes absent here are an error.
+
+        Messages name ``where`` and, for a matrix read from a file, the file.
+        """
+        where = f"{self.source} ({where})" if self.source else where
         index = {c: i for i, c in enumerate(self.codes)}
         extra = sorted(set(self.codes) - set(codes))
         if extra:
@@ -141,52 +152,88 @@ def read_conversion_matrix(
     are 0 (forbidden) or 1 (allowed). TOML: ``codes = [..]`` and ``allowed = [[..], ..]``,
     optionally ``orientation = "from_rows" | "to_rows"`` (overrides the argument).
     ``orientation="from_rows"`` (default, PLUS sample data): rows are the current class.
+    Unreadable files and every cell that is not 0 or 1 (text, blank, other numbers) raise
+    TableError naming the file and the cells by row and column code.
     """
     p = Path(path)
     if not p.is_file():
         raise InputFileError(f"{p}: conversion matrix file not found")
+    rows_are: str = orientation
     if p.suffix.lower() == ".toml":
-        with p.open("rb") as fh:
-            doc = tomllib.load(fh)
-        orientation = doc.get("orientation", orientation)
-        try:
-            codes = [int(c) for c in doc["codes"]]
-            values = np.asarray(doc["allowed"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TableError(
-                f"{p}: needs `codes = [..]` and a square `allowed = [[0/1..]..]` ({exc})"
-            ) from exc
+        codes, cells, rows_are = _toml_cells(p, orientation)
     else:
-        frame = pd.read_csv(p, index_col=0)
-        try:
-            codes = [int(c) for c in frame.index]
-            columns = [int(c) for c in frame.columns]
-        except ValueError as exc:
-            raise TableError(
-                f"{p}: row and column labels must be integer class codes ({exc})"
-            ) from exc
-        if columns != codes:
-            raise TableError(
-                f"{p}: column codes {columns} differ from row codes {codes}; "
-                f"write the classes in the same order in both"
-            )
-        values = frame.to_numpy(dtype=np.float64)
-    if orientation not in ("from_rows", "to_rows"):
-        raise TableError(f"{p}: orientation {orientation!r} is not 'from_rows' or 'to_rows'")
-    if values.ndim != 2 or values.shape != (len(codes), len(codes)):
+        codes, cells = _csv_cells(p)
+    if rows_are not in ("from_rows", "to_rows"):
+        raise TableError(f"{p}: orientation {rows_are!r} is not 'from_rows' or 'to_rows'")
+    if cells.shape != (len(codes), len(codes)):
         raise TableError(
-            f"{p}: the matrix is {values.shape} for {len(codes)} class codes; "
+            f"{p}: the matrix is {cells.shape} for {len(codes)} class codes; "
             f"give a square 0/1 matrix"
         )
-    bad = ~np.isin(values, (0.0, 1.0))
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
+    values = cells.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.argwhere(~np.isin(values, (0.0, 1.0)))
+    if len(bad):
+        listed = "; ".join(
+            f"row code {codes[i]}, column code {codes[j]}: {_cell_text(cells.iat[i, j])}"
+            for i, j in bad[:LISTED_CELLS]
+        ) + (f"; and {len(bad) - LISTED_CELLS} more" if len(bad) > LISTED_CELLS else "")
         raise TableError(
-            f"{p}: value {values[i, j]} at row code {codes[i]}, column code "
-            f"{codes[j]} is not 0 or 1"
+            f"{p}: {len(bad)} cell(s) not 0 or 1 ({listed}); write 1 where the conversion "
+            f"is allowed and 0 where it is forbidden, in every cell"
         )
     allowed = values.astype(bool)
-    return ConversionMatrix(tuple(codes), allowed if orientation == "from_rows" else allowed.T)
+    return ConversionMatrix(tuple(codes), allowed if rows_are == "from_rows" else allowed.T, str(p))
+
+
+def _csv_cells(p: Path) -> tuple[list[int], pd.DataFrame]:
+    """Row codes (first column, checked against the header's codes) and the raw cells."""
+    frame = read_frame(p)
+    labels, cells = frame.iloc[:, 0], frame.iloc[:, 1:]
+    try:
+        codes = [int(c) for c in labels]
+        columns = [int(c) for c in cells.columns]
+    except ValueError as exc:
+        raise TableError(f"{p}: row and column labels must be integer class codes ({exc})") from exc
+    if columns != codes:
+        raise TableError(
+            f"{p}: column codes {columns} differ from row codes {codes}; "
+            f"write the classes in the same order in both"
+        )
+    return codes, cells
+
+
+def _toml_cells(p: Path, orientation: str) -> tuple[list[int], pd.DataFrame, str]:
+    """``codes``, the raw ``allowed`` cells and the orientation of a TOML matrix file."""
+    try:
+        with p.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError(f"{p}: TOML syntax error: {exc}") from exc
+    try:
+        codes = [int(c) for c in doc["codes"]]
+        rows = doc["allowed"]
+        if not all(isinstance(r, list) for r in rows):
+            raise TypeError("`allowed` must be a list of rows")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TableError(
+            f"{p}: needs `codes = [..]` and a square `allowed = [[0/1..]..]` ({exc})"
+        ) from exc
+    if any(len(r) != len(codes) for r in rows):
+        raise TableError(
+            f"{p}: rows of `allowed` have {sorted({len(r) for r in rows})} cells for "
+            f"{len(codes)} class codes; give a square 0/1 matrix"
+        )
+    cells = pd.DataFrame(rows, dtype=object)
+    return codes, cells, str(doc.get("orientation", orientation))
+
+
+def _cell_text(value: Any) -> str:
+    """A matrix cell as the user wrote it: text quoted, numbers plain, blanks named."""
+    if isinstance(value, str):
+        return repr(value)
+    if pd.isna(value):
+        return "blank"
+    return f"{value:.15g}" if isinstance(value, int | float | np.number) else repr(value)
 
 
 class CellGroups(NamedTuple):
