@@ -28,6 +28,13 @@ CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
 NAME_ALIASES = ("name", "lulc_name", "lulc_desc", "description", "class_name")
 COLOUR_ALIASES = ("colour", "color", "rgb")
 
+COLUMN_UNITS = {
+    **{pool: ("a density", "t C/ha") for pool in ("c_above", "c_below", "c_soil", "c_dead")},
+    "factor_t_c_per_ha_yr": ("an emission factor", "t C/ha/yr (negative = sink)"),
+    "energy_t_c": ("an emission total", "t C"),
+}
+"""What the messages ask for in well-known number columns: (noun, unit)."""
+
 DEFAULT_COLOURS = (
     "#f6d55c",
     "#2e7d32",
@@ -240,11 +247,16 @@ def table_from_frame(
         if col not in frame:
             continue
         num = pd.to_numeric(frame[col], errors="coerce")
+        fix = _number_fix(col, col in nonneg)
         for i in frame.index[num.isna()]:
-            problems.append(f"column '{col}', row {i + 2}: {frame[col].iloc[i]!r} is not a number")
+            raw = frame[col].iloc[i]
+            what = f"{raw!r} is not a number" if isinstance(raw, str) else "blank/NaN"
+            problems.append(f"column '{col}', row {i + 2}: {what}; {fix}")
         if col in nonneg:
             for i in frame.index[num < 0]:
-                problems.append(f"column '{col}', row {i + 2}: {num.iloc[i]} is negative")
+                problems.append(
+                    f"column '{col}', row {i + 2}: {num.iloc[i]:.15g} is negative; {fix}"
+                )
         frame[col] = num
     if problems:
         raise TableError(f"{source}: " + "; ".join(problems))
@@ -258,6 +270,12 @@ def table_from_frame(
     if colour_col:
         rename[colour_col] = "colour"
     return ClassTable(frame.rename(columns=rename).sort_index(), source)
+
+
+def _number_fix(column: str, nonnegative: bool) -> str:
+    """The fix for a bad number: what to give, its bound and unit (see COLUMN_UNITS)."""
+    noun, unit = COLUMN_UNITS.get(column, ("a number", ""))
+    return f"give {noun}" + (" >= 0" if nonnegative else "") + (f" in {unit}" if unit else "")
 
 
 def _pick(frame: pd.DataFrame, aliases: Sequence[str]) -> str | None:

@@ -65,7 +65,9 @@ def xr_stack(layers):
 
 
 def test_monthly_climate_wrong_band_count_and_negative_rain():
-    with pytest.raises(RasterError, match="got 11 band"):
+    with pytest.raises(
+        RasterError, match=r"monthly temperature: 11 raster\(s\) given \(.+\), need 12"
+    ):
         heterotrophic_respiration(monthly([1.0] * 11), monthly([1.0] * 12))
     precs = monthly([1.0] * 12)
     precs[3] = make_raster(np.array([[-1.0, 1.0], [1.0, 1.0]]))

@@ -133,9 +133,10 @@ def test_bad_pools_tables(tmp_path: Path):
     path.write_text("LUCODE,C_ABOVE,C_below,c_soil,c_dead\n1,-2,1,1,1\n2,,1,1,1\n")
     with pytest.raises(TableError) as err:
         read_pools(path)
-    assert "column 'c_above', row 2: -2.0 is negative" in str(err.value)
-    assert "column 'c_above', row 3:" in str(err.value)
-    assert "is not a number" in str(err.value)
+    assert str(err.value) == (
+        f"{path}: column 'c_above', row 3: blank/NaN; give a density >= 0 in t C/ha; "
+        f"column 'c_above', row 2: -2 is negative; give a density >= 0 in t C/ha"
+    )
 
 
 def test_misaligned_future_map():

@@ -197,6 +197,14 @@ def test_nep_command(tmp_path: Path):
         ],
     )
     assert isinstance(two.exception, RasterError)
+    assert f"monthly temperature: 2 raster(s) given ({tp}, {tp}), need 12" in str(two.exception)
+    eleven = write_raster(t[:11], tmp_path / "t11.tif")
+    short = runner.invoke(
+        app,
+        ["nep", "--npp", str(npp), "--temperature", str(eleven), "--precipitation", str(pp)],
+    )
+    assert isinstance(short.exception, RasterError)
+    assert f"monthly temperature: {eleven} has 11 band(s), need 12" in str(short.exception)
 
 
 def test_carbon_chunked_matches_in_memory(inputs: dict[str, Path], tmp_path: Path):

@@ -59,13 +59,25 @@ def test_duplicate_code(tmp_path: Path):
 
 def test_text_in_number_column(tmp_path: Path):
     p = _write(tmp_path, "lucode,c_above\n1,1\n2,lots\n")
-    with pytest.raises(TableError, match=r"column 'c_above', row 3: 'lots' is not a number"):
+    with pytest.raises(TableError) as err:
         read_table(p, required=["c_above"])
+    assert str(err.value) == (
+        f"{p}: column 'c_above', row 3: 'lots' is not a number; give a density in t C/ha"
+    )
+    p = _write(tmp_path, "lucode,value\n1,\n2,nan\n")
+    with pytest.raises(TableError) as err:  # blanks and NaN, not np.float64(nan)
+        read_table(p, required=["value"])
+    assert str(err.value) == (
+        f"{p}: column 'value', row 2: blank/NaN; give a number; "
+        f"column 'value', row 3: blank/NaN; give a number"
+    )
 
 
 def test_negative_where_not_allowed(tmp_path: Path):
     p = _write(tmp_path, "lucode,c_above\n1,-1\n")
-    with pytest.raises(TableError, match="column 'c_above', row 2: -1 is negative"):
+    with pytest.raises(
+        TableError, match=r"column 'c_above', row 2: -1 is negative; give a density >= 0 in t C/ha$"
+    ):
         read_table(p, required=["c_above"], nonnegative=["c_above"])
 
 

@@ -168,7 +168,9 @@ def test_sampled_kappa_is_deterministic_and_chunking_free():
     assert not np.array_equal(other.confusion, sampled.confusion)
     full = sampled_agreement(a, b, sample_rate=1.0, seed=7)
     np.testing.assert_array_equal(full.confusion, agreement(a, b).confusion)
-    with pytest.raises(ParameterError, match=r"sample_rate 0: must be in \(0, 1\]"):
+    with pytest.raises(
+        ParameterError, match=r"sample_rate = 0 \(CLI --sample-rate 0\): must be in \(0, 1\]"
+    ):
         sampled_agreement(a, b, sample_rate=0, seed=7)
 
 

@@ -199,8 +199,11 @@ def test_leas_class_without_expansion_gets_zero_with_a_warning(region) -> None:
 
 
 def test_leas_sample_without_a_class_says_how_to_fix(region) -> None:
-    with pytest.raises(ParameterError, match=r"class 1: the training sample of 1 cells holds"):
+    with pytest.raises(
+        ParameterError, match=r"class 1: the training sample of 1 cells holds"
+    ) as err:
         leas(region["t0"], region["t1"], _drivers(region), sample_rate=1e-6, seed=3)
+    assert "raise the sampling rate (sample_rate; CLI --sample-rate;" in str(err.value)
 
 
 def test_leas_parameter_checks(region) -> None:
@@ -232,8 +235,10 @@ def _with_holes(region: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
 
 
 def test_nan_drivers_raise_by_default_naming_the_driver_and_count(region) -> None:
-    with pytest.raises(RasterError, match=r"no data where land use is valid: B \(4 cells\)"):
+    with pytest.raises(RasterError, match=r"no data where land use is valid: B \(4 cells\)") as err:
         leas(region["t0"], region["t1"], _with_holes(region))
+    # the fix names both the keyword and the CLI option, never only `missing='exclude'`
+    assert "missing = 'exclude' (CLI --missing exclude: those cells" in str(err.value)
 
 
 def test_nan_drivers_excluded_or_filled(region) -> None:
@@ -250,7 +255,9 @@ def test_nan_drivers_excluded_or_filled(region) -> None:
     mean = np.nanmean(b[stack.usable])
     x = stack.rows(slice(10, 11))[10:14, 1]
     np.testing.assert_allclose(x, (mean - stack.low[1]) / (stack.high[1] - stack.low[1]), rtol=1e-6)
-    with pytest.raises(ParameterError, match="missing='zero'; use 'raise', 'exclude' or 'mean'"):
+    with pytest.raises(
+        ParameterError, match=r"missing = 'zero' \(CLI --missing zero\): use raise, exclude or mean"
+    ):
         leas(region["t0"], region["t1"], drivers, missing="zero")  # type: ignore[arg-type]
 
 

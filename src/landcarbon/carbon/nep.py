@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.backend import map_cells
-from landcarbon.carbon.classes import per_cell
+from landcarbon.carbon.classes import map_label, per_cell
 from landcarbon.carbon.storage import check_all_same_grid
 from landcarbon.errors import RasterError
 
@@ -56,12 +56,15 @@ def monthly_layers(climate: xr.DataArray | Sequence[xr.DataArray], name: str) ->
             layers = [climate]
         else:
             layers = [climate[i] for i in range(climate.shape[0])]
+        given = f"{map_label(climate, 'the raster')} has {len(layers)} band(s)"
     else:
         layers = list(climate)
+        files = ", ".join(map_label(layer, f"raster {i + 1}") for i, layer in enumerate(layers))
+        given = f"{len(layers)} raster(s) given ({files})"
     if len(layers) != MONTHS:
         raise RasterError(
-            f"monthly {name}: got {len(layers)} band(s)/raster(s), need 12 (January to "
-            f"December); give a 12-band raster or 12 single-band rasters"
+            f"monthly {name}: {given}, need 12 (January to December); give a 12-band "
+            f"raster or 12 single-band rasters"
         )
     return [layer.drop_vars("band", errors="ignore") for layer in layers]
 

@@ -151,7 +151,10 @@ def sampled_agreement(
         ``sample_rate`` is not in (0, 1], or the sample holds no valid cell.
     """
     if not 0 < sample_rate <= 1:
-        raise ParameterError(f"sample_rate {sample_rate}: must be in (0, 1] (0.1 = 10 % of cells)")
+        raise ParameterError(
+            f"sample_rate = {sample_rate} (CLI --sample-rate {sample_rate}): must be in "
+            f"(0, 1] (0.1 = 10 % of cells)"
+        )
     joint = joint_counts([observed, simulated], ["observed map", "simulated map"], codes)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     key = int(ss.generate_state(1, np.uint64)[0])

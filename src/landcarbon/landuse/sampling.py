@@ -172,15 +172,18 @@ def _checked(
 def _usable(arrays: Mapping[str, np.ndarray], valid: np.ndarray, missing: Missing) -> np.ndarray:
     """Cells a model may use: ``valid`` minus driver holes (``exclude``); raise on holes."""
     if missing not in ("raise", "exclude", "mean"):
-        raise ParameterError(f"missing={missing!r}; use 'raise', 'exclude' or 'mean'")
+        raise ParameterError(
+            f"missing = {missing!r} (CLI --missing {missing}): use raise, exclude or mean"
+        )
     holes = {k: int(np.count_nonzero(valid & np.isnan(a))) for k, a in arrays.items()}
     holes = {k: v for k, v in holes.items() if v}
     if holes and missing == "raise":
         listed = ", ".join(f"{k} ({v} cells)" for k, v in holes.items())
         raise RasterError(
             f"drivers have no data where land use is valid: {listed}. Fix: fill the holes "
-            f"(e.g. gdal_fillnodata.py), or pass missing='exclude' (those cells get no "
-            f"probability) or missing='mean' (holes take the driver's mean)"
+            f"(e.g. gdal_fillnodata.py), or set missing = 'exclude' (CLI --missing exclude: "
+            f"those cells get no probability) or missing = 'mean' (CLI --missing mean: holes "
+            f"take the driver's mean)"
         )
     usable = valid.copy()
     if missing == "exclude":

@@ -114,7 +114,7 @@ def _classes(requested: Sequence[int] | None, *maps: np.ndarray, valid: np.ndarr
     if missing:
         raise ParameterError(
             f"classes {missing} are in neither land-use map (codes present: {present}); "
-            f"drop them from `classes`"
+            f"leave them out of the classes to model (classes = [...])"
         )
     return sorted({int(c) for c in requested})
 
@@ -269,9 +269,9 @@ def _require_both_labels(code: int, y: np.ndarray, in_map: int, candidates: int)
     raise ParameterError(
         f"class {code}: the training sample of {y.size} cells holds "
         f"{'no' if not y.any() else 'only'} cells of class {code} ({in_map} of the "
-        f"{candidates} sampled-from cells are); raise sample_rate "
-        f"({min(1.0, 20 / in_map):.3g} draws about 20 of them) or drop class {code} "
-        f"from `classes`"
+        f"{candidates} sampled-from cells are); raise the sampling rate (sample_rate; "
+        f"CLI --sample-rate; {min(1.0, 20 / in_map):.3g} draws about 20 of them) or leave "
+        f"class {code} out of the classes to model (classes = [...])"
     )
 
 
@@ -439,7 +439,8 @@ def fit_ann(
     if absent:
         raise ParameterError(
             f"classes {absent} have no cell in the training sample of {sample.size} cells; "
-            f"raise sample_size/sample_rate or use sampling='uniform'"
+            f"raise sample_size / sample_rate (CLI --sample-size / --sample-rate) or use "
+            f"sampling = 'uniform' (CLI --sampling uniform)"
         )
     model = MLPClassifier(
         hidden_layer_sizes=(hidden,),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, output_folder
 from landcarbon.cli.output import emit, say
 
 
@@ -58,10 +58,10 @@ def nep(
         "total_nep_t_c": float(nep_t_c_per_cell(result).sum(skipna=True).values),
     }
     if out is not None:
-        folder = prepare_out_dir(out, overwrite)
-        write_raster(result, folder / "nep.tif", overwrite=overwrite, units="g C m-2 yr-1")
-        write_raster(rh, folder / "rh.tif", overwrite=overwrite, units="g C m-2 yr-1")
-        write_json(summary, folder / "summary.json", overwrite)
+        with output_folder(out, overwrite) as folder:
+            write_raster(result, folder / "nep.tif", overwrite=overwrite, units="g C m-2 yr-1")
+            write_raster(rh, folder / "rh.tif", overwrite=overwrite, units="g C m-2 yr-1")
+            write_json(summary, folder / "summary.json", overwrite)
         say(f"wrote nep.tif, rh.tif and summary.json to {out}")
     emit(summary)
     say(f"mean NEP {summary['mean_nep_g_c_m2_yr']:.6g} g C m-2 yr-1")
