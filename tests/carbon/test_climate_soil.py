@@ -56,7 +56,7 @@ def test_corrected_table_scales_pools():
 def test_climate_guards():
     with pytest.raises(ParameterError, match=r"C_BT = -50 <= 0"):
         correction_factors(400, -16, 628, 9)  # 28 x -16 + 398 = -50
-    with pytest.raises(ParameterError, match="unknown climate-correction variant"):
+    with pytest.raises(ParameterError, match=r"variant 'sum' \(CLI --climate-variant\); use"):
         correction_factors(400, 8, 628, 9, "sum")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="precipitation -1 mm is invalid"):
         correction_factors(-1, 8, 628, 9)

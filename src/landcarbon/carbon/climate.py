@@ -131,7 +131,8 @@ def correction_factors(
     if variant == "mean":
         return CorrectionFactors(k_bp, k_bt, (k_bp + k_bt) / 2.0, k_s)
     raise ParameterError(
-        f"unknown climate-correction variant {variant!r}; use product, mean or precipitation"
+        f"unknown climate-correction variant {variant!r} (CLI --climate-variant); use "
+        f"product, mean or precipitation"
     )
 
 
@@ -146,7 +147,9 @@ def climate_corrected_pools(
     """
     dead_factor = {"none": 1.0, "biomass": factors.k_b, "soil": factors.k_s}
     if dead not in dead_factor:
-        raise ParameterError(f"unknown rule for c_dead {dead!r}; use none, biomass or soil")
+        raise ParameterError(
+            f"unknown rule for c_dead {dead!r} (CLI --climate-dead); use none, biomass or soil"
+        )
     frame: pd.DataFrame = pools.frame.copy()
     scale = {
         "c_above": factors.k_b,
