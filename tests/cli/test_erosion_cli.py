@@ -129,6 +129,7 @@ def test_missing_soil_code(tmp_path: Path) -> None:
     assert "codes found in the soil map but missing from the table: 99 (3 cells)" in str(
         result.exception
     )
+    assert not (tmp_path / "out").exists()  # a failed run leaves no empty --out behind
 
 
 def test_precipitation_in_metres(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, output_folder
 from landcarbon.cli.output import emit, say
 
 
@@ -66,9 +66,8 @@ def erosion(
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )
     inputs = ErosionInputs(dem, precip, lulc, soil, tables, cover, soc)
-    _, summary = run_erosion(
-        inputs, prepare_out_dir(out, overwrite), options, chunks=chunks, overwrite=overwrite
-    )
+    with output_folder(out, overwrite) as folder:
+        _, summary = run_erosion(inputs, folder, options, chunks=chunks, overwrite=overwrite)
     emit(summary)
     say(
         f"soil loss {summary['total_t']:.6g} t/yr (mean {summary['mean_t_per_ha']:.4g} t/ha/yr), "

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, output_folder
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
 
@@ -67,7 +67,6 @@ def suitability(
         raise typer.BadParameter(f"{method!r}: use leas or ann", param_hint="--method")
     if method == "leas" and t0 is None:
         raise typer.BadParameter("LEAS trains on two dates; give --t0", param_hint="--t0")
-    folder = prepare_out_dir(out, overwrite)
     maps = {"t1": t1} | ({"t0": t0} if t0 is not None and method == "leas" else {})
     stack = read_stack(
         maps | {p.stem: p for p in drivers}, dict.fromkeys(maps, "categorical"), reference="t1"
@@ -105,7 +104,8 @@ def suitability(
             seed=seed_value,
             missing=missing,  # type: ignore[arg-type]
         )
-    files = write_suitability(probability, folder, tables=tables, overwrite=overwrite)
+    with output_folder(out, overwrite) as folder:
+        files = write_suitability(probability, folder, tables=tables, overwrite=overwrite)
     summary["classes"] = [int(c) for c in probability["class"].values]
     summary["files"] = {k: str(v) for k, v in files.items()}
     emit(summary)
