@@ -156,3 +156,98 @@ def test_climate_key_scales_the_pools_before_the_account(tmp_path: Path):
     storage = (biomass * k_b + soil_dead * k_s) * 0.09  # 30 m cells = 0.09 ha
     assert summaries["carbon_2020"]["storage_t_c"] == pytest.approx(storage, rel=1e-12)
     assert storage != pytest.approx((biomass + soil_dead) * 0.09, rel=1e-3)
+
+
+ENSEMBLE_STUDY = """
+[study]
+name = "carbon totals across Monte Carlo runs"
+seed = 3
+
+[synthetic]
+shape = [40, 50]
+seed = 4
+
+[inputs]
+categorical = ["lu2010", "lu2020"]
+
+[rasters]
+lu2010 = "synthetic_data/landuse_2010.tif"
+lu2020 = "synthetic_data/landuse_2020.tif"
+dem = "synthetic_data/dem.tif"
+dist_roads = "synthetic_data/dist_roads.tif"
+
+[simulation]
+t0 = "lu2010"
+t1 = "lu2020"
+years = [2010, 2020]
+target_year = 2030
+drivers = ["dem", "dist_roads"]
+names = ["natural_development", "ecological_protection"]
+model = "flus"
+suitability = "ann"
+sample_rate = 0.2
+runs = 3
+
+[carbon]
+climate = { precipitation_mm = 700, temperature_c = 16, reference_precipitation_mm = 628, \
+reference_temperature_c = 9 }
+[carbon.maps]
+"2020" = "lu2020"
+"2030_natural" = "simulation.natural_development"
+"2030_ecological" = "simulation.ecological_protection"
+"""
+
+
+@pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
+def test_monte_carlo_runs_give_carbon_totals_with_intervals(tmp_path: Path):
+    (tmp_path / "study.toml").write_text(ENSEMBLE_STUDY)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    out = tmp_path / "out"
+    records = {r.name: r for r in result.records}
+    # the ensemble files are declared outputs of the scenario step
+    folder = out / "landuse/simulation/natural_development"
+    assert set(records["simulation_natural_development"].outputs) >= {
+        f"simulation.natural_development.{k}" for k in ("runs", "areas", "frequency", "agreement")
+    }
+    # agreement = the largest class share of each cell, at least 1/3 of the runs
+    frequency = read_raster(folder / "class_frequency_natural_development_2030.tif", band=0)
+    agreement = read_raster(folder / "class_agreement_natural_development_2030.tif").values
+    np.testing.assert_allclose(agreement, frequency.max("band").values, rtol=1e-7)
+    assert np.nanmin(agreement) >= 1 / 3 - 1e-7 and np.nanmax(agreement) == 1.0
+    # densities of the climate-corrected table, not of the preset (that differ by K_B, K_S)
+    pools = pd.read_csv(out / "carbon/pools_corrected.csv", index_col="lucode")
+    pool_names = ["c_above", "c_below", "c_soil", "c_dead"]
+    density = pools[pool_names].sum(axis=1)
+    preset = _preset("carbon_henan_table1.toml")
+    assert density[1] != pytest.approx(sum(preset[1][p] for p in pool_names), rel=1e-3)
+    factors = _preset("emissions_arid_muus.toml")
+    summary = pd.read_csv(out / "carbon/uncertainty_summary.csv", index_col="scenario")
+    assert list(summary.index) == ["natural_development", "ecological_protection"]
+    converged = 0
+    for scenario, label in (
+        ("natural_development", "2030_natural"),
+        ("ecological_protection", "2030_ecological"),
+    ):
+        runs = pd.read_csv(out / f"landuse/simulation/{scenario}/runs_{scenario}.csv")
+        totals = pd.read_csv(out / f"carbon/uncertainty_{scenario}.csv")
+        assert totals["run"].tolist() == [0, 1, 2]
+        codes = [int(c.removeprefix("area_ha_")) for c in runs if c.startswith("area_ha_")]
+        storage = sum(runs[f"area_ha_{c}"] * density[c] for c in codes)
+        emissions = sum(runs[f"area_ha_{c}"] * factors[c]["factor_t_c_per_ha_yr"] for c in codes)
+        np.testing.assert_allclose(totals["storage_t_c"], storage, rtol=1e-12)
+        np.testing.assert_allclose(totals["emissions_t_c_yr"], emissions, rtol=1e-12, atol=1e-9)
+        row = summary.loc[scenario]
+        assert row["map"] == label and row["runs"] == 3
+        assert row["storage_t_c_min"] <= row["storage_t_c_p50"] <= row["storage_t_c_max"]
+        assert row["storage_t_c_p2_5"] <= row["storage_t_c_p50"] <= row["storage_t_c_p97_5"]
+        assert row["storage_t_c_mean"] == pytest.approx(storage.mean(), rel=1e-12)
+        step = records[f"carbon_uncertainty_{scenario}"].summary
+        assert step["storage_t_c_p2_5"] == pytest.approx(row["storage_t_c_p2_5"], rel=1e-15)
+        assert step["storage_t_c_p97_5"] == pytest.approx(row["storage_t_c_p97_5"], rel=1e-15)
+        # the simulated map's own storage (map-based account) beside the interval
+        assert row["map_storage_t_c"] == records[f"carbon_{label}"].summary["storage_t_c"]
+        if runs["converged"].all():  # every run and the map meet the demand in cells: the
+            # class-area totals then equal the map-based storage of the simulated map
+            converged += 1
+            np.testing.assert_allclose(totals["storage_t_c"], row["map_storage_t_c"], rtol=1e-12)
+    assert converged >= 1

@@ -1,7 +1,7 @@
 """Carbon accounting: InVEST 4-pool storage, sequestration and value, climate-corrected
 densities, layered soil carbon, emissions (emission factors, IPCC energy allocated to
-cells), carbon balance and NEP. Units: t C/ha per cell, t C totals (t CO2 = 44/12 t C
-at the output edge only)."""
+cells), carbon balance and NEP, and totals with intervals over a Monte Carlo land-use
+ensemble. Units: t C/ha per cell, t C totals (t CO2 = 44/12 t C at the output edge only)."""
 
 from landcarbon.carbon.balance import (
     balance_index,
@@ -39,12 +39,20 @@ from landcarbon.carbon.storage import (
     storage_map,
     storage_totals,
 )
+from landcarbon.carbon.uncertainty import (
+    RunAreas,
+    interval_summary,
+    read_run_areas,
+    run_areas,
+    run_totals,
+)
 from landcarbon.carbon.valuation import Valuation
 
 __all__ = [
     "POOLS",
     "ClimateRelations",
     "RhParameters",
+    "RunAreas",
     "Valuation",
     "allocate_emissions",
     "balance_index",
@@ -59,6 +67,7 @@ __all__ = [
     "energy_emissions",
     "fuel_factors",
     "heterotrophic_respiration",
+    "interval_summary",
     "layered_soil_carbon",
     "nep_t_c_per_cell",
     "net_ecosystem_production",
@@ -66,6 +75,9 @@ __all__ = [
     "pools_preset",
     "read_emission_factors",
     "read_pools",
+    "read_run_areas",
+    "run_areas",
+    "run_totals",
     "sequestration_map",
     "soc_density",
     "soc_profile_density",

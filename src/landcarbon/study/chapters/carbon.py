@@ -2,8 +2,10 @@
 
 Each map named in ``maps`` (observed dates or simulated scenarios) gets InVEST-style
 storage and emission-factor emissions; a comparison step tabulates storage, emissions,
-net emissions and the carbon balance index CS/CE of every map, with bar charts. Optional
-NEP (NPP − Rh) and layered soil carbon steps produce maps the sinks chapter can use.
+net emissions and the carbon balance index CS/CE of every map, with bar charts. A
+simulated scenario with a Monte Carlo ensemble (``[simulation] runs > 1``) also gets
+the storage and emissions of every run and their interval. Optional NEP (NPP − Rh) and
+layered soil carbon steps produce maps the sinks chapter can use.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -20,6 +22,9 @@ from landcarbon.study.chapters._common import artifact, read, write_csv, write_j
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    from landcarbon.tables import ClassTable
 
 CITE_STORAGE = (
     "Sharp R et al. (2020) InVEST User's Guide: Carbon Storage and Sequestration. "
@@ -122,6 +127,10 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
     steps.append(_comparison_step(labels))
+    ensembles = _ensembles(study, sec)
+    steps += [_uncertainty_step(study, sec, scenario) for scenario in ensembles]
+    if ensembles:
+        steps.append(_uncertainty_summary_step(ensembles))
     if sec.nep:
         steps.append(_nep_step(study, sec))
     if sec.soil:
@@ -133,6 +142,17 @@ def _load_pools(sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple
     from landcarbon.carbon.storage import pools_preset, read_pools
 
     return read_pools(inputs[study_tables[0]]) if study_tables else pools_preset(sec.pools)
+
+
+def _load_factors(
+    sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]
+) -> ClassTable:
+    """Emission factors (t C/ha/yr): the study's table, else the named preset."""
+    from landcarbon.carbon.emissions import emission_factor_preset, read_emission_factors
+
+    if study_tables:
+        return read_emission_factors(inputs[study_tables[0]])
+    return emission_factor_preset(sec.emission_factors)
 
 
 CORRECTED = "carbon.pools_corrected"
@@ -245,11 +265,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights)
 
     def run(ctx: Context) -> None:
-        from landcarbon.carbon.emissions import (
-            emission_factor_preset,
-            emission_map,
-            read_emission_factors,
-        )
+        from landcarbon.carbon.emissions import emission_map
         from landcarbon.carbon.outputs import emission_account, write_carbon_outputs
         from landcarbon.carbon.valuation import Valuation
         from landcarbon.raster import write_raster
@@ -272,11 +288,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             account, _ = write_carbon_outputs(out, current, pools, mine, valuation, overwrite=True)
         else:
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
-        factors = (
-            read_emission_factors(ctx.inputs[factors_t[0]])
-            if factors_t
-            else emission_factor_preset(sec.emission_factors)
-        )
+        factors = _load_factors(sec, ctx.inputs, factors_t)
         energy = read(ctx.inputs[weights[0]], chunks=chunks) if weights else None
         energy_t_c = sec.energy_t_c
         if sec.fuels:
@@ -381,6 +393,108 @@ def _comparison_step(labels: list[str]) -> Step:
         run,
         doc="storage, emissions and balance index of every map",
         cite=CITE_EMISSIONS,
+    )
+
+
+def _ensembles(study: Study, sec: CarbonSection) -> dict[str, str]:
+    """Scenario -> label of the maps that are simulated scenarios with a Monte Carlo
+    ensemble (``[simulation] runs > 1``); the first label when two name one scenario."""
+    from landcarbon.study.chapters.simulation import SimulationSection, scenario_names
+
+    sim = study.chapters.get("simulation")
+    if not isinstance(sim, SimulationSection) or sim.runs <= 1:
+        return {}
+    names = set(scenario_names(study, sim))
+    found: dict[str, str] = {}
+    for label, ref in sec.maps.items():
+        scenario = ref.removeprefix("simulation.")
+        if ref != scenario and scenario in names:
+            found.setdefault(scenario, label)
+    return found
+
+
+def _uncertainty_step(study: Study, sec: CarbonSection, scenario: str) -> Step:
+    """Storage and land-use emissions of every run from the runs' class areas (exact:
+    both are linear in the class areas), with their mean, sd and percentiles."""
+    runs = f"simulation.{scenario}.runs"
+    pools_t = (CORRECTED,) if sec.climate else _table(study, sec.pools)
+    factors_t = _table(study, sec.emission_factors)
+    name = f"carbon.uncertainty.{scenario}"
+    outputs = (
+        Output(
+            name,
+            f"carbon/uncertainty_{scenario}.csv",
+            "table",
+            "t C, t C/yr",
+            f"storage and land-use emissions of each Monte Carlo run, {scenario.replace('_', ' ')}",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.uncertainty import interval_summary, read_run_areas, run_totals
+
+        pools = _load_pools(sec, ctx.inputs, pools_t)
+        factors = _load_factors(sec, ctx.inputs, factors_t)
+        totals = run_totals(read_run_areas(ctx.inputs[runs]), pools, factors)
+        write_csv(totals, ctx.outputs[name])
+        ctx.summary.update(interval_summary(totals))
+
+    return Step(
+        f"carbon_uncertainty_{scenario}",
+        "carbon",
+        (runs, *pools_t, *factors_t),
+        outputs,
+        run,
+        params={"pools": sec.pools, "emission_factors": sec.emission_factors},
+        doc=f"carbon totals of every Monte Carlo run, {scenario}",
+        cite=CITE_STORAGE + CITE_EMISSIONS[:1],
+    )
+
+
+def _uncertainty_summary_step(ensembles: dict[str, str]) -> Step:
+    """One row per scenario: the simulated map's totals beside the ensemble's interval."""
+    inputs = tuple(
+        name
+        for scenario, label in ensembles.items()
+        for name in (f"carbon.uncertainty.{scenario}", f"carbon.{label}.summary")
+    )
+    outputs = (
+        Output(
+            "carbon.uncertainty",
+            "carbon/uncertainty_summary.csv",
+            "table",
+            "t C, t C/yr",
+            "storage and land-use emissions across Monte Carlo runs: mean, sd, min, "
+            "2.5/50/97.5 percentiles, max, beside the simulated map's totals",
+        ),
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.carbon.uncertainty import interval_summary
+
+        rows = []
+        for scenario, label in ensembles.items():
+            account = json.loads(ctx.inputs[f"carbon.{label}.summary"].read_text())
+            totals = pd.read_csv(ctx.inputs[f"carbon.uncertainty.{scenario}"])
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "map": label,
+                    "map_storage_t_c": account["storage_t_c"],
+                    "map_emissions_t_c_yr": account["emissions_land_use_t_c"],
+                    **interval_summary(totals),
+                }
+            )
+        write_csv(pd.DataFrame(rows), ctx.outputs["carbon.uncertainty"])
+
+    return Step(
+        "carbon_uncertainty",
+        "carbon",
+        inputs,
+        outputs,
+        run,
+        params={"maps": ensembles},
+        doc="carbon totals with intervals across Monte Carlo runs, every scenario",
     )
 
 

@@ -146,22 +146,29 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     restriction = (artifact(study, sec.restriction),) if sec.restriction else ()
     folder = f"landuse/simulation/{name}"
     year = f"{sec.target_year:g}"
+    title = name.replace("_", " ")
     outputs = (
         Output(
             f"simulation.{name}",
             f"{folder}/lulc_{name}_{year}.tif",
             "raster",
             "class",
-            f"simulated land use {year}, {name.replace('_', ' ')}",
+            f"simulated land use {year}, {title}",
         ),
         Output(
             f"simulation.{name}.demand",
             f"{folder}/demand_{name}.csv",
             "table",
             "cells",
-            f"Markov demand and allocated cells, {name.replace('_', ' ')}",
+            f"Markov demand and allocated cells, {title}",
         ),
+        *(_ensemble_outputs(name, folder, year, sec.runs) if sec.runs > 1 else ()),
     )
+    # write_simulation's names for the files declared here
+    files = {
+        "demand": f"simulation.{name}.demand",
+        **{k: f"simulation.{name}.{k}" for k in ENSEMBLE},
+    }
 
     def run(ctx: Context) -> None:
         from landcarbon.landuse.allocation import CarsParameters, FlusParameters
@@ -191,7 +198,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
             seed=ctx.seed,
         )
         out = Path(ctx.out_dir) / folder
-        files = write_simulation(result, out, overwrite=True)
+        written = write_simulation(result, out, overwrite=True)
         # the simulated map again with class colours and names, for the report and QGIS
         write_raster(
             result.allocation.lulc,
@@ -199,8 +206,16 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
             overwrite=True,
             classes={c: v for c, v in legend(None).items() if c in codes},
         )
-        if files["demand"] != ctx.outputs[f"simulation.{name}.demand"]:
-            raise RuntimeError(f"demand table written to {files['demand']}")
+        for key, declared in files.items():
+            if key in written and written[key] != ctx.outputs[declared]:
+                raise RuntimeError(f"{key} written to {written[key]}, not {ctx.outputs[declared]}")
+        if result.ensemble is not None:
+            write_raster(
+                result.ensemble.frequency.max("class").astype("float32"),
+                ctx.outputs[f"simulation.{name}.agreement"],
+                overwrite=True,
+                units="share of runs",
+            )
         summary = result.summary()
         write_json(summary, out / "summary.json")
         ctx.summary.update({k: v for k, v in summary.items() if k != "area_ha"})
@@ -215,6 +230,47 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         params={**asdict(sec), "scenario": name},
         doc=f"Markov demand and {sec.model.upper()} allocation, {name}",
         cite=CITE,
+    )
+
+
+ENSEMBLE = ("runs", "areas", "frequency")
+"""Outputs ``simulation.<scenario>.<key>`` of a Monte Carlo ensemble (``runs > 1``)."""
+
+
+def _ensemble_outputs(name: str, folder: str, year: str, runs: int) -> tuple[Output, ...]:
+    """The ensemble files of :func:`landcarbon.landuse.simulate.write_simulation`."""
+    title = name.replace("_", " ")
+    return (
+        Output(
+            f"simulation.{name}.runs",
+            f"{folder}/runs_{name}.csv",
+            "table",
+            "ha, cells",
+            f"class areas of each of the {runs} Monte Carlo runs, {title}",
+        ),
+        Output(
+            f"simulation.{name}.areas",
+            f"{folder}/areas_{name}.csv",
+            "table",
+            "ha",
+            f"class areas across {runs} runs: mean, sd, 2.5/50/97.5 percentiles, {title}",
+        ),
+        Output(
+            f"simulation.{name}.frequency",
+            f"{folder}/class_frequency_{name}_{year}.tif",
+            "raster",
+            "share of runs",
+            f"share of {runs} runs ending in each class (one band per class; the report "
+            f"draws the first), {title}",
+        ),
+        Output(
+            f"simulation.{name}.agreement",
+            f"{folder}/class_agreement_{name}_{year}.tif",
+            "raster",
+            "share of runs",
+            f"share of {runs} runs ending in the cell's most frequent class (1 = all agree), "
+            f"{title}",
+        ),
     )
 
 
