@@ -196,7 +196,7 @@ _Sweep = namedtuple(
         "weights",
         "drive",
         "expansion",
-        "allowed",
+        "allowed_bits",  # uint64[K, ceil(K / 64)]: bit k % 64 of word k // 64: old -> k allowed
         "zone",
         "may_lose",
         "movable",  # uint8[K, K]: conversion old -> new allowed and new != old
@@ -231,6 +231,7 @@ _Buffers = namedtuple(
         "p_new",  # float64[TILE_COLS]: probability of the drawn class
         "n_new",  # int32[TILE_COLS]: window count of the drawn class
         "movable",  # uint8[TILE_COLS]: the cell's class may become the drawn class
+        "permit",  # uint64[TILE_COLS]: FLUS: allowed_bits of the cell's class, a word
     ],
 )
 
@@ -255,6 +256,7 @@ def _buffers(n_classes: int, cols: int, half: int) -> _Buffers:
         np.empty(tile, dtype=np.float64),
         np.empty(tile, dtype=np.int32),
         np.empty(tile, dtype=np.uint8),
+        np.empty(tile, dtype=np.uint64),
     )
 
 
@@ -329,16 +331,19 @@ def propose(
     rows, cols = cls.shape
     n_classes = prob.shape[0]
     movable = np.zeros((n_classes, n_classes), dtype=np.uint8)
+    allowed_bits = np.zeros((n_classes, (n_classes + 63) // 64), dtype=np.uint64)
     for old in range(n_classes):
         for new in range(n_classes):
             movable[old, new] = new != old and allowed[old, new]
+            if allowed[old, new]:
+                allowed_bits[old, new // 64] |= np.uint64(1) << np.uint64(new % 64)
     sweep = _Sweep(
         cls,
         prob,
         weights,
         drive,
         expansion,
-        allowed,
+        allowed_bits,
         zone,
         may_lose,
         movable,
@@ -376,8 +381,9 @@ def _propose_block(s: _Sweep, r0: int, r1: int) -> None:
                 s.candidate[r, c0:c1] = -1
                 s.seeded[r, c0:c1] = False
                 continue
+            ckey, ikey = buf.ckey, s.ikey
             for j in range(c1 - c0):
-                buf.ckey[j] = cell_key(s.ikey, r * cols + c0 + j)
+                ckey[j] = cell_key(ikey, r * cols + c0 + j)
             _tile_op(s, r, c0, c1, buf)
             if s.zone_class >= 0:
                 _tile_zone(s, r, c0, c1, buf)
@@ -390,9 +396,10 @@ def _row_active(s: _Sweep, r: int, active: np.ndarray) -> None:
     """``active[c]``: cell (r, c) may change (class >= 0, zone != 0, class may lose)."""
     centre = s.cls[r]
     zone_r = s.zone[r]
+    may_lose = s.may_lose
     for c in range(centre.shape[0]):
         old = np.uint64(max(centre[c], 0))  # unsigned: no negative-index code
-        active[c] = (centre[c] >= 0) & (zone_r[c] != 0) & s.may_lose[old]
+        active[c] = (centre[c] >= 0) & (zone_r[c] != 0) & may_lose[old]
 
 
 @njit(cache=True, nogil=True)
@@ -402,7 +409,9 @@ def _tile_op(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     n_classes = s.prob.shape[0]
     m = c1 - c0
     centre = s.cls[r, c0:c1]
-    total = buf.total
+    inv_denom, allowed_bits = s.inv_denom, s.allowed_bits
+    # the buffers as locals: an attribute read in a loop would count references each time
+    ckey, bits, permit, total = buf.ckey, buf.bits, buf.permit, buf.total
     total[:m] = 0.0
     for k in range(n_classes):
         p_k = s.prob[k, r, c0:c1]
@@ -414,29 +423,34 @@ def _tile_op(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
             stream = STREAM_SEED + k
             if k == 0 or stream % 2 == 0:  # streams 2m, 2m + 1 share a pair hash
                 for j in range(m):
-                    buf.bits[j] = pair_hash(buf.ckey[j], stream)
+                    bits[j] = pair_hash(ckey[j], stream)
             shift = _half_shift(stream)
             e = s.expansion[k]
             for j in range(m):
-                u = _unit((buf.bits[j] >> shift) & _LOW32)
+                u = _unit((bits[j] >> shift) & _LOW32)
                 p = p_k[j]
                 seed_value = p * (u * e) * d if u < p else 0.0
-                near_value = p * (n_k[j] * s.inv_denom) * w * d
+                near_value = p * (n_k[j] * inv_denom) * w * d
                 value = seed_value if n_k[j] == 0 else near_value
                 op_k[j] = value
                 total[j] += value
-        elif s.model == FLUS_PAPER:
+            continue
+        if k % 64 == 0:  # TM[current, k..k+63] as bits, gathered once per 64 classes
             for j in range(m):
-                value = p_k[j] * (n_k[j] * s.inv_denom) * w * d
-                value = value if s.allowed[max(centre[j], 0), k] else 0.0
+                permit[j] = allowed_bits[np.uint64(max(centre[j], 0)), k // 64]
+        bit = np.uint64(k % 64)
+        if s.model == FLUS_PAPER:
+            for j in range(m):
+                value = p_k[j] * (n_k[j] * inv_denom) * w * d
+                value = value if (permit[j] >> bit) & np.uint64(1) else 0.0
                 op_k[j] = value
                 total[j] += value
         else:
             w_eps = w + FLUS_OMEGA_EPS
             inertia = FLUS_INERTIA_SCALE * n_classes * d
             for j in range(m):
-                value = p_k[j] * (n_k[j] * s.inv_denom) * w_eps
-                value = value if s.allowed[max(centre[j], 0), k] else 0.0
+                value = p_k[j] * (n_k[j] * inv_denom) * w_eps
+                value = value if (permit[j] >> bit) & np.uint64(1) else 0.0
                 value = value * inertia if centre[j] == k else value
                 op_k[j] = value
                 total[j] += value
@@ -448,15 +462,16 @@ def _tile_zone(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     op_z = buf.op[s.zone_class]
     zone_r = s.zone[r, c0:c1]
     p_z = s.prob[s.zone_class, r, c0:c1]
+    ckey, total, weight = buf.ckey, buf.total, s.zone_weight
     for j in range(c1 - c0):
         if zone_r[j] != 2:
             continue
-        u = stream_uniform(buf.ckey[j], STREAM_ZONE)
+        u = stream_uniform(ckey[j], STREAM_ZONE)
         if p_z[j] > u:
-            boosted = (u + op_z[j]) * s.zone_weight
+            boosted = (u + op_z[j]) * weight
             if u + op_z[j] > 1.0:
-                boosted = s.zone_weight
-            buf.total[j] += boosted - op_z[j]
+                boosted = weight
+            total[j] += boosted - op_z[j]
             op_z[j] = boosted
 
 
@@ -470,33 +485,35 @@ def _tile_roulette(s: _Sweep, m: int, buf: _Buffers) -> None:
     does not exceed the target, which is counted without a branch.
     """
     n_classes = s.prob.shape[0]
+    ckey, op, total, bits = buf.ckey, buf.op, buf.total, buf.bits
+    target, acc, new, last = buf.target, buf.acc, buf.new, buf.last  # locals: see _tile_op
     for j in range(m):
-        buf.bits[j] = pair_hash(buf.ckey[j], STREAM_ROULETTE)  # shared with STREAM_ACCEPT
-        u = _unit((buf.bits[j] >> _half_shift(STREAM_ROULETTE)) & _LOW32)
-        buf.target[j] = u * buf.total[j]
-        buf.acc[j] = 0.0
-        buf.new[j] = 0
-        buf.last[j] = -1
+        bits[j] = pair_hash(ckey[j], STREAM_ROULETTE)  # shared with STREAM_ACCEPT
+        target[j] = _unit((bits[j] >> _half_shift(STREAM_ROULETTE)) & _LOW32) * total[j]
+        acc[j] = 0.0
+        new[j] = 0
+        last[j] = -1
     for k in range(n_classes):
-        op_k = buf.op[k]
+        op_k = op[k]
         for j in range(m):
             w = op_k[j]
             positive = w > 0.0
-            acc = buf.acc[j] + w if positive else buf.acc[j]
-            buf.acc[j] = acc
-            buf.new[j] += 0 if buf.target[j] < acc else 1
-            buf.last[j] = k if positive else buf.last[j]
+            running = acc[j] + (w if positive else 0.0)  # acc >= +0.0: acc + 0.0 == acc
+            acc[j] = running  # (a select of acc would become a slow masked store)
+            new[j] += 0 if target[j] < running else 1
+            last[j] = k if positive else last[j]
     for j in range(m):
-        buf.new[j] = buf.new[j] if buf.new[j] < n_classes else buf.last[j]
+        new[j] = new[j] if new[j] < n_classes else last[j]
+    threshold = buf.threshold
     if s.model == CARS:
-        buf.threshold[:m] = s.tau
+        threshold[:m] = s.tau
     elif s.model == FLUS_RELEASED:
         step = s.iteration + 1
         for j in range(m):
-            u = _unit((buf.bits[j] >> _half_shift(STREAM_ACCEPT)) & _LOW32)
-            buf.threshold[j] = (u + 1.0 / n_classes) / step
+            u = _unit((bits[j] >> _half_shift(STREAM_ACCEPT)) & _LOW32)
+            threshold[j] = (u + 1.0 / n_classes) / step
     else:
-        buf.threshold[:m] = -np.inf
+        threshold[:m] = -np.inf
 
 
 @njit(cache=True, nogil=True)
@@ -511,21 +528,24 @@ def _tile_decide(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     centre = s.cls[r, c0:c1]
     prob_r = s.prob[:, r, c0:c1]
     counts = buf.counts[:, c0:c1]
+    movable_table = s.movable
+    drawn, total, threshold = buf.new, buf.total, buf.threshold  # locals: see _tile_op
+    p_new, n_new, movable = buf.p_new, buf.n_new, buf.movable
     for j in range(m):  # gathers, kept apart so that the next loop has none
         old = np.uint64(max(centre[j], 0))  # unsigned: no negative-index code
-        new = np.uint64(max(buf.new[j], 0))
-        buf.p_new[j] = prob_r[new, j]
-        buf.n_new[j] = counts[new, j]
-        buf.movable[j] = s.movable[old, new]
+        new = np.uint64(max(drawn[j], 0))
+        p_new[j] = prob_r[new, j]
+        n_new[j] = counts[new, j]
+        movable[j] = movable_table[old, new]
     active = buf.active[c0:c1]
     candidate = s.candidate[r, c0:c1]
     seeded = s.seeded[r, c0:c1]
     for j in range(m):
-        new = buf.new[j]
-        ok = (active[j] != 0) & (new >= 0) & (not buf.total[j] <= 0.0)
-        ok &= (buf.movable[j] != 0) & (not buf.p_new[j] <= buf.threshold[j])
+        new = drawn[j]
+        ok = (active[j] != 0) & (new >= 0) & (not total[j] <= 0.0)
+        ok &= (movable[j] != 0) & (not p_new[j] <= threshold[j])
         candidate[j] = (new + 1) * ok - 1  # arithmetic rather than a branch
-        seeded[j] = ok & (buf.n_new[j] == 0)
+        seeded[j] = ok & (n_new[j] == 0)
 
 
 # --------------------------------------------------------------------------------------
