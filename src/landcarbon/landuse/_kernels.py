@@ -7,9 +7,10 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
    neighbourhood counts in the n x n window, the overall probability of each class, a
    roulette draw and the model's acceptance test give a *candidate* class (or -1). It reads
    the map of the previous iteration only, so the cells are independent. A row is processed
-   in passes over row buffers (counts, OP per class, roulette, decision) that the compiler
-   vectorises; each cell still sees exactly the arithmetic of the formulas in
-   :func:`propose`, in the same order, so the result is that of a cell-by-cell loop.
+   in tiles of columns, each in passes over tile buffers (OP per class, roulette, decision)
+   that the compiler vectorises; each cell still sees exactly the arithmetic of the formulas
+   in :func:`propose`, in the same order, so the result is that of a cell-by-cell loop.
+   Tiles without a cell that may change are skipped.
 2. :func:`apply_proposals` (sequential): the candidates are visited in a random order and
    converted while the new class still lacks cells and the old class is above its floor
    (its demand, or less for the relay class of a chain of conversions), so no class ever
@@ -17,7 +18,8 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
 
 Every random number comes from a counter-based generator (:func:`uniform`): a splitmix64
 hash of (seed key, iteration, cell, stream). The result therefore depends on the seed only,
-never on the number of threads, the row blocks or which cells were visited before.
+never on the number of threads, the row blocks, the tiles or which cells were visited
+before.
 """
 
 from __future__ import annotations
