@@ -123,3 +123,15 @@ def test_output_folder_exists_without_overwrite(tmp_path: Path):
 def test_help_prints_study_sections_as_written():
     result = runner.invoke(app, ["simulate", "--help"])
     assert result.exit_code == 0 and "[simulation]" in result.output
+
+
+def test_bad_compute_overrides_are_one_line_errors(tmp_path: Path):
+    write_raster(make_raster(np.ones((3, 3), dtype=np.int32)), tmp_path / "lu.tif")
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\n')
+    zero = _main("run", str(study), "--out", str(tmp_path / "a"), "--workers", "0")
+    assert zero.returncode == 2 and "--workers" in zero.stderr and "Traceback" not in zero.stderr
+    foo = _main("run", str(study), "--out", str(tmp_path / "b"), "--scheduler", "foo")
+    assert foo.returncode == 1 and "Traceback" not in foo.stderr
+    assert "--scheduler 'foo': 'foo' is not a scheduler" in foo.stderr
+    assert "threads, processes, synchronous or 'tcp://host:port'" in foo.stderr

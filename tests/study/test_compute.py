@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 
 import numpy as np
@@ -48,3 +51,28 @@ def test_unreachable_scheduler_is_a_clear_error_within_the_timeout():
         with compute_context(ComputeSection(scheduler="tcp://127.0.0.1:9"), timeout_s=2):
             pass
     assert time.perf_counter() - start < 20
+
+
+def test_endpoint_that_is_not_dask_is_a_clear_error():
+    # a plain TCP server on loopback that accepts and writes garbage (an HTTP reply):
+    # dask reads its frame-length header as a huge size (MemoryError before this check)
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"\xff" * 4096)
+                    time.sleep(0.2)
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        with pytest.raises(
+            ComputeError, match=rf"tcp://127.0.0.1:{port} answered but is not a dask scheduler"
+        ):
+            with compute_context(ComputeSection(scheduler=f"tcp://127.0.0.1:{port}"), timeout_s=3):
+                pass
+    finally:
+        server.close()

@@ -31,6 +31,12 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                 f"({exc.__class__.__name__}); start it (`dask scheduler`) or fix "
                 f"[compute] scheduler"
             ) from exc
+        except Exception as exc:  # an endpoint that answers but does not speak dask's protocol
+            raise ComputeError(
+                f"{compute.scheduler} answered but is not a dask scheduler "
+                f"({exc.__class__.__name__}: {exc}); point [compute] scheduler or --scheduler "
+                f"at the address `dask scheduler` prints (tcp://host:8786 by default)"
+            ) from exc
         with client:
             yield f"distributed {compute.scheduler} ({client.dashboard_link})"
         return

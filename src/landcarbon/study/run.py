@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from landcarbon import __version__
-from landcarbon.errors import ConfigError
-from landcarbon.study.config import Study, load_study
+from landcarbon.errors import ConfigError, ParameterError
+from landcarbon.study.config import ComputeSection, Study, _check_compute, load_study
 from landcarbon.study.pipeline import (
     Step,
     StepRecord,
@@ -20,6 +20,7 @@ from landcarbon.study.pipeline import (
     run_steps,
     write_json_atomic,
 )
+from landcarbon.study.schema import Problem
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,7 @@ def run_study(
 
     if workers is not None and workers > 1 and scheduler is None:
         scheduler = "processes"  # --workers N alone starts a LocalCluster of N processes
-    overrides: dict[str, Any] = {"scheduler": scheduler, "workers": workers}
-    compute = replace(study.compute, **{k: v for k, v in overrides.items() if v is not None})
+    compute = _overridden_compute(study, scheduler, workers)
     with compute_context(compute) as compute_desc:
         if on_compute:
             on_compute(compute_desc)
@@ -119,6 +119,26 @@ def run_study(
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
     return RunResult(out, manifest, report, records, compute_desc)
+
+
+def _overridden_compute(study: Study, scheduler: str | None, workers: int | None) -> ComputeSection:
+    """The study's ``[compute]`` with the ``--scheduler``/``--workers`` overrides applied,
+    checked as the study file's section is (a bad override is a ParameterError naming it)."""
+    overrides: dict[str, Any] = {"scheduler": scheduler, "workers": workers}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    compute = replace(study.compute, **given)
+    problems: list[Problem] = []
+    _check_compute(compute, problems)
+    if problems:
+        raise ParameterError(
+            "; ".join(
+                f"--{key} {given[key]!r}: {pr.message}"
+                if (key := pr.key.removeprefix("compute.")) in given
+                else f"{study.path}: {pr.key}: {pr.message}"
+                for pr in problems
+            )
+        )
+    return compute
 
 
 def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> Study:

@@ -32,6 +32,7 @@ def run(
     workers: int = typer.Option(
         None,
         "--workers",
+        min=1,
         help="Start a LocalCluster of N worker processes (overrides [compute] workers).",
     ),
 ) -> None:
