@@ -119,7 +119,7 @@ def test_strategies_hand_case() -> None:
     assert table.loc[2, "strategy"] == "Low-carbon development"
     assert np.all(s.map.values[1:4, 1:4] == table.loc[1, "pattern_id"])
     assert s.map.values[0, 11] == CLASS_NODATA
-    assert s.legend[0] == "unclassified"
+    assert list(table.loc[[1, 2], "assigned_by"]) == ["rule", "rule"] and 0 not in s.legend
 
 
 def _shares(rows: list[tuple[int, float]]) -> dict[str, float]:
@@ -177,8 +177,8 @@ def _shares(rows: list[tuple[int, float]]) -> dict[str, float]:
 )
 def test_study_compositions_give_study_patterns(zone: str, rows: list, pattern: str) -> None:
     rules = load_strategy_rules()
-    idx = rules.match(zone, _shares(rows))
-    assert rules.patterns[idx - 1].name == pattern
+    idx, how = rules.match(zone, _shares(rows))
+    assert (rules.patterns[idx - 1].name, how) == (pattern, "rule")
 
 
 def test_floodplain_group_is_cnlucc_46_only() -> None:

@@ -5,7 +5,9 @@ Table 10) maps land-use codes to groups (farmland, forest, grassland, gobi, ...)
 lists patterns per zone, each with the minimum group shares it requires. Every patch of
 :func:`landcarbon.sinks.zoning.identify_sinks` gets the first pattern of its zone whose
 requirements hold, and with it a named strategy (e.g. forest-grassland → high-carbon
-reinforcement). Patches matching no rule get pattern 0, "unclassified".
+reinforcement). A patch that matches none takes its zone's fallback pattern for its
+dominant group (``[fallback.<zone>]``), so every sink patch gets a strategy; the table
+says which way each was assigned.
 
 References
 ----------
@@ -31,7 +33,8 @@ from landcarbon.sinks.presets import read_rule_toml
 from landcarbon.sinks.zoning import ZONE_NAMES, SinkZones
 
 PRESET = "sinks_strategies.toml"
-UNCLASSIFIED = "unclassified"
+SINK_ZONES = tuple(v for k, v in ZONE_NAMES.items() if k)
+"""Zone names a rule table must give patterns and a fallback for."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,13 @@ class Pattern:
 
 @dataclass(frozen=True)
 class StrategyRules:
-    """Land-use code → groups, and the ordered patterns."""
+    """Land-use code → groups, the ordered patterns and the fallback per zone."""
 
     groups: dict[int, tuple[str, ...]]
     patterns: tuple[Pattern, ...]
     source: str
+    fallback: dict[str, dict[str, int]]
+    """zone → group → 1-based pattern index, in the table's order (ties go to the first)."""
 
     def group_shares(self, composition: pd.DataFrame) -> dict[str, float]:
         """Share (0-1) of each group in one patch's composition rows (code, percent)."""
@@ -66,12 +71,19 @@ class StrategyRules:
                 shares[g] = shares.get(g, 0.0) + float(percent) / 100.0
         return shares
 
-    def match(self, zone: str, shares: Mapping[str, float]) -> int:
-        """1-based index of the first pattern of ``zone`` that matches, 0 for none."""
+    def match(self, zone: str, shares: Mapping[str, float]) -> tuple[int, str]:
+        """1-based index of the pattern of a patch of ``zone``, and how it was found.
+
+        The first pattern of ``zone`` whose requirements hold ("rule"); otherwise the
+        zone's fallback for the dominant group, the fallback group with the largest share
+        ("fallback: <group> dominant").
+        """
         for i, p in enumerate(self.patterns, start=1):
             if p.zone == zone and p.matches(shares):
-                return i
-        return 0
+                return i, "rule"
+        table = self.fallback[zone]
+        dominant = max(table, key=lambda g: shares.get(g, 0.0))
+        return table[dominant], f"fallback: {dominant} dominant"
 
     def check_codes(self, codes: np.ndarray) -> None:
         """Raise TableError listing land-use codes that have no group."""
@@ -87,11 +99,10 @@ def _pattern(i: int, spec: Mapping[str, Any], where: str) -> Pattern:
     lacking = [k for k in ("zone", "name", "strategy", "require") if k not in spec]
     if lacking:
         raise TableError(f"{where}: pattern {i} lacks {', '.join(lacking)}")
-    zones = {v for k, v in ZONE_NAMES.items() if k}
-    if spec["zone"] not in zones:
+    if spec["zone"] not in SINK_ZONES:
         raise TableError(
             f"{where}: pattern {i} ({spec['name']}) has zone {spec['zone']!r}; "
-            f"choose one of {sorted(zones)}"
+            f"choose one of {sorted(SINK_ZONES)}"
         )
     require = {str(k): float(v) for k, v in dict(spec["require"]).items()}
     bad = {k: v for k, v in require.items() if not 0 <= v <= 1}
@@ -109,11 +120,53 @@ def _pattern(i: int, spec: Mapping[str, Any], where: str) -> Pattern:
     )
 
 
+def _fallback(
+    doc: Mapping[str, Any],
+    groups: Mapping[int, tuple[str, ...]],
+    patterns: tuple[Pattern, ...],
+    source: str,
+) -> dict[str, dict[str, int]]:
+    """Validate ``[fallback.<zone>]``: group → name of a pattern of that zone, and every
+    land-use code in at least one listed group (so every patch has a dominant group)."""
+    raw = doc.get("fallback", {})
+    known = {g for gs in groups.values() for g in gs}
+    out: dict[str, dict[str, int]] = {}
+    for zone in SINK_ZONES:
+        table = raw.get(zone)
+        if not table:
+            raise TableError(
+                f'{source}: needs a [fallback."{zone}"] table mapping each dominant group '
+                f'to a pattern of that zone, e.g. `grassland = "<pattern name>"`'
+            )
+        index = {p.name: i for i, p in enumerate(patterns, start=1) if p.zone == zone}
+        bad = {g: n for g, n in table.items() if n not in index}
+        if bad:
+            raise TableError(
+                f'{source}: [fallback."{zone}"] names {bad}, not patterns of the {zone}; '
+                f"choose one of {sorted(index)}"
+            )
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise TableError(
+                f'{source}: [fallback."{zone}"] lists group(s) {unknown} that no land-use '
+                f"code belongs to; known groups: {sorted(known)}"
+            )
+        orphans = sorted(c for c, gs in groups.items() if not set(gs) & set(table))
+        if orphans:
+            raise TableError(
+                f'{source}: land-use code(s) {orphans} belong to no group of [fallback."{zone}"]; '
+                f"add one of their groups there so such patches get a strategy"
+            )
+        out[zone] = {g: index[n] for g, n in table.items()}
+    return out
+
+
 def load_strategy_rules(path: str | Path | None = None) -> StrategyRules:
     """Read a strategy rule table (default: the county-study preset) and validate it.
 
     Raises TableError for missing keys, unknown zones, shares outside 0..1, non-integer
-    codes, or a required group that no land-use code belongs to.
+    codes, a required group that no land-use code belongs to, or a missing or
+    incomplete ``[fallback.<zone>]``.
     """
     doc, source = read_rule_toml(path, PRESET, "strategy rule table")
     raw_groups = doc.get("groups", {})
@@ -133,7 +186,7 @@ def load_strategy_rules(path: str | Path | None = None) -> StrategyRules:
                 f"{source}: pattern {pattern.name!r} requires group(s) {unknown} that no "
                 f"land-use code belongs to; known groups: {sorted(known)}"
             )
-    return StrategyRules(groups, patterns, source)
+    return StrategyRules(groups, patterns, source, _fallback(doc, groups, patterns, source))
 
 
 @dataclass(frozen=True)
@@ -141,7 +194,7 @@ class Strategies:
     """Strategy map (pattern id per cell) and one table row per patch."""
 
     map: xr.DataArray
-    """int32 pattern id (1..n in rule order, 0 unclassified); CLASS_NODATA outside patches."""
+    """int32 pattern id (1..n in rule order); CLASS_NODATA outside patches."""
     table: pd.DataFrame
     legend: dict[int, str]
 
@@ -150,30 +203,35 @@ def assign_strategies(zones: SinkZones, rules: StrategyRules | None = None) -> S
     """Pattern and strategy of every sink patch, as a map and a table.
 
     The table has, per patch: patch, zone_name, area_ha, pattern id and name,
-    strategy, approach and the shares (percent) of the groups the rules use.
+    strategy, approach, assigned_by ("rule" or "fallback: <group> dominant") and the
+    shares (percent) of the groups the rules and fallbacks use.
     """
     rules = rules or load_strategy_rules()
     comp = zones.patch_composition
     rules.check_codes(comp["code"].to_numpy())
-    used = sorted({g for p in rules.patterns for g in p.require})
+    used = sorted(
+        {g for p in rules.patterns for g in p.require}
+        | {g for table in rules.fallback.values() for g in table}
+    )
     rows = []
     pattern_of = np.zeros(len(zones.patch_table) + 1, dtype=np.int32)
     for key, group in comp.groupby("patch", sort=True):
         patch = int(key)  # type: ignore[arg-type]
         zone = str(group["zone_name"].iloc[0])
         shares = rules.group_shares(group)
-        idx = rules.match(zone, shares)
+        idx, how = rules.match(zone, shares)
         pattern_of[patch] = idx
-        p = rules.patterns[idx - 1] if idx else None
+        p = rules.patterns[idx - 1]
         rows.append(
             {
                 "patch": patch,
                 "zone_name": zone,
                 "area_ha": float(group["area_ha"].sum()),
                 "pattern_id": idx,
-                "pattern": p.name if p else UNCLASSIFIED,
-                "strategy": p.strategy if p else "",
-                "approach": p.approach if p else "",
+                "pattern": p.name,
+                "strategy": p.strategy,
+                "approach": p.approach,
+                "assigned_by": how,
                 **{f"{g}_percent": 100.0 * shares.get(g, 0.0) for g in used},
             }
         )
@@ -182,8 +240,5 @@ def assign_strategies(zones: SinkZones, rules: StrategyRules | None = None) -> S
     data = np.where(inside, pattern_of[np.where(inside, patch_map, 0)], CLASS_NODATA)
     out = like(zones.patches, data.astype(np.int32), name="strategy")
     out = out.rio.write_nodata(int(CLASS_NODATA), encoded=False)
-    legend = {
-        0: UNCLASSIFIED,
-        **{i: f"{p.name}: {p.strategy}" for i, p in enumerate(rules.patterns, start=1)},
-    }
+    legend = {i: f"{p.name}: {p.strategy}" for i, p in enumerate(rules.patterns, start=1)}
     return Strategies(out, pd.DataFrame(rows), legend)
