@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -163,3 +165,45 @@ def test_missing_table_file(tmp_path: Path):
     )
     assert isinstance(result.exception, InputFileError)
     assert "no.csv: table file not found" in str(result.exception)
+
+
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point (error handling, exit code) in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_float_dem_factor_needs_discretize(tmp_path: Path):
+    rng = np.random.default_rng(7)
+    dem = rng.uniform(200.0, 1800.0, (100, 120))
+    y = dem * 0.01 + rng.normal(size=dem.shape)
+    ypath = write_raster(make_raster(y), tmp_path / "carbon.tif")
+    dpath = write_raster(make_raster(dem), tmp_path / "dem.tif")
+    proc = _main("--json", "geodetector", "--raster-y", str(ypath), "--raster-x", str(dpath))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        "error: rasters: factor 'dem' holds non-integer numbers (12000 distinct values over "
+        "12000 rows); GeoDetector would take each value as a stratum: pass --discretize auto "
+        "(optimal-parameter discretisation; discretize='auto' in Python), or classify it into "
+        "integer classes first (edges from `landcarbon breaks --method natural --k 5`)"
+    )
+    fixed = _main(
+        "--json",
+        "geodetector",
+        "--raster-y",
+        str(ypath),
+        "--raster-x",
+        str(dpath),
+        "--discretize",
+        "auto",
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    out = json.loads(fixed.stdout)
+    k = out["discretization"]["dem"]["k"]
+    assert out["factor"]["dem"]["strata"] == k and len(out["risk"]["dem"]["strata"]) == k
+    # at most 21.3/22.3 = 0.955 (see tests/stats/test_drivers_rasters.py), k >= 3: >= 0.849
+    assert 0.82 < out["factor"]["dem"]["q"] < 0.96

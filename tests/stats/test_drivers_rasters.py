@@ -72,3 +72,51 @@ def test_misaligned_rasters(layers):
     y, a, _ = layers
     with pytest.raises(AlignmentError, match="not aligned"):
         geodetector_rasters(make_raster(y), {"a": make_raster(a, cell_size=10.0)})
+
+
+def _dem(shape=(100, 120)):
+    """A float DEM (every cell its own value) and a y that rises with it."""
+    rng = np.random.default_rng(7)
+    dem = rng.uniform(200.0, 1800.0, shape)
+    return dem * 0.01 + rng.normal(size=shape), dem
+
+
+def test_float_factor_without_discretisation_is_refused():
+    y, dem = _dem()
+    with pytest.raises(ParameterError) as err:
+        geodetector_rasters(make_raster(y), {"dem": make_raster(dem)})
+    assert str(err.value) == (
+        "rasters: factor 'dem' holds non-integer numbers (12000 distinct values over 12000 "
+        "rows); GeoDetector would take each value as a stratum: pass --discretize auto "
+        "(optimal-parameter discretisation; discretize='auto' in Python), or classify it into "
+        "integer classes first (edges from `landcarbon breaks --method natural --k 5`)"
+    )
+
+
+def test_integer_factor_with_too_many_values():
+    y, dem = _dem()
+    whole = np.round(dem).astype(np.int32)  # ~1600 distinct metres > max(50, sqrt(12000)) = 109
+    distinct = np.unique(whole).size
+    with pytest.raises(
+        ParameterError,
+        match=f"factor 'dem' has {distinct} distinct values over "
+        "12000 rows, more than the 109 strata",
+    ):
+        geodetector_rasters(make_raster(y), {"dem": make_raster(whole)})
+    # with discretisation asked the integer DEM is classified by OPGD instead
+    result = geodetector_rasters(
+        make_raster(y), {"dem": make_raster(whole)}, discretize="auto", ks=(3, 4, 5)
+    )
+    assert result.discretization["dem"]["k"] in (3, 4, 5)
+    assert result.factor["dem"].strata == result.discretization["dem"]["k"]
+    # y = dem/100 + N(0, 1): dem/100 has variance 16^2/12 = 21.3, so no stratification of
+    # dem explains more than 21.3/22.3 = 0.955 of y; k equal-width classes leave 1/k^2 of
+    # the 21.3 unexplained, so k >= 3 gives q >= (1 - 1/9) * 0.955 = 0.849
+    assert 0.82 < result.factor["dem"].q < 0.96
+
+
+def test_chunked_integer_factor_with_too_many_values():
+    y, dem = _dem()
+    whole = np.round(dem).astype(np.int32)
+    with pytest.raises(ParameterError, match=r"chunked rasters: factor 'dem' .* pass sample=N"):
+        geodetector_rasters(make_raster(y, "dask"), {"dem": make_raster(whole, "dask")})

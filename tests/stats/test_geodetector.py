@@ -16,9 +16,12 @@ from landcarbon.errors import ParameterError, TableError
 from landcarbon.stats.drivers import geodetector_table
 from landcarbon.stats.geodetector import (
     R_INTERACTION_LABELS,
+    RISK_STRATA_LIMIT,
     detect,
     encode_strata,
     interaction_type,
+    risk_from_moments,
+    stratum_moments,
 )
 
 FACTORS = ["watershed", "soiltype", "elevation"]
@@ -190,6 +193,25 @@ def test_risk_matches_scipy_welch():
                 ref = sps.ttest_ind(y[x == i], y[x == j], equal_var=False)
                 assert r.t[i, j] == pytest.approx(ref.statistic, rel=1e-10)
                 assert r.p[i, j] == pytest.approx(ref.pvalue, rel=1e-8)
+
+
+def test_risk_matrix_above_the_limit_is_skipped_with_a_note():
+    # 2001 strata of 2 rows each: y = stratum code + (0, 1), so SSW = 2001 * 0.5 and q is
+    # 1 - SSW/SST with SST = sum (y - mean)^2 (computed below by numpy)
+    size = RISK_STRATA_LIMIT + 1
+    codes = np.repeat(np.arange(size), 2)
+    y = codes + np.tile([0.0, 1.0], size)
+    result = detect(y, [encode_strata(codes, "dem")], interactions=False)
+    assert result.factor["dem"].q == pytest.approx(1 - size * 0.5 / np.sum((y - y.mean()) ** 2))
+    assert result.risk == {}
+    assert result.notes == [
+        "risk detector skipped for factor 'dem': 2001 strata (limit 2000) would need "
+        "2001 x 2001 matrices; discretise the factor into fewer classes"
+    ]
+    assert result.as_dict()["notes"] == result.notes
+    moments = stratum_moments(y, codes, size, 0.0)
+    with pytest.raises(ParameterError, match="risk detector for factor 'dem': 2001 strata"):
+        risk_from_moments("dem", np.arange(size), moments)
 
 
 def test_q_matches_plain_pandas_reference():

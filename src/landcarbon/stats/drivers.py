@@ -3,14 +3,18 @@
 :func:`geodetector_table` takes a DataFrame (the CLI reads CSV or Parquet into one);
 :func:`geodetector_rasters` takes a y raster and factor rasters, using all valid cells or
 a seeded random or regular sample of them. With ``discretize="auto"`` every numeric
-column holding non-integer values is discretised by the optimal-parameter search
-(:mod:`landcarbon.stats.opgd`); text and integer columns are strata as they are.
+column holding non-integer values, or more distinct values than :func:`max_strata`, is
+discretised by the optimal-parameter search (:mod:`landcarbon.stats.opgd`); other text and
+integer columns are strata as they are. Without it such a column is refused
+(:class:`~landcarbon.errors.ParameterError`): a DEM taken value by value is thousands of
+one-cell strata, q near 1 that means nothing, and a risk matrix of that size squared.
 Chunked (dask) rasters without a sample are reduced chunk by chunk (bincount per chunk
 summed), which needs categorical factor rasters.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -32,6 +36,18 @@ from landcarbon.stats.opgd import DEFAULT_KS, optimal_discretization
 
 Discretize = Literal["auto"] | None
 SampleHow = Literal["random", "regular"]
+MIN_STRATA_BOUND = 50
+"""A factor may always have this many strata without discretisation (see :func:`max_strata`)."""
+DISCRETIZE_FIX = (
+    "pass --discretize auto (optimal-parameter discretisation; discretize='auto' in Python), "
+    "or classify it into integer classes first (edges from `landcarbon breaks --method "
+    "natural --k 5`)"
+)
+
+
+def max_strata(rows: int) -> int:
+    """Most strata a factor may have without discretisation: ``max(50, floor(sqrt(rows)))``."""
+    return max(MIN_STRATA_BOUND, math.isqrt(max(rows, 0)))
 
 
 def is_continuous(column: pd.Series) -> bool:
@@ -41,6 +57,27 @@ def is_continuous(column: pd.Series) -> bool:
     values = column.to_numpy(dtype=np.float64)
     values = values[~np.isnan(values)]
     return bool(np.any(values != np.round(values)))
+
+
+def _too_many(column: pd.Series, bound: int) -> bool:
+    return bool(column.nunique(dropna=True) > bound)
+
+
+def needs_discretizing(column: pd.Series, bound: int) -> bool:
+    """True for a numeric column that is continuous or has more than ``bound`` distinct values."""
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return numeric and (is_continuous(column) or _too_many(column, bound))
+
+
+def check_strata_count(name: str, strata: int, rows: int, source: str, fix: str) -> None:
+    """Refuse a factor with more than :func:`max_strata` strata; ``fix`` says what to do."""
+    bound = max_strata(rows)
+    if strata > bound:
+        raise ParameterError(
+            f"{source}: factor {name!r} has {strata} distinct values over {rows} rows, more "
+            f"than the {bound} strata GeoDetector can use as they are (max(50, sqrt(rows))); "
+            f"{fix}"
+        )
 
 
 def _check_columns(frame: pd.DataFrame, y: str, xs: Sequence[str], source: str) -> None:
@@ -94,7 +131,8 @@ def geodetector_table(
     xs : sequence of str
         Factor columns (text or integer strata; continuous ones with ``discretize="auto"``).
     discretize : "auto" or None
-        ``"auto"``: OPGD search (``ks`` class counts) for every non-integer numeric factor.
+        ``"auto"``: OPGD search (``ks`` class counts) for every numeric factor with
+        non-integer values or more than :func:`max_strata` distinct values.
     sample : int, optional
         Use ``sample`` rows drawn without replacement with ``options["seed"]``.
     source : str
@@ -109,7 +147,9 @@ def geodetector_table(
     TableError
         Missing columns (the message lists the available ones), text in y, y all NaN.
     ParameterError
-        A factor with one stratum, fewer samples than strata, bad options.
+        A factor with one stratum, fewer samples than strata, bad options; without
+        ``discretize`` a numeric factor with non-integer values or any factor with more
+        than :func:`max_strata` distinct values.
     """
     _check_columns(frame, y, xs, source)
     if sample is not None:
@@ -124,9 +164,16 @@ def geodetector_table(
     strata: list[Strata] = []
     chosen: dict[str, Any] = {}
     keep = options.get("keep_singletons", True)
+    bound = max_strata(len(frame))
     for name in xs:
         column = frame[name]
-        if discretize == "auto" and is_continuous(column):
+        if discretize is None and is_continuous(column):
+            raise ParameterError(
+                f"{source}: factor {name!r} holds non-integer numbers "
+                f"({column.nunique(dropna=True)} distinct values over {len(frame)} rows); "
+                f"GeoDetector would take each value as a stratum: {DISCRETIZE_FIX}"
+            )
+        if discretize == "auto" and needs_discretizing(column, bound):
             best = optimal_discretization(
                 yv, column.to_numpy(np.float64), name, ks=ks, keep_singletons=keep
             )
@@ -134,7 +181,11 @@ def geodetector_table(
             codes = np.where(best.classes > 0, best.classes - 1, -1)
             strata.append(Strata(name, codes, np.arange(1, best.k + 1)))
         else:
-            strata.append(encode_strata(column.to_numpy(), name))
+            encoded = encode_strata(column.to_numpy(), name)
+            numeric = pd.api.types.is_numeric_dtype(column)
+            fix = DISCRETIZE_FIX if numeric else "recode it into fewer classes"
+            check_strata_count(name, encoded.size, len(frame), source, fix)
+            strata.append(encoded)
     result = detect(yv, strata, **options)
     result.discretization = chosen
     return result
@@ -208,8 +259,9 @@ def geodetector_rasters(
 ) -> GeoDetectorResult:
     """GeoDetector on a y raster and aligned factor rasters (cells valid in all of them).
 
-    Integer (categorical) factor rasters are strata; float ones are discretised with
-    ``discretize="auto"``. With ``sample`` the cells are sampled (seeded) into a table;
+    Integer (categorical) factor rasters are strata; float ones, and integer ones with more
+    than :func:`max_strata` values, are discretised with ``discretize="auto"`` (refused
+    without it). With ``sample`` the cells are sampled (seeded) into a table;
     without, numpy rasters use every valid cell and dask rasters are reduced chunk by
     chunk (categorical factors only). ``seed`` also seeds permutation p-values.
     """
@@ -225,6 +277,14 @@ def geodetector_rasters(
             )
         _grid_check(y, xs)
         strata = [encode_strata(da.data, name) for name, da in xs.items()]
+        for s in strata:
+            check_strata_count(
+                s.name,
+                s.size,
+                int(y.size),
+                "chunked rasters",
+                "pass sample=N (--sample N) with discretize='auto' (--discretize auto)",
+            )
         return detect(y.data.astype(np.float64), strata, seed=seed, **options)
     table = sample_cells(y, xs, sample, how, seed)
     result = geodetector_table(

@@ -76,6 +76,10 @@ R_INTERACTION_LABELS = {
 """The labels geodetector (R) prints for each interaction type."""
 
 _DENSE_PAIR_LIMIT = 1 << 22
+RISK_STRATA_LIMIT = 2000
+"""Most strata a risk matrix is built for: each of its ~8 float64 L x L arrays takes 32 MB at
+2000 strata (and its JSON ~100 MB); 12 000 strata would take over 9 GB. Above this the
+factor's risk detector is skipped with a note in :attr:`GeoDetectorResult.notes`."""
 TAIL_SWITCH = 1e-6
 """Below this p the noncentral-F tail is taken from Boost rather than R's AS 226 series."""
 INT_NODATA = int(CLASS_NODATA)
@@ -425,10 +429,16 @@ def risk_from_moments(
 ) -> RiskResult:
     """Welch t, df, two-sided p and significance between every pair of non-empty strata.
 
-    Pairs with a stratum of fewer than 2 rows are undefined: NaN, not significant.
+    Pairs with a stratum of fewer than 2 rows are undefined: NaN, not significant. More than
+    :data:`RISK_STRATA_LIMIT` non-empty strata are refused (the matrices would not fit).
     """
     keep = m.n > 0
     n = m.n[keep]
+    if n.size > RISK_STRATA_LIMIT:
+        raise ParameterError(
+            f"risk detector for factor '{name}': {n.size} strata (limit {RISK_STRATA_LIMIT}) "
+            f"would need {n.size} x {n.size} matrices; discretise the factor into fewer classes"
+        )
     mean = m.means[keep]
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(n > 1, m.ss_within[keep] / (n - 1), np.nan)
@@ -509,6 +519,8 @@ class GeoDetectorResult:
     n: int
     dropped_rows: int
     discretization: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Detectors skipped and why (e.g. a risk matrix above :data:`RISK_STRATA_LIMIT`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -522,6 +534,7 @@ class GeoDetectorResult:
             "discretization": self.discretization,
             "n": self.n,
             "dropped_rows": self.dropped_rows,
+            "notes": self.notes,
         }
 
 
@@ -541,7 +554,8 @@ def detect(
     """Run the four detectors on ``y`` (float, NaN missing) and encoded ``strata``.
 
     Rows where y or any factor is missing are dropped (their count is reported).
-    numpy or dask arrays of one shape; dask input is reduced chunk by chunk.
+    numpy or dask arrays of one shape; dask input is reduced chunk by chunk. A factor with
+    more than :data:`RISK_STRATA_LIMIT` strata gets no risk detector (a note says so).
     """
     if not strata:
         raise ParameterError("GeoDetector needs at least one explanatory factor")
@@ -580,10 +594,18 @@ def detect(
             interaction[both.name] = InteractionResult(
                 a.name, b.name, qa, qb, q12, interaction_type(qa, qb, q12)
             )
-    risk = {
-        s.name: risk_from_moments(s.name, s.labels, moments[s.name], alpha, round_df)
-        for s in masked
-    }
+    risk: dict[str, RiskResult] = {}
+    notes: list[str] = []
+    for s in masked:
+        size = int(np.count_nonzero(moments[s.name].n))
+        if size > RISK_STRATA_LIMIT:
+            notes.append(
+                f"risk detector skipped for factor '{s.name}': {size} strata (limit "
+                f"{RISK_STRATA_LIMIT}) would need {size} x {size} matrices; discretise the "
+                f"factor into fewer classes"
+            )
+            continue
+        risk[s.name] = risk_from_moments(s.name, s.labels, moments[s.name], alpha, round_df)
     q = {name: r.q for name, r in factor.items()}
     return GeoDetectorResult(
         factor,
@@ -593,6 +615,7 @@ def detect(
         ecological_rule,
         used,
         total - used,
+        notes=notes,
     )
 
 

@@ -68,7 +68,10 @@ def geodetector(
     raster_y: Path = typer.Option(None, "--raster-y", help="Response raster (GeoTIFF)."),
     raster_x: list[Path] = typer.Option(None, "--raster-x", help="Factor rasters (several)."),
     discretize: str = typer.Option(
-        None, "--discretize", help="'auto': OPGD search for every non-integer numeric factor."
+        None,
+        "--discretize",
+        help="'auto': OPGD search for every numeric factor with non-integer values or more "
+        "than max(50, sqrt(rows)) distinct values (required for such factors).",
     ),
     sample: int = typer.Option(None, "--sample", help="Use N cells/rows drawn with --seed."),
     sample_method: str = typer.Option(
@@ -167,3 +170,5 @@ def _say_summary(summary: dict[str, Any]) -> None:
         say(f"  {name:<20} q = {row['q']:.6f}  p = {row['p']:.4g}{how}")
     for pair, row in summary["interaction"].items():
         say(f"  {pair:<30} q = {row['q']:.6f}  {row['type']}")
+    for note in summary["notes"]:
+        say(f"  note: {note}")
