@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from landcarbon.errors import LandcarbonWarning, ParameterError
+from landcarbon.errors import BackendError, LandcarbonWarning, ParameterError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.importance import importance_index, importance_levels, normalise
 from landcarbon.stats.classify import natural_breaks
@@ -74,7 +74,10 @@ def _index() -> np.ndarray:
 def test_levels_are_jenks_right_closed() -> None:
     values = _index()
     index = make_raster(values, name="importance_index")
-    got = assert_backends_agree(lambda i: importance_levels(i).levels, index, chunks=(4, 6))
+    # a sample as large as the map (200 cells) is the exact fit, on dask input too
+    got = assert_backends_agree(
+        lambda i: importance_levels(i, sample_size=values.size).levels, index, chunks=(4, 6)
+    )
     edges = natural_breaks(values, 5)  # the exact fit of the 199 valid cells
     np.testing.assert_array_equal(importance_levels(index).edges, edges)
     expected = np.searchsorted(edges[1:-1], values, side="left") + 1
@@ -93,7 +96,6 @@ def test_large_map_breaks_are_exact_by_default() -> None:
     index = make_raster(values, name="importance_index")
     exact = natural_breaks(values, 5)
     np.testing.assert_array_equal(importance_levels(index).edges, exact)
-    np.testing.assert_array_equal(importance_levels(index.chunk({"y": 40})).edges, exact)
     sampled = importance_levels(index, sample_size=2000, seed=3).edges
     assert not np.array_equal(sampled, exact)  # a sample is only taken on request
     assert sampled[0] == np.nanmin(values) and sampled[-1] == np.nanmax(values)
@@ -109,6 +111,17 @@ def test_sampled_fit_keeps_the_range_and_the_seed() -> None:
     np.testing.assert_array_equal(a.edges, b.edges)
     assert a.edges[0] == np.nanmin(values) and a.edges[-1] == np.nanmax(values)
     np.testing.assert_array_equal(a.levels.values, b.levels.compute().values)
+
+
+def test_dask_input_needs_a_sample() -> None:
+    index = make_raster(_index(), name="importance_index")
+    with pytest.raises(BackendError) as err:
+        importance_levels(index.chunk({"y": 4}))
+    assert str(err.value) == (
+        "the exact natural-breaks fit of importance_index is a global step and holds the whole "
+        "map in memory; it does not accept chunked (dask) input. Fix: fit the breaks on a "
+        "sample: pass sample_size=N (e.g. 100000; CLI: landcarbon sinks --breaks-sample N)"
+    )
 
 
 def test_too_few_distinct_values() -> None:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landcarbon.errors import ParameterError
+from landcarbon.errors import BackendError, ParameterError
 from landcarbon.stats.classify import (
     assign_classes,
     breaks,
@@ -25,6 +25,7 @@ from landcarbon.stats.classify import (
     quantile_breaks,
     sd_breaks,
 )
+from landcarbon.testing import make_raster
 
 
 # ----------------------------------------------------------------- published references
@@ -205,6 +206,28 @@ def test_natural_discretize_is_left_closed():
 
 
 # ----------------------------------------------------------------- bad input
+def _unloadable(block: np.ndarray) -> np.ndarray:
+    raise AssertionError("a chunk was computed")
+
+
+def test_breaks_refuse_dask_input_without_computing_it():
+    x = np.array([[1.3, 7.1, 7.3, 2.3], [3.9, 4.1, 7.8, 1.2], [4.3, 7.3, 5.0, 4.3]])
+    # a numpy-backed DataArray is classified as its values (jenkspy example, k = 3)
+    np.testing.assert_array_equal(natural_breaks(make_raster(x), 3), [1.2, 2.3, 5.0, 7.8])
+    chunked = make_raster(x).chunk({"y": 1})
+    poisoned = chunked.data.map_blocks(_unloadable, dtype=np.float64)  # computing it fails
+    for values, method in ((chunked, "natural"), (poisoned, "natural"), (poisoned, "quantile")):
+        with pytest.raises(BackendError) as err:
+            breaks(values, 3, method)
+        what = "natural breaks" if method == "natural" else "quantile"
+        assert str(err.value) == (
+            f"{what} is a global step and holds the whole map in memory; it does not accept "
+            "chunked (dask) input. Fix: fit the breaks on a sample: draw N values first "
+            "(e.g. data.ravel()[idx].compute()) and classify those; importance_levels takes "
+            "sample_size=N (CLI: landcarbon sinks --breaks-sample N)"
+        )
+
+
 def test_bad_inputs():
     with pytest.raises(ParameterError, match="need at least 5 distinct values, the data have 3"):
         natural_breaks([1, 2, 3, 3], 5)

@@ -11,7 +11,9 @@ partition; :func:`landcarbon.stats.classify.natural_breaks` solves it in
 O(k m log m) for m distinct values: about 1 s for 10^6 cells and 13 s for 10^7 on a
 2-core machine). ``sample_size = n`` fits them instead on n cells drawn with ``seed``
 (ArcGIS, which the study used, samples 10 000 values), keeping the full range as the
-outer edges; a map with at most n cells is still fitted exactly.
+outer edges; a map with at most n cells is still fitted exactly. Chunked (dask) input
+needs ``sample_size``: the exact fit is a global step and refuses it with a
+:class:`~landcarbon.errors.BackendError` rather than loading the map whole.
 
 References
 ----------
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from landcarbon.backend import is_dask, map_cells
+from landcarbon.backend import is_dask, map_cells, require_in_memory
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.stats.classify import assign_classes, natural_breaks
@@ -188,8 +190,9 @@ def jenks_edges(
     """Jenks natural-breaks edges (k + 1, ``[min .. max]``, same units as ``data``).
 
     ``data`` is a numpy or dask array (NaN ignored). ``sample_size=None`` (default): the
-    exact partition of every valid cell (dask input is computed: a global step of 8 bytes
-    per cell). ``sample_size=n``: fitted on n cells drawn with ``seed``, with the true
+    exact partition of every valid cell, numpy only (a global step of 8 bytes per cell:
+    dask input raises :class:`~landcarbon.errors.BackendError`). ``sample_size=n``: fitted
+    on n cells drawn with ``seed`` (only those are computed from dask input), with the true
     minimum and maximum of all cells as the outer edges. Raises ParameterError when
     fewer than ``k`` distinct values are found (``what`` names the data) or
     ``sample_size`` < 1.
@@ -200,6 +203,13 @@ def jenks_edges(
         raise ParameterError(
             f"sample_size {sample_size}: give a positive number of cells, or None for the "
             f"exact breaks of every cell"
+        )
+    if sample_size is None and is_dask(data):
+        require_in_memory(  # raises BackendError
+            data,
+            f"the exact natural-breaks fit of {what}",
+            "fit the breaks on a sample: pass sample_size=N (e.g. 100000; CLI: landcarbon "
+            "sinks --breaks-sample N)",
         )
     values = _valid_values(data, sample_size, seed)
     distinct = np.unique(values).size
@@ -238,8 +248,9 @@ def importance_levels(
         cells to fit the breaks on a seeded sample instead (large maps, on request).
     seed : seed of that sample (unused when exact).
 
-    The level map is lazy on dask input (the exact breaks compute the index once).
-    Raises ParameterError when the index has fewer than ``k`` distinct values.
+    The level map is lazy on dask input, which needs ``sample_size`` (the exact fit would
+    load the whole index: :class:`~landcarbon.errors.BackendError`). Raises
+    ParameterError when the index has fewer than ``k`` distinct values.
     """
     edges = jenks_edges(
         index.data, k, what=str(index.name or "the index"), sample_size=sample_size, seed=seed

@@ -28,6 +28,10 @@ interval and quantile classes of sdsfun) gives classes ``[e0, e1], (e1, e2], ...
 :func:`discretize` uses per method (the sdsfun rules behind the OPGD references).
 Values outside ``[e0, e_k]`` join the first or last class.
 
+Every breaks method is a global step: chunked (dask) values are refused with a
+:class:`~landcarbon.errors.BackendError` (:data:`SAMPLE_FIX` says what to do) rather than
+loaded whole.
+
 References
 ----------
 Fisher, W. D. (1958). On grouping for maximum homogeneity. *JASA* 53(284), 789-798.
@@ -47,6 +51,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from landcarbon.backend import is_dask, require_in_memory
 from landcarbon.errors import ParameterError
 from landcarbon.stats._kernels import fisher_jenks_edges
 
@@ -65,8 +70,18 @@ DEFAULT_CLOSURE: dict[str, Closure] = {
 """Interval closure :func:`discretize` uses per method (sdsfun's ``*Disc`` rules)."""
 
 
+SAMPLE_FIX = (
+    "fit the breaks on a sample: draw N values first (e.g. data.ravel()[idx].compute()) and "
+    "classify those; importance_levels takes sample_size=N (CLI: landcarbon sinks "
+    "--breaks-sample N)"
+)
+"""The fix a :class:`~landcarbon.errors.BackendError` names for chunked input to breaks."""
+
+
 def _finite(values: Any, k: int, what: str) -> np.ndarray:
-    """Flattened float64 values without NaN; refuses infinities and k < 1."""
+    """Flattened float64 values without NaN; refuses dask input, infinities and k < 1."""
+    if is_dask(values):
+        require_in_memory(values, what, SAMPLE_FIX)  # raises BackendError
     arr = np.asarray(values, dtype=np.float64).ravel()
     arr = arr[~np.isnan(arr)]
     if int(k) != k or k < 1:
