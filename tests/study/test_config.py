@@ -160,3 +160,31 @@ def test_chapters_keep_the_study_file_order():
     headings = [line.strip("[]\n") for line in path.read_text().splitlines()]
     assert list(study.chapters) == [h for h in headings if h in study.chapters]
     assert list(study.chapters)[:2] == ["landuse", "simulation"]
+
+
+def test_tiny_chunks_on_a_large_map_are_refused_before_any_work(tmp_path: Path):
+    from landcarbon.study.run import run_study
+
+    write_raster(make_raster(np.ones((110, 110), dtype=np.int32)), tmp_path / "lu.tif")
+    text = '[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\n[compute]\nchunks = {}\n'
+    # 1-cell chunks of 110 x 110 cells: 110 * 110 = 12100 chunks
+    with pytest.raises(ConfigError, match=r"compute.chunks: 1 cells .* into 12100 chunks.*>= 256"):
+        run_study(_study(tmp_path, text.format(1)), tmp_path / "a")
+    # 16-cell chunks: ceil(110 / 16) = 7 per side, 49 chunks: a small map may be split finely
+    run_study(_study(tmp_path, text.format(16)), tmp_path / "b")
+
+
+def test_chunk_count_rule_by_hand():
+    from landcarbon.study.config import ComputeSection, _check_compute
+    from landcarbon.study.schema import Problem
+
+    def problems(chunks: int, shape: tuple[int, int] | None) -> list[Problem]:
+        found: list[Problem] = []
+        _check_compute(ComputeSection(chunks=chunks), found, shape)
+        return found
+
+    assert problems(15, (120, 120)) == []  # ceil(120 / 15) = 8 per side: 64 chunks, the limit
+    assert problems(14, (120, 120))[0].key == "compute.chunks"  # 9 x 9 = 81 chunks
+    assert problems(256, (100_000, 100_000)) == []  # large chunks are never refused
+    assert problems(1, None) == []  # without the map's shape only the sign is checked
+    assert problems(0, (100_000, 100_000)) == []  # in memory

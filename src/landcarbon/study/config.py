@@ -239,9 +239,31 @@ def _parse(
     )
 
 
-def _check_compute(compute: ComputeSection, problems: list[Problem]) -> None:
+MIN_CHUNK = 256
+"""Smallest chunk side (cells) for a map of more than :data:`MAX_SMALL_CHUNKS` chunks."""
+MAX_SMALL_CHUNKS = 64
+"""Chunks a map may be split into by chunks below :data:`MIN_CHUNK`: beyond that, dask's
+per-task overhead (about 0.1 s per chunk and step) outweighs the work of each chunk."""
+
+
+def _check_compute(
+    compute: ComputeSection, problems: list[Problem], shape: tuple[int, int] | None = None
+) -> None:
+    """Check ``[compute]``; with the map's ``shape`` (rows, cols) also that ``chunks`` does
+    not split it into many tiny chunks (chunks = 1 on 12 000 cells ran 14 min, not 7.5 s)."""
     if compute.chunks < 0:
         problems.append(Problem("compute.chunks", "must be >= 0 (0 = in memory)"))
+    elif shape is not None and 0 < compute.chunks < MIN_CHUNK:
+        n = -(-shape[0] // compute.chunks) * -(-shape[1] // compute.chunks)
+        if n > MAX_SMALL_CHUNKS:
+            problems.append(
+                Problem(
+                    "compute.chunks",
+                    f"{compute.chunks} cells per chunk side splits the {shape[0]} x {shape[1]} "
+                    f"map into {n} chunks, whose scheduling costs far more than their work; "
+                    f"use chunks >= {MIN_CHUNK} (2048 suits most maps) or 0 for in memory",
+                )
+            )
     if compute.workers < 1:
         problems.append(Problem("compute.workers", "must be >= 1"))
     allowed = ("threads", "processes", "synchronous")

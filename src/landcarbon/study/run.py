@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from landcarbon import __version__
 from landcarbon.errors import ConfigError, ParameterError
@@ -21,6 +21,9 @@ from landcarbon.study.pipeline import (
     write_json_atomic,
 )
 from landcarbon.study.schema import Problem
+
+if TYPE_CHECKING:
+    from landcarbon.grid import Grid
 
 
 @dataclass(frozen=True)
@@ -123,22 +126,28 @@ def run_study(
 
 def _overridden_compute(study: Study, scheduler: str | None, workers: int | None) -> ComputeSection:
     """The study's ``[compute]`` with the ``--scheduler``/``--workers`` overrides applied,
-    checked as the study file's section is (a bad override is a ParameterError naming it)."""
+    checked as the study file's section is, and its chunks against the map's shape (a bad
+    override is a ParameterError naming the option, a bad key a ConfigError naming it)."""
     overrides: dict[str, Any] = {"scheduler": scheduler, "workers": workers}
     given = {k: v for k, v in overrides.items() if v is not None}
     compute = replace(study.compute, **given)
     problems: list[Problem] = []
-    _check_compute(compute, problems)
-    if problems:
+    _check_compute(compute, problems, _reference_grid(study).shape if study.rasters else None)
+    bad = {pr.key.removeprefix("compute."): pr.message for pr in problems}
+    if bad.keys() & given.keys():
         raise ParameterError(
-            "; ".join(
-                f"--{key} {given[key]!r}: {pr.message}"
-                if (key := pr.key.removeprefix("compute.")) in given
-                else f"{study.path}: {pr.key}: {pr.message}"
-                for pr in problems
-            )
+            "; ".join(f"--{key} {given[key]!r}: {bad[key]}" for key in bad.keys() & given.keys())
         )
+    if bad:
+        raise ConfigError("; ".join(f"{study.path}: compute.{k}: {m}" for k, m in bad.items()))
     return compute
+
+
+def _reference_grid(study: Study) -> Grid:
+    """The grid of ``[inputs] reference`` (default: the first raster)."""
+    from landcarbon.grid import Grid
+
+    return Grid.from_file(study.rasters[study.inputs.reference or next(iter(study.rasters))])
 
 
 def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> Study:
@@ -157,11 +166,9 @@ def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
     from landcarbon.grid import Grid
     from landcarbon.raster import read_raster, resample_to, write_raster
 
-    names = list(study.rasters)
-    ref = study.inputs.reference or names[0]
-    grid = Grid.from_file(study.rasters[ref])
+    grid = _reference_grid(study)
     warped = {}
-    for name in names:
+    for name in study.rasters:
         if grid.difference(Grid.from_file(study.rasters[name])) is None:
             continue
         kind = study.raster_kind(name)
