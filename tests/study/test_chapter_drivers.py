@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import rasterio
+from scipy import stats as sps
 
 from landcarbon.datasets import synthetic_region
 from landcarbon.study.run import run_study
@@ -52,3 +55,36 @@ def test_drivers_chapter_q_matches_definition(tmp_path: Path):
         assert data["factor"][name]["q"] == pytest.approx(_q(y, strata), rel=1e-9)
     assert data["n"] == y.size
     assert (tmp_path / "out/drivers/q.png").stat().st_size > 3000
+
+
+def _band(path: Path) -> np.ndarray:
+    with rasterio.open(path) as src:
+        return src.read(1, masked=True).astype(np.float64).filled(np.nan).ravel()
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_correlation_p_matrix_matches_scipy(tmp_path: Path, method: str):
+    # npp against slope is a weak correlation (p 6e-4 pearson, 0.045 spearman here), so the
+    # p matrix is checked away from 0 and 1 too
+    study = STUDY.replace('x = ["landuse", "vegetation"]', 'x = ["landuse", "slope"]')
+    study = study.replace("[rasters]", '[rasters]\nslope = "synthetic_data/slope.tif"')
+    (tmp_path / "study.toml").write_text(f'{study}correlation = "{method}"\n')
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    r = pd.read_csv(tmp_path / "out/drivers/correlation.csv", index_col=0)
+    p = pd.read_csv(tmp_path / "out/drivers/correlation_p.csv", index_col=0)
+    assert list(p.index) == list(p.columns) == ["npp", "landuse", "slope"]
+    data = tmp_path / "synthetic_data"
+    columns = {
+        "npp": _band(data / "npp.tif"),
+        "landuse": _band(data / "landuse_2020.tif"),
+        "slope": _band(data / "slope.tif"),
+    }
+    reference = sps.pearsonr if method == "pearson" else sps.spearmanr
+    for a in columns:
+        for b in columns:
+            if a != b:
+                ref = reference(columns[a], columns[b])
+                assert r.loc[a, b] == pytest.approx(ref.statistic, abs=1e-12)
+                assert p.loc[a, b] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+    assert 1e-4 < p.loc["npp", "slope"] < 0.5
+    assert (p.to_numpy().diagonal() == 0).all()  # r = 1 on the diagonal

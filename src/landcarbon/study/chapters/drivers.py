@@ -1,5 +1,7 @@
 """The ``[drivers]`` chapter: GeoDetector (factor, interaction, risk, ecological, optimal
-discretisation) and correlation of a response raster with its candidate drivers."""
+discretisation) and correlation of a response raster with its candidate drivers
+(coefficient matrix ``drivers/correlation.csv`` and its two-sided p-values
+``drivers/correlation_p.csv``, over the cells valid in every layer)."""
 
 from __future__ import annotations
 
@@ -68,15 +70,22 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         Output("drivers.json", "drivers/geodetector.json", "json", "", ""),
     ]
     if sec.correlation:
-        outputs.append(
+        outputs += [
             Output(
                 "drivers.correlation",
                 "drivers/correlation.csv",
                 "table",
                 "r",
                 f"{sec.correlation} correlation of y and the drivers",
-            )
-        )
+            ),
+            Output(
+                "drivers.correlation_p",
+                "drivers/correlation_p.csv",
+                "table",
+                "p",
+                f"two-sided p-values of the {sec.correlation} correlations (t test, n - 2 df)",
+            ),
+        ]
 
     def run(ctx: Context) -> None:
         from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
@@ -99,6 +108,7 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         if sec.correlation:
             corr = raster_correlation({sec.y: y, **xs}, sec.correlation)
             write_csv(corr.r, ctx.outputs["drivers.correlation"], index=True)
+            write_csv(corr.p, ctx.outputs["drivers.correlation_p"], index=True)
         ctx.summary["q"] = {k: v["q"] for k, v in data["factor"].items()}
         ctx.summary["n"] = data["n"]
 
