@@ -135,3 +135,15 @@ def test_bad_compute_overrides_are_one_line_errors(tmp_path: Path):
     assert foo.returncode == 1 and "Traceback" not in foo.stderr
     assert "--scheduler 'foo': 'foo' is not a scheduler" in foo.stderr
     assert "threads, processes, synchronous or 'tcp://host:port'" in foo.stderr
+
+
+def test_refused_run_leaves_no_output_folder(tmp_path: Path):
+    write_raster(make_raster(np.ones((3, 3), dtype=np.int32)), tmp_path / "lu.tif")
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\n')
+    steps = _main("run", str(study), "--out", str(tmp_path / "a" / "b"), "--steps", "nosuch")
+    assert steps.returncode == 1 and "unknown step(s) ['nosuch']" in steps.stderr
+    unreachable = "tcp://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    down = _main("run", str(study), "--out", str(tmp_path / "c"), "--scheduler", unreachable)
+    assert down.returncode == 1 and f"{unreachable} did not answer" in down.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lu.tif", "s.toml"]

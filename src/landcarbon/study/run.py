@@ -80,6 +80,9 @@ def run_study(
 ) -> RunResult:
     """Run the study file ``path`` into ``out_dir``; finished steps are reused on rerun.
 
+    ``out_dir`` is created only once the steps are planned and the scheduler answers, so
+    a run refused for bad input leaves no empty folder behind.
+
     ``scheduler`` and ``workers`` override the study's ``[compute]`` section (``workers``
     alone starts a LocalCluster); ``on_compute`` is told which scheduler runs (with the
     dashboard address of a cluster). ``settings`` override keys of chapter sections,
@@ -91,19 +94,19 @@ def run_study(
         study = load_study(path)  # check the generated layers like any other input
     study = _with_settings(study, settings or {})
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     run_seed = study.study.seed if seed is None else seed
+    if workers is not None and workers > 1 and scheduler is None:
+        scheduler = "processes"  # --workers N alone starts a LocalCluster of N processes
+    compute = _overridden_compute(study, scheduler, workers)
     artifacts = input_artifacts(study)
-    if study.inputs.align == "resample":
-        artifacts.update(_aligned_inputs(study, out))
     ordered = plan(build_steps(study), artifacts, steps)
     started = time.time()
     from landcarbon.study.compute import compute_context
 
-    if workers is not None and workers > 1 and scheduler is None:
-        scheduler = "processes"  # --workers N alone starts a LocalCluster of N processes
-    compute = _overridden_compute(study, scheduler, workers)
     with compute_context(compute) as compute_desc:
+        out.mkdir(parents=True, exist_ok=True)  # only once the plan and the scheduler stand
+        if study.inputs.align == "resample":
+            artifacts.update(_aligned_inputs(study, out))
         if on_compute:
             on_compute(compute_desc)
         records = run_steps(ordered, artifacts, out, run_seed, on_step)
