@@ -123,3 +123,28 @@ def test_chapters_follow_step_order_and_summaries_sit_with_their_step(tmp_path: 
     order = [body.index(s) for s in ("first: summary", "first table", "third: summary")]
     order += [body.index("third table"), body.index("second: summary")]
     assert order == sorted(order)
+
+
+def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import landcarbon.report.html as report_html
+
+    drawn: list[str] = []
+    real = report_html.render_map
+
+    def counting(path: Path, png: Path, title: str = "") -> Path:
+        drawn.append(Path(png).name)
+        return real(path, png, title)
+
+    monkeypatch.setattr(report_html, "render_map", counting)
+    step = _step()
+    records = run_steps([step], {}, tmp_path, seed=0)
+    summaries = {r.name: r.summary for r in records}
+    build_report("T", "", [step], tmp_path, summaries)
+    assert sorted(drawn) == ["c.png", "lu.png"]
+    build_report("T", "", [step], tmp_path, summaries)
+    assert sorted(drawn) == ["c.png", "lu.png"]  # nothing changed: nothing redrawn
+    write_raster(make_raster(np.full((2, 2), 7.0)), tmp_path / "carbon" / "c.tif", overwrite=True)
+    (tmp_path / "report" / "img" / "lu.png").unlink()
+    build_report("T", "", [step], tmp_path, summaries)
+    assert sorted(drawn) == ["c.png", "c.png", "lu.png", "lu.png"]  # changed raster, lost PNG
+    assert (tmp_path / "report" / "img" / "c.png").stat().st_size > 1000

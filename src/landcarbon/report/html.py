@@ -1,6 +1,8 @@
 """Assemble ``report/index.html`` from a run's declared outputs.
 
-Rasters become map PNGs, tables become HTML tables (and one Excel workbook), PNG
+Rasters become map PNGs (redrawn only when the raster's content or the title changed:
+``img/.keys.json`` keeps what each was drawn from, so a rerun that reuses every step
+takes seconds), tables become HTML tables (and one Excel workbook), PNG
 outputs (charts made by chapters) are shown as they are. Images are written beside the
 page and referenced relatively, so the folder is self-contained and works offline.
 """
@@ -15,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from landcarbon.report.maps import render_map
-from landcarbon.study.pipeline import Step
+from landcarbon.study.pipeline import Step, file_digest, write_json_atomic
 
 MAX_TABLE_ROWS = 40
 
@@ -38,6 +40,9 @@ def build_report(
 
     report_dir = out_dir / "report"
     (report_dir / "img").mkdir(parents=True, exist_ok=True)
+    keys_file = report_dir / "img" / ".keys.json"
+    drawn = _read_keys(keys_file)
+    keys = dict(drawn)  # maps of steps left out of this run (--steps) keep their keys
     chapters: dict[str, list[dict[str, Any]]] = {}
     tables: dict[str, pd.DataFrame] = {}
     for step in steps:
@@ -62,7 +67,9 @@ def build_report(
             }
             if output.kind == "raster":
                 png = report_dir / "img" / f"{output.name}.png"
-                render_map(path, png, output.doc or output.name)
+                keys[png.name] = f"{file_digest(path)} {output.doc or output.name}"
+                if drawn.get(png.name) != keys[png.name] or not png.exists():
+                    render_map(path, png, output.doc or output.name)
                 item["image"] = _rel(png, report_dir)
             elif output.kind == "png":
                 item["image"] = _rel(path, report_dir)
@@ -74,6 +81,7 @@ def build_report(
                 )
                 item["truncated"] = len(frame) > MAX_TABLE_ROWS
             items.append(item)
+    write_json_atomic(keys_file, keys)
     if tables:
         with atomic_path(report_dir / "tables.xlsx") as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
@@ -89,6 +97,17 @@ def build_report(
     with atomic_path(index) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return index
+
+
+def _read_keys(path: Path) -> dict[str, str]:
+    """What each map PNG was drawn from (raster digest and title); empty if unreadable."""
+    import json
+
+    try:
+        keys = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return keys if isinstance(keys, dict) else {}
 
 
 def _rel(path: Path, base: Path) -> str:

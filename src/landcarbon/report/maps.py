@@ -77,9 +77,12 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
     _decorate(ax, grid, extent)
     ax.set_title(title or Path(path).stem, fontsize=10)
     fig.tight_layout()
+    from landcarbon.raster import atomic_path
+
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, bbox_inches="tight")
+    with atomic_path(out) as tmp:  # a half-written map is never taken for a finished one
+        fig.savefig(tmp, bbox_inches="tight", format="png")
     plt.close(fig)
     return out
 
