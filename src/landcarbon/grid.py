@@ -112,6 +112,17 @@ class Grid:
         return float(self.row_area_ha().sum() * self.cols)
 
     # ------------------------------------------------------------------ alignment
+    def gdalwarp_command(self) -> str:
+        """The gdalwarp call that warps a raster onto this grid (nearest neighbour)."""
+        left, bottom, right, top = self.bounds
+        t = self.transform
+        srs = f"-t_srs {_crs_name(self.crs)} " if self.crs is not None else ""
+        return (
+            f"`gdalwarp {srs}-tr {abs(t.a):g} {abs(t.e):g} "
+            f"-te {left:.10g} {bottom:.10g} {right:.10g} {top:.10g} -r near IN.tif OUT.tif` "
+            f"(-r bilinear for continuous values)"
+        )
+
     def difference(self, other: Grid, atol_cells: float = 1e-6) -> str | None:
         """Describe how ``other`` differs from this grid (None when aligned)."""
         if (self.crs is None) != (other.crs is None) or (
@@ -171,7 +182,9 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
     """Check every grid against the reference (first by default); return the reference.
 
     Raises :class:`AlignmentError` naming every misaligned file and what differs, with
-    the fix (resample with ``align = "resample"`` in the study file, or gdalwarp).
+    the fix: the gdalwarp command that puts a file on the reference grid. (A study file
+    can resample instead, with ``[inputs] align = "resample"``; the study's validation
+    says so in its own message.)
     """
     if not grids:
         raise AlignmentError("no rasters to align")
@@ -189,7 +202,6 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
         raise AlignmentError(
             f"rasters are not aligned with {ref_name}: "
             + "; ".join(problems)
-            + ". Fix: warp them onto the reference grid (gdalwarp -tr/-te/-t_srs) or set "
-            '`align = "resample"` in the study file\'s [inputs] section'
+            + f". Fix: warp each onto the reference grid, e.g. {ref.gdalwarp_command()}"
         )
     return ref

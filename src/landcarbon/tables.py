@@ -169,7 +169,10 @@ def read_table(
     if not p.exists():
         raise InputFileError(f"{p}: table file not found")
     if p.stat().st_size == 0:
-        raise InputFileError(f"{p}: the table file is empty")
+        raise InputFileError(
+            f"{p}: the table file is empty; give a header row (code column and values) "
+            f"and one row per class"
+        )
     if p.suffix.lower() == ".toml":
         frame = _frame_from_toml(p)
     else:
@@ -202,7 +205,7 @@ def _frame_from_toml(p: Path) -> pd.DataFrame:
     try:
         doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise TableError(f"{p}: TOML syntax error: {exc}") from exc
+        raise TableError(f"{p}: TOML syntax error: {exc}; correct the file there") from exc
     arrays = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
     if len(arrays) != 1:
         raise TableError(
@@ -224,23 +227,30 @@ def table_from_frame(
     frame = frame.copy()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if frame.empty:
-        raise TableError(f"{source}: the table has no rows")
+        raise TableError(f"{source}: the table has no rows; add one row per class")
     code_col = _pick(frame, (code_column.lower(),) if code_column else CODE_ALIASES)
     if code_col is None:
         raise TableError(f"{source}: no class-code column; name one of {', '.join(CODE_ALIASES)}")
     problems: list[str] = []
     missing = [c for c in required if c.lower() not in frame]
     if missing:
-        problems.append(f"missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)})")
+        problems.append(
+            f"missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)}); "
+            f"add them to the header row with a value in every row"
+        )
     codes = pd.to_numeric(frame[code_col], errors="coerce")
     bad_codes = frame.index[codes.isna() | (codes != codes.round())].tolist()
     for i in bad_codes:
-        problems.append(f"row {i + 2}: code {frame[code_col].iloc[i]!r} is not an integer")
+        problems.append(
+            f"row {i + 2}: code {frame[code_col].iloc[i]!r} is not an integer; "
+            f"give the integer class code of the map"
+        )
     dup = codes[codes.duplicated(keep=False) & codes.notna()]
     if not dup.empty:
         problems.append(
             f"duplicate code(s) {sorted(set(int(c) for c in dup))} in column "
-            f"'{code_col}' (rows {', '.join(str(i + 2) for i in dup.index)})"
+            f"'{code_col}' (rows {', '.join(str(i + 2) for i in dup.index)}); "
+            f"keep one row per code"
         )
     nonneg = {c.lower() for c in nonnegative}
     for col in (c.lower() for c in required):

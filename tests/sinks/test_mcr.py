@@ -126,7 +126,7 @@ def test_bad_inputs() -> None:
         cost_distance(ones, half)
     with pytest.raises(ParameterError, match="connectivity 6: choose 4 or 8"):
         cost_distance(ones, one, connectivity=6)
-    with pytest.raises(AlignmentError, match="differs from resistance shape"):
+    with pytest.raises(AlignmentError, match="differs from the resistance shape"):
         cost_distance(ones, make_raster(np.ones((2, 3), dtype=np.int32)))
     with pytest.raises(AlignmentError, match="origin"):
         cost_distance(ones, make_raster(np.eye(3, dtype=np.int32), origin=(0.0, 0.0)))

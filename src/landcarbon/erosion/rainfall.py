@@ -64,6 +64,11 @@ PLAUSIBLE_MAX_MM = {"day": 2_000.0, "month": 10_000.0, "year": 30_000.0}
 Period = Literal["day", "month", "year"]
 
 
+def _input_name(precip: xr.DataArray) -> str:
+    """The file a precipitation raster was read from, else its name, for messages."""
+    return str(precip.attrs.get("source_path") or precip.name or "precipitation")
+
+
 def check_precipitation_units(precip: xr.DataArray, period: Period, name: str) -> None:
     """Raise ParameterError when ``precip`` (mm per ``period``) is implausible in millimetres.
 
@@ -96,7 +101,9 @@ def check_precipitation_units(precip: xr.DataArray, period: Period, name: str) -
             f"{name}: precipitation looks like metres, not millimetres: the wettest cell "
             f"gets {annual:g} per year (plausible annual totals are "
             f"{PLAUSIBLE_ANNUAL_MM[0]:g}-{PLAUSIBLE_ANNUAL_MM[1]:g} mm); multiply by 1000, "
-            f"or pass check_units=False for a truly hyper-arid map"
+            f'e.g. `gdal_calc.py -A IN.tif --calc="A*1000" --outfile OUT.tif` (a '
+            f"truly hyper-arid map can skip this check only from Python, with "
+            f"check_units=False)"
         )
 
 
@@ -110,7 +117,7 @@ def r_factor_annual(precip_mm: xr.DataArray, *, check_units: bool = True) -> xr.
     Returns MJ mm ha⁻¹ h⁻¹ a⁻¹ per cell (NaN where P is NaN). Per-cell, lazy on dask.
     """
     if check_units:
-        check_precipitation_units(precip_mm, "year", str(precip_mm.name or "precipitation"))
+        check_precipitation_units(precip_mm, "year", _input_name(precip_mm))
     out = map_cells(_annual, precip_mm, name="r_factor")
     out.attrs["units"] = "MJ mm ha-1 h-1 a-1"
     return out
@@ -153,7 +160,7 @@ def r_factor_monthly(
             f"monthly R variant {variant!r} is unknown; select from ['wischmeier', 'fournier']"
         )
     if check_units:
-        check_precipitation_units(monthly_mm, "month", str(monthly_mm.name or "precipitation"))
+        check_precipitation_units(monthly_mm, "month", _input_name(monthly_mm))
     month = str(monthly_mm.dims[0])
     total = monthly_mm.sum(month, skipna=False)
     ratio = (monthly_mm**2) / total.where(total > 0)
@@ -217,7 +224,7 @@ def r_factor_daily(
         )
     years = _years_of(daily_mm)
     if check_units:
-        check_precipitation_units(daily_mm, "day", str(daily_mm.name or "precipitation"))
+        check_precipitation_units(daily_mm, "day", _input_name(daily_mm))
     if variant == "xie2016":
         erosive = _erosive(daily_mm, 10.0)
         month = daily_mm["time"].dt.month

@@ -108,6 +108,12 @@ def _cells(mask: np.ndarray) -> tuple[str, str]:
     return f"{int(mask.sum())} cell(s)", f"first at row {r}, col {c}"
 
 
+def _label(da: xr.DataArray, role: str) -> str:
+    """``"<file>"`` for a raster read from a file (its ``source_path``), else its name or role."""
+    path = da.attrs.get("source_path")
+    return str(path) if path else str(da.name or role)
+
+
 def check_resistance(resistance: np.ndarray, name: str = "resistance") -> None:
     """Refuse zero, negative or infinite resistance (NaN is allowed: a barrier)."""
     bad = ~np.isnan(resistance) & ~(np.isfinite(resistance) & (resistance > 0))
@@ -122,8 +128,10 @@ def check_resistance(resistance: np.ndarray, name: str = "resistance") -> None:
         )
 
 
-def source_labels(sources: np.ndarray) -> np.ndarray:
-    """int32 labels of source cells (> 0), 0 elsewhere; booleans become label 1."""
+def source_labels(sources: np.ndarray, name: str = "sources") -> np.ndarray:
+    """int32 labels of source cells (> 0), 0 elsewhere; booleans become label 1.
+
+    ``name`` (the file, or the role) heads the error message."""
     if sources.dtype == bool:
         return sources.astype(np.int32)
     ok = valid_mask(sources) & (sources > 0)
@@ -131,7 +139,7 @@ def source_labels(sources: np.ndarray) -> np.ndarray:
     if fractional.any():
         count, first = _cells(fractional)
         raise ParameterError(
-            f"sources: {count} hold a fractional label ({first}: "
+            f"{name}: {count} hold a fractional label ({first}: "
             f"{float(sources[fractional][0])!r}); source labels are whole numbers > 0 "
             f"(patch ids, or 1 for every source cell); round or reclassify the source map"
         )
@@ -183,28 +191,33 @@ def cost_distance(
     res = require_in_memory(resistance, "cost distance", fix).astype(np.float64, copy=False)
     src = require_in_memory(sources, "cost distance", fix)
     grid = Grid.from_dataarray(resistance)
+    res_name, src_name = _label(resistance, "resistance"), _label(sources, "sources")
     if res.shape != src.shape:
         raise AlignmentError(
-            f"sources shape {src.shape} differs from resistance shape "
-            f"{res.shape}; put both on one grid"
+            f"{src_name}: shape {src.shape} of the sources differs from the resistance shape "
+            f"{res.shape} ({res_name}); warp it onto the resistance grid, e.g. "
+            f"{grid.gdalwarp_command()}"
         )
     diff = grid.difference(Grid.from_dataarray(sources))
     if diff:
-        raise AlignmentError(f"sources are not aligned with the resistance surface: {diff}")
-    check_resistance(res, str(resistance.name or "resistance"))
-    labels = source_labels(src)
+        raise AlignmentError(
+            f"{src_name}: the sources are not aligned with the resistance surface ({res_name}): "
+            f"{diff}; warp it onto the resistance grid, e.g. {grid.gdalwarp_command()}"
+        )
+    check_resistance(res, res_name)
+    labels = source_labels(src, src_name)
     n_sources = int(np.count_nonzero(labels))
     if n_sources == 0:
         raise ParameterError(
-            f"{sources.name or 'sources'}: no source cells (no cell > 0); the cost distance "
+            f"{src_name}: no source cells (no cell > 0); the cost distance "
             f"needs at least one source patch (e.g. primary or secondary sinks)"
         )
     on_barrier = (labels > 0) & np.isnan(res)
     if on_barrier.any():
         count, first = _cells(on_barrier)
         raise ParameterError(
-            f"{count} of the sources lie on barrier (NaN resistance) cells ({first}); "
-            f"give those cells a resistance or drop them from the sources"
+            f"{src_name}: {count} of the sources lie on barrier (NaN resistance) cells of "
+            f"{res_name} ({first}); give those cells a resistance or drop them from the sources"
         )
     ew, ns, diag = link_lengths_m(grid)
     cost, alloc = cost_distance_kernel(res, labels, ew, ns, diag, connectivity == 8)

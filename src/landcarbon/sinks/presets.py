@@ -27,4 +27,4 @@ def read_rule_toml(path: str | Path | None, preset: str, what: str) -> tuple[dic
     try:
         return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as exc:
-        raise TableError(f"{source}: TOML syntax error: {exc}") from exc
+        raise TableError(f"{source}: TOML syntax error: {exc}; correct the file there") from exc
