@@ -148,3 +148,39 @@ def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.Monk
     build_report("T", "", [step], tmp_path, summaries)
     assert sorted(drawn) == ["c.png", "c.png", "lu.png", "lu.png"]  # changed raster, lost PNG
     assert (tmp_path / "report" / "img" / "c.png").stat().st_size > 1000
+
+
+def test_comparison_chart_has_one_panel_per_quantity_with_the_table_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import json
+
+    import landcarbon.report.charts as charts
+    from landcarbon.study.chapters.carbon import _comparison_step
+
+    figures = []
+
+    def keep(panels, png, title):  # type: ignore[no-untyped-def]
+        figures.append(charts.panels_figure(panels, title))
+        return charts._save(figures[-1], charts._pyplot(), png)
+
+    monkeypatch.setattr(charts, "panels_png", keep)
+    # storage in millions of t C beside emissions in tens of t C/yr: on one axis the
+    # emission bars were invisible
+    given = {"2000": (1_830_000.0, 25.0), "2020": (1_850_000.0, 40.0)}
+    inputs = {}
+    for label, (cs, ce) in given.items():
+        path = tmp_path / f"{label}.json"
+        summary = {"storage_t_c": cs, "emissions_total_t_c": ce}
+        path.write_text(json.dumps({**summary, "sources_t_c_yr": ce, "sinks_t_c_yr": 0.0}))
+        inputs[f"carbon.{label}.summary"] = path
+    run_steps([_comparison_step(list(given))], inputs, tmp_path / "out", seed=0)
+    (fig,) = figures
+    axes = [ax for ax in fig.axes if ax.patches]
+    assert [ax.get_ylabel() for ax in axes] == ["10^3 t C", "t C/yr", "years"]
+    heights = [[p.get_height() for p in ax.patches] for ax in axes]
+    # CS/1000 = 1830, 1850; CE = 25, 40; CS/CE = 73 200, 46 250 years
+    np.testing.assert_allclose(heights, [[1830, 1850], [25, 40], [73_200, 46_250]])
+    table = pd.read_csv(tmp_path / "out" / "carbon" / "comparison.csv", index_col="map")
+    np.testing.assert_allclose(heights[2], table["balance_index"])
+    assert (tmp_path / "out" / "carbon" / "comparison.png").stat().st_size > 1000

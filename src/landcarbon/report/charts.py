@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,6 +142,38 @@ def bar_chart_png(
     if n > 1:
         ax.legend(fontsize=7, frameon=False, ncol=min(n, 3))
     return _save(fig, plt, png)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One bar panel of :func:`panels_figure`: values by group (e.g. map), its axis label
+    with units, and the bar colour."""
+
+    title: str
+    values: pd.Series
+    ylabel: str
+    colour: str = "#4c72b0"
+
+
+def panels_figure(panels: Sequence[Panel], title: str) -> Any:
+    """Side-by-side bar panels, each with its own y axis, so quantities of different units
+    and magnitudes (storage in 10^3 t C, emissions in t C/yr) are each readable."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 4), dpi=110, squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        x = np.arange(len(panel.values))
+        ax.bar(x, panel.values.to_numpy(dtype=float), 0.7, color=panel.colour)
+        ax.set_xticks(x, [str(i) for i in panel.values.index], rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(panel.ylabel)
+        ax.set_title(panel.title, fontsize=9)
+        ax.axhline(0, color="black", lw=0.6)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def panels_png(panels: Sequence[Panel], png: str | Path, title: str) -> Path:
+    """:func:`panels_figure` written to ``png``."""
+    return _save(panels_figure(panels, title), _pyplot(), png)
 
 
 def _save(fig: object, plt: object, png: str | Path) -> Path:

@@ -354,13 +354,13 @@ def _comparison_step(labels: list[str]) -> Step:
             "carbon/comparison.png",
             "png",
             "t C",
-            "carbon storage and net emissions by map",
+            "carbon storage, emissions and balance index CS/CE by map (one panel each)",
         ),
     )
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.balance import balance_table
-        from landcarbon.report.charts import bar_chart_png
+        from landcarbon.report.charts import Panel, panels_png
 
         rows = {
             label: json.loads(ctx.inputs[f"carbon.{label}.summary"].read_text()) for label in labels
@@ -374,14 +374,14 @@ def _comparison_step(labels: list[str]) -> Step:
         table.insert(3, "sinks_t_c_yr", frame["sinks_t_c_yr"].astype(float))
         table.index.name = "map"
         write_csv(table, ctx.outputs["carbon.comparison"], index=True)
-        chart = pd.DataFrame(
-            {"storage (10^3 t C)": table["cs_t_c"] / 1e3, "net emissions (t C/yr)": table["ce_t_c"]}
-        )
-        bar_chart_png(
-            chart,
+        panels_png(
+            [
+                Panel("carbon storage CS", table["cs_t_c"] / 1e3, "10^3 t C", "#2e7d32"),
+                Panel("land-use emissions CE", table["ce_t_c"], "t C/yr", "#c62828"),
+                Panel("balance index CS/CE", table["balance_index"], "years", "#1565c0"),
+            ],
             ctx.outputs["carbon.comparison_chart"],
-            "Carbon storage and emissions by land-use map",
-            "t C",
+            "Carbon storage, emissions and balance by land-use map",
         )
         ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
 
