@@ -141,8 +141,9 @@ def simulate(
     parameters: AllocationParameters | None = None,
     runs: int = 1,
     seed: int | None = None,
+    start: xr.DataArray | None = None,
 ) -> SimulationResult:
-    """Simulate the land use of ``target_year`` from the t1 map.
+    """Simulate the land use of ``target_year`` from the t1 map (or from ``start``).
 
     Parameters
     ----------
@@ -168,14 +169,19 @@ def simulate(
         spawned from ``seed``.
     seed : int, optional
         Seed of the allocation (same seed -> same maps).
+    start : xarray.DataArray, optional
+        Map the allocation starts from (default t1), e.g. the simulated map of an earlier
+        year when years are chained; the demand is still the t0 -> t1 Markov chain projected
+        from t1 to ``target_year``, so it does not depend on ``start``.
     """
     parameters = parameters or CarsParameters()
     demand = markov_demand(t0, t1, years=years, target_year=target_year, scenario=scenario)
     matrix = scenario_conversion(demand.codes, scenario, conversion)
     stack = complete_stack(probability, demand.codes)
     cells = demand.cells_by_code()
+    origin = t1 if start is None else start
     allocation = allocate(
-        t1,
+        origin,
         stack,
         cells,
         conversion=matrix,
@@ -186,7 +192,7 @@ def simulate(
     ensemble = None
     if runs > 1:
         ensemble = monte_carlo(
-            t1,
+            origin,
             stack,
             cells,
             runs=runs,

@@ -70,7 +70,8 @@ class ErosionSection:
     )
     maps: dict[str, str] = doc(
         "Land-use maps of the scenario table: 'SCENARIO_YEAR' → raster or step output, "
-        'e.g. { "bau_2040" = "simulation.business_as_usual" }.',
+        'e.g. { "bau_2040" = "simulation.business_as_usual.2040" } ([simulation] '
+        'target_years; "simulation.business_as_usual" with a single target_year).',
         default_factory=dict,
     )
 

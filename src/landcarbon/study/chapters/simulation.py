@@ -5,22 +5,35 @@ two dates) once; each scenario then gets its Markov demand (adjusted by the scen
 its conversion rules, and a CA allocation (PLUS CARS or FLUS) from the later date to
 ``target_year``. Simulated maps are artifacts ``simulation.<scenario>`` that other
 chapters (carbon, erosion) take like any land-use map.
+
+With ``target_years`` (e.g. [2030, 2040, 2050, 2060]) each scenario step simulates the
+years in sequence: the demand of year y is the t0 -> t1 Markov chain (adjusted by the
+scenario) projected from t1 to y, exactly the single-year demand for ``target_year = y``,
+and the allocation of y starts from the simulated map of the year before (t1 for the
+first). Each year is an artifact ``simulation.<scenario>.<year>`` (with its demand table
+``simulation.<scenario>.<year>.demand``) under ``landuse/simulation/<scenario>/<year>/``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
+from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    from landcarbon.landuse.simulate import SimulationResult
 
 CITE = (
     "Liang X, Guan Q, Clarke KC, Liu S, Wang B, Yao Y (2021) Understanding the drivers of "
@@ -37,8 +50,15 @@ class SimulationSection:
     t0: str = doc("Land-use raster of the earlier date (training start).")
     t1: str = doc("Land-use raster of the later date (training end and simulation start).")
     years: tuple[float, ...] = doc("Years of t0 and t1, e.g. [2010, 2020].")
-    target_year: float = doc("Year to simulate (Markov steps of t1 - t0 years).")
     drivers: tuple[str, ...] = doc("Driver rasters for LEAS suitability.")
+    target_year: float | None = doc(
+        "Year to simulate (Markov steps of t1 - t0 years); or give target_years.", None
+    )
+    target_years: tuple[float, ...] = doc(
+        "Years to simulate in sequence, e.g. [2030, 2040, 2050, 2060]: each year's demand "
+        "projected from t1, its allocation starting from the previous year's map.",
+        (),
+    )
     scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
     names: tuple[str, ...] = doc("Scenarios to run (default: every one in the file).", ())
     model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
@@ -69,9 +89,33 @@ def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
     return list(load_scenarios(path))
 
 
+def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
+    """The simulated years: ``(target_year,)`` or ``target_years``, checked."""
+    where = f"{study.path}: [simulation]"
+    if (sec.target_year is None) == (not sec.target_years):
+        raise ConfigError(
+            f"{where} give exactly one of target_year (one year, e.g. 2040) or target_years "
+            f"(years in sequence, e.g. [2030, 2040])"
+        )
+    years = (sec.target_year,) if sec.target_year is not None else sec.target_years
+    start = sec.years[1] if len(sec.years) == 2 else None
+    if start is not None and (years[0] < start or any(b <= a for a, b in pairwise(years))):
+        raise ConfigError(
+            f"{where} target years {[f'{y:g}' for y in years]} must increase and start at or "
+            f"after the t1 year {start:g}"
+        )
+    if len(years) > 1 and sec.runs > 1:
+        raise ConfigError(
+            f"{where} runs = {sec.runs} with {len(years)} target_years: a Monte Carlo ensemble "
+            f"is made for a single year only; use target_year (or runs = 1)"
+        )
+    return years
+
+
 @steps_for("simulation")
 def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
-    """Suitability once, then one allocation step per scenario."""
+    """Suitability once, then one allocation step per scenario (all its years)."""
+    target_years(study, sec)
     steps = [_suitability_step(study, sec)]
     steps += [_scenario_step(study, sec, name) for name in scenario_names(study, sec)]
     return steps
@@ -144,38 +188,21 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     maps = (artifact(study, sec.t0), artifact(study, sec.t1))
     scen = (artifact(study, sec.scenarios),) if sec.scenarios in study.tables else ()
     restriction = (artifact(study, sec.restriction),) if sec.restriction else ()
-    folder = f"landuse/simulation/{name}"
-    year = f"{sec.target_year:g}"
-    title = name.replace("_", " ")
-    outputs = (
-        Output(
-            f"simulation.{name}",
-            f"{folder}/lulc_{name}_{year}.tif",
-            "raster",
-            "class",
-            f"simulated land use {year}, {title}",
-        ),
-        Output(
-            f"simulation.{name}.demand",
-            f"{folder}/demand_{name}.csv",
-            "table",
-            "cells",
-            f"Markov demand and allocated cells, {title}",
-        ),
-        *(_ensemble_outputs(name, folder, year, sec.runs) if sec.runs > 1 else ()),
+    years = target_years(study, sec)
+    chained = sec.target_year is None
+    # per year: (year, artifact of its map, folder of its files)
+    plans = [_year_plan(name, year, chained) for year in years]
+    outputs = tuple(
+        o for year, key, folder in plans for o in _year_outputs(name, key, folder, year)
     )
-    # write_simulation's names for the files declared here
-    files = {
-        "demand": f"simulation.{name}.demand",
-        **{k: f"simulation.{name}.{k}" for k in ENSEMBLE},
-    }
+    outputs += (
+        _ensemble_outputs(name, plans[0][2], f"{years[0]:g}", sec.runs) if sec.runs > 1 else ()
+    )
 
     def run(ctx: Context) -> None:
         from landcarbon.landuse.allocation import CarsParameters, FlusParameters
         from landcarbon.landuse.scenarios import load_scenarios, preset_path
-        from landcarbon.landuse.simulate import read_probability, simulate, write_simulation
-        from landcarbon.raster import write_raster
-        from landcarbon.study.chapters.landuse import legend
+        from landcarbon.landuse.simulate import read_probability, simulate
 
         t0 = read(ctx.inputs[maps[0]], "categorical")
         t1 = read(ctx.inputs[maps[1]], "categorical")
@@ -185,40 +212,29 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         probability = read_probability(ctx.inputs["simulation.suitability"], codes)
         model = CarsParameters if sec.model == "plus" else FlusParameters
         params = model(neighborhood=sec.neighborhood, max_iterations=sec.max_iterations)
-        result = simulate(
-            t0,
-            t1,
-            probability,
-            years=(sec.years[0], sec.years[1]),
-            target_year=sec.target_year,
-            scenario=scenario,
-            restriction=read(ctx.inputs[restriction[0]], "categorical") if restriction else None,
-            parameters=params,
-            runs=sec.runs,
-            seed=ctx.seed,
-        )
-        out = Path(ctx.out_dir) / folder
-        written = write_simulation(result, out, overwrite=True)
-        # the simulated map again with class colours and names, for the report and QGIS
-        write_raster(
-            result.allocation.lulc,
-            ctx.outputs[f"simulation.{name}"],
-            overwrite=True,
-            classes={c: v for c, v in legend(None).items() if c in codes},
-        )
-        for key, declared in files.items():
-            if key in written and written[key] != ctx.outputs[declared]:
-                raise RuntimeError(f"{key} written to {written[key]}, not {ctx.outputs[declared]}")
-        if result.ensemble is not None:
-            write_raster(
-                result.ensemble.frequency.max("class").astype("float32"),
-                ctx.outputs[f"simulation.{name}.agreement"],
-                overwrite=True,
-                units="share of runs",
+        zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
+        start = t1
+        seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None
+        for i, (year, key, folder) in enumerate(plans):
+            result = simulate(
+                t0,
+                t1,
+                probability,
+                years=(sec.years[0], sec.years[1]),
+                target_year=year,
+                scenario=scenario,
+                restriction=zones,
+                parameters=params,
+                runs=sec.runs,
+                seed=int(seeds[i].generate_state(1)[0]) if seeds else ctx.seed,
+                start=start,
             )
-        summary = result.summary()
-        write_json(summary, out / "summary.json")
-        ctx.summary.update({k: v for k, v in summary.items() if k != "area_ha"})
+            summary = _write_year(ctx, result, key, folder, codes)
+            if chained:
+                ctx.summary[f"{year:g}"] = _short(summary)
+            else:
+                ctx.summary.update(_short(summary))
+            start = result.allocation.lulc
 
     inputs = (*maps, "simulation.suitability", *scen, *restriction)
     return Step(
@@ -228,9 +244,81 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         outputs,
         run,
         params={**asdict(sec), "scenario": name},
-        doc=f"Markov demand and {sec.model.upper()} allocation, {name}",
+        doc=f"Markov demand and {sec.model.upper()} allocation, {name}"
+        + (f", {', '.join(f'{y:g}' for y in years)} in sequence" if chained else ""),
         cite=CITE,
     )
+
+
+def _year_plan(name: str, year: float, chained: bool) -> tuple[float, str, str]:
+    """(year, map artifact, folder): ``simulation.<name>`` in ``landuse/simulation/<name>``
+    for the single-year form, ``simulation.<name>.<year>`` in a folder per year when chained."""
+    if chained:
+        return year, f"simulation.{name}.{year:g}", f"landuse/simulation/{name}/{year:g}"
+    return year, f"simulation.{name}", f"landuse/simulation/{name}"
+
+
+def _year_outputs(name: str, key: str, folder: str, year: float) -> tuple[Output, ...]:
+    """The simulated map and demand table of one year."""
+    title = name.replace("_", " ")
+    return (
+        Output(
+            key,
+            f"{folder}/lulc_{name}_{year:g}.tif",
+            "raster",
+            "class",
+            f"simulated land use {year:g}, {title}",
+        ),
+        Output(
+            f"{key}.demand",
+            f"{folder}/demand_{name}.csv",
+            "table",
+            "cells",
+            f"Markov demand and allocated cells {year:g}, {title}",
+        ),
+    )
+
+
+def _write_year(
+    ctx: Context, result: SimulationResult, key: str, folder: str, codes: tuple[int, ...]
+) -> dict[str, object]:
+    """Write one year's files (:func:`write_simulation`), the coloured map, the agreement
+    raster of an ensemble and ``summary.json``; return the summary."""
+    from landcarbon.landuse.simulate import write_simulation
+    from landcarbon.raster import write_raster
+    from landcarbon.study.chapters.landuse import legend
+
+    out = Path(ctx.out_dir) / folder
+    written = write_simulation(result, out, overwrite=True)
+    # the simulated map again with class colours and names, for the report and QGIS
+    write_raster(
+        result.allocation.lulc,
+        ctx.outputs[key],
+        overwrite=True,
+        classes={c: v for c, v in legend(None).items() if c in codes},
+    )
+    name = result.scenario
+    declared = {"demand": f"{key}.demand", **{k: f"simulation.{name}.{k}" for k in ENSEMBLE}}
+    for file, artifact_name in declared.items():
+        if file in written and written[file] != ctx.outputs[artifact_name]:
+            raise RuntimeError(
+                f"{file} written to {written[file]}, not {ctx.outputs[artifact_name]}"
+            )
+    if result.ensemble is not None:
+        write_raster(
+            result.ensemble.frequency.max("class").astype("float32"),
+            ctx.outputs[f"simulation.{name}.agreement"],
+            overwrite=True,
+            units="share of runs",
+        )
+    summary = result.summary()
+    write_json(summary, out / "summary.json")
+    return summary
+
+
+def _short(summary: dict[str, object]) -> dict[str, object]:
+    """The step summary of one year: all but the per-class ensemble areas."""
+    return {k: v for k, v in summary.items() if k != "area_ha"}
 
 
 ENSEMBLE = ("runs", "areas", "frequency")

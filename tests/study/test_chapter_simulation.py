@@ -1,0 +1,172 @@
+"""The [simulation] chapter with target_years: years simulated in sequence, each year's
+demand the t0 -> t1 Markov chain projected from t1, each allocation from the year before;
+the erosion chapter's climate x land-use x year table takes the per-year maps."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from landcarbon.errors import ConfigError
+from landcarbon.landuse.change import transfer_matrix
+from landcarbon.landuse.conversion import ConversionMatrix
+from landcarbon.landuse.markov import project_demand, transition_probabilities
+from landcarbon.landuse.scenarios import apply_to_markov, load_scenarios, preset_path
+from landcarbon.raster import read_raster
+from landcarbon.study.config import load_study
+from landcarbon.study.examples import install_example
+from landcarbon.study.run import build_steps, run_study
+
+SCENARIOS = {"bau": "business_as_usual", "restoration": "ecological_restoration"}
+YEARS = (2030, 2040)
+
+
+def _study(tmp_path: Path, simulation_years: str, runs: int = 1) -> Path:
+    """The erosion_climate example on a 100 x 110 grid, simulating ``simulation_years``
+    (a ``target_year = ...`` or ``target_years = [...]`` line), the ANN trained on a 20 %
+    sample (1 % of so small a grid leaves built-up short of its demand), its erosion maps
+    for 2030 and 2040 only."""
+    study = install_example("erosion_climate", tmp_path)
+    text = study.read_text().replace("shape = [400, 400]", "shape = [200, 200]")
+    text = re.sub(r"target_years = \[[^\]]*\].*", simulation_years, text)
+    text = text.replace('model = "flus"', f'model = "flus"\nruns = {runs}')
+    text = re.sub(r"\w+_20[56]0 = .*\n", "", text)  # keep the 2030 and 2040 maps
+    study.write_text(text)
+    return study
+
+
+@pytest.fixture(scope="module")
+def chained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("chained")
+    study = _study(tmp, "target_years = [2030, 2040]")
+    out = tmp / "out"
+    with pytest.warns(Warning):  # the FLUS ANN's lbfgs on a small sample
+        run_study(study, out)
+    return study, out
+
+
+def _lulc(out: Path, scenario: str, year: int) -> np.ndarray:
+    path = out / f"landuse/simulation/{scenario}/{year}/lulc_{scenario}_{year}.tif"
+    return np.asarray(read_raster(path, "categorical").values)
+
+
+def _counts(values: np.ndarray, codes: list[int]) -> np.ndarray:
+    return np.array([(values == c).sum() for c in codes])
+
+
+def test_one_map_and_demand_table_per_scenario_and_year(chained: tuple[Path, Path]):
+    _, out = chained
+    for scenario in SCENARIOS.values():
+        for year in YEARS:
+            folder = out / f"landuse/simulation/{scenario}/{year}"
+            assert (folder / f"lulc_{scenario}_{year}.tif").exists()
+            assert (folder / f"demand_{scenario}.csv").exists()
+        # no single-year artifact in the chained form
+        assert not (out / f"landuse/simulation/{scenario}/lulc_{scenario}_2040.tif").exists()
+
+
+def _allocated(out: Path, scenario: str, year: int, codes: list[int]) -> tuple[list, list]:
+    """(class counts of the simulated map, demand less the residual the allocation reports)."""
+    folder = out / f"landuse/simulation/{scenario}/{year}"
+    summary = json.loads((folder / "summary.json").read_text())
+    residual = [summary["residual_cells"][str(c)] for c in codes]
+    demand = [summary["demand_cells"][str(c)] for c in codes]
+    counts = _counts(_lulc(out, scenario, year), codes).tolist()
+    return counts, [d - r for d, r in zip(demand, residual, strict=True)]
+
+
+def test_each_year_has_its_markov_demand_projected_from_t1(chained: tuple[Path, Path]):
+    study, out = chained
+    data = study.parent / "synthetic_data_400"
+    t0 = read_raster(data / "landuse_2010.tif", "categorical")
+    t1 = read_raster(data / "landuse_2020.tif", "categorical")
+    codes = sorted(int(c) for c in np.unique(t1.values[t1.values > 0]))
+    # independent BAU demand: t1 counts times the row-normalised 2010 -> 2020 transfer
+    # matrix to the power (year - 2020) / 10 (whole steps here), cells +-1 for rounding
+    a, b = t0.values.ravel(), t1.values.ravel()
+    cross = np.array([[np.sum((a == i) & (b == j)) for j in codes] for i in codes], float)
+    p = cross / cross.sum(axis=1, keepdims=True)
+    start = _counts(t1.values, codes).astype(float)
+    tp = transition_probabilities(transfer_matrix(t0, t1, years=(2010, 2020)))
+    restoration = apply_to_markov(
+        tp, load_scenarios(preset_path("redsoil"))[SCENARIOS["restoration"]]
+    )
+    for year in YEARS:
+        by_hand = start @ np.linalg.matrix_power(p, (year - 2020) // 10)
+        demand = {
+            "business_as_usual": by_hand,
+            "ecological_restoration": [
+                project_demand(restoration, year).cells_by_code()[c] for c in codes
+            ],
+        }
+        for scenario, expected in demand.items():
+            table = pd.read_csv(
+                out / f"landuse/simulation/{scenario}/{year}/demand_{scenario}.csv", index_col=0
+            )
+            np.testing.assert_allclose(table["cells"], expected, atol=1.0)
+            # the map holds the demand less the residual the allocation reports: 0 when it
+            # converges (demand_tolerance 0); on this 200 x 200 grid FLUS locks in with
+            # built-up short of its fast-growing demand (docs/allocation.md, lock-in)
+            counts, allocated = _allocated(out, scenario, year, codes)
+            assert counts == allocated == table["allocated_cells"].tolist()
+    # 2040 is a further Markov step from t1: its demand differs from 2030's
+    assert not np.allclose(start @ p, start @ p @ p, atol=1.0)
+
+
+def test_2040_changes_the_2030_map_only_where_the_scenario_allows(chained: tuple[Path, Path]):
+    _, out = chained
+    scenario = load_scenarios(preset_path("redsoil"))["ecological_restoration"]
+    before = _lulc(out, "ecological_restoration", 2030)
+    after = _lulc(out, "ecological_restoration", 2040)
+    codes = sorted(int(c) for c in np.unique(before[before > 0]))
+    allowed = ConversionMatrix.from_scenario(codes, scenario).allowed
+    index = {c: i for i, c in enumerate(codes)}
+    changed = before != after
+    assert changed.any()
+    pairs = {(int(f), int(t)) for f, t in zip(before[changed], after[changed], strict=True)}
+    assert all(allowed[index[f], index[t]] for f, t in pairs)
+    # forest (protected) of the simulated 2030 map stays forest: the allocation started
+    # from that map, not from the 2020 one
+    assert np.all(after[before == 2] == 2)
+    assert (after == 2).sum() >= (before == 2).sum()
+
+
+def test_erosion_table_has_a_row_per_scenario_climate_and_year(chained: tuple[Path, Path]):
+    _, out = chained
+    table = pd.read_csv(out / "erosion/scenarios.csv")
+    keys = set(zip(table["land_use_scenario"], table["climate"], table["year"], strict=True))
+    assert len(table) == len(keys) == 2 * 2 * 2
+    assert keys == {(s, c, y) for s in SCENARIOS for c in ("ssp245", "ssp585") for y in YEARS}
+    # wetter climate, more soil loss on the same map (R grows with precipitation)
+    wide = table.pivot_table(
+        index=["land_use_scenario", "year"], columns="climate", values="total_t"
+    )
+    assert (wide["ssp585"] > wide["ssp245"]).all()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("target_years = [2030, 2040]\ntarget_year = 2040", "exactly one of target_year"),
+        ("", "exactly one of target_year"),
+        ("target_years = [2040, 2030]", "must increase"),
+        ("target_years = [2010, 2030]", "start at or after the t1 year 2020"),
+    ],
+)
+def test_target_years_are_checked(tmp_path: Path, line: str, message: str):
+    study = load_study(_study(tmp_path, line))
+    with pytest.raises(ConfigError, match=message):
+        build_steps(study)
+
+
+def test_an_ensemble_needs_the_single_year_form(tmp_path: Path):
+    with pytest.raises(ConfigError, match="ensemble is made for a single year only"):
+        build_steps(load_study(_study(tmp_path, "target_years = [2030, 2040]", runs=3)))
+    steps = build_steps(load_study(_study(tmp_path / "b", "target_year = 2040", runs=3)))
+    names = {o.name for s in steps for o in s.outputs}
+    assert {"simulation.business_as_usual", "simulation.business_as_usual.runs"} <= names
