@@ -64,16 +64,15 @@ def test_scale_bar_lengths_are_round():
     assert _nice_length(900) == 200
 
 
-def test_report_renders_in_headless_chromium(tmp_path: Path):
+def _chromium_dom(index: Path, profile: Path) -> dict[str, str]:
+    """The data-* attributes the page's script sets on <body> once loaded in headless
+    Chromium: images, broken-images and (console) errors."""
     import shutil
     import subprocess
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium not installed (make test installs it with apt-get)")
-    step = _step()
-    records = run_steps([step], {}, tmp_path, seed=0)
-    index = build_report("Test", "", [step], tmp_path, {r.name: r.summary for r in records})
     proc = subprocess.run(
         [
             chromium,
@@ -85,7 +84,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path):
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--user-data-dir={profile}",
             "--virtual-time-budget=5000",
             "--dump-dom",
             index.as_uri(),
@@ -97,8 +96,29 @@ def test_report_renders_in_headless_chromium(tmp_path: Path):
     )
     body = re.search(r"<body[^>]*>", proc.stdout)
     assert body, proc.stderr[-2000:]
-    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(0)))
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(0)))
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path):
+    step = _step()
+    records = run_steps([step], {}, tmp_path, seed=0)
+    index = build_report("Test", "", [step], tmp_path, {r.name: r.summary for r in records})
+    attrs = _chromium_dom(index, tmp_path / "profile")
     assert attrs == {"images": "2", "broken-images": "0", "errors": "0"}
+
+
+def test_example_study_report_renders_in_headless_chromium(tmp_path: Path):
+    from landcarbon.study.examples import install_example
+    from landcarbon.study.run import run_study
+
+    study = install_example("county_sinks", tmp_path)  # on a 60 x 70 region: about 4 s
+    study.write_text(re.sub(r"shape = \[\d+, \d+\]", "shape = [60, 70]", study.read_text()))
+    index = run_study(study, tmp_path / "out").report
+    assert index is not None
+    images = index.read_text().count("<img")
+    assert images >= 10  # maps of every carbon pool and sink step, and the charts
+    attrs = _chromium_dom(index, tmp_path / "profile")
+    assert attrs == {"images": str(images), "broken-images": "0", "errors": "0"}
 
 
 def _table_step(name: str, chapter: str) -> Step:
