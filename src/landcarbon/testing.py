@@ -8,7 +8,10 @@ result stayed lazy, and that dims, coords and CRS were kept.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -58,3 +61,15 @@ def assert_backends_agree(
     assert got.rio.crs == expected.rio.crs
     np.testing.assert_array_equal(np.asarray(got.compute().data), np.asarray(expected.data))
     return expected
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``landcarbon`` entry point (with its error handling) in a subprocess,
+    as a user's shell would; stdout and stderr are captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )

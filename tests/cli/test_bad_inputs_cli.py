@@ -4,8 +4,6 @@ file and the fix, no traceback (the library-level checks are tested in their mod
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,22 +11,11 @@ import numpy as np
 import pytest
 
 from landcarbon.raster import write_raster
-from landcarbon.testing import make_raster
+from landcarbon.testing import make_raster, run_cli
 
 LU = np.array([[1, 2, 3], [1, 1, 2], [3, 2, 1]], dtype=np.int32)
 POOLS_HEADER = "lucode,c_above,c_below,c_soil,c_dead\n"
 POOLS = POOLS_HEADER + "1,1,1,1,1\n2,2,2,2,2\n3,3,3,3,3\n"
-
-
-def _main(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point (with its error handling) in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def _raster(d: Path, name: str, data: np.ndarray, **grid: object) -> str:
@@ -167,7 +154,7 @@ CASES = {
 def test_bad_input_exits_1_with_one_line_naming_file_and_fix(tmp_path: Path, case: str) -> None:
     build, pattern = CASES[case]
     args, bad_file = build(tmp_path)
-    proc = _main(*args)
+    proc = run_cli(*args)
     message = proc.stderr.strip()
     assert proc.returncode == 1, message
     assert "Traceback" not in proc.stderr and "\n" not in message, message

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -17,7 +15,7 @@ from landcarbon.cli import app
 from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.raster import write_raster
 from landcarbon.stats.drivers import geodetector_rasters
-from landcarbon.testing import make_raster
+from landcarbon.testing import make_raster, run_cli
 
 runner = CliRunner()
 
@@ -167,23 +165,13 @@ def test_missing_table_file(tmp_path: Path):
     assert "no.csv: table file not found" in str(result.exception)
 
 
-def _main(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real entry point (error handling, exit code) in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_float_dem_factor_needs_discretize(tmp_path: Path):
     rng = np.random.default_rng(7)
     dem = rng.uniform(200.0, 1800.0, (100, 120))
     y = dem * 0.01 + rng.normal(size=dem.shape)
     ypath = write_raster(make_raster(y), tmp_path / "carbon.tif")
     dpath = write_raster(make_raster(dem), tmp_path / "dem.tif")
-    proc = _main("--json", "geodetector", "--raster-y", str(ypath), "--raster-x", str(dpath))
+    proc = run_cli("--json", "geodetector", "--raster-y", str(ypath), "--raster-x", str(dpath))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == (
         "error: rasters: factor 'dem' holds non-integer numbers (12000 distinct values over "
@@ -191,7 +179,7 @@ def test_float_dem_factor_needs_discretize(tmp_path: Path):
         "(optimal-parameter discretisation; discretize='auto' in Python), or classify it into "
         "integer classes first (edges from `landcarbon breaks --method natural --k 5`)"
     )
-    fixed = _main(
+    fixed = run_cli(
         "--json",
         "geodetector",
         "--raster-y",
