@@ -195,3 +195,11 @@ def test_float_dem_factor_needs_discretize(tmp_path: Path):
     assert out["factor"]["dem"]["strata"] == k and len(out["risk"]["dem"]["strata"]) == k
     # at most 21.3/22.3 = 0.955 (see tests/stats/test_drivers_rasters.py), k >= 3: >= 0.849
     assert 0.82 < out["factor"]["dem"]["q"] < 0.96
+
+
+def test_misaligned_rasters_name_the_y_option_and_file(tmp_path: Path):
+    y = write_raster(make_raster(np.ones((4, 4))), tmp_path / "ndvi.tif")
+    x = write_raster(make_raster(np.ones((5, 5), dtype=np.int32)), tmp_path / "zone.tif")
+    proc = run_cli("geodetector", "--raster-y", str(y), "--raster-x", str(x))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"--raster-y ({y})" in proc.stderr and "__y__" not in proc.stderr

@@ -131,9 +131,10 @@ def geodetector(
         paths = [Path(p) for p in _factor_list([str(p) for p in raster_x or []], ctx.args)]
         if not paths:
             raise ParameterError("--raster-y needs --raster-x FILE [FILE ...]")
-        named = {"__y__": raster_y, **{p.stem: p for p in paths}}
+        y_label = "--raster-y"  # messages name the file as "--raster-y (path)"
+        named = {y_label: raster_y, **{p.stem: p for p in paths}}
         stack = read_stack(named, {k: raster_kind(Path(p)) for k, p in named.items()})
-        ys = stack.pop("__y__")
+        ys = stack.pop(y_label)
         result = geodetector_rasters(
             ys,
             stack,
