@@ -48,6 +48,8 @@ from landcarbon.raster import GTIFF_CREATION, read_raster
 
 N_CLASSES = 60
 
+AGREEMENT = 1e-6  # issue 3: per-cell and total agreement with InVEST, relative
+
 
 def input_profile(size: int) -> dict[str, Any]:
     """How the input land-use maps are stored: uint8, tiled 256, DEFLATE, as maps from
@@ -206,6 +208,7 @@ def willamette_side_by_side(folder: Path) -> None:
     for label, a, b in zip(("current", "future", "change", "value"), ours, invest, strict=True):
         rel = abs(b / a - 1)
         print(f"Willamette {label:8s} landcarbon {a:20.6f}  InVEST {b:20.6f}  rel {rel:.1e}")
+        assert rel <= AGREEMENT, f"Willamette {label}: InVEST differs by {rel:.1e} relative"
 
 
 def main() -> None:
@@ -288,6 +291,8 @@ def main() -> None:
             f"per-cell max relative difference {rel:.2e}; totals {total_ours:.6f} vs "
             f"{total_theirs:.6f} t C (rel {abs(total_theirs / total_ours - 1):.2e})"
         )
+        assert rel <= AGREEMENT, f"per-cell storage differs from InVEST by {rel:.1e} relative"
+        assert abs(total_theirs / total_ours - 1) <= AGREEMENT, "total differs from InVEST"
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
