@@ -182,3 +182,27 @@ def test_monthly_precipitation_bands(tmp_path: Path) -> None:
     np.testing.assert_allclose(written, expected, rtol=1e-12)
     # the first band read as annual mm would give at most 0.0534 × 260^1.6548 = 529
     assert expected.min() > 1000
+
+
+def test_daily_precipitation_with_daily_start(tmp_path: Path) -> None:
+    # --precip with one band per day of 2001 and --daily-start: R by Zhang et al. (2002),
+    # recomputed here in plain numpy: erosive days d >= 12 mm, Pd12 = mean d, Py12 = sum d
+    # per year, beta = 0.8363 + 18.144/Pd12 + 24.455/Py12, alpha = 21.586 beta^-7.1891,
+    # R = alpha * sum(d^beta) / years
+    paths = _write_inputs(tmp_path)
+    rng = np.random.default_rng(np.random.SeedSequence(29))
+    days = rng.gamma(0.6, 9.0, size=(365, *SHAPE))
+    stack = xr.concat([make_raster(d) for d in days], "band")
+    write_raster(stack, paths["precip"], overwrite=True)
+    args = _args(paths, tmp_path / "out", "--daily-start", "2001-01-01")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = read_raster(tmp_path / "out" / "r_factor.tif").values
+    stored = read_raster(paths["precip"], band=0).values  # the float32 values on disk
+    erosive = np.where(stored >= 12.0, stored, 0.0)
+    n12, s12 = (stored >= 12.0).sum(0), erosive.sum(0)
+    beta = 0.8363 + 18.144 / (s12 / n12) + 24.455 / s12
+    expected = 21.586 * beta**-7.1891 * np.where(stored >= 12.0, erosive**beta, 0.0).sum(0)
+    np.testing.assert_allclose(written, expected, rtol=1e-6)
+    short = runner.invoke(app, _args(paths, tmp_path / "o2", "--daily-start", "2001-13-01"))
+    assert "(CLI --daily-start): not a date" in str(short.exception)

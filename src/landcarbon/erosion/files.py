@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import xarray as xr
 
 from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_budget
@@ -21,6 +22,7 @@ from landcarbon.erosion.presets import read_erosion_tables
 from landcarbon.erosion.rainfall import r_factor
 from landcarbon.erosion.soil import k_factor_from_table
 from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
+from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
 from landcarbon.raster import atomic_path, read_raster, write_raster
 from landcarbon.tables import ClassTable
@@ -50,6 +52,25 @@ class ErosionInputs:
     tables: Path | None = None
     cover: Path | None = None
     soc: Path | None = None
+    daily_start: str | None = None
+    """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
+    R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
+
+
+def _daily(precip: xr.DataArray, start: str, path: Path) -> xr.DataArray:
+    """The bands of ``precip`` as a daily series from ``start`` (dimension ``time``)."""
+    try:
+        days = pd.date_range(start, periods=precip.shape[0], freq="D")
+    except ValueError as exc:
+        raise ParameterError(
+            f"daily_start {start!r} (CLI --daily-start): not a date ({exc}); use YYYY-MM-DD"
+        ) from exc
+    if precip.shape[0] < 365:
+        raise ParameterError(
+            f"{path}: {precip.shape[0]} band(s) is not a daily series (one band per day of "
+            f"whole years); drop daily_start (--daily-start) for annual or monthly precipitation"
+        )
+    return precip.rename(band="time").assign_coords(time=days)
 
 
 def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
@@ -65,6 +86,8 @@ def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
     check_aligned({f"{k} ({p})": Grid.from_file(p) for k, p in given.items()})
     out = {"dem": read_raster(given["dem"], name="dem")}  # flow routing holds it in memory
     out["precip"] = read_raster(given["precip"], band=0, chunks=chunks, name=str(given["precip"]))
+    if inputs.daily_start is not None:
+        out["precip"] = _daily(out["precip"], inputs.daily_start, given["precip"])
     for key in ("lulc", "soil"):
         out[key] = read_raster(given[key], "categorical", chunks=chunks, name=key)
     for key in ("cover", "soc"):

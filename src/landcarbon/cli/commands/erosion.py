@@ -17,7 +17,16 @@ def register(app: typer.Typer) -> None:
 def erosion(
     dem: Path = typer.Option(..., "--dem", help="DEM, elevation in metres (GeoTIFF)."),
     precip: Path = typer.Option(
-        ..., "--precip", help="Precipitation in mm: 1 band (annual) or 12 bands (monthly)."
+        ...,
+        "--precip",
+        help="Precipitation in mm: 1 band (annual), 12 bands (monthly) or one band per day "
+        "of whole years with --daily-start.",
+    ),
+    daily_start: str | None = typer.Option(
+        None,
+        "--daily-start",
+        help="Date of the first band (YYYY-MM-DD) of a daily --precip stack (mm/day): R by "
+        "Zhang et al. 2002 from erosive days.",
     ),
     lulc: Path = typer.Option(..., "--lulc", help="Land-use map (codes of the tables file)."),
     soil: Path = typer.Option(..., "--soil", help="Soil-type map (codes of the tables file)."),
@@ -65,7 +74,7 @@ def erosion(
         region=region,  # type: ignore[arg-type]
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )
-    inputs = ErosionInputs(dem, precip, lulc, soil, tables, cover, soc)
+    inputs = ErosionInputs(dem, precip, lulc, soil, tables, cover, soc, daily_start)
     with output_folder(out, overwrite) as folder:
         _, summary = run_erosion(inputs, folder, options, chunks=chunks, overwrite=overwrite)
     emit(summary)
