@@ -206,3 +206,31 @@ def test_daily_precipitation_with_daily_start(tmp_path: Path) -> None:
     np.testing.assert_allclose(written, expected, rtol=1e-6)
     short = runner.invoke(app, _args(paths, tmp_path / "o2", "--daily-start", "2001-13-01"))
     assert "(CLI --daily-start): not a date" in str(short.exception)
+
+
+def test_k_from_texture_by_epic(tmp_path: Path) -> None:
+    # --texture SAND SILT CLAY: K by EPIC (Williams 1990) with the Zhang et al. (2007)
+    # correction, by hand for sand 40 %, silt 40 %, clay 20 %, SOC 15 g/kg (C = 1.5 %):
+    # f_csand = 0.2 + 0.3 exp(-0.0256 * 40 * (1 - 0.4)), f_cl_si = (40 / 60)^0.3,
+    # f_orgc = 1 - 0.25 C / (C + exp(3.72 - 2.95 C)), SN1 = 0.6,
+    # f_hisand = 1 - 0.7 SN1 / (SN1 + exp(-5.51 + 22.9 SN1));
+    # K = (-0.01383 + 0.51575 K_EPIC) * 0.1317
+    paths = _write_inputs(tmp_path)
+    texture = {
+        name: write_raster(make_raster(np.full(SHAPE, value)), tmp_path / f"{name}.tif")
+        for name, value in (("sand", 40.0), ("silt", 40.0), ("clay", 20.0), ("soc", 15.0))
+    }
+    extra = ["--texture", *(str(texture[n]) for n in ("sand", "silt", "clay"))]
+    result = runner.invoke(
+        app, _args(paths, tmp_path / "out", *extra, "--soc", str(texture["soc"]))
+    )
+    assert result.exit_code == 0, result.output
+    c, sn1 = 1.5, 0.6
+    k_epic = (
+        (0.2 + 0.3 * np.exp(-0.0256 * 40 * (1 - 0.4)))
+        * (40 / 60) ** 0.3
+        * (1 - 0.25 * c / (c + np.exp(3.72 - 2.95 * c)))
+        * (1 - 0.7 * sn1 / (sn1 + np.exp(-5.51 + 22.9 * sn1)))
+    )
+    written = read_raster(tmp_path / "out" / "k_factor.tif").values
+    np.testing.assert_allclose(written, (-0.01383 + 0.51575 * k_epic) * 0.1317, rtol=1e-6)

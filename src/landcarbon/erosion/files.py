@@ -20,7 +20,7 @@ from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_b
 from landcarbon.erosion.csle import GRADE_NAMES, Region
 from landcarbon.erosion.presets import read_erosion_tables
 from landcarbon.erosion.rainfall import r_factor
-from landcarbon.erosion.soil import k_factor_from_table
+from landcarbon.erosion.soil import k_factor_epic, k_factor_from_table
 from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
@@ -53,6 +53,10 @@ class ErosionInputs:
     cover: Path | None = None
     soc: Path | None = None
     daily_start: str | None = None
+    texture: tuple[Path, Path, Path] | None = None
+    """Sand, silt and clay rasters (% by mass): K by the EPIC equation with the Zhang
+    et al. (2007) correction (:func:`~landcarbon.erosion.soil.k_factor_epic`) from them and
+    the topsoil organic carbon, instead of K by soil code."""
     """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
     R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
 
@@ -81,6 +85,7 @@ def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
         "soil": inputs.soil,
         "cover": inputs.cover,
         "soc": inputs.soc,
+        **dict(zip(("sand", "silt", "clay"), inputs.texture or (), strict=False)),
     }
     given = {k: Path(v) for k, v in paths.items() if v is not None}
     check_aligned({f"{k} ({p})": Grid.from_file(p) for k, p in given.items()})
@@ -90,7 +95,7 @@ def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
         out["precip"] = _daily(out["precip"], inputs.daily_start, given["precip"])
     for key in ("lulc", "soil"):
         out[key] = read_raster(given[key], "categorical", chunks=chunks, name=key)
-    for key in ("cover", "soc"):
+    for key in ("cover", "soc", "sand", "silt", "clay"):
         if key in given:
             out[key] = read_raster(given[key], chunks=chunks, name=key)
     return out
@@ -121,8 +126,11 @@ def run_erosion(
     )
     ls = topo.ls_factor.chunk(chunks) if chunks else topo.ls_factor
     r = r_factor(maps["precip"])
-    k = k_factor_from_table(maps["soil"], tables.soil)
     soc = maps["soc"] if "soc" in maps else _soc_from_table(maps["soil"], tables.soil)
+    if inputs.texture is not None:  # organic carbon in % = g/kg / 10
+        k = k_factor_epic(maps["sand"], maps["silt"], maps["clay"], soc / 10.0)
+    else:
+        k = k_factor_from_table(maps["soil"], tables.soil)
     result = erosion_budget(
         r,
         k,

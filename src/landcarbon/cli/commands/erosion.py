@@ -22,6 +22,12 @@ def erosion(
         help="Precipitation in mm: 1 band (annual), 12 bands (monthly) or one band per day "
         "of whole years with --daily-start.",
     ),
+    texture: tuple[Path, Path, Path] | None = typer.Option(
+        None,
+        "--texture",
+        help="Sand, silt and clay rasters in % (SAND SILT CLAY): K by EPIC (Zhang et al. 2007 "
+        "correction) with --soc or the soil table's organic carbon, instead of K by soil code.",
+    ),
     daily_start: str | None = typer.Option(
         None,
         "--daily-start",
@@ -74,7 +80,9 @@ def erosion(
         region=region,  # type: ignore[arg-type]
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )
-    inputs = ErosionInputs(dem, precip, lulc, soil, tables, cover, soc, daily_start)
+    inputs = ErosionInputs(
+        dem, precip, lulc, soil, tables, cover, soc, daily_start=daily_start, texture=texture
+    )
     with output_folder(out, overwrite) as folder:
         _, summary = run_erosion(inputs, folder, options, chunks=chunks, overwrite=overwrite)
     emit(summary)
