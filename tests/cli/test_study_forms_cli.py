@@ -79,3 +79,11 @@ def test_settings_for_a_chapter_the_study_lacks_are_refused(tmp_path: Path):
     result = runner.invoke(app, args)
     assert isinstance(result.exception, ConfigError)
     assert "no [simulation] section to apply {'runs': 2} to" in str(result.exception)
+
+
+def test_study_form_that_cannot_start_leaves_no_folder(tmp_path: Path):
+    study = _small(tmp_path, "erosion_climate")
+    out = tmp_path / "o" / "sim"
+    result = runner.invoke(app, ["simulate", str(study), "--scenario", "nope", "--out", str(out)])
+    assert result.exit_code != 0 and "nope" in str(result.exception)
+    assert not (tmp_path / "o").exists()

@@ -35,6 +35,15 @@ def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path
     return out
 
 
+def study_out_dir(out: Path, overwrite: bool) -> Path:
+    """Check a study's output folder now (refuse one of other files) without creating a
+    missing one: :func:`landcarbon.study.run.run_study` creates it once the study plans and
+    its scheduler answers, so a run that cannot start leaves nothing behind."""
+    if out.exists():
+        prepare_out_dir(out, overwrite, resumable=True)
+    return out
+
+
 @contextmanager
 def output_folder(out: Path, overwrite: bool) -> Iterator[Path]:
     """:func:`prepare_out_dir` for a command that writes: should the command fail, the
@@ -67,7 +76,7 @@ def run_study_steps(
     from landcarbon.cli.output import emit, say
     from landcarbon.study.run import run_study
 
-    out_dir = prepare_out_dir(out or study.parent / "outputs", overwrite, resumable=True)
+    out_dir = study_out_dir(out or study.parent / "outputs", overwrite)
     result = run_study(
         study,
         out_dir,

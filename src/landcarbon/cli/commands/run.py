@@ -39,9 +39,7 @@ def run(
     """Run a study end to end; a rerun skips steps whose inputs and parameters are unchanged."""
     from landcarbon.study.run import run_study
 
-    out_dir = out or study.parent / "outputs"
-    if out_dir.exists():  # refuse a folder of other files now; a missing one is created by
-        options.prepare_out_dir(out_dir, overwrite, resumable=True)  # run_study once it can run
+    out_dir = options.study_out_dir(out or study.parent / "outputs", overwrite)
     with progress() as bar:
         task = bar.add_task("validating", total=None)
         result = run_study(
