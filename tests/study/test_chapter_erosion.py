@@ -67,3 +67,36 @@ def test_scenario_table_with_unchanged_climate_reproduces_the_baseline(tmp_path:
     # stored as float32, hence the tolerance)
     assert table.loc["same", "total_t"] == pytest.approx(baseline["total_t"], rel=1e-5)
     assert table.loc["wetter", "total_t"] > table.loc["same", "total_t"]
+
+
+def test_texture_key_gives_epic_k(tmp_path: Path):
+    # [erosion] texture = [sand, silt, clay] with soc: K by EPIC (Zhang 2007 correction),
+    # by hand for 40/40/20 % and 15 g/kg as in tests/cli/test_erosion_cli.py
+    from landcarbon.raster import write_raster
+    from landcarbon.study.config import load_study
+
+    text = STUDY.replace(
+        'landuse = "landuse"\n',
+        'landuse = "landuse"\ntexture = ["sand", "silt", "clay"]\nsoc = "soc"\n',
+    )
+    text = text.replace(
+        "[erosion]",
+        'sand = "sand.tif"\nsilt = "silt.tif"\nclay = "clay.tif"\nsoc = "soc.tif"\n\n[erosion]',
+    )
+    (tmp_path / "study.toml").write_text(STUDY)
+    load_study(tmp_path / "study.toml").prepare_inputs()  # the synthetic grid
+    dem = read_raster(tmp_path / "synthetic_data" / "dem.tif")
+    for name, value in (("sand", 40.0), ("silt", 40.0), ("clay", 20.0), ("soc", 15.0)):
+        write_raster(dem.copy(data=np.full(dem.shape, value)), tmp_path / f"{name}.tif")
+    (tmp_path / "study.toml").write_text(text)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    c, sn1 = 1.5, 0.6
+    k_epic = (
+        (0.2 + 0.3 * np.exp(-0.0256 * 40 * (1 - 0.4)))
+        * (40 / 60) ** 0.3
+        * (1 - 0.25 * c / (c + np.exp(3.72 - 2.95 * c)))
+        * (1 - 0.7 * sn1 / (sn1 + np.exp(-5.51 + 22.9 * sn1)))
+    )
+    k = read_raster(tmp_path / "out" / "erosion" / "k_factor.tif").values
+    assert np.isfinite(k).sum() > 0.9 * k.size
+    np.testing.assert_allclose(k[np.isfinite(k)], (-0.01383 + 0.51575 * k_epic) * 0.1317, 1e-6)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
@@ -54,6 +55,16 @@ class ErosionSection:
     )
     cover: str = doc("Optional vegetation cover raster (%) for B (Cai 2000).", "")
     soc: str = doc("Optional topsoil organic carbon raster (g/kg); default from the table.", "")
+    texture: tuple[str, ...] = doc(
+        "Optional [sand, silt, clay] rasters (%) in [rasters]: K by EPIC (Zhang et al. 2007 "
+        "correction) with the organic carbon, instead of K by soil code.",
+        (),
+    )
+    daily_start: str = doc(
+        "Date (YYYY-MM-DD) of band 1 when precipitation is a daily stack (mm/day, whole "
+        "years): R by Zhang et al. 2002.",
+        "",
+    )
     ls_method: Literal["csle", "rusle"] = doc("LS: CSLE point form or Desmet-Govers.", "csle")
     exponent: Literal["mccool", "classes"] = doc("Slope-length exponent rule.", "mccool")
     lambda_max_m: float = doc("Cap on slope length (m).", 300.0)
@@ -87,7 +98,13 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
         "tables": sec.tables,
         "cover": sec.cover,
         "soc": sec.soc,
+        **dict(zip(("sand", "silt", "clay"), sec.texture, strict=False)),
     }
+    if sec.texture and len(sec.texture) != 3:
+        raise ConfigError(
+            f"{study.path}: [erosion] texture = {list(sec.texture)}: give three rasters, "
+            "[sand, silt, clay]"
+        )
     names = {k: artifact(study, v) for k, v in refs.items() if v}
     ext = {"raster": "tif", "table": "csv"}
     outputs = tuple(
@@ -108,6 +125,8 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             tables=paths.get("tables"),
             cover=paths.get("cover"),
             soc=paths.get("soc"),
+            daily_start=sec.daily_start or None,
+            texture=(paths["sand"], paths["silt"], paths["clay"]) if sec.texture else None,
         )
         options = ErosionOptions(
             ls_method=sec.ls_method,
