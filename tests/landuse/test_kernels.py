@@ -82,13 +82,19 @@ def _inputs(seed: int, shape: tuple[int, int] = (40, 50), n_classes: int = 4):
     return cls, prob, weights, drive, expansion, allowed, zone
 
 
+def _propose(cls: np.ndarray, *args: object) -> tuple[np.ndarray, np.ndarray]:
+    """``K.propose`` on fresh output arrays: (candidate class per cell, seeded flag)."""
+    candidate = np.empty(cls.shape, dtype=np.int8)
+    seeded = np.empty(cls.shape, dtype=bool)
+    K.propose(cls, *args, candidate, seeded)
+    return candidate, seeded
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cars_proposal_numba_equals_numpy_reference(seed: int) -> None:
     cls, prob, weights, drive, expansion, allowed, zone = _inputs(seed)
     may_lose = np.ones(4, dtype=bool)
-    candidate = np.empty(cls.shape, dtype=np.int8)
-    seeded = np.empty(cls.shape, dtype=bool)
-    K.propose(
+    candidate, seeded = _propose(
         cls,
         prob,
         weights,
@@ -104,8 +110,6 @@ def test_cars_proposal_numba_equals_numpy_reference(seed: int) -> None:
         np.uint64(99),
         4,
         1,
-        candidate,
-        seeded,
     )
     expected = K.propose_cars_numpy(
         cls, prob, weights, drive, expansion, allowed, zone, may_lose, 0.3, 99, 4, 1
@@ -130,9 +134,7 @@ def test_proposals_do_not_depend_on_thread_count() -> None:
         for threads in sorted({1, before}):
             numba.set_num_threads(threads)
             for model in (K.CARS, K.FLUS_PAPER, K.FLUS_RELEASED):
-                candidate = np.empty(cls.shape, dtype=np.int8)
-                seeded = np.empty(cls.shape, dtype=bool)
-                K.propose(
+                candidate, _seeded = _propose(
                     cls,
                     prob,
                     weights,
@@ -148,8 +150,6 @@ def test_proposals_do_not_depend_on_thread_count() -> None:
                     np.uint64(5),
                     2,
                     1,
-                    candidate,
-                    seeded,
                 )
                 results.append(candidate)
     finally:
@@ -244,10 +244,8 @@ def test_development_zone_rule_hand_case() -> None:
     cls = np.zeros((1, 1), dtype=np.int8)
     prob = np.zeros((2, 1, 1))
     prob[1] = 1.0
-    candidate = np.empty((1, 1), dtype=np.int8)
-    seeded = np.empty((1, 1), dtype=bool)
     args = (np.ones(2), np.ones(2), np.zeros(2), np.ones((2, 2), dtype=bool))
-    K.propose(
+    candidate, _seeded = _propose(
         cls,
         prob,
         *args,
@@ -260,12 +258,10 @@ def test_development_zone_rule_hand_case() -> None:
         np.uint64(3),
         0,
         1,
-        candidate,
-        seeded,
     )
     assert candidate[0, 0] == 1
     # the same cell in an ordinary convertible zone (1) gets no proposal
-    K.propose(
+    candidate, _ = _propose(
         cls,
         prob,
         *args,
@@ -278,8 +274,6 @@ def test_development_zone_rule_hand_case() -> None:
         np.uint64(3),
         0,
         1,
-        candidate,
-        seeded,
     )
     assert candidate[0, 0] == -1
 
@@ -357,9 +351,7 @@ def _python_propose(
 def test_propose_equals_python_reference(model: int, half: int) -> None:
     cls, prob, weights, drive, expansion, allowed, zone = _inputs(11, shape=(9, 13), n_classes=3)
     zone[2:5] = 2
-    candidate = np.empty(cls.shape, dtype=np.int8)
-    seeded = np.empty(cls.shape, dtype=bool)
-    K.propose(
+    candidate, _seeded = _propose(
         cls,
         prob,
         weights,
@@ -375,8 +367,6 @@ def test_propose_equals_python_reference(model: int, half: int) -> None:
         np.uint64(21),
         2,
         half,
-        candidate,
-        seeded,
     )
     expected = _python_propose(
         cls, prob, weights, drive, expansion, allowed, zone, model, 0.3, 1, 0.5, 21, 2, half
@@ -416,10 +406,8 @@ def test_cars_proposal_equals_numpy_on_awkward_maps(
     cls, prob, weights, drive, expansion, allowed, zone = _awkward(n_classes, shape, half)
     may_lose = np.ones(n_classes, dtype=bool)
     may_lose[1] = False  # cells of class 1 make no proposal
-    candidate = np.empty(shape, dtype=np.int8)
-    seeded = np.empty(shape, dtype=bool)
     args = (cls, prob, weights, drive, expansion, allowed, zone, may_lose)
-    K.propose(*args, K.CARS, 0.1, -1, 0.5, np.uint64(8), 3, half, candidate, seeded)
+    candidate, seeded = _propose(*args, K.CARS, 0.1, -1, 0.5, np.uint64(8), 3, half)
     expected = K.propose_cars_numpy(*args, 0.1, 8, 3, half)
     np.testing.assert_array_equal(candidate, expected)
     assert (candidate >= 0).sum() > 0.05 * cls.size
@@ -443,9 +431,7 @@ def test_propose_equals_python_reference_across_tiles(
     shape = (5, 300) if n_classes < 64 else (5, 40)
     cls, prob, weights, drive, expansion, allowed, zone = _awkward(n_classes, shape, 4)
     zone[2] = 2
-    candidate = np.empty(cls.shape, dtype=np.int8)
-    seeded = np.empty(cls.shape, dtype=bool)
-    K.propose(
+    candidate, _seeded = _propose(
         cls,
         prob,
         weights,
@@ -461,8 +447,6 @@ def test_propose_equals_python_reference_across_tiles(
         np.uint64(21),
         2,
         half,
-        candidate,
-        seeded,
     )
     expected = _python_propose(
         cls,
