@@ -156,3 +156,10 @@ def test_scenario_file_with_a_path_as_name_is_refused(tmp_path: Path):
     )
     line = _one_error(run_cli("validate", str(study)))
     assert f"{tmp_path / 'sc.toml'}: [scenarios.../../x]: scenario name '../../x' contains" in line
+
+
+def test_dashboard_address_that_is_not_host_port_is_a_problem(tmp_path: Path):
+    write_raster(make_raster(LU), tmp_path / "lu.tif")
+    study = _study(tmp_path, '[rasters]\nlu = "lu.tif"\n[compute]\ndashboard = "8787"\n')
+    line = _one_error(run_cli("validate", str(study)))
+    assert f"{study}:6: compute.dashboard: '8787' is not host:port; use '127.0.0.1:8787'" in line
