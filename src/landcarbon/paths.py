@@ -57,7 +57,6 @@ def inside(folder: Path, relative: str | Path, what: str) -> Path:
     path = folder / relative
     if not path.resolve().is_relative_to(folder.resolve()):
         raise ParameterError(
-            f"{what}: output path {str(relative)!r} leads outside {folder}; "
-            f"rename it ({NAME_RULE})"
+            f"{what}: output path {str(relative)!r} leads outside {folder}; rename it ({NAME_RULE})"
         )
     return path

@@ -30,7 +30,9 @@ def _study(d: Path, text: str) -> Path:
 
 
 # ----------------------------------------------------------------- item 2: [synthetic] folder
-SYNTHETIC = '[synthetic]\nshape = [16, 16]\nfolder = "{folder}"\n[rasters]\ndem = "{folder}/dem.tif"\n'
+SYNTHETIC = (
+    '[synthetic]\nshape = [16, 16]\nfolder = "{folder}"\n[rasters]\ndem = "{folder}/dem.tif"\n'
+)
 
 
 @pytest.mark.parametrize("overwrite", [(), ("--overwrite",)])

@@ -88,4 +88,6 @@ def test_local_cluster_dashboard_listens_on_loopback_and_is_named():
         http = get_client().cluster.scheduler.http_server
         hosts = {s.getsockname()[0] for s in http._sockets.values()}
     assert hosts == {"127.0.0.1"}
-    assert re.fullmatch(r"LocalCluster of 2 workers \(dashboard http://127\.0\.0\.1:\d+/status\)", desc)
+    assert re.fullmatch(
+        r"LocalCluster of 2 workers \(dashboard http://127\.0\.0\.1:\d+/status\)", desc
+    )

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from landcarbon.errors import ConfigError, InputFileError, ParameterError
-from landcarbon.paths import name_problem
 from landcarbon.landuse.markov import (
     Demand,
     ProjectionMethod,
@@ -42,6 +41,7 @@ from landcarbon.landuse.markov import (
     override_demand,
     project_demand,
 )
+from landcarbon.paths import name_problem
 
 PRESETS = ("arid", "redsoil")
 """Shipped scenario sets: the arid-region carbon budget and the red-soil erosion studies."""
