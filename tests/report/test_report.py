@@ -204,3 +204,68 @@ def test_comparison_chart_has_one_panel_per_quantity_with_the_table_values(
     table = pd.read_csv(tmp_path / "out" / "carbon" / "comparison.csv", index_col="map")
     np.testing.assert_allclose(heights[2], table["balance_index"])
     assert (tmp_path / "out" / "carbon" / "comparison.png").stat().st_size > 1000
+
+
+PAYLOADS = ("<script>alert(1)</script>", '<img src=x onerror="alert(2)">')
+
+
+def _unescaped(page: str) -> list[str]:
+    """Payload markup that reached the page as markup (not as escaped text)."""
+    return [p for p in ("<script>alert", "<img src=x") if p in page]
+
+
+def test_user_strings_reach_the_study_report_escaped(tmp_path: Path):
+    """Study name and description through `landcarbon run` (class names of a classes
+    table reach only the charts' PNGs): shown as text, never markup."""
+    from landcarbon.testing import run_cli
+
+    lu = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [2, 2, 1, 1], [2, 2, 1, 1]], dtype=np.int32)
+    write_raster(make_raster(lu), tmp_path / "a.tif")
+    write_raster(make_raster(lu[::-1]), tmp_path / "b.tif")
+    pd.DataFrame({"code": [1, 2], "name": PAYLOADS, "colour": ["#f6d55c", "#2e7d32"]}).to_csv(
+        tmp_path / "classes.csv", index=False
+    )
+    name, description = (f"study {p}" for p in PAYLOADS)
+    (tmp_path / "study.toml").write_text(
+        f"[study]\nname = '{name}'\ndescription = '{description}'\n"
+        '[inputs]\ncategorical = ["a", "b"]\n[rasters]\na = "a.tif"\nb = "b.tif"\n'
+        '[tables]\nclasses = "classes.csv"\n'
+        '[landuse]\nmaps = { "2000" = "a", "2020" = "b" }\nclasses = "classes"\n'
+    )
+    result = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "report" / "index.html").read_text()
+    assert _unescaped(page) == []
+    assert "<title>study &lt;script&gt;alert(1)&lt;/script&gt;</title>" in page
+    assert "<p>study &lt;img src=x onerror=&#34;alert(2)&#34;&gt;</p>" in page
+
+
+def test_every_insertion_point_of_the_report_escapes(tmp_path: Path):
+    """Output titles, units, summary keys and values, table headers and cells."""
+    xss, img = PAYLOADS
+
+    def run(ctx: Context) -> None:
+        pd.DataFrame({xss: [img], "n": [1.0]}).to_csv(ctx.outputs["t"], index=False)
+        write_raster(make_raster(np.ones((2, 2))), ctx.outputs["m"])
+        ctx.outputs["j"].write_text("{}")
+        ctx.summary[xss] = img
+
+    step = Step(
+        "xss",
+        "carbon",
+        (),
+        (
+            Output("t", "t.csv", "table", img, xss),
+            Output("m", "m.tif", "raster", img, xss),
+            Output("j", "j.json", "json", img, xss),
+        ),
+        run,
+    )
+    records = run_steps([step], {}, tmp_path, seed=0)
+    page = build_report(xss, img, [step], tmp_path, {r.name: r.summary for r in records})
+    text = page.read_text()
+    assert _unescaped(text) == []
+    assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 6  # title x2, summary, 3 docs
+    assert "<th>&lt;script&gt;alert(1)&lt;/script&gt;</th>" in text  # the table header
+    assert "<td>&lt;img src=x onerror=" in text  # and its cell
+    assert 'alt="&lt;script&gt;alert(1)&lt;/script&gt;"' in text  # an attribute

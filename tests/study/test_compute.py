@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -76,3 +77,17 @@ def test_endpoint_that_is_not_dask_is_a_clear_error():
                 pass
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_local_cluster_dashboard_listens_on_loopback_and_is_named():
+    """Issue 13 item 14: the unauthenticated dashboard is not opened to the network."""
+    from distributed import get_client
+
+    with compute_context(ComputeSection(scheduler="processes", workers=2)) as desc:
+        http = get_client().cluster.scheduler.http_server
+        hosts = {s.getsockname()[0] for s in http._sockets.values()}
+    assert hosts == {"127.0.0.1"}
+    assert re.fullmatch(
+        r"LocalCluster of 2 workers \(dashboard http://127\.0\.0\.1:\d+/status\)", desc
+    )

@@ -147,7 +147,7 @@ def test_resample_study_runs_on_the_reference_grid(tmp_path: Path):
         '[landuse]\nmaps = { "2000" = "a", "2020" = "b" }\n'
     )
     result = run_study(_study(tmp_path, text), tmp_path / "out")
-    warped = read_raster(tmp_path / "out" / "inputs" / "b.tif", "categorical")
+    warped = read_raster(tmp_path / "out" / ".cache" / "resampled" / "b.tif", "categorical")
     assert Grid.from_dataarray(warped).difference(Grid.from_file(tmp_path / "a.tif")) is None
     np.testing.assert_array_equal(warped.values, base[::-1])
     assert result.records[0].summary["changed_area_ha"] > 0

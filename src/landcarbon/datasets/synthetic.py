@@ -28,7 +28,7 @@ import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
-from landcarbon.errors import ParameterError
+from landcarbon.errors import OutputExistsError, ParameterError
 from landcarbon.grid import Grid
 
 LANDUSE_CLASSES: dict[int, tuple[str, str]] = {
@@ -478,6 +478,36 @@ def synthetic_region(
         {"seed": int(seed), "cell_size_m": float(cell_size), "region_shape": list(shape)}
     )
     return ds
+
+
+MARKER = ".landcarbon-synthetic"
+"""File marking a folder the generator made: only such a folder's layers are replaced."""
+
+
+def claim_folder(out: Path) -> Path:
+    """Make ``out`` a folder the generator may (re)write layers in, or refuse it.
+
+    A missing or empty folder is created and marked with :data:`MARKER`; a marked one
+    is reused. A folder holding anything else is refused (OutputExistsError), so that
+    files of other origin (a user's ``dem.tif``) are never replaced.
+    """
+    if (out / MARKER).is_file():
+        return out
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: exists and is not a folder; choose a new folder")
+    if out.is_dir() and any(out.iterdir()):
+        found = sorted(p.name for p in out.iterdir())
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise OutputExistsError(
+            f"{out}: holds files landcarbon did not generate ({shown}); the synthetic region "
+            f"is written only into a new or empty folder or one it made before (marked by "
+            f"{MARKER}); choose a new folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(
+        "Made by landcarbon for its synthetic region: its layers may be regenerated here.\n"
+    )
+    return out
 
 
 def write_synthetic_region(

@@ -41,6 +41,7 @@ from landcarbon.landuse.markov import (
     override_demand,
     project_demand,
 )
+from landcarbon.paths import name_problem
 
 PRESETS = ("arid", "redsoil")
 """Shipped scenario sets: the arid-region carbon budget and the red-soil erosion studies."""
@@ -127,6 +128,10 @@ def load_scenarios(path: str | Path) -> dict[str, Scenario]:
         where = f"[scenarios.{name}]"
         if not isinstance(table, dict):
             problems.append(f"{where}: must be a table")
+            continue
+        bad_name = name_problem(name)  # a scenario's outputs are files named after it
+        if bad_name:
+            problems.append(f"{where}: scenario name {bad_name}")
             continue
         before = len(problems)
         scenario = _parse_scenario(name, table, where, problems)

@@ -9,7 +9,6 @@ page and referenced relatively, so the folder is self-contained and works offlin
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,9 @@ def build_report(
     Chapters appear in the order of their first step in ``steps``; within a chapter each
     step's summary comes right before that step's outputs.
     """
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import Environment, PackageLoader
 
+    from landcarbon.paths import inside
     from landcarbon.raster import atomic_path
 
     report_dir = out_dir / "report"
@@ -66,7 +66,7 @@ def build_report(
                 "units": output.units,
             }
             if output.kind == "raster":
-                png = report_dir / "img" / f"{output.name}.png"
+                png = inside(report_dir / "img", f"{output.name}.png", f"output {output.name}")
                 keys[png.name] = f"{file_digest(path)} {output.doc or output.name}"
                 if drawn.get(png.name) != keys[png.name] or not png.exists():
                     render_map(path, png, output.doc or output.name)
@@ -76,8 +76,8 @@ def build_report(
             elif output.kind == "table" and path.suffix == ".csv":
                 frame = pd.read_csv(path)
                 tables[output.name[:31]] = frame
-                item["table"] = frame.head(MAX_TABLE_ROWS).to_html(
-                    index=False, float_format=lambda v: f"{v:,.4g}", border=0
+                item["table"] = frame.head(MAX_TABLE_ROWS).to_html(  # escaped: shown as is
+                    index=False, float_format=lambda v: f"{v:,.4g}", border=0, escape=True
                 )
                 item["truncated"] = len(frame) > MAX_TABLE_ROWS
             items.append(item)
@@ -87,9 +87,9 @@ def build_report(
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 for name, frame in tables.items():
                     frame.to_excel(writer, sheet_name=name, index=False)
-    env = Environment(
-        loader=PackageLoader("landcarbon.report", "templates"), autoescape=select_autoescape()
-    )
+    # every value is escaped (select_autoescape() would not match "index.html.j2"); the
+    # only markup let through is the tables pandas built with their cells escaped
+    env = Environment(loader=PackageLoader("landcarbon.report", "templates"), autoescape=True)
     page = env.get_template("index.html.j2").render(
         title=study_name, description=description, chapters=chapters, has_workbook=bool(tables)
     )
@@ -113,7 +113,7 @@ def _read_keys(path: Path) -> dict[str, str]:
 def _rel(path: Path, base: Path) -> str:
     import os
 
-    return html.escape(os.path.relpath(path, base))
+    return os.path.relpath(path, base)
 
 
 def _flat(summary: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

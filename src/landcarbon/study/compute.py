@@ -15,7 +15,9 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
 
     ``tcp://host:port`` connects to a running ``dask.distributed`` scheduler (a clear
     ComputeError after ``timeout_s`` if it does not answer); ``workers > 1`` with
-    ``scheduler = "processes"`` starts a LocalCluster; otherwise dask's local
+    ``scheduler = "processes"`` starts a LocalCluster (its dashboard on
+    ``compute.dashboard``, loopback by default, and its address in the description; ``""``
+    starts none); otherwise dask's local
     threaded/synchronous/process schedulers with ``workers`` threads.
     """
     import dask
@@ -49,12 +51,22 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                 n_workers=compute.workers,
                 threads_per_worker=1,
                 processes=True,
+                host="127.0.0.1",
+                dashboard_address=compute.dashboard or None,
                 env={"GDAL_CACHEMAX": "64"},
                 **kwargs,
             ) as cluster,
             Client(cluster) as client,
         ):
-            yield f"LocalCluster of {compute.workers} workers ({client.dashboard_link})"
+            board = f"dashboard {_dashboard(cluster)}" if compute.dashboard else "no dashboard"
+            yield f"LocalCluster of {compute.workers} workers ({board})"
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
         yield f"dask {compute.scheduler} x{compute.workers}"
+
+
+def _dashboard(cluster: Any) -> str:
+    """Where the cluster's dashboard listens, as bound (``http://127.0.0.1:8787/status``;
+    ``http://0.0.0.0:8787/status`` when opened to every interface)."""
+    host, port = next(iter(cluster.scheduler.http_server._sockets.values())).getsockname()[:2]
+    return f"http://{host}:{port}/status"

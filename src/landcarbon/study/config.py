@@ -12,6 +12,7 @@ A study file has the core sections ``[study]``, ``[inputs]``, ``[rasters]``,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from landcarbon.errors import ConfigError, InputFileError, LandcarbonError
+from landcarbon.errors import ConfigError, InputFileError, LandcarbonError, OutputExistsError
+from landcarbon.paths import name_problem
 from landcarbon.study.schema import Problem, did_you_mean, doc, parse_section
 
 T = TypeVar("T")
@@ -68,6 +70,11 @@ class ComputeSection:
     )
     workers: int = doc("Worker count (threads/processes, or a LocalCluster's workers).", 1)
     memory_limit: str = doc("Memory limit per worker for a LocalCluster, e.g. '4GB'.", "")
+    dashboard: str = doc(
+        "host:port of a LocalCluster's dask dashboard (unauthenticated): '127.0.0.1:8787' "
+        "serves this machine only; ':8787' opens it to the network; '' starts none.",
+        "127.0.0.1:8787",
+    )
 
 
 @dataclass(frozen=True)
@@ -106,13 +113,15 @@ class Study:
         """Generate the synthetic region's layers when the study uses one.
 
         The folder records the region's parameters (``region.json``); layers made with
-        other parameters (shape, cell size, seed) are regenerated, never reused.
+        other parameters (shape, cell size, seed) are regenerated, never reused. Only a
+        new or empty folder, or one the generator made before (its marker file), is
+        written to: a folder of other files is refused, whatever ``--overwrite`` says.
         """
         if self.synthetic is None:
             return
         import json
 
-        from landcarbon.datasets.synthetic import write_synthetic_region
+        from landcarbon.datasets.synthetic import MARKER, claim_folder, write_synthetic_region
 
         folder = self.folder / self.synthetic.folder
         shape = (int(self.synthetic.shape[0]), int(self.synthetic.shape[1]))
@@ -122,7 +131,17 @@ class Study:
             "seed": self.synthetic.seed,
         }
         record = folder / "region.json"
-        same = record.exists() and json.loads(record.read_text()) == params
+        recorded = _read_record(record)
+        if recorded is not None and set(recorded) == set(params):
+            (folder / MARKER).touch()  # a folder made before the marker existed
+        try:
+            claim_folder(folder)
+        except OutputExistsError as exc:
+            raise ConfigError(
+                f"{self.path}: synthetic.folder = {self.synthetic.folder!r}: {exc} (e.g. "
+                f'folder = "synthetic_data") and point [rasters] into it'
+            ) from exc
+        same = recorded == params
         layers = _synthetic_layers()
         missing = tuple(n for n in layers if not same or not (folder / f"{n}.tif").exists())
         if missing:
@@ -138,6 +157,17 @@ class Study:
 
             with atomic_path(record) as tmp:
                 tmp.write_text(json.dumps(params))
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """The synthetic region's parameters recorded in ``path``; None if absent or not ours."""
+    import json
+
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _synthetic_layers() -> tuple[str, ...]:
@@ -195,6 +225,9 @@ def _parse(
         for name in data
         if name in CHAPTERS
     }
+    for name, section in chapters.items():
+        if section is not None:
+            _check_names(section, name, problems)
     if inputs is not None:
         for i, name in enumerate(inputs.categorical):
             if name not in rasters:
@@ -222,6 +255,15 @@ def _parse(
             if len(synthetic.shape) != 2 or min(synthetic.shape) < 8:
                 problems.append(Problem("synthetic.shape", "must be [rows, cols], each >= 8"))
             folder = (p.parent / synthetic.folder).resolve()
+            if folder == p.parent.resolve() or not folder.is_relative_to(p.parent.resolve()):
+                problems.append(
+                    Problem(
+                        "synthetic.folder",
+                        f"{synthetic.folder!r} is not a folder inside the study's folder "
+                        f"{p.parent}; give a relative path of a new folder beside the study "
+                        f'file, e.g. "synthetic_data"',
+                    )
+                )
             generated = {folder / f"{n}.tif" for n in _synthetic_layers()}
     if check_files:
         _check_inputs(rasters, tables, inputs or InputsSection(), problems, generated)
@@ -266,6 +308,15 @@ def _check_compute(
             )
     if compute.workers < 1:
         problems.append(Problem("compute.workers", "must be >= 1"))
+    host, colon, port = compute.dashboard.rpartition(":")
+    if compute.dashboard and not (colon and port.isdigit() and "/" not in host):
+        problems.append(
+            Problem(
+                "compute.dashboard",
+                f"{compute.dashboard!r} is not host:port; use '127.0.0.1:8787' (this machine "
+                f"only), ':8787' (every network interface) or '' (no dashboard)",
+            )
+        )
     allowed = ("threads", "processes", "synchronous")
     if compute.scheduler not in allowed and not compute.scheduler.startswith("tcp://"):
         problems.append(
@@ -284,6 +335,10 @@ def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[st
         return {}
     out = {}
     for name, value in data.items():
+        problem = name_problem(name)
+        if problem:  # rasters become files named after their key (resampled inputs)
+            problems.append(Problem(section, f"name {problem}"))
+            continue
         if not isinstance(value, str) or not value:
             problems.append(
                 Problem(f"{section}.{name}", f"must be a file path string, got {value!r}")
@@ -291,6 +346,19 @@ def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[st
             continue
         out[name] = (p.parent / value).resolve()
     return out
+
+
+def _check_names(section: Any, prefix: str, problems: list[Problem]) -> None:
+    """Names of a section that become file names (fields marked ``doc(..., names=True)``:
+    a table's keys or a list's items) must be safe names."""
+    for f in dataclasses.fields(section):
+        if not f.metadata.get("names"):
+            continue
+        value = getattr(section, f.name)
+        for name in value if isinstance(value, dict | tuple | list) else (value,):
+            problem = name_problem(name)
+            if problem:
+                problems.append(Problem(f"{prefix}.{f.name}", problem))
 
 
 def _check_inputs(

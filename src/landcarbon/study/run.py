@@ -100,6 +100,7 @@ def run_study(
     compute = _overridden_compute(study, scheduler, workers)
     artifacts = input_artifacts(study)
     ordered = plan(build_steps(study), artifacts, steps)
+    _check_out(study, out, ordered)
     started = time.time()
     from landcarbon.study.compute import compute_context
 
@@ -163,10 +164,43 @@ def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> S
     return replace(study, chapters=chapters)
 
 
+RESAMPLED = ".cache/resampled"
+"""Folder (in ``--out``) of the inputs warped onto the reference grid."""
+OWN = (".cache", "report", "manifest.json")
+"""What a run writes in ``--out`` besides its steps' outputs."""
+
+
+def _check_out(study: Study, out: Path, steps: Iterable[Step]) -> None:
+    """Refuse an ``--out`` where the run would write outside it (a name climbing out) or
+    onto one of the study's inputs (``--out`` holding them): ``--overwrite`` replaces
+    outputs only, never an input. Checked before anything is written."""
+    from landcarbon.paths import inside
+
+    written = {(out / name).resolve(): f"{name} of the run" for name in OWN}
+    for step in steps:
+        inside(out, f".cache/{step.name}.json", f"step {step.name}")
+        for o in step.outputs:
+            written[inside(out, o.path, f"output {o.name}").resolve()] = f"output {o.name}"
+    inputs = {**input_artifacts(study), "study file": study.path}
+    for name, path in inputs.items():
+        path = path.resolve()
+        clash = written.get(path) or next(
+            (what for p, what in written.items() if p.is_dir() and path.is_relative_to(p)), None
+        )
+        if clash:
+            raise ConfigError(
+                f"{study.path}: {name} ({path}) would be overwritten by the {clash}: --out "
+                f"{out} holds the study's inputs where the run writes; choose another --out "
+                f"(e.g. {study.folder / 'outputs'})"
+            )
+
+
 def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
-    """Warp rasters that differ from the reference grid into ``out/inputs/`` (nearest for
-    categorical, bilinear for continuous), as ``[inputs] align = "resample"`` asks."""
+    """Warp rasters that differ from the reference grid into ``out/.cache/resampled/``
+    (nearest for categorical, bilinear for continuous), as ``[inputs] align = "resample"``
+    asks; :func:`_check_out` made sure no input lies there."""
     from landcarbon.grid import Grid
+    from landcarbon.paths import inside
     from landcarbon.raster import read_raster, resample_to, write_raster
 
     grid = _reference_grid(study)
@@ -175,7 +209,7 @@ def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
         if grid.difference(Grid.from_file(study.rasters[name])) is None:
             continue
         kind = study.raster_kind(name)
-        target = out / "inputs" / f"{name}.tif"
+        target = inside(out, f"{RESAMPLED}/{name}.tif", f"rasters.{name}")
         write_raster(
             resample_to(read_raster(study.rasters[name], kind), grid, kind), target, overwrite=True
         )

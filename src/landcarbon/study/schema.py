@@ -28,13 +28,20 @@ class Problem:
     message: str
 
 
-def doc(text: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
-    """A dataclass field with a doc line (shown by ``landcarbon steps`` and the docs)."""
+def doc(
+    text: str, default: Any = dataclasses.MISSING, *, names: bool = False, **kwargs: Any
+) -> Any:
+    """A dataclass field with a doc line (shown by ``landcarbon steps`` and the docs).
+
+    ``names=True`` marks a field whose names (a table's keys, a list's items) become
+    file names: the study file's check requires them to be safe names
+    (:func:`landcarbon.paths.name_problem`)."""
+    metadata = {"doc": text, "names": names}
     if default is dataclasses.MISSING and "default_factory" not in kwargs:
-        return field(metadata={"doc": text})
+        return field(metadata=metadata)
     if default is dataclasses.MISSING:
-        return field(metadata={"doc": text}, **kwargs)
-    return field(default=default, metadata={"doc": text}, **kwargs)
+        return field(metadata=metadata, **kwargs)
+    return field(default=default, metadata=metadata, **kwargs)
 
 
 def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:

@@ -198,7 +198,10 @@ def simulate_command(
 ) -> None:
     """Simulate the land use of --target-year from --t1 (Markov demand, PLUS CARS / FLUS)."""
     from landcarbon.landuse.simulate import simulate, write_simulation
+    from landcarbon.paths import safe_name
 
+    if scenario is not None:  # its outputs are files named after it
+        safe_name(scenario, "--scenario")
     if study is not None:
         steps = [f"simulation_{scenario}"] if scenario else ["simulation"]
         settings = {"simulation": {"runs": runs}} if runs is not None else None

@@ -67,7 +67,8 @@ class ClimateCorrection:
 class CarbonSection:
     maps: dict[str, str] = doc(
         "Label → land-use raster ([rasters] name or a step output such as a simulated "
-        'map), e.g. { "2020" = "landuse_2020" }.'
+        'map), e.g. { "2020" = "landuse_2020" }.',
+        names=True,
     )
     baseline: str = doc(
         "Label in `maps` that sequestration is measured from; default the first.", ""

@@ -27,7 +27,8 @@ CITE_CHANGE = (
 class LanduseSection:
     maps: dict[str, str] = doc(
         "Year → land-use raster name in [rasters], e.g. "
-        '{ "2000" = "landuse_2000", "2020" = "landuse_2020" }.'
+        '{ "2000" = "landuse_2000", "2020" = "landuse_2020" }.',
+        names=True,
     )
     classes: str = doc(
         "[tables] name of the class table (code, name, colour); default: "
