@@ -209,11 +209,15 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     factors_t = _table(study, sec.emission_factors)
     weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
     future = label != baseline
+    # change runs earlier → later: a dated map before the baseline is the start ("bas")
+    # and the baseline its end ("alt"), so 2000 with baseline 2020 reads 2000 → 2020
+    earlier = future and _before(label, baseline)
+    first, last = (label, baseline) if earlier else (baseline, label)
     folder = f"carbon/{label}"
     outputs = [
         Output(
             f"carbon.{label}.storage",
-            f"{folder}/c_storage_{'alt' if future else 'bas'}.tif",
+            f"{folder}/c_storage_{'alt' if future and not earlier else 'bas'}.tif",
             "raster",
             "t C/ha",
             f"carbon storage, {label}",
@@ -249,7 +253,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 f"{folder}/c_change_bas_alt.tif",
                 "raster",
                 "t C/ha",
-                f"carbon change {baseline} → {label}",
+                f"carbon change {first} → {last}",
             ),
         )
     if weights:
@@ -281,11 +285,12 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                     sec.price_per_t_c,
                     sec.discount_rate_pct,
                     sec.price_change_pct,
-                    int(baseline),
-                    int(label),
+                    int(first),
+                    int(last),
                 )
-            current = read(ctx.inputs[base], "categorical", chunks)
-            account, _ = write_carbon_outputs(out, current, pools, mine, valuation, overwrite=True)
+            other = read(ctx.inputs[base], "categorical", chunks)
+            start, end = (mine, other) if earlier else (other, mine)
+            account, _ = write_carbon_outputs(out, start, pools, end, valuation, overwrite=True)
         else:
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
         factors = _load_factors(sec, ctx.inputs, factors_t)
@@ -312,7 +317,9 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 overwrite=True,
                 units="t C/yr per cell",
             )
-        storage_t_c = (account.future or account.current).total_t_c
+        # this map's own storage: the start of an earlier map's change, else its end
+        own = account.current if earlier else account.future
+        storage_t_c = (own or account.current).total_t_c
         summary = {
             "storage_t_c": storage_t_c,
             **{f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"},
@@ -337,6 +344,15 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         doc=f"carbon storage and emissions of land use {label}",
         cite=CITE_STORAGE + CITE_EMISSIONS,
     )
+
+
+def _before(label: str, baseline: str) -> bool:
+    """Whether map ``label`` is dated before ``baseline`` (both years, e.g. "2000" and
+    "2020"); labels that are not years (scenarios) follow the baseline."""
+    try:
+        return float(label) < float(baseline)
+    except ValueError:
+        return False
 
 
 def _comparison_step(labels: list[str]) -> Step:
