@@ -240,7 +240,8 @@ def scheme_from_table(path: str) -> ClassScheme:
     """The scheme of a class table file (``code, name``, optional ``colour``, ``group``).
 
     TableError for a missing name column, blank or duplicate names, or a colour that is
-    not ``#rrggbb``; classes without a colour get :data:`NEUTRAL_COLOURS`.
+    not ``#rrggbb``; classes without a colour (no column, or a blank cell) get
+    :data:`NEUTRAL_COLOURS`.
     """
     from landcarbon.tables import read_table
 
@@ -258,7 +259,7 @@ def scheme_from_table(path: str) -> ClassScheme:
         problems.append(f"duplicate name(s) {listed}; give each class its own name")
     colours = {c: v[1] for c, v in generic_scheme(table.codes).classes.items()}
     if "colour" in table.frame:
-        for code, colour in table.frame["colour"].items():
+        for code, colour in table.frame["colour"].dropna().items():
             text = str(colour).strip()
             if not _is_hex_colour(text):
                 problems.append(f"code {code}: colour {colour!r} is not #rrggbb")
