@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from landcarbon.errors import ParameterError, TableError
@@ -252,23 +253,24 @@ def scheme_from_table(path: str) -> ClassScheme:
             f"with each class's name"
         )
     names = table.frame["name"].astype("string").str.strip()
-    problems = [f"code {c}: the name is blank" for c in table.codes[names.isna() | (names == "")]]
+    blank = (names.fillna("") == "").to_numpy(dtype=bool)
+    problems = [f"code {c}: the name is blank; give every class a name" for c in table.codes[blank]]
     dup = names[names.str.lower().duplicated(keep=False) & names.notna()]
     if not dup.empty:
         listed = ", ".join(f"{n!r} (code {c})" for c, n in dup.items())
         problems.append(f"duplicate name(s) {listed}; give each class its own name")
     colours = {c: v[1] for c, v in generic_scheme(table.codes).classes.items()}
     if "colour" in table.frame:
-        for code, colour in table.frame["colour"].dropna().items():
-            text = str(colour).strip()
-            if not _is_hex_colour(text):
+        for code, colour in zip(table.codes.tolist(), table.frame["colour"], strict=True):
+            text = "" if pd.isna(colour) else str(colour).strip()
+            if text and not _is_hex_colour(text):
                 problems.append(f"code {code}: colour {colour!r} is not #rrggbb")
-            else:
-                colours[int(code)] = text.lower()
+            elif text:
+                colours[code] = text.lower()
     if problems:
         raise TableError(f"{table.source}: " + "; ".join(problems))
     return ClassScheme(
-        {int(c): (str(n), colours[int(c)]) for c, n in names.items()},
+        {c: (str(n), colours[c]) for c, n in zip(table.codes.tolist(), names, strict=True)},
         table.source,
         table.groups(),
     )

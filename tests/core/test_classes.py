@@ -86,6 +86,9 @@ def test_class_table_without_names_is_refused(tmp_path: Path):
     path.write_text("code,c_above\n1,5\n", encoding="utf-8")
     with pytest.raises(TableError, match="no name column; add a 'name' column"):
         scheme_from_table(str(path))
+    path.write_text("code,name\n1,forest\n2,\n", encoding="utf-8")
+    with pytest.raises(TableError, match="code 2: the name is blank; give every class a name"):
+        scheme_from_table(str(path))
 
 
 def test_check_group():
