@@ -269,6 +269,10 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     region = synthetic_region((50, 60), seed=4)
     lu2000, lu2020 = (region[f"landuse_{y}"].values for y in ("2000", "2020"))
     by_class = pd.read_csv(tmp_path / "out/carbon/2000/carbon_by_class.csv").set_index("code")
+    # no class table: the tables name the classes "class N", never invented names
+    assert list(by_class["name"]) == [f"class {c}" for c in by_class.index]
+    emissions = pd.read_csv(tmp_path / "out/carbon/2000/emissions_by_class.csv")
+    assert list(emissions["name"]) == [f"class {c}" for c in emissions["code"]]
     for code in by_class.index:
         assert by_class.loc[code, "area_ha"] == pytest.approx((lu2000 == code).sum() * 0.09)
         assert by_class.loc[code, "future_area_ha"] == pytest.approx((lu2020 == code).sum() * 0.09)
