@@ -362,7 +362,8 @@ def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.Data
     """``frame`` with the study's class names in its ``name`` column (after ``code``),
     replacing the names a preset or parameter table gave."""
     out = frame.drop(columns="name", errors="ignore")
-    out.insert(out.columns.get_loc("code") + 1, "name", [names[int(c)][0] for c in out["code"]])
+    at = list(out.columns).index("code") + 1
+    out.insert(at, "name", [names[int(c)][0] for c in out["code"]])
     return out
 
 
