@@ -312,6 +312,7 @@ def write_raster(
         raise ComputeError(_disk_full_message(target, grid, len(bands), dtype)) from exc
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
+        _write_categories(target.with_name(target.name + ".aux.xml"), classes)
     return target
 
 
@@ -379,6 +380,51 @@ def _write_qml(path: Path, classes: Mapping[int, tuple[str, str]]) -> None:
         f"      <colorPalette>\n{entries}\n      </colorPalette>\n"
         "    </rasterrenderer>\n  </pipe>\n</qgis>\n"
     )
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+MAX_CATEGORY_CODE = 65535
+"""Largest code written as a GDAL category name (the list runs from code 0 up)."""
+
+
+def _write_categories(path: Path, classes: Mapping[int, tuple[str, str]]) -> None:
+    """GDAL category names and a thematic raster attribute table (``Value``, ``Class_Name``,
+    ``Red``, ``Green``, ``Blue``) in the GeoTIFF's PAM sidecar ``<file>.aux.xml``, the file
+    GDAL itself writes them to for GeoTIFFs: QGIS, ArcGIS (its attribute table) and
+    ``gdalinfo`` show the class names from it."""
+    from xml.sax.saxutils import escape
+
+    codes = sorted(int(k) for k in classes)
+    band = []
+    if codes and 0 <= codes[0] and codes[-1] <= MAX_CATEGORY_CODE:
+        names = [""] * (codes[-1] + 1)
+        for k in codes:
+            names[k] = str(classes[k][0])
+        band.append(
+            "    <CategoryNames>\n"
+            + "".join(f"      <Category>{escape(n)}</Category>\n" for n in names)
+            + "    </CategoryNames>\n"
+        )
+    fields = (("Value", 0, 5), ("Class_Name", 2, 2), ("Red", 0, 6), ("Green", 0, 7), ("Blue", 0, 8))
+    rows = "".join(
+        f'      <Row index="{i}"><F>{k}</F><F>{escape(str(classes[k][0]))}</F>'
+        + "".join(f"<F>{v}</F>" for v in _hex_to_rgba(classes[k][1])[:3])
+        + "</Row>\n"
+        for i, k in enumerate(codes)
+    )
+    band.append(
+        '    <GDALRasterAttributeTable tableType="thematic">\n'
+        + "".join(
+            f'      <FieldDefn index="{i}"><Name>{name}</Name><Type>{kind}</Type>'
+            f"<Usage>{usage}</Usage></FieldDefn>\n"
+            for i, (name, kind, usage) in enumerate(fields)
+        )
+        + rows
+        + "    </GDALRasterAttributeTable>\n"
+    )
+    text = '<PAMDataset>\n  <PAMRasterBand band="1">\n' + "".join(band)
+    text += "  </PAMRasterBand>\n</PAMDataset>\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

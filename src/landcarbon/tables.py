@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import is_dask, map_cells
-from landcarbon.errors import InputFileError, TableError
+from landcarbon.errors import InputFileError, LandcarbonError, TableError
 from landcarbon.raster import CLASS_NODATA
 
 CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
@@ -74,6 +74,13 @@ class ClassTable:
             int(k): DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
             for i, k in enumerate(self.frame.index)
         }
+
+    def groups(self) -> dict[int, str]:
+        """Code → land-use group (:data:`landcarbon.groups.GROUPS`); empty without a
+        ``group`` column."""
+        if "group" not in self.frame:
+            return {}
+        return {int(k): str(v) for k, v in zip(self.codes, self.frame["group"], strict=True)}
 
     def legend(self) -> dict[int, tuple[str, str]]:
         """Code → (name, colour), the form :func:`landcarbon.raster.write_raster` takes."""
@@ -279,7 +286,25 @@ def table_from_frame(
     colour_col = _pick(frame, COLOUR_ALIASES)
     if colour_col:
         rename[colour_col] = "colour"
+    if "group" in frame:
+        frame["group"] = _groups(frame["group"], source)
     return ClassTable(frame.rename(columns=rename).sort_index(), source)
+
+
+def _groups(column: pd.Series, source: str) -> list[str]:
+    """The ``group`` column checked against :data:`landcarbon.groups.GROUPS` (lower case);
+    TableError naming every row with an unknown group."""
+    from landcarbon.groups import check_group
+
+    groups, problems = [], []
+    for row, (code, value) in enumerate(column.items(), start=2):
+        try:
+            groups.append(check_group(value))
+        except LandcarbonError as exc:
+            problems.append(f"row {row} (code {code}): {exc}")
+    if problems:
+        raise TableError(f"{source}: column 'group': " + "; ".join(problems))
+    return groups
 
 
 def _number_fix(column: str, nonnegative: bool) -> str:

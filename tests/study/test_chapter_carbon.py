@@ -14,7 +14,8 @@ import pytest
 
 from landcarbon.datasets import synthetic_region
 from landcarbon.raster import read_raster
-from landcarbon.study.run import run_study
+from landcarbon.study.config import load_study
+from landcarbon.study.run import build_steps, run_study
 
 STUDY = """
 [study]
@@ -251,3 +252,36 @@ def test_monte_carlo_runs_give_carbon_totals_with_intervals(tmp_path: Path):
             converged += 1
             np.testing.assert_allclose(totals["storage_t_c"], row["map_storage_t_c"], rtol=1e-12)
     assert converged >= 1
+
+
+def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
+    """baseline = 2020 (the demo's): the 2000 map's change reads 2000 → 2020 and its
+    by-class table holds 2000's areas (it said "2020 → 2000" with 2020's areas)."""
+    text = STUDY.split("price_per_t_c")[0] + 'baseline = "2020"\n'
+    (tmp_path / "study.toml").write_text(text)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    step = next(
+        s for s in build_steps(load_study(tmp_path / "study.toml")) if s.name == "carbon_2000"
+    )
+    docs = {o.name: o.doc for o in step.outputs}
+    assert docs["carbon.2000.change"] == "carbon change 2000 → 2020"
+    assert step.outputs[0].path == "carbon/2000/c_storage_bas.tif"
+    region = synthetic_region((50, 60), seed=4)
+    lu2000, lu2020 = (region[f"landuse_{y}"].values for y in ("2000", "2020"))
+    by_class = pd.read_csv(tmp_path / "out/carbon/2000/carbon_by_class.csv").set_index("code")
+    # no class table: the tables name the classes "class N", never invented names
+    assert list(by_class["name"]) == [f"class {c}" for c in by_class.index]
+    emissions = pd.read_csv(tmp_path / "out/carbon/2000/emissions_by_class.csv")
+    assert list(emissions["name"]) == [f"class {c}" for c in emissions["code"]]
+    for code in by_class.index:
+        assert by_class.loc[code, "area_ha"] == pytest.approx((lu2000 == code).sum() * 0.09)
+        assert by_class.loc[code, "future_area_ha"] == pytest.approx((lu2020 == code).sum() * 0.09)
+    summaries = {r.name: r.summary for r in result.records}
+    # 2000's own storage, and the sequestration 2000 → 2020 (later minus earlier)
+    pools = _preset("carbon_henan_table1.toml")
+    density = np.vectorize(
+        lambda c: sum(pools[c][p] for p in ("c_above", "c_below", "c_soil", "c_dead"))
+    )
+    s2000, s2020 = density(lu2000).sum() * 0.09, density(lu2020).sum() * 0.09
+    assert summaries["carbon_2000"]["storage_t_c"] == pytest.approx(s2000, rel=1e-12)
+    assert summaries["carbon_2000"]["sequestration_t_c"] == pytest.approx(s2020 - s2000, rel=1e-9)

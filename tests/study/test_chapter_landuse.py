@@ -45,7 +45,10 @@ def test_transfer_matrices_of_a_study(tmp_path: Path):
     b = region["landuse_2020"].values.ravel()
     # independent reference: a cross-tabulation of cells x 0.09 ha (30 m cells)
     got = pd.read_csv(tmp_path / "out/landuse/transfer_2000_2020/transfer_ha.csv", index_col=0)
-    codes = [int(c) for c in got.columns]
+    # no class table: classes are "class N", never invented names
+    assert list(got.index) == list(got.columns)
+    assert all(c.startswith("class ") for c in got.columns)
+    codes = [int(c.removeprefix("class ")) for c in got.columns]
     expected = pd.crosstab(a, b).reindex(index=codes, columns=codes, fill_value=0) * 0.09
     np.testing.assert_allclose(got.to_numpy(dtype=float), expected.to_numpy(), rtol=1e-12)
     changed = result.records[2].summary["changed_area_ha"]

@@ -28,18 +28,12 @@ import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
+from landcarbon.classes import named_scheme
 from landcarbon.errors import OutputExistsError, ParameterError
 from landcarbon.grid import Grid
 
-LANDUSE_CLASSES: dict[int, tuple[str, str]] = {
-    1: ("cropland", "#f6d55c"),
-    2: ("forest", "#2e7d32"),
-    3: ("grassland", "#9ccc65"),
-    4: ("water", "#1e88e5"),
-    5: ("built-up", "#d32f2f"),
-    6: ("unused", "#bdbdbd"),
-}
-"""Land-use code → (name, colour) of the synthetic region."""
+LANDUSE_CLASSES: dict[int, tuple[str, str]] = named_scheme("cnlucc").legend()
+"""Land-use code → (name, colour) of the synthetic region: the CNLUCC first level."""
 
 VEGETATION_TYPES: dict[int, tuple[str, str]] = {
     0: ("non-vegetation", "#ffffff"),

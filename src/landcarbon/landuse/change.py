@@ -18,7 +18,7 @@ doi:10.1016/j.agee.2003.09.008. Dynamic degrees follow Wang Xiulan & Bao Yuhai (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -267,8 +267,13 @@ class TransferMatrix:
             index=pd.Index(self.codes, name="code"),
         )
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by file stem: the matrix in each unit, class changes, long table."""
+    def tables(self, names: Mapping[int, str] | None = None) -> dict[str, pd.DataFrame]:
+        """Every table by file stem: the matrix in each unit, class changes, long table.
+
+        With ``names`` (code → class name, every code of the matrix) the matrices are
+        labelled by name (rows ``from``, columns ``to``), and the class changes and long
+        table gain ``name`` / ``from_name``, ``to_name`` columns beside the codes.
+        """
         out = {
             f"transfer_{unit}": self.to_frame(unit) for unit in ("cells", "ha", "km2", "percent")
         }
@@ -277,6 +282,16 @@ class TransferMatrix:
             changes["dynamic_degree_pct_per_yr"] = single_dynamic_degree(self)
         out["class_changes"] = changes
         out["transfer_long"] = self.long_table()
+        if names is not None:
+            label = [str(names[c]) for c in self.codes]
+            for unit in ("cells", "ha", "km2", "percent"):
+                frame = out[f"transfer_{unit}"]
+                frame.index = pd.Index(label, name="from")
+                frame.columns = pd.Index(label, name="to")
+            changes.insert(0, "name", label)
+            long = out["transfer_long"]
+            long.insert(1, "from_name", [str(names[c]) for c in long["from"]])
+            long.insert(3, "to_name", [str(names[c]) for c in long["to"]])
         return out
 
     def summary(self) -> dict[str, Any]:

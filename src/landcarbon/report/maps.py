@@ -76,12 +76,14 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
         fig.colorbar(image, ax=ax, shrink=0.75, label=units)
     _decorate(ax, grid, extent)
     ax.set_title(title or Path(path).stem, fontsize=10)
-    fig.tight_layout()
     from landcarbon.raster import atomic_path
+    from landcarbon.report.fonts import class_text, texts_of
 
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:  # a half-written map is never taken for a finished one
+    # a half-written map is never taken for a finished one
+    with class_text(texts_of(fig)), atomic_path(out) as tmp:
+        fig.tight_layout()
         fig.savefig(tmp, bbox_inches="tight", format="png")
     plt.close(fig)
     return out

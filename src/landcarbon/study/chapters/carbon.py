@@ -11,6 +11,7 @@ layered soil carbon steps produce maps the sinks chapter can use.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -19,6 +20,7 @@ import pandas as pd
 
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.chapters.landuse import class_inputs, class_scheme, legend
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -210,11 +212,15 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     factors_t = _table(study, sec.emission_factors)
     weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
     future = label != baseline
+    # change runs earlier → later: a dated map before the baseline is the start ("bas")
+    # and the baseline its end ("alt"), so 2000 with baseline 2020 reads 2000 → 2020
+    earlier = future and _before(label, baseline)
+    first, last = (label, baseline) if earlier else (baseline, label)
     folder = f"carbon/{label}"
     outputs = [
         Output(
             f"carbon.{label}.storage",
-            f"{folder}/c_storage_{'alt' if future else 'bas'}.tif",
+            f"{folder}/c_storage_{'alt' if future and not earlier else 'bas'}.tif",
             "raster",
             "t C/ha",
             f"carbon storage, {label}",
@@ -250,7 +256,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 f"{folder}/c_change_bas_alt.tif",
                 "raster",
                 "t C/ha",
-                f"carbon change {baseline} → {label}",
+                f"carbon change {first} → {last}",
             ),
         )
     if weights:
@@ -263,7 +269,8 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 "energy emissions by population",
             )
         )
-    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights)
+    classes = class_inputs(study)
+    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights, *classes)
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.emissions import emission_map
@@ -282,13 +289,16 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                     sec.price_per_t_c,
                     sec.discount_rate_pct,
                     sec.price_change_pct,
-                    int(baseline),
-                    int(label),
+                    int(first),
+                    int(last),
                 )
-            current = read(ctx.inputs[base], "categorical", chunks)
-            account, _ = write_carbon_outputs(out, current, pools, mine, valuation, overwrite=True)
+            other = read(ctx.inputs[base], "categorical", chunks)
+            start, end = (mine, other) if earlier else (other, mine)
+            account, _ = write_carbon_outputs(out, start, pools, end, valuation, overwrite=True)
+            maps = {str(ctx.inputs[lulc]): mine, str(ctx.inputs[base]): other}
         else:
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
+            maps = {str(ctx.inputs[lulc]): mine}
         factors = _load_factors(sec, ctx.inputs, factors_t)
         energy = read(ctx.inputs[weights[0]], chunks=chunks) if weights else None
         energy_t_c = sec.energy_t_c
@@ -305,7 +315,14 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             overwrite=True,
             units="t C/ha/yr",
         )
-        write_csv(emissions.by_class, ctx.outputs[f"carbon.{label}.emissions_by_class"])
+        by_class = account.by_class_table()
+        codes = set(by_class["code"]) | set(emissions.by_class["code"])
+        names = legend(class_scheme(study, ctx.inputs), codes, maps)
+        # the tables again with the study's class names beside the codes
+        write_csv(_named(by_class, names), ctx.outputs[f"carbon.{label}.by_class"])
+        write_csv(
+            _named(emissions.by_class, names), ctx.outputs[f"carbon.{label}.emissions_by_class"]
+        )
         if emissions.energy is not None:
             write_raster(
                 emissions.energy,
@@ -313,14 +330,16 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 overwrite=True,
                 units="t C/yr per cell",
             )
-        storage_t_c = (account.future or account.current).total_t_c
+        # this map's own storage: the start of an earlier map's change, else its end
+        own = account.current if earlier else account.future
+        storage_t_c = (own or account.current).total_t_c
         summary = {
             "storage_t_c": storage_t_c,
             **{f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"},
         }
-        by_class = emissions.by_class["emissions_t_c_yr"]
-        summary["sources_t_c_yr"] = float(by_class[by_class > 0].sum())
-        summary["sinks_t_c_yr"] = float(-by_class[by_class < 0].sum())
+        per_class = emissions.by_class["emissions_t_c_yr"]
+        summary["sources_t_c_yr"] = float(per_class[per_class > 0].sum())
+        summary["sinks_t_c_yr"] = float(-per_class[per_class < 0].sum())
         if future:
             summary["sequestration_t_c"] = account.sequestration_t_c
             if account.value is not None:
@@ -338,6 +357,24 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         doc=f"carbon storage and emissions of land use {label}",
         cite=CITE_STORAGE + CITE_EMISSIONS,
     )
+
+
+def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.DataFrame:
+    """``frame`` with the study's class names in its ``name`` column (after ``code``),
+    replacing the names a preset or parameter table gave."""
+    out = frame.drop(columns="name", errors="ignore")
+    at = list(out.columns).index("code") + 1
+    out.insert(at, "name", [names[int(c)][0] for c in out["code"]])
+    return out
+
+
+def _before(label: str, baseline: str) -> bool:
+    """Whether map ``label`` is dated before ``baseline`` (both years, e.g. "2000" and
+    "2020"); labels that are not years (scenarios) follow the baseline."""
+    try:
+        return float(label) < float(baseline)
+    except ValueError:
+        return False
 
 
 def _comparison_step(labels: list[str]) -> Step:

@@ -7,14 +7,22 @@ Scenario simulation (Markov demand, suitability, PLUS/FLUS allocation) lives in
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from landcarbon.errors import ConfigError, ParameterError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from landcarbon.classes import ClassScheme
 
 CITE_CHANGE = (
     "Wang X, Bao Y (1999) Study on the methods of land use dynamic change research. "
@@ -31,22 +39,62 @@ class LanduseSection:
         names=True,
     )
     classes: str = doc(
-        "[tables] name of the class table (code, name, colour); default: "
-        "the six classes cropland, forest, grassland, water, built-up, unused.",
+        "The study's class scheme, used wherever a class is named (legends, GeoTIFF "
+        "categories, .qml, transfer matrices, Sankey, tables, report): a [tables] name of a "
+        "class table (code, name, optional colour and group) or a named scheme: "
+        "cnlucc, clcd, worldcover, igbp, corine1, nlcd; default: 'class N'.",
         "",
     )
     transfers: str = doc("'consecutive' (each pair of dates) or 'all' (also first → last).", "all")
 
 
-def legend(classes_path: Path | None) -> dict[int, tuple[str, str]]:
-    """Code → (name, colour) of the study's land-use classes."""
-    if classes_path is not None:
-        from landcarbon.tables import read_table
+def class_inputs(study: Study) -> tuple[str, ...]:
+    """The artifact of the study's class table ([landuse] classes naming a [tables] entry),
+    for the inputs of every step that names classes; empty otherwise."""
+    sec = study.chapters.get("landuse")
+    if isinstance(sec, LanduseSection) and sec.classes in study.tables:
+        return (artifact(study, sec.classes),)
+    return ()
 
-        return read_table(classes_path).legend()
-    from landcarbon.datasets.synthetic import LANDUSE_CLASSES
 
-    return dict(LANDUSE_CLASSES)
+def class_scheme(study: Study, inputs: Mapping[str, Path] | None = None) -> ClassScheme | None:
+    """The study's class scheme: its class table (read from ``inputs``, a step's inputs,
+    else from the study's [tables]) or named scheme; None when it declares neither.
+
+    ConfigError (file and key) for a name that is neither a [tables] entry nor a scheme.
+    """
+    from landcarbon.classes import named_scheme, scheme_from_table
+
+    sec = study.chapters.get("landuse")
+    if not isinstance(sec, LanduseSection) or not sec.classes:
+        return None
+    if sec.classes in study.tables:
+        path = (inputs or {}).get(artifact(study, sec.classes), study.tables[sec.classes])
+        return scheme_from_table(str(path))
+    try:
+        return named_scheme(sec.classes)
+    except ParameterError as exc:
+        raise ConfigError(
+            f"{study.path}: [landuse] classes = {sec.classes!r}: {exc}, or name a [tables] entry"
+        ) from exc
+
+
+def legend(
+    scheme: ClassScheme | None, codes: Iterable[int], maps: Mapping[str, xr.DataArray]
+) -> dict[int, tuple[str, str]]:
+    """Code → (name, colour) of ``codes`` in the study's scheme ("class N" without one).
+
+    A code the scheme lacks is a TableError listing, for the first of ``maps`` (label →
+    map) that holds such codes, each missing code with its cell count.
+    """
+    from landcarbon.classes import generic_scheme
+
+    if scheme is None:
+        return generic_scheme(codes).legend()
+    if any(int(c) not in scheme.classes for c in codes):
+        for label, da in maps.items():
+            scheme.check_codes(da, label)
+    return scheme.legend(codes)
 
 
 def years_of(sec: LanduseSection) -> list[str]:
@@ -60,7 +108,8 @@ def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     pairs = list(itertools.pairwise(years))
     if sec.transfers == "all" and len(years) > 2:
         pairs.append((years[0], years[-1]))
-    classes = (artifact(study, sec.classes),) if sec.classes else ()
+    class_scheme(study)  # a bad class table or scheme name fails before any work
+    classes = class_inputs(study)
     return [_transfer_step(study, sec, a, b, classes) for a, b in pairs]
 
 
@@ -115,7 +164,9 @@ def _transfer_step(
         a = read(ctx.inputs[maps[0]], "categorical", study.compute.chunks)
         b = read(ctx.inputs[maps[1]], "categorical", study.compute.chunks)
         tm = transfer_matrix(a, b, years=(float(y0), float(y1)))
-        tables = tm.tables()
+        files = {str(ctx.inputs[maps[0]]): a, str(ctx.inputs[maps[1]]): b}
+        names = legend(class_scheme(study, ctx.inputs), tm.codes, files)
+        tables = tm.tables({c: v[0] for c, v in names.items()})
         for out in outputs[:4]:
             key = {
                 "ha": "transfer_ha",
@@ -124,13 +175,7 @@ def _transfer_step(
                 "long": "transfer_long",
             }[out.name.rsplit(".", 1)[1]]
             write_csv(tables[key], ctx.outputs[out.name], index=key != "transfer_long")
-        classes_path = ctx.inputs[classes[0]] if classes else None
-        sankey_png(
-            tables["transfer_long"],
-            ctx.outputs[outputs[4].name],
-            legend(classes_path),
-            (y0, y1),
-        )
+        sankey_png(tables["transfer_long"], ctx.outputs[outputs[4].name], names, (y0, y1))
         changed = float(tm.area_ha.sum() - tm.area_ha.trace())
         ctx.summary.update(
             {

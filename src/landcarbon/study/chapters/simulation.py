@@ -28,6 +28,7 @@ from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.chapters.landuse import class_inputs, class_scheme, legend
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -163,12 +164,17 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         else:
             prob = ann_probability(t1, stack, sample_rate=sec.sample_rate, seed=ctx.seed)
             contribution = pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
+        names = legend(
+            class_scheme(study, ctx.inputs),
+            [int(c) for c in prob["class"].values],
+            {str(ctx.inputs[maps[1]]): t1},
+        )
         write_raster(
             prob.astype("float32"),
             ctx.outputs["simulation.suitability"],
             overwrite=True,
             units="probability",
-            description=[f"class {int(c)}" for c in prob["class"].values],
+            description=[names[int(c)][0] for c in prob["class"].values],
         )
         write_csv(
             contribution, ctx.outputs["simulation.contribution"], index=sec.suitability == "leas"
@@ -177,7 +183,7 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
     return Step(
         "simulation_suitability",
         "simulation",
-        (*maps, *drivers.values()),
+        (*maps, *drivers.values(), *class_inputs(study)),
         outputs,
         run,
         params=asdict(sec),
@@ -211,6 +217,8 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         path = ctx.inputs[scen[0]] if scen else preset_path(sec.scenarios)
         scenario = load_scenarios(path)[name]
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
+        files = {str(ctx.inputs[maps[0]]): t0, str(ctx.inputs[maps[1]]): t1}
+        classes = legend(class_scheme(study, ctx.inputs), codes, files)
         probability = read_probability(ctx.inputs["simulation.suitability"], codes)
         model = CarsParameters if sec.model == "plus" else FlusParameters
         params = model(neighborhood=sec.neighborhood, max_iterations=sec.max_iterations)
@@ -231,14 +239,14 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 seed=int(seeds[i].generate_state(1)[0]) if seeds else ctx.seed,
                 start=start,
             )
-            summary = _write_year(ctx, result, key, folder, codes)
+            summary = _write_year(ctx, result, key, folder, classes)
             if chained:
                 ctx.summary[f"{year:g}"] = _short(summary)
             else:
                 ctx.summary.update(_short(summary))
             start = result.allocation.lulc
 
-    inputs = (*maps, "simulation.suitability", *scen, *restriction)
+    inputs = (*maps, "simulation.suitability", *scen, *restriction, *class_inputs(study))
     return Step(
         f"simulation_{name}",
         "simulation",
@@ -282,23 +290,22 @@ def _year_outputs(name: str, key: str, folder: str, year: float) -> tuple[Output
 
 
 def _write_year(
-    ctx: Context, result: SimulationResult, key: str, folder: str, codes: tuple[int, ...]
+    ctx: Context,
+    result: SimulationResult,
+    key: str,
+    folder: str,
+    classes: dict[int, tuple[str, str]],
 ) -> dict[str, object]:
     """Write one year's files (:func:`write_simulation`), the coloured map, the agreement
     raster of an ensemble and ``summary.json``; return the summary."""
     from landcarbon.landuse.simulate import write_simulation
     from landcarbon.raster import write_raster
-    from landcarbon.study.chapters.landuse import legend
 
     out = Path(ctx.out_dir) / folder
     written = write_simulation(result, out, overwrite=True)
-    # the simulated map again with class colours and names, for the report and QGIS
-    write_raster(
-        result.allocation.lulc,
-        ctx.outputs[key],
-        overwrite=True,
-        classes={c: v for c, v in legend(None).items() if c in codes},
-    )
+    # the simulated map again with the study's class colours and names, for the report,
+    # QGIS and ArcGIS
+    write_raster(result.allocation.lulc, ctx.outputs[key], overwrite=True, classes=classes)
     name = result.scenario
     declared = {"demand": f"{key}.demand", **{k: f"simulation.{name}.{k}" for k in ENSEMBLE}}
     for file, artifact_name in declared.items():

@@ -1,0 +1,93 @@
+"""Fonts for class names in any script: a CJK font when one is installed.
+
+Matplotlib's default font (DejaVu Sans) has no Chinese, Japanese or Korean glyphs and
+warns once per missing glyph. :func:`class_text` puts an installed CJK font (Noto Sans
+CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, ...) behind the default, so
+Latin text keeps its look and CJK names render; without one it warns once per process,
+naming the font package to install, and silences the per-glyph warnings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+from landcarbon.errors import LandcarbonWarning
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+"""CJK fonts looked for, in order of preference."""
+
+NO_CJK_FONT = (
+    "no CJK font is installed: Chinese/Japanese/Korean class names render as empty boxes "
+    "in the maps and charts; install one (Debian/Ubuntu: apt-get install fonts-noto-cjk; "
+    "Fedora: google-noto-sans-cjk-fonts; Windows and macOS have one) and rerun"
+)
+
+
+def needs_cjk(texts: Iterable[str]) -> bool:
+    """Whether any text holds a character of the CJK blocks (U+2E80 onwards, Hangul)."""
+    return any(ord(ch) >= 0x2E80 for text in texts for ch in str(text))
+
+
+@cache
+def cjk_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, else None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+@cache
+def _warn_no_cjk_font() -> None:  # cached: one warning per process
+    warnings.warn(NO_CJK_FONT, LandcarbonWarning, stacklevel=4)
+
+
+def texts_of(fig: Any) -> list[str]:
+    """Every text of a matplotlib figure (titles, labels, legend entries, annotations)."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+@contextlib.contextmanager
+def class_text(texts: Iterable[str]) -> Iterator[None]:
+    """Draw (and save) a figure whose labels include ``texts`` inside this block.
+
+    With CJK text, an installed CJK font backs the default font; without one, a single
+    :data:`NO_CJK_FONT` warning replaces matplotlib's warning per missing glyph.
+    """
+    import matplotlib
+
+    if not needs_cjk(texts):
+        yield
+        return
+    font = cjk_font()
+    if font is None:
+        _warn_no_cjk_font()
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=r"Glyph \d+ .*missing from", category=UserWarning
+            )
+            yield
+        return
+    families = list(matplotlib.rcParams["font.sans-serif"])
+    with matplotlib.rc_context({"font.sans-serif": [families[0], font, *families[1:]]}):
+        yield
