@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
@@ -334,6 +335,7 @@ def transfer_matrix(
     ParameterError
         A map holds a code outside ``codes``.
     """
+    before, after = categorical(before, "before"), categorical(after, "after")
     labels = [_label(before, "the first map"), _label(after, "the second map")]
     joint = joint_counts([before, after], labels, codes)
     grid = Grid.from_dataarray(before)
