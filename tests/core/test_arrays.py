@@ -137,3 +137,37 @@ def test_bad_inputs_name_the_fix():
     fractional = from_numpy(np.array([[1.0, 1.5]]), grid, name="lulc_2020")
     with pytest.raises(ParameterError, match=r"lulc_2020: 1 cells are not integer class codes"):
         categorical(fractional)
+
+
+def test_erosion_and_sinks_any_input(willamette: Path, tmp_path: Path):
+    import rasterio
+
+    from landcarbon.erosion.soil import k_factor_from_table
+    from landcarbon.erosion.terrain import slope_deg
+    from landcarbon.sinks.vegetation import vegetation_storage_table
+
+    cur = willamette / "lulc_samp_cur.tif"
+    ref = read_raster(cur, "categorical")
+    codes = sorted(int(c) for c in np.unique(ref.values) if c != CLASS_NODATA)
+    table = table_from_records(
+        [{"code": c, "k": 0.001 * c, "density": 2.0 * c} for c in codes],
+        "by code",
+        required=["k", "density"],
+    )
+    expected_k = k_factor_from_table(ref, table).values
+    expected_veg = vegetation_storage_table(ref, table)
+    for how, soil in _opened(cur).items():
+        np.testing.assert_array_equal(k_factor_from_table(soil, table).values, expected_k, how)
+        assert vegetation_storage_table(soil, table).equals(expected_veg), how
+    # an int16 DEM with nodata -9999 in its cells
+    dem = tmp_path / "dem.tif"
+    z = (np.add.outer(np.arange(6), 2 * np.arange(7)) * 10).astype(np.int16)
+    z[2, 3] = -9999
+    profile = {"driver": "GTiff", "width": 7, "height": 6, "count": 1, "dtype": "int16"}
+    transform = Affine(30, 0, 500000, 0, -30, 4000000)
+    with rasterio.open(dem, "w", **profile, crs="EPSG:32650", transform=transform,
+                       nodata=-9999) as dst:  # fmt: skip
+        dst.write(z, 1)
+    expected = slope_deg(read_raster(dem)).values
+    assert np.isnan(expected[2, 3]) and np.isfinite(expected[2, 2])
+    np.testing.assert_array_equal(slope_deg(rioxarray.open_rasterio(dem)).values, expected)
