@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 import rioxarray
 import xarray as xr
 from affine import Affine
@@ -140,7 +141,6 @@ def test_bad_inputs_name_the_fix():
 
 
 def test_erosion_and_sinks_any_input(willamette: Path, tmp_path: Path):
-    import rasterio
 
     from landcarbon.erosion.soil import k_factor_from_table
     from landcarbon.erosion.terrain import slope_deg
@@ -171,3 +171,34 @@ def test_erosion_and_sinks_any_input(willamette: Path, tmp_path: Path):
     expected = slope_deg(read_raster(dem)).values
     assert np.isnan(expected[2, 3]) and np.isfinite(expected[2, 2])
     np.testing.assert_array_equal(slope_deg(rioxarray.open_rasterio(dem)).values, expected)
+
+
+def test_nep_importance_and_cost_distance_any_input(tmp_path: Path):
+    from landcarbon.carbon.nep import net_ecosystem_production
+    from landcarbon.sinks.importance import importance_index
+    from landcarbon.sinks.mcr import cost_distance
+
+    path = tmp_path / "npp.tif"
+    z = (np.arange(1, 43).reshape(6, 7) * 10).astype(np.int16)
+    z[2, 3] = -9999
+    profile = {"driver": "GTiff", "width": 7, "height": 6, "count": 1, "dtype": "int16"}
+    transform = Affine(30, 0, 500000, 0, -30, 4000000)
+    with rasterio.open(path, "w", **profile, crs="EPSG:32650", transform=transform,
+                       nodata=-9999) as dst:  # fmt: skip
+        dst.write(z, 1)
+    raw, ref = rioxarray.open_rasterio(path), read_raster(path)
+    half = ref / 2
+    nep = net_ecosystem_production(raw, half).values
+    np.testing.assert_array_equal(nep, net_ecosystem_production(ref, half).values)
+    assert np.isnan(nep[2, 3]) and nep[0, 0] == 5.0
+    layers = {"nep": raw, "soil": half}
+    expected = importance_index({"nep": ref, "soil": half}, {"nep": 0.5, "soil": 0.5})
+    np.testing.assert_array_equal(
+        importance_index(layers, {"nep": 0.5, "soil": 0.5}).values, expected.values
+    )
+    sources = from_numpy(
+        (np.arange(42).reshape(6, 7) == 0).astype(np.int32), Grid.from_dataarray(ref)
+    )
+    np.testing.assert_array_equal(
+        cost_distance(raw, sources).cost.values, cost_distance(ref, sources).cost.values
+    )
