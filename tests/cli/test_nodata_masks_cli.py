@@ -82,6 +82,9 @@ final = "{molusce / "final.tif"}"
 dist_river = "{molusce / "dist_river.tif"}"
 dist_roads = "{molusce / "dist_roads.tif"}"
 
+[landuse]
+maps = {{ "2000" = "init", "2010" = "final" }}
+
 [simulation]
 t0 = "init"
 t1 = "final"
@@ -102,7 +105,9 @@ def test_study_reports_the_dropped_cells(molusce: Path, tmp_path: Path):
     out = tmp_path / "out"
     result = run_cli("--json", "run", str(_study(molusce, tmp_path)), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    step = json.loads(result.stdout)["steps"]["simulation_natural_development"]
+    steps = json.loads(result.stdout)["steps"]
+    assert steps["transfer_2000_2010"]["nodata_cells_dropped"] == {"2000": 0, "2010": 3}
+    step = steps["simulation_natural_development"]
     assert step["nodata_cells_dropped"] == {"init": 0, "final": 3}
     assert sum(step["demand_cells"].values()) == VALID_IN_BOTH
     report = next(out.rglob("*.html")).read_text()
