@@ -429,8 +429,14 @@ def _write_categories(path: Path, classes: Mapping[int, tuple[str, str]]) -> Non
         tmp.write_text(text, encoding="utf-8")
 
 
-def from_numpy(data: np.ndarray, grid: Grid, name: str | None = None) -> xr.DataArray:
-    """Wrap a numpy array on ``grid`` as a georeferenced DataArray (cell-centre coords)."""
+def from_numpy(
+    data: np.ndarray, grid: Grid, name: str | None = None, nodata: float | None = None
+) -> xr.DataArray:
+    """Wrap a numpy array on ``grid`` as a georeferenced DataArray (cell-centre coords).
+
+    ``nodata`` is the value that marks nodata in ``data`` (e.g. 255 in a uint8 land-use
+    map); by default NaN for floats and :data:`CLASS_NODATA` for int32/int64.
+    """
     t = grid.transform
     xs = t.c + t.a * (np.arange(grid.cols) + 0.5)
     ys = t.f + t.e * (np.arange(grid.rows) + 0.5)
@@ -438,5 +444,8 @@ def from_numpy(data: np.ndarray, grid: Grid, name: str | None = None) -> xr.Data
     out = out.rio.write_transform(t)
     if grid.crs is not None:
         out = out.rio.write_crs(grid.crs)
-    nodata = int(CLASS_NODATA) if np.issubdtype(data.dtype, np.integer) else np.nan
-    return out.rio.write_nodata(nodata, encoded=False)
+    if nodata is None and np.issubdtype(data.dtype, np.floating):
+        nodata = np.nan
+    elif nodata is None and np.can_cast(CLASS_NODATA, data.dtype):
+        nodata = int(CLASS_NODATA)
+    return out if nodata is None else out.rio.write_nodata(nodata, encoded=False)

@@ -1,7 +1,8 @@
 """Class tables: land-use (or soil, vegetation) code → name, colour and parameters.
 
 Carbon densities, emission factors, CSLE factors and resistance levels are all
-class tables. They load from CSV or TOML, with column names matched
+class tables. They load from CSV (separator and decimal mark detected), TOML or
+``.xlsx``, with column names matched
 case-insensitively, and are validated up front: missing columns, duplicate or
 blank codes, text in number columns, negative values where they are not allowed,
 and codes present in a map but absent from the table (the error lists each
@@ -10,6 +11,8 @@ missing code with its cell count, never a silent zero).
 
 from __future__ import annotations
 
+import io
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -158,6 +161,16 @@ def class_counts(lulc: xr.DataArray | np.ndarray) -> dict[int, int]:
 
 
 # --------------------------------------------------------------------------- loading
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+"""Workbooks read with openpyxl; ``book.xlsx#Sheet2`` names the sheet."""
+
+CSV_SEPARATORS = (",", ";", "\t")
+"""Field separators a CSV may use (detected from the header row)."""
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+_DECIMAL_POINT = re.compile(r"^[-+]?\d*\.\d+(?:[eE][-+]?\d+)?$")
+
+
 def read_table(
     path: str | Path,
     *,
@@ -165,27 +178,23 @@ def read_table(
     nonnegative: Iterable[str] = (),
     code_column: str | None = None,
 ) -> ClassTable:
-    """Load and validate a class table from CSV or TOML.
+    """Load and validate a class table from CSV, TOML or an ``.xlsx`` workbook.
 
     ``required`` columns must exist and be numeric; those in ``nonnegative`` must be
     >= 0. The code column is ``code_column`` or the first of
     ``lucode, code, lulc, value, class, id`` present. TOML tables are an array of tables,
-    e.g. ``[[classes]] code = 1  name = "cropland"  c_above = 5.0``.
+    e.g. ``[[classes]] code = 1  name = "cropland"  c_above = 5.0``. CSV separator
+    (``,``, ``;`` or tab) and decimal mark (``.`` or ``,``) are detected; a workbook
+    with several sheets needs the sheet named after ``#``: ``pools.xlsx#Sheet2``.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{p}: table file not found")
-    if p.stat().st_size == 0:
-        raise InputFileError(
-            f"{p}: the table file is empty; give a header row (code column and values) "
-            f"and one row per class"
-        )
+    p, _ = split_sheet(path)
     if p.suffix.lower() == ".toml":
+        _require_file(p)
         frame = _frame_from_toml(p)
     else:
-        frame = read_frame(p)
+        frame = read_frame(Path(path))
     return table_from_frame(
-        frame, str(p), required=required, nonnegative=nonnegative, code_column=code_column
+        frame, str(path), required=required, nonnegative=nonnegative, code_column=code_column
     )
 
 
@@ -196,16 +205,123 @@ def table_from_records(
     return table_from_frame(pd.DataFrame(list(records)), source, **kwargs)
 
 
-def read_frame(p: Path) -> pd.DataFrame:
-    """Read a CSV as UTF-8 (with or without BOM), falling back to Latin-1 (old InVEST tables)."""
+def split_sheet(path: str | Path) -> tuple[Path, str | None]:
+    """``book.xlsx#Sheet2`` → (``book.xlsx``, ``"Sheet2"``); any other path → (path, None).
+
+    A file whose own name contains ``#`` is taken as it is.
+    """
+    p = Path(path)
+    head, hash_, sheet = str(path).rpartition("#")
+    if hash_ and not p.exists() and Path(head).suffix.lower() in XLSX_SUFFIXES:
+        return Path(head), sheet
+    return p, None
+
+
+def _require_file(p: Path) -> None:
+    if not p.exists():
+        raise InputFileError(f"{p}: table file not found")
+    if p.stat().st_size == 0:
+        raise InputFileError(
+            f"{p}: the table file is empty; give a header row (code column and values) "
+            f"and one row per class"
+        )
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a table file as text columns: an ``.xlsx`` sheet (``book.xlsx#Sheet``) or a CSV.
+
+    CSVs are read as UTF-8 (with or without BOM), falling back to Latin-1 (old InVEST
+    tables), with the separator and decimal mark detected (see :func:`csv_dialect`).
+    ``frame.attrs["read_as"]`` says how the file was read, for messages.
+    """
+    p, sheet = split_sheet(path)
+    _require_file(p)
+    if p.suffix.lower() in XLSX_SUFFIXES:
+        return _frame_from_xlsx(p, sheet)
+    if p.suffix.lower() == ".xls":
+        raise TableError(f"{p}: old Excel .xls workbooks are not read; save it as .xlsx or CSV")
     for encoding in ("utf-8-sig", "latin-1"):
         try:
-            return pd.read_csv(p, skipinitialspace=True, encoding=encoding)
+            text = p.read_text(encoding=encoding)
         except UnicodeDecodeError:
             continue
+        sep, decimal = csv_dialect(text)
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise TableError(f"{p}: not a readable CSV ({exc})") from exc
+            raise TableError(
+                f"{p}: not a readable CSV ({str(exc).strip()}; read with separator {sep!r}); "
+                f"give the same "
+                f"number of fields in every row (quote text that contains {sep!r})"
+            ) from exc
+        frame.attrs["read_as"] = f"CSV with separator {sep!r} and decimal mark {decimal!r}"
+        return frame
     raise TableError(f"{p}: unknown text encoding; save it as UTF-8 CSV")
+
+
+def csv_dialect(text: str) -> tuple[str, str]:
+    """The (separator, decimal mark) of a CSV's text.
+
+    The separator is the one of ``,`` ``;`` tab the header row holds most of (``,``
+    when it holds none); the decimal mark is ``,`` when the separator is not a comma,
+    some fields look like ``1,5`` and none like ``1.5``.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ",", "."
+    counts = {s: lines[0].count(s) for s in CSV_SEPARATORS}
+    sep = max(CSV_SEPARATORS, key=lambda s: counts[s]) if any(counts.values()) else ","
+    if sep == ",":
+        return sep, "."
+    fields = [f.strip().strip('"') for line in lines[1:] for f in line.split(sep)]
+    comma = any(_DECIMAL_COMMA.match(f) for f in fields)
+    point = any(_DECIMAL_POINT.match(f) for f in fields)
+    return sep, "," if comma and not point else "."
+
+
+def _frame_from_xlsx(p: Path, sheet: str | None) -> pd.DataFrame:
+    """One sheet of a workbook; several sheets and none named is an error naming them."""
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputFileError(
+            f"{p}: not a readable .xlsx workbook ({exc}); save it again from the "
+            f"spreadsheet as .xlsx, or as CSV"
+        ) from exc
+    try:
+        names = list(book.sheetnames)
+        if sheet is None and len(names) > 1:
+            raise TableError(
+                f"{p}: the workbook has {len(names)} sheets ({', '.join(names)}) and none is "
+                f"named; name the sheet after '#', e.g. {p}#{names[0]}"
+            )
+        if sheet is not None and sheet not in names:
+            raise TableError(
+                f"{p}: no sheet named {sheet!r} (sheets: {', '.join(names)}); "
+                f"write one of them after '#'"
+            )
+        rows = list(book[sheet or names[0]].iter_rows(values_only=True))
+    finally:
+        book.close()
+    rows = [r for r in rows if any(v is not None and str(v).strip() for v in r)]
+    where = f"{p}#{sheet}" if sheet else str(p)
+    if not rows:
+        raise InputFileError(
+            f"{where}: the sheet is empty; give a header row (code column and values) "
+            f"and one row per class"
+        )
+    header = [str(v).strip() if v is not None else "" for v in rows[0]]
+    keep = [i for i, h in enumerate(header) if h]
+    frame = pd.DataFrame(
+        [[r[i] if i < len(r) else None for i in keep] for r in rows[1:]],
+        columns=[header[i] for i in keep],
+    )
+    frame.attrs["read_as"] = f"sheet {sheet or names[0]!r} of an .xlsx workbook"
+    return frame
 
 
 def _frame_from_toml(p: Path) -> pd.DataFrame:
@@ -237,7 +353,11 @@ def table_from_frame(
         raise TableError(f"{source}: the table has no rows; add one row per class")
     code_col = _pick(frame, (code_column.lower(),) if code_column else CODE_ALIASES)
     if code_col is None:
-        raise TableError(f"{source}: no class-code column; name one of {', '.join(CODE_ALIASES)}")
+        read_as = f"read as {frame.attrs['read_as']}, " if "read_as" in frame.attrs else ""
+        raise TableError(
+            f"{source}: no class-code column ({read_as}columns: "
+            f"{', '.join(frame.columns)}); name one of {', '.join(CODE_ALIASES)}"
+        )
     problems: list[str] = []
     missing = [c for c in required if c.lower() not in frame]
     if missing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from landcarbon.errors import InputFileError, TableError
@@ -122,3 +123,126 @@ def test_willamette_pools_table_reads(shared_data: Path):
         nonnegative=POOLS,
     )
     assert len(t.codes) == 66 or len(t.codes) > 50
+
+
+# ------------------------------------------------------------- formats: CSV dialects, TOML, xlsx
+def _pools_in_every_format(shared_data: Path, tmp_path: Path) -> dict[str, Path]:
+    """The Willamette pools written as `;` + decimal-comma CSV, tab CSV, TOML and xlsx."""
+    import openpyxl
+
+    src = pd.read_csv(shared_data / "invest_willamette_carbon" / "carbon_pools_samp.csv")
+    src["C_above"] = src["C_above"] + 0.25  # a fractional value in every row
+    cols = list(src.columns)
+    rows = src.to_numpy().tolist()
+    semicolon = tmp_path / "pools_semicolon.csv"
+    semicolon.write_text(
+        ";".join(cols)
+        + "\n"
+        + "".join(
+            ";".join(v if isinstance(v, str) else str(v).replace(".", ",") for v in r) + "\n"
+            for r in rows
+        ),
+        encoding="latin-1",
+    )
+    tab = tmp_path / "pools_tab.csv"
+    src.to_csv(tab, sep="\t", index=False)
+    toml = tmp_path / "pools.toml"
+    toml.write_text(
+        "".join(
+            "[[classes]]\n"
+            + "".join(
+                f"{c} = {v!r}\n" if not isinstance(v, str) else f'{c} = "{v}"\n'
+                for c, v in zip(cols, r, strict=True)
+            )
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "pools"
+    sheet.append(cols)
+    for r in rows:
+        sheet.append(r)
+    xlsx = tmp_path / "pools.xlsx"
+    book.save(xlsx)
+    book.create_sheet("notes").append(["written by hand"])
+    two = tmp_path / "pools_two_sheets.xlsx"
+    book.save(two)
+    plain = tmp_path / "pools_plain.csv"
+    src.to_csv(plain, index=False)
+    return {
+        "plain": plain,
+        "semicolon": semicolon,
+        "tab": tab,
+        "toml": toml,
+        "xlsx": xlsx,
+        "two#pools": Path(f"{two}#pools"),
+        "two": two,
+    }
+
+
+def test_pools_identical_in_every_format(shared_data: Path, tmp_path: Path):
+    files = _pools_in_every_format(shared_data, tmp_path)
+    reference = read_table(files["plain"], required=POOLS, nonnegative=POOLS)
+    assert reference.column("c_above").iloc[0] == 15.25
+    assert len(reference.codes) == 66
+    for fmt in ("semicolon", "tab", "toml", "xlsx", "two#pools"):
+        table = read_table(files[fmt], required=POOLS, nonnegative=POOLS)
+        pd.testing.assert_frame_equal(table.frame, reference.frame, check_dtype=False)
+        assert table.names() == reference.names(), fmt
+
+
+def test_csv_dialect_detection():
+    from landcarbon.tables import csv_dialect
+
+    assert csv_dialect("lucode;c_above\n1;1,5\n2;3\n") == (";", ",")
+    assert csv_dialect("lucode;c_above\n1;1.5\n2;3\n") == (";", ".")
+    assert csv_dialect("lucode\tc_above\n1\t2,5\n") == ("\t", ",")
+    assert csv_dialect('lucode,c_above\n1,"1,5"\n') == (",", ".")
+    assert csv_dialect("lucode\n1\n") == (",", ".")
+
+
+def test_no_code_column_names_the_separator(tmp_path: Path):
+    p = _write(tmp_path, "klasse;c_above\n1;1,5\n")
+    with pytest.raises(
+        TableError,
+        match=r"t.csv: no class-code column \(read as CSV with separator ';' and decimal "
+        r"mark ',', columns: klasse, c_above\); name one of lucode",
+    ):
+        read_table(p, required=["c_above"])
+
+
+def test_xlsx_unknown_sheet_and_not_a_workbook(tmp_path: Path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["lucode", "c_above"])
+    book.active.append([1, 2.5])
+    p = tmp_path / "t.xlsx"
+    book.save(p)
+    assert read_table(p, required=["c_above"]).column("c_above").tolist() == [2.5]
+    with pytest.raises(TableError, match=r"t.xlsx: no sheet named 'Pools' \(sheets: Sheet\)"):
+        read_table(f"{p}#Pools")
+    fake = _write(tmp_path, "lucode,c_above\n1,2\n", "fake.xlsx")
+    with pytest.raises(InputFileError, match=r"fake.xlsx: not a readable .xlsx workbook"):
+        read_table(fake)
+
+
+def test_xlsx_with_several_sheets_cli(shared_data: Path, tmp_path: Path):
+    from landcarbon.testing import run_cli
+
+    files = _pools_in_every_format(shared_data, tmp_path)
+    lulc = shared_data / "invest_willamette_carbon" / "lulc_samp_cur.tif"
+    base = ["carbon", "--lulc", str(lulc), "--out", str(tmp_path / "out")]
+    result = run_cli(*base, "--pools", str(files["two"]))
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"error: {files['two']}: the workbook has 2 sheets (pools, notes) and none is named; "
+        f"name the sheet after '#', e.g. {files['two']}#pools"
+    ]
+    assert not (tmp_path / "out").exists()
+    ok = run_cli("--json", *base, "--pools", str(files["two#pools"]))
+    assert ok.returncode == 0, ok.stderr
+    assert "Traceback" not in result.stderr

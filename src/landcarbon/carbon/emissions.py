@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
 from landcarbon.carbon.presets import load_preset, preset_names
 from landcarbon.tables import ClassTable, read_table
@@ -48,6 +49,7 @@ def emission_map(
 
     Raises TableError listing codes of the map missing from the table (cell counts).
     """
+    lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(factors.codes, factors.source)
     index.class_area_ha(lulc, map_label(lulc))
     out = index.values_map(lulc, factors.column(FACTOR_COLUMN).to_numpy(float), "emissions")
@@ -60,6 +62,7 @@ def emission_totals(lulc: xr.DataArray, factors: ClassTable) -> pd.DataFrame:
 
     Exact: true class area (bincount) x factor, float64.
     """
+    lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(factors.codes, factors.source)
     cells, area = index.class_area_ha(lulc, map_label(lulc))
     names = factors.names()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from landcarbon.arrays import continuous
 from landcarbon.backend import map_cells
 from landcarbon.carbon.classes import map_label, per_cell
 from landcarbon.carbon.storage import check_all_same_grid
@@ -108,6 +109,7 @@ def net_ecosystem_production(npp: xr.DataArray, rh: xr.DataArray) -> xr.DataArra
 
     Raises AlignmentError when the two rasters are not on the same grid.
     """
+    npp, rh = continuous(npp, "npp"), continuous(rh, "rh")
     check_all_same_grid(npp, rh)
     out = map_cells(np.subtract, npp, rh, name="nep_g_c_per_m2_yr")
     out.attrs["units"] = "g C m-2 yr-1"

@@ -26,6 +26,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import DTypeLike
 
+from landcarbon.arrays import categorical
 from landcarbon.carbon.classes import ClassIndex, map_label
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
@@ -83,6 +84,7 @@ def storage_map(
     (float32 for files). With ``check`` (default) every code of the map must be in the
     table: TableError lists the missing codes and their cell counts.
     """
+    lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(pools.codes, pools.source)
     if check:
         index.class_area_ha(lulc, map_label(lulc))
@@ -116,6 +118,7 @@ def sequestration_map(
     One numba pass over both maps (options as :func:`storage_map`). NaN where either map
     is nodata. Raises AlignmentError when the maps' grids differ.
     """
+    current, future = categorical(current, "current"), categorical(future, "future")
     check_same_grid(current, future)
     index = ClassIndex.of(pools.codes, pools.source)
     if check:
@@ -152,6 +155,7 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
     Raises TableError listing the map's codes missing from the table (with cell counts).
     Map-reduce over dask chunks; nothing is loaded whole.
     """
+    lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(pools.codes, pools.source)
     cells, area = index.class_area_ha(lulc, map_label(lulc))
     return _totals(pools, cells, area)
@@ -186,6 +190,7 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
     Tables of more than :data:`MAX_PAIR_CLASSES` classes fall back to two class passes
     and the sum of the per-cell change map.
     """
+    current, future = categorical(current, "current"), categorical(future, "future")
     check_same_grid(current, future)
     index = ClassIndex.of(pools.codes, pools.source)
     n = len(index.codes)

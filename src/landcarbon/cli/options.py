@@ -14,6 +14,29 @@ from landcarbon.errors import OutputExistsError
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
+STRICT_NODATA = typer.Option(
+    False,
+    "--strict-nodata",
+    help="Refuse land-use maps whose nodata masks differ (default: work on the cells valid "
+    "in every map and report the cells dropped from each).",
+)
+
+
+def common_cells(
+    maps: dict[str, Any], strict_nodata: bool
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Land-use maps cut to the cells valid in all (``--strict-nodata``: equal masks or an
+    error), with a line saying how many cells each map lost when any did."""
+    from landcarbon.cli.output import say
+    from landcarbon.landuse.change import common_mask
+
+    masked, dropped = common_mask(maps, strict=strict_nodata, strict_option="--strict-nodata")
+    if any(dropped.values()):
+        say(
+            "nodata masks differ: working on the cells valid in every map, dropped "
+            + ", ".join(f"{n} cells of {name}" for name, n in dropped.items())
+        )
+    return masked, dropped
 
 
 def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical, continuous
 from landcarbon.erosion.carbon import CarbonFate, carbon_fate, displaced_carbon
 from landcarbon.erosion.cover import land_use_factors
 from landcarbon.erosion.csle import (
@@ -85,6 +86,8 @@ def erosion_budget(
     ``net_carbon_flux_t_c`` and ``conserved_carbon_t_c`` (totals per year, true areas).
     Every layer, potential loss included, is NaN where any input has no data.
     """
+    r, k, ls = continuous(r, "r"), continuous(k, "k"), continuous(ls, "ls")
+    lulc, soc_g_per_kg = categorical(lulc, "lulc"), continuous(soc_g_per_kg, "soc_g_per_kg")
     params = carbon or CarbonParameters()
     factors = land_use_factors(lulc, land_use_table, cover_pct)
     b, e, t = factors["b"], factors["e"], factors["t"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.backend import map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.tables import ClassTable, lookup_codes
@@ -118,6 +119,7 @@ def b_factor(
     column (1/0) marks the classes whose B comes from ``cover_pct`` with Cai et al.
     (2000) when a cover map is given. Missing land-use codes raise TableError.
     """
+    lulc = categorical(lulc, LAND_USE_MAP)
     table.check_codes(lulc, LAND_USE_MAP)
     return _b_layer(lulc, table, cover_pct)
 
@@ -126,6 +128,7 @@ def land_use_factors(
     lulc: xr.DataArray, table: ClassTable, cover_pct: xr.DataArray | None = None
 ) -> dict[str, xr.DataArray]:
     """B, E and T per cell (keys ``b``, ``e``, ``t``; dimensionless, 0-1), codes checked once."""
+    lulc = categorical(lulc, LAND_USE_MAP)
     table.check_codes(lulc, LAND_USE_MAP)
     return {
         "b": _b_layer(lulc, table, cover_pct),
@@ -138,5 +141,6 @@ def practice_factor(lulc: xr.DataArray, table: ClassTable, column: str) -> xr.Da
     """E (``column="e"``) or T (``column="t"``), dimensionless 0-1, per cell; lazy."""
     if column not in ("e", "t"):
         raise ParameterError(f"practice factor column {column!r} is unknown; select 'e' or 't'")
+    lulc = categorical(lulc, LAND_USE_MAP)
     table.check_codes(lulc, LAND_USE_MAP)
     return _column(lulc, table, column, f"{column}_factor")

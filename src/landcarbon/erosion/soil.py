@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.backend import map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.tables import ClassTable
@@ -135,6 +136,7 @@ def k_factor_from_table(soil: xr.DataArray, table: ClassTable, column: str = "k"
     A soil code present in the map but absent from the table raises TableError listing
     each missing code with its cell count. Nodata cells give NaN. Lazy on dask.
     """
+    soil = categorical(soil, "the soil map")
     out = table.reclassify(soil, column, name="k_factor", map_name="the soil map")
     out.attrs["units"] = "t ha h ha-1 MJ-1 mm-1"
     return out

@@ -68,6 +68,7 @@ import xarray as xr
 from pyproj import CRS as ProjCRS
 from pyproj import Geod
 
+from landcarbon.arrays import continuous
 from landcarbon.backend import map_cells, map_focal, require_in_memory
 from landcarbon.erosion._kernels import (
     accumulate,
@@ -151,6 +152,7 @@ def slope_deg(dem: xr.DataArray) -> xr.DataArray:
     Focal step (``backend.map_focal``, halo 1): stays lazy on dask input. Map edges and
     cells beside nodata use the centre value for missing neighbours; nodata stays NaN.
     """
+    dem = continuous(dem, "dem")
     grid = Grid.from_dataarray(dem)
     dx_rows, dy_rows = cell_sizes_m(grid)
     z = dem.astype(np.float64, copy=False)
@@ -311,6 +313,7 @@ def topography(
         raise ParameterError(
             f"lambda_max_m ({lambda_max_m}) and l_max ({l_max}) must be > 0 (metres / ratio)"
         )
+    dem = continuous(dem, "dem")
     routing = flow_routing(dem)
     accumulation = routing.accumulation_cells
     if method == "csle":

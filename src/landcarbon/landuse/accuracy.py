@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.landuse.change import check_same_grid, joint_counts
@@ -125,6 +126,7 @@ def agreement(
     AlignmentError
         The maps are not on one grid.
     """
+    observed, simulated = categorical(observed, "observed"), categorical(simulated, "simulated")
     joint = joint_counts([observed, simulated], ["observed map", "simulated map"], codes)
     return agreement_from_confusion(joint.codes, joint.cells)
 
@@ -285,7 +287,9 @@ def figure_of_merit(
         The maps are not on one grid.
     """
     labels = ["initial map", "observed map", "simulated map"]
-    joint = joint_counts([initial, observed, simulated], labels, codes)
+    given = (initial, observed, simulated)
+    maps = [categorical(m, label) for m, label in zip(given, labels, strict=True)]
+    joint = joint_counts(maps, labels, codes)
     return fom_from_counts(joint.codes, joint.cells)
 
 

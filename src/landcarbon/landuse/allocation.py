@@ -636,8 +636,9 @@ def _demand_array(demand: Mapping[int, int], codes: list[int], n_valid: int) -> 
     if int(cells.sum()) != n_valid:
         raise ParameterError(
             f"demands sum to {int(cells.sum())} cells but the land-use map "
-            f"has {n_valid} valid cells; the demands must add up to the "
-            f"region (use landuse.allocation.demand_cells to round areas)"
+            f"has {n_valid} valid cells; give demands that add up to the valid cells of the "
+            f"start map (areas rounded to whole cells by the largest remainder), and give "
+            f"maps cut to the cells valid at every date"
         )
     return cells.astype(np.int64)
 

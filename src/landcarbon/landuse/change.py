@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
@@ -49,6 +50,37 @@ def check_same_grid(maps: Sequence[xr.DataArray], labels: Sequence[str]) -> Grid
                 f"grid of {labels[0]} (gdalwarp -tr/-te/-t_srs, nearest neighbour)"
             )
     return grid
+
+
+def common_mask(
+    maps: Mapping[str, xr.DataArray], *, strict: bool = False, strict_option: str = "strict"
+) -> tuple[dict[str, xr.DataArray], dict[str, int]]:
+    """The land-use maps on the cells valid in all of them, and the cells dropped from each.
+
+    Nodata masks that differ between dates are normal in real data (a few edge cells); a
+    cell that is nodata in any map becomes nodata in every map, so the Markov demand and
+    the allocation count the same region. With ``strict`` the masks must be equal:
+    ParameterError names each map's cells valid there only, and ``strict_option`` (how
+    the caller turns strict off: a CLI option or a study-file key) as the fix.
+    """
+    coerced = {name: categorical(da, name) for name, da in maps.items()}
+    valid = [da != CLASS_NODATA for da in coerced.values()]
+    common = valid[0]
+    for v in valid[1:]:
+        common = common & v
+    dropped = {name: int((v & ~common).sum()) for name, v in zip(coerced, valid, strict=True)}
+    if strict and any(dropped.values()):
+        listed = ", ".join(f"{name}: {n} cells" for name, n in dropped.items() if n)
+        raise ParameterError(
+            f"the nodata masks of {', '.join(coerced)} differ (valid in one map but nodata "
+            f"in another: {listed}); give maps with one nodata mask, or leave out "
+            f"{strict_option} to work on the cells valid in every map"
+        )
+    out = {
+        name: da.where(common, CLASS_NODATA).astype(np.int32) if dropped[name] else da
+        for name, da in coerced.items()
+    }
+    return out, dropped
 
 
 def class_codes_of(maps: Sequence[xr.DataArray]) -> tuple[int, ...]:
@@ -349,6 +381,7 @@ def transfer_matrix(
     ParameterError
         A map holds a code outside ``codes``.
     """
+    before, after = categorical(before, "before"), categorical(after, "after")
     labels = [_label(before, "the first map"), _label(after, "the second map")]
     joint = joint_counts([before, after], labels, codes)
     grid = Grid.from_dataarray(before)

@@ -28,6 +28,7 @@ from typing import Any
 
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.errors import RasterError
 from landcarbon.landuse.accuracy import Agreement, FigureOfMerit, figure_of_merit
 from landcarbon.landuse.allocation import (
@@ -175,11 +176,12 @@ def simulate(
         from t1 to ``target_year``, so it does not depend on ``start``.
     """
     parameters = parameters or CarsParameters()
+    t0, t1 = categorical(t0, "t0"), categorical(t1, "t1")
     demand = markov_demand(t0, t1, years=years, target_year=target_year, scenario=scenario)
     matrix = scenario_conversion(demand.codes, scenario, conversion)
     stack = complete_stack(probability, demand.codes)
     cells = demand.cells_by_code()
-    origin = t1 if start is None else start
+    origin = t1 if start is None else categorical(start, "start")
     allocation = allocate(
         origin,
         stack,

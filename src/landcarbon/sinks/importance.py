@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from landcarbon.arrays import continuous
 from landcarbon.backend import is_dask, map_cells, require_in_memory
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.raster import CLASS_NODATA
@@ -162,7 +163,7 @@ def importance_index(
     """
     if not layers:
         raise ParameterError("the importance index needs at least one layer")
-    normalised = {k: normalise(v.rename(k)) for k, v in layers.items()}
+    normalised = {k: normalise(continuous(v, k).rename(k)) for k, v in layers.items()}
     out = weighted_overlay(normalised, weights or DEFAULT_WEIGHTS, "importance_index")
     out.attrs["units"] = "1"
     return out

@@ -42,6 +42,7 @@ import xarray as xr
 from pyproj import CRS as ProjCRS
 from pyproj import Geod
 
+from landcarbon.arrays import continuous
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import AlignmentError, ParameterError, RasterError
 from landcarbon.grid import Grid
@@ -187,6 +188,7 @@ def cost_distance(
     """
     if connectivity not in (4, 8):
         raise ParameterError(f"connectivity {connectivity}: choose 4 or 8")
+    resistance = continuous(resistance, "resistance")
     fix = "load the rasters without chunks (cost distance holds the whole map in memory)"
     res = require_in_memory(resistance, "cost distance", fix).astype(np.float64, copy=False)
     src = require_in_memory(sources, "cost distance", fix)

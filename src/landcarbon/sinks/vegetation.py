@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from landcarbon.arrays import categorical
 from landcarbon.sinks.areas import area_by_code
 from landcarbon.tables import ClassTable
 
@@ -33,6 +34,7 @@ def vegetation_carbon_density(
     Raises TableError listing every type code of the map that the table lacks (with its
     cell count). Lazy on dask input.
     """
+    veg_type = categorical(veg_type, "the vegetation map")
     out = densities.reclassify(
         veg_type,
         column,
@@ -53,6 +55,7 @@ def vegetation_storage_table(
     Types of the table absent from the map get area 0. The study prints area in 10^4 ha
     and storage in 10^4 t: divide by 10 000 for that layout.
     """
+    veg_type = categorical(veg_type, "the vegetation map")
     densities.check_codes(veg_type, str(veg_type.name or "the vegetation map"))
     codes = densities.codes
     density = densities.column(column).to_numpy(dtype=np.float64)

@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 from scipy import ndimage
 
+from landcarbon.arrays import categorical, continuous
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
@@ -148,6 +149,8 @@ def identify_sinks(
     """
     if not 0 <= cultivated_share <= 1:
         raise ParameterError(f"cultivated_share {cultivated_share}: must be within 0..1")
+    levels, lulc = categorical(levels, "levels"), categorical(lulc, "lulc")
+    resistance = continuous(resistance, "resistance")
     if not 0 < potential_quantile < 1:
         raise ParameterError(f"potential_quantile {potential_quantile}: must be within (0, 1)")
     if potential not in ("breaks", "quantile"):

@@ -373,11 +373,13 @@ def _check_inputs(
     Files the study's synthetic region will generate are not checked before they exist.
     """
     from landcarbon.grid import Grid
+    from landcarbon.tables import split_sheet
 
     grids = {}
     before = len(problems)
     for section, paths in (("rasters", rasters), ("tables", tables)):
-        for name, path in paths.items():
+        for name, given in paths.items():
+            path = split_sheet(given)[0] if section == "tables" else given
             if path in generated and not path.exists():
                 continue
             if not path.exists():

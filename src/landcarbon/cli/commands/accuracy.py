@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import (
+    OUT,
+    OVERWRITE,
+    SEED,
+    STRICT_NODATA,
+    common_cells,
+    prepare_out_dir,
+)
 from landcarbon.cli.output import emit, say
 
 
@@ -25,6 +32,7 @@ def accuracy(
         None, "--sample-rate", help="Kappa on this share of cells, as PLUS (needs --seed)."
     ),
     seed: int = SEED,
+    strict_nodata: bool = STRICT_NODATA,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
 ) -> None:
@@ -43,7 +51,9 @@ def accuracy(
     paths = {"observed": observed, "simulated": simulated}
     if initial is not None:
         paths = {"initial": initial, **paths}
-    maps = read_stack(paths, dict.fromkeys(paths, "categorical"))
+    maps, dropped = common_cells(
+        read_stack(paths, dict.fromkeys(paths, "categorical")), strict_nodata
+    )
     fom = None
     if initial is not None:
         fom = figure_of_merit(maps["initial"], maps["observed"], maps["simulated"])
@@ -62,6 +72,7 @@ def accuracy(
         "sample_rate": sample_rate,
         "codes": list(stats.codes),
         "confusion": stats.confusion.tolist(),
+        "nodata_cells_dropped": dropped,
     }
     written = []
     if out is not None:

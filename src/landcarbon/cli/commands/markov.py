@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, STRICT_NODATA, common_cells, prepare_out_dir
 from landcarbon.cli.output import emit, say
 
 
@@ -32,6 +32,7 @@ def markov(
         "--method",
         help='Non-integer intervals: "matrix_power" (fractional power) or "linear".',
     ),
+    strict_nodata: bool = STRICT_NODATA,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
 ) -> None:
@@ -47,10 +48,11 @@ def markov(
     )
     from landcarbon.raster import read_stack
 
-    maps = read_stack(
-        {"first": before, "second": after}, {"first": "categorical", "second": "categorical"}
+    stack = read_stack(
+        {"before": before, "after": after}, {"before": "categorical", "after": "categorical"}
     )
-    tp = transition_probabilities(transfer_matrix(maps["first"], maps["second"], years=years))
+    maps, dropped = common_cells(stack, strict_nodata)
+    tp = transition_probabilities(transfer_matrix(maps["before"], maps["after"], years=years))
     chosen = Scenario("markov") if scenario is None else load_scenario_source(scenario, name)
     adjusted = apply_to_markov(tp, chosen)
     demand = scenario_demand(tp, chosen, target, method=method)  # type: ignore[arg-type]
@@ -70,6 +72,7 @@ def markov(
             "scenario": None if scenario is None else chosen.name,
             "probabilities": adjusted.matrix.tolist(),
             "demand": demand.summary(),
+            "nodata_cells_dropped": dropped,
             "files": written,
         }
     )

@@ -12,7 +12,16 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
+from landcarbon.cli.options import (
+    OUT,
+    OVERWRITE,
+    SEED,
+    STRICT_NODATA,
+    common_cells,
+    prepare_out_dir,
+    require,
+    run_study_steps,
+)
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
 
@@ -69,9 +78,12 @@ def inputs(
     restriction: Path | None,
     seed: int | None,
     leas_options: dict[str, Any],
+    strict_nodata: bool = False,
 ) -> dict[str, Any]:
     """Read the maps, restriction and suitability on one grid (shared with validate-sim).
 
+    The land-use maps are cut to the cells valid in all of them (``nodata_dropped``: the
+    cells dropped from each), or must share one mask with ``strict_nodata``.
     ``leas_options`` (``missing``, ``sample_rate``, ``n_trees``) go to LEAS with --driver.
     """
     from landcarbon.landuse.simulate import fit_suitability, read_probability
@@ -83,6 +95,8 @@ def inputs(
     if restriction is not None:
         paths["restriction"] = restriction
     stack = read_stack(paths, dict.fromkeys(paths, "categorical"))
+    masked, dropped = common_cells({name: stack[name] for name in maps}, strict_nodata)
+    stack |= masked
     codes = tuple(sorted({int(c) for name in maps for c in _codes(stack[name])}))
     if probability is not None:
         prob = read_probability(probability, codes)
@@ -99,7 +113,12 @@ def inputs(
             seed=seed,
             **leas_options,
         )
-    return {"maps": stack, "probability": prob, "restriction": stack.get("restriction")}
+    return {
+        "maps": stack,
+        "probability": prob,
+        "restriction": stack.get("restriction"),
+        "nodata_dropped": dropped,
+    }
 
 
 def _codes(da: Any) -> list[int]:
@@ -185,6 +204,7 @@ def simulate_command(
     restriction: Path = RESTRICTION,
     model: str = MODEL,
     parameters: Path = PARAMETERS,
+    strict_nodata: bool = STRICT_NODATA,
     runs: int | None = typer.Option(
         None,
         "--runs",
@@ -221,7 +241,9 @@ def simulate_command(
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
     leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
-    data = inputs({"t0": t0, "t1": t1}, driver, probability, restriction, seed, leas_options)
+    data = inputs(
+        {"t0": t0, "t1": t1}, driver, probability, restriction, seed, leas_options, strict_nodata
+    )
     codes = tuple(int(c) for c in data["probability"]["class"].values)
     rules = scenario_and_rules(
         scenario_file, scenario, conversion, orientation, model, parameters, codes
@@ -239,7 +261,10 @@ def simulate_command(
     )
     folder = prepare_out_dir(out, overwrite)
     files = write_simulation(result, folder, overwrite=overwrite)
-    summary = result.summary() | {"files": {k: str(v) for k, v in files.items()}}
+    summary = result.summary() | {
+        "nodata_cells_dropped": data["nodata_dropped"],
+        "files": {k: str(v) for k, v in files.items()},
+    }
     emit(summary)
     state = (
         "demand met"

@@ -158,12 +158,17 @@ def _transfer_step(
     )
 
     def run(ctx: Context) -> None:
-        from landcarbon.landuse.change import comprehensive_dynamic_degree, transfer_matrix
+        from landcarbon.landuse.change import (
+            common_mask,
+            comprehensive_dynamic_degree,
+            transfer_matrix,
+        )
         from landcarbon.report.charts import sankey_png
 
         a = read(ctx.inputs[maps[0]], "categorical", study.compute.chunks)
         b = read(ctx.inputs[maps[1]], "categorical", study.compute.chunks)
-        tm = transfer_matrix(a, b, years=(float(y0), float(y1)))
+        both, dropped = common_mask({y0: a, y1: b})
+        tm = transfer_matrix(both[y0], both[y1], years=(float(y0), float(y1)))
         files = {str(ctx.inputs[maps[0]]): a, str(ctx.inputs[maps[1]]): b}
         names = legend(class_scheme(study, ctx.inputs), tm.codes, files)
         tables = tm.tables({c: v[0] for c, v in names.items()})
@@ -182,6 +187,7 @@ def _transfer_step(
                 "changed_area_ha": changed,
                 "changed_share": changed / float(tm.area_ha.sum()),
                 "comprehensive_dynamic_degree_pct_per_yr": float(comprehensive_dynamic_degree(tm)),
+                "nodata_cells_dropped": dropped,
             }
         )
 

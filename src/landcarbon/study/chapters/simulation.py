@@ -78,6 +78,11 @@ class SimulationSection:
     n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES)
     neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3)
     max_iterations: int = doc("Allocation iterations before giving up.", 1000)
+    strict_nodata: bool = doc(
+        "Refuse t0/t1 maps whose nodata masks differ (default false: work on the cells valid "
+        "in both, the cells dropped from each reported in the summary).",
+        False,
+    )
 
 
 def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
@@ -209,11 +214,18 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
 
     def run(ctx: Context) -> None:
         from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+        from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.scenarios import load_scenarios, preset_path
         from landcarbon.landuse.simulate import read_probability, simulate
 
-        t0 = read(ctx.inputs[maps[0]], "categorical")
-        t1 = read(ctx.inputs[maps[1]], "categorical")
+        both, dropped = common_mask(
+            {sec.t0: read(ctx.inputs[maps[0]], "categorical")}
+            | {sec.t1: read(ctx.inputs[maps[1]], "categorical")},
+            strict=sec.strict_nodata,
+            strict_option=f"strict_nodata = true from [simulation] of {study.path}",
+        )
+        t0, t1 = both[sec.t0], both[sec.t1]
+        ctx.summary["nodata_cells_dropped"] = dropped
         path = ctx.inputs[scen[0]] if scen else preset_path(sec.scenarios)
         scenario = load_scenarios(path)[name]
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
