@@ -170,3 +170,17 @@ def chunked_bincount(
         ]
     total = dask.delayed(sum)(parts, 0 if w is None else np.zeros(minlength))
     return np.asarray(total.compute())
+
+
+def fixed_total(values: xr.DataArray) -> float:
+    """Sum of a map, NaN cells skipped, added in :func:`chunked_bincount`'s fixed order:
+    the same bits in memory and chunked (a plain ``.sum()`` adds dask's per-chunk sums in
+    another order than numpy's pairwise sum)."""
+    data = values.data
+    if is_dask(data):
+        import dask.array as da
+
+        zeros: Any = da.zeros(data.shape, dtype=np.int8, chunks=data.chunks)
+    else:
+        zeros = np.zeros(data.shape, dtype=np.int8)
+    return float(chunked_bincount(zeros, 1, weights=values.fillna(0.0))[0])

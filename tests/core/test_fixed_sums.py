@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from landcarbon.backend import SUM_BLOCK, chunked_bincount
+from landcarbon.backend import SUM_BLOCK, chunked_bincount, fixed_total
 from landcarbon.carbon import zone_totals
+from landcarbon.erosion.csle import total
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.testing import make_raster
 
@@ -59,3 +60,15 @@ def test_zone_totals_are_identical_chunked_and_in_memory():
     )
     np.testing.assert_array_equal(lazy["total_t_c"], eager["total_t_c"])
     np.testing.assert_array_equal(lazy["area_ha"], eager["area_ha"])
+
+
+def test_map_totals_are_identical_chunked_and_in_memory():
+    values = np.random.default_rng(6).lognormal(0.0, 3.0, SHAPE)  # 4 orders of magnitude
+    values[::7, ::5] = np.nan
+    soil_loss = make_raster(values, crs="EPSG:4326", cell_size=0.01, origin=(100.0, 40.0))
+    eager, eager_loss = fixed_total(soil_loss), total(soil_loss)
+    assert eager == pytest.approx(np.nansum(values), rel=1e-12)
+    for chunks in [(100, 1100), (128, 128), (700, 64)]:  # each off by 1 ulp with .sum()
+        lazy = soil_loss.chunk({"y": chunks[0], "x": chunks[1]})
+        assert fixed_total(lazy) == eager
+        assert total(lazy) == eager_loss  # erosion: t/ha x true cell area, summed
