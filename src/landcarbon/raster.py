@@ -5,9 +5,11 @@ where there is no data; categorical rasters (land use, soil type) as int32 with
 :data:`CLASS_NODATA` there. Writes are tiled, ZSTD-compressed and
 COG-compatible, carry CRS, nodata and band descriptions, and, for categorical
 maps, a colour table plus class names (in the GeoTIFF tags and a QGIS ``.qml``
-style beside it). Every write goes to a temporary name and is renamed into place,
-so an interrupted run leaves either the complete file or none. Dask-backed arrays
-are written window by window, never gathered whole.
+style beside it). Every write goes to a temporary name (created with the process umask's
+mode), is checked (GDAL only logs a failed write: every tile must lie in the file) and
+is renamed into place, so an interrupted or refused write leaves the complete file or
+none. Arrays are written in strips of one tile row, top to bottom, so dask-backed arrays
+are never gathered whole and give the same bytes as in-memory ones.
 """
 
 from __future__ import annotations
