@@ -248,6 +248,7 @@ def atomic_path(
 ) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only on success.
 
+    A GeoTIFF (``.tif``) is checked before the rename: every tile must lie in the file.
     On any failure the temporary file is removed; a write the machine refused (disk full,
     quota, file-size limit, I/O error) becomes a ComputeError that says what to free or
     raise (``needed_bytes``: the uncompressed size, for the disk-full message).
@@ -256,6 +257,8 @@ def atomic_path(
     tmp = _atomic_target(target, overwrite)
     try:
         yield tmp
+        if target.suffix.lower() in (".tif", ".tiff"):
+            _check_complete(tmp)  # whoever wrote it through GDAL: it only logged failures
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -413,7 +416,6 @@ def write_raster(
                 band_tags["class_names"] = class_names_tag(classes)
             if band_tags:
                 dst.update_tags(1, **band_tags)
-        _check_complete(tmp)
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
     return target

@@ -53,6 +53,7 @@ def test_chunked_categorical_and_multiband_writes_are_byte_identical(tmp_path: P
 LIMITED = """
 import json, resource, signal, sys
 import numpy as np, pandas as pd
+from landcarbon.datasets.synthetic import write_synthetic_region
 from landcarbon.errors import ComputeError
 from landcarbon.raster import write_raster
 from landcarbon.study.chapters._common import write_csv, write_json
@@ -65,6 +66,9 @@ writes = {
     "map.tif": lambda p: write_raster(make_raster(np.random.default_rng(0).random((300, 300))), p),
     "table.csv": lambda p: write_csv(pd.DataFrame({"v": np.arange(5000) / 7}), p),
     "data.json": lambda p: write_json(list(range(5000)), p),
+    "synthetic/npp.tif": lambda p: write_synthetic_region(
+        p.removesuffix("/npp.tif"), (300, 300), layers=("npp",)
+    ),
 }
 errors = {}
 for name, write in writes.items():
@@ -84,9 +88,9 @@ def test_writes_over_the_file_size_limit_leave_nothing_and_say_so(tmp_path: Path
     assert errors == {
         name: f"{tmp_path / name}: file too large for this process's file-size limit (19.5 KiB, "
         f"see `ulimit -f`); raise the limit (`ulimit -f unlimited`) and rerun"
-        for name in ("map.tif", "table.csv", "data.json")
+        for name in ("map.tif", "table.csv", "data.json", "synthetic/npp.tif")
     }
-    assert list(tmp_path.iterdir()) == []
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
