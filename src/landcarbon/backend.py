@@ -5,11 +5,12 @@ through :func:`map_focal` (``map_overlap`` with a NaN-free halo), and global
 steps call :func:`require_in_memory` to refuse chunked input with a message that
 names the step and the fix. Results keep the first input's dims, coords, CRS and
 attrs. Zonal sums over chunks use :func:`chunked_bincount` (map-reduce: a
-bincount per chunk, summed), never a full load.
+bincount per block, summed in a fixed order), never a full load.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +119,12 @@ def require_in_memory(array: xr.DataArray | np.ndarray, step: str, fix: str) -> 
     return np.asarray(array.data if isinstance(array, xr.DataArray) else array)
 
 
+SUM_BLOCK = 512
+"""Side (cells, every axis) of the fixed blocks a weighted :func:`chunked_bincount` adds
+up: each block's sums, then the blocks in C order, in memory and on dask alike, so a
+total does not depend on the chunking (chunked == in memory, bit for bit)."""
+
+
 def chunked_bincount(
     codes: xr.DataArray | np.ndarray,
     minlength: int,
@@ -125,7 +132,10 @@ def chunked_bincount(
 ) -> np.ndarray:
     """``np.bincount`` over non-negative int codes, as a map-reduce over dask chunks.
 
-    Codes outside ``[0, minlength)`` (e.g. a nodata flag of -1) are ignored.
+    Codes outside ``[0, minlength)`` (e.g. a nodata flag of -1) are ignored. Weighted sums
+    are accumulated over fixed :data:`SUM_BLOCK` blocks in a fixed order whatever the
+    chunks (dask input is rechunked to them), so in-memory and chunked sums are identical;
+    counts are exact integers in any order.
     """
     c: Any = codes.data if isinstance(codes, xr.DataArray) else codes
     w: Any = weights.data if isinstance(weights, xr.DataArray) else weights
@@ -136,20 +146,41 @@ def chunked_bincount(
         wsel = None if wb is None else np.asarray(wb, dtype=np.float64).ravel()[ok]
         return np.bincount(cb[ok].astype(np.int64), weights=wsel, minlength=minlength)
 
-    if not (is_dask(c) or (w is not None and is_dask(w))):
-        return _count(np.asarray(c), None if w is None else np.asarray(w))
+    lazy = is_dask(c) or (w is not None and is_dask(w))
+    if w is None and not lazy:
+        return _count(np.asarray(c))
+    if not lazy:
+        c, w = np.asarray(c), np.asarray(w)
+        corners = itertools.product(*(range(0, n, SUM_BLOCK) for n in c.shape))  # C order
+        blocks = [tuple(slice(i, i + SUM_BLOCK) for i in corner) for corner in corners]
+        return sum((_count(c[b], w[b]) for b in blocks), np.zeros(minlength))
     import dask
     import dask.array as da
 
     c = c if is_dask(c) else da.from_array(c, chunks=w.chunks)
-    blocks = c.to_delayed().ravel()
     if w is None:
-        parts = [dask.delayed(_count)(b) for b in blocks]
+        parts = [dask.delayed(_count)(b) for b in c.to_delayed().ravel()]
     else:
         w = w if is_dask(w) else da.from_array(w, chunks=c.chunks)
+        fixed = tuple(min(SUM_BLOCK, n) for n in c.shape)
+        c, w = c.rechunk(fixed), w.rechunk(fixed)
         parts = [
             dask.delayed(_count)(b, wb)
-            for b, wb in zip(blocks, w.to_delayed().ravel(), strict=True)
+            for b, wb in zip(c.to_delayed().ravel(), w.to_delayed().ravel(), strict=True)
         ]
-    total = dask.delayed(sum)(parts)
+    total = dask.delayed(sum)(parts, 0 if w is None else np.zeros(minlength))
     return np.asarray(total.compute())
+
+
+def fixed_total(values: xr.DataArray) -> float:
+    """Sum of a map, NaN cells skipped, added in :func:`chunked_bincount`'s fixed order:
+    the same bits in memory and chunked (a plain ``.sum()`` adds dask's per-chunk sums in
+    another order than numpy's pairwise sum)."""
+    data = values.data
+    if is_dask(data):
+        import dask.array as da
+
+        zeros: Any = da.zeros(data.shape, dtype=np.int8, chunks=data.chunks)
+    else:
+        zeros = np.zeros(data.shape, dtype=np.int8)
+    return float(chunked_bincount(zeros, 1, weights=values.fillna(0.0))[0])

@@ -5,9 +5,11 @@ where there is no data; categorical rasters (land use, soil type) as int32 with
 :data:`CLASS_NODATA` there. Writes are tiled, ZSTD-compressed and
 COG-compatible, carry CRS, nodata and band descriptions, and, for categorical
 maps, a colour table plus class names (in the GeoTIFF tags and a QGIS ``.qml``
-style beside it). Every write goes to a temporary name and is renamed into place,
-so an interrupted run leaves either the complete file or none. Dask-backed arrays
-are written window by window, never gathered whole.
+style beside it). Every write goes to a temporary name (created with the process umask's
+mode), is checked (GDAL only logs a failed write: every tile must lie in the file) and
+is renamed into place, so an interrupted or refused write leaves the complete file or
+none. Arrays are written in strips of one tile row, top to bottom, so dask-backed arrays
+are never gathered whole and give the same bytes as in-memory ones.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import errno
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -202,28 +203,136 @@ def resample_to(da: xr.DataArray, grid: Grid, kind: Kind) -> xr.DataArray:
 
 
 # ---------------------------------------------------------------------------- writing
+PARTIAL = ".partial"
+"""Marker in the name of a file being written: ``.NAME.RANDOM.partial.EXT`` beside ``NAME.EXT``."""
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+"""OS errors of a write that the user fixes outside landcarbon (space, quota, size limit, disk)."""
+
+
 def _atomic_target(path: Path, overwrite: bool) -> Path:
+    """Create an empty temporary file beside ``path`` with the mode a plain ``open`` gives
+    (0666 less the process umask), so the renamed output is as readable as any GIS tool's."""
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=".partial" + path.suffix, dir=path.parent
-    )
-    os.close(fd)
-    return Path(tmp)
+    import secrets
+
+    while True:
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{PARTIAL}{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+
+
+def remove_partials(folder: str | Path) -> list[Path]:
+    """Remove the temporary files that killed writes left anywhere under ``folder``
+    (``.NAME.XXXXXXXX.partial.EXT``, as :func:`atomic_path` names them) and return them.
+
+    Call it only while no other process writes there (a study run holds its output lock).
+    """
+    import re
+
+    ours = re.compile(rf"\..+\.[0-9a-z_]{{8}}{re.escape(PARTIAL)}(\.[^.]*)?")
+    stale = sorted(p for p in Path(folder).rglob(f".*{PARTIAL}*") if ours.fullmatch(p.name))
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only on success."""
+def atomic_path(
+    path: str | Path, overwrite: bool = True, *, needed_bytes: int | None = None
+) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only on success.
+
+    A GeoTIFF (``.tif``) is checked before the rename: every tile must lie in the file.
+    On any failure the temporary file is removed; a write the machine refused (disk full,
+    quota, file-size limit, I/O error) becomes a ComputeError that says what to free or
+    raise (``needed_bytes``: the uncompressed size, for the disk-full message).
+    """
     target = Path(path)
     tmp = _atomic_target(target, overwrite)
     try:
         yield tmp
+        if target.suffix.lower() in (".tif", ".tiff"):
+            _check_complete(tmp)  # whoever wrote it through GDAL: it only logged failures
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno not in _WRITE_ERRORS:
+            raise
+        raise ComputeError(_write_error_message(target, exc, needed_bytes)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _write_error_message(target: Path, exc: OSError, needed_bytes: int | None) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        needs = ""
+        if needed_bytes:
+            needs = f"the raster needs up to {_size(needed_bytes)} (uncompressed), "
+        free = shutil.disk_usage(target.parent).free
+        what = "no space left on the device" if exc.errno == errno.ENOSPC else "disk quota exceeded"
+        return (
+            f"{target}: {what}; {needs}{_size(free)} free in {target.parent}; free some space "
+            f"or write elsewhere"
+        )
+    if exc.errno == errno.EFBIG:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        return (
+            f"{target}: file too large for this process's file-size limit "
+            f"({_size(limit)}, see `ulimit -f`); raise the limit (`ulimit -f unlimited`) and rerun"
+        )
+    return f"{target}: write failed ({exc.strerror or exc}); check the disk and rerun"
+
+
+def _check_complete(tmp: Path) -> None:
+    """Raise OSError unless the GeoTIFF just written at ``tmp`` opens and every tile of
+    every band lies inside the file.
+
+    GDAL only logs the errors of a failed write (``_tiffWriteProc: File too large``) and
+    closes a truncated file without raising; this catches that before the rename.
+    """
+    size = tmp.stat().st_size
+    try:
+        with rasterio.open(tmp) as ds:
+            rows, cols = ds.block_shapes[0]
+            tiles = [
+                (band, i, j)
+                for band in range(1, ds.count + 1)
+                for i in range(-(-ds.height // rows))
+                for j in range(-(-ds.width // cols))
+            ]
+            ends = [_tile_end(ds, *tile) for tile in tiles]
+    except RasterioIOError as exc:
+        raise OSError(_write_errno(tmp), f"GDAL wrote an unreadable file ({exc})") from exc
+    if not all(0 < end <= size for end in ends):
+        raise OSError(_write_errno(tmp), "GDAL left tiles unwritten")
+
+
+def _tile_end(ds: DatasetReader, band: int, row: int, col: int) -> int:
+    """Where tile (``row``, ``col``) of ``band`` ends in the file; 0 if it was never written."""
+    offset = ds.get_tag_item(f"BLOCK_OFFSET_{col}_{row}", "TIFF", bidx=band)
+    count = ds.get_tag_item(f"BLOCK_SIZE_{col}_{row}", "TIFF", bidx=band)
+    return int(offset) + int(count) if offset and count and int(offset) else 0
+
+
+def _write_errno(path: Path) -> int:
+    """The likely cause of a write GDAL failed silently: file-size limit, disk full, else I/O."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and path.stat().st_size >= limit:
+        return errno.EFBIG
+    if shutil.disk_usage(path.parent).free < 1 << 20:
+        return errno.ENOSPC
+    return errno.EIO
 
 
 def _storage_dtype(da: xr.DataArray, categorical: bool) -> tuple[np.dtype[Any], float | int]:
@@ -287,12 +396,13 @@ def write_raster(
         "interleave": "band",
     }
     names = [description] if isinstance(description, str) else list(description or [])
-    try:
-        with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    needed = grid.rows * grid.cols * len(bands) * dtype.itemsize
+    with atomic_path(target, overwrite, needed_bytes=needed) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
             if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
                 dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
             for index, band in enumerate(bands, start=1):
-                for window, block in _blocks(band):
+                for window, block in _strips(band, profile["blockysize"]):
                     if categorical:
                         block = np.where(block == CLASS_NODATA, nodata, block)
                     # a 3-D view: rasterio copies a 2-D array (np.stack) before writing
@@ -306,24 +416,10 @@ def write_raster(
                 band_tags["class_names"] = class_names_tag(classes)
             if band_tags:
                 dst.update_tags(1, **band_tags)
-    except OSError as exc:
-        if exc.errno != errno.ENOSPC:
-            raise
-        raise ComputeError(_disk_full_message(target, grid, len(bands), dtype)) from exc
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
         _write_categories(target.with_name(target.name + ".aux.xml"), classes)
     return target
-
-
-def _disk_full_message(target: Path, grid: Grid, bands: int, dtype: np.dtype[Any]) -> str:
-    needed = grid.rows * grid.cols * bands * dtype.itemsize
-    free = shutil.disk_usage(target.parent).free
-    return (
-        f"{target}: no space left on the device; the raster needs up to {_size(needed)} "
-        f"(uncompressed), {_size(free)} free in {target.parent}; free some space or write "
-        f"elsewhere"
-    )
 
 
 def _size(n_bytes: float) -> str:
@@ -337,23 +433,33 @@ def _size(n_bytes: float) -> str:
     return f"{n_bytes / 1024:.1f} TiB"
 
 
-def _blocks(da: xr.DataArray) -> Iterator[tuple[Window, np.ndarray]]:
-    """The array in windows: whole for numpy; for dask, one row of chunks at a time,
-    computed together so the scheduler's workers fill the row in parallel."""
+def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]]:
+    """The array in full-width strips of ``height`` rows (one row of tiles), top to bottom.
+
+    GDAL then writes each tile once, in the same order whether the array is in memory or
+    chunked (any chunk shape), so both give the same bytes. For dask, one row of chunks is
+    computed at a time (its chunks together, so the scheduler's workers fill it in
+    parallel) and at most one strip plus one row of chunks is held.
+    """
     data = da.data
     if not is_dask(data):
-        yield Window(0, 0, da.shape[1], da.shape[0]), np.asarray(data)
+        whole = np.asarray(data)
+        for top in range(0, whole.shape[0], height):
+            strip = whole[top : top + height]
+            yield Window(0, top, strip.shape[1], strip.shape[0]), strip
         return
     import dask
 
-    row = 0
-    for i, h in enumerate(data.chunks[0]):
+    held = np.empty((0, da.shape[1]), dtype=data.dtype)
+    top = 0
+    for i in range(len(data.chunks[0])):
         blocks = dask.compute(*(data.blocks[i, j] for j in range(len(data.chunks[1]))))
-        col = 0
-        for w, block in zip(data.chunks[1], blocks, strict=True):
-            yield Window(col, row, w, h), np.asarray(block)
-            col += w
-        row += h
+        held = np.concatenate([held, np.concatenate([np.asarray(b) for b in blocks], axis=1)])
+        last = i == len(data.chunks[0]) - 1
+        while held.shape[0] >= height or (last and held.shape[0]):
+            strip, held = held[:height], held[height:]
+            yield Window(0, top, strip.shape[1], strip.shape[0]), strip
+            top += strip.shape[0]
 
 
 def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from landcarbon.backend import chunked_bincount
+from landcarbon.backend import chunked_bincount, fixed_total
 from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_index
 from landcarbon.carbon.emissions import emission_totals
 from landcarbon.carbon.energy import allocate_emissions
@@ -116,7 +116,7 @@ class EmissionAccount:
         }
         energy = 0.0
         if self.energy is not None:
-            energy = float(self.energy.sum(skipna=True).values)
+            energy = fixed_total(self.energy)
             out["energy_t_c"] = energy
         out["total_t_c"] = land + energy
         if co2:

@@ -27,6 +27,7 @@ import xarray as xr
 from numpy.typing import DTypeLike
 
 from landcarbon.arrays import categorical
+from landcarbon.backend import fixed_total
 from landcarbon.carbon.classes import ClassIndex, map_label
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
@@ -196,7 +197,7 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
     n = len(index.codes)
     if n > MAX_PAIR_CLASSES:
         change = sequestration_map(current, future, pools, per_cell_units=True)
-        seq = float(change.sum(skipna=True).values)
+        seq = fixed_total(change)
         return ChangeTotals(storage_totals(current, pools), storage_totals(future, pools), seq)
     counts, area = index.pair_table(current, future, (map_label(current), map_label(future)))
     density = pool_density(pools)

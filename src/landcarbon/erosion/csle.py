@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from landcarbon.backend import chunked_bincount, map_cells
+from landcarbon.backend import chunked_bincount, fixed_total, map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like
@@ -138,9 +138,10 @@ def total(per_ha: xr.DataArray) -> float:
 
     A map in t ha⁻¹ a⁻¹ gives t a⁻¹; one in t C ha⁻¹ a⁻¹ gives t C a⁻¹.
 
-    A plain (chunked on dask) reduction; the per-row areas broadcast along ``x``.
+    Added in a fixed order (:func:`~landcarbon.backend.fixed_total`), so chunked and
+    in-memory maps give the same total; the per-row areas broadcast along ``x``.
     """
-    return float((per_ha * _row_areas(per_ha)).sum(skipna=True))
+    return fixed_total(per_ha * _row_areas(per_ha))
 
 
 def mean_per_ha(per_ha: xr.DataArray) -> float:

@@ -37,9 +37,7 @@ def q_bar_chart(result: GeoDetectorResult, png: str | Path, alpha: float = 0.05)
     ax.set_xlim(0, min(1.0, max(r.q for r in items) * 1.2 + 0.02))
     ax.set_xlabel("q (share of the variance of y explained)")
     ax.set_title(f"GeoDetector factor q (dark: p < {alpha:g})", fontsize=10)
-    out = Path(png)
-    fig.savefig(out)
-    return out
+    return _save(fig, png)
 
 
 def interaction_heatmap(result: GeoDetectorResult, png: str | Path) -> Path:
@@ -78,6 +76,14 @@ def interaction_heatmap(result: GeoDetectorResult, png: str | Path) -> Path:
     ax.set_yticks(range(size), names)
     fig.colorbar(image, ax=ax, label="q")
     ax.set_title("Interaction detector q(X1 ∩ X2)", fontsize=10)
+    return _save(fig, png)
+
+
+def _save(fig: Figure, png: str | Path) -> Path:
+    """Save ``fig`` to ``png`` atomically (a failed write leaves no PNG behind)."""
+    from landcarbon.raster import atomic_path
+
     out = Path(png)
-    fig.savefig(out)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
     return out

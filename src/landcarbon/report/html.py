@@ -83,10 +83,7 @@ def build_report(
             items.append(item)
     write_json_atomic(keys_file, keys)
     if tables:
-        with atomic_path(report_dir / "tables.xlsx") as tmp:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, frame in tables.items():
-                    frame.to_excel(writer, sheet_name=name, index=False)
+        _write_workbook(tables, report_dir / "tables.xlsx")
     # every value is escaped (select_autoescape() would not match "index.html.j2"); the
     # only markup let through is the tables pandas built with their cells escaped
     env = Environment(loader=PackageLoader("landcarbon.report", "templates"), autoescape=True)
@@ -97,6 +94,37 @@ def build_report(
     with atomic_path(index) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return index
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""Time stamped in ``tables.xlsx`` (its zip entries and document properties): the zip
+format's first date, so the same tables always give the same bytes."""
+
+
+def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table, atomically and byte-stable: openpyxl stamps the time of saving
+    in every zip entry and in ``docProps/core.xml``; both are set to :data:`ZIP_EPOCH`."""
+    import re
+    import zipfile
+
+    from landcarbon.raster import atomic_path
+
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*ZIP_EPOCH).encode()
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in tables.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+        with zipfile.ZipFile(tmp) as saved:
+            entries = [(info.filename, saved.read(info)) for info in saved.infolist()]
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as stable:
+            for name, data in entries:
+                if name == "docProps/core.xml":
+                    data = re.sub(
+                        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data
+                    )
+                stable.writestr(
+                    zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data, zipfile.ZIP_DEFLATED
+                )
 
 
 def _read_keys(path: Path) -> dict[str, str]:

@@ -4,24 +4,28 @@ A :class:`Step` names the artifacts it reads (study inputs such as ``rasters.lul
 or other steps' outputs) and declares each output as data (:class:`Output`: file,
 kind, units, doc). :func:`plan` orders steps by matching names; :func:`run_steps`
 runs them, skipping a step whose cache key (content hashes of its inputs + its
-parameters + the landcarbon version) is unchanged and whose outputs all exist.
-Outputs are written to temporary names and renamed, and the cache record is written
-last, so a run killed at any moment leaves complete files or none, and a rerun
-resumes after the last finished step.
+parameters + the landcarbon version) is unchanged and whose outputs all still have the
+size and digest its record saved. Outputs are written to temporary names, checked and
+renamed, and the cache record is written last, so a run killed at any moment leaves
+complete files or none, a failed write is never recorded as done, and a rerun resumes
+after the last finished step.
+:func:`output_lock` keeps a second run off the same output folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from landcarbon import __version__
-from landcarbon.errors import ConfigError
+from landcarbon.errors import ComputeError, ConfigError
 
 Kind = Literal["raster", "table", "json", "html", "png"]
 
@@ -180,7 +184,7 @@ def run_steps(
         record_path = cache_dir / f"{step.name}.json"
         cached = _read_record(record_path)
         start = time.perf_counter()
-        if cached.get("key") == key and all(p.exists() for p in outputs.values()):
+        if cached.get("key") == key and cached.get("outputs") == _written(outputs):
             status: Literal["ran", "cached"] = "cached"
             summary = cached.get("summary", {})
         else:
@@ -193,8 +197,14 @@ def run_steps(
             missing = [str(p) for p in outputs.values() if not p.exists()]
             if missing:
                 raise RuntimeError(f"step {step.name} did not write {missing}")
-            status, summary = "ran", ctx.summary
-            write_json_atomic(record_path, {"key": key, "summary": summary})
+            # as a rerun reads it back from the record: same types, same key order
+            summary = json.loads(json.dumps(ctx.summary, default=str))
+            status = "ran"
+            write_json_atomic(
+                record_path,
+                {"key": key, "outputs": _written(outputs), "summary": summary},
+                sort_keys=False,
+            )
         artifacts.update(outputs)
         records.append(
             StepRecord(
@@ -208,6 +218,40 @@ def run_steps(
             )
         )
     return records
+
+
+def _written(outputs: Mapping[str, Path]) -> dict[str, dict[str, Any]] | None:
+    """Size (bytes) and digest of each output file; None if one is missing. A step is
+    reused only while its outputs still match what its record says it wrote."""
+    if not all(p.is_file() for p in outputs.values()):
+        return None
+    return {n: {"bytes": p.stat().st_size, "blake2b": file_digest(p)} for n, p in outputs.items()}
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``out_dir/.lock`` (``fcntl.flock``, this process's PID
+    written in it) for a run's lifetime; a second run on the same folder is refused at
+    once with a ComputeError naming the holder's PID. The lock ends with the process,
+    however it ends (a kill included); the ``.lock`` file stays."""
+    import fcntl
+
+    lock = out_dir / ".lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise ComputeError(
+                f"{out_dir}: another landcarbon run (PID {holder}) is writing to this folder "
+                f"(lock {lock}); wait for it to finish, or give another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _child_seed(seed: int, name: str) -> int:
@@ -225,9 +269,10 @@ def _read_record(path: Path) -> dict[str, Any]:
         return {}
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename."""
+def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = True) -> None:
+    """Write JSON to ``path`` through a temporary file and a rename (keys sorted unless
+    ``sort_keys=False``, which keeps the dicts' own order for reading back)."""
     from landcarbon.raster import atomic_path
 
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str, sort_keys=True))
+        tmp.write_text(json.dumps(data, indent=2, default=str, sort_keys=sort_keys))

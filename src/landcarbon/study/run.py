@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,6 +17,7 @@ from landcarbon.study.pipeline import (
     Step,
     StepRecord,
     file_digest,
+    output_lock,
     plan,
     run_steps,
     write_json_atomic,
@@ -81,7 +83,10 @@ def run_study(
     """Run the study file ``path`` into ``out_dir``; finished steps are reused on rerun.
 
     ``out_dir`` is created only once the steps are planned and the scheduler answers, so
-    a run refused for bad input leaves no empty folder behind.
+    a run refused for bad input leaves no empty folder behind. The run holds a lock on
+    ``out_dir`` (:func:`~landcarbon.study.pipeline.output_lock`): a second run there is
+    refused with the PID of this one; under the lock, temporary files a killed run left
+    are removed before any step starts.
 
     ``scheduler`` and ``workers`` override the study's ``[compute]`` section (``workers``
     alone starts a LocalCluster); ``on_compute`` is told which scheduler runs (with the
@@ -102,15 +107,32 @@ def run_study(
     ordered = plan(build_steps(study), artifacts, steps)
     _check_out(study, out, ordered)
     started = time.time()
+    from landcarbon.raster import remove_partials
     from landcarbon.study.compute import compute_context
 
-    with compute_context(compute) as compute_desc:
-        out.mkdir(parents=True, exist_ok=True)  # only once the plan and the scheduler stand
-        if study.inputs.align == "resample":
-            artifacts.update(_aligned_inputs(study, out))
-        if on_compute:
-            on_compute(compute_desc)
-        records = run_steps(ordered, artifacts, out, run_seed, on_step)
+    with contextlib.ExitStack() as locked:
+        with compute_context(compute) as compute_desc:
+            out.mkdir(parents=True, exist_ok=True)  # only once the plan and the scheduler stand
+            locked.enter_context(output_lock(out))  # until the manifest is written
+            remove_partials(out)  # left by a killed run: no other run writes here now
+            if study.inputs.align == "resample":
+                artifacts.update(_aligned_inputs(study, out))
+            if on_compute:
+                on_compute(compute_desc)
+            records = run_steps(ordered, artifacts, out, run_seed, on_step)
+        return _finish(study, ordered, out, run_seed, records, started, compute_desc)
+
+
+def _finish(
+    study: Study,
+    ordered: list[Step],
+    out: Path,
+    run_seed: int,
+    records: list[StepRecord],
+    started: float,
+    compute_desc: str,
+) -> RunResult:
+    """Write the report and the manifest of a run whose steps are done."""
     report = None
     if ordered:
         from landcarbon.report.html import build_report

@@ -1,0 +1,120 @@
+"""Writes are byte-stable (chunked == in memory), refused writes leave nothing behind and
+say what to fix, and temporaries are created with the umask's mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landcarbon.raster import CLASS_NODATA, atomic_path, remove_partials, write_raster
+from landcarbon.testing import make_raster
+
+
+def _data(shape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(7).random(shape)
+
+
+@pytest.mark.parametrize("chunks", [(100, 70), (300, 333), (257, 700), (1, 700), (600, 1)])
+def test_chunked_write_gives_the_bytes_of_the_in_memory_write(tmp_path: Path, chunks):
+    # 600 x 700 cells: 3 x 3 tiles of 256; chunks across tile edges, one-row and one-column
+    da = make_raster(_data((600, 700)))
+    eager = write_raster(da, tmp_path / "eager.tif", units="g")
+    lazy = write_raster(
+        da.chunk({"y": chunks[0], "x": chunks[1]}), tmp_path / "lazy.tif", units="g"
+    )
+    assert lazy.read_bytes() == eager.read_bytes()
+
+
+def test_chunked_categorical_and_multiband_writes_are_byte_identical(tmp_path: Path):
+    codes = (_data((300, 520)) * 5).astype(np.int32)
+    codes[:10, :10] = CLASS_NODATA
+    classes = {c: (f"class {c}", "#336699") for c in range(5)}
+    lulc = make_raster(codes)
+    a = write_raster(lulc, tmp_path / "a.tif", classes=classes)
+    b = write_raster(lulc.chunk({"y": 90, "x": 130}), tmp_path / "b.tif", classes=classes)
+    assert a.read_bytes() == b.read_bytes()
+    stack = make_raster(_data((300, 520))).expand_dims(month=3).copy()
+    stack.data = _data((3, 300, 520))
+    c = write_raster(stack, tmp_path / "c.tif", description=["1", "2", "3"])
+    d = write_raster(
+        stack.chunk({"month": 1, "y": 77, "x": 200}),
+        tmp_path / "d.tif",
+        description=["1", "2", "3"],
+    )
+    assert c.read_bytes() == d.read_bytes()
+
+
+LIMITED = """
+import json, resource, signal, sys
+import numpy as np, pandas as pd
+from landcarbon.datasets.synthetic import write_synthetic_region
+from landcarbon.errors import ComputeError
+from landcarbon.raster import write_raster
+from landcarbon.study.chapters._common import write_csv, write_json
+from landcarbon.testing import make_raster
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as Python sets it, not a kill
+resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+out = sys.argv[1]
+writes = {
+    "map.tif": lambda p: write_raster(make_raster(np.random.default_rng(0).random((300, 300))), p),
+    "table.csv": lambda p: write_csv(pd.DataFrame({"v": np.arange(5000) / 7}), p),
+    "data.json": lambda p: write_json(list(range(5000)), p),
+    "synthetic/npp.tif": lambda p: write_synthetic_region(
+        p.removesuffix("/npp.tif"), (300, 300), layers=("npp",)
+    ),
+}
+errors = {}
+for name, write in writes.items():
+    try:
+        write(f"{out}/{name}")
+    except ComputeError as exc:
+        errors[name] = str(exc)
+print(json.dumps(errors))
+"""
+
+
+def test_writes_over_the_file_size_limit_leave_nothing_and_say_so(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-c", LIMITED, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    errors = json.loads(result.stdout)
+    assert errors == {
+        name: f"{tmp_path / name}: file too large for this process's file-size limit (19.5 KiB, "
+        f"see `ulimit -f`); raise the limit (`ulimit -f unlimited`) and rerun"
+        for name in ("map.tif", "table.csv", "data.json", "synthetic/npp.tif")
+    }
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_written_files_get_the_mode_of_the_umask(tmp_path: Path, umask: int):
+    old = os.umask(umask)
+    try:
+        write_raster(make_raster(_data((20, 30))), tmp_path / "a.tif")
+        with atomic_path(tmp_path / "b.csv") as tmp:
+            tmp.write_text("a\n1\n")
+    finally:
+        os.umask(old)
+    for p in tmp_path.iterdir():
+        assert p.stat().st_mode & 0o777 == 0o666 & ~umask, p.name
+
+
+def test_remove_partials_takes_only_the_names_atomic_path_makes(tmp_path: Path):
+    ours = [tmp_path / ".a.0a1b2c3d.partial.tif", tmp_path / "sub" / ".b.c.q_w3e4r5.partial"]
+    kept = [
+        tmp_path / "a.partial.tif",
+        tmp_path / ".a.partial.tif",
+        tmp_path / ".a.0a1b2.partial.tif",
+    ]
+    for p in ours + kept:
+        p.parent.mkdir(exist_ok=True)
+        p.write_text("x")
+    assert remove_partials(tmp_path) == sorted(ours)
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(kept)
