@@ -10,8 +10,13 @@ written for "forest" applies to every forest class of any classification.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
 
 from landcarbon.errors import TableError
+from landcarbon.tables import CODE_ALIASES, ClassTable, read_records, table_from_frame
 
 GROUPS = (
     "cropland",
@@ -78,6 +83,111 @@ def check_group(name: str, where: str = "") -> str:
     close = difflib.get_close_matches(_key(name), list(_LOOKUP), n=1, cutoff=0.6)
     hint = f" (did you mean '{_LOOKUP[close[0]]}'?)" if close else ""
     at = f"{where}: " if where else ""
-    raise TableError(
-        f"{at}{name!r} is not a land-use group{hint}; use one of {', '.join(GROUPS)}"
+    raise TableError(f"{at}{name!r} is not a land-use group{hint}; use one of {', '.join(GROUPS)}")
+
+
+CNLUCC_LEVEL1 = {1: "cropland", 2: "forest", 3: "grassland", 4: "water", 5: "built-up", 6: "barren"}
+"""Groups of the CNLUCC (RESDC, CAS) first-level codes, the coding of the four studies."""
+
+CNLUCC_SOURCE = "the CNLUCC first-level classes (codes 1-6)"
+
+
+def class_groups(classes: ClassTable | None) -> dict[int, str | None]:
+    """Code -> canonical group of a class table's ``group`` column (None: no group given).
+
+    ``None`` stands for :data:`CNLUCC_LEVEL1`, the coding of the shipped studies.
+    """
+    if classes is None:
+        return dict(CNLUCC_LEVEL1)
+    if "group" not in classes.frame:
+        return {int(c): None for c in classes.codes}
+    return {
+        int(code): None
+        if pd.isna(value) or not str(value).strip()
+        else check_group(str(value), f"{classes.source}: code {code}, column 'group'")
+        for code, value in zip(classes.codes, classes.frame["group"], strict=True)
+    }
+
+
+def resolve_groups(
+    frame: pd.DataFrame,
+    groups: Mapping[int, str | None],
+    source: str,
+    classes_source: str,
+) -> pd.DataFrame:
+    """Rows of a group-keyed table ``frame`` (a ``group`` column) as rows per class code.
+
+    Every class of ``groups`` (code -> group, from :func:`class_groups`) gets the row of
+    its group, in a ``code`` column before the others.
+
+    Raises
+    ------
+    TableError
+        A row names no group or an unknown one, a group has two rows, a class has no
+        group, or a class's group has no row; the message names the codes and the fix.
+    """
+    frame = frame.copy()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "group" not in frame:
+        raise TableError(f"{source}: no 'group' column; key each row by land-use group")
+    keys = [
+        check_group(str(g), f"{source}: row {i + 2}, column 'group'")
+        for i, g in enumerate(frame["group"])
+    ]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise TableError(f"{source}: group(s) {', '.join(dup)} have more than one row; keep one")
+    frame["group"] = keys
+    by_group = frame.set_index("group", drop=False)
+    ungrouped = sorted(c for c, g in groups.items() if g is None)
+    if ungrouped:
+        raise TableError(
+            f"{source} is keyed by land-use group but class code(s) {ungrouped} of "
+            f"{classes_source} have no group; give each class a group ({', '.join(GROUPS)}) "
+            f"in the class table's 'group' column, or use a table keyed by your codes"
+        )
+    absent = {c: g for c, g in groups.items() if g not in by_group.index}
+    if absent:
+        listed = ", ".join(f"{c} ({g})" for c, g in sorted(absent.items()))
+        raise TableError(
+            f"{source} has no row for the group of class code(s) {listed} of {classes_source}; "
+            f"use a table with a row for that group (or keyed by your codes)"
+        )
+    codes = sorted(groups)
+    out = by_group.loc[[groups[c] for c in codes]].reset_index(drop=True)
+    out.insert(0, "code", codes)
+    return out
+
+
+def read_class_values(
+    path: str | Path,
+    classes: ClassTable | None,
+    *,
+    required: Sequence[str] = (),
+    nonnegative: Sequence[str] = (),
+) -> ClassTable:
+    """A table file keyed by class code, or by group (see :func:`class_values`)."""
+    return class_values(
+        read_records(path), classes, str(path), required=required, nonnegative=nonnegative
     )
+
+
+def class_values(
+    frame: pd.DataFrame,
+    classes: ClassTable | None,
+    source: str,
+    *,
+    required: Sequence[str] = (),
+    nonnegative: Sequence[str] = (),
+) -> ClassTable:
+    """A validated table keyed by class code, or by ``group`` resolved onto ``classes``.
+
+    Rows with a code column (``lucode``, ``code``...) are taken as is; rows with a
+    ``group`` column and no code column are resolved through the class table's groups
+    (:func:`resolve_groups`; ``classes=None``: the CNLUCC first-level codes 1-6).
+    """
+    columns = {str(c).strip().lower() for c in frame.columns}
+    if "group" in columns and not columns & set(CODE_ALIASES):
+        origin = CNLUCC_SOURCE if classes is None else f"the class table {classes.source}"
+        frame = resolve_groups(frame, class_groups(classes), source, origin)
+    return table_from_frame(frame, source, required=required, nonnegative=nonnegative)

@@ -166,6 +166,14 @@ def read_table(
     e.g. ``[[classes]] code = 1  name = "cropland"  c_above = 5.0``.
     """
     p = Path(path)
+    return table_from_frame(
+        read_records(p), str(p), required=required, nonnegative=nonnegative, code_column=code_column
+    )
+
+
+def read_records(path: str | Path) -> pd.DataFrame:
+    """The rows of a table file (CSV, or TOML with one array of tables), unvalidated."""
+    p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: table file not found")
     if p.stat().st_size == 0:
@@ -173,13 +181,7 @@ def read_table(
             f"{p}: the table file is empty; give a header row (code column and values) "
             f"and one row per class"
         )
-    if p.suffix.lower() == ".toml":
-        frame = _frame_from_toml(p)
-    else:
-        frame = read_frame(p)
-    return table_from_frame(
-        frame, str(p), required=required, nonnegative=nonnegative, code_column=code_column
-    )
+    return _frame_from_toml(p) if p.suffix.lower() == ".toml" else read_frame(p)
 
 
 def table_from_records(

@@ -35,10 +35,14 @@ def read_emission_factors(path: str | Path) -> ClassTable:
     return read_table(path, required=(FACTOR_COLUMN,))
 
 
-def emission_factor_preset(name: str) -> ClassTable:
-    """A shipped factor set: ``arid_muus`` or ``sun2015`` (CNLUCC codes 1-6)."""
+def emission_factor_preset(name: str, classes: ClassTable | None = None) -> ClassTable:
+    """A shipped factor set, ``arid_muus`` or ``sun2015``, keyed by land-use group and
+    resolved onto the codes of ``classes`` through its ``group`` column (None: the
+    CNLUCC first-level codes 1-6 of the studies)."""
     factor_sets = [n for n in preset_names("emissions") if not n.startswith("energy_")]
-    return load_preset("emissions", name, required=(FACTOR_COLUMN,), choices=factor_sets)
+    return load_preset(
+        "emissions", name, required=(FACTOR_COLUMN,), choices=factor_sets, classes=classes
+    )
 
 
 def emission_map(

@@ -51,12 +51,14 @@ def read_pools(path: str | Path) -> ClassTable:
     return read_table(path, required=POOLS, nonnegative=POOLS)
 
 
-def pools_preset(name: str) -> ClassTable:
+def pools_preset(name: str, classes: ClassTable | None = None) -> ClassTable:
     """A shipped pools table ``carbon_<name>.toml`` (densities in t C/ha): ``henan_table1``
-    is the province carbon-balance study's Table 1 (CNLUCC codes 1-6, soil 0-100 cm)."""
+    is the province carbon-balance study's Table 1 (soil 0-100 cm). Keyed by land-use
+    group, resolved onto the codes of ``classes`` through its ``group`` column (None:
+    the CNLUCC first-level codes 1-6 of the studies)."""
     from landcarbon.carbon.presets import load_preset
 
-    return load_preset("carbon", name, required=POOLS, nonnegative=POOLS)
+    return load_preset("carbon", name, required=POOLS, nonnegative=POOLS, classes=classes)
 
 
 def pool_density(pools: ClassTable, pool: str = "total") -> np.ndarray:
