@@ -9,12 +9,17 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    from landcarbon.tables import ClassTable
 
 CITE_CHANGE = (
     "Wang X, Bao Y (1999) Study on the methods of land use dynamic change research. "
@@ -30,8 +35,9 @@ class LanduseSection:
         '{ "2000" = "landuse_2000", "2020" = "landuse_2020" }.'
     )
     classes: str = doc(
-        "[tables] name of the class table (code, name, colour); default: "
-        "the six classes cropland, forest, grassland, water, built-up, unused.",
+        "[tables] name of the class table (code, name, colour, group: the land-use group "
+        "presets are applied through); default: the six CNLUCC first-level classes "
+        "1 cropland, 2 forest, 3 grassland, 4 water, 5 built-up, 6 unused (group barren).",
         "",
     )
     transfers: str = doc("'consecutive' (each pair of dates) or 'all' (also first → last).", "all")
@@ -46,6 +52,22 @@ def legend(classes_path: Path | None) -> dict[int, tuple[str, str]]:
     from landcarbon.datasets.synthetic import LANDUSE_CLASSES
 
     return dict(LANDUSE_CLASSES)
+
+
+def class_table(study: Study) -> ClassTable | None:
+    """The study's class table ([landuse] classes), read for its ``group`` column; None
+    for the default six CNLUCC first-level classes (:data:`landcarbon.groups.CNLUCC_LEVEL1`)."""
+    sec = study.chapters.get("landuse")
+    if not isinstance(sec, LanduseSection) or not sec.classes:
+        return None
+    from landcarbon.tables import read_table
+
+    if sec.classes not in study.tables:
+        raise ConfigError(
+            f"{study.path}: [landuse] classes = {sec.classes!r} is not in [tables]; add it "
+            f"there (a CSV or TOML class table: code, name, group)"
+        )
+    return read_table(study.tables[sec.classes])
 
 
 def years_of(sec: LanduseSection) -> list[str]:

@@ -28,11 +28,13 @@ from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.chapters.landuse import class_table
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
 
 CITE = (
@@ -59,7 +61,12 @@ class SimulationSection:
         "projected from t1, its allocation starting from the previous year's map.",
         (),
     )
-    scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
+    scenarios: str = doc(
+        "Scenario file: a preset (arid, redsoil; keyed by land-use group, applied through the "
+        "class table's groups) or a [tables] TOML name. None given: the Markov trend only, "
+        "as one scenario named `trend` (map `simulation.trend`); nothing is applied by default.",
+        "",
+    )
     names: tuple[str, ...] = doc("Scenarios to run (default: every one in the file).", ())
     model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
     suitability: Literal["leas", "ann"] = doc(
@@ -77,16 +84,40 @@ class SimulationSection:
     max_iterations: int = doc("Allocation iterations before giving up.", 1000)
 
 
-def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
-    """The scenarios of the section (validated against the file at plan time)."""
-    from landcarbon.landuse.scenarios import load_scenarios, preset_path
+TREND = "trend"
+"""The one scenario of a simulation without a scenario file: the Markov trend continued."""
 
-    if sec.names:
-        return list(sec.names)
-    path = (
-        study.tables[sec.scenarios] if sec.scenarios in study.tables else preset_path(sec.scenarios)
-    )
-    return list(load_scenarios(path))
+
+def load_section_scenarios(
+    study: Study, sec: SimulationSection, path: Path | None = None
+) -> dict[str, Scenario]:
+    """The scenarios of the section (file ``path``, default the study's), resolved onto the
+    study's codes through its class table's groups; ``{"trend": ...}`` without a file."""
+    from landcarbon.groups import class_groups
+    from landcarbon.landuse.scenarios import Scenario, load_scenarios, preset_path
+
+    if not sec.scenarios:
+        return {TREND: Scenario(TREND, "Markov trend of t0 -> t1 continued (no scenario rules)")}
+    if path is None:
+        path = (
+            study.tables[sec.scenarios]
+            if sec.scenarios in study.tables
+            else preset_path(sec.scenarios)
+        )
+    return load_scenarios(path, class_groups(class_table(study)))
+
+
+def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
+    """The scenarios to run: ``names``, checked against the file, else every one of it."""
+    found = list(load_section_scenarios(study, sec))
+    unknown = [n for n in sec.names if n not in found]
+    if unknown:
+        listed = ", ".join(f"{n!r}{did_you_mean(n, found)}" for n in unknown)
+        raise ConfigError(
+            f"{study.path}: [simulation] names {listed}: not scenarios of "
+            f"{sec.scenarios or 'the plain Markov trend'} (it holds {found}); use those names"
+        )
+    return list(sec.names) or found
 
 
 def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
@@ -201,13 +232,11 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
 
     def run(ctx: Context) -> None:
         from landcarbon.landuse.allocation import CarsParameters, FlusParameters
-        from landcarbon.landuse.scenarios import load_scenarios, preset_path
         from landcarbon.landuse.simulate import read_probability, simulate
 
         t0 = read(ctx.inputs[maps[0]], "categorical")
         t1 = read(ctx.inputs[maps[1]], "categorical")
-        path = ctx.inputs[scen[0]] if scen else preset_path(sec.scenarios)
-        scenario = load_scenarios(path)[name]
+        scenario = load_section_scenarios(study, sec, ctx.inputs[scen[0]] if scen else None)[name]
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
         probability = read_probability(ctx.inputs["simulation.suitability"], codes)
         model = CarsParameters if sec.model == "plus" else FlusParameters
