@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from landcarbon.errors import TableError
-from landcarbon.tables import CODE_ALIASES, ClassTable, read_records, table_from_frame
+from landcarbon.tables import (
+    CODE_ALIASES,
+    ClassTable,
+    read_records,
+    read_table,
+    table_from_frame,
+)
 
 GROUPS = (
     "cropland",
@@ -90,6 +96,17 @@ CNLUCC_LEVEL1 = {1: "cropland", 2: "forest", 3: "grassland", 4: "water", 5: "bui
 """Groups of the CNLUCC (RESDC, CAS) first-level codes, the coding of the four studies."""
 
 CNLUCC_SOURCE = "the CNLUCC first-level classes (codes 1-6)"
+
+
+def classes_option(value: str) -> ClassTable:
+    """The class table of a CLI ``--classes``: a file (code, name, group), or ``cnlucc``
+    for the CNLUCC first-level classes 1-6 (:data:`CNLUCC_LEVEL1`)."""
+    if value.strip().lower() == "cnlucc":
+        return table_from_frame(
+            pd.DataFrame({"code": list(CNLUCC_LEVEL1), "group": list(CNLUCC_LEVEL1.values())}),
+            CNLUCC_SOURCE,
+        )
+    return read_table(value)
 
 
 def class_groups(classes: ClassTable | None) -> dict[int, str | None]:

@@ -178,6 +178,12 @@ def _classes(
     except TableError as exc:
         problems.append(str(exc))
         return []
+    if not codes_of:
+        problems.append(
+            f"{key}: group {group!r} given but no class table maps codes to groups; give "
+            f"--classes FILE (code, name, group) or --classes cnlucc (or use codes here)"
+        )
+        return []
     if codes_of.get(""):
         problems.append(
             f"{key}: group {group!r} given but class code(s) {codes_of['']} have no group; give "

@@ -20,7 +20,7 @@ import pandas as pd
 from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_table
+from landcarbon.study.chapters.landuse import class_inputs, class_table
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -307,7 +307,8 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 "energy emissions by population",
             )
         )
-    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights)
+    classes = class_inputs(study)
+    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights, *classes)
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.outputs import write_carbon_outputs
@@ -507,7 +508,7 @@ def _uncertainty_step(study: Study, sec: CarbonSection, scenario: str) -> Step:
     return Step(
         f"carbon_uncertainty_{scenario}",
         "carbon",
-        (runs, *pools_t, *factors_t),
+        (runs, *pools_t, *factors_t, *class_inputs(study)),
         outputs,
         run,
         params={"pools": sec.pools, "emission_factors": sec.emission_factors},

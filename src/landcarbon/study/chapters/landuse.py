@@ -54,20 +54,27 @@ def legend(classes_path: Path | None) -> dict[int, tuple[str, str]]:
     return dict(LANDUSE_CLASSES)
 
 
-def class_table(study: Study) -> ClassTable | None:
-    """The study's class table ([landuse] classes), read for its ``group`` column; None
-    for the default six CNLUCC first-level classes (:data:`landcarbon.groups.CNLUCC_LEVEL1`)."""
+def class_inputs(study: Study) -> tuple[str, ...]:
+    """The artifact of the study's class table ([landuse] classes), or () for the default
+    six CNLUCC first-level classes (:data:`landcarbon.groups.CNLUCC_LEVEL1`)."""
     sec = study.chapters.get("landuse")
     if not isinstance(sec, LanduseSection) or not sec.classes:
-        return None
-    from landcarbon.tables import read_table
-
+        return ()
     if sec.classes not in study.tables:
         raise ConfigError(
             f"{study.path}: [landuse] classes = {sec.classes!r} is not in [tables]; add it "
             f"there (a CSV or TOML class table: code, name, group)"
         )
-    return read_table(study.tables[sec.classes])
+    return (f"tables.{sec.classes}",)
+
+
+def class_table(study: Study) -> ClassTable | None:
+    """The study's class table, read for its ``group`` column (presets resolve through
+    it); None for the default six CNLUCC first-level classes."""
+    from landcarbon.tables import read_table
+
+    names = class_inputs(study)
+    return read_table(study.tables[names[0].removeprefix("tables.")]) if names else None
 
 
 def years_of(sec: LanduseSection) -> list[str]:

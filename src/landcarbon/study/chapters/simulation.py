@@ -28,7 +28,7 @@ from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_table
+from landcarbon.study.chapters.landuse import class_inputs, class_table
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
@@ -265,7 +265,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 ctx.summary.update(_short(summary))
             start = result.allocation.lulc
 
-    inputs = (*maps, "simulation.suitability", *scen, *restriction)
+    inputs = (*maps, "simulation.suitability", *scen, *restriction, *class_inputs(study))
     return Step(
         f"simulation_{name}",
         "simulation",
