@@ -24,8 +24,9 @@ from landcarbon.erosion.soil import k_factor_epic, k_factor_from_table
 from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
+from landcarbon.groups import classes_option
 from landcarbon.raster import atomic_path, read_raster, write_raster
-from landcarbon.tables import ClassTable, read_table
+from landcarbon.tables import ClassTable
 
 GRADE_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
 
@@ -59,10 +60,10 @@ class ErosionInputs:
     the topsoil organic carbon, instead of K by soil code."""
     """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
     R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
-    classes: Path | None = None
-    """Class table (code, name, group) of the land-use map: the tables' ``[[land_use]]``
-    rows keyed by group (as in the preset) resolve onto its codes; None: the CNLUCC
-    first-level codes 1-6."""
+    classes: str | Path | None = None
+    """Class table (code, name, group) of the land-use map, or ``cnlucc``: the tables'
+    ``[[land_use]]`` rows keyed by group (as in the preset) resolve onto its codes; None:
+    the CNLUCC first-level codes 1-6."""
 
 
 def _daily(precip: xr.DataArray, start: str, path: Path) -> xr.DataArray:
@@ -121,7 +122,7 @@ def run_erosion(
     """
     opts = options or ErosionOptions()
     tables = read_erosion_tables(
-        inputs.tables, read_table(inputs.classes) if inputs.classes else None
+        inputs.tables, classes_option(str(inputs.classes)) if inputs.classes else None
     )
     maps = _read(inputs, chunks)
     topo = topography(
