@@ -97,6 +97,16 @@ CNLUCC_LEVEL1 = {1: "cropland", 2: "forest", 3: "grassland", 4: "water", 5: "bui
 
 CNLUCC_SOURCE = "the CNLUCC first-level classes (codes 1-6)"
 
+CNLUCC_LEVEL2 = {
+    **{c: "cropland" for c in (11, 12)},
+    **{c: "forest" for c in (21, 22, 23, 24)},  # shrub land 22 is forest land in CNLUCC
+    **{c: "grassland" for c in (31, 32, 33)},
+    **{c: "water" for c in (41, 42, 43, 44, 45, 46)},  # glacier 44, tidal flat 45 included
+    **{c: "built-up" for c in (51, 52, 53)},
+    **{c: "barren" for c in (61, 62, 63, 64, 65, 66, 67)},  # marsh 64 is unused land
+}
+"""Second-level CNLUCC codes -> the group of their first-level class (the CNLUCC hierarchy)."""
+
 
 def classes_option(value: str) -> ClassTable:
     """The class table of a CLI ``--classes``: a file (code, name, group), or ``cnlucc``
@@ -204,7 +214,7 @@ def class_values(
     (:func:`resolve_groups`; ``classes=None``: the CNLUCC first-level codes 1-6).
     """
     columns = {str(c).strip().lower() for c in frame.columns}
-    if "group" in columns and not columns & set(CODE_ALIASES):
+    if "group" in columns and not columns & (set(CODE_ALIASES) - set(required)):
         origin = CNLUCC_SOURCE if classes is None else f"the class table {classes.source}"
         frame = resolve_groups(frame, class_groups(classes), source, origin)
     return table_from_frame(frame, source, required=required, nonnegative=nonnegative)
