@@ -97,7 +97,7 @@ def level_table(
             f"{where}: mixes interval levels (lower/upper) and class levels "
             f"(code or group); use one kind per factor"
         )
-    keys = ("lower", "upper", "value")
+    keys: tuple[str, ...] = ("lower", "upper", "value")
     if kinds == {"class"}:
         keys = ("group", "value") if by_group else ("code", "value")
     for i, lv in enumerate(levels, start=1):
