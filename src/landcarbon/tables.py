@@ -91,7 +91,10 @@ class ClassTable:
 
     def check_codes(self, lulc: xr.DataArray | np.ndarray, map_name: str = "the map") -> None:
         """Raise TableError listing every code in ``lulc`` that the table lacks."""
-        counts = class_counts(lulc)
+        self.check_counts(class_counts(lulc), map_name)
+
+    def check_counts(self, counts: Mapping[int, int], map_name: str = "the map") -> None:
+        """Raise TableError listing every code of ``counts`` (code -> cells) the table lacks."""
         missing = {c: n for c, n in counts.items() if c not in set(self.codes.tolist())}
         if missing:
             listed = ", ".join(f"{c} ({n} cells)" for c, n in sorted(missing.items()))

@@ -198,3 +198,45 @@ def test_energy_without_emission_factors_is_refused(tmp_path: Path):
     (tmp_path / "study.toml").write_text(NO_FACTORS + "energy_t_c = 10.0\n")
     with pytest.raises(ConfigError, match=r"energy_t_c given without emission_factors"):
         build_steps(load_study(tmp_path / "study.toml"))
+
+
+def test_validate_checks_every_table_against_every_map(tmp_path: Path):
+    study = _grouped(
+        tmp_path, "code,name,group\n10,paddy,cropland\n20,wood,forest\n90,sand,barren\n"
+    )
+    (tmp_path / "pools.csv").write_text(
+        "code,c_above,c_below,c_soil,c_dead\n10,1,0,0,0\n20,2,0,0,0\n"
+    )
+    _one_error(
+        run_cli("validate", str(study)),
+        "pools.csv: codes found in [carbon.maps] 2020 = the map lu",
+        "but missing from the table: 90 (1 cells); add a row for each code",
+    )
+    assert not (tmp_path / "out").exists()
+    assert run_cli("run", str(study), "--out", str(tmp_path / "out")).returncode == 1
+
+
+def test_validate_checks_scenarios_against_the_maps_classes(tmp_path: Path):
+    for name, data in (("a", [[1, 2], [2, 2]]), ("b", [[1, 1], [2, 2]])):
+        write_raster(make_raster(np.array(data, dtype=np.int32)), tmp_path / f"{name}.tif")
+    write_raster(make_raster(np.ones((2, 2))), tmp_path / "dem.tif")
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "x"\n[inputs]\ncategorical = ["a", "b"]\n'
+        '[rasters]\na = "a.tif"\nb = "b.tif"\ndem = "dem.tif"\n'
+        '[simulation]\nt0 = "a"\nt1 = "b"\nyears = [2000, 2010]\ntarget_year = 2020\n'
+        'drivers = ["dem"]\nscenarios = "arid"\nnames = ["economic_development"]\n'
+    )
+    _one_error(
+        run_cli("validate", str(tmp_path / "study.toml")),
+        "scenario 'economic_development' names class code(s) [3, 4, 5], absent from the "
+        "land-use maps (classes [1, 2])",
+    )
+    text = (
+        (tmp_path / "study.toml").read_text().replace("economic_development", "economic_developmnt")
+    )
+    (tmp_path / "study.toml").write_text(text)
+    _one_error(
+        run_cli("validate", str(tmp_path / "study.toml")),
+        "[simulation] names 'economic_developmnt' (did you mean 'economic_development'?): "
+        "not scenarios",
+    )

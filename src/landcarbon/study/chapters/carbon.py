@@ -20,7 +20,7 @@ import pandas as pd
 from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_inputs, class_table
+from landcarbon.study.chapters.landuse import class_inputs, class_table, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -130,8 +130,10 @@ def _table(study: Study, name: str) -> tuple[str, ...]:
 
 
 def _check_tables(study: Study, sec: CarbonSection) -> None:
-    """Load the pools and emission factors as the steps will, so that an unknown preset,
-    a class without a group or a group the preset lacks stops ``validate``, not a step."""
+    """Load the pools and emission factors as the steps will and check that they cover
+    every code of every map (a simulated map: any code of its t0 and t1 maps), so that an
+    unknown preset, a class without a group, a group the preset lacks or a missing code
+    stops ``validate``, not a step."""
     where = f"{study.path}: [carbon]"
     energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
     if energy and not sec.emission_factors:
@@ -141,8 +143,16 @@ def _check_tables(study: Study, sec: CarbonSection) -> None:
             f"arid_muus or a [tables] name)"
         )
     inputs = {f"tables.{k}": v for k, v in study.tables.items()}
-    _load_pools(study, sec, inputs, _table(study, sec.pools))
-    _load_factors(study, sec, inputs, _table(study, sec.emission_factors))
+    pools = _load_pools(study, sec, inputs, _table(study, sec.pools))
+    factors = _load_factors(study, sec, inputs, _table(study, sec.emission_factors))
+    for label, ref in sec.maps.items():
+        found = map_codes(study, ref)
+        if found is None:
+            continue
+        counts, name = found
+        for table in (pools, factors):
+            if table is not None:
+                table.check_counts(counts, f"[carbon.maps] {label} = {name}")
 
 
 @steps_for("carbon")

@@ -77,6 +77,33 @@ def class_table(study: Study) -> ClassTable | None:
     return read_table(study.tables[names[0].removeprefix("tables.")]) if names else None
 
 
+def map_codes(study: Study, ref: str) -> tuple[dict[int, int], str] | None:
+    """Cells per class code of the land-use map ``ref`` before any step runs, and how to
+    name the map: a [rasters] map is read now; a simulated map (``simulation.<name>...``)
+    may hold any class of the simulation's t0 and t1 maps. None when the map is another
+    step's output or not on disk yet (a synthetic input that ``run`` generates)."""
+    if ref in study.rasters:
+        path = study.rasters[ref]
+        if not path.is_file():
+            return None
+        from landcarbon.raster import read_raster
+        from landcarbon.tables import class_counts
+
+        return class_counts(read_raster(path, "categorical")), f"the map {ref} ({path})"
+    sim = study.chapters.get("simulation")
+    if not ref.startswith("simulation.") or sim is None:
+        return None
+    counts: dict[int, int] = {}
+    for start in (sim.t0, sim.t1):  # type: ignore[attr-defined]
+        found = map_codes(study, start)
+        if found is None:
+            return None
+        for code, cells in found[0].items():
+            counts[code] = counts.get(code, 0) + cells
+    names = f"{sim.t0} and {sim.t1}"  # type: ignore[attr-defined]
+    return counts, f"{ref} (its classes may be any of {names}: cells of both counted)"
+
+
 def years_of(sec: LanduseSection) -> list[str]:
     return sorted(sec.maps, key=float)
 

@@ -28,7 +28,7 @@ from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_inputs, class_table
+from landcarbon.study.chapters.landuse import class_inputs, class_table, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
@@ -147,8 +147,14 @@ def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
 def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
     """Suitability once, then one allocation step per scenario (all its years)."""
     target_years(study, sec)
+    names = scenario_names(study, sec)
+    found = map_codes(study, "simulation.")  # the classes of t0 and t1, when on disk
+    if found is not None:
+        scenarios = load_section_scenarios(study, sec)
+        for name in names:
+            scenarios[name].check_codes(tuple(sorted(found[0])))
     steps = [_suitability_step(study, sec)]
-    steps += [_scenario_step(study, sec, name) for name in scenario_names(study, sec)]
+    steps += [_scenario_step(study, sec, name) for name in names]
     return steps
 
 
