@@ -64,7 +64,11 @@ def sinks(
         help=FACTOR_HELP,
     ),
     lulc_table: Path | None = typer.Option(
-        None, "--lulc-table", help="Land-use table (code, name) for the composition tables."
+        None,
+        "--lulc-table",
+        help="Land-use table (code, name, group) for the composition tables; the resistance "
+        "preset's land-use levels (keyed by group) apply through its groups (default: the "
+        "CNLUCC codes 1-6 and 11-67).",
     ),
     resistance_levels: Path | None = typer.Option(
         None, "--resistance-levels", help="Level table TOML (default: the county-study preset)."
@@ -157,6 +161,7 @@ def sinks(
         sample_size=breaks_sample,
         seed=seed if seed is not None else 0,
     )
+    classes = read_table(lulc_table) if lulc_table else None
     result = run_sinks(
         nep=stack["nep"],
         veg_type=stack["veg_type"],
@@ -164,9 +169,9 @@ def sinks(
         soil_carbon=stack["soil_carbon"],
         lulc=stack["lulc"],
         factors={k: stack[f"factor:{k}"] for k in factor_paths},
-        level_tables=load_level_tables(resistance_levels),
+        level_tables=load_level_tables(resistance_levels, classes),
         strategy_rules=load_strategy_rules(strategies),
-        lulc_names=read_table(lulc_table).names() if lulc_table else None,
+        lulc_names=classes.names() if classes else None,
         params=params,
     )
     folder = prepare_out_dir(out, overwrite)
