@@ -240,3 +240,55 @@ def test_validate_checks_scenarios_against_the_maps_classes(tmp_path: Path):
         "[simulation] names 'economic_developmnt' (did you mean 'economic_development'?): "
         "not scenarios",
     )
+
+
+def _two_maps(d: Path, classes: str) -> str:
+    _lu(d)
+    write_raster(make_raster(np.ones((2, 3))), d / "dem.tif")
+    (d / "classes.csv").write_text(classes)
+    return (
+        '[study]\nname = "x"\n[inputs]\ncategorical = ["lu"]\n[rasters]\nlu = "lu.tif"\n'
+        'dem = "dem.tif"\n[tables]\nclasses = "classes.csv"\n'
+        '[landuse]\nmaps = { "2020" = "lu" }\nclasses = "classes"\n'
+    )
+
+
+def test_sinks_count_the_cropland_group_as_cultivated(tmp_path: Path):
+    from landcarbon.study.chapters.sinks import cultivated_codes
+
+    head = _two_maps(tmp_path, "code,group\n10,cropland\n20,forest\n90,unused\n11,farmland\n")
+    (tmp_path / "study.toml").write_text(head)
+    assert cultivated_codes(load_study(tmp_path / "study.toml")) == (10, 11)
+    (tmp_path / "classes.csv").write_text("code,group\n10,cropland\n20,\n90,unused\n")
+    with pytest.raises(ConfigError, match=r"class code\(s\) \[20\] of .*classes.csv have no group"):
+        cultivated_codes(load_study(tmp_path / "study.toml"))
+
+
+def test_validate_checks_the_erosion_tables_against_the_land_use_map(tmp_path: Path):
+    head = _two_maps(tmp_path, "code,group\n10,cropland\n20,forest\n90,unused\n")
+    (tmp_path / "tables.toml").write_text(
+        "[[land_use]]\ncode = 10\nb = 1\ne = 1\nt = 0.4\n[[soil]]\ncode = 1\nk = 0.02\n"
+        "soc_g_per_kg = 10\n"
+    )
+    write_raster(make_raster(np.ones((2, 3), dtype=np.int32)), tmp_path / "soil.tif")
+    text = (
+        head.replace("[tables]\n", '[tables]\nerosion = "tables.toml"\n')
+        .replace('categorical = ["lu"]', 'categorical = ["lu", "soil"]')
+        .replace('dem = "dem.tif"\n', 'dem = "dem.tif"\nsoil = "soil.tif"\n')
+    )
+    text += '[erosion]\ndem = "dem"\nprecipitation = "dem"\nsoil = "soil"\nlanduse = "lu"\n'
+    text += 'tables = "erosion"\n'
+    (tmp_path / "study.toml").write_text(text)
+    _one_error(
+        run_cli("validate", str(tmp_path / "study.toml")),
+        "tables.toml [[land_use]]: codes found in [erosion] the map lu",
+        "missing from the table: 20 (2 cells), 90 (1 cells)",
+    )
+    # by group: every class of the class table gets its group's row
+    (tmp_path / "tables.toml").write_text(
+        (tmp_path / "tables.toml").read_text().replace("code = 10\n", 'group = "cropland"\n', 1)
+    )
+    _one_error(
+        run_cli("validate", str(tmp_path / "study.toml")),
+        "no row for the group of class code(s) 20 (forest), 90 (barren)",
+    )

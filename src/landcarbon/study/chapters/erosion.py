@@ -14,7 +14,7 @@ from typing import Literal
 from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
-from landcarbon.study.chapters.landuse import class_inputs, class_table
+from landcarbon.study.chapters.landuse import class_inputs, class_table, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -113,7 +113,11 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
 
     # B, E, T by group resolve onto the study's codes: a bad table stops validate
     if not sec.tables or sec.tables in study.tables:
-        read_erosion_tables(study.tables.get(sec.tables), class_table(study))
+        land_use = read_erosion_tables(study.tables.get(sec.tables), class_table(study)).land_use
+        for ref in (sec.landuse, *sec.maps.values()):
+            found = map_codes(study, ref)
+            if found is not None:
+                land_use.check_counts(found[0], f"[erosion] {found[1]}")
     ext = {"raster": "tif", "table": "csv"}
     outputs = tuple(
         Output(f"erosion.{n}", f"erosion/{n}.{ext[k]}", k, units, text)  # type: ignore[arg-type]
