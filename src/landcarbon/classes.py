@@ -13,6 +13,13 @@ Named schemes (codes, names and colours from each product's own documentation):
   J Geogr Sci 24(2):195-210), first level 1-6: cropland, forest, grassland, water,
   built-up (urban, rural and industrial land), unused land. RESDC publishes no colour
   table; the colours are this package's.
+* ``cnlucc2``: the same dataset at its second level, 11-67 (paddy field, dry land, forest
+  land, shrubland, sparse woodland, other woodland, high/medium/low-coverage grassland,
+  rivers, lakes, reservoirs and ponds, glacier and permanent snow, tidal flat, bottomland,
+  urban land, rural settlements, other construction land, sandy land, Gobi, saline-alkali
+  land, marsh, bare land, bare rock, other unused land), each in the group of its
+  first-level class (shrubland 22 is forest land and marsh 64 unused land in CNLUCC); the
+  colours are this package's, shades of the first level's.
 * ``clcd``: the 30 m annual China Land Cover Dataset (Yang J, Huang X (2021) Earth Syst
   Sci Data 13:3907-3925, doi:10.5194/essd-13-3907-2021), 1-9: cropland, forest, shrub,
   grassland, water, snow/ice, barren, impervious, wetland; colours of the colour table
@@ -68,6 +75,36 @@ SCHEMES: dict[str, tuple[str, tuple[Row, ...]]] = {
             (4, "water", "#1e88e5", "water"),
             (5, "built-up", "#d32f2f", "built-up"),
             (6, "unused land", "#bdbdbd", "barren"),
+        ),
+    ),
+    "cnlucc2": (
+        "CNLUCC second level (RESDC)",
+        (
+            (11, "paddy field", "#f6d55c", "cropland"),
+            (12, "dry land", "#e6c229", "cropland"),
+            (21, "forest land", "#2e7d32", "forest"),
+            (22, "shrubland", "#558b2f", "forest"),
+            (23, "sparse woodland", "#7cb342", "forest"),
+            (24, "other woodland", "#8bc34a", "forest"),
+            (31, "high-coverage grassland", "#9ccc65", "grassland"),
+            (32, "medium-coverage grassland", "#c5e1a5", "grassland"),
+            (33, "low-coverage grassland", "#dcedc8", "grassland"),
+            (41, "rivers and canals", "#1e88e5", "water"),
+            (42, "lakes", "#1565c0", "water"),
+            (43, "reservoirs and ponds", "#42a5f5", "water"),
+            (44, "glacier and permanent snow", "#e3f2fd", "water"),
+            (45, "tidal flat", "#90caf9", "water"),
+            (46, "bottomland", "#bbdefb", "water"),
+            (51, "urban land", "#d32f2f", "built-up"),
+            (52, "rural settlements", "#e57373", "built-up"),
+            (53, "other construction land", "#b71c1c", "built-up"),
+            (61, "sandy land", "#e0d6b8", "barren"),
+            (62, "Gobi", "#c8b99a", "barren"),
+            (63, "saline-alkali land", "#eeeeee", "barren"),
+            (64, "marsh", "#80cbc4", "barren"),
+            (65, "bare land", "#bdbdbd", "barren"),
+            (66, "bare rock", "#9e9e9e", "barren"),
+            (67, "other unused land", "#757575", "barren"),
         ),
     ),
     "clcd": (
@@ -240,19 +277,17 @@ def named_scheme(name: str) -> ClassScheme:
 def scheme_from_table(path: str) -> ClassScheme:
     """The scheme of a class table file (``code, name``, optional ``colour``, ``group``).
 
-    TableError for a missing name column, blank or duplicate names, or a colour that is
-    not ``#rrggbb``; classes without a colour (no column, or a blank cell) get
+    TableError for blank or duplicate names or a colour that is not ``#rrggbb``; without a
+    name column the classes are "class N"; classes without a colour (no column, or a blank cell) get
     :data:`NEUTRAL_COLOURS`.
     """
     from landcarbon.tables import read_table
 
     table = read_table(path)
-    if "name" not in table.frame:
-        raise TableError(
-            f"{table.source}: the class table has no name column; add a 'name' column "
-            f"with each class's name"
-        )
-    names = table.frame["name"].astype("string").str.strip()
+    if "name" in table.frame:
+        names = table.frame["name"].astype("string").str.strip()
+    else:  # codes and groups only: the classes are named "class N"
+        names = pd.Series([f"class {c}" for c in table.codes], index=table.frame.index)
     blank = (names.fillna("") == "").to_numpy(dtype=bool)
     problems = [f"code {c}: the name is blank; give every class a name" for c in table.codes[blank]]
     dup = names[names.str.lower().duplicated(keep=False) & names.notna()]

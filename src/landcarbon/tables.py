@@ -101,7 +101,10 @@ class ClassTable:
 
     def check_codes(self, lulc: xr.DataArray | np.ndarray, map_name: str = "the map") -> None:
         """Raise TableError listing every code in ``lulc`` that the table lacks."""
-        counts = class_counts(lulc)
+        self.check_counts(class_counts(lulc), map_name)
+
+    def check_counts(self, counts: Mapping[int, int], map_name: str = "the map") -> None:
+        """Raise TableError listing every code of ``counts`` (code -> cells) the table lacks."""
         missing = {c: n for c, n in counts.items() if c not in set(self.codes.tolist())}
         if missing:
             listed = ", ".join(f"{c} ({n} cells)" for c, n in sorted(missing.items()))
@@ -187,15 +190,23 @@ def read_table(
     (``,``, ``;`` or tab) and decimal mark (``.`` or ``,``) are detected; a workbook
     with several sheets needs the sheet named after ``#``: ``pools.xlsx#Sheet2``.
     """
+    return table_from_frame(
+        read_records(path),
+        str(path),
+        required=required,
+        nonnegative=nonnegative,
+        code_column=code_column,
+    )
+
+
+def read_records(path: str | Path) -> pd.DataFrame:
+    """The rows of a table file (CSV, TOML with one array of tables, or an ``.xlsx``
+    sheet as ``book.xlsx#Sheet``), unvalidated."""
     p, _ = split_sheet(path)
     if p.suffix.lower() == ".toml":
         _require_file(p)
-        frame = _frame_from_toml(p)
-    else:
-        frame = read_frame(Path(path))
-    return table_from_frame(
-        frame, str(path), required=required, nonnegative=nonnegative, code_column=code_column
-    )
+        return _frame_from_toml(p)
+    return read_frame(Path(path))
 
 
 def table_from_records(

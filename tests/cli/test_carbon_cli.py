@@ -126,6 +126,8 @@ def test_emissions_preset_and_energy(inputs: dict[str, Path], tmp_path: Path):
             str(inputs["cur"]),
             "--preset",
             "arid_muus",
+            "--classes",
+            "cnlucc",
             "--energy-t-c",
             "100",
             "--weights",
@@ -151,6 +153,8 @@ def test_emissions_preset_and_energy(inputs: dict[str, Path], tmp_path: Path):
             str(inputs["cur"]),
             "--preset",
             "arid_muus",
+            "--classes",
+            "cnlucc",
             "--energy-t-c",
             "5",
             "--weights",
@@ -225,7 +229,16 @@ def test_carbon_chunked_matches_in_memory(inputs: dict[str, Path], tmp_path: Pat
 
 def test_emissions_energy_from_fuels(inputs: dict[str, Path], tmp_path: Path):
     pop = write_raster(make_raster(np.array([[1.0, 1.0], [1.0, 1.0]])), tmp_path / "pop.tif")
-    base = ["--json", "emissions", "--lulc", str(inputs["cur"]), "--preset", "arid_muus"]
+    base = [
+        "--json",
+        "emissions",
+        "--lulc",
+        str(inputs["cur"]),
+        "--preset",
+        "arid_muus",
+        "--classes",
+        "cnlucc",
+    ]
     result = runner.invoke(
         app, [*base, "--fuel", "raw coal=1000", "--fuel", "diesel=10", "--weights", str(pop)]
     )
@@ -307,7 +320,16 @@ def test_emissions_by_zone_conserves_each_regional_total(tmp_path: Path):
     )
     regional = tmp_path / "regional.csv"
     regional.write_text("zone,energy_t_c\n7,80\n8,30\n")
-    base = ["--json", "emissions", "--lulc", str(lulc), "--preset", "arid_muus"]
+    base = [
+        "--json",
+        "emissions",
+        "--lulc",
+        str(lulc),
+        "--preset",
+        "arid_muus",
+        "--classes",
+        "cnlucc",
+    ]
     base += ["--zones", str(zones), "--zone-energy", str(regional), "--weights", str(pop)]
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
     assert result.exit_code == 0, result.output
@@ -349,7 +371,7 @@ def test_emissions_by_zone_conserves_each_regional_total(tmp_path: Path):
 
 def test_emissions_zone_options_refused_when_they_would_be_ignored(tmp_path: Path):
     lulc = write_raster(make_raster(np.array([[1, 2]], dtype=np.int32)), tmp_path / "lu.tif")
-    base = ["emissions", "--lulc", str(lulc), "--preset", "arid_muus"]
+    base = ["emissions", "--lulc", str(lulc), "--preset", "arid_muus", "--classes", "cnlucc"]
     cases = [
         (["--zones", str(lulc)], "--zones writes emissions_by_zone.csv: give --out DIR"),
         (["--zone-energy", str(lulc)], "--zone-energy gives totals per region: give --zones"),
@@ -361,3 +383,35 @@ def test_emissions_zone_options_refused_when_they_would_be_ignored(tmp_path: Pat
         result = runner.invoke(app, [*base, *extra])
         assert isinstance(result.exception, ParameterError), extra
         assert message in str(result.exception)
+
+
+def test_emissions_preset_by_group_through_classes(tmp_path: Path):
+    from landcarbon.testing import run_cli
+
+    lulc = write_raster(
+        make_raster(np.array([[10, 20], [90, 10]], dtype=np.int32)), tmp_path / "lu.tif"
+    )
+    classes = tmp_path / "classes.csv"
+    classes.write_text("code,name,group\n10,paddy,cropland\n20,wood,forest\n90,sand,unused\n")
+    proc = run_cli("--json", "emissions", "--lulc", str(lulc), "--preset", "arid_muus",
+                   "--classes", str(classes))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # (2 x 0.42 - 0.64 + 0.05) x 0.09 = 0.25 x 0.09 = 0.0225 t C/yr
+    assert json.loads(proc.stdout)["land_use_t_c"] == pytest.approx(0.0225, rel=1e-12)
+    # raw codes and no groups: one error line naming the codes and the fix
+    proc = run_cli("emissions", "--lulc", str(lulc), "--preset", "arid_muus")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith(
+        f"error: --preset arid_muus is keyed by land-use group, and the codes [10, 20, 90] of "
+        f"{lulc} have no group: give --classes FILE (code, name, group) or --classes cnlucc"
+    )
+    classes.write_text("code,name,group\n10,paddy,cropland\n20,wood,forrest\n90,sand,unused\n")
+    proc = run_cli("emissions", "--lulc", str(lulc), "--preset", "arid_muus",
+                   "--classes", str(classes))  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert (
+        f"error: {classes}: code 20, column 'group': 'forrest' is not a land-use group (did you "
+        f"mean 'forest'?)" in proc.stderr
+    )

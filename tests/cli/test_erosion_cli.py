@@ -50,6 +50,7 @@ def _args(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
         str(paths["lulc"]),
         "--soil",
         str(paths["soil"]),
+        *("--classes", "cnlucc"),
         "--out",
         str(out),
         *extra,
@@ -234,3 +235,31 @@ def test_k_from_texture_by_epic(tmp_path: Path) -> None:
     )
     written = read_raster(tmp_path / "out" / "k_factor.tif").values
     np.testing.assert_allclose(written, (-0.01383 + 0.51575 * k_epic) * 0.1317, rtol=1e-6)
+
+
+def test_shipped_tables_need_the_classes_groups(tmp_path: Path) -> None:
+    from landcarbon.testing import run_cli
+
+    paths = _write_inputs(tmp_path)
+    args = [a for a in _args(paths, tmp_path / "out") if a not in ("--classes", "cnlucc")]
+    proc = run_cli(*args[1:])
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith(
+        "error: the shipped erosion tables are keyed by land-use group, and the codes "
+    )
+    assert "give --classes FILE (code, name, group) or --classes cnlucc" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    # codes 10.. by group through a class table give the same B, E, T as codes 1.. of CNLUCC
+    lulc = read_raster(paths["lulc"], "categorical")
+    write_raster((lulc * 10).astype(np.int32), tmp_path / "lu10.tif")
+    classes = tmp_path / "classes.csv"
+    groups = ("cropland", "forest", "grassland", "water", "built-up", "unused")
+    classes.write_text("code,group\n" + "".join(f"{10 * i},{g}\n" for i, g in enumerate(groups, 1)))
+    ten = {**paths, "lulc": tmp_path / "lu10.tif"}
+    a = runner.invoke(app, _args(paths, tmp_path / "a"))
+    b = runner.invoke(
+        app, [str(classes) if x == "cnlucc" else x for x in _args(ten, tmp_path / "b")]
+    )
+    assert a.exit_code == 0 and b.exit_code == 0, b.output
+    assert json.loads(b.stdout)["total_t"] == pytest.approx(json.loads(a.stdout)["total_t"])

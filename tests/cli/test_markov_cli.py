@@ -61,7 +61,7 @@ def test_scenario_file_and_preset(tmp_path):
     result = _run(
         *maps,
         *("--years", "2000", "2010", "--target", "2015", "--out", str(out)),
-        *("--scenario", "redsoil", "--name", "business_as_usual"),
+        *("--scenario", "redsoil", "--name", "business_as_usual", "--classes", "cnlucc"),
     )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["demand.csv", "probabilities.csv"]
@@ -72,14 +72,32 @@ def test_scenario_naming_a_class_absent_from_the_map(tmp_path):
     result = _run(
         *maps,
         *("--years", "2000", "2010", "--target", "2020"),
-        *("--scenario", "arid", "--name", "cropland_protection"),
+        *("--scenario", "arid", "--name", "cropland_protection", "--classes", "cnlucc"),
     )
     # the maps hold classes 1 and 2 only; the preset's codes are fine (protects 1)
     assert result.exit_code == 0, result.output
     result = _run(
         *maps,
         *("--years", "2000", "2010", "--target", "2020"),
-        *("--scenario", "arid", "--name", "economic_development"),
+        *("--scenario", "arid", "--name", "economic_development", "--classes", "cnlucc"),
     )
     assert isinstance(result.exception, ParameterError)
     assert "scenario 'economic_development' names class code(s) [3, 4, 5]" in str(result.exception)
+
+
+def test_a_group_keyed_preset_without_classes_is_refused(tmp_path):
+    from landcarbon.testing import run_cli
+
+    maps = _maps(tmp_path)
+    proc = run_cli(
+        "markov",
+        *maps,
+        *("--years", "2000", "2010", "--target", "2020"),
+        *("--scenario", "arid", "--name", "cropland_protection"),
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert "protected_classes: group 'cropland' given but no class table maps codes to " in (
+        proc.stderr
+    )
+    assert "give --classes FILE (code, name, group) or --classes cnlucc" in proc.stderr

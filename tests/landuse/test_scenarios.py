@@ -115,13 +115,16 @@ def test_unknown_keys_get_did_you_mean_and_all_problems_are_listed(tmp_path):
 [scenarios.eco]
 forbiden = [[1, 2]]
 transition_multipliers = [{ from = 1, to = 2, fator = 2.0 }]
-protected_classes = ["forest"]
+protected_classes = ["forrest"]
 """,
     )
     assert "unknown top-level key 'scenario' (did you mean 'scenarios'?)" in message
     assert "[scenarios.eco]: unknown key 'forbiden' (did you mean 'forbidden'?)" in message
     assert "transition_multipliers item 1: unknown key 'fator' (did you mean 'factor'?)" in message
-    assert "[scenarios.eco] protected_classes: must be a list of integer class codes" in message
+    assert (
+        "[scenarios.eco] protected_classes: 'forrest' is not a land-use group (did you mean "
+        "'forest'?); use one of cropland, forest" in message
+    )
 
 
 def test_bad_values_are_reported(tmp_path):
@@ -241,3 +244,29 @@ def test_adjusted_rows_stay_stochastic(raw, multipliers, forbidden, protected):
             assert m[src - 1, dst - 1] == 0
     for code in protected:
         np.testing.assert_array_equal(m[code - 1], np.eye(3)[code - 1])
+
+
+def test_preset_groups_resolve_onto_the_studys_codes():
+    # codes 10, 11 cropland, 20 forest, 40 water, 50 built-up: the arid rules by group
+    groups = {10: "cropland", 11: "cropland", 20: "forest", 40: "water", 50: "built-up"}
+    with pytest.raises(ConfigError, match=r"no class of the study has group 'grassland'"):
+        load_scenarios(preset_path("arid"), groups)
+    arid = load_scenarios(preset_path("arid"), {**groups, 30: "grassland", 60: "barren"})
+    economic = arid["economic_development"]
+    assert economic.transition_multipliers == {
+        (10, 50): 1.2,
+        (11, 50): 1.2,
+        (20, 50): 1.1,
+        (30, 50): 1.1,
+    }
+    assert economic.forbidden == {(40, 50)}
+    assert arid["cropland_protection"].protected_classes == {10, 11}
+
+
+def test_a_group_rule_on_ungrouped_classes_names_the_codes(tmp_path):
+    with pytest.raises(
+        ConfigError,
+        match=r"group 'forest' given but class code\(s\) \[7, 8\] "
+        r"have no group; give each class a group",
+    ):
+        load_scenarios(preset_path("redsoil"), {1: "cropland", 2: "forest", 7: None, 8: None})

@@ -217,3 +217,17 @@ def test_bad_level_tables(tmp_path: Path, text: str, message: str) -> None:
 def test_unknown_factor() -> None:
     with pytest.raises(ParameterError, match=r"no level table for factor\(s\) \['ndvi'\]"):
         resistance_surface({"ndvi": make_raster(np.ones((2, 2)))})
+
+
+def test_landuse_levels_by_group_resolve_through_the_class_table() -> None:
+    from landcarbon.tables import table_from_records
+
+    rows = [(10, "cropland"), (20, "shrubland"), (50, "built-up"), (64, "wetland")]
+    classes = table_from_records([{"code": c, "group": g} for c, g in rows], "classes.csv")
+    table = load_level_tables(classes=classes)["landuse"]
+    lulc = make_raster(np.array([[10, 20, 50, 64]], dtype=np.int32))
+    # Table 5: farmland 3, forest (shrub land) 1, development land 10, unused (marsh) 5
+    np.testing.assert_array_equal(reclassify_factor(lulc, table).values[0], [3, 1, 10, 5])
+    ungrouped = table_from_records([{"code": 10, "group": "cropland"}, {"code": 7}], "c.csv")
+    with pytest.raises(TableError, match=r"class code\(s\) \[7\] of the class table c.csv have"):
+        load_level_tables(classes=ungrouped)

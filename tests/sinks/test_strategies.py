@@ -14,10 +14,12 @@ import pytest
 import landcarbon
 from landcarbon.carbon.nep import heterotrophic_respiration, net_ecosystem_production
 from landcarbon.carbon.soil import layered_soil_carbon
+from landcarbon.classes import named_scheme
 from landcarbon.datasets.synthetic import synthetic_region
 from landcarbon.errors import TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.chapter import SinksParams, run_sinks
+from landcarbon.sinks.resistance import load_level_tables
 from landcarbon.sinks.strategies import load_strategy_rules
 from landcarbon.tables import read_table
 
@@ -111,7 +113,8 @@ def test_county_example_region_every_patch_has_a_strategy() -> None:
         ),
         lulc=ds["landuse_2020"].astype(np.int32),
         factors={k: ds[v] for k, v in study["sinks"]["factors"].items()},
-        params=SinksParams(min_area_ha=study["sinks"]["min_area_ha"]),
+        level_tables=load_level_tables(classes=named_scheme("cnlucc")),
+        params=SinksParams(min_area_ha=study["sinks"]["min_area_ha"], cultivated_codes=(1,)),
     )
     table = result.strategies.table
     names = {p.name for p in load_strategy_rules().patterns}

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from landcarbon.datasets import synthetic_region
+from landcarbon.groups import CNLUCC_LEVEL1
 from landcarbon.raster import read_raster
 from landcarbon.study.config import load_study
 from landcarbon.study.run import build_steps, run_study
@@ -39,6 +40,7 @@ soc_sub = "synthetic_data/soc_subsoil.tif"
 
 [carbon]
 maps = { "2000" = "lu2000", "2020" = "lu2020" }
+emission_factors = "arid_muus"
 price_per_t_c = 43.0
 nep = { npp = "npp", temperature = "tmon", precipitation = "pmon" }
 soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
@@ -48,7 +50,8 @@ soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
 def _preset(name: str) -> dict[int, dict[str, float]]:
     text = (resources.files("landcarbon") / "presets" / name).read_text()
     rows = next(v for v in tomllib.loads(text).values() if isinstance(v, list))
-    return {int(r.get("lucode", r.get("code"))): r for r in rows}
+    code = {g: c for c, g in CNLUCC_LEVEL1.items()}  # presets are keyed by group
+    return {code[r["group"]]: r for r in rows}
 
 
 def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
@@ -183,6 +186,7 @@ t1 = "lu2020"
 years = [2010, 2020]
 target_year = 2030
 drivers = ["dem", "dist_roads"]
+scenarios = "arid"
 names = ["natural_development", "ecological_protection"]
 model = "flus"
 suitability = "ann"
@@ -190,6 +194,7 @@ sample_rate = 0.2
 runs = 3
 
 [carbon]
+emission_factors = "arid_muus"
 climate = { precipitation_mm = 700, temperature_c = 16, reference_precipitation_mm = 628, \
 reference_temperature_c = 9 }
 [carbon.maps]

@@ -18,6 +18,7 @@ The arid-region carbon budget study (Mu Us), section 1.3.2 (shared/studies/002).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import xarray as xr
@@ -26,6 +27,9 @@ from landcarbon.arrays import categorical
 from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
 from landcarbon.carbon.presets import load_preset, preset_names
 from landcarbon.tables import ClassTable, read_table
+
+if TYPE_CHECKING:
+    from landcarbon.classes import ClassScheme
 
 FACTOR_COLUMN = "factor_t_c_per_ha_yr"
 """Emission-factor column of a factor table (t C/ha/yr, signed)."""
@@ -36,10 +40,14 @@ def read_emission_factors(path: str | Path) -> ClassTable:
     return read_table(path, required=(FACTOR_COLUMN,))
 
 
-def emission_factor_preset(name: str) -> ClassTable:
-    """A shipped factor set: ``arid_muus`` or ``sun2015`` (CNLUCC codes 1-6)."""
+def emission_factor_preset(name: str, classes: ClassScheme | None = None) -> ClassTable:
+    """A shipped factor set, ``arid_muus`` or ``sun2015``, keyed by land-use group and
+    resolved onto the codes of ``classes`` through its ``group`` column (without ``classes`` a
+    group-keyed table is refused)."""
     factor_sets = [n for n in preset_names("emissions") if not n.startswith("energy_")]
-    return load_preset("emissions", name, required=(FACTOR_COLUMN,), choices=factor_sets)
+    return load_preset(
+        "emissions", name, required=(FACTOR_COLUMN,), choices=factor_sets, classes=classes
+    )
 
 
 def emission_map(

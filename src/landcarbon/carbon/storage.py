@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from landcarbon.carbon.classes import ClassIndex, map_label
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.tables import ClassTable, read_table
+
+if TYPE_CHECKING:
+    from landcarbon.classes import ClassScheme
 
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")
 """The four InVEST carbon pools (columns of the pools table, t C/ha)."""
@@ -53,12 +57,14 @@ def read_pools(path: str | Path) -> ClassTable:
     return read_table(path, required=POOLS, nonnegative=POOLS)
 
 
-def pools_preset(name: str) -> ClassTable:
+def pools_preset(name: str, classes: ClassScheme | None = None) -> ClassTable:
     """A shipped pools table ``carbon_<name>.toml`` (densities in t C/ha): ``henan_table1``
-    is the province carbon-balance study's Table 1 (CNLUCC codes 1-6, soil 0-100 cm)."""
+    is the province carbon-balance study's Table 1 (soil 0-100 cm). Keyed by land-use
+    group, resolved onto the codes of ``classes`` through its ``group`` column (without ``classes`` a
+    group-keyed table is refused)."""
     from landcarbon.carbon.presets import load_preset
 
-    return load_preset("carbon", name, required=POOLS, nonnegative=POOLS)
+    return load_preset("carbon", name, required=POOLS, nonnegative=POOLS, classes=classes)
 
 
 def pool_density(pools: ClassTable, pool: str = "total") -> np.ndarray:

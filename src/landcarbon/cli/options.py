@@ -13,6 +13,12 @@ from landcarbon.errors import OutputExistsError
 
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
+CLASSES = typer.Option(
+    None,
+    "--classes",
+    help="Class table of the land-use map (CSV/TOML: code, name, group), or cnlucc (CNLUCC "
+    "first-level codes 1-6): presets keyed by land-use group apply through its groups.",
+)
 SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
 STRICT_NODATA = typer.Option(
     False,

@@ -24,6 +24,7 @@ from landcarbon.erosion.soil import k_factor_epic, k_factor_from_table
 from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
+from landcarbon.groups import classes_option
 from landcarbon.raster import atomic_path, read_raster, write_raster
 from landcarbon.tables import ClassTable
 
@@ -59,6 +60,10 @@ class ErosionInputs:
     the topsoil organic carbon, instead of K by soil code."""
     """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
     R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
+    classes: str | Path | None = None
+    """Class table (code, name, group) of the land-use map, or ``cnlucc``: the tables'
+    ``[[land_use]]`` rows keyed by group (as in the preset) resolve onto its codes; without it a
+    group-keyed row is refused."""
 
 
 def _daily(precip: xr.DataArray, start: str, path: Path) -> xr.DataArray:
@@ -116,7 +121,9 @@ def run_erosion(
     ``carbon_source_t_c``, ``carbon_sink_t_c`` and more, plus ``outputs``).
     """
     opts = options or ErosionOptions()
-    tables = read_erosion_tables(inputs.tables)
+    tables = read_erosion_tables(
+        inputs.tables, classes_option(str(inputs.classes)) if inputs.classes else None
+    )
     maps = _read(inputs, chunks)
     topo = topography(
         maps["dem"],

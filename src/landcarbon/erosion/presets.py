@@ -1,8 +1,8 @@
-"""The erosion tables: B, E, T by land-use code and K, SOC by soil code.
+"""The erosion tables: B, E, T by land-use code (or group) and K, SOC by soil code.
 
-A tables file (TOML) holds two arrays of tables, ``[[land_use]]`` (columns ``code``,
-``name``, ``b``, ``e``, ``t`` and optional ``b_from_cover``) and ``[[soil]]`` (``code``,
-``name``, ``k`` in t ha h ha⁻¹ MJ⁻¹ mm⁻¹, ``soc_g_per_kg``). The default preset
+A tables file (TOML) holds two arrays of tables, ``[[land_use]]`` (columns ``code`` or
+``group``, ``name``, ``b``, ``e``, ``t`` and optional ``b_from_cover``) and ``[[soil]]``
+(``code``, ``name``, ``k`` in t ha h ha⁻¹ MJ⁻¹ mm⁻¹, ``soc_g_per_kg``). The default preset
 ``landcarbon/presets/erosion_tables.toml`` cites the source of every value.
 """
 
@@ -12,9 +12,16 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from landcarbon.errors import InputFileError, TableError
+from landcarbon.groups import class_values
 from landcarbon.tables import ClassTable, table_from_records
+
+if TYPE_CHECKING:
+    from landcarbon.classes import ClassScheme
 
 LAND_USE_COLUMNS = ("b", "e", "t")
 SOIL_COLUMNS = ("k", "soc_g_per_kg")
@@ -33,8 +40,14 @@ def default_tables_path() -> Path:
     return Path(str(resources.files("landcarbon") / "presets" / "erosion_tables.toml"))
 
 
-def read_erosion_tables(path: str | Path | None = None) -> ErosionTables:
+def read_erosion_tables(
+    path: str | Path | None = None, classes: ClassScheme | None = None
+) -> ErosionTables:
     """Load and validate an erosion tables file (the shipped preset when ``path`` is None).
+
+    ``[[land_use]]`` rows keyed by ``group`` (as in the preset) are resolved onto the codes
+    of the class table ``classes`` through its ``group`` column (without ``classes`` a
+    group-keyed table is refused); rows keyed by ``code`` are taken as is.
 
     Raises InputFileError for a missing file and TableError for a TOML syntax error, a
     missing ``[[land_use]]``/``[[soil]]`` section or column, text in a number column,
@@ -53,8 +66,9 @@ def read_erosion_tables(path: str | Path | None = None) -> ErosionTables:
             f"{p}: missing section(s) {', '.join(f'[[{m}]]' for m in missing)}; the file needs "
             f"[[land_use]] rows (code, b, e, t) and [[soil]] rows (code, k, soc_g_per_kg)"
         )
-    land_use = table_from_records(
-        doc["land_use"],
+    land_use = class_values(
+        pd.DataFrame(doc["land_use"]),
+        classes,
         f"{p} [[land_use]]",
         required=LAND_USE_COLUMNS,
         nonnegative=LAND_USE_COLUMNS,

@@ -9,6 +9,11 @@ A scenario file is TOML with one table per scenario::
     forbidden = [[4, 5]]                   # (from, to) conversions not allowed
     protected_classes = [1]                # classes whose cells never change
 
+A class in ``transition_multipliers``, ``forbidden`` and ``protected_classes`` is a code
+or a land-use group (``"cropland"``, ``"built-up"``: :data:`landcarbon.groups.GROUPS`),
+which stands for every code of that group in the study's class table (``groups``); the
+shipped presets are keyed by group.
+
 Reading is strict: every problem of the file (unknown keys, with the closest valid key
 suggested, wrong types, duplicates) is reported at once. Presets ship in
 ``landcarbon/presets/scenarios_arid.toml`` and ``scenarios_redsoil.toml``
@@ -32,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from landcarbon.errors import ConfigError, InputFileError, ParameterError
+from landcarbon.errors import ConfigError, InputFileError, ParameterError, TableError
+from landcarbon.groups import check_group
 from landcarbon.landuse.markov import (
     Demand,
     ProjectionMethod,
@@ -97,8 +103,13 @@ def preset_path(name: str) -> Path:
     return Path(str(resources.files("landcarbon") / "presets" / f"scenarios_{name}.toml"))
 
 
-def load_scenarios(path: str | Path) -> dict[str, Scenario]:
+def load_scenarios(
+    path: str | Path, groups: Mapping[int, str | None] | None = None
+) -> dict[str, Scenario]:
     """Read every scenario of a TOML file, strictly.
+
+    ``groups`` (code -> land-use group, :func:`landcarbon.groups.class_groups`) resolves
+    the classes named by group; without it a rule naming a group is refused.
 
     Raises
     ------
@@ -106,8 +117,10 @@ def load_scenarios(path: str | Path) -> dict[str, Scenario]:
         The file is missing.
     ConfigError
         Invalid TOML, or any problem in the scenarios; the message lists them all, each with
-        its ``[scenarios.NAME]`` key, and suggests the closest valid key for a typo.
+        its ``[scenarios.NAME]`` key, and suggests the closest valid key (or group) for a
+        typo; a group given to classes without a group names those codes.
     """
+    codes_of = _group_codes(groups or {})
     p = Path(path)
     if not p.is_file():
         raise InputFileError(f"{p}: scenario file not found; check the path")
@@ -134,7 +147,7 @@ def load_scenarios(path: str | Path) -> dict[str, Scenario]:
             problems.append(f"{where}: scenario name {bad_name}")
             continue
         before = len(problems)
-        scenario = _parse_scenario(name, table, where, problems)
+        scenario = _parse_scenario(name, table, where, problems, codes_of)
         if len(problems) == before:
             scenarios[name] = scenario
     if problems:
@@ -148,7 +161,56 @@ def _did_you_mean(key: str, valid: tuple[str, ...]) -> str:
     return f"{hint}; valid keys: {', '.join(valid)}"
 
 
-def _parse_scenario(name: str, table: dict[str, Any], where: str, problems: list[str]) -> Scenario:
+def _group_codes(groups: Mapping[int, str | None]) -> dict[str, list[int]]:
+    """Group -> its codes (sorted); key ``""`` lists the codes without a group."""
+    out: dict[str, list[int]] = {}
+    for code, group in sorted(groups.items()):
+        out.setdefault(group or "", []).append(code)
+    return out
+
+
+def _classes(
+    value: Any, key: str, codes_of: dict[str, list[int]], problems: list[str]
+) -> list[int]:
+    """The codes a class reference stands for: an integer code, or every code of a group."""
+    if _is_code(value):
+        return [value]
+    if not isinstance(value, str):
+        problems.append(f"{key}: {value!r} is neither an integer class code nor a land-use group")
+        return []
+    try:
+        group = check_group(value, key)
+    except TableError as exc:
+        problems.append(str(exc))
+        return []
+    if not codes_of:
+        problems.append(
+            f"{key}: group {group!r} given but no class table maps codes to groups; give "
+            f"--classes FILE (code, name, group) or --classes cnlucc (or use codes here)"
+        )
+        return []
+    if codes_of.get(""):
+        problems.append(
+            f"{key}: group {group!r} given but class code(s) {codes_of['']} have no group; give "
+            f"each class a group in the class table's 'group' column (or use codes here)"
+        )
+        return []
+    if group not in codes_of:
+        problems.append(
+            f"{key}: no class of the study has group {group!r} (groups: "
+            f"{', '.join(g for g in codes_of if g)}); drop the rule or use your own scenario file"
+        )
+        return []
+    return codes_of[group]
+
+
+def _parse_scenario(
+    name: str,
+    table: dict[str, Any],
+    where: str,
+    problems: list[str],
+    codes_of: dict[str, list[int]],
+) -> Scenario:
     for key in table:
         if key not in SCENARIO_KEYS:
             problems.append(f"{where}: unknown key {key!r}{_did_you_mean(key, SCENARIO_KEYS)}")
@@ -159,11 +221,13 @@ def _parse_scenario(name: str, table: dict[str, Any], where: str, problems: list
         name=name,
         description=str(description),
         transition_multipliers=_multipliers(
-            table.get("transition_multipliers", []), where, problems
+            table.get("transition_multipliers", []), where, problems, codes_of
         ),
         demand_overrides=_overrides(table.get("demand_overrides", {}), where, problems),
-        forbidden=frozenset(_pairs(table.get("forbidden", []), where, problems)),
-        protected_classes=frozenset(_codes(table.get("protected_classes", []), where, problems)),
+        forbidden=frozenset(_pairs(table.get("forbidden", []), where, problems, codes_of)),
+        protected_classes=frozenset(
+            _codes(table.get("protected_classes", []), where, problems, codes_of)
+        ),
     )
 
 
@@ -176,31 +240,38 @@ def _is_number(value: Any) -> bool:
     return ok and math.isfinite(value) and value >= 0
 
 
-def _multipliers(items: Any, where: str, problems: list[str]) -> dict[tuple[int, int], float]:
+def _multipliers(
+    items: Any, where: str, problems: list[str], codes_of: dict[str, list[int]]
+) -> dict[tuple[int, int], float]:
     key = f"{where} transition_multipliers"
     if not isinstance(items, list):
-        problems.append(f"{key}: must be a list of {{ from = CODE, to = CODE, factor = X }}")
+        problems.append(f"{key}: must be a list of {{ from = CLASS, to = CLASS, factor = X }}")
         return {}
     out: dict[tuple[int, int], float] = {}
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            problems.append(f"{key} item {n}: must be {{ from = CODE, to = CODE, factor = X }}")
+            problems.append(f"{key} item {n}: must be {{ from = CLASS, to = CLASS, factor = X }}")
             continue
         unknown = [k for k in item if k not in MULTIPLIER_KEYS]
         for k in unknown:
             problems.append(f"{key} item {n}: unknown key {k!r}{_did_you_mean(k, MULTIPLIER_KEYS)}")
-        src: Any = item.get("from")
-        dst: Any = item.get("to")
         factor: Any = item.get("factor")
-        if not (_is_code(src) and _is_code(dst) and _is_number(factor)):
+        if "from" not in item or "to" not in item or not _is_number(factor):
             problems.append(
-                f"{key} item {n}: needs integer class codes 'from' and 'to' and a factor >= 0, "
-                f"got {item}"
+                f"{key} item {n}: needs integer class codes 'from' and 'to' and a factor >= 0 "
+                f"(a land-use group may stand for codes), got {item}"
             )
-        elif (src, dst) in out:
-            problems.append(f"{key} item {n}: transition ({src}, {dst}) is given twice")
-        elif not unknown:
-            out[(src, dst)] = float(factor)
+            continue
+        before = len(problems)
+        srcs = _classes(item["from"], f"{key} item {n} 'from'", codes_of, problems)
+        dsts = _classes(item["to"], f"{key} item {n} 'to'", codes_of, problems)
+        if len(problems) > before or unknown:
+            continue
+        for src, dst in ((a, b) for a in srcs for b in dsts):
+            if (src, dst) in out:
+                problems.append(f"{key} item {n}: transition ({src}, {dst}) is given twice")
+            else:
+                out[(src, dst)] = float(factor)
     return out
 
 
@@ -220,20 +291,29 @@ def _overrides(items: Any, where: str, problems: list[str]) -> dict[int, float]:
     return out
 
 
-def _pairs(items: Any, where: str, problems: list[str]) -> list[tuple[int, int]]:
-    if not isinstance(items, list) or not all(
-        isinstance(p, list) and len(p) == 2 and all(_is_code(c) for c in p) for p in items
-    ):
-        problems.append(f"{where} forbidden: must be a list of [from_code, to_code] pairs")
+def _pairs(
+    items: Any, where: str, problems: list[str], codes_of: dict[str, list[int]]
+) -> list[tuple[int, int]]:
+    key = f"{where} forbidden"
+    if not isinstance(items, list) or not all(isinstance(p, list) and len(p) == 2 for p in items):
+        problems.append(f"{key}: must be a list of [from_code, to_code] pairs (or land-use groups)")
         return []
-    return [(p[0], p[1]) for p in items]
+    pairs = []
+    for n, (src, dst) in enumerate(items, 1):
+        srcs = _classes(src, f"{key} pair {n}", codes_of, problems)
+        dsts = _classes(dst, f"{key} pair {n}", codes_of, problems)
+        pairs += [(a, b) for a in srcs for b in dsts]
+    return pairs
 
 
-def _codes(items: Any, where: str, problems: list[str]) -> list[int]:
-    if not isinstance(items, list) or not all(_is_code(c) for c in items):
-        problems.append(f"{where} protected_classes: must be a list of integer class codes")
+def _codes(
+    items: Any, where: str, problems: list[str], codes_of: dict[str, list[int]]
+) -> list[int]:
+    key = f"{where} protected_classes"
+    if not isinstance(items, list):
+        problems.append(f"{key}: must be a list of class codes or land-use groups")
         return []
-    return list(items)
+    return [c for item in items for c in _classes(item, key, codes_of, problems)]
 
 
 def select_scenario(scenarios: Mapping[str, Scenario], name: str | None, source: str) -> Scenario:
@@ -253,10 +333,13 @@ def select_scenario(scenarios: Mapping[str, Scenario], name: str | None, source:
     return scenarios[name]
 
 
-def load_scenario_source(source: str, name: str | None) -> Scenario:
-    """One scenario from a TOML file or a preset name (``"arid"``, ``"redsoil"``)."""
+def load_scenario_source(
+    source: str, name: str | None, groups: Mapping[int, str | None] | None = None
+) -> Scenario:
+    """One scenario from a TOML file or a preset name (``"arid"``, ``"redsoil"``); classes
+    named by group resolve through ``groups`` (see :func:`load_scenarios`)."""
     path = preset_path(source) if source in PRESETS and not Path(source).exists() else Path(source)
-    return select_scenario(load_scenarios(path), name, str(path))
+    return select_scenario(load_scenarios(path, groups), name, str(path))
 
 
 # --------------------------------------------------------------------------- applying

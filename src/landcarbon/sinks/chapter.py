@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,20 +32,21 @@ from landcarbon.sinks.vegetation import vegetation_carbon_density, vegetation_st
 from landcarbon.sinks.zoning import ZONE_COLOURS, ZONE_NAMES, SinkZones, identify_sinks
 from landcarbon.tables import DEFAULT_COLOURS, ClassTable
 
-CNLUCC_CULTIVATED = (1, 11, 12)
-"""CNLUCC cultivated land: first level 1, paddy land 11, dry land 12."""
-
 
 @dataclass(frozen=True)
 class SinksParams:
-    """Parameters of the sink chapter (defaults: the county study)."""
+    """Parameters of the sink chapter (defaults: the county study's method).
 
+    ``cultivated_codes`` has no default: the land-use codes of cultivated land are the
+    user's (the cropland group of the study's classes; CNLUCC 1, 11 and 12 in the study).
+    """
+
+    cultivated_codes: tuple[int, ...]
     importance_weights: Mapping[str, float] | None = None
     resistance_weights: Mapping[str, float] | Literal["entropy", "published"] = "entropy"
     importance_classes: int = 5
     min_area_ha: float = 100.0
     high_level: int = 4
-    cultivated_codes: tuple[int, ...] = CNLUCC_CULTIVATED
     cultivated_share: float = 0.5
     potential: Literal["breaks", "quantile"] = "breaks"
     potential_classes: int = 5
@@ -68,7 +69,7 @@ class SinksResult:
     resistance: Resistance
     zones: SinkZones
     strategies: Strategies
-    params: SinksParams = field(default_factory=SinksParams)
+    params: SinksParams
 
     def summary(self) -> dict[str, Any]:
         """Key figures: storage, break edges, weights, cost summary, zone areas (ha)."""
@@ -95,8 +96,8 @@ def run_sinks(
     factors: Mapping[str, xr.DataArray],
     level_tables: Mapping[str, LevelTable] | None = None,
     strategy_rules: StrategyRules | None = None,
+    params: SinksParams,
     lulc_names: Mapping[int, str] | None = None,
-    params: SinksParams | None = None,
 ) -> SinksResult:
     """Run the sink chapter on aligned in-memory rasters.
 
@@ -114,7 +115,7 @@ def run_sinks(
     lulc_names : code → name for the composition tables.
     params : :class:`SinksParams`.
     """
-    p = params or SinksParams()
+    p = params
     from landcarbon.sinks.resistance import load_level_tables
 
     tables = dict(level_tables) if level_tables is not None else load_level_tables()

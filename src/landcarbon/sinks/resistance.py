@@ -8,8 +8,10 @@ method (Table 4; :mod:`landcarbon.stats.entropy`) or by user weights, and summed
 
 Level tables are TOML (``presets/sinks_resistance.toml`` holds the study's): interval
 levels ``{lower, upper, value}`` are ``[lower, upper)``; class levels ``{code, value}``
-map category codes. A value outside every level is an error naming the value, its
-cell count, the factor and the table. A cell where any factor is nodata gets NaN
+map category codes, and ``{group, value}`` land-use groups, resolved onto the codes of
+the study's class table through its ``group`` column (:mod:`landcarbon.groups`). A
+value outside every level is an error naming the value, its cell count, the factor and
+the table. A cell where any factor is nodata gets NaN
 resistance, which the cost distance treats as a barrier.
 
 References
@@ -24,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,10 +34,14 @@ import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import ParameterError, TableError
+from landcarbon.groups import class_values
 from landcarbon.sinks.importance import check_weights, weighted_overlay
 from landcarbon.sinks.presets import read_rule_toml
 from landcarbon.stats.entropy import EntropyWeights, weights_from_columns
 from landcarbon.tables import table_from_records
+
+if TYPE_CHECKING:
+    from landcarbon.classes import ClassScheme
 
 PRESET = "sinks_resistance.toml"
 
@@ -65,11 +71,20 @@ class LevelTable:
         return ", ".join(f"[{lo:g}, {hi:g})" for lo, hi in zip(self.lower, self.upper, strict=True))
 
 
-def level_table(factor: str, spec: Mapping[str, Any], source: str) -> LevelTable:
+def level_table(
+    factor: str,
+    spec: Mapping[str, Any],
+    source: str,
+    classes: ClassScheme | None = None,
+) -> LevelTable:
     """Validate one ``[factors.NAME]`` section into a :class:`LevelTable`.
 
+    Class levels keyed by ``group`` are resolved onto the codes of ``classes`` (the
+    study's class scheme; without it such levels are refused).
+
     Raises TableError for missing levels, mixed interval/class levels, lower >= upper,
-    overlapping intervals, duplicate codes, or values that are not > 0 and finite.
+    overlapping intervals, duplicate codes, or values that are not > 0 and finite; and
+    for group levels on classes without a group or whose group has no level.
     """
     where = f"{source} [factors.{factor}]"
     levels = spec.get("levels")
@@ -78,13 +93,16 @@ def level_table(factor: str, spec: Mapping[str, Any], source: str) -> LevelTable
             f"{where}: no levels; add `levels = [{{lower = ..., upper = ..., "
             f"value = ...}}, ...]` or `[{{code = ..., value = ...}}, ...]`"
         )
-    kinds = {"class" if "code" in lv else "interval" for lv in levels}
+    kinds = {"class" if "code" in lv or "group" in lv else "interval" for lv in levels}
+    by_group = {"group" in lv for lv in levels} == {True}
     if len(kinds) > 1:
         raise TableError(
             f"{where}: mixes interval levels (lower/upper) and class levels "
-            f"(code); use one kind per factor"
+            f"(code or group); use one kind per factor"
         )
-    keys = ("code", "value") if kinds == {"class"} else ("lower", "upper", "value")
+    keys: tuple[str, ...] = ("lower", "upper", "value")
+    if kinds == {"class"}:
+        keys = ("group", "value") if by_group else ("code", "value")
     for i, lv in enumerate(levels, start=1):
         missing = [k for k in keys if k not in lv]
         if missing:
@@ -101,8 +119,12 @@ def level_table(factor: str, spec: Mapping[str, Any], source: str) -> LevelTable
         "published_weight": spec.get("published_weight"),
     }
     if kinds == {"class"}:
-        table = table_from_records(
-            [{"code": lv["code"], "value": lv["value"]} for lv in levels], where, required=["value"]
+        key = keys[0]
+        table = class_values(
+            pd.DataFrame([{key: lv[key], "value": lv["value"]} for lv in levels]),
+            classes,
+            where,
+            required=["value"],
         )
         return LevelTable(
             codes=table.codes, values=table.column("value").to_numpy(np.float64), **common
@@ -125,13 +147,16 @@ def level_table(factor: str, spec: Mapping[str, Any], source: str) -> LevelTable
     return LevelTable(lower=lower, upper=upper, values=values, **common)
 
 
-def load_level_tables(path: str | Path | None = None) -> dict[str, LevelTable]:
-    """Level tables of every factor in a TOML file (default: the county-study preset)."""
+def load_level_tables(
+    path: str | Path | None = None, classes: ClassScheme | None = None
+) -> dict[str, LevelTable]:
+    """Level tables of every factor in a TOML file (default: the county-study preset);
+    class levels keyed by group resolve onto the codes of ``classes`` (the study's scheme)."""
     doc, source = read_rule_toml(path, PRESET, "resistance level table")
     factors = doc.get("factors")
     if not isinstance(factors, dict) or not factors:
         raise TableError(f"{source}: no [factors.NAME] sections")
-    return {name: level_table(name, spec, source) for name, spec in factors.items()}
+    return {name: level_table(name, spec, source, classes) for name, spec in factors.items()}
 
 
 def _interval_index(block: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -59,6 +59,15 @@ class InputsSection:
     categorical: tuple[str, ...] = doc(
         "Names of categorical rasters (land use, soil type, zones); others are continuous.", ()
     )
+    classes: str = doc(
+        "The class scheme of the land-use maps, used wherever a class is named (legends, "
+        "GeoTIFF categories, .qml, transfer matrices, Sankey, tables, report) and to apply "
+        "presets keyed by land-use group: a [tables] name of a class table (code, name, "
+        "optional colour and group) or a named scheme (cnlucc, cnlucc2, clcd, worldcover, "
+        "igbp, corine1, nlcd); none given: classes are 'class N' and no group-keyed preset "
+        "can be applied.",
+        "",
+    )
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,9 @@ class RunResult:
 def build_steps(study: Study) -> list[Step]:
     """Every step of every chapter configured in the study."""
     from landcarbon.study.chapters import BUILDERS
+    from landcarbon.study.chapters.landuse import class_scheme
 
+    class_scheme(study)  # a bad class table or scheme name fails before any work
     steps: list[Step] = []
     for name, section in study.chapters.items():
         steps.extend(BUILDERS[name](study, section))

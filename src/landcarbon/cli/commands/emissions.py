@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import CLASSES, OUT, OVERWRITE, output_folder
 from landcarbon.cli.output import emit, say
 
 if TYPE_CHECKING:
@@ -25,8 +25,12 @@ def emissions(
         None, "--factors", help="Factor table: code, factor_t_c_per_ha_yr (signed, t C/ha/yr)."
     ),
     preset: str | None = typer.Option(
-        None, "--preset", help="Shipped factor set instead of --factors: arid_muus, sun2015."
+        None,
+        "--preset",
+        help="Shipped factor set instead of --factors: arid_muus, sun2015 (keyed by land-use "
+        "group: give --classes).",
     ),
+    classes: str | None = CLASSES,
     energy_t_c: float | None = typer.Option(
         None, "--energy-t-c", help="Regional energy emissions (t C) to allocate to cells."
     ),
@@ -64,6 +68,7 @@ def emissions(
 ) -> None:
     """Emissions (t C/yr) of a land-use map by class, and energy emissions allocated to cells."""
     from landcarbon.carbon.emissions import (
+        FACTOR_COLUMN,
         emission_factor_preset,
         emission_map,
         emission_totals,
@@ -73,7 +78,9 @@ def emissions(
     from landcarbon.carbon.outputs import EmissionAccount, write_csv, write_json
     from landcarbon.carbon.storage import check_same_grid
     from landcarbon.errors import ParameterError
+    from landcarbon.groups import classes_option, read_class_values
     from landcarbon.raster import read_raster, write_raster
+    from landcarbon.tables import class_counts
 
     if (factors is None) == (preset is None):
         raise ParameterError("give exactly one of --factors FILE or --preset NAME")
@@ -94,8 +101,20 @@ def emissions(
         )
     if zero_weight not in ("error", "area"):
         raise ParameterError(f"--zero-weight {zero_weight}: use error or area")
-    table = read_emission_factors(factors) if factors else emission_factor_preset(str(preset))
     land = read_raster(lulc, "categorical")
+    if classes is None and preset is not None:
+        raise ParameterError(
+            f"--preset {preset} is keyed by land-use group, and the codes "
+            f"{list(class_counts(land))} of {lulc} have no group: give --classes FILE (code, "
+            f"name, group) or --classes cnlucc (CNLUCC first-level codes 1-6)"
+        )
+    table_of = classes_option(classes) if classes else None
+    if preset is not None:
+        table = emission_factor_preset(preset, table_of)
+    elif table_of is not None:
+        table = read_class_values(str(factors), table_of, required=(FACTOR_COLUMN,))
+    else:
+        table = read_emission_factors(str(factors))
     regions = read_raster(zones, "categorical") if zones else None
     if regions is not None:
         check_same_grid(land, regions)

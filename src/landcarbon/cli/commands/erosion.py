@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import CLASSES, OUT, OVERWRITE, output_folder
 from landcarbon.cli.output import emit, say
 
 
@@ -37,8 +37,12 @@ def erosion(
     lulc: Path = typer.Option(..., "--lulc", help="Land-use map (codes of the tables file)."),
     soil: Path = typer.Option(..., "--soil", help="Soil-type map (codes of the tables file)."),
     tables: Path | None = typer.Option(
-        None, "--tables", help="Erosion tables (TOML); default: the shipped preset."
+        None,
+        "--tables",
+        help="Erosion tables (TOML); default: the shipped preset (B/E/T keyed by land-use "
+        "group: give --classes).",
     ),
+    classes: str | None = CLASSES,
     cover: Path | None = typer.Option(
         None, "--cover", help="Vegetation fraction in % (B from cover, Cai et al. 2000)."
     ),
@@ -80,8 +84,27 @@ def erosion(
         region=region,  # type: ignore[arg-type]
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )
+    if tables is None and classes is None:
+        from landcarbon.raster import read_raster
+        from landcarbon.tables import class_counts
+
+        codes = list(class_counts(read_raster(lulc, "categorical")))
+        raise ParameterError(
+            f"the shipped erosion tables are keyed by land-use group, and the codes {codes} of "
+            f"{lulc} have no group: give --classes FILE (code, name, group) or --classes "
+            f"cnlucc (CNLUCC first-level codes 1-6), or your own --tables"
+        )
     inputs = ErosionInputs(
-        dem, precip, lulc, soil, tables, cover, soc, daily_start=daily_start, texture=texture
+        dem,
+        precip,
+        lulc,
+        soil,
+        tables,
+        cover,
+        soc,
+        daily_start=daily_start,
+        texture=texture,
+        classes=classes,
     )
     with output_folder(out, overwrite) as folder:
         _, summary = run_erosion(inputs, folder, options, chunks=chunks, overwrite=overwrite)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, STRICT_NODATA, common_cells, prepare_out_dir
+from landcarbon.cli.options import (
+    CLASSES,
+    OUT,
+    OVERWRITE,
+    STRICT_NODATA,
+    common_cells,
+    prepare_out_dir,
+)
 from landcarbon.cli.output import emit, say
 
 
@@ -24,8 +31,10 @@ def markov(
     scenario: str = typer.Option(
         None,
         "--scenario",
-        help='Scenario TOML file, or a shipped preset: "arid" or "redsoil".',
+        help='Scenario TOML file, or a shipped preset: "arid" or "redsoil" (keyed by '
+        "land-use group: give --classes).",
     ),
+    classes: str | None = CLASSES,
     name: str = typer.Option(None, "--name", help="Scenario to use from the file."),
     method: str = typer.Option(
         "matrix_power",
@@ -38,6 +47,7 @@ def markov(
 ) -> None:
     """Transition probabilities between two dates and the class demand (cells, ha) at the
     target year, optionally adjusted by a scenario; with --out, CSV tables."""
+    from landcarbon.groups import class_groups, classes_option
     from landcarbon.landuse.change import transfer_matrix
     from landcarbon.landuse.markov import transition_probabilities
     from landcarbon.landuse.scenarios import (
@@ -53,7 +63,10 @@ def markov(
     )
     maps, dropped = common_cells(stack, strict_nodata)
     tp = transition_probabilities(transfer_matrix(maps["before"], maps["after"], years=years))
-    chosen = Scenario("markov") if scenario is None else load_scenario_source(scenario, name)
+    groups = class_groups(classes_option(classes)) if classes else {}
+    chosen = (
+        Scenario("markov") if scenario is None else load_scenario_source(scenario, name, groups)
+    )
     adjusted = apply_to_markov(tp, chosen)
     demand = scenario_demand(tp, chosen, target, method=method)  # type: ignore[arg-type]
     written = []

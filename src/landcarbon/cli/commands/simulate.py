@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from landcarbon.cli.options import (
+    CLASSES,
     OUT,
     OVERWRITE,
     SEED,
@@ -135,12 +136,15 @@ def scenario_and_rules(
     model: str | None,
     parameters: Path | None,
     codes: tuple[int, ...] | None = None,
+    classes: str | None = None,
 ) -> dict[str, Any]:
     """Scenario, conversion matrix and allocation parameters from the CLI options.
 
     ``codes``: the maps' class codes, ascending; class i of a FLUS/PLUS parameter file takes
-    ``codes[i - 1]`` (default i).
+    ``codes[i - 1]`` (default i). ``classes``: the ``--classes`` table (or ``cnlucc``)
+    through whose groups a scenario file's land-use groups resolve.
     """
+    from landcarbon.groups import class_groups, classes_option
     from landcarbon.landuse.allocation import make_parameters, read_parameters
     from landcarbon.landuse.conversion import read_conversion_matrix
     from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file
@@ -148,7 +152,8 @@ def scenario_and_rules(
 
     chosen = None
     if scenario_file is not None:
-        scenarios = load_scenarios(scenario_file)
+        groups = class_groups(classes_option(classes)) if classes else {}
+        scenarios = load_scenarios(scenario_file, groups)
         if scenario is None or scenario not in scenarios:
             raise typer.BadParameter(
                 f"{scenario!r} is not a scenario of {scenario_file}; choose one of "
@@ -199,6 +204,7 @@ def simulate_command(
     n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
+    classes: str | None = CLASSES,
     conversion: Path = CONVERSION,
     orientation: str = ORIENTATION,
     restriction: Path = RESTRICTION,
@@ -246,7 +252,7 @@ def simulate_command(
     )
     codes = tuple(int(c) for c in data["probability"]["class"].values)
     rules = scenario_and_rules(
-        scenario_file, scenario, conversion, orientation, model, parameters, codes
+        scenario_file, scenario, conversion, orientation, model, parameters, codes, classes
     )
     result = simulate(
         data["maps"]["t0"],

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
 from landcarbon.cli.output import emit, say
+
+if TYPE_CHECKING:
+    from landcarbon.classes import ClassScheme
 
 FACTOR_HELP = (
     "Resistance factor NAME=PATH (repeat): slope, elevation, accumulated_temperature, "
@@ -63,8 +67,14 @@ def sinks(
         "--factor",
         help=FACTOR_HELP,
     ),
-    lulc_table: Path | None = typer.Option(
-        None, "--lulc-table", help="Land-use table (code, name) for the composition tables."
+    classes: str | None = typer.Option(
+        None,
+        "--classes",
+        "--lulc-table",
+        help="The land-use classes: a class table (code, name, group) or a scheme (cnlucc, "
+        "cnlucc2, ...): names in the composition tables; the resistance preset's land-use "
+        "levels (keyed by group) and cultivated land (the cropland group) come from its "
+        "groups.",
     ),
     resistance_levels: Path | None = typer.Option(
         None, "--resistance-levels", help="Level table TOML (default: the county-study preset)."
@@ -80,7 +90,11 @@ def sinks(
     strategies: Path | None = typer.Option(
         None, "--strategies", help="Strategy rule TOML (default: the county-study preset)."
     ),
-    cultivated: str = typer.Option("1,11,12", "--cultivated", help="Cultivated land-use codes."),
+    cultivated: str | None = typer.Option(
+        None,
+        "--cultivated",
+        help="Cultivated land-use codes, e.g. 1,11,12 (default: the cropland group of --classes).",
+    ),
     min_area_ha: float = typer.Option(
         100.0, "--min-area-ha", help="Smallest primary/secondary sink patch (ha)."
     ),
@@ -103,6 +117,7 @@ def sinks(
     seed: int | None = SEED,
 ) -> None:
     """Carbon-sink importance, resistance (entropy weights), MCR, sink zones and strategies."""
+    from landcarbon.groups import classes_option
     from landcarbon.raster import read_stack
     from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
     from landcarbon.sinks.resistance import load_level_tables
@@ -141,12 +156,8 @@ def sinks(
         if resistance_weights in ("entropy", "published")
         else _weights(resistance_weights, "--resistance-weights")
     )
-    try:
-        codes = tuple(int(c) for c in cultivated.split(",") if c.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{cultivated!r}: give integer codes", param_hint="--cultivated"
-        ) from exc
+    scheme = classes_option(classes) if classes else None
+    codes = _cultivated(cultivated, scheme)
     params = SinksParams(
         importance_weights=_weights(importance_weights, "--importance-weights"),
         resistance_weights=rw,  # type: ignore[arg-type]
@@ -164,9 +175,9 @@ def sinks(
         soil_carbon=stack["soil_carbon"],
         lulc=stack["lulc"],
         factors={k: stack[f"factor:{k}"] for k in factor_paths},
-        level_tables=load_level_tables(resistance_levels),
+        level_tables=load_level_tables(resistance_levels, scheme),
         strategy_rules=load_strategy_rules(strategies),
-        lulc_names=read_table(lulc_table).names() if lulc_table else None,
+        lulc_names=scheme.names() if scheme else None,
         params=params,
     )
     folder = prepare_out_dir(out, overwrite)
@@ -178,3 +189,21 @@ def sinks(
     for zone, area in summary["zone_area_ha"].items():
         say(f"  {zone:>15}: {area:14.2f} ha")
     say(f"{len(written)} outputs in {folder}")
+
+
+def _cultivated(value: str | None, scheme: ClassScheme | None) -> tuple[int, ...]:
+    """Cultivated codes: ``--cultivated`` as given, else the cropland group of ``--classes``."""
+    if value is not None:
+        try:
+            return tuple(int(c) for c in value.split(",") if c.strip())
+        except ValueError as exc:
+            raise typer.BadParameter(
+                f"{value!r}: give integer codes", param_hint="--cultivated"
+            ) from exc
+    if scheme is None or not scheme.groups:
+        raise typer.BadParameter(
+            "give the codes of cultivated land (e.g. --cultivated 1,11,12), or --classes with "
+            "a group column (the cropland group is cultivated)",
+            param_hint="--cultivated",
+        )
+    return tuple(c for c, g in sorted(scheme.groups.items()) if g == "cropland")

@@ -26,7 +26,7 @@ from landcarbon.cli.commands.simulate import (
     inputs,
     scenario_and_rules,
 )
-from landcarbon.cli.options import SEED, require
+from landcarbon.cli.options import CLASSES, SEED, require
 from landcarbon.cli.output import emit, say
 
 
@@ -48,6 +48,7 @@ def validate_sim(
     n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
+    classes: str | None = CLASSES,
     conversion: Path = CONVERSION,
     orientation: str = ORIENTATION,
     restriction: Path = RESTRICTION,
@@ -66,7 +67,7 @@ def validate_sim(
     )
     codes = tuple(int(c) for c in data["probability"]["class"].values)
     rules = scenario_and_rules(
-        scenario_file, scenario, conversion, orientation, model, parameters, codes
+        scenario_file, scenario, conversion, orientation, model, parameters, codes, classes
     )
     maps = data["maps"]
     check = validate_simulation(

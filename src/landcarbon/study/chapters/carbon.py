@@ -18,14 +18,23 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_inputs, class_scheme, legend
+from landcarbon.study.chapters.landuse import (
+    class_inputs,
+    class_scheme,
+    legend,
+    map_codes,
+)
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
 
 if TYPE_CHECKING:
+    import xarray as xr
+
+    from landcarbon.classes import ClassScheme
     from landcarbon.tables import ClassTable
 
 CITE_STORAGE = (
@@ -72,17 +81,20 @@ class CarbonSection:
         'map), e.g. { "2020" = "landuse_2020" }.',
         names=True,
     )
+    pools: str = doc(
+        "Carbon pools: a preset (henan_table1, keyed by land-use group and applied through "
+        "the groups of [inputs] classes) or a [tables] name (InVEST CSV by code or group, "
+        "t C/ha)."
+    )
     baseline: str = doc(
         "Label in `maps` that sequestration is measured from; default the first.", ""
     )
-    pools: str = doc(
-        "Carbon pools: a preset (henan_table1) or a [tables] name (InVEST CSV, t C/ha).",
-        "henan_table1",
-    )
     emission_factors: str = doc(
-        "Emission factors: a preset (arid_muus, sun2015) or a "
-        "[tables] name (t C/ha/yr, negative = sink).",
-        "arid_muus",
+        "Emission factors: a preset (arid_muus, sun2015, keyed by land-use group and "
+        "applied through the class table's groups) or a [tables] name (t C/ha/yr by code "
+        "or group, negative = sink). None given: no emissions are computed (nothing is "
+        "applied by default) and the summary says so.",
+        "",
     )
     energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0)
     fuels: dict[str, float] = doc(
@@ -117,19 +129,50 @@ class CarbonSection:
     )
 
 
+NOT_COMPUTED = "not computed: no emission_factors in [carbon] (nothing is applied by default)"
+"""What the summaries say of land-use emissions when no factor table is given."""
+
+
 def _table(study: Study, name: str) -> tuple[str, ...]:
     return (artifact(study, name),) if name in study.tables else ()
+
+
+def _check_tables(study: Study, sec: CarbonSection) -> None:
+    """Load the pools and emission factors as the steps will and check that they cover
+    every code of every map (a simulated map: any code of its t0 and t1 maps), so that an
+    unknown preset, a class without a group, a group the preset lacks or a missing code
+    stops ``validate``, not a step."""
+    where = f"{study.path}: [carbon]"
+    energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
+    if energy and not sec.emission_factors:
+        raise ConfigError(
+            f"{where} {', '.join(energy)} given without emission_factors; energy emissions are "
+            f"added to the land-use emissions: give emission_factors (a preset such as "
+            f"arid_muus or a [tables] name)"
+        )
+    inputs = {f"tables.{k}": v for k, v in study.tables.items()}
+    pools = _load_pools(study, sec, inputs, _table(study, sec.pools))
+    factors = _load_factors(study, sec, inputs, _table(study, sec.emission_factors))
+    for label, ref in sec.maps.items():
+        found = map_codes(study, ref)
+        if found is None:
+            continue
+        counts, name = found
+        for table in (pools, factors):
+            if table is not None:
+                table.check_counts(counts, f"[carbon.maps] {label} = {name}")
 
 
 @steps_for("carbon")
 def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     """Storage + emissions per map, a comparison step, and optional NEP / soil carbon."""
+    _check_tables(study, sec)
     labels = list(sec.maps)
     baseline = sec.baseline or labels[0]
     steps = [_map_step(study, sec, label, baseline) for label in labels]
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
-    steps.append(_comparison_step(labels))
+    steps.append(_comparison_step(labels, bool(sec.emission_factors)))
     ensembles = _ensembles(study, sec)
     steps += [_uncertainty_step(study, sec, scenario) for scenario in ensembles]
     if ensembles:
@@ -141,21 +184,35 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     return steps
 
 
-def _load_pools(sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from landcarbon.carbon.storage import pools_preset, read_pools
+def _load_pools(
+    study: Study, sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]
+) -> ClassTable:
+    """Pools (t C/ha) by the study's codes: its table (by code or group), else the preset."""
+    from landcarbon.carbon.storage import POOLS, pools_preset
+    from landcarbon.groups import read_class_values
 
-    return read_pools(inputs[study_tables[0]]) if study_tables else pools_preset(sec.pools)
+    classes = class_scheme(study)
+    if study_tables:
+        return read_class_values(
+            inputs[study_tables[0]], classes, required=POOLS, nonnegative=POOLS
+        )
+    return pools_preset(sec.pools, classes)
 
 
 def _load_factors(
-    sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]
-) -> ClassTable:
-    """Emission factors (t C/ha/yr): the study's table, else the named preset."""
-    from landcarbon.carbon.emissions import emission_factor_preset, read_emission_factors
+    study: Study, sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]
+) -> ClassTable | None:
+    """Emission factors (t C/ha/yr) by the study's codes: its table (by code or group),
+    else the named preset; None when none is given."""
+    from landcarbon.carbon.emissions import FACTOR_COLUMN, emission_factor_preset
+    from landcarbon.groups import read_class_values
 
+    if not sec.emission_factors:
+        return None
+    classes = class_scheme(study)
     if study_tables:
-        return read_emission_factors(inputs[study_tables[0]])
-    return emission_factor_preset(sec.emission_factors)
+        return read_class_values(inputs[study_tables[0]], classes, required=(FACTOR_COLUMN,))
+    return emission_factor_preset(sec.emission_factors, classes)
 
 
 CORRECTED = "carbon.pools_corrected"
@@ -185,7 +242,7 @@ def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) 
             climate.variant,
         )
         table = climate_corrected_pools(
-            _load_pools(sec, ctx.inputs, pools_t), factors, climate.dead
+            _load_pools(study, sec, ctx.inputs, pools_t), factors, climate.dead
         )
         write_csv(pools_csv_frame(table), ctx.outputs[CORRECTED])
         ctx.summary["climate_factors"] = factors.as_dict()
@@ -232,22 +289,25 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             "t C",
             f"carbon storage by land-use class, {label}",
         ),
-        Output(
-            f"carbon.{label}.emissions",
-            f"{folder}/emissions_t_c_per_ha.tif",
-            "raster",
-            "t C/ha/yr",
-            f"land-use emissions (negative = sink), {label}",
-        ),
-        Output(
-            f"carbon.{label}.emissions_by_class",
-            f"{folder}/emissions_by_class.csv",
-            "table",
-            "t C/yr",
-            f"emissions by land-use class, {label}",
-        ),
         Output(f"carbon.{label}.summary", f"{folder}/account.json", "json", "t C", ""),
     ]
+    if sec.emission_factors:
+        outputs[2:2] = [
+            Output(
+                f"carbon.{label}.emissions",
+                f"{folder}/emissions_t_c_per_ha.tif",
+                "raster",
+                "t C/ha/yr",
+                f"land-use emissions (negative = sink), {label}",
+            ),
+            Output(
+                f"carbon.{label}.emissions_by_class",
+                f"{folder}/emissions_by_class.csv",
+                "table",
+                "t C/yr",
+                f"emissions by land-use class, {label}",
+            ),
+        ]
     if future:
         outputs.insert(
             1,
@@ -273,14 +333,12 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights, *classes)
 
     def run(ctx: Context) -> None:
-        from landcarbon.carbon.emissions import emission_map
-        from landcarbon.carbon.outputs import emission_account, write_carbon_outputs
+        from landcarbon.carbon.outputs import write_carbon_outputs
         from landcarbon.carbon.valuation import Valuation
-        from landcarbon.raster import write_raster
 
         chunks = study.compute.chunks
         mine = read(ctx.inputs[lulc], "categorical", chunks)
-        pools = _load_pools(sec, ctx.inputs, pools_t)
+        pools = _load_pools(study, sec, ctx.inputs, pools_t)
         out = Path(ctx.out_dir) / folder
         if future:  # InVEST names: the baseline map is "bas", this map "alt"
             valuation = None
@@ -299,8 +357,43 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         else:
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
             maps = {str(ctx.inputs[lulc]): mine}
-        factors = _load_factors(sec, ctx.inputs, factors_t)
-        energy = read(ctx.inputs[weights[0]], chunks=chunks) if weights else None
+        scheme = class_scheme(study, ctx.inputs)
+        by_class = account.by_class_table()
+        # the table again with the study's class names beside the codes
+        write_csv(
+            _named(by_class, legend(scheme, by_class["code"], maps)),
+            ctx.outputs[f"carbon.{label}.by_class"],
+        )
+        # this map's own storage: the start of an earlier map's change, else its end
+        own = account.current if earlier else account.future
+        summary: dict[str, object] = {"storage_t_c": (own or account.current).total_t_c}
+        if future:
+            summary["sequestration_t_c"] = account.sequestration_t_c
+            if account.value is not None:
+                summary["value"] = account.value
+        factors = _load_factors(study, sec, ctx.inputs, factors_t)
+        if factors is None:
+            summary["emissions"] = NOT_COMPUTED
+        else:
+            summary.update(_emissions(ctx, out, mine, factors, label, scheme, maps))
+        write_json(summary, ctx.outputs[f"carbon.{label}.summary"])
+        ctx.summary.update(summary)
+
+    def _emissions(
+        ctx: Context,
+        out: Path,
+        mine: xr.DataArray,
+        factors: ClassTable,
+        label: str,
+        scheme: ClassScheme | None,
+        maps: Mapping[str, xr.DataArray],
+    ) -> dict[str, object]:
+        """Write the emission map and table (and energy allocation); their summary."""
+        from landcarbon.carbon.emissions import emission_map
+        from landcarbon.carbon.outputs import emission_account
+        from landcarbon.raster import write_raster
+
+        energy = read(ctx.inputs[weights[0]], chunks=study.compute.chunks) if weights else None
         energy_t_c = sec.energy_t_c
         if sec.fuels:
             from landcarbon.carbon.energy import energy_emissions, fuel_factors
@@ -315,11 +408,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             overwrite=True,
             units="t C/ha/yr",
         )
-        by_class = account.by_class_table()
-        codes = set(by_class["code"]) | set(emissions.by_class["code"])
-        names = legend(class_scheme(study, ctx.inputs), codes, maps)
-        # the tables again with the study's class names beside the codes
-        write_csv(_named(by_class, names), ctx.outputs[f"carbon.{label}.by_class"])
+        names = legend(scheme, emissions.by_class["code"], maps)
         write_csv(
             _named(emissions.by_class, names), ctx.outputs[f"carbon.{label}.emissions_by_class"]
         )
@@ -330,22 +419,13 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 overwrite=True,
                 units="t C/yr per cell",
             )
-        # this map's own storage: the start of an earlier map's change, else its end
-        own = account.current if earlier else account.future
-        storage_t_c = (own or account.current).total_t_c
-        summary = {
-            "storage_t_c": storage_t_c,
-            **{f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"},
+        summary: dict[str, object] = {
+            f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"
         }
         per_class = emissions.by_class["emissions_t_c_yr"]
         summary["sources_t_c_yr"] = float(per_class[per_class > 0].sum())
         summary["sinks_t_c_yr"] = float(-per_class[per_class < 0].sum())
-        if future:
-            summary["sequestration_t_c"] = account.sequestration_t_c
-            if account.value is not None:
-                summary["value"] = account.value
-        write_json(summary, ctx.outputs[f"carbon.{label}.summary"])
-        ctx.summary.update(summary)
+        return summary
 
     return Step(
         f"carbon_{label}",
@@ -377,22 +457,20 @@ def _before(label: str, baseline: str) -> bool:
         return False
 
 
-def _comparison_step(labels: list[str]) -> Step:
+def _comparison_step(labels: list[str], with_emissions: bool) -> Step:
+    """Storage, emissions and balance index of every map (storage only without factors)."""
     inputs = tuple(f"carbon.{label}.summary" for label in labels)
+    what = "storage, emissions and carbon balance index CS/CE" if with_emissions else "storage"
     outputs = (
         Output(
-            "carbon.comparison",
-            "carbon/comparison.csv",
-            "table",
-            "t C",
-            "storage, emissions and carbon balance index CS/CE of every map",
+            "carbon.comparison", "carbon/comparison.csv", "table", "t C", f"{what} of every map"
         ),
         Output(
             "carbon.comparison_chart",
             "carbon/comparison.png",
             "png",
             "t C",
-            "carbon storage, emissions and balance index CS/CE by map (one panel each)",
+            f"carbon {what} by map (one panel each)",
         ),
     )
 
@@ -404,6 +482,16 @@ def _comparison_step(labels: list[str]) -> Step:
             label: json.loads(ctx.inputs[f"carbon.{label}.summary"].read_text()) for label in labels
         }
         frame = pd.DataFrame(rows).T
+        if not with_emissions:
+            storage = frame[["storage_t_c"]].astype(float).rename_axis("map")
+            write_csv(storage, ctx.outputs["carbon.comparison"], index=True)
+            panels_png(
+                [Panel("carbon storage CS", storage["storage_t_c"] / 1e3, "10^3 t C", "#2e7d32")],
+                ctx.outputs["carbon.comparison_chart"],
+                "Carbon storage by land-use map",
+            )
+            ctx.summary["emissions"] = NOT_COMPUTED
+            return
         table = balance_table(
             frame["storage_t_c"].astype(float),
             frame["emissions_total_t_c"].astype(float).clip(lower=0),
@@ -429,7 +517,7 @@ def _comparison_step(labels: list[str]) -> Step:
         inputs,
         outputs,
         run,
-        doc="storage, emissions and balance index of every map",
+        doc=f"{what} of every map",
         cite=CITE_EMISSIONS,
     )
 
@@ -471,8 +559,8 @@ def _uncertainty_step(study: Study, sec: CarbonSection, scenario: str) -> Step:
     def run(ctx: Context) -> None:
         from landcarbon.carbon.uncertainty import interval_summary, read_run_areas, run_totals
 
-        pools = _load_pools(sec, ctx.inputs, pools_t)
-        factors = _load_factors(sec, ctx.inputs, factors_t)
+        pools = _load_pools(study, sec, ctx.inputs, pools_t)
+        factors = _load_factors(study, sec, ctx.inputs, factors_t)
         totals = run_totals(read_run_areas(ctx.inputs[runs]), pools, factors)
         write_csv(totals, ctx.outputs[name])
         ctx.summary.update(interval_summary(totals))
@@ -480,7 +568,7 @@ def _uncertainty_step(study: Study, sec: CarbonSection, scenario: str) -> Step:
     return Step(
         f"carbon_uncertainty_{scenario}",
         "carbon",
-        (runs, *pools_t, *factors_t),
+        (runs, *pools_t, *factors_t, *class_inputs(study)),
         outputs,
         run,
         params={"pools": sec.pools, "emission_factors": sec.emission_factors},
@@ -519,7 +607,7 @@ def _uncertainty_summary_step(ensembles: dict[str, str]) -> Step:
                     "scenario": scenario,
                     "map": label,
                     "map_storage_t_c": account["storage_t_c"],
-                    "map_emissions_t_c_yr": account["emissions_land_use_t_c"],
+                    "map_emissions_t_c_yr": account.get("emissions_land_use_t_c", NOT_COMPUTED),
                     **interval_summary(totals),
                 }
             )

@@ -14,6 +14,7 @@ from typing import Literal
 from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
+from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -50,7 +51,8 @@ class ErosionSection:
     landuse: str = doc("Land-use raster (codes of the land-use table).")
     tables: str = doc(
         "[tables] name of an erosion tables TOML (default: the shipped "
-        "preset: B/E/T by land use, K and SOC by soil class).",
+        "preset: B/E/T by land-use group applied through the class table's groups, K and "
+        "SOC by soil class).",
         "",
     )
     cover: str = doc("Optional vegetation cover raster (%) for B (Cai 2000).", "")
@@ -106,6 +108,16 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             "[sand, silt, clay]"
         )
     names = {k: artifact(study, v) for k, v in refs.items() if v}
+    names.update(zip(("classes",), class_inputs(study), strict=False))
+    from landcarbon.erosion.presets import read_erosion_tables
+
+    # B, E, T by group resolve onto the study's codes: a bad table stops validate
+    if not sec.tables or sec.tables in study.tables:
+        land_use = read_erosion_tables(study.tables.get(sec.tables), class_scheme(study)).land_use
+        for ref in (sec.landuse, *sec.maps.values()):
+            found = map_codes(study, ref)
+            if found is not None:
+                land_use.check_counts(found[0], f"[erosion] {found[1]}")
     ext = {"raster": "tif", "table": "csv"}
     outputs = tuple(
         Output(f"erosion.{n}", f"erosion/{n}.{ext[k]}", k, units, text)  # type: ignore[arg-type]
@@ -127,6 +139,7 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             soc=paths.get("soc"),
             daily_start=sec.daily_start or None,
             texture=(paths["sand"], paths["silt"], paths["clay"]) if sec.texture else None,
+            classes=paths.get("classes"),
         )
         options = ErosionOptions(
             ls_method=sec.ls_method,
@@ -160,7 +173,7 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
 def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> Step:
     """Scenario x year table of erosion and erosion carbon under climate scenarios."""
     maps = {label: artifact(study, ref) for label, ref in sec.maps.items()}
-    optional = tuple(names[k] for k in ("tables", "soc", "cover") if k in names)
+    optional = tuple(names[k] for k in ("tables", "soc", "cover", "classes") if k in names)
     inputs = (
         names["precip"],
         names["soil"],
@@ -193,7 +206,9 @@ def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> 
         from landcarbon.raster import read_raster
         from landcarbon.report.charts import bar_chart_png
 
-        tables = read_erosion_tables(ctx.inputs[names["tables"]] if "tables" in names else None)
+        tables = read_erosion_tables(
+            ctx.inputs[names["tables"]] if "tables" in names else None, class_scheme(study)
+        )
         soil = read(ctx.inputs[names["soil"]], "categorical")
         soc = (
             read(ctx.inputs[names["soc"]])

@@ -38,23 +38,14 @@ class LanduseSection:
         '{ "2000" = "landuse_2000", "2020" = "landuse_2020" }.',
         names=True,
     )
-    classes: str = doc(
-        "The study's class scheme, used wherever a class is named (legends, GeoTIFF "
-        "categories, .qml, transfer matrices, Sankey, tables, report): a [tables] name of a "
-        "class table (code, name, optional colour and group) or a named scheme: "
-        "cnlucc, clcd, worldcover, igbp, corine1, nlcd; default: 'class N'.",
-        "",
-    )
     transfers: str = doc("'consecutive' (each pair of dates) or 'all' (also first → last).", "all")
 
 
 def class_inputs(study: Study) -> tuple[str, ...]:
-    """The artifact of the study's class table ([landuse] classes naming a [tables] entry),
+    """The artifact of the study's class table ([inputs] classes naming a [tables] entry),
     for the inputs of every step that names classes; empty otherwise."""
-    sec = study.chapters.get("landuse")
-    if isinstance(sec, LanduseSection) and sec.classes in study.tables:
-        return (artifact(study, sec.classes),)
-    return ()
+    name = study.inputs.classes
+    return (artifact(study, name),) if name in study.tables else ()
 
 
 def class_scheme(study: Study, inputs: Mapping[str, Path] | None = None) -> ClassScheme | None:
@@ -65,17 +56,17 @@ def class_scheme(study: Study, inputs: Mapping[str, Path] | None = None) -> Clas
     """
     from landcarbon.classes import named_scheme, scheme_from_table
 
-    sec = study.chapters.get("landuse")
-    if not isinstance(sec, LanduseSection) or not sec.classes:
+    name = study.inputs.classes
+    if not name:
         return None
-    if sec.classes in study.tables:
-        path = (inputs or {}).get(artifact(study, sec.classes), study.tables[sec.classes])
+    if name in study.tables:
+        path = (inputs or {}).get(artifact(study, name), study.tables[name])
         return scheme_from_table(str(path))
     try:
-        return named_scheme(sec.classes)
+        return named_scheme(name)
     except ParameterError as exc:
         raise ConfigError(
-            f"{study.path}: [landuse] classes = {sec.classes!r}: {exc}, or name a [tables] entry"
+            f"{study.path}: [inputs] classes = {name!r}: {exc}, or name a [tables] entry"
         ) from exc
 
 
@@ -97,6 +88,33 @@ def legend(
     return scheme.legend(codes)
 
 
+def map_codes(study: Study, ref: str) -> tuple[dict[int, int], str] | None:
+    """Cells per class code of the land-use map ``ref`` before any step runs, and how to
+    name the map: a [rasters] map is read now; a simulated map (``simulation.<name>...``)
+    may hold any class of the simulation's t0 and t1 maps. None when the map is another
+    step's output or not on disk yet (a synthetic input that ``run`` generates)."""
+    if ref in study.rasters:
+        path = study.rasters[ref]
+        if not path.is_file():
+            return None
+        from landcarbon.raster import read_raster
+        from landcarbon.tables import class_counts
+
+        return class_counts(read_raster(path, "categorical")), f"the map {ref} ({path})"
+    sim = study.chapters.get("simulation")
+    if not ref.startswith("simulation.") or sim is None:
+        return None
+    counts: dict[int, int] = {}
+    for start in (sim.t0, sim.t1):  # type: ignore[attr-defined]
+        found = map_codes(study, start)
+        if found is None:
+            return None
+        for code, cells in found[0].items():
+            counts[code] = counts.get(code, 0) + cells
+    names = f"{sim.t0} and {sim.t1}"  # type: ignore[attr-defined]
+    return counts, f"{ref} (its classes may be any of {names}: cells of both counted)"
+
+
 def years_of(sec: LanduseSection) -> list[str]:
     return sorted(sec.maps, key=float)
 
@@ -108,7 +126,6 @@ def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     pairs = list(itertools.pairwise(years))
     if sec.transfers == "all" and len(years) > 2:
         pairs.append((years[0], years[-1]))
-    class_scheme(study)  # a bad class table or scheme name fails before any work
     classes = class_inputs(study)
     return [_transfer_step(study, sec, a, b, classes) for a, b in pairs]
 

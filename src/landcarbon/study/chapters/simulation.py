@@ -28,12 +28,18 @@ from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
-from landcarbon.study.chapters.landuse import class_inputs, class_scheme, legend
+from landcarbon.study.chapters.landuse import (
+    class_inputs,
+    class_scheme,
+    legend,
+    map_codes,
+)
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
 
 CITE = (
@@ -60,7 +66,12 @@ class SimulationSection:
         "projected from t1, its allocation starting from the previous year's map.",
         (),
     )
-    scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
+    scenarios: str = doc(
+        "Scenario file: a preset (arid, redsoil; keyed by land-use group, applied through the "
+        "class table's groups) or a [tables] TOML name. None given: the Markov trend only, "
+        "as one scenario named `trend` (map `simulation.trend`); nothing is applied by default.",
+        "",
+    )
     names: tuple[str, ...] = doc(
         "Scenarios to run (default: every one in the file).", (), names=True
     )
@@ -85,16 +96,40 @@ class SimulationSection:
     )
 
 
-def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
-    """The scenarios of the section (validated against the file at plan time)."""
-    from landcarbon.landuse.scenarios import load_scenarios, preset_path
+TREND = "trend"
+"""The one scenario of a simulation without a scenario file: the Markov trend continued."""
 
-    if sec.names:
-        return list(sec.names)
-    path = (
-        study.tables[sec.scenarios] if sec.scenarios in study.tables else preset_path(sec.scenarios)
-    )
-    return list(load_scenarios(path))
+
+def load_section_scenarios(
+    study: Study, sec: SimulationSection, path: Path | None = None
+) -> dict[str, Scenario]:
+    """The scenarios of the section (file ``path``, default the study's), resolved onto the
+    study's codes through its class table's groups; ``{"trend": ...}`` without a file."""
+    from landcarbon.groups import class_groups
+    from landcarbon.landuse.scenarios import Scenario, load_scenarios, preset_path
+
+    if not sec.scenarios:
+        return {TREND: Scenario(TREND, "Markov trend of t0 -> t1 continued (no scenario rules)")}
+    if path is None:
+        path = (
+            study.tables[sec.scenarios]
+            if sec.scenarios in study.tables
+            else preset_path(sec.scenarios)
+        )
+    return load_scenarios(path, class_groups(class_scheme(study)))
+
+
+def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
+    """The scenarios to run: ``names``, checked against the file, else every one of it."""
+    found = list(load_section_scenarios(study, sec))
+    unknown = [n for n in sec.names if n not in found]
+    if unknown:
+        listed = ", ".join(f"{n!r}{did_you_mean(n, found)}" for n in unknown)
+        raise ConfigError(
+            f"{study.path}: [simulation] names {listed}: not scenarios of "
+            f"{sec.scenarios or 'the plain Markov trend'} (it holds {found}); use those names"
+        )
+    return list(sec.names) or found
 
 
 def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
@@ -124,8 +159,14 @@ def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
 def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
     """Suitability once, then one allocation step per scenario (all its years)."""
     target_years(study, sec)
+    names = scenario_names(study, sec)
+    found = map_codes(study, "simulation.")  # the classes of t0 and t1, when on disk
+    if found is not None:
+        scenarios = load_section_scenarios(study, sec)
+        for name in names:
+            scenarios[name].check_codes(tuple(sorted(found[0])))
     steps = [_suitability_step(study, sec)]
-    steps += [_scenario_step(study, sec, name) for name in scenario_names(study, sec)]
+    steps += [_scenario_step(study, sec, name) for name in names]
     return steps
 
 
@@ -215,7 +256,6 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     def run(ctx: Context) -> None:
         from landcarbon.landuse.allocation import CarsParameters, FlusParameters
         from landcarbon.landuse.change import common_mask
-        from landcarbon.landuse.scenarios import load_scenarios, preset_path
         from landcarbon.landuse.simulate import read_probability, simulate
 
         both, dropped = common_mask(
@@ -226,8 +266,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         )
         t0, t1 = both[sec.t0], both[sec.t1]
         ctx.summary["nodata_cells_dropped"] = dropped
-        path = ctx.inputs[scen[0]] if scen else preset_path(sec.scenarios)
-        scenario = load_scenarios(path)[name]
+        scenario = load_section_scenarios(study, sec, ctx.inputs[scen[0]] if scen else None)[name]
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
         files = {str(ctx.inputs[maps[0]]): t0, str(ctx.inputs[maps[1]]): t1}
         classes = legend(class_scheme(study, ctx.inputs), codes, files)

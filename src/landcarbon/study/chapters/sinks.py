@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from landcarbon.errors import ConfigError
+from landcarbon.groups import class_groups
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read
+from landcarbon.study.chapters.landuse import class_inputs, class_scheme
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -63,6 +66,30 @@ class SinksSection:
     connectivity: int = doc("4 or 8 neighbours for the cost distance.", 8)
 
 
+def cultivated_codes(study: Study) -> tuple[int, ...]:
+    """Codes of the cropland group in the study's classes ([inputs] classes)."""
+    table = class_scheme(study)
+    if table is None:
+        raise ConfigError(
+            f"{study.path}: [sinks] counts the cropland group as cultivated land, but the "
+            f"study names no classes; give [inputs] classes (a class table with a group "
+            f"column, or a scheme such as cnlucc)"
+        )
+    groups = class_groups(table)
+    ungrouped = sorted(c for c, g in groups.items() if g is None)
+    if ungrouped:
+        raise ConfigError(
+            f"{study.path}: [sinks] counts the cropland group as cultivated land, but class "
+            f"code(s) {ungrouped} of {table.source} have no group; give each class a group in "
+            f"the class table's 'group' column"
+        )
+    return tuple(c for c, g in groups.items() if g == "cropland")
+
+
+CNLUCC_SCHEMES = ("cnlucc", "cnlucc2")
+"""Schemes whose codes the shipped sink strategies (CNLUCC codes) apply to."""
+
+
 @steps_for("sinks")
 def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     """One step running the whole chapter (global: MCR and zoning hold the map in memory)."""
@@ -79,6 +106,20 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     if sec.strategies:
         inputs["strategies"] = sec.strategies
     names = {k: artifact(study, v) for k, v in inputs.items()}
+    names.update(zip(("classes",), class_inputs(study), strict=False))
+    from landcarbon.sinks.resistance import load_level_tables
+
+    # level tables by group resolve onto the study's codes: a bad table stops validate
+    if not sec.levels or sec.levels in study.tables:
+        load_level_tables(study.tables.get(sec.levels), class_scheme(study))
+    cultivated_codes(study)
+    if not sec.strategies and study.inputs.classes not in CNLUCC_SCHEMES:
+        raise ConfigError(
+            f"{study.path}: [sinks] strategies: the shipped strategies (the county study's "
+            f"Table 10) name CNLUCC codes, but [inputs] classes is "
+            f"{study.inputs.classes or 'not given'}; give your own strategies table, or "
+            f"classes = \"cnlucc2\" (or \"cnlucc\") if the maps use CNLUCC codes"
+        )
     outputs = tuple(
         Output(f"sinks.{n}", f"sinks/{n}.{'tif' if k == 'raster' else 'csv'}", k, units, text)  # type: ignore[arg-type]
         for n, (k, units, text) in MAPS.items()
@@ -96,6 +137,7 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
             importance_weights=sec.importance_weights or None,
             resistance_weights=sec.resistance_weights,  # type: ignore[arg-type]
             min_area_ha=sec.min_area_ha,
+            cultivated_codes=cultivated_codes(study),
             cultivated_share=sec.cultivated_share,
             potential=sec.potential,  # type: ignore[arg-type]
             potential_quantile=sec.potential_quantile,
@@ -115,7 +157,7 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
                 for k, p in paths.items()
                 if k.startswith("factor.")
             },
-            level_tables=load_level_tables(paths.get("levels")),
+            level_tables=load_level_tables(paths.get("levels"), class_scheme(study)),
             strategy_rules=load_strategy_rules(paths.get("strategies")),
             params=params,
         )
