@@ -41,7 +41,7 @@ def chapter(name: str) -> Callable[[type[T]], type[T]]:
 class StudySection:
     name: str = doc("Title of the study, shown in the report.")
     description: str = doc("One paragraph on what the study asks.", "")
-    seed: int = doc("Seed of every stochastic step (children derived by SeedSequence).", 0)
+    seed: int = doc("Seed of every stochastic step (children derived by SeedSequence).", 0, ge=0)
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,18 @@ class ComputeSection:
     memory_limit: str = doc("Memory limit per worker for a LocalCluster, e.g. '4GB'.", "")
 
 
+SYNTHETIC_MAX_CELLS = 16_000_000
+"""Largest synthetic region (cells): its 42 float32 bands take ~170 bytes a cell, so the
+bound keeps the layers under ~2.7 GB (100 000 x 100 000 cells would be ~1.7 TB)."""
+
+
 @dataclass(frozen=True)
 class SyntheticSection:
-    shape: tuple[int, ...] = doc("(rows, cols) of the synthetic region.", (500, 500))
-    cell_size: float = doc("Cell size in metres.", 30.0)
-    seed: int = doc("Landscape seed.", 0)
+    shape: tuple[int, ...] = doc(
+        "(rows, cols) of the synthetic region.", (500, 500), length=2, ge=8
+    )
+    cell_size: float = doc("Cell size in metres.", 30.0, gt=0, le=100_000)
+    seed: int = doc("Landscape seed.", 0, ge=0)
     folder: str = doc(
         "Folder (relative to the study file) the layers are written to on the "
         "first run; [rasters] paths may point into it.",
@@ -219,8 +226,16 @@ def _parse(
     if "synthetic" in data:
         synthetic = parse_section(SyntheticSection, data["synthetic"], "synthetic", problems)
         if synthetic is not None:
-            if len(synthetic.shape) != 2 or min(synthetic.shape) < 8:
-                problems.append(Problem("synthetic.shape", "must be [rows, cols], each >= 8"))
+            rows, cols = synthetic.shape
+            if rows * cols > SYNTHETIC_MAX_CELLS:
+                problems.append(
+                    Problem(
+                        "synthetic.shape",
+                        f"{rows} x {cols} = {rows * cols:,} cells is more than the "
+                        f"{SYNTHETIC_MAX_CELLS:,} a synthetic region may have (its layers take up "
+                        f"~170 bytes a cell on disk); give a smaller [rows, cols]",
+                    )
+                )
             folder = (p.parent / synthetic.folder).resolve()
             generated = {folder / f"{n}.tif" for n in _synthetic_layers()}
     if check_files:

@@ -21,7 +21,7 @@ from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import PRECIPITATION_MM, TEMPERATURE_C, doc
 
 if TYPE_CHECKING:
     from landcarbon.tables import ClassTable
@@ -45,13 +45,16 @@ CITE_NEP = (
 class ClimateCorrection:
     """Region and reference climate of a climate-corrected pools table (METHODS.md §2)."""
 
-    precipitation_mm: float = doc("Mean annual precipitation of the study area (mm).")
-    temperature_c: float = doc("Mean annual temperature of the study area (°C).")
+    precipitation_mm: float = doc(
+        "Mean annual precipitation of the study area (mm).", **PRECIPITATION_MM
+    )
+    temperature_c: float = doc("Mean annual temperature of the study area (°C).", **TEMPERATURE_C)
     reference_precipitation_mm: float = doc(
-        "Mean annual precipitation of the pools table's region (mm), e.g. the national mean."
+        "Mean annual precipitation of the pools table's region (mm), e.g. the national mean.",
+        **PRECIPITATION_MM,
     )
     reference_temperature_c: float = doc(
-        "Mean annual temperature of the pools table's region (°C)."
+        "Mean annual temperature of the pools table's region (°C).", **TEMPERATURE_C
     )
     variant: Literal["product", "mean", "precipitation"] = doc(
         "Biomass factor K_B: product K_BP·K_BT, mean (K_BP+K_BT)/2 or precipitation K_BP.",
@@ -81,12 +84,13 @@ class CarbonSection:
         "[tables] name (t C/ha/yr, negative = sink).",
         "arid_muus",
     )
-    energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0)
+    energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0, ge=0)
     fuels: dict[str, float] = doc(
         "Fuel consumption for IPCC energy emissions (fuel → amount in the preset's unit, "
         "e.g. 10^4 t); overrides energy_t_c: emissions = amount x standard-coal factor x "
         "carbon factor.",
         default_factory=dict,
+        ge=0,
     )
     climate: ClimateCorrection | None = doc(
         "Optional climate correction of the pools table before any account, e.g. "
@@ -97,9 +101,11 @@ class CarbonSection:
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
     )
-    price_per_t_c: float = doc("Carbon price for valuation (currency per t C); 0 = none.", 0.0)
-    discount_rate_pct: float = doc("Annual market discount rate (%).", 7.0)
-    price_change_pct: float = doc("Annual change in the carbon price (%).", 0.0)
+    price_per_t_c: float = doc(
+        "Carbon price for valuation (currency per t C); 0 = none.", 0.0, ge=0
+    )
+    discount_rate_pct: float = doc("Annual market discount rate (%).", 7.0, ge=0, le=100)
+    price_change_pct: float = doc("Annual change in the carbon price (%).", 0.0, gt=-100, le=100)
     nep: dict[str, str] = doc(
         "Optional NEP inputs: npp (g C/m²/yr), temperature and "
         "precipitation (12-band monthly rasters).",

@@ -67,13 +67,17 @@ class ErosionSection:
     )
     ls_method: Literal["csle", "rusle"] = doc("LS: CSLE point form or Desmet-Govers.", "csle")
     exponent: Literal["mccool", "classes"] = doc("Slope-length exponent rule.", "mccool")
-    lambda_max_m: float = doc("Cap on slope length (m).", 300.0)
+    lambda_max_m: float = doc("Cap on slope length (m).", 300.0, gt=0)
     region: Literal["north_black_soil", "south_red_soil", "northwest_loess"] = doc(
         "SL 190-2007 region (tolerable loss and grade thresholds).", "south_red_soil"
     )
-    enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0)
-    mineralised_fraction: float = doc("Share of displaced SOC mineralised (source).", 0.2)
-    buried_fraction: float = doc("Share of displaced SOC deposited and buried (sink).", 0.7)
+    enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0, gt=0)
+    mineralised_fraction: float = doc(
+        "Share of displaced SOC mineralised (source).", 0.2, ge=0, le=1
+    )
+    buried_fraction: float = doc(
+        "Share of displaced SOC deposited and buried (sink).", 0.7, ge=0, le=1
+    )
     climate: dict[str, dict[str, float]] = doc(
         "Climate scenarios: name → {year: precipitation multiplier on the baseline}, e.g. "
         '{ ssp245 = { "2040" = 1.03 } } (SSP deltas; METHODS.md section 13).',
