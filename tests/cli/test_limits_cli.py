@@ -104,3 +104,86 @@ def test_study_keys_out_of_range_are_refused_by_validate(
     assert re.search(rf"{re.escape(str(study))}:\d+: {re.escape(expected)}", line), line
     # the synthetic region was not generated
     assert not (tmp_path / "synthetic_data").exists()
+
+
+def _float_options() -> list[tuple[str, str, int]]:
+    """(command, option, item count) of every float option of every command."""
+    from typer.main import get_command
+
+    from landcarbon.cli import app
+
+    found = []
+    for name, command in get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            annotation = param.type_descriptor.annotation
+            if float in (annotation, *getattr(annotation, "__args__", ())):
+                found.append((name, param.opts[0], param.nargs))
+    return found
+
+
+def test_every_float_option_refuses_nan_and_infinities():
+    """One mechanism for every float option: NaN and infinities are usage errors."""
+    from typer.testing import CliRunner
+
+    from landcarbon.cli import app
+
+    options = _float_options()
+    assert len(options) >= 25 and ("nep", "--temperature-coef", 1) in options
+    for command, option, nargs in options:
+        for bad in ("nan", "inf", "-inf"):
+            values = [bad] + ["1"] * (nargs - 1)
+            result = CliRunner().invoke(app, [command, option, *values])
+            assert result.exit_code == 2, (command, option, bad, result.output)
+            assert f"Invalid value for '{option}'" in result.output
+            assert f"{float(bad)!r} is not a finite number" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # item 9: an all-NaN map and "total NEP 0"; energy 0
+        (["nep", "--temperature-coef", "nan"], "'--temperature-coef': nan is not a finite number"),
+        (["emissions", "--energy-t-c", "nan"], "'--energy-t-c': nan is not a finite number"),
+        # item 10
+        (["emissions", "--energy-t-c", "-5"], "'--energy-t-c': -5.0 is out of range: must be >= 0"),
+        (["geodetector", "--alpha", "2"], "'--alpha': 2.0 is out of range: must be < 1"),
+        (
+            ["geodetector", "--permutations", "-1"],
+            "'--permutations': Input should be greater than or equal to 0",
+        ),
+        (["carbon", "--chunks", "-5"], "'--chunks': Input should be greater than or equal to 1"),
+        # item 8: CLI numbers in their physical range
+        (
+            ["carbon", "--climate", "800", "1e308"],
+            "'--climate': 1e+308 is out of range: must be <= 60",
+        ),
+        (["markov", "--target", "20350"], "'--target': 20350.0 is out of range: must be <= 3000"),
+        (
+            ["sinks", "--potential-quantile", "1.5"],
+            "'--potential-quantile': 1.5 is out of range: must be <= 1",
+        ),
+        (
+            ["erosion", "--buried-fraction", "-0.1"],
+            "'--buried-fraction': -0.1 is out of range: must be >= 0",
+        ),
+        (["simulate", "--sample-rate", "0"], "'--sample-rate': 0.0 is out of range: must be > 0"),
+    ],
+)
+def test_cli_numbers_out_of_range_are_usage_errors(args: list[str], expected: str):
+    result = run_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"Invalid value for {expected}" in result.stderr, result.stderr
+
+
+def test_negative_and_infinite_fuel_amounts_and_weights_are_refused():
+    args = ("emissions", "--lulc", "x.tif", "--preset", "arid_muus", "--fuel")
+    fuel = _one_error(run_cli(*args, "raw coal=inf"))
+    assert "--fuel 'raw coal=inf': the amount inf is not a finite number" in fuel
+    fuel = _one_error(run_cli(*args, "raw coal=-3"))
+    assert "--fuel 'raw coal=-3': the amount -3.0 is out of range: must be >= 0" in fuel
+    import typer
+
+    from landcarbon.cli.commands.sinks import _weights
+
+    with pytest.raises(typer.BadParameter, match=r"nep: -1\.0 is out of range: must be >= 0"):
+        _weights("nep=-1,soil=1", "--importance-weights")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,45 @@ from typing import Any
 import typer
 
 from landcarbon.errors import OutputExistsError
+from landcarbon.study.schema import LIMITS, YEARS, out_of_range
 
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
+SHARE = {"ge": 0, "le": 1}
+"""Limits of a share or probability."""
+RATE = {"gt": 0, "le": 1}
+"""Limits of a sampling rate (some cells, at most all)."""
+
+
+def number(
+    default: Any, *flags: str, items: tuple[Mapping[str, Any], ...] = (), **kwargs: Any
+) -> Any:
+    """A float option that must be finite and within its limits (``ge``, ``gt``, ``le``,
+    ``lt`` as in the study file's ``doc``); a tuple option takes one limit table per item
+    in ``items`` (else the same limits for each). NaN, infinities and numbers out of range
+    are usage errors naming the option and the range."""
+    limits = {k: kwargs.pop(k) for k in LIMITS if k in kwargs}
+    return typer.Option(default, *flags, callback=_checked(limits, items), **kwargs)
+
+
+def year(default: Any, *flags: str, **kwargs: Any) -> Any:
+    """A :func:`number` option holding a calendar year (or a tuple of years)."""
+    return number(default, *flags, **YEARS, **kwargs)
+
+
+def _checked(
+    limits: Mapping[str, Any], items: tuple[Mapping[str, Any], ...]
+) -> Callable[[typer.CallbackParam, Any], Any]:
+    def check(param: typer.CallbackParam, value: Any) -> Any:
+        values = value if isinstance(value, tuple | list) else (value,)
+        for i, v in enumerate(values):
+            problem = None if v is None else out_of_range(v, items[i] if items else limits)
+            if problem:
+                raise typer.BadParameter(problem, param=param)
+        return value
+
+    return check
 
 
 def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path:

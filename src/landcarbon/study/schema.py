@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import operator
 import types
 import typing
 from dataclasses import dataclass, field
@@ -117,17 +118,30 @@ def _check_limits(
     else:
         items = {path: value}
     for where, v in items.items():
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            continue
-        for key, fails, words in (
-            ("ge", lambda x, b: x < b, ">="),
-            ("gt", lambda x, b: x <= b, ">"),
-            ("le", lambda x, b: x > b, "<="),
-            ("lt", lambda x, b: x >= b, "<"),
-        ):
-            bound = limits.get(key)
-            if bound is not None and fails(v, bound):
-                problems.append(Problem(where, f"{v!r} is out of range: must be {words} {bound}"))
+        problem = None if isinstance(v, bool | str) else out_of_range(v, limits)
+        if problem:
+            problems.append(Problem(where, problem))
+
+
+_BOUNDS = (
+    ("ge", operator.lt, ">="),
+    ("gt", operator.le, ">"),
+    ("le", operator.gt, "<="),
+    ("lt", operator.ge, "<"),
+)
+"""Each limit keyword, the comparison its value fails, and how the message states it."""
+
+
+def out_of_range(value: float, limits: typing.Mapping[str, Any]) -> str | None:
+    """What is wrong with a number under ``limits`` (ge, gt, le, lt), or None: NaN and
+    infinities are never in range. Used by the study file and the CLI's number options."""
+    if not math.isfinite(value):
+        return f"{value!r} is not a finite number; give a finite number"
+    for key, fails, words in _BOUNDS:
+        bound = limits.get(key)
+        if bound is not None and fails(value, bound):
+            return f"{value!r} is out of range: must be {words} {bound}"
+    return None
 
 
 def _join(prefix: str, key: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, RATE, SEED, number, prepare_out_dir
 from landcarbon.cli.output import emit, say
 
 
@@ -21,8 +21,8 @@ def accuracy(
     initial: Path = typer.Option(
         None, "--initial", help="Map the simulation started from: enables the Figure of Merit."
     ),
-    sample_rate: float = typer.Option(
-        None, "--sample-rate", help="Kappa on this share of cells, as PLUS (needs --seed)."
+    sample_rate: float = number(
+        None, "--sample-rate", **RATE, help="Kappa on this share of cells, as PLUS (needs --seed)."
     ),
     seed: int = SEED,
     out: Path = OUT,

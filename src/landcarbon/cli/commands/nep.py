@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder
 from landcarbon.cli.output import emit, say
 
 
@@ -24,8 +24,12 @@ def nep(
     precipitation: list[Path] = typer.Option(
         ..., "--precipitation", help="Monthly precipitation (mm): one 12-band raster or 12 rasters."
     ),
-    temperature_coef: float = typer.Option(
-        0.0912, "--temperature-coef", help="Rh temperature coefficient (Pei et al. 2010: 0.0912)."
+    temperature_coef: float = number(
+        0.0912,
+        "--temperature-coef",
+        gt=0,
+        le=1,
+        help="Rh temperature coefficient (Pei et al. 2010: 0.0912).",
     ),
     out: Path | None = OUT,
     overwrite: bool = OVERWRITE,

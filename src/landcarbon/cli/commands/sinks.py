@@ -6,8 +6,18 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
+from landcarbon.cli.options import (
+    OUT,
+    OVERWRITE,
+    SEED,
+    SHARE,
+    number,
+    prepare_out_dir,
+    require,
+    run_study_steps,
+)
 from landcarbon.cli.output import emit, say
+from landcarbon.study.schema import out_of_range
 
 FACTOR_HELP = (
     "Resistance factor NAME=PATH (repeat): slope, elevation, accumulated_temperature, "
@@ -34,11 +44,16 @@ def _weights(text: str | None, option: str) -> dict[str, float] | None:
     if text is None:
         return None
     try:
-        return {k: float(v) for k, v in _pairs([text], option).items()}
+        weights = {k: float(v) for k, v in _pairs([text], option).items()}
     except ValueError as exc:
         raise typer.BadParameter(
             f"{text!r}: weights must be numbers ({exc})", param_hint=option
         ) from exc
+    for name, weight in weights.items():
+        problem = out_of_range(weight, {"ge": 0})
+        if problem:
+            raise typer.BadParameter(f"{name}: {problem}", param_hint=option)
+    return weights
 
 
 def sinks(
@@ -81,15 +96,16 @@ def sinks(
         None, "--strategies", help="Strategy rule TOML (default: the county-study preset)."
     ),
     cultivated: str = typer.Option("1,11,12", "--cultivated", help="Cultivated land-use codes."),
-    min_area_ha: float = typer.Option(
-        100.0, "--min-area-ha", help="Smallest primary/secondary sink patch (ha)."
+    min_area_ha: float = number(
+        100.0, "--min-area-ha", ge=0, help="Smallest primary/secondary sink patch (ha)."
     ),
     potential: str = typer.Option(
         "breaks", "--potential", help="Potential-sink threshold: 'breaks' or 'quantile'."
     ),
-    potential_quantile: float = typer.Option(
+    potential_quantile: float = number(
         0.2,
         "--potential-quantile",
+        **SHARE,
         help="Quantile of the cumulative resistance (with --potential quantile).",
     ),
     breaks_sample: int | None = typer.Option(
