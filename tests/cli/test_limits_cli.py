@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from landcarbon.raster import write_raster
 from landcarbon.study.examples import install_example
-from landcarbon.testing import run_cli
+from landcarbon.testing import make_raster, run_cli
 
 
 def _one_error(result: object) -> str:
@@ -187,3 +189,44 @@ def test_negative_and_infinite_fuel_amounts_and_weights_are_refused():
 
     with pytest.raises(typer.BadParameter, match=r"nep: -1\.0 is out of range: must be >= 0"):
         _weights("nep=-1,soil=1", "--importance-weights")
+
+
+LU = np.array([[1, 2, 3], [1, 1, 2], [3, 2, 1]], dtype=np.int32)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("inf", "inf is not a finite number"),
+        ("-inf", "-inf is negative"),
+        ("1e308", "1e+308 is out of range: must be <= 10000"),
+    ],
+)
+def test_pools_that_are_not_finite_or_too_dense_are_refused(
+    tmp_path: Path, value: str, problem: str
+):
+    """``inf`` in a pools table gave ``Infinity`` in summary.json with exit 0."""
+    lulc = write_raster(make_raster(LU), tmp_path / "lu.tif")
+    pools = tmp_path / "pools.csv"
+    pools.write_text(
+        f"lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,{value},2\n3,3,3,3,3\n"
+    )
+    out = tmp_path / "out"
+    line = _one_error(
+        run_cli("carbon", "--lulc", str(lulc), "--pools", str(pools), "--out", str(out))
+    )
+    assert f"{pools}: column 'c_soil', row 3: {problem}" in line
+    assert line.endswith("give a density >= 0 in t C/ha")
+    assert not out.exists()
+
+
+def test_emission_factors_that_are_not_finite_are_refused(tmp_path: Path):
+    lulc = write_raster(make_raster(LU), tmp_path / "lu.tif")
+    factors = tmp_path / "factors.csv"
+    factors.write_text("lucode,factor_t_c_per_ha_yr\n1,0.5\n2,-inf\n3,1e308\n")
+    line = _one_error(run_cli("emissions", "--lulc", str(lulc), "--factors", str(factors)))
+    assert (
+        f"{factors}: column 'factor_t_c_per_ha_yr', row 3: -inf is not a finite number; "
+        f"give an emission factor in t C/ha/yr (negative = sink); "
+        f"column 'factor_t_c_per_ha_yr', row 4: 1e+308 is out of range: must be <= 1000;"
+    ) in line

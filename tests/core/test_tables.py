@@ -122,3 +122,16 @@ def test_willamette_pools_table_reads(shared_data: Path):
         nonnegative=POOLS,
     )
     assert len(t.codes) == 66 or len(t.codes) > 50
+
+
+def test_vegetation_density_beyond_the_physical_bound_is_refused(tmp_path: Path):
+    """The vegetation density table of the sinks (column ``density``) has the pools' bound."""
+    p = tmp_path / "veg.csv"
+    p.write_text("code,name,density\n1,forest,1e308\n2,grass,inf\n3,shrub,9999\n")
+    with pytest.raises(TableError) as err:
+        read_table(p, required=["density"], nonnegative=["density"])
+    assert str(err.value) == (
+        f"{p}: column 'density', row 2: 1e+308 is out of range: must be <= 10000; "
+        f"give a density >= 0 in t C/ha; column 'density', row 3: inf is not a finite number; "
+        f"give a density >= 0 in t C/ha"
+    )

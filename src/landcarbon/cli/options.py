@@ -10,25 +10,21 @@ from typing import Any
 import typer
 
 from landcarbon.errors import OutputExistsError
-from landcarbon.study.schema import LIMITS, YEARS, out_of_range
+from landcarbon.limits import BOUNDS, YEARS, out_of_range
 
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
-SHARE = {"ge": 0, "le": 1}
-"""Limits of a share or probability."""
-RATE = {"gt": 0, "le": 1}
-"""Limits of a sampling rate (some cells, at most all)."""
 
 
 def number(
     default: Any, *flags: str, items: tuple[Mapping[str, Any], ...] = (), **kwargs: Any
 ) -> Any:
     """A float option that must be finite and within its limits (``ge``, ``gt``, ``le``,
-    ``lt`` as in the study file's ``doc``); a tuple option takes one limit table per item
+    ``lt``, see :mod:`landcarbon.limits`); a tuple option takes one limit table per item
     in ``items`` (else the same limits for each). NaN, infinities and numbers out of range
     are usage errors naming the option and the range."""
-    limits = {k: kwargs.pop(k) for k in LIMITS if k in kwargs}
+    limits = {key: kwargs.pop(key) for key, _, _ in BOUNDS if key in kwargs}
     return typer.Option(default, *flags, callback=_checked(limits, items), **kwargs)
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import operator
 import types
 import typing
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+from landcarbon.limits import out_of_range
 
 T = TypeVar("T")
 
@@ -32,13 +33,6 @@ class Problem:
     key: str
     message: str
 
-
-YEARS = {"ge": 1000, "le": 3000}
-"""Limits of a plausible calendar year (``doc(..., **YEARS)``)."""
-PRECIPITATION_MM = {"ge": 0, "le": 15000}
-"""Limits of a mean annual precipitation (mm; the wettest places on Earth get ~12 000)."""
-TEMPERATURE_C = {"ge": -90, "le": 60}
-"""Limits of a mean air temperature (°C; the extremes ever measured)."""
 
 LIMITS = ("ge", "gt", "le", "lt", "length", "distinct", "increasing")
 """Limit keywords of :func:`doc`: bounds of a number (of each item of a list or table),
@@ -121,27 +115,6 @@ def _check_limits(
         problem = None if isinstance(v, bool | str) else out_of_range(v, limits)
         if problem:
             problems.append(Problem(where, problem))
-
-
-_BOUNDS = (
-    ("ge", operator.lt, ">="),
-    ("gt", operator.le, ">"),
-    ("le", operator.gt, "<="),
-    ("lt", operator.ge, "<"),
-)
-"""Each limit keyword, the comparison its value fails, and how the message states it."""
-
-
-def out_of_range(value: float, limits: typing.Mapping[str, Any]) -> str | None:
-    """What is wrong with a number under ``limits`` (ge, gt, le, lt), or None: NaN and
-    infinities are never in range. Used by the study file and the CLI's number options."""
-    if not math.isfinite(value):
-        return f"{value!r} is not a finite number; give a finite number"
-    for key, fails, words in _BOUNDS:
-        bound = limits.get(key)
-        if bound is not None and fails(value, bound):
-            return f"{value!r} is out of range: must be {words} {bound}"
-    return None
 
 
 def _join(prefix: str, key: str) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, RATE, SEED, number, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, number, prepare_out_dir
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import RATE
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder, year
 from landcarbon.cli.output import emit, say
-from landcarbon.study.schema import PRECIPITATION_MM, TEMPERATURE_C
+from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 
 if TYPE_CHECKING:
     from landcarbon.tables import ClassTable

@@ -9,7 +9,7 @@ import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder
 from landcarbon.cli.output import emit, say
-from landcarbon.study.schema import out_of_range
+from landcarbon.limits import out_of_range
 
 if TYPE_CHECKING:
     import pandas as pd

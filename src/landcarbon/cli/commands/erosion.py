@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SHARE, number, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import SHARE
 
 
 def register(app: typer.Typer) -> None:

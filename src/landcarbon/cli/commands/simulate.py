@@ -15,7 +15,6 @@ import typer
 from landcarbon.cli.options import (
     OUT,
     OVERWRITE,
-    RATE,
     SEED,
     number,
     prepare_out_dir,
@@ -25,6 +24,7 @@ from landcarbon.cli.options import (
 )
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import RATE
 
 T0 = typer.Option(None, "--t0", help="Land-use map of the first date (GeoTIFF).")
 T0_YEAR = year(None, "--t0-year", help="Year of --t0.")

@@ -10,14 +10,13 @@ from landcarbon.cli.options import (
     OUT,
     OVERWRITE,
     SEED,
-    SHARE,
     number,
     prepare_out_dir,
     require,
     run_study_steps,
 )
 from landcarbon.cli.output import emit, say
-from landcarbon.study.schema import out_of_range
+from landcarbon.limits import SHARE, out_of_range
 
 FACTOR_HELP = (
     "Resistance factor NAME=PATH (repeat): slope, elevation, accumulated_temperature, "

@@ -12,9 +12,10 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, RATE, SEED, number, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, number, output_folder
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import RATE
 
 
 def register(app: typer.Typer) -> None:

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import PRECIPITATION_MM, TEMPERATURE_C, doc
+from landcarbon.study.schema import doc
 
 if TYPE_CHECKING:
     from landcarbon.tables import ClassTable

@@ -25,11 +25,12 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import YEARS
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import YEARS, doc
+from landcarbon.study.schema import doc
 
 if TYPE_CHECKING:
     from landcarbon.landuse.simulate import SimulationResult
