@@ -230,3 +230,76 @@ def test_emission_factors_that_are_not_finite_are_refused(tmp_path: Path):
         f"give an emission factor in t C/ha/yr (negative = sink); "
         f"column 'factor_t_c_per_ha_yr', row 4: 1e+308 is out of range: must be <= 1000;"
     ) in line
+
+
+def _gtiff(path: Path, data: np.ndarray, nodata: float | None = None) -> str:
+    """A plain GeoTIFF of ``data`` in its own dtype (30 m, EPSG:32650), as other tools write."""
+    import rasterio
+    from affine import Affine
+
+    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1}
+    profile |= {"dtype": data.dtype.name, "crs": "EPSG:32650", "nodata": nodata}
+    with rasterio.open(path, "w", transform=Affine(30, 0, 5e5, 0, -30, 4e6), **profile) as dst:
+        dst.write(data, 1)
+    return str(path)
+
+
+FRACTIONAL = np.array([[1, 2, 3], [1, 3.5, 2], [3, 2, 1.25]], dtype=np.float32)
+NODATA_CODE = np.array([[1, 2, 3], [1, -(2**31), 2], [3, 2, 1]], dtype=np.int32)
+FRACTION_MESSAGE = (
+    "2 cell(s) hold values that are not integer class codes (first: 3.5 at row 1, col 1"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "nodata", "expected"),
+    [
+        (FRACTIONAL, None, FRACTION_MESSAGE),
+        (
+            NODATA_CODE,
+            0,
+            "1 cell(s) hold values that are not integer class codes (first: -2147483648 at "
+            "row 1, col 1",
+        ),
+        (
+            np.array([[1, 2, 3], [1, 4_000_000_000, 2], [3, 2, 1]], dtype=np.uint32),
+            None,
+            "1 cell(s) hold values that are not integer class codes (first: 4000000000 at "
+            "row 1, col 1",
+        ),
+        (LU.astype(np.complex64), None, "a complex64 (complex) raster cannot hold class codes"),
+    ],
+)
+def test_categorical_rasters_must_hold_integer_codes(
+    tmp_path: Path, data: np.ndarray, nodata: float | None, expected: str
+):
+    """3.5 was truncated to 3 and INT32_MIN became nodata, silently."""
+    lulc = _gtiff(tmp_path / "lu.tif", data, nodata)
+    pools = tmp_path / "pools.csv"
+    pools.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,2,2\n3,3,3,3,3\n")
+    line = _one_error(run_cli("carbon", "--lulc", lulc, "--pools", str(pools)))
+    assert f"error: {lulc}: {expected}" in line
+    assert "reclassify" in line or "give a categorical raster of integer codes" in line
+    other = write_raster(make_raster(LU), tmp_path / "other.tif")
+    assert expected in _one_error(run_cli("change", str(other), lulc))
+
+
+def test_float_rasters_with_integral_codes_are_read_as_classes(tmp_path: Path):
+    lulc = _gtiff(tmp_path / "lu.tif", LU.astype(np.float32))
+    pools = tmp_path / "pools.csv"
+    pools.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,2,2\n3,3,3,3,3\n")
+    result = run_cli("--json", "carbon", "--lulc", lulc, "--pools", str(pools))
+    assert result.returncode == 0, result.stderr
+
+
+def test_validate_reads_categorical_rasters_for_fractional_codes(tmp_path: Path):
+    _gtiff(tmp_path / "lu.tif", FRACTIONAL)
+    _gtiff(tmp_path / "dem.tif", FRACTIONAL)  # continuous: fractions are fine
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\ndem = "dem.tif"\n'
+        '[inputs]\ncategorical = ["lu"]\n'
+    )
+    line = _one_error(run_cli("validate", str(study)))
+    assert f"{study}:4: rasters.lu: {tmp_path / 'lu.tif'}: {FRACTION_MESSAGE}" in line
+    assert "dem" not in line

@@ -334,6 +334,8 @@ def _check_inputs(
             elif section == "rasters":
                 try:
                     grids[f"{name} ({path.name})"] = Grid.from_file(path)
+                    if name in inputs.categorical:
+                        _check_class_codes(path)
                 except LandcarbonError as exc:
                     problems.append(Problem(f"{section}.{name}", str(exc)))
     if len(grids) > 1 and inputs.align == "check" and len(problems) == before:
@@ -350,6 +352,22 @@ def _check_inputs(
                         f'"resample"',
                     )
                 )
+
+
+CODE_SAFE_DTYPES = ("uint8", "int8", "uint16", "int16")
+"""Raster types whose every value is a valid class code; others (float, int32 and wider,
+complex) are read through once by :func:`_check_class_codes`."""
+
+
+def _check_class_codes(path: Path) -> None:
+    """Raise RasterError when a categorical raster holds values that are not class codes
+    (fractions, codes beyond int32 or equal to the nodata code), reading it chunk by chunk."""
+    from landcarbon.raster import open_dataset, read_raster
+
+    with open_dataset(path) as ds:
+        if ds.dtypes[0] in CODE_SAFE_DTYPES:
+            return
+    read_raster(path, "categorical", chunks=2048).data.min().compute()
 
 
 # --------------------------------------------------------------------------- messages
