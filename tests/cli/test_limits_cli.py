@@ -4,6 +4,7 @@ point with exit 1 (2 for a usage error), one ``error:`` line naming the key and 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -232,13 +233,15 @@ def test_emission_factors_that_are_not_finite_are_refused(tmp_path: Path):
     ) in line
 
 
-def _gtiff(path: Path, data: np.ndarray, nodata: float | None = None) -> str:
-    """A plain GeoTIFF of ``data`` in its own dtype (30 m, EPSG:32650), as other tools write."""
+def _gtiff(
+    path: Path, data: np.ndarray, nodata: float | None = None, crs: str | None = "EPSG:32650"
+) -> str:
+    """A plain GeoTIFF of ``data`` in its own dtype (30 m cells), as other tools write."""
     import rasterio
     from affine import Affine
 
     profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1}
-    profile |= {"dtype": data.dtype.name, "crs": "EPSG:32650", "nodata": nodata}
+    profile |= {"dtype": data.dtype.name, "crs": crs, "nodata": nodata}
     with rasterio.open(path, "w", transform=Affine(30, 0, 5e5, 0, -30, 4e6), **profile) as dst:
         dst.write(data, 1)
     return str(path)
@@ -303,3 +306,31 @@ def test_validate_reads_categorical_rasters_for_fractional_codes(tmp_path: Path)
     line = _one_error(run_cli("validate", str(study)))
     assert f"{study}:4: rasters.lu: {tmp_path / 'lu.tif'}: {FRACTION_MESSAGE}" in line
     assert "dem" not in line
+
+
+def test_markov_warns_of_a_class_absent_at_t0(tmp_path: Path):
+    """Its row silently became 'stays'."""
+    before = write_raster(make_raster(np.where(LU == 3, 1, LU)), tmp_path / "t0.tif")
+    after = write_raster(make_raster(LU), tmp_path / "t1.tif")
+    args = ("markov", str(before), str(after), "--years", "2000", "2010", "--target", "2020")
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: class(es) 3 (2 cells at t1) have no cells at t0: no transition out of them "
+        "was observed, so their Markov rows are set to 'stays'"
+    ) in result.stderr
+
+
+def test_info_on_a_raster_without_crs_reports_unknown_areas(tmp_path: Path):
+    """It reported 1 ha per cell, while carbon refuses the raster."""
+    lulc = _gtiff(tmp_path / "lu.tif", LU, crs=None)
+    result = run_cli("info", lulc)
+    assert result.returncode == 0, result.stderr
+    assert "area unknown (no CRS)" in result.stderr and " ha" not in result.stderr
+    summary = json.loads(run_cli("--json", "info", lulc).stdout)
+    assert summary["total_area_ha"] is None
+    assert [(c["code"], c["cells"], c["area_ha"]) for c in summary["classes"]] == [
+        (1, 4, None),
+        (2, 3, None),
+        (3, 2, None),
+    ]
