@@ -199,6 +199,13 @@ def valid_mask(da: xr.DataArray | np.ndarray) -> np.ndarray:
     return data != CLASS_NODATA  # type: ignore[no-any-return]
 
 
+def require_data(da: xr.DataArray, what: str, fix: str) -> None:
+    """Raise RasterError when a computed map has no valid cell, so that no total or mean
+    over it is reported as 0 (or NaN); ``what`` names the map, ``fix`` says what to check."""
+    if not bool(np.any(valid_mask(da))):
+        raise RasterError(f"{what} is nodata in every cell; {fix}")
+
+
 def read_stack(
     paths: Mapping[str, str | Path],
     kinds: Mapping[str, Kind] | None = None,

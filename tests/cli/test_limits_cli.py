@@ -334,3 +334,26 @@ def test_info_on_a_raster_without_crs_reports_unknown_areas(tmp_path: Path):
         (2, 3, None),
         (3, 2, None),
     ]
+
+
+def test_nep_over_inputs_without_a_common_cell_is_an_error_not_zero(tmp_path: Path):
+    """An all-NaN NEP map reported "total NEP 0" with exit 0."""
+    npp = np.full((3, 3), np.nan)
+    npp[0, 0] = 500.0
+    temperature = np.full((3, 3), 12.0)
+    temperature[0, 0] = np.nan
+    paths = {
+        name: str(write_raster(make_raster(data), tmp_path / f"{name}.tif"))
+        for name, data in (("npp", npp), ("t", temperature), ("p", np.full((3, 3), 60.0)))
+    }
+    args = ["nep", "--npp", paths["npp"]]
+    for _ in range(12):
+        args += ["--temperature", paths["t"], "--precipitation", paths["p"]]
+    out = tmp_path / "out"
+    line = _one_error(run_cli(*args, "--out", str(out)))
+    assert line == (
+        f"error: {paths['npp']}: the NEP is nodata in every cell; --npp, --temperature and "
+        f"--precipitation share no cell with data (every month); check their nodata values "
+        f"and extents"
+    )
+    assert not out.exists()

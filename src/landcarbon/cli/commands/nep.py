@@ -42,7 +42,7 @@ def nep(
         net_ecosystem_production,
     )
     from landcarbon.carbon.outputs import write_json
-    from landcarbon.raster import read_raster, write_raster
+    from landcarbon.raster import read_raster, require_data, write_raster
 
     def monthly(paths: list[Path]) -> object:
         if len(paths) == 1:
@@ -56,6 +56,12 @@ def nep(
         RhParameters(temperature_coef=temperature_coef),
     )
     result = net_ecosystem_production(production, rh)
+    require_data(
+        result,
+        f"{npp}: the NEP",
+        "--npp, --temperature and --precipitation share no cell with data (every month); "
+        "check their nodata values and extents",
+    )
     summary = {
         "mean_nep_g_c_m2_yr": float(result.mean(skipna=True).values),
         "mean_rh_g_c_m2_yr": float(rh.mean(skipna=True).values),

@@ -526,12 +526,18 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.nep import heterotrophic_respiration, net_ecosystem_production
-        from landcarbon.raster import read_raster, write_raster
+        from landcarbon.raster import read_raster, require_data, write_raster
 
         temp = read_raster(ctx.inputs[names["temperature"]], band=0)
         prec = read_raster(ctx.inputs[names["precipitation"]], band=0)
         rh = heterotrophic_respiration(temp, prec)
         nep = net_ecosystem_production(read(ctx.inputs[names["npp"]]), rh)
+        require_data(
+            nep,
+            f"{study.path}: [carbon] nep: the NEP",
+            "its npp, temperature and precipitation rasters share no cell with data (every "
+            "month); check their nodata values and extents",
+        )
         write_raster(rh, ctx.outputs["carbon.rh"], overwrite=True, units="g C/m2/yr")
         write_raster(nep, ctx.outputs["carbon.nep"], overwrite=True, units="g C/m2/yr")
         ctx.summary["mean_nep_g_c_per_m2_yr"] = float(nep.mean(skipna=True).values)
