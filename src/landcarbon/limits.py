@@ -12,15 +12,18 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
-YEARS = {"ge": 1000, "le": 3000}
+Limits = dict[str, Any]
+"""A limit table, e.g. ``{"ge": 0, "le": 1}``."""
+
+YEARS: Limits = {"ge": 1000, "le": 3000}
 """A plausible calendar year."""
-PRECIPITATION_MM = {"ge": 0, "le": 15000}
+PRECIPITATION_MM: Limits = {"ge": 0, "le": 15000}
 """A mean annual precipitation (mm; the wettest places on Earth get ~12 000)."""
-TEMPERATURE_C = {"ge": -90, "le": 60}
+TEMPERATURE_C: Limits = {"ge": -90, "le": 60}
 """A mean air temperature (°C; the extremes ever measured)."""
-SHARE = {"ge": 0, "le": 1}
+SHARE: Limits = {"ge": 0, "le": 1}
 """A share or probability."""
-RATE = {"gt": 0, "le": 1}
+RATE: Limits = {"gt": 0, "le": 1}
 """A sampling rate (some cells, at most all)."""
 
 BOUNDS = (

@@ -22,7 +22,7 @@ import xarray as xr
 
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.errors import InputFileError, TableError
-from landcarbon.limits import out_of_range
+from landcarbon.limits import Limits, out_of_range
 from landcarbon.raster import CLASS_NODATA
 
 CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
@@ -36,7 +36,7 @@ COLUMN_UNITS = {
     "energy_t_c": ("an emission total", "t C"),
 }
 """What the messages ask for in well-known number columns: (noun, unit)."""
-COLUMN_LIMITS = {
+COLUMN_LIMITS: dict[str, Limits] = {
     **{column: {"le": 10_000} for column in DENSITIES},
     "factor_t_c_per_ha_yr": {"ge": -1_000, "le": 1_000},
     "energy_t_c": {"le": 1e10},

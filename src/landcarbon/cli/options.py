@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
@@ -41,7 +41,7 @@ def _checked(
         for i, v in enumerate(values):
             problem = None if v is None else out_of_range(v, items[i] if items else limits)
             if problem:
-                raise typer.BadParameter(problem, param=param)
+                raise typer.BadParameter(problem, param=cast(Any, param))
         return value
 
     return check
