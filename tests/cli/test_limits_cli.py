@@ -73,6 +73,19 @@ def _one_error(result: object) -> str:
             "min_area_ha = -50.0",
             "sinks.min_area_ha: -50.0 is out of range: must be >= 0",
         ),
+        # every list is what the method takes
+        (
+            "erosion_climate",
+            "[erosion]\n",
+            '[erosion]\ntexture = ["dem", "slope"]\n',
+            "erosion.texture: must be a list of 3 items, got ['dem', 'slope']",
+        ),
+        (
+            "erosion_climate",
+            'categorical = ["landuse_2010",',
+            'categorical = ["landuse_2010", "landuse_2010",',
+            "inputs.categorical: lists landuse_2010 more than once; give each once",
+        ),
         # item 8: TOML's inf and nan
         (
             "arid_budget_scenarios",

@@ -55,7 +55,9 @@ class InputsSection:
         "Name (in [rasters]) of the raster that defines the grid; default: the first one.", ""
     )
     categorical: tuple[str, ...] = doc(
-        "Names of categorical rasters (land use, soil type, zones); others are continuous.", ()
+        "Names of categorical rasters (land use, soil type, zones); others are continuous.",
+        (),
+        distinct=True,
     )
 
 

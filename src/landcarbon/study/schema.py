@@ -112,7 +112,7 @@ def _check_limits(
     else:
         items = {path: value}
     for where, v in items.items():
-        problem = None if isinstance(v, bool | str) else out_of_range(v, limits)
+        problem = isinstance(v, int | float) and not isinstance(v, bool) and out_of_range(v, limits)
         if problem:
             problems.append(Problem(where, problem))
 

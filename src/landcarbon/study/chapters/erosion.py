@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
@@ -59,6 +58,8 @@ class ErosionSection:
         "Optional [sand, silt, clay] rasters (%) in [rasters]: K by EPIC (Zhang et al. 2007 "
         "correction) with the organic carbon, instead of K by soil code.",
         (),
+        length=3,
+        distinct=True,
     )
     daily_start: str = doc(
         "Date (YYYY-MM-DD) of band 1 when precipitation is a daily stack (mm/day, whole "
@@ -104,11 +105,6 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
         "soc": sec.soc,
         **dict(zip(("sand", "silt", "clay"), sec.texture, strict=False)),
     }
-    if sec.texture and len(sec.texture) != 3:
-        raise ConfigError(
-            f"{study.path}: [erosion] texture = {list(sec.texture)}: give three rasters, "
-            "[sand, silt, clay]"
-        )
     names = {k: artifact(study, v) for k, v in refs.items() if v}
     ext = {"raster": "tif", "table": "csv"}
     outputs = tuple(

@@ -64,7 +64,9 @@ class SimulationSection:
         **YEARS,
     )
     scenarios: str = doc("Scenario file: a preset (arid, redsoil) or a [tables] TOML name.", "arid")
-    names: tuple[str, ...] = doc("Scenarios to run (default: every one in the file).", ())
+    names: tuple[str, ...] = doc(
+        "Scenarios to run (default: every one in the file).", (), distinct=True
+    )
     model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
     suitability: Literal["leas", "ann"] = doc(
         "PLUS LEAS (random forest on the t0 -> t1 expansion) or FLUS ANN (neural network on "
