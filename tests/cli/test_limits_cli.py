@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,12 @@ from landcarbon.study.examples import install_example
 from landcarbon.testing import make_raster, run_cli
 
 
-def _one_error(result: object) -> str:
-    """The single ``error:`` line of a failed run (no traceback)."""
-    stderr = result.stderr  # type: ignore[attr-defined]
-    assert result.returncode == 1, stderr  # type: ignore[attr-defined]
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, stderr
+def _one_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error:`` line of a failed run (exit 1, no traceback)."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
     return lines[0]
 
 
