@@ -16,7 +16,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
     """Grid, CRS, cell area and per-class cells/hectares (or value statistics).
 
     Class areas use the true cell area of each row, so they are right for
-    geographic CRSs too.
+    geographic CRSs too; without a CRS they are unknown (None), never a guess.
     """
     grid = Grid.from_file(path)
     with open_dataset(path) as ds:
@@ -35,14 +35,16 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
     }
     if categorical:
         da = read_raster(path, "categorical")
-        row_area = grid.row_area_ha() if grid.crs else np.ones(grid.rows)
+        row_area = grid.row_area_ha() if grid.crs else None
         data = np.asarray(da.data)
         codes = sorted(class_counts(data))
         summary["classes"] = [
             {
                 "code": c,
                 "cells": int((data == c).sum()),
-                "area_ha": float(((data == c).sum(axis=1) * row_area).sum()),
+                "area_ha": (
+                    None if row_area is None else float(((data == c).sum(axis=1) * row_area).sum())
+                ),
             }
             for c in codes
         ]

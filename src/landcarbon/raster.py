@@ -50,6 +50,8 @@ __all__ = [
 
 Kind = Literal["continuous", "categorical"]
 
+INT32_MAX = int(np.iinfo(np.int32).max)
+
 GTIFF_CREATION = {"compress": "zstd", "zstd_level": 1, "num_threads": "ALL_CPUS"}
 """GeoTIFF compression: ZSTD level 1, no predictor, every core (GDAL's multithreaded
 compression). On 4000 x 4000 float32 carbon maps it writes in 0.05-0.07 s (blocky
@@ -108,6 +110,11 @@ def read_raster(
         if band > count:
             raise RasterError(f"{p}: has {count} band(s), band {band} was asked for")
         nodata = ds.nodata
+        if kind == "categorical" and np.issubdtype(np.dtype(ds.dtypes[0]), np.complexfloating):
+            raise RasterError(
+                f"{p}: a {ds.dtypes[0]} (complex) raster cannot hold class codes; give a "
+                f"categorical raster of integer codes"
+            )
     da = rioxarray.open_rasterio(
         p, masked=True, chunks={"y": chunks, "x": chunks, "band": 1} if chunks else None
     )
@@ -115,13 +122,11 @@ def read_raster(
     da = da.sel(band=band, drop=True) if band else da
     if kind == "categorical":
         data = da.data
+        dims = tuple(str(d) for d in da.dims)
         if is_dask(data):
-            import dask.array as da_
-
-            values = da_.where(da_.isnan(data), CLASS_NODATA, data).astype(np.int32)
+            values = data.map_blocks(class_codes, dtype=np.int32, path=p, dims=dims)
         else:
-            arr = np.asarray(data)
-            values = np.where(np.isnan(arr), CLASS_NODATA, arr).astype(np.int32)
+            values = class_codes(np.asarray(data), p, dims)
         da = da.copy(data=values)
         da = da.rio.write_nodata(int(CLASS_NODATA), encoded=False)
     else:
@@ -135,6 +140,44 @@ def read_raster(
     if chunks is None:
         _require_some_data(da, p, kind)
     return da
+
+
+def class_codes(
+    block: np.ndarray,
+    path: Path,
+    dims: tuple[str, ...],
+    block_info: dict[Any, Any] | None = None,
+) -> np.ndarray:
+    """The int32 class codes of a masked (float, NaN = nodata) block of a categorical raster.
+
+    Every valid value must be an integer code above :data:`CLASS_NODATA` (int32's minimum,
+    landcarbon's nodata) and within int32: a fractional code (3.5) or one beyond int32 is
+    a RasterError giving their count and the first cell, never truncated or made nodata.
+    On a dask array of several chunks the count is the chunk's.
+    """
+    valid = ~np.isnan(block)
+    codes = np.where(valid, block, 0)
+    bad = valid & ((codes != np.trunc(codes)) | (codes <= CLASS_NODATA) | (codes > INT32_MAX))
+    if bad.any():
+        first = np.unravel_index(np.argmax(bad), bad.shape)
+        start = (
+            [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * len(first)
+        )
+        names = {"band": "band index", "y": "row", "x": "col"}
+        where = ", ".join(
+            f"{names.get(d, d)} {int(i) + lo}" for d, i, lo in zip(dims, first, start, strict=True)
+        )
+        chunked = block_info and max(block_info[0]["num-chunks"]) > 1
+        scope = " in the chunk" if chunked else ""
+        raise RasterError(
+            f"{path}: {int(bad.sum())} cell(s){scope} hold values that are not integer class "
+            f"codes (first: {float(block[first]):.15g} at {where}, counted from 0); a "
+            f"categorical raster must hold integers from {int(CLASS_NODATA) + 1} to "
+            f"{INT32_MAX} (float rasters with integral values are fine; {int(CLASS_NODATA)} "
+            f"is landcarbon's nodata); "
+            f"reclassify the raster to integer codes or set its nodata value"
+        )
+    return np.where(valid, codes, CLASS_NODATA).astype(np.int32)
 
 
 def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
@@ -155,6 +198,13 @@ def valid_mask(da: xr.DataArray | np.ndarray) -> np.ndarray:
     if np.issubdtype(data.dtype, np.floating):
         return ~np.isnan(data)  # type: ignore[no-any-return]
     return data != CLASS_NODATA  # type: ignore[no-any-return]
+
+
+def require_data(da: xr.DataArray, what: str, fix: str) -> None:
+    """Raise RasterError when a computed map has no valid cell, so that no total or mean
+    over it is reported as 0 (or NaN); ``what`` names the map, ``fix`` says what to check."""
+    if not bool(np.any(valid_mask(da))):
+        raise RasterError(f"{what} is nodata in every cell; {fix}")
 
 
 def read_stack(

@@ -25,18 +25,28 @@ import xarray as xr
 
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.errors import InputFileError, LandcarbonError, TableError
+from landcarbon.limits import Limits, out_of_range
 from landcarbon.raster import CLASS_NODATA
 
 CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
 NAME_ALIASES = ("name", "lulc_name", "lulc_desc", "description", "class_name")
 COLOUR_ALIASES = ("colour", "color", "rgb")
 
+DENSITIES = ("c_above", "c_below", "c_soil", "c_dead", "density")
 COLUMN_UNITS = {
-    **{pool: ("a density", "t C/ha") for pool in ("c_above", "c_below", "c_soil", "c_dead")},
+    **{column: ("a density", "t C/ha") for column in DENSITIES},
     "factor_t_c_per_ha_yr": ("an emission factor", "t C/ha/yr (negative = sink)"),
     "energy_t_c": ("an emission total", "t C"),
 }
 """What the messages ask for in well-known number columns: (noun, unit)."""
+COLUMN_LIMITS: dict[str, Limits] = {
+    **{column: {"le": 10_000} for column in DENSITIES},
+    "factor_t_c_per_ha_yr": {"ge": -1_000, "le": 1_000},
+    "energy_t_c": {"le": 1e10},
+}
+"""Physical bounds of well-known number columns, in the units of COLUMN_UNITS (the densest
+forests hold ~1 000 t C/ha; world fossil emissions are ~1e10 t C/yr). Every number column
+of a table must also be finite; ``nonnegative`` columns add ``>= 0``."""
 
 DEFAULT_COLOURS = (
     "#f6d55c",
@@ -405,6 +415,11 @@ def table_from_frame(
                 problems.append(
                     f"column '{col}', row {i + 2}: {num.iloc[i]:.15g} is negative; {fix}"
                 )
+        reported = num.isna() | ((num < 0) if col in nonneg else False)
+        for i in frame.index[~reported]:
+            problem = out_of_range(float(num.iloc[i]), COLUMN_LIMITS.get(col, {}))
+            if problem:  # e.g. "inf is not a finite number", "1e+308 ... must be <= 10000"
+                problems.append(f"column '{col}', row {i + 2}: {problem.split(';')[0]}; {fix}")
         frame[col] = num
     if problems:
         raise TableError(f"{source}: " + "; ".join(problems))

@@ -246,3 +246,16 @@ def test_xlsx_with_several_sheets_cli(shared_data: Path, tmp_path: Path):
     ok = run_cli("--json", *base, "--pools", str(files["two#pools"]))
     assert ok.returncode == 0, ok.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_vegetation_density_beyond_the_physical_bound_is_refused(tmp_path: Path):
+    """The vegetation density table of the sinks (column ``density``) has the pools' bound."""
+    p = tmp_path / "veg.csv"
+    p.write_text("code,name,density\n1,forest,1e308\n2,grass,inf\n3,shrub,9999\n")
+    with pytest.raises(TableError) as err:
+        read_table(p, required=["density"], nonnegative=["density"])
+    assert str(err.value) == (
+        f"{p}: column 'density', row 2: 1e+308 is out of range: must be <= 10000; "
+        f"give a density >= 0 in t C/ha; column 'density', row 3: inf is not a finite number; "
+        f"give a density >= 0 in t C/ha"
+    )

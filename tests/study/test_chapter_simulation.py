@@ -154,7 +154,6 @@ def test_erosion_table_has_a_row_per_scenario_climate_and_year(chained: tuple[Pa
     [
         ("target_years = [2030, 2040]\ntarget_year = 2040", "exactly one of target_year"),
         ("", "exactly one of target_year"),
-        ("target_years = [2040, 2030]", "must increase"),
         ("target_years = [2010, 2030]", "start at or after the t1 year 2020"),
     ],
 )
@@ -162,6 +161,14 @@ def test_target_years_are_checked(tmp_path: Path, line: str, message: str):
     study = load_study(_study(tmp_path, line))
     with pytest.raises(ConfigError, match=message):
         build_steps(study)
+
+
+def test_decreasing_target_years_are_refused_when_the_study_loads(tmp_path: Path):
+    with pytest.raises(
+        ConfigError,
+        match=r"simulation.target_years: must increase strictly, got \[2040.0, 2030.0\]",
+    ):
+        load_study(_study(tmp_path, "target_years = [2040, 2030]"))
 
 
 def test_an_ensemble_needs_the_single_year_form(tmp_path: Path):

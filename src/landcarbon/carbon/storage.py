@@ -60,8 +60,8 @@ def read_pools(path: str | Path) -> ClassTable:
 def pools_preset(name: str, classes: ClassScheme | None = None) -> ClassTable:
     """A shipped pools table ``carbon_<name>.toml`` (densities in t C/ha): ``henan_table1``
     is the province carbon-balance study's Table 1 (soil 0-100 cm). Keyed by land-use
-    group, resolved onto the codes of ``classes`` through its ``group`` column (without ``classes`` a
-    group-keyed table is refused)."""
+    group, resolved onto the codes of ``classes`` through its ``group`` column (without
+    ``classes`` a group-keyed table is refused)."""
     from landcarbon.carbon.presets import load_preset
 
     return load_preset("carbon", name, required=POOLS, nonnegative=POOLS, classes=classes)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
 from landcarbon.errors import OutputExistsError
+from landcarbon.limits import BOUNDS, YEARS, out_of_range
 
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
@@ -43,6 +44,36 @@ def common_cells(
             + ", ".join(f"{n} cells of {name}" for name, n in dropped.items())
         )
     return masked, dropped
+
+
+def number(
+    default: Any, *flags: str, items: tuple[Mapping[str, Any], ...] = (), **kwargs: Any
+) -> Any:
+    """A float option that must be finite and within its limits (``ge``, ``gt``, ``le``,
+    ``lt``, see :mod:`landcarbon.limits`); a tuple option takes one limit table per item
+    in ``items`` (else the same limits for each). NaN, infinities and numbers out of range
+    are usage errors naming the option and the range."""
+    limits = {key: kwargs.pop(key) for key, _, _ in BOUNDS if key in kwargs}
+    return typer.Option(default, *flags, callback=_checked(limits, items), **kwargs)
+
+
+def year(default: Any, *flags: str, **kwargs: Any) -> Any:
+    """A :func:`number` option holding a calendar year (or a tuple of years)."""
+    return number(default, *flags, **YEARS, **kwargs)
+
+
+def _checked(
+    limits: Mapping[str, Any], items: tuple[Mapping[str, Any], ...]
+) -> Callable[[typer.CallbackParam, Any], Any]:
+    def check(param: typer.CallbackParam, value: Any) -> Any:
+        values = value if isinstance(value, tuple | list) else (value,)
+        for i, v in enumerate(values):
+            problem = None if v is None else out_of_range(v, items[i] if items else limits)
+            if problem:
+                raise typer.BadParameter(problem, param=cast(Any, param))
+        return value
+
+    return check
 
 
 def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path:

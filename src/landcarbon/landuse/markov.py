@@ -136,11 +136,22 @@ class Demand:
 def transition_probabilities(tm: TransferMatrix) -> TransitionProbabilities:
     """Row-normalise a transfer matrix's cell counts into Markov transition probabilities.
 
-    A class with no cells at t0 gets an identity row (its cells at t1 stay put). Needs
-    ``tm.years``.
+    A class with no cells at t0 gets an identity row (its cells at t1 stay put), with a
+    :class:`~landcarbon.errors.LandcarbonWarning` naming it: no transition out of it was
+    observed, so the projection never converts it. Needs ``tm.years``.
     """
     counts = tm.cells.astype(np.float64)
     rows = counts.sum(axis=1, keepdims=True)
+    absent = {tm.codes[i]: int(tm.cells[:, i].sum()) for i in np.flatnonzero(rows[:, 0] == 0)}
+    if absent:
+        listed = ", ".join(f"{code} ({cells} cells at t1)" for code, cells in absent.items())
+        warnings.warn(
+            f"class(es) {listed} have no cells at t0: no transition out of them was observed, "
+            f"so their Markov rows are set to 'stays' (the projection never converts them); "
+            f"give a t0 map where they occur to estimate their transitions",
+            LandcarbonWarning,
+            stacklevel=2,
+        )
     matrix = np.where(rows > 0, counts / np.where(rows > 0, rows, 1.0), np.eye(len(tm.codes)))
     span = tm.span_years  # raises the clear error when the years are unknown
     assert tm.years is not None

@@ -43,7 +43,7 @@ def chapter(name: str) -> Callable[[type[T]], type[T]]:
 class StudySection:
     name: str = doc("Title of the study, shown in the report.")
     description: str = doc("One paragraph on what the study asks.", "")
-    seed: int = doc("Seed of every stochastic step (children derived by SeedSequence).", 0)
+    seed: int = doc("Seed of every stochastic step (children derived by SeedSequence).", 0, ge=0)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class InputsSection:
         "Name (in [rasters]) of the raster that defines the grid; default: the first one.", ""
     )
     categorical: tuple[str, ...] = doc(
-        "Names of categorical rasters (land use, soil type, zones); others are continuous.", ()
+        "Names of categorical rasters (land use, soil type, zones); others are continuous.",
+        (),
+        distinct=True,
     )
     classes: str = doc(
         "The class scheme of the land-use maps, used wherever a class is named (legends, "
@@ -86,11 +88,18 @@ class ComputeSection:
     )
 
 
+SYNTHETIC_MAX_CELLS = 16_000_000
+"""Largest synthetic region (cells): its 42 float32 bands take ~170 bytes a cell, so the
+bound keeps the layers under ~2.7 GB (100 000 x 100 000 cells would be ~1.7 TB)."""
+
+
 @dataclass(frozen=True)
 class SyntheticSection:
-    shape: tuple[int, ...] = doc("(rows, cols) of the synthetic region.", (500, 500))
-    cell_size: float = doc("Cell size in metres.", 30.0)
-    seed: int = doc("Landscape seed.", 0)
+    shape: tuple[int, ...] = doc(
+        "(rows, cols) of the synthetic region.", (500, 500), length=2, ge=8
+    )
+    cell_size: float = doc("Cell size in metres.", 30.0, gt=0, le=100_000)
+    seed: int = doc("Landscape seed.", 0, ge=0)
     folder: str = doc(
         "Folder (relative to the study file) the layers are written to on the "
         "first run; [rasters] paths may point into it.",
@@ -261,8 +270,16 @@ def _parse(
     if "synthetic" in data:
         synthetic = parse_section(SyntheticSection, data["synthetic"], "synthetic", problems)
         if synthetic is not None:
-            if len(synthetic.shape) != 2 or min(synthetic.shape) < 8:
-                problems.append(Problem("synthetic.shape", "must be [rows, cols], each >= 8"))
+            rows, cols = synthetic.shape
+            if rows * cols > SYNTHETIC_MAX_CELLS:
+                problems.append(
+                    Problem(
+                        "synthetic.shape",
+                        f"{rows} x {cols} = {rows * cols:,} cells is more than the "
+                        f"{SYNTHETIC_MAX_CELLS:,} a synthetic region may have (its layers take up "
+                        f"~170 bytes a cell on disk); give a smaller [rows, cols]",
+                    )
+                )
             folder = (p.parent / synthetic.folder).resolve()
             if folder == p.parent.resolve() or not folder.is_relative_to(p.parent.resolve()):
                 problems.append(
@@ -398,6 +415,8 @@ def _check_inputs(
             elif section == "rasters":
                 try:
                     grids[f"{name} ({path.name})"] = Grid.from_file(path)
+                    if name in inputs.categorical:
+                        _check_class_codes(path)
                 except LandcarbonError as exc:
                     problems.append(Problem(f"{section}.{name}", str(exc)))
     if len(grids) > 1 and inputs.align == "check" and len(problems) == before:
@@ -414,6 +433,22 @@ def _check_inputs(
                         f'"resample"',
                     )
                 )
+
+
+CODE_SAFE_DTYPES = ("uint8", "int8", "uint16", "int16")
+"""Raster types whose every value is a valid class code; others (float, int32 and wider,
+complex) are read through once by :func:`_check_class_codes`."""
+
+
+def _check_class_codes(path: Path) -> None:
+    """Raise RasterError when a categorical raster holds values that are not class codes
+    (fractions, codes beyond int32 or equal to the nodata code), reading it chunk by chunk."""
+    from landcarbon.raster import open_dataset, read_raster
+
+    with open_dataset(path) as ds:
+        if ds.dtypes[0] in CODE_SAFE_DTYPES:
+            return
+    read_raster(path, "categorical", chunks=2048).data.min().compute()
 
 
 # --------------------------------------------------------------------------- messages

@@ -1,9 +1,11 @@
 """Typed, strict reading of TOML tables into frozen dataclasses.
 
 A section of the study file is a frozen dataclass whose fields carry a doc line
-(and units) in their metadata. :func:`parse_section` turns a TOML table into one,
-collecting *every* problem (unknown key with a "did you mean" hint, wrong type,
-value out of its choices, missing required key) instead of stopping at the first.
+(and units) and their limits (``doc(..., ge=0)``) in their metadata. :func:`parse_section`
+turns a TOML table into one, collecting *every* problem (unknown key with a "did you mean"
+hint, wrong type, a number that is not finite or out of its range, a list of the wrong
+length or with repeats, value out of its choices, missing required key) instead of
+stopping at the first.
 Problems carry the key path so :mod:`landcarbon.study.config` can add file and line.
 """
 
@@ -11,11 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+from landcarbon.limits import out_of_range
 
 T = TypeVar("T")
 
@@ -28,6 +34,11 @@ class Problem:
     message: str
 
 
+LIMITS = ("ge", "gt", "le", "lt", "length", "distinct", "increasing")
+"""Limit keywords of :func:`doc`: bounds of a number (of each item of a list or table),
+the length of a list, no repeated items, strictly increasing items."""
+
+
 def doc(
     text: str, default: Any = dataclasses.MISSING, *, names: bool = False, **kwargs: Any
 ) -> Any:
@@ -35,8 +46,15 @@ def doc(
 
     ``names=True`` marks a field whose names (a table's keys, a list's items) become
     file names: the study file's check requires them to be safe names
-    (:func:`landcarbon.paths.name_problem`)."""
-    metadata = {"doc": text, "names": names}
+    (:func:`landcarbon.paths.name_problem`). Limits (see :data:`LIMITS`) are checked by
+    :func:`parse_section`, e.g. ``doc("Share of cells.", 0.5, ge=0, le=1)`` or
+    ``doc("Years.", length=2, increasing=True)``.
+    """
+    metadata = {
+        "doc": text,
+        "names": names,
+        **{k: kwargs.pop(k) for k in LIMITS if k in kwargs},
+    }
     if default is dataclasses.MISSING and "default_factory" not in kwargs:
         return field(metadata=metadata)
     if default is dataclasses.MISSING:
@@ -73,10 +91,39 @@ def parse_section(cls: type[T], data: Any, prefix: str, problems: list[Problem])
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 problems.append(Problem(path, "required key is missing"))
             continue
+        mark = len(problems)
         values[name] = _convert(hints[name], data[name], path, problems)
+        if len(problems) == mark:
+            _check_limits(f.metadata, values[name], path, problems)
     if len(problems) > before:
         return None
     return cls(**values)
+
+
+def _check_limits(
+    limits: typing.Mapping[str, Any], value: Any, path: str, problems: list[Problem]
+) -> None:
+    """Check a converted value against the limits of its field (numbers item by item)."""
+    if isinstance(value, tuple):
+        length = limits.get("length")
+        if length is not None and len(value) != length:
+            problems.append(Problem(path, f"must be a list of {length} items, got {list(value)}"))
+        repeated = sorted({str(v) for v in value if value.count(v) > 1})
+        if limits.get("distinct") and repeated:
+            problems.append(
+                Problem(path, f"lists {', '.join(repeated)} more than once; give each once")
+            )
+        if limits.get("increasing") and any(b <= a for a, b in pairwise(value)):
+            problems.append(Problem(path, f"must increase strictly, got {list(value)}"))
+        items = {f"{path}[{i}]": v for i, v in enumerate(value)}
+    elif isinstance(value, dict):
+        items = {_join(path, k): v for k, v in value.items()}
+    else:
+        items = {path: value}
+    for where, v in items.items():
+        problem = isinstance(v, int | float) and not isinstance(v, bool) and out_of_range(v, limits)
+        if problem:
+            problems.append(Problem(where, problem))
 
 
 def _join(prefix: str, key: str) -> str:
@@ -143,6 +190,8 @@ def _convert(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(Problem(path, f"must be a number, got {value!r}"))
             return value
+        if not math.isfinite(value):
+            problems.append(Problem(path, f"must be a finite number, got {value!r}"))
         return float(value)
     if tp is str:
         if not isinstance(value, str):

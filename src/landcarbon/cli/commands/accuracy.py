@@ -13,9 +13,11 @@ from landcarbon.cli.options import (
     SEED,
     STRICT_NODATA,
     common_cells,
+    number,
     prepare_out_dir,
 )
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import RATE
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +30,8 @@ def accuracy(
     initial: Path = typer.Option(
         None, "--initial", help="Map the simulation started from: enables the Figure of Merit."
     ),
-    sample_rate: float = typer.Option(
-        None, "--sample-rate", help="Kappa on this share of cells, as PLUS (needs --seed)."
+    sample_rate: float = number(
+        None, "--sample-rate", **RATE, help="Kappa on this share of cells, as PLUS (needs --seed)."
     ),
     seed: int = SEED,
     strict_nodata: bool = STRICT_NODATA,

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder, year
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 
 if TYPE_CHECKING:
     from landcarbon.tables import ClassTable
@@ -26,14 +27,18 @@ def carbon(
     lulc_future: Path | None = typer.Option(
         None, "--lulc-future", help="Future land-use map on the same grid (sequestration)."
     ),
-    price: float | None = typer.Option(None, "--price", help="Price per t C (valuation)."),
-    discount_rate: float = typer.Option(
-        0.0, "--discount-rate", help="Annual market discount rate, percent."
+    price: float | None = number(None, "--price", ge=0, help="Price per t C (valuation)."),
+    discount_rate: float = number(
+        0.0, "--discount-rate", ge=0, le=100, help="Annual market discount rate, percent."
     ),
-    price_change: float = typer.Option(
-        0.0, "--price-change", help="Annual change in the price of carbon, percent."
+    price_change: float = number(
+        0.0,
+        "--price-change",
+        gt=-100,
+        le=100,
+        help="Annual change in the price of carbon, percent.",
     ),
-    years: tuple[int, int] | None = typer.Option(
+    years: tuple[int, int] | None = year(
         None, "--years", help="Current and future years (valuation)."
     ),
     zones: Path | None = typer.Option(
@@ -46,16 +51,18 @@ def carbon(
         False, "--all-pools", help="Also write one map per pool (the five InVEST rasters)."
     ),
     co2: bool = typer.Option(False, "--co2", help="Also report totals in t CO2 (x 44/12)."),
-    climate: tuple[float, float] | None = typer.Option(
+    climate: tuple[float, float] | None = number(
         None,
         "--climate",
+        items=(PRECIPITATION_MM, TEMPERATURE_C),
         metavar="MAP_MM MAT_C",
         help="Correct the pools to this mean annual precipitation (mm) and temperature (°C); "
         "writes pools_corrected.csv with --out.",
     ),
-    reference_climate: tuple[float, float] | None = typer.Option(
+    reference_climate: tuple[float, float] | None = number(
         None,
         "--reference-climate",
+        items=(PRECIPITATION_MM, TEMPERATURE_C),
         metavar="MAP_MM MAT_C",
         help="Climate of the region the pools table is for (e.g. the national mean).",
     ),
@@ -68,7 +75,7 @@ def carbon(
         "none", "--climate-dead", help="c_dead: none (as is), biomass (x K_B) or soil (x K_S)."
     ),
     chunks: int | None = typer.Option(
-        None, "--chunks", help="Read rasters in chunks of this many cells (large maps)."
+        None, "--chunks", min=1, help="Read rasters in chunks of this many cells (large maps)."
     ),
     out: Path | None = OUT,
     overwrite: bool = OVERWRITE,

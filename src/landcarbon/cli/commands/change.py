@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, prepare_out_dir, year
 from landcarbon.cli.output import emit, say
 
 
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def change(
     before: Path = typer.Argument(..., help="Land-use map at the first date (GeoTIFF)."),
     after: Path = typer.Argument(..., help="Land-use map at the second date, same grid."),
-    years: tuple[float, float] | None = typer.Option(
+    years: tuple[float, float] | None = year(
         None, "--years", help="The two dates, for the dynamic degrees (e.g. 2000 2020)."
     ),
     out: Path = OUT,

@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from landcarbon.cli.options import CLASSES, OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import (
+    CLASSES,
+    OUT,
+    OVERWRITE,
+    number,
+    output_folder,
+)
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import out_of_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +38,8 @@ def emissions(
         "group: give --classes).",
     ),
     classes: str | None = CLASSES,
-    energy_t_c: float | None = typer.Option(
-        None, "--energy-t-c", help="Regional energy emissions (t C) to allocate to cells."
+    energy_t_c: float | None = number(
+        None, "--energy-t-c", ge=0, help="Regional energy emissions (t C) to allocate to cells."
     ),
     fuel: list[str] = typer.Option(
         [],
@@ -217,5 +224,8 @@ def parse_fuels(items: list[str]) -> dict[str, float]:
             value = float("nan")
         if not sep or not name.strip() or value != value:
             raise ParameterError(f'--fuel {item!r}: write NAME=AMOUNT, e.g. --fuel "raw coal=1000"')
+        problem = out_of_range(value, {"ge": 0})
+        if problem:
+            raise ParameterError(f"--fuel {item!r}: the amount {problem}")
         out[name.strip()] = value
     return out

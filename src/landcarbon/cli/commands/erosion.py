@@ -6,8 +6,15 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import CLASSES, OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import (
+    CLASSES,
+    OUT,
+    OVERWRITE,
+    number,
+    output_folder,
+)
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import SHARE
 
 
 def register(app: typer.Typer) -> None:
@@ -51,21 +58,21 @@ def erosion(
     ),
     ls_method: str = typer.Option("csle", "--ls-method", help="csle or rusle (Desmet-Govers)."),
     exponent: str = typer.Option("mccool", "--exponent", help="L exponent: mccool or classes."),
-    lambda_max: float = typer.Option(300.0, "--lambda-max", help="Slope-length cap (m)."),
+    lambda_max: float = number(300.0, "--lambda-max", gt=0, help="Slope-length cap (m)."),
     region: str = typer.Option(
         "south_red_soil",
         "--region",
         help="SL 190-2007 region: south_red_soil, north_black_soil or northwest_loess.",
     ),
-    enrichment_ratio: float = typer.Option(1.0, "--enrichment-ratio", help="SOC enrichment."),
-    mineralised_fraction: float = typer.Option(
-        0.2, "--mineralised-fraction", help="Share of displaced SOC emitted (source)."
+    enrichment_ratio: float = number(1.0, "--enrichment-ratio", gt=0, help="SOC enrichment."),
+    mineralised_fraction: float = number(
+        0.2, "--mineralised-fraction", **SHARE, help="Share of displaced SOC emitted (source)."
     ),
-    buried_fraction: float = typer.Option(
-        0.7, "--buried-fraction", help="Share of displaced SOC buried on land (sink)."
+    buried_fraction: float = number(
+        0.7, "--buried-fraction", **SHARE, help="Share of displaced SOC buried on land (sink)."
     ),
     chunks: int | None = typer.Option(
-        None, "--chunks", help="Compute per-cell factors in chunks of this many cells."
+        None, "--chunks", min=1, help="Compute per-cell factors in chunks of this many cells."
     ),
     out: Path = OUT,
     overwrite: bool = OVERWRITE,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pandas as pd
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, number, prepare_out_dir
 from landcarbon.cli.output import emit, say
 from landcarbon.errors import InputFileError, ParameterError
 
@@ -73,7 +73,7 @@ def geodetector(
         help="'auto': OPGD search for every numeric factor with non-integer values or more "
         "than max(50, sqrt(rows)) distinct values (required for such factors).",
     ),
-    sample: int = typer.Option(None, "--sample", help="Use N cells/rows drawn with --seed."),
+    sample: int = typer.Option(None, "--sample", min=1, help="Use N cells/rows drawn with --seed."),
     sample_method: str = typer.Option(
         "random", "--sample-method", help="random (seeded) or regular (every n-th valid cell)."
     ),
@@ -86,12 +86,14 @@ def geodetector(
         "ssw_ratio", "--ecological-rule", help="ssw_ratio (Wang 2010, both orders) or q_ratio."
     ),
     permutations: int = typer.Option(
-        0, "--permutations", help="Also a permutation p of q from N seeded shuffles of y."
+        0, "--permutations", min=0, help="Also a permutation p of q from N seeded shuffles of y."
     ),
     drop_singletons: bool = typer.Option(
         False, "--drop-singletons", help="Drop one-row strata (gdverse) instead of keeping them."
     ),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level (risk, ecological)."),
+    alpha: float = number(
+        0.05, "--alpha", gt=0, lt=1, help="Significance level (risk, ecological)."
+    ),
     seed: int = SEED,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,

@@ -36,6 +36,10 @@ def info(
         + (f"{area:.6g} ha" if area is not None else "unknown (no CRS)")
     )
     for row in summary.get("classes", []):
-        say(f"  class {row['code']:>6}: {row['cells']:>12} cells {row['area_ha']:>16.4f} ha")
+        ha = row["area_ha"]
+        say(
+            f"  class {row['code']:>6}: {row['cells']:>12} cells "
+            + (f"{ha:>16.4f} ha" if ha is not None else "area unknown (no CRS)")
+        )
     if "stats" in summary:
         say("  " + ", ".join(f"{k} {v:.6g}" for k, v in summary["stats"].items()))

@@ -13,6 +13,7 @@ from landcarbon.cli.options import (
     STRICT_NODATA,
     common_cells,
     prepare_out_dir,
+    year,
 )
 from landcarbon.cli.output import emit, say
 
@@ -24,10 +25,8 @@ def register(app: typer.Typer) -> None:
 def markov(
     before: Path = typer.Argument(..., help="Land-use map at the first date (GeoTIFF)."),
     after: Path = typer.Argument(..., help="Land-use map at the second date, same grid."),
-    years: tuple[float, float] = typer.Option(
-        ..., "--years", help="The two dates, e.g. 2000 2010."
-    ),
-    target: float = typer.Option(..., "--target", help="Year of the demand, e.g. 2035."),
+    years: tuple[float, float] = year(..., "--years", help="The two dates, e.g. 2000 2010."),
+    target: float = year(..., "--target", help="Year of the demand, e.g. 2035."),
     scenario: str = typer.Option(
         None,
         "--scenario",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, number, output_folder
 from landcarbon.cli.output import emit, say
 
 
@@ -24,8 +24,12 @@ def nep(
     precipitation: list[Path] = typer.Option(
         ..., "--precipitation", help="Monthly precipitation (mm): one 12-band raster or 12 rasters."
     ),
-    temperature_coef: float = typer.Option(
-        0.0912, "--temperature-coef", help="Rh temperature coefficient (Pei et al. 2010: 0.0912)."
+    temperature_coef: float = number(
+        0.0912,
+        "--temperature-coef",
+        gt=0,
+        le=1,
+        help="Rh temperature coefficient (Pei et al. 2010: 0.0912).",
     ),
     out: Path | None = OUT,
     overwrite: bool = OVERWRITE,
@@ -38,7 +42,7 @@ def nep(
         net_ecosystem_production,
     )
     from landcarbon.carbon.outputs import write_json
-    from landcarbon.raster import read_raster, write_raster
+    from landcarbon.raster import read_raster, require_data, write_raster
 
     def monthly(paths: list[Path]) -> object:
         if len(paths) == 1:
@@ -52,6 +56,12 @@ def nep(
         RhParameters(temperature_coef=temperature_coef),
     )
     result = net_ecosystem_production(production, rh)
+    require_data(
+        result,
+        f"{npp}: the NEP",
+        "--npp, --temperature and --precipitation share no cell with data (every month); "
+        "check their nodata values and extents",
+    )
     summary = {
         "mean_nep_g_c_m2_yr": float(result.mean(skipna=True).values),
         "mean_rh_g_c_m2_yr": float(rh.mean(skipna=True).values),

@@ -19,17 +19,20 @@ from landcarbon.cli.options import (
     SEED,
     STRICT_NODATA,
     common_cells,
+    number,
     prepare_out_dir,
     require,
     run_study_steps,
+    year,
 )
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import RATE
 
 T0 = typer.Option(None, "--t0", help="Land-use map of the first date (GeoTIFF).")
-T0_YEAR = typer.Option(None, "--t0-year", help="Year of --t0.")
+T0_YEAR = year(None, "--t0-year", help="Year of --t0.")
 T1 = typer.Option(None, "--t1", help="Land-use map of the second date: the start map.")
-T1_YEAR = typer.Option(None, "--t1-year", help="Year of --t1.")
+T1_YEAR = year(None, "--t1-year", help="Year of --t1.")
 DRIVERS = typer.Option(
     None, "--driver", help="Driver raster for LEAS (repeat the option, one file each)."
 )
@@ -43,7 +46,7 @@ MISSING = typer.Option(
     "--missing",
     help="Drivers NaN where land use is valid: raise, exclude (cells) or mean (fill).",
 )
-SAMPLE_RATE = typer.Option(0.01, "--sample-rate", help="LEAS sampling rate (PLUS default 0.01).")
+SAMPLE_RATE = number(0.01, "--sample-rate", **RATE, help="LEAS sampling rate (PLUS default 0.01).")
 N_TREES = typer.Option(PLUS_TREES, "--n-trees", help="LEAS trees per class (PLUS default 20).")
 SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
 SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
@@ -196,7 +199,7 @@ def simulate_command(
     t0_year: float | None = T0_YEAR,
     t1: Path | None = T1,
     t1_year: float | None = T1_YEAR,
-    target_year: float | None = typer.Option(None, "--target-year", help="Year to simulate."),
+    target_year: float | None = year(None, "--target-year", help="Year to simulate."),
     driver: list[Path] = DRIVERS,
     probability: Path = PROBABILITY,
     missing: str = MISSING,

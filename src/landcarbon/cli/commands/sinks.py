@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, prepare_out_dir, require, run_study_steps
+from landcarbon.cli.options import (
+    OUT,
+    OVERWRITE,
+    SEED,
+    number,
+    prepare_out_dir,
+    require,
+    run_study_steps,
+)
 from landcarbon.cli.output import emit, say
+from landcarbon.limits import SHARE, out_of_range
 
 if TYPE_CHECKING:
     from landcarbon.classes import ClassScheme
@@ -38,11 +47,16 @@ def _weights(text: str | None, option: str) -> dict[str, float] | None:
     if text is None:
         return None
     try:
-        return {k: float(v) for k, v in _pairs([text], option).items()}
+        weights = {k: float(v) for k, v in _pairs([text], option).items()}
     except ValueError as exc:
         raise typer.BadParameter(
             f"{text!r}: weights must be numbers ({exc})", param_hint=option
         ) from exc
+    for name, weight in weights.items():
+        problem = out_of_range(weight, {"ge": 0})
+        if problem:
+            raise typer.BadParameter(f"{name}: {problem}", param_hint=option)
+    return weights
 
 
 def sinks(
@@ -95,15 +109,16 @@ def sinks(
         "--cultivated",
         help="Cultivated land-use codes, e.g. 1,11,12 (default: the cropland group of --classes).",
     ),
-    min_area_ha: float = typer.Option(
-        100.0, "--min-area-ha", help="Smallest primary/secondary sink patch (ha)."
+    min_area_ha: float = number(
+        100.0, "--min-area-ha", ge=0, help="Smallest primary/secondary sink patch (ha)."
     ),
     potential: str = typer.Option(
         "breaks", "--potential", help="Potential-sink threshold: 'breaks' or 'quantile'."
     ),
-    potential_quantile: float = typer.Option(
+    potential_quantile: float = number(
         0.2,
         "--potential-quantile",
+        **SHARE,
         help="Quantile of the cumulative resistance (with --potential quantile).",
     ),
     breaks_sample: int | None = typer.Option(

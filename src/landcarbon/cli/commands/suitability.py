@@ -12,9 +12,10 @@ from typing import Any
 
 import typer
 
-from landcarbon.cli.options import OUT, OVERWRITE, SEED, output_folder
+from landcarbon.cli.options import OUT, OVERWRITE, SEED, number, output_folder
 from landcarbon.cli.output import emit, say
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import RATE
 
 
 def register(app: typer.Typer) -> None:
@@ -31,8 +32,8 @@ def suitability(
         None, "--t0", help="Land-use map of the earlier date (LEAS; not used by the ANN)."
     ),
     method: str = typer.Option("leas", "--method", help="leas (PLUS) or ann (GeoSOS-FLUS)."),
-    sample_rate: float = typer.Option(
-        None, "--sample-rate", help="Share of cells sampled (LEAS default 0.01, ANN 0.02)."
+    sample_rate: float = number(
+        None, "--sample-rate", **RATE, help="Share of cells sampled (LEAS default 0.01, ANN 0.02)."
     ),
     trees: int = typer.Option(PLUS_TREES, "--trees", "--n-trees", help="LEAS trees per class."),
     mtry: int | None = typer.Option(

@@ -26,7 +26,12 @@ from landcarbon.cli.commands.simulate import (
     inputs,
     scenario_and_rules,
 )
-from landcarbon.cli.options import CLASSES, SEED, require
+from landcarbon.cli.options import (
+    CLASSES,
+    SEED,
+    require,
+    year,
+)
 from landcarbon.cli.output import emit, say
 
 
@@ -40,7 +45,7 @@ def validate_sim(
     t1: Path | None = T1,
     t1_year: float | None = T1_YEAR,
     t2: Path = typer.Option(..., "--t2", help="Observed land-use map of the date to simulate."),
-    t2_year: float = typer.Option(..., "--t2-year", help="Year of --t2."),
+    t2_year: float = year(..., "--t2-year", help="Year of --t2."),
     driver: list[Path] = DRIVERS,
     probability: Path = PROBABILITY,
     missing: str = MISSING,

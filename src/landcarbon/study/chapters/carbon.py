@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from landcarbon.errors import ConfigError
+from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.chapters.landuse import (
@@ -56,13 +57,16 @@ CITE_NEP = (
 class ClimateCorrection:
     """Region and reference climate of a climate-corrected pools table (METHODS.md §2)."""
 
-    precipitation_mm: float = doc("Mean annual precipitation of the study area (mm).")
-    temperature_c: float = doc("Mean annual temperature of the study area (°C).")
+    precipitation_mm: float = doc(
+        "Mean annual precipitation of the study area (mm).", **PRECIPITATION_MM
+    )
+    temperature_c: float = doc("Mean annual temperature of the study area (°C).", **TEMPERATURE_C)
     reference_precipitation_mm: float = doc(
-        "Mean annual precipitation of the pools table's region (mm), e.g. the national mean."
+        "Mean annual precipitation of the pools table's region (mm), e.g. the national mean.",
+        **PRECIPITATION_MM,
     )
     reference_temperature_c: float = doc(
-        "Mean annual temperature of the pools table's region (°C)."
+        "Mean annual temperature of the pools table's region (°C).", **TEMPERATURE_C
     )
     variant: Literal["product", "mean", "precipitation"] = doc(
         "Biomass factor K_B: product K_BP·K_BT, mean (K_BP+K_BT)/2 or precipitation K_BP.",
@@ -96,12 +100,13 @@ class CarbonSection:
         "applied by default) and the summary says so.",
         "",
     )
-    energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0)
+    energy_t_c: float = doc("Regional energy emissions (t C/yr) to spread over cells.", 0.0, ge=0)
     fuels: dict[str, float] = doc(
         "Fuel consumption for IPCC energy emissions (fuel → amount in the preset's unit, "
         "e.g. 10^4 t); overrides energy_t_c: emissions = amount x standard-coal factor x "
         "carbon factor.",
         default_factory=dict,
+        ge=0,
     )
     climate: ClimateCorrection | None = doc(
         "Optional climate correction of the pools table before any account, e.g. "
@@ -112,9 +117,11 @@ class CarbonSection:
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
     )
-    price_per_t_c: float = doc("Carbon price for valuation (currency per t C); 0 = none.", 0.0)
-    discount_rate_pct: float = doc("Annual market discount rate (%).", 7.0)
-    price_change_pct: float = doc("Annual change in the carbon price (%).", 0.0)
+    price_per_t_c: float = doc(
+        "Carbon price for valuation (currency per t C); 0 = none.", 0.0, ge=0
+    )
+    discount_rate_pct: float = doc("Annual market discount rate (%).", 7.0, ge=0, le=100)
+    price_change_pct: float = doc("Annual change in the carbon price (%).", 0.0, gt=-100, le=100)
     nep: dict[str, str] = doc(
         "Optional NEP inputs: npp (g C/m²/yr), temperature and "
         "precipitation (12-band monthly rasters).",
@@ -645,12 +652,18 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.nep import heterotrophic_respiration, net_ecosystem_production
-        from landcarbon.raster import read_raster, write_raster
+        from landcarbon.raster import read_raster, require_data, write_raster
 
         temp = read_raster(ctx.inputs[names["temperature"]], band=0)
         prec = read_raster(ctx.inputs[names["precipitation"]], band=0)
         rh = heterotrophic_respiration(temp, prec)
         nep = net_ecosystem_production(read(ctx.inputs[names["npp"]]), rh)
+        require_data(
+            nep,
+            f"{study.path}: [carbon] nep: the NEP",
+            "its npp, temperature and precipitation rasters share no cell with data (every "
+            "month); check their nodata values and extents",
+        )
         write_raster(rh, ctx.outputs["carbon.rh"], overwrite=True, units="g C/m2/yr")
         write_raster(nep, ctx.outputs["carbon.nep"], overwrite=True, units="g C/m2/yr")
         ctx.summary["mean_nep_g_c_per_m2_yr"] = float(nep.mean(skipna=True).values)

@@ -32,9 +32,10 @@ class DriversSection:
     y: str = doc("Response raster (e.g. carbon storage, NEP, a balance index).")
     x: tuple[str, ...] = doc(
         "Candidate driver rasters; integer rasters are strata, float "
-        "ones are discretised by the optimal-parameter search."
+        "ones are discretised by the optimal-parameter search.",
+        distinct=True,
     )
-    sample: int = doc("Seeded random sample of cells (0 = every valid cell).", 5000)
+    sample: int = doc("Seeded random sample of cells (0 = every valid cell).", 5000, ge=0)
     correlation: Literal["pearson", "spearman", ""] = doc(
         "Also a correlation matrix of y and the drivers ('' = none).", "spearman"
     )

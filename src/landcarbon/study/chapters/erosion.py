@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
@@ -61,6 +60,8 @@ class ErosionSection:
         "Optional [sand, silt, clay] rasters (%) in [rasters]: K by EPIC (Zhang et al. 2007 "
         "correction) with the organic carbon, instead of K by soil code.",
         (),
+        length=3,
+        distinct=True,
     )
     daily_start: str = doc(
         "Date (YYYY-MM-DD) of band 1 when precipitation is a daily stack (mm/day, whole "
@@ -69,13 +70,17 @@ class ErosionSection:
     )
     ls_method: Literal["csle", "rusle"] = doc("LS: CSLE point form or Desmet-Govers.", "csle")
     exponent: Literal["mccool", "classes"] = doc("Slope-length exponent rule.", "mccool")
-    lambda_max_m: float = doc("Cap on slope length (m).", 300.0)
+    lambda_max_m: float = doc("Cap on slope length (m).", 300.0, gt=0)
     region: Literal["north_black_soil", "south_red_soil", "northwest_loess"] = doc(
         "SL 190-2007 region (tolerable loss and grade thresholds).", "south_red_soil"
     )
-    enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0)
-    mineralised_fraction: float = doc("Share of displaced SOC mineralised (source).", 0.2)
-    buried_fraction: float = doc("Share of displaced SOC deposited and buried (sink).", 0.7)
+    enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0, gt=0)
+    mineralised_fraction: float = doc(
+        "Share of displaced SOC mineralised (source).", 0.2, ge=0, le=1
+    )
+    buried_fraction: float = doc(
+        "Share of displaced SOC deposited and buried (sink).", 0.7, ge=0, le=1
+    )
     climate: dict[str, dict[str, float]] = doc(
         "Climate scenarios: name → {year: precipitation multiplier on the baseline}, e.g. "
         '{ ssp245 = { "2040" = 1.03 } } (SSP deltas; METHODS.md section 13).',
@@ -102,11 +107,6 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
         "soc": sec.soc,
         **dict(zip(("sand", "silt", "clay"), sec.texture, strict=False)),
     }
-    if sec.texture and len(sec.texture) != 3:
-        raise ConfigError(
-            f"{study.path}: [erosion] texture = {list(sec.texture)}: give three rasters, "
-            "[sand, silt, clay]"
-        )
     names = {k: artifact(study, v) for k, v in refs.items() if v}
     names.update(zip(("classes",), class_inputs(study), strict=False))
     from landcarbon.erosion.presets import read_erosion_tables

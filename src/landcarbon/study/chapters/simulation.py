@@ -17,7 +17,6 @@ first). Each year is an artifact ``simulation.<scenario>.<year>`` (with its dema
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +25,7 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
+from landcarbon.limits import YEARS
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.chapters.landuse import (
@@ -56,15 +56,19 @@ CITE = (
 class SimulationSection:
     t0: str = doc("Land-use raster of the earlier date (training start).")
     t1: str = doc("Land-use raster of the later date (training end and simulation start).")
-    years: tuple[float, ...] = doc("Years of t0 and t1, e.g. [2010, 2020].")
-    drivers: tuple[str, ...] = doc("Driver rasters for LEAS suitability.")
+    years: tuple[float, ...] = doc(
+        "Years of t0 and t1, e.g. [2010, 2020].", length=2, increasing=True, **YEARS
+    )
+    drivers: tuple[str, ...] = doc("Driver rasters for LEAS suitability.", distinct=True)
     target_year: float | None = doc(
-        "Year to simulate (Markov steps of t1 - t0 years); or give target_years.", None
+        "Year to simulate (Markov steps of t1 - t0 years); or give target_years.", None, **YEARS
     )
     target_years: tuple[float, ...] = doc(
         "Years to simulate in sequence, e.g. [2030, 2040, 2050, 2060]: each year's demand "
         "projected from t1, its allocation starting from the previous year's map.",
         (),
+        increasing=True,
+        **YEARS,
     )
     scenarios: str = doc(
         "Scenario file: a preset (arid, redsoil; keyed by land-use group, applied through the "
@@ -73,7 +77,7 @@ class SimulationSection:
         "",
     )
     names: tuple[str, ...] = doc(
-        "Scenarios to run (default: every one in the file).", (), names=True
+        "Scenarios to run (default: every one in the file).", (), names=True, distinct=True
     )
     model: Literal["plus", "flus"] = doc("CA: PLUS CARS patch seeds or FLUS inertia.", "plus")
     suitability: Literal["leas", "ann"] = doc(
@@ -84,11 +88,11 @@ class SimulationSection:
     restriction: str = doc(
         "Optional restricted-zone raster (0 no change, 1 convertible, 2 development zone).", ""
     )
-    runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1)
-    sample_rate: float = doc("LEAS sampling rate of cells.", 0.01)
-    n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES)
-    neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3)
-    max_iterations: int = doc("Allocation iterations before giving up.", 1000)
+    runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1, ge=1)
+    sample_rate: float = doc("LEAS sampling rate of cells.", 0.01, gt=0, le=1)
+    n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES, ge=1)
+    neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3, ge=1)
+    max_iterations: int = doc("Allocation iterations before giving up.", 1000, ge=1)
     strict_nodata: bool = doc(
         "Refuse t0/t1 maps whose nodata masks differ (default false: work on the cells valid "
         "in both, the cells dropped from each reported in the summary).",
@@ -141,11 +145,10 @@ def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
             f"(years in sequence, e.g. [2030, 2040])"
         )
     years = (sec.target_year,) if sec.target_year is not None else sec.target_years
-    start = sec.years[1] if len(sec.years) == 2 else None
-    if start is not None and (years[0] < start or any(b <= a for a, b in pairwise(years))):
+    if years[0] < sec.years[1]:  # the schema checks years is [t0, t1] and each list increases
         raise ConfigError(
-            f"{where} target years {[f'{y:g}' for y in years]} must increase and start at or "
-            f"after the t1 year {start:g}"
+            f"{where} target years {[f'{y:g}' for y in years]} must start at or after the t1 "
+            f"year {sec.years[1]:g}"
         )
     if len(years) > 1 and sec.runs > 1:
         raise ConfigError(

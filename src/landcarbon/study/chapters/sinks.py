@@ -56,13 +56,19 @@ class SinksSection:
     levels: str = doc("[tables] name of a resistance level TOML (default: county preset).", "")
     strategies: str = doc("[tables] name of a strategy rule TOML (default: county preset).", "")
     importance_weights: dict[str, float] = doc(
-        "Weights of nep / vegetation / soil (default 0.5 / 0.25 / 0.25).", default_factory=dict
+        "Weights of nep / vegetation / soil (default 0.5 / 0.25 / 0.25).",
+        default_factory=dict,
+        ge=0,
     )
     resistance_weights: str = doc("'entropy' (computed) or 'published' (Table 4).", "entropy")
-    min_area_ha: float = doc("Smallest sink patch kept (ha).", 100.0)
-    cultivated_share: float = doc("Share of cultivated land making a patch secondary.", 0.5)
+    min_area_ha: float = doc("Smallest sink patch kept (ha).", 100.0, ge=0)
+    cultivated_share: float = doc(
+        "Share of cultivated land making a patch secondary.", 0.5, ge=0, le=1
+    )
     potential: str = doc("Potential-sink threshold: 'breaks' or 'quantile'.", "breaks")
-    potential_quantile: float = doc("Quantile of cumulative resistance when 'quantile'.", 0.2)
+    potential_quantile: float = doc(
+        "Quantile of cumulative resistance when 'quantile'.", 0.2, ge=0, le=1
+    )
     connectivity: int = doc("4 or 8 neighbours for the cost distance.", 8)
 
 
@@ -118,7 +124,7 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
             f"{study.path}: [sinks] strategies: the shipped strategies (the county study's "
             f"Table 10) name CNLUCC codes, but [inputs] classes is "
             f"{study.inputs.classes or 'not given'}; give your own strategies table, or "
-            f"classes = \"cnlucc2\" (or \"cnlucc\") if the maps use CNLUCC codes"
+            f'classes = "cnlucc2" (or "cnlucc") if the maps use CNLUCC codes'
         )
     outputs = tuple(
         Output(f"sinks.{n}", f"sinks/{n}.{'tif' if k == 'raster' else 'csv'}", k, units, text)  # type: ignore[arg-type]
