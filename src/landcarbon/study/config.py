@@ -154,7 +154,14 @@ def load_study(path: str | Path, *, check_files: bool = True) -> Study:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: study file not found")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}:{line}: the study file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}); save it as UTF-8 (TOML files must be UTF-8)"
+        ) from exc
     if not text.strip():
         raise ConfigError(f"{p}: the study file is empty; start from examples/*.toml")
     try:

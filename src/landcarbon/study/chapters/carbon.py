@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
     from landcarbon.tables import ClassTable
@@ -122,7 +123,7 @@ def _table(study: Study, name: str) -> tuple[str, ...]:
 def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     """Storage + emissions per map, a comparison step, and optional NEP / soil carbon."""
     labels = list(sec.maps)
-    baseline = sec.baseline or labels[0]
+    baseline = _baseline(study, sec)
     steps = [_map_step(study, sec, label, baseline) for label in labels]
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
@@ -136,6 +137,23 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     if sec.soil:
         steps.append(_soil_step(study, sec))
     return steps
+
+
+def _baseline(study: Study, sec: CarbonSection) -> str:
+    """The label sequestration is measured from: ``baseline``, else the first of ``maps``."""
+    where = f"{study.path}: [carbon]"
+    if not sec.maps:
+        raise ConfigError(
+            f'{where} maps is empty; give at least one label = land-use map, e.g. maps = '
+            f'{{ "2020" = "landuse_2020" }}'
+        )
+    if sec.baseline and sec.baseline not in sec.maps:
+        raise ConfigError(
+            f"{where} baseline = {sec.baseline!r} is not a label of maps"
+            f"{did_you_mean(sec.baseline, sec.maps)}; use one of "
+            f"{', '.join(repr(k) for k in sec.maps)} (or leave it out: the first)"
+        )
+    return sec.baseline or next(iter(sec.maps))
 
 
 def _load_pools(sec: CarbonSection, inputs: dict[str, Path], study_tables: tuple[str, ...]):  # type: ignore[no-untyped-def]

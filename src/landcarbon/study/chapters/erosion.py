@@ -152,14 +152,64 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             cite=CITE,
         )
     ]
-    if sec.climate and sec.maps:
-        steps.append(_scenario_step(study, sec, names))
+    scenario_maps, climates = _scenarios(study, sec)
+    if scenario_maps:
+        steps.append(_scenario_step(study, sec, names, scenario_maps, climates))
     return steps
 
 
-def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> Step:
+def _scenarios(
+    study: Study, sec: ErosionSection
+) -> tuple[dict[tuple[str, int], str], dict[str, dict[int, float]]]:
+    """``maps`` as (scenario, year) -> map and ``climate`` as name -> {year: multiplier},
+    checked: keys SCENARIO_YEAR, integer years, every climate covering every map year."""
+    where = f"{study.path}: [erosion]"
+    if bool(sec.maps) != bool(sec.climate):
+        given, missing = ("maps", "climate") if sec.maps else ("climate", "maps")
+        raise ConfigError(
+            f"{where} {given} is given without {missing}: the scenario table crosses land-use "
+            f"maps with climate scenarios; give both [erosion.maps] and [erosion.climate] "
+            f"(or neither)"
+        )
+    maps = {}
+    for label, ref in sec.maps.items():
+        scenario, _, year = label.rpartition("_")
+        maps[(scenario, _year(year, f"maps key {label!r}", where, bool(scenario)))] = ref
+    fix = 'give one precipitation multiplier per map year, e.g. { "2040" = 1.03 }'
+    climates = {}
+    for name, values in sec.climate.items():
+        years = {_year(y, f"climate.{name} key {y!r}", where, fix=fix): m for y, m in values.items()}
+        missing = sorted({y for _, y in maps} - years.keys())
+        if missing:
+            raise ConfigError(
+                f"{where} climate.{name}: no multiplier for {', '.join(map(str, missing))}; {fix}"
+            )
+        climates[name] = years
+    return maps, climates
+
+
+def _year(
+    text: str,
+    what: str,
+    where: str,
+    ok: bool = True,
+    fix: str = 'name each map SCENARIO_YEAR, e.g. bau_2040 = "simulation.business_as_usual.2040"',
+) -> int:
+    """``text`` as a year (an integer); a ConfigError naming ``what`` and ``fix`` if not."""
+    if ok and text.strip().isdigit():
+        return int(text)
+    raise ConfigError(f"{where} {what}: not {'a year' if ok else 'SCENARIO_YEAR'}; {fix}")
+
+
+def _scenario_step(
+    study: Study,
+    sec: ErosionSection,
+    names: dict[str, str],
+    scenario_maps: dict[tuple[str, int], str],
+    climates: dict[str, dict[int, float]],
+) -> Step:
     """Scenario x year table of erosion and erosion carbon under climate scenarios."""
-    maps = {label: artifact(study, ref) for label, ref in sec.maps.items()}
+    maps = {key: artifact(study, ref) for key, ref in scenario_maps.items()}
     optional = tuple(names[k] for k in ("tables", "soc", "cover") if k in names)
     inputs = (
         names["precip"],
@@ -200,18 +250,11 @@ def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> 
             if "soc" in names
             else tables.soil.reclassify(soil, "soc_g_per_kg", map_name="the soil map")
         )
-        lulc_maps = {}
-        for label, ref in maps.items():
-            scenario, _, year = label.rpartition("_")
-            lulc_maps[(scenario, int(year))] = read(ctx.inputs[ref], "categorical")
-        climates = {
-            name: ClimateScenario(name, {int(y): m for y, m in years.items()})
-            for name, years in sec.climate.items()
-        }
+        lulc_maps = {key: read(ctx.inputs[ref], "categorical") for key, ref in maps.items()}
         precip = read_raster(ctx.inputs[names["precip"]], band=0).squeeze(drop=True)
         table = scenario_table(
             lulc_maps,
-            climates,
+            {name: ClimateScenario(name, years) for name, years in climates.items()},
             baseline_precip_mm=precip,
             k=read(ctx.inputs["erosion.k_factor"]),
             ls=read(ctx.inputs["erosion.ls_factor"]),

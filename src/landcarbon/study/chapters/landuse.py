@@ -7,9 +7,11 @@ Scenario simulation (Markov demand, suitability, PLUS/FLUS allocation) lives in
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
@@ -48,14 +50,28 @@ def legend(classes_path: Path | None) -> dict[int, tuple[str, str]]:
     return dict(LANDUSE_CLASSES)
 
 
-def years_of(sec: LanduseSection) -> list[str]:
+def years_of(study: Study, sec: LanduseSection) -> list[str]:
+    """The keys of ``maps`` in time order; each must be a year (a finite number)."""
+    bad = [key for key in sec.maps if not _is_year(key)]
+    if bad:
+        raise ConfigError(
+            f"{study.path}: [landuse] maps key {', '.join(repr(k) for k in bad)}: not a year; "
+            f'key each map by its year, e.g. maps = {{ "2010" = "landuse_2010" }}'
+        )
     return sorted(sec.maps, key=float)
+
+
+def _is_year(key: str) -> bool:
+    try:
+        return math.isfinite(float(key))
+    except ValueError:
+        return False
 
 
 @steps_for("landuse")
 def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     """One transfer-matrix step per pair of dates."""
-    years = years_of(sec)
+    years = years_of(study, sec)
     pairs = list(itertools.pairwise(years))
     if sec.transfers == "all" and len(years) > 2:
         pairs.append((years[0], years[-1]))

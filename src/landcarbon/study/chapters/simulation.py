@@ -116,6 +116,11 @@ def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
 def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
     """Suitability once, then one allocation step per scenario (all its years)."""
     target_years(study, sec)
+    if sec.t0 == sec.t1:
+        raise ConfigError(
+            f"{study.path}: [simulation] t0 and t1 are both {sec.t0!r}: the Markov demand "
+            f"(and LEAS) learn from the change between two dates; set t0 to the earlier map"
+        )
     steps = [_suitability_step(study, sec)]
     steps += [_scenario_step(study, sec, name) for name in scenario_names(study, sec)]
     return steps
