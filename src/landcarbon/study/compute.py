@@ -44,17 +44,36 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         from distributed import Client, LocalCluster
 
         kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
-        with (
-            LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
-                n_workers=compute.workers,
-                threads_per_worker=1,
-                processes=True,
-                env={"GDAL_CACHEMAX": "64"},
-                **kwargs,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with contextlib.ExitStack() as stack:
+            try:
+                _require_loopback()
+                cluster = stack.enter_context(
+                    LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
+                        n_workers=compute.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        env={"GDAL_CACHEMAX": "64"},
+                        **kwargs,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
+            except (OSError, RuntimeError, TimeoutError) as exc:  # the start only, not the run
+                raise ComputeError(
+                    f"a LocalCluster of {compute.workers} workers did not start "
+                    f"({exc.__class__.__name__}: {str(exc)[:160]}); its scheduler and workers "
+                    f"talk over 127.0.0.1, so check the loopback interface is up (`ip link set "
+                    f"lo up`), or run without --workers ([compute] scheduler = 'threads')"
+                ) from exc
             yield f"LocalCluster of {compute.workers} workers ({client.dashboard_link})"
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
         yield f"dask {compute.scheduler} x{compute.workers}"
+
+
+def _require_loopback() -> None:
+    """Connect to a listener on 127.0.0.1: fails at once (OSError) where the loopback
+    interface is down, where a LocalCluster would wait for its workers for a minute."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        socket.create_connection(server.getsockname()[:2], timeout=5).close()
