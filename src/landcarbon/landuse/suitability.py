@@ -289,7 +289,8 @@ def _require_both_labels(
             f"({where}), so there is nothing to tell it apart from and no sampling rate "
             f"helps; leave class {code} out of the classes to model (classes = [...])"
             + (
-                " or train on the t1 map alone (suitability --mode single_date)"
+                " or train on the t1 map alone (suitability --mode single_date; [simulation] "
+                "suitability = 'ann')"
                 if mode == "expansion"
                 else ""
             )

@@ -30,7 +30,7 @@ from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
     from landcarbon.landuse.simulate import SimulationResult
@@ -81,12 +81,18 @@ def scenario_names(study: Study, sec: SimulationSection) -> list[str]:
     """The scenarios of the section (validated against the file at plan time)."""
     from landcarbon.landuse.scenarios import load_scenarios, preset_path
 
-    if sec.names:
-        return list(sec.names)
     path = (
         study.tables[sec.scenarios] if sec.scenarios in study.tables else preset_path(sec.scenarios)
     )
-    return list(load_scenarios(path))
+    available = list(load_scenarios(path))
+    unknown = [n for n in sec.names if n not in available]
+    if unknown:
+        raise ConfigError(
+            f"{study.path}: [simulation] names: {', '.join(map(repr, unknown))} not in the "
+            f"scenarios of {sec.scenarios!r}{did_you_mean(unknown[0], available)}; choose from "
+            f"{', '.join(available)}"
+        )
+    return list(sec.names) or available
 
 
 def target_years(study: Study, sec: SimulationSection) -> tuple[float, ...]:
