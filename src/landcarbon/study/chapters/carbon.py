@@ -145,7 +145,7 @@ def _baseline(study: Study, sec: CarbonSection) -> str:
     where = f"{study.path}: [carbon]"
     if not sec.maps:
         raise ConfigError(
-            f'{where} maps is empty; give at least one label = land-use map, e.g. maps = '
+            f"{where} maps is empty; give at least one label = land-use map, e.g. maps = "
             f'{{ "2020" = "landuse_2020" }}'
         )
     if sec.baseline and sec.baseline not in sec.maps:

@@ -178,7 +178,7 @@ def _scenarios(
     fix = 'give one precipitation multiplier per map year, e.g. { "2040" = 1.03 }'
     climates = {}
     for name, values in sec.climate.items():
-        years = {_year(y, f"climate.{name} key {y!r}", where, fix=fix): m for y, m in values.items()}
+        years = {_year(y, f"climate.{name} key {y!r}", where, fix=fix): values[y] for y in values}
         missing = sorted({y for _, y in maps} - years.keys())
         if missing:
             raise ConfigError(
