@@ -165,9 +165,9 @@ def _scenarios(
     checked: keys SCENARIO_YEAR, integer years, every climate covering every map year."""
     where = f"{study.path}: [erosion]"
     if bool(sec.maps) != bool(sec.climate):
-        given, missing = ("maps", "climate") if sec.maps else ("climate", "maps")
+        given, lacking = ("maps", "climate") if sec.maps else ("climate", "maps")
         raise ConfigError(
-            f"{where} {given} is given without {missing}: the scenario table crosses land-use "
+            f"{where} {given} is given without {lacking}: the scenario table crosses land-use "
             f"maps with climate scenarios; give both [erosion.maps] and [erosion.climate] "
             f"(or neither)"
         )
