@@ -110,8 +110,8 @@ CASES = {
     "erosion maps key without year": (
         EROSION + '[erosion.climate]\nssp245 = { "2030" = 1.02 }\n\n[erosion.maps]\n'
         'now = "landuse_2020"\n',
-        r"\[erosion\] maps key 'now': not SCENARIO_YEAR; name each map SCENARIO_YEAR, e\.g\. "
-        r"bau_2040",
+        r"\[erosion\] maps key 'now': not SCENARIO_YEAR; name each map by its land-use "
+        r"scenario and year, e\.g\. bau_2040",
     ),
     "erosion climate missing a map year": (
         EROSION + '[erosion.climate]\nssp245 = { "2030" = 1.02 }\n\n[erosion.maps]\n'

@@ -180,7 +180,8 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
         except LandcarbonError as exc:
             raise ConfigError(f"{where} {key} = {name!r}: not a [tables] name, and {exc}") from exc
     try:
-        energy_emissions(sec.fuels, fuel_factors())
+        if sec.fuels:
+            energy_emissions(sec.fuels, fuel_factors())
     except LandcarbonError as exc:
         raise ConfigError(f"{where} fuels: {exc}") from exc
     if (sec.energy_t_c or sec.fuels) and not sec.energy_weights:

@@ -174,31 +174,28 @@ def _scenarios(
     maps = {}
     for label, ref in sec.maps.items():
         scenario, _, year = label.rpartition("_")
-        maps[(scenario, _year(year, f"maps key {label!r}", where, bool(scenario)))] = ref
-    fix = 'give one precipitation multiplier per map year, e.g. { "2040" = 1.03 }'
+        if not scenario or not year.isdigit():
+            raise ConfigError(
+                f"{where} maps key {label!r}: not SCENARIO_YEAR; name each map by its land-use "
+                f'scenario and year, e.g. bau_2040 = "simulation.business_as_usual.2040"'
+            )
+        maps[(scenario, int(year))] = ref
     climates = {}
     for name, values in sec.climate.items():
-        years = {_year(y, f"climate.{name} key {y!r}", where, fix=fix): values[y] for y in values}
-        missing = sorted({y for _, y in maps} - years.keys())
-        if missing:
-            raise ConfigError(
-                f"{where} climate.{name}: no multiplier for {', '.join(map(str, missing))}; {fix}"
+        bad = [y for y in values if not y.isdigit()]
+        missing = sorted({y for _, y in maps} - {int(y) for y in values if y.isdigit()})
+        if bad or missing:
+            problem = (
+                f"key {bad[0]!r} is not a year"
+                if bad
+                else f"no multiplier for {', '.join(map(str, missing))}"
             )
-        climates[name] = years
+            raise ConfigError(
+                f"{where} climate.{name}: {problem}; give one precipitation multiplier per map "
+                f'year, e.g. {{ "2040" = 1.03 }}'
+            )
+        climates[name] = {int(y): m for y, m in values.items()}
     return maps, climates
-
-
-def _year(
-    text: str,
-    what: str,
-    where: str,
-    ok: bool = True,
-    fix: str = 'name each map SCENARIO_YEAR, e.g. bau_2040 = "simulation.business_as_usual.2040"',
-) -> int:
-    """``text`` as a year (an integer); a ConfigError naming ``what`` and ``fix`` if not."""
-    if ok and text.strip().isdigit():
-        return int(text)
-    raise ConfigError(f"{where} {what}: not {'a year' if ok else 'SCENARIO_YEAR'}; {fix}")
 
 
 def _scenario_step(
