@@ -179,8 +179,10 @@ def ellipsoid_band_area_m2(
 
 
 def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Grid:
-    """Check every grid against the reference (first by default); return the reference.
+    """Check every grid against the reference; return the reference.
 
+    The reference is ``reference``, else the grid most files share (the first of those on a
+    tie), so one odd file is blamed alone, not every file that agrees with the others.
     Raises :class:`AlignmentError` naming every misaligned file and what differs, with
     the fix: the gdalwarp command that puts a file on the reference grid. (A study file
     can resample instead, with ``[inputs] align = "resample"``; the study's validation
@@ -190,6 +192,8 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
         raise AlignmentError("no rasters to align")
     names = list(grids)
     ref_name = reference if reference is not None else names[0]
+    if reference is None and any(grids[ref_name].difference(g) for g in grids.values()):
+        ref_name = _most_shared(grids)
     ref = grids[ref_name]
     problems = []
     for name in names:
@@ -205,3 +209,12 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
             + f". Fix: warp each onto the reference grid, e.g. {ref.gdalwarp_command()}"
         )
     return ref
+
+
+def _most_shared(grids: Mapping[str, Grid]) -> str:
+    """Name of the grid the most others are identical to (the first of those on a tie)."""
+    shared = {
+        name: sum(grid.difference(other) is None for other in grids.values())
+        for name, grid in grids.items()
+    }
+    return max(shared, key=shared.__getitem__)

@@ -81,9 +81,27 @@ def open_dataset(path: str | Path) -> Iterator[DatasetReader]:
             f"{p}: not a raster GDAL can read ({str(exc).splitlines()[0][:120]}); give a GeoTIFF"
         ) from exc
     try:
+        with _pixel_errors(p):  # cheap: one block; a truncated file fails here, not in a step
+            rows, cols = ds.block_shapes[0]
+            row, col = (ds.height - 1) // rows * rows, (ds.width - 1) // cols * cols
+            ds.read(window=Window(col, row, ds.width - col, ds.height - row))  # type: ignore[no-untyped-call]
         yield ds
     finally:
         ds.close()
+
+
+@contextlib.contextmanager
+def _pixel_errors(path: Path) -> Iterator[None]:
+    """Turn a failed read of ``path``'s pixel data (a file cut short by an interrupted copy
+    or download, whose header still reads) into an InputFileError naming the file."""
+    try:
+        yield
+    except RasterioIOError as exc:
+        cause = str(exc.__cause__ or exc).splitlines()[0][:160]
+        raise InputFileError(
+            f"{path}: its pixel data cannot be read ({cause}): the file is truncated or "
+            f"damaged; copy or export it again"
+        ) from exc
 
 
 def read_raster(
@@ -120,6 +138,9 @@ def read_raster(
     )
     assert isinstance(da, xr.DataArray)
     da = da.sel(band=band, drop=True) if band else da
+    if chunks is None:
+        with _pixel_errors(p):
+            da = da.load()
     if kind == "categorical":
         data = da.data
         dims = tuple(str(d) for d in da.dims)
@@ -227,8 +248,8 @@ def read_stack(
     ref_name = reference if reference is not None else next(iter(paths))
     ref_label = f"{ref_name} ({paths[ref_name]})"
     out = {}
-    if align == "check":
-        check_aligned(labelled, ref_label)
+    if align == "check":  # no reference given: blame the files that differ from the most
+        check_aligned(labelled, ref_label if reference is not None else None)
     for name, p in paths.items():
         kind = kinds.get(name, "continuous")
         da = read_raster(p, kind, chunks=chunks, name=name)

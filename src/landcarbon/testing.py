@@ -63,11 +63,14 @@ def assert_backends_agree(
     return expected
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, under: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``landcarbon`` entry point (with its error handling) in a subprocess,
-    as a user's shell would; stdout and stderr are captured as text."""
+    as a user's shell would; stdout and stderr are captured as text. ``under`` is a
+    command the entry point runs under, e.g. ``("unshare", "-n")`` (no network)."""
     return subprocess.run(
-        [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
+        [*under, sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -82,6 +82,7 @@ def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path
     With ``resumable`` a folder holding an earlier run of landcarbon (a ``.cache``
     folder) is reused without ``--overwrite``: its finished steps are resumed.
     """
+    require_writable(out)
     if resumable and (out / ".cache").is_dir():
         return out
     if out.exists() and not out.is_dir():
@@ -100,8 +101,26 @@ def study_out_dir(out: Path, overwrite: bool) -> Path:
     missing one: :func:`landcarbon.study.run.run_study` creates it once the study plans and
     its scheduler answers, so a run that cannot start leaves nothing behind."""
     if out.exists():
-        prepare_out_dir(out, overwrite, resumable=True)
+        return prepare_out_dir(out, overwrite, resumable=True)
+    require_writable(out)
     return out
+
+
+def require_writable(out: Path) -> None:
+    """Refuse an ``--out`` this process cannot write into (a read-only folder or file
+    system, another user's folder) before any work: its nearest existing folder decides."""
+    import os
+
+    from landcarbon.errors import ComputeError
+
+    folder = next(p for p in (out, *out.parents) if p.exists())
+    if not folder.is_dir():
+        raise OutputExistsError(f"{out}: {folder} is a file, not a folder; choose another --out")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ComputeError(
+            f"{out}: cannot write there ({folder} is read-only or not writable by this user); "
+            f"choose another --out or make {folder} writable"
+        )
 
 
 @contextmanager

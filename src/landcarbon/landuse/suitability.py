@@ -199,6 +199,16 @@ def leas(
     stack = driver_stack({"t1": lulc_t1, "t0": lulc_t0}, drivers, valid_mask(t1), missing)
     labels = training_labels(t0, t1, mode).ravel()
     candidates = stack.usable.ravel() & (labels != CLASS_NODATA)
+    if not candidates.any():
+        raise ParameterError(
+            "LEAS has no cell to train on: no cell changed class between the two land-use "
+            "maps (are t0 and t1 the same map?); give maps of two different dates, or train "
+            "on the t1 map alone (suitability --mode single_date; [simulation] suitability = "
+            "'ann')"
+            if mode == "expansion"
+            else "LEAS has no cell to train on: no cell of the t1 map has land use and every "
+            "driver; check the drivers' nodata and extent"
+        )
     codes = _classes(classes, t0, t1, valid=stack.usable & valid_mask(t0))
     _check_positive("n_trees", n_trees, "PLUS default 20")
     _check_positive("min_leaf", min_leaf, "1 grows full trees as PLUS")
@@ -232,7 +242,7 @@ def leas(
             rows.append({"class": code, "samples": sample.size, "expansion_samples": 0})
             continue
         y_all = (sampled == code).astype(np.int8)
-        _require_both_labels(code, y_all, in_map, int(candidates.sum()))
+        _require_both_labels(code, y_all, in_map, int(candidates.sum()), mode)
         models[code], row = _fit_forest(x_all, y_all, class_seq, **settings)
         rows.append({"class": code, **row})
     target = stack if not planned else with_planned(stack, {"t1": lulc_t1}, planned, missing)
@@ -263,9 +273,28 @@ def training_labels(t0: np.ndarray, t1: np.ndarray, mode: LeasMode = "expansion"
     raise ParameterError(f"mode={mode!r}; use 'expansion' (PLUS default) or 'single_date'")
 
 
-def _require_both_labels(code: int, y: np.ndarray, in_map: int, candidates: int) -> None:
+def _require_both_labels(
+    code: int, y: np.ndarray, in_map: int, candidates: int, mode: LeasMode
+) -> None:
     if y.any() and not y.all():
         return
+    if in_map == candidates:
+        where = (
+            "every cell that changed between the maps became it"
+            if mode == "expansion"
+            else "the t1 map holds no other class"
+        )
+        raise ParameterError(
+            f"class {code}: all {candidates} cells LEAS samples from are of class {code} "
+            f"({where}), so there is nothing to tell it apart from and no sampling rate "
+            f"helps; leave class {code} out of the classes to model (classes = [...])"
+            + (
+                " or train on the t1 map alone (suitability --mode single_date; [simulation] "
+                "suitability = 'ann')"
+                if mode == "expansion"
+                else ""
+            )
+        )
     raise ParameterError(
         f"class {code}: the training sample of {y.size} cells holds "
         f"{'no' if not y.any() else 'only'} cells of class {code} ({in_map} of the "

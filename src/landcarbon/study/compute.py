@@ -46,18 +46,28 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         from distributed import Client, LocalCluster
 
         kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
-        with (
-            LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
-                n_workers=compute.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=compute.dashboard or None,
-                env={"GDAL_CACHEMAX": "64"},
-                **kwargs,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with contextlib.ExitStack() as stack:
+            try:
+                _require_loopback()
+                cluster = stack.enter_context(
+                    LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
+                        n_workers=compute.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=compute.dashboard or None,
+                        env={"GDAL_CACHEMAX": "64"},
+                        **kwargs,
+                    )
+                )
+                stack.enter_context(Client(cluster))
+            except (OSError, RuntimeError, TimeoutError) as exc:  # the start only, not the run
+                raise ComputeError(
+                    f"a LocalCluster of {compute.workers} workers did not start "
+                    f"({exc.__class__.__name__}: {str(exc)[:160]}); its scheduler and workers "
+                    f"talk over 127.0.0.1, so check the loopback interface is up (`ip link set "
+                    f"lo up`), or run without --workers ([compute] scheduler = 'threads')"
+                ) from exc
             board = f"dashboard {_dashboard(cluster)}" if compute.dashboard else "no dashboard"
             yield f"LocalCluster of {compute.workers} workers ({board})"
         return
@@ -70,3 +80,12 @@ def _dashboard(cluster: Any) -> str:
     ``http://0.0.0.0:8787/status`` when opened to every interface)."""
     host, port = next(iter(cluster.scheduler.http_server._sockets.values())).getsockname()[:2]
     return f"http://{host}:{port}/status"
+
+
+def _require_loopback() -> None:
+    """Connect to a listener on 127.0.0.1: fails at once (OSError) where the loopback
+    interface is down, where a LocalCluster would wait for its workers for a minute."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        socket.create_connection(server.getsockname()[:2], timeout=5).close()

@@ -202,7 +202,14 @@ def load_study(path: str | Path, *, check_files: bool = True) -> Study:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: study file not found")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}:{line}: the study file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}); save it as UTF-8 (TOML files must be UTF-8)"
+        ) from exc
     if not text.strip():
         raise ConfigError(f"{p}: the study file is empty; start from examples/*.toml")
     try:
@@ -263,8 +270,6 @@ def _parse(
                     f"[rasters]{did_you_mean(inputs.reference, rasters)}",
                 )
             )
-    if compute is not None:
-        _check_compute(compute, problems)
     synthetic = None
     generated: set[Path] = set()
     if "synthetic" in data:
@@ -293,6 +298,9 @@ def _parse(
             generated = {folder / f"{n}.tif" for n in _synthetic_layers()}
     if check_files:
         _check_inputs(rasters, tables, inputs or InputsSection(), problems, generated)
+    if compute is not None:  # chunks against the map's shape, as run checks them
+        shape = _reference_shape(rasters, inputs) if check_files and not problems else None
+        _check_compute(compute, problems, shape)
     if problems or study_sec is None or inputs is None or compute is None:
         return None
     return Study(
@@ -353,6 +361,17 @@ def _check_compute(
                 f"{', '.join(allowed)} or 'tcp://host:port'",
             )
         )
+
+
+def _reference_shape(
+    rasters: dict[str, Path], inputs: InputsSection | None
+) -> tuple[int, int] | None:
+    """(rows, cols) of the reference raster (default the first); None before the synthetic
+    region has generated it."""
+    from landcarbon.grid import Grid
+
+    ref = inputs.reference if inputs is not None and inputs.reference else next(iter(rasters), "")
+    return Grid.from_file(rasters[ref]).shape if ref and rasters[ref].exists() else None
 
 
 def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[str, Path]:

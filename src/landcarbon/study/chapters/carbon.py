@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from landcarbon.errors import ConfigError
+from landcarbon.errors import ConfigError, LandcarbonError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
@@ -30,7 +30,7 @@ from landcarbon.study.chapters.landuse import (
 )
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -175,7 +175,8 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     """Storage + emissions per map, a comparison step, and optional NEP / soil carbon."""
     _check_tables(study, sec)
     labels = list(sec.maps)
-    baseline = sec.baseline or labels[0]
+    baseline = _baseline(study, sec)
+    _check_inputs(study, sec)
     steps = [_map_step(study, sec, label, baseline) for label in labels]
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
@@ -189,6 +190,72 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     if sec.soil:
         steps.append(_soil_step(study, sec))
     return steps
+
+
+def _baseline(study: Study, sec: CarbonSection) -> str:
+    """The label sequestration is measured from: ``baseline``, else the first of ``maps``."""
+    where = f"{study.path}: [carbon]"
+    if not sec.maps:
+        raise ConfigError(
+            f"{where} maps is empty; give at least one label = land-use map, e.g. maps = "
+            f'{{ "2020" = "landuse_2020" }}'
+        )
+    if sec.baseline and sec.baseline not in sec.maps:
+        raise ConfigError(
+            f"{where} baseline = {sec.baseline!r} is not a label of maps"
+            f"{did_you_mean(sec.baseline, sec.maps)}; use one of "
+            f"{', '.join(repr(k) for k in sec.maps)} (or leave it out: the first)"
+        )
+    return sec.baseline or next(iter(sec.maps))
+
+
+NEP_INPUTS = ("npp", "temperature", "precipitation")
+SOIL_INPUTS = ("topsoil_organic", "subsoil_organic")
+SOIL_OPTIONAL = ("topsoil_inorganic", "subsoil_inorganic")
+
+
+def _check_inputs(study: Study, sec: CarbonSection) -> None:
+    """Refuse at plan time (so ``validate`` does) what the steps would refuse on input: an
+    unknown preset or fuel, energy emissions with no raster to spread them, NEP or soil
+    inputs missing or misnamed."""
+    from landcarbon.carbon.emissions import emission_factor_preset
+    from landcarbon.carbon.energy import energy_emissions, fuel_factors
+    from landcarbon.carbon.storage import pools_preset
+
+    where = f"{study.path}: [carbon]"
+    presets = (("pools", pools_preset), ("emission_factors", emission_factor_preset))
+    for key, load in presets:
+        name = getattr(sec, key)
+        try:
+            if name and name not in study.tables:
+                load(name, class_scheme(study))
+        except LandcarbonError as exc:
+            raise ConfigError(f"{where} {key} = {name!r}: not a [tables] name, and {exc}") from exc
+    try:
+        if sec.fuels:
+            energy_emissions(sec.fuels, fuel_factors())
+    except LandcarbonError as exc:
+        raise ConfigError(f"{where} fuels: {exc}") from exc
+    if (sec.energy_t_c or sec.fuels) and not sec.energy_weights:
+        raise ConfigError(
+            f"{where} energy emissions (energy_t_c or fuels) are given without energy_weights, "
+            f"so no map would hold them; set energy_weights to the raster that spreads them "
+            f'(e.g. "population")'
+        )
+    for key, given, required, optional in (
+        ("nep", sec.nep, NEP_INPUTS, ()),
+        ("soil", sec.soil, SOIL_INPUTS, SOIL_OPTIONAL),
+    ):
+        missing = [k for k in required if given and k not in given]
+        unknown = [k for k in given if k not in (*required, *optional)]
+        if missing or unknown:
+            problems = [f"{k!r} is missing" for k in missing] + [
+                f"{k!r} is not an input{did_you_mean(k, required + optional)}" for k in unknown
+            ]
+            also = f" (and optionally {', '.join(optional)})" if optional else ""
+            raise ConfigError(
+                f"{where} {key}: {'; '.join(problems)}; give {', '.join(required)}{also}"
+            )
 
 
 def _load_pools(

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
@@ -165,14 +166,61 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             cite=CITE,
         )
     ]
-    if sec.climate and sec.maps:
-        steps.append(_scenario_step(study, sec, names))
+    scenario_maps, climates = _scenarios(study, sec)
+    if scenario_maps:
+        steps.append(_scenario_step(study, sec, names, scenario_maps, climates))
     return steps
 
 
-def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> Step:
+def _scenarios(
+    study: Study, sec: ErosionSection
+) -> tuple[dict[tuple[str, int], str], dict[str, dict[int, float]]]:
+    """``maps`` as (scenario, year) -> map and ``climate`` as name -> {year: multiplier},
+    checked: keys SCENARIO_YEAR, integer years, every climate covering every map year."""
+    where = f"{study.path}: [erosion]"
+    if bool(sec.maps) != bool(sec.climate):
+        given, lacking = ("maps", "climate") if sec.maps else ("climate", "maps")
+        raise ConfigError(
+            f"{where} {given} is given without {lacking}: the scenario table crosses land-use "
+            f"maps with climate scenarios; give both [erosion.maps] and [erosion.climate] "
+            f"(or neither)"
+        )
+    maps = {}
+    for label, ref in sec.maps.items():
+        scenario, _, year = label.rpartition("_")
+        if not scenario or not year.isdigit():
+            raise ConfigError(
+                f"{where} maps key {label!r}: not SCENARIO_YEAR; name each map by its land-use "
+                f'scenario and year, e.g. bau_2040 = "simulation.business_as_usual.2040"'
+            )
+        maps[(scenario, int(year))] = ref
+    climates = {}
+    for name, values in sec.climate.items():
+        bad = [y for y in values if not y.isdigit()]
+        missing = sorted({y for _, y in maps} - {int(y) for y in values if y.isdigit()})
+        if bad or missing:
+            problem = (
+                f"key {bad[0]!r} is not a year"
+                if bad
+                else f"no multiplier for {', '.join(map(str, missing))}"
+            )
+            raise ConfigError(
+                f"{where} climate.{name}: {problem}; give one precipitation multiplier per map "
+                f'year, e.g. {{ "2040" = 1.03 }}'
+            )
+        climates[name] = {int(y): m for y, m in values.items()}
+    return maps, climates
+
+
+def _scenario_step(
+    study: Study,
+    sec: ErosionSection,
+    names: dict[str, str],
+    scenario_maps: dict[tuple[str, int], str],
+    climates: dict[str, dict[int, float]],
+) -> Step:
     """Scenario x year table of erosion and erosion carbon under climate scenarios."""
-    maps = {label: artifact(study, ref) for label, ref in sec.maps.items()}
+    maps = {key: artifact(study, ref) for key, ref in scenario_maps.items()}
     optional = tuple(names[k] for k in ("tables", "soc", "cover", "classes") if k in names)
     inputs = (
         names["precip"],
@@ -215,18 +263,11 @@ def _scenario_step(study: Study, sec: ErosionSection, names: dict[str, str]) -> 
             if "soc" in names
             else tables.soil.reclassify(soil, "soc_g_per_kg", map_name="the soil map")
         )
-        lulc_maps = {}
-        for label, ref in maps.items():
-            scenario, _, year = label.rpartition("_")
-            lulc_maps[(scenario, int(year))] = read(ctx.inputs[ref], "categorical")
-        climates = {
-            name: ClimateScenario(name, {int(y): m for y, m in years.items()})
-            for name, years in sec.climate.items()
-        }
+        lulc_maps = {key: read(ctx.inputs[ref], "categorical") for key, ref in maps.items()}
         precip = read_raster(ctx.inputs[names["precip"]], band=0).squeeze(drop=True)
         table = scenario_table(
             lulc_maps,
-            climates,
+            {name: ClimateScenario(name, years) for name, years in climates.items()},
             baseline_precip_mm=precip,
             k=read(ctx.inputs["erosion.k_factor"]),
             ls=read(ctx.inputs["erosion.ls_factor"]),

@@ -7,6 +7,7 @@ Scenario simulation (Markov demand, suitability, PLUS/FLUS allocation) lives in
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,14 +116,28 @@ def map_codes(study: Study, ref: str) -> tuple[dict[int, int], str] | None:
     return counts, f"{ref} (its classes may be any of {names}: cells of both counted)"
 
 
-def years_of(sec: LanduseSection) -> list[str]:
+def years_of(study: Study, sec: LanduseSection) -> list[str]:
+    """The keys of ``maps`` in time order; each must be a year (a finite number)."""
+    bad = [key for key in sec.maps if not _is_year(key)]
+    if bad:
+        raise ConfigError(
+            f"{study.path}: [landuse] maps key {', '.join(repr(k) for k in bad)}: not a year; "
+            f'key each map by its year, e.g. maps = {{ "2010" = "landuse_2010" }}'
+        )
     return sorted(sec.maps, key=float)
+
+
+def _is_year(key: str) -> bool:
+    try:
+        return math.isfinite(float(key))
+    except ValueError:
+        return False
 
 
 @steps_for("landuse")
 def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     """One transfer-matrix step per pair of dates."""
-    years = years_of(sec)
+    years = years_of(study, sec)
     pairs = list(itertools.pairwise(years))
     if sec.transfers == "all" and len(years) > 2:
         pairs.append((years[0], years[-1]))

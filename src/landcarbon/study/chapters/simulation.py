@@ -168,6 +168,11 @@ def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
         scenarios = load_section_scenarios(study, sec)
         for name in names:
             scenarios[name].check_codes(tuple(sorted(found[0])))
+    if sec.t0 == sec.t1:
+        raise ConfigError(
+            f"{study.path}: [simulation] t0 and t1 are both {sec.t0!r}: the Markov demand "
+            f"(and LEAS) learn from the change between two dates; set t0 to the earlier map"
+        )
     steps = [_suitability_step(study, sec)]
     steps += [_scenario_step(study, sec, name) for name in names]
     return steps

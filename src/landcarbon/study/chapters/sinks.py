@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from landcarbon.errors import ConfigError
 from landcarbon.groups import class_groups
@@ -15,7 +16,7 @@ from landcarbon.study.chapters._common import artifact, read
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
-from landcarbon.study.schema import doc
+from landcarbon.study.schema import did_you_mean, doc
 
 CITE = (
     "Zhang Q, Yang Y, Yuan Y, Han J, Li D (2024) Territorial ecological restoration of "
@@ -60,16 +61,44 @@ class SinksSection:
         default_factory=dict,
         ge=0,
     )
-    resistance_weights: str = doc("'entropy' (computed) or 'published' (Table 4).", "entropy")
+    resistance_weights: Literal["entropy", "published"] = doc(
+        "'entropy' (computed) or 'published' (Table 4).", "entropy"
+    )
     min_area_ha: float = doc("Smallest sink patch kept (ha).", 100.0, ge=0)
     cultivated_share: float = doc(
         "Share of cultivated land making a patch secondary.", 0.5, ge=0, le=1
     )
-    potential: str = doc("Potential-sink threshold: 'breaks' or 'quantile'.", "breaks")
+    potential: Literal["breaks", "quantile"] = doc(
+        "Potential-sink threshold: 'breaks' or 'quantile'.", "breaks"
+    )
     potential_quantile: float = doc(
         "Quantile of cumulative resistance when 'quantile'.", 0.2, ge=0, le=1
     )
-    connectivity: int = doc("4 or 8 neighbours for the cost distance.", 8)
+    connectivity: Literal[4, 8] = doc("4 or 8 neighbours for the cost distance.", 8)
+
+
+def _check_names(study: Study, sec: SinksSection) -> None:
+    """Refuse at plan time (so ``validate`` does) factor names without a level table and
+    importance weights of layers the index does not have."""
+    from landcarbon.sinks.importance import DEFAULT_WEIGHTS
+    from landcarbon.sinks.resistance import load_level_tables
+
+    if sec.levels and sec.levels not in study.tables:
+        return  # the plan names the missing table
+    where = f"{study.path}: [sinks]"
+    levels = load_level_tables(
+        study.tables[sec.levels] if sec.levels else None, class_scheme(study)
+    )
+    for key, given, known in (
+        ("factors", sec.factors, levels),
+        ("importance_weights", sec.importance_weights, DEFAULT_WEIGHTS),
+    ):
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            raise ConfigError(
+                f"{where} {key}: {', '.join(map(repr, unknown))} unknown"
+                f"{did_you_mean(unknown[0], known)}; use {', '.join(known)}"
+            )
 
 
 def cultivated_codes(study: Study) -> tuple[int, ...]:
@@ -99,6 +128,7 @@ CNLUCC_SCHEMES = ("cnlucc", "cnlucc2")
 @steps_for("sinks")
 def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     """One step running the whole chapter (global: MCR and zoning hold the map in memory)."""
+    _check_names(study, sec)
     inputs = {
         "nep": sec.nep,
         "vegetation": sec.vegetation,
@@ -141,11 +171,11 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         lulc = read(paths["landuse"], "categorical")
         params = SinksParams(
             importance_weights=sec.importance_weights or None,
-            resistance_weights=sec.resistance_weights,  # type: ignore[arg-type]
+            resistance_weights=sec.resistance_weights,
             min_area_ha=sec.min_area_ha,
             cultivated_codes=cultivated_codes(study),
             cultivated_share=sec.cultivated_share,
-            potential=sec.potential,  # type: ignore[arg-type]
+            potential=sec.potential,
             potential_quantile=sec.potential_quantile,
             connectivity=sec.connectivity,
             seed=ctx.seed,
