@@ -93,7 +93,11 @@ class ClassTable:
         ``group`` column."""
         if "group" not in self.frame:
             return {}
-        return {int(k): str(v) for k, v in zip(self.codes, self.frame["group"], strict=True)}
+        return {
+            int(k): str(v)
+            for k, v in zip(self.codes, self.frame["group"], strict=True)
+            if isinstance(v, str)
+        }
 
     def legend(self) -> dict[int, tuple[str, str]]:
         """Code → (name, colour), the form :func:`landcarbon.raster.write_raster` takes."""
@@ -437,13 +441,17 @@ def table_from_frame(
     return ClassTable(frame.rename(columns=rename).sort_index(), source)
 
 
-def _groups(column: pd.Series, source: str) -> list[str]:
-    """The ``group`` column checked against :data:`landcarbon.groups.GROUPS` (lower case);
-    TableError naming every row with an unknown group."""
+def _groups(column: pd.Series, source: str) -> list[str | None]:
+    """The ``group`` column checked against :data:`landcarbon.groups.GROUPS` (lower case;
+    None for a blank cell: no group); TableError naming every row with an unknown group."""
     from landcarbon.groups import check_group
 
-    groups, problems = [], []
+    groups: list[str | None] = []
+    problems = []
     for row, (code, value) in enumerate(column.items(), start=2):
+        if pd.isna(value) or not str(value).strip():
+            groups.append(None)  # no group: presets keyed by group refuse this class
+            continue
         try:
             groups.append(check_group(value))
         except LandcarbonError as exc:

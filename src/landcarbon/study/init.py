@@ -363,6 +363,7 @@ def study_text(
         "",
         "[inputs]",
         f"categorical = [{', '.join(_toml_str(n) for n in keyed)}]",
+        'classes = "classes"   # the names and groups of your classes: classes.csv',
     ]
     if any("align" in n for n in notes):
         lines.append('align = "resample"')
@@ -372,13 +373,12 @@ def study_text(
     lines += [
         "",
         "[tables]",
-        'classes = "classes.csv"   # code, name, group (fill group to use presets by group)',
+        'classes = "classes.csv"   # code, name, group (give groups to use presets by group)',
         '# pools = "pools.csv"                        # t C/ha per class: fill, then uncomment',
         '# emission_factors = "emission_factors.csv"  # t C/ha/yr per class: fill, uncomment',
         "",
         "[landuse]",
         "maps = { " + ", ".join(f'"{m.year}" = {_toml_str(k)}' for k, m in keyed.items()) + " }",
-        'classes = "classes"',
     ]
     if drivers and len(maps) >= 2:
         (ka, a), (kb, b) = list(keyed.items())[-2:]
