@@ -188,7 +188,7 @@ def test_validate_names_the_misaligned_first_raster_alone(
     odd = tmp_path / "landuse_2010.tif"
     rasterio.shutil.copy(region["landuse_2010"], odd)
     with rasterio.open(odd, "r+") as ds:
-        ds.transform = ds.transform * ds.transform.translation(2, 0)  # 2 cells east
+        ds.transform = ds.transform @ ds.transform.translation(2, 0)  # 2 cells east
     moved = {"landuse_2010": odd, **{k: v for k, v in region.items() if k != "landuse_2010"}}
     study = _study(tmp_path, moved, CARBON)
     proc = run_cli("validate", str(study))
