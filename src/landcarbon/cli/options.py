@@ -13,7 +13,9 @@ from landcarbon.errors import OutputExistsError
 
 OUT = typer.Option(None, "--out", "-o", help="Output folder.", file_okay=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
-SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
+SEED = typer.Option(
+    None, "--seed", min=0, help="Seed for every stochastic step (overrides the study)."
+)
 
 
 def prepare_out_dir(out: Path, overwrite: bool, resumable: bool = False) -> Path:
