@@ -193,7 +193,7 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
     names = list(grids)
     ref_name = reference if reference is not None else names[0]
     if reference is None and any(grids[ref_name].difference(g) for g in grids.values()):
-        ref_name = _most_shared(grids)
+        ref_name = most_shared(grids)
     ref = grids[ref_name]
     problems = []
     for name in names:
@@ -211,7 +211,7 @@ def check_aligned(grids: Mapping[str, Grid], reference: str | None = None) -> Gr
     return ref
 
 
-def _most_shared(grids: Mapping[str, Grid]) -> str:
+def most_shared(grids: Mapping[str, Grid]) -> str:
     """Name of the grid the most others are identical to (the first of those on a tie)."""
     shared = {
         name: sum(grid.difference(other) is None for other in grids.values())

@@ -176,3 +176,27 @@ def test_the_valid_form_of_each_case_passes(tmp_path: Path, region: dict[str, Pa
     proc = run_cli("--json", "validate", str(_study(tmp_path, region, body)))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["chapters"] == ["carbon", "erosion", "simulation", "sinks"]
+
+
+def test_validate_names_the_misaligned_first_raster_alone(
+    tmp_path: Path, region: dict[str, Path]
+) -> None:
+    """The first raster on another grid: it alone is named, not every raster that agrees
+    with the others."""
+    import rasterio.shutil
+
+    odd = tmp_path / "landuse_2010.tif"
+    rasterio.shutil.copy(region["landuse_2010"], odd)
+    with rasterio.open(odd, "r+") as ds:
+        ds.transform = ds.transform @ ds.transform.translation(2, 0)  # 2 cells east
+    moved = {"landuse_2010": odd, **{k: v for k, v in region.items() if k != "landuse_2010"}}
+    study = _study(tmp_path, moved, CARBON)
+    proc = run_cli("validate", str(study))
+    message = proc.stderr.strip()
+    assert proc.returncode == 1 and "\n" not in message, proc.stderr
+    assert re.search(
+        r":\d+: rasters\.landuse_2010: not aligned with landuse_2020 \(landuse_2020\.tif\): "
+        r"origin .* is shifted by \(2, -?0\) cells",
+        message,
+    ), message
+    assert "problem(s)" not in message  # one problem: the other 12 rasters are not blamed

@@ -17,10 +17,13 @@ OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 CLASSES = typer.Option(
     None,
     "--classes",
-    help="Class table of the land-use map (CSV/TOML: code, name, group), or cnlucc (CNLUCC "
-    "first-level codes 1-6): presets keyed by land-use group apply through its groups.",
+    help="Classes of the land-use map: a class table (CSV/TOML/xlsx: code, name, group) or "
+    "a scheme (cnlucc, cnlucc2, clcd, worldcover, igbp, corine1, nlcd): presets keyed by "
+    "land-use group apply through its groups.",
 )
-SEED = typer.Option(None, "--seed", help="Seed for every stochastic step (overrides the study).")
+SEED = typer.Option(
+    None, "--seed", min=0, help="Seed for every stochastic step (overrides the study)."
+)
 STRICT_NODATA = typer.Option(
     False,
     "--strict-nodata",

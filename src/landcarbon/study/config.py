@@ -54,7 +54,9 @@ class InputsSection:
         "check",
     )
     reference: str = doc(
-        "Name (in [rasters]) of the raster that defines the grid; default: the first one.", ""
+        "Name (in [rasters]) of the raster that defines the grid; default: the first one "
+        "(with align = 'check', the grid most rasters share: the odd ones are named).",
+        "",
     )
     categorical: tuple[str, ...] = doc(
         "Names of categorical rasters (land use, soil type, zones); others are continuous.",
@@ -417,7 +419,7 @@ def _check_inputs(
 
     Files the study's synthetic region will generate are not checked before they exist.
     """
-    from landcarbon.grid import Grid
+    from landcarbon.grid import Grid, most_shared
     from landcarbon.tables import split_sheet
 
     grids = {}
@@ -439,8 +441,10 @@ def _check_inputs(
                 except LandcarbonError as exc:
                     problems.append(Problem(f"{section}.{name}", str(exc)))
     if len(grids) > 1 and inputs.align == "check" and len(problems) == before:
-        ref = inputs.reference if inputs.reference in rasters else next(iter(rasters))
-        ref_label = f"{ref} ({rasters[ref].name})"
+        ref = inputs.reference
+        ref_label = f"{ref} ({rasters[ref].name})" if ref in rasters else most_shared(grids)
+        if ref_label not in grids:
+            return  # the synthetic region generates the reference on the first run
         for label, grid in grids.items():
             diff = grids[ref_label].difference(grid) if label != ref_label else None
             if diff:
