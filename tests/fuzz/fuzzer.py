@@ -428,8 +428,8 @@ def _mutate_raster(path: Path, kind: str, rng: np.random.Generator) -> None:
         big = np.iinfo("int32").max if kind == "huge_codes" else -7
         data = data.astype("int32")
         data[cells & valid] = big
-        profile.update(dtype="int32", nodata=nodata if nodata is not None else None)
-        if nodata is not None and not float(nodata).is_integer():
+        profile.update(dtype="int32")
+        if nodata is not None and not float(nodata).is_integer():  # NaN: no int32 nodata
             profile.update(nodata=None)
     elif kind in ("nan_cells", "inf_cells"):
         data = data.astype("float32")
