@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean chromium
+.PHONY: demo test lint clean chromium fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,13 @@ demo: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 -q
+
+# Thousands of seeded fuzz cases through the CLI (tests/fuzz); failures grouped by cause.
+# FUZZ_CASES=5000 FUZZ_SEED=10000 make fuzz; the CI suite runs the first 300 seeds.
+FUZZ_CASES ?= 2000
+FUZZ_SEED ?= 0
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/fuzzer.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 # The report test renders index.html in headless Chromium; install it when missing.
 chromium:

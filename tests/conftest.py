@@ -6,6 +6,20 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Reproducible property tests: every run draws the same examples (derandomize), so a clean
+# clone passes or fails the same way each time; failures found once are kept as @example.
+# HYPOTHESIS_PROFILE=explore draws fresh random examples (to look for new failures).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED_DATA = Path(
     os.environ.get(

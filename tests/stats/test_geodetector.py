@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -18,6 +18,7 @@ from landcarbon.stats.geodetector import (
     R_INTERACTION_LABELS,
     RISK_STRATA_LIMIT,
     detect,
+    ecological_ratio,
     encode_strata,
     interaction_type,
     risk_from_moments,
@@ -249,6 +250,10 @@ def _usable(y, *xs):
 
 @settings(max_examples=60, deadline=None)
 @given(labels_and_y)
+# both factors explain y fully (q = 1): the ecological F was 0/0 (ZeroDivisionError)
+@example(([0, 0, 0, 1, 1, 1], [1, 1, 1, 2, 2, 2], [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))
+# one factor with q = 1, the other not: F = x/0
+@example(([0, 0, 0, 1, 1, 1], [0, 1, 0, 1, 1, 1], [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))
 def test_properties(data):
     a, b, y = (np.asarray(v) for v in data)
     if not _usable(y, a, b) or np.unique(a * 4 + b).size >= len(y):
@@ -257,6 +262,12 @@ def test_properties(data):
     qa, qb, q12 = result.factor["a"].q, result.factor["b"].q, result.interaction["a:b"].q
     assert -1e-12 <= qa <= 1 + 1e-12 and -1e-12 <= qb <= 1 + 1e-12
     assert q12 >= max(qa, qb) - 1e-12
+    # ecological F: never NaN; the two orders of a pair are reciprocal; equal q, F = 1
+    f = {(e.a, e.b): e.f for e in result.ecological}
+    assert f[("a", "b")] >= 0 and f[("b", "a")] >= 0
+    assert f[("a", "b")] * f[("b", "a")] == pytest.approx(1.0) or 0.0 in f.values()
+    if abs(qa - qb) <= 1e-12:
+        assert f[("a", "b")] == pytest.approx(1.0)
     # relabelling the strata (any one-to-one map) does not change q
     relabelled = detect(y, [encode_strata(np.array([f"s{9 - v}" for v in a]), "a")])
     assert relabelled.factor["a"].q == pytest.approx(qa, abs=1e-12)
@@ -269,6 +280,30 @@ def test_q_is_one_when_strata_are_y(values):
     if not 2 <= np.unique(y).size < y.size:
         return
     assert detect(y, [encode_strata(y, "y")]).factor["y"].q == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ecological_detector_factors_with_q_one():
+    # a and b explain y fully, c half: SSW_a = SSW_b = 0
+    y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    a, c = np.array([0, 0, 0, 1, 1, 1]), np.array([0, 1, 0, 1, 1, 1])
+    strata = [encode_strata(a, "a"), encode_strata(a + 5, "b"), encode_strata(c, "c")]
+    ssw = {(e.a, e.b): e for e in detect(y, strata).ecological}
+    assert ssw[("a", "b")].f == 1.0 and not ssw[("a", "b")].significant
+    assert ssw[("a", "b")].threshold_or_p == pytest.approx(sps.f.sf(1.0, 5, 5))
+    assert ssw[("c", "a")].f == np.inf and ssw[("c", "a")].threshold_or_p == 0.0
+    assert ssw[("c", "a")].significant
+    assert ssw[("a", "c")].f == 0.0 and not ssw[("a", "c")].significant
+    ratio = {(e.a, e.b): e for e in detect(y, strata, ecological_rule="q_ratio").ecological}
+    assert ratio[("a", "b")].f == 1.0 and not ratio[("a", "b")].significant
+    assert ratio[("a", "c")].f == pytest.approx(0.5)
+
+
+def test_ecological_ratio_limits():
+    assert ecological_ratio(0.0, 0.0) == 1.0
+    assert ecological_ratio(1e-17, 0.0) == 1.0  # round-off of a q = 1 counts as 0
+    assert ecological_ratio(0.25, 0.0) == np.inf
+    assert ecological_ratio(0.0, 0.5) == 0.0
+    assert ecological_ratio(0.25, 0.5) == 0.5
 
 
 # ------------------------------------------------------------------ bad input

@@ -248,6 +248,28 @@ def plus_drive(drive: np.ndarray, gap_previous: np.ndarray, gap_before: np.ndarr
     return out
 
 
+STALL_BOOST = 2.0
+"""Factor on the drive of a class still short of its demand after an iteration without any
+conversion, under a transition plan (:func:`stalled_drive`)."""
+STALL_DRIVE_CAP = 1e6
+"""Largest drive :func:`stalled_drive` gives (finite OP: no inf * 0 in the roulette)."""
+
+
+def stalled_drive(drive: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """Drive after an iteration without any conversion, under a transition plan.
+
+    D_k of every class still short of its demand (G_k > 0) is multiplied by
+    :data:`STALL_BOOST`, up to :data:`STALL_DRIVE_CAP`. Eq. 7 leaves D unchanged while a gap
+    stands still, so a planned conversion to a class with no cell in the window (a patch
+    seed, OP = P (r mu) D) kept losing the roulette to the cell's own class: a tiny map
+    could stall for thousands of iterations. With the boost the short class wins the
+    roulette whenever its seed rule fires (r < P), so the run moves within about 1/P
+    iterations. CARS and the FLUS paper rule (D scales OP of class k); the released FLUS
+    inertia weighs the current class only and is left alone.
+    """
+    return np.where(gap > 0, np.minimum(drive * STALL_BOOST, STALL_DRIVE_CAP), drive)
+
+
 def flus_inertia(
     inertia: np.ndarray,
     gap: np.ndarray,
@@ -365,6 +387,8 @@ def run_allocation(
             )
         elif len(gaps) >= 2:
             drive = plus_drive(drive, gaps[-1], gaps[-2])
+        if parameters.transition_plan and idle and (flus is None or flus.variant == "paper"):
+            drive = stalled_drive(drive, gaps[-1])
         _kernels.propose(
             cls,
             problem.prob,

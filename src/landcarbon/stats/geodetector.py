@@ -26,6 +26,8 @@ Conventions (see ``docs/drivers.md``; ../shared/docs/REFERENCE_DATA.md section 2
   ``F = SSW_a/SSW_b`` with df ``(N - 1, N - 1)``, one-sided ``p < alpha``, reported for both
   orders of every pair so the answer does not depend on the order of the factors;
   ``"q_ratio"`` (geodetector R): ``q_b/q_a`` or its inverse above ``qf(0.9, N - 1, N - 1)``.
+  A ratio with a zero side (``q = 1`` under ``"ssw_ratio"``, ``q = 0`` under ``"q_ratio"``,
+  within ``ECOLOGICAL_TOL``) takes its limit: ``0/0 = 1`` (alike), ``x/0 = inf``.
 
 References
 ----------
@@ -58,6 +60,10 @@ DEFAULT_NONCENTRALITY: Noncentrality = "sample"
 EcologicalRule = Literal["ssw_ratio", "q_ratio"]
 INTERACTION_TOL = 1e-12
 """Absolute tolerance for the equalities of the interaction types."""
+
+ECOLOGICAL_TOL = 1e-12
+"""``1 - q`` (``"ssw_ratio"``) or ``q`` (``"q_ratio"``) at most this counts as 0 in the
+ecological F (:func:`ecological_ratio`)."""
 
 INTERACTION_TYPES = (
     "nonlinear-weaken",
@@ -470,6 +476,18 @@ class EcologicalPair:
         return {"F": self.f, key: self.threshold_or_p, "significant": self.significant}
 
 
+def ecological_ratio(num: float, den: float, tol: float = ECOLOGICAL_TOL) -> float:
+    """``num/den`` of the ecological F, both non-negative, with its limits where a side is 0.
+
+    A side within ``tol`` of 0 counts as 0 (``1 - q`` of a factor that explains y fully is
+    round-off): ``0/0 = 1`` (the two factors alike, not significant), ``x/0 = inf``.
+    """
+    num, den = (0.0 if abs(v) <= tol else v for v in (num, den))
+    if den == 0.0:
+        return 1.0 if num == 0.0 else float(np.inf)
+    return float(num / den)
+
+
 def ecological_detector(
     q: Mapping[str, float], n: int, rule: EcologicalRule = "ssw_ratio", alpha: float = 0.05
 ) -> list[EcologicalPair]:
@@ -479,24 +497,21 @@ def ecological_detector(
     significant when the upper-tail ``p`` of ``F(n - 1, n - 1)`` is below ``alpha``; both
     orders are returned. ``"q_ratio"``: one entry per unordered pair, ``F = q_b/q_a``,
     significant when ``F`` or ``1/F`` exceeds ``qf(1 - 2 alpha, n - 1, n - 1)`` (0.9 at the
-    default alpha, as geodetector R).
+    default alpha, as geodetector R). A zero side gives the limits of
+    :func:`ecological_ratio` (two factors with q = 1: F = 1, not significant).
     """
     names = list(q)
     out: list[EcologicalPair] = []
     if rule == "ssw_ratio":
         for a, b in ((a, b) for a in names for b in names if a != b):
-            with np.errstate(divide="ignore"):
-                f = (1.0 - q[a]) / (1.0 - q[b])
+            f = ecological_ratio(1.0 - q[a], 1.0 - q[b])
             p = float(sps.f.sf(f, n - 1, n - 1))
-            out.append(EcologicalPair(a, b, float(f), p, p < alpha))
+            out.append(EcologicalPair(a, b, f, p, p < alpha))
     elif rule == "q_ratio":
         critical = float(sps.f.ppf(1.0 - 2.0 * alpha, n - 1, n - 1))
         for a, b in combinations(names, 2):
-            with np.errstate(divide="ignore"):
-                f = q[b] / q[a]
-            out.append(
-                EcologicalPair(a, b, float(f), critical, bool(f > critical or 1 / f > critical))
-            )
+            f, inverse = ecological_ratio(q[b], q[a]), ecological_ratio(q[a], q[b])
+            out.append(EcologicalPair(a, b, f, critical, f > critical or inverse > critical))
     else:
         raise ParameterError(f"ecological rule {rule!r}: use 'ssw_ratio' or 'q_ratio'")
     return out
