@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean chromium fuzz
+.PHONY: demo test lint clean chromium cjk-fonts fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/landcarbon demo --out demo_output --overwrite
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium cjk-fonts
 	$(BIN)/python -m pytest -n 2 -q
 
 # Thousands of seeded fuzz cases through the CLI (tests/fuzz); failures grouped by cause.
@@ -30,6 +30,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium could not be installed: the report rendering test will be skipped"
+
+# Class names in Chinese, Japanese or Korean need a CJK font in the maps and charts; without
+# one the report warns once and the names render as boxes (the tests pass either way).
+cjk-fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; } || \
+	  echo "fonts-noto-cjk could not be installed: CJK class names will render as boxes"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
