@@ -49,6 +49,8 @@ def _args(region: Path, out: Path) -> list[str]:
         f"slope={region / 'slope.tif'}",
         "--factor",
         f"elevation={region / 'dem.tif'},population={region / 'population.tif'}",
+        "--classes",
+        "cnlucc",  # the synthetic region's codes: the presets' groups and strategies
         "--cultivated",
         "1",
         "--min-area-ha",
@@ -110,3 +112,42 @@ def test_sinks_breaks_sample(region: Path, tmp_path: Path) -> None:
     bad = runner.invoke(app, [*_args(region, tmp_path / "bad"), "--breaks-sample", "0"])
     assert bad.exit_code != 0
     assert "sample_size 0: give a positive number of cells" in str(bad.exception)
+
+
+def _without(args: list[str], option: str) -> list[str]:
+    i = args.index(option)
+    return args[:i] + args[i + 2 :]
+
+
+def test_sinks_needs_classes_for_the_presets(region: Path, tmp_path: Path) -> None:
+    # no CNLUCC fallback: the resistance preset's land-use levels are keyed by group
+    result = runner.invoke(app, _without(_args(region, tmp_path / "o"), "--classes"))
+    assert result.exit_code != 0
+    assert "[factors.landuse] is keyed by land-use group" in str(result.exception)
+    # cultivated land: the cropland group of --classes, else a usage error
+    args = _without(_without(_args(region, tmp_path / "o"), "--classes"), "--cultivated")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "give the codes of cultivated land" in result.output
+    # the shipped strategies name CNLUCC codes: refused on other classes
+    args = [*_without(_args(region, tmp_path / "o"), "--classes"), "--classes", "worldcover"]
+    result = runner.invoke(app, [*args, "--resistance-levels", str(_slope_levels(tmp_path))])
+    assert result.exit_code == 2
+    assert "the shipped strategies (the county study's Table 10) name CNLUCC" in result.output
+
+
+def _slope_levels(tmp_path: Path) -> Path:
+    path = tmp_path / "levels.toml"
+    rows = ", ".join(
+        f"{{lower = {lo}, upper = {hi}, value = {v}}}"
+        for lo, hi, v in (("-inf", 20, 1), (20, "inf", 3))
+    )
+    text = "".join(f"[factors.{f}]\nlevels = [{rows}]\n" for f in ("slope", "elevation"))
+    path.write_text(text + "[factors.population]\nlevels = [" + rows + "]\n")
+    return path
+
+
+def test_sinks_cultivated_from_the_cropland_group(region: Path, tmp_path: Path) -> None:
+    args = _without(_args(region, tmp_path / "o"), "--cultivated")
+    result = runner.invoke(app, ["--json", *args])
+    assert result.exit_code == 0, result.output

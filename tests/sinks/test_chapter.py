@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 import landcarbon
+from landcarbon.classes import named_scheme
 from landcarbon.datasets.synthetic import synthetic_region
-from landcarbon.errors import OutputExistsError
+from landcarbon.errors import OutputExistsError, TableError
 from landcarbon.raster import read_raster
 from landcarbon.sinks.chapter import SinksParams, SinksResult, run_sinks, write_sinks
 from landcarbon.sinks.importance import importance_index
+from landcarbon.sinks.resistance import load_level_tables
 from landcarbon.sinks.vegetation import vegetation_carbon_density
 from landcarbon.tables import read_table
 
@@ -27,6 +29,7 @@ VEG = read_table(
 @pytest.fixture(scope="module")
 def chapter() -> tuple[dict[str, Any], SinksResult]:
     ds = synthetic_region((60, 70), 30.0, seed=3)
+    cnlucc = named_scheme("cnlucc")  # the synthetic region's land-use codes
     inputs: dict[str, Any] = {
         "nep": ds["npp"].rename("nep"),
         "veg_type": ds["vegetation"].astype(np.int32),
@@ -39,6 +42,9 @@ def chapter() -> tuple[dict[str, Any], SinksResult]:
             "precipitation": ds["precipitation"],
             "population": ds["population"],
         },
+        # the preset's land-use levels are keyed by group: resolved through the classes
+        "level_tables": load_level_tables(classes=cnlucc),
+        "lulc_names": cnlucc.names(),
     }
     params = SinksParams(min_area_ha=5.0, cultivated_codes=(1,), potential="quantile")
     return inputs, run_sinks(**inputs, params=params)
@@ -87,3 +93,17 @@ def test_write_sinks(chapter: tuple, tmp_path: Path) -> None:
     np.testing.assert_array_equal(mcr, result.zones.cost.cost.values)
     with pytest.raises(OutputExistsError, match="pass --overwrite"):
         write_sinks(result, tmp_path)
+
+
+def test_composition_names_the_classes(chapter: tuple) -> None:
+    inputs, result = chapter
+    names = set(result.zones.zone_composition["land_use"])
+    assert names and names <= set(inputs["lulc_names"].values())  # no "class N"
+
+
+def test_preset_levels_need_classes(chapter: tuple) -> None:
+    inputs, _ = chapter
+    bare = {k: v for k, v in inputs.items() if k not in ("level_tables", "lulc_names")}
+    params = SinksParams(min_area_ha=5.0, cultivated_codes=(1,), potential="quantile")
+    with pytest.raises(TableError, match=r"\[factors.landuse\] is keyed by land-use group"):
+        run_sinks(**bare, params=params)

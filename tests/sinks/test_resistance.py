@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from landcarbon.classes import named_scheme, scheme_from_table
 from landcarbon.errors import LandcarbonWarning, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.sinks.resistance import (
@@ -20,11 +21,15 @@ from landcarbon.sinks.resistance import (
 from landcarbon.stats.entropy import entropy_weights, weights_from_entropy
 from landcarbon.testing import assert_backends_agree, make_raster
 
+# the county study's maps use CNLUCC codes; the preset's land-use levels are keyed by group
+CNLUCC = named_scheme("cnlucc")
 
-def _values(factor: str, data: list) -> np.ndarray:
+
+def _values(factor: str, data: list, scheme: str = "cnlucc") -> np.ndarray:
     dtype = np.int32 if factor == "landuse" else np.float64
     raster = make_raster(np.array([data], dtype=dtype))
-    return reclassify_factor(raster, load_level_tables()[factor]).values[0]
+    table = load_level_tables(classes=named_scheme(scheme))[factor]
+    return reclassify_factor(raster, table).values[0]
 
 
 @pytest.mark.parametrize(
@@ -35,11 +40,8 @@ def _values(factor: str, data: list) -> np.ndarray:
         # elevation < 2000 -> 1, [2000, 3000) -> 2, ... [5000, 6000) -> 8, >= 6000 -> 10
         ("elevation", [-5, 1999, 2000, 3000, 4500, 5999, 6000, 8000], [1, 1, 2, 4, 6, 8, 10, 10]),
         # forest 1, grassland 1, farmland 3, water 5, development 10, unused 5 (CNLUCC codes)
-        (
-            "landuse",
-            [2, 3, 1, 4, 5, 6, 12, 23, 33, 46, 52, 66],
-            [1, 1, 3, 5, 10, 5, 3, 1, 1, 5, 10, 5],
-        ),
+        ("landuse", [2, 3, 1, 4, 5, 6], [1, 1, 3, 5, 10, 5]),
+        # the same on CNLUCC second-level codes (test_preset_is_table5_on_cnlucc2)
         # accumulated temperature >= 4000 -> 1 ... < 1000 -> 9
         ("accumulated_temperature", [4000, 3999, 3000, 2500, 1000, 999], [1, 3, 3, 5, 7, 9]),
         # precipitation >= 600 -> 1, [450, 600) -> 3, [300, 450) -> 5, [150, 300) -> 7, < 150 -> 9
@@ -52,8 +54,15 @@ def test_preset_is_table5(factor: str, raw: list, expected: list) -> None:
     np.testing.assert_array_equal(_values(factor, raw), expected)
 
 
+def test_preset_is_table5_on_cnlucc2() -> None:
+    # each CNLUCC sub-class takes its type's value: dry land 3, sparse woodland 1,
+    # low-coverage grassland 1, bottomland 5, rural settlements 10, bare rock 5
+    got = _values("landuse", [12, 23, 33, 46, 52, 66], "cnlucc2")
+    np.testing.assert_array_equal(got, [3, 1, 1, 5, 10, 5])
+
+
 def test_preset_published_weights_are_table4() -> None:
-    tables = load_level_tables()
+    tables = load_level_tables(classes=CNLUCC)
     assert list(tables) == [
         "slope",
         "elevation",
@@ -96,7 +105,7 @@ def _factor_maps() -> dict:
 
 def test_entropy_weights_equal_the_cell_matrix() -> None:
     factors = _factor_maps()
-    got = resistance_surface(factors)
+    got = resistance_surface(factors, classes=CNLUCC)
     matrix = np.stack([got.factors[f].values.ravel() for f in factors], axis=1)
     expected = entropy_weights(matrix, list(factors))  # drops the 2 incomplete cells
     assert got.entropy is not None
@@ -132,7 +141,9 @@ def test_backends_agree() -> None:
     for weights in ("entropy", {"slope": 0.5, "elevation": 0.3, "landuse": 0.2}):
         assert_backends_agree(
             lambda *arrs, w=weights: (
-                resistance_surface(dict(zip(names, arrs, strict=True)), weights=w).surface
+                resistance_surface(
+                    dict(zip(names, arrs, strict=True)), weights=w, classes=CNLUCC
+                ).surface
             ),
             *factors.values(),
         )
@@ -183,7 +194,8 @@ def test_value_outside_every_level_names_value_and_table() -> None:
         r"the table: 7 \(1 cells\)",
     ):
         reclassify_factor(
-            make_raster(np.array([[7, 1]], dtype=np.int32)), load_level_tables()["landuse"]
+            make_raster(np.array([[7, 1]], dtype=np.int32)),
+            load_level_tables(classes=CNLUCC)["landuse"],
         )
 
 
@@ -219,15 +231,26 @@ def test_unknown_factor() -> None:
         resistance_surface({"ndvi": make_raster(np.ones((2, 2)))})
 
 
-def test_landuse_levels_by_group_resolve_through_the_class_table() -> None:
-    from landcarbon.tables import table_from_records
-
+def test_landuse_levels_by_group_resolve_through_the_class_table(tmp_path: Path) -> None:
     rows = [(10, "cropland"), (20, "shrubland"), (50, "built-up"), (64, "wetland")]
-    classes = table_from_records([{"code": c, "group": g} for c, g in rows], "classes.csv")
-    table = load_level_tables(classes=classes)["landuse"]
+    path = tmp_path / "classes.csv"
+    path.write_text("code,group\n" + "".join(f"{c},{g}\n" for c, g in rows))
+    table = load_level_tables(classes=scheme_from_table(str(path)))["landuse"]
     lulc = make_raster(np.array([[10, 20, 50, 64]], dtype=np.int32))
     # Table 5: farmland 3, forest (shrub land) 1, development land 10, unused (marsh) 5
     np.testing.assert_array_equal(reclassify_factor(lulc, table).values[0], [3, 1, 10, 5])
-    ungrouped = table_from_records([{"code": 10, "group": "cropland"}, {"code": 7}], "c.csv")
-    with pytest.raises(TableError, match=r"class code\(s\) \[7\] of the class table c.csv have"):
-        load_level_tables(classes=ungrouped)
+    ungrouped = tmp_path / "c.csv"
+    ungrouped.write_text("code,group\n10,cropland\n7,\n")  # a blank group: no group
+    with pytest.raises(TableError, match=r"class code\(s\) \[7\] of .*c.csv have no group"):
+        load_level_tables(classes=scheme_from_table(str(ungrouped)))
+
+
+def test_landuse_levels_by_group_need_classes() -> None:
+    # no CNLUCC fallback: the preset's land-use levels are keyed by group
+    with pytest.raises(TableError, match=r"\[factors.landuse\] is keyed by land-use group"):
+        load_level_tables()
+    with pytest.raises(TableError, match="no class table maps the map's codes to groups"):
+        resistance_surface(_factor_maps())
+    # a surface without land use needs no classes
+    slope = {"slope": make_raster(np.array([[25.0, 85.0]]))}
+    np.testing.assert_array_equal(resistance_surface(slope).surface.values, [[3.0, 9.0]])

@@ -41,7 +41,7 @@ TABLE2 = [
 def _table() -> ClassTable:
     return table_from_records(
         [
-            {"code": i + 1, "group": g, "name": n, "density": d}
+            {"code": i + 1, "formation": g, "name": n, "density": d}
             for i, (g, n, d, _, _) in enumerate(TABLE2)
         ],
         "table2",
@@ -62,7 +62,7 @@ def test_table2_from_a_1km_map() -> None:
     np.testing.assert_allclose(body["storage_t_c"] / 1e4, [r[4] for r in TABLE2], atol=1e-9)
     assert total["area_ha"] / 1e4 == pytest.approx(142.15, rel=1e-12)
     assert total["storage_t_c"] / 1e4 == pytest.approx(361.013, rel=1e-12)
-    assert list(body["group"][:2]) == ["Coniferous forest", "Scrub"]
+    assert list(body["formation"][:2]) == ["Coniferous forest", "Scrub"]
 
 
 def test_density_map_lazy_and_nodata() -> None:

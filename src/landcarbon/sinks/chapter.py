@@ -107,12 +107,15 @@ def run_sinks(
     veg_type : vegetation-type codes; ``veg_densities`` gives their density (t C/ha,
         column ``density``).
     soil_carbon : soil carbon density (t C/ha).
-    lulc : land-use codes (CNLUCC for the presets).
+    lulc : land-use codes (CNLUCC for the shipped strategy preset).
     factors : resistance factor name → raw map (``slope``, ``elevation``,
         ``accumulated_temperature``, ``precipitation``, ``population``...). When the level
         tables have a ``landuse`` factor and ``factors`` does not, ``lulc`` is used.
-    level_tables, strategy_rules : default to the county-study presets.
-    lulc_names : code → name for the composition tables.
+    level_tables, strategy_rules : default to the county-study presets; the level preset's
+        land-use levels are keyed by group, so without classes it is refused (TableError):
+        pass ``load_level_tables(classes=...)`` with the study's class scheme.
+    lulc_names : code → name for the composition tables (the class scheme's names;
+        default ``class <code>``).
     params : :class:`SinksParams`.
     """
     p = params

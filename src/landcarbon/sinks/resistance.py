@@ -23,7 +23,7 @@ ecological restoration of counties for the increase of carbon sinks: Wensu Count
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -147,16 +147,36 @@ def level_table(
     return LevelTable(lower=lower, upper=upper, values=values, **common)
 
 
+def _check_factors(names: Iterable[str], known: Iterable[str]) -> None:
+    """ParameterError naming the factors of ``names`` that have no level table."""
+    known = list(known)
+    missing = [f for f in names if f not in known]
+    if missing:
+        raise ParameterError(
+            f"no level table for factor(s) {missing}; level tables exist for {', '.join(known)}"
+        )
+
+
 def load_level_tables(
-    path: str | Path | None = None, classes: ClassScheme | None = None
+    path: str | Path | None = None,
+    classes: ClassScheme | None = None,
+    factors: Iterable[str] | None = None,
 ) -> dict[str, LevelTable]:
     """Level tables of every factor in a TOML file (default: the county-study preset);
-    class levels keyed by group resolve onto the codes of ``classes`` (the study's scheme)."""
+    class levels keyed by group resolve onto the codes of ``classes`` (the study's scheme).
+
+    ``factors`` keeps only those factors' tables (so a surface without land use needs no
+    classes); a name the file has no table for is a ParameterError listing the factors it has.
+    """
     doc, source = read_rule_toml(path, PRESET, "resistance level table")
-    factors = doc.get("factors")
-    if not isinstance(factors, dict) or not factors:
+    specs = doc.get("factors")
+    if not isinstance(specs, dict) or not specs:
         raise TableError(f"{source}: no [factors.NAME] sections")
-    return {name: level_table(name, spec, source, classes) for name, spec in factors.items()}
+    if factors is not None:
+        wanted = list(factors)
+        _check_factors(wanted, specs)
+        specs = {name: spec for name, spec in specs.items() if name in wanted}
+    return {name: level_table(name, spec, source, classes) for name, spec in specs.items()}
 
 
 def _interval_index(block: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -264,6 +284,8 @@ def resistance_surface(
     factors: Mapping[str, xr.DataArray],
     tables: Mapping[str, LevelTable] | None = None,
     weights: Mapping[str, float] | Literal["entropy", "published"] = "entropy",
+    *,
+    classes: ClassScheme | None = None,
 ) -> Resistance:
     """Weighted resistance surface ``R = sum_j w_j R_j`` (dimensionless) from raw factor maps.
 
@@ -271,24 +293,24 @@ def resistance_surface(
     ----------
     factors : factor name → DataArray of raw values (slope in degrees, elevation in m,
         land-use codes, ...) on one grid; each name needs a level table.
-    tables : factor name → :class:`LevelTable` (default: the county-study preset).
+    tables : factor name → :class:`LevelTable` (default: the county-study preset's tables
+        of the given factors).
     weights : ``"entropy"`` (entropy weight method on the reclassified factors),
         ``"published"`` (the table's ``published_weight``, e.g. the study's Table 4), or a
         mapping factor → weight (normalised with a warning if it does not sum to 1).
+    classes : the study's class scheme, onto whose codes the preset's land-use levels
+        (keyed by group) resolve; needed only for a ``landuse`` factor and default tables.
 
     Returns
     -------
     Resistance with the surface (NaN where any factor is nodata: a barrier), the
     reclassified factors, the weights and, for entropy, the e, d, w table.
     """
-    tables = tables if tables is not None else load_level_tables()
     if not factors:
         raise ParameterError("the resistance surface needs at least one factor")
-    missing = [f for f in factors if f not in tables]
-    if missing:
-        raise ParameterError(
-            f"no level table for factor(s) {missing}; level tables exist for {', '.join(tables)}"
-        )
+    if tables is None:
+        tables = load_level_tables(classes=classes, factors=factors)
+    _check_factors(factors, tables)
     graded = {f: reclassify_factor(v, tables[f]) for f, v in factors.items()}
     entropy = None
     if weights == "entropy":

@@ -33,6 +33,8 @@ from landcarbon.sinks.presets import read_rule_toml
 from landcarbon.sinks.zoning import ZONE_NAMES, SinkZones
 
 PRESET = "sinks_strategies.toml"
+CNLUCC_SCHEMES = ("cnlucc", "cnlucc2")
+"""Named class schemes whose codes the shipped strategy preset (CNLUCC codes) applies to."""
 SINK_ZONES = tuple(v for k, v in ZONE_NAMES.items() if k)
 """Zone names a rule table must give patterns and a fallback for."""
 

@@ -25,6 +25,10 @@ from landcarbon.tables import ClassTable
 DENSITY_COLUMN = "density"
 """Default density column of the vegetation table (t C/ha)."""
 
+FORMATION_COLUMN = "formation"
+"""Optional column of the vegetation table: the vegetation group of a type (Table 2's
+first column, e.g. "Desert", "Steppe"), carried into the storage table."""
+
 
 def vegetation_carbon_density(
     veg_type: xr.DataArray, densities: ClassTable, column: str = DENSITY_COLUMN
@@ -50,8 +54,10 @@ def vegetation_storage_table(
 ) -> pd.DataFrame:
     """Carbon storage by vegetation type (Table 2 layout) with a total row.
 
-    Columns: ``code``, ``group`` (when the table has one, e.g. "Desert"), ``name``
-    (subtype), ``density_t_c_per_ha``, ``area_ha`` (true area) and ``storage_t_c``.
+    Columns: ``code``, ``formation`` (when the table has one: the vegetation group of
+    Table 2, e.g. "Desert"; a table's ``group`` column holds land-use groups, so it is not
+    used for this), ``name`` (subtype), ``density_t_c_per_ha``, ``area_ha`` (true area)
+    and ``storage_t_c``.
     Types of the table absent from the map get area 0. The study prints area in 10^4 ha
     and storage in 10^4 t: divide by 10 000 for that layout.
     """
@@ -61,8 +67,8 @@ def vegetation_storage_table(
     density = densities.column(column).to_numpy(dtype=np.float64)
     area = area_by_code(veg_type, codes)
     frame = pd.DataFrame({"code": codes})
-    if "group" in densities.frame:
-        frame["group"] = densities.frame["group"].to_numpy()
+    if FORMATION_COLUMN in densities.frame:
+        frame[FORMATION_COLUMN] = densities.frame[FORMATION_COLUMN].to_numpy()
     frame["name"] = [densities.names()[int(c)] for c in codes]
     frame["density_t_c_per_ha"] = density
     frame["area_ha"] = area

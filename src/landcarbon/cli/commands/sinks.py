@@ -73,9 +73,7 @@ def sinks(
     soil_carbon: Path | None = typer.Option(
         None, "--soil-carbon", help="Soil carbon density raster (t C/ha)."
     ),
-    lulc: Path | None = typer.Option(
-        None, "--lulc", help="Land-use raster (CNLUCC codes for the presets)."
-    ),
+    lulc: Path | None = typer.Option(None, "--lulc", help="Land-use raster (codes of --classes)."),
     factor: list[str] = typer.Option(
         [],
         "--factor",
@@ -102,7 +100,10 @@ def sinks(
         help="NAME=W,... for nep, vegetation, soil (default 0.5,0.25,0.25).",
     ),
     strategies: Path | None = typer.Option(
-        None, "--strategies", help="Strategy rule TOML (default: the county-study preset)."
+        None,
+        "--strategies",
+        help="Strategy rule TOML (default: the county-study preset, CNLUCC codes: needs "
+        "--classes cnlucc or cnlucc2).",
     ),
     cultivated: str | None = typer.Option(
         None,
@@ -136,7 +137,7 @@ def sinks(
     from landcarbon.raster import read_stack
     from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
     from landcarbon.sinks.resistance import load_level_tables
-    from landcarbon.sinks.strategies import load_strategy_rules
+    from landcarbon.sinks.strategies import CNLUCC_SCHEMES, load_strategy_rules
     from landcarbon.tables import read_table
 
     if study is not None:
@@ -173,6 +174,14 @@ def sinks(
     )
     scheme = classes_option(classes) if classes else None
     codes = _cultivated(cultivated, scheme)
+    level_tables = load_level_tables(resistance_levels, scheme)
+    if strategies is None and (classes or "").strip().lower() not in CNLUCC_SCHEMES:
+        raise typer.BadParameter(
+            f"the shipped strategies (the county study's Table 10) name CNLUCC codes, but "
+            f"--classes is {classes or 'not given'}; give your own --strategies table, or "
+            f"--classes cnlucc2 (or cnlucc) if the land-use map has CNLUCC codes",
+            param_hint="--strategies",
+        )
     params = SinksParams(
         importance_weights=_weights(importance_weights, "--importance-weights"),
         resistance_weights=rw,  # type: ignore[arg-type]
@@ -190,7 +199,7 @@ def sinks(
         soil_carbon=stack["soil_carbon"],
         lulc=stack["lulc"],
         factors={k: stack[f"factor:{k}"] for k in factor_paths},
-        level_tables=load_level_tables(resistance_levels, scheme),
+        level_tables=level_tables,
         strategy_rules=load_strategy_rules(strategies),
         lulc_names=scheme.names() if scheme else None,
         params=params,

@@ -48,7 +48,7 @@ class SinksSection:
     vegetation: str = doc("Vegetation-type raster (categorical) in [rasters].")
     vegetation_density: str = doc("[tables] name of the code,name,density (t C/ha) table.")
     soil_carbon: str = doc("Soil carbon density (t C/ha): a [rasters] name or step output.")
-    landuse: str = doc("Land-use raster (CNLUCC codes for the presets) in [rasters].")
+    landuse: str = doc("Land-use raster (codes of [inputs] classes) in [rasters].")
     factors: dict[str, str] = doc(
         "Resistance factor → raster: slope, elevation, accumulated_temperature, "
         "precipitation, population (land use is added from `landuse`).",
@@ -121,10 +121,6 @@ def cultivated_codes(study: Study) -> tuple[int, ...]:
     return tuple(c for c, g in groups.items() if g == "cropland")
 
 
-CNLUCC_SCHEMES = ("cnlucc", "cnlucc2")
-"""Schemes whose codes the shipped sink strategies (CNLUCC codes) apply to."""
-
-
 @steps_for("sinks")
 def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     """One step running the whole chapter (global: MCR and zoning hold the map in memory)."""
@@ -144,12 +140,15 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     names = {k: artifact(study, v) for k, v in inputs.items()}
     names.update(zip(("classes",), class_inputs(study), strict=False))
     from landcarbon.sinks.resistance import load_level_tables
+    from landcarbon.sinks.strategies import CNLUCC_SCHEMES
 
     # level tables by group resolve onto the study's codes: a bad table stops validate
     if not sec.levels or sec.levels in study.tables:
         load_level_tables(study.tables.get(sec.levels), class_scheme(study))
     cultivated_codes(study)
-    if not sec.strategies and study.inputs.classes not in CNLUCC_SCHEMES:
+    given = study.inputs.classes or ""
+    cnlucc = given not in study.tables and given.strip().lower() in CNLUCC_SCHEMES
+    if not sec.strategies and not cnlucc:
         raise ConfigError(
             f"{study.path}: [sinks] strategies: the shipped strategies (the county study's "
             f"Table 10) name CNLUCC codes, but [inputs] classes is "
@@ -168,6 +167,7 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         from landcarbon.tables import read_table
 
         paths = {k: ctx.inputs[v] for k, v in names.items()}
+        scheme = class_scheme(study, ctx.inputs)  # names the classes of the composition tables
         lulc = read(paths["landuse"], "categorical")
         params = SinksParams(
             importance_weights=sec.importance_weights or None,
@@ -193,8 +193,9 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
                 for k, p in paths.items()
                 if k.startswith("factor.")
             },
-            level_tables=load_level_tables(paths.get("levels"), class_scheme(study)),
+            level_tables=load_level_tables(paths.get("levels"), scheme),
             strategy_rules=load_strategy_rules(paths.get("strategies")),
+            lulc_names=scheme.names() if scheme is not None else None,
             params=params,
         )
         written = write_sinks(result, Path(ctx.out_dir) / "sinks", overwrite=True)
