@@ -146,7 +146,7 @@ def resolve_groups(
     if not groups:
         raise TableError(
             f"{source} is keyed by land-use group, but no class table maps the map's codes "
-            f"to groups; name the classes with their groups: in a study [landuse] classes = "
+            f"to groups; name the classes with their groups: in a study [inputs] classes = "
             f"a class table (code, name, group) or a scheme ({', '.join(_scheme_names())}), "
             f"on the command line --classes; or use a table keyed by your codes"
         )
