@@ -22,6 +22,7 @@ shape = [120, 140]
 
 [inputs]
 categorical = ["landuse", "vegetation"]
+classes = "cnlucc"
 
 [rasters]
 landuse = "synthetic_data/landuse_2020.tif"
