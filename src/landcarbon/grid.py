@@ -218,3 +218,17 @@ def most_shared(grids: Mapping[str, Grid]) -> str:
         for name, grid in grids.items()
     }
     return max(shared, key=shared.__getitem__)
+
+
+def parse_crs(text: str) -> CRS:
+    """A CRS from text GDAL understands (``EPSG:32651``, a PROJ string, WKT); RasterError
+    naming the text and an example otherwise."""
+    from rasterio.errors import CRSError
+
+    try:
+        return CRS.from_user_input(text)
+    except CRSError as exc:
+        raise RasterError(
+            f"{text!r} is not a CRS GDAL knows ({str(exc).splitlines()[0][:100]}); give e.g. "
+            f"'EPSG:32651' (WGS 84 / UTM 51N)"
+        ) from exc

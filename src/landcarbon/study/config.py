@@ -16,13 +16,22 @@ import dataclasses
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from landcarbon.errors import ConfigError, InputFileError, LandcarbonError, OutputExistsError
+from landcarbon.errors import (
+    ConfigError,
+    InputFileError,
+    LandcarbonError,
+    OutputExistsError,
+    RasterError,
+)
 from landcarbon.paths import name_problem
 from landcarbon.study.schema import Problem, did_you_mean, doc, parse_section
+
+if TYPE_CHECKING:
+    from landcarbon.grid import Grid
 
 T = TypeVar("T")
 
@@ -62,6 +71,13 @@ class InputsSection:
         "Names of categorical rasters (land use, soil type, zones); others are continuous.",
         (),
         distinct=True,
+    )
+    crs: str = doc(
+        "CRS of the rasters that carry none, e.g. 'EPSG:32651' (the CRS their coordinates "
+        "are in): a run georeferences copies of them under --out (.cache/georeferenced); "
+        "rasters with a CRS keep theirs. Without it a raster with no CRS is refused: its "
+        "cell areas are unknown.",
+        "",
     )
     classes: str = doc(
         "The class scheme of the land-use maps, used wherever a class is named (legends, "
@@ -272,6 +288,13 @@ def _parse(
                     f"[rasters]{did_you_mean(inputs.reference, rasters)}",
                 )
             )
+        if inputs.crs:
+            from landcarbon.grid import parse_crs
+
+            try:
+                parse_crs(inputs.crs)
+            except LandcarbonError as exc:
+                problems.append(Problem("inputs.crs", str(exc)))
     synthetic = None
     generated: set[Path] = set()
     if "synthetic" in data:
@@ -408,6 +431,23 @@ def _check_names(section: Any, prefix: str, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{prefix}.{f.name}", problem))
 
 
+def input_grid(path: Path, inputs: InputsSection) -> Grid:
+    """The grid of an input raster, with ``[inputs] crs`` where the file has no CRS;
+    RasterError naming the file and both fixes when it has none and the study gives none."""
+    from landcarbon.grid import Grid, parse_crs
+
+    grid = Grid.from_file(path)
+    if grid.crs is not None:
+        return grid
+    if not inputs.crs:
+        raise RasterError(
+            f"{path}: the raster has no CRS, so its cell areas are unknown; give the CRS its "
+            f'coordinates are in as [inputs] crs = "EPSG:XXXX", or assign it to the file '
+            f"(gdal_edit.py -a_srs EPSG:XXXX {path.name})"
+        )
+    return replace(grid, crs=parse_crs(inputs.crs))
+
+
 def _check_inputs(
     rasters: dict[str, Path],
     tables: dict[str, Path],
@@ -419,7 +459,7 @@ def _check_inputs(
 
     Files the study's synthetic region will generate are not checked before they exist.
     """
-    from landcarbon.grid import Grid, most_shared
+    from landcarbon.grid import most_shared
     from landcarbon.tables import split_sheet
 
     grids = {}
@@ -435,7 +475,7 @@ def _check_inputs(
                 problems.append(Problem(f"{section}.{name}", f"file is empty: {path}"))
             elif section == "rasters":
                 try:
-                    grids[f"{name} ({path.name})"] = Grid.from_file(path)
+                    grids[f"{name} ({path.name})"] = input_grid(path, inputs)
                     if name in inputs.categorical:
                         _check_class_codes(path)
                 except LandcarbonError as exc:

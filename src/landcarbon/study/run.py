@@ -117,8 +117,9 @@ def run_study(
             out.mkdir(parents=True, exist_ok=True)  # only once the plan and the scheduler stand
             locked.enter_context(output_lock(out))  # until the manifest is written
             remove_partials(out)  # left by a killed run: no other run writes here now
+            artifacts.update(_georeferenced_inputs(study, out))
             if study.inputs.align == "resample":
-                artifacts.update(_aligned_inputs(study, out))
+                artifacts.update(_aligned_inputs(study, out, artifacts))
             if on_compute:
                 on_compute(compute_desc)
             records = run_steps(ordered, artifacts, out, run_seed, on_step)
@@ -172,10 +173,12 @@ def _overridden_compute(study: Study, scheduler: str | None, workers: int | None
 
 
 def _reference_grid(study: Study) -> Grid:
-    """The grid of ``[inputs] reference`` (default: the first raster)."""
-    from landcarbon.grid import Grid
+    """The grid of ``[inputs] reference`` (default: the first raster), with ``[inputs] crs``
+    where the file has none."""
+    from landcarbon.study.config import input_grid
 
-    return Grid.from_file(study.rasters[study.inputs.reference or next(iter(study.rasters))])
+    ref = study.inputs.reference or next(iter(study.rasters))
+    return input_grid(study.rasters[ref], study.inputs)
 
 
 def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> Study:
@@ -190,6 +193,8 @@ def _with_settings(study: Study, settings: Mapping[str, Mapping[str, Any]]) -> S
 
 RESAMPLED = ".cache/resampled"
 """Folder (in ``--out``) of the inputs warped onto the reference grid."""
+GEOREFERENCED = ".cache/georeferenced"
+"""Folder (in ``--out``) of the copies of inputs without a CRS, with ``[inputs] crs``."""
 OWN = (".cache", "report", "manifest.json")
 """What a run writes in ``--out`` besides its steps' outputs."""
 
@@ -219,10 +224,11 @@ def _check_out(study: Study, out: Path, steps: Iterable[Step]) -> None:
             )
 
 
-def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
+def _aligned_inputs(study: Study, out: Path, artifacts: Mapping[str, Path]) -> dict[str, Path]:
     """Warp rasters that differ from the reference grid into ``out/.cache/resampled/``
     (nearest for categorical, bilinear for continuous), as ``[inputs] align = "resample"``
-    asks; :func:`_check_out` made sure no input lies there."""
+    asks; :func:`_check_out` made sure no input lies there. Rasters are read from
+    ``artifacts`` (a georeferenced copy where the study gave the CRS)."""
     from landcarbon.grid import Grid
     from landcarbon.paths import inside
     from landcarbon.raster import read_raster, resample_to, write_raster
@@ -230,15 +236,34 @@ def _aligned_inputs(study: Study, out: Path) -> dict[str, Path]:
     grid = _reference_grid(study)
     warped = {}
     for name in study.rasters:
-        if grid.difference(Grid.from_file(study.rasters[name])) is None:
+        source = artifacts[f"rasters.{name}"]
+        if grid.difference(Grid.from_file(source)) is None:
             continue
         kind = study.raster_kind(name)
         target = inside(out, f"{RESAMPLED}/{name}.tif", f"rasters.{name}")
-        write_raster(
-            resample_to(read_raster(study.rasters[name], kind), grid, kind), target, overwrite=True
-        )
+        write_raster(resample_to(read_raster(source, kind), grid, kind), target, overwrite=True)
         warped[f"rasters.{name}"] = target
     return warped
+
+
+def _georeferenced_inputs(study: Study, out: Path) -> dict[str, Path]:
+    """Copies of the rasters without a CRS, with ``[inputs] crs``, in
+    ``out/.cache/georeferenced/`` (values, grid and nodata unchanged; the input file is
+    never written)."""
+    from landcarbon.grid import Grid, parse_crs
+    from landcarbon.paths import inside
+    from landcarbon.raster import read_raster, write_raster
+
+    copies = {}
+    for name, path in study.rasters.items():
+        if not study.inputs.crs or Grid.from_file(path).crs is not None:
+            continue
+        kind = study.raster_kind(name)
+        da = read_raster(path, kind).rio.write_crs(parse_crs(study.inputs.crs))
+        target = inside(out, f"{GEOREFERENCED}/{name}.tif", f"rasters.{name}")
+        write_raster(da, target, overwrite=True)
+        copies[f"rasters.{name}"] = target
+    return copies
 
 
 def _manifest(study: Study, seed: int, records: list[StepRecord], started: float) -> dict[str, Any]:
