@@ -16,13 +16,16 @@ from landcarbon.carbon import (
     fuel_factors,
 )
 from landcarbon.carbon.outputs import emission_account
+from landcarbon.classes import named_scheme
 from landcarbon.errors import ParameterError, RasterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.testing import assert_backends_agree, make_raster
 
+CNLUCC = named_scheme("cnlucc")  # the shipped factor sets are keyed by group
+
 
 def test_arid_preset_is_the_studys_set():
-    table = emission_factor_preset("arid_muus")
+    table = emission_factor_preset("arid_muus", CNLUCC)
     factors = dict(zip(table.names().values(), table.column("factor_t_c_per_ha_yr"), strict=True))
     # study 002, section 1.3.2: 0.42, -0.64, -0.02, 0, 1.82, 0.05 t/hm2/yr
     assert factors == {
@@ -33,7 +36,7 @@ def test_arid_preset_is_the_studys_set():
         "built-up": 1.82,
         "unused": 0.05,
     }
-    sun = emission_factor_preset("sun2015")
+    sun = emission_factor_preset("sun2015", CNLUCC)
     assert sun.column("factor_t_c_per_ha_yr").tolist() == [
         0.422,
         -0.581,
@@ -44,13 +47,19 @@ def test_arid_preset_is_the_studys_set():
     ]
 
 
+def test_group_keyed_preset_without_classes_is_refused():
+    # no silent CNLUCC default: the groups must come from classes the user named
+    with pytest.raises(TableError, match=r"keyed by land-use group.*--classes"):
+        emission_factor_preset("arid_muus")
+
+
 def test_unknown_preset_lists_the_shipped_ones():
     with pytest.raises(ParameterError, match="shipped presets: arid_muus, sun2015"):
         emission_factor_preset("nope")
 
 
 def test_hand_case_emission_totals_and_map():
-    table = emission_factor_preset("arid_muus")
+    table = emission_factor_preset("arid_muus", CNLUCC)
     lulc = make_raster(np.array([[1, 2], [5, 6]], dtype=np.int32))  # 0.09 ha cells
     totals = emission_totals(lulc, table)
     # (0.42 - 0.64 + 1.82 + 0.05) x 0.09 = 1.65 x 0.09 = 0.1485 t C/yr
@@ -64,7 +73,7 @@ def test_hand_case_emission_totals_and_map():
 def test_missing_class_in_factor_table():
     lulc = make_raster(np.array([[1, 8]], dtype=np.int32))
     with pytest.raises(TableError, match=r"8 \(1 cells\)"):
-        emission_totals(lulc, emission_factor_preset("arid_muus"))
+        emission_totals(lulc, emission_factor_preset("arid_muus", CNLUCC))
 
 
 def test_energy_emissions_ipcc():
@@ -136,7 +145,7 @@ def test_allocation_conserves_the_regional_totals(seed, total, chunked):
 def test_emission_account_summary():
     lulc = make_raster(np.array([[1, 5]], dtype=np.int32))
     weights = make_raster(np.array([[0.0, 2.0]]))
-    acc = emission_account(lulc, emission_factor_preset("arid_muus"), 7.0, weights)
+    acc = emission_account(lulc, emission_factor_preset("arid_muus", CNLUCC), 7.0, weights)
     s = acc.summary(co2=True)
     # land: (0.42 + 1.82) x 0.09 = 0.2016; energy 7; total 7.2016
     assert s["land_use_t_c"] == pytest.approx(0.2016)

@@ -22,6 +22,7 @@ from landcarbon.carbon import (
 )
 from landcarbon.carbon.outputs import carbon_account
 from landcarbon.carbon.storage import change_totals
+from landcarbon.classes import named_scheme
 from landcarbon.errors import AlignmentError, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import ClassTable, table_from_records
@@ -239,7 +240,7 @@ def test_lookup_with_zero_negative_and_sparse_codes():
 def test_henan_table1_preset():
     from landcarbon.carbon import pools_preset
 
-    table = pools_preset("henan_table1")
+    table = pools_preset("henan_table1", named_scheme("cnlucc"))
     # study 004, Table 1 (t C/ha): forest land 20.92, 7.53, 67.3, 54.2; unused 0, 0, 53.3, 0
     assert [float(table.column(p)[2]) for p in POOLS] == [20.92, 7.53, 67.3, 54.2]
     assert [float(table.column(p)[6]) for p in POOLS] == [0, 0, 53.3, 0]
@@ -247,6 +248,14 @@ def test_henan_table1_preset():
     # arable land: 4.85 + 0.92 + 58.2 + 2.84 = 66.81 t C/ha
     lulc = make_raster(np.array([[1]], dtype=np.int32))
     assert storage_map(lulc, table).values[0, 0] == pytest.approx(66.81)
+
+
+def test_henan_table1_preset_without_classes_is_refused():
+    from landcarbon.carbon import pools_preset
+
+    # no silent CNLUCC default: the groups must come from classes the user named
+    with pytest.raises(TableError, match=r"keyed by land-use group.*--classes"):
+        pools_preset("henan_table1")
 
 
 def test_change_totals_in_a_geographic_crs():
@@ -295,7 +304,7 @@ def test_henan_table1_preset_every_value():
         5: (0.0, 0.0, 60.0, 0.0),  # built-up land
         6: (0.0, 0.0, 53.3, 0.0),  # unused land
     }
-    table = pools_preset("henan_table1")
+    table = pools_preset("henan_table1", named_scheme("cnlucc"))
     got = {int(c): tuple(float(table.column(p)[c]) for p in POOLS) for c in table.codes}
     assert got == table1
 

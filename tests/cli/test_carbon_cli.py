@@ -412,6 +412,6 @@ def test_emissions_preset_by_group_through_classes(tmp_path: Path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
     assert (
-        f"error: {classes}: code 20, column 'group': 'forrest' is not a land-use group (did you "
-        f"mean 'forest'?)" in proc.stderr
+        f"error: {classes}: column 'group': row 3 (code 20): 'forrest' is not a land-use group "
+        f"(did you mean 'forest'?)" in proc.stderr
     )

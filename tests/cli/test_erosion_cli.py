@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from landcarbon.classes import named_scheme
 from landcarbon.cli import app
 from landcarbon.erosion.budget import erosion_budget
 from landcarbon.erosion.presets import read_erosion_tables
@@ -80,7 +81,7 @@ def test_erosion_json_matches_the_library(tmp_path: Path) -> None:
         "severe",
     }
     # the same chain through the library, from the same files
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=named_scheme("cnlucc"))  # as --classes cnlucc
     soil = read_raster(paths["soil"], "categorical")
     direct = erosion_budget(
         r_factor_annual(read_raster(paths["precip"])),

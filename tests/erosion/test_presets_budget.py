@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from landcarbon.classes import named_scheme
 from landcarbon.erosion.budget import CarbonParameters, erosion_budget
 from landcarbon.erosion.presets import read_erosion_tables
 from landcarbon.erosion.rainfall import r_factor_annual
@@ -16,9 +17,11 @@ from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.testing import make_raster
 
+CNLUCC = named_scheme("cnlucc")  # the shipped B, E, T rows are keyed by group
+
 
 def test_default_preset_values_follow_their_cited_formulas() -> None:
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=CNLUCC)
     lu = tables.land_use.frame
     assert lu.loc[1, ["b", "e", "t"]].tolist() == [1.0, 1.0, 0.4]  # METHODS.md §7
     # forest and grassland B: Cai et al. (2000) at 70 % and 40 % cover
@@ -32,6 +35,12 @@ def test_default_preset_values_follow_their_cited_formulas() -> None:
         assert row["k"] == pytest.approx(expected, abs=5e-7), code
         assert row["sand"] + row["silt"] + row["clay"] == 100
         assert row["soc_g_per_kg"] == row["oc_pct"] * 10
+
+
+def test_group_keyed_preset_without_classes_is_refused() -> None:
+    # no silent CNLUCC default: the groups must come from classes the user named
+    with pytest.raises(TableError, match=r"\[\[land_use\]\] is keyed by land-use group.*--classes"):
+        read_erosion_tables()
 
 
 def test_bad_tables(tmp_path: Path) -> None:
@@ -70,7 +79,7 @@ def _inputs():
 
 def test_budget_hand_case() -> None:
     m = _inputs()
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=CNLUCC)
     res = erosion_budget(m["r"], m["k"], m["ls"], m["lulc"], tables.land_use, m["soc"])
     # RK = 80. cropland (B 1, E 1, T 0.4): A = 80·LS·0.4 = 32, 64; forest (B 0.016824):
     # 80·3·0.016824 = 4.03776, 80·4·0.016824 = 5.38368; grassland 80·5·0.100332 = 40.1328;
@@ -102,7 +111,7 @@ def test_budget_nodata_land_use_masks_potential_too() -> None:
     m = _inputs()
     lulc = m["lulc"].copy(data=m["lulc"].values.copy())
     lulc.values[0, 1] = CLASS_NODATA
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=CNLUCC)
     res = erosion_budget(m["r"], m["k"], m["ls"], lulc, tables.land_use, m["soc"])
     assert np.isnan(res.potential.values[0, 1]) and np.isnan(res.soil_loss.values[0, 1])
     assert np.isfinite(np.delete(res.potential.values.ravel(), 1)).all()
@@ -113,7 +122,7 @@ def test_budget_nodata_land_use_masks_potential_too() -> None:
 
 def test_budget_enrichment_and_fractions() -> None:
     m = _inputs()
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=CNLUCC)
     params = CarbonParameters(enrichment_ratio=2.0, mineralised_fraction=0.3, buried_fraction=0.5)
     res = erosion_budget(
         m["r"], m["k"], m["ls"], m["lulc"], tables.land_use, m["soc"], carbon=params
@@ -125,7 +134,7 @@ def test_budget_enrichment_and_fractions() -> None:
 
 def test_scenario_table_combines_climate_and_land_use() -> None:
     m = _inputs()
-    tables = read_erosion_tables()
+    tables = read_erosion_tables(classes=CNLUCC)
     base_p = make_raster(np.full((2, 3), 1500.0), name="precip")
     k = m["k"]
     # land-use scenario "ERP" in 2060 turns the cropland cells into forest

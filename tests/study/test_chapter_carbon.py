@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from landcarbon.classes import named_scheme
 from landcarbon.datasets import synthetic_region
-from landcarbon.groups import CNLUCC_LEVEL1
+from landcarbon.groups import class_groups
 from landcarbon.raster import read_raster
 from landcarbon.study.config import load_study
 from landcarbon.study.run import build_steps, run_study
@@ -27,6 +28,7 @@ shape = [50, 60]
 seed = 4
 
 [inputs]
+classes = "cnlucc"
 categorical = ["lu2000", "lu2020"]
 
 [rasters]
@@ -39,6 +41,7 @@ soc_top = "synthetic_data/soc_topsoil.tif"
 soc_sub = "synthetic_data/soc_subsoil.tif"
 
 [carbon]
+pools = "henan_table1"
 maps = { "2000" = "lu2000", "2020" = "lu2020" }
 emission_factors = "arid_muus"
 price_per_t_c = 43.0
@@ -50,7 +53,8 @@ soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
 def _preset(name: str) -> dict[int, dict[str, float]]:
     text = (resources.files("landcarbon") / "presets" / name).read_text()
     rows = next(v for v in tomllib.loads(text).values() if isinstance(v, list))
-    code = {g: c for c, g in CNLUCC_LEVEL1.items()}  # presets are keyed by group
+    groups = class_groups(named_scheme("cnlucc"))
+    code = {g: c for c, g in groups.items()}  # presets are keyed by group
     return {code[r["group"]]: r for r in rows}
 
 
@@ -92,6 +96,19 @@ def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
     assert any("InVEST" in c for c in manifest["citations"])
 
 
+def test_no_pools_or_classes_is_refused_not_defaulted(tmp_path: Path):
+    # never a silent default: [carbon] pools must be named, and a preset keyed by group
+    # needs [inputs] classes to reach the map's codes (no CNLUCC fallback)
+    from landcarbon.errors import ConfigError, TableError
+
+    (tmp_path / "study.toml").write_text(STUDY.replace('pools = "henan_table1"\n', ""))
+    with pytest.raises(ConfigError, match=r"carbon\.pools: required key is missing"):
+        run_study(tmp_path / "study.toml", tmp_path / "out")
+    (tmp_path / "study.toml").write_text(STUDY.replace('classes = "cnlucc"\n', ""))
+    with pytest.raises(TableError, match=r"carbon_henan_table1\.toml is keyed by land-use group"):
+        run_study(tmp_path / "study.toml", tmp_path / "out")
+
+
 def test_chunked_study_equals_in_memory(tmp_path: Path):
     # the same study with [compute] chunks = 16 runs storage, emissions and transfer
     # matrices on dask blocks; every total must equal the in-memory run
@@ -125,12 +142,14 @@ shape = [20, 30]
 seed = 4
 
 [inputs]
+classes = "cnlucc"
 categorical = ["lu2020"]
 
 [rasters]
 lu2020 = "synthetic_data/landuse_2020.tif"
 
 [carbon]
+pools = "henan_table1"
 maps = { "2020" = "lu2020" }
 climate = { precipitation_mm = 700, temperature_c = 16, reference_precipitation_mm = 628, \
 reference_temperature_c = 9, dead = "soil" }
@@ -172,6 +191,7 @@ shape = [40, 50]
 seed = 4
 
 [inputs]
+classes = "cnlucc"
 categorical = ["lu2010", "lu2020"]
 
 [rasters]
@@ -194,6 +214,7 @@ sample_rate = 0.2
 runs = 3
 
 [carbon]
+pools = "henan_table1"
 emission_factors = "arid_muus"
 climate = { precipitation_mm = 700, temperature_c = 16, reference_precipitation_mm = 628, \
 reference_temperature_c = 9 }
@@ -274,10 +295,12 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     region = synthetic_region((50, 60), seed=4)
     lu2000, lu2020 = (region[f"landuse_{y}"].values for y in ("2000", "2020"))
     by_class = pd.read_csv(tmp_path / "out/carbon/2000/carbon_by_class.csv").set_index("code")
-    # no class table: the tables name the classes "class N", never invented names
-    assert list(by_class["name"]) == [f"class {c}" for c in by_class.index]
+    # the tables name the classes as [inputs] classes does (cnlucc: "cropland", ...), not
+    # as the group-keyed presets do ("arable land", ...)
+    names = {c: name for c, (name, _) in named_scheme("cnlucc").classes.items()}
+    assert list(by_class["name"]) == [names[c] for c in by_class.index]
     emissions = pd.read_csv(tmp_path / "out/carbon/2000/emissions_by_class.csv")
-    assert list(emissions["name"]) == [f"class {c}" for c in emissions["code"]]
+    assert list(emissions["name"]) == [names[c] for c in emissions["code"]]
     for code in by_class.index:
         assert by_class.loc[code, "area_ha"] == pytest.approx((lu2000 == code).sum() * 0.09)
         assert by_class.loc[code, "future_area_ha"] == pytest.approx((lu2020 == code).sum() * 0.09)

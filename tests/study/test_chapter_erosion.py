@@ -19,6 +19,7 @@ shape = [64, 72]
 seed = 2
 
 [inputs]
+classes = "cnlucc"  # the shipped B, E, T rows are keyed by land-use group
 categorical = ["landuse", "soil"]
 
 [rasters]
@@ -54,6 +55,16 @@ def test_erosion_chapter_soil_loss_is_the_factor_product(tmp_path: Path):
     assert summary["total_t"] > 0 and summary["conservation_t"] >= 0
     # the total is the per-ha loss times 0.09 ha cells, summed
     assert np.isclose(summary["total_t"], np.nansum(a) * 0.09, rtol=1e-5)
+
+
+def test_erosion_preset_without_classes_is_refused(tmp_path: Path):
+    # no silent CNLUCC default: the B, E, T preset reaches the map's codes only through
+    # the groups of [inputs] classes
+    from landcarbon.errors import TableError
+
+    (tmp_path / "study.toml").write_text(STUDY.replace('classes = "cnlucc"', "#"))
+    with pytest.raises(TableError, match=r"\[\[land_use\]\] is keyed by land-use group"):
+        run_study(tmp_path / "study.toml", tmp_path / "out")
 
 
 def test_scenario_table_with_unchanged_climate_reproduces_the_baseline(tmp_path: Path):

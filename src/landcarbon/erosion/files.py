@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from landcarbon.classes import ClassScheme
 from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_budget
 from landcarbon.erosion.csle import GRADE_NAMES, Region
 from landcarbon.erosion.presets import read_erosion_tables
@@ -54,16 +55,17 @@ class ErosionInputs:
     cover: Path | None = None
     soc: Path | None = None
     daily_start: str | None = None
+    """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
+    R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
     texture: tuple[Path, Path, Path] | None = None
     """Sand, silt and clay rasters (% by mass): K by the EPIC equation with the Zhang
     et al. (2007) correction (:func:`~landcarbon.erosion.soil.k_factor_epic`) from them and
     the topsoil organic carbon, instead of K by soil code."""
-    """First date (YYYY-MM-DD) of a daily precipitation stack, one band per day (mm/day):
-    R then comes from :func:`~landcarbon.erosion.rainfall.r_factor_daily`."""
-    classes: str | Path | None = None
-    """Class table (code, name, group) of the land-use map, or ``cnlucc``: the tables'
-    ``[[land_use]]`` rows keyed by group (as in the preset) resolve onto its codes; without it a
-    group-keyed row is refused."""
+    classes: str | Path | ClassScheme | None = None
+    """Classes of the land-use map: a class table file (code, name, group), a named scheme
+    (``cnlucc``, ``cnlucc2``, ...) or a :class:`~landcarbon.classes.ClassScheme` (a study's
+    ``[inputs] classes``): the tables' ``[[land_use]]`` rows keyed by group (as in the preset)
+    resolve onto its codes; without it a group-keyed row is refused."""
 
 
 def _daily(precip: xr.DataArray, start: str, path: Path) -> xr.DataArray:
@@ -121,9 +123,10 @@ def run_erosion(
     ``carbon_source_t_c``, ``carbon_sink_t_c`` and more, plus ``outputs``).
     """
     opts = options or ErosionOptions()
-    tables = read_erosion_tables(
-        inputs.tables, classes_option(str(inputs.classes)) if inputs.classes else None
-    )
+    classes = inputs.classes
+    if classes is not None and not isinstance(classes, ClassScheme):
+        classes = classes_option(str(classes))
+    tables = read_erosion_tables(inputs.tables, classes)
     maps = _read(inputs, chunks)
     topo = topography(
         maps["dem"],

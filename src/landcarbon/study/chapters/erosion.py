@@ -140,7 +140,7 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             soc=paths.get("soc"),
             daily_start=sec.daily_start or None,
             texture=(paths["sand"], paths["silt"], paths["clay"]) if sec.texture else None,
-            classes=paths.get("classes"),
+            classes=class_scheme(study, ctx.inputs),  # a class table or a named scheme
         )
         options = ErosionOptions(
             ls_method=sec.ls_method,
