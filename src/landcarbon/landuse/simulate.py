@@ -291,17 +291,24 @@ def validate_simulation(
     return SimulationCheck(result, fom.agreement, fom)
 
 
+def band_label(code: int, name: str) -> str:
+    """Description of a class's suitability band: ``class <code>: <name>`` (``class
+    <code>`` when the class has no other name), read back by :func:`read_probability`."""
+    plain = f"class {code}"
+    return plain if name == plain else f"{plain}: {name}"
+
+
 def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
     """Read a suitability stack: one band per class, in the order of ``codes`` (ascending).
 
-    Bands described ``class <code>`` (as :func:`write_simulation` and the suitability step
-    write them) are matched by code instead.
+    Bands described ``class <code>`` or ``class <code>: <name>`` (as :func:`write_simulation`
+    and the suitability step write them, :func:`band_label`) are matched by code instead.
     """
     from landcarbon.raster import open_dataset, read_raster
 
     with open_dataset(path) as ds:
         count, described = ds.count, [d or "" for d in ds.descriptions]
-    labels = [d.removeprefix("class ").strip() for d in described]
+    labels = [d.removeprefix("class ").partition(":")[0].strip() for d in described]
     if all(label.lstrip("-").isdigit() for label in labels):
         band_codes = [int(label) for label in labels]
     elif count == len(codes):

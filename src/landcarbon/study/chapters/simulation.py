@@ -199,6 +199,7 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
     )
 
     def run(ctx: Context) -> None:
+        from landcarbon.landuse.simulate import band_label
         from landcarbon.landuse.suitability import ann_probability, leas
         from landcarbon.raster import write_raster
 
@@ -228,7 +229,7 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
             ctx.outputs["simulation.suitability"],
             overwrite=True,
             units="probability",
-            description=[names[int(c)][0] for c in prob["class"].values],
+            description=[band_label(int(c), names[int(c)][0]) for c in prob["class"].values],
         )
         write_csv(
             contribution, ctx.outputs["simulation.contribution"], index=sec.suitability == "leas"
