@@ -116,14 +116,15 @@ def test_validate_lists_every_name_that_cannot_be_a_file_name(tmp_path: Path):
     study = _study(
         tmp_path,
         '[rasters]\nlu = "lu.tif"\n"../up" = "lu.tif"\n'
-        '[carbon]\nmaps = { "../../../x" = "lu", "ok" = "lu" }\n'
-        '[landuse]\nmaps = { "2000" = "lu", ".." = "lu" }\n',
+        '[carbon]\nmaps = { "../../../x" = "lu", "ok" = "lu" }\npools = "henan_table1"\n'
+        '[landuse]\nmaps = { "2000" = "lu", ".." = "lu" }\n'
+        '[inputs]\nclasses = "cnlucc"\n',
     )
     line = _one_error(run_cli("validate", str(study)))
     assert "3 problem(s) in the study file" in line
     assert f"{study}:3: rasters: name '../up' contains '/', which cannot be part" in line
     assert f"{study}:7: carbon.maps: '../../../x' contains '/'" in line
-    assert f"{study}:9: landuse.maps: '..' starts with '.'" in line
+    assert f"{study}:10: landuse.maps: '..' starts with '.'" in line
     assert "use letters (any script), digits, '_', '-' and '.'" in line
     assert not (tmp_path.parent / "x").exists()
 
@@ -132,7 +133,8 @@ def test_names_in_any_script_are_valid(tmp_path: Path):
     write_raster(make_raster(LU), tmp_path / "lu.tif")
     study = _study(
         tmp_path,
-        '[rasters]\n"土地利用" = "lu.tif"\n[carbon]\nmaps = { "基线-2020.v1" = "土地利用" }\n',
+        '[inputs]\nclasses = "cnlucc"\n[rasters]\n"土地利用" = "lu.tif"\n'
+        '[carbon]\nmaps = { "基线-2020.v1" = "土地利用" }\npools = "henan_table1"\n',
     )
     assert run_cli("validate", str(study)).returncode == 0
     result = run_cli("run", str(study), "--out", str(tmp_path / "out"))

@@ -194,7 +194,8 @@ def test_comparison_chart_has_one_panel_per_quantity_with_the_table_values(
         summary = {"storage_t_c": cs, "emissions_total_t_c": ce}
         path.write_text(json.dumps({**summary, "sources_t_c_yr": ce, "sinks_t_c_yr": 0.0}))
         inputs[f"carbon.{label}.summary"] = path
-    run_steps([_comparison_step(list(given))], inputs, tmp_path / "out", seed=0)
+    step = _comparison_step(list(given), with_emissions=True)
+    run_steps([step], inputs, tmp_path / "out", seed=0)
     (fig,) = figures
     axes = [ax for ax in fig.axes if ax.patches]
     assert [ax.get_ylabel() for ax in axes] == ["10^3 t C", "t C/yr", "years"]
@@ -228,9 +229,10 @@ def test_user_strings_reach_the_study_report_escaped(tmp_path: Path):
     name, description = (f"study {p}" for p in PAYLOADS)
     (tmp_path / "study.toml").write_text(
         f"[study]\nname = '{name}'\ndescription = '{description}'\n"
-        '[inputs]\ncategorical = ["a", "b"]\n[rasters]\na = "a.tif"\nb = "b.tif"\n'
+        '[inputs]\ncategorical = ["a", "b"]\nclasses = "classes"\n'
+        '[rasters]\na = "a.tif"\nb = "b.tif"\n'
         '[tables]\nclasses = "classes.csv"\n'
-        '[landuse]\nmaps = { "2000" = "a", "2020" = "b" }\nclasses = "classes"\n'
+        '[landuse]\nmaps = { "2000" = "a", "2020" = "b" }\n'
     )
     result = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
