@@ -27,11 +27,12 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _study(folder: Path, region: dict[str, Path], body: str, **replace: Path) -> Path:
-    """A study file on the small region (``replace`` swaps a raster for another file)."""
+    """A study file on the small region (CNLUCC codes; ``replace`` swaps a raster for
+    another file)."""
     rasters = "\n".join(f'{n} = "{replace.get(n, p)}"' for n, p in region.items())
     text = (
         '[study]\nname = "x"\n\n[inputs]\ncategorical = ["landuse_2010", "landuse_2020", '
-        f'"soil_texture"]\n\n[rasters]\n{rasters}\n\n{body}'
+        f'"soil_texture"]\nclasses = "cnlucc"\n\n[rasters]\n{rasters}\n\n{body}'
     )
     path = folder / "study.toml"
     path.write_text(text, encoding="utf-8")
@@ -51,7 +52,10 @@ def _error(proc: subprocess.CompletedProcess[str], *patterns: str) -> str:
     return message
 
 
-CARBON = '[carbon]\nmaps = { "2010" = "landuse_2010", "2020" = "landuse_2020" }\n'
+CARBON = (
+    '[carbon]\nmaps = { "2010" = "landuse_2010", "2020" = "landuse_2020" }\n'
+    'pools = "henan_table1"\n'
+)
 EROSION = (
     '[erosion]\ndem = "dem"\nprecipitation = "precipitation"\nsoil = "soil_texture"\n'
     'landuse = "landuse_2020"\n\n[erosion.climate]\nssp245 = { "2030" = 1.02 }\n\n'

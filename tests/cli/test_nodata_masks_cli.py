@@ -75,6 +75,7 @@ seed = 1
 
 [inputs]
 categorical = ["init", "final"]
+classes = "cnlucc"  # the arid scenarios are keyed by group
 
 [rasters]
 init = "{molusce / "init.tif"}"

@@ -21,6 +21,27 @@ from landcarbon.testing import make_raster
 # each product's code list as its documentation gives it (see landcarbon.classes)
 DOCUMENTED_CODES = {
     "cnlucc": list(range(1, 7)),
+    "cnlucc2": [
+        11,
+        12,
+        21,
+        22,
+        23,
+        24,
+        31,
+        32,
+        33,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        51,
+        52,
+        53,
+        *range(61, 68),
+    ],
     "clcd": list(range(1, 10)),
     "worldcover": [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100],
     "igbp": list(range(1, 18)),
@@ -81,11 +102,12 @@ def test_class_table_names_colours_and_groups(tmp_path: Path):
         scheme.legend([10, 20])
 
 
-def test_class_table_without_names_is_refused(tmp_path: Path):
+def test_class_table_without_names_names_the_classes_class_n(tmp_path: Path):
     path = tmp_path / "classes.csv"
-    path.write_text("code,c_above\n1,5\n", encoding="utf-8")
-    with pytest.raises(TableError, match="no name column; add a 'name' column"):
-        scheme_from_table(str(path))
+    path.write_text("code,group\n1,forest\n7,cropland\n", encoding="utf-8")
+    scheme = scheme_from_table(str(path))
+    assert scheme.names() == {1: "class 1", 7: "class 7"}
+    assert scheme.groups == {1: "forest", 7: "cropland"}
     path.write_text("code,name\n1,forest\n2,\n", encoding="utf-8")
     with pytest.raises(TableError, match="code 2: the name is blank; give every class a name"):
         scheme_from_table(str(path))
@@ -93,7 +115,7 @@ def test_class_table_without_names_is_refused(tmp_path: Path):
 
 def test_check_group():
     assert check_group(" Forest ") == "forest"
-    with pytest.raises(ParameterError, match=r"'wetlands' .*\(did you mean 'wetland'\?\)"):
+    with pytest.raises(TableError, match=r"'wetlands' .*\(did you mean 'wetland'\?\)"):
         check_group("wetlands")
 
 

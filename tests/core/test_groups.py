@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from landcarbon.carbon import emission_factor_preset, emission_totals, pools_preset
+from landcarbon.classes import ClassScheme, scheme_from_table
 from landcarbon.errors import TableError
 from landcarbon.groups import GROUPS, check_group, class_groups
-from landcarbon.tables import table_from_records
 from landcarbon.testing import make_raster
 
 
-def classes(groups: dict[int, str | None], source: str = "classes.csv"):  # type: ignore[no-untyped-def]
-    return table_from_records(
-        [{"code": c, "name": f"class {c}", "group": g or ""} for c, g in groups.items()], source
-    )
+def classes(groups: dict[int, str | None], folder: Path) -> ClassScheme:
+    """The scheme of a class table file classes.csv (code, name, group; blank = no group)."""
+    path = folder / "classes.csv"
+    rows = "".join(f"{c},class {c},{g or ''}\n" for c, g in groups.items())
+    path.write_text("code,name,group\n" + rows, encoding="utf-8")
+    return scheme_from_table(str(path))
 
 
 def test_group_names_and_synonyms_are_canonical():
@@ -35,8 +39,8 @@ def test_unknown_group_suggests_the_closest():
         check_group("forrest", "c.csv")
 
 
-def test_codes_10_20_90_get_the_presets_group_values():
-    table = classes({10: "cropland", 20: "forest", 90: "barren"})
+def test_codes_10_20_90_get_the_presets_group_values(tmp_path: Path):
+    table = classes({10: "cropland", 20: "forest", 90: "barren"}, tmp_path)
     factors = emission_factor_preset("arid_muus", table)
     assert factors.codes.tolist() == [10, 20, 90]
     lulc = make_raster(np.array([[10, 10, 20], [90, 20, 20]], dtype=np.int32))  # 0.09 ha cells
@@ -51,30 +55,37 @@ def test_codes_10_20_90_get_the_presets_group_values():
     assert pools.frame.loc[90, "c_soil"] == 53.3
 
 
-def test_two_codes_of_one_group_share_its_row():
-    table = classes({11: "cropland", 12: "cropland", 2: "forest"})
+def test_two_codes_of_one_group_share_its_row(tmp_path: Path):
+    table = classes({11: "cropland", 12: "cropland", 2: "forest"}, tmp_path)
     factors = emission_factor_preset("sun2015", table)
     assert factors.column("factor_t_c_per_ha_yr").to_dict() == {11: 0.422, 12: 0.422, 2: -0.581}
 
 
-def test_a_preset_on_ungrouped_classes_names_the_codes():
-    table = classes({1: "forest", 7: None, 8: None})
+def test_a_preset_on_ungrouped_classes_names_the_codes(tmp_path: Path):
+    table = classes({1: "forest", 7: None, 8: None}, tmp_path)
     with pytest.raises(
         TableError,
-        match=r"class code\(s\) \[7, 8\] of the class table classes.csv "
+        match=r"class code\(s\) \[7, 8\] of .*classes.csv "
         r"have no group; give each class a group",
     ):
         emission_factor_preset("arid_muus", table)
 
 
-def test_a_group_the_preset_lacks_is_named():
-    table = classes({1: "forest", 5: "wetland"})
+def test_a_group_the_preset_lacks_is_named(tmp_path: Path):
+    table = classes({1: "forest", 5: "wetland"}, tmp_path)
     with pytest.raises(TableError, match=r"no row for the group of class code\(s\) 5 \(wetland\)"):
         pools_preset("henan_table1", table)
 
 
-def test_a_class_table_without_group_column_has_no_groups():
-    table = table_from_records([{"code": 1, "name": "Forest"}], "c.csv")
+def test_a_class_table_without_group_column_has_no_groups(tmp_path: Path):
+    path = tmp_path / "c.csv"
+    path.write_text("code,name\n1,Forest\n", encoding="utf-8")
+    table = scheme_from_table(str(path))
     assert class_groups(table) == {1: None}
     with pytest.raises(TableError, match=r"\[1\]"):
         emission_factor_preset("arid_muus", table)
+
+
+def test_a_group_keyed_preset_without_classes_is_refused():
+    with pytest.raises(TableError, match=r"keyed by land-use group, but no class table"):
+        emission_factor_preset("arid_muus", None)

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from landcarbon.classes import named_scheme
 from landcarbon.errors import ConfigError, InputFileError, ParameterError
+from landcarbon.groups import class_groups
 from landcarbon.landuse.markov import TransitionProbabilities
 from landcarbon.landuse.scenarios import (
     PRESETS,
@@ -24,6 +26,8 @@ from landcarbon.landuse.scenarios import (
 )
 
 CELL_HA = 0.09
+CNLUCC = class_groups(named_scheme("cnlucc"))
+"""The shipped presets' groups on CNLUCC first-level codes 1-6 (the studies' classes)."""
 # from\to     1     2     3
 P = np.array([[0.5, 0.3, 0.2], [0.1, 0.8, 0.1], [0.0, 0.4, 0.6]])
 
@@ -73,7 +77,7 @@ protected_classes = [2]
 
 
 def test_arid_presets_transcribe_the_study_rules():
-    arid = load_scenarios(preset_path("arid"))
+    arid = load_scenarios(preset_path("arid"), CNLUCC)
     assert list(arid) == [
         "natural_development",
         "economic_development",
@@ -98,7 +102,7 @@ def test_arid_presets_transcribe_the_study_rules():
 
 
 def test_redsoil_presets_transcribe_the_study_rules():
-    red = load_scenarios(preset_path("redsoil"))
+    red = load_scenarios(preset_path("redsoil"), CNLUCC)
     assert list(red) == ["business_as_usual", "ecological_restoration"]
     assert red["business_as_usual"].transition_multipliers == {}
     erp = red["ecological_restoration"]
@@ -157,14 +161,14 @@ def test_missing_file_bad_toml_and_empty_file(tmp_path):
 
 
 def test_select_scenario_and_sources(tmp_path):
-    arid = load_scenarios(preset_path("arid"))
+    arid = load_scenarios(preset_path("arid"), CNLUCC)
     with pytest.raises(
         ParameterError, match=r"no scenario 'cropland' \(did you mean 'cropland_protection'\?\)"
     ):
         select_scenario(arid, "cropland", "arid")
     with pytest.raises(ParameterError, match="choose one with --name"):
         select_scenario(arid, None, "arid")
-    assert load_scenario_source("redsoil", "business_as_usual").name == "business_as_usual"
+    assert load_scenario_source("redsoil", "business_as_usual", CNLUCC).name == "business_as_usual"
     one = _write(tmp_path, "[scenarios.only]\n")
     assert load_scenario_source(str(one), None).name == "only"
     with pytest.raises(
@@ -261,6 +265,16 @@ def test_preset_groups_resolve_onto_the_studys_codes():
     }
     assert economic.forbidden == {(40, 50)}
     assert arid["cropland_protection"].protected_classes == {10, 11}
+
+
+def test_a_group_keyed_preset_without_classes_is_refused():
+    # no CNLUCC fallback: the groups of the preset's rules need the study's classes
+    with pytest.raises(
+        ConfigError,
+        match=r"protected_classes: group 'forest' given but no class table maps codes to "
+        r"groups; give --classes FILE \(code, name, group\) or --classes cnlucc",
+    ):
+        load_scenarios(preset_path("redsoil"))
 
 
 def test_a_group_rule_on_ungrouped_classes_names_the_codes(tmp_path):

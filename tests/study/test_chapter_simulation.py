@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from landcarbon.classes import named_scheme
 from landcarbon.errors import ConfigError
+from landcarbon.groups import class_groups
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.landuse.markov import project_demand, transition_probabilities
@@ -24,6 +26,8 @@ from landcarbon.study.run import build_steps, run_study
 
 SCENARIOS = {"bau": "business_as_usual", "restoration": "ecological_restoration"}
 YEARS = (2030, 2040)
+CNLUCC_GROUPS = class_groups(named_scheme("cnlucc"))
+"""The example names its classes ([inputs] classes = "cnlucc"): the preset's groups map so."""
 
 
 def _study(tmp_path: Path, simulation_years: str, runs: int = 1) -> Path:
@@ -94,7 +98,8 @@ def test_each_year_has_its_markov_demand_projected_from_t1(chained: tuple[Path, 
     start = _counts(t1.values, codes).astype(float)
     tp = transition_probabilities(transfer_matrix(t0, t1, years=(2010, 2020)))
     restoration = apply_to_markov(
-        tp, load_scenarios(preset_path("redsoil"))[SCENARIOS["restoration"]]
+        tp,
+        load_scenarios(preset_path("redsoil"), CNLUCC_GROUPS)[SCENARIOS["restoration"]],
     )
     for year in YEARS:
         by_hand = start @ np.linalg.matrix_power(p, (year - 2020) // 10)
@@ -120,7 +125,7 @@ def test_each_year_has_its_markov_demand_projected_from_t1(chained: tuple[Path, 
 
 def test_2040_changes_the_2030_map_only_where_the_scenario_allows(chained: tuple[Path, Path]):
     _, out = chained
-    scenario = load_scenarios(preset_path("redsoil"))["ecological_restoration"]
+    scenario = load_scenarios(preset_path("redsoil"), CNLUCC_GROUPS)["ecological_restoration"]
     before = _lulc(out, "ecological_restoration", 2030)
     after = _lulc(out, "ecological_restoration", 2040)
     codes = sorted(int(c) for c in np.unique(before[before > 0]))

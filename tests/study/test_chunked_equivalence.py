@@ -49,6 +49,7 @@ from landcarbon.carbon import (
     zone_totals,
 )
 from landcarbon.carbon.presets import load_preset
+from landcarbon.classes import named_scheme
 from landcarbon.erosion.carbon import carbon_fate, displaced_carbon
 from landcarbon.erosion.cover import (
     b_factor,
@@ -84,10 +85,12 @@ SHAPE = (8, 10)
 """3 x 3 chunks of this map leave edge chunks of 2 rows and of 1 column."""
 CHUNKS = (3, 3)
 
-PRESET_POOLS = load_preset("carbon", "henan_table1", POOLS, POOLS)
-FACTORS = emission_factor_preset("arid_muus")
-EROSION = read_erosion_tables()
-LEVELS = load_level_tables()
+CNLUCC = named_scheme("cnlucc")
+"""The region's land use holds CNLUCC first-level codes 1-6; the presets resolve onto them."""
+PRESET_POOLS = load_preset("carbon", "henan_table1", POOLS, POOLS, classes=CNLUCC)
+FACTORS = emission_factor_preset("arid_muus", CNLUCC)
+EROSION = read_erosion_tables(classes=CNLUCC)
+LEVELS = load_level_tables(classes=CNLUCC)
 VEGETATION = table_from_records(
     [{"code": 1, "density": 52.3}, {"code": 2, "density": 7.7}, {"code": 15, "density": 5.7}],
     "vegetation.csv",

@@ -24,6 +24,7 @@ name = "classes"
 
 [inputs]
 categorical = ["lu2010", "lu2020"]
+classes = "classes"
 
 [rasters]
 lu2010 = "lu2010.tif"
@@ -37,7 +38,6 @@ scenarios = "scenarios.toml"
 
 [landuse]
 maps = { "2010" = "lu2010", "2020" = "lu2020" }
-classes = "classes"
 
 [simulation]
 t0 = "lu2010"
@@ -124,7 +124,8 @@ def test_class_table_names_every_output(tmp_path: Path):
         ),
         (
             "code,name,group\n10,耕地,cropland\n20,林地,forset\n90,建设用地,built-up\n",
-            "group 'forset' is not a land-use group (did you mean 'forest'?)",
+            "column 'group': row 3 (code 20): 'forset' is not a land-use group "
+            "(did you mean 'forest'?)",
         ),
     ],
     ids=["duplicate-name", "duplicate-code", "missing-code", "unknown-group"],
@@ -158,6 +159,6 @@ def test_unknown_scheme_name_is_one_line_with_did_you_mean(tmp_path: Path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and str(study) in errors[0]
-    assert "[landuse] classes = 'worldcovr'" in errors[0]
+    assert "[inputs] classes = 'worldcovr'" in errors[0]
     assert "(did you mean 'worldcover'?)" in errors[0]
     assert not (tmp_path / "out").exists()

@@ -55,6 +55,7 @@ shape = [120, 140]
 
 [inputs]
 categorical = ["lu2000", "lu2020", "vegetation"]
+classes = "cnlucc"
 
 [rasters]
 lu2000 = "synthetic_data/landuse_2000.tif"
@@ -76,6 +77,7 @@ maps = { "2000" = "lu2000", "2020" = "lu2020" }
 
 [carbon]
 maps = { "2000" = "lu2000", "2020" = "lu2020" }
+pools = "henan_table1"
 nep = { npp = "npp", temperature = "tmon", precipitation = "pmon" }
 soil = { topsoil_organic = "soc_top", subsoil_organic = "soc_sub" }
 

@@ -27,6 +27,7 @@ seed = 4
 
 [inputs]
 categorical = ["lu2000", "lu2020"]
+classes = "cnlucc"
 
 [rasters]
 lu2000 = "synthetic_data/landuse_2000.tif"
@@ -34,6 +35,7 @@ lu2020 = "synthetic_data/landuse_2020.tif"
 
 [carbon]
 maps = { "2000" = "lu2000", "2020" = "lu2020" }
+pools = "henan_table1"
 """
 
 
@@ -63,6 +65,7 @@ seed = 4
 
 [inputs]
 categorical = ["lu2010", "lu2020"]
+classes = "cnlucc"
 
 [rasters]
 lu2010 = "synthetic_data/landuse_2010.tif"
@@ -81,6 +84,7 @@ sample_rate = 0.2
 
 [carbon]
 maps = { "2020" = "lu2020", "2030" = "simulation.trend" }
+pools = "henan_table1"
 """
 
 
@@ -108,6 +112,7 @@ name = "codes 10/20/90"
 
 [inputs]
 categorical = ["lu"]
+classes = "classes"
 
 [rasters]
 lu = "lu.tif"
@@ -118,7 +123,6 @@ pools = "pools.csv"
 
 [landuse]
 maps = {{ "2020" = "lu" }}
-classes = "classes"
 
 [carbon]
 maps = {{ "2020" = "lu" }}
@@ -178,7 +182,7 @@ def test_validate_refuses_an_unknown_group_with_did_you_mean(tmp_path: Path):
     )
     _one_error(
         run_cli("validate", str(study)),
-        "classes.csv: code 20, column 'group': 'forrest' is not a land-use group",
+        "classes.csv: column 'group': row 3 (code 20): 'forrest' is not a land-use group",
         "(did you mean 'forest'?)",
         "use one of cropland, forest",
     )
@@ -221,7 +225,7 @@ def test_validate_checks_scenarios_against_the_maps_classes(tmp_path: Path):
         write_raster(make_raster(np.array(data, dtype=np.int32)), tmp_path / f"{name}.tif")
     write_raster(make_raster(np.ones((2, 2))), tmp_path / "dem.tif")
     (tmp_path / "study.toml").write_text(
-        '[study]\nname = "x"\n[inputs]\ncategorical = ["a", "b"]\n'
+        '[study]\nname = "x"\n[inputs]\ncategorical = ["a", "b"]\nclasses = "cnlucc"\n'
         '[rasters]\na = "a.tif"\nb = "b.tif"\ndem = "dem.tif"\n'
         '[simulation]\nt0 = "a"\nt1 = "b"\nyears = [2000, 2010]\ntarget_year = 2020\n'
         'drivers = ["dem"]\nscenarios = "arid"\nnames = ["economic_development"]\n'
@@ -247,9 +251,9 @@ def _two_maps(d: Path, classes: str) -> str:
     write_raster(make_raster(np.ones((2, 3))), d / "dem.tif")
     (d / "classes.csv").write_text(classes)
     return (
-        '[study]\nname = "x"\n[inputs]\ncategorical = ["lu"]\n[rasters]\nlu = "lu.tif"\n'
-        'dem = "dem.tif"\n[tables]\nclasses = "classes.csv"\n'
-        '[landuse]\nmaps = { "2020" = "lu" }\nclasses = "classes"\n'
+        '[study]\nname = "x"\n[inputs]\ncategorical = ["lu"]\nclasses = "classes"\n'
+        '[rasters]\nlu = "lu.tif"\ndem = "dem.tif"\n[tables]\nclasses = "classes.csv"\n'
+        '[landuse]\nmaps = { "2020" = "lu" }\n'
     )
 
 

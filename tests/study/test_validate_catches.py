@@ -38,7 +38,9 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_synthetic_region(folder, (40, 50), 30.0, 1, layers=LAYERS)
 
 
-CARBON = '[carbon]\nmaps = { "2010" = "landuse_2010", "2020" = "landuse_2020" }\n'
+CARBON_MAPS = '[carbon]\nmaps = { "2010" = "landuse_2010", "2020" = "landuse_2020" }\n'
+CARBON = CARBON_MAPS + 'pools = "henan_table1"\n'
+FACTORS = 'emission_factors = "arid_muus"\n'  # energy emissions add to land-use emissions
 NEP = 'npp = "npp", temperature = "monthly_temperature", precipitation = "monthly_precipitation"'
 EROSION = (
     '[erosion]\ndem = "dem"\nprecipitation = "precipitation"\nsoil = "soil_texture"\n'
@@ -46,7 +48,7 @@ EROSION = (
 )
 SIMULATION = (
     '[simulation]\nt0 = "landuse_2010"\nt1 = "landuse_2020"\nyears = [2010, 2020]\n'
-    'target_year = 2030\ndrivers = ["dem", "slope"]\n'
+    'target_year = 2030\ndrivers = ["dem", "slope"]\nscenarios = "arid"\n'
 )
 SINKS = (
     f"{CARBON}nep = {{ {NEP} }}\n"
@@ -57,7 +59,7 @@ SINKS = (
 
 CASES = {
     "unknown pools preset": (
-        CARBON + 'pools = "henan_tabel1"\n',
+        CARBON_MAPS + 'pools = "henan_tabel1"\n',
         r"\[carbon\] pools = 'henan_tabel1': not a \[tables\] name, and unknown carbon preset "
         r"'henan_tabel1'; shipped presets: henan_table1",
     ),
@@ -67,11 +69,11 @@ CASES = {
         r"preset 'muus'; shipped presets: arid_muus, sun2015",
     ),
     "unknown fuel": (
-        CARBON + 'energy_weights = "population"\nfuels = { "brown coal" = 5.0 }\n',
+        CARBON + FACTORS + 'energy_weights = "population"\nfuels = { "brown coal" = 5.0 }\n',
         r"\[carbon\] fuels: .*unknown fuel\(s\) brown coal; known: raw coal",
     ),
     "energy without weights": (
-        CARBON + "energy_t_c = 25000.0\n",
+        CARBON + FACTORS + "energy_t_c = 25000.0\n",
         r"\[carbon\] energy emissions \(energy_t_c or fuels\) are given without "
         r"energy_weights, so no map would hold them; set energy_weights",
     ),
@@ -87,8 +89,8 @@ CASES = {
     ),
     "unknown scenario name": (
         SIMULATION + 'names = ["natural_developement"]\n',
-        r"\[simulation\] names: 'natural_developement' not in the scenarios of 'arid' \(did "
-        r"you mean 'natural_development'\?\); choose from natural_development, ",
+        r"\[simulation\] names 'natural_developement' \(did you mean 'natural_development'\?\): "
+        r"not scenarios of arid \(it holds \['natural_development', .*\]\); use those names",
     ),
     "unknown resistance factor": (
         SINKS + 'factors = { slope = "slope", elevaton = "dem" }\n',
@@ -133,11 +135,13 @@ CASES = {
 
 
 def _study(folder: Path, region: dict[str, Path], body: str) -> Path:
+    """A study file on the synthetic region (CNLUCC codes: [inputs] classes = "cnlucc")."""
     rasters = "\n".join(f'{n} = "{p}"' for n, p in region.items())
     table = folder / "vegetation_density.csv"
     table.write_text("code,name,density\n1,forest,10\n2,shrub,5\n3,grass,2\n")
     text = (
-        f'[study]\nname = "x"\n\n[inputs]\ncategorical = {json.dumps(CATEGORICAL)}\n\n'
+        f'[study]\nname = "x"\n\n[inputs]\ncategorical = {json.dumps(CATEGORICAL)}\n'
+        'classes = "cnlucc"\n\n'
         f'[rasters]\n{rasters}\n\n[tables]\nvegetation_density = "{table}"\n\n{body}'
     )
     path = folder / "study.toml"
@@ -163,7 +167,7 @@ def test_validate_refuses_what_run_refuses(
 
 def test_the_valid_form_of_each_case_passes(tmp_path: Path, region: dict[str, Path]) -> None:
     """The checks refuse only the bad key: the study with the right keys validates."""
-    energy = 'energy_weights = "population"\nfuels = { "raw coal" = 5.0 }\n'
+    energy = FACTORS + 'energy_weights = "population"\nfuels = { "raw coal" = 5.0 }\n'
     body = (
         SINKS.replace("\n[sinks]", energy + "\n[sinks]")
         + 'factors = { slope = "slope", elevation = "dem" }\npotential = "quantile"\n\n'

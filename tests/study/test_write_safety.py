@@ -29,6 +29,7 @@ shape = [120, 140]
 
 [inputs]
 categorical = ["lu2000", "lu2020"]
+classes = "cnlucc"
 
 [rasters]
 lu2000 = "synthetic_data/landuse_2000.tif"
@@ -39,6 +40,7 @@ pmon = "synthetic_data/monthly_precipitation.tif"
 
 [carbon]
 maps = { "2000" = "lu2000", "2020" = "lu2020" }
+pools = "henan_table1"
 nep = { npp = "npp", temperature = "tmon", precipitation = "pmon" }
 """
 
