@@ -178,11 +178,11 @@ def panels_png(panels: Sequence[Panel], png: str | Path, title: str) -> Path:
 
 def _save(fig: object, plt: object, png: str | Path) -> Path:
     from landcarbon.raster import atomic_path
-    from landcarbon.report.fonts import class_text, texts_of
+    from landcarbon.report.fonts import class_text
 
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with class_text(texts_of(fig)), atomic_path(out) as tmp:
+    with class_text(fig), atomic_path(out) as tmp:
         fig.tight_layout()  # type: ignore[attr-defined]
         fig.savefig(tmp, format="png")  # type: ignore[attr-defined]
     plt.close(fig)  # type: ignore[attr-defined]

@@ -60,23 +60,21 @@ def _warn_no_cjk_font() -> None:  # cached: one warning per process
     warnings.warn(NO_CJK_FONT, LandcarbonWarning, stacklevel=4)
 
 
-def texts_of(fig: Any) -> list[str]:
-    """Every text of a matplotlib figure (titles, labels, legend entries, annotations)."""
-    from matplotlib.text import Text
-
-    return [t.get_text() for t in fig.findobj(Text)]
-
-
 @contextlib.contextmanager
-def class_text(texts: Iterable[str]) -> Iterator[None]:
-    """Draw (and save) a figure whose labels include ``texts`` inside this block.
+def class_text(fig: Any) -> Iterator[None]:
+    """Draw (and save) ``fig``, whose labels may hold class names in any script, inside
+    this block.
 
-    With CJK text, an installed CJK font backs the default font; without one, a single
-    :data:`NO_CJK_FONT` warning replaces matplotlib's warning per missing glyph.
+    With CJK text, every text of the figure gets the default font backed by an installed
+    CJK font (a per-text fallback list: matplotlib resolves the generic ``sans-serif`` to
+    one font, so changing ``rcParams`` would not reach the CJK glyphs); without one, a
+    single :data:`NO_CJK_FONT` warning replaces matplotlib's warning per missing glyph.
     """
     import matplotlib
+    from matplotlib.text import Text
 
-    if not needs_cjk(texts):
+    texts = list(fig.findobj(Text))
+    if not needs_cjk(t.get_text() for t in texts):
         yield
         return
     font = cjk_font()
@@ -88,6 +86,7 @@ def class_text(texts: Iterable[str]) -> Iterator[None]:
             )
             yield
         return
-    families = list(matplotlib.rcParams["font.sans-serif"])
-    with matplotlib.rc_context({"font.sans-serif": [families[0], font, *families[1:]]}):
-        yield
+    default = matplotlib.rcParams["font.sans-serif"][0]
+    for text in texts:
+        text.set_fontfamily([default, font])
+    yield

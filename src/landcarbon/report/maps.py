@@ -77,12 +77,12 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
     _decorate(ax, grid, extent)
     ax.set_title(title or Path(path).stem, fontsize=10)
     from landcarbon.raster import atomic_path
-    from landcarbon.report.fonts import class_text, texts_of
+    from landcarbon.report.fonts import class_text
 
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
     # a half-written map is never taken for a finished one
-    with class_text(texts_of(fig)), atomic_path(out) as tmp:
+    with class_text(fig), atomic_path(out) as tmp:
         fig.tight_layout()
         fig.savefig(tmp, bbox_inches="tight", format="png")
     plt.close(fig)
