@@ -188,3 +188,16 @@ def test_chunk_count_rule_by_hand():
     assert problems(256, (100_000, 100_000)) == []  # large chunks are never refused
     assert problems(1, None) == []  # without the map's shape only the sign is checked
     assert problems(0, (100_000, 100_000)) == []  # in memory
+
+
+def test_landuse_classes_of_an_older_study_file_says_where_it_moved(tmp_path: Path):
+    from landcarbon.errors import ConfigError
+
+    study = tmp_path / "s.toml"
+    study.write_text(
+        '[study]\nname = "old"\n[landuse]\nmaps = { "2000" = "a" }\nclasses = "cnlucc"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_study(study, check_files=False)
+    assert f"{study}:5: landuse.classes: moved: the key is [inputs] classes now" in str(err.value)
+    assert "unknown key" not in str(err.value)

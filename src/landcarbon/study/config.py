@@ -212,6 +212,9 @@ def _synthetic_layers() -> tuple[str, ...]:
     return tuple(LAYERS)
 
 
+MOVED_KEYS = {"landuse.classes": "[inputs] classes"}
+"""Keys of older study files that moved, and where to."""
+
 CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute", "synthetic")
 
 
@@ -263,6 +266,11 @@ def _parse(
     compute = parse_section(ComputeSection, data.get("compute", {}), "compute", problems)
     rasters = _paths(p, data.get("rasters", {}), "rasters", problems)
     tables = _paths(p, data.get("tables", {}), "tables", problems)
+    for old, new in MOVED_KEYS.items():
+        section, _, key = old.partition(".")
+        if isinstance(data.get(section), dict) and key in data[section]:
+            del data[section][key]  # one problem for it, not also "unknown key"
+            problems.append(Problem(old, f"moved: the key is {new} now; move it there"))
     chapters = {  # in the order the study file gives them: the report follows it
         name: parse_section(CHAPTERS[name], data[name], name, problems)
         for name in data

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from landcarbon.errors import ConfigError, LandcarbonError
+from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
@@ -173,10 +173,10 @@ def _check_tables(study: Study, sec: CarbonSection) -> None:
 @steps_for("carbon")
 def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     """Storage + emissions per map, a comparison step, and optional NEP / soil carbon."""
-    _check_tables(study, sec)
     labels = list(sec.maps)
     baseline = _baseline(study, sec)
-    _check_inputs(study, sec)
+    _check_inputs(study, sec)  # names, presets, fuels: messages with the study's keys
+    _check_tables(study, sec)  # then the tables' coverage of every map's codes
     steps = [_map_step(study, sec, label, baseline) for label in labels]
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
@@ -229,7 +229,7 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
         try:
             if name and name not in study.tables:
                 load(name, class_scheme(study))
-        except LandcarbonError as exc:
+        except ParameterError as exc:  # an unknown preset; a class problem speaks for itself
             raise ConfigError(f"{where} {key} = {name!r}: not a [tables] name, and {exc}") from exc
     try:
         if sec.fuels:
