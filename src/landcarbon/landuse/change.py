@@ -305,13 +305,19 @@ class TransferMatrix:
         With ``names`` (code → class name, every code of the matrix) the matrices are
         labelled by name (rows ``from``, columns ``to``), and the class changes and long
         table gain ``name`` / ``from_name``, ``to_name`` columns beside the codes.
+
+        ``dynamic_degree_pct_per_yr`` of ``class_changes`` (with years) is NaN, an empty
+        cell in a CSV, where it is undefined: a class absent from the first map (new at the
+        second date, or absent from both) has no area to relate its change to; its
+        ``gain_ha`` / ``net_ha`` say how much of it appeared. It is never ``inf``.
         """
         out = {
             f"transfer_{unit}": self.to_frame(unit) for unit in ("cells", "ha", "km2", "percent")
         }
         changes = self.class_changes()
         if self.years is not None:
-            changes["dynamic_degree_pct_per_yr"] = single_dynamic_degree(self)
+            degree = single_dynamic_degree(self)  # inf for a class new at t1: undefined
+            changes["dynamic_degree_pct_per_yr"] = degree.where(np.isfinite(degree))
         out["class_changes"] = changes
         out["transfer_long"] = self.long_table()
         if names is not None:
@@ -339,7 +345,7 @@ class TransferMatrix:
             "percent_of_row": np.nan_to_num(self.percent_of_row).tolist(),
             "cells_valid_in_one_date_only": self.cells_valid_in_one_date_only,
         }
-        changes = self.tables()["class_changes"].replace([np.inf, -np.inf], np.nan)
+        changes = self.tables()["class_changes"]  # undefined dynamic degree: NaN -> null
         out["classes"] = [
             {"code": int(code), **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
             for code, row in zip(self.codes, changes.to_dict("records"), strict=True)
@@ -404,7 +410,8 @@ def single_dynamic_degree(tm: TransferMatrix) -> pd.Series:
 
     ``K = (U_b - U_a) / U_a / T * 100`` with ``U_a``, ``U_b`` the class areas at t0 and t1
     and ``T`` the span in years. A class absent at t0 gives ``inf`` (or NaN when also
-    absent at t1).
+    absent at t1); the tables and summary of `TransferMatrix` write both as NaN (an empty
+    CSV cell, JSON ``null``): the degree of a class new at t1 is undefined.
     """
     ua, ub = tm.area_t0_ha, tm.area_t1_ha
     with np.errstate(divide="ignore", invalid="ignore"):

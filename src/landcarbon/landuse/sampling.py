@@ -196,10 +196,21 @@ def random_cells(mask: np.ndarray, rate: float, rng: np.random.Generator) -> np.
     """Flat indices (sorted) of a simple random sample of ``round(rate * n)`` cells of ``mask``.
 
     At least one cell is drawn. ``rate`` must be in (0, 1].
+
+    Raises
+    ------
+    ParameterError
+        ``rate`` outside (0, 1], or ``mask`` has no cell to draw from.
     """
     if not 0 < rate <= 1:
         raise ParameterError(f"sample rate {rate} must be in (0, 1] (PLUS default 0.01)")
     cells = np.flatnonzero(mask)
+    if cells.size == 0:
+        raise ParameterError(
+            f"no cell to sample from: none of the {np.size(mask)} cells has land use and every "
+            f"driver (or, for LEAS, changed class between the maps); check the maps' and "
+            f"drivers' nodata and extent, or give maps of two different dates"
+        )
     size = max(1, round(rate * cells.size))
     return np.sort(rng.choice(cells, size=size, replace=False))
 

@@ -23,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from landcarbon.backend import is_dask
-from landcarbon.errors import ParameterError, TableError
+from landcarbon.errors import ParameterError, RasterError, TableError
 from landcarbon.grid import Grid, check_aligned
 from landcarbon.stats.geodetector import (
     GeoDetectorResult,
@@ -104,6 +104,14 @@ def _numeric_y(frame: pd.DataFrame, y: str, source: str) -> np.ndarray:
             f"{column.iloc[row]!r} ({int(bad.sum())} non-numeric value(s)). Clean or recode it"
         )
     out = values.to_numpy(dtype=np.float64)
+    infinite = np.isinf(out)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise TableError(
+            f"{source}: column {y!r} (y) holds {int(infinite.sum())} infinite value(s) "
+            f"(first: row {row + 2}: {out[row]:g}); GeoDetector needs finite numbers: "
+            f"leave those cells empty (dropped as missing) or fix them"
+        )
     if np.isnan(out).all():
         raise TableError(f"{source}: column {y!r} (y) has no values (all empty/NaN)")
     return out
@@ -145,7 +153,8 @@ def geodetector_table(
     Raises
     ------
     TableError
-        Missing columns (the message lists the available ones), text in y, y all NaN.
+        Missing columns (the message lists the available ones), text or inf in y, y all
+        NaN.
     ParameterError
         A factor with one stratum, fewer samples than strata, bad options; without
         ``discretize`` a numeric factor with non-integer values or any factor with more
@@ -264,10 +273,19 @@ def geodetector_rasters(
     without it). With ``sample`` the cells are sampled (seeded) into a table;
     without, numpy rasters use every valid cell and dask rasters are reduced chunk by
     chunk (categorical factors only). ``seed`` also seeds permutation p-values.
+    A y raster with ``inf``/``-inf`` cells is refused (RasterError naming the file).
     """
     if not xs:
         raise ParameterError("give at least one factor raster")
     chunked = any(is_dask(da.data) for da in [y, *xs.values()])
+    infinite = np.isinf(y.data).sum()
+    infinite = int(infinite.compute() if is_dask(infinite) else infinite)
+    if infinite:
+        raise RasterError(
+            f"{y.attrs.get('source_path', 'the y raster')}: {infinite} cell(s) of y hold inf or "
+            f"-inf; GeoDetector needs finite numbers: set those cells to the raster's nodata "
+            f"value or fix them"
+        )
     if sample is None and chunked:
         continuous = [n for n, da in xs.items() if np.issubdtype(da.dtype, np.floating)]
         if continuous:

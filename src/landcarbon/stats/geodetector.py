@@ -571,9 +571,22 @@ def detect(
     Rows where y or any factor is missing are dropped (their count is reported).
     numpy or dask arrays of one shape; dask input is reduced chunk by chunk. A factor with
     more than :data:`RISK_STRATA_LIMIT` strata gets no risk detector (a note says so).
+
+    Raises
+    ------
+    ParameterError
+        No factor, no usable row, or ``y`` holds ``inf``/``-inf`` (variances would be
+        infinite and q NaN).
     """
     if not strata:
         raise ParameterError("GeoDetector needs at least one explanatory factor")
+    infinite = _isinf(y).sum()
+    infinite = int(infinite.compute() if is_dask(infinite) else infinite)
+    if infinite:
+        raise ParameterError(
+            f"y holds {infinite} infinite value(s) (inf or -inf); GeoDetector needs finite "
+            f"numbers: set them to nodata / leave them empty (dropped as missing) or fix them"
+        )
     valid = ~_isnan(y)
     for s in strata:
         valid = valid & (s.codes >= 0)
@@ -632,6 +645,14 @@ def detect(
         total - used,
         notes=notes,
     )
+
+
+def _isinf(y: Any) -> Any:
+    if is_dask(y):
+        import dask.array as da
+
+        return da.isinf(y)
+    return np.isinf(np.asarray(y, dtype=np.float64))
 
 
 def _isnan(y: Any) -> Any:

@@ -24,7 +24,8 @@ def change(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Transfer matrix (cells, ha, km2, % of row), gains/losses/net/swap per class and
-    dynamic degrees; with --out, one CSV per table."""
+    dynamic degrees; with --out, one CSV per table. A class absent from the first map has
+    no single dynamic degree (undefined: empty CSV cell, JSON null); see its gain."""
     from landcarbon.landuse.change import transfer_matrix
     from landcarbon.raster import read_stack
 

@@ -146,11 +146,48 @@ def geodetector(
             discretize=opgd,
             **options,
         )
-    summary = result.as_dict()
+    summary = strict_json(result.as_dict())
     if out is not None:
         _write_outputs(result, prepare_out_dir(out, overwrite), summary, alpha)
     emit(summary)
     _say_summary(summary)
+
+
+NOT_FINITE_NOTE = (
+    "null stands for a number that is not finite: F (and its p) where q = 1 (no variance "
+    "left within the strata, F infinite), or a statistic undefined for the data"
+)
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, inf; numpy scalars and arrays too) as
+    ``None``, so the JSON is strict (no ``NaN``/``Infinity``, which JSON does not allow);
+    a dict with ``notes`` that held one gains `NOT_FINITE_NOTE`."""
+    import math
+
+    import numpy as np
+
+    found = False
+
+    def clean(v: Any) -> Any:
+        nonlocal found
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            found = True
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    out = clean(value)
+    if found and isinstance(out, dict) and isinstance(out.get("notes"), list):
+        out["notes"] = [*out["notes"], NOT_FINITE_NOTE]
+    return out
 
 
 def _write_outputs(result: Any, folder: Path, summary: dict[str, Any], alpha: float) -> None:
@@ -159,7 +196,8 @@ def _write_outputs(result: Any, folder: Path, summary: dict[str, Any], alpha: fl
 
     from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
 
-    (folder / "geodetector.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    text = json.dumps(summary, indent=2, default=str, allow_nan=False)
+    (folder / "geodetector.json").write_text(text + "\n")
     q_bar_chart(result, folder / "factor_q.png", alpha=alpha)
     if result.interaction:
         interaction_heatmap(result, folder / "interaction_q.png")
@@ -167,11 +205,16 @@ def _write_outputs(result: Any, folder: Path, summary: dict[str, Any], alpha: fl
 
 def _say_summary(summary: dict[str, Any]) -> None:
     say(f"[bold]geodetector[/bold] {summary['n']} rows used, {summary['dropped_rows']} dropped")
-    for name, row in sorted(summary["factor"].items(), key=lambda kv: -kv[1]["q"]):
+
+    def num(value: float | None, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)  # None: not finite
+
+    factors = summary["factor"].items()
+    for name, row in sorted(factors, key=lambda kv: -(kv[1]["q"] or 0.0)):
         chosen = summary["discretization"].get(name)
         how = f"  ({chosen['method']}, k={chosen['k']})" if chosen else ""
-        say(f"  {name:<20} q = {row['q']:.6f}  p = {row['p']:.4g}{how}")
+        say(f"  {name:<20} q = {num(row['q'], '.6f')}  p = {num(row['p'], '.4g')}{how}")
     for pair, row in summary["interaction"].items():
-        say(f"  {pair:<30} q = {row['q']:.6f}  {row['type']}")
+        say(f"  {pair:<30} q = {num(row['q'], '.6f')}  {row['type']}")
     for note in summary["notes"]:
         say(f"  note: {note}")
