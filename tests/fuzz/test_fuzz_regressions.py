@@ -76,6 +76,21 @@ def test_geodetector_refuses_inf_in_a_y_raster(tmp_path: Path):
     assert "set those cells to the raster's nodata value" in line
 
 
+def test_geodetector_refuses_inf_in_a_factor(tmp_path: Path):
+    # integral codes with inf cells: inf == round(inf), so it was taken as one more stratum
+    x = np.array([[1.0, 1.0, 2.0, np.inf], [1.0, 1.0, 2.0, 2.0]])
+    y = np.array([[1.0, 2.0, 3.0, 4.0], [1.5, 2.5, 3.5, 4.5]])
+    write_raster(make_raster(y), tmp_path / "y.tif")
+    write_raster(make_raster(x), tmp_path / "lu.tif")
+    args = ["--raster-y", str(tmp_path / "y.tif"), "--raster-x", str(tmp_path / "lu.tif")]
+    line = _one_error(run_cli("geodetector", *args))
+    assert f"error: {tmp_path / 'lu.tif'}: 1 cell(s) of factor 'lu' hold inf or -inf" in line
+    table = tmp_path / "gd.csv"
+    table.write_text("y,a\n1.5,1\n2.5,1\n3.0,inf\n4.0,2\n5.0,2\n")
+    line = _one_error(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
+    assert f"error: {table}: factor 'a' holds inf or -inf (first: row 4)" in line
+
+
 def test_geodetector_json_is_strict_where_f_is_infinite(tmp_path: Path):
     # y is constant within each stratum: q = 1, SSW = 0, so F = (q / (L-1)) / ((1-q) / (N-L))
     # is infinite; JSON has no Infinity: it is null, and a note says what null means

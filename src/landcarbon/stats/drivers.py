@@ -154,7 +154,7 @@ def geodetector_table(
     ------
     TableError
         Missing columns (the message lists the available ones), text or inf in y, y all
-        NaN.
+        NaN, inf in a numeric factor.
     ParameterError
         A factor with one stratum, fewer samples than strata, bad options; without
         ``discretize`` a numeric factor with non-integer values or any factor with more
@@ -176,6 +176,13 @@ def geodetector_table(
     bound = max_strata(len(frame))
     for name in xs:
         column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and np.isinf(column.to_numpy(float)).any():
+            row = int(np.flatnonzero(np.isinf(column.to_numpy(float)))[0])
+            raise TableError(
+                f"{source}: factor {name!r} holds inf or -inf (first: row {row + 2}); a "
+                f"stratum must be a finite number or a label: leave those cells empty "
+                f"(dropped as missing) or fix them"
+            )
         if discretize is None and is_continuous(column):
             raise ParameterError(
                 f"{source}: factor {name!r} holds non-integer numbers "
@@ -248,6 +255,20 @@ def sample_cells(
     return pd.DataFrame(columns)
 
 
+def _refuse_infinite_cells(da: xr.DataArray, role: str) -> None:
+    """RasterError when float raster ``da`` (``role``: "y" or "factor 'a'") has inf cells."""
+    if not np.issubdtype(da.dtype, np.floating):
+        return  # class codes: never inf
+    count = np.isinf(da.data).sum()
+    count = int(count.compute() if is_dask(count) else count)
+    if count:
+        raise RasterError(
+            f"{da.attrs.get('source_path', da.name)}: {count} cell(s) of {role} hold inf or "
+            f"-inf; GeoDetector needs finite numbers: set those cells to the raster's nodata "
+            f"value or fix them"
+        )
+
+
 def _take(da: xr.DataArray, flat: np.ndarray) -> np.ndarray:
     data = da.data
     if is_dask(data):
@@ -273,19 +294,14 @@ def geodetector_rasters(
     without it). With ``sample`` the cells are sampled (seeded) into a table;
     without, numpy rasters use every valid cell and dask rasters are reduced chunk by
     chunk (categorical factors only). ``seed`` also seeds permutation p-values.
-    A y raster with ``inf``/``-inf`` cells is refused (RasterError naming the file).
+    A y or factor raster with ``inf``/``-inf`` cells is refused (RasterError naming the
+    file).
     """
     if not xs:
         raise ParameterError("give at least one factor raster")
     chunked = any(is_dask(da.data) for da in [y, *xs.values()])
-    infinite = np.isinf(y.data).sum()
-    infinite = int(infinite.compute() if is_dask(infinite) else infinite)
-    if infinite:
-        raise RasterError(
-            f"{y.attrs.get('source_path', 'the y raster')}: {infinite} cell(s) of y hold inf or "
-            f"-inf; GeoDetector needs finite numbers: set those cells to the raster's nodata "
-            f"value or fix them"
-        )
+    for role, da in [("y", y), *((f"factor {name!r}", da) for name, da in xs.items())]:
+        _refuse_infinite_cells(da, role)
     if sample is None and chunked:
         continuous = [n for n, da in xs.items() if np.issubdtype(da.dtype, np.floating)]
         if continuous:
