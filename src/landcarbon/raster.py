@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -75,11 +76,23 @@ def open_dataset(path: str | Path) -> Iterator[DatasetReader]:
     if p.is_file() and p.stat().st_size == 0:
         raise InputFileError(f"{p}: the file is empty (0 bytes); re-export the raster")
     try:
-        ds = rasterio.open(p)
+        with _gdal_warnings() as messages, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = rasterio.open(p)
     except RasterioIOError as exc:
         raise InputFileError(
             f"{p}: not a raster GDAL can read ({str(exc).splitlines()[0][:120]}); give a GeoTIFF"
         ) from exc
+    damaged = _damaged_tags(messages)
+    if damaged:  # GDAL only warns, and goes on with no CRS and 1-unit cells
+        ds.close()
+        raise InputFileError(
+            f"{p}: GDAL could not read {len(damaged)} header tag(s) ({', '.join(damaged)}): "
+            f"the file is truncated or damaged, so its georeferencing (CRS, cell size) is "
+            f"lost; copy or export it again"
+        )
+    for w in caught:  # a sound file's warnings (e.g. not georeferenced) are passed on
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     try:
         with _pixel_errors(p):  # cheap: one block; a truncated file fails here, not in a step
             rows, cols = ds.block_shapes[0]
@@ -88,6 +101,45 @@ def open_dataset(path: str | Path) -> Iterator[DatasetReader]:
         yield ds
     finally:
         ds.close()
+
+
+_TAG_IO_ERROR = "IO error during reading of"
+"""GDAL's words for a TIFF header tag it could not read (the file is cut short)."""
+
+
+def _damaged_tags(messages: list[str]) -> list[str]:
+    """The header tags GDAL's warnings say it could not read, each once."""
+    tags: list[str] = []
+    for message in messages:
+        if _TAG_IO_ERROR in message:
+            tag = message.split(_TAG_IO_ERROR, 1)[1].split(";")[0].strip()
+            tags += [] if tag in tags else [tag]
+    return tags
+
+
+@contextlib.contextmanager
+def _gdal_warnings() -> Iterator[list[str]]:
+    """Collect the GDAL warnings rasterio logs while opening a file, instead of letting
+    them reach stderr as extra lines beside our one-line error."""
+    import logging
+
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("rasterio._env")
+    handler, propagate, level = Keep(logging.WARNING), logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        logger.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -205,6 +257,11 @@ def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
     if da.size == 0:
         raise RasterError(f"{path}: the raster has no cells")
     values = np.asarray(da.data)
+    if kind == "continuous" and np.isinf(values).any():
+        raise RasterError(
+            f"{path}: {int(np.isinf(values).sum())} cell(s) hold an infinite value; mark "
+            f"them as nodata (e.g. gdal_calc.py or the nodata value of the export)"
+        )
     empty = np.all(values == CLASS_NODATA) if kind == "categorical" else np.all(np.isnan(values))
     if empty:
         raise RasterError(

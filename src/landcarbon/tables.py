@@ -391,11 +391,15 @@ def table_from_frame(
             f"add them to the header row with a value in every row"
         )
     codes = pd.to_numeric(frame[code_col], errors="coerce")
-    bad_codes = frame.index[codes.isna() | (codes != codes.round())].tolist()
+    int32 = np.iinfo(np.int32)
+    finite = codes.where(np.isfinite(codes))  # inf -> NaN: no class code
+    bad_codes = frame.index[
+        finite.isna() | (finite != finite.round()) | (finite <= int32.min) | (finite > int32.max)
+    ].tolist()
     for i in bad_codes:
         problems.append(
-            f"row {i + 2}: code {frame[code_col].iloc[i]!r} is not an integer; "
-            f"give the integer class code of the map"
+            f"row {i + 2}: code {str(frame[code_col].iloc[i])!r} is not an integer class code "
+            f"(between {int32.min + 1} and {int32.max}); give the integer code of the map"
         )
     dup = codes[codes.duplicated(keep=False) & codes.notna()]
     if not dup.empty:

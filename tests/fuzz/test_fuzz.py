@@ -23,7 +23,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fuzzer.build_base(tmp_path_factory.mktemp("fuzz-base"))
 
 
-@pytest.mark.xfail(strict=False, reason="see tests/fuzz/KNOWN_FAILURES.md")
 def test_every_case_exits_cleanly(base: Path, tmp_path: Path) -> None:
     outcomes = fuzzer.fuzz(range(CASES), base, tmp_path)
     assert all(o.ok for o in outcomes), fuzzer.report(outcomes)

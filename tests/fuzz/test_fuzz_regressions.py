@@ -72,8 +72,8 @@ def test_geodetector_refuses_inf_in_a_y_raster(tmp_path: Path):
     write_raster(make_raster(x), tmp_path / "x.tif")
     args = ["--raster-y", str(tmp_path / "y.tif"), "--raster-x", str(tmp_path / "x.tif")]
     line = _one_error(run_cli("geodetector", *args))
-    assert f"error: {tmp_path / 'y.tif'}: 1 cell(s) of y hold inf or -inf" in line
-    assert "set those cells to the raster's nodata value" in line
+    assert f"error: {tmp_path / 'y.tif'}: 1 cell(s) hold an infinite value" in line  # as read
+    assert "mark them as nodata" in line
 
 
 def test_geodetector_refuses_inf_in_a_factor(tmp_path: Path):
@@ -84,7 +84,7 @@ def test_geodetector_refuses_inf_in_a_factor(tmp_path: Path):
     write_raster(make_raster(x), tmp_path / "lu.tif")
     args = ["--raster-y", str(tmp_path / "y.tif"), "--raster-x", str(tmp_path / "lu.tif")]
     line = _one_error(run_cli("geodetector", *args))
-    assert f"error: {tmp_path / 'lu.tif'}: 1 cell(s) of factor 'lu' hold inf or -inf" in line
+    assert f"error: {tmp_path / 'lu.tif'}: 1 cell(s) hold an infinite value" in line
     table = tmp_path / "gd.csv"
     table.write_text("y,a\n1.5,1\n2.5,1\n3.0,inf\n4.0,2\n5.0,2\n")
     line = _one_error(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
@@ -135,3 +135,64 @@ def test_random_cells_of_an_empty_mask_is_a_clear_error():
 
     with pytest.raises(ParameterError, match="no cell to sample from: none of the 6 cells"):
         random_cells(np.zeros((2, 3), dtype=bool), 0.5, np.random.default_rng(0))
+
+
+# ------------------------------------------ cause 2: a truncated TIFF in any command
+def test_carbon_refuses_a_tiff_whose_tags_are_cut_off_in_one_line(tmp_path: Path):
+    import rasterio
+
+    lu = (np.arange(40 * 50).reshape(40, 50) % 3 + 1).astype(np.uint8)
+    write_raster(make_raster(lu), tmp_path / "full.tif")
+    with rasterio.open(tmp_path / "full.tif", "r+") as ds:
+        ds.write_colormap(1, {i: (40 * i, 0, 0, 255) for i in range(4)})
+    raw = (tmp_path / "full.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "pools.csv").write_text("code,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n")
+    args = ["carbon", "--lulc", str(tmp_path / "cut.tif"), "--pools", str(tmp_path / "pools.csv")]
+    line = _one_error(run_cli(*args, "--out", str(tmp_path / "o")))  # no GDAL warning lines
+    assert "GDAL could not read" in line and "truncated or damaged" in line
+
+
+# ---------------------------------------------------- cause 4: inf as a table's class code
+def test_inf_and_fractional_codes_in_a_table_are_named(tmp_path: Path):
+    write_raster(make_raster(np.array([[1, 2]], dtype=np.int32)), tmp_path / "lu.tif")
+    pools = tmp_path / "pools.csv"
+    pools.write_text("code,c_above,c_below,c_soil,c_dead\ninf,1,1,1,1\n2.5,1,1,1,1\n1,1,1,1,1\n")
+    args = ["carbon", "--lulc", str(tmp_path / "lu.tif"), "--pools", str(pools)]
+    line = _one_error(run_cli(*args, "--out", str(tmp_path / "o")))
+    assert "row 2: code 'inf' is not an integer class code" in line
+    assert "row 3: code '2.5' is not an integer class code" in line
+
+
+# ---------------------------------------- cause 6: infinite or absurd climate in nep
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(np.inf, "1 cell(s) hold an infinite value"), (2147483647.0, "outside -90 to 60")],
+)
+def test_nep_refuses_infinite_or_implausible_temperatures(tmp_path: Path, value, message):
+    temps = np.full((12, 3, 4), 15.0)
+    temps[6, 1, 1] = value
+    precs = np.full((12, 3, 4), 60.0)
+    npp = make_raster(np.full((3, 4), 400.0))
+    write_raster(npp, tmp_path / "npp.tif")
+    for name, data in (("t", temps), ("p", precs)):
+        stack = npp.expand_dims(band=12).copy(data=data)
+        write_raster(stack, tmp_path / f"{name}.tif")
+    args = ["nep", "--npp", str(tmp_path / "npp.tif"), "--temperature", str(tmp_path / "t.tif")]
+    args += ["--precipitation", str(tmp_path / "p.tif"), "--out", str(tmp_path / "o")]
+    line = _one_error(run_cli(*args))
+    assert str(tmp_path / "t.tif") in line and message in line
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------ cause 9: validate reads the rows of every table
+def test_validate_refuses_a_table_with_a_header_and_no_rows(tmp_path: Path):
+    write_raster(make_raster(np.array([[1, 2]], dtype=np.int32)), tmp_path / "lu.tif")
+    (tmp_path / "pools.csv").write_text("code,c_above,c_below,c_soil,c_dead\n")
+    study = tmp_path / "s.toml"
+    study.write_text(
+        '[study]\nname = "s"\n[inputs]\ncategorical = ["lu"]\n[rasters]\nlu = "lu.tif"\n'
+        '[tables]\npools = "pools.csv"\n[carbon]\nmaps = { "2020" = "lu" }\npools = "pools"\n'
+    )
+    line = _one_error(run_cli("validate", str(study)))
+    assert "tables.pools" in line and "the table has no rows" in line

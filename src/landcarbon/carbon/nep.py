@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.arrays import continuous
-from landcarbon.backend import map_cells
+from landcarbon.backend import is_dask, map_cells
 from landcarbon.carbon.classes import map_label, per_cell
 from landcarbon.carbon.storage import check_all_same_grid
 from landcarbon.errors import RasterError
@@ -70,6 +70,28 @@ def monthly_layers(climate: xr.DataArray | Sequence[xr.DataArray], name: str) ->
     return [layer.drop_vars("band", errors="ignore") for layer in layers]
 
 
+MONTHLY_TEMPERATURE_C = (-90.0, 60.0)
+"""Plausible monthly mean air temperatures (°C): the extremes ever measured."""
+MONTHLY_PRECIPITATION_MM = (0.0, 15000.0)
+"""Plausible monthly precipitation (mm): above an annual total anywhere on Earth."""
+
+
+def _check_plausible(layer: xr.DataArray, what: str, lo: float, hi: float) -> None:
+    """RasterError naming the file when an in-memory climate layer holds values outside
+    ``[lo, hi]`` (wrong units, or a nodata value the file does not declare); chunked
+    layers are not read here."""
+    if is_dask(layer.data):
+        return
+    values = np.asarray(layer.data)
+    bad = np.isfinite(values) & ((values < lo) | (values > hi))
+    if bad.any():
+        raise RasterError(
+            f"{map_label(layer, 'the raster')}: {what}: {int(bad.sum())} cell(s) outside "
+            f"{lo:g} to {hi:g} (e.g. {values[bad].flat[0]:.6g}); check the units and "
+            f"declare the file's nodata value"
+        )
+
+
 def heterotrophic_respiration(
     temperature_c: xr.DataArray | Sequence[xr.DataArray],
     precipitation_mm: xr.DataArray | Sequence[xr.DataArray],
@@ -85,6 +107,12 @@ def heterotrophic_respiration(
     temps = monthly_layers(temperature_c, "temperature")
     precs = monthly_layers(precipitation_mm, "precipitation")
     check_all_same_grid(temps[0], *temps[1:], *precs)
+    for name, layers, (lo, hi) in (
+        ("temperature (°C)", temps, MONTHLY_TEMPERATURE_C),
+        ("precipitation (mm)", precs, MONTHLY_PRECIPITATION_MM),
+    ):
+        for month, layer in enumerate(layers, start=1):
+            _check_plausible(layer, f"monthly {name}, month {month}", lo, hi)
     out = map_cells(_annual_rh, *temps, *precs, name="rh_g_c_per_m2_yr", params=p)
     out.attrs["units"] = "g C m-2 yr-1"
     return out

@@ -26,6 +26,7 @@ from landcarbon.errors import (
     LandcarbonError,
     OutputExistsError,
     RasterError,
+    TableError,
 )
 from landcarbon.paths import name_problem
 from landcarbon.study.schema import Problem, did_you_mean, doc, parse_section
@@ -267,9 +268,9 @@ def _parse(
     rasters = _paths(p, data.get("rasters", {}), "rasters", problems)
     tables = _paths(p, data.get("tables", {}), "tables", problems)
     for old, new in MOVED_KEYS.items():
-        section, _, key = old.partition(".")
-        if isinstance(data.get(section), dict) and key in data[section]:
-            del data[section][key]  # one problem for it, not also "unknown key"
+        where, _, key = old.partition(".")
+        if isinstance(data.get(where), dict) and key in data[where]:
+            del data[where][key]  # one problem for it, not also "unknown key"
             problems.append(Problem(old, f"moved: the key is {new} now; move it there"))
     chapters = {  # in the order the study file gives them: the report follows it
         name: parse_section(CHAPTERS[name], data[name], name, problems)
@@ -468,7 +469,7 @@ def _check_inputs(
     Files the study's synthetic region will generate are not checked before they exist.
     """
     from landcarbon.grid import most_shared
-    from landcarbon.tables import split_sheet
+    from landcarbon.tables import read_records, split_sheet
 
     grids = {}
     before = len(problems)
@@ -486,6 +487,12 @@ def _check_inputs(
                     grids[f"{name} ({path.name})"] = input_grid(path, inputs)
                     if name in inputs.categorical:
                         _check_class_codes(path)
+                except LandcarbonError as exc:
+                    problems.append(Problem(f"{section}.{name}", str(exc)))
+            elif path.suffix.lower() != ".toml":  # TOML files may be rule files, not tables
+                try:
+                    if read_records(given).empty:
+                        raise TableError(f"{path}: the table has no rows; add one row per class")
                 except LandcarbonError as exc:
                     problems.append(Problem(f"{section}.{name}", str(exc)))
     if len(grids) > 1 and inputs.align == "check" and len(problems) == before:

@@ -146,6 +146,12 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     if not sec.levels or sec.levels in study.tables:
         load_level_tables(study.tables.get(sec.levels), class_scheme(study))
     cultivated_codes(study)
+    if sec.vegetation_density in study.tables:  # its densities are checked before any work
+        from landcarbon.tables import read_table
+
+        read_table(
+            study.tables[sec.vegetation_density], required=["density"], nonnegative=["density"]
+        )
     given = study.inputs.classes or ""
     cnlucc = given not in study.tables and given.strip().lower() in CNLUCC_SCHEMES
     if not sec.strategies and not cnlucc:
