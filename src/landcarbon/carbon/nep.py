@@ -72,8 +72,9 @@ def monthly_layers(climate: xr.DataArray | Sequence[xr.DataArray], name: str) ->
 
 MONTHLY_TEMPERATURE_C = (-90.0, 60.0)
 """Plausible monthly mean air temperatures (°C): the extremes ever measured."""
-MONTHLY_PRECIPITATION_MM = (0.0, 15000.0)
-"""Plausible monthly precipitation (mm): above an annual total anywhere on Earth."""
+MONTHLY_PRECIPITATION_MM = (-np.inf, 15000.0)
+"""Plausible monthly precipitation (mm): below an annual total anywhere on Earth (negative
+values are taken as missing, see :func:`heterotrophic_respiration`)."""
 
 
 def _check_plausible(layer: xr.DataArray, what: str, lo: float, hi: float) -> None:

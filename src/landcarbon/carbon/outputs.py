@@ -11,7 +11,6 @@ raster as zones) and ``summary.json``. File names follow InVEST >= 3.15
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,9 @@ from landcarbon.carbon.storage import (
 )
 from landcarbon.carbon.valuation import Valuation
 from landcarbon.errors import ParameterError
-from landcarbon.raster import atomic_path, write_raster
+from landcarbon.raster import write_raster
 from landcarbon.tables import ClassTable
+from landcarbon.writes import write_csv, write_json
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,12 @@ def write_carbon_outputs(
         )
         for name, da in maps.items()
     ]
-    written.append(write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite))
+    written.append(
+        write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite=overwrite)
+    )
     if zone_table is not None:
-        written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite))
-    written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite))
+        written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite=overwrite))
+    written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite=overwrite))
     return account, written
 
 
@@ -219,17 +221,3 @@ def carbon_by_zone(
         fut = zone_totals(storage_map(future, pools, check=False), zones, "future_total_t_c")
         table["future_total_t_c"] = fut["future_total_t_c"].to_numpy()
     return table
-
-
-def write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:
-    """Write a table as CSV atomically (no index column)."""
-    with atomic_path(path, overwrite) as tmp:
-        frame.to_csv(tmp, index=False)
-    return path
-
-
-def write_json(summary: dict[str, Any], path: Path, overwrite: bool) -> Path:
-    """Write a JSON summary atomically."""
-    with atomic_path(path, overwrite) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return path

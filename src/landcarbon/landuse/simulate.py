@@ -20,7 +20,6 @@ cells, never gain).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from landcarbon.landuse.markov import Demand, project_demand, transition_probabi
 from landcarbon.landuse.montecarlo import MonteCarloResult, monte_carlo
 from landcarbon.landuse.scenarios import Scenario, scenario_demand
 from landcarbon.raster import write_raster
+from landcarbon.writes import write_csv, write_json
 
 
 @dataclass(frozen=True)
@@ -224,8 +224,9 @@ def write_simulation(
     demand["allocated_cells"] = [
         demand.loc[c, "cells"] - result.allocation.residual_cells[c] for c in demand.index
     ]
-    files["demand"] = out / f"demand_{result.scenario}.csv"
-    demand.to_csv(files["demand"])
+    files["demand"] = write_csv(
+        demand, out / f"demand_{result.scenario}.csv", index=True, overwrite=overwrite
+    )
     if result.ensemble is not None:
         freq = result.ensemble.frequency
         files["frequency"] = write_raster(
@@ -235,13 +236,14 @@ def write_simulation(
             description=[f"class {int(c)}" for c in freq["class"].values],
             units="share of runs",
         )
-        files["areas"] = out / f"areas_{result.scenario}.csv"
-        result.ensemble.areas.to_csv(files["areas"])
-        files["runs"] = out / f"runs_{result.scenario}.csv"
-        result.ensemble.runs.to_csv(files["runs"], index=False)
-    summary = out / "summary.json"
-    summary.write_text(json.dumps(result.summary(), indent=2) + "\n")
-    files["summary"] = summary
+        areas = result.ensemble.areas
+        files["areas"] = write_csv(
+            areas, out / f"areas_{result.scenario}.csv", index=True, overwrite=overwrite
+        )
+        files["runs"] = write_csv(
+            result.ensemble.runs, out / f"runs_{result.scenario}.csv", overwrite=overwrite
+        )
+    files["summary"] = write_json(result.summary(), out / "summary.json", overwrite=overwrite)
     return files
 
 

@@ -49,6 +49,7 @@ def accuracy(
         sampled_agreement,
     )
     from landcarbon.raster import read_stack, write_raster
+    from landcarbon.writes import write_csv
 
     paths = {"observed": observed, "simulated": simulated}
     if initial is not None:
@@ -87,7 +88,7 @@ def accuracy(
             )
             written.append(str(write_raster(agreement_map, folder / "change_agreement.tif")))
         for stem, frame in frames.items():
-            frame.to_csv(folder / f"{stem}.csv")
+            write_csv(frame, folder / f"{stem}.csv", index=True, overwrite=overwrite)
             written.append(str(folder / f"{stem}.csv"))
     emit({**summary, "files": written})
     say(

@@ -83,9 +83,9 @@ def carbon(
     """Carbon storage (t C) of a land-use map, and its change and value with a future map."""
     from landcarbon.carbon import Valuation, carbon_account, read_pools, write_carbon_outputs
     from landcarbon.carbon.climate import pools_csv_frame
-    from landcarbon.carbon.outputs import write_csv, write_json
     from landcarbon.errors import ParameterError
     from landcarbon.raster import read_raster
+    from landcarbon.writes import write_csv, write_json
 
     table = read_pools(pools)
     factors = None
@@ -123,7 +123,9 @@ def carbon(
             )
             if factors is not None:  # the corrected table; summary.json gains the factors
                 corrected = pools_csv_frame(table)
-                written.append(write_csv(corrected, folder / "pools_corrected.csv", overwrite))
+                written.append(
+                    write_csv(corrected, folder / "pools_corrected.csv", overwrite=overwrite)
+                )
                 summary = {**account.summary(co2), "climate_factors": factors}
                 write_json(summary, folder / "summary.json", overwrite=True)
         say(f"wrote {len(written)} files to {out}")

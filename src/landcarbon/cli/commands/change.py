@@ -28,6 +28,7 @@ def change(
     no single dynamic degree (undefined: empty CSV cell, JSON null); see its gain."""
     from landcarbon.landuse.change import transfer_matrix
     from landcarbon.raster import read_stack
+    from landcarbon.writes import write_csv
 
     maps = read_stack(
         {"first": before, "second": after}, {"first": "categorical", "second": "categorical"}
@@ -37,7 +38,9 @@ def change(
     if out is not None:
         folder = prepare_out_dir(out, overwrite)
         for stem, frame in tm.tables().items():
-            frame.to_csv(folder / f"{stem}.csv", index=stem != "transfer_long")
+            write_csv(
+                frame, folder / f"{stem}.csv", index=stem != "transfer_long", overwrite=overwrite
+            )
             written.append(str(folder / f"{stem}.csv"))
     emit({**tm.summary(), "files": written})
     say(f"[bold]transfer matrix[/bold] {before.name} -> {after.name} (ha; rows = from)")

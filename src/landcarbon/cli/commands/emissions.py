@@ -82,12 +82,13 @@ def emissions(
         read_emission_factors,
     )
     from landcarbon.carbon.energy import allocate_emissions
-    from landcarbon.carbon.outputs import EmissionAccount, write_csv, write_json
+    from landcarbon.carbon.outputs import EmissionAccount
     from landcarbon.carbon.storage import check_same_grid
     from landcarbon.errors import ParameterError
     from landcarbon.groups import classes_option, read_class_values
     from landcarbon.raster import read_raster, write_raster
     from landcarbon.tables import class_counts
+    from landcarbon.writes import write_csv, write_json
 
     if (factors is None) == (preset is None):
         raise ParameterError("give exactly one of --factors FILE or --preset NAME")
@@ -153,11 +154,11 @@ def emissions(
                     overwrite=overwrite,
                     units="t C per cell",
                 )
-            write_csv(account.by_class, folder / "emissions_by_class.csv", overwrite)
+            write_csv(account.by_class, folder / "emissions_by_class.csv", overwrite=overwrite)
             if regions is not None:
                 by_zone = zone_table(emission_map(land, table), account.energy, regions)
-                write_csv(by_zone, folder / "emissions_by_zone.csv", overwrite)
-            write_json(summary, folder / "summary.json", overwrite)
+                write_csv(by_zone, folder / "emissions_by_zone.csv", overwrite=overwrite)
+            write_json(summary, folder / "summary.json", overwrite=overwrite)
         say(f"wrote outputs to {out}")
     emit(summary)
     say(f"land-use emissions {summary['land_use_t_c']:.6g} t C/yr")

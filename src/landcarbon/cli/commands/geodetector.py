@@ -195,9 +195,10 @@ def _write_outputs(result: Any, folder: Path, summary: dict[str, Any], alpha: fl
     import json
 
     from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
+    from landcarbon.writes import write_text
 
     text = json.dumps(summary, indent=2, default=str, allow_nan=False)
-    (folder / "geodetector.json").write_text(text + "\n")
+    write_text(text + "\n", folder / "geodetector.json")
     q_bar_chart(result, folder / "factor_q.png", alpha=alpha)
     if result.interaction:
         interaction_heatmap(result, folder / "interaction_q.png")

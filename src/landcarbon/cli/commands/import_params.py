@@ -41,8 +41,8 @@ def import_params_command(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Convert a FLUS/PLUS parameter file to landcarbon TOML (--parameters, --conversion)."""
-    from landcarbon.errors import OutputExistsError
     from landcarbon.landuse.legacy_files import landcarbon_toml, read_legacy_file
+    from landcarbon.writes import write_text
 
     if orientation not in ("from_rows", "to_rows"):
         raise typer.BadParameter("use from_rows or to_rows", param_hint="--orientation")
@@ -54,9 +54,7 @@ def import_params_command(
     )
     text = landcarbon_toml(legacy)
     if out is not None:
-        if out.exists() and not overwrite:
-            raise OutputExistsError(f"{out}: exists; pass --overwrite or choose another --out")
-        out.write_text(text, encoding="utf-8")
+        write_text(text, out, overwrite=overwrite)
     elif not state.json:
         sys.stdout.write(text)
     emit(

@@ -56,6 +56,7 @@ def markov(
         scenario_demand,
     )
     from landcarbon.raster import read_stack
+    from landcarbon.writes import write_csv
 
     stack = read_stack(
         {"before": before, "after": after}, {"before": "categorical", "after": "categorical"}
@@ -75,7 +76,7 @@ def markov(
             "probabilities": adjusted.to_frame(),
             "demand": demand.to_frame(),
         }.items():
-            frame.to_csv(folder / f"{stem}.csv")
+            write_csv(frame, folder / f"{stem}.csv", index=True, overwrite=overwrite)
             written.append(str(folder / f"{stem}.csv"))
     emit(
         {

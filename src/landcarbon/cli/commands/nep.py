@@ -41,8 +41,8 @@ def nep(
         nep_t_c_per_cell,
         net_ecosystem_production,
     )
-    from landcarbon.carbon.outputs import write_json
     from landcarbon.raster import read_raster, require_data, write_raster
+    from landcarbon.writes import write_json
 
     def monthly(paths: list[Path]) -> object:
         if len(paths) == 1:
@@ -71,7 +71,7 @@ def nep(
         with output_folder(out, overwrite) as folder:
             write_raster(result, folder / "nep.tif", overwrite=overwrite, units="g C m-2 yr-1")
             write_raster(rh, folder / "rh.tif", overwrite=overwrite, units="g C m-2 yr-1")
-            write_json(summary, folder / "summary.json", overwrite)
+            write_json(summary, folder / "summary.json", overwrite=overwrite)
         say(f"wrote nep.tif, rh.tif and summary.json to {out}")
     emit(summary)
     say(f"mean NEP {summary['mean_nep_g_c_m2_yr']:.6g} g C m-2 yr-1")

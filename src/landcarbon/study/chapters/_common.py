@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import pandas as pd
 import xarray as xr
 
-from landcarbon.raster import atomic_path, read_raster
+from landcarbon.raster import read_raster
 from landcarbon.study.config import Study
+from landcarbon.writes import write_csv, write_json
+
+__all__ = ["artifact", "kind_of", "read", "write_csv", "write_json"]
 
 
 def artifact(study: Study, name: str) -> str:
@@ -35,15 +36,3 @@ def read(
     """Read a study artifact raster: in memory, or lazily in ``chunks`` x ``chunks`` blocks
     (the study's ``[compute] chunks``) for per-cell and map-reduce steps."""
     return read_raster(path, kind, chunks=chunks or None)
-
-
-def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
-    """Write a table atomically."""
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index)
-
-
-def write_json(data: Any, path: Path) -> None:
-    """Write JSON atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,36 @@
+"""Tables and JSON written atomically: a temporary file beside the target, renamed into
+place only once complete (:func:`landcarbon.raster.atomic_path`), so a failed or
+interrupted write never leaves a file under its final name. Every CSV and JSON output of
+the package goes through here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from landcarbon.raster import atomic_path
+
+
+def write_csv(
+    frame: pd.DataFrame, path: str | Path, *, index: bool = False, overwrite: bool = True
+) -> Path:
+    """Write ``frame`` as CSV (UTF-8) atomically; OutputExistsError for an existing file
+    without ``overwrite``."""
+    with atomic_path(path, overwrite) as tmp:
+        frame.to_csv(tmp, index=index)
+    return Path(path)
+
+
+def write_text(text: str, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write ``text`` (UTF-8) atomically."""
+    with atomic_path(path, overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(data: Any, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write ``data`` as indented JSON atomically (non-JSON values as ``str``)."""
+    return write_text(json.dumps(data, indent=2, default=str) + "\n", path, overwrite=overwrite)
