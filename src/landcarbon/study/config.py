@@ -213,6 +213,9 @@ def _synthetic_layers() -> tuple[str, ...]:
     return tuple(LAYERS)
 
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+"""[tables] files whose rows ``validate`` reads (TOML files may hold rules, not rows)."""
+
 MOVED_KEYS = {"landuse.classes": "[inputs] classes"}
 """Keys of older study files that moved, and where to."""
 
@@ -489,7 +492,7 @@ def _check_inputs(
                         _check_class_codes(path)
                 except LandcarbonError as exc:
                     problems.append(Problem(f"{section}.{name}", str(exc)))
-            elif path.suffix.lower() != ".toml":  # TOML files may be rule files, not tables
+            elif path.suffix.lower() in TABLE_SUFFIXES:  # TOML may be rules, not a table
                 try:
                     if read_records(given).empty:
                         raise TableError(f"{path}: the table has no rows; add one row per class")

@@ -149,14 +149,6 @@ def _check_tables(study: Study, sec: CarbonSection) -> None:
     every code of every map (a simulated map: any code of its t0 and t1 maps), so that an
     unknown preset, a class without a group, a group the preset lacks or a missing code
     stops ``validate``, not a step."""
-    where = f"{study.path}: [carbon]"
-    energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
-    if energy and not sec.emission_factors:
-        raise ConfigError(
-            f"{where} {', '.join(energy)} given without emission_factors; energy emissions are "
-            f"added to the land-use emissions: give emission_factors (a preset such as "
-            f"arid_muus or a [tables] name)"
-        )
     inputs = {f"tables.{k}": v for k, v in study.tables.items()}
     pools = _load_pools(study, sec, inputs, _table(study, sec.pools))
     factors = _load_factors(study, sec, inputs, _table(study, sec.emission_factors))
@@ -223,6 +215,13 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
     from landcarbon.carbon.storage import pools_preset
 
     where = f"{study.path}: [carbon]"
+    energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
+    if energy and not sec.emission_factors:
+        raise ConfigError(
+            f"{where} {', '.join(energy)} given without emission_factors; energy emissions are "
+            f"added to the land-use emissions: give emission_factors (a preset such as "
+            f"arid_muus or a [tables] name)"
+        )
     presets = (("pools", pools_preset), ("emission_factors", emission_factor_preset))
     for key, load in presets:
         name = getattr(sec, key)
