@@ -243,14 +243,18 @@ class ClassScheme:
             )
 
 
+def neutral_colour(code: int) -> str:
+    """A :data:`NEUTRAL_COLOURS` colour for ``code``, the same in every map: Fibonacci
+    hashing spreads codes that share a last digit (10, 20, 90) over the palette, where
+    ``code % 10`` would give them one colour."""
+    return NEUTRAL_COLOURS[(int(code) * 0x9E3779B1 % 2**32) * len(NEUTRAL_COLOURS) >> 32]
+
+
 def generic_scheme(codes: Iterable[int]) -> ClassScheme:
     """``"class N"`` for each code (no class table given), coloured from
     :data:`NEUTRAL_COLOURS` by code, so a class has one colour in every output."""
     return ClassScheme(
-        {
-            c: (f"class {c}", NEUTRAL_COLOURS[c % len(NEUTRAL_COLOURS)])
-            for c in sorted(set(map(int, codes)))
-        },
+        {c: (f"class {c}", neutral_colour(c)) for c in sorted(set(map(int, codes)))},
         "no class table",
     )
 
@@ -294,7 +298,8 @@ def scheme_from_table(path: str) -> ClassScheme:
     if not dup.empty:
         listed = ", ".join(f"{n!r} (code {c})" for c, n in dup.items())
         problems.append(f"duplicate name(s) {listed}; give each class its own name")
-    colours = {c: v[1] for c, v in generic_scheme(table.codes).classes.items()}
+    # by rank in the table: distinct for up to 10 classes, whatever the codes (10, 20, 90...)
+    colours = {int(c): NEUTRAL_COLOURS[i % len(NEUTRAL_COLOURS)] for i, c in enumerate(table.codes)}
     if "colour" in table.frame:
         for code, colour in zip(table.codes.tolist(), table.frame["colour"], strict=True):
             text = "" if pd.isna(colour) else str(colour).strip()

@@ -528,7 +528,7 @@ def write_raster(
     with atomic_path(target, overwrite, needed_bytes=needed) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
-                dst.write_colormap(1, {int(k): _hex_to_rgba(v[1]) for k, v in classes.items()})
+                dst.write_colormap(1, {int(k): hex_to_rgba(v[1]) for k, v in classes.items()})
             for index, band in enumerate(bands, start=1):
                 for window, block in _strips(band, profile["blockysize"]):
                     if categorical:
@@ -595,7 +595,8 @@ def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:
     return json.dumps({str(k): v[0] for k, v in classes.items()})
 
 
-def _hex_to_rgba(colour: str) -> tuple[int, int, int, int]:
+def hex_to_rgba(colour: str) -> tuple[int, int, int, int]:
+    """``#rrggbb`` -> (red, green, blue, 255)."""
     c = colour.lstrip("#")
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), 255
 
@@ -643,7 +644,7 @@ def _write_categories(path: Path, classes: Mapping[int, tuple[str, str]]) -> Non
     fields = (("Value", 0, 5), ("Class_Name", 2, 2), ("Red", 0, 6), ("Green", 0, 7), ("Blue", 0, 8))
     rows = "".join(
         f'      <Row index="{i}"><F>{k}</F><F>{escape(str(classes[k][0]))}</F>'
-        + "".join(f"<F>{v}</F>" for v in _hex_to_rgba(classes[k][1])[:3])
+        + "".join(f"<F>{v}</F>" for v in hex_to_rgba(classes[k][1])[:3])
         + "</Row>\n"
         for i, k in enumerate(codes)
     )

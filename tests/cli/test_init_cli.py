@@ -108,6 +108,8 @@ def test_init_reads_landcarbon_class_names_tag(tmp_path: Path):
     assert run_cli("init", str(path), "--out", str(study)).returncode == 0
     classes = pd.read_csv(study.parent / "classes.csv", keep_default_na=False)
     assert classes["name"].tolist() == ["水田", "林", "class 90"]  # 90 has no name in the file
+    # the file's colour table is the user's choice of colours: carried over, 90 has none
+    assert classes["colour"].tolist() == ["#ffff00", "#00aa00", ""]
     assert read_raster(path, "categorical").shape == (2, 2)
 
 
@@ -121,7 +123,7 @@ def test_init_never_replaces_existing_files_without_overwrite(tmp_path: Path):
     assert not study.exists()
     proc = run_cli("init", *map(str, maps), "--out", str(study), "--overwrite")
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "classes.csv").read_text().startswith("code,name,group")
+    assert (tmp_path / "classes.csv").read_text().startswith("code,name,colour,group")
 
 
 def test_init_refuses_to_write_onto_an_input(tmp_path: Path):

@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landcarbon.classes import SCHEMES, generic_scheme, named_scheme, scheme_from_table
+from landcarbon.classes import (
+    NEUTRAL_COLOURS,
+    SCHEMES,
+    generic_scheme,
+    named_scheme,
+    scheme_from_table,
+)
 from landcarbon.errors import LandcarbonWarning, ParameterError, TableError
 from landcarbon.groups import GROUPS, check_group
 from landcarbon.raster import write_raster
@@ -94,7 +100,7 @@ def test_class_table_names_colours_and_groups(tmp_path: Path):
         encoding="utf-8",
     )
     scheme = scheme_from_table(str(path))
-    neutral = generic_scheme([10]).classes[10][1]
+    neutral = NEUTRAL_COLOURS[0]  # the table's first class (by code) without a colour
     assert scheme.legend() == {10: ("耕地", neutral), 90: ("建设用地", "#d32f2f")}
     assert scheme.groups == {10: "cropland", 90: "built-up"}
     assert read_table(path).groups() == {10: "cropland", 90: "built-up"}
@@ -145,3 +151,14 @@ def test_cjk_class_names_warn_at_most_once(tmp_path: Path):
     font_warnings = [w for w in caught if issubclass(w.category, LandcarbonWarning)]
     assert len(font_warnings) == (0 if fonts.cjk_font() else 1)
     assert all("fonts-noto-cjk" in str(w.message) for w in font_warnings)
+
+
+def test_codes_sharing_a_last_digit_get_distinct_neutral_colours(tmp_path: Path):
+    """10, 20 and 90 once all took NEUTRAL_COLOURS[0] (code % 10): maps of one colour."""
+    generic = generic_scheme([10, 20, 90]).legend()
+    assert len({colour for _, colour in generic.values()}) == 3
+    assert generic_scheme([10]).legend()[10] == generic[10]  # the same in every map
+    path = tmp_path / "classes.csv"
+    path.write_text("code,name\n10,a\n20,b\n90,c\n30,d\n40,e\n", encoding="utf-8")
+    table = scheme_from_table(str(path)).legend()
+    assert len({colour for _, colour in table.values()}) == 5

@@ -75,5 +75,7 @@ def test_a_study_from_init_runs_end_to_end_with_only_the_users_choices(tmp_path:
     assert "林地" in texts and "建设用地" in texts
     for foreign in ("cropland", "forest", "grassland", "built-up", "unused", "class 10"):
         assert foreign not in texts.lower(), foreign
+    for year in (2000, 2020):  # the observed maps, drawn with the user's legend
+        assert (out / "landuse" / "maps" / f"landuse_{year}.png").stat().st_size > 0
     transfer = pd.read_csv(out / "landuse" / "transfer_2000_2020" / "transfer_ha.csv", index_col=0)
     assert list(transfer.columns) == ["耕地", "林地", "建设用地"]

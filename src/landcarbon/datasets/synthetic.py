@@ -525,10 +525,10 @@ def write_synthetic_region(
 
     from landcarbon.raster import (
         GTIFF_CREATION,
-        _hex_to_rgba,
         _write_qml,
         atomic_path,
         class_names_tag,
+        hex_to_rgba,
     )
 
     region = _check(shape, cell_size)
@@ -568,7 +568,7 @@ def write_synthetic_region(
             )
             if categorical:
                 handles[name].write_colormap(
-                    1, {k: _hex_to_rgba(v[1]) for k, v in meta["classes"].items()}
+                    1, {k: hex_to_rgba(v[1]) for k, v in meta["classes"].items()}
                 )
         step = block_rows or max(8, (1 << 21) // grid.cols)
         for row0 in range(0, grid.rows, step):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from landcarbon.grid import Grid
-from landcarbon.raster import CLASS_NODATA, open_dataset, read_raster
+from landcarbon.raster import CLASS_NODATA, hex_to_rgba, open_dataset, read_raster
 
 MAX_PIXELS = 1200  # longest side drawn; larger rasters are decimated for display only
 
@@ -21,8 +22,17 @@ def _nice_length(span_m: float) -> float:
     return float(min((1, 2, 5, 10), key=lambda m: abs(m * power - target)) * power)
 
 
-def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
-    """Draw a GeoTIFF as a map PNG with legend (classes) or colour bar, scale and north."""
+def render_map(
+    path: str | Path,
+    png: str | Path,
+    title: str = "",
+    classes: Mapping[int, tuple[str, str]] | None = None,
+) -> Path:
+    """Draw a GeoTIFF as a map PNG with legend (classes) or colour bar, scale and north.
+
+    ``classes`` (code -> (name, ``#rrggbb``), the study's scheme) draws a class map with
+    that legend whatever the file carries (an observed map the user made); by default the
+    names and colours written into the file are used."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,6 +49,9 @@ def render_map(path: str | Path, png: str | Path, title: str = "") -> Path:
         except ValueError:
             colormap = {}
         integer = np.issubdtype(np.dtype(ds.dtypes[0]), np.integer)
+    if classes is not None:
+        names = {str(c): v[0] for c, v in classes.items()}
+        colormap = {int(c): hex_to_rgba(v[1]) for c, v in classes.items()}
     step = max(1, int(np.ceil(max(grid.shape) / MAX_PIXELS)))
     categorical = bool(names) or (integer and bool(colormap))
     da = read_raster(path, "categorical" if categorical else "continuous")

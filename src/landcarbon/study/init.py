@@ -9,8 +9,8 @@ file:
 - ``study.toml``: a runnable study (transfer matrices of every pair of dates; with
   drivers and two or more dates, a Markov-trend simulation one step ahead), with the
   carbon chapter written out as comments to switch on once the tables are filled;
-- ``classes.csv``: one row per code (``code, name, group``), names from the file or
-  ``class N``, groups blank for the user to choose;
+- ``classes.csv``: one row per code (``code, name, colour, group``), names and colours
+  from the file (its colour table) or ``class N`` and blank, groups blank for the user;
 - ``pools.csv`` and ``emission_factors.csv``: one row per code with empty values.
 
 Nothing is guessed into an output: names the files do not carry stay ``class N``, and
@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,7 @@ class MapSummary:
     cells: dict[int, int]
     area_ha: dict[int, float] | None  # None where the raster has no CRS
     names: dict[int, str]  # names the file itself carries
+    colours: dict[int, str]  # colours of its colour table (#rrggbb), for its codes
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,25 @@ def summarise_map(path: Path, year: int) -> MapSummary:
     if grid.crs is not None:
         row_area = grid.row_area_ha()
         area = {c: float(((data == c).sum(axis=1) * row_area).sum()) for c in cells}
-    return MapSummary(path, year, cells, area, category_names(path))
+    names = category_names(path)
+    return MapSummary(path, year, cells, area, names, table_colours(path, cells, names))
+
+
+def table_colours(path: Path, codes: Iterable[int], named: Mapping[int, str]) -> dict[int, str]:
+    """``#rrggbb`` of ``codes`` in the file's colour table (empty without one): of the codes
+    the file names, and of others unless black (0, 0, 0), GDAL's fill of unset entries."""
+    from landcarbon.raster import open_dataset
+
+    with open_dataset(path) as ds:
+        try:
+            table = ds.colormap(1)
+        except ValueError:  # no colour table
+            return {}
+    return {
+        c: "#{:02x}{:02x}{:02x}".format(*table[c][:3])
+        for c in codes
+        if c in table and (c in named or tuple(table[c][:3]) != (0, 0, 0))
+    }
 
 
 def init_study(
@@ -213,7 +232,8 @@ def init_study(
     names = _class_names(summaries, codes, notes)
     driver_names = _raster_names([p.stem for p in driver_paths], taken=_map_names(summaries))
     folder.mkdir(parents=True, exist_ok=True)
-    _write_tables(targets, codes, names)
+    colours = {c: m.colours[c] for m in reversed(summaries) for c in m.colours}
+    _write_tables(targets, codes, names, colours)
     text = study_text(
         summaries,
         dict(zip(driver_names, driver_paths, strict=True)),
@@ -316,10 +336,14 @@ def _raster_names(stems: Sequence[str], taken: Sequence[str]) -> list[str]:
     return out
 
 
-def _write_tables(targets: Mapping[str, Path], codes: Sequence[int], names: dict) -> None:
+def _write_tables(
+    targets: Mapping[str, Path], codes: Sequence[int], names: dict, colours: dict
+) -> None:
     rows = {"code": list(codes), "name": [names[c] for c in codes]}
     frames = {
-        "classes": pd.DataFrame({**rows, "group": [""] * len(codes)}),
+        "classes": pd.DataFrame(
+            {**rows, "colour": [colours.get(c, "") for c in codes], "group": [""] * len(codes)}
+        ),
         "pools": pd.DataFrame({**rows, **{c: [""] * len(codes) for c in POOL_COLUMNS}}),
         "emission_factors": pd.DataFrame({**rows, FACTOR_COLUMN: [""] * len(codes)}),
     }

@@ -134,6 +134,12 @@ def _is_year(key: str) -> bool:
         return False
 
 
+CITE_MAPS = (
+    "The study's own land-use maps ([rasters]), drawn with the class names and colours of "
+    "its [inputs] classes.",
+)
+
+
 @steps_for("landuse")
 def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     """One transfer-matrix step per pair of dates."""
@@ -142,7 +148,46 @@ def landuse_steps(study: Study, sec: LanduseSection) -> list[Step]:
     if sec.transfers == "all" and len(years) > 2:
         pairs.append((years[0], years[-1]))
     classes = class_inputs(study)
-    return [_transfer_step(study, sec, a, b, classes) for a, b in pairs]
+    return [
+        _maps_step(study, sec, classes),
+        *(_transfer_step(study, sec, a, b, classes) for a, b in pairs),
+    ]
+
+
+def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> Step:
+    """The observed land-use map of every date, drawn with the study's class legend."""
+    maps = {year: artifact(study, sec.maps[year]) for year in years_of(study, sec)}
+    outputs = tuple(
+        Output(
+            f"landuse.map_{year}",
+            f"landuse/maps/landuse_{year}.png",
+            "png",
+            "class",
+            f"land use {year} (observed)",
+        )
+        for year in maps
+    )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.report.maps import render_map
+        from landcarbon.tables import class_counts
+
+        scheme = class_scheme(study, ctx.inputs)
+        for year, name in maps.items():
+            path = ctx.inputs[name]
+            lulc = read(path, "categorical", study.compute.chunks)
+            names = legend(scheme, class_counts(lulc), {str(path): lulc})
+            render_map(path, ctx.outputs[f"landuse.map_{year}"], f"land use {year}", names)
+
+    return Step(
+        "landuse_maps",
+        "landuse",
+        (*maps.values(), *classes),
+        outputs,
+        run,
+        doc="observed land-use maps with the study's class legend",
+        cite=CITE_MAPS,
+    )
 
 
 def _transfer_step(
