@@ -79,15 +79,6 @@ class ClassTable:
             return {int(k): str(v) for k, v in zip(self.codes, self.frame["name"], strict=True)}
         return {int(k): f"class {k}" for k in self.codes}
 
-    def colours(self) -> dict[int, str]:
-        """Code → ``#rrggbb`` (table colours, else a fixed qualitative palette)."""
-        if "colour" in self.frame:
-            return {int(k): str(v) for k, v in zip(self.codes, self.frame["colour"], strict=True)}
-        return {
-            int(k): DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
-            for i, k in enumerate(self.frame.index)
-        }
-
     def groups(self) -> dict[int, str]:
         """Code → land-use group (:data:`landcarbon.groups.GROUPS`); empty without a
         ``group`` column."""
@@ -98,11 +89,6 @@ class ClassTable:
             for k, v in zip(self.codes, self.frame["group"], strict=True)
             if isinstance(v, str)
         }
-
-    def legend(self) -> dict[int, tuple[str, str]]:
-        """Code → (name, colour), the form :func:`landcarbon.raster.write_raster` takes."""
-        names, colours = self.names(), self.colours()
-        return {k: (names[k], colours[k]) for k in names}
 
     def column(self, name: str) -> pd.Series:
         key = name.lower()
