@@ -76,3 +76,13 @@ def run_cli(
         cwd=cwd,
         check=False,
     )
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error: ...`` line of a command refused as the CLI promises: exit code 1,
+    no traceback, and nothing else on stderr. Returns the line."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]

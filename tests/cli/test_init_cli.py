@@ -10,15 +10,7 @@ import pandas as pd
 import pytest
 
 from landcarbon.raster import read_raster, write_raster
-from landcarbon.testing import make_raster, run_cli
-
-
-def _one_error_line(proc) -> str:  # type: ignore[no-untyped-def]
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    return lines[0]
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 
 def test_init_on_plum_island_writes_a_study_that_validates(shared_data: Path, tmp_path: Path):
@@ -117,7 +109,7 @@ def test_init_never_replaces_existing_files_without_overwrite(tmp_path: Path):
     maps = [_codes_10_20_90(tmp_path, y) for y in (2000, 2020)]
     (tmp_path / "classes.csv").write_text("my own table\n")
     study = tmp_path / "study.toml"
-    line = _one_error_line(run_cli("init", *map(str, maps), "--out", str(study)))
+    line = one_error_line(run_cli("init", *map(str, maps), "--out", str(study)))
     assert "classes.csv: exists; pass --overwrite" in line
     assert (tmp_path / "classes.csv").read_text() == "my own table\n"
     assert not study.exists()
@@ -128,18 +120,18 @@ def test_init_never_replaces_existing_files_without_overwrite(tmp_path: Path):
 
 def test_init_refuses_to_write_onto_an_input(tmp_path: Path):
     map_ = _codes_10_20_90(tmp_path, 2000)
-    line = _one_error_line(run_cli("init", str(map_), "--out", str(map_), "--overwrite"))
+    line = one_error_line(run_cli("init", str(map_), "--out", str(map_), "--overwrite"))
     assert "is one of the input files" in line
 
 
 def test_init_needs_a_year_per_map(tmp_path: Path):
     path = tmp_path / "landcover.tif"
     write_raster(make_raster(np.array([[10, 20]], dtype=np.int32)), path)
-    line = _one_error_line(run_cli("init", str(path), "--out", str(tmp_path / "s.toml")))
+    line = one_error_line(run_cli("init", str(path), "--out", str(tmp_path / "s.toml")))
     assert "no single four-digit year in the file name" in line and "--year" in line
     proc = run_cli("init", str(path), "--year", "2015", "--out", str(tmp_path / "s.toml"))
     assert proc.returncode == 0, proc.stderr
-    line = _one_error_line(
+    line = one_error_line(
         run_cli("init", str(path), "--year", "2015", "--year", "2020", "--out", "x.toml")
     )
     assert "one year per map" in line

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +13,7 @@ import pytest
 
 from landcarbon.raster import write_raster
 from landcarbon.study.examples import install_example
-from landcarbon.testing import make_raster, run_cli
-
-
-def _one_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single ``error:`` line of a failed run (exit 1, no traceback)."""
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 
 @pytest.mark.parametrize(
@@ -116,7 +106,7 @@ def test_study_keys_out_of_range_are_refused_by_validate(
     text = study.read_text()
     assert old in text
     study.write_text(text.replace(old, new, 1))
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert re.search(rf"{re.escape(str(study))}:\d+: {re.escape(expected)}", line), line
     # the synthetic region was not generated
     assert not (tmp_path / "synthetic_data").exists()
@@ -193,9 +183,9 @@ def test_cli_numbers_out_of_range_are_usage_errors(args: list[str], expected: st
 
 def test_negative_and_infinite_fuel_amounts_and_weights_are_refused():
     args = ("emissions", "--lulc", "x.tif", "--preset", "arid_muus", "--fuel")
-    fuel = _one_error(run_cli(*args, "raw coal=inf"))
+    fuel = one_error_line(run_cli(*args, "raw coal=inf"))
     assert "--fuel 'raw coal=inf': the amount inf is not a finite number" in fuel
-    fuel = _one_error(run_cli(*args, "raw coal=-3"))
+    fuel = one_error_line(run_cli(*args, "raw coal=-3"))
     assert "--fuel 'raw coal=-3': the amount -3.0 is out of range: must be >= 0" in fuel
     import typer
 
@@ -226,7 +216,7 @@ def test_pools_that_are_not_finite_or_too_dense_are_refused(
         f"lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,{value},2\n3,3,3,3,3\n"
     )
     out = tmp_path / "out"
-    line = _one_error(
+    line = one_error_line(
         run_cli("carbon", "--lulc", str(lulc), "--pools", str(pools), "--out", str(out))
     )
     assert f"{pools}: column 'c_soil', row 3: {problem}" in line
@@ -238,7 +228,7 @@ def test_emission_factors_that_are_not_finite_are_refused(tmp_path: Path):
     lulc = write_raster(make_raster(LU), tmp_path / "lu.tif")
     factors = tmp_path / "factors.csv"
     factors.write_text("lucode,factor_t_c_per_ha_yr\n1,0.5\n2,-inf\n3,1e308\n")
-    line = _one_error(run_cli("emissions", "--lulc", str(lulc), "--factors", str(factors)))
+    line = one_error_line(run_cli("emissions", "--lulc", str(lulc), "--factors", str(factors)))
     assert (
         f"{factors}: column 'factor_t_c_per_ha_yr', row 3: -inf is not a finite number; "
         f"give an emission factor in t C/ha/yr (negative = sink); "
@@ -293,11 +283,11 @@ def test_categorical_rasters_must_hold_integer_codes(
     lulc = _gtiff(tmp_path / "lu.tif", data, nodata)
     pools = tmp_path / "pools.csv"
     pools.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,2,2\n3,3,3,3,3\n")
-    line = _one_error(run_cli("carbon", "--lulc", lulc, "--pools", str(pools)))
+    line = one_error_line(run_cli("carbon", "--lulc", lulc, "--pools", str(pools)))
     assert f"error: {lulc}: {expected}" in line
     assert "reclassify" in line or "give a categorical raster of integer codes" in line
     other = write_raster(make_raster(LU), tmp_path / "other.tif")
-    assert expected in _one_error(run_cli("change", str(other), lulc))
+    assert expected in one_error_line(run_cli("change", str(other), lulc))
 
 
 def test_float_rasters_with_integral_codes_are_read_as_classes(tmp_path: Path):
@@ -316,7 +306,7 @@ def test_validate_reads_categorical_rasters_for_fractional_codes(tmp_path: Path)
         '[study]\nname = "x"\n[rasters]\nlu = "lu.tif"\ndem = "dem.tif"\n'
         '[inputs]\ncategorical = ["lu"]\n'
     )
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert f"{study}:4: rasters.lu: {tmp_path / 'lu.tif'}: {FRACTION_MESSAGE}" in line
     assert "dem" not in line
 
@@ -363,7 +353,7 @@ def test_nep_over_inputs_without_a_common_cell_is_an_error_not_zero(tmp_path: Pa
     for _ in range(12):
         args += ["--temperature", paths["t"], "--precipitation", paths["p"]]
     out = tmp_path / "out"
-    line = _one_error(run_cli(*args, "--out", str(out)))
+    line = one_error_line(run_cli(*args, "--out", str(out)))
     assert line == (
         f"error: {paths['npp']}: the NEP is nodata in every cell; --npp, --temperature and "
         f"--precipitation share no cell with data (every month); check their nodata values "

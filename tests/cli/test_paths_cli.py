@@ -3,25 +3,15 @@ under --out and never onto an input or a user's file (issue 13, items 2, 3, 12).
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from landcarbon.raster import write_raster
-from landcarbon.testing import make_raster, run_cli
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 LU = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 1, 1], [3, 3, 1, 1]], dtype=np.int32)
-
-
-def _one_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single ``error:`` line of a refused command (exit 1, no traceback)."""
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def _study(d: Path, text: str) -> Path:
@@ -42,7 +32,7 @@ def test_synthetic_folder_of_user_files_is_never_written(tmp_path: Path, overwri
     write_raster(make_raster(LU.astype(float), cell_size=100.0), users / "dem.tif")
     before = (users / "dem.tif").read_bytes()
     study = _study(tmp_path, SYNTHETIC.format(folder="userdata"))
-    line = _one_error(run_cli("run", str(study), "--out", str(tmp_path / "out"), *overwrite))
+    line = one_error_line(run_cli("run", str(study), "--out", str(tmp_path / "out"), *overwrite))
     assert f"{study}: synthetic.folder = 'userdata'" in line
     assert "holds files landcarbon did not generate (dem.tif)" in line
     assert 'folder = "synthetic_data"' in line  # the fix
@@ -65,7 +55,7 @@ def test_synthetic_folder_made_by_landcarbon_is_reused_and_regenerated(tmp_path:
 def test_synthetic_folder_outside_the_study_folder_is_a_problem(tmp_path: Path, folder: str):
     (tmp_path / "study").mkdir()
     study = _study(tmp_path / "study", SYNTHETIC.format(folder=folder))
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert f"{study}:5: synthetic.folder: {folder!r} is not a folder inside" in line
     assert not (tmp_path / "elsewhere").exists()
 
@@ -102,7 +92,7 @@ def test_out_holding_an_input_where_the_run_writes_is_refused(tmp_path: Path):
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "index.html").write_text("my notes")
     study = _study(tmp_path, RESAMPLE + '[tables]\nnotes = "report/index.html"\n')
-    line = _one_error(run_cli("run", "study.toml", "--out", ".", "--overwrite", cwd=tmp_path))
+    line = one_error_line(run_cli("run", "study.toml", "--out", ".", "--overwrite", cwd=tmp_path))
     assert f"{study}: tables.notes ({tmp_path / 'report' / 'index.html'}) would be " in line
     assert "overwritten by the report of the run" in line
     assert f"choose another --out (e.g. {tmp_path / 'outputs'})" in line
@@ -120,7 +110,7 @@ def test_validate_lists_every_name_that_cannot_be_a_file_name(tmp_path: Path):
         '[landuse]\nmaps = { "2000" = "lu", ".." = "lu" }\n'
         '[inputs]\nclasses = "cnlucc"\n',
     )
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert "3 problem(s) in the study file" in line
     assert f"{study}:3: rasters: name '../up' contains '/', which cannot be part" in line
     assert f"{study}:7: carbon.maps: '../../../x' contains '/'" in line
@@ -143,7 +133,7 @@ def test_names_in_any_script_are_valid(tmp_path: Path):
 
 
 def test_simulate_refuses_a_scenario_name_that_leaves_out(tmp_path: Path):
-    line = _one_error(
+    line = one_error_line(
         run_cli("simulate", str(tmp_path / "study.toml"), "--scenario", "../../x", "-o", "o")
     )
     assert "error: --scenario: '../../x' contains '/', which cannot be part of a file" in line
@@ -158,12 +148,12 @@ def test_scenario_file_with_a_path_as_name_is_refused(tmp_path: Path):
         '[simulation]\nt0 = "lu"\nt1 = "lu"\nyears = [2000, 2010]\ndrivers = ["lu"]\n'
         'target_year = 2020\nscenarios = "sc"\n',
     )
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert f"{tmp_path / 'sc.toml'}: [scenarios.../../x]: scenario name '../../x' contains" in line
 
 
 def test_dashboard_address_that_is_not_host_port_is_a_problem(tmp_path: Path):
     write_raster(make_raster(LU), tmp_path / "lu.tif")
     study = _study(tmp_path, '[rasters]\nlu = "lu.tif"\n[compute]\ndashboard = "8787"\n')
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert f"{study}:6: compute.dashboard: '8787' is not host:port; use '127.0.0.1:8787'" in line

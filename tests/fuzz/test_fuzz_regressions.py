@@ -4,7 +4,6 @@ case the fuzzer found, by hand, through the real entry point where it was a CLI 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,7 @@ import pytest
 
 from landcarbon.errors import ParameterError
 from landcarbon.raster import write_raster
-from landcarbon.testing import make_raster, run_cli
-
-
-def _one_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single ``error:`` line of a refused command (exit 1, no traceback)."""
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 
 def _strict(text: str) -> object:
@@ -60,7 +51,7 @@ def test_change_leaves_the_dynamic_degree_of_a_new_class_empty(tmp_path: Path):
 def test_geodetector_refuses_inf_in_y_naming_the_row(tmp_path: Path):
     table = tmp_path / "gd.csv"
     table.write_text("y,a\n1.5,1\n2.5,1\ninf,2\n4.0,2\n")
-    line = _one_error(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
+    line = one_error_line(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
     assert f"error: {table}: column 'y' (y) holds 1 infinite value(s) (first: row 4: inf)" in line
     assert "leave those cells empty (dropped as missing) or fix them" in line
 
@@ -71,7 +62,7 @@ def test_geodetector_refuses_inf_in_a_y_raster(tmp_path: Path):
     write_raster(make_raster(y), tmp_path / "y.tif")
     write_raster(make_raster(x), tmp_path / "x.tif")
     args = ["--raster-y", str(tmp_path / "y.tif"), "--raster-x", str(tmp_path / "x.tif")]
-    line = _one_error(run_cli("geodetector", *args))
+    line = one_error_line(run_cli("geodetector", *args))
     assert f"error: {tmp_path / 'y.tif'}: 1 cell(s) hold an infinite value" in line  # as read
     assert "mark them as nodata" in line
 
@@ -83,11 +74,11 @@ def test_geodetector_refuses_inf_in_a_factor(tmp_path: Path):
     write_raster(make_raster(y), tmp_path / "y.tif")
     write_raster(make_raster(x), tmp_path / "lu.tif")
     args = ["--raster-y", str(tmp_path / "y.tif"), "--raster-x", str(tmp_path / "lu.tif")]
-    line = _one_error(run_cli("geodetector", *args))
+    line = one_error_line(run_cli("geodetector", *args))
     assert f"error: {tmp_path / 'lu.tif'}: 1 cell(s) hold an infinite value" in line
     table = tmp_path / "gd.csv"
     table.write_text("y,a\n1.5,1\n2.5,1\n3.0,inf\n4.0,2\n5.0,2\n")
-    line = _one_error(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
+    line = one_error_line(run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a"))
     assert f"error: {table}: factor 'a' holds inf or -inf (first: row 4)" in line
 
 
@@ -122,7 +113,7 @@ def test_info_refuses_a_tiff_whose_georeferencing_tags_are_cut_off(tmp_path: Pat
     raw = (tmp_path / "full.tif").read_bytes()
     cut = tmp_path / "cut.tif"
     cut.write_bytes(raw[: len(raw) // 2])  # pixels and header still read, the tags do not
-    line = _one_error(run_cli("info", str(cut), "--categorical"))
+    line = one_error_line(run_cli("info", str(cut), "--categorical"))
     assert f"error: {cut}: GDAL could not read" in line
     assert '"GeoKeyDirectory"' in line
     assert "truncated or damaged, so its georeferencing (CRS, cell size) is lost" in line
@@ -149,7 +140,7 @@ def test_carbon_refuses_a_tiff_whose_tags_are_cut_off_in_one_line(tmp_path: Path
     (tmp_path / "cut.tif").write_bytes(raw[: len(raw) // 2])
     (tmp_path / "pools.csv").write_text("code,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n")
     args = ["carbon", "--lulc", str(tmp_path / "cut.tif"), "--pools", str(tmp_path / "pools.csv")]
-    line = _one_error(run_cli(*args, "--out", str(tmp_path / "o")))  # no GDAL warning lines
+    line = one_error_line(run_cli(*args, "--out", str(tmp_path / "o")))  # no GDAL warning lines
     assert "GDAL could not read" in line and "truncated or damaged" in line
 
 
@@ -159,7 +150,7 @@ def test_inf_and_fractional_codes_in_a_table_are_named(tmp_path: Path):
     pools = tmp_path / "pools.csv"
     pools.write_text("code,c_above,c_below,c_soil,c_dead\ninf,1,1,1,1\n2.5,1,1,1,1\n1,1,1,1,1\n")
     args = ["carbon", "--lulc", str(tmp_path / "lu.tif"), "--pools", str(pools)]
-    line = _one_error(run_cli(*args, "--out", str(tmp_path / "o")))
+    line = one_error_line(run_cli(*args, "--out", str(tmp_path / "o")))
     assert "row 2: code 'inf' is not an integer class code" in line
     assert "row 3: code '2.5' is not an integer class code" in line
 
@@ -180,7 +171,7 @@ def test_nep_refuses_infinite_or_implausible_temperatures(tmp_path: Path, value,
         write_raster(stack, tmp_path / f"{name}.tif")
     args = ["nep", "--npp", str(tmp_path / "npp.tif"), "--temperature", str(tmp_path / "t.tif")]
     args += ["--precipitation", str(tmp_path / "p.tif"), "--out", str(tmp_path / "o")]
-    line = _one_error(run_cli(*args))
+    line = one_error_line(run_cli(*args))
     assert str(tmp_path / "t.tif") in line and message in line
     assert not (tmp_path / "o").exists()
 
@@ -194,5 +185,5 @@ def test_validate_refuses_a_table_with_a_header_and_no_rows(tmp_path: Path):
         '[study]\nname = "s"\n[inputs]\ncategorical = ["lu"]\n[rasters]\nlu = "lu.tif"\n'
         '[tables]\npools = "pools.csv"\n[carbon]\nmaps = { "2020" = "lu" }\npools = "pools"\n'
     )
-    line = _one_error(run_cli("validate", str(study)))
+    line = one_error_line(run_cli("validate", str(study)))
     assert "tables.pools" in line and "the table has no rows" in line

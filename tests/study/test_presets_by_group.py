@@ -15,7 +15,7 @@ from landcarbon.errors import ConfigError
 from landcarbon.raster import write_raster
 from landcarbon.study.config import load_study
 from landcarbon.study.run import build_steps, run_study
-from landcarbon.testing import make_raster, run_cli
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 NO_FACTORS = """
 [study]
@@ -157,12 +157,9 @@ def test_codes_mapped_to_groups_get_the_presets_values(tmp_path: Path):
 
 
 def _one_error(proc, *parts: str) -> None:  # type: ignore[no-untyped-def]
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    line = one_error_line(proc)
     for part in parts:
-        assert part in lines[0], (part, lines[0])
+        assert part in line, (part, line)
 
 
 def test_validate_refuses_a_preset_on_ungrouped_classes(tmp_path: Path):
