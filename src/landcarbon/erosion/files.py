@@ -8,7 +8,6 @@ writes the layers, a table by land-use class and ``summary.json``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
 from landcarbon.groups import classes_option
-from landcarbon.raster import atomic_path, read_raster, write_raster
+from landcarbon.raster import read_raster, write_raster
 from landcarbon.tables import ClassTable
+from landcarbon.writes import write_csv, write_json
 
 GRADE_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
 
@@ -154,8 +154,7 @@ def run_erosion(
     )
     written = _write(result, topo.slope_deg, out_dir, overwrite)
     summary = {**result.summary, "outputs": [p.name for p in written]}
-    with atomic_path(out_dir / "summary.json", overwrite) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_json(summary, out_dir / "summary.json", overwrite=overwrite)
     return result, summary
 
 
@@ -191,7 +190,5 @@ def _write(result: ErosionResult, slope: xr.DataArray, out: Path, overwrite: boo
     written.append(
         write_raster(result.grade, out / "erosion_grade.tif", overwrite=overwrite, classes=legend)
     )
-    csv = out / "by_land_use.csv"
-    with atomic_path(csv, overwrite) as tmp:
-        result.by_land_use.to_csv(tmp, index=False)
+    csv = write_csv(result.by_land_use, out / "by_land_use.csv", overwrite=overwrite)
     return [*written, csv]

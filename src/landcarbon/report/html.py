@@ -17,6 +17,7 @@ import pandas as pd
 
 from landcarbon.report.maps import render_map
 from landcarbon.study.pipeline import Step, file_digest, write_json_atomic
+from landcarbon.writes import write_text
 
 MAX_TABLE_ROWS = 40
 
@@ -36,7 +37,6 @@ def build_report(
     from jinja2 import Environment, PackageLoader
 
     from landcarbon.paths import inside
-    from landcarbon.raster import atomic_path
 
     report_dir = out_dir / "report"
     (report_dir / "img").mkdir(parents=True, exist_ok=True)
@@ -90,10 +90,7 @@ def build_report(
     page = env.get_template("index.html.j2").render(
         title=study_name, description=description, chapters=chapters, has_workbook=bool(tables)
     )
-    index = report_dir / "index.html"
-    with atomic_path(index) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return index
+    return write_text(page, report_dir / "index.html")
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -9,7 +9,6 @@ the maps (GeoTIFF) and tables (CSV) of a result into a folder.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 import xarray as xr
 
-from landcarbon.raster import atomic_path, write_raster
+from landcarbon.raster import write_raster
 from landcarbon.sinks.importance import (
     LEVEL_COLOURS,
     LEVEL_NAMES,
@@ -31,6 +30,7 @@ from landcarbon.sinks.strategies import Strategies, StrategyRules, assign_strate
 from landcarbon.sinks.vegetation import vegetation_carbon_density, vegetation_storage_table
 from landcarbon.sinks.zoning import ZONE_COLOURS, ZONE_NAMES, SinkZones, identify_sinks
 from landcarbon.tables import DEFAULT_COLOURS, ClassTable
+from landcarbon.writes import write_csv, write_json
 
 
 @dataclass(frozen=True)
@@ -169,12 +169,6 @@ def _legend(
     }
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> Path:
-    with atomic_path(path, overwrite) as tmp:
-        frame.to_csv(tmp, index=False)
-    return path
-
-
 def write_sinks(
     result: SinksResult, out_dir: str | Path, *, overwrite: bool = False
 ) -> dict[str, Path]:
@@ -212,8 +206,6 @@ def write_sinks(
         for name, (da, kw) in rasters.items()
     }
     for name, frame in tables.items():
-        paths[name] = _write_csv(frame, out / f"{name}.csv", overwrite)
-    with atomic_path(out / "summary.json", overwrite) as tmp:
-        tmp.write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
-    paths["summary"] = out / "summary.json"
+        paths[name] = write_csv(frame, out / f"{name}.csv", overwrite=overwrite)
+    paths["summary"] = write_json(result.summary(), out / "summary.json", overwrite=overwrite)
     return paths

@@ -190,10 +190,9 @@ class Study:
                 layers=missing,
                 overwrite=True,
             )
-            from landcarbon.raster import atomic_path
+            from landcarbon.writes import write_text
 
-            with atomic_path(record) as tmp:
-                tmp.write_text(json.dumps(params))
+            write_text(json.dumps(params), record)
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

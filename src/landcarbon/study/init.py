@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from landcarbon.errors import InputFileError, OutputExistsError, ParameterError
+from landcarbon.writes import write_text
 
 POOL_COLUMNS = ("c_above", "c_below", "c_soil", "c_dead")
 FACTOR_COLUMN = "factor_t_c_per_ha_yr"
@@ -241,7 +242,7 @@ def init_study(
         name or f"Land use and carbon, {summaries[0].year}-{summaries[-1].year}",
         notes,
     )
-    _write_text(targets["study"], text)
+    write_text(text, targets["study"])
     return InitResult(
         study,
         {k: v for k, v in targets.items() if k != "study"},
@@ -348,14 +349,7 @@ def _write_tables(
         "emission_factors": pd.DataFrame({**rows, FACTOR_COLUMN: [""] * len(codes)}),
     }
     for key, frame in frames.items():
-        _write_text(targets[key], frame.to_csv(index=False, lineterminator="\n"))
-
-
-def _write_text(path: Path, text: str) -> None:
-    from landcarbon.raster import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        write_text(frame.to_csv(index=False, lineterminator="\n"), targets[key])
 
 
 def _toml_str(value: str) -> str:

@@ -272,7 +272,6 @@ def _read_record(path: Path) -> dict[str, Any]:
 def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = True) -> None:
     """Write JSON to ``path`` through a temporary file and a rename (keys sorted unless
     ``sort_keys=False``, which keeps the dicts' own order for reading back)."""
-    from landcarbon.raster import atomic_path
+    from landcarbon.writes import write_text
 
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str, sort_keys=sort_keys))
+    write_text(json.dumps(data, indent=2, default=str, sort_keys=sort_keys), path)
