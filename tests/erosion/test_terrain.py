@@ -217,11 +217,14 @@ def _plane(theta_deg: float, rows: int = 5, cols: int = 40, cell: float = 10.0):
     return make_raster(z, cell_size=cell)
 
 
-def test_ls_csle_on_a_plane_matches_the_closed_form() -> None:
-    # Plane falling east at 8°, 10 m cells: column c drains c + 1 cells, so the slope
-    # length is λ = 10 (c + 1) m (distance from the divide to the cell's lower edge),
-    # capped at 300 m; L = (λ / 22.13)^m with McCool's m(8°) and S = 16.8 sin 8° - 0.5.
-    topo = topography(_plane(8.0), lambda_max_m=300.0)
+def test_ls_accumulation_rule_and_mccool_on_a_plane() -> None:
+    # The options kept beside the CSLE defaults. Plane falling east at 8°, 10 m cells:
+    # column c drains c + 1 cells, so the accumulation rule gives λ = 10 (c + 1) m (the
+    # distance from the divide to the cell's lower edge), capped at 300 m; L = (λ/22.13)^m
+    # with McCool's m(8°) and S = 16.8 sin 8° - 0.5.
+    topo = topography(
+        _plane(8.0), slope_length="accumulation", exponent="mccool", lambda_max_m=300.0
+    )
     cols = np.arange(1, 39)
     lam = np.minimum(10.0 * (cols + 1), 300.0)
     m = mccool_exponent(np.array(8.0))
@@ -233,9 +236,10 @@ def test_ls_csle_on_a_plane_matches_the_closed_form() -> None:
 
 
 def test_ls_classes_exponent_on_steep_plane() -> None:
-    # 25°: m = 0.5 (CSLE classes), S = 21.91 sin 25° - 0.96 (Liu et al. 1994)
-    topo = topography(_plane(25.0), exponent="classes", lambda_max_m=1e6)
-    lam = 10.0 * (np.arange(1, 39) + 1)
+    # 25°: m = 0.5 (CSLE classes), S = 21.91 sin 25° - 0.96 (Liu et al. 1994); the
+    # default cumulative λ runs to the cell centre: 10 (c + 0.5) m
+    topo = topography(_plane(25.0))
+    lam = 10.0 * (np.arange(1, 39) + 0.5)
     expected = (lam / 22.13) ** 0.5 * (21.91 * np.sin(np.radians(25.0)) - 0.96)
     np.testing.assert_allclose(topo.ls_factor.values[2, 1:39], expected, rtol=1e-10)
 
@@ -269,26 +273,124 @@ def test_ls_nodata_hole_and_parameters() -> None:
         topography(dem, method="usle")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="exponent 'x' is unknown"):
         topography(dem, exponent="x")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"slope-length rule 'd8' is unknown"):
+        topography(dem, slope_length="d8")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="must be > 0"):
         topography(dem, lambda_max_m=0)
+    with pytest.raises(ParameterError, match=r"cutoff_steep \(1.5\) must be within 0-1"):
+        topography(dem, cutoff_steep=1.5)
 
 
 def test_ls_csle_on_a_diagonal_plane_uses_the_diagonal_length() -> None:
     # Plane falling south-east, z = 200 - 0.05 (x + y) with x east and y south (m), 10 m
     # cells. The diagonal step drops 2 × 0.5 m over 10√2 m (gradient 0.0707), more than
     # the 0.05 of a cardinal step, so every cell drains diagonally and cell (r, c) lies
-    # min(r, c) + 1 cells down its chain: λ = (min(r, c) + 1) × 10√2 m, the horizontal
-    # distance along the flow path. Horn's slope is exact on a plane: atan(0.05 √2).
+    # min(r, c) + 1 cells down its chain: λ = (min(r, c) + 0.5) × 10√2 m, the horizontal
+    # distance along the flow path to the cell centre. Horn's slope is exact on a plane:
+    # atan(0.05 √2) = 4.0446°, so m = 0.4 (3°-5°) and S = 10.8 sinθ + 0.03.
     n, d, g = 16, 10.0, 0.05
     rr, cc = np.mgrid[0:n, 0:n] * d
-    topo = topography(make_raster(200.0 - g * (rr + cc), cell_size=d), lambda_max_m=1e6)
+    topo = topography(make_raster(200.0 - g * (rr + cc), cell_size=d))
     inner = (slice(1, n - 1), slice(1, n - 1))
     r, c = np.mgrid[0:n, 0:n]
-    lam = (np.minimum(r, c) + 1) * d * np.sqrt(2.0)
-    theta = np.degrees(np.arctan(g * np.sqrt(2.0)))  # 4.0446°: S = 10.8 sinθ + 0.03
+    lam = (np.minimum(r, c) + 0.5) * d * np.sqrt(2.0)
+    theta = np.degrees(np.arctan(g * np.sqrt(2.0)))
     np.testing.assert_allclose(topo.slope_deg.values[inner], theta, rtol=1e-12)
     np.testing.assert_allclose(topo.slope_length_m.values[inner], lam[inner], rtol=1e-12)
-    expected = (lam / 22.13) ** mccool_exponent(np.array(theta)) * (
-        10.8 * np.sin(np.radians(theta)) + 0.03
-    )
+    expected = (lam / 22.13) ** 0.4 * (10.8 * np.sin(np.radians(theta)) + 0.03)
     np.testing.assert_allclose(topo.ls_factor.values[inner], expected[inner], rtol=1e-10)
+
+
+# ------------------------------------------------ CSLE practice: cumulative λ, m classes
+@pytest.mark.parametrize(
+    ("theta", "m", "s_hand"),
+    [
+        # m by the CSLE classes; S by hand: 10.8 sinθ + 0.03 (< 5°), 16.8 sinθ - 0.50
+        # (5°-10°), 21.91 sinθ - 0.96 (≥ 10°)
+        (0.8, 0.2, 10.8 * 0.0139622 + 0.03),  # sin 0.8° = 0.0139622
+        (2.0, 0.3, 10.8 * 0.0348995 + 0.03),  # sin 2° = 0.0348995
+        (4.0, 0.4, 10.8 * 0.0697565 + 0.03),  # sin 4° = 0.0697565
+        (8.0, 0.5, 16.8 * 0.1391731 - 0.50),  # sin 8° = 0.1391731
+        (25.0, 0.5, 21.91 * 0.4226183 - 0.96),  # sin 25° = 0.4226183
+    ],
+)
+def test_csle_defaults_on_planes_per_slope_class(theta: float, m: float, s_hand: float) -> None:
+    # Plane falling east, 10 m cells, 40 columns. Column 0 is a divide (no donor): λ =
+    # half its flow length, 5 m; each column adds one cell, so λ = 10 (c + 0.5) m grows
+    # along the flow path, uncapped, to 395 m at the outlet column. L = (λ/22.13)^m.
+    topo = topography(_plane(theta))
+    cols = np.arange(40)
+    lam = 10.0 * (cols + 0.5)
+    for row in range(5):
+        np.testing.assert_allclose(topo.slope_length_m.values[row], lam, rtol=1e-12)
+    inner = np.arange(1, 39)  # Horn's slope is exact away from the map edges
+    np.testing.assert_allclose(topo.l_factor.values[2, inner], (lam[inner] / 22.13) ** m)
+    np.testing.assert_allclose(topo.s_factor.values[2, inner], s_hand, atol=1e-6)
+    # one value fully by hand: column 10, λ = 105 m, 105 / 22.13 = 4.744690
+    assert topo.l_factor.values[2, 10] == pytest.approx(4.744690**m, rel=1e-6)
+
+
+def test_cumulative_slope_length_on_a_cone_follows_radial_flow() -> None:
+    # Cone z = 100 - 0.3 r (r in m from the corner shared by cells (9, 9) and (10, 10)),
+    # 20 x 20 cells of 10 m. Cells on the diagonal drain diagonally away from the apex
+    # (gradient 0.3 against 0.24-0.29 cardinally), the four central cells are peaks
+    # (no donor: half a diagonal step), so the diagonal cell k steps out has
+    # λ = (k + 0.5) × 10√2 m = r, its distance from the apex. The column beside the
+    # north-south axis drains due south (0.290 against 0.283 diagonally) and its cell k
+    # steps below the central row starts without donor: λ = 10 k - 5 m. The
+    # accumulation rule would give (k + 1) × 10√2 on the diagonal.
+    n, d = 20, 10.0
+    y, x = (np.mgrid[0:n, 0:n] + 0.5) * d
+    r = np.hypot(x - 100.0, y - 100.0)
+    topo = topography(make_raster(100.0 - 0.3 * r, cell_size=d))
+    lam = topo.slope_length_m.values
+    k = np.arange(10)
+    np.testing.assert_allclose(lam[10 + k, 10 + k], (k + 0.5) * d * np.sqrt(2.0), rtol=1e-12)
+    np.testing.assert_allclose(lam[9 - k, 9 - k], (k + 0.5) * d * np.sqrt(2.0), rtol=1e-12)
+    # ... except the map's last row: that cell drains east along the edge at 0.88°, far
+    # below half the 16.7° above it, so its slope length starts again at one cell
+    axis = np.append(10.0 * (k[:8] + 1) - 5.0, 10.0)
+    np.testing.assert_allclose(lam[11 + k[:9], 10], axis, rtol=1e-12)
+    m = np.where(topo.slope_deg.values[10 + k[:-1], 10 + k[:-1]] > 5.0, 0.5, 0.4)
+    np.testing.assert_allclose(
+        topo.l_factor.values[10 + k[:-1], 10 + k[:-1]],
+        ((k[:-1] + 0.5) * d * np.sqrt(2.0) / 22.13) ** m,
+        rtol=1e-12,
+    )
+
+
+def _broken_plane(g_upper: float, g_lower: float, cols: int = 40, break_at: int = 20):
+    # falls east: drop 10 g per cell step, g_upper above column `break_at`, g_lower from it
+    drops = np.where(np.arange(cols - 1) < break_at, g_upper, g_lower) * 10.0
+    z = 200.0 - np.concatenate([[0.0], np.cumsum(drops)])
+    return make_raster(np.repeat(z[None, :], 5, axis=0), cell_size=10.0)
+
+
+@pytest.mark.parametrize(
+    ("g_upper", "g_lower", "cut"),
+    [
+        # steep: 11.31° -> 4.57° is below 0.5 x 11.31°: slope length starts again
+        (0.20, 0.08, True),
+        # steep: 11.31° -> 6.84° keeps more than half the angle: no cut
+        (0.20, 0.12, False),
+        # gentle (< 5 %, factor 0.7): 2.29° -> 1.72° keeps 75 %: no cut
+        (0.04, 0.03, False),
+        # gentle: 2.29° -> 1.43° keeps 62.5 %, below 0.7 (a 0.5 factor would not cut)
+        (0.04, 0.025, True),
+    ],
+)
+def test_slope_cutoff_where_the_slope_flattens(g_upper: float, g_lower: float, cut: bool) -> None:
+    lam = topography(_broken_plane(g_upper, g_lower)).slope_length_m.values[2]
+    cols = np.arange(40)
+    uncut = 10.0 * (cols + 0.5)
+    # a cut column starts again at one cell (10 m), then adds 10 m a column
+    expected = np.where(cols < 20, uncut, 10.0 * (cols - 19)) if cut else uncut
+    np.testing.assert_allclose(lam, expected, rtol=1e-12)
+
+
+def test_slope_cutoff_factors_are_options() -> None:
+    dem = _broken_plane(0.20, 0.08)
+    lam = topography(dem, cutoff_steep=0.0).slope_length_m.values[2]
+    np.testing.assert_allclose(lam, 10.0 * (np.arange(40) + 0.5), rtol=1e-12)
+    capped = topography(dem, cutoff_steep=0.0, lambda_max_m=100.0).slope_length_m.values[2]
+    np.testing.assert_allclose(capped, np.minimum(10.0 * (np.arange(40) + 0.5), 100.0))

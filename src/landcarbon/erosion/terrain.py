@@ -18,14 +18,19 @@ Pipeline (:func:`topography`):
    routing of the Chinese national census LS tool (Zhang et al. 2013) and keeps the
    slope-length reading of the accumulation exact on planes; InVEST SDR defaults to
    multiple flow direction, which spreads flow over diverging slopes.
-5. **Slope length** ``λ = N × ℓ`` (m): ``N`` cells drain through the cell (itself
-   included) and ``ℓ`` is its D8 flow-path length (cell size, or the diagonal). On a
-   plane this is exactly the distance from the divide to the cell's lower edge. It is
-   capped at ``lambda_max_m`` (300 m by default: RUSLE's practical upper limit of
-   about 1000 ft, Renard et al. 1997; METHODS.md §7 "papers often cap λ").
-6. **L = (λ / 22.13)^m** with McCool et al.'s (1989) exponent ``m = β / (1 + β)``,
-   ``β = (sinθ / 0.0896) / (3 sinθ^0.8 + 0.56)`` (default), or the CSLE census classes
-   m = 0.2 / 0.3 / 0.4 / 0.5 for θ ≤ 1° / ≤ 3° / ≤ 5° / > 5°.
+5. **Slope length λ** (m), by default (``slope_length="cumulative"``) the cumulative
+   slope length of the LS tools (Hickey 2000; Van Remortel et al. 2001, 2004; the
+   Chinese census tools of Zhang et al. 2013 and Fu et al. 2015): along the D8 paths,
+   the longest upslope path to the cell centre, starting at half a cell on ridges and
+   ending where the down-slope angle drops below 0.5 (≥ 5 % slope) or 0.7 (< 5 %) of
+   the angle upslope (:func:`~landcarbon.erosion._kernels.cumulative_slope_length`).
+   Not capped by default (the tools have no cap); ``lambda_max_m`` caps it.
+   ``slope_length="accumulation"``: ``λ = N × ℓ``, ``N`` cells draining through the
+   cell (itself included) times its D8 flow-path length ``ℓ``, no cut-off.
+6. **L = (λ / 22.13)^m** with the CSLE exponent classes m = 0.2 / 0.3 / 0.4 / 0.5 for
+   θ ≤ 1° / ≤ 3° / ≤ 5° / > 5° (default; Liu et al. 2000, 2002, the census rule), or
+   McCool et al.'s (1989) ``m = β / (1 + β)``, ``β = (sinθ / 0.0896) / (3 sinθ^0.8 + 0.56)``
+   (``exponent="mccool"``).
 7. **S**: McCool et al. (1987) below 10° (``10.8 sinθ + 0.03`` below 5°,
    ``16.8 sinθ - 0.50`` from 5°) and Liu et al. (1994) ``21.91 sinθ - 0.96`` from 10°.
 
@@ -56,6 +61,16 @@ USLE LS factor on topographically complex landscape units. *J. Soil Water Conser
 Zhang, H., Yang, Q., Li, R., Liu, Q., Moore, D., He, P., Ritsema, C. J., Geissen, V. (2013).
 Extension of a GIS procedure for calculating the RUSLE equation LS factor. *Computers &
 Geosciences* 52, 177-188. https://doi.org/10.1016/j.cageo.2012.09.027
+Hickey, R. (2000). Slope angle and slope length solutions for GIS. *Cartography* 29(1), 1-8.
+Van Remortel, R., Hamilton, M., Hickey, R. (2001). Estimating the LS factor for RUSLE
+through iterative slope length processing of digital elevation data within ArcInfo Grid.
+*Cartography* 30(1), 27-35 (AML ``RUSLE_LS_4_PC``, Dec 2003: the cut-off and start rules).
+Fu, S., Liu, B., Zhou, G., Sun, Z., Zhu, X. (2015). Calculation tool of topographic
+factors. *Science of Soil and Water Conservation* 13(5), 105-110.
+Liu, B. Y., Nearing, M. A., Shi, P. J., Jia, Z. W. (2000). Slope length effects on soil
+loss for steep slopes. *Soil Sci. Soc. Am. J.* 64, 1759-1763.
+Liu, B. Y., Zhang, K. L., Xie, Y. (2002). An empirical soil loss equation. *Proc. 12th ISCO
+Conference*, Beijing, vol. III, 21-25.
 """
 
 from __future__ import annotations
@@ -73,6 +88,7 @@ from landcarbon.backend import map_cells, map_focal, require_in_memory
 from landcarbon.erosion._kernels import (
     accumulate,
     csle_class_m,
+    cumulative_slope_length,
     d8_receivers,
     horn_difference,
     invest_m,
@@ -88,8 +104,15 @@ from landcarbon.raster import like
 UNIT_PLOT_LENGTH_M = 22.13
 """Length of the USLE unit plot (m), the L = 1 reference."""
 
-ExponentRule = Literal["mccool", "classes"]
+ExponentRule = Literal["classes", "mccool"]
 LsMethod = Literal["csle", "rusle"]
+SlopeLengthRule = Literal["cumulative", "accumulation"]
+
+CUTOFF_GENTLE = 0.7
+"""Slope cut-off factor where the down-slope angle is under 5 % (Van Remortel et al. 2001)."""
+
+CUTOFF_STEEP = 0.5
+"""Slope cut-off factor from 5 % (Van Remortel et al. 2001; Hickey 2000's single factor)."""
 
 
 def cell_sizes_m(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +194,9 @@ class FlowRouting:
 
     ``filled`` (m), ``accumulation_cells`` (cells draining through each cell, itself
     included), ``upslope_area_m2`` (the same in m²), ``flow_length_m`` (distance to the
-    receiver) and ``diagonal`` (True where the cell drains diagonally).
+    receiver) and ``diagonal`` (True where the cell drains diagonally); ``receiver``
+    (flat index of each cell's D8 receiver, -1 for outlets and nodata) and ``order``
+    (flat indices of the valid cells, every receiver before its donors).
     """
 
     filled: np.ndarray
@@ -179,12 +204,14 @@ class FlowRouting:
     upslope_area_m2: np.ndarray
     flow_length_m: np.ndarray
     diagonal: np.ndarray
+    receiver: np.ndarray
+    order: np.ndarray
 
 
 def flow_routing(dem: xr.DataArray) -> FlowRouting:
     """Fill depressions (priority-flood), route D8 and accumulate flow.
 
-    A global step: the whole DEM is held in memory (about 65 bytes per cell at peak
+    A global step: the whole DEM is held in memory (about 80 bytes per cell at peak
     besides the DEM: priority-flood's padded copy, heap and queues, then the routing).
     """
     z = require_in_memory(
@@ -203,7 +230,41 @@ def flow_routing(dem: xr.DataArray) -> FlowRouting:
         upslope_area_m2=area.reshape(rows, cols),
         flow_length_m=length.reshape(rows, cols),
         diagonal=diagonal.reshape(rows, cols),
+        receiver=receiver,
+        order=order,
     )
+
+
+def slope_length_m(
+    dem: xr.DataArray,
+    routing: FlowRouting,
+    *,
+    rule: SlopeLengthRule = "cumulative",
+    cutoff_gentle: float = CUTOFF_GENTLE,
+    cutoff_steep: float = CUTOFF_STEEP,
+) -> np.ndarray:
+    """Slope length λ (m) of every cell from its D8 routing, numpy (rows, cols).
+
+    ``rule="cumulative"``: the cumulative slope length of the LS tools with the slope
+    cut-off factors (see :func:`~landcarbon.erosion._kernels.cumulative_slope_length`).
+    ``rule="accumulation"``: cells draining through the cell times its flow length.
+    NaN on nodata. Not capped.
+    """
+    if rule == "accumulation":
+        return routing.accumulation_cells * routing.flow_length_m  # type: ignore[no-any-return]
+    dx_rows, _ = cell_sizes_m(Grid.from_dataarray(dem))
+    rows, cols = routing.filled.shape
+    lam = cumulative_slope_length(
+        routing.filled.ravel(),
+        routing.receiver,
+        routing.flow_length_m.ravel(),
+        routing.order,
+        dx_rows,
+        cols,
+        cutoff_gentle,
+        cutoff_steep,
+    )
+    return lam.reshape(rows, cols)  # type: ignore[no-any-return]
 
 
 def mccool_exponent(theta_deg: np.ndarray) -> np.ndarray:
@@ -281,8 +342,11 @@ def topography(
     dem: xr.DataArray,
     *,
     method: LsMethod = "csle",
-    exponent: ExponentRule = "mccool",
-    lambda_max_m: float = 300.0,
+    exponent: ExponentRule = "classes",
+    slope_length: SlopeLengthRule = "cumulative",
+    cutoff_gentle: float = CUTOFF_GENTLE,
+    cutoff_steep: float = CUTOFF_STEEP,
+    lambda_max_m: float | None = None,
     l_max: float = 122.0,
 ) -> Topography:
     """LS factor of a DEM (elevations in metres) with its intermediate layers.
@@ -290,35 +354,39 @@ def topography(
     Parameters
     ----------
     dem : DataArray, elevation (m), NaN for nodata; projected or geographic CRS.
-    method : ``"csle"`` (default): ``L = (λ/22.13)^m`` with ``λ`` from D8 flow
-        accumulation capped at ``lambda_max_m`` and the CSLE S (McCool < 10°, Liu et al.
-        1994 ≥ 10°). ``"rusle"``: Desmet & Govers (1996) L (capped at ``l_max``, InVEST
-        SDR's default 122) with InVEST's m table and the McCool S with a 9 % break.
-    exponent : for ``"csle"``, ``"mccool"`` (default, McCool et al. 1989) or
-        ``"classes"`` (CSLE census m = 0.2/0.3/0.4/0.5).
-    lambda_max_m : cap of the slope length λ (m), ``"csle"`` only.
+    method : ``"csle"`` (default): ``L = (λ/22.13)^m`` and the CSLE S (McCool < 10°,
+        Liu et al. 1994 ≥ 10°). ``"rusle"``: Desmet & Govers (1996) L from the D8
+        upslope area (capped at ``l_max``, InVEST SDR's default 122) with InVEST's m
+        table and the McCool S with a 9 % break.
+    exponent : for ``"csle"``, ``"classes"`` (default: the CSLE census m = 0.2/0.3/0.4/0.5
+        for θ ≤ 1°/≤ 3°/≤ 5°/> 5°) or ``"mccool"`` (McCool et al. 1989).
+    slope_length : for ``"csle"``, ``"cumulative"`` (default: the LS tools' cumulative
+        slope length with slope cut-off) or ``"accumulation"`` (cells × flow length).
+    cutoff_gentle, cutoff_steep : slope cut-off factors (0-1) of the ``"cumulative"``
+        rule below / from a 5 % down-slope gradient (0.7 and 0.5, Van Remortel et al.).
+    lambda_max_m : cap of λ (m), ``"csle"`` only; None (default): no cap, as the tools.
     l_max : cap of the L factor, ``"rusle"`` only.
 
     Returns
     -------
     Topography with DataArrays on the DEM's grid (NaN on nodata cells).
     """
-    if method not in ("csle", "rusle"):
-        raise ParameterError(f"LS method {method!r} is unknown; select from ['csle', 'rusle']")
-    if exponent not in ("mccool", "classes"):
-        raise ParameterError(
-            f"slope-length exponent {exponent!r} is unknown; select from ['mccool', 'classes']"
-        )
-    if not lambda_max_m > 0 or not l_max > 0:
-        raise ParameterError(
-            f"lambda_max_m ({lambda_max_m}) and l_max ({l_max}) must be > 0 (metres / ratio)"
-        )
+    _check_options(method, exponent, slope_length, cutoff_gentle, cutoff_steep, lambda_max_m)
+    if not l_max > 0:
+        raise ParameterError(f"l_max ({l_max}) must be > 0 (the cap of the L factor)")
     dem = continuous(dem, "dem")
     routing = flow_routing(dem)
     accumulation = routing.accumulation_cells
     if method == "csle":
-        lam = accumulation * routing.flow_length_m
-        np.minimum(lam, lambda_max_m, out=lam)
+        lam = slope_length_m(
+            dem,
+            routing,
+            rule=slope_length,
+            cutoff_gentle=cutoff_gentle,
+            cutoff_steep=cutoff_steep,
+        )
+        if lambda_max_m is not None:
+            np.minimum(lam, lambda_max_m, out=lam)
     else:
         own_m2 = (Grid.from_dataarray(dem).row_area_ha() * SQ_M_PER_HA)[:, None]
         inlet = np.maximum(routing.upslope_area_m2 - own_m2, 0.0)
@@ -345,3 +413,32 @@ def topography(
     }
     wrapped = {k: like(dem, v, name=k) for k, v in layers.items()}
     return Topography(slope_deg=slope, **wrapped)
+
+
+def _check_options(
+    method: str,
+    exponent: str,
+    slope_length: str,
+    cutoff_gentle: float,
+    cutoff_steep: float,
+    lambda_max_m: float | None,
+) -> None:
+    """ParameterError naming the option and its choices or range."""
+    choices = {
+        "LS method": (method, ("csle", "rusle")),
+        "slope-length exponent": (exponent, ("classes", "mccool")),
+        "slope-length rule": (slope_length, ("cumulative", "accumulation")),
+    }
+    for what, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise ParameterError(f"{what} {value!r} is unknown; select from {list(allowed)}")
+    for name, value in (("cutoff_gentle", cutoff_gentle), ("cutoff_steep", cutoff_steep)):
+        if not 0 <= value <= 1:
+            raise ParameterError(
+                f"{name} ({value}) must be within 0-1: the share of the upslope down-slope "
+                f"angle below which slope length cumulation ends (0 never ends it)"
+            )
+    if lambda_max_m is not None and not lambda_max_m > 0:
+        raise ParameterError(
+            f"lambda_max_m ({lambda_max_m}) must be > 0 (metres), or None for no cap"
+        )
