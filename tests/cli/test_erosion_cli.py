@@ -170,6 +170,55 @@ def test_unknown_ls_method(tmp_path: Path) -> None:
     assert "LS method 'usle' is unknown; select from ['csle', 'rusle']" in str(result.exception)
 
 
+def test_method_options_reach_the_library(tmp_path: Path) -> None:
+    # every LS option of the CLI is the library's: McCool m, the accumulation rule and
+    # a 300 m cap give topography()'s LS with those options, not the CSLE defaults
+    paths = _write_inputs(tmp_path)
+    extra = ("--exponent", "mccool", "--slope-length", "accumulation", "--lambda-max", "300")
+    result = runner.invoke(app, _args(paths, tmp_path / "out", *extra))
+    assert result.exit_code == 0, result.output
+    written = read_raster(tmp_path / "out" / "ls_factor.tif").values
+    dem = read_raster(paths["dem"])
+    options = topography(dem, exponent="mccool", slope_length="accumulation", lambda_max_m=300)
+    np.testing.assert_allclose(written, options.ls_factor.values, rtol=1e-6)
+    default = topography(dem).ls_factor.values
+    assert np.abs(written - default).max() > 0.1
+
+
+def test_monthly_r_variant_option(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    rng = np.random.default_rng(np.random.SeedSequence(31))
+    stack = xr.concat([make_raster(rng.uniform(30, 260, SHAPE)) for _ in range(12)], "band")
+    write_raster(stack, paths["precip"], overwrite=True)
+    result = runner.invoke(app, _args(paths, tmp_path / "out", "--r-monthly", "wischmeier_si"))
+    assert result.exit_code == 0, result.output
+    written = read_raster(tmp_path / "out" / "r_factor.tif").values
+    monthly = read_raster(paths["precip"], band=0)
+    expected = r_factor_monthly(monthly, variant="wischmeier_si").values
+    np.testing.assert_allclose(written, expected, rtol=1e-6)
+    np.testing.assert_allclose(r_factor_monthly(monthly).values / written, 3.11917, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--slope-length", "d8", "slope-length rule 'd8' is unknown; select from"),
+        ("--exponent", "wischmeier", "slope-length exponent 'wischmeier' is unknown"),
+        # refused although this run's precipitation is annual and takes no monthly formula
+        ("--r-monthly", "power", "monthly R variant 'power' is unknown (CLI --r-monthly"),
+    ],
+)
+def test_bad_method_options_are_one_error_line(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    from landcarbon.testing import one_error_line, run_cli
+
+    paths = _write_inputs(tmp_path)
+    line = one_error_line(run_cli(*_args(paths, tmp_path / "out", option, value)))
+    assert message in line, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_monthly_precipitation_bands(tmp_path: Path) -> None:
     # --precip with 12 bands is a monthly climatology: R by Wischmeier/Arnoldus, the same
     # map as r_factor_monthly on the bands read back (not the first band as annual mm).

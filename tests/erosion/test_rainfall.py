@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from landcarbon.erosion.rainfall import (
+    ErosivityModel,
     r_factor,
     r_factor_annual,
     r_factor_daily,
@@ -184,4 +185,58 @@ def test_monthly_climatology_with_a_time_dimension_is_monthly() -> None:
     monthly = _stack(rng.uniform(20, 250, 12), "time", coords=months)
     np.testing.assert_array_equal(
         r_factor(monthly).values, r_factor_monthly(monthly.rename(time="band")).values
+    )
+
+
+def test_monthly_si_quoted_form_is_a_third_of_the_us_form() -> None:
+    # -0.08188 read as SI against -0.8188 in US units × 17.02:
+    # 10^(0.8188 - 0.08188) / 17.02 = 5.45660 / 17.02 = 1/3.11917 (the "3.1x")
+    monthly = _stack(np.full(12, 73.75), "band")
+    us = r_factor_monthly(monthly).values
+    si = r_factor_monthly(monthly, variant="wischmeier_si").values
+    np.testing.assert_allclose(us / si, 3.11917, rtol=1e-5)
+    assert float(si[0, 0]) == pytest.approx(12 * 1.735 * 10 ** (1.5 * np.log10(6.1458333) - 0.08188))
+
+
+# Monthly climatologies (mm) of four shapes: monsoon-humid (1480 mm), semi-arid summer
+# rain (450 mm), even rain (865 mm) and the even 885 mm year of METHODS.md.
+CLIMATES = [
+    [50, 80, 150, 200, 250, 230, 140, 150, 80, 60, 50, 40],
+    [3, 5, 10, 25, 40, 80, 110, 100, 45, 20, 8, 4],
+    [60, 70, 75, 80, 80, 75, 70, 80, 70, 65, 70, 70],
+    [73.75] * 12,
+]
+
+
+@pytest.mark.parametrize("months", CLIMATES)
+def test_monthly_reading_is_settled_on_measured_r(months: list[float]) -> None:
+    # The US-units reading (× 17.02) against the SI-quoted one (-0.08188), judged by
+    # regressions of measured R on annual precipitation P (mm):
+    # Renard & Freimund (1994) from US stations, R = 0.04830 P^1.610 (P ≤ 850) and
+    # 587.8 - 1.219 P + 0.004105 P² (P > 850), and Zhang & Fu (2003) from China,
+    # R = 0.0534 P^1.6548. The default must be the closer reading (log ratio) to both,
+    # and the SI-quoted one short of both (it is 2.0-15x short here).
+    p = float(np.sum(months))
+    rf94 = 0.04830 * p**1.610 if p <= 850 else 587.8 - 1.219 * p + 0.004105 * p**2
+    zhang_fu = float(r_factor_annual(make_raster(np.full((2, 3), p))).values[0, 0])
+    stack = _stack(np.array(months), "band")
+    us = float(r_factor(stack).values[0, 0])
+    si = float(r_factor(stack, ErosivityModel(monthly="wischmeier_si")).values[0, 0])
+    for measured in (rf94, zhang_fu):
+        assert abs(np.log(us / measured)) < abs(np.log(si / measured))
+        assert si < measured
+
+
+def test_erosivity_model_picks_the_variant_of_each_form() -> None:
+    monthly = _stack(np.array(CLIMATES[0], dtype=float), "band")
+    np.testing.assert_array_equal(
+        r_factor(monthly, ErosivityModel(monthly="fournier")).values,
+        r_factor_monthly(monthly, variant="fournier").values,
+    )
+    days = pd.date_range("2001-01-01", "2001-12-31", freq="D")
+    rain = np.where(np.arange(days.size) % 9 == 0, 25.0, 1.0)
+    daily = _stack(rain, "time", days)
+    np.testing.assert_array_equal(
+        r_factor(daily, ErosivityModel(daily="xie2016")).values,
+        r_factor_daily(daily, variant="xie2016").values,
     )

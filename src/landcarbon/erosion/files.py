@@ -19,9 +19,16 @@ from landcarbon.classes import ClassScheme
 from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_budget
 from landcarbon.erosion.csle import GRADE_NAMES, Region
 from landcarbon.erosion.presets import read_erosion_tables
-from landcarbon.erosion.rainfall import r_factor
+from landcarbon.erosion.rainfall import ErosivityModel, r_factor
 from landcarbon.erosion.soil import k_factor_epic, k_factor_from_table
-from landcarbon.erosion.terrain import ExponentRule, LsMethod, topography
+from landcarbon.erosion.terrain import (
+    CUTOFF_GENTLE,
+    CUTOFF_STEEP,
+    ExponentRule,
+    LsMethod,
+    SlopeLengthRule,
+    topography,
+)
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid, check_aligned
 from landcarbon.groups import classes_option
@@ -34,11 +41,18 @@ GRADE_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000
 
 @dataclass(frozen=True)
 class ErosionOptions:
-    """Method choices of one run (see :func:`landcarbon.erosion.terrain.topography`)."""
+    """Method choices of one run: LS (see :func:`landcarbon.erosion.terrain.topography`),
+    the R formulas (:class:`~landcarbon.erosion.rainfall.ErosivityModel`), the SL 190-2007
+    region and the erosion-carbon parameters. The defaults are CSLE practice."""
 
     ls_method: LsMethod = "csle"
-    exponent: ExponentRule = "mccool"
-    lambda_max_m: float = 300.0
+    exponent: ExponentRule = "classes"
+    slope_length: SlopeLengthRule = "cumulative"
+    cutoff_gentle: float = CUTOFF_GENTLE
+    cutoff_steep: float = CUTOFF_STEEP
+    lambda_max_m: float | None = None
+    l_max: float = 122.0
+    erosivity: ErosivityModel = field(default_factory=ErosivityModel)
     region: Region = "south_red_soil"
     carbon: CarbonParameters = field(default_factory=CarbonParameters)
 
@@ -132,10 +146,14 @@ def run_erosion(
         maps["dem"],
         method=opts.ls_method,
         exponent=opts.exponent,
+        slope_length=opts.slope_length,
+        cutoff_gentle=opts.cutoff_gentle,
+        cutoff_steep=opts.cutoff_steep,
         lambda_max_m=opts.lambda_max_m,
+        l_max=opts.l_max,
     )
     ls = topo.ls_factor.chunk(chunks) if chunks else topo.ls_factor
-    r = r_factor(maps["precip"])
+    r = r_factor(maps["precip"], opts.erosivity)
     soc = maps["soc"] if "soc" in maps else _soc_from_table(maps["soil"], tables.soil)
     if inputs.texture is not None:  # organic carbon in % = g/kg / 10
         k = k_factor_epic(maps["sand"], maps["silt"], maps["clay"], soc / 10.0)

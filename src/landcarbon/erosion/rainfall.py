@@ -13,6 +13,9 @@ daily         ``R = Σ α_s P_d^1.7265 / years`` over days ≥ 10 mm,        Xie
 monthly       ``R = 17.02 × Σ 1.735·10^(1.5 lg(p_i²/P) - 0.8188)``        Wischmeier &
 (default)     (US units × 17.02 → SI)                                    Smith 1978;
                                                                          Arnoldus 1977
+monthly       ``R = Σ 1.735·10^(1.5 lg(p_i²/P) - 0.08188)`` read as SI,   as quoted in
+``wischmeier  no conversion: 1/3.12 of the default (to reproduce papers  many papers
+_si``         that used it; see below)
 monthly       ``R = 0.1833 F^1.9957``, ``F = Σ p_i²/P``                  Zhang & Fu 2003
 ``fournier``                                                             (unverified)
 annual        ``R = 0.0534 P^1.6548``                                    Zhang & Fu 2003
@@ -21,6 +24,16 @@ annual        ``R = 0.0534 P^1.6548``                                    Zhang &
 The monthly power law of Zhang & Fu (2003) is not offered: its commonly quoted
 coefficients are unconfirmed and give about a twentieth of the annual model's R
 (METHODS.md §7). The variants marked unverified are not defaults.
+
+**Units chain of the monthly default.** p_i and P in mm give R in the US customary unit
+of the USLE, hundreds of ft·tonf·in·ac⁻¹·h⁻¹·a⁻¹; × 17.02 (Foster et al. 1981; Renard
+et al. 1997) gives MJ mm ha⁻¹ h⁻¹ a⁻¹. The SI-quoted form with -0.08188 differs by
+``10^(0.8188 - 0.08188) / 17.02 = 5.457 / 17.02``: it gives 1/3.12 of this. No unit
+conversion is a factor 10^0.737 = 5.457, so it is read as a misplaced decimal point. The
+primary texts were not at hand; the reading is settled on measured R instead: against
+Renard & Freimund's (1994) regressions of measured R on annual precipitation (US
+stations) and Zhang & Fu's (2003) annual model (China), the default is the closer
+reading for every climate tested, the SI-quoted form 2.0-15x short (docs/erosion.md).
 
 All precipitation is in **millimetres**. :func:`check_precipitation_units` refuses
 maps whose totals are implausible in mm (metres, or the 0.1 mm units of Peng et al.'s
@@ -39,10 +52,16 @@ Wischmeier, W. H., Smith, D. D. (1978). *Predicting rainfall erosion losses.* US
 Agriculture Handbook 537.
 Arnoldus, H. M. J. (1977). Methodology used to determine the maximum potential average
 annual soil loss due to sheet and rill erosion in Morocco. *FAO Soils Bulletin* 34, 39-51.
+Foster, G. R., McCool, D. K., Renard, K. G., Moldenhauer, W. C. (1981). Conversion of the
+universal soil loss equation to SI metric units. *J. Soil Water Conserv.* 36(6), 355-359.
+Renard, K. G., Freimund, J. R. (1994). Using monthly precipitation data to estimate the
+R-factor in the revised USLE. *J. Hydrol.* 157, 287-306.
+https://doi.org/10.1016/0022-1694(94)90110-4
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -62,6 +81,42 @@ PLAUSIBLE_MAX_MM = {"day": 2_000.0, "month": 10_000.0, "year": 30_000.0}
 """Largest plausible single value per time step (records: 1 825 mm/day, 9 300 mm/month)."""
 
 Period = Literal["day", "month", "year"]
+MonthlyVariant = Literal["wischmeier", "wischmeier_si", "fournier"]
+DailyVariant = Literal["zhang2002", "xie2016"]
+MONTHLY_VARIANTS: tuple[MonthlyVariant, ...] = ("wischmeier", "wischmeier_si", "fournier")
+DAILY_VARIANTS: tuple[DailyVariant, ...] = ("zhang2002", "xie2016")
+
+WISCHMEIER_EXPONENT_US = -0.8188
+"""Constant of the Wischmeier-Arnoldus exponent, R in US units (× 17.02 to SI)."""
+
+WISCHMEIER_EXPONENT_SI_QUOTED = -0.08188
+"""The same constant as often quoted with R read directly as SI (1/3.12 of the default)."""
+
+
+@dataclass(frozen=True)
+class ErosivityModel:
+    """Which R formula each form of precipitation takes (:func:`r_factor`).
+
+    ``monthly``: ``"wischmeier"`` (default), ``"wischmeier_si"`` or ``"fournier"``
+    (:func:`r_factor_monthly`); ``daily``: ``"zhang2002"`` (default) or ``"xie2016"``
+    (:func:`r_factor_daily`). Annual totals have one formula (Zhang & Fu 2003).
+    """
+
+    monthly: MonthlyVariant = "wischmeier"
+    daily: DailyVariant = "zhang2002"
+
+    def __post_init__(self) -> None:
+        # checked here, not only when that form of precipitation comes: a misspelt
+        # variant is refused even when the run's precipitation takes another form
+        for form, value, allowed in (
+            ("monthly", self.monthly, MONTHLY_VARIANTS),
+            ("daily", self.daily, DAILY_VARIANTS),
+        ):
+            if value not in allowed:
+                raise ParameterError(
+                    f"{form} R variant {value!r} is unknown (CLI --r-{form}, study file "
+                    f"[erosion] r_{form}); select from {list(allowed)}"
+                )
 
 
 def _input_name(precip: xr.DataArray) -> str:
@@ -123,10 +178,12 @@ def r_factor_annual(precip_mm: xr.DataArray, *, check_units: bool = True) -> xr.
     return out
 
 
-def _wischmeier_arnoldus(total: np.ndarray, sum_ratio_15: np.ndarray) -> np.ndarray:
-    # 10^(1.5 lg x - 0.8188) = x^1.5 · 10^-0.8188
-    r_us = 1.735 * 10.0**-0.8188 * sum_ratio_15
-    return np.where(total > 0, US_TO_SI_EROSIVITY * r_us, np.where(total == 0, 0.0, np.nan))
+def _wischmeier_arnoldus(
+    total: np.ndarray, sum_ratio_15: np.ndarray, constant: float, to_si: float
+) -> np.ndarray:
+    # 10^(1.5 lg x + c) = x^1.5 · 10^c
+    r = to_si * 1.735 * 10.0**constant * sum_ratio_15
+    return np.where(total > 0, r, np.where(total == 0, 0.0, np.nan))
 
 
 def _fournier(total: np.ndarray, sum_ratio: np.ndarray) -> np.ndarray:
@@ -138,7 +195,7 @@ def _fournier(total: np.ndarray, sum_ratio: np.ndarray) -> np.ndarray:
 def r_factor_monthly(
     monthly_mm: xr.DataArray,
     *,
-    variant: Literal["wischmeier", "fournier"] = "wischmeier",
+    variant: MonthlyVariant = "wischmeier",
     check_units: bool = True,
 ) -> xr.DataArray:
     """R from the 12 mean monthly precipitation totals p_i (mm) of a climatology.
@@ -146,6 +203,8 @@ def r_factor_monthly(
     ``monthly_mm`` has dims ``(month, y, x)`` (any name for the first dim, length 12).
     ``variant="wischmeier"`` (default): Wischmeier & Smith (1978) / Arnoldus (1977)
     ``Σ 1.735·10^(1.5 lg(p_i²/P) - 0.8188)`` converted from US units with × 17.02.
+    ``variant="wischmeier_si"``: the form quoted with ``-0.08188`` and read as SI, no
+    conversion (1/3.12 of the default; to reproduce papers that used it).
     ``variant="fournier"``: ``0.1833 F^1.9957`` with the modified Fournier index
     ``F = Σ p_i²/P`` (Zhang & Fu 2003; coefficients unverified against the paper).
     Returns MJ mm ha⁻¹ h⁻¹ a⁻¹; 0 where P = 0. Lazy on dask.
@@ -155,17 +214,25 @@ def r_factor_monthly(
             f"monthly precipitation must have 12 bands (months) in front of (y, x); got "
             f"dims {monthly_mm.dims} with shape {monthly_mm.shape}"
         )
-    if variant not in ("wischmeier", "fournier"):
+    if variant not in MONTHLY_VARIANTS:
         raise ParameterError(
-            f"monthly R variant {variant!r} is unknown; select from ['wischmeier', 'fournier']"
+            f"monthly R variant {variant!r} is unknown; select from {list(MONTHLY_VARIANTS)}"
         )
     if check_units:
         check_precipitation_units(monthly_mm, "month", _input_name(monthly_mm))
     month = str(monthly_mm.dims[0])
     total = monthly_mm.sum(month, skipna=False)
     ratio = (monthly_mm**2) / total.where(total > 0)
-    if variant == "wischmeier":
-        out = map_cells(_wischmeier_arnoldus, total, (ratio**1.5).sum(month), name="r_factor")
+    if variant != "fournier":
+        us = variant == "wischmeier"
+        out = map_cells(
+            _wischmeier_arnoldus,
+            total,
+            (ratio**1.5).sum(month),
+            name="r_factor",
+            constant=WISCHMEIER_EXPONENT_US if us else WISCHMEIER_EXPONENT_SI_QUOTED,
+            to_si=US_TO_SI_EROSIVITY if us else 1.0,
+        )
     else:
         out = map_cells(_fournier, total, ratio.sum(month), name="r_factor")
     out.attrs["units"] = "MJ mm ha-1 h-1 a-1"
@@ -204,7 +271,7 @@ def _zhang_beta(s12: np.ndarray, n12: np.ndarray, years: float) -> np.ndarray:
 def r_factor_daily(
     daily_mm: xr.DataArray,
     *,
-    variant: Literal["zhang2002", "xie2016"] = "zhang2002",
+    variant: DailyVariant = "zhang2002",
     check_units: bool = True,
 ) -> xr.DataArray:
     """Mean annual R from a daily precipitation series (mm/day), dims ``(time, y, x)``.
@@ -218,9 +285,9 @@ def r_factor_daily(
     ``α_s P_d^1.7265`` with α 0.3937 May-Sep and 0.3101 otherwise.
     The series must cover whole calendar years. Cells with no erosive day get R = 0.
     """
-    if variant not in ("zhang2002", "xie2016"):
+    if variant not in DAILY_VARIANTS:
         raise ParameterError(
-            f"daily R variant {variant!r} is unknown; select from ['zhang2002', 'xie2016']"
+            f"daily R variant {variant!r} is unknown; select from {list(DAILY_VARIANTS)}"
         )
     years = _years_of(daily_mm)
     if check_units:
@@ -249,8 +316,11 @@ def _zhang_r(beta: np.ndarray, sum_pow: np.ndarray, n12: np.ndarray, years: floa
     return np.where(n12 > 0, r, np.where(np.isnan(sum_pow), np.nan, 0.0))
 
 
-def r_factor(precip_mm: xr.DataArray, *, check_units: bool = True) -> xr.DataArray:
-    """R from precipitation in whichever form it comes, with each form's default variant.
+def r_factor(
+    precip_mm: xr.DataArray, model: ErosivityModel | None = None, *, check_units: bool = True
+) -> xr.DataArray:
+    """R from precipitation in whichever form it comes, with ``model``'s formula for that
+    form (default :class:`ErosivityModel`: each form's default).
 
     2-D ``(y, x)``: mean annual totals (:func:`r_factor_annual`); 3-D with 12 steps in
     front, whatever the dimension's name (``band`` of a GeoTIFF, ``time`` of a NetCDF
@@ -261,10 +331,11 @@ def r_factor(precip_mm: xr.DataArray, *, check_units: bool = True) -> xr.DataArr
     """
     if precip_mm.ndim == 2:
         return r_factor_annual(precip_mm, check_units=check_units)
+    model = model or ErosivityModel()
     if precip_mm.ndim == 3 and precip_mm.shape[0] == 12:
-        return r_factor_monthly(precip_mm, check_units=check_units)
+        return r_factor_monthly(precip_mm, variant=model.monthly, check_units=check_units)
     if precip_mm.ndim == 3 and precip_mm.dims[0] == "time":
-        return r_factor_daily(precip_mm, check_units=check_units)
+        return r_factor_daily(precip_mm, variant=model.daily, check_units=check_units)
     if precip_mm.ndim == 3 and precip_mm.shape[0] == 1:
         return r_factor_annual(precip_mm[0], check_units=check_units)
     raise ParameterError(

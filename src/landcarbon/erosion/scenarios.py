@@ -22,7 +22,7 @@ import xarray as xr
 
 from landcarbon.erosion.budget import CarbonParameters, erosion_budget
 from landcarbon.erosion.csle import Region
-from landcarbon.erosion.rainfall import r_factor
+from landcarbon.erosion.rainfall import ErosivityModel, r_factor
 from landcarbon.errors import ParameterError
 from landcarbon.tables import ClassTable
 
@@ -98,6 +98,7 @@ def scenario_table(
     cover_pct: xr.DataArray | None = None,
     region: Region = "south_red_soil",
     carbon: CarbonParameters | None = None,
+    erosivity: ErosivityModel | None = None,
 ) -> pd.DataFrame:
     """Scenario x year table of erosion, conservation and erosion carbon.
 
@@ -109,6 +110,8 @@ def scenario_table(
     baseline_precip_mm : observed precipitation the change factors apply to.
     k, ls, soc_g_per_kg, land_use_table, cover_pct, region, carbon : as in
         :func:`landcarbon.erosion.budget.erosion_budget`.
+    erosivity : the R formulas (:func:`~landcarbon.erosion.rainfall.r_factor`), as of
+        the baseline run.
 
     Returns
     -------
@@ -124,7 +127,9 @@ def scenario_table(
         r_by_year: dict[int, xr.DataArray] = {}
         for (lu_name, year), lulc in lulc_maps.items():
             if year not in r_by_year:
-                r_by_year[year] = r_factor(climate.precipitation_for(year, baseline_precip_mm))
+                r_by_year[year] = r_factor(
+                    climate.precipitation_for(year, baseline_precip_mm), erosivity
+                )
             result = erosion_budget(
                 r_by_year[year],
                 k,

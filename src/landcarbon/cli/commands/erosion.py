@@ -56,9 +56,47 @@ def erosion(
     soc: Path | None = typer.Option(
         None, "--soc", help="Topsoil organic carbon in g/kg (default: by soil code)."
     ),
-    ls_method: str = typer.Option("csle", "--ls-method", help="csle or rusle (Desmet-Govers)."),
-    exponent: str = typer.Option("mccool", "--exponent", help="L exponent: mccool or classes."),
-    lambda_max: float = number(300.0, "--lambda-max", gt=0, help="Slope-length cap (m)."),
+    ls_method: str = typer.Option(
+        "csle",
+        "--ls-method",
+        help="csle (L = (λ/22.13)^m, CSLE S) or rusle (Desmet-Govers L, InVEST SDR's m and S).",
+    ),
+    exponent: str = typer.Option(
+        "classes",
+        "--exponent",
+        help="csle L exponent m: classes (0.2/0.3/0.4/0.5 by slope, the CSLE census rule) or "
+        "mccool (McCool et al. 1989).",
+    ),
+    slope_length: str = typer.Option(
+        "cumulative",
+        "--slope-length",
+        help="csle slope length: cumulative (longest D8 path with slope cut-off, the LS tools) "
+        "or accumulation (upslope cells x flow length).",
+    ),
+    cutoff_gentle: float = number(
+        0.7,
+        "--cutoff-gentle",
+        ge=0,
+        le=1,
+        help="Slope cut-off factor below a 5 % gradient (slope length starts again where the "
+        "angle falls below this share of the angle upslope).",
+    ),
+    cutoff_steep: float = number(
+        0.5, "--cutoff-steep", ge=0, le=1, help="Slope cut-off factor from a 5 % gradient."
+    ),
+    lambda_max: float | None = number(
+        None, "--lambda-max", gt=0, help="Cap on the csle slope length (m); default: no cap."
+    ),
+    l_max: float = number(122.0, "--l-max", gt=0, help="Cap on the rusle L factor."),
+    r_monthly: str = typer.Option(
+        "wischmeier",
+        "--r-monthly",
+        help="R from 12 monthly bands: wischmeier (-0.8188, US units x 17.02), wischmeier_si "
+        "(the -0.08188 form read as SI, 1/3.12 of it) or fournier (Zhang & Fu 2003).",
+    ),
+    r_daily: str = typer.Option(
+        "zhang2002", "--r-daily", help="R from a daily stack: zhang2002 or xie2016."
+    ),
     region: str = typer.Option(
         "south_red_soil",
         "--region",
@@ -80,6 +118,7 @@ def erosion(
     """Soil loss A = R K LS B E T, conservation, SL 190-2007 grades and erosion carbon."""
     from landcarbon.erosion.budget import CarbonParameters
     from landcarbon.erosion.files import ErosionInputs, ErosionOptions, run_erosion
+    from landcarbon.erosion.rainfall import ErosivityModel
     from landcarbon.errors import ParameterError
 
     if out is None:
@@ -87,7 +126,12 @@ def erosion(
     options = ErosionOptions(
         ls_method=ls_method,  # type: ignore[arg-type]
         exponent=exponent,  # type: ignore[arg-type]
+        slope_length=slope_length,  # type: ignore[arg-type]
+        cutoff_gentle=cutoff_gentle,
+        cutoff_steep=cutoff_steep,
         lambda_max_m=lambda_max,
+        l_max=l_max,
+        erosivity=ErosivityModel(monthly=r_monthly, daily=r_daily),  # type: ignore[arg-type]
         region=region,  # type: ignore[arg-type]
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )

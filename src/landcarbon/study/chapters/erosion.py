@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
 from landcarbon.study.chapters import steps_for
@@ -18,6 +18,9 @@ from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_co
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    from landcarbon.erosion.files import ErosionOptions
 
 CITE = (
     "Liu B, Zhang K, Xie Y (2002) An empirical soil loss equation. Proceedings of the 12th "
@@ -69,9 +72,46 @@ class ErosionSection:
         "years): R by Zhang et al. 2002.",
         "",
     )
-    ls_method: Literal["csle", "rusle"] = doc("LS: CSLE point form or Desmet-Govers.", "csle")
-    exponent: Literal["mccool", "classes"] = doc("Slope-length exponent rule.", "mccool")
-    lambda_max_m: float = doc("Cap on slope length (m).", 300.0, gt=0)
+    ls_method: Literal["csle", "rusle"] = doc(
+        "LS: csle (L = (λ/22.13)^m, S of McCool < 10° and Liu et al. 1994 from 10°) or rusle "
+        "(Desmet-Govers L from upslope area, InVEST SDR's m table and 9 % S break).",
+        "csle",
+    )
+    exponent: Literal["classes", "mccool"] = doc(
+        "csle slope-length exponent m: classes (0.2/0.3/0.4/0.5 for θ ≤ 1°/3°/5°/> 5°, the "
+        "census rule, Liu et al. 2000, 2002) or mccool (β/(1+β), McCool et al. 1989).",
+        "classes",
+    )
+    slope_length: Literal["cumulative", "accumulation"] = doc(
+        "csle slope length λ: cumulative (longest D8 path with slope cut-off, the LS tools of "
+        "Van Remortel et al. 2001 / Zhang et al. 2013 / Fu et al. 2015) or accumulation "
+        "(upslope cells x flow length, no cut-off).",
+        "cumulative",
+    )
+    cutoff_gentle: float = doc(
+        "Slope cut-off factor below a 5 % down-slope gradient: λ starts again where the "
+        "angle falls below this share of the angle upslope (0 never).",
+        0.7,
+        ge=0,
+        le=1,
+    )
+    cutoff_steep: float = doc("Slope cut-off factor from a 5 % gradient.", 0.5, ge=0, le=1)
+    lambda_max_m: float | None = doc(
+        "Cap on the csle slope length λ (m), e.g. 300; none (default): no cap, as the LS tools.",
+        None,
+        gt=0,
+    )
+    l_max: float = doc("Cap on the rusle L factor (InVEST SDR's default).", 122.0, gt=0)
+    r_monthly: Literal["wischmeier", "wischmeier_si", "fournier"] = doc(
+        "R from 12 monthly bands: wischmeier (-0.8188 in US units x 17.02), wischmeier_si "
+        "(the -0.08188 form read as SI: 1/3.12 of it, to reproduce papers that used it) or "
+        "fournier (Zhang & Fu 2003).",
+        "wischmeier",
+    )
+    r_daily: Literal["zhang2002", "xie2016"] = doc(
+        "R from a daily stack: zhang2002 (Zhang, Xie & Liu 2002) or xie2016 (Xie et al. 2016).",
+        "zhang2002",
+    )
     region: Literal["north_black_soil", "south_red_soil", "northwest_loess"] = doc(
         "SL 190-2007 region (tolerable loss and grade thresholds).", "south_red_soil"
     )
@@ -126,8 +166,7 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     )
 
     def run(ctx: Context) -> None:
-        from landcarbon.erosion.budget import CarbonParameters
-        from landcarbon.erosion.files import ErosionInputs, ErosionOptions, run_erosion
+        from landcarbon.erosion.files import ErosionInputs, run_erosion
 
         paths = {k: ctx.inputs[v] for k, v in names.items()}
         inputs = ErosionInputs(
@@ -142,16 +181,9 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
             texture=(paths["sand"], paths["silt"], paths["clay"]) if sec.texture else None,
             classes=class_scheme(study, ctx.inputs),  # a class table or a named scheme
         )
-        options = ErosionOptions(
-            ls_method=sec.ls_method,
-            exponent=sec.exponent,
-            lambda_max_m=sec.lambda_max_m,
-            region=sec.region,
-            carbon=CarbonParameters(
-                sec.enrichment_ratio, sec.mineralised_fraction, sec.buried_fraction
-            ),
+        _, summary = run_erosion(
+            inputs, Path(ctx.out_dir) / "erosion", _options(sec), overwrite=True
         )
-        _, summary = run_erosion(inputs, Path(ctx.out_dir) / "erosion", options, overwrite=True)
         ctx.summary.update({k: v for k, v in summary.items() if k != "outputs"})
 
     steps = [
@@ -170,6 +202,28 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     if scenario_maps:
         steps.append(_scenario_step(study, sec, names, scenario_maps, climates))
     return steps
+
+
+def _options(sec: ErosionSection) -> ErosionOptions:
+    """The method options of the chapter (every one settable in ``[erosion]``)."""
+    from landcarbon.erosion.budget import CarbonParameters
+    from landcarbon.erosion.files import ErosionOptions
+    from landcarbon.erosion.rainfall import ErosivityModel
+
+    return ErosionOptions(
+        ls_method=sec.ls_method,
+        exponent=sec.exponent,
+        slope_length=sec.slope_length,
+        cutoff_gentle=sec.cutoff_gentle,
+        cutoff_steep=sec.cutoff_steep,
+        lambda_max_m=sec.lambda_max_m,
+        l_max=sec.l_max,
+        erosivity=ErosivityModel(monthly=sec.r_monthly, daily=sec.r_daily),
+        region=sec.region,
+        carbon=CarbonParameters(
+            sec.enrichment_ratio, sec.mineralised_fraction, sec.buried_fraction
+        ),
+    )
 
 
 def _scenarios(
@@ -248,7 +302,6 @@ def _scenario_step(
     )
 
     def run(ctx: Context) -> None:
-        from landcarbon.erosion.budget import CarbonParameters
         from landcarbon.erosion.presets import read_erosion_tables
         from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
         from landcarbon.raster import read_raster
@@ -264,6 +317,7 @@ def _scenario_step(
             else tables.soil.reclassify(soil, "soc_g_per_kg", map_name="the soil map")
         )
         lulc_maps = {key: read(ctx.inputs[ref], "categorical") for key, ref in maps.items()}
+        options = _options(sec)
         precip = read_raster(ctx.inputs[names["precip"]], band=0).squeeze(drop=True)
         table = scenario_table(
             lulc_maps,
@@ -274,10 +328,9 @@ def _scenario_step(
             soc_g_per_kg=soc,
             land_use_table=tables.land_use,
             cover_pct=read(ctx.inputs[names["cover"]]) if "cover" in names else None,
-            region=sec.region,
-            carbon=CarbonParameters(
-                sec.enrichment_ratio, sec.mineralised_fraction, sec.buried_fraction
-            ),
+            region=options.region,
+            carbon=options.carbon,
+            erosivity=options.erosivity,
         )
         write_csv(table, ctx.outputs["erosion.scenarios"])
         chart = table.pivot_table(
