@@ -111,3 +111,46 @@ def test_texture_key_gives_epic_k(tmp_path: Path):
     k = read_raster(tmp_path / "out" / "erosion" / "k_factor.tif").values
     assert np.isfinite(k).sum() > 0.9 * k.size
     np.testing.assert_allclose(k[np.isfinite(k)], (-0.01383 + 0.51575 * k_epic) * 0.1317, 1e-6)
+
+
+def test_method_options_are_set_from_the_study_file(tmp_path: Path):
+    # the LS and R options of [erosion] reach the maps: the CSLE defaults give
+    # topography()'s defaults; McCool m with the accumulation rule capped at 300 m and
+    # the Fournier monthly R give those
+    from landcarbon.erosion.rainfall import r_factor_monthly
+    from landcarbon.erosion.terrain import topography
+
+    options = (
+        'exponent = "mccool"\nslope_length = "accumulation"\nlambda_max_m = 300.0\n'
+        'r_monthly = "fournier"\n'
+    )
+    base, changed = tmp_path / "base", tmp_path / "changed"
+    for folder, extra in ((base, ""), (changed, options)):
+        folder.mkdir()
+        text = STUDY.replace('region = "northwest_loess"', f'region = "northwest_loess"\n{extra}')
+        (folder / "study.toml").write_text(text)
+        run_study(folder / "study.toml", folder / "out")
+    dem = read_raster(base / "synthetic_data" / "dem.tif")
+    precip = read_raster(base / "synthetic_data" / "monthly_precipitation.tif", band=0)
+    for folder, ls, r in (
+        (base, topography(dem).ls_factor, r_factor_monthly(precip)),
+        (
+            changed,
+            topography(
+                dem, exponent="mccool", slope_length="accumulation", lambda_max_m=300.0
+            ).ls_factor,
+            r_factor_monthly(precip, variant="fournier"),
+        ),
+    ):
+        out = folder / "out" / "erosion"
+        np.testing.assert_allclose(read_raster(out / "ls_factor.tif").values, ls.values, rtol=1e-6)
+        np.testing.assert_allclose(read_raster(out / "r_factor.tif").values, r.values, rtol=1e-6)
+
+
+def test_bad_method_option_in_the_study_file_is_one_error_line(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    study = tmp_path / "study.toml"
+    study.write_text(STUDY.replace('region = "northwest_loess"', 'slope_length = "d8"'))
+    line = one_error_line(run_cli("validate", str(study)))
+    assert "slope_length" in line and "'d8'" in line and "cumulative" in line, line

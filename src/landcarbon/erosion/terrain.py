@@ -432,10 +432,10 @@ def _check_options(
     for what, (value, allowed) in choices.items():
         if value not in allowed:
             raise ParameterError(f"{what} {value!r} is unknown; select from {list(allowed)}")
-    for name, value in (("cutoff_gentle", cutoff_gentle), ("cutoff_steep", cutoff_steep)):
-        if not 0 <= value <= 1:
+    for name, factor in (("cutoff_gentle", cutoff_gentle), ("cutoff_steep", cutoff_steep)):
+        if not 0 <= factor <= 1:
             raise ParameterError(
-                f"{name} ({value}) must be within 0-1: the share of the upslope down-slope "
+                f"{name} ({factor}) must be within 0-1: the share of the upslope down-slope "
                 f"angle below which slope length cumulation ends (0 never ends it)"
             )
     if lambda_max_m is not None and not lambda_max_m > 0:
