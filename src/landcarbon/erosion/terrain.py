@@ -24,7 +24,9 @@ Pipeline (:func:`topography`):
    the longest upslope path to the cell centre, starting at half a cell on ridges and
    ending where the down-slope angle drops below 0.5 (≥ 5 % slope) or 0.7 (< 5 %) of
    the angle upslope (:func:`~landcarbon.erosion._kernels.cumulative_slope_length`).
-   Not capped by default (the tools have no cap); ``lambda_max_m`` caps it.
+   Not capped by default (the tools have no cap); ``lambda_max_m`` caps it. The cut-off
+   values and the 5 % split are those of Van Remortel's AML; Zhang et al.'s and Fu et
+   al.'s own values could not be read.
    ``slope_length="accumulation"``: ``λ = N × ℓ``, ``N`` cells draining through the
    cell (itself included) times its D8 flow-path length ``ℓ``, no cut-off.
 6. **L = (λ / 22.13)^m** with the CSLE exponent classes m = 0.2 / 0.3 / 0.4 / 0.5 for
