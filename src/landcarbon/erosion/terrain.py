@@ -213,8 +213,10 @@ class FlowRouting:
 def flow_routing(dem: xr.DataArray) -> FlowRouting:
     """Fill depressions (priority-flood), route D8 and accumulate flow.
 
-    A global step: the whole DEM is held in memory (about 80 bytes per cell at peak
-    besides the DEM: priority-flood's padded copy, heap and queues, then the routing).
+    A global step: the whole DEM is held in memory (:func:`topography` peaks at about
+    56 bytes per cell besides the DEM with the cumulative slope length, 48 with the
+    accumulation rule, measured on 2000 x 2000: priority-flood's padded copy, heap and
+    queues, then the routing).
     """
     z = require_in_memory(
         dem, "flow accumulation", "load the DEM into memory (drop `chunks`) for this step"
