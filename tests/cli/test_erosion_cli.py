@@ -185,6 +185,15 @@ def test_method_options_reach_the_library(tmp_path: Path) -> None:
     assert np.abs(written - default).max() > 0.1
 
 
+def test_segment_l_form_option(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)
+    result = runner.invoke(app, _args(paths, tmp_path / "out", "--l-form", "segment"))
+    assert result.exit_code == 0, result.output
+    written = read_raster(tmp_path / "out" / "ls_factor.tif").values
+    expected = topography(read_raster(paths["dem"]), l_form="segment").ls_factor.values
+    np.testing.assert_allclose(written, expected, rtol=1e-6)
+
+
 def test_monthly_r_variant_option(tmp_path: Path) -> None:
     paths = _write_inputs(tmp_path)
     rng = np.random.default_rng(np.random.SeedSequence(31))
@@ -204,6 +213,7 @@ def test_monthly_r_variant_option(tmp_path: Path) -> None:
     [
         ("--slope-length", "d8", "slope-length rule 'd8' is unknown; select from"),
         ("--exponent", "wischmeier", "slope-length exponent 'wischmeier' is unknown"),
+        ("--l-form", "average", "L form 'average' is unknown; select from ['point', 'segment']"),
         # refused although this run's precipitation is annual and takes no monthly formula
         ("--r-monthly", "power", "monthly R variant 'power' is unknown (CLI --r-monthly"),
     ],

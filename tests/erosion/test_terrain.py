@@ -394,3 +394,19 @@ def test_slope_cutoff_factors_are_options() -> None:
     np.testing.assert_allclose(lam, 10.0 * (np.arange(40) + 0.5), rtol=1e-12)
     capped = topography(dem, cutoff_steep=0.0, lambda_max_m=100.0).slope_length_m.values[2]
     np.testing.assert_allclose(capped, np.minimum(10.0 * (np.arange(40) + 0.5), 100.0))
+
+
+def test_segment_l_form_on_a_plane() -> None:
+    # Foster & Wischmeier's segment L over each cell's flow path: on the 25° plane
+    # (m = 0.5, 10 m cells) column c spans λ from 10 c to 10 (c + 1) m, so
+    # L_c = ((10 (c+1))^1.5 - (10 c)^1.5) / (10 × 22.13^0.5); column 0 by hand:
+    # 10^1.5 / (10 × 4.704253) = 31.622777 / 47.04253 = 0.672217. Over the 40 columns
+    # the mean is the point L of the whole 400 m slope, (400 / 22.13)^0.5 = 4.251472.
+    topo = topography(_plane(25.0), l_form="segment")
+    c = np.arange(40)
+    expected = ((10.0 * (c + 1)) ** 1.5 - (10.0 * c) ** 1.5) / (10.0 * 22.13**0.5)
+    np.testing.assert_allclose(topo.l_factor.values[2], expected, rtol=1e-12)
+    assert topo.l_factor.values[2, 0] == pytest.approx(0.672217, abs=1e-6)
+    assert topo.l_factor.values[2].mean() == pytest.approx(4.251472, abs=1e-6)
+    with pytest.raises(ParameterError, match=r"L form 'average' is unknown"):
+        topography(_plane(25.0), l_form="average")  # type: ignore[arg-type]

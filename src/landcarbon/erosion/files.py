@@ -25,6 +25,7 @@ from landcarbon.erosion.terrain import (
     CUTOFF_GENTLE,
     CUTOFF_STEEP,
     ExponentRule,
+    LForm,
     LsMethod,
     SlopeLengthRule,
     topography,
@@ -51,6 +52,7 @@ class ErosionOptions:
     cutoff_gentle: float = CUTOFF_GENTLE
     cutoff_steep: float = CUTOFF_STEEP
     lambda_max_m: float | None = None
+    l_form: LForm = "point"
     l_max: float = 122.0
     erosivity: ErosivityModel = field(default_factory=ErosivityModel)
     region: Region = "south_red_soil"
@@ -150,6 +152,7 @@ def run_erosion(
         cutoff_gentle=opts.cutoff_gentle,
         cutoff_steep=opts.cutoff_steep,
         lambda_max_m=opts.lambda_max_m,
+        l_form=opts.l_form,
         l_max=opts.l_max,
     )
     ls = topo.ls_factor.chunk(chunks) if chunks else topo.ls_factor

@@ -57,6 +57,8 @@ factor for the Universal Soil Loss Equation. *Trans. ASAE* 32(5), 1571-1576.
 https://doi.org/10.13031/2013.31192
 Liu, B. Y., Nearing, M. A., Risse, L. M. (1994). Slope gradient effects on soil loss for
 steep slopes. *Trans. ASAE* 37(6), 1835-1840. https://doi.org/10.13031/2013.28273
+Foster, G. R., Wischmeier, W. H. (1974). Evaluating irregular slopes for soil loss
+prediction. *Trans. ASAE* 17(2), 305-309. https://doi.org/10.13031/2013.36846
 Desmet, P. J. J., Govers, G. (1996). A GIS procedure for automatically calculating the
 USLE LS factor on topographically complex landscape units. *J. Soil Water Conserv.*
 51(5), 427-433.
@@ -109,6 +111,7 @@ UNIT_PLOT_LENGTH_M = 22.13
 ExponentRule = Literal["classes", "mccool"]
 LsMethod = Literal["csle", "rusle"]
 SlopeLengthRule = Literal["cumulative", "accumulation"]
+LForm = Literal["point", "segment"]
 
 CUTOFF_GENTLE = 0.7
 """Slope cut-off factor where the down-slope angle is under 5 % (Van Remortel et al. 2001)."""
@@ -314,6 +317,23 @@ def l_factor_point(slope_length_m: np.ndarray, m: np.ndarray) -> np.ndarray:
     return (slope_length_m / UNIT_PLOT_LENGTH_M) ** m  # type: ignore[no-any-return]
 
 
+def l_factor_segment(
+    slope_length_m: np.ndarray, flow_length_m: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """Segment L of a cell (Foster & Wischmeier 1974), dimensionless.
+
+    ``L = (λ_out^(m+1) - λ_in^(m+1)) / ((λ_out - λ_in) 22.13^m)`` over the cell's own flow
+    path ``ℓ`` centred on its slope length λ (m): ``λ_in = max(λ - ℓ/2, 0)``,
+    ``λ_out = λ + ℓ/2``. Averaged over a uniform slope it equals ``(λ/22.13)^m`` of the
+    whole slope length.
+    """
+    lo = np.maximum(slope_length_m - 0.5 * flow_length_m, 0.0)
+    hi = slope_length_m + 0.5 * flow_length_m
+    return (  # type: ignore[no-any-return]
+        (hi ** (m + 1) - lo ** (m + 1)) / ((hi - lo) * UNIT_PLOT_LENGTH_M**m)
+    )
+
+
 def l_factor_desmet_govers(
     inlet_area_m2: np.ndarray, cell_width_m: np.ndarray, x: np.ndarray, m: np.ndarray
 ) -> np.ndarray:
@@ -351,6 +371,7 @@ def topography(
     cutoff_gentle: float = CUTOFF_GENTLE,
     cutoff_steep: float = CUTOFF_STEEP,
     lambda_max_m: float | None = None,
+    l_form: LForm = "point",
     l_max: float = 122.0,
 ) -> Topography:
     """LS factor of a DEM (elevations in metres) with its intermediate layers.
@@ -369,13 +390,18 @@ def topography(
     cutoff_gentle, cutoff_steep : slope cut-off factors (0-1) of the ``"cumulative"``
         rule below / from a 5 % down-slope gradient (0.7 and 0.5, Van Remortel et al.).
     lambda_max_m : cap of λ (m), ``"csle"`` only; None (default): no cap, as the tools.
+    l_form : for ``"csle"``, ``"point"`` (default, ``(λ/22.13)^m`` at the cell centre) or
+        ``"segment"`` (Foster & Wischmeier's segment L over the cell's flow path, read as
+        the "segmented slope" L of Fu et al.'s 2015 census tool; :func:`l_factor_segment`).
     l_max : cap of the L factor, ``"rusle"`` only.
 
     Returns
     -------
     Topography with DataArrays on the DEM's grid (NaN on nodata cells).
     """
-    _check_options(method, exponent, slope_length, cutoff_gentle, cutoff_steep, lambda_max_m)
+    _check_options(
+        method, exponent, slope_length, cutoff_gentle, cutoff_steep, lambda_max_m, l_form
+    )
     if not l_max > 0:
         raise ParameterError(f"l_max ({l_max}) must be > 0 (the cap of the L factor)")
     dem = continuous(dem, "dem")
@@ -391,6 +417,7 @@ def topography(
         )
         if lambda_max_m is not None:
             np.minimum(lam, lambda_max_m, out=lam)
+        flow_length = routing.flow_length_m
     else:
         own_m2 = (Grid.from_dataarray(dem).row_area_ha() * SQ_M_PER_HA)[:, None]
         inlet = np.maximum(routing.upslope_area_m2 - own_m2, 0.0)
@@ -401,7 +428,9 @@ def topography(
     theta = np.asarray(slope.data)
     if method == "csle":
         m = mccool_exponent(theta) if exponent == "mccool" else csle_class_exponent(theta)
-        l_fac = l_factor_point(lam, m)
+        l_fac = (
+            l_factor_point(lam, m) if l_form == "point" else l_factor_segment(lam, flow_length, m)
+        )
         s_fac = s_factor_csle(theta)
     else:
         l_fac = np.minimum(
@@ -426,12 +455,14 @@ def _check_options(
     cutoff_gentle: float,
     cutoff_steep: float,
     lambda_max_m: float | None,
+    l_form: str,
 ) -> None:
     """ParameterError naming the option and its choices or range."""
     choices = {
         "LS method": (method, ("csle", "rusle")),
         "slope-length exponent": (exponent, ("classes", "mccool")),
         "slope-length rule": (slope_length, ("cumulative", "accumulation")),
+        "L form": (l_form, ("point", "segment")),
     }
     for what, (value, allowed) in choices.items():
         if value not in allowed:

@@ -87,6 +87,12 @@ def erosion(
     lambda_max: float | None = number(
         None, "--lambda-max", gt=0, help="Cap on the csle slope length (m); default: no cap."
     ),
+    l_form: str = typer.Option(
+        "point",
+        "--l-form",
+        help="csle L: point ((λ/22.13)^m at the cell centre) or segment (Foster & Wischmeier "
+        "segment L over the cell's flow path, as Fu et al. 2015's census tool).",
+    ),
     l_max: float = number(122.0, "--l-max", gt=0, help="Cap on the rusle L factor."),
     r_monthly: str = typer.Option(
         "wischmeier",
@@ -130,6 +136,7 @@ def erosion(
         cutoff_gentle=cutoff_gentle,
         cutoff_steep=cutoff_steep,
         lambda_max_m=lambda_max,
+        l_form=l_form,  # type: ignore[arg-type]
         l_max=l_max,
         erosivity=ErosivityModel(monthly=r_monthly, daily=r_daily),  # type: ignore[arg-type]
         region=region,  # type: ignore[arg-type]

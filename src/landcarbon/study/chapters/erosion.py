@@ -101,6 +101,11 @@ class ErosionSection:
         None,
         gt=0,
     )
+    l_form: Literal["point", "segment"] = doc(
+        "csle L: point ((λ/22.13)^m at the cell centre) or segment (Foster & Wischmeier's "
+        "segment L over the cell's flow path, as Fu et al.'s 2015 census tool).",
+        "point",
+    )
     l_max: float = doc("Cap on the rusle L factor (InVEST SDR's default).", 122.0, gt=0)
     r_monthly: Literal["wischmeier", "wischmeier_si", "fournier"] = doc(
         "R from 12 monthly bands: wischmeier (-0.8188 in US units x 17.02), wischmeier_si "
@@ -217,6 +222,7 @@ def _options(sec: ErosionSection) -> ErosionOptions:
         cutoff_gentle=sec.cutoff_gentle,
         cutoff_steep=sec.cutoff_steep,
         lambda_max_m=sec.lambda_max_m,
+        l_form=sec.l_form,
         l_max=sec.l_max,
         erosivity=ErosivityModel(monthly=sec.r_monthly, daily=sec.r_daily),
         region=sec.region,
