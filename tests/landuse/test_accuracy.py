@@ -251,7 +251,8 @@ def _lulcc_fom(initial: np.ndarray, observed: np.ndarray, simulated: np.ndarray,
     """
     n = initial.size
     tab = np.zeros(((k + 1) * (k + 1), k + 1))
-    for a, b, c in zip(initial.ravel() - 1, observed.ravel() - 1, simulated.ravel() - 1):
+    cells = zip(initial.ravel() - 1, observed.ravel() - 1, simulated.ravel() - 1, strict=True)
+    for a, b, c in cells:
         tab[a + b * (k + 1), c] += 1 / n
     for j in range(k):  # block totals
         tab[k + j * (k + 1), :k] = tab[j * (k + 1) : j * (k + 1) + k, :k].sum(axis=0)
