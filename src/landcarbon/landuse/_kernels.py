@@ -14,7 +14,9 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
 2. :func:`apply_proposals` (sequential): the candidates are visited in a random order and
    converted while the new class still lacks cells and the old class is above its floor
    (its demand, or less for the relay class of a chain of conversions), so no class ever
-   rises above its demand. A cell converts at most once per allocation.
+   rises above its demand. A cell converts at most once per allocation. With FLUS's
+   ``flus_compat`` option :func:`apply_flus_compat` replaces it: the GeoSOS-FLUS C++ rules
+   (raster order, FLUS demand gate, anti-reversal flags).
 
 Every random number comes from a counter-based generator (:func:`uniform`): a splitmix64
 hash of (seed key, iteration, cell, stream). The result therefore depends on the seed only,
@@ -666,6 +668,61 @@ def apply_proposals(
     flat = cls.reshape(-1)  # the map is written in cell order, not in the random order
     for j in range(n):
         flat[cells[j]] = new_class[j] if taken[j] else old_class[j]
+    return changed
+
+
+@njit(cache=True, nogil=True)
+def apply_flus_compat(
+    cls: np.ndarray,
+    candidate: np.ndarray,
+    counts: np.ndarray,
+    demand: np.ndarray,
+    initial_gap: np.ndarray,
+    reversal: np.ndarray,
+    at_demand: np.ndarray,
+) -> int:
+    """Convert candidates as the GeoSOS-FLUS C++ sweep does; returns cells changed.
+
+    The rules of ``runloop2`` (XunGST/flusver1.0 ``simulationprocess.cpp``; the same in the
+    pyflus-ca port): cells are visited in raster order (row by row, left to right), the
+    counts are updated at once, and a candidate old -> new is refused when, with the gaps
+    G = demand - counts at that moment and G0 = ``initial_gap``,
+
+    * G0[new] >= 0 and G[new] == 0 (a class that had to grow, or stay, is at its demand);
+    * G0[old] <= 0 and G[old] == 0 (a class that had to shrink, or stay, is at its demand);
+    * G0[old] >= 0 and ``reversal[old]`` (a growing class flagged by the 5 % rule may not
+      lose cells), or G0[new] <= 0 and ``reversal[new]`` (a flagged shrinking class may
+      not gain).
+
+    So a growing class may give cells and a shrinking one receive them, and a cell may
+    convert again in a later iteration. ``at_demand[k]`` is set when class k stands at its
+    demand at the start or at any point of the sweep (the C++ then resets its inertia).
+    ``cls`` and ``counts`` are updated in place.
+    """
+    rows, cols = cls.shape
+    for k in range(counts.shape[0]):
+        at_demand[k] = counts[k] == demand[k]
+    changed = 0
+    for r in range(rows):
+        for c in range(cols):
+            new = candidate[r, c]
+            if new < 0:
+                continue
+            old = cls[r, c]
+            if initial_gap[new] >= 0 and counts[new] == demand[new]:
+                continue
+            if initial_gap[old] <= 0 and counts[old] == demand[old]:
+                continue
+            if (initial_gap[old] >= 0 and reversal[old]) or (
+                initial_gap[new] <= 0 and reversal[new]
+            ):
+                continue
+            cls[r, c] = new
+            counts[old] -= 1
+            counts[new] += 1
+            at_demand[old] |= counts[old] == demand[old]
+            at_demand[new] |= counts[new] == demand[new]
+            changed += 1
     return changed
 
 
