@@ -186,8 +186,9 @@ class FlusParameters(AllocationParameters):
         ``variant="released"`` only): cells visited in raster order, FLUS's demand gate (a
         class is stopped only when it stands at its demand; a growing class may give cells
         and a shrinking one receive them; a cell may convert again), the 5 % anti-reversal
-        flags (:func:`flus_reversal_flags`) and the inertia of a class reset to 1 after a
-        sweep in which it stood at its demand. For reproducing FLUS runs; off by default.
+        flags (:func:`flus_reversal_flags`) and the inertia of a class reset to 1 when it
+        is drawn at its demand (:func:`landcarbon.landuse._kernels.flus_compat_sweep`). For
+        reproducing FLUS runs; no development zones; off by default.
     """
 
     accelerated_factor: float = 0.1
@@ -207,6 +208,11 @@ class FlusParameters(AllocationParameters):
             raise ParameterError(
                 "flus_compat = true follows the released FLUS code: use it with "
                 "variant = 'released' (model flus), not the paper rule"
+            )
+        if self.flus_compat and self.development_class is not None:
+            raise ParameterError(
+                "flus_compat = true reproduces the FLUS C++ sweep, which has no development "
+                "zones: leave development_class unset (and no value 2 in the restriction)"
             )
         if self.flus_compat and self.transition_plan:
             raise ParameterError(
@@ -327,7 +333,7 @@ def flus_reversal_flags(
     otherwise, if (|G| - |best|) / |G0| > :data:`REVERSAL_DRIFT` the class is flagged, for
     the rest of the run (the C++ never clears it). A flagged class that had to grow may
     no longer lose cells, a flagged class that had to shrink may no longer gain
-    (:func:`landcarbon.landuse._kernels.apply_flus_compat`). Start: best = G0.
+    (:func:`landcarbon.landuse._kernels.flus_compat_sweep`). Start: best = G0.
     """
     g = gap.astype(np.float64)
     closer = np.abs(best) > np.abs(g)
@@ -418,7 +424,6 @@ def run_allocation(
     seeded = np.empty(cls.shape, dtype=np.bool_)
     compat = flus is not None and flus.flus_compat
     best, reversal = gaps[0].astype(np.float64), np.zeros(n_classes, dtype=np.bool_)
-    at_demand = np.zeros(n_classes, dtype=np.bool_)
     idle = 0
     iteration = 0
     while iteration < parameters.max_iterations:
@@ -434,31 +439,44 @@ def run_allocation(
             drive = plus_drive(drive, gaps[-1], gaps[-2])
         if parameters.transition_plan and idle and (flus is None or flus.variant == "paper"):
             drive = stalled_drive(drive, gaps[-1])
-        _kernels.propose(
-            cls,
-            problem.prob,
-            problem.weights,
-            drive,
-            problem.expansion,
-            problem.allowed,
-            problem.zone,
-            np.ones(n_classes, dtype=np.bool_) if compat else counts > problem.floor,
-            model,
-            tau,
-            problem.zone_class,
-            parameters.development_weight,
-            key,
-            iteration,
-            half,
-            candidate,
-            seeded,
-        )
         if compat:
-            changed = _kernels.apply_flus_compat(
-                cls, candidate, counts, demand, gaps[0], reversal, at_demand
+            window = _kernels.neighbourhood_counts(cls, n_classes, half)
+            changed = _kernels.flus_compat_sweep(
+                cls,
+                window,
+                problem.prob,
+                problem.weights,
+                drive,
+                problem.allowed,
+                problem.zone,
+                counts,
+                demand,
+                gaps[0],
+                reversal,
+                key,
+                iteration,
+                half,
             )
-            drive = np.where(at_demand, 1.0, drive)
         else:
+            _kernels.propose(
+                cls,
+                problem.prob,
+                problem.weights,
+                drive,
+                problem.expansion,
+                problem.allowed,
+                problem.zone,
+                counts > problem.floor,
+                model,
+                tau,
+                problem.zone_class,
+                parameters.development_weight,
+                key,
+                iteration,
+                half,
+                candidate,
+                seeded,
+            )
             changed = _kernels.apply_proposals(
                 cls,
                 candidate,
