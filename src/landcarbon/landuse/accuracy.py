@@ -252,7 +252,13 @@ class FigureOfMerit:
                 str(code): _finite(v) for code, v in self.by_initial_class["fom"].items()
             },
             "fom_by_transition": {
-                f"{src}->{dst}": _finite(v) for (src, dst), v in by_transition.items()
+                f"{src}->{dst}": _finite(v)
+                for src, dst, v in zip(
+                    by_transition.index.get_level_values("from"),
+                    by_transition.index.get_level_values("to"),
+                    by_transition.to_numpy(),
+                    strict=True,
+                )
             },
         }
 
@@ -319,7 +325,13 @@ def fom_from_counts(codes: tuple[int, ...], counts: np.ndarray) -> FigureOfMerit
         "user_accuracy": user,
     }
     # gaining class j: A, B, C counted by observed class (axis 1), D by simulated class (axis 2)
-    by_gain = _scores(*((t * m).sum(axis=(0, 2)) for m in kinds[:3]), (t * kinds[3]).sum((0, 1)))
+    miss, hit, wrong, false = kinds
+    by_gain = _scores(
+        (t * miss).sum(axis=(0, 2)),
+        (t * hit).sum(axis=(0, 2)),
+        (t * wrong).sum(axis=(0, 2)),
+        (t * false).sum(axis=(0, 1)),
+    )
     src, dst = np.nonzero(~np.eye(k, dtype=bool))
     code_arr = np.asarray(codes)
     index = pd.Index(codes, name="code")

@@ -339,7 +339,7 @@ def allocation_parameters(study: Study, sec: SimulationSection) -> AllocationPar
             f"{'them' if len(given) > 1 else 'it'} or choose the model that uses "
             f"{'them' if len(given) > 1 else 'it'}"
         )
-    shared = {
+    shared: dict[str, Any] = {
         "neighborhood": sec.neighborhood,
         "neighborhood_weights": _by_code(sec.neighborhood_weights, "neighborhood_weights", where),
         "development_class": sec.development_class,
