@@ -98,7 +98,8 @@ def test_conventions_from_the_study_file_reach_the_detectors(tmp_path: Path):
     study = study.replace("[rasters]", '[rasters]\nslope = "synthetic_data/slope.tif"')
     options = (
         'singletons = "drop"\nnoncentrality = "population"\necological_rule = "q_ratio"\n'
-        'alpha = 0.01\ndiscretize_methods = ["equal", "quantile"]\ndiscretize_k = [4, 7]\n'
+        'alpha = 0.01\npermutations = 19\ndiscretize_methods = ["equal", "quantile"]\n'
+        "discretize_k = [4, 7]\n"
     )
     (tmp_path / "study.toml").write_text(study + options)
     run_study(tmp_path / "study.toml", tmp_path / "out")
@@ -132,6 +133,9 @@ def test_conventions_from_the_study_file_reach_the_detectors(tmp_path: Path):
         alpha=0.01,
     )
     for name in ("landuse", "slope"):
+        # 19 shuffles: p = (1 + hits) / 20
+        hits = data["factor"][name]["p_permutation"] * 20
+        assert hits == pytest.approx(round(hits)) and 1 <= round(hits) <= 20
         assert data["factor"][name]["q"] == pytest.approx(direct.factor[name].q, rel=1e-12)
         assert data["factor"][name]["p"] == pytest.approx(direct.factor[name].p, rel=1e-9)
 

@@ -60,6 +60,13 @@ class DriversSection:
         "gdverse) or 'q_ratio' (geodetector R).",
         "ssw_ratio",
     )
+    permutations: int = doc(
+        "Also a permutation p of each q from this many seeded shuffles of y (0 = none); the "
+        "noncentral-F p is very conservative for strong effects.",
+        0,
+        ge=0,
+        le=100000,
+    )
     alpha: float = doc("Significance level of the risk and ecological detectors.", 0.05, gt=0, lt=1)
     discretize_methods: tuple[Literal["sd", "equal", "geometric", "quantile", "natural"], ...] = (
         doc(
@@ -150,6 +157,7 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
             noncentrality=sec.noncentrality,
             ecological_rule=sec.ecological_rule,
             alpha=sec.alpha,
+            permutations=sec.permutations,
         )
         data = result.as_dict()
         write_json(data, ctx.outputs["drivers.json"])
