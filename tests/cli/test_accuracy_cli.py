@@ -34,7 +34,7 @@ def test_kappa_and_oa_without_initial(tmp_path):
     summary = json.loads(result.stdout)
     # agreement at cells 0, 4, 6: OA = 3/8
     assert summary["overall_accuracy"] == pytest.approx(3 / 8)
-    assert summary["fom"] is None
+    assert summary["fom"] is None and summary["fom_by_transition"] is None
     assert {"kappa", "quantity_disagreement", "allocation_disagreement"} <= set(summary)
 
 
@@ -47,11 +47,20 @@ def test_fom_with_initial_and_outputs(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["fom"] == pytest.approx(2 / 7)  # hits 2 / (2 + 2 + 1 + 2)
     assert summary["fom_counts"]["wrong_hits"] == 1
+    assert summary["producer_accuracy"] == pytest.approx(2 / 5)  # B / (A + B + C)
+    assert summary["user_accuracy"] == pytest.approx(2 / 5)  # B / (B + C + D)
+    # Pontius et al. 2011 Eq. 10 by initial class, Eq. 11 by transition (union of observed
+    # 1->2 cells 0, 1 and simulated 1->2 cells 0, 2, 3; hit 0)
+    assert summary["fom_by_initial_class"] == {"1": 0.25, "2": pytest.approx(1 / 3), "3": None}
+    assert summary["fom_by_transition"]["1->2"] == pytest.approx(1 / 4)
+    assert summary["fom_by_transition"]["2->1"] == pytest.approx(1 / 2)
+    assert sorted(summary["fom_by_transition"]) == ["1->2", "1->3", "2->1", "2->3", "3->1", "3->2"]
     assert sorted(p.name for p in out.iterdir() if p.suffix in {".csv", ".tif"}) == [
         "change_agreement.tif",
         "confusion.csv",
-        "fom_per_class.csv",
-        "fom_per_transition.csv",
+        "fom_by_gaining_class.csv",
+        "fom_by_initial_class.csv",
+        "fom_by_transition.csv",
     ]
 
 

@@ -15,7 +15,7 @@ from landcarbon.cli import app
 from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.raster import write_raster
 from landcarbon.stats.drivers import geodetector_rasters
-from landcarbon.testing import make_raster, run_cli
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 runner = CliRunner()
 
@@ -203,3 +203,82 @@ def test_misaligned_rasters_name_the_y_option_and_file(tmp_path: Path):
     proc = run_cli("geodetector", "--raster-y", str(y), "--raster-x", str(x))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"--raster-y ({y})" in proc.stderr and "__y__" not in proc.stderr
+
+
+# gdverse's published OPGD run on ndvi_40 (vignettes/opgd.Rmd, stscl/gdverse commit
+# f8d6d74b): q of each factor, the chosen (method, k) and every interaction type
+GDVERSE_Q = {
+    "Precipitation": 0.8809405,
+    "Climatezone": 0.8218335,
+    "Tempchange": 0.3478433,
+    "Popdensity": 0.2100134,
+    "Mining": 0.1411154,
+    "GDP": 0.1096213,
+}
+GDVERSE_BEST = {
+    "GDP": ("quantile", 15),
+    "Popdensity": ("quantile", 15),
+    "Precipitation": ("natural", 14),
+    "Tempchange": ("equal", 14),
+}
+GDVERSE_NONLINEAR = {"Mining:GDP", "Mining:Popdensity", "Tempchange:GDP"}  # the rest bi-
+
+
+def test_drop_singletons_reproduces_gdverse_opgd_on_ndvi(shared_data):
+    table = shared_data / "geodetector_ndvi_innermongolia" / "ndvi_40.csv"
+    args = ["--table", str(table), "--y", "NDVIchange", "--x", *GDVERSE_Q, "--discretize", "auto"]
+    out = _json([*args, "--drop-singletons"])
+    for name, q in GDVERSE_Q.items():
+        # Precipitation: natural breaks are exact Jenks here; sdsfun's breaks give a q lower
+        # by 3.0e-5 (same method and k). Every other q agrees to the 7 printed digits.
+        tol = 5e-5 if name == "Precipitation" else 5e-8
+        assert out["factor"][name]["q"] == pytest.approx(q, abs=tol), name
+    assert {n: (d["method"], d["k"]) for n, d in out["discretization"].items()} == GDVERSE_BEST
+    types = {frozenset(pair.split(":")): r["type"] for pair, r in out["interaction"].items()}
+    nonlinear = {frozenset(p.split(":")) for p in GDVERSE_NONLINEAR}
+    assert {p for p, t in types.items() if t == "nonlinear-enhance"} == nonlinear
+    assert set(types.values()) == {"nonlinear-enhance", "bi-variable enhance"}
+    assert out["conventions"]["singletons"].startswith("dropped")
+    assert out["conventions"]["discretization_search"] == {
+        "methods": ["sd", "equal", "geometric", "quantile", "natural"],
+        "k": list(range(3, 16)),
+    }
+    # the classic convention (default) keeps one-cell strata: Tempchange's 14 equal classes
+    # hold a singleton, so q and one interaction type differ from gdverse
+    classic = _json(args)
+    assert classic["conventions"]["singletons"].startswith("kept")
+    assert classic["factor"]["Tempchange"]["q"] == pytest.approx(0.3485262, abs=5e-8)
+    assert classic["interaction"]["Popdensity:GDP"]["type"] == "nonlinear-enhance"  # gdverse: bi-
+
+
+def test_discretization_search_space_is_settable(shared_data):
+    table = shared_data / "geodetector_ndvi_innermongolia" / "ndvi_40.csv"
+    args = ["--table", str(table), "--y", "NDVIchange", "--x", "Tempchange", "--discretize", "auto"]
+    out = _json([*args, "--discretize-methods", "quantile,sd", "--discretize-k", "4:6"])
+    chosen = out["discretization"]["Tempchange"]
+    assert sorted(chosen["grid"]) == ["quantile", "sd"]
+    assert sorted(chosen["grid"]["sd"]) == ["4", "5", "6"]
+    best = max(
+        (q, m, int(k)) for m, row in chosen["grid"].items() for k, q in row.items() if q is not None
+    )
+    assert (chosen["q"], chosen["method"], chosen["k"]) == best
+    assert out["conventions"]["discretization_search"] == {
+        "methods": ["quantile", "sd"],
+        "k": [4, 5, 6],
+    }
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--discretize-k", "3-15"], "--discretize-k 3-15: give the first and last class count"),
+        (["--discretize-k", "9:4"], "give [first, last] with 2 <= first <= last <= 50"),
+        (["--discretize-methods", "jenks"], "methods ['jenks']: give one or more of sd, equal"),
+    ],
+)
+def test_bad_search_space_is_one_error_line(tmp_path: Path, option: list[str], message: str):
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "a": [0.5, 0.7, 1.5, 2.5]}).to_csv(table, index=False)
+    proc = run_cli("geodetector", "--table", str(table), "--y", "y", "--x", "a", *option)
+    line = one_error_line(proc)
+    assert message in line, line

@@ -70,21 +70,38 @@ def test_figure_of_merit_hand_case():
     assert o["fom"] == pytest.approx(2 / 7)  # B / (A + B + C + D)
     assert o["producer_accuracy"] == pytest.approx(2 / 5)  # B / (A + B + C)
     assert o["user_accuracy"] == pytest.approx(2 / 5)  # B / (B + C + D)
-    pc = fom.per_class
+    # Eq. 10, by initial class. Class 1 (cells 0-3): hit 0, miss 1, wrong hit 2, false alarm
+    # 3 -> 1/4; class 2 (cells 4-7): persistence 4, false alarm 5, hit 6, miss 7 -> 1/3
+    bi = fom.by_initial_class
+    assert bi.loc[1, ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 1, 1, 1]
+    assert bi.loc[2, ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 1, 0, 1]
+    np.testing.assert_allclose(bi["fom"].iloc[:2], [1 / 4, 1 / 3])
+    np.testing.assert_allclose(bi["producer_accuracy"].iloc[:2], [1 / 3, 1 / 2])
+    assert np.isnan(bi.loc[3, "fom"])  # no cell starts as class 3
+    # Eq. 11, by transition, intersection over union of observed and simulated k -> j:
+    # 1->2 observed cells 0, 1; simulated 0, 2, 3; hit 0 -> 1 / 4 (the gaining-class count
+    # left cell 2, a wrong hit of 1->3, out of the union: 1/3)
+    bt = fom.by_transition
+    assert bt.loc[(1, 2), ["hits", "observed", "simulated"]].tolist() == [1, 2, 3]
+    assert bt.loc[(1, 2), "fom"] == pytest.approx(1 / 4)
+    assert bt.loc[(1, 2), "producer_accuracy"] == pytest.approx(1 / 2)
+    assert bt.loc[(1, 2), "user_accuracy"] == pytest.approx(1 / 3)
+    # 1->3: observed cell 2, never simulated; 2->1: observed 6, simulated 5, 6 -> 1/2
+    assert bt.loc[(1, 3), ["hits", "observed", "simulated", "fom"]].tolist() == [0, 1, 0, 0.0]
+    assert bt.loc[(2, 1), "fom"] == pytest.approx(1 / 2)
+    assert np.isnan(bt.loc[(3, 1), "fom"])
+    # the gaining-class form, under its own name
+    pc = fom.by_gaining_class
     # class 1: hit cell 6, false alarm cell 5 -> 1/2; class 2: miss 1, hit 0, false alarm 3 -> 1/3
     # class 3: miss 7, wrong hit 2 -> 0
     assert pc.loc[1, ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [0, 1, 0, 1]
     assert pc.loc[2, ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 1, 0, 1]
     assert pc.loc[3, ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 0, 1, 0]
     np.testing.assert_allclose(pc["fom"], [1 / 2, 1 / 3, 0.0])
-    pt = fom.per_transition
-    # 1->2: miss 1, hit 0, false alarm 3; 1->3: wrong hit 2
-    # 2->1: hit 6, false alarm 5; 2->3: miss 7
-    assert pt.loc[(1, 2), ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 1, 0, 1]
-    assert pt.loc[(1, 3), ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [0, 0, 1, 0]
-    assert pt.loc[(2, 1), ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [0, 1, 0, 1]
-    assert pt.loc[(2, 3), ["misses", "hits", "wrong_hits", "false_alarms"]].tolist() == [1, 0, 0, 0]
-    assert np.isnan(pt.loc[(3, 1), "fom"])  # no cell starts as class 3
+    d = fom.as_dict()
+    assert d["fom_by_initial_class"] == {"1": 0.25, "2": pytest.approx(1 / 3), "3": None}
+    assert d["fom_by_transition"]["1->2"] == 0.25 and d["fom_by_transition"]["3->1"] is None
+    assert d["fom_counts"] == {"misses": 2, "hits": 2, "wrong_hits": 1, "false_alarms": 2}
     # the agreement of observed vs simulated comes from the same counts
     assert fom.agreement.overall_accuracy == pytest.approx(3 / 8)  # cells 0, 4, 6
 
@@ -130,12 +147,13 @@ def test_plum_island_against_sklearn_and_published_counts(shared_data):
     )
     o = fom.overall
     assert o["misses"] + o["hits"] + o["wrong_hits"] == change_85_99
-    assert fom.per_class[["misses", "hits", "wrong_hits", "false_alarms"]].sum().tolist() == [
-        o["misses"],
-        o["hits"],
-        o["wrong_hits"],
-        o["false_alarms"],
-    ]
+    for table in (fom.by_initial_class, fom.by_gaining_class):
+        assert table[["misses", "hits", "wrong_hits", "false_alarms"]].sum().tolist() == [
+            o["misses"],
+            o["hits"],
+            o["wrong_hits"],
+            o["false_alarms"],
+        ]
 
 
 def test_splitmix64_reference_vector():
@@ -218,6 +236,60 @@ def test_disagreement_budget_and_fom_sums(seed):
         assert ag.kappa == pytest.approx(cohen_kappa_score(b.ravel(), c.ravel()), abs=1e-12)
     keys = ["misses", "hits", "wrong_hits", "false_alarms"]
     overall = [fom.overall[k] for k in keys]
-    assert fom.per_class[keys].sum().tolist() == overall
-    assert fom.per_transition[keys].sum().tolist() == overall
+    assert fom.by_initial_class[keys].sum().tolist() == overall
+    assert fom.by_gaining_class[keys].sum().tolist() == overall
+    assert fom.by_transition["hits"].sum() == fom.overall["hits"]
     assert sum(overall) + fom.counts[np.arange(4), np.arange(4), np.arange(4)].sum() == 30
+
+
+def _lulcc_fom(initial: np.ndarray, observed: np.ndarray, simulated: np.ndarray, k: int):
+    """lulcc's ``.figureOfMerit`` (R, Pontius et al. 2011 Eqs. 9-11) transcribed at resolution 1.
+
+    lulcc keeps a ((K+1)^2, K+1) table of cell fractions: row ``i + j (K+1)`` (0-based) is
+    initial class i within the block of observed class j, row ``K + j (K+1)`` the block's
+    total over i, column k the simulated class and column K the row's total.
+    """
+    n = initial.size
+    tab = np.zeros(((k + 1) * (k + 1), k + 1))
+    cells = zip(initial.ravel() - 1, observed.ravel() - 1, simulated.ravel() - 1, strict=True)
+    for a, b, c in cells:
+        tab[a + b * (k + 1), c] += 1 / n
+    for j in range(k):  # block totals
+        tab[k + j * (k + 1), :k] = tab[j * (k + 1) : j * (k + 1) + k, :k].sum(axis=0)
+    tab[:, k] = tab[:, :k].sum(axis=1)
+    a = sum(tab[k + j * (k + 1), j] for j in range(k))
+    b = sum(tab[j + j * (k + 1), j] for j in range(k))
+    overall = (a - b) / (1 - b)  # Eq. 9
+    eq10 = []
+    for i in range(k):
+        a = sum(tab[i + j * (k + 1), j] for j in range(k))
+        b = sum(tab[i + j * (k + 1), k] for j in range(k))
+        c = tab[i + i * (k + 1), i]
+        eq10.append((a - c) / (b - c))  # Eq. 10
+    eq11 = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            a = tab[i + j * (k + 1), j]
+            b = tab[i + j * (k + 1), k]
+            c = sum(tab[i + m * (k + 1), j] for m in range(k))
+            eq11[i, j] = a / (b + c - a)  # Eq. 11
+    return overall, eq10, eq11
+
+
+def test_fom_forms_match_lulcc_transcription():
+    # three correlated random maps, every class present initially
+    rng = np.random.default_rng(11)
+    k = 4
+    init = rng.integers(1, k + 1, size=(30, 40)).astype(np.int32)
+    obs = np.where(rng.random(init.shape) < 0.3, rng.integers(1, k + 1, init.shape), init)
+    sim = np.where(rng.random(init.shape) < 0.5, obs, init)
+    sim = np.where(rng.random(init.shape) < 0.1, rng.integers(1, k + 1, init.shape), sim)
+    maps = [make_raster(a.astype(np.int32)) for a in (init, obs, sim)]
+    fom = figure_of_merit(*maps)
+    overall, eq10, eq11 = _lulcc_fom(init, obs, sim, k)
+    assert fom.overall["fom"] == pytest.approx(overall, abs=1e-12)
+    np.testing.assert_allclose(fom.by_initial_class["fom"], eq10, atol=1e-12)
+    for (src, dst), value in fom.by_transition["fom"].items():
+        assert value == pytest.approx(eq11[src - 1, dst - 1], abs=1e-12), (src, dst)
+    # the gaining-class form is a different number: it is not Eq. 10
+    assert np.abs(fom.by_gaining_class["fom"].to_numpy() - eq10).max() > 0.01

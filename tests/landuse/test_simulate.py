@@ -183,6 +183,15 @@ def test_plum_island_with_perfect_suitability_finds_the_real_change(shared_data)
     summary = check.summary()
     assert summary["fom"] > 0.5
     assert summary["hits"] > 3000 and summary["wrong_hits"] < 50
+    # the published forms (Pontius et al. 2011 Eq. 10, 11) beside the gaining-class one:
+    # Forest's losses to Built are found (by initial class), no cell gains Forest correctly
+    fom = check.figure_of_merit
+    assert summary["fom_by_initial_class"]["1"] == pytest.approx(0.74176, abs=1e-5)
+    assert fom.by_gaining_class.loc[1, "fom"] == 0.0
+    assert summary["fom_by_initial_class"]["2"] == 0.0
+    assert fom.by_gaining_class.loc[2, "fom"] == pytest.approx(0.795833, abs=1e-6)
+    assert summary["fom_by_transition"]["1->2"] == pytest.approx(2183 / 2521)  # hits / union
+    assert summary["producer_accuracy"] == pytest.approx(3247 / (3247 + 1505 + 4))
 
 
 def test_maps_of_different_grids_are_refused() -> None:

@@ -88,3 +88,82 @@ def test_correlation_p_matrix_matches_scipy(tmp_path: Path, method: str):
                 assert p.loc[a, b] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
     assert 1e-4 < p.loc["npp", "slope"] < 0.5
     assert (p.to_numpy().diagonal() == 0).all()  # r = 1 on the diagonal
+
+
+def test_conventions_from_the_study_file_reach_the_detectors(tmp_path: Path):
+    from landcarbon.raster import read_raster
+    from landcarbon.stats.drivers import geodetector_rasters
+
+    study = STUDY.replace('x = ["landuse", "vegetation"]', 'x = ["landuse", "slope"]')
+    study = study.replace("[rasters]", '[rasters]\nslope = "synthetic_data/slope.tif"')
+    options = (
+        'singletons = "drop"\nnoncentrality = "population"\necological_rule = "q_ratio"\n'
+        'alpha = 0.01\npermutations = 19\ndiscretize_methods = ["equal", "quantile"]\n'
+        "discretize_k = [4, 7]\n"
+    )
+    (tmp_path / "study.toml").write_text(study + options)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    data = json.loads((tmp_path / "out/drivers/geodetector.json").read_text())
+    summary = json.loads((tmp_path / "out/drivers/summary.json").read_text())
+    assert summary["conventions"] == data["conventions"]
+    conventions = data["conventions"]
+    assert conventions["singletons"].startswith("dropped")
+    assert "population variance" in conventions["p_value"]
+    assert conventions["ecological_rule"].startswith("q_ratio")
+    assert conventions["discretization_search"] == {
+        "methods": ["equal", "quantile"],
+        "k": [4, 5, 6, 7],
+    }
+    assert data["ecological"]["rule"] == "q_ratio"
+    assert sorted(data["discretization"]["slope"]["grid"]) == ["equal", "quantile"]
+    # the same numbers as the detectors called directly with those conventions
+    folder = tmp_path / "synthetic_data"
+    direct = geodetector_rasters(
+        read_raster(folder / "npp.tif"),
+        {
+            "landuse": read_raster(folder / "landuse_2020.tif", "categorical"),
+            "slope": read_raster(folder / "slope.tif"),
+        },
+        discretize="auto",
+        methods=("equal", "quantile"),
+        ks=range(4, 8),
+        keep_singletons=False,
+        noncentrality="population",
+        ecological_rule="q_ratio",
+        alpha=0.01,
+    )
+    for name in ("landuse", "slope"):
+        # 19 shuffles: p = (1 + hits) / 20
+        hits = data["factor"][name]["p_permutation"] * 20
+        assert hits == pytest.approx(round(hits)) and 1 <= round(hits) <= 20
+        assert data["factor"][name]["q"] == pytest.approx(direct.factor[name].q, rel=1e-12)
+        assert data["factor"][name]["p"] == pytest.approx(direct.factor[name].p, rel=1e-9)
+
+
+def test_default_conventions_are_the_classic_ones(tmp_path: Path):
+    (tmp_path / "study.toml").write_text(STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    conventions = json.loads((tmp_path / "out/drivers/summary.json").read_text())["conventions"]
+    assert conventions["singletons"].startswith("kept")
+    assert "sample variance" in conventions["p_value"]
+    assert conventions["ecological_rule"].startswith("ssw_ratio")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('singletons = "remove"', "drivers.singletons: 'remove' is not allowed"),
+        ("discretize_k = [9, 4]", "drivers.discretize_k: must increase strictly"),
+        ("discretize_k = [3, 80]", "drivers.discretize_k[1]"),
+        ('discretize_methods = ["jenks"]', "drivers.discretize_methods[0]: 'jenks' is not allowed"),
+    ],
+)
+def test_bad_convention_in_the_study_file(tmp_path: Path, line: str, message: str):
+    from landcarbon.testing import one_error_line, run_cli
+
+    (tmp_path / "study.toml").write_text(f"{STUDY}{line}\n")
+    error = one_error_line(
+        run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "o"))
+    )
+    assert message in error, error
+    assert "study.toml" in error

@@ -182,3 +182,64 @@ def test_an_ensemble_needs_the_single_year_form(tmp_path: Path):
     steps = build_steps(load_study(_study(tmp_path / "b", "target_year = 2040", runs=3)))
     names = {o.name for s in steps for o in s.outputs}
     assert {"simulation.business_as_usual", "simulation.business_as_usual.runs"} <= names
+
+
+def test_every_allocation_knob_comes_from_the_study_file(tmp_path: Path):
+    from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+    from landcarbon.study.chapters.simulation import allocation_parameters
+
+    knobs = (
+        "neighborhood = 5\nmax_iterations = 300\nneighborhood_weights = {1 = 0.3, 5 = 1.0}\n"
+        "demand_tolerance = 2\nlock_in_iterations = 40\n"
+        'accelerated_factor = 0.2\nflus_variant = "released"\nflus_compat = true\n'
+    )
+    study = load_study(_study(tmp_path, f"target_year = 2040\n{knobs}"))
+    params = allocation_parameters(study, study.chapters["simulation"])
+    assert params == FlusParameters(
+        neighborhood=5,
+        max_iterations=300,
+        neighborhood_weights={1: 0.3, 5: 1.0},
+        demand_tolerance=2,
+        lock_in_iterations=40,
+        accelerated_factor=0.2,
+        flus_compat=True,
+    )
+    # the step carries them: its cache key changes with them
+    steps = {s.name: s for s in build_steps(study)}
+    assert steps["simulation_business_as_usual"].params["flus_compat"] is True
+    plus = (
+        "patch_generation_threshold = 0.9\nexpansion_coefficient = {1 = 0.2, 2 = 0.05}\n"
+        "percentage_of_seeds = 0.001\ndecay_step = 25\ntransition_plan = true\n"
+    )
+    text = _study(tmp_path / "p", f"target_year = 2040\n{plus}").read_text()
+    (tmp_path / "p" / "study.toml").write_text(text.replace('model = "flus"', 'model = "plus"'))
+    study = load_study(tmp_path / "p" / "study.toml")
+    assert allocation_parameters(study, study.chapters["simulation"]) == CarsParameters(
+        patch_generation_threshold=0.9,
+        expansion_coefficient={1: 0.2, 2: 0.05},
+        percentage_of_seeds=0.001,
+        decay_step=25,
+        transition_plan=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("patch_generation_threshold = 0.9", "patch_generation_threshold: not used by model"),
+        ("neighborhood = 4", "neighborhood = 4: the window size must be an odd number"),
+        ("neighborhood = 1", "simulation.neighborhood: 1 is out of range: must be >= 3"),
+        ("accelerated_factor = 1.5", "simulation.accelerated_factor: 1.5 is out of range"),
+        ("neighborhood_weights = {forest = 0.5}", "keys ['forest'] are not class codes"),
+        ("neighborhood_weights = {1 = 2.0}", "simulation.neighborhood_weights.1: 2.0 is out"),
+        ('flus_variant = "paper"\nflus_compat = true', "use it with variant = 'released'"),
+        ('flus_variant = "draft"', "simulation.flus_variant: 'draft' is not allowed"),
+    ],
+)
+def test_bad_allocation_knob_is_one_error_line(tmp_path: Path, line: str, message: str):
+    from landcarbon.testing import one_error_line, run_cli
+
+    study = _study(tmp_path, f"target_year = 2040\n{line}")
+    error = one_error_line(run_cli("run", str(study), "--out", str(tmp_path / "out")))
+    assert message in error, error
+    assert str(study) in error or study.name in error

@@ -16,6 +16,9 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
    (its demand, or less for the relay class of a chain of conversions), so no class ever
    rises above its demand. A cell converts at most once per allocation.
 
+With FLUS's ``flus_compat`` option one sequential kernel, :func:`flus_compat_sweep`, does
+both in the GeoSOS-FLUS C++ way (raster order, FLUS demand gate, anti-reversal flags).
+
 Every random number comes from a counter-based generator (:func:`uniform`): a splitmix64
 hash of (seed key, iteration, cell, stream). The result therefore depends on the seed only,
 never on the number of threads, the row blocks, the tiles or which cells were visited
@@ -666,6 +669,102 @@ def apply_proposals(
     flat = cls.reshape(-1)  # the map is written in cell order, not in the random order
     for j in range(n):
         flat[cells[j]] = new_class[j] if taken[j] else old_class[j]
+    return changed
+
+
+@njit(cache=True, nogil=True)
+def flus_compat_sweep(
+    cls: np.ndarray,
+    window: np.ndarray,
+    prob: np.ndarray,
+    weights: np.ndarray,
+    inertia: np.ndarray,
+    allowed: np.ndarray,
+    zone: np.ndarray,
+    counts: np.ndarray,
+    demand: np.ndarray,
+    initial_gap: np.ndarray,
+    reversal: np.ndarray,
+    key: np.uint64,
+    iteration: int,
+    half: int,
+) -> int:
+    """One sweep of the GeoSOS-FLUS C++ CA (``runloop2``); returns the cells changed.
+
+    The rules of XunGST/flusver1.0 ``simulationprocess.cpp`` as the pyflus-ca port
+    transcribes them, cell by cell in raster order (row by row, left to right), with the
+    counts updated at once. ``window`` holds the class counts of every cell's window in the
+    map of the previous iteration (:func:`neighbourhood_counts`); ``cls`` is that map on
+    entry and the new one on return.
+
+    For a cell of class ``old`` (zone != 0): TProb_k = sp_k * con_k / (n*n - 1) *
+    (w_k + 1e-9) * TM[old, k], the current class's times 10 * K * A_old; a class ``new`` is
+    drawn by roulette over TProb / sum TProb (u of :data:`STREAM_ROULETTE`). With G =
+    demand - counts now and G0 = ``initial_gap``:
+
+    * G0[new] >= 0 and G[new] == 0: refused, and A_new = 1;
+    * G0[old] <= 0 and G[old] == 0: refused, and A_old = 1 (also when ``new == old``);
+    * refused when new == old, TM[old, new] = 0, G0[old] >= 0 and ``reversal[old]`` (a
+      flagged growing class may not lose cells), or G0[new] <= 0 and ``reversal[new]``;
+    * otherwise converted when (u + 1/K) / (iteration + 1) < sp_new (u of
+      :data:`STREAM_ACCEPT`).
+
+    A growing class may so give cells and a shrinking one receive them, and a cell may
+    convert again in a later iteration. ``inertia`` (A) and ``counts`` change in place.
+    """
+    rows, cols = cls.shape
+    n_classes = prob.shape[0]
+    inv_denom = 1.0 / ((2 * half + 1) ** 2 - 1)
+    tprob = np.empty(n_classes, dtype=np.float64)
+    ikey = iteration_key(key, iteration)
+    changed = 0
+    for r in range(rows):
+        for c in range(cols):
+            old = cls[r, c]
+            if old < 0 or zone[r, c] == 0:
+                continue
+            total = 0.0
+            for k in range(n_classes):
+                value = (
+                    prob[k, r, c] * (window[k, r, c] * inv_denom) * (weights[k] + FLUS_OMEGA_EPS)
+                )
+                if k == old:
+                    value *= inertia[k] * FLUS_INERTIA_SCALE * n_classes
+                value = value if allowed[old, k] else 0.0
+                tprob[k] = value
+                total += value
+            if not total > 0.0:
+                continue
+            ckey = cell_key(ikey, r * cols + c)
+            target = stream_uniform(ckey, STREAM_ROULETTE) * total
+            new = -1
+            running = 0.0
+            for k in range(n_classes):
+                if tprob[k] > 0.0:
+                    running += tprob[k]
+                    new = k
+                    if target < running:
+                        break
+            ok = new != old and allowed[old, new]
+            if initial_gap[new] >= 0 and counts[new] == demand[new]:
+                inertia[new] = 1.0
+                ok = False
+            if initial_gap[old] <= 0 and counts[old] == demand[old]:
+                inertia[old] = 1.0
+                ok = False
+            if (initial_gap[old] >= 0 and reversal[old]) or (
+                initial_gap[new] <= 0 and reversal[new]
+            ):
+                ok = False
+            if (
+                ok
+                and (stream_uniform(ckey, STREAM_ACCEPT) + 1.0 / n_classes) / (iteration + 1)
+                < prob[new, r, c]
+            ):
+                cls[r, c] = new
+                counts[old] -= 1
+                counts[new] += 1
+                changed += 1
     return changed
 
 

@@ -10,25 +10,36 @@ full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; 
   disagreement ``Q = 1/2 sum_g |p_g+ - p_+g|``, ``A = sum_g min(p_g+ - p_gg, p_+g - p_gg)``,
   ``1 - OA = Q + A`` (Pontius & Millones 2011, doi:10.1080/01431161.2011.552923).
 - Three maps (initial, observed, simulated): Figure of Merit (Pontius et al. 2008,
-  doi:10.1007/s10661-007-9761-3; per class and per transition as in Pontius et al. 2011,
-  doi:10.1007/s10661-010-1698-2, and lulcc's ``FigureOfMerit``). With ``i`` the initial,
-  ``o`` the observed and ``s`` the simulated class of a cell:
+  doi:10.1007/s10661-007-9761-3), overall and in the two published finer forms of Pontius,
+  Peethambaram & Castella 2011 (Annals AAG 101(1): 45-62, doi:10.1080/00045608.2010.517742;
+  the forms lulcc's ``FigureOfMerit`` computes). With ``i`` the initial, ``o`` the observed
+  and ``s`` the simulated class of a cell:
 
   - A, misses: observed change simulated as persistence, ``o != i, s == i``;
   - B, hits: observed change simulated correctly, ``o != i, s == o``;
   - C, wrong hits: observed change simulated to the wrong class, ``o != i, s != i, s != o``;
   - D, false alarms: observed persistence simulated as change, ``o == i, s != i``.
 
-  ``FoM = B / (A + B + C + D)``, producer's accuracy ``B / (A + B + C)``, user's accuracy
-  ``B / (B + C + D)``. Per class ``j`` (gains into ``j``): A, B, C count cells with ``o = j``,
-  D cells with ``s = j``. Per transition ``k -> j``: cells with ``i = k``; A, B, C those with
-  ``o = j`` and D those with ``o = k, s = j``. Per-class and per-transition counts sum to the
-  overall ones.
+  Overall (Eq. 9): ``FoM = B / (A + B + C + D)``, producer's accuracy ``B / (A + B + C)``,
+  user's accuracy ``B / (B + C + D)``.
+
+  Per initial class ``k`` (Eq. 10): the same counts over the cells with ``i = k`` (they sum
+  to the overall ones).
+
+  Per transition ``k -> j`` (Eq. 11): intersection over union of the observed and the
+  simulated transition, ``hits / (observed + simulated - hits)`` with ``hits`` the cells
+  ``i = k, o = s = j``, ``observed`` those with ``i = k, o = j`` and ``simulated`` those
+  with ``i = k, s = j``; producer's accuracy ``hits / observed``, user's accuracy
+  ``hits / simulated``.
+
+  Per gaining class ``j`` (not a published form; kept because earlier versions reported it
+  as "per class"): A, B, C count cells with ``o = j``, D cells with ``s = j``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -197,76 +208,143 @@ class FigureOfMerit:
     counts : int64 ndarray, shape (K, K, K)
         Cells by (initial, observed, simulated) class.
     overall : dict
-        ``misses``, ``hits``, ``wrong_hits``, ``false_alarms`` (cells), ``fom``,
-        ``producer_accuracy``, ``user_accuracy`` (fractions; NaN when undefined).
-    per_class : pandas.DataFrame
-        The same per gaining class (index ``code``).
-    per_transition : pandas.DataFrame
-        The same per transition (index ``from``, ``to``), for every pair ``from != to``.
+        Pontius et al. 2011 Eq. 9: ``misses``, ``hits``, ``wrong_hits``, ``false_alarms``
+        (cells), ``fom``, ``producer_accuracy``, ``user_accuracy`` (fractions; NaN when
+        undefined).
+    by_initial_class : pandas.DataFrame
+        The same per initial class (Eq. 10; index ``code``).
+    by_transition : pandas.DataFrame
+        Per transition (Eq. 11; index ``from``, ``to``, every pair ``from != to``):
+        ``hits``, ``observed``, ``simulated`` (cells), ``fom`` (intersection over union),
+        ``producer_accuracy``, ``user_accuracy``.
+    by_gaining_class : pandas.DataFrame
+        Misses, hits, wrong hits and false alarms per gaining class (index ``code``): A, B,
+        C by observed class, D by simulated class. Not a published form.
     """
 
     codes: tuple[int, ...]
     counts: np.ndarray
     overall: dict[str, float]
-    per_class: pd.DataFrame
-    per_transition: pd.DataFrame
+    by_initial_class: pd.DataFrame
+    by_transition: pd.DataFrame
+    by_gaining_class: pd.DataFrame
 
     @property
     def agreement(self) -> Agreement:
         """OA, Kappa and disagreement of observed vs simulated (same cells)."""
         return agreement_from_confusion(self.codes, self.counts.sum(axis=0))
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: the overall scores and the FoM by initial class and transition.
 
-def _scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
-    with np.errstate(invalid="ignore", divide="ignore"):
+        ``fom``, ``producer_accuracy``, ``user_accuracy`` (Eq. 9), ``fom_counts`` (the four
+        cell counts), ``fom_by_initial_class`` (Eq. 10, keys the class codes) and
+        ``fom_by_transition`` (Eq. 11, keys ``"FROM->TO"``); undefined values are None.
+        """
+        o = self.overall
+        by_transition = self.by_transition["fom"]
         return {
-            "misses": a,
-            "hits": b,
-            "wrong_hits": c,
-            "false_alarms": d,
-            "fom": b / (a + b + c + d),
-            "producer_accuracy": b / (a + b + c),
-            "user_accuracy": b / (b + c + d),
+            "fom": _finite(o["fom"]),
+            "producer_accuracy": _finite(o["producer_accuracy"]),
+            "user_accuracy": _finite(o["user_accuracy"]),
+            "fom_counts": {key: int(o[key]) for key in _COUNTS},
+            "fom_by_initial_class": {
+                str(code): _finite(v) for code, v in self.by_initial_class["fom"].items()
+            },
+            "fom_by_transition": {
+                f"{src}->{dst}": _finite(v)
+                for src, dst, v in zip(
+                    by_transition.index.get_level_values("from"),
+                    by_transition.index.get_level_values("to"),
+                    by_transition.to_numpy(),
+                    strict=True,
+                )
+            },
         }
 
 
+_COUNTS = ("misses", "hits", "wrong_hits", "false_alarms")
+FOM_KEYS = (
+    "fom",
+    "producer_accuracy",
+    "user_accuracy",
+    "fom_counts",
+    "fom_by_initial_class",
+    "fom_by_transition",
+)
+"""Keys of :meth:`FigureOfMerit.as_dict`."""
+
+
+def _finite(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _ratios(hits: np.ndarray, *denominators: np.ndarray) -> list[np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [hits / d for d in denominators]
+
+
+def _scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+    fom, producer, user = _ratios(b, a + b + c + d, a + b + c, b + c + d)
+    return {
+        "misses": a,
+        "hits": b,
+        "wrong_hits": c,
+        "false_alarms": d,
+        "fom": fom,
+        "producer_accuracy": producer,
+        "user_accuracy": user,
+    }
+
+
 def fom_from_counts(codes: tuple[int, ...], counts: np.ndarray) -> FigureOfMerit:
-    """Figure of Merit (overall, per class, per transition) from the (K, K, K) count table."""
+    """Figure of Merit (overall, by initial class, by transition) from the (K, K, K) counts."""
     k = len(codes)
     t = counts.astype(np.int64)
     i, o, s = np.indices((k, k, k))
     changed = o != i
-    miss = changed & (s == i)
-    hit = changed & (s == o)
-    wrong = changed & (s != i) & (s != o)
-    false = ~changed & (s != i)
-    # overall: sums over every cell of a kind
-    overall = _scores(*(t[m].sum() for m in (miss, hit, wrong, false)))
-    # per class j: A, B, C counted by observed class (axis 1), D by simulated class (axis 2)
-    per_class = _scores(
+    kinds = (
+        changed & (s == i),  # misses
+        changed & (s == o),  # hits
+        changed & (s != i) & (s != o),  # wrong hits
+        ~changed & (s != i),  # false alarms
+    )
+    overall = _scores(*(t[m].sum() for m in kinds))
+    # Eq. 10: every count over the cells of one initial class (axis 0)
+    by_initial = _scores(*((t * m).sum(axis=(1, 2)) for m in kinds))
+    # Eq. 11, transition k -> j: hits (k, j, j), observed (k, j, .), simulated (k, ., j)
+    hits = np.einsum("kjj->kj", t)
+    observed, simulated = t.sum(axis=2), t.sum(axis=1)
+    fom, producer, user = _ratios(hits, observed + simulated - hits, observed, simulated)
+    by_pair = {
+        "hits": hits,
+        "observed": observed,
+        "simulated": simulated,
+        "fom": fom,
+        "producer_accuracy": producer,
+        "user_accuracy": user,
+    }
+    # gaining class j: A, B, C counted by observed class (axis 1), D by simulated class (axis 2)
+    miss, hit, wrong, false = kinds
+    by_gain = _scores(
         (t * miss).sum(axis=(0, 2)),
         (t * hit).sum(axis=(0, 2)),
         (t * wrong).sum(axis=(0, 2)),
         (t * false).sum(axis=(0, 1)),
     )
-    # per transition k -> j: A, B, C by (initial, observed); D by (initial, simulated)
-    per_pair = _scores(
-        (t * miss).sum(axis=2),
-        (t * hit).sum(axis=2),
-        (t * wrong).sum(axis=2),
-        (t * false).sum(axis=1),
-    )
     src, dst = np.nonzero(~np.eye(k, dtype=bool))
     code_arr = np.asarray(codes)
+    index = pd.Index(codes, name="code")
     return FigureOfMerit(
         codes,
         t,
         {key: float(v) for key, v in overall.items()},
-        pd.DataFrame(per_class, index=pd.Index(codes, name="code")),
+        pd.DataFrame(by_initial, index=index),
         pd.DataFrame(
-            {key: v[src, dst] for key, v in per_pair.items()},
+            {key: v[src, dst] for key, v in by_pair.items()},
             index=pd.MultiIndex.from_arrays([code_arr[src], code_arr[dst]], names=["from", "to"]),
         ),
+        pd.DataFrame(by_gain, index=index),
     )
 
 

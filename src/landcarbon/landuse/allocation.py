@@ -181,10 +181,19 @@ class FlusParameters(AllocationParameters):
         (r + 1/K)/(t + 1) < sp, inertia update with the accelerated factor, as the released
         FLUS code; "paper": TProb = sp * Omega * Inertia_k * TM with Inertia_k following the
         PLUS D_k rule.
+    flus_compat : bool
+        Follow the GeoSOS-FLUS C++ sweep instead of landcarbon's demand gates (with
+        ``variant="released"`` only): cells visited in raster order, FLUS's demand gate (a
+        class is stopped only when it stands at its demand; a growing class may give cells
+        and a shrinking one receive them; a cell may convert again), the 5 % anti-reversal
+        flags (:func:`flus_reversal_flags`) and the inertia of a class reset to 1 when it
+        is drawn at its demand (:func:`landcarbon.landuse._kernels.flus_compat_sweep`). For
+        reproducing FLUS runs; no development zones; off by default.
     """
 
     accelerated_factor: float = 0.1
     variant: Literal["released", "paper"] = "released"
+    flus_compat: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -195,6 +204,21 @@ class FlusParameters(AllocationParameters):
             )
         if self.variant not in ("released", "paper"):
             raise ParameterError(f"variant = {self.variant!r}: use 'released' or 'paper'")
+        if self.flus_compat and self.variant != "released":
+            raise ParameterError(
+                "flus_compat = true follows the released FLUS code: use it with "
+                "variant = 'released' (model flus), not the paper rule"
+            )
+        if self.flus_compat and self.development_class is not None:
+            raise ParameterError(
+                "flus_compat = true reproduces the FLUS C++ sweep, which has no development "
+                "zones: leave development_class unset (and no value 2 in the restriction)"
+            )
+        if self.flus_compat and self.transition_plan:
+            raise ParameterError(
+                "flus_compat = true reproduces FLUS, which has no transition plan: set "
+                "transition_plan = false, or flus_compat = false to keep the plan"
+            )
 
 
 @dataclass(frozen=True)
@@ -296,6 +320,28 @@ def flus_inertia(
     return out, new_dynamic
 
 
+REVERSAL_DRIFT = 0.05
+"""FLUS anti-reversal rule: share of |G0| by which |G| may drift above its best."""
+
+
+def flus_reversal_flags(
+    gap: np.ndarray, gap_initial: np.ndarray, best: np.ndarray, flags: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The released FLUS code's anti-reversal flags; returns (best gap, flags).
+
+    At the start of each iteration, per class: if |G| < |best| the best gap becomes G;
+    otherwise, if (|G| - |best|) / |G0| > :data:`REVERSAL_DRIFT` the class is flagged, for
+    the rest of the run (the C++ never clears it). A flagged class that had to grow may
+    no longer lose cells, a flagged class that had to shrink may no longer gain
+    (:func:`landcarbon.landuse._kernels.flus_compat_sweep`). Start: best = G0.
+    """
+    g = gap.astype(np.float64)
+    closer = np.abs(best) > np.abs(g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drift = (np.abs(g) - np.abs(best)) / np.abs(gap_initial.astype(np.float64))
+    return np.where(closer, g, best), flags | (~closer & (drift > REVERSAL_DRIFT))
+
+
 def decayed_threshold(delta: float, level: int, key: np.uint64) -> float:
     """tau = delta**level * r1, r1 ~ N(1, 1) truncated to [0, 2] (PLUS, Liang et al. 2021).
 
@@ -376,11 +422,15 @@ def run_allocation(
     half = parameters.neighborhood // 2
     candidate = np.empty(cls.shape, dtype=np.int8)
     seeded = np.empty(cls.shape, dtype=np.bool_)
+    compat = flus is not None and flus.flus_compat
+    best, reversal = gaps[0].astype(np.float64), np.zeros(n_classes, dtype=np.bool_)
     idle = 0
     iteration = 0
     while iteration < parameters.max_iterations:
         if np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance):
             break
+        if compat:
+            best, reversal = flus_reversal_flags(gaps[-1], gaps[0], best, reversal)
         if flus is not None and flus.variant == "released":
             drive, dynamic = flus_inertia(
                 drive, gaps[-1], gaps[0], dynamic, flus.accelerated_factor
@@ -389,40 +439,59 @@ def run_allocation(
             drive = plus_drive(drive, gaps[-1], gaps[-2])
         if parameters.transition_plan and idle and (flus is None or flus.variant == "paper"):
             drive = stalled_drive(drive, gaps[-1])
-        _kernels.propose(
-            cls,
-            problem.prob,
-            problem.weights,
-            drive,
-            problem.expansion,
-            problem.allowed,
-            problem.zone,
-            counts > problem.floor,
-            model,
-            tau,
-            problem.zone_class,
-            parameters.development_weight,
-            key,
-            iteration,
-            half,
-            candidate,
-            seeded,
-        )
-        changed = _kernels.apply_proposals(
-            cls,
-            candidate,
-            seeded,
-            counts,
-            demand,
-            problem.floor,
-            origin,
-            key,
-            iteration,
-            seed_cap,
-            problem.cell_group,
-            quota,
-            parameters.transition_plan,
-        )
+        if compat:
+            window = _kernels.neighbourhood_counts(cls, n_classes, half)
+            changed = _kernels.flus_compat_sweep(
+                cls,
+                window,
+                problem.prob,
+                problem.weights,
+                drive,
+                problem.allowed,
+                problem.zone,
+                counts,
+                demand,
+                gaps[0],
+                reversal,
+                key,
+                iteration,
+                half,
+            )
+        else:
+            _kernels.propose(
+                cls,
+                problem.prob,
+                problem.weights,
+                drive,
+                problem.expansion,
+                problem.allowed,
+                problem.zone,
+                counts > problem.floor,
+                model,
+                tau,
+                problem.zone_class,
+                parameters.development_weight,
+                key,
+                iteration,
+                half,
+                candidate,
+                seeded,
+            )
+            changed = _kernels.apply_proposals(
+                cls,
+                candidate,
+                seeded,
+                counts,
+                demand,
+                problem.floor,
+                origin,
+                key,
+                iteration,
+                seed_cap,
+                problem.cell_group,
+                quota,
+                parameters.transition_plan,
+            )
         iteration += 1
         gaps.append(demand - counts)
         history.append(int(np.abs(gaps[-1]).sum()))

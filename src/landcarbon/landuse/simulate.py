@@ -256,9 +256,13 @@ class SimulationCheck:
     figure_of_merit: FigureOfMerit
 
     def summary(self) -> dict[str, Any]:
-        """``kappa``, ``overall_accuracy``, ``fom`` and the disagreement components."""
+        """``kappa``, ``overall_accuracy``, the disagreement components and the Figure of
+        Merit: overall with its counts, producer's and user's accuracy, by initial class and
+        by transition (see :meth:`FigureOfMerit.as_dict`)."""
         fom = self.figure_of_merit.overall
-        return {
+        published = self.figure_of_merit.as_dict()
+        published.pop("fom_counts")
+        return published | {
             "kappa": self.agreement.kappa,
             "overall_accuracy": self.agreement.overall_accuracy,
             "fom": fom["fom"],

@@ -25,6 +25,7 @@ import xarray as xr
 from landcarbon.backend import is_dask
 from landcarbon.errors import ParameterError, RasterError, TableError
 from landcarbon.grid import Grid, check_aligned
+from landcarbon.stats.classify import METHODS
 from landcarbon.stats.geodetector import (
     GeoDetectorResult,
     Strata,
@@ -124,6 +125,7 @@ def geodetector_table(
     *,
     discretize: Discretize = None,
     ks: Sequence[int] = DEFAULT_KS,
+    methods: Sequence[str] = METHODS,
     sample: int | None = None,
     source: str = "table",
     **options: Any,
@@ -191,7 +193,7 @@ def geodetector_table(
             )
         if discretize == "auto" and needs_discretizing(column, bound):
             best = optimal_discretization(
-                yv, column.to_numpy(np.float64), name, ks=ks, keep_singletons=keep
+                yv, column.to_numpy(np.float64), name, methods=methods, ks=ks, keep_singletons=keep
             )
             chosen[name] = best.as_dict()
             codes = np.where(best.classes > 0, best.classes - 1, -1)
@@ -204,6 +206,11 @@ def geodetector_table(
             strata.append(encoded)
     result = detect(yv, strata, **options)
     result.discretization = chosen
+    if discretize == "auto":
+        result.conventions["discretization_search"] = {
+            "methods": list(methods),
+            "k": [int(k) for k in sorted(set(ks))],
+        }
     return result
 
 
@@ -285,6 +292,7 @@ def geodetector_rasters(
     seed: int | None = None,
     discretize: Discretize = None,
     ks: Sequence[int] = DEFAULT_KS,
+    methods: Sequence[str] = METHODS,
     **options: Any,
 ) -> GeoDetectorResult:
     """GeoDetector on a y raster and aligned factor rasters (cells valid in all of them).
@@ -322,7 +330,15 @@ def geodetector_rasters(
         return detect(y.data.astype(np.float64), strata, seed=seed, **options)
     table = sample_cells(y, xs, sample, how, seed)
     result = geodetector_table(
-        table, "y", list(xs), discretize=discretize, ks=ks, source="rasters", seed=seed, **options
+        table,
+        "y",
+        list(xs),
+        discretize=discretize,
+        ks=ks,
+        methods=methods,
+        source="rasters",
+        seed=seed,
+        **options,
     )
     if sample is None:
         result.dropped_rows = int(y.size) - len(table)  # cells with nodata in any layer

@@ -536,9 +536,13 @@ class GeoDetectorResult:
     discretization: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """Detectors skipped and why (e.g. a risk matrix above :data:`RISK_STRATA_LIMIT`)."""
+    conventions: dict[str, Any] = field(default_factory=dict)
+    """The conventions used, named (:func:`describe_conventions`; the OPGD search space is
+    added by :func:`landcarbon.stats.drivers.geodetector_table`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "conventions": self.conventions,
             "factor": {k: v.as_dict() for k, v in self.factor.items()},
             "interaction": {k: v.as_dict() for k, v in self.interaction.items()},
             "risk": {k: v.as_dict() for k, v in self.risk.items()},
@@ -551,6 +555,33 @@ class GeoDetectorResult:
             "dropped_rows": self.dropped_rows,
             "notes": self.notes,
         }
+
+
+def describe_conventions(
+    noncentrality: Noncentrality, ecological_rule: EcologicalRule, keep_singletons: bool
+) -> dict[str, str]:
+    """The GeoDetector conventions in words, for a report's method notes and summary.json.
+
+    Keys ``singletons``, ``p_value`` and ``ecological_rule``; each value names the
+    convention and the package that follows it (see the module docstring).
+    """
+    return {
+        "singletons": (
+            "kept (one-row strata add 0 to SSW; classic geodetector R)"
+            if keep_singletons
+            else "dropped (one-row strata left out of q; gdverse)"
+        ),
+        "p_value": (
+            "noncentral F, lambda over the sample variance of y (geodetector R 1.0-5)"
+            if noncentrality == "sample"
+            else "noncentral F, lambda over the population variance of y (GD, gdverse)"
+        ),
+        "ecological_rule": (
+            "ssw_ratio: F = SSW_a/SSW_b, df (N-1, N-1), both orders (Wang et al. 2010; gdverse)"
+            if ecological_rule == "ssw_ratio"
+            else "q_ratio: q_b/q_a against qf(0.9, N-1, N-1) (geodetector R)"
+        ),
+    }
 
 
 def detect(
@@ -644,6 +675,7 @@ def detect(
         used,
         total - used,
         notes=notes,
+        conventions=describe_conventions(noncentrality, ecological_rule, keep_singletons),
     )
 
 

@@ -35,6 +35,35 @@ from landcarbon.stats.classify import METHODS, breaks, discretize, natural_break
 from landcarbon.stats.geodetector import q_from_moments, stratum_moments
 
 DEFAULT_KS = tuple(range(3, 16))
+MAX_K = 50
+"""Most classes the search may try: the strata any factor may have without discretisation
+(:data:`landcarbon.stats.drivers.MIN_STRATA_BOUND`); more would defeat its purpose."""
+
+
+def search_space(
+    methods: Sequence[str], k_range: Sequence[int], source: str
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Check an OPGD search space; the methods and the class counts ``first..last``.
+
+    ``source`` names where it was given (a study key or CLI option) in the messages.
+
+    Raises
+    ------
+    ParameterError
+        An unknown or repeated method, no method, or not ``2 <= first <= last <= MAX_K``.
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods or len(set(methods)) < len(methods):
+        raise ParameterError(
+            f"{source}: methods {list(methods)}: give one or more of {', '.join(METHODS)}, "
+            f"each once"
+        )
+    if len(k_range) != 2 or not 2 <= k_range[0] <= k_range[1] <= MAX_K:
+        raise ParameterError(
+            f"{source}: class counts {list(k_range)}: give [first, last] with 2 <= first <= "
+            f"last <= {MAX_K} (the OPGD reference searches 3 to 15)"
+        )
+    return tuple(methods), tuple(range(int(k_range[0]), int(k_range[1]) + 1))
 
 
 @dataclass(frozen=True)

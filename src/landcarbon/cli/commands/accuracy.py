@@ -39,10 +39,13 @@ def accuracy(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Overall accuracy, Kappa (full grid, or a seeded sample with --sample-rate),
-    quantity/allocation disagreement and, with --initial, the Figure of Merit (full grid);
-    with --out, CSV tables and the change agreement map."""
+    quantity/allocation disagreement and, with --initial, the Figure of Merit (full grid):
+    overall with producer's and user's accuracy (Pontius et al. 2011 Eq. 9), by initial
+    class (Eq. 10) and by transition (Eq. 11, keys "FROM->TO"); with --out, CSV tables
+    (also the FoM by gaining class) and the change agreement map."""
     from landcarbon.errors import ParameterError
     from landcarbon.landuse.accuracy import (
+        FOM_KEYS,
         agreement,
         change_agreement_map,
         figure_of_merit,
@@ -70,8 +73,7 @@ def accuracy(
         stats = agreement(maps["observed"], maps["simulated"]) if fom is None else fom.agreement
     summary: dict[str, Any] = {
         **stats.summary(),
-        "fom": None if fom is None else fom.overall["fom"],
-        "fom_counts": None if fom is None else fom.overall,
+        **(dict.fromkeys(FOM_KEYS) if fom is None else fom.as_dict()),
         "sample_rate": sample_rate,
         "codes": list(stats.codes),
         "confusion": stats.confusion.tolist(),
@@ -82,7 +84,11 @@ def accuracy(
         folder = prepare_out_dir(out, overwrite)
         frames = {"confusion": stats.confusion_frame()}
         if fom is not None:
-            frames |= {"fom_per_class": fom.per_class, "fom_per_transition": fom.per_transition}
+            frames |= {
+                "fom_by_initial_class": fom.by_initial_class,
+                "fom_by_transition": fom.by_transition,
+                "fom_by_gaining_class": fom.by_gaining_class,
+            }
             agreement_map = change_agreement_map(
                 maps["initial"], maps["observed"], maps["simulated"]
             )

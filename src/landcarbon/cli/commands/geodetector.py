@@ -91,6 +91,16 @@ def geodetector(
     drop_singletons: bool = typer.Option(
         False, "--drop-singletons", help="Drop one-row strata (gdverse) instead of keeping them."
     ),
+    discretize_methods: str = typer.Option(
+        "sd,equal,geometric,quantile,natural",
+        "--discretize-methods",
+        help="OPGD search (--discretize auto): methods tried, comma-separated.",
+    ),
+    discretize_k: str = typer.Option(
+        "3:15",
+        "--discretize-k",
+        help="OPGD search (--discretize auto): class counts FIRST:LAST tried.",
+    ),
     alpha: float = number(
         0.05, "--alpha", gt=0, lt=1, help="Significance level (risk, ecological)."
     ),
@@ -106,7 +116,10 @@ def geodetector(
     if discretize not in (None, "auto"):
         raise ParameterError(f"--discretize {discretize}: the only method is 'auto' (OPGD)")
     opgd: Literal["auto"] | None = "auto" if discretize else None
+    methods, ks = _search_space(discretize_methods, discretize_k)
     options: dict[str, Any] = {
+        "methods": methods,
+        "ks": ks,
         "noncentrality": noncentrality,
         "ecological_rule": ecological_rule,
         "permutations": permutations,
@@ -151,6 +164,19 @@ def geodetector(
         _write_outputs(result, prepare_out_dir(out, overwrite), summary, alpha)
     emit(summary)
     _say_summary(summary)
+
+
+def _search_space(methods: str, k_range: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    from landcarbon.stats.opgd import search_space
+
+    first, colon, last = k_range.partition(":")
+    if not (colon and first.strip().isdigit() and last.strip().isdigit()):
+        raise ParameterError(
+            f"--discretize-k {k_range}: give the first and last class count as FIRST:LAST, "
+            f"e.g. --discretize-k 3:15"
+        )
+    names = [m.strip() for m in methods.split(",")]
+    return search_space(names, (int(first), int(last)), "--discretize-methods/--discretize-k")
 
 
 NOT_FINITE_NOTE = (

@@ -1,7 +1,13 @@
 """The ``[drivers]`` chapter: GeoDetector (factor, interaction, risk, ecological, optimal
 discretisation) and correlation of a response raster with its candidate drivers
 (coefficient matrix ``drivers/correlation.csv`` and its two-sided p-values
-``drivers/correlation_p.csv``, over the cells valid in every layer)."""
+``drivers/correlation_p.csv``, over the cells valid in every layer).
+
+Every GeoDetector convention is a key of the chapter (``singletons``, ``noncentrality``,
+``ecological_rule``, ``alpha``, ``discretize_methods``, ``discretize_k``; the classic
+geodetector R conventions by default) and the ones used are named in words in
+``drivers/summary.json`` and ``drivers/geodetector.json`` (``conventions``), so a report's
+method notes can say which were used."""
 
 from __future__ import annotations
 
@@ -39,6 +45,45 @@ class DriversSection:
     correlation: Literal["pearson", "spearman", ""] = doc(
         "Also a correlation matrix of y and the drivers ('' = none).", "spearman"
     )
+    singletons: Literal["keep", "drop"] = doc(
+        "Strata of one cell: 'keep' (they add 0 to SSW; classic geodetector R) or 'drop' "
+        "(left out of q, as gdverse, whose published OPGD results need it).",
+        "keep",
+    )
+    noncentrality: Literal["sample", "population"] = doc(
+        "p-value of q: variance in the noncentral-F lambda, 'sample' (geodetector R 1.0-5) "
+        "or 'population' (GD, gdverse).",
+        "sample",
+    )
+    ecological_rule: Literal["ssw_ratio", "q_ratio"] = doc(
+        "Ecological detector: 'ssw_ratio' (F = SSW_a/SSW_b, both orders; Wang et al. 2010, "
+        "gdverse) or 'q_ratio' (geodetector R).",
+        "ssw_ratio",
+    )
+    permutations: int = doc(
+        "Also a permutation p of each q from this many seeded shuffles of y (0 = none); the "
+        "noncentral-F p is very conservative for strong effects.",
+        0,
+        ge=0,
+        le=100000,
+    )
+    alpha: float = doc("Significance level of the risk and ecological detectors.", 0.05, gt=0, lt=1)
+    discretize_methods: tuple[Literal["sd", "equal", "geometric", "quantile", "natural"], ...] = (
+        doc(
+            "Optimal-parameter search: discretisation methods tried for float drivers.",
+            default_factory=lambda: ("sd", "equal", "geometric", "quantile", "natural"),
+            distinct=True,
+        )
+    )
+    discretize_k: tuple[int, ...] = doc(
+        "Optimal-parameter search: first and last class count tried, first < last (3 to 15 "
+        "as the OPGD reference; at most 50).",
+        (3, 15),
+        length=2,
+        increasing=True,
+        ge=2,
+        le=50,
+    )
 
 
 @steps_for("drivers")
@@ -69,6 +114,7 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
             "interaction q of every pair",
         ),
         Output("drivers.json", "drivers/geodetector.json", "json", "", ""),
+        Output("drivers.summary", "drivers/summary.json", "json", "", ""),
     ]
     if sec.correlation:
         outputs += [
@@ -92,11 +138,26 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
         from landcarbon.stats.correlation import raster_correlation
         from landcarbon.stats.drivers import geodetector_rasters
+        from landcarbon.stats.opgd import search_space
 
         y = read(ctx.inputs[names["y"]])
         xs = {x: _driver(study, x, ctx.inputs[names[x]]) for x in sec.x}
+        methods, ks = search_space(
+            sec.discretize_methods, sec.discretize_k, "[drivers] discretize_methods/discretize_k"
+        )
         result = geodetector_rasters(
-            y, xs, sample=sec.sample or None, seed=ctx.seed, discretize="auto"
+            y,
+            xs,
+            sample=sec.sample or None,
+            seed=ctx.seed,
+            discretize="auto",
+            methods=methods,
+            ks=ks,
+            keep_singletons=sec.singletons == "keep",
+            noncentrality=sec.noncentrality,
+            ecological_rule=sec.ecological_rule,
+            alpha=sec.alpha,
+            permutations=sec.permutations,
         )
         data = result.as_dict()
         write_json(data, ctx.outputs["drivers.json"])
@@ -112,6 +173,8 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
             write_csv(corr.p, ctx.outputs["drivers.correlation_p"], index=True)
         ctx.summary["q"] = {k: v["q"] for k, v in data["factor"].items()}
         ctx.summary["n"] = data["n"]
+        ctx.summary["conventions"] = data["conventions"]
+        write_json(ctx.summary, ctx.outputs["drivers.summary"])
 
     return [
         Step(

@@ -16,9 +16,9 @@ first). Each year is an artifact ``simulation.<scenario>.<year>`` (with its dema
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, Field, asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    from landcarbon.landuse.allocation import AllocationParameters
     from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
 
@@ -91,8 +92,78 @@ class SimulationSection:
     runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1, ge=1)
     sample_rate: float = doc("LEAS sampling rate of cells.", 0.01, gt=0, le=1)
     n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES, ge=1)
-    neighborhood: int = doc("CA neighbourhood window (cells, odd).", 3, ge=1)
+    neighborhood: int = doc(
+        "CA neighbourhood window n (cells, odd) [PLUS 'Input Neighborhood', FLUS '[Size of "
+        "neighborhood]'].",
+        3,
+        ge=3,
+    )
     max_iterations: int = doc("Allocation iterations before giving up.", 1000, ge=1)
+    neighborhood_weights: dict[str, float] = doc(
+        "Neighbourhood weight w_k per class code, e.g. {1 = 0.3, 5 = 1.0}; classes not "
+        "given get 1 [PLUS 'Neighborhood Weight', FLUS '[Intensity of neighborhood]'].",
+        default_factory=dict,
+        ge=0,
+        le=1,
+    )
+    development_class: int | None = doc(
+        "Class code promoted inside development zones (restriction value 2) [PLUS "
+        "'Development type'].",
+        None,
+    )
+    development_weight: float = doc(
+        "w of the development-zone rule [PLUS 'weight'; manual default 0.5].", 0.5, gt=0, le=1
+    )
+    demand_tolerance: int = doc(
+        "Cells by which each class may miss its demand when the run stops.", 0, ge=0
+    )
+    lock_in_iterations: int = doc(
+        "Iterations without any conversion before the run is declared locked in.", 100, ge=1
+    )
+    transition_plan: bool = doc(
+        "Lock-in fix: conversions limited to one transition plan (see docs/allocation.md); "
+        "neither PLUS nor FLUS has it.",
+        False,
+    )
+    patch_generation_threshold: float = doc(
+        "PLUS: decay factor delta of the threshold tau = delta^l r1 [PLUS 'Patch "
+        "generation']; 0.5 is a value common in papers, not a documented PLUS default.",
+        0.5,
+        gt=0,
+        lt=1,
+    )
+    expansion_coefficient: float | dict[str, float] = doc(
+        "PLUS: mu_k of the patch-seed rule, one value or per class code [PLUS 'Expansion "
+        "coefficient'].",
+        0.1,
+        ge=0,
+        le=1,
+    )
+    percentage_of_seeds: float = doc(
+        "PLUS: most new patch seeds per iteration, share of the valid cells [PLUS "
+        "'Percentage of seeds'; the manual's example 0.0001].",
+        0.0001,
+        ge=0,
+        le=1,
+    )
+    decay_step: int | None = doc(
+        "PLUS: Step of the threshold decay (cells); none: max(1, initial total residual / "
+        "200), landcarbon's choice (PLUS does not publish its rule).",
+        None,
+        ge=1,
+    )
+    accelerated_factor: float = doc(
+        "FLUS: a of the self-adaptive inertia [FLUS '[Accelerated factor]', 0.1].", 0.1, gt=0, lt=1
+    )
+    flus_variant: Literal["released", "paper"] = doc(
+        "FLUS: 'released' (what the published code does) or 'paper' (Liu et al. 2017 formula).",
+        "released",
+    )
+    flus_compat: bool = doc(
+        "FLUS: follow the GeoSOS-FLUS C++ sweep (raster order, FLUS demand gate, 5 % "
+        "anti-reversal flags) to reproduce FLUS runs, instead of landcarbon's demand gates.",
+        False,
+    )
     strict_nodata: bool = doc(
         "Refuse t0/t1 maps whose nodata masks differ (default false: work on the cells valid "
         "in both, the cells dropped from each reported in the summary).",
@@ -247,6 +318,73 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
     )
 
 
+PLUS_ONLY = ("patch_generation_threshold", "expansion_coefficient", "percentage_of_seeds")
+FLUS_ONLY = ("accelerated_factor", "flus_variant", "flus_compat")
+
+
+def allocation_parameters(study: Study, sec: SimulationSection) -> AllocationParameters:
+    """The allocation knobs of ``[simulation]`` as :class:`CarsParameters` (model "plus") or
+    :class:`FlusParameters` ("flus"); a knob of the other model left at anything but its
+    default, or a value the model refuses, is a ConfigError naming the key."""
+    from landcarbon.errors import ParameterError
+    from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+
+    where = f"{study.path}: [simulation]"
+    unused = FLUS_ONLY if sec.model == "plus" else (*PLUS_ONLY, "decay_step")
+    defaults = {f.name: f for f in fields(SimulationSection)}
+    given = [k for k in unused if getattr(sec, k) != _default(defaults[k])]
+    if given:
+        raise ConfigError(
+            f"{where} {', '.join(given)}: not used by model = {sec.model!r}; remove "
+            f"{'them' if len(given) > 1 else 'it'} or choose the model that uses "
+            f"{'them' if len(given) > 1 else 'it'}"
+        )
+    shared: dict[str, Any] = {
+        "neighborhood": sec.neighborhood,
+        "neighborhood_weights": _by_code(sec.neighborhood_weights, "neighborhood_weights", where),
+        "development_class": sec.development_class,
+        "development_weight": sec.development_weight,
+        "max_iterations": sec.max_iterations,
+        "demand_tolerance": sec.demand_tolerance,
+        "lock_in_iterations": sec.lock_in_iterations,
+        "transition_plan": sec.transition_plan,
+    }
+    try:
+        if sec.model == "plus":
+            mu = sec.expansion_coefficient
+            return CarsParameters(
+                **shared,
+                patch_generation_threshold=sec.patch_generation_threshold,
+                expansion_coefficient=(
+                    _by_code(mu, "expansion_coefficient", where) if isinstance(mu, dict) else mu
+                ),
+                percentage_of_seeds=sec.percentage_of_seeds,
+                decay_step=sec.decay_step,
+            )
+        return FlusParameters(
+            **shared,
+            accelerated_factor=sec.accelerated_factor,
+            variant=sec.flus_variant,
+            flus_compat=sec.flus_compat,
+        )
+    except ParameterError as exc:
+        raise ConfigError(f"{where} {exc}") from exc
+
+
+def _default(f: Field[Any]) -> Any:
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
+def _by_code(values: dict[str, float], key: str, where: str) -> dict[int, float]:
+    bad = [k for k in values if not k.lstrip("-").isdigit()]
+    if bad:
+        raise ConfigError(
+            f"{where} {key}: keys {bad} are not class codes; key each value by its integer "
+            f"class code, e.g. {key} = {{1 = 0.5}}"
+        )
+    return {int(k): float(v) for k, v in values.items()}
+
+
 def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     maps = (artifact(study, sec.t0), artifact(study, sec.t1))
     scen = (artifact(study, sec.scenarios),) if sec.scenarios in study.tables else ()
@@ -262,8 +400,9 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         _ensemble_outputs(name, plans[0][2], f"{years[0]:g}", sec.runs) if sec.runs > 1 else ()
     )
 
+    params = allocation_parameters(study, sec)
+
     def run(ctx: Context) -> None:
-        from landcarbon.landuse.allocation import CarsParameters, FlusParameters
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import read_probability, simulate
 
@@ -280,8 +419,6 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         files = {str(ctx.inputs[maps[0]]): t0, str(ctx.inputs[maps[1]]): t1}
         classes = legend(class_scheme(study, ctx.inputs), codes, files)
         probability = read_probability(ctx.inputs["simulation.suitability"], codes)
-        model = CarsParameters if sec.model == "plus" else FlusParameters
-        params = model(neighborhood=sec.neighborhood, max_iterations=sec.max_iterations)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         start = t1
         seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None
