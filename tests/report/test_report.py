@@ -51,7 +51,8 @@ def test_report_has_every_output_and_only_relative_links(tmp_path: Path):
     )
     text = index.read_text()
     assert "land use" in text and "carbon density" in text and "storage by class" in text
-    assert "total_t_c" in text and (tmp_path / "report" / "tables.xlsx").exists()
+    assert '<td>total (t C)</td><td class="num">4</td>' in text  # the summary, labelled
+    assert (tmp_path / "report" / "tables.xlsx").exists()
     for src in set(re.findall(r'(?:src|href)="([^"#]+)"', text)) - {"../manifest.json"}:
         assert not src.startswith(("http", "/")), src
         assert (index.parent / src).exists(), src

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from landcarbon import __version__
+from landcarbon.digests import file_digest
 from landcarbon.errors import ConfigError, ParameterError
 from landcarbon.study.config import ComputeSection, Study, _check_compute, load_study
 from landcarbon.study.pipeline import (
     Step,
     StepRecord,
-    file_digest,
     output_lock,
     plan,
     run_steps,
@@ -140,13 +140,22 @@ def _finish(
     if ordered:
         from landcarbon.report.html import build_report
 
+        from landcarbon.study.chapters.landuse import class_scheme
+
         chapter_rank = {name: i for i, name in enumerate(study.chapters)}
+        scheme = class_scheme(study)
+        landuse = study.chapters.get("landuse")
         report = build_report(
             study.study.name,
             study.study.description,
             sorted(ordered, key=lambda s: chapter_rank.get(s.chapter, len(chapter_rank))),
             out,
             {r.name: r.summary for r in records},
+            classes=scheme.legend() if scheme is not None else None,
+            observed={year: study.rasters[name] for year, name in landuse.maps.items()}
+            if landuse is not None and study.inputs.align == "check"
+            else None,
+            language=study.report.language,
         )
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
