@@ -154,8 +154,8 @@ class Page:
         button = "none" if kind == "mouseMoved" else "left"
         self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button=button, clickCount=1)
 
-    def screenshot(self, path: Path) -> Path:
-        """A PNG of the whole page."""
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path: Path, *, whole: bool = True) -> Path:
+        """A PNG of the whole page (``whole=False``: of the viewport)."""
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=whole)
         path.write_bytes(base64.b64decode(data["data"]))
         return path
