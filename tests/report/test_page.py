@@ -240,3 +240,25 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         assert hover.startswith(titles[landuse[0]] + " · "), hover
         assert any(hover.endswith(" " + name) for name in names), hover
         assert page.errors == []
+
+
+def test_viewer_maps_are_decimated_and_carry_the_study_legend(tmp_path: Path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from landcarbon.report.viewer import MAX_SIDE, viewer_map
+
+    codes = np.tile(np.array([1, 2, 1, 2, 1], dtype=np.int32), (3, 500))  # 3 x 2500 cells
+    write_raster(make_raster(codes), tmp_path / "lu.tif", classes={1: CLASSES[1], 2: CLASSES[2]})
+    shown = viewer_map(tmp_path / "lu.tif", "lu", CLASSES)
+    assert (shown["width"], shown["height"], shown["step"]) == (834, 1, 3)
+    assert shown["width"] <= MAX_SIDE
+    assert shown["names"] == ["cropland", "forest", "water"]  # every class of the scheme
+    png = base64.b64decode(shown["png"].split(",", 1)[1])
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    np.testing.assert_array_equal(pixels[0, :5], [0, 1, 1, 0, 0])  # codes 1 2 2 1 1 by index
+    other = {1: ("very low", "#ffffff"), 2: ("low", "#000000")}  # a map of another legend
+    write_raster(make_raster(codes[:, :4]), tmp_path / "z.tif", classes=other)
+    assert viewer_map(tmp_path / "z.tif", "z", CLASSES)["names"] == ["very low", "low"]
