@@ -262,3 +262,15 @@ def test_viewer_maps_are_decimated_and_carry_the_study_legend(tmp_path: Path):
     other = {1: ("very low", "#ffffff"), 2: ("low", "#000000")}  # a map of another legend
     write_raster(make_raster(codes[:, :4]), tmp_path / "z.tif", classes=other)
     assert viewer_map(tmp_path / "z.tif", "z", CLASSES)["names"] == ["very low", "low"]
+
+
+def test_csv_with_a_nameless_index_is_never_written(tmp_path: Path):
+    """The cause of the report's ``Unnamed: 0`` columns (GeoDetector, correlations)."""
+    from landcarbon.writes import write_csv
+
+    frame = pd.DataFrame({"q": [0.5]}, index=["dem"])
+    with pytest.raises(ValueError, match="index written has no name"):
+        write_csv(frame, tmp_path / "f.csv", index=True)
+    assert not (tmp_path / "f.csv").exists()
+    write_csv(frame.rename_axis("factor"), tmp_path / "f.csv", index=True)
+    assert list(pd.read_csv(tmp_path / "f.csv").columns) == ["factor", "q"]
