@@ -12,7 +12,7 @@ import pytest
 
 from landcarbon.raster import write_raster
 from landcarbon.report.html import build_report, sheet_names
-from landcarbon.report.i18n import label
+from landcarbon.report.i18n import label, title
 from landcarbon.report.tables import format_number, show_frame, summary_tables
 from landcarbon.study.pipeline import Context, Output, Step, run_steps
 from landcarbon.testing import make_raster
@@ -136,6 +136,10 @@ def test_page_in_chinese_keeps_the_names_as_written(tmp_path: Path):
     assert '<html lang="zh">' in text and "<h2>土地利用模拟</h2>" in text
     assert "<th>面积 (hm²)</th>" in text and "显示全部 40 行" in text and "代码" in text
     assert "cropland" in text and "Noto Sans CJK SC" in text  # names as written; CJK fonts
+    assert "模拟土地利用" in text and "area by year" in text  # a title it does not know: as is
+    assert title("simulated land use 2035, natural development", "zh") == (
+        "模拟土地利用 2035, natural development"  # the scenario's name as the user wrote it
+    )
 
 
 def test_workbook_has_an_index_frozen_headers_and_number_formats(tmp_path: Path):

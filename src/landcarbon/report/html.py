@@ -21,6 +21,7 @@ import pandas as pd
 
 from landcarbon.digests import file_digest
 from landcarbon.report.i18n import MESSAGES, Language, chapter_title, label, message
+from landcarbon.report.i18n import title as translated
 from landcarbon.report.maps import render_map
 from landcarbon.report.tables import ShownTable, show_frame, summary_tables
 from landcarbon.writes import write_json, write_text
@@ -111,7 +112,7 @@ def build_report(
             path = out_dir / output.path
             if not path.exists():
                 continue
-            title = output.doc or output.name
+            title = translated(output.doc or output.name, language)
             item: dict[str, Any] = {
                 "title": title,
                 "kind": output.kind,

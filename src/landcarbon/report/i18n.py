@@ -196,6 +196,84 @@ WORDS: dict[str, str] = {
 """Chinese labels of the keys the chapters write (summary keys and table columns)."""
 
 
+TITLES: dict[str, str] = {
+    # the opening words of an output's title (its doc) -> Chinese; what follows them (a
+    # year, a scenario name as the user wrote it) is kept
+    "Markov demand and allocated cells": "Markov 需求与已分配像元",
+    "carbon change": "碳储量变化",
+    "carbon storage by land-use class": "各地类碳储量",
+    "carbon storage by map": "各期碳储量",
+    "carbon storage, emissions and carbon balance index CS/CE by map": (
+        "各期碳储量、碳排放与碳平衡指数 CS/CE"
+    ),
+    "carbon storage": "碳储量",
+    "carbon-sink importance index": "碳汇重要性指数",
+    "carbon-sink importance level": "碳汇重要性等级",
+    "climate-corrected pools": "气候校正后的碳密度",
+    "development probability by class": "各地类发展概率",
+    "driver contribution to each class's expansion (Gini)": "各驱动因子对地类扩张的贡献（Gini）",
+    "emissions by land-use class": "各地类碳排放",
+    "energy emissions by population": "按人口分配的能源碳排放",
+    "entropy weights of resistance factors": "阻力因子熵权",
+    "erosion intensity grade": "土壤侵蚀强度等级",
+    "erosion, conservation and erosion carbon by climate x land-use scenario": (
+        "各气候 x 土地利用情景的侵蚀量、保持量与侵蚀碳"
+    ),
+    "explanatory power q": "解释力 q",
+    "factor detector: q and p of each driver": "因子探测：各驱动因子的 q 与 p",
+    "gains, losses, net, swap and dynamic degree": "增加、减少、净变化、交换变化与动态度",
+    "interaction detector: q of each pair and its type": "交互探测：各因子对的 q 与交互类型",
+    "interaction q of every pair": "各因子对的交互 q",
+    "land use": "土地利用",
+    "land-use composition of each zone": "各分区土地利用构成",
+    "land-use emissions": "土地利用碳排放",
+    "land-use transfers": "土地利用转移",
+    "minimum cumulative resistance from sinks": "源地最小累积阻力",
+    "net ecosystem production NEP = NPP − Rh": "净生态系统生产力 NEP = NPP − Rh",
+    "net erosion-induced carbon flux": "侵蚀引起的净碳通量",
+    "pearson correlation of y and the drivers": "y 与驱动因子的 Pearson 相关系数",
+    "potential soil loss": "潜在土壤侵蚀量",
+    "primary, secondary and potential sinks": "一级、二级与潜在碳汇",
+    "resistance surface": "阻力面",
+    "restoration strategy": "修复策略",
+    "simulated land use": "模拟土地利用",
+    "slope length and steepness LS": "坡长坡度因子 LS",
+    "soil carbon within 100 cm": "100 cm 内土壤碳",
+    "soil conservation": "土壤保持量",
+    "soil erodibility K": "土壤可蚀性因子 K",
+    "soil heterotrophic respiration": "土壤异养呼吸",
+    "soil loss A = R K LS B E T": "土壤侵蚀量 A = R K LS B E T",
+    "soil loss by climate and land-use scenario": "各气候与土地利用情景的土壤侵蚀量",
+    "soil loss, conservation and carbon by land-use class": "各地类土壤侵蚀量、保持量与碳",
+    "spearman correlation of y and the drivers": "y 与驱动因子的 Spearman 相关系数",
+    "storage of every map": "各期碳储量",
+    "storage, emissions and carbon balance index CS/CE of every map": (
+        "各期碳储量、碳排放与碳平衡指数 CS/CE"
+    ),
+    "strategy and area of each sink patch": "各碳汇斑块的策略与面积",
+    "transfer matrix": "土地利用转移矩阵",
+    "transfers as (from, to) rows, Sankey-ready": "转移明细（from, to），可用于桑基图",
+    "two-sided p-values of the pearson correlations": "Pearson 相关的双侧 p 值",
+    "two-sided p-values of the spearman correlations": "Spearman 相关的双侧 p 值",
+    "vegetation carbon density": "植被碳密度",
+    "vegetation carbon storage by type": "各植被类型碳储量",
+}
+"""Chinese titles of the chapters' outputs, by the title's opening words."""
+
+
+def title(text: str, language: Language) -> str:
+    """An output's title in ``language``: in Chinese the longest known opening of
+    :data:`TITLES` is translated and the rest (years, scenario names) kept as written;
+    a title that opens with none stays as it is."""
+    if language == "en":
+        return text
+    openings = [o for o in TITLES if text.startswith(o)]
+    if not openings:
+        return text
+    opening = max(openings, key=len)
+    return TITLES[opening] + text[len(opening) :]
+
+
 def message(key: str, language: Language, **values: object) -> str:
     """The fixed text ``key`` in ``language``, with ``{name}`` fields filled from ``values``."""
     return MESSAGES[language][key].format(**values)
