@@ -278,3 +278,16 @@ def test_csv_with_a_nameless_index_is_never_written(tmp_path: Path):
     assert not (tmp_path / "f.csv").exists()
     write_csv(frame.rename_axis("factor"), tmp_path / "f.csv", index=True)
     assert list(pd.read_csv(tmp_path / "f.csv").columns) == ["factor", "q"]
+
+
+def test_viewer_map_without_names_and_with_too_many_classes(tmp_path: Path):
+    from landcarbon.errors import LandcarbonWarning
+    from landcarbon.report.viewer import viewer_map
+
+    write_raster(make_raster(np.array([[3, 7], [7, 3]], dtype=np.int32)), tmp_path / "a.tif")
+    shown = viewer_map(tmp_path / "a.tif", "a")
+    assert shown is not None and shown["names"] == ["class 3", "class 7"]
+    many = np.arange(300, dtype=np.int32).reshape(15, 20)
+    write_raster(make_raster(many), tmp_path / "many.tif")
+    with pytest.warns(LandcarbonWarning, match="300 classes are more than"):
+        assert viewer_map(tmp_path / "many.tif", "many") is None

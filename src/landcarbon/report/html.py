@@ -147,7 +147,7 @@ def build_report(
         chapters=chapters,
         headings={name: chapter_title(name, language) for name in chapters},
         has_workbook=bool(tables),
-        viewer=viewer,
+        viewer=[shown for shown in viewer if shown is not None],
         language=language,
         text=MESSAGES[language],
         shown_rows=SHOWN_ROWS,

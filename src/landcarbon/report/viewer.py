@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from landcarbon.classes import generic_scheme
+from landcarbon.errors import LandcarbonWarning
 from landcarbon.raster import CLASS_NODATA, open_dataset, read_raster
 
 MAX_SIDE = 1000
@@ -28,11 +31,13 @@ NO_DATA_INDEX = 255
 
 def viewer_map(
     path: Path, title: str, classes: Mapping[int, tuple[str, str]] | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """One map of the viewer: ``title``, the PNG as a ``data:`` URL, its size, and the
     legend (codes, names, colours). The legend is the study's class scheme ``classes``
     when the map's own class names are among it (a land-use map: every class of the study
-    is listed), else the names and colours written in the file."""
+    is listed), else the names and colours written in the file, else ``"class N"`` for
+    each code found. None (with a warning) for a map of more classes than a pixel can
+    index (254): it is left out of the viewer, its PNG map stays in the report."""
     from PIL import Image
 
     with open_dataset(path) as ds:
@@ -41,16 +46,27 @@ def viewer_map(
             colormap = ds.colormap(1)
         except ValueError:
             colormap = {}
+    data = np.asarray(read_raster(path, "categorical").data)
+    step = max(1, -(-max(data.shape) // MAX_SIDE))
+    data = data[::step, ::step]
     if classes is not None and all(classes.get(c, ("",))[0] == n for c, n in own.items()):
         legend = {int(c): (name, colour) for c, (name, colour) in classes.items()}
-    else:
+    elif own:
         legend = {
             c: (n, "#{:02x}{:02x}{:02x}".format(*colormap.get(c, (128,) * 3)[:3]))
             for c, n in own.items()
         }
-    data = np.asarray(read_raster(path, "categorical").data)
-    step = max(1, -(-max(data.shape) // MAX_SIDE))
-    data = data[::step, ::step]
+    else:  # no scheme and no names in the file: "class N", as everywhere else
+        legend = dict(generic_scheme(np.unique(data[data != CLASS_NODATA])).classes)
+    if len(legend) >= NO_DATA_INDEX:
+        warnings.warn(
+            f"{path}: {len(legend)} classes are more than the report's map viewer shows "
+            f"({NO_DATA_INDEX - 1}); the map is left out of the viewer (its figure is in the "
+            f"report)",
+            LandcarbonWarning,
+            stacklevel=2,
+        )
+        return None
     codes = np.array(sorted(legend), dtype=np.int64)
     index = np.searchsorted(codes, data)
     known = (data != CLASS_NODATA) & np.isin(data, codes)
