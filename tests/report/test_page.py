@@ -291,3 +291,41 @@ def test_viewer_map_without_names_and_with_too_many_classes(tmp_path: Path):
     write_raster(make_raster(many), tmp_path / "many.tif")
     with pytest.warns(LandcarbonWarning, match="300 classes are more than"):
         assert viewer_map(tmp_path / "many.tif", "many") is None
+
+
+def test_class_map_figures_list_every_class_of_the_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A simulated map without water still has water in its legend; a map of other
+    classes (sink zones) keeps its own."""
+    import landcarbon.report.html as report_html
+
+    legends: dict[str, object] = {}
+    real = report_html.render_map
+
+    def keep(path: Path, png: Path, title: str = "", classes=None) -> Path:  # type: ignore[no-untyped-def]
+        legends[Path(path).stem] = classes
+        return real(path, png, title, classes)
+
+    monkeypatch.setattr(report_html, "render_map", keep)
+
+    def run(ctx: Context) -> None:
+        two = make_raster(np.array([[1, 2], [2, 1]], dtype=np.int32))
+        write_raster(two, ctx.outputs["lu"], classes={1: CLASSES[1], 2: CLASSES[2]})
+        write_raster(
+            two, ctx.outputs["z"], classes={1: ("primary", "#000000"), 2: ("other", "#ffffff")}
+        )
+
+    step = Step(
+        "maps",
+        "simulation",
+        (),
+        (
+            Output("lu", "lu.tif", "raster", "class", "simulated land use"),
+            Output("z", "z.tif", "raster", "class", "sink zones"),
+        ),
+        run,
+    )
+    run_steps([step], {}, tmp_path, seed=0)
+    build_report("T", "", [step], tmp_path, {}, classes=CLASSES)
+    assert legends == {"lu": CLASSES, "z": None}

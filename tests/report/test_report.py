@@ -138,9 +138,9 @@ def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.Monk
     drawn: list[str] = []
     real = report_html.render_map
 
-    def counting(path: Path, png: Path, title: str = "") -> Path:
+    def counting(path: Path, png: Path, title: str = "", classes=None) -> Path:  # type: ignore[no-untyped-def]
         drawn.append(Path(png).name)
-        return real(path, png, title)
+        return real(path, png, title, classes)
 
     monkeypatch.setattr(report_html, "render_map", counting)
     step = _step()

@@ -81,7 +81,7 @@ def build_report(
 
     from landcarbon.paths import inside
     from landcarbon.report.fonts import CJK_FONTS
-    from landcarbon.report.viewer import viewer_map
+    from landcarbon.report.viewer import scheme_legend, viewer_map
 
     names = {code: name for code, (name, _) in (classes or {}).items()}
     report_dir = out_dir / "report"
@@ -121,9 +121,10 @@ def build_report(
             }
             if output.kind == "raster":
                 png = inside(report_dir / "img", f"{output.name}.png", f"output {output.name}")
-                keys[png.name] = f"{file_digest(path)} {title}"
+                legend = scheme_legend(path, classes) if output.units == "class" else None
+                keys[png.name] = f"{file_digest(path)} {title}" + (f" {legend}" if legend else "")
                 if drawn.get(png.name) != keys[png.name] or not png.exists():
-                    render_map(path, png, title)
+                    render_map(path, png, title, legend)
                 item["image"] = _rel(png, report_dir)
                 if output.units == "class":
                     viewer.append(viewer_map(path, title, classes))

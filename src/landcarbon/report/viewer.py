@@ -29,6 +29,32 @@ NO_DATA_INDEX = 255
 """Pixel value of cells without data (and of codes outside the legend)."""
 
 
+def _own_classes(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, ...]]]:
+    """The class names and colour table written in a raster (empty without them)."""
+    with open_dataset(path) as ds:
+        own = {int(k): v for k, v in json.loads(ds.tags(1).get("class_names", "{}")).items()}
+        try:
+            colormap = ds.colormap(1)
+        except ValueError:
+            colormap = {}
+    return own, colormap
+
+
+def scheme_legend(
+    path: Path, classes: Mapping[int, tuple[str, str]] | None
+) -> dict[int, tuple[str, str]] | None:
+    """The study's class scheme ``classes`` as the legend of the class map at ``path``
+    when the class names written in the file are among it (a simulated land-use map that
+    lacks a class still lists every class of the study); None for a map of other classes
+    (sink zones, erosion grades) or without a scheme."""
+    if classes is None:
+        return None
+    own, _ = _own_classes(path)
+    if not all(classes.get(c, ("",))[0] == n for c, n in own.items()):
+        return None
+    return {int(c): (name, colour) for c, (name, colour) in classes.items()}
+
+
 def viewer_map(
     path: Path, title: str, classes: Mapping[int, tuple[str, str]] | None = None
 ) -> dict[str, Any] | None:
@@ -40,17 +66,13 @@ def viewer_map(
     index (254): it is left out of the viewer, its PNG map stays in the report."""
     from PIL import Image
 
-    with open_dataset(path) as ds:
-        own = {int(k): v for k, v in json.loads(ds.tags(1).get("class_names", "{}")).items()}
-        try:
-            colormap = ds.colormap(1)
-        except ValueError:
-            colormap = {}
+    own, colormap = _own_classes(path)
     data = np.asarray(read_raster(path, "categorical").data)
     step = max(1, -(-max(data.shape) // MAX_SIDE))
     data = data[::step, ::step]
-    if classes is not None and all(classes.get(c, ("",))[0] == n for c, n in own.items()):
-        legend = {int(c): (name, colour) for c, (name, colour) in classes.items()}
+    scheme = scheme_legend(path, classes)
+    if scheme is not None:
+        legend = scheme
     elif own:
         legend = {
             c: (n, "#{:02x}{:02x}{:02x}".format(*colormap.get(c, (128,) * 3)[:3]))
