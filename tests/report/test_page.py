@@ -329,3 +329,16 @@ def test_class_map_figures_list_every_class_of_the_scheme(
     run_steps([step], {}, tmp_path, seed=0)
     build_report("T", "", [step], tmp_path, {}, classes=CLASSES)
     assert legends == {"lu": CLASSES, "z": None}
+
+
+def test_the_report_does_not_import_the_pipeline():
+    """The report reads declared outputs as plain data; the pipeline is not its concern."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, landcarbon.report.html, landcarbon.report.viewer;"
+        "print(sorted(m for m in sys.modules if m.startswith('landcarbon.study')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
