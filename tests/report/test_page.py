@@ -173,6 +173,8 @@ def test_unknown_report_language_is_refused(tmp_path: Path):
 
 SHAPES = {"arid_budget_scenarios": "200, 200"}
 """Example regions the checks shrink less (the arid one needs room for its changes)."""
+LANGUAGES = {"province_balance": "zh"}
+"""Examples checked with their page in Chinese."""
 
 
 @pytest.mark.filterwarnings("ignore::landcarbon.errors.LandcarbonWarning")  # a small region
@@ -195,7 +197,9 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         pytest.skip("chromium not installed (make test installs it with apt-get)")
     study = install_example(example, tmp_path)
     shape = SHAPES.get(example, "60, 70")
-    study.write_text(re.sub(r"shape = \[\d+, \d+\]", f"shape = [{shape}]", study.read_text()))
+    text = re.sub(r"shape = \[\d+, \d+\]", f"shape = [{shape}]", study.read_text())
+    language = LANGUAGES.get(example, "en")
+    study.write_text(text + f'\n[report]\nlanguage = "{language}"\n')
     index = run_study(study, tmp_path / "out").report
     assert index is not None
     scheme = class_scheme(load_study(study))
@@ -206,6 +210,7 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         images = str(index.read_text().count("<img"))
         dataset = {"images": images, "brokenImages": "0", "errors": "0"}
         assert page.evaluate("({...document.body.dataset})") == dataset
+        assert page.evaluate("document.documentElement.lang") == language
         every = "Array.from(document.querySelectorAll('table')).map(t => t.textContent)"
         tables = page.evaluate(every)
         assert tables and not [t for t in tables if "e+0" in t or "Unnamed" in t]
@@ -217,7 +222,7 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         titles = page.evaluate(
             f"Array.from({viewer}.querySelectorAll('[name=map-a] option')).map(o => o.textContent)"
         )
-        landuse = [i for i, t in enumerate(titles) if "land use" in t]
+        landuse = [i for i, t in enumerate(titles) if ("land use" in t or "土地利用" in t)]
         assert landuse, titles
         for i in landuse:
             legend = page.evaluate(
