@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean chromium cjk-fonts fuzz
+.PHONY: demo test lint clean chromium cjk-fonts fuzz report-shots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,19 @@ cjk-fonts:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; } || \
 	  echo "fonts-noto-cjk could not be installed: CJK class names will render as boxes"
 
+# Screenshots of each example's report (whole page and the scenario viewer) under
+# report_shots/ for a reviewer; not committed. REPORT_LANGUAGE=zh for the Chinese page.
+REPORT_LANGUAGE ?= en
+report-shots: $(STAMP) chromium cjk-fonts
+	$(BIN)/python tests/report/report_shots.py report_shots --language $(REPORT_LANGUAGE)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo_output report_shots .pytest_cache .mypy_cache .ruff_cache
 
 # natcap.invest for benchmarks/carbon.py only (never a landcarbon dependency): a separate
 # .venv-invest with landcarbon and natcap.invest built against the system GDAL (minutes).

@@ -18,7 +18,10 @@ def write_csv(
     frame: pd.DataFrame, path: str | Path, *, index: bool = False, overwrite: bool = True
 ) -> Path:
     """Write ``frame`` as CSV (UTF-8) atomically; OutputExistsError for an existing file
-    without ``overwrite``."""
+    without ``overwrite``. An index written must be named: a nameless one reads back as
+    an ``Unnamed: 0`` column (ValueError, a bug of the caller)."""
+    if index and None in frame.index.names:
+        raise ValueError(f"{path}: the index written has no name; name it (rename_axis)")
     with atomic_path(path, overwrite) as tmp:
         frame.to_csv(tmp, index=index)
     return Path(path)

@@ -107,6 +107,15 @@ class ComputeSection:
     )
 
 
+@dataclass(frozen=True)
+class ReportSection:
+    language: Literal["en", "zh"] = doc(
+        "Language of the report's fixed text (headings, labels, units, method names): 'en' "
+        "or 'zh'; class, scenario and study names are shown as written.",
+        "en",
+    )
+
+
 SYNTHETIC_MAX_CELLS = 16_000_000
 """Largest synthetic region (cells): its 42 float32 bands take ~170 bytes a cell, so the
 bound keeps the layers under ~2.7 GB (100 000 x 100 000 cells would be ~1.7 TB)."""
@@ -138,6 +147,7 @@ class Study:
     compute: ComputeSection
     chapters: dict[str, Any] = field(default_factory=dict)
     synthetic: SyntheticSection | None = None
+    report: ReportSection = field(default_factory=ReportSection)
 
     @property
     def folder(self) -> Path:
@@ -218,7 +228,7 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 MOVED_KEYS = {"landuse.classes": "[inputs] classes"}
 """Keys of older study files that moved, and where to."""
 
-CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute", "synthetic")
+CORE_SECTIONS = ("study", "inputs", "rasters", "tables", "compute", "synthetic", "report")
 
 
 def load_study(path: str | Path, *, check_files: bool = True) -> Study:
@@ -267,6 +277,7 @@ def _parse(
     study_sec = parse_section(StudySection, data.get("study", {}), "study", problems)
     inputs = parse_section(InputsSection, data.get("inputs", {}), "inputs", problems)
     compute = parse_section(ComputeSection, data.get("compute", {}), "compute", problems)
+    report = parse_section(ReportSection, data.get("report", {}), "report", problems)
     rasters = _paths(p, data.get("rasters", {}), "rasters", problems)
     tables = _paths(p, data.get("tables", {}), "tables", problems)
     for old, new in MOVED_KEYS.items():
@@ -337,7 +348,7 @@ def _parse(
     if compute is not None:  # chunks against the map's shape, as run checks them
         shape = _reference_shape(rasters, inputs) if check_files and not problems else None
         _check_compute(compute, problems, shape)
-    if problems or study_sec is None or inputs is None or compute is None:
+    if problems or study_sec is None or inputs is None or compute is None or report is None:
         return None
     return Study(
         p.resolve(),
@@ -348,6 +359,7 @@ def _parse(
         compute,
         {k: v for k, v in chapters.items() if v is not None},
         synthetic,
+        report,
     )
 
 

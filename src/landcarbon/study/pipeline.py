@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from landcarbon import __version__
+from landcarbon.digests import file_digest
 from landcarbon.errors import ComputeError, ConfigError
 
 Kind = Literal["raster", "table", "json", "html", "png"]
@@ -118,23 +119,6 @@ def plan(
             done.update(o.name for o in s.outputs)
             pending.remove(s)
     return ordered
-
-
-def file_digest(path: Path) -> str:
-    """BLAKE2b of a file's content (cached on size + mtime within one process); for a
-    workbook sheet (``book.xlsx#Sheet``) the book's digest and the sheet's name."""
-    from landcarbon.tables import split_sheet
-
-    file, sheet = split_sheet(path)
-    stat = file.stat()
-    key = (str(file), stat.st_size, stat.st_mtime_ns)
-    if key not in _DIGESTS:
-        with file.open("rb") as f:
-            _DIGESTS[key] = hashlib.file_digest(f, "blake2b").hexdigest()[:32]
-    return _DIGESTS[key] + (f"#{sheet}" if sheet is not None else "")
-
-
-_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
 def _cache_key(step: Step, inputs: Mapping[str, Path], seed: int) -> str:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from landcarbon import __version__
+from landcarbon.digests import file_digest
 from landcarbon.errors import ConfigError, ParameterError
 from landcarbon.study.config import ComputeSection, Study, _check_compute, load_study
 from landcarbon.study.pipeline import (
     Step,
     StepRecord,
-    file_digest,
     output_lock,
     plan,
     run_steps,
@@ -139,18 +139,44 @@ def _finish(
     report = None
     if ordered:
         from landcarbon.report.html import build_report
+        from landcarbon.study.chapters.landuse import class_scheme
 
         chapter_rank = {name: i for i, name in enumerate(study.chapters)}
+        scheme = class_scheme(study)
         report = build_report(
             study.study.name,
             study.study.description,
             sorted(ordered, key=lambda s: chapter_rank.get(s.chapter, len(chapter_rank))),
             out,
             {r.name: r.summary for r in records},
+            classes=scheme.legend() if scheme is not None else None,
+            observed=_observed_maps(study) if study.inputs.align == "check" else None,
+            language=study.report.language,
         )
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
     return RunResult(out, manifest, report, records, compute_desc)
+
+
+def _observed_maps(study: Study) -> dict[str, Path]:
+    """The study's own land-use maps (label -> file) for the report's viewer: those of
+    [landuse] and [carbon] maps by their year labels, then [simulation] t0/t1 by their
+    years and [erosion] landuse by its name; each raster once."""
+    labelled: dict[str, str] = {}
+    for section in ("landuse", "carbon"):
+        labelled.update(getattr(study.chapters.get(section), "maps", {}))
+    simulation = study.chapters.get("simulation")
+    if simulation is not None:
+        for year, name in zip(simulation.years, (simulation.t0, simulation.t1), strict=False):
+            labelled.setdefault(f"{year:g}", name)
+    erosion = study.chapters.get("erosion")
+    if erosion is not None:
+        labelled.setdefault(erosion.landuse, erosion.landuse)
+    maps: dict[str, Path] = {}
+    for label, name in labelled.items():
+        if name in study.rasters and study.rasters[name] not in maps.values():
+            maps[label] = study.rasters[name]
+    return maps
 
 
 def _overridden_compute(study: Study, scheduler: str | None, workers: int | None) -> ComputeSection:

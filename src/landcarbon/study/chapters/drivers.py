@@ -161,16 +161,20 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         )
         data = result.as_dict()
         write_json(data, ctx.outputs["drivers.json"])
-        write_csv(pd.DataFrame(data["factor"]).T, ctx.outputs["drivers.factor"], index=True)
-        write_csv(
-            pd.DataFrame(data["interaction"]).T, ctx.outputs["drivers.interaction"], index=True
-        )
+        factor = pd.DataFrame(data["factor"]).T.rename_axis("factor")
+        write_csv(factor, ctx.outputs["drivers.factor"], index=True)
+        interaction = pd.DataFrame(data["interaction"]).T.rename_axis("factors")
+        write_csv(interaction, ctx.outputs["drivers.interaction"], index=True)
         q_bar_chart(result, ctx.outputs["drivers.q_chart"])
         interaction_heatmap(result, ctx.outputs["drivers.interaction_chart"])
         if sec.correlation:
             corr = raster_correlation({sec.y: y, **xs}, sec.correlation)
-            write_csv(corr.r, ctx.outputs["drivers.correlation"], index=True)
-            write_csv(corr.p, ctx.outputs["drivers.correlation_p"], index=True)
+            write_csv(
+                corr.r.rename_axis("variable"), ctx.outputs["drivers.correlation"], index=True
+            )
+            write_csv(
+                corr.p.rename_axis("variable"), ctx.outputs["drivers.correlation_p"], index=True
+            )
         ctx.summary["q"] = {k: v["q"] for k, v in data["factor"].items()}
         ctx.summary["n"] = data["n"]
         ctx.summary["conventions"] = data["conventions"]

@@ -1,0 +1,107 @@
+"""Class maps for the page's scenario viewer: decimated, embedded, readable by hover.
+
+Each map becomes a greyscale PNG whose pixel value is the index of its class in the map's
+legend (255: no data), embedded as a ``data:`` URL, so the page stays one folder that works
+from ``file://`` with no server: the viewer script decodes it into a canvas, colours it from
+the legend and reads the class under the pointer from the same pixels.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from landcarbon.classes import generic_scheme
+from landcarbon.errors import LandcarbonWarning
+from landcarbon.raster import CLASS_NODATA, open_dataset, read_raster
+
+MAX_SIDE = 1000
+"""Longest side (pixels) of an embedded map; larger maps are decimated (every n-th cell),
+which bounds the page: a 1000 x 1000 class map is at most 1 MB and usually ~100 kB."""
+NO_DATA_INDEX = 255
+"""Pixel value of cells without data (and of codes outside the legend)."""
+
+
+def _own_classes(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, ...]]]:
+    """The class names and colour table written in a raster (empty without them)."""
+    with open_dataset(path) as ds:
+        own = {int(k): v for k, v in json.loads(ds.tags(1).get("class_names", "{}")).items()}
+        try:
+            colormap = ds.colormap(1)
+        except ValueError:
+            colormap = {}
+    return own, colormap
+
+
+def scheme_legend(
+    path: Path, classes: Mapping[int, tuple[str, str]] | None
+) -> dict[int, tuple[str, str]] | None:
+    """The study's class scheme ``classes`` as the legend of the class map at ``path``
+    when the class names written in the file are among it (a simulated land-use map that
+    lacks a class still lists every class of the study); None for a map of other classes
+    (sink zones, erosion grades) or without a scheme."""
+    if classes is None:
+        return None
+    own, _ = _own_classes(path)
+    if not all(classes.get(c, ("",))[0] == n for c, n in own.items()):
+        return None
+    return {int(c): (name, colour) for c, (name, colour) in classes.items()}
+
+
+def viewer_map(
+    path: Path, title: str, classes: Mapping[int, tuple[str, str]] | None = None
+) -> dict[str, Any] | None:
+    """One map of the viewer: ``title``, the PNG as a ``data:`` URL, its size, and the
+    legend (codes, names, colours). The legend is the study's class scheme ``classes``
+    when the map's own class names are among it (a land-use map: every class of the study
+    is listed), else the names and colours written in the file, else ``"class N"`` for
+    each code found. None (with a warning) for a map of more classes than a pixel can
+    index (254): it is left out of the viewer, its PNG map stays in the report."""
+    from PIL import Image
+
+    own, colormap = _own_classes(path)
+    data = np.asarray(read_raster(path, "categorical").data)
+    step = max(1, -(-max(data.shape) // MAX_SIDE))
+    data = data[::step, ::step]
+    scheme = scheme_legend(path, classes)
+    if scheme is not None:
+        legend = scheme
+    elif own:
+        legend = {
+            c: (n, "#{:02x}{:02x}{:02x}".format(*colormap.get(c, (128,) * 3)[:3]))
+            for c, n in own.items()
+        }
+    else:  # no scheme and no names in the file: "class N", as everywhere else
+        legend = dict(generic_scheme(np.unique(data[data != CLASS_NODATA])).classes)
+    if len(legend) >= NO_DATA_INDEX:
+        warnings.warn(
+            f"{path}: {len(legend)} classes are more than the report's map viewer shows "
+            f"({NO_DATA_INDEX - 1}); the map is left out of the viewer (its figure is in the "
+            f"report)",
+            LandcarbonWarning,
+            stacklevel=2,
+        )
+        return None
+    codes = np.array(sorted(legend), dtype=np.int64)
+    index = np.searchsorted(codes, data)
+    known = (data != CLASS_NODATA) & np.isin(data, codes)
+    pixels = np.where(known, index, NO_DATA_INDEX).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG", optimize=True)
+    return {
+        "title": title,
+        "png": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(),
+        "width": int(pixels.shape[1]),
+        "height": int(pixels.shape[0]),
+        "step": step,
+        "codes": [int(c) for c in codes],
+        "names": [legend[int(c)][0] for c in codes],
+        "colours": [legend[int(c)][1] for c in codes],
+    }
