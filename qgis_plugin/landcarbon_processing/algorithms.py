@@ -1,11 +1,5 @@
-"""One Processing algorithm per landcarbon command, built from a declarative table.
-
-Each command's parameters, help texts, defaults and numeric limits come from
-``cli_spec.json`` (written from the CLI by ``qgis_plugin/cli_spec.py``); :data:`TABLE` adds
-only what the CLI cannot say: the toolbox group and title, which file parameters are
-raster layers, and the choices of text options. Every parameter is named after the CLI
-option in capitals (``--lulc-future`` -> ``LULC_FUTURE``; the output folder is ``OUT``).
-"""
+"""One Processing algorithm per landcarbon command, built from the table of
+:mod:`.commands` (the CLI's own options, help, defaults and limits)."""
 
 from __future__ import annotations
 
@@ -33,132 +27,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from .commands import SEPARATOR, SPEC, TABLE, cli_arguments, parameter_name
 from .runner import LandcarbonRunError, check_version, run_landcarbon
-
-SPEC: dict[str, Any] = json.loads(
-    Path(__file__).with_name("cli_spec.json").read_text(encoding="utf-8")
-)
-"""The CLI's commands and options (see ``qgis_plugin/cli_spec.py``)."""
-
-LANDUSE = "Land-use change and simulation"
-CARBON = "Carbon"
-SINKS = "Erosion and carbon sinks"
-STATS = "Statistics"
-STUDY = "Studies"
-
-TABLE: dict[str, dict[str, Any]] = {
-    "carbon": {
-        "group": CARBON,
-        "title": "Carbon storage, sequestration and value",
-        "rasters": ("lulc", "lulc_future", "zones"),
-        "choices": {
-            "climate_variant": ("product", "mean", "precipitation"),
-            "climate_dead": ("none", "biomass", "soil"),
-        },
-    },
-    "emissions": {
-        "group": CARBON,
-        "title": "Emissions by land use and allocated energy emissions",
-        "rasters": ("lulc", "weights", "zones", "mask"),
-        "choices": {"preset": ("arid_muus", "sun2015"), "zero_weight": ("error", "area")},
-    },
-    "nep": {
-        "group": CARBON,
-        "title": "Net ecosystem production (NEP)",
-        "rasters": ("npp", "temperature", "precipitation"),
-    },
-    "change": {"group": LANDUSE, "title": "Transfer matrix", "rasters": ("before", "after")},
-    "markov": {
-        "group": LANDUSE,
-        "title": "Markov demand",
-        "rasters": ("before", "after"),
-        "choices": {"method": ("matrix_power", "linear")},
-    },
-    "suitability": {
-        "group": LANDUSE,
-        "title": "Suitability (PLUS LEAS / FLUS ANN)",
-        "rasters": ("t1", "t0", "drivers"),
-        "choices": {
-            "method": ("leas", "ann"),
-            "mode": ("expansion", "single_date"),
-            "sampling": ("uniform", "random"),
-            "missing": ("raise", "exclude", "mean"),
-        },
-    },
-    "simulate": {
-        "group": LANDUSE,
-        "title": "Simulate land use (PLUS CARS / FLUS)",
-        "rasters": ("t0", "t1", "driver", "probability", "restriction"),
-        "choices": {
-            "missing": ("raise", "exclude", "mean"),
-            "orientation": ("from_rows", "to_rows"),
-            "model": ("cars", "flus", "flus-paper"),
-        },
-    },
-    "accuracy": {
-        "group": LANDUSE,
-        "title": "Accuracy of a simulation (Kappa, FoM)",
-        "rasters": ("observed", "simulated", "initial"),
-    },
-    "erosion": {
-        "group": SINKS,
-        "title": "Soil erosion and erosion carbon",
-        "rasters": ("dem", "precip", "texture", "lulc", "soil", "cover", "soc"),
-        "choices": {
-            "ls_method": ("csle", "rusle"),
-            "exponent": ("mccool", "classes"),
-            "region": ("south_red_soil", "north_black_soil", "northwest_loess"),
-        },
-    },
-    "sinks": {
-        "group": SINKS,
-        "title": "Carbon-sink zones and strategies",
-        "rasters": ("nep", "veg_type", "soil_carbon", "lulc"),
-        "choices": {"potential": ("breaks", "quantile")},
-    },
-    "mcr": {
-        "group": SINKS,
-        "title": "Minimum cumulative resistance (cost distance)",
-        "rasters": ("resistance", "sources"),
-        "choices": {"connectivity": ("8", "4")},
-    },
-    "breaks": {
-        "group": STATS,
-        "title": "Class breaks (natural, quantile ...)",
-        "choices": {
-            "method": ("natural", "equal", "quantile", "geometric", "sd"),
-            "closed": ("right", "left"),
-        },
-    },
-    "geodetector": {
-        "group": STATS,
-        "title": "GeoDetector",
-        "rasters": ("raster_y", "raster_x"),
-        "choices": {
-            "sample_method": ("random", "regular"),
-            "noncentrality": ("sample", "population"),
-            "ecological_rule": ("ssw_ratio", "q_ratio"),
-        },
-    },
-    "run": {"group": STUDY, "title": "Run study", "id": "run_study"},
-    "init": {
-        "group": STUDY,
-        "title": "New study from land-use maps",
-        "rasters": ("maps", "drivers"),
-        "out_file": True,
-    },
-}
-"""Per command: toolbox ``group`` and ``title``, the path parameters that are ``rasters``,
-the ``choices`` of text options (an enum), an algorithm ``id`` other than the command's
-name, and ``out_file`` where ``--out`` is a file to write rather than a folder."""
-
-SEPARATOR = ";"
-"""Between the values of a repeatable text option (``--fuel A=1;B=2``)."""
-
-
-def parameter_name(param: dict[str, Any]) -> str:
-    """``--lulc-future`` (name ``lulc_future``) -> ``LULC_FUTURE``."""
-    return str(param["name"]).upper()
 
 
 def _number_type(param: dict[str, Any]) -> Any:
@@ -213,38 +83,6 @@ def _definition(command: str, param: dict[str, Any]) -> QgsProcessingParameterDe
     return QgsProcessingParameterString(name, text, default, False, optional)
 
 
-def cli_arguments(command: str, values: dict[str, Any]) -> list[str]:
-    """The CLI arguments for parameter ``values`` (name -> Python value; files and layers
-    as paths, enums as the chosen text): options left at the CLI's default are omitted."""
-    args: list[str] = []
-    for param in SPEC["commands"][command]["params"]:
-        value = values.get(parameter_name(param))
-        if value is None or value == "" or value == [] or value == param["default"]:
-            continue
-        if param["type"] == "bool":
-            args += [param["flag"]] if value else []
-            continue
-        items = value if isinstance(value, list) else [value]
-        if isinstance(value, str) and (param["multiple"] or param["nargs"] != 1):
-            items = value.split() if param["nargs"] != 1 else value.split(SEPARATOR)
-        items = [_text(v) for v in items if str(v).strip()]
-        if param["flag"] is None:
-            args += items
-        elif param["multiple"]:
-            for item in items:
-                args += [param["flag"], item]
-        else:
-            args += [param["flag"], *items]
-    return args
-
-
-def _text(value: Any) -> str:
-    """A parameter value as the CLI reads it (``2.0`` for an integer option -> ``2``)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 class _LoadStyle(QgsProcessingLayerPostProcessorInterface):
     """Applies the ``.qml`` style landcarbon wrote beside a raster (class colours and names)."""
 
@@ -252,7 +90,7 @@ class _LoadStyle(QgsProcessingLayerPostProcessorInterface):
         super().__init__()
         self.qml = qml
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+    def postProcessLayer(self, layer, context, feedback):
         layer.loadNamedStyle(self.qml)
         layer.triggerRepaint()
 
@@ -268,28 +106,28 @@ class LandcarbonAlgorithm(QgsProcessingAlgorithm):
         self.executable = executable  # () -> path of the landcarbon executable
         self.styles: list[_LoadStyle] = []  # kept alive until QGIS has loaded the layers
 
-    def createInstance(self):  # noqa: N802 (QGIS's names below)
+    def createInstance(self):
         return LandcarbonAlgorithm(self.command, self.executable)
 
     def name(self):
         return str(self.entry.get("id", self.command))
 
-    def displayName(self):  # noqa: N802
+    def displayName(self):
         return str(self.entry["title"])
 
     def group(self):
         return str(self.entry["group"])
 
-    def groupId(self):  # noqa: N802
+    def groupId(self):
         return self.group().lower().replace(" ", "_")
 
-    def shortHelpString(self):  # noqa: N802
+    def shortHelpString(self):
         return (
             f"{self.spec['help']}\n\nRuns `landcarbon {self.command}`; see "
             f"`landcarbon {self.command} --help` for details."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         for param in self.spec["params"]:
             definition = _definition(self.command, param)
             definition.setHelp(param["help"])
@@ -330,7 +168,7 @@ class LandcarbonAlgorithm(QgsProcessingAlgorithm):
                 values[name] = self.parameterAsString(parameters, name, context) or None
         return values
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback):
         values = self._values(parameters, context)
         args = cli_arguments(self.command, values)
         out = values.get("OUT")
@@ -341,27 +179,45 @@ class LandcarbonAlgorithm(QgsProcessingAlgorithm):
         except LandcarbonRunError as exc:
             raise QgsProcessingException(str(exc)) from None
         feedback.setProgress(100)
-        layers = self._load_outputs(Path(out), context) if out and Path(out).is_dir() else []
+        source = values.get(str(self.entry.get("style_from", "")).upper())
+        fallback = Path(source).with_suffix(".qml") if source else None
+        folder = Path(out) if out and Path(out).is_dir() else None
+        layers = self._load_outputs(folder, fallback, context) if folder else []
         results = {"LAYERS": layers, "SUMMARY": json.dumps(summary)}
         if out:
             results["OUT"] = out
         return results
 
-    def _load_outputs(self, folder: Path, context: QgsProcessingContext) -> list[str]:
+    def _load_outputs(
+        self, folder: Path, fallback: Path | None, context: QgsProcessingContext
+    ) -> list[str]:
         """The rasters written under ``folder``, set to load into the project when the
-        algorithm ends, each with the ``.qml`` landcarbon wrote beside it."""
+        algorithm ends, each with the ``.qml`` landcarbon wrote beside it, else (a class
+        map, integer-valued) with the ``fallback`` style when that file exists."""
         rasters = sorted(str(p) for p in folder.rglob("*.tif"))
         for path in rasters:
             details = QgsProcessingContext.LayerDetails(
                 Path(path).stem, context.project(), Path(path).stem
             )
             qml = Path(path).with_suffix(".qml")
+            if not qml.is_file() and fallback is not None and _is_class_map(path):
+                qml = fallback
             if qml.is_file():
                 style = _LoadStyle(str(qml))
                 self.styles.append(style)
                 details.setPostProcessor(style)
             context.addLayerToLoadOnCompletion(path, details)
         return rasters
+
+
+def _is_class_map(path: str) -> bool:
+    """A one-band raster of integers (land-use codes), as GDAL reads the file."""
+    from osgeo import gdal
+
+    dataset = gdal.Open(path)
+    if dataset is None or dataset.RasterCount != 1:
+        return False
+    return gdal.GetDataTypeName(dataset.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
 
 
 def algorithms(executable: Any) -> list[LandcarbonAlgorithm]:

@@ -13,12 +13,12 @@ class LandcarbonPlugin:
         self.iface = iface
         self.provider: LandcarbonProvider | None = None
 
-    def initProcessing(self) -> None:  # noqa: N802 (QGIS's names)
+    def initProcessing(self) -> None:
         if self.provider is None:
             self.provider = LandcarbonProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
 
-    def initGui(self) -> None:  # noqa: N802
+    def initGui(self) -> None:
         self.initProcessing()
 
     def unload(self) -> None:

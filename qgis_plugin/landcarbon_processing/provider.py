@@ -27,7 +27,7 @@ class LandcarbonProvider(QgsProcessingProvider):
     def name(self):
         return "landcarbon"
 
-    def longName(self):  # noqa: N802 (QGIS's names)
+    def longName(self):
         return "landcarbon: land-use change, simulation and carbon"
 
     def icon(self):
@@ -51,6 +51,6 @@ class LandcarbonProvider(QgsProcessingProvider):
     def unload(self):
         ProcessingConfig.removeSetting(EXECUTABLE)
 
-    def loadAlgorithms(self):  # noqa: N802
+    def loadAlgorithms(self):
         for algorithm in algorithms(executable):
             self.addAlgorithm(algorithm)

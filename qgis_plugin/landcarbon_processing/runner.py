@@ -14,10 +14,12 @@ import json
 import os
 import queue
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import threading
-import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +119,7 @@ def run_landcarbon(
     landcarbon's own ``error: ...`` line, or its last lines of output without one.
     """
     argv = [executable, "--json", "--progress-json", command, *args]
-    feedback.pushCommandInfo(" ".join(_quoted(a) for a in argv))
+    feedback.pushCommandInfo(shlex.join(argv))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         argv,
@@ -128,27 +130,21 @@ def run_landcarbon(
         encoding="utf-8",
         errors="replace",
         env=env,
+        start_new_session=os.name == "posix",  # cancel stops its worker processes too
     )
     lines: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=_read_lines, args=(proc.stderr, lines), daemon=True)
     reader.start()
     stdout: list[str] = []
-    out_reader = threading.Thread(
-        target=lambda: stdout.extend(proc.stdout or []), daemon=True
-    )
+    out_reader = threading.Thread(target=lambda: stdout.extend(proc.stdout or []), daemon=True)
     out_reader.start()
     errors: list[str] = []
-    tail: list[str] = []
+    tail: deque[str] = deque(maxlen=20)  # the last lines, for a failure without error:
     finished = False
     while not finished:
         if feedback.isCanceled():
-            proc.kill()
-            proc.wait()
-            reader.join()
-            out_reader.join()
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
+            _kill(proc)
+            _finish(proc, reader, out_reader)
             raise LandcarbonRunError(f"landcarbon {command} cancelled; its process was stopped")
         try:
             line = lines.get(timeout=poll_s)
@@ -160,15 +156,8 @@ def run_landcarbon(
         _forward(line, feedback)
         if line.startswith("error: "):
             errors.append(line)
-        tail = (tail + [line])[-20:]
-    while proc.poll() is None:  # stderr closed: the process is ending
-        if feedback.isCanceled():
-            proc.kill()
-        time.sleep(poll_s / 10)
-    out_reader.join()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
+        tail.append(line)
+    _finish(proc, reader, out_reader)
     if proc.returncode != 0:
         if errors:
             raise LandcarbonRunError(errors[-1])
@@ -179,5 +168,19 @@ def run_landcarbon(
     return json.loads(text) if text else {}
 
 
-def _quoted(arg: str) -> str:
-    return arg if arg and re.fullmatch(r"[\w@%+=:,./-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """Stop landcarbon and, on POSIX, the processes it started (its session)."""
+    if os.name == "posix":
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+
+
+def _finish(proc: subprocess.Popen[str], *readers: threading.Thread) -> None:
+    """Wait for the process and its output readers, and close its pipes."""
+    proc.wait()
+    for reader in readers:
+        reader.join()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
