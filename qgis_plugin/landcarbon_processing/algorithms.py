@@ -217,7 +217,8 @@ def _is_class_map(path: str) -> bool:
     dataset = gdal.Open(path)
     if dataset is None or dataset.RasterCount != 1:
         return False
-    return gdal.GetDataTypeName(dataset.GetRasterBand(1).DataType).startswith(("Byte", "Int", "UInt"))
+    kind = gdal.GetDataTypeName(dataset.GetRasterBand(1).DataType)
+    return kind.startswith(("Byte", "Int", "UInt"))
 
 
 def algorithms(executable: Any) -> list[LandcarbonAlgorithm]:

@@ -29,7 +29,7 @@ QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which(
 sys.path.insert(0, str(PLUGIN.parent))  # the plugin's QGIS-free modules, for the unit tests
 
 
-def landcarbon_wrapper(folder: Path) -> Path:
+def _landcarbon_wrapper(folder: Path) -> Path:
     """An executable running this tree's landcarbon: the ``landcarbon`` script of the
     Python running the tests (else ``python -c``) with ``src`` first on PYTHONPATH."""
     script = Path(sys.executable).parent / "landcarbon"
@@ -47,6 +47,12 @@ def landcarbon_wrapper(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def landcarbon_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This tree's landcarbon as an executable file (see :func:`_landcarbon_wrapper`)."""
+    return str(_landcarbon_wrapper(tmp_path_factory.mktemp("bin")))
+
+
+@pytest.fixture(scope="session")
 def qgis_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A HOME whose default QGIS profile has the plugin installed and enabled, and the
     provider's executable setting pointing at this tree's landcarbon."""
@@ -59,7 +65,7 @@ def qgis_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     profile = home / ".local/share/QGIS/QGIS3/profiles/default"
     shutil.copytree(PLUGIN, profile / "python/plugins" / PLUGIN.name)
     (profile / "QGIS").mkdir(parents=True)
-    exe = landcarbon_wrapper(home)
+    exe = _landcarbon_wrapper(home)
     (profile / "QGIS/QGIS3.ini").write_text(
         f"[PythonPlugins]\n{PLUGIN.name}=true\n\n"
         f"[Processing]\nConfiguration\\LANDCARBON_EXECUTABLE={exe}\n",
