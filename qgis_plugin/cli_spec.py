@@ -4,7 +4,8 @@ each option's flags, help text, default, number of values and numeric limits, re
 
 The plugin builds its Processing parameters from this file, so the dialogs show the CLI's
 own help and defaults; ``tests/qgis/test_plugin_spec.py`` fails when the file is stale.
-Usage: ``python qgis_plugin/cli_spec.py [OUT.json]`` (default: print on stdout).
+``make qgis-plugin`` (``qgis_plugin/build.py``) rewrites it; ``python qgis_plugin/cli_spec.py``
+prints it.
 """
 
 from __future__ import annotations
@@ -88,13 +89,10 @@ def cli_spec() -> dict[str, Any]:
     return {"version": __version__, "commands": commands}
 
 
-def main() -> None:
-    text = json.dumps(cli_spec(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+def spec_text() -> str:
+    """:func:`cli_spec` as the JSON text of ``cli_spec.json``."""
+    return json.dumps(cli_spec(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
-    main()
+    sys.stdout.write(spec_text())
