@@ -86,9 +86,20 @@ def _definition(command: str, param: dict[str, Any]) -> QgsProcessingParameterDe
 class _LoadStyle(QgsProcessingLayerPostProcessorInterface):
     """Applies the ``.qml`` style landcarbon wrote beside a raster (class colours and names)."""
 
+    _kept: dict[str, _LoadStyle] = {}  # noqa: RUF012
+    """One per style file, alive after the algorithm instance that set it is gone (QGIS
+    holds a bare pointer and applies it when it loads the layer, later)."""
+
     def __init__(self, qml: str) -> None:
         super().__init__()
         self.qml = qml
+
+    @classmethod
+    def of(cls, qml: str) -> _LoadStyle:
+        """The post-processor applying ``qml`` (kept for the session)."""
+        if qml not in cls._kept:
+            cls._kept[qml] = cls(qml)
+        return cls._kept[qml]
 
     def postProcessLayer(self, layer, context, feedback):
         layer.loadNamedStyle(self.qml)
@@ -104,7 +115,6 @@ class LandcarbonAlgorithm(QgsProcessingAlgorithm):
         self.entry = TABLE[command]
         self.spec = SPEC["commands"][command]
         self.executable = executable  # () -> path of the landcarbon executable
-        self.styles: list[_LoadStyle] = []  # kept alive until QGIS has loaded the layers
 
     def createInstance(self):
         return LandcarbonAlgorithm(self.command, self.executable)
@@ -203,9 +213,7 @@ class LandcarbonAlgorithm(QgsProcessingAlgorithm):
             if not qml.is_file() and fallback is not None and _is_class_map(path):
                 qml = fallback
             if qml.is_file():
-                style = _LoadStyle(str(qml))
-                self.styles.append(style)
-                details.setPostProcessor(style)
+                details.setPostProcessor(_LoadStyle.of(str(qml)))
             context.addLayerToLoadOnCompletion(path, details)
         return rasters
 

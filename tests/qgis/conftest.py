@@ -26,6 +26,9 @@ QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which(
     "qgis_process.bin", path="/usr/lib/qgis:/usr/bin"
 )
 
+QGIS_PYTHON = "/usr/bin/python3"
+"""The Python Debian's python3-qgis is for (not the project's virtualenv)."""
+
 sys.path.insert(0, str(PLUGIN.parent))  # the plugin's QGIS-free modules, for the unit tests
 
 
@@ -74,19 +77,22 @@ def qgis_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+def _qgis_env(home: Path) -> dict[str, str]:
+    """Headless QGIS in the test profile; QGIS's own Python (landcarbon runs as a
+    subprocess, through the wrapper that sets its PYTHONPATH)."""
+    env = {**os.environ, "HOME": str(home), "QT_QPA_PLATFORM": "offscreen"}
+    env["XDG_RUNTIME_DIR"] = str(home)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 QgisProcess = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="session")
 def qgis_process(qgis_home: Path) -> QgisProcess:
     """``qgis_process(*args)``: run ``qgis_process.bin ARGS`` headless in the test profile."""
-    env = {
-        **os.environ,
-        "HOME": str(qgis_home),
-        "QT_QPA_PLATFORM": "offscreen",
-        "XDG_RUNTIME_DIR": str(qgis_home),
-    }
-    env.pop("PYTHONPATH", None)  # QGIS's own Python; landcarbon runs as a subprocess
+    env = _qgis_env(qgis_home)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         assert QGIS_PROCESS is not None
@@ -112,6 +118,26 @@ def run_algorithm(qgis_process: QgisProcess) -> Callable[..., dict[str, Any]]:
         proc = qgis_process("--json", "run", f"landcarbon:{name}", "--", *args)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         return json.loads(proc.stdout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def processing_run(qgis_home: Path, landcarbon_exe: str) -> Callable[..., dict[str, Any]]:
+    """``processing_run(name, PARAM=value, ...)``: run ``landcarbon:name`` with
+    ``processing.run`` in QGIS's Python (Debian's /usr/bin/python3), as the desktop does;
+    returns its ``results`` and the ``loaded`` layers, styled (tests/qgis/processing_run.py)."""
+    env = _qgis_env(qgis_home)
+    script = Path(__file__).with_name("processing_run.py")
+
+    def run(name: str, **params: Any) -> dict[str, Any]:
+        proc = subprocess.run(
+            [QGIS_PYTHON, str(script), str(PLUGIN.parent), landcarbon_exe, f"landcarbon:{name}",
+             json.dumps(params, default=str)],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return json.loads(proc.stdout.splitlines()[-1])
 
     return run
 

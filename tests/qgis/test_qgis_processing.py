@@ -88,8 +88,10 @@ def test_change_through_processing_equals_the_cli(
 
 
 def test_simulate_through_processing_equals_the_cli(
-    run_algorithm: Run, region: dict[str, Path], tmp_path: Path
+    processing_run: Run, region: dict[str, Path], tmp_path: Path
 ) -> None:
+    """Through ``processing.run`` in QGIS's Python, as the desktop runs it: the simulated
+    map is loaded with the class style of the start map (simulate writes none)."""
     drivers = [str(region[name]) for name in ("dem", "slope", "dist_roads")]
     common = ["--t0", str(region["landuse_2010"]), "--t0-year", "2010"]
     common += ["--t1", str(region["landuse_2020"]), "--t1-year", "2020"]
@@ -99,7 +101,7 @@ def test_simulate_through_processing_equals_the_cli(
         "--out", str(tmp_path / "cli"),
     )  # fmt: skip
     assert cli.returncode == 0, cli.stderr
-    answer = run_algorithm(
+    answer = processing_run(
         "simulate",
         T0=region["landuse_2010"],
         T0_YEAR=2010,
@@ -115,7 +117,13 @@ def test_simulate_through_processing_equals_the_cli(
     files = assert_same_files(tmp_path / "cli", tmp_path / "qgis")
     simulated = tmp_path / "qgis" / "lulc_markov_2030.tif"
     assert simulated.name in files
-    assert [Path(p).name for p in answer["results"]["LAYERS"]] == [simulated.name]
+    assert answer["results"]["LAYERS"] == [str(simulated)]
+    [loaded] = answer["loaded"]
+    assert (loaded["path"], loaded["renderer"]) == (str(simulated), "paletted")
+    assert loaded["labels"] == {
+        "1": "cropland", "2": "forest", "3": "grassland",
+        "4": "water", "5": "built-up", "6": "unused land",
+    }  # fmt: skip
 
 
 STUDY = """\
