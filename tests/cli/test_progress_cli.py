@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from landcarbon import __version__
-from landcarbon.testing import run_cli
+from landcarbon.raster import write_raster
+from landcarbon.testing import make_raster, run_cli
 
 STUDY = """\
 [study]
@@ -49,3 +50,19 @@ def test_progress_json_lines_for_each_step(tmp_path: Path) -> None:
     # the human messages, markup removed, whatever --json says
     assert any(r["message"].startswith("done: ") for r in records if "progress" not in r)
     assert json.loads(proc.stdout)["out_dir"] == str(tmp_path / "outputs")
+
+
+def test_warnings_stay_on_under_json_with_progress_json(tmp_path: Path) -> None:
+    first = write_raster(make_raster([[1, 1, 2], [2, 1, 1]]), tmp_path / "a.tif")
+    second = write_raster(make_raster([[1, 3, 2], [2, 1, 3]]), tmp_path / "b.tif")
+    args = ["markov", str(first), str(second), "--years", "2000", "2010", "--target", "2020"]
+    quiet = run_cli("--json", *args)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    proc = run_cli("--json", "--progress-json", *args)
+    assert proc.returncode == 0, proc.stderr
+    warning, *others = proc.stderr.splitlines()
+    assert warning.startswith("warning: class(es) 3 (2 cells at t1) have no cells at t0")
+    messages = [json.loads(line)["message"] for line in others]  # one JSON line each
+    assert messages[0] == "Markov transition probabilities 2000 -> 2010 (rows = from)"
+    assert messages[1].splitlines()[0].split() == ["to", "1", "2", "3"]
+    assert json.loads(proc.stdout) == json.loads(quiet.stdout)

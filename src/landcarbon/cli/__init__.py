@@ -73,7 +73,7 @@ _register_commands()
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-    if not state.quiet:
+    if not state.quiet or state.progress_json:  # a GUI shows them whatever --json says
         print(f"warning: {str(message).splitlines()[0]}", file=sys.stderr)
 
 
