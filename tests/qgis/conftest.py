@@ -123,21 +123,23 @@ def run_algorithm(qgis_process: QgisProcess) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def processing_run(qgis_home: Path, landcarbon_exe: str) -> Callable[..., dict[str, Any]]:
-    """``processing_run(name, PARAM=value, ...)``: run ``landcarbon:name`` with
-    ``processing.run`` in QGIS's Python (Debian's /usr/bin/python3), as the desktop does;
-    returns its ``results`` and the ``loaded`` layers, styled (tests/qgis/processing_run.py)."""
-    env = _qgis_env(qgis_home)
+def processing_run(qgis_home: Path, landcarbon_exe: str) -> Callable[..., list[dict[str, Any]]]:
+    """``processing_run((name, {PARAM: value}), ...)``: run ``landcarbon:name`` ... with
+    ``processing.run`` in QGIS's Python (Debian's /usr/bin/python3), as the desktop does,
+    in one QGIS session; returns each run's ``results`` and ``loaded`` layers, styled
+    (tests/qgis/processing_run.py)."""
     script = Path(__file__).with_name("processing_run.py")
 
-    def run(name: str, **params: Any) -> dict[str, Any]:
+    def run(*runs: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        todo = [(f"landcarbon:{name}", params) for name, params in runs]
         proc = subprocess.run(
-            [QGIS_PYTHON, str(script), str(PLUGIN.parent), landcarbon_exe, f"landcarbon:{name}",
-             json.dumps(params, default=str)],
-            capture_output=True, text=True, env=env, check=False,
+            [QGIS_PYTHON, str(script), str(PLUGIN.parent), landcarbon_exe,
+             json.dumps(todo, default=str)],
+            capture_output=True, text=True, env=_qgis_env(qgis_home), check=False,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        return json.loads(proc.stdout.splitlines()[-1])
+        answers: list[dict[str, Any]] = json.loads(proc.stdout.splitlines()[-1])
+        return answers
 
     return run
 

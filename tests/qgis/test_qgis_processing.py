@@ -18,14 +18,20 @@ ALGORITHMS = (
 ).split()
 
 Run = Callable[..., dict[str, Any]]
+Runs = Callable[..., list[dict[str, Any]]]
 QgisProcess = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def assert_same_files(expected: Path, got: Path, differ: tuple[str, ...] = ()) -> list[str]:
+def assert_same_files(
+    expected: Path, got: Path, differ: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> list[str]:
     """The two folders hold the same files with the same bytes (but for the relative
-    paths in ``differ``, which must exist in both); returns the relative paths compared."""
+    paths in ``differ``, which must exist in both, and ``extra``, which only ``got`` has);
+    returns the relative paths compared."""
     names = sorted(str(p.relative_to(expected)) for p in expected.rglob("*") if p.is_file())
-    assert names == sorted(str(p.relative_to(got)) for p in got.rglob("*") if p.is_file())
+    assert sorted([*names, *extra]) == sorted(
+        str(p.relative_to(got)) for p in got.rglob("*") if p.is_file()
+    )
     for name in names:
         if name not in differ:
             assert (expected / name).read_bytes() == (got / name).read_bytes(), name
@@ -88,7 +94,7 @@ def test_change_through_processing_equals_the_cli(
 
 
 def test_simulate_through_processing_equals_the_cli(
-    processing_run: Run, region: dict[str, Path], tmp_path: Path
+    processing_run: Runs, region: dict[str, Path], tmp_path: Path
 ) -> None:
     """Through ``processing.run`` in QGIS's Python, as the desktop runs it: the simulated
     map is loaded with the class style of the start map (simulate writes none)."""
@@ -101,20 +107,13 @@ def test_simulate_through_processing_equals_the_cli(
         "--out", str(tmp_path / "cli"),
     )  # fmt: skip
     assert cli.returncode == 0, cli.stderr
-    answer = processing_run(
-        "simulate",
-        T0=region["landuse_2010"],
-        T0_YEAR=2010,
-        T1=region["landuse_2020"],
-        T1_YEAR=2020,
-        TARGET_YEAR=2030,
-        DRIVER=drivers,
-        SAMPLE_RATE=0.2,
-        N_TREES=5,
-        SEED=3,
-        OUT=tmp_path / "qgis",
-    )
-    files = assert_same_files(tmp_path / "cli", tmp_path / "qgis")
+    params = {"T0": region["landuse_2010"], "T0_YEAR": 2010, "T1": region["landuse_2020"]}
+    params |= {"T1_YEAR": 2020, "TARGET_YEAR": 2030, "DRIVER": drivers, "SAMPLE_RATE": 0.2}
+    params |= {"N_TREES": 5, "SEED": 3, "OUT": tmp_path / "qgis"}
+    [answer] = processing_run(("simulate", params))
+    # GDAL's statistics cache, written by QGIS itself when it loaded the map
+    qgis_cache = ("lulc_markov_2030.tif.aux.xml",)
+    files = assert_same_files(tmp_path / "cli", tmp_path / "qgis", extra=qgis_cache)
     simulated = tmp_path / "qgis" / "lulc_markov_2030.tif"
     assert simulated.name in files
     assert answer["results"]["LAYERS"] == [str(simulated)]
@@ -176,3 +175,43 @@ def test_a_refused_input_is_the_processing_error_with_the_cli_text(
     assert proc.returncode != 0
     assert line in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_more_algorithms_through_processing_equal_the_cli(
+    processing_run: Runs, region: dict[str, Path], tmp_path: Path
+) -> None:
+    """``breaks`` (no output folder: its summary), ``accuracy`` (positional maps),
+    ``markov`` (two dates in one text parameter) and ``init`` (a map list, a file to write,
+    a repeated option) in one QGIS session."""
+    maps = [str(region[f"landuse_{year}"]) for year in (2000, 2010, 2020)]
+    cli_out, qgis_out = tmp_path / "cli", tmp_path / "qgis"
+    commands = {
+        "breaks": [str(region["dem"]), "--k", "4", "--method", "quantile"],
+        "accuracy": [maps[2], maps[1], "--initial", maps[0], "--out", str(cli_out / "accuracy")],
+        "markov": [maps[0], maps[1], "--years", "2000", "2010", "--target", "2030",
+                   "--out", str(cli_out / "markov")],
+        "init": [maps[0], maps[2], "--year", "2000", "--year", "2020",
+                 "--out", str(cli_out / "init" / "study.toml")],
+    }  # fmt: skip
+    expected = {}
+    for command, args in commands.items():
+        proc = run_cli("--json", command, *args)
+        assert proc.returncode == 0, proc.stderr
+        expected[command] = json.loads(proc.stdout)
+    answers = processing_run(
+        ("breaks", {"VALUES": region["dem"], "K": 4, "METHOD": 2}),  # 2: quantile
+        ("accuracy", {"OBSERVED": maps[2], "SIMULATED": maps[1], "INITIAL": maps[0],
+                      "OUT": qgis_out / "accuracy"}),
+        ("markov", {"BEFORE": maps[0], "AFTER": maps[1], "YEARS": "2000 2010", "TARGET": 2030,
+                    "OUT": qgis_out / "markov"}),
+        ("init", {"MAPS": [maps[0], maps[2]], "YEARS": "2000;2020",
+                  "OUT": qgis_out / "init" / "study.toml"}),
+    )  # fmt: skip
+    summaries = [json.loads(a["results"]["SUMMARY"]) for a in answers]
+    assert summaries[0] == expected["breaks"] and len(summaries[0]["edges"]) == 5
+    assert summaries[2] == json.loads(json.dumps(expected["markov"]).replace("/cli/", "/qgis/"))
+    qgis_cache = {"accuracy": ("change_agreement.tif.aux.xml",)}  # as for simulate
+    for command in ("accuracy", "markov", "init"):
+        assert_same_files(cli_out / command, qgis_out / command, extra=qgis_cache.get(command, ()))
+    study = (qgis_out / "init" / "study.toml").read_text(encoding="utf-8")
+    assert maps[0] in study and maps[2] in study
