@@ -97,14 +97,14 @@ def _forward(line: str, feedback: Any) -> None:
         try:
             record = json.loads(line)
         except ValueError:
-            record = None
+            pass  # not one of landcarbon's JSON lines: shown as text below
     if isinstance(record, dict):
         if "progress" in record:
             feedback.setProgress(float(record["progress"]))
         if record.get("message"):
             feedback.pushInfo(str(record["message"]))
     elif line.startswith("warning: "):
-        feedback.pushWarning(line) if hasattr(feedback, "pushWarning") else feedback.pushInfo(line)
+        feedback.pushWarning(line)  # QGIS >= 3.20
     elif line.strip() and not line.startswith("error: "):
         feedback.pushConsoleInfo(line)
 
