@@ -15,11 +15,9 @@ HERE = Path(__file__).resolve().parent
 PLUGIN = HERE / "landcarbon_processing"
 
 
-def build(target: Path) -> list[str]:
-    """Write the spec, then the zip (one top folder, no caches); returns its members."""
-    from cli_spec import SPEC, spec_text  # beside this script, on its sys.path
-
-    SPEC.write_text(spec_text(), encoding="utf-8")
+def zip_plugin(target: Path) -> list[str]:
+    """The plugin folder as a zip (one top folder, no caches), written atomically; returns
+    its members."""
     members = sorted(p for p in PLUGIN.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
@@ -31,6 +29,9 @@ def build(target: Path) -> list[str]:
 
 
 if __name__ == "__main__":
+    from cli_spec import SPEC, spec_text  # beside this script, on its sys.path
+
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "dist/landcarbon_processing.zip")
-    print("\n".join(build(out)))
+    SPEC.write_text(spec_text(), encoding="utf-8")
+    print("\n".join(zip_plugin(out)))
     print(f"wrote {out}")

@@ -9,11 +9,13 @@ the ``.bin`` is called directly.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,7 +68,15 @@ def qgis_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     home = tmp_path_factory.mktemp("qgis_home")
     profile = home / ".local/share/QGIS/QGIS3/profiles/default"
-    shutil.copytree(PLUGIN, profile / "python/plugins" / PLUGIN.name)
+    # installed from the zip `make qgis-plugin` builds, as Plugins > Install from ZIP does
+    spec = importlib.util.spec_from_file_location("build", PLUGIN.parent / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    archive = home / f"{PLUGIN.name}.zip"
+    build.zip_plugin(archive)
+    with zipfile.ZipFile(archive) as plugin_zip:
+        plugin_zip.extractall(profile / "python/plugins")
     (profile / "QGIS").mkdir(parents=True)
     exe = _landcarbon_wrapper(home)
     (profile / "QGIS/QGIS3.ini").write_text(
