@@ -30,6 +30,9 @@ from qgis.core import (
 from .commands import SEPARATOR, SPEC, TABLE, cli_arguments, parameter_name
 from .runner import LandcarbonRunError, check_version, run_landcarbon
 
+STUDY_FILES = "Study files (*.toml);;All files (*)"
+"""The file filter of a study file parameter (``run``, ``simulate``, ``sinks``)."""
+
 
 def _number_type(param: dict[str, Any]) -> Any:
     return (
@@ -66,7 +69,13 @@ def _definition(command: str, param: dict[str, Any]) -> QgsProcessingParameterDe
         return QgsProcessingParameterRasterLayer(name, text, None, optional)
     if kind == "path":
         return QgsProcessingParameterFile(
-            name, text, QgsProcessingParameterFile.File, "", None, optional
+            name,
+            text,
+            QgsProcessingParameterFile.File,
+            "",
+            None,
+            optional,
+            STUDY_FILES if param["name"] == "study" else "",
         )
     if kind in ("int", "float") and not many:
         number = QgsProcessingParameterNumber(name, text, _number_type(param), default, optional)
