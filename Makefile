@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean chromium cjk-fonts fuzz report-shots
+.PHONY: demo test lint clean chromium cjk-fonts fuzz report-shots qgis qgis-plugin qgis-shots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/landcarbon demo --out demo_output --overwrite
 
-test: $(STAMP) chromium cjk-fonts
+test: $(STAMP) chromium cjk-fonts qgis
 	$(BIN)/python -m pytest -n 2 -q
 
 # Thousands of seeded fuzz cases through the CLI (tests/fuzz); failures grouped by cause.
@@ -44,9 +44,31 @@ REPORT_LANGUAGE ?= en
 report-shots: $(STAMP) chromium cjk-fonts
 	$(BIN)/python tests/report/report_shots.py report_shots --language $(REPORT_LANGUAGE)
 
+# The QGIS plugin's tests (tests/qgis) run QGIS 3.22+ headless (Debian's qgis_process.bin);
+# install it when missing. Without it those tests are skipped, the rest does not need it.
+QGIS_PACKAGES := qgis python3-qgis qgis-providers
+qgis:
+	@command -v qgis_process.bin >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $(QGIS_PACKAGES) >/dev/null; } || \
+	  echo "QGIS could not be installed: the QGIS plugin tests will be skipped"
+
+# dist/landcarbon_processing.zip, for QGIS's Plugins > Install from ZIP (docs/qgis.md);
+# its cli_spec.json is rewritten from this CLI first (commit it when it changed).
+qgis-plugin: $(STAMP)
+	$(BIN)/python qgis_plugin/build.py dist/landcarbon_processing.zip
+
+# Screenshots of the toolbox and an algorithm dialog, under Xvfb, into dist/qgis_shots/
+# (not committed; docs/qgis.md shows them from there).
+qgis-shots: $(STAMP) qgis
+	@command -v xvfb-run >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xauth >/dev/null; }
+	LANDCARBON=$(abspath $(BIN))/landcarbon xvfb-run -a -s "-screen 0 1600x1000x24" \
+	  /usr/bin/python3 qgis_plugin/screenshots.py dist/qgis_shots
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks qgis_plugin
+	$(BIN)/ruff format --check src tests benchmarks qgis_plugin
 	$(BIN)/mypy
 
 clean:

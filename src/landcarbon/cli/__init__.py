@@ -27,6 +27,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from landcarbon import __version__
+
+        print(f"landcarbon {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -34,11 +42,25 @@ def _root(
         False, "--json", help="Print a machine-readable JSON summary on stdout."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    progress_json: bool = typer.Option(
+        False,
+        "--progress-json",
+        help='Print progress and messages as JSON lines on stderr: {"progress": percent, '
+        '"message": text} (for GUIs such as the QGIS plugin).',
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     """Land-use change, carbon, soil erosion and carbon-sink studies."""
     state.quiet = quiet or json_out
     state.json = json_out
     state.debug = debug
+    state.progress_json = progress_json
 
 
 def _register_commands() -> None:
@@ -51,11 +73,11 @@ _register_commands()
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-    if not state.quiet:
+    if not state.quiet or state.progress_json:  # a GUI shows them whatever --json says
         print(f"warning: {str(message).splitlines()[0]}", file=sys.stderr)
 
 
-GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--debug"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--debug", "--progress-json"})
 
 
 def global_flags_first(argv: list[str]) -> list[str]:

@@ -155,7 +155,7 @@ def run_study_steps(
     """The study-file form of a method command: run ``steps`` of ``study`` (and what they
     need) into ``out`` (default: ``outputs`` beside the study), then report as ``run`` does.
     ``settings`` override chapter keys of the study file (e.g. the simulation's runs)."""
-    from landcarbon.cli.output import emit, say
+    from landcarbon.cli.output import emit, say, step_progress
     from landcarbon.study.run import run_study
 
     out_dir = study_out_dir(out or study.parent / "outputs", overwrite)
@@ -165,7 +165,7 @@ def run_study_steps(
         steps=steps,
         seed=seed,
         settings=settings,
-        on_step=lambda s, i: say(f"[{i}] {s.name}"),
+        on_step=lambda s, i: step_progress(i, s.name, echo=True),
     )
     emit(result.summary())
     say(f"outputs in {result.out_dir}" + (f"; report: {result.report}" if result.report else ""))

@@ -1,4 +1,4 @@
-"""Shared CLI state and output helpers (--quiet, --json, progress bars)."""
+"""Shared CLI state and output helpers (--quiet, --json, --progress-json, progress bars)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class CliState:
     quiet: bool = False
     json: bool = False
     debug: bool = False
+    progress_json: bool = False
 
 
 state = CliState()
@@ -25,9 +26,31 @@ console = Console(stderr=True, highlight=False)
 
 
 def say(message: str) -> None:
-    """Print a human message on stderr unless --quiet/--json."""
-    if not state.quiet:
+    """Print a human message on stderr unless --quiet/--json; with --progress-json, as a
+    ``{"message": text}`` JSON line (markup removed) whatever --quiet/--json say."""
+    if state.progress_json:
+        from rich.text import Text
+
+        _json_line({"message": Text.from_markup(message).plain})
+    elif not state.quiet:
         console.print(message)
+
+
+def step_progress(position: str, name: str, echo: bool = False) -> None:
+    """Step ``position`` ("i/n") named ``name`` starts: under --progress-json a
+    ``{"progress": percent, "message": "[i/n] name"}`` line (percent done before it,
+    100 (i - 1) / n), else with ``echo`` the line ``[i/n] name`` as :func:`say` prints it."""
+    message = f"[{position}] {name}"
+    if state.progress_json:
+        done, total = (int(n) for n in position.split("/"))
+        _json_line({"progress": round(100 * (done - 1) / total, 2), "message": message})
+    elif echo:
+        say(message)
+
+
+def _json_line(record: dict[str, Any]) -> None:
+    sys.stderr.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sys.stderr.flush()
 
 
 def emit(summary: dict[str, Any]) -> None:
@@ -46,13 +69,13 @@ def _jsonable(obj: Any) -> Any:
 
 @contextmanager
 def progress() -> Iterator[Progress]:
-    """A Rich progress bar on stderr (silent under --quiet/--json)."""
+    """A Rich progress bar on stderr (silent under --quiet/--json/--progress-json)."""
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
         console=console,
-        disable=state.quiet,
+        disable=state.quiet or state.progress_json,
         transient=True,
     )
     with bar:

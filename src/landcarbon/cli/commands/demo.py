@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from landcarbon.cli import options
-from landcarbon.cli.output import emit, progress, say
+from landcarbon.cli.output import emit, progress, say, step_progress
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -44,6 +44,7 @@ def demo(
 
             def show(step: Step, position: str, bar: Progress = bar, task: TaskID = task) -> None:
                 bar.update(task, description=f"[{position}] {step.name}")
+                step_progress(position, step.name)
 
             result = run_study(study_file, out_dir / name / "outputs", seed=seed, on_step=show)
         summaries[name] = result.summary()

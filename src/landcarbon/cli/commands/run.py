@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from landcarbon.cli import options
-from landcarbon.cli.output import emit, progress, say
+from landcarbon.cli.output import emit, progress, say, step_progress
+
+if TYPE_CHECKING:
+    from landcarbon.study.pipeline import Step
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +46,11 @@ def run(
     out_dir = options.study_out_dir(out or study.parent / "outputs", overwrite)
     with progress() as bar:
         task = bar.add_task("validating", total=None)
+
+        def show(step: Step, position: str) -> None:
+            bar.update(task, description=f"[{position}] {step.name}")
+            step_progress(position, step.name)
+
         result = run_study(
             study,
             out_dir,
@@ -49,7 +58,7 @@ def run(
             seed=seed,
             scheduler=scheduler,
             workers=workers,
-            on_step=lambda s, i: bar.update(task, description=f"[{i}] {s.name}"),
+            on_step=show,
             on_compute=lambda desc: say(f"compute: {desc}"),
         )
     emit(result.summary())
