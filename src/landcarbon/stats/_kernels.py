@@ -108,7 +108,7 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
     split = np.zeros((k_max, m), dtype=np.int64)
     prev = np.empty(m)
     for i in range(m):
-        prev[i] = _class_ss(s1, s2, w, np.int64(0), i)  # int64, not Literal[int](0): one compile
+        prev[i] = _class_ss(s1, s2, w, 0, i)
     cur = np.empty(m)
     for j in range(1, k_max):
         cur[:] = np.inf
