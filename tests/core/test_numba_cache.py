@@ -67,24 +67,23 @@ def test_warm_up_refuses_an_unknown_example():
 
 @pytest.mark.slow
 def test_warm_up_fills_the_cache_that_a_study_then_loads(tmp_path):
-    """After `landcarbon warm-up --example erosion_climate` into an empty numba cache, the
-    same example at its real size compiles nothing: no new cache entry appears."""
+    """After `landcarbon warm-up --example county_sinks` into an empty numba cache, the
+    same study on a region of another size and shape compiles nothing: no new cache entry
+    (the kernels' argument types do not depend on the map size)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
 
     def entries() -> set[Path]:
         return set((tmp_path / "numba").rglob("*.nbc"))
 
-    def cli(*args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-c", "from landcarbon.cli import main; main()", *args],
-            env=env,
-            cwd=tmp_path,
-            check=True,
-            capture_output=True,
-        )
+    def run(*args: str) -> None:
+        subprocess.run([sys.executable, *args], env=env, cwd=tmp_path, check=True)
 
-    cli("warm-up", "--example", "erosion_climate")
+    run("-c", "from landcarbon.cli import main; main()", "warm-up", "--example", "county_sinks")
     warmed = entries()
     assert len(warmed) >= 5
-    cli("demo", "--example", "erosion_climate", "--out", str(tmp_path / "demo"))
+    run(
+        "-c",
+        "from landcarbon.study.examples import warm_up; "
+        "warm_up(['county_sinks'], shape=(120, 140))",
+    )
     assert entries() == warmed
