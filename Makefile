@@ -4,13 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean chromium cjk-fonts fuzz report-shots qgis qgis-plugin qgis-shots
+.PHONY: demo test lint clean chromium cjk-fonts fuzz report-shots qgis qgis-plugin qgis-shots warm-up
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(MAKE) warm-up
 	touch $(STAMP)
+
+# Compile and cache every numba kernel a study uses (the bundled examples run on a tiny
+# region), so the first study after install does not spend minutes compiling.
+warm-up:
+	$(BIN)/landcarbon warm-up || echo "warm-up failed: the first study will compile the kernels"
 
 demo: $(STAMP)
 	$(BIN)/landcarbon demo --out demo_output --overwrite

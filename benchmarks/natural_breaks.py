@@ -7,9 +7,12 @@ Prints, for gamma-distributed values (continuous, no ties):
    the edges are identical (10^5 with jenkspy takes ~20 s; ``--skip-jenkspy-1e5`` skips it);
 2. mapclassify's ``FisherJenks`` at 10^4: its time and whether its partition is jenkspy's
    (it accumulates in float32 and can miss the optimum);
-3. 10^6 values, k = 5, 10 and 15: landcarbon's time (target < 1 s for k = 5; jenkspy would
-   take about 35 min, so it is not run) and ``natural_breaks_upto`` (every k <= 15 from one
-   dynamic programme).
+3. 10^6 values, k = 5: landcarbon and ckwrap (Ckmeans.1d.dp 4.3.5, SMAWK, exact) run
+   interleaved (A B A B ..., 5 pairs): median and min-max of the paired ratios, whether
+   the partitions are equal, and the load average (target < 1 s and >= 4x ckwrap; ckwrap is
+   skipped when not installed: ``pip install ckwrap``);
+4. 10^6 values, k = 10 and 15, and ``natural_breaks_upto`` (every k <= 15 from one
+   dynamic programme); jenkspy would take about 35 min, so it is not run.
 
 Usage: ``python benchmarks/natural_breaks.py [--skip-jenkspy-1e5]``.
 """
@@ -17,6 +20,7 @@ Usage: ``python benchmarks/natural_breaks.py [--skip-jenkspy-1e5]``.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import jenkspy
@@ -30,6 +34,31 @@ def timed(func, *args):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     value = func(*args)
     return time.perf_counter() - start, value
+
+
+def versus_ckwrap(x: np.ndarray, k: int, pairs: int = 5) -> None:
+    """landcarbon and ckwrap interleaved on ``x``: times, paired ratios, same partition."""
+    try:
+        import ckwrap
+    except ImportError:
+        t, _ = timed(natural_breaks, x, k)
+        print(f"n = {x.size}, k = {k}: landcarbon {t:.3f} s (ckwrap not installed)")
+        return
+    ours_t, ref_t = [], []
+    for _ in range(pairs):
+        t, ours = timed(natural_breaks, x, k)
+        ours_t.append(t)
+        t, result = timed(ckwrap.ckmeans, x, k)
+        ref_t.append(t)
+    uppers = [x[result.labels == c].max() for c in range(k)]
+    same = np.array_equal(ours[1:], uppers)
+    ratios = np.asarray(ref_t) / np.asarray(ours_t)
+    print(
+        f"n = {x.size}, k = {k}: landcarbon median {np.median(ours_t):.3f} s, ckwrap median "
+        f"{np.median(ref_t):.3f} s; paired ratio median {np.median(ratios):.1f}x "
+        f"(min {ratios.min():.1f}, max {ratios.max():.1f}); same partition: {same}; "
+        f"load {os.getloadavg()[0]:.2f} (target < 1 s, >= 4x)"
+    )
 
 
 def main() -> None:
@@ -57,11 +86,10 @@ def main() -> None:
                 f"(it accumulates in float32)"
             )
     x = rng.gamma(2.0, 3.0, 1_000_000)
-    for k in (5, 10, 15):
+    versus_ckwrap(x, 5)
+    for k in (10, 15):
         t, _ = timed(natural_breaks, x, k)
-        print(
-            f"n = 1000000, k = {k:>2}: landcarbon {t:.3f} s" + (" (target < 1 s)" if k == 5 else "")
-        )
+        print(f"n = 1000000, k = {k:>2}: landcarbon {t:.3f} s")
     t, _ = timed(natural_breaks_upto, x, 15)
     print(f"n = 1000000, every k <= 15 from one programme: {t:.3f} s")
 

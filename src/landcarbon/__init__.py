@@ -8,7 +8,10 @@ Submodules are imported lazily so that ``import landcarbon`` stays cheap.
 
 from __future__ import annotations
 
+from landcarbon import _numba
 from landcarbon.errors import LandcarbonError
+
+_numba.configure()  # before any kernel module imports numba
 
 __version__ = "0.1.0"
 __all__ = ["LandcarbonError", "__version__"]

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landcarbon.errors import BackendError, ParameterError
+from landcarbon.stats._kernels import fisher_jenks_edges
 from landcarbon.stats.classify import (
     assign_classes,
     breaks,
@@ -22,6 +23,7 @@ from landcarbon.stats.classify import (
     equal_interval_breaks,
     geometric_breaks,
     natural_breaks,
+    natural_breaks_upto,
     quantile_breaks,
     sd_breaks,
 )
@@ -122,6 +124,23 @@ def test_same_as_jenkspy_on_3000_gamma_values():
     x = np.random.default_rng(11).gamma(2.0, 3.0, 3000)
     for k in (3, 7, 12):
         np.testing.assert_array_equal(natural_breaks(x, k), jenkspy.jenks_breaks(x, k))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_weighted_unique_values_equal_jenkspy_on_the_repeated_data(seed):
+    """The kernel works on unique values with counts: every k from one programme equals
+    jenkspy on the data with each value repeated ``count`` times (tied data), including the
+    pruned scan and the previous-row bound on the split point."""
+    rng = np.random.default_rng(seed)
+    unique = np.unique(rng.gamma(2.0, 3.0, int(rng.integers(30, 250))))
+    counts = rng.integers(1, 12, unique.size)
+    counts[rng.random(unique.size) < 0.1] = 40  # a few heavy ties
+    x = np.repeat(unique, counts)
+    table = fisher_jenks_edges(unique, counts.astype(np.int64), 9)
+    for k in range(1, 10):
+        expected = np.asarray(jenkspy.jenks_breaks(x, k))
+        np.testing.assert_array_equal(table[k - 1, : k + 1], expected)
+        np.testing.assert_array_equal(natural_breaks_upto(x, 9)[k - 1], expected)
 
 
 def test_mapclassify_fisher_jenks_agrees():

@@ -26,6 +26,7 @@ def _fill_row(
     prev: np.ndarray,
     cur: np.ndarray,
     split: np.ndarray,
+    lower: np.ndarray,
     j: int,
     s1: np.ndarray,
     s2: np.ndarray,
@@ -36,7 +37,10 @@ def _fill_row(
     first index of class j.
 
     Divide and conquer over i with an explicit stack; ties go to the smallest t (the
-    same choice as jenkspy's ``>=`` update while its lower class limit decreases).
+    same choice as jenkspy's ``>=`` update while its lower class limit decreases). The
+    candidates t are scanned downwards and the scan stops once ss(t, i) alone, plus the
+    smallest ``prev`` of the range (``prev`` is non-decreasing), exceeds the best value
+    (Ckmeans.1d.dp's bound; the relative slack keeps rounding from cutting an optimum).
     """
     m = cur.shape[0]
     stack = np.empty((256, 4), dtype=np.int64)
@@ -54,12 +58,17 @@ def _fill_row(
         if lo > hi:
             continue
         mid = (lo + hi) // 2
-        best = np.inf
-        best_t = opt_lo
+        t_lo = max(opt_lo, j, lower[mid])
         t_hi = min(opt_hi, mid)
-        for t in range(max(opt_lo, j), t_hi + 1):
-            value = prev[t - 1] + _class_ss(s1, s2, w, t, mid)
-            if value < best:
+        floor = prev[t_lo - 1]
+        best = np.inf
+        best_t = t_lo
+        for t in range(t_hi, t_lo - 1, -1):
+            ss = _class_ss(s1, s2, w, t, mid)
+            if ss + floor > best + 1e-12 * abs(best):
+                break
+            value = prev[t - 1] + ss
+            if value <= best:
                 best = value
                 best_t = t
         cur[mid] = best
@@ -104,7 +113,7 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
     for j in range(1, k_max):
         cur[:] = np.inf
         # the last row is only needed at i = m - 1 (the end of the data)
-        _fill_row(prev, cur, split[j], j, s1, s2, w, m - 1 if j == k_max - 1 else j)
+        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, m - 1 if j == k_max - 1 else j)
         prev, cur = cur, prev
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):

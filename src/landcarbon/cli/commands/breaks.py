@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 
 from landcarbon.cli.commands.geodetector import TABLE_SUFFIXES, read_frame
 from landcarbon.cli.output import emit, say
 from landcarbon.errors import TableError
+
+if TYPE_CHECKING:  # numpy and pandas load only when the command runs (`landcarbon --help`)
+    import numpy as np
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +21,9 @@ def register(app: typer.Typer) -> None:
 
 def _values(path: Path, column: str | None) -> np.ndarray:
     """The numeric values of a table column or of a raster (nodata left out)."""
+    import numpy as np
+    import pandas as pd
+
     if path.suffix.lower() not in TABLE_SUFFIXES:
         from landcarbon.raster import read_raster
 
@@ -49,6 +54,8 @@ def breaks(
     ),
 ) -> None:
     """Class edges (k + 1, min..max) and class counts; NaN/nodata ignored."""
+    import numpy as np
+
     from landcarbon.stats.classify import assign_classes
     from landcarbon.stats.classify import breaks as class_edges
 

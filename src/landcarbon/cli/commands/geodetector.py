@@ -8,14 +8,16 @@ Table input: ``--table T.csv --y COL --x A B C``; raster input: ``--raster-y Y.t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import typer
 
 from landcarbon.cli.options import OUT, OVERWRITE, SEED, number, prepare_out_dir
 from landcarbon.cli.output import emit, say
 from landcarbon.errors import InputFileError, ParameterError
+
+if TYPE_CHECKING:  # pandas loads only when a table is read (`landcarbon --help` stays light)
+    import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
 
@@ -29,6 +31,8 @@ def register(app: typer.Typer) -> None:
 
 def read_frame(path: Path) -> pd.DataFrame:
     """Read a CSV (UTF-8 or Latin-1, via the class-table reader) or Parquet table."""
+    import pandas as pd
+
     from landcarbon.tables import read_frame
 
     if not path.is_file():

@@ -1,0 +1,89 @@
+"""Cold start (issue 18, item 3): where numba caches the kernels, and the warm-up that fills
+that cache before a user's first study."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from landcarbon import _numba
+from landcarbon.testing import one_error_line, run_cli
+
+
+def test_in_tree_cache_when_the_package_is_writable(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    assert _numba.cache_dir(tmp_path) is None  # numba's own __pycache__ beside the source
+
+
+def test_user_cache_folder_when_the_package_is_read_only(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(_numba.os, "access", lambda path, mode: False)  # root writes anywhere
+    expected = tmp_path / "xdg" / "landcarbon" / "numba"
+    if sys.platform.startswith("linux"):
+        assert _numba.cache_dir(tmp_path) == expected
+    assert _numba.cache_dir(tmp_path) == _numba.user_cache_dir() / "numba"
+
+
+def test_numba_cache_dir_set_by_the_user_is_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setattr(_numba.os, "access", lambda path, mode: False)
+    assert _numba.cache_dir(tmp_path) == tmp_path / "mine"
+
+
+def test_read_only_install_sends_numba_to_the_user_cache_even_after_numba_loaded(tmp_path):
+    """In a fresh interpreter that imported numba first, with a read-only package folder
+    (simulated: os.access says no), importing landcarbon points numba's live config at the
+    user cache, and a cached kernel is written there."""
+    probe = (
+        "import os, numba\n"
+        "os.access = lambda path, mode: False\n"
+        "import landcarbon\n"
+        "from landcarbon.stats._kernels import pair_codes\n"
+        "import numpy as np\n"
+        "pair_codes(np.zeros(3, np.int64), np.zeros(3, np.int64), 2)\n"
+        "print(numba.core.config.CACHE_DIR)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    folder = tmp_path / "landcarbon" / "numba"
+    assert proc.stdout.strip() == str(folder)
+    assert any(p.name.startswith("_kernels.pair_codes") for p in folder.rglob("*.nbi"))
+
+
+def test_warm_up_refuses_an_unknown_example():
+    proc = run_cli("warm-up", "--example", "arid_budget")
+    line = one_error_line(proc)
+    assert "no example study 'arid_budget'" in line
+    assert "arid_budget_scenarios" in line  # the fix: the names there are
+
+
+@pytest.mark.slow
+def test_warm_up_fills_the_cache_that_a_study_then_loads(tmp_path):
+    """After `landcarbon warm-up --example county_sinks` into an empty numba cache, the
+    same study on a region of another size and shape compiles nothing: no new cache entry
+    (the kernels' argument types do not depend on the map size)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+
+    def entries() -> set[Path]:
+        return set((tmp_path / "numba").rglob("*.nbc"))
+
+    def run(*args: str) -> None:
+        subprocess.run([sys.executable, *args], env=env, cwd=tmp_path, check=True)
+
+    run("-c", "from landcarbon.cli import main; main()", "warm-up", "--example", "county_sinks")
+    warmed = entries()
+    assert len(warmed) >= 5
+    run(
+        "-c",
+        "from landcarbon.study.examples import warm_up; "
+        "warm_up(['county_sinks'], shape=(120, 140))",
+    )
+    assert entries() == warmed
