@@ -313,3 +313,57 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     s2000, s2020 = density(lu2000).sum() * 0.09, density(lu2020).sum() * 0.09
     assert summaries["carbon_2000"]["storage_t_c"] == pytest.approx(s2000, rel=1e-12)
     assert summaries["carbon_2000"]["sequestration_t_c"] == pytest.approx(s2020 - s2000, rel=1e-9)
+
+
+RH_STUDY = STUDY + """soil_thickness_m = [0.2, 0.8]
+
+[carbon.rh]
+temperature_coef = 0.0913
+"""
+
+
+def test_rh_constants_and_soil_thickness_come_from_the_study_file(tmp_path: Path):
+    # the county study's eq. 2 coefficient 0.0913 (not Pei et al.'s 0.0912), every other
+    # constant kept; the annual Rh recomputed by hand month by month
+    (tmp_path / "study.toml").write_text(RH_STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_nep", "carbon_soil"])
+    region = synthetic_region((50, 60), seed=4)
+    t = region["monthly_temperature"].values.astype(np.float64)
+    r = region["monthly_precipitation"].values.astype(np.float64)
+    by_hand = (0.22 * (np.exp(0.0913 * t) + np.log(0.3145 * r + 1.0)) * 30 * 0.465).sum(axis=0)
+    rh = read_raster(tmp_path / "out/carbon/rh_g_c_per_m2_yr.tif").values
+    np.testing.assert_allclose(rh, by_hand, rtol=1e-6)
+    pei = (0.22 * (np.exp(0.0912 * t) + np.log(0.3145 * r + 1.0)) * 30 * 0.465).sum(axis=0)
+    assert np.abs(rh - pei).min() > 1e-3  # the coefficient really changed Rh
+    soil = read_raster(tmp_path / "out/carbon/soil_carbon_t_c_per_ha.tif").values
+    np.testing.assert_allclose(
+        soil, 0.2 * region["soc_topsoil"].values + 0.8 * region["soc_subsoil"].values, rtol=1e-5
+    )
+    steps = {s.name: s for s in build_steps(load_study(tmp_path / "study.toml"))}
+    params = steps["carbon_nep"].params  # the constants used, recorded in the manifest
+    assert params["temperature_coef"] == 0.0913 and params["scale"] == 0.22
+
+
+def test_county_example_uses_the_papers_rh_coefficient():
+    from landcarbon.study.examples import example_path
+
+    sec = load_study(example_path("county_sinks"), check_files=False).chapters["carbon"]
+    # the county carbon-sink study, eq. 2 (English text): 0.0913; eq. 3: 0.3 and 0.7
+    assert sec.rh.parameters().temperature_coef == 0.0913
+    assert sec.soil_thickness_m == (0.3, 0.7)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "fix"),
+    [
+        ("temperature_coef = 2.0", "carbon.rh.temperature_coef", "must be <= 1"),
+        ("multiplier = 0", "carbon.rh.multiplier", "must be > 0"),
+        ("temperature_coeff = 0.0913", "carbon.rh.temperature_coeff", "did you mean"),
+    ],
+)
+def test_bad_rh_constant_is_refused_naming_the_key(tmp_path: Path, line: str, key: str, fix: str):
+    from landcarbon.testing import one_error_line, run_cli
+
+    (tmp_path / "study.toml").write_text(STUDY + f"\n[carbon.rh]\n{line}\n")
+    message = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "study.toml" in message and key in message and fix in message

@@ -35,6 +35,7 @@ from landcarbon.study.schema import did_you_mean, doc
 if TYPE_CHECKING:
     import xarray as xr
 
+    from landcarbon.carbon.nep import RhParameters
     from landcarbon.classes import ClassScheme
     from landcarbon.tables import ClassTable
 
@@ -75,6 +76,38 @@ class ClimateCorrection:
     dead: Literal["none", "biomass", "soil"] = doc(
         "c_dead: left as is (none), or scaled by K_B (biomass) or K_S (soil).", "none"
     )
+
+
+@dataclass(frozen=True)
+class RhConstants:
+    """Constants of the Rh relation (docs/carbon.md): ``Rh = scale · [exp(temperature_coef·T)
+    + ln(precipitation_coef·R + 1)] · days_per_month · multiplier`` per month. A key left
+    out (None) keeps the default of :class:`landcarbon.carbon.nep.RhParameters` (Pei et
+    al. 2010), so the defaults live in one place."""
+
+    scale: float | None = doc("Rh scale (g C/m²/day); Pei et al. 2010: 0.22.", None, gt=0, le=10)
+    temperature_coef: float | None = doc(
+        "Rh temperature coefficient (1/°C); Pei et al. 2010: 0.0912; the county carbon-sink "
+        "study prints 0.0913 (English, eq. 2) and 0.09137 (Chinese).",
+        None,
+        ge=0,
+        le=1,
+    )
+    precipitation_coef: float | None = doc(
+        "Rh precipitation coefficient (1/mm); Pei et al. 2010: 0.3145.", None, gt=0, le=10
+    )
+    days_per_month: float | None = doc(
+        "Days per month of the monthly Rh (days); Pei et al. 2010: 30.", None, gt=0, le=31
+    )
+    multiplier: float | None = doc(
+        "Rh multiplier (fraction); Pei et al. 2010: 0.465 (46.5 %).", None, gt=0, le=1
+    )
+
+    def parameters(self) -> RhParameters:
+        """The Rh constants to compute with: the given keys over the library defaults."""
+        from landcarbon.carbon.nep import RhParameters
+
+        return RhParameters(**{k: v for k, v in asdict(self).items() if v is not None})
 
 
 @chapter("carbon")
@@ -127,12 +160,26 @@ class CarbonSection:
         "precipitation (12-band monthly rasters).",
         default_factory=dict,
     )
+    rh: RhConstants = doc(
+        "Constants of the Rh relation of the NEP step, e.g. { temperature_coef = 0.0913 } "
+        "(the county carbon-sink study's eq. 2); a key left out keeps the Pei et al. (2010) "
+        "value (landcarbon.carbon.nep.RhParameters).",
+        default_factory=RhConstants,
+    )
     soil: dict[str, str] = doc(
         "Optional layered soil carbon inputs, carbon density per metre of depth (t C/ha "
         "per m): topsoil_organic, subsoil_organic (and topsoil_inorganic, "
-        "subsoil_inorganic); eq. 3 weights them by the layer thickness 0.3 m and 0.7 m "
-        "into t C/ha within 100 cm.",
+        "subsoil_inorganic); eq. 3 weights them by the layer thicknesses (soil_thickness_m) "
+        "into t C/ha within the profile.",
         default_factory=dict,
+    )
+    soil_thickness_m: tuple[float, ...] = doc(
+        "Thickness of the topsoil and subsoil layers (m) that weight them in the soil step: "
+        "[0.3, 0.7] as eq. 3 of the county carbon-sink study (0-30 cm, 30-100 cm).",
+        (0.3, 0.7),
+        length=2,
+        gt=0,
+        le=10,
     )
 
 
@@ -722,7 +769,7 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
 
         temp = read_raster(ctx.inputs[names["temperature"]], band=0)
         prec = read_raster(ctx.inputs[names["precipitation"]], band=0)
-        rh = heterotrophic_respiration(temp, prec)
+        rh = heterotrophic_respiration(temp, prec, sec.rh.parameters())
         nep = net_ecosystem_production(read(ctx.inputs[names["npp"]]), rh)
         require_data(
             nep,
@@ -740,7 +787,7 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
         tuple(names.values()),
         outputs,
         run,
-        params=dict(sec.nep),
+        params={**sec.nep, **asdict(sec.rh.parameters())},
         doc="NEP = NPP - Rh",
         cite=CITE_NEP,
     )
@@ -754,7 +801,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "carbon/soil_carbon_t_c_per_ha.tif",
             "raster",
             "t C/ha",
-            "soil carbon within 100 cm (0.3 topsoil + 0.7 subsoil)",
+            "soil carbon of the profile (topsoil and subsoil weighted by their thickness)",
         ),
     )
 
@@ -768,6 +815,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             layers["subsoil_organic"],
             layers.get("topsoil_inorganic"),
             layers.get("subsoil_inorganic"),
+            weights=(sec.soil_thickness_m[0], sec.soil_thickness_m[1]),
         )
         write_raster(soil, ctx.outputs["carbon.soil"], overwrite=True, units="t C/ha")
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
@@ -778,7 +826,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         tuple(names.values()),
         outputs,
         run,
-        params=dict(sec.soil),
+        params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
         doc="layered soil carbon (county study eq. 3)",
         cite=("The county carbon-sink study (Wensu), eq. 3.",),
     )
