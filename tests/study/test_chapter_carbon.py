@@ -315,11 +315,14 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     assert summaries["carbon_2000"]["sequestration_t_c"] == pytest.approx(s2020 - s2000, rel=1e-9)
 
 
-RH_STUDY = STUDY + """soil_thickness_m = [0.2, 0.8]
+RH_STUDY = (
+    STUDY
+    + """soil_thickness_m = [0.2, 0.8]
 
 [carbon.rh]
 temperature_coef = 0.0913
 """
+)
 
 
 def test_rh_constants_and_soil_thickness_come_from_the_study_file(tmp_path: Path):

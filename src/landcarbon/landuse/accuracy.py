@@ -28,7 +28,8 @@ full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -215,6 +216,28 @@ class FigureOfMerit:
     def agreement(self) -> Agreement:
         """OA, Kappa and disagreement of observed vs simulated (same cells)."""
         return agreement_from_confusion(self.codes, self.counts.sum(axis=0))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``overall`` and every table field (:meth:`tables`) as rows keyed by
+        class code, or ``"FROM->TO"`` for a transition; NaN (undefined) as None."""
+        out: dict[str, Any] = {"overall": _plain(self.overall)}
+        for name, frame in self.tables().items():
+            keys = ["->".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in frame.index]
+            out[name] = dict(zip(keys, map(_plain, frame.to_dict("records")), strict=True))
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every field that is a table (per class, per transition ...), by field name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with numpy numbers as Python numbers and NaN as None (JSON null)."""
+    return {k: None if v != v else v.item() if hasattr(v, "item") else v for k, v in row.items()}
 
 
 def _scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
