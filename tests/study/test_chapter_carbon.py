@@ -347,15 +347,6 @@ def test_rh_constants_and_soil_thickness_come_from_the_study_file(tmp_path: Path
     assert params["temperature_coef"] == 0.0913 and params["scale"] == 0.22
 
 
-def test_county_example_uses_the_papers_rh_coefficient():
-    from landcarbon.study.examples import example_path
-
-    sec = load_study(example_path("county_sinks"), check_files=False).chapters["carbon"]
-    # the county carbon-sink study, eq. 2 (English text): 0.0913; eq. 3: 0.3 and 0.7
-    assert sec.rh.parameters().temperature_coef == 0.0913
-    assert sec.soil_thickness_m == (0.3, 0.7)
-
-
 @pytest.mark.parametrize(
     ("line", "key", "fix"),
     [
