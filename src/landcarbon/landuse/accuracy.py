@@ -28,6 +28,7 @@ full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -235,9 +236,11 @@ class FigureOfMerit:
         }
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
+def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row with numpy numbers as Python numbers and NaN as None (JSON null)."""
-    return {k: None if v != v else v.item() if hasattr(v, "item") else v for k, v in row.items()}
+    return {
+        str(k): None if v != v else v.item() if hasattr(v, "item") else v for k, v in row.items()
+    }
 
 
 def _scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:

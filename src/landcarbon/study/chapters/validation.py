@@ -32,7 +32,7 @@ from landcarbon.study.chapters.simulation import (
     fit_probability,
 )
 from landcarbon.study.config import Study, chapter
-from landcarbon.study.pipeline import Context, Output, Step
+from landcarbon.study.pipeline import Context, Kind, Output, Step
 from landcarbon.study.schema import doc
 
 CITE = (
@@ -69,7 +69,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     maps = _maps(study, sec)
     t0, t1, t2 = sec.years
     files = check_files(t2)
-    docs = {
+    docs: dict[str, tuple[Kind, str, str]] = {
         "simulated": ("raster", "class", f"land use {t2:g} simulated from {t1:g} (validation)"),
         "confusion": ("table", "cells", f"confusion matrix, observed (rows) vs simulated {t2:g}"),
         "change_agreement": (
@@ -104,7 +104,9 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         probability, _ = fit_probability(sim, lulc[0], lulc[1], stack, ctx.seed)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         check = validate_simulation(
-            *lulc,
+            lulc[0],
+            lulc[1],
+            lulc[2],
             probability,
             years=(t0, t1, t2),
             restriction=zones,
@@ -138,7 +140,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     return [step]
 
 
-def _fom_doc(key: str) -> tuple[str, str, str]:
+def _fom_doc(key: str) -> tuple[Kind, str, str]:
     """Kind, units and title of a Figure of Merit table ``fom_<form>``."""
     form = key.removeprefix("fom_").replace("_", " ")
     return "table", "cells, 1", f"Figure of Merit {form}: hits, misses, wrong hits, false alarms"
