@@ -361,3 +361,42 @@ def test_bad_rh_constant_is_refused_naming_the_key(tmp_path: Path, line: str, ke
     (tmp_path / "study.toml").write_text(STUDY + f"\n[carbon.rh]\n{line}\n")
     message = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
     assert "study.toml" in message and key in message and fix in message
+
+
+def test_energy_mask_from_the_study_file_limits_the_cells(tmp_path: Path):
+    # [carbon] energy_mask: only built-up cells receive the 1000 t C/yr, by population
+    from landcarbon.raster import write_raster
+
+    region = synthetic_region((50, 60), seed=4)
+    built = (region["landuse_2020"] == 5).astype("int32")
+    (tmp_path / "extra").mkdir()
+    write_raster(built, tmp_path / "extra/built.tif")
+    text = STUDY.replace(
+        'soc_sub = "synthetic_data/soc_subsoil.tif"\n',
+        'soc_sub = "synthetic_data/soc_subsoil.tif"\npop = "synthetic_data/population.tif"\n'
+        'built = "extra/built.tif"\n',
+    ).replace(
+        'emission_factors = "arid_muus"\n',
+        'emission_factors = "arid_muus"\nenergy_t_c = 1000.0\nenergy_weights = "pop"\n'
+        'energy_mask = "built"\n',
+    )
+    (tmp_path / "study.toml").write_text(text)
+    run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_2020"])
+    energy = read_raster(tmp_path / "out/carbon/2020/energy_t_c_per_cell.tif").values
+    inside = built.values == 1
+    assert np.nansum(energy[inside]) == pytest.approx(1000.0, rel=1e-9)
+    assert np.nan_to_num(energy[~inside]).max() == 0.0
+    pop = region["population"].values[inside]
+    np.testing.assert_allclose(energy[inside], 1000.0 * pop / pop.sum(), rtol=1e-5)
+
+
+def test_energy_options_without_energy_are_refused(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    text = STUDY.replace(
+        'emission_factors = "arid_muus"\n',
+        'emission_factors = "arid_muus"\nenergy_zero_weight = "area"\n',
+    )
+    (tmp_path / "study.toml").write_text(text)
+    line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "energy_zero_weight given without energy emissions" in line and "energy_t_c" in line

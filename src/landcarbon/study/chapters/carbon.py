@@ -150,6 +150,16 @@ class CarbonSection:
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
     )
+    energy_mask: str = doc(
+        "Optional raster of the cells that may receive energy emissions (nonzero = "
+        "eligible, e.g. built-up land); default every cell with a weight.",
+        "",
+    )
+    energy_zero_weight: Literal["error", "area"] = doc(
+        "When every weight is zero: refuse (error) or spread the energy emissions evenly "
+        "by area (area).",
+        "error",
+    )
     price_per_t_c: float = doc(
         "Carbon price for valuation (currency per t C); 0 = none.", 0.0, ge=0
     )
@@ -263,6 +273,13 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
 
     where = f"{study.path}: [carbon]"
     energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
+    options = [k for k in ("energy_mask",) if getattr(sec, k)]
+    options += ["energy_zero_weight"] if sec.energy_zero_weight != "error" else []
+    if options and not (sec.energy_t_c or sec.fuels):
+        raise ConfigError(
+            f"{where} {', '.join(options)} given without energy emissions; they shape how "
+            f"energy_t_c or fuels are spread over cells: give one of those, or leave them out"
+        )
     if energy and not sec.emission_factors:
         raise ConfigError(
             f"{where} {', '.join(energy)} given without emission_factors; energy emissions are "
@@ -388,6 +405,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     pools_t = (CORRECTED,) if sec.climate else _table(study, sec.pools)
     factors_t = _table(study, sec.emission_factors)
     weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
+    mask = (artifact(study, sec.energy_mask),) if sec.energy_mask and weights else ()
     future = label != baseline
     # change runs earlier → later: a dated map before the baseline is the start ("bas")
     # and the baseline its end ("alt"), so 2000 with baseline 2020 reads 2000 → 2020
@@ -450,7 +468,15 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             )
         )
     classes = class_inputs(study)
-    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights, *classes)
+    inputs = (
+        lulc,
+        *((base,) if future else ()),
+        *pools_t,
+        *factors_t,
+        *weights,
+        *mask,
+        *classes,
+    )
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.outputs import write_carbon_outputs
@@ -521,7 +547,14 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             by_fuel = energy_emissions(sec.fuels, fuel_factors())
             write_csv(by_fuel, out / "energy_by_fuel.csv")
             energy_t_c = float(by_fuel["emissions_t_c"].sum())
-        emissions = emission_account(mine, factors, energy_t_c if weights else None, energy)
+        emissions = emission_account(
+            mine,
+            factors,
+            energy_t_c if weights else None,
+            energy,
+            mask=read(ctx.inputs[mask[0]], chunks=study.compute.chunks) if mask else None,
+            zero_weight=sec.energy_zero_weight,
+        )
         write_raster(
             emission_map(mine, factors).astype("float32"),
             ctx.outputs[f"carbon.{label}.emissions"],
