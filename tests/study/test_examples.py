@@ -195,3 +195,26 @@ def test_county_example_follows_eqs_2_and_3():
     assert (rh.scale, rh.temperature_coef, rh.precipitation_coef) == (0.22, 0.0913, 0.3145)
     assert (rh.days_per_month, rh.multiplier) == (30.0, 0.465)
     assert sec.soil_thickness_m == (0.3, 0.7)  # eq. 3
+
+
+HENAN_TABLE_1 = {  # t C/ha: aboveground, belowground, soil (100 cm), dead (province study)
+    1: (4.85, 0.92, 58.2, 2.84),  # arable land
+    2: (20.92, 7.53, 67.3, 54.2),  # forest land
+    3: (1.63, 8.48, 60.2, 2.19),  # grassland
+    4: (0.0, 0.0, 62.1, 0.0),  # waters
+    5: (0.0, 0.0, 60.0, 0.0),  # built-up land
+    6: (0.0, 0.0, 53.3, 0.0),  # unused land
+}
+
+
+def test_province_example_uses_table_1_on_a_1_km_grid():
+    from landcarbon.carbon.storage import POOLS, pools_preset
+    from landcarbon.classes import named_scheme
+
+    study = load_study(example_path("province_balance"), check_files=False)
+    assert study.synthetic is not None and study.synthetic.cell_size == 1000.0
+    assert study.chapters["carbon"].pools == "henan_table1"
+    table = pools_preset("henan_table1", named_scheme("cnlucc"))
+    for code, densities in HENAN_TABLE_1.items():
+        got = tuple(float(table.column(pool)[code]) for pool in POOLS)
+        assert got == densities, code
