@@ -28,6 +28,7 @@ full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; 
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -227,13 +228,15 @@ class FigureOfMerit:
             out[name] = dict(zip(keys, map(_plain, frame.to_dict("records")), strict=True))
         return out
 
+    @classmethod
+    def table_fields(cls) -> tuple[str, ...]:
+        """Names of the fields that are tables (per class, per transition ...)."""
+        hints = typing.get_type_hints(cls)
+        return tuple(f.name for f in fields(cls) if hints[f.name] is pd.DataFrame)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every field that is a table (per class, per transition ...), by field name."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if isinstance(getattr(self, f.name), pd.DataFrame)
-        }
+        """Every table field (:meth:`table_fields`), by field name."""
+        return {name: getattr(self, name) for name in self.table_fields()}
 
 
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:

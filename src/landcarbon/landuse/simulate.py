@@ -279,12 +279,7 @@ def check_files(year: float) -> dict[str, str]:
     """File names :func:`write_check` writes, by key: the simulated map, the confusion
     matrix, a ``fom_<table>.csv`` per table of :class:`FigureOfMerit` (per class, per
     transition ...), the change agreement map and ``summary.json``."""
-    import typing
-
-    import pandas as pd
-
-    hints = typing.get_type_hints(FigureOfMerit)
-    tables = [name for name, tp in hints.items() if tp is pd.DataFrame]
+    tables = FigureOfMerit.table_fields()
     return {
         "simulated": f"lulc_simulated_{year:g}.tif",
         "confusion": "confusion.csv",
