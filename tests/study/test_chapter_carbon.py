@@ -181,6 +181,31 @@ def test_climate_key_scales_the_pools_before_the_account(tmp_path: Path):
     assert storage != pytest.approx((biomass + soil_dead) * 0.09, rel=1e-3)
 
 
+def test_climate_coefficients_come_from_the_study_file(tmp_path: Path):
+    # C_BT = 25 T + 398 instead of Chen et al.'s 28 T + 398; the other relations kept
+    text = CLIMATE_STUDY.replace(
+        'dead = "soil" }', 'dead = "soil", coefficients = { biomass_t_slope = 25.0 } }'
+    )
+    (tmp_path / "study.toml").write_text(text)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_climate"])
+    factors = {r.name: r.summary for r in result.records}["carbon_climate"]["climate_factors"]
+    k_bt = (25 * 16 + 398) / (25 * 9 + 398)  # 798 / 623
+    k_bp = np.exp(0.0054 * (700 - 628))
+    assert factors["k_bt"] == pytest.approx(k_bt, rel=1e-15)
+    assert factors["k_b"] == pytest.approx(k_bp * k_bt, rel=1e-15)
+
+
+def test_bad_climate_coefficient_is_refused_naming_the_key(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    text = CLIMATE_STUDY.replace(
+        'dead = "soil" }', 'dead = "soil", coefficients = { soil_p_slope = -1 } }'
+    )
+    (tmp_path / "study.toml").write_text(text)
+    line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "carbon.climate.coefficients.soil_p_slope" in line and "must be > 0" in line
+
+
 ENSEMBLE_STUDY = """
 [study]
 name = "carbon totals across Monte Carlo runs"

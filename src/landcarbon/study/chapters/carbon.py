@@ -11,10 +11,10 @@ layered soil carbon steps produce maps the sinks chapter can use.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pandas as pd
 
@@ -35,6 +35,7 @@ from landcarbon.study.schema import did_you_mean, doc
 if TYPE_CHECKING:
     import xarray as xr
 
+    from landcarbon.carbon.climate import ClimateRelations
     from landcarbon.carbon.nep import RhParameters
     from landcarbon.classes import ClassScheme
     from landcarbon.tables import ClassTable
@@ -52,6 +53,52 @@ CITE_NEP = (
     "Pei Z, Ouyang H, Zhou C, Xu X (2009) Carbon balance in an alpine steppe in the "
     "Qinghai-Tibet Plateau. J Integrative Plant Biology 51:521-526 (Rh model).",
 )
+
+
+T = TypeVar("T")
+
+
+def _over_defaults(section: object, cls: Callable[..., T]) -> T:
+    """``cls`` built from the keys the study file gives in ``section`` (a table whose keys
+    left out are None), every other field keeping the library's default."""
+    return cls(**{k: v for k, v in asdict(section).items() if v is not None})  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class ClimateCoefficients:
+    """Coefficients of the climate relations (docs/carbon.md): a key left out (None) keeps
+    the default of :class:`landcarbon.carbon.climate.ClimateRelations` (Alam et al. 2013,
+    Chen et al. 2007)."""
+
+    soil_p_slope: float | None = doc(
+        "Soil C vs precipitation C_SP = a·P + b: slope a; Alam et al. 2013: 3.3968.", None, gt=0
+    )
+    soil_p_intercept: float | None = doc(
+        "Intercept b of C_SP; Alam et al. 2013: 3996.1.", None, ge=-1e6, le=1e6
+    )
+    biomass_p_scale: float | None = doc(
+        "Biomass C vs precipitation C_BP = s·exp(r·P): scale s; Alam et al. 2013: 6.798.",
+        None,
+        gt=0,
+    )
+    biomass_p_rate: float | None = doc(
+        "Rate r of C_BP (1/mm); Alam et al. 2013: 0.0054.", None, ge=-1, le=1
+    )
+    biomass_t_slope: float | None = doc(
+        "Biomass C vs temperature C_BT = c·T + d: slope c (1/°C); Chen et al. 2007: 28.",
+        None,
+        ge=-1e6,
+        le=1e6,
+    )
+    biomass_t_intercept: float | None = doc(
+        "Intercept d of C_BT; Chen et al. 2007: 398.", None, ge=-1e6, le=1e6
+    )
+
+    def relations(self) -> ClimateRelations:
+        """The coefficients to compute with: the given keys over the library defaults."""
+        from landcarbon.carbon.climate import ClimateRelations
+
+        return _over_defaults(self, ClimateRelations)
 
 
 @dataclass(frozen=True)
@@ -75,6 +122,11 @@ class ClimateCorrection:
     )
     dead: Literal["none", "biomass", "soil"] = doc(
         "c_dead: left as is (none), or scaled by K_B (biomass) or K_S (soil).", "none"
+    )
+    coefficients: ClimateCoefficients = doc(
+        "Coefficients of the three relations, e.g. { biomass_t_slope = 25 }; a key left "
+        "out keeps the published value (Alam et al. 2013, Chen et al. 2007).",
+        default_factory=ClimateCoefficients,
     )
 
 
@@ -107,7 +159,7 @@ class RhConstants:
         """The Rh constants to compute with: the given keys over the library defaults."""
         from landcarbon.carbon.nep import RhParameters
 
-        return RhParameters(**{k: v for k, v in asdict(self).items() if v is not None})
+        return _over_defaults(self, RhParameters)
 
 
 @chapter("carbon")
@@ -377,6 +429,7 @@ def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) 
             climate.reference_precipitation_mm,
             climate.reference_temperature_c,
             climate.variant,
+            climate.coefficients.relations(),
         )
         table = climate_corrected_pools(
             _load_pools(study, sec, ctx.inputs, pools_t), factors, climate.dead
@@ -390,7 +443,11 @@ def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) 
         pools_t,
         outputs,
         run,
-        params={"pools": sec.pools, **asdict(climate)},
+        params={
+            "pools": sec.pools,
+            **asdict(climate),
+            "coefficients": asdict(climate.coefficients.relations()),
+        },
         doc="pools table corrected to the study area's climate",
         cite=(
             "Alam SA, Starr M, Clark BJF (2013) J Arid Environ 89:67-76 (C_SP, C_BP); "
