@@ -114,8 +114,8 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
             seed=ctx.seed,
         )
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
-        files = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
-        names = legend(class_scheme(study, ctx.inputs), codes, files)
+        by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
+        names = legend(class_scheme(study, ctx.inputs), codes, by_file)
         written = write_check(
             check, lulc[1], lulc[2], Path(ctx.out_dir) / FOLDER, classes=names, overwrite=True
         )
