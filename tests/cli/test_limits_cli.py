@@ -52,7 +52,7 @@ from landcarbon.testing import make_raster, one_error_line, run_cli
             "drivers.x: lists dem more than once; give each once",
         ),
         (
-            "arid_budget_scenarios",
+            "arid_budget_with_energy",
             "energy_t_c = 25000.0",
             "energy_t_c = -25000.0",
             "carbon.energy_t_c: -25000.0 is out of range: must be >= 0",
@@ -78,7 +78,7 @@ from landcarbon.testing import make_raster, one_error_line, run_cli
         ),
         # item 8: TOML's inf and nan
         (
-            "arid_budget_scenarios",
+            "arid_budget_with_energy",
             "energy_t_c = 25000.0",
             "energy_t_c = inf",
             "carbon.energy_t_c: must be a finite number, got inf",

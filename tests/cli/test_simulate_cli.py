@@ -186,6 +186,36 @@ def test_validate_sim_json(files: dict[str, Path]) -> None:
         assert summary[key] == pytest.approx(expected[key], abs=1e-12)
 
 
+def test_validate_sim_out_writes_the_validation_files(files: dict[str, Path], tmp_path: Path):
+    # the files of a study's [validation] chapter (write_check), from the command line
+    args = ["--json", "validate-sim", "--probability", str(files["prob"]), "--seed", "4"]
+    for i, name in enumerate(("t0", "t1", "t2")):
+        args += [f"--{name}", str(files[name]), f"--{name}-year", str(2000 + 10 * i)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "check")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    written = sorted(Path(f).name for f in summary.pop("files"))
+    assert written == sorted(
+        [
+            "lulc_simulated_2020.tif",
+            "confusion.csv",
+            "fom_by_initial_class.csv",
+            "fom_by_transition.csv",
+            "fom_by_gaining_class.csv",
+            "change_agreement.tif",
+            "summary.json",
+        ]
+    )
+    saved = json.loads((tmp_path / "check/summary.json").read_text())
+    assert saved == summary
+    assert saved["hits"] / (saved["hits"] + saved["misses"] + saved["wrong_hits"]) == (
+        pytest.approx(saved["producer_accuracy"])
+    )
+    agreement = read_raster(tmp_path / "check/change_agreement.tif", "categorical").values
+    assert int((agreement == 2).sum()) == saved["hits"]  # code 2: hit
+    assert int((agreement == 4).sum()) == saved["false_alarms"]
+
+
 def test_validate_sim_with_leas_on_plum_island(shared_data: Path) -> None:
     # train LEAS on 1985 -> 1991 (3 drivers), simulate 1999 from 1991, score against 1999
     folder = shared_data / "lulcc_plum_island"

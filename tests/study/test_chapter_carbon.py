@@ -181,6 +181,31 @@ def test_climate_key_scales_the_pools_before_the_account(tmp_path: Path):
     assert storage != pytest.approx((biomass + soil_dead) * 0.09, rel=1e-3)
 
 
+def test_climate_coefficients_come_from_the_study_file(tmp_path: Path):
+    # C_BT = 25 T + 398 instead of Chen et al.'s 28 T + 398; the other relations kept
+    text = CLIMATE_STUDY.replace(
+        'dead = "soil" }', 'dead = "soil", coefficients = { biomass_t_slope = 25.0 } }'
+    )
+    (tmp_path / "study.toml").write_text(text)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_climate"])
+    factors = {r.name: r.summary for r in result.records}["carbon_climate"]["climate_factors"]
+    k_bt = (25 * 16 + 398) / (25 * 9 + 398)  # 798 / 623
+    k_bp = np.exp(0.0054 * (700 - 628))
+    assert factors["k_bt"] == pytest.approx(k_bt, rel=1e-15)
+    assert factors["k_b"] == pytest.approx(k_bp * k_bt, rel=1e-15)
+
+
+def test_bad_climate_coefficient_is_refused_naming_the_key(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    text = CLIMATE_STUDY.replace(
+        'dead = "soil" }', 'dead = "soil", coefficients = { soil_p_slope = -1 } }'
+    )
+    (tmp_path / "study.toml").write_text(text)
+    line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "carbon.climate.coefficients.soil_p_slope" in line and "must be > 0" in line
+
+
 ENSEMBLE_STUDY = """
 [study]
 name = "carbon totals across Monte Carlo runs"
@@ -313,3 +338,90 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     s2000, s2020 = density(lu2000).sum() * 0.09, density(lu2020).sum() * 0.09
     assert summaries["carbon_2000"]["storage_t_c"] == pytest.approx(s2000, rel=1e-12)
     assert summaries["carbon_2000"]["sequestration_t_c"] == pytest.approx(s2020 - s2000, rel=1e-9)
+
+
+RH_STUDY = (
+    STUDY
+    + """soil_thickness_m = [0.2, 0.8]
+
+[carbon.rh]
+temperature_coef = 0.0913
+"""
+)
+
+
+def test_rh_constants_and_soil_thickness_come_from_the_study_file(tmp_path: Path):
+    # the county study's eq. 2 coefficient 0.0913 (not Pei et al.'s 0.0912), every other
+    # constant kept; the annual Rh recomputed by hand month by month
+    (tmp_path / "study.toml").write_text(RH_STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_nep", "carbon_soil"])
+    region = synthetic_region((50, 60), seed=4)
+    t = region["monthly_temperature"].values.astype(np.float64)
+    r = region["monthly_precipitation"].values.astype(np.float64)
+    by_hand = (0.22 * (np.exp(0.0913 * t) + np.log(0.3145 * r + 1.0)) * 30 * 0.465).sum(axis=0)
+    rh = read_raster(tmp_path / "out/carbon/rh_g_c_per_m2_yr.tif").values
+    np.testing.assert_allclose(rh, by_hand, rtol=1e-6)
+    pei = (0.22 * (np.exp(0.0912 * t) + np.log(0.3145 * r + 1.0)) * 30 * 0.465).sum(axis=0)
+    assert np.abs(rh - pei).min() > 1e-3  # the coefficient really changed Rh
+    soil = read_raster(tmp_path / "out/carbon/soil_carbon_t_c_per_ha.tif").values
+    np.testing.assert_allclose(
+        soil, 0.2 * region["soc_topsoil"].values + 0.8 * region["soc_subsoil"].values, rtol=1e-5
+    )
+    steps = {s.name: s for s in build_steps(load_study(tmp_path / "study.toml"))}
+    params = steps["carbon_nep"].params  # the constants used, recorded in the manifest
+    assert params["temperature_coef"] == 0.0913 and params["scale"] == 0.22
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "fix"),
+    [
+        ("temperature_coef = 2.0", "carbon.rh.temperature_coef", "must be <= 1"),
+        ("multiplier = 0", "carbon.rh.multiplier", "must be > 0"),
+        ("temperature_coeff = 0.0913", "carbon.rh.temperature_coeff", "did you mean"),
+    ],
+)
+def test_bad_rh_constant_is_refused_naming_the_key(tmp_path: Path, line: str, key: str, fix: str):
+    from landcarbon.testing import one_error_line, run_cli
+
+    (tmp_path / "study.toml").write_text(STUDY + f"\n[carbon.rh]\n{line}\n")
+    message = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "study.toml" in message and key in message and fix in message
+
+
+def test_energy_mask_from_the_study_file_limits_the_cells(tmp_path: Path):
+    # [carbon] energy_mask: only built-up cells receive the 1000 t C/yr, by population
+    from landcarbon.raster import write_raster
+
+    region = synthetic_region((50, 60), seed=4)
+    built = (region["landuse_2020"] == 5).astype("int32")
+    (tmp_path / "extra").mkdir()
+    write_raster(built, tmp_path / "extra/built.tif")
+    text = STUDY.replace(
+        'soc_sub = "synthetic_data/soc_subsoil.tif"\n',
+        'soc_sub = "synthetic_data/soc_subsoil.tif"\npop = "synthetic_data/population.tif"\n'
+        'built = "extra/built.tif"\n',
+    ).replace(
+        'emission_factors = "arid_muus"\n',
+        'emission_factors = "arid_muus"\nenergy_t_c = 1000.0\nenergy_weights = "pop"\n'
+        'energy_mask = "built"\n',
+    )
+    (tmp_path / "study.toml").write_text(text)
+    run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_2020"])
+    energy = read_raster(tmp_path / "out/carbon/2020/energy_t_c_per_cell.tif").values
+    inside = built.values == 1
+    assert np.nansum(energy[inside]) == pytest.approx(1000.0, rel=1e-9)
+    assert np.nan_to_num(energy[~inside]).max() == 0.0
+    pop = region["population"].values[inside]
+    np.testing.assert_allclose(energy[inside], 1000.0 * pop / pop.sum(), rtol=1e-5)
+
+
+def test_energy_options_without_energy_are_refused(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    text = STUDY.replace(
+        'emission_factors = "arid_muus"\n',
+        'emission_factors = "arid_muus"\nenergy_zero_weight = "area"\n',
+    )
+    (tmp_path / "study.toml").write_text(text)
+    line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "energy_zero_weight given without energy emissions" in line and "energy_t_c" in line

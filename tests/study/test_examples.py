@@ -150,3 +150,71 @@ def test_steps_command_lists_inputs_and_outputs(tmp_path: Path):
     steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
     assert list(steps)[-1] == "sinks"  # after the carbon steps it needs
     assert "carbon.nep" in steps["sinks"]["inputs"]
+
+
+ARID_CE = {1: 0.42, 2: -0.64, 3: -0.02, 4: 0.0, 5: 1.82, 6: 0.05}
+"""The arid study's emission coefficients (t C/ha/yr), section 1.3.2 (1): cropland, forest,
+grassland, water, impervious surface (built-up), unused land."""
+
+
+def _balance_2020(study: Path, out: Path) -> tuple[float, float, float]:
+    """(CS, CE, CS/CE) of the 2020 map from the example's carbon_2020 step alone."""
+    result = run_study(study, out, steps=["carbon_2020"])
+    summary = {r.name: r.summary for r in result.records}["carbon_2020"]
+    cs, ce = summary["storage_t_c"], summary["emissions_total_t_c"]
+    return cs, ce, cs / ce
+
+
+def test_arid_example_follows_its_paper_and_the_energy_variant_is_separate(tmp_path: Path):
+    from landcarbon.datasets import synthetic_region
+
+    study = install_example("arid_budget_scenarios", tmp_path / "paper")
+    loaded = load_study(study, check_files=False)
+    carbon = loaded.chapters["carbon"]
+    assert not (carbon.energy_t_c or carbon.fuels or carbon.energy_weights)
+    # section 2.4.1: the simulation is validated (the paper's Kappa 0.82) on a known year
+    assert loaded.chapters["validation"].years == (2000, 2010, 2020)
+    cs, ce, index = _balance_2020(study, tmp_path / "paper/out")
+    # CE = sum of area x coefficient over the classes only (0.09 ha per 30 m cell)
+    lu = synthetic_region((500, 500), seed=0)["landuse_2020"].values
+    by_hand = sum(f * int((lu == code).sum()) * 0.09 for code, f in ARID_CE.items())
+    assert ce == pytest.approx(by_hand, rel=1e-12)
+    assert index == pytest.approx(1933.77, abs=0.01)  # the synthetic region's 2020
+    variant = install_example("arid_budget_with_energy", tmp_path / "variant")
+    assert "variant" in load_study(variant, check_files=False).study.name
+    cs_e, ce_e, index_e = _balance_2020(variant, tmp_path / "variant/out")
+    assert cs_e == pytest.approx(cs, rel=1e-12)
+    assert ce_e == pytest.approx(by_hand + 25000.0, rel=1e-9)  # energy added on top
+    assert index_e == pytest.approx(71.19, abs=0.01)
+
+
+def test_county_example_follows_eqs_2_and_3():
+    sec = load_study(example_path("county_sinks"), check_files=False).chapters["carbon"]
+    rh = sec.rh.parameters()
+    # eq. 2 (English text): Rh = 0.22 [exp(0.0913 T) + ln(0.3145 A + 1)] x 30 x 46.5 %
+    assert (rh.scale, rh.temperature_coef, rh.precipitation_coef) == (0.22, 0.0913, 0.3145)
+    assert (rh.days_per_month, rh.multiplier) == (30.0, 0.465)
+    assert sec.soil_thickness_m == (0.3, 0.7)  # eq. 3
+
+
+HENAN_TABLE_1 = {  # t C/ha: aboveground, belowground, soil (100 cm), dead (province study)
+    1: (4.85, 0.92, 58.2, 2.84),  # arable land
+    2: (20.92, 7.53, 67.3, 54.2),  # forest land
+    3: (1.63, 8.48, 60.2, 2.19),  # grassland
+    4: (0.0, 0.0, 62.1, 0.0),  # waters
+    5: (0.0, 0.0, 60.0, 0.0),  # built-up land
+    6: (0.0, 0.0, 53.3, 0.0),  # unused land
+}
+
+
+def test_province_example_uses_table_1_on_a_1_km_grid():
+    from landcarbon.carbon.storage import POOLS, pools_preset
+    from landcarbon.classes import named_scheme
+
+    study = load_study(example_path("province_balance"), check_files=False)
+    assert study.synthetic is not None and study.synthetic.cell_size == 1000.0
+    assert study.chapters["carbon"].pools == "henan_table1"
+    table = pools_preset("henan_table1", named_scheme("cnlucc"))
+    for code, densities in HENAN_TABLE_1.items():
+        got = tuple(float(table.column(pool)[code]) for pool in POOLS)
+        assert got == densities, code

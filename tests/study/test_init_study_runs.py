@@ -79,3 +79,22 @@ def test_a_study_from_init_runs_end_to_end_with_only_the_users_choices(tmp_path:
         assert (out / "landuse" / "maps" / f"landuse_{year}.png").stat().st_size > 0
     transfer = pd.read_csv(out / "landuse" / "transfer_2000_2020" / "transfer_ha.csv", index_col=0)
     assert list(transfer.columns) == ["耕地", "林地", "建设用地"]
+
+
+def test_init_with_three_dates_offers_a_validation_that_validates(tmp_path: Path):
+    region = synthetic_region((40, 50), 30.0, seed=3)
+    maps = []
+    for year in (2000, 2010, 2020):
+        maps.append(tmp_path / f"landuse_{year}.tif")
+        write_raster(make_raster(np.asarray(region[f"landuse_{year}"].data)), maps[-1])
+    write_raster(make_raster(np.asarray(region["dem"].data)), tmp_path / "dem.tif")
+    study = tmp_path / "study" / "study.toml"
+    proc = run_cli(
+        "init", *map(str, maps), "--driver", str(tmp_path / "dem.tif"), "--out", str(study)
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = study.read_text(encoding="utf-8")
+    assert "# [validation]\n# years = [2000, 2010, 2020]" in text
+    study.write_text(text.replace("# [validation]\n# years", "[validation]\nyears"))
+    proc = run_cli("validate", str(study))
+    assert proc.returncode == 0, proc.stderr

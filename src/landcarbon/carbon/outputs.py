@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -129,16 +129,22 @@ def emission_account(
     factors: ClassTable,
     energy_t_c: float | None = None,
     weights: xr.DataArray | None = None,
+    *,
+    mask: xr.DataArray | None = None,
+    zero_weight: Literal["error", "area"] = "error",
 ) -> EmissionAccount:
     """Emission-factor totals by class and, with both ``energy_t_c`` and ``weights``,
-    the energy emissions allocated to cells in proportion to the weights."""
+    the energy emissions allocated to cells in proportion to the weights (``mask`` and
+    ``zero_weight`` as :func:`landcarbon.carbon.energy.allocate_emissions`)."""
     if (energy_t_c is None) != (weights is None):
         raise ParameterError("energy allocation needs both a regional total and a weight raster")
     by_class = emission_totals(lulc, factors)
     if energy_t_c is None or weights is None:
         return EmissionAccount(by_class)
     check_same_grid(lulc, weights)
-    return EmissionAccount(by_class, allocate_emissions(energy_t_c, weights))
+    return EmissionAccount(
+        by_class, allocate_emissions(energy_t_c, weights, mask=mask, zero_weight=zero_weight)
+    )
 
 
 def zone_totals(per_ha: xr.DataArray, zones: xr.DataArray, column: str) -> pd.DataFrame:

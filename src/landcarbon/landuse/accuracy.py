@@ -38,7 +38,8 @@ full grid (PLUS samples 10 % of cells for its Kappa, which makes it stochastic; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -261,6 +262,16 @@ class FigureOfMerit:
                 )
             },
         }
+
+    @classmethod
+    def table_fields(cls) -> tuple[str, ...]:
+        """Names of the fields that are tables (per class, per transition ...)."""
+        hints = typing.get_type_hints(cls)
+        return tuple(f.name for f in fields(cls) if hints[f.name] is pd.DataFrame)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table field (:meth:`table_fields`), by field name."""
+        return {name: getattr(self, name) for name in self.table_fields()}
 
 
 _COUNTS = ("misses", "hits", "wrong_hits", "false_alarms")

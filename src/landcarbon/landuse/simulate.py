@@ -276,6 +276,61 @@ class SimulationCheck:
         }
 
 
+def check_files(year: float) -> dict[str, str]:
+    """File names :func:`write_check` writes, by key: the simulated map, the confusion
+    matrix, a ``fom_<table>.csv`` per table of :class:`FigureOfMerit` (per class, per
+    transition ...), the change agreement map and ``summary.json``."""
+    tables = FigureOfMerit.table_fields()
+    return {
+        "simulated": f"lulc_simulated_{year:g}.tif",
+        "confusion": "confusion.csv",
+        **{f"fom_{name}": f"fom_{name}.csv" for name in tables},
+        "change_agreement": "change_agreement.tif",
+        "summary": "summary.json",
+    }
+
+
+CHANGE_COLOURS = ("#d9d9d9", "#e66101", "#1a9641", "#fdb863", "#5e3c99")
+"""Colours of the change agreement categories 0-4 (persistence grey, miss orange, hit
+green, wrong hit light orange, false alarm purple)."""
+
+
+def write_check(
+    check: SimulationCheck,
+    initial: xr.DataArray,
+    observed: xr.DataArray,
+    out: Path,
+    *,
+    classes: Mapping[int, tuple[str, str]] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write a validation (:func:`validate_simulation`) into ``out``: the files of
+    :func:`check_files`, the simulated map with ``classes`` (code -> name, colour) as its
+    legend, the change agreement map (:data:`landcarbon.landuse.accuracy.CHANGE_CATEGORIES`)
+    with its own. Used by ``landcarbon validate-sim --out`` and the ``[validation]``
+    chapter."""
+    from landcarbon.landuse.accuracy import CHANGE_CATEGORIES, change_agreement_map
+
+    names = check_files(check.simulation.target_year)
+    files = {key: out / name for key, name in names.items()}
+    simulated = check.simulation.allocation.lulc
+    write_raster(simulated, files["simulated"], overwrite=overwrite, classes=classes)
+    write_csv(
+        check.agreement.confusion_frame(), files["confusion"], index=True, overwrite=overwrite
+    )
+    for name, frame in check.figure_of_merit.tables().items():
+        write_csv(frame, files[f"fom_{name}"], index=True, overwrite=overwrite)
+    legend = {c: (text, CHANGE_COLOURS[c]) for c, text in CHANGE_CATEGORIES.items()}
+    write_raster(
+        change_agreement_map(initial, observed, simulated),
+        files["change_agreement"],
+        overwrite=overwrite,
+        classes=legend,
+    )
+    write_json(check.summary(), files["summary"], overwrite=overwrite)
+    return files
+
+
 def validate_simulation(
     t0: xr.DataArray,
     t1: xr.DataArray,

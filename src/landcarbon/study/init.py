@@ -412,6 +412,15 @@ def study_text(
             f"drivers = [{', '.join(_toml_str(k) for k in drivers)}]",
             'model = "plus"',
         ]
+    if drivers and len(maps) >= 3:
+        last = [m.year for m in list(keyed.values())[-3:]]
+        lines += [
+            "",
+            "# Validation: simulate the last date from the two before it with the settings",
+            "# above and compare with its map (Kappa, Figure of Merit, agreement map)",
+            "# [validation]",
+            f"# years = [{', '.join(str(y) for y in last)}]",
+        ]
     lines += [
         "",
         "# Carbon storage (InVEST 4 pools) and emissions: fill pools.csv and",

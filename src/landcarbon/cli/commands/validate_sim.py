@@ -28,7 +28,10 @@ from landcarbon.cli.commands.simulate import (
 )
 from landcarbon.cli.options import (
     CLASSES,
+    OUT,
+    OVERWRITE,
     SEED,
+    prepare_out_dir,
     require,
     year,
 )
@@ -60,9 +63,13 @@ def validate_sim(
     model: str = MODEL,
     parameters: Path = PARAMETERS,
     seed: int = SEED,
+    out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
 ) -> None:
-    """Kappa, overall accuracy and Figure of Merit of a simulated --t2 against the real one."""
-    from landcarbon.landuse.simulate import validate_simulation
+    """Kappa, overall accuracy and Figure of Merit of a simulated --t2 against the real one;
+    with --out, the simulated map, confusion matrix, Figure of Merit tables, change
+    agreement map and summary.json (the files of a study's [validation] chapter)."""
+    from landcarbon.landuse.simulate import validate_simulation, write_check
 
     require(**{"--t0": t0, "--t0-year": t0_year, "--t1": t1, "--t1-year": t1_year})
     assert t0 is not None and t1 is not None and t0_year is not None and t1_year is not None
@@ -86,10 +93,17 @@ def validate_sim(
         **rules,
     )
     summary = check.summary()
-    emit(summary)
+    written = []
+    if out is not None:
+        folder = prepare_out_dir(out, overwrite)
+        files = write_check(check, maps["t1"], maps["t2"], folder, overwrite=overwrite)
+        written = [str(path) for path in files.values()]
+    emit({**summary, "files": written})
     say(
         f"[bold]validate-sim[/bold] {t2_year:g} from {t1_year:g}: kappa {summary['kappa']:.4f}, "
         f"overall accuracy {summary['overall_accuracy']:.4f}, FoM {summary['fom']:.4f} "
         f"(hits {summary['hits']}, misses {summary['misses']}, wrong hits "
         f"{summary['wrong_hits']}, false alarms {summary['false_alarms']})"
     )
+    for path in written:
+        say(f"wrote {path}")

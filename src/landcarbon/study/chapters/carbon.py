@@ -11,10 +11,10 @@ layered soil carbon steps produce maps the sinks chapter can use.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pandas as pd
 
@@ -35,6 +35,8 @@ from landcarbon.study.schema import did_you_mean, doc
 if TYPE_CHECKING:
     import xarray as xr
 
+    from landcarbon.carbon.climate import ClimateRelations
+    from landcarbon.carbon.nep import RhParameters
     from landcarbon.classes import ClassScheme
     from landcarbon.tables import ClassTable
 
@@ -51,6 +53,52 @@ CITE_NEP = (
     "Pei Z, Ouyang H, Zhou C, Xu X (2009) Carbon balance in an alpine steppe in the "
     "Qinghai-Tibet Plateau. J Integrative Plant Biology 51:521-526 (Rh model).",
 )
+
+
+T = TypeVar("T")
+
+
+def _over_defaults(section: object, cls: Callable[..., T]) -> T:
+    """``cls`` built from the keys the study file gives in ``section`` (a table whose keys
+    left out are None), every other field keeping the library's default."""
+    return cls(**{k: v for k, v in asdict(section).items() if v is not None})  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class ClimateCoefficients:
+    """Coefficients of the climate relations (docs/carbon.md): a key left out (None) keeps
+    the default of :class:`landcarbon.carbon.climate.ClimateRelations` (Alam et al. 2013,
+    Chen et al. 2007)."""
+
+    soil_p_slope: float | None = doc(
+        "Soil C vs precipitation C_SP = a·P + b: slope a; Alam et al. 2013: 3.3968.", None, gt=0
+    )
+    soil_p_intercept: float | None = doc(
+        "Intercept b of C_SP; Alam et al. 2013: 3996.1.", None, ge=-1e6, le=1e6
+    )
+    biomass_p_scale: float | None = doc(
+        "Biomass C vs precipitation C_BP = s·exp(r·P): scale s; Alam et al. 2013: 6.798.",
+        None,
+        gt=0,
+    )
+    biomass_p_rate: float | None = doc(
+        "Rate r of C_BP (1/mm); Alam et al. 2013: 0.0054.", None, ge=-1, le=1
+    )
+    biomass_t_slope: float | None = doc(
+        "Biomass C vs temperature C_BT = c·T + d: slope c (1/°C); Chen et al. 2007: 28.",
+        None,
+        ge=-1e6,
+        le=1e6,
+    )
+    biomass_t_intercept: float | None = doc(
+        "Intercept d of C_BT; Chen et al. 2007: 398.", None, ge=-1e6, le=1e6
+    )
+
+    def relations(self) -> ClimateRelations:
+        """The coefficients to compute with: the given keys over the library defaults."""
+        from landcarbon.carbon.climate import ClimateRelations
+
+        return _over_defaults(self, ClimateRelations)
 
 
 @dataclass(frozen=True)
@@ -75,6 +123,43 @@ class ClimateCorrection:
     dead: Literal["none", "biomass", "soil"] = doc(
         "c_dead: left as is (none), or scaled by K_B (biomass) or K_S (soil).", "none"
     )
+    coefficients: ClimateCoefficients = doc(
+        "Coefficients of the three relations, e.g. { biomass_t_slope = 25 }; a key left "
+        "out keeps the published value (Alam et al. 2013, Chen et al. 2007).",
+        default_factory=ClimateCoefficients,
+    )
+
+
+@dataclass(frozen=True)
+class RhConstants:
+    """Constants of the Rh relation (docs/carbon.md): ``Rh = scale · [exp(temperature_coef·T)
+    + ln(precipitation_coef·R + 1)] · days_per_month · multiplier`` per month. A key left
+    out (None) keeps the default of :class:`landcarbon.carbon.nep.RhParameters` (Pei et
+    al. 2010), so the defaults live in one place."""
+
+    scale: float | None = doc("Rh scale (g C/m²/day); Pei et al. 2010: 0.22.", None, gt=0, le=10)
+    temperature_coef: float | None = doc(
+        "Rh temperature coefficient (1/°C); Pei et al. 2010: 0.0912; the county carbon-sink "
+        "study prints 0.0913 (English, eq. 2) and 0.09137 (Chinese).",
+        None,
+        ge=0,
+        le=1,
+    )
+    precipitation_coef: float | None = doc(
+        "Rh precipitation coefficient (1/mm); Pei et al. 2010: 0.3145.", None, gt=0, le=10
+    )
+    days_per_month: float | None = doc(
+        "Days per month of the monthly Rh (days); Pei et al. 2010: 30.", None, gt=0, le=31
+    )
+    multiplier: float | None = doc(
+        "Rh multiplier (fraction); Pei et al. 2010: 0.465 (46.5 %).", None, gt=0, le=1
+    )
+
+    def parameters(self) -> RhParameters:
+        """The Rh constants to compute with: the given keys over the library defaults."""
+        from landcarbon.carbon.nep import RhParameters
+
+        return _over_defaults(self, RhParameters)
 
 
 @chapter("carbon")
@@ -117,6 +202,16 @@ class CarbonSection:
     energy_weights: str = doc(
         "Raster the energy emissions are spread by (population or night lights).", ""
     )
+    energy_mask: str = doc(
+        "Optional raster of the cells that may receive energy emissions (nonzero = "
+        "eligible, e.g. built-up land); default every cell with a weight.",
+        "",
+    )
+    energy_zero_weight: Literal["error", "area"] = doc(
+        "When every weight is zero: refuse (error) or spread the energy emissions evenly "
+        "by area (area).",
+        "error",
+    )
     price_per_t_c: float = doc(
         "Carbon price for valuation (currency per t C); 0 = none.", 0.0, ge=0
     )
@@ -127,12 +222,26 @@ class CarbonSection:
         "precipitation (12-band monthly rasters).",
         default_factory=dict,
     )
+    rh: RhConstants = doc(
+        "Constants of the Rh relation of the NEP step, e.g. { temperature_coef = 0.0913 } "
+        "(the county carbon-sink study's eq. 2); a key left out keeps the Pei et al. (2010) "
+        "value (landcarbon.carbon.nep.RhParameters).",
+        default_factory=RhConstants,
+    )
     soil: dict[str, str] = doc(
         "Optional layered soil carbon inputs, carbon density per metre of depth (t C/ha "
         "per m): topsoil_organic, subsoil_organic (and topsoil_inorganic, "
-        "subsoil_inorganic); eq. 3 weights them by the layer thickness 0.3 m and 0.7 m "
-        "into t C/ha within 100 cm.",
+        "subsoil_inorganic); eq. 3 weights them by the layer thicknesses (soil_thickness_m) "
+        "into t C/ha within the profile.",
         default_factory=dict,
+    )
+    soil_thickness_m: tuple[float, ...] = doc(
+        "Thickness of the topsoil and subsoil layers (m) that weight them in the soil step: "
+        "[0.3, 0.7] as eq. 3 of the county carbon-sink study (0-30 cm, 30-100 cm).",
+        (0.3, 0.7),
+        length=2,
+        gt=0,
+        le=10,
     )
 
 
@@ -216,6 +325,13 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
 
     where = f"{study.path}: [carbon]"
     energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
+    options = [k for k in ("energy_mask",) if getattr(sec, k)]
+    options += ["energy_zero_weight"] if sec.energy_zero_weight != "error" else []
+    if options and not (sec.energy_t_c or sec.fuels):
+        raise ConfigError(
+            f"{where} {', '.join(options)} given without energy emissions; they shape how "
+            f"energy_t_c or fuels are spread over cells: give one of those, or leave them out"
+        )
     if energy and not sec.emission_factors:
         raise ConfigError(
             f"{where} {', '.join(energy)} given without emission_factors; energy emissions are "
@@ -313,6 +429,7 @@ def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) 
             climate.reference_precipitation_mm,
             climate.reference_temperature_c,
             climate.variant,
+            climate.coefficients.relations(),
         )
         table = climate_corrected_pools(
             _load_pools(study, sec, ctx.inputs, pools_t), factors, climate.dead
@@ -326,7 +443,11 @@ def _climate_step(study: Study, sec: CarbonSection, climate: ClimateCorrection) 
         pools_t,
         outputs,
         run,
-        params={"pools": sec.pools, **asdict(climate)},
+        params={
+            "pools": sec.pools,
+            **asdict(climate),
+            "coefficients": asdict(climate.coefficients.relations()),
+        },
         doc="pools table corrected to the study area's climate",
         cite=(
             "Alam SA, Starr M, Clark BJF (2013) J Arid Environ 89:67-76 (C_SP, C_BP); "
@@ -341,6 +462,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
     pools_t = (CORRECTED,) if sec.climate else _table(study, sec.pools)
     factors_t = _table(study, sec.emission_factors)
     weights = (artifact(study, sec.energy_weights),) if sec.energy_weights else ()
+    mask = (artifact(study, sec.energy_mask),) if sec.energy_mask and weights else ()
     future = label != baseline
     # change runs earlier → later: a dated map before the baseline is the start ("bas")
     # and the baseline its end ("alt"), so 2000 with baseline 2020 reads 2000 → 2020
@@ -403,7 +525,15 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             )
         )
     classes = class_inputs(study)
-    inputs = (lulc, *((base,) if future else ()), *pools_t, *factors_t, *weights, *classes)
+    inputs = (
+        lulc,
+        *((base,) if future else ()),
+        *pools_t,
+        *factors_t,
+        *weights,
+        *mask,
+        *classes,
+    )
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.outputs import write_carbon_outputs
@@ -474,7 +604,14 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             by_fuel = energy_emissions(sec.fuels, fuel_factors())
             write_csv(by_fuel, out / "energy_by_fuel.csv")
             energy_t_c = float(by_fuel["emissions_t_c"].sum())
-        emissions = emission_account(mine, factors, energy_t_c if weights else None, energy)
+        emissions = emission_account(
+            mine,
+            factors,
+            energy_t_c if weights else None,
+            energy,
+            mask=read(ctx.inputs[mask[0]], chunks=study.compute.chunks) if mask else None,
+            zero_weight=sec.energy_zero_weight,
+        )
         write_raster(
             emission_map(mine, factors).astype("float32"),
             ctx.outputs[f"carbon.{label}.emissions"],
@@ -722,7 +859,7 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
 
         temp = read_raster(ctx.inputs[names["temperature"]], band=0)
         prec = read_raster(ctx.inputs[names["precipitation"]], band=0)
-        rh = heterotrophic_respiration(temp, prec)
+        rh = heterotrophic_respiration(temp, prec, sec.rh.parameters())
         nep = net_ecosystem_production(read(ctx.inputs[names["npp"]]), rh)
         require_data(
             nep,
@@ -740,7 +877,7 @@ def _nep_step(study: Study, sec: CarbonSection) -> Step:
         tuple(names.values()),
         outputs,
         run,
-        params=dict(sec.nep),
+        params={**sec.nep, **asdict(sec.rh.parameters())},
         doc="NEP = NPP - Rh",
         cite=CITE_NEP,
     )
@@ -754,7 +891,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "carbon/soil_carbon_t_c_per_ha.tif",
             "raster",
             "t C/ha",
-            "soil carbon within 100 cm (0.3 topsoil + 0.7 subsoil)",
+            "soil carbon of the profile (topsoil and subsoil weighted by their thickness)",
         ),
     )
 
@@ -768,6 +905,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             layers["subsoil_organic"],
             layers.get("topsoil_inorganic"),
             layers.get("subsoil_inorganic"),
+            weights=(sec.soil_thickness_m[0], sec.soil_thickness_m[1]),
         )
         write_raster(soil, ctx.outputs["carbon.soil"], overwrite=True, units="t C/ha")
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
@@ -778,7 +916,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         tuple(names.values()),
         outputs,
         run,
-        params=dict(sec.soil),
+        params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
         doc="layered soil carbon (county study eq. 3)",
         cite=("The county carbon-sink study (Wensu), eq. 3.",),
     )

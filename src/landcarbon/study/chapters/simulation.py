@@ -39,6 +39,8 @@ from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from landcarbon.landuse.allocation import AllocationParameters
     from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
@@ -271,25 +273,12 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
 
     def run(ctx: Context) -> None:
         from landcarbon.landuse.simulate import band_label
-        from landcarbon.landuse.suitability import ann_probability, leas
         from landcarbon.raster import write_raster
 
         t1 = read(ctx.inputs[maps[1]], "categorical")
         stack = {d: read(ctx.inputs[a]) for d, a in drivers.items()}
-        if sec.suitability == "leas":
-            result = leas(
-                read(ctx.inputs[maps[0]], "categorical"),
-                t1,
-                stack,
-                sample_rate=sec.sample_rate,
-                n_trees=sec.n_trees,
-                seed=ctx.seed,
-            )
-            prob = result.probability
-            contribution = result.contribution
-        else:
-            prob = ann_probability(t1, stack, sample_rate=sec.sample_rate, seed=ctx.seed)
-            contribution = pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
+        t0 = read(ctx.inputs[maps[0]], "categorical")
+        prob, contribution = fit_probability(sec, t0, t1, stack, ctx.seed)
         names = legend(
             class_scheme(study, ctx.inputs),
             [int(c) for c in prob["class"].values],
@@ -316,6 +305,25 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         doc="PLUS LEAS suitability",
         cite=CITE[:1],
     )
+
+
+def fit_probability(
+    sec: SimulationSection,
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    drivers: dict[str, xr.DataArray],
+    seed: int | None,
+) -> tuple[xr.DataArray, pd.DataFrame]:
+    """The suitability stack (class, y, x) of the section's settings and the driver
+    contribution table: PLUS LEAS trained on t0 -> t1, or FLUS ANN on the t1 map. Shared
+    by the suitability step and the ``[validation]`` chapter."""
+    from landcarbon.landuse.suitability import ann_probability, leas
+
+    if sec.suitability == "leas":
+        result = leas(t0, t1, drivers, sample_rate=sec.sample_rate, n_trees=sec.n_trees, seed=seed)
+        return result.probability, result.contribution
+    prob = ann_probability(t1, drivers, sample_rate=sec.sample_rate, seed=seed)
+    return prob, pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
 
 
 PLUS_ONLY = ("patch_generation_threshold", "expansion_coefficient", "percentage_of_seeds")
