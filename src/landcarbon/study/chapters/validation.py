@@ -141,10 +141,18 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     return [step]
 
 
+FOM_TITLES = {
+    "by_initial_class": "Figure of Merit by initial class (Pontius et al. 2011, Eq. 10)",
+    "by_transition": "Figure of Merit by transition (Pontius et al. 2011, Eq. 11)",
+    "by_gaining_class": "Figure of Merit by gaining class (not a published form)",
+}
+"""Titles of the Figure of Merit tables ``fom_<field>`` (:meth:`FigureOfMerit.tables`)."""
+
+
 def _fom_doc(key: str) -> tuple[Kind, str, str]:
-    """Kind, units and title of a Figure of Merit table ``fom_<form>``."""
-    form = key.removeprefix("fom_").replace("_", " ")
-    return "table", "cells, 1", f"Figure of Merit {form}: hits, misses, wrong hits, false alarms"
+    """Kind, units and title of a Figure of Merit table ``fom_<field>``."""
+    field = key.removeprefix("fom_")
+    return "table", "cells, 1", FOM_TITLES.get(field, f"Figure of Merit {field.replace('_', ' ')}")
 
 
 def _simulation(study: Study) -> SimulationSection:
