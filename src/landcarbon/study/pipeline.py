@@ -27,7 +27,7 @@ from typing import Any, Literal
 from landcarbon import __version__
 from landcarbon.errors import ComputeError, ConfigError
 
-Kind = Literal["raster", "table", "json", "html", "png"]
+Kind = Literal["raster", "table", "json", "html", "png", "figure"]
 
 
 @dataclass(frozen=True)

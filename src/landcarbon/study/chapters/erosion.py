@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from landcarbon.errors import ConfigError
+from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
@@ -245,6 +246,9 @@ def _scenario_step(
             "t/yr",
             "soil loss by climate and land-use scenario",
         ),
+        *export_outputs(
+            "erosion.scenarios_chart", "erosion_scenarios", "soil loss by climate and scenario"
+        ),
     )
 
     def run(ctx: Context) -> None:
@@ -289,6 +293,7 @@ def _scenario_step(
             ctx.outputs["erosion.scenarios_chart"],
             "Soil loss by land-use and climate scenario",
             "t/yr",
+            exports=exports_of(ctx.outputs, "erosion.scenarios_chart"),
         )
         ctx.summary["scenarios"] = len(table)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from landcarbon.errors import ConfigError, ParameterError
+from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
@@ -158,14 +159,18 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
     """The observed land-use map of every date, drawn with the study's class legend."""
     maps = {year: artifact(study, sec.maps[year]) for year in years_of(study, sec)}
     outputs = tuple(
-        Output(
-            f"landuse.map_{year}",
-            f"landuse/maps/landuse_{year}.png",
-            "png",
-            "class",
-            f"land use {year} (observed)",
-        )
+        out
         for year in maps
+        for out in (
+            Output(
+                f"landuse.map_{year}",
+                f"landuse/maps/landuse_{year}.png",
+                "png",
+                "class",
+                f"land use {year} (observed)",
+            ),
+            *export_outputs(f"landuse.map_{year}", f"landuse_{year}", f"land use {year}"),
+        )
     )
 
     def run(ctx: Context) -> None:
@@ -177,7 +182,10 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
             path = ctx.inputs[name]
             lulc = read(path, "categorical", study.compute.chunks)
             names = legend(scheme, class_counts(lulc), {str(path): lulc})
-            render_map(path, ctx.outputs[f"landuse.map_{year}"], f"land use {year}", names)
+            key = f"landuse.map_{year}"
+            render_map(
+                path, ctx.outputs[key], f"land use {year}", names, exports_of(ctx.outputs, key)
+            )
 
     return Step(
         "landuse_maps",
@@ -232,6 +240,7 @@ def _transfer_step(
             "ha",
             f"land-use transfers {y0} → {y1}",
         ),
+        *export_outputs(f"landuse.{name}.sankey", f"sankey_{y0}_{y1}", f"transfers {y0} → {y1}"),
     )
 
     def run(ctx: Context) -> None:
@@ -257,7 +266,14 @@ def _transfer_step(
                 "long": "transfer_long",
             }[out.name.rsplit(".", 1)[1]]
             write_csv(tables[key], ctx.outputs[out.name], index=key != "transfer_long")
-        sankey_png(tables["transfer_long"], ctx.outputs[outputs[4].name], names, (y0, y1))
+        sankey = outputs[4].name
+        sankey_png(
+            tables["transfer_long"],
+            ctx.outputs[sankey],
+            names,
+            (y0, y1),
+            exports_of(ctx.outputs, sankey),
+        )
         changed = float(tm.area_ha.sum() - tm.area_ha.trace())
         ctx.summary.update(
             {
