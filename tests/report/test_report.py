@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from landcarbon.raster import write_raster
-from landcarbon.report.html import build_report
 from landcarbon.report.figures import save_figure
+from landcarbon.report.html import build_report
 from landcarbon.report.maps import _nice_length
 from landcarbon.study.pipeline import Context, Output, Step, run_steps
 from landcarbon.testing import make_raster
