@@ -178,3 +178,16 @@ def test_bar_axes_span_the_values_so_a_one_percent_difference_shows(
     bar_chart_png(frame, tmp_path / "bars.png", "title", "t")
     low, high = drawn[0].axes[0].get_ylim()
     assert (low, high) == pytest.approx((999.0, 1011.0))  # the span +/- a tenth, not from 0
+
+
+def test_a_long_class_text_is_cut_in_the_legend_not_squeezing_the_map(tmp_path: Path):
+    text = "High-carbon reinforcement: " + "restore the forest belts and close grazing " * 6
+    classes = {1: ("cropland", "#f6d55c"), 2: (text, "#2e7d32"), 3: ("water", "#1e88e5")}
+    fig = map_figure(_classes_tif(tmp_path), "strategies", classes)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "1 cropland"
+    assert len(labels[1].splitlines()) <= 3 and labels[1].endswith("…")
+    assert labels[1].startswith("2 High-carbon")
+    fig.canvas.draw()
+    (ax,) = [a for a in fig.axes if a.images]
+    assert ax.get_position().width > 0.5  # the map keeps most of the figure's width

@@ -25,6 +25,7 @@ from landcarbon.report.figures import LABELS, new_figure, save_figure, style
 
 MAX_PIXELS = 1200  # longest side drawn; larger rasters are read decimated, for display only
 LEGEND_WIDTH = 28  # characters per line of a legend entry (long names wrap, not squeeze)
+LEGEND_LINES = 3  # lines per legend entry at most (longer texts end in "…": tables hold them)
 Classes = Mapping[int, tuple[str, str]]
 
 
@@ -165,13 +166,18 @@ def draw_map(
 
 
 def class_legend(fig: Any, names: Mapping[int, str], colours: Mapping[int, Any], **kw: Any) -> Any:
-    """One legend of class patches (``code name``, long names wrapped) for ``fig``."""
+    """One legend of class patches (``code name``) for ``fig``: long names wrapped at
+    :data:`LEGEND_WIDTH` characters and cut to :data:`LEGEND_LINES` lines, so a long
+    text (a restoration strategy) never squeezes the map."""
     from matplotlib.patches import Patch
 
-    handles = [
-        Patch(color=colours[c], label=textwrap.fill(f"{c} {names[c]}", LEGEND_WIDTH))
-        for c in sorted(names)
-    ]
+    def label(code: int) -> str:
+        short = textwrap.shorten(
+            f"{code} {names[code]}", LEGEND_WIDTH * LEGEND_LINES, placeholder=" …"
+        )
+        return textwrap.fill(short, LEGEND_WIDTH)
+
+    handles = [Patch(color=colours[c], label=label(c)) for c in sorted(names)]
     return fig.legend(handles=handles, frameon=False, **kw)
 
 
