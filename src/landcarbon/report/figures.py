@@ -69,7 +69,7 @@ def style() -> Iterator[None]:
     """Draw inside this block to get :data:`STYLE`."""
     import matplotlib
 
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         yield
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from landcarbon.errors import RasterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, hex_to_rgba, open_dataset
 from landcarbon.report.figures import LABELS, new_figure, save_figure, style
@@ -69,6 +70,11 @@ def _metres_per_degree(grid: Grid, latitude: float) -> float:
     from pyproj import CRS, Geod
 
     ellipsoid = CRS.from_wkt(grid.crs.to_wkt()).ellipsoid  # type: ignore[union-attr]
+    if ellipsoid is None:
+        raise RasterError(
+            f"geographic CRS {grid.crs} names no ellipsoid: the scale bar cannot be measured; "
+            f"give the raster a complete CRS (e.g. EPSG:4326)"
+        )
     geod = Geod(a=ellipsoid.semi_major_metre, b=ellipsoid.semi_minor_metre)
     return float(geod.inv(0.0, latitude, 1.0, latitude)[2])
 
@@ -159,8 +165,8 @@ def draw_map(
         if norm is None:
             bound = max(abs(low), abs(high)) or 1.0
             norm = Normalize(-bound, bound) if diverging else Normalize(low, high)
-        cmap = "RdBu" if diverging else "viridis"
-        image = ax.imshow(values, extent=extent, cmap=cmap, norm=norm, interpolation="nearest")
+        ramp = "RdBu" if diverging else "viridis"
+        image = ax.imshow(values, extent=extent, cmap=ramp, norm=norm, interpolation="nearest")
     decorate(ax, data.grid, ticks)
     return image
 
