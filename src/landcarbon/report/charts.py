@@ -155,6 +155,38 @@ def bar_chart_png(
     return save_figure(fig, png, exports)
 
 
+def stacked_bars_png(
+    frames: Mapping[str, pd.DataFrame],
+    png: str | Path,
+    title: str,
+    ylabel: str,
+    colours: Sequence[str],
+    exports: Sequence[Path] = (),
+) -> Path:
+    """One panel per frame (title -> frame), side by side on a shared y axis: a stacked
+    bar per row of the frame (e.g. scenario and year), one segment per column (e.g. an
+    erosion grade) in ``colours`` (one per column), one legend. Written to ``png`` and
+    ``exports``."""
+    first = next(iter(frames.values()))
+    with style():
+        fig = new_figure(0.5 * len(first.index) * len(frames) + 2.5, 4.2)
+        axes = fig.subplots(1, len(frames), squeeze=False, sharey=True)
+        for ax, (name, frame) in zip(axes[0], frames.items(), strict=True):
+            x = np.arange(len(frame.index))
+            bottom = np.zeros(len(frame.index))
+            for column, colour in zip(frame.columns, colours, strict=True):
+                heights = frame[column].to_numpy(dtype=float)
+                ax.bar(x, heights, 0.7, bottom=bottom, color=colour, label=str(column))
+                bottom += heights
+            ax.set_xticks(x, [str(i) for i in frame.index], rotation=30, ha="right")
+            ax.set_title(name)
+        axes[0][0].set_ylabel(ylabel)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", frameon=False)
+        fig.suptitle(title)
+    return save_figure(fig, png, exports)
+
+
 def _span(ax: Any, values: np.ndarray) -> None:
     """Set the y limits of bars to the span of ``values`` plus a tenth on each side, and
     draw the 0 line when it lies inside (bars of one sign far from 0 start at the limit)."""
