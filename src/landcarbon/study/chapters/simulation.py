@@ -409,6 +409,7 @@ def _areas_step(study: Study, sec: SimulationSection, names: list[str]) -> Step:
         run,
         params={"t1": t1, "maps": {f"{n} {y:g}": m for (n, y), m in maps.items()}},
         doc=f"class areas and maps of every scenario beside {t1}",
+        cite=CITE,
     )
 
 
