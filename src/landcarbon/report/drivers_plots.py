@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from landcarbon.report.figures import new_figure, save_figure, style
+from landcarbon.report.figures import LABELS, new_figure, save_figure, style
 from landcarbon.stats.geodetector import GeoDetectorResult
 
 TYPE_ABBREVIATIONS = {
@@ -44,8 +44,8 @@ def q_bar_chart(
     bars = ax.barh([r.name for r in items], [r.q for r in items], color=colours)
     ax.bar_label(bars, labels=[f"{r.q:.3f}" for r in items], padding=3, fontsize=8)
     ax.set_xlim(0, min(1.0, max(r.q for r in items) * 1.2 + 0.02))
-    ax.set_xlabel("q (share of the variance of y explained)")
-    ax.set_title(f"GeoDetector factor q (dark: p < {alpha:g})", fontsize=10)
+    ax.set_xlabel(LABELS["q_axis"])
+    ax.set_title(LABELS["q_title"].format(alpha=alpha), fontsize=10)
     return save_figure(fig, png, exports)
 
 
@@ -87,5 +87,5 @@ def interaction_heatmap(
     ax.set_xticks(range(size), names, rotation=45, ha="right")
     ax.set_yticks(range(size), names)
     fig.colorbar(image, ax=ax, label="q")
-    ax.set_title("Interaction detector q(X1 ∩ X2)", fontsize=10)
+    ax.set_title(LABELS["interaction_title"], fontsize=10)
     return save_figure(fig, png, exports)

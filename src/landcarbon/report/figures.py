@@ -38,7 +38,6 @@ STYLE: dict[str, Any] = {
 
 LABELS: dict[str, str] = {
     "area_ha": "area (ha)",
-    "change_ha": "change vs {base} (ha)",
     "change_vs": "difference from {base} ({units})",
     "probability": "development probability (0-1)",
     "probability_title": "Development probability by class ({method})",
@@ -57,6 +56,12 @@ LABELS: dict[str, str] = {
     "no_crs": "no CRS: axes and scale in cells, north unknown",
     "north": "N",
     "cells": "{n:g} cells",
+    "q_axis": "q (share of the variance of y explained)",
+    "q_title": "GeoDetector factor q (dark: p < {alpha:g})",
+    "interaction_title": "Interaction detector q(X1 ∩ X2)",
+    "soil_loss_title": "Soil loss by land-use and climate scenario",
+    "soil_loss_axis": "soil loss (t/yr)",
+    "grades_title": "Erosion grade areas by land-use scenario and year (SL 190-2007)",
 }
 """Fixed figure text by key (``str.format`` fields in braces)."""
 

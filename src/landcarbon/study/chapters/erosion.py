@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
-from landcarbon.report.figures import export_outputs, exports_of
+from landcarbon.report.figures import LABELS, export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
@@ -234,8 +234,8 @@ def _grades_chart(table: pd.DataFrame, grades: list[str], ctx: Context) -> None:
     stacked_bars_png(
         frames,
         ctx.outputs[key],
-        "Erosion grade areas by land-use scenario and year (SL 190-2007)",
-        "area (ha)",
+        LABELS["grades_title"],
+        LABELS["area_ha"],
         GRADE_COLOURS,
         exports_of(ctx.outputs, key),
     )
@@ -341,8 +341,8 @@ def _scenario_step(
         bar_chart_png(
             chart,
             ctx.outputs["erosion.scenarios_chart"],
-            "Soil loss by land-use and climate scenario",
-            "t/yr",
+            LABELS["soil_loss_title"],
+            LABELS["soil_loss_axis"],
             exports=exports_of(ctx.outputs, "erosion.scenarios_chart"),
         )
         ctx.summary["scenarios"] = len(table)
