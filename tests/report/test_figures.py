@@ -191,3 +191,19 @@ def test_a_long_class_text_is_cut_in_the_legend_not_squeezing_the_map(tmp_path: 
     fig.canvas.draw()
     (ax,) = [a for a in fig.axes if a.images]
     assert ax.get_position().width > 0.5  # the map keeps most of the figure's width
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (24_670.4, "24,670"),
+        (9.8271, "9.827"),
+        (-1_830_000.0, "-1,830,000"),
+        (0.012345, "0.01235"),
+        (25.0, "25"),
+    ],
+)
+def test_chart_numbers_have_separators_and_no_exponent(value: float, text: str):
+    from landcarbon.report.charts import number
+
+    assert number(value) == text

@@ -220,7 +220,7 @@ def test_comparison_chart_shows_each_quantity_as_differences_from_the_baseline(
     assert [ax.get_title().splitlines()[1] for ax in axes] == [
         "(2020: 1,830 10^3 t C)",
         "(2020: 25 t C/yr)",
-        "(2020: 7.32e+04 years)",
+        "(2020: 73,200 years)",
     ]
     heights = [[p.get_height() for p in ax.patches] for ax in axes]
     # CS/1000 - 1830 = 20, -18.3; CE - 25 = 15, -5; CS/CE - 73 200 = 46 250 - 73 200, 90 585

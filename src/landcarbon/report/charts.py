@@ -7,6 +7,7 @@ an SVG for papers where the step declares them).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,8 +229,9 @@ def panels_figure(panels: Sequence[Panel], title: str) -> Any:
     """Side-by-side bar panels, each with its own y axis, so quantities of different units
     and magnitudes (storage in 10^3 t C, emissions in t C/yr) are each readable; panels
     with a base show differences from it (a 1 % change is a visible bar)."""
+    width = 3.6 * len(panels)
     with style():
-        fig = new_figure(3.6 * len(panels), 4)
+        fig = new_figure(width, 4)
         axes = fig.subplots(1, len(panels), squeeze=False)
         for ax, panel in zip(axes[0], panels, strict=True):
             bars = panel.bars()
@@ -244,10 +246,20 @@ def panels_figure(panels: Sequence[Panel], title: str) -> Any:
             else:
                 base = float(panel.values[panel.base])
                 ax.set_ylabel(LABELS["change_vs"].format(base=panel.base, units=panel.ylabel))
-                ax.set_title(f"{panel.title}\n({panel.base}: {base:,.4g} {panel.ylabel})")
+                ax.set_title(f"{panel.title}\n({panel.base}: {number(base)} {panel.ylabel})")
                 ax.axhline(0, color="black", lw=0.6)
-        fig.suptitle(title)
+        fig.suptitle(textwrap.fill(title, int(11 * width)))  # about 11 characters an inch
     return fig
+
+
+def number(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits with thousands separators, never in
+    exponent notation, trailing zeros dropped (24,670, 9.827 and 25, not 2.467e+04)."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(value)))))
+    text = f"{round(value, decimals):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def panels_png(
