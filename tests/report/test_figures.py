@@ -124,11 +124,16 @@ def test_a_map_without_a_crs_is_in_cells_without_a_north_arrow(tmp_path: Path):
 
 def test_change_maps_use_a_diverging_ramp_centred_on_zero(tmp_path: Path):
     change, positive = tmp_path / "change.tif", tmp_path / "storage.tif"
+    losses = tmp_path / "losses.tif"
     write_raster(make_raster(np.linspace(-1.0, 3.0, 20).reshape(4, 5)), change, units="t C/ha")
     write_raster(make_raster(np.linspace(1.0, 3.0, 20).reshape(4, 5)), positive)
+    write_raster(make_raster(np.linspace(-2.0, 0.0, 20).reshape(4, 5)), losses)
     image = map_figure(change).axes[0].images[0]
     assert image.get_cmap().name == "RdBu"
     assert (image.norm.vmin, image.norm.vmax) == (-3.0, 3.0)  # 0 in the middle
+    image = map_figure(losses).axes[0].images[0]  # losses only: still read against 0
+    assert image.get_cmap().name == "RdBu"
+    assert (image.norm.vmin, image.norm.vmax) == (-2.0, 2.0)
     image = map_figure(positive).axes[0].images[0]
     assert image.get_cmap().name == "viridis"
     assert (image.norm.vmin, image.norm.vmax) == (1.0, 3.0)

@@ -5,7 +5,7 @@ feet) and a scale bar in m / km; geographic grids in degrees with a scale bar in
 the map's middle latitude; a grid without a CRS in cells, with a scale bar in cells, no
 north arrow, and a note in the title saying so. Class maps use the study's class names
 and colours; continuous maps a sequential ramp, or a diverging ramp centred on 0 where
-values lie on both sides of 0 (changes, emissions with sinks).
+values fall below 0 (changes, losses, emissions with sinks).
 """
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ def draw_map(
     image (for a colour bar).
 
     A continuous map uses a diverging ramp centred on 0 (limits +/- the largest absolute
-    value) when ``diverging`` is True, or when None and its values lie on both sides of 0;
+    value) when ``diverging`` is True, or when None and it holds values below 0 (changes,
+    losses, sinks: 0 is their reference);
     ``norm`` (a matplotlib norm) fixes the colour scale instead, e.g. shared by panels;
     ``ticks``: at most that many coordinate ticks per axis."""
     from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
@@ -160,8 +161,8 @@ def draw_map(
         values = data.values
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if diverging is None:
-            diverging = low < 0 < high
+        if diverging is None:  # changes, losses, sinks: 0 is the reference
+            diverging = low < 0
         if norm is None:
             bound = max(abs(low), abs(high)) or 1.0
             norm = Normalize(-bound, bound) if diverging else Normalize(low, high)
