@@ -172,19 +172,36 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
             *export_outputs(f"landuse.map_{year}", f"landuse_{year}", f"land use {year}"),
         )
     )
+    panel = f"land use {', '.join(maps)} (observed)"
+    if len(maps) > 1:  # the dates side by side with one legend, as the papers show them
+        outputs += (
+            Output("landuse.maps_panel", "landuse/maps/landuse_all.png", "png", "class", panel),
+            *export_outputs("landuse.maps_panel", "landuse_all", panel),
+        )
 
     def run(ctx: Context) -> None:
-        from landcarbon.report.maps import render_map
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import class_panel_figure, render_map
         from landcarbon.tables import class_counts
 
         scheme = class_scheme(study, ctx.inputs)
+        every: dict[int, tuple[str, str]] = {}
         for year, name in maps.items():
             path = ctx.inputs[name]
             lulc = read(path, "categorical", study.compute.chunks)
             names = legend(scheme, class_counts(lulc), {str(path): lulc})
+            every |= names
             key = f"landuse.map_{year}"
             render_map(
                 path, ctx.outputs[key], f"land use {year}", names, exports_of(ctx.outputs, key)
+            )
+        if "landuse.maps_panel" in ctx.outputs:
+            shown = {year: ctx.inputs[name] for year, name in maps.items()}
+            figure = class_panel_figure(shown, dict(sorted(every.items())), panel)
+            save_figure(
+                figure,
+                ctx.outputs["landuse.maps_panel"],
+                exports_of(ctx.outputs, "landuse.maps_panel"),
             )
 
     return Step(
