@@ -71,3 +71,23 @@ def test_a_study_of_one_map_charts_its_storage_by_class(
     expected = [tuple(int(legend[c][1][i : i + 2], 16) / 255 for i in (1, 3, 5)) for c in (1, 2)]
     np.testing.assert_allclose([p.get_facecolor()[:3] for p in ax.patches], expected)
     assert (tmp_path / "out/report/figures/carbon_comparison.png").is_file()
+
+
+def test_the_soil_carbon_layers_are_drawn_side_by_side(tmp_path: Path):
+    import re
+
+    from PIL import Image
+
+    from landcarbon.study.run import run_study
+
+    study = install_example("county_sinks", tmp_path)
+    study.write_text(re.sub(r"shape = \[\d+, \d+\]", "shape = [60, 70]", study.read_text()))
+    run_study(study, tmp_path / "out", steps=["carbon_soil"])
+    out = tmp_path / "out"
+    assert (out / "carbon" / "soil_layers.png").stat().st_size > 1000
+    with Image.open(out / "report" / "figures" / "soil_layers.png") as image:
+        assert image.info["dpi"][0] == pytest.approx(300, abs=0.01)
+    texts = re.findall(r"<!-- (.*?) -->", (out / "report/figures/soil_layers.svg").read_text())
+    layers = ["topsoil organic", "subsoil organic", "topsoil inorganic", "subsoil inorganic"]
+    assert [t for t in texts if t in layers] == layers  # the four layers the example gives
+    assert texts.count("t C/ha per m") == 1  # one colour bar: one scale for all four

@@ -61,6 +61,7 @@ LABELS: dict[str, str] = {
     "interaction_title": "Interaction detector q(X1 ∩ X2)",
     "soil_loss_title": "Soil loss by land-use and climate scenario",
     "soil_loss_axis": "soil loss (t/yr)",
+    "soil_layers": "Soil carbon density by layer (t C/ha per m of depth)",
     "grades_title": "Erosion grade areas by land-use scenario and year (SL 190-2007)",
 }
 """Fixed figure text by key (``str.format`` fields in braces)."""

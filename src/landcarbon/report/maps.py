@@ -253,9 +253,22 @@ def class_panel_figure(maps: Mapping[str, str | Path], classes: Classes, title: 
 def bands_figure(path: str | Path, bands: Sequence[str], title: str, label: str) -> Any:
     """Every band of a multi-band GeoTIFF as one small map (titles ``bands``, one per
     band), on one shared colour scale with one colour bar labelled ``label``."""
+    data = [read_map(path, band=i + 1) for i in range(len(bands))]
+    return _continuous_panel(data, bands, title, label)
+
+
+def maps_panel_figure(maps: Mapping[str, str | Path], title: str, label: str) -> Any:
+    """Continuous GeoTIFFs side by side (title -> file, e.g. the soil carbon layers) on
+    one shared colour scale with one colour bar labelled ``label``."""
+    return _continuous_panel([read_map(p) for p in maps.values()], list(maps), title, label)
+
+
+def _continuous_panel(
+    data: Sequence[MapData], titles: Sequence[str], title: str, label: str
+) -> Any:
+    """Small maps of ``data`` (titled ``titles``), one colour scale over all of them."""
     from matplotlib.colors import Normalize
 
-    data = [read_map(path, band=i + 1) for i in range(len(bands))]
     values = np.concatenate([d.values[np.isfinite(d.values)] for d in data])
     norm = Normalize(float(values.min()), float(values.max())) if values.size else None
     ncols = min(len(data), 4)
@@ -264,7 +277,7 @@ def bands_figure(path: str | Path, bands: Sequence[str], title: str, label: str)
         fig = new_figure(2.6 * ncols + 0.8, nrows * _size(data[0].grid, 2.6) + 0.5)
         axes = fig.subplots(nrows, ncols, squeeze=False)
         image = None
-        for ax, one, name in zip(axes.flat, data, bands, strict=False):
+        for ax, one, name in zip(axes.flat, data, titles, strict=False):
             image = draw_map(ax, one, diverging=False, norm=norm, ticks=3)
             ax.set_title(textwrap.fill(name, LEGEND_WIDTH))
         for ax in axes.flat[len(data) :]:

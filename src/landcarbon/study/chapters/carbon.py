@@ -787,11 +787,21 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "t C/ha",
             "soil carbon within 100 cm (0.3 topsoil + 0.7 subsoil)",
         ),
+        Output(
+            "carbon.soil_layers",
+            "carbon/soil_layers.png",
+            "png",
+            "t C/ha per m",
+            LABELS["soil_layers"],
+        ),
+        *export_outputs("carbon.soil_layers", "soil_layers", LABELS["soil_layers"]),
     )
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.soil import layered_soil_carbon
         from landcarbon.raster import write_raster
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import maps_panel_figure
 
         layers = {k: read(ctx.inputs[v]) for k, v in names.items()}
         soil = layered_soil_carbon(
@@ -801,6 +811,15 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             layers.get("subsoil_inorganic"),
         )
         write_raster(soil, ctx.outputs["carbon.soil"], overwrite=True, units="t C/ha")
+        layers_given = [k for k in (*SOIL_INPUTS, *SOIL_OPTIONAL) if k in names]
+        figure = maps_panel_figure(
+            {k.replace("_", " "): ctx.inputs[names[k]] for k in layers_given},
+            LABELS["soil_layers"],
+            "t C/ha per m",
+        )
+        save_figure(
+            figure, ctx.outputs["carbon.soil_layers"], exports_of(ctx.outputs, "carbon.soil_layers")
+        )
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
 
     return Step(
