@@ -564,16 +564,11 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             label: json.loads(ctx.inputs[f"carbon.{label}.summary"].read_text()) for label in labels
         }
         frame = pd.DataFrame(rows).T
-        chart = ctx.outputs["carbon.comparison_chart"]
-        exports = exports_of(ctx.outputs, "carbon.comparison_chart")
-        base = None if single else baseline
         if not with_emissions:
             storage = frame[["storage_t_c"]].astype(float).rename_axis("map")
             write_csv(storage, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["emissions"] = NOT_COMPUTED
-            panels = [
-                Panel(LABELS["storage"], storage["storage_t_c"] / 1e3, "10^3 t C", STORAGE, base)
-            ]
+            quantities = [(LABELS["storage"], storage["storage_t_c"] / 1e3, "10^3 t C", STORAGE)]
         else:
             table = balance_table(
                 frame["storage_t_c"].astype(float),
@@ -584,14 +579,19 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             table.index.name = "map"
             write_csv(table, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
-            panels = [
-                Panel(LABELS["storage"], table["cs_t_c"] / 1e3, "10^3 t C", STORAGE, base),
-                Panel(LABELS["emissions"], table["ce_t_c"], "t C/yr", "#c62828", base),
-                Panel(LABELS["balance"], table["balance_index"], "years", "#1565c0", base),
+            quantities = [
+                (LABELS["storage"], table["cs_t_c"] / 1e3, "10^3 t C", STORAGE),
+                (LABELS["emissions"], table["ce_t_c"], "t C/yr", "#c62828"),
+                (LABELS["balance"], table["balance_index"], "years", "#1565c0"),
             ]
-        if single:
-            panels = [_by_class_panel(study, ctx, labels[0])]
-        panels_png(panels, chart, chart_doc[0].upper() + chart_doc[1:], exports)
+        panels = (
+            [_by_class_panel(study, ctx, labels[0])]
+            if single
+            else [Panel(*quantity, base=baseline) for quantity in quantities]
+        )
+        chart = "carbon.comparison_chart"
+        title = chart_doc[0].upper() + chart_doc[1:]
+        panels_png(panels, ctx.outputs[chart], title, exports_of(ctx.outputs, chart))
 
     return Step(
         "carbon_comparison",
