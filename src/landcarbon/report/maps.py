@@ -319,7 +319,7 @@ def decorate(ax: Any, grid: Grid, ticks: int = 5) -> None:
         ax.set_xlabel(LABELS["x_m"].format(unit=unit))
         ax.set_ylabel(LABELS["y_m"].format(unit=unit))
     ax.xaxis.set_major_locator(MaxNLocator(ticks))
-    ax.yaxis.set_major_locator(MaxNLocator(ticks))
+    ax.yaxis.set_major_locator(MaxNLocator(ticks, prune="lower"))  # clear of the x labels
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.tick_params(labelsize=6)
     ax.tick_params(axis="y", labelrotation=90)
