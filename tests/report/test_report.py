@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from landcarbon.raster import write_raster
+from landcarbon.report.figures import save_figure
 from landcarbon.report.html import build_report
 from landcarbon.report.maps import _nice_length
 from landcarbon.study.pipeline import Context, Output, Step, run_steps
@@ -157,41 +158,68 @@ def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.Monk
     assert (tmp_path / "report" / "img" / "c.png").stat().st_size > 1000
 
 
-def test_comparison_chart_has_one_panel_per_quantity_with_the_table_values(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+def _comparison_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, tuple[float, float]]
+):  # type: ignore[no-untyped-def]
+    """Run the carbon comparison step on map summaries ``given`` (label -> (CS t C, CE
+    t C/yr), the first the baseline) and return the figure it drew."""
     import json
 
     import landcarbon.report.charts as charts
     from landcarbon.study.chapters.carbon import _comparison_step
+    from landcarbon.study.config import load_study
 
     figures = []
 
-    def keep(panels, png, title):  # type: ignore[no-untyped-def]
+    def keep(panels, png, title, exports=()):  # type: ignore[no-untyped-def]
         figures.append(charts.panels_figure(panels, title))
-        return charts._save(figures[-1], charts._pyplot(), png)
+        return save_figure(figures[-1], png, exports)
 
     monkeypatch.setattr(charts, "panels_png", keep)
-    # storage in millions of t C beside emissions in tens of t C/yr: on one axis the
-    # emission bars were invisible
-    given = {"2000": (1_830_000.0, 25.0), "2020": (1_850_000.0, 40.0)}
     inputs = {}
     for label, (cs, ce) in given.items():
         path = tmp_path / f"{label}.json"
         summary = {"storage_t_c": cs, "emissions_total_t_c": ce}
         path.write_text(json.dumps({**summary, "sources_t_c_yr": ce, "sinks_t_c_yr": 0.0}))
         inputs[f"carbon.{label}.summary"] = path
-    step = _comparison_step(list(given), with_emissions=True)
+    (tmp_path / "study.toml").write_text('[study]\nname = "comparison"\n')
+    study = load_study(tmp_path / "study.toml")
+    labels = list(given)
+    step = _comparison_step(study, labels, with_emissions=True, baseline=labels[0])
     run_steps([step], inputs, tmp_path / "out", seed=0)
     (fig,) = figures
+    return fig
+
+
+def test_comparison_chart_shows_each_quantity_as_differences_from_the_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # storage in millions of t C beside emissions in tens of t C/yr (one axis each), and
+    # seven maps that differ by 1 %: drawn from 0 the bars looked identical
+    given = {"2020": (1_830_000.0, 25.0), "2030": (1_850_000.0, 40.0), "2040": (1_811_700, 20)}
+    fig = _comparison_figure(tmp_path, monkeypatch, given)
     axes = [ax for ax in fig.axes if ax.patches]
-    assert [ax.get_ylabel() for ax in axes] == ["10^3 t C", "t C/yr", "years"]
+    assert [ax.get_ylabel() for ax in axes] == [
+        "difference from 2020 (10^3 t C)",
+        "difference from 2020 (t C/yr)",
+        "difference from 2020 (years)",
+    ]
+    assert [ax.get_title().splitlines()[1] for ax in axes] == [
+        "(2020: 1,830 10^3 t C)",
+        "(2020: 25 t C/yr)",
+        "(2020: 73,200 years)",
+    ]
     heights = [[p.get_height() for p in ax.patches] for ax in axes]
-    # CS/1000 = 1830, 1850; CE = 25, 40; CS/CE = 73 200, 46 250 years
-    np.testing.assert_allclose(heights, [[1830, 1850], [25, 40], [73_200, 46_250]])
+    # CS/1000 - 1830 = 20, -18.3; CE - 25 = 15, -5; CS/CE - 73 200 = 46 250 - 73 200, 90 585
+    np.testing.assert_allclose(
+        heights, [[20, -18.3], [15, -5], [46_250 - 73_200, 90_585 - 73_200]], rtol=1e-12
+    )
     table = pd.read_csv(tmp_path / "out" / "carbon" / "comparison.csv", index_col="map")
-    np.testing.assert_allclose(heights[2], table["balance_index"])
-    assert (tmp_path / "out" / "carbon" / "comparison.png").stat().st_size > 1000
+    np.testing.assert_allclose(
+        heights[2], table["balance_index"].iloc[1:] - table["balance_index"].iloc[0]
+    )
+    for path in ("carbon/comparison.png", "report/figures/carbon_comparison.svg"):
+        assert (tmp_path / "out" / path).stat().st_size > 1000
 
 
 PAYLOADS = ("<script>alert(1)</script>", '<img src=x onerror="alert(2)">')

@@ -154,3 +154,28 @@ def test_bad_method_option_in_the_study_file_is_one_error_line(tmp_path: Path):
     study.write_text(STUDY.replace('region = "northwest_loess"', 'slope_length = "d8"'))
     line = one_error_line(run_cli("validate", str(study)))
     assert "slope_length" in line and "'d8'" in line and "cumulative" in line, line
+
+
+def test_grade_areas_of_each_scenario_and_year_in_their_own_table(tmp_path: Path):
+    import pandas as pd
+    from PIL import Image
+
+    (tmp_path / "study.toml").write_text(STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    out = tmp_path / "out"
+    grades = pd.read_csv(out / "erosion" / "scenario_grades.csv").set_index("climate")
+    names = ["slight", "light", "moderate", "intense", "very_intense", "severe"]
+    assert list(grades.columns) == ["land_use_scenario", "year", *(f"{g}_ha" for g in names)]
+    # the wide scenario table no longer carries them (it overflowed the page)
+    wide = pd.read_csv(out / "erosion" / "scenarios.csv")
+    assert not {f"{g}_ha" for g in names} & set(wide.columns)
+    # under the x1.0 climate the grades are the baseline run's grade map, 0.09 ha a cell
+    grade = read_raster(out / "erosion" / "erosion_grade.tif", "categorical").values
+    by_hand = [np.count_nonzero(grade == i + 1) * 0.09 for i in range(len(names))]
+    same = grades.loc["same", [f"{g}_ha" for g in names]].to_numpy(dtype=float)
+    np.testing.assert_allclose(same, by_hand, atol=3 * 0.09)  # K, LS stored as float32
+    assert same.sum() == pytest.approx(sum(by_hand), rel=1e-12)
+    wetter = grades.loc["wetter", [f"{g}_ha" for g in names]].to_numpy(dtype=float)
+    assert wetter[0] < same[0]  # more rain: less of the map in the slight grade
+    with Image.open(out / "report" / "figures" / "erosion_grades.png") as image:
+        assert image.info["dpi"][0] == pytest.approx(300, abs=0.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_transfer_matrices_of_a_study(tmp_path: Path):
         "transfer_2000_2020",
     ]
     maps = sorted(p.name for p in (tmp_path / "out" / "landuse" / "maps").iterdir())
-    assert maps == ["landuse_2000.png", "landuse_2010.png", "landuse_2020.png"]
+    assert maps == ["landuse_2000.png", "landuse_2010.png", "landuse_2020.png", "landuse_all.png"]
     region = synthetic_region((60, 80), seed=5)
     a = region["landuse_2000"].values.ravel()
     b = region["landuse_2020"].values.ravel()
@@ -59,3 +60,36 @@ def test_transfer_matrices_of_a_study(tmp_path: Path):
     ]
     assert changed == pytest.approx(np.count_nonzero(a != b) * 0.09, rel=1e-12)
     assert (tmp_path / "out/landuse/transfer_2000_2020/sankey.png").stat().st_size > 5000
+
+
+def test_transfer_tables_name_the_scheme_classes_and_figures_are_exported(tmp_path: Path):
+    from PIL import Image
+
+    from landcarbon.classes import named_scheme
+
+    study = STUDY.replace("categorical = [", 'classes = "cnlucc"\ncategorical = [')
+    (tmp_path / "study.toml").write_text(study)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    out = tmp_path / "out"
+    ha = pd.read_csv(out / "landuse/transfer_2000_2020/transfer_ha.csv", index_col=0)
+    region = synthetic_region((60, 80), seed=5)
+    codes = sorted(int(c) for c in np.unique(region["landuse_2000"].values))
+    names = [v[0] for v in named_scheme("cnlucc").legend(codes).values()]
+    assert list(ha.index) == list(ha.columns) == names  # cropland, forest, ...
+    # every cell once: the matrix sums to the map's area (60 x 80 cells of 0.09 ha)
+    assert ha.to_numpy().sum() == pytest.approx(60 * 80 * 0.09, rel=1e-12)
+    changes = pd.read_csv(out / "landuse/transfer_2000_2020/class_changes.csv")
+    assert list(changes["name"]) == names and "dynamic_degree_pct_per_yr" in changes
+    figures = out / "report" / "figures"
+    for stem in ("landuse_2000", "landuse_all", "sankey_2000_2020", "sankey_2000_2010"):
+        with Image.open(figures / f"{stem}.png") as image:
+            assert image.info["dpi"][0] == pytest.approx(300, abs=0.01)
+        assert "<svg" in (figures / f"{stem}.svg").read_text()
+    # the three dates side by side, one legend naming every class of the scheme
+    panel = (figures / "landuse_all.svg").read_text()
+    assert panel.count('<g id="axes_') == 3
+    texts = re.findall(r"<!-- (.*?) -->", panel)  # matplotlib notes each text drawn
+    assert [t for t in texts if t in ("2000", "2010", "2020")] == ["2000", "2010", "2020"]
+    assert [t for t in texts if t.split(" ", 1)[-1] in names] == [
+        f"{c} {n}" for c, n in zip(codes, names, strict=True)
+    ]

@@ -123,6 +123,56 @@ def test_each_year_has_its_markov_demand_projected_from_t1(chained: tuple[Path, 
     assert not np.allclose(start @ p, start @ p @ p, atol=1.0)
 
 
+def test_scenario_area_table_changes_are_the_maps_count_differences(chained: tuple[Path, Path]):
+    study, out = chained
+    t1 = read_raster(study.parent / "synthetic_data_400" / "landuse_2020.tif", "categorical")
+    table = pd.read_csv(out / "landuse/simulation/scenario_areas.csv", index_col="class")
+    codes = table["code"].tolist()
+    # the class names of the study's scheme (cnlucc), not codes
+    cnlucc = named_scheme("cnlucc").legend(codes)
+    assert list(table.index) == [cnlucc[c][0] for c in codes]
+    np.testing.assert_allclose(table["2020 (ha)"], _counts(t1.values, codes) * 0.09, rtol=1e-12)
+    for scenario in SCENARIOS.values():
+        for year in YEARS:
+            counts = _counts(_lulc(out, scenario, year), codes)
+            got = table[f"{scenario} {year} change (ha)"]
+            expected = (counts - _counts(t1.values, codes)) * 0.09  # 30 m cells
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(table[f"{scenario} {year} (ha)"], counts * 0.09)
+            assert got.abs().sum() > 0
+
+
+def test_scenario_panels_and_every_suitability_band_are_exported(chained: tuple[Path, Path]):
+    from PIL import Image
+
+    def png_dpi(path: Path) -> float:  # PIL reads the pHYs chunk
+        with Image.open(path) as image:
+            return float(image.info["dpi"][0])
+
+    _, out = chained
+    figures = out / "report" / "figures"
+    for year in YEARS:
+        assert (out / f"landuse/simulation/scenarios_{year}.png").stat().st_size > 1000
+        assert png_dpi(figures / f"scenarios_{year}.png") == pytest.approx(300, abs=0.01)
+        svg = (figures / f"scenarios_{year}.svg").read_text()
+        assert svg.count('<g id="axes_') >= 3  # the 2020 map and both scenarios
+    assert png_dpi(figures / "suitability.png") == pytest.approx(300, abs=0.01)
+    manifest = json.loads((out / "manifest.json").read_text())
+    step = next(s for s in manifest["steps"] if s["name"] == "simulation_suitability")
+    assert "suitability.svg" in " ".join(step["outputs"].values())
+
+
+def test_suitability_is_named_by_its_method_with_a_map_per_class(tmp_path: Path):
+    from landcarbon.study.chapters import simulation
+
+    study = load_study(_study(tmp_path, "target_years = [2030, 2040]"))
+    (step,) = [s for s in build_steps(study) if s.name == "simulation_suitability"]
+    docs = {o.name: o.doc for o in step.outputs}
+    assert docs["simulation.suitability"] == "development probability by class (FLUS ANN)"
+    assert "PLUS LEAS" not in " ".join(docs.values())
+    assert simulation.METHODS == {"leas": "PLUS LEAS", "ann": "FLUS ANN"}
+
+
 def test_2040_changes_the_2030_map_only_where_the_scenario_allows(chained: tuple[Path, Path]):
     _, out = chained
     scenario = load_scenarios(preset_path("redsoil"), CNLUCC_GROUPS)["ecological_restoration"]

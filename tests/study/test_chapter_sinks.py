@@ -68,3 +68,23 @@ def test_sinks_chapter_end_to_end(tmp_path: Path):
     assert result.report is not None and "sink_zones" in result.report.read_text()
     again = run_study(tmp_path / "study.toml", tmp_path / "out")
     assert [r.status for r in again.records] == ["cached"]
+
+
+def test_strategy_texts_are_given_once_per_pattern_in_a_legend_table(tmp_path: Path):
+    import pandas as pd
+
+    shutil.copytree(_folder() / "tables", tmp_path / "tables")
+    (tmp_path / "study.toml").write_text(STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    sinks = tmp_path / "out" / "sinks"
+    patches = pd.read_csv(sinks / "strategies_table.csv")
+    legend = pd.read_csv(sinks / "strategy_legend.csv")
+    # the patch table points at the legend; the long texts are not repeated per row
+    assert "approach" not in patches and "strategy" not in patches
+    assert legend["pattern_id"].is_unique and legend["approach"].str.len().min() > 20
+    assert set(patches["pattern_id"]) == set(legend["pattern_id"])
+    by_pattern = patches.groupby("pattern_id")["area_ha"].agg(["size", "sum"])
+    got = legend.set_index("pattern_id")
+    np.testing.assert_array_equal(got["patches"], by_pattern["size"])
+    np.testing.assert_allclose(got["area_ha"], by_pattern["sum"], rtol=1e-12)
+    assert got["patches"].sum() == len(patches) > len(got)

@@ -96,6 +96,7 @@ def test_a_simulation_without_scenarios_runs_the_markov_trend(tmp_path: Path):
     assert [n for n in records if n.startswith("simulation_")] == [
         "simulation_suitability",
         "simulation_trend",
+        "simulation_areas",  # the trend's class areas and map beside 2020
     ]
     assert (tmp_path / "out/landuse/simulation/trend/lulc_trend_2030.tif").is_file()
     assert records["carbon_2030"].summary["storage_t_c"] > 0

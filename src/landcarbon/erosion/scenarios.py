@@ -116,7 +116,8 @@ def scenario_table(
     Returns
     -------
     DataFrame, one row per (climate, land_use_scenario, year), with the columns of
-    :data:`SUMMARY_COLUMNS` (t a⁻¹, t C a⁻¹; mean in t ha⁻¹ a⁻¹).
+    :data:`SUMMARY_COLUMNS` (t a⁻¹, t C a⁻¹; mean in t ha⁻¹ a⁻¹) and the area of each
+    SL 190-2007 grade, ``<grade>_ha`` (ha, :data:`~landcarbon.erosion.csle.GRADE_NAMES`).
     """
     if not lulc_maps or not climates:
         raise ParameterError(
@@ -143,6 +144,7 @@ def scenario_table(
             )
             row = {"climate": climate_name, "land_use_scenario": lu_name, "year": year}
             row.update({key: result.summary[key] for key in SUMMARY_COLUMNS})
+            row.update({f"{g}_ha": a for g, a in result.summary["by_grade_ha"].items()})
             rows.append(row)
     return pd.DataFrame(rows).sort_values(
         ["climate", "land_use_scenario", "year"], ignore_index=True

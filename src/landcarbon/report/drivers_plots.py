@@ -1,16 +1,18 @@
-"""Driving-factor figures (PNG): GeoDetector q bar chart and interaction heat map.
+"""Driving-factor figures: GeoDetector q bar chart and interaction heat map.
 
 Drawn with matplotlib's object API on a plain :class:`~matplotlib.figure.Figure` (Agg
-canvas, no pyplot state), so they are safe in threads and headless runs.
+canvas, no pyplot state), so they are safe in threads and headless runs, under the common
+style, and written by :func:`landcarbon.report.figures.save_figure`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
+from landcarbon.report.figures import LABELS, new_figure, save_figure, style
 from landcarbon.stats.geodetector import GeoDetectorResult
 
 TYPE_ABBREVIATIONS = {
@@ -23,29 +25,38 @@ TYPE_ABBREVIATIONS = {
 """Short labels of the interaction types printed in the heat map cells."""
 
 
-def q_bar_chart(result: GeoDetectorResult, png: str | Path, alpha: float = 0.05) -> Path:
+def q_bar_chart(
+    result: GeoDetectorResult,
+    png: str | Path,
+    alpha: float = 0.05,
+    exports: Sequence[Path] = (),
+) -> Path:
     """Horizontal bars of the factor-detector q, largest first; faded where p >= ``alpha``.
 
-    The p-value is the noncentral-F p of the result's convention. Returns ``png``.
+    The p-value is the noncentral-F p of the result's convention. Written to ``png`` and
+    ``exports``; returns ``png``.
     """
     items = sorted(result.factor.values(), key=lambda r: r.q)
-    fig = Figure(figsize=(6.0, 0.45 * len(items) + 1.4), dpi=150, layout="constrained")
-    ax = fig.add_subplot()
+    with style():
+        fig = new_figure(6.0, 0.45 * len(items) + 1.4)
+        ax = fig.add_subplot()
     colours = ["#2b6a99" if r.p < alpha else "#a9c4d9" for r in items]
     bars = ax.barh([r.name for r in items], [r.q for r in items], color=colours)
     ax.bar_label(bars, labels=[f"{r.q:.3f}" for r in items], padding=3, fontsize=8)
     ax.set_xlim(0, min(1.0, max(r.q for r in items) * 1.2 + 0.02))
-    ax.set_xlabel("q (share of the variance of y explained)")
-    ax.set_title(f"GeoDetector factor q (dark: p < {alpha:g})", fontsize=10)
-    return _save(fig, png)
+    ax.set_xlabel(LABELS["q_axis"])
+    ax.set_title(LABELS["q_title"].format(alpha=alpha), fontsize=10)
+    return save_figure(fig, png, exports)
 
 
-def interaction_heatmap(result: GeoDetectorResult, png: str | Path) -> Path:
+def interaction_heatmap(
+    result: GeoDetectorResult, png: str | Path, exports: Sequence[Path] = ()
+) -> Path:
     """Lower-triangle heat map of the interaction q (diagonal: each factor's own q).
 
     Each off-diagonal cell is annotated with q12 and the interaction type's
     :data:`TYPE_ABBREVIATIONS` label (``BE`` bi-variable enhance, ``NE`` nonlinear-enhance,
-    ...). Returns ``png``.
+    ...). Written to ``png`` and ``exports``; returns ``png``.
     """
     names = list(result.factor)
     size = len(names)
@@ -57,8 +68,9 @@ def interaction_heatmap(result: GeoDetectorResult, png: str | Path) -> Path:
         i, j = sorted((names.index(pair.a), names.index(pair.b)), reverse=True)
         matrix[i, j] = pair.q
         kinds[(i, j)] = TYPE_ABBREVIATIONS[pair.type]
-    fig = Figure(figsize=(1.0 * size + 2.4, 1.0 * size + 1.6), dpi=150, layout="constrained")
-    ax = fig.add_subplot()
+    with style():
+        fig = new_figure(1.0 * size + 2.4, 1.0 * size + 1.6)
+        ax = fig.add_subplot()
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap="YlOrRd", vmin=0.0, vmax=1.0)
     for (i, j), value in np.ndenumerate(matrix):
         if not np.isnan(value):
@@ -75,15 +87,5 @@ def interaction_heatmap(result: GeoDetectorResult, png: str | Path) -> Path:
     ax.set_xticks(range(size), names, rotation=45, ha="right")
     ax.set_yticks(range(size), names)
     fig.colorbar(image, ax=ax, label="q")
-    ax.set_title("Interaction detector q(X1 ∩ X2)", fontsize=10)
-    return _save(fig, png)
-
-
-def _save(fig: Figure, png: str | Path) -> Path:
-    """Save ``fig`` to ``png`` atomically (a failed write leaves no PNG behind)."""
-    from landcarbon.raster import atomic_path
-
-    out = Path(png)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png")
-    return out
+    ax.set_title(LABELS["interaction_title"], fontsize=10)
+    return save_figure(fig, png, exports)

@@ -28,7 +28,7 @@ from landcarbon import __version__
 from landcarbon.digests import file_digest
 from landcarbon.errors import ComputeError, ConfigError
 
-Kind = Literal["raster", "table", "json", "html", "png"]
+Kind = Literal["raster", "table", "json", "html", "png", "figure"]
 
 
 @dataclass(frozen=True)

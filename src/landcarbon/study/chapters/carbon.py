@@ -20,6 +20,7 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
+from landcarbon.report.figures import LABELS, export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.chapters.landuse import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from landcarbon.carbon.climate import ClimateRelations
     from landcarbon.carbon.nep import RhParameters
     from landcarbon.classes import ClassScheme
+    from landcarbon.report.charts import Panel
     from landcarbon.tables import ClassTable
 
 CITE_STORAGE = (
@@ -281,7 +283,7 @@ def carbon_steps(study: Study, sec: CarbonSection) -> list[Step]:
     steps = [_map_step(study, sec, label, baseline) for label in labels]
     if sec.climate is not None:
         steps.insert(0, _climate_step(study, sec, sec.climate))
-    steps.append(_comparison_step(labels, bool(sec.emission_factors)))
+    steps.append(_comparison_step(study, labels, bool(sec.emission_factors), baseline))
     ensembles = _ensembles(study, sec)
     steps += [_uncertainty_step(study, sec, scenario) for scenario in ensembles]
     if ensembles:
@@ -514,7 +516,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 f"carbon change {first} → {last}",
             ),
         )
-    if weights:
+    if weights and not future:  # the same allocation for every map: drawn once
         outputs.append(
             Output(
                 f"carbon.{label}.energy",
@@ -622,7 +624,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         write_csv(
             _named(emissions.by_class, names), ctx.outputs[f"carbon.{label}.emissions_by_class"]
         )
-        if emissions.energy is not None:
+        if emissions.energy is not None and f"carbon.{label}.energy" in ctx.outputs:
             write_raster(
                 emissions.energy,
                 ctx.outputs[f"carbon.{label}.energy"],
@@ -667,21 +669,28 @@ def _before(label: str, baseline: str) -> bool:
         return False
 
 
-def _comparison_step(labels: list[str], with_emissions: bool) -> Step:
-    """Storage, emissions and balance index of every map (storage only without factors)."""
+def _comparison_step(study: Study, labels: list[str], with_emissions: bool, baseline: str) -> Step:
+    """Storage, emissions and balance index of every map (storage only without factors).
+
+    The chart shows each map's difference from ``baseline`` (a 1 % change is a visible
+    bar, not one of seven equal bars from 0); a study of one map gets its storage by
+    land-use class instead (in the class scheme's colours)."""
+    single = len(labels) == 1
     inputs = tuple(f"carbon.{label}.summary" for label in labels)
+    if single:
+        inputs += (f"carbon.{labels[0]}.by_class", *class_inputs(study))
     what = "storage, emissions and carbon balance index CS/CE" if with_emissions else "storage"
+    chart_doc = (
+        f"carbon storage by land-use class, {labels[0]}"
+        if single
+        else f"carbon {what} by map, as differences from {baseline} (one panel each)"
+    )
     outputs = (
         Output(
             "carbon.comparison", "carbon/comparison.csv", "table", "t C", f"{what} of every map"
         ),
-        Output(
-            "carbon.comparison_chart",
-            "carbon/comparison.png",
-            "png",
-            "t C",
-            f"carbon {what} by map (one panel each)",
-        ),
+        Output("carbon.comparison_chart", "carbon/comparison.png", "png", "t C", chart_doc),
+        *export_outputs("carbon.comparison_chart", "carbon_comparison", chart_doc),
     )
 
     def run(ctx: Context) -> None:
@@ -695,31 +704,31 @@ def _comparison_step(labels: list[str], with_emissions: bool) -> Step:
         if not with_emissions:
             storage = frame[["storage_t_c"]].astype(float).rename_axis("map")
             write_csv(storage, ctx.outputs["carbon.comparison"], index=True)
-            panels_png(
-                [Panel("carbon storage CS", storage["storage_t_c"] / 1e3, "10^3 t C", "#2e7d32")],
-                ctx.outputs["carbon.comparison_chart"],
-                "Carbon storage by land-use map",
-            )
             ctx.summary["emissions"] = NOT_COMPUTED
-            return
-        table = balance_table(
-            frame["storage_t_c"].astype(float),
-            frame["emissions_total_t_c"].astype(float).clip(lower=0),
+            quantities = [(LABELS["storage"], storage["storage_t_c"] / 1e3, "10^3 t C", STORAGE)]
+        else:
+            table = balance_table(
+                frame["storage_t_c"].astype(float),
+                frame["emissions_total_t_c"].astype(float).clip(lower=0),
+            )
+            table.insert(2, "sources_t_c_yr", frame["sources_t_c_yr"].astype(float))
+            table.insert(3, "sinks_t_c_yr", frame["sinks_t_c_yr"].astype(float))
+            table.index.name = "map"
+            write_csv(table, ctx.outputs["carbon.comparison"], index=True)
+            ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
+            quantities = [
+                (LABELS["storage"], table["cs_t_c"] / 1e3, "10^3 t C", STORAGE),
+                (LABELS["emissions"], table["ce_t_c"], "t C/yr", "#c62828"),
+                (LABELS["balance"], table["balance_index"], "years", "#1565c0"),
+            ]
+        panels = (
+            [_by_class_panel(study, ctx, labels[0])]
+            if single
+            else [Panel(*quantity, base=baseline) for quantity in quantities]
         )
-        table.insert(2, "sources_t_c_yr", frame["sources_t_c_yr"].astype(float))
-        table.insert(3, "sinks_t_c_yr", frame["sinks_t_c_yr"].astype(float))
-        table.index.name = "map"
-        write_csv(table, ctx.outputs["carbon.comparison"], index=True)
-        panels_png(
-            [
-                Panel("carbon storage CS", table["cs_t_c"] / 1e3, "10^3 t C", "#2e7d32"),
-                Panel("land-use emissions CE", table["ce_t_c"], "t C/yr", "#c62828"),
-                Panel("balance index CS/CE", table["balance_index"], "years", "#1565c0"),
-            ],
-            ctx.outputs["carbon.comparison_chart"],
-            "Carbon storage, emissions and balance by land-use map",
-        )
-        ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
+        chart = "carbon.comparison_chart"
+        title = chart_doc[0].upper() + chart_doc[1:]
+        panels_png(panels, ctx.outputs[chart], title, exports_of(ctx.outputs, chart))
 
     return Step(
         "carbon_comparison",
@@ -727,8 +736,30 @@ def _comparison_step(labels: list[str], with_emissions: bool) -> Step:
         inputs,
         outputs,
         run,
+        params={"baseline": baseline},
         doc=f"{what} of every map",
         cite=CITE_EMISSIONS,
+    )
+
+
+STORAGE = "#2e7d32"
+"""Bar colour of carbon storage in the comparison chart."""
+
+
+def _by_class_panel(study: Study, ctx: Context, label: str) -> Panel:
+    """Carbon storage by land-use class of map ``label`` (10^3 t C), bars in the class
+    scheme's colours."""
+    from landcarbon.report.charts import Panel
+
+    table = pd.read_csv(ctx.inputs[f"carbon.{label}.by_class"])
+    table = table[table["total_t_c"] != 0]
+    colours = legend(class_scheme(study, ctx.inputs), table["code"].astype(int), {})
+    values = pd.Series(table["total_t_c"].to_numpy(float) / 1e3, index=table["name"])
+    return Panel(
+        f"{LABELS['storage']}, {label}",
+        values,
+        "10^3 t C",
+        tuple(colours[int(c)][1] for c in table["code"]),
     )
 
 
@@ -893,11 +924,21 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "t C/ha",
             "soil carbon of the profile (topsoil and subsoil weighted by their thickness)",
         ),
+        Output(
+            "carbon.soil_layers",
+            "carbon/soil_layers.png",
+            "png",
+            "t C/ha per m",
+            LABELS["soil_layers"],
+        ),
+        *export_outputs("carbon.soil_layers", "soil_layers", LABELS["soil_layers"]),
     )
 
     def run(ctx: Context) -> None:
         from landcarbon.carbon.soil import layered_soil_carbon
         from landcarbon.raster import write_raster
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import maps_panel_figure
 
         layers = {k: read(ctx.inputs[v]) for k, v in names.items()}
         soil = layered_soil_carbon(
@@ -908,6 +949,15 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             weights=(sec.soil_thickness_m[0], sec.soil_thickness_m[1]),
         )
         write_raster(soil, ctx.outputs["carbon.soil"], overwrite=True, units="t C/ha")
+        layers_given = [k for k in (*SOIL_INPUTS, *SOIL_OPTIONAL) if k in names]
+        figure = maps_panel_figure(
+            {k.replace("_", " "): ctx.inputs[names[k]] for k in layers_given},
+            LABELS["soil_layers"],
+            "t C/ha per m",
+        )
+        save_figure(
+            figure, ctx.outputs["carbon.soil_layers"], exports_of(ctx.outputs, "carbon.soil_layers")
+        )
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
 
     return Step(

@@ -16,6 +16,7 @@ from typing import Literal
 
 import pandas as pd
 
+from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.config import Study, chapter
@@ -106,12 +107,16 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
             "interaction detector: q of each pair and its type",
         ),
         Output("drivers.q_chart", "drivers/q.png", "png", "q", "explanatory power q"),
+        *export_outputs("drivers.q_chart", "geodetector_q", "explanatory power q"),
         Output(
             "drivers.interaction_chart",
             "drivers/interaction.png",
             "png",
             "q",
             "interaction q of every pair",
+        ),
+        *export_outputs(
+            "drivers.interaction_chart", "geodetector_interaction", "interaction q of every pair"
         ),
         Output("drivers.json", "drivers/geodetector.json", "json", "", ""),
         Output("drivers.summary", "drivers/summary.json", "json", "", ""),
@@ -165,8 +170,9 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         write_csv(factor, ctx.outputs["drivers.factor"], index=True)
         interaction = pd.DataFrame(data["interaction"]).T.rename_axis("factors")
         write_csv(interaction, ctx.outputs["drivers.interaction"], index=True)
-        q_bar_chart(result, ctx.outputs["drivers.q_chart"])
-        interaction_heatmap(result, ctx.outputs["drivers.interaction_chart"])
+        q_chart, pairs = "drivers.q_chart", "drivers.interaction_chart"
+        q_bar_chart(result, ctx.outputs[q_chart], exports=exports_of(ctx.outputs, q_chart))
+        interaction_heatmap(result, ctx.outputs[pairs], exports_of(ctx.outputs, pairs))
         if sec.correlation:
             corr = raster_correlation({sec.y: y, **xs}, sec.correlation)
             write_csv(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
+from landcarbon.report.figures import LABELS, export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
@@ -20,6 +21,8 @@ from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from landcarbon.erosion.files import ErosionOptions
 
 CITE = (
@@ -272,6 +275,31 @@ def _scenarios(
     return maps, climates
 
 
+GRADE_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
+"""Colours of the six SL 190-2007 grades, slight (green) to severe (dark red)."""
+
+
+def _grades_chart(table: pd.DataFrame, grades: list[str], ctx: Context) -> None:
+    """Stacked bars of the grade areas: a panel per climate, a bar per scenario and year."""
+    from landcarbon.report.charts import stacked_bars_png
+
+    frames = {}
+    for climate, rows in table.groupby("climate", sort=False):
+        frame = rows.set_index(["land_use_scenario", "year"])[grades]
+        frame.index = [f"{a} {b:g}" for a, b in frame.index]
+        frame.columns = [g.removesuffix("_ha").replace("_", " ") for g in grades]
+        frames[str(climate)] = frame
+    key = "erosion.scenario_grades_chart"
+    stacked_bars_png(
+        frames,
+        ctx.outputs[key],
+        LABELS["grades_title"],
+        LABELS["area_ha"],
+        GRADE_COLOURS,
+        exports_of(ctx.outputs, key),
+    )
+
+
 def _scenario_step(
     study: Study,
     sec: ErosionSection,
@@ -305,9 +333,30 @@ def _scenario_step(
             "t/yr",
             "soil loss by climate and land-use scenario",
         ),
+        *export_outputs(
+            "erosion.scenarios_chart", "erosion_scenarios", "soil loss by climate and scenario"
+        ),
+        Output(
+            "erosion.scenario_grades",
+            "erosion/scenario_grades.csv",
+            "table",
+            "ha",
+            "area of each erosion grade (SL 190-2007) by climate x land-use scenario x year",
+        ),
+        Output(
+            "erosion.scenario_grades_chart",
+            "erosion/scenario_grades.png",
+            "png",
+            "ha",
+            "erosion grade areas by climate, land-use scenario and year",
+        ),
+        *export_outputs(
+            "erosion.scenario_grades_chart", "erosion_grades", "erosion grade areas by scenario"
+        ),
     )
 
     def run(ctx: Context) -> None:
+        from landcarbon.erosion.csle import GRADE_NAMES
         from landcarbon.erosion.presets import read_erosion_tables
         from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
         from landcarbon.raster import read_raster
@@ -338,7 +387,11 @@ def _scenario_step(
             carbon=options.carbon,
             erosivity=options.erosivity,
         )
-        write_csv(table, ctx.outputs["erosion.scenarios"])
+        keys = ["climate", "land_use_scenario", "year"]
+        grades = [f"{g}_ha" for g in GRADE_NAMES]
+        write_csv(table.drop(columns=grades), ctx.outputs["erosion.scenarios"])
+        write_csv(table[keys + grades], ctx.outputs["erosion.scenario_grades"])
+        _grades_chart(table, grades, ctx)
         chart = table.pivot_table(
             index=["land_use_scenario", "year"], columns="climate", values="total_t"
         )
@@ -346,8 +399,9 @@ def _scenario_step(
         bar_chart_png(
             chart,
             ctx.outputs["erosion.scenarios_chart"],
-            "Soil loss by land-use and climate scenario",
-            "t/yr",
+            LABELS["soil_loss_title"],
+            LABELS["soil_loss_axis"],
+            exports=exports_of(ctx.outputs, "erosion.scenarios_chart"),
         )
         ctx.summary["scenarios"] = len(table)
 

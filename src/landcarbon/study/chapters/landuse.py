@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from landcarbon.errors import ConfigError, ParameterError
+from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.config import Study, chapter
@@ -158,26 +159,50 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
     """The observed land-use map of every date, drawn with the study's class legend."""
     maps = {year: artifact(study, sec.maps[year]) for year in years_of(study, sec)}
     outputs = tuple(
-        Output(
-            f"landuse.map_{year}",
-            f"landuse/maps/landuse_{year}.png",
-            "png",
-            "class",
-            f"land use {year} (observed)",
-        )
+        out
         for year in maps
+        for out in (
+            Output(
+                f"landuse.map_{year}",
+                f"landuse/maps/landuse_{year}.png",
+                "png",
+                "class",
+                f"land use {year} (observed)",
+            ),
+            *export_outputs(f"landuse.map_{year}", f"landuse_{year}", f"land use {year}"),
+        )
     )
+    panel = f"land use {', '.join(maps)} (observed)"
+    if len(maps) > 1:  # the dates side by side with one legend, as the papers show them
+        outputs += (
+            Output("landuse.maps_panel", "landuse/maps/landuse_all.png", "png", "class", panel),
+            *export_outputs("landuse.maps_panel", "landuse_all", panel),
+        )
 
     def run(ctx: Context) -> None:
-        from landcarbon.report.maps import render_map
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import class_panel_figure, render_map
         from landcarbon.tables import class_counts
 
         scheme = class_scheme(study, ctx.inputs)
+        every: dict[int, tuple[str, str]] = {}
         for year, name in maps.items():
             path = ctx.inputs[name]
             lulc = read(path, "categorical", study.compute.chunks)
             names = legend(scheme, class_counts(lulc), {str(path): lulc})
-            render_map(path, ctx.outputs[f"landuse.map_{year}"], f"land use {year}", names)
+            every |= names
+            key = f"landuse.map_{year}"
+            render_map(
+                path, ctx.outputs[key], f"land use {year}", names, exports_of(ctx.outputs, key)
+            )
+        if "landuse.maps_panel" in ctx.outputs:
+            shown = {year: ctx.inputs[name] for year, name in maps.items()}
+            figure = class_panel_figure(shown, dict(sorted(every.items())), panel)
+            save_figure(
+                figure,
+                ctx.outputs["landuse.maps_panel"],
+                exports_of(ctx.outputs, "landuse.maps_panel"),
+            )
 
     return Step(
         "landuse_maps",
@@ -232,6 +257,7 @@ def _transfer_step(
             "ha",
             f"land-use transfers {y0} → {y1}",
         ),
+        *export_outputs(f"landuse.{name}.sankey", f"sankey_{y0}_{y1}", f"transfers {y0} → {y1}"),
     )
 
     def run(ctx: Context) -> None:
@@ -257,7 +283,14 @@ def _transfer_step(
                 "long": "transfer_long",
             }[out.name.rsplit(".", 1)[1]]
             write_csv(tables[key], ctx.outputs[out.name], index=key != "transfer_long")
-        sankey_png(tables["transfer_long"], ctx.outputs[outputs[4].name], names, (y0, y1))
+        sankey = outputs[4].name
+        sankey_png(
+            tables["transfer_long"],
+            ctx.outputs[sankey],
+            names,
+            (y0, y1),
+            exports_of(ctx.outputs, sankey),
+        )
         changed = float(tm.area_ha.sum() - tm.area_ha.trace())
         ctx.summary.update(
             {

@@ -16,6 +16,7 @@ first). Each year is an artifact ``simulation.<scenario>.<year>`` (with its dema
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +27,7 @@ import pandas as pd
 from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import YEARS
+from landcarbon.report.figures import LABELS, export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
 from landcarbon.study.chapters.landuse import (
@@ -248,7 +250,12 @@ def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
         )
     steps = [_suitability_step(study, sec)]
     steps += [_scenario_step(study, sec, name) for name in names]
+    steps.append(_areas_step(study, sec, names))
     return steps
+
+
+METHODS = {"leas": "PLUS LEAS", "ann": "FLUS ANN"}
+"""How the report names each suitability method."""
 
 
 def _suitability_step(study: Study, sec: SimulationSection) -> Step:
@@ -260,7 +267,19 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
             "landuse/simulation/suitability.tif",
             "raster",
             "0-1",
-            "development probability by class (PLUS LEAS)",
+            f"development probability by class ({METHODS[sec.suitability]})",
+        ),
+        Output(
+            "simulation.suitability_chart",
+            "landuse/simulation/suitability.png",
+            "png",
+            "0-1",
+            f"development probability of every class ({METHODS[sec.suitability]})",
+        ),
+        *export_outputs(
+            "simulation.suitability_chart",
+            "suitability",
+            f"development probability of every class ({METHODS[sec.suitability]})",
         ),
         Output(
             "simulation.contribution",
@@ -274,6 +293,8 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
     def run(ctx: Context) -> None:
         from landcarbon.landuse.simulate import band_label
         from landcarbon.raster import write_raster
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import bands_figure
 
         t1 = read(ctx.inputs[maps[1]], "categorical")
         stack = {d: read(ctx.inputs[a]) for d, a in drivers.items()}
@@ -294,6 +315,14 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         write_csv(
             contribution, ctx.outputs["simulation.contribution"], index=sec.suitability == "leas"
         )
+        chart = "simulation.suitability_chart"
+        figure = bands_figure(
+            ctx.outputs["simulation.suitability"],
+            [f"{int(c)} {names[int(c)][0]}" for c in prob["class"].values],
+            LABELS["probability_title"].format(method=METHODS[sec.suitability]),
+            LABELS["probability"],
+        )
+        save_figure(figure, ctx.outputs[chart], exports_of(ctx.outputs, chart))
 
     return Step(
         "simulation_suitability",
@@ -302,7 +331,7 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         outputs,
         run,
         params=asdict(sec),
-        doc="PLUS LEAS suitability",
+        doc=f"{METHODS[sec.suitability]} suitability",
         cite=CITE[:1],
     )
 
@@ -463,6 +492,98 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         + (f", {', '.join(f'{y:g}' for y in years)} in sequence" if chained else ""),
         cite=CITE,
     )
+
+
+def _areas_step(study: Study, sec: SimulationSection, names: list[str]) -> Step:
+    """Area of every class in the t1 map and in each scenario's map of each year, with the
+    change from t1; and per year a panel of the t1 map beside every scenario's map."""
+    base = artifact(study, sec.t1)
+    years = target_years(study, sec)
+    chained = sec.target_year is None
+    maps = {(name, year): _year_plan(name, year, chained)[1] for name in names for year in years}
+    t1 = f"{sec.years[1]:g}"
+    panels = {year: f"simulation.panel_{year:g}" for year in years}
+    titles = {year: LABELS["scenario_maps"].format(year=f"{year:g}", base=t1) for year in years}
+    outputs: tuple[Output, ...] = (
+        Output(
+            "simulation.areas",
+            "landuse/simulation/scenario_areas.csv",
+            "table",
+            "ha",
+            f"area of each class in {t1} and in every scenario, and its change from {t1}",
+        ),
+    )
+    for year, key in panels.items():
+        outputs += (
+            Output(key, f"landuse/simulation/scenarios_{year:g}.png", "png", "class", titles[year]),
+            *export_outputs(key, f"scenarios_{year:g}", titles[year]),
+        )
+
+    def run(ctx: Context) -> None:
+        from landcarbon.report.figures import save_figure
+        from landcarbon.report.maps import class_panel_figure
+
+        before = read(ctx.inputs[base], "categorical", study.compute.chunks)
+        after = {
+            key: read(ctx.inputs[ref], "categorical", study.compute.chunks)
+            for key, ref in maps.items()
+        }
+        codes = sorted(set(_codes(before)).union(*(_codes(da) for da in after.values())))
+        files = {str(ctx.inputs[base]): before} | {
+            str(ctx.inputs[r]): after[k] for k, r in maps.items()
+        }
+        classes = legend(class_scheme(study, ctx.inputs), codes, files)
+        write_csv(
+            scenario_areas(before, after, t1, classes),
+            ctx.outputs["simulation.areas"],
+            index=True,
+        )
+        for year, key in panels.items():
+            shown = {f"{t1} ({LABELS['observed']})": ctx.inputs[base]}
+            shown |= {f"{name} {year:g}": ctx.inputs[maps[(name, year)]] for name in names}
+            figure = class_panel_figure(shown, classes, titles[year])
+            save_figure(figure, ctx.outputs[key], exports_of(ctx.outputs, key))
+
+    return Step(
+        "simulation_areas",
+        "simulation",
+        (base, *maps.values(), *class_inputs(study)),
+        outputs,
+        run,
+        params={"t1": t1, "maps": {f"{n} {y:g}": m for (n, y), m in maps.items()}},
+        doc=f"class areas and maps of every scenario beside {t1}",
+        cite=CITE,
+    )
+
+
+def scenario_areas(
+    base: xr.DataArray,
+    scenarios: Mapping[tuple[str, float], xr.DataArray],
+    base_label: str,
+    classes: Mapping[int, tuple[str, str]],
+) -> pd.DataFrame:
+    """Area (ha) of every class of ``classes`` in ``base`` and in each scenario map
+    (``(scenario, year)`` -> map), and each scenario's change from the base (ha).
+
+    Rows: the classes (index their names, column ``code``); columns ``<base_label> (ha)``,
+    then per map ``<scenario> <year> (ha)`` and ``<scenario> <year> change (ha)``. Areas
+    are true cell areas (a transfer matrix base -> scenario: its row sums are the base's
+    areas, its column sums the scenario's), on the cells valid in both maps.
+    """
+    from landcarbon.landuse.change import transfer_matrix
+
+    codes = sorted(classes)
+    frame = pd.DataFrame(
+        {"code": codes}, index=pd.Index([classes[c][0] for c in codes], name="class")
+    )
+    for (name, year), scenario in scenarios.items():
+        tm = transfer_matrix(base, scenario, codes=codes)
+        if f"{base_label} (ha)" not in frame:
+            frame[f"{base_label} (ha)"] = tm.area_ha.sum(axis=1)
+        label = f"{name} {year:g}"
+        frame[f"{label} (ha)"] = tm.area_ha.sum(axis=0)
+        frame[f"{label} change (ha)"] = tm.area_ha.sum(axis=0) - tm.area_ha.sum(axis=1)
+    return frame
 
 
 def _year_plan(name: str, year: float, chained: bool) -> tuple[float, str, str]:

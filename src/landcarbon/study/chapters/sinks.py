@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
 from landcarbon.groups import class_groups
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, read
+from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CITE = (
     "Zhang Q, Yang Y, Yuan Y, Han J, Li D (2024) Territorial ecological restoration of "
@@ -37,8 +40,16 @@ MAPS = {
     "vegetation_storage": ("table", "t C", "vegetation carbon storage by type"),
     "resistance_weights": ("table", "1", "entropy weights of resistance factors"),
     "zone_composition": ("table", "ha", "land-use composition of each zone"),
-    "strategies_table": ("table", "ha", "strategy and area of each sink patch"),
+    "strategies_table": ("table", "ha", "pattern and area of each sink patch"),
 }
+STRATEGY_LEGEND = Output(
+    "sinks.strategy_legend",
+    "sinks/strategy_legend.csv",
+    "table",
+    "ha",
+    "restoration strategy and approach of each pattern (once; patches and area)",
+)
+"""The strategy texts, once per pattern; the patch table keeps the pattern only."""
 
 
 @chapter("sinks")
@@ -161,9 +172,12 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
             f"{study.inputs.classes or 'not given'}; give your own strategies table, or "
             f'classes = "cnlucc2" (or "cnlucc") if the maps use CNLUCC codes'
         )
-    outputs = tuple(
-        Output(f"sinks.{n}", f"sinks/{n}.{'tif' if k == 'raster' else 'csv'}", k, units, text)  # type: ignore[arg-type]
-        for n, (k, units, text) in MAPS.items()
+    outputs = (
+        *(
+            Output(f"sinks.{n}", f"sinks/{n}.{'tif' if k == 'raster' else 'csv'}", k, units, text)  # type: ignore[arg-type]
+            for n, (k, units, text) in MAPS.items()
+        ),
+        STRATEGY_LEGEND,
     )
 
     def run(ctx: Context) -> None:
@@ -208,6 +222,9 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         missing = [n for n in MAPS if n not in written]
         if missing:
             raise RuntimeError(f"sinks chapter did not write {missing}")
+        legend_table, patches = strategy_legend(result.strategies.table)
+        write_csv(legend_table, ctx.outputs[STRATEGY_LEGEND.name])
+        write_csv(patches, ctx.outputs["sinks.strategies_table"])
         ctx.summary.update(result.summary())
 
     return [
@@ -222,3 +239,20 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
             cite=CITE,
         )
     ]
+
+
+TEXTS = ("strategy", "approach")
+"""Columns of a pattern's long texts, shown once per pattern in the strategy legend."""
+
+
+def strategy_legend(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the per-patch strategy table into a legend (one row per pattern: id, zone,
+    name, strategy and approach texts, number of patches, area in ha) and the patch table
+    without the texts (its ``pattern_id`` points into the legend)."""
+    keys = ["pattern_id", "zone_name", "pattern", *TEXTS]
+    legend = (
+        table.groupby(keys, sort=True)
+        .agg(patches=("patch", "size"), area_ha=("area_ha", "sum"))
+        .reset_index()
+    )
+    return legend, table.drop(columns=list(TEXTS))
