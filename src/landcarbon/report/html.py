@@ -23,7 +23,13 @@ from landcarbon.digests import file_digest
 from landcarbon.report.i18n import MESSAGES, Language, chapter_title, label, message
 from landcarbon.report.i18n import title as translated
 from landcarbon.report.maps import render_map
-from landcarbon.report.tables import ShownTable, show_frame, summary_tables
+from landcarbon.report.tables import (
+    METHOD_NOTES_KEY,
+    ShownTable,
+    method_notes,
+    show_frame,
+    summary_tables,
+)
 from landcarbon.writes import write_json, write_text
 
 SHOWN_ROWS = 30
@@ -75,7 +81,9 @@ def build_report(
     step's summary comes right before that step's outputs. ``classes`` (code -> (name,
     ``#rrggbb``), the study's class scheme) names the classes of summaries and legends;
     ``observed`` (year -> land-use raster) adds the observed maps to the viewer, beside
-    every class map the steps wrote. Fixed text is in ``language`` ("en" or "zh").
+    every class map the steps wrote. A summary's conventions (:data:`METHOD_NOTES_KEY`)
+    are one "method notes" line under its heading. Fixed text is in ``language`` ("en"
+    or "zh").
     """
     from jinja2 import Environment, PackageLoader
 
@@ -98,11 +106,14 @@ def build_report(
     for step in steps:
         items = chapters.setdefault(step.chapter, [])
         if summaries.get(step.name):
-            shown = summary_tables(summaries[step.name], names, language)
+            summary = dict(summaries[step.name])
+            notes = summary.pop(METHOD_NOTES_KEY, None) or {}
+            shown = summary_tables(summary, names, language)
             items.append(
                 {
                     "title": f"{step.name}: {message('summary', language)}",
                     "kind": "summary",
+                    "notes": method_notes(notes, language),
                     "tables": [
                         _page_table(t, f"{step.name}-{i}", language) for i, t in enumerate(shown)
                     ],

@@ -43,6 +43,16 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "title": "title",
         "file": "file",
         "units": "units",
+        "method_notes": "Method notes:",
+        "note_colon": ": ",
+        "note_separator": "; ",
+        "note_list": ", ",
+        "note.singletons": "singleton strata",
+        "note.p_value": "p-value",
+        "note.ecological_rule": "ecological detector",
+        "note.discretization_search": "discretisation search space",
+        "note.methods": "methods",
+        "note.k": "class counts k",
         "chapter.landuse": "Land use",
         "chapter.simulation": "Land-use simulation",
         "chapter.carbon": "Carbon storage and emissions",
@@ -80,6 +90,16 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "title": "标题",
         "file": "文件",
         "units": "单位",
+        "method_notes": "方法说明：",
+        "note_colon": "：",
+        "note_separator": "；",
+        "note_list": "、",
+        "note.singletons": "单像元分层",
+        "note.p_value": "p 值",
+        "note.ecological_rule": "生态探测",
+        "note.discretization_search": "离散化搜索空间",
+        "note.methods": "离散化方法",
+        "note.k": "分级数 k",
         "chapter.landuse": "土地利用",
         "chapter.simulation": "土地利用模拟",
         "chapter.carbon": "碳储量与碳排放",
@@ -272,6 +292,47 @@ def title(text: str, language: Language) -> str:
         return text
     opening = max(openings, key=len)
     return TITLES[opening] + text[len(opening) :]
+
+
+NOTES: dict[str, str] = {
+    # a convention's words as a chapter's summary names it -> Chinese (the GeoDetector
+    # conventions of landcarbon.stats.geodetector.describe_conventions and the
+    # discretisation methods of the optimal-parameter search)
+    "kept (one-row strata add 0 to SSW; classic geodetector R)": (
+        "保留（单像元分层对 SSW 的贡献为 0；经典 geodetector R）"
+    ),
+    "dropped (one-row strata left out of q; gdverse)": "剔除（单像元分层不参与 q 的计算；gdverse）",
+    "noncentral F, lambda over the sample variance of y (geodetector R 1.0-5)": (
+        "非中心 F 检验，λ 以 y 的样本方差计算（geodetector R 1.0-5）"
+    ),
+    "noncentral F, lambda over the population variance of y (GD, gdverse)": (
+        "非中心 F 检验，λ 以 y 的总体方差计算（GD、gdverse）"
+    ),
+    "ssw_ratio: F = SSW_a/SSW_b, df (N-1, N-1), both orders (Wang et al. 2010; gdverse)": (
+        "ssw_ratio：F = SSW_a/SSW_b，自由度 (N-1, N-1)，双向检验（Wang et al. 2010；gdverse）"
+    ),
+    "q_ratio: q_b/q_a against qf(0.9, N-1, N-1) (geodetector R)": (
+        "q_ratio：q_b/q_a 与 qf(0.9, N-1, N-1) 比较（geodetector R）"
+    ),
+    "sd": "标准差",
+    "equal": "等间距",
+    "geometric": "几何间隔",
+    "quantile": "分位数",
+    "natural": "自然断点",
+}
+"""Chinese words of the conventions a method-notes line names."""
+
+
+def note(text: str, language: Language) -> str:
+    """A convention's words (:data:`NOTES`) in ``language``; words without a translation
+    stay as they are."""
+    return NOTES.get(text, text) if language == "zh" else text
+
+
+def note_label(key: str, language: Language) -> str:
+    """The label of a method note's key (``singletons`` -> ``singleton strata``); a key
+    without one is shown by :func:`label`."""
+    return MESSAGES[language].get(f"note.{key}") or label(key, language)
 
 
 def message(key: str, language: Language, **values: object) -> str:

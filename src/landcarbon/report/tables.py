@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landcarbon.report.i18n import Language, label, message
+from landcarbon.report.i18n import Language, label, message, note, note_label
 
 SIGNIFICANT = 4
 """Significant digits of a shown number (integers and the digits before the point are
@@ -127,6 +127,36 @@ def summary_tables(
             rows = [[str(k), _plain(v, key)] for k, v in value.items()]
             tables.append(ShownTable(label(key, language), header, rows, numeric=[False, True]))
     return tables
+
+
+METHOD_NOTES_KEY = "conventions"
+"""Summary key whose value names the method's conventions in words (the ``[drivers]``
+chapter's GeoDetector conventions): shown as a method-notes line, not as a table."""
+
+
+def method_notes(notes: Mapping[str, Any], language: Language) -> list[tuple[str, str]]:
+    """The (label, text) pairs of a method-notes line from a summary's
+    :data:`METHOD_NOTES_KEY` value: each convention labelled (``singleton strata``) and
+    its words in ``language`` (:func:`~landcarbon.report.i18n.note`); a nested dict (the
+    discretisation search space) as ``methods: sd, equal; class counts k: 3-15``, a run of
+    consecutive integers as its first and last."""
+    return [
+        (note_label(key, language), _note_text(value, language)) for key, value in notes.items()
+    ]
+
+
+def _note_text(value: Any, language: Language) -> str:
+    if isinstance(value, dict):
+        colon, separator = message("note_colon", language), message("note_separator", language)
+        return separator.join(
+            f"{note_label(k, language)}{colon}{_note_text(v, language)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        if len(value) > 2 and all(isinstance(v, int) for v in value):
+            if value == list(range(value[0], value[0] + len(value))):
+                return f"{value[0]}-{value[-1]}"
+        return message("note_list", language).join(_note_text(v, language) for v in value)
+    return note(value, language) if isinstance(value, str) else format_number(value)
 
 
 def _plain(value: Any, key: str) -> str:
