@@ -105,20 +105,3 @@ def save_figure(fig: Any, png: str | Path, exports: Sequence[Path] = ()) -> Path
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     return out
-
-
-def export_outputs(name: str, stem: str, doc: str) -> tuple[Any, ...]:
-    """The declared exports of figure ``name``: ``<name>.print`` (300 dpi PNG) and
-    ``<name>.svg`` as ``report/figures/<stem>.png`` / ``.svg`` (kind ``figure``)."""
-    from landcarbon.study.pipeline import Output
-
-    return tuple(
-        Output(f"{name}.{key}", f"{FIGURES}/{stem}{suffix}", "figure", "", f"{doc} ({what})")
-        for key, suffix, what in (("print", ".png", "PNG 300 dpi"), ("svg", ".svg", "SVG"))
-    )
-
-
-def exports_of(outputs: dict[str, Path], name: str) -> list[Path]:
-    """The export paths of figure ``name`` among a step's ``outputs`` (see
-    :func:`export_outputs`)."""
-    return [outputs[f"{name}.print"], outputs[f"{name}.svg"]]

@@ -123,6 +123,10 @@ def build_report(
             path = out_dir / output.path
             if not path.exists():
                 continue
+            if output.kind == "figure":  # the print copies of the figure shown just before
+                if items and "image" in items[-1]:
+                    items[-1].setdefault("exports", []).append(_export(path, report_dir))
+                continue
             title = translated(output.doc or output.name, language)
             item: dict[str, Any] = {
                 "title": title,
@@ -131,12 +135,20 @@ def build_report(
                 "units": output.units,
             }
             if output.kind == "raster":
-                png = inside(report_dir / "img", f"{output.name}.png", f"output {output.name}")
+                what = f"output {output.name}"
+                png = inside(report_dir / "img", f"{output.name}.png", what)
+                exports = [
+                    inside(report_dir / "figures", f"{output.name}{suffix}", what)
+                    for suffix in (".png", ".svg")
+                ]
                 legend = scheme_legend(path, classes) if output.units == "class" else None
                 keys[png.name] = f"{file_digest(path)} {title}" + (f" {legend}" if legend else "")
-                if drawn.get(png.name) != keys[png.name] or not png.exists():
-                    render_map(path, png, title, legend)
+                if drawn.get(png.name) != keys[png.name] or not all(
+                    p.exists() for p in (png, *exports)
+                ):
+                    render_map(path, png, title, legend, exports)
                 item["image"] = _rel(png, report_dir)
+                item["exports"] = [_export(p, report_dir) for p in exports]
                 if output.units == "class":
                     viewer.append(viewer_map(path, title, classes))
             elif output.kind == "png":
@@ -317,6 +329,12 @@ def _read_keys(path: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return keys if isinstance(keys, dict) else {}
+
+
+def _export(path: Path, base: Path) -> dict[str, str]:
+    """A print copy of a figure for the caption's links: file and format (300 dpi PNG, SVG)."""
+    label = "PNG 300 dpi" if path.suffix == ".png" else path.suffix.lstrip(".").upper()
+    return {"file": _rel(path, base), "label": label}
 
 
 def _rel(path: Path, base: Path) -> str:

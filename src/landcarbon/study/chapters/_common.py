@@ -8,10 +8,20 @@ from typing import Literal
 import xarray as xr
 
 from landcarbon.raster import read_raster
+from landcarbon.report.figures import FIGURES
 from landcarbon.study.config import Study
+from landcarbon.study.pipeline import Output
 from landcarbon.writes import write_csv, write_json
 
-__all__ = ["artifact", "kind_of", "read", "write_csv", "write_json"]
+__all__ = [
+    "artifact",
+    "export_outputs",
+    "exports_of",
+    "kind_of",
+    "read",
+    "write_csv",
+    "write_json",
+]
 
 
 def artifact(study: Study, name: str) -> str:
@@ -36,3 +46,18 @@ def read(
     """Read a study artifact raster: in memory, or lazily in ``chunks`` x ``chunks`` blocks
     (the study's ``[compute] chunks``) for per-cell and map-reduce steps."""
     return read_raster(path, kind, chunks=chunks or None)
+
+
+def export_outputs(name: str, stem: str, doc: str) -> tuple[Output, ...]:
+    """The declared exports of figure ``name``: ``<name>.print`` (300 dpi PNG) and
+    ``<name>.svg`` as ``report/figures/<stem>.png`` / ``.svg`` (kind ``figure``)."""
+    return tuple(
+        Output(f"{name}.{key}", f"{FIGURES}/{stem}{suffix}", "figure", "", f"{doc} ({what})")
+        for key, suffix, what in (("print", ".png", "PNG 300 dpi"), ("svg", ".svg", "SVG"))
+    )
+
+
+def exports_of(outputs: dict[str, Path], name: str) -> list[Path]:
+    """The export paths of figure ``name`` among a step's ``outputs`` (see
+    :func:`export_outputs`)."""
+    return [outputs[f"{name}.print"], outputs[f"{name}.svg"]]

@@ -20,9 +20,16 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
-from landcarbon.report.figures import LABELS, export_outputs, exports_of
+from landcarbon.report.figures import LABELS
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.chapters._common import (
+    artifact,
+    export_outputs,
+    exports_of,
+    read,
+    write_csv,
+    write_json,
+)
 from landcarbon.study.chapters.landuse import (
     class_inputs,
     class_scheme,

@@ -16,9 +16,15 @@ from typing import Literal
 
 import pandas as pd
 
-from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, read, write_csv, write_json
+from landcarbon.study.chapters._common import (
+    artifact,
+    export_outputs,
+    exports_of,
+    read,
+    write_csv,
+    write_json,
+)
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
-from landcarbon.report.figures import LABELS, export_outputs, exports_of
+from landcarbon.report.figures import LABELS
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, read, write_csv
+from landcarbon.study.chapters._common import artifact, export_outputs, exports_of, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step

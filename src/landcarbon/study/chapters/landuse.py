@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from landcarbon.errors import ConfigError, ParameterError
-from landcarbon.report.figures import export_outputs, exports_of
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, read, write_csv
+from landcarbon.study.chapters._common import artifact, export_outputs, exports_of, read, write_csv
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
