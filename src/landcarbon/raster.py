@@ -213,11 +213,11 @@ def read_raster(
             values = data.map_blocks(class_codes, dtype=np.int32, **options)
         else:
             values = class_codes(np.asarray(data), **options)
-        da = da.copy(data=values)
-        da = da.rio.write_nodata(int(CLASS_NODATA), encoded=False)
+        da = da.copy(deep=False, data=values)  # deep would copy the codes once more
+        da.rio.write_nodata(int(CLASS_NODATA), encoded=False, inplace=True)  # no deep copy
     else:
         da = da.astype(np.float64)
-        da = da.rio.write_nodata(np.nan, encoded=False)
+        da.rio.write_nodata(np.nan, encoded=False, inplace=True)
     da.attrs.pop("_FillValue", None)
     da.encoding = {}  # values are decoded: nodata is NaN or CLASS_NODATA, never the file's
     da.attrs["source_path"] = str(p)
