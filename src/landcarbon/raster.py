@@ -208,11 +208,13 @@ def read_raster(
     if kind == "categorical":
         data = da.data
         dims = tuple(str(d) for d in da.dims)
-        options = {"path": p, "dims": dims, "nodata": nodata if direct else None}
+        mask_value = nodata if direct else None  # else the masked read gave NaN there
         if is_dask(data):
-            values = data.map_blocks(class_codes, dtype=np.int32, **options)
+            values = data.map_blocks(
+                class_codes, dtype=np.int32, path=p, dims=dims, nodata=mask_value
+            )
         else:
-            values = class_codes(np.asarray(data), **options)
+            values = class_codes(np.asarray(data), p, dims, mask_value)
         da = da.copy(deep=False, data=values)  # deep would copy the codes once more
         da.rio.write_nodata(int(CLASS_NODATA), encoded=False, inplace=True)  # no deep copy
     else:
