@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "allocation")
+ON_HARNESS = ("carbon", "codec", "allocation")
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
