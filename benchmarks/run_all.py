@@ -32,6 +32,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
     invest = opts.invest_python if Path(opts.invest_python).exists() else opts.python
     return [
         ("carbon", invest, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
+        ("codec", opts.python, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
         (
             "allocation",
             opts.python,
@@ -91,6 +92,10 @@ def main() -> None:
                         f"load at the end {os.getloadavg()[0]:.2f})\n\n"
                         f"```\n{done.stdout.strip()}\n```\n\n"
                     )
+        skipped = [name for name, _, _ in plan(opts) if opts.only and name not in opts.only]
+        if skipped:
+            with partial.open("a", encoding="utf-8") as fh:
+                fh.write(f"Not run in this pass (`--only`): {', '.join(skipped)}.\n")
         os.replace(partial, opts.out)
     finally:
         partial.unlink(missing_ok=True)
