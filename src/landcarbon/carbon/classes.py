@@ -76,9 +76,8 @@ class ClassIndex:
         ``per_cell_units`` multiplies by the true cell area (ha), e.g. t/ha to t per cell.
         Computed in float64 and rounded once to ``dtype`` (float32 for files).
         """
-        return self.values_maps(lulc, {name: values}, dtype=dtype, per_cell_units=per_cell_units)[
-            name
-        ]
+        maps = self.values_maps(lulc, {name: values}, dtype=dtype, per_cell_units=per_cell_units)
+        return maps[name]
 
     def values_maps(
         self,
