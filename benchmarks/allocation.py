@@ -1,28 +1,34 @@
-"""Benchmark of the CARS allocation (issue 4): full runs, per-iteration cost, numba vs numpy.
+"""Benchmark of the CARS allocation: the reachability check against the allocation it
+guards, 1 vs 2 threads, numba vs numpy (issues 4 and 18), on the shared harness.
 
 Synthetic region: a patchy 6-class map (block noise, upsampled), smooth probabilities, and a
-demand that moves 5 % of the cells. Prints
+demand that moves 5 % of the cells. Prints, each as medians of interleaved runs with the
+min-max of the paired ratios and the load (benchmarks/harness.py):
 
-1. CARS allocation to full demand on 3162 x 3162 (10^7 cells): wall time, iterations, peak
-   resident memory (target < 60 s on 2 cores, < 4 GB); then the same with a demand that
-   needs chains of conversions (transshipment check and relay floors);
-2. milliseconds per iteration per 10^6 cells at 10^6 and 10^7 cells (and 4 x 10^7 with
-   --large), for a full sweep (every cell proposes) and for a real allocation iteration (the
-   cells of the losing classes propose, then the candidates are applied);
-3. the numba proposal sweep vs the vectorised numpy version of the same step (3x3 counts +
-   OP + roulette, :func:`landcarbon.landuse._kernels.propose_cars_numpy`), timed in the same
-   run on the same inputs, with a check that both give the same candidates (target >= 10x).
+1. on ``--side`` x ``--side`` cells (3162: 10^7), the max-flow reachability check (cell
+   groups + flow, as :func:`landcarbon.landuse.allocation.prepare` runs it) and the CARS
+   allocation to full demand it guards, run after run, then the same with a demand that
+   needs chains of conversions (transshipment check and relay floors); target: the check
+   costs less than the allocation;
+2. the proposal sweep at 10^6 cells on 1 and on 2 numba threads, interleaved (target: 2
+   threads never slower than 1; the allocation itself picks its threads by the load,
+   :func:`landcarbon.landuse.allocation.sweep_threads`);
+3. the numba sweep vs the vectorised numpy version of the same step (3x3 counts + OP +
+   roulette, :func:`landcarbon.landuse._kernels.propose_cars_numpy`), with a check that
+   both give the same candidates.
 
-Usage: ``python benchmarks/allocation.py [--large] [--threads N] [--sweeps-only]``.
+In-memory arrays: the step's own reads and writes are timed by the study benchmarks.
+
+Usage: ``python benchmarks/allocation.py [--side 3162] [--pairs 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import time
 
+import harness
 import numba
 import numpy as np
 
@@ -32,8 +38,14 @@ from landcarbon.landuse.allocation import (
     CarsParameters,
     run_allocation,
     seed_key,
+    sweep_threads,
 )
-from landcarbon.landuse.conversion import check_demand_reachable, donor_floor, movable_groups
+from landcarbon.landuse.conversion import (
+    CellGroups,
+    check_demand_reachable,
+    donor_floor,
+    movable_groups,
+)
 
 N_CLASSES = 6
 CHANGE_SHARE = 0.05
@@ -65,45 +77,58 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def full_run(side: int, chained: bool = False) -> None:
-    """CARS to full demand; ``chained``: classes 0-2 may not become class 5, so its cells
-    must come from the growing classes 3 and 4 (a chain such as 0 -> 3 -> 5)."""
+def full_runs(side: int, pairs: int, chained: bool = False) -> list[str]:
+    """Check vs allocation, run after run; ``chained``: classes 0-2 may not become class 5,
+    so its cells must come from the growing classes 3 and 4 (a chain such as 0 -> 3 -> 5)."""
     cls, prob, demand = synthetic(side)
-    parameters = CarsParameters()
     allowed = np.ones((N_CLASSES, N_CLASSES), dtype=bool)
     if chained:
         allowed[:3, 5] = False
     zone = np.ones(cls.shape, dtype=np.uint8)
-    start = time.perf_counter()
-    groups = movable_groups(cls, prob, allowed, zone)
     counts = np.bincount(cls.ravel(), minlength=N_CLASSES)
-    plan = check_demand_reachable(counts, demand, groups, allowed, list(range(N_CLASSES)))
-    check_s = time.perf_counter() - start
-    problem = AllocationProblem(
-        list(range(N_CLASSES)),
-        cls,
-        prob,
-        demand,
-        allowed,
-        zone,
-        np.ones(N_CLASSES),
-        np.full(N_CLASSES, 0.1),
-        -1,
-        groups.cell_group,
-        plan,
-        donor_floor(plan, groups, demand),
+    checked: list[tuple[CellGroups, np.ndarray]] = []
+    outcome: list[tuple[int, bool, int]] = []
+
+    def check(i: int) -> None:
+        groups = movable_groups(cls, prob, allowed, zone)
+        plan = check_demand_reachable(counts, demand, groups, allowed, list(range(N_CLASSES)))
+        checked[:] = [(groups, plan)]
+
+    def allocation(i: int) -> None:
+        groups, plan = checked[0]
+        problem = AllocationProblem(
+            list(range(N_CLASSES)),
+            cls.copy(),
+            prob,
+            demand,
+            allowed,
+            zone,
+            np.ones(N_CLASSES),
+            np.full(N_CLASSES, 0.1),
+            -1,
+            groups.cell_group,
+            plan,
+            donor_floor(plan, groups, demand),
+        )
+        iterations, converged, _, history = run_allocation(problem, CarsParameters(), seed_key(1))
+        outcome[:] = [(iterations, converged, int(history[-1]))]
+
+    result = harness.interleaved(
+        {"check": harness.call(check), "allocation": harness.call(allocation)}, pairs
     )
-    start = time.perf_counter()
-    iterations, converged, _, history = run_allocation(problem, parameters, seed_key(1))
-    run_s = time.perf_counter() - start
-    print(
-        f"CARS full allocation{' (chained demand)' if chained else ''}, {side}x{side} = "
-        f"{cls.size / 1e6:.1f} M cells, "
-        f"{numba.get_num_threads()} threads: {run_s:.1f} s for {iterations} iterations "
-        f"(+ {check_s:.1f} s max-flow check), converged={converged}, "
-        f"residual {history[-1]} cells, moved {history[0] // 2} cells, "
-        f"peak RSS {peak_rss_gb():.2f} GB"
-    )
+    iterations, converged, residual = outcome[0]
+    title = "chained demand" if chained else "direct demand"
+    return [
+        f"**{title}**, {side} x {side} = {cls.size / 1e6:.1f} M cells, {iterations} iterations, "
+        f"converged={converged}, residual {residual} cells, allocation on "
+        f"{sweep_threads(numba.get_num_threads())} thread(s) by the load; {result.load_text()}",
+        "",
+        *result.table(),
+        "",
+        f"- {result.ratio_text('check', 'allocation')} (target < 1)",
+        f"- peak RSS so far {peak_rss_gb():.2f} GB",
+        "",
+    ]
 
 
 def sweep_numba(cls, prob, may_lose, tau, iteration):
@@ -150,16 +175,6 @@ def sweep_numpy(cls, prob, may_lose, tau, iteration):
     )
 
 
-def timed(func, *args, repeat: int = 3) -> float:
-    """Best of ``repeat`` runs (seconds); the last argument, the iteration, is varied."""
-    best = float("inf")
-    for i in range(repeat):
-        start = time.perf_counter()
-        func(*args[:-1], args[-1] + i)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def apply_once(cls, candidate, seeded, counts, demand) -> float:
     """Seconds of one :func:`_kernels.apply_proposals` on a copy of ``cls``."""
     work = cls.copy()
@@ -182,64 +197,63 @@ def apply_once(cls, candidate, seeded, counts, demand) -> float:
     return time.perf_counter() - start
 
 
-def per_iteration(side: int, with_numpy: bool) -> None:
-    cls, prob, demand = synthetic(side)
-    mcells = cls.size / 1e6
+def sweeps(side: int, pairs: int) -> list[str]:
+    """1 vs 2 threads and numba vs numpy for one full sweep at ``side`` x ``side``."""
+    cls, prob, _ = synthetic(side)
     every = np.ones(N_CLASSES, dtype=bool)
-    # best of more runs on the small map: its ~20 ms runs suffer most from other jobs
-    repeat, numpy_repeat = (7, 3) if cls.size < 5e6 else (3, 2)
-    sweep_numba(cls, prob, every, 0.2, 0)  # compile / warm up
-    full = timed(sweep_numba, cls, prob, every, 0.2, 1, repeat=repeat)
-    counts = np.bincount(cls.ravel(), minlength=N_CLASSES)
-    may_lose = counts > demand
-    real = timed(sweep_numba, cls, prob, may_lose, 0.2, 1, repeat=repeat)
-    candidate, seeded = sweep_numba(cls, prob, may_lose, 0.2, 1)
-    apply_s = min(apply_once(cls, candidate, seeded, counts, demand) for _ in range(repeat))
-    line = (
-        f"{mcells:6.1f} M cells: numba full sweep {full / mcells * 1e3:6.1f} ms per 10^6 "
-        f"cells; allocation iteration {(real + apply_s) / mcells * 1e3:6.1f} ms per 10^6 cells "
-        f"(sweep of the losing classes {real / mcells * 1e3:.1f} + apply "
-        f"{apply_s / mcells * 1e3:.1f}, {int((candidate >= 0).sum())} candidates)"
+    threads = numba.get_num_threads()
+
+    def on(n: int) -> harness.Tool:
+        def run(i: int) -> None:
+            numba.set_num_threads(n)
+            try:
+                sweep_numba(cls, prob, every, 0.2, i + 1)
+            finally:
+                numba.set_num_threads(threads)
+
+        return harness.call(run)
+
+    by_threads = harness.interleaved(
+        {"1 thread": on(1), "2 threads": on(min(2, threads))}, 3 * pairs
     )
-    if with_numpy:
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        single = timed(sweep_numba, cls, prob, every, 0.2, 1, repeat=repeat)
-        numba.set_num_threads(threads)
-        numpy_s = timed(sweep_numpy, cls, prob, every, 0.2, 1, repeat=numpy_repeat)
-        same = np.array_equal(
-            sweep_numpy(cls, prob, every, 0.2, 5), sweep_numba(cls, prob, every, 0.2, 5)[0]
-        )
-        line += (
-            f"\n{'':17}numpy same step (1 core) {numpy_s / mcells:6.3f} s per 10^6 cells -> "
-            f"numba {numpy_s / full:5.1f}x faster on {threads} threads, {numpy_s / single:5.1f}x "
-            f"on 1 thread (identical candidates: {same})"
-        )
-    print(line, flush=True)
+    by_code = harness.interleaved(
+        {
+            "numpy": harness.call(lambda i: sweep_numpy(cls, prob, every, 0.2, i + 1)),
+            "numba": on(1),
+        },
+        pairs,
+    )
+    same = np.array_equal(
+        sweep_numpy(cls, prob, every, 0.2, 5), sweep_numba(cls, prob, every, 0.2, 5)[0]
+    )
+    return [
+        f"**proposal sweep, {cls.size / 1e6:.1f} M cells, 1 vs 2 threads** (numba set to "
+        f"{threads}); {by_threads.load_text()}",
+        "",
+        *by_threads.table(),
+        "",
+        f"- {by_threads.ratio_text('2 threads', '1 thread')} (target <= 1)",
+        "",
+        f"**numba (1 thread) vs numpy, same sweep**; {by_code.load_text()}; identical "
+        f"candidates: {same}",
+        "",
+        *by_code.table(),
+        "",
+        f"- {by_code.ratio_text('numpy', 'numba')}",
+        "",
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--large", action="store_true", help="also 4 x 10^7 cells")
-    parser.add_argument("--threads", type=int, default=None, help="numba threads")
-    parser.add_argument(
-        "--sweeps-only", action="store_true", help="skip the full allocations (part 1)"
-    )
+    parser.add_argument("--side", type=int, default=3162, help="side of the full allocations")
+    parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
-    if args.threads:
-        numba.set_num_threads(args.threads)
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(
-        f"numba {numba.__version__}, threads {numba.get_num_threads()}, "
-        f"{os.cpu_count()} CPUs, load average {load}"
-    )
-    if not args.sweeps_only:
-        full_run(3162)  # first, so the peak RSS it prints is its own
-        full_run(3162, chained=True)
-    per_iteration(1000, with_numpy=True)
-    per_iteration(3162, with_numpy=True)
-    if args.large:
-        per_iteration(6325, with_numpy=False)
+    lines = [f"Machine: {harness.machine()}", ""]
+    lines += full_runs(args.side, args.pairs)
+    lines += full_runs(args.side, args.pairs, chained=True)
+    lines += sweeps(1000, args.pairs)
+    harness.report("allocation: reachability check, threads, numba vs numpy", lines)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,29 @@
-"""Benchmark: landcarbon carbon storage vs a bare numpy.take lookup (and natcap.invest).
+"""Benchmark: landcarbon carbon storage, whole process, vs natcap.invest and a numpy floor.
 
-On a 4000 x 4000, 30 m synthetic land-use map (60 classes, seeded) it times, in one
-process:
+On a 4000 x 4000, 30 m synthetic land-use map (60 classes, seeded; ``--size``) it times
+whole processes, as a user runs them (interpreter start, imports, reading the inputs,
+writing the outputs), interleaved (``--pairs`` rounds of A B C ...) after one untimed
+round, with the median and min-max of the paired ratios and the load (benchmarks/harness.py):
 
-* the bare in-memory lookup ``numpy.take(total_density, codes)`` (the floor);
-* landcarbon's in-memory per-cell kernel (``storage_map``) and exact totals;
-* (a) landcarbon writing the same five rasters as InVEST's Carbon model for one
-  scenario (total + four pools; float32, tiled 256, ZSTD level 1 on all cores:
-  ``landcarbon.raster.GTIFF_CREATION``, read by QGIS/GDAL >= 2.3), plus its CSV and JSON;
-* (b) landcarbon's default outputs with a future map (current and future total
-  storage + change, tables, JSON);
-* natcap.invest's Carbon model on the same inputs when ``natcap.invest`` is importable
-  (a fresh workspace per run: InVEST caches), with the ratio and the agreement of
-  totals and cells, and the Willamette sample side by side.
+* (a) the five rasters of InVEST's Carbon model for one scenario (total + four pools;
+  float32, tiled 256, ``landcarbon.raster.GTIFF_CREATION``): ``landcarbon carbon
+  --all-pools`` vs InVEST's ``carbon.execute`` vs the floor, a plain numpy + rasterio script
+  writing the same five rasters with the same codec (``benchmarks/carbon_floor.py``);
+* (b) the default outputs with a future map (current and future storage, change):
+  ``landcarbon carbon --lulc-future`` vs InVEST with ``calc_sequestration``;
+* then the agreement of InVEST's and landcarbon's totals and cells, and the Willamette
+  sample side by side.
 
 natcap.invest is a benchmark reference only, never a landcarbon dependency. It has no
 Linux wheels; ``make bench-invest`` (``benchmarks/setup_invest.sh``) builds a separate
-``.venv-invest`` with landcarbon and natcap.invest (system GDAL, Cython < 3.3).
+``.venv-invest`` with landcarbon and natcap.invest (system GDAL, Cython < 3.3); without it
+the InVEST columns are skipped.
 
 With ``--big N`` it instead writes an N x N map window by window and runs the default
 outputs chunked (dask, ``--chunk`` cells), printing the time and the peak resident memory.
 
-Run: ``.venv-invest/bin/python benchmarks/carbon.py [--size 4000] [--repeat 3] [--seed 0]``
-(``.venv/bin/python`` runs the landcarbon side only), or
+Run: ``.venv-invest/bin/python benchmarks/carbon.py [--size 4000] [--pairs 5] [--seed 0]``
+(``.venv/bin/python`` runs landcarbon and the floor only), or
 ``.venv/bin/python benchmarks/carbon.py --big 20000 --chunk 1024`` (peak 1.4 GiB).
 """
 
@@ -30,13 +31,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
+import json
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 import pandas as pd
 import rasterio
@@ -137,15 +139,6 @@ def run_big(size: int, chunk: int, seed: int) -> None:
         )
 
 
-def best_of(repeat: int, func: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run_invest(cur: Path, fut: Path | None, pools: Path, workspace: Path) -> Path:
     from natcap.invest import carbon
 
@@ -211,10 +204,106 @@ def willamette_side_by_side(folder: Path) -> None:
         assert rel <= AGREEMENT, f"Willamette {label}: InVEST differs by {rel:.1e} relative"
 
 
+LANDCARBON = [sys.executable, "-c", "from landcarbon.cli import main; main()", "carbon"]
+INVEST = [
+    sys.executable,
+    "-c",
+    "import json, sys; from natcap.invest import carbon; carbon.execute(json.loads(sys.argv[1]))",
+]
+FLOOR = Path(__file__).with_name("carbon_floor.py")
+
+
+def invest_args(cur: Path, fut: Path | None, pools: Path, workspace: Path) -> list[str]:
+    """InVEST's Carbon model as a process: a fresh workspace per run (InVEST caches)."""
+    args = {
+        "workspace_dir": str(workspace),
+        "lulc_bas_path": str(cur),
+        "carbon_pools_path": str(pools),
+        "calc_sequestration": fut is not None,
+        "lulc_alt_path": str(fut) if fut else "",
+        "do_valuation": False,
+        "n_workers": -1,
+    }
+    return [*INVEST, json.dumps(args)]
+
+
+def timed_comparisons(folder: Path, size: int, pairs: int, invest: bool) -> list[str]:
+    """The interleaved whole-process comparisons (a) and (b); markdown lines."""
+    cur, fut, pools = (folder / n for n in ("lulc_cur.tif", "lulc_fut.tif", "pools.csv"))
+    lc = [*LANDCARBON, "--lulc", str(cur), "--pools", str(pools)]
+    five: dict[str, harness.Tool] = {
+        "landcarbon": harness.process(lambda i: [*lc, "--all-pools", "-o", str(folder / f"a{i}")]),
+        "floor": harness.process(
+            lambda i: [
+                sys.executable,
+                str(FLOOR),
+                str(cur),
+                str(pools),
+                str(folder / f"f{i}"),
+                json.dumps(GTIFF_CREATION),
+            ]
+        ),
+    }
+    default: dict[str, harness.Tool] = {
+        "landcarbon": harness.process(
+            lambda i: [*lc, "--lulc-future", str(fut), "-o", str(folder / f"b{i}")]
+        )
+    }
+    if invest:
+        five["InVEST"] = harness.process(lambda i: invest_args(cur, None, pools, folder / f"i{i}"))
+        default["InVEST"] = harness.process(
+            lambda i: invest_args(cur, fut, pools, folder / f"j{i}")
+        )
+    codec = ", ".join(f"{k}={v}" for k, v in GTIFF_CREATION.items())
+    lines = [
+        f"Map {size} x {size} ({size * size / 1e6:.0f} M cells), {N_CLASSES} classes, input "
+        f"uint8 DEFLATE tiled 256; outputs float32 ({codec}); {pairs} interleaved rounds "
+        f"after one untimed round; whole processes.",
+        "",
+    ]
+    for title, tools in (
+        ("(a) five rasters (total + 4 pools)", five),
+        ("(b) default outputs, current + future", default),
+    ):
+        result = harness.interleaved(tools, pairs)
+        lines += [f"**{title}**, {result.load_text()}", "", *result.table(), ""]
+        for other in [t for t in tools if t != "landcarbon"]:
+            slow, fast = (other, "landcarbon") if other == "InVEST" else ("landcarbon", other)
+            lines.append(f"- {result.ratio_text(slow, fast)}")
+        lines.append("")
+    if not invest:
+        lines.append(
+            "natcap.invest is not importable: InVEST skipped. Build its venv with `make "
+            "bench-invest`, then run .venv-invest/bin/python benchmarks/carbon.py"
+        )
+    return lines
+
+
+def agreement(folder: Path) -> list[str]:
+    """InVEST's and landcarbon's per-cell maps and totals agree (and Willamette)."""
+    cur_path, fut_path, pools_path = (
+        folder / n for n in ("lulc_cur.tif", "lulc_fut.tif", "pools.csv")
+    )
+    cur, pools = read_raster(cur_path, "categorical"), read_pools(pools_path)
+    willamette_side_by_side(folder)
+    ws = run_invest(cur_path, fut_path, pools_path, folder / "check")
+    ours = storage_map(cur, pools, check=False).values
+    theirs = read_raster(ws / "c_storage_bas.tif").values
+    rel = np.nanmax(np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-12))
+    total_ours = storage_totals(cur, pools).total_t_c
+    total_theirs = float(np.nansum(theirs.astype(np.float64))) * 0.09
+    assert rel <= AGREEMENT, f"per-cell storage differs from InVEST by {rel:.1e} relative"
+    assert abs(total_theirs / total_ours - 1) <= AGREEMENT, "total differs from InVEST"
+    return [
+        f"Agreement with InVEST: per-cell max relative difference {rel:.2e}; totals "
+        f"{total_ours:.6f} vs {total_theirs:.6f} t C (rel {abs(total_theirs / total_ours - 1):.2e})"
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--big", type=int, default=0, help="run the chunked N x N case")
     parser.add_argument("--chunk", type=int, default=1024)
@@ -222,78 +311,18 @@ def main() -> None:
     if opts.big:
         run_big(opts.big, opts.chunk, opts.seed)
         return
+    invest = (
+        importlib.util.find_spec("natcap") is not None
+        and importlib.util.find_spec("natcap.invest") is not None
+    )
     with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
         folder = Path(tmp)
-        cur_path, fut_path, pools_path = synthetic_inputs(opts.size, opts.seed, folder)
-        pools = read_pools(pools_path)
-        cur = read_raster(cur_path, "categorical")
-        fut = read_raster(fut_path, "categorical")
-        codes = np.asarray(cur.values)
-        lut = np.zeros(N_CLASSES + 1)
-        lut[pools.codes] = sum(pools.column(p).to_numpy(float) for p in POOLS)
-        print(
-            f"map {opts.size} x {opts.size} cells ({codes.size / 1e6:.0f} M), {N_CLASSES} classes; "
-            f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
-        )
-
-        t_take = best_of(opts.repeat, lambda: np.take(lut, codes))
-        t_kernel = best_of(opts.repeat, lambda: storage_map(cur, pools, check=False).values)
-        t_totals = best_of(opts.repeat, lambda: storage_totals(cur, pools))
-        print(f"numpy.take lookup               {t_take:8.3f} s")
-        print(
-            f"landcarbon per-cell kernel      {t_kernel:8.3f} s  "
-            f"ratio to take {t_kernel / t_take:5.2f}"
-        )
-        print(f"landcarbon exact totals         {t_totals:8.3f} s")
-
-        runs = iter(range(10_000))
-
-        def five() -> None:
-            write_carbon_outputs(folder / f"a{next(runs)}", cur, pools, all_pools=True)
-
-        def default() -> None:
-            write_carbon_outputs(folder / f"b{next(runs)}", cur, pools, fut)
-
-        t_five = best_of(opts.repeat, five)
-        t_default = best_of(opts.repeat, default)
-        codec = ", ".join(f"{k}={v}" for k, v in GTIFF_CREATION.items())
-        print(f"(a) landcarbon 5 rasters        {t_five:8.3f} s  (float32, {codec})")
-        print(f"(b) landcarbon default outputs  {t_default:8.3f} s  (total cur/fut + change)")
-
-        if (
-            importlib.util.find_spec("natcap") is None
-            or importlib.util.find_spec("natcap.invest") is None
-        ):
-            print(
-                "natcap.invest is not importable: InVEST side-by-side skipped. Build its venv "
-                "with `make bench-invest`, then run .venv-invest/bin/python benchmarks/carbon.py"
-            )
-            return
-        t_inv_a = best_of(
-            opts.repeat, lambda: run_invest(cur_path, None, pools_path, folder / f"i{next(runs)}")
-        )
-        t_inv_b = best_of(
-            opts.repeat,
-            lambda: run_invest(cur_path, fut_path, pools_path, folder / f"j{next(runs)}"),
-        )
-        print(f"(a) InVEST Carbon, baseline     {t_inv_a:8.3f} s  ratio {t_inv_a / t_five:5.2f}x")
-        print(
-            f"(b) InVEST Carbon, bas + alt    {t_inv_b:8.3f} s  ratio {t_inv_b / t_default:5.2f}x"
-        )
-        willamette_side_by_side(folder)
-        ws = run_invest(cur_path, fut_path, pools_path, folder / "check")
-        ours = storage_map(cur, pools, check=False).values
-        theirs = read_raster(ws / "c_storage_bas.tif").values
-        rel = np.nanmax(np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-12))
-        total_ours = storage_totals(cur, pools).total_t_c
-        total_theirs = float(np.nansum(theirs.astype(np.float64))) * 0.09
-        print(
-            f"per-cell max relative difference {rel:.2e}; totals {total_ours:.6f} vs "
-            f"{total_theirs:.6f} t C (rel {abs(total_theirs / total_ours - 1):.2e})"
-        )
-        assert rel <= AGREEMENT, f"per-cell storage differs from InVEST by {rel:.1e} relative"
-        assert abs(total_theirs / total_ours - 1) <= AGREEMENT, "total differs from InVEST"
-        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+        synthetic_inputs(opts.size, opts.seed, folder)
+        lines = [f"Machine: {harness.machine()}", ""]
+        lines += timed_comparisons(folder, opts.size, opts.pairs, invest)
+        if invest:
+            lines += agreement(folder)
+        harness.report(f"carbon storage, whole process, {opts.size}^2", lines)
 
 
 if __name__ == "__main__":

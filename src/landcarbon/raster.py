@@ -28,6 +28,7 @@ import numpy as np
 import rasterio
 import rioxarray
 import xarray as xr
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
@@ -170,7 +171,10 @@ def read_raster(
     months of a monthly climate raster.
 
     ``kind="continuous"`` gives float64 with NaN for nodata/masked cells;
-    ``kind="categorical"`` gives int32 with :data:`CLASS_NODATA` there.
+    ``kind="categorical"`` gives int32 with :data:`CLASS_NODATA` there. An integer file
+    whose mask is its nodata value (or that has none) is read in its own dtype and its
+    nodata cells found by comparison, with no float copy; other masks (alpha band,
+    per-dataset mask) and float files go through a masked float read.
     With ``chunks`` the result is dask-backed and nothing is read yet.
     Raises InputFileError (missing, empty, not a raster) or RasterError (all nodata).
     """
@@ -185,8 +189,16 @@ def read_raster(
                 f"{p}: a {ds.dtypes[0]} (complex) raster cannot hold class codes; give a "
                 f"categorical raster of integer codes"
             )
+        flags = {
+            f for i in ([band] if band else range(1, count + 1)) for f in ds.mask_flag_enums[i - 1]
+        }
+        direct = (
+            kind == "categorical"
+            and np.issubdtype(np.dtype(ds.dtypes[0]), np.integer)
+            and flags <= {MaskFlags.nodata, MaskFlags.all_valid}
+        )
     da = rioxarray.open_rasterio(
-        p, masked=True, chunks={"y": chunks, "x": chunks, "band": 1} if chunks else None
+        p, masked=not direct, chunks={"y": chunks, "x": chunks, "band": 1} if chunks else None
     )
     assert isinstance(da, xr.DataArray)
     da = da.sel(band=band, drop=True) if band else da
@@ -196,15 +208,18 @@ def read_raster(
     if kind == "categorical":
         data = da.data
         dims = tuple(str(d) for d in da.dims)
+        mask_value = nodata if direct else None  # else the masked read gave NaN there
         if is_dask(data):
-            values = data.map_blocks(class_codes, dtype=np.int32, path=p, dims=dims)
+            values = data.map_blocks(
+                class_codes, dtype=np.int32, path=p, dims=dims, nodata=mask_value
+            )
         else:
-            values = class_codes(np.asarray(data), p, dims)
-        da = da.copy(data=values)
-        da = da.rio.write_nodata(int(CLASS_NODATA), encoded=False)
+            values = class_codes(np.asarray(data), p, dims, mask_value)
+        da = da.copy(deep=False, data=values)  # deep would copy the codes once more
+        da.rio.write_nodata(int(CLASS_NODATA), encoded=False, inplace=True)  # no deep copy
     else:
         da = da.astype(np.float64)
-        da = da.rio.write_nodata(np.nan, encoded=False)
+        da.rio.write_nodata(np.nan, encoded=False, inplace=True)
     da.attrs.pop("_FillValue", None)
     da.encoding = {}  # values are decoded: nodata is NaN or CLASS_NODATA, never the file's
     da.attrs["source_path"] = str(p)
@@ -219,38 +234,62 @@ def class_codes(
     block: np.ndarray,
     path: Path,
     dims: tuple[str, ...],
+    nodata: float | None = None,
     block_info: dict[Any, Any] | None = None,
 ) -> np.ndarray:
-    """The int32 class codes of a masked (float, NaN = nodata) block of a categorical raster.
+    """The int32 class codes of a block of a categorical raster, :data:`CLASS_NODATA` on nodata.
 
-    Every valid value must be an integer code above :data:`CLASS_NODATA` (int32's minimum,
-    landcarbon's nodata) and within int32: a fractional code (3.5) or one beyond int32 is
-    a RasterError giving their count and the first cell, never truncated or made nodata.
-    On a dask array of several chunks the count is the chunk's.
+    A float block comes masked (NaN = nodata); an integer block in the file's dtype, with
+    ``nodata`` the file's nodata value (None: every cell holds data). Every valid value
+    must be an integer code above :data:`CLASS_NODATA` (int32's minimum, landcarbon's
+    nodata) and within int32: a fractional code (3.5) or one beyond int32 is a RasterError
+    giving their count and the first cell, never truncated or made nodata. On a dask
+    array of several chunks the count is the chunk's.
     """
-    valid = ~np.isnan(block)
-    codes = np.where(valid, block, 0)
-    bad = valid & ((codes != np.trunc(codes)) | (codes <= CLASS_NODATA) | (codes > INT32_MAX))
-    if bad.any():
-        first = np.unravel_index(np.argmax(bad), bad.shape)
-        start = (
-            [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * len(first)
-        )
-        names = {"band": "band index", "y": "row", "x": "col"}
-        where = ", ".join(
-            f"{names.get(d, d)} {int(i) + lo}" for d, i, lo in zip(dims, first, start, strict=True)
-        )
-        chunked = block_info and max(block_info[0]["num-chunks"]) > 1
-        scope = " in the chunk" if chunked else ""
-        raise RasterError(
-            f"{path}: {int(bad.sum())} cell(s){scope} hold values that are not integer class "
-            f"codes (first: {float(block[first]):.15g} at {where}, counted from 0); a "
-            f"categorical raster must hold integers from {int(CLASS_NODATA) + 1} to "
-            f"{INT32_MAX} (float rasters with integral values are fine; {int(CLASS_NODATA)} "
-            f"is landcarbon's nodata); "
-            f"reclassify the raster to integer codes or set its nodata value"
-        )
-    return np.where(valid, codes, CLASS_NODATA).astype(np.int32)
+    if block.dtype.kind == "f":
+        valid = ~np.isnan(block)
+        codes = np.where(valid, block, 0)
+        bad = valid & ((codes != np.trunc(codes)) | (codes <= CLASS_NODATA) | (codes > INT32_MAX))
+        _refuse_codes(bad, block, path, dims, block_info)
+        return np.where(valid, codes, CLASS_NODATA).astype(np.int32)
+    info = np.iinfo(block.dtype)
+    held = nodata is not None and float(nodata).is_integer() and info.min <= nodata <= info.max
+    invalid = block == block.dtype.type(nodata) if held else None  # GDAL's nodata mask
+    if info.min <= CLASS_NODATA or info.max > INT32_MAX:  # int32 and wider: check the range
+        bad = (block <= int(CLASS_NODATA)) | (block > INT32_MAX)
+        _refuse_codes(bad if invalid is None else bad & ~invalid, block, path, dims, block_info)
+    codes = block.astype(np.int32)
+    if invalid is not None:
+        codes[invalid] = CLASS_NODATA
+    return codes
+
+
+def _refuse_codes(
+    bad: np.ndarray,
+    block: np.ndarray,
+    path: Path,
+    dims: tuple[str, ...],
+    block_info: dict[Any, Any] | None,
+) -> None:
+    """Raise RasterError naming the count and the first of the ``bad`` cells, if any."""
+    if not bad.any():
+        return
+    first = np.unravel_index(np.argmax(bad), bad.shape)
+    start = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * len(first)
+    names = {"band": "band index", "y": "row", "x": "col"}
+    where = ", ".join(
+        f"{names.get(d, d)} {int(i) + lo}" for d, i, lo in zip(dims, first, start, strict=True)
+    )
+    chunked = block_info and max(block_info[0]["num-chunks"]) > 1
+    scope = " in the chunk" if chunked else ""
+    raise RasterError(
+        f"{path}: {int(bad.sum())} cell(s){scope} hold values that are not integer class "
+        f"codes (first: {float(block[first]):.15g} at {where}, counted from 0); a "
+        f"categorical raster must hold integers from {int(CLASS_NODATA) + 1} to "
+        f"{INT32_MAX} (float rasters with integral values are fine; {int(CLASS_NODATA)} "
+        f"is landcarbon's nodata); "
+        f"reclassify the raster to integer codes or set its nodata value"
+    )
 
 
 def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from landcarbon.carbon import POOLS, Valuation, sequestration_map, storage_map
+from landcarbon.carbon import POOLS, Valuation, sequestration_map, storage_map, storage_maps
 from landcarbon.carbon._kernels import pair_counts
 from landcarbon.carbon.classes import ClassIndex
 from landcarbon.carbon.outputs import write_carbon_outputs
@@ -125,3 +125,36 @@ def test_default_output_files_hold_the_maps(tmp_path: Path):
             assert ds.dtypes[0] == "float32" and ds.descriptions == (name,)
             assert ds.tags(1)["units"] == units
             np.testing.assert_array_equal(ds.read(1), values.astype(np.float32))
+
+
+@pytest.mark.parametrize("per_cell_units", [False, True])
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+def test_all_pools_in_one_pass_equal_the_reference_per_pool(per_cell_units: bool, backend: str):
+    """storage_maps (one parallel pass for the total and the four pools) gives each pool's
+    float64 density (x true cell area) rounded once: the values of one pass per pool."""
+    first, _ = blocky_pair(5, (33, 70))
+    first[first == 4] = 5
+    opts = {"cell_size": 0.01, "crs": "EPSG:4326", "origin": (110.0, 45.0)}
+    chunks = {"chunks": (10, 32)} if backend == "dask" else {}
+    lulc = make_raster(first, backend=backend, **chunks, **opts)
+    rng = np.random.default_rng(8)
+    records = [
+        dict(lucode=k, **{p: round(float(rng.uniform(0, 200)), 3) for p in POOLS}) for k in CODES
+    ]
+    table = table_from_records(records, "pools.csv", required=POOLS, nonnegative=POOLS)
+    scale = Grid.from_dataarray(lulc).row_area_ha()[:, None] if per_cell_units else 1.0
+    maps = storage_maps(lulc, table, per_cell_units=per_cell_units, dtype=np.float32)
+    assert list(maps) == ["total", *POOLS]
+    for pool, da in maps.items():
+        density = {
+            r["lucode"]: sum(r[p] for p in POOLS) if pool == "total" else r[pool] for r in records
+        }
+        ref = np.array([np.nan if c == CLASS_NODATA else density[c] for c in first.ravel()])
+        expected = (ref.reshape(first.shape) * scale).astype(np.float32)
+        assert da.dtype == np.float32 and da.attrs["units"] == (
+            "t C per cell" if per_cell_units else "t C/ha"
+        )
+        np.testing.assert_array_equal(da.values, expected)
+        one = storage_map(lulc, table, pool, per_cell_units=per_cell_units, dtype=np.float32)
+        np.testing.assert_array_equal(one.values, da.values)
+        assert one.name == da.name

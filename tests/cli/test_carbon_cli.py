@@ -415,3 +415,32 @@ def test_emissions_preset_by_group_through_classes(tmp_path: Path):
         f"error: {classes}: column 'group': row 3 (code 20): 'forrest' is not a land-use group "
         f"(did you mean 'forest'?)" in proc.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "nodata"), [("uint32", 3_000_000_000, 0), ("int32", -2147483648, 0)]
+)
+def test_integer_map_with_codes_beyond_int32_is_refused(
+    inputs: dict[str, Path], tmp_path: Path, dtype: str, value: int, nodata: int
+):
+    """An integer land-use file is read in its own dtype: a code int32 cannot hold is one
+    error line naming the file, the cell and the fix, through the real entry point."""
+    import rasterio
+    from affine import Affine
+
+    from landcarbon.testing import one_error_line, run_cli
+
+    data = np.ones((6, 5), dtype=dtype)
+    data[2, 3] = value
+    path = tmp_path / "lulc_int.tif"
+    profile = {"driver": "GTiff", "height": 6, "width": 5, "count": 1, "dtype": dtype}
+    transform = Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0)
+    with rasterio.open(
+        path, "w", **profile, crs="EPSG:32650", transform=transform, nodata=nodata
+    ) as dst:
+        dst.write(data, 1)
+    proc = run_cli("carbon", "--lulc", str(path), "--pools", str(inputs["pools"]))
+    line = one_error_line(proc)
+    assert f"{path}: 1 cell(s) hold values that are not integer class codes" in line
+    assert f"first: {value} at row 2, col 3" in line
+    assert "reclassify the raster to integer codes or set its nodata value" in line

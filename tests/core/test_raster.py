@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from affine import Affine
 
 from landcarbon.errors import InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid
@@ -149,3 +150,95 @@ def test_reference_rasters_read_with_correct_grids(shared_data: Path, name, shap
     assert da.shape == shape and da.dtype == np.int32
     if epsg == 26910:  # Willamette: 30 m cells
         assert grid.row_area_ha()[0] == pytest.approx(0.09)
+
+
+def _tif(path: Path, data: np.ndarray, nodata: float | None, **extra: object) -> Path:
+    """A GeoTIFF of ``data`` in its own dtype (tiled 16, as other tools write them)."""
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": data.dtype.name,
+        "crs": "EPSG:32650",
+        "transform": Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0),
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 16,
+        "blockysize": 16,
+        **extra,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("dtype", "nodata", "codes"),
+    [
+        ("uint8", 255, [0, 1, 7, 254]),
+        ("uint8", None, [0, 1, 7, 255]),
+        ("int16", -1, [-32768, 0, 3, 32767]),
+        ("uint16", 0, [1, 2, 65535, 40000]),
+        ("int32", -9999, [-2147483647, 5, 2147483647, 12]),
+        ("uint32", 4294967295, [0, 2147483647, 9, 1]),
+    ],
+)
+@pytest.mark.parametrize("chunks", [None, 16])
+def test_categorical_read_of_integer_files_masks_nodata(
+    tmp_path: Path, dtype: str, nodata: int | None, codes: list[int], chunks: int | None
+):
+    rng = np.random.default_rng(4)
+    data = rng.choice(np.array(codes, dtype=dtype), size=(40, 37))
+    if nodata is not None:
+        data[rng.random(data.shape) < 0.2] = nodata
+    back = read_raster(_tif(tmp_path / "lu.tif", data, nodata), "categorical", chunks=chunks)
+    expected = np.where(data == nodata, CLASS_NODATA, data.astype(np.int64))
+    expected = data if nodata is None else expected
+    assert back.dtype == np.int32
+    np.testing.assert_array_equal(back.values, expected)
+    assert back.attrs["source_nodata"] == ("none" if nodata is None else repr(float(nodata)))
+
+
+def test_categorical_read_honours_an_internal_mask(tmp_path: Path):
+    """A per-dataset mask (not a nodata value) still masks: that file takes the masked read."""
+    data = np.arange(1, 41, dtype=np.uint8).reshape(5, 8)
+    path = _tif(tmp_path / "lu.tif", data, None)
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "r+") as ds:
+        ds.write_mask(np.where(data % 3 == 0, 0, 255).astype(np.uint8))
+    back = read_raster(path, "categorical").values
+    np.testing.assert_array_equal(back, np.where(data % 3 == 0, CLASS_NODATA, data))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "shown"),
+    [("int32", -2147483648, "-2147483648"), ("uint32", 3_000_000_000, "3000000000")],
+)
+def test_categorical_integer_codes_beyond_int32_are_refused(
+    tmp_path: Path, dtype: str, value: int, shown: str
+):
+    data = np.ones((20, 20), dtype=dtype)
+    data[3, 5] = value
+    path = _tif(tmp_path / "lu.tif", data, 0)
+    with pytest.raises(
+        RasterError, match=rf"1 cell\(s\) hold values.*first: {shown} at row 3, col 5"
+    ):
+        read_raster(path, "categorical")
+
+
+def test_categorical_read_makes_no_float_copy(tmp_path: Path):
+    """A uint8 map is read into int32 codes without a float64 (NaN) copy: peak memory of
+    the read stays under 8 bytes per cell (the float64 detour alone took 8, plus int32)."""
+    import tracemalloc
+
+    data = np.kron(np.arange(1, 101, dtype=np.uint8).reshape(10, 10), np.ones((100, 100), np.uint8))
+    data[:50] = 255
+    path = _tif(tmp_path / "lu.tif", data, 255, compress="deflate")
+    tracemalloc.start()
+    try:
+        back = read_raster(path, "categorical")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert back.values[0, 0] == CLASS_NODATA and back.values[-1, -1] == 100
+    assert peak < 8 * data.size, f"{peak / data.size:.1f} bytes per cell"

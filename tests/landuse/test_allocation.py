@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from landcarbon.errors import AlignmentError, BackendError, ParameterError
+from landcarbon.landuse import allocation
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     CarsParameters,
@@ -138,8 +139,9 @@ def test_allocation_meets_demand_and_is_bit_identical_by_seed(
     assert first.residual_history[0] == 240 and first.residual_history[-1] == 0
 
 
-def test_allocation_does_not_depend_on_thread_count() -> None:
+def test_allocation_does_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
     lulc, prob, demand = _small(3, shape=(300, 230))  # >= PARALLEL_MIN_CELLS: prange used
+    monkeypatch.setattr(allocation, "sweep_threads", lambda limit: limit)  # whatever the load
     before = numba.get_num_threads()
     maps = []
     try:
@@ -666,3 +668,39 @@ def test_same_seed_gives_bit_identical_maps(problem, seed: int, model: str) -> N
     second = _run_problem(problem, parameters, seed)[2]
     np.testing.assert_array_equal(first.lulc.values, second.lulc.values)
     np.testing.assert_array_equal(first.residual_history, second.residual_history)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "limit", "expected"),
+    [
+        (2, 0.2, 2, 2),  # idle machine: every configured thread
+        (2, 1.3, 2, 2),  # this process's own load
+        (2, 2.6, 2, 1),  # another process keeps a core busy: one thread
+        (2, 7.6, 2, 1),  # the shared machine of issue 18
+        (16, 4.0, 16, 13),
+        (16, 0.0, 4, 4),  # never above what numba is set to
+    ],
+)
+def test_sweep_threads_leave_busy_cores_alone(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, limit: int, expected: int
+) -> None:
+    monkeypatch.setattr(allocation.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(allocation.os, "getloadavg", lambda: (load, load, load))
+    assert allocation.sweep_threads(limit) == expected
+
+
+def test_run_allocation_restores_the_numba_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    lulc, prob, demand = _small(3, shape=(40, 30))
+    seen: list[int] = []
+    real = allocation._kernels.propose
+
+    def propose(*args: object) -> None:
+        seen.append(numba.get_num_threads())
+        real(*args)
+
+    monkeypatch.setattr(allocation, "sweep_threads", lambda limit: 1)
+    monkeypatch.setattr(allocation._kernels, "propose", propose)
+    before = numba.get_num_threads()
+    allocate(lulc, prob, demand, seed=1)
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == before

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from landcarbon.errors import InputFileError, ParameterError, TableError
 from landcarbon.landuse.conversion import (
+    CellGroups,
     ConversionMatrix,
     check_demand_reachable,
     donor_floor,
@@ -287,3 +288,55 @@ def test_likely_plan_prefers_probable_donors() -> None:
     plan = likely_plan(np.array([2, 1, 1]), np.array([1, 1, 2]), groups, prob)
     (g,) = np.flatnonzero(plan[:, 2])
     assert groups.masks[g].tolist() == [False, True, True] and plan.sum() == 1
+
+
+def _unique_groups(cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray):
+    """The reference grouping: a key per cell and numpy.unique (the check before issue 18)."""
+    n = prob.shape[0]
+    valid = (cls >= 0) & (zone != 0)
+    current = cls[valid].astype(np.int64)
+    bits = np.zeros(current.shape, dtype=np.int64)
+    for j in range(n):
+        bits |= (allowed[current, j] & (prob[j][valid] > 0) & (current != j)).astype(np.int64) << j
+    group, inverse, cells = np.unique(
+        current * (1 << n) + bits, return_inverse=True, return_counts=True
+    )
+    cell_group = np.full(cls.shape, -1, dtype=np.int32)
+    cell_group[valid] = inverse.ravel()
+    return group >> n, (group[:, None] & (1 << np.arange(n))) > 0, cells, cell_group
+
+
+@pytest.mark.parametrize(
+    ("seed", "k", "dtype"), [(0, 3, np.int8), (1, 9, np.int16), (2, 12, np.int8)]
+)
+def test_movable_groups_equal_the_unique_reference(seed: int, k: int, dtype: type) -> None:
+    """One numba pass gives the groups of a per-cell key and numpy.unique, in the same order
+    (so the same plan and verdict): nodata, restricted cells, NaN and zero probabilities,
+    forbidden conversions, and hundreds of groups (the hash table grows several times)."""
+    rng = np.random.default_rng(seed)
+    shape = (61, 47)
+    cls = np.repeat(rng.integers(-1, k, (shape[0], 12)), 4, axis=1)[:, : shape[1]].astype(dtype)
+    prob = rng.random((k, *shape))
+    prob[rng.random(prob.shape) < 0.3] = 0.0
+    prob[rng.random(prob.shape) < 0.05] = np.nan
+    allowed = rng.random((k, k)) < 0.7
+    zone = rng.choice(np.array([0, 1, 2], dtype=np.uint8), shape, p=[0.1, 0.8, 0.1])
+    got = movable_groups(cls, prob, allowed, zone)
+    want = _unique_groups(cls, prob, allowed, zone)
+    assert len(got.cells) > (100 if k > 3 else 5)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=k)
+    demand = counts.copy()
+    demand[0], demand[-1] = demand[0] - 5, demand[-1] + 5
+    codes = list(range(k))
+    try:
+        plan = check_demand_reachable(counts, demand, got, allowed, codes)
+    except ParameterError as exc:
+        with pytest.raises(ParameterError, match="demand cannot be reached") as ref:
+            check_demand_reachable(counts, demand, CellGroups(*want), allowed, codes)
+        assert str(ref.value) == str(exc)
+    else:
+        ref_plan = check_demand_reachable(counts, demand, CellGroups(*want), allowed, codes)
+        np.testing.assert_array_equal(plan, ref_plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,6 +116,33 @@ def test_monte_carlo_outputs_are_written(tmp_path: Path) -> None:
     written = read_raster(files["lulc"], "categorical").values
     np.testing.assert_array_equal(written, result.allocation.lulc.values)
     assert "allocated_cells" in files["demand"].read_text().splitlines()[0]
+
+
+def test_the_run_and_its_ensemble_share_one_reachability_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """simulate checks the demand's reachability once for its run and its Monte Carlo
+    runs (they share conversion rules), and the run is the one allocate gives."""
+    from landcarbon.landuse import allocation
+
+    t0, t1, prob = _maps()
+    calls: list[int] = []
+    real = allocation.check_demand_reachable
+
+    def counted(*args: Any) -> np.ndarray:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(allocation, "check_demand_reachable", counted)
+    opts: dict[str, Any] = {"years": (2000, 2010), "target_year": 2015, "seed": 1}
+    result = simulate(t0, t1, prob, runs=3, **opts)
+    assert len(calls) == 1
+    assert result.ensemble is not None and len(result.ensemble.runs) == 3
+    single = simulate(t0, t1, prob, **opts)
+    np.testing.assert_array_equal(result.allocation.lulc.values, single.allocation.lulc.values)
+    demand = {int(c): int(n) for c, n in single.demand.cells_by_code().items()}
+    direct = allocation.allocate(t1, complete_stack(prob, single.demand.codes), demand, seed=1)
+    np.testing.assert_array_equal(single.allocation.lulc.values, direct.lulc.values)
 
 
 def _kappa_oa_fom(t1: np.ndarray, t2: np.ndarray, sim: np.ndarray) -> tuple[float, ...]:

@@ -37,6 +37,7 @@ from landcarbon.carbon.storage import (
     read_pools,
     sequestration_map,
     storage_map,
+    storage_maps,
     storage_totals,
 )
 from landcarbon.carbon.uncertainty import (
@@ -82,6 +83,7 @@ __all__ = [
     "soc_density",
     "soc_profile_density",
     "storage_map",
+    "storage_maps",
     "storage_totals",
     "supply_demand_quadrants",
     "supply_demand_ratio",

@@ -4,13 +4,15 @@ A class map is looked up through a dense index table ``index_lut`` over the code
 ``[lo, lo + len(index_lut))``: ``index_lut[code - lo]`` is the row of the code in the
 class table, or ``missing`` (= number of rows) for a code the table lacks. Per-cell
 values come from a NaN-padded table ``padded`` (``padded[code - base]``, indices clipped
-to its ends, which are NaN), so nodata and unknown codes give NaN.
+to its ends, which are NaN), so nodata and unknown codes give NaN. The per-cell lookups
+run their rows in parallel (numba threads); each cell's arithmetic is the same whatever
+the thread count, so the maps are bit-identical to a serial pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
@@ -116,23 +118,27 @@ def _clip(code: int, base: int, top: int) -> int:
     return 0 if j < 0 else (top if j > top else j)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def lookup(
     block: np.ndarray, base: int, padded: np.ndarray, area: np.ndarray | None, out: np.ndarray
 ) -> None:
-    """``out = padded[code - base]`` per cell (times ``area`` per cell when given).
+    """``out[k] = padded[k, code - base]`` per cell (times ``area`` per cell when given)
+    for each of the ``K`` tables of ``padded`` (``K`` x span): one pass over the map for
+    all of them (e.g. the total and the four pools), rows in parallel.
 
     The product is taken in float64 and rounded once into ``out``'s dtype (float32 for
     files), so a float32 map equals the float64 map cast to float32.
     """
-    top = padded.size - 1
-    for r in range(block.shape[0]):
+    top = padded.shape[1] - 1
+    for r in prange(block.shape[0]):
         for c in range(block.shape[1]):
-            value = padded[_clip(block[r, c], base, top)]
-            out[r, c] = value if area is None else value * area[r, c]
+            j = _clip(block[r, c], base, top)
+            for k in range(padded.shape[0]):
+                value = padded[k, j]
+                out[k, r, c] = value if area is None else value * area[r, c]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def lookup_change(
     first: np.ndarray,
     second: np.ndarray,
@@ -142,9 +148,10 @@ def lookup_change(
     out: np.ndarray,
 ) -> None:
     """``out = padded[second] - padded[first]`` per cell (times ``area`` when given), NaN
-    where either is nodata; float64 arithmetic, rounded once into ``out``'s dtype."""
+    where either is nodata; float64 arithmetic, rounded once into ``out``'s dtype; rows in
+    parallel."""
     top = padded.size - 1
-    for r in range(first.shape[0]):
+    for r in prange(first.shape[0]):
         for c in range(first.shape[1]):
             change = padded[_clip(second[r, c], base, top)] - padded[_clip(first[r, c], base, top)]
             out[r, c] = change if area is None else change * area[r, c]

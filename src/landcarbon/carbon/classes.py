@@ -11,7 +11,7 @@ are found in the same pass and raised with their cell counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import DTypeLike
 
-from landcarbon.backend import is_dask, map_cells
+from landcarbon.backend import is_dask, like, map_cells
 from landcarbon.carbon._kernels import (
     class_bins,
     lookup,
@@ -76,11 +76,42 @@ class ClassIndex:
         ``per_cell_units`` multiplies by the true cell area (ha), e.g. t/ha to t per cell.
         Computed in float64 and rounded once to ``dtype`` (float32 for files).
         """
-        base, padded = self.padded_table(values)
-        areas = (cell_area_map(lulc),) if per_cell_units else ()
-        return map_cells(
-            _lookup, lulc, *areas, dtype=dtype, name=name, base=base, padded=padded, out_dtype=dtype
-        )
+        maps = self.values_maps(lulc, {name: values}, dtype=dtype, per_cell_units=per_cell_units)
+        return maps[name]
+
+    def values_maps(
+        self,
+        lulc: xr.DataArray,
+        values: Mapping[str, np.ndarray],
+        *,
+        dtype: DTypeLike = np.float64,
+        per_cell_units: bool = False,
+    ) -> dict[str, xr.DataArray]:
+        """:meth:`values_map` of several value columns (name -> values by table row).
+
+        In memory, one parallel pass over the map fills all of them (the maps are views
+        of one ``K x rows x cols`` array); on dask each map stays lazy, so a chunk is
+        looked up when its map is written and no map is held whole.
+        """
+        base, padded = self.padded_table(np.stack(list(values.values())))
+        area = cell_area_map(lulc) if per_cell_units else None
+        if is_dask(lulc) or (area is not None and is_dask(area)):
+            return {
+                name: map_cells(
+                    _lookup,
+                    lulc,
+                    *(() if area is None else (area,)),
+                    dtype=dtype,
+                    name=name,
+                    base=base,
+                    padded=padded[k : k + 1],
+                    out_dtype=dtype,
+                )
+                for k, name in enumerate(values)
+            }
+        out = np.empty((len(values), *lulc.shape), dtype=dtype)
+        lookup(np.asarray(lulc.data), base, padded, None if area is None else area.data, out)
+        return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
 
     def change_map(
         self,
@@ -109,7 +140,8 @@ class ClassIndex:
         )
 
     def padded_table(self, values: np.ndarray) -> tuple[int, np.ndarray]:
-        """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere.
+        """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere
+        (``padded[k, code - base]`` for a 2-D ``values`` of ``K`` columns by table row).
 
         The table spans the codes plus one NaN slot at each end, so it is never longer
         than :data:`MAX_CODE_SPAN` + 2 whatever the codes' magnitude. ``base`` is 0 (no
@@ -117,8 +149,9 @@ class ClassIndex:
         """
         hi = int(self.codes.max())
         base = 0 if 1 <= self.lo and hi < MAX_CODE_SPAN else self.lo - 1
-        padded = np.full(hi - base + 2, np.nan)
-        padded[self.codes - base] = np.asarray(values, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        padded = np.full((*values.shape[:-1], hi - base + 2), np.nan)
+        padded[..., self.codes - base] = values
         return base, padded
 
     def bins(self, lulc: xr.DataArray) -> xr.DataArray:
@@ -204,14 +237,14 @@ def _lookup(
     padded: np.ndarray,
     out_dtype: DTypeLike,
 ) -> np.ndarray:
-    """``padded[code - base]`` (x ``area``) per cell, in a new array of ``out_dtype``.
+    """``padded[0, code - base]`` (x ``area``) per cell, in a new array of ``out_dtype``.
 
-    ``padded`` is NaN at both ends and for codes the table lacks, so nodata (int32 min)
-    and codes outside the span, clipped to an end, give NaN.
+    ``padded`` (one row) is NaN at both ends and for codes the table lacks, so nodata
+    (int32 min) and codes outside the span, clipped to an end, give NaN.
     """
-    result = np.empty(block.shape, dtype=out_dtype)
+    result = np.empty((1, *block.shape), dtype=out_dtype)
     lookup(block, base, padded, area, result)
-    return result
+    return result[0]
 
 
 def _lookup_change(

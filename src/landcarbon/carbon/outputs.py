@@ -31,6 +31,7 @@ from landcarbon.carbon.storage import (
     check_same_grid,
     sequestration_map,
     storage_map,
+    storage_maps,
     storage_totals,
 )
 from landcarbon.carbon.valuation import Valuation
@@ -179,12 +180,10 @@ def write_carbon_outputs(
     # float32 straight from the lookup kernels (float64 arithmetic, one rounding): no
     # float64 map and no cast per file
     opts: dict[str, Any] = {"per_cell_units": per_cell_units, "check": False}
-    maps: dict[str, xr.DataArray] = {
-        "c_storage_bas": storage_map(current, pools, dtype=np.float32, **opts)
-    }
-    if all_pools:
-        for pool in POOLS:
-            maps[f"{pool}_bas"] = storage_map(current, pools, pool, dtype=np.float32, **opts)
+    which = ("total", *POOLS) if all_pools else ("total",)  # one pass for all of them
+    current_maps = storage_maps(current, pools, which, dtype=np.float32, **opts)
+    maps: dict[str, xr.DataArray] = {"c_storage_bas": current_maps.pop("total")}
+    maps.update({f"{pool}_bas": da for pool, da in current_maps.items()})
     if future is not None:
         maps["c_storage_alt"] = storage_map(future, pools, dtype=np.float32, **opts)
         maps["c_change_bas_alt"] = sequestration_map(

@@ -18,6 +18,7 @@ doi:10.1111/j.1749-6632.2009.04152.x.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,19 +92,35 @@ def storage_map(
     (float32 for files). With ``check`` (default) every code of the map must be in the
     table: TableError lists the missing codes and their cell counts.
     """
+    return storage_maps(
+        lulc, pools, (pool,), per_cell_units=per_cell_units, check=check, dtype=dtype
+    )[pool]
+
+
+def storage_maps(
+    lulc: xr.DataArray,
+    pools: ClassTable,
+    which: Sequence[str] = ("total", *POOLS),
+    *,
+    per_cell_units: bool = False,
+    check: bool = True,
+    dtype: DTypeLike = np.float64,
+) -> dict[str, xr.DataArray]:
+    """:func:`storage_map` of several pools (``"total"`` and/or :data:`POOLS`), by pool.
+
+    In memory all of them come from one parallel numba pass over the map; on dask each
+    stays lazy. Values are bit-identical to one :func:`storage_map` per pool.
+    """
     lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(pools.codes, pools.source)
     if check:
         index.class_area_ha(lulc, map_label(lulc))
-    out = index.values_map(
-        lulc,
-        pool_density(pools, pool),
-        f"{pool}_t_c_per_{_per(per_cell_units)}",
-        dtype=dtype,
-        per_cell_units=per_cell_units,
-    )
-    out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
-    return out
+    per = _per(per_cell_units)
+    columns = {f"{pool}_t_c_per_{per}": pool_density(pools, pool) for pool in which}
+    maps = index.values_maps(lulc, columns, dtype=dtype, per_cell_units=per_cell_units)
+    for out in maps.values():
+        out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+    return dict(zip(which, maps.values(), strict=True))
 
 
 def _per(per_cell_units: bool) -> str:

@@ -854,3 +854,80 @@ def propose_cars_numpy(
         & (np.take_along_axis(prob, new[None], axis=0)[0] > tau)
     )
     return np.where(ok, new, -1).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------
+# Cell groups of the demand reachability check (landcarbon.landuse.conversion).
+
+
+@njit(cache=True, nogil=True)
+def _slot(table: np.ndarray, key: np.int64) -> int:
+    """Slot of ``key`` in an open-addressing table (size a power of two, -1 = empty):
+    where it is, or the empty slot where it goes (multiplicative hash, linear probing)."""
+    mask = table.size - 1
+    h = int((np.uint64(key) * _GOLDEN) >> np.uint64(40)) & mask
+    while table[h] != key and table[h] != -1:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True, nogil=True)
+def movable_group_keys(
+    cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group every cell that may change by ``key = current * 2**K + bits`` (bit j: it may
+    become class j), in one pass over the map.
+
+    Returns ``(keys, cells, cell_group)``: the distinct keys in increasing order, the cells
+    of each, and every cell's group (its key's rank; -1 for nodata and restricted cells),
+    i.e. what ``numpy.unique(keys, return_inverse=True, return_counts=True)`` gives, without
+    a key per cell or a sort of the map. Groups are numbered as first met (a hash table of
+    the keys), then ranked.
+    """
+    rows, cols = cls.shape
+    n_classes = prob.shape[0]
+    cell_group = np.full((rows, cols), -1, dtype=np.int32)
+    table = np.full(64, -1, dtype=np.int64)  # keys; twice the groups at least
+    slot_group = np.empty(64, dtype=np.int32)
+    keys = np.empty(32, dtype=np.int64)
+    n_groups = 0
+    last_key, last_group = np.int64(-1), np.int32(-1)
+    for r in range(rows):
+        for c in range(cols):
+            i = cls[r, c]
+            if i < 0 or zone[r, c] == 0:
+                continue
+            bits = np.int64(0)
+            for j in range(n_classes):
+                if j != i and allowed[i, j] and prob[j, r, c] > 0:
+                    bits |= np.int64(1) << j
+            key = (np.int64(i) << n_classes) + bits
+            if key != last_key:  # land use comes in runs: look up only where the key changes
+                h = _slot(table, key)
+                if table[h] == -1:  # a new group
+                    if 2 * (n_groups + 1) > table.size:  # grow: rehash the keys met so far
+                        keys = np.concatenate((keys, np.empty_like(keys)))
+                        table = np.full(2 * table.size, -1, dtype=np.int64)
+                        slot_group = np.empty(table.size, dtype=np.int32)
+                        for g in range(n_groups):
+                            k = _slot(table, keys[g])
+                            table[k], slot_group[k] = keys[g], g
+                        h = _slot(table, key)
+                    table[h], slot_group[h] = key, n_groups
+                    keys[n_groups] = key
+                    n_groups += 1
+                last_key, last_group = key, slot_group[h]
+            cell_group[r, c] = last_group
+    keys = keys[:n_groups]
+    order = np.argsort(keys)
+    rank = np.empty(n_groups, dtype=np.int32)
+    rank[order] = np.arange(n_groups, dtype=np.int32)
+    cells = np.zeros(n_groups, dtype=np.int64)
+    for r in range(rows):
+        for c in range(cols):
+            g = cell_group[r, c]
+            if g >= 0:
+                g = rank[g]
+                cell_group[r, c] = g
+                cells[g] += 1
+    return keys[order], cells, cell_group

@@ -18,7 +18,13 @@ import xarray as xr
 
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
-from landcarbon.landuse.allocation import AllocationParameters, CarsParameters, finish, prepare
+from landcarbon.landuse.allocation import (
+    AllocationParameters,
+    AllocationProblem,
+    CarsParameters,
+    finish,
+    prepare,
+)
 from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.raster import valid_mask
 
@@ -59,20 +65,23 @@ def monte_carlo(
     restriction: xr.DataArray | None = None,
     parameters: AllocationParameters | None = None,
     percentiles: Sequence[float] = (2.5, 50.0, 97.5),
+    prepared: AllocationProblem | None = None,
 ) -> MonteCarloResult:
     """Run ``runs`` allocations with seeds spawned from ``seed``.
 
     Parameters are those of :func:`landcarbon.landuse.allocation.allocate`; ``percentiles``
     (0..100) are reported for each class area. Areas are true hectares from the grid
     (:meth:`Grid.cell_area_ha`), so they vary between runs on geographic grids even when the
-    cell counts meet the demand.
+    cell counts meet the demand. ``prepared`` is the problem :func:`prepare` made of these
+    same arguments, when the caller already has it (``simulate`` shares its single run's):
+    the inputs and the demand's reachability are then not checked again.
     """
     if runs < 1:
         raise ParameterError(f"runs = {runs}: give at least 1 Monte Carlo run")
     if any(not 0.0 <= q <= 100.0 for q in percentiles):
         raise ParameterError(f"percentiles {list(percentiles)} must lie in [0, 100]")
     parameters = parameters or CarsParameters()
-    problem = prepare(
+    problem = prepared or prepare(
         lulc,
         probability,
         demand,

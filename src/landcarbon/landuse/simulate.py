@@ -34,7 +34,8 @@ from landcarbon.landuse.allocation import (
     AllocationParameters,
     AllocationResult,
     CarsParameters,
-    allocate,
+    finish,
+    prepare,
 )
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.landuse.conversion import ConversionMatrix
@@ -182,15 +183,11 @@ def simulate(
     stack = complete_stack(probability, demand.codes)
     cells = demand.cells_by_code()
     origin = t1 if start is None else categorical(start, "start")
-    allocation = allocate(
-        origin,
-        stack,
-        cells,
-        conversion=matrix,
-        restriction=restriction,
-        parameters=parameters,
-        seed=seed,
+    # one check of the inputs and of the demand's reachability for the run and the ensemble
+    problem = prepare(
+        origin, stack, cells, conversion=matrix, restriction=restriction, parameters=parameters
     )
+    allocation = finish(origin, problem, parameters, seed)
     ensemble = None
     if runs > 1:
         ensemble = monte_carlo(
@@ -202,6 +199,7 @@ def simulate(
             conversion=matrix,
             restriction=restriction,
             parameters=parameters,
+            prepared=problem,
         )
     name = scenario.name if scenario is not None else "markov"
     return SimulationResult(name, float(target_year), demand, matrix, allocation, ensemble)

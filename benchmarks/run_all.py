@@ -1,0 +1,106 @@
+"""``make bench``: run every benchmark and write ``benchmarks/results.md``.
+
+Benchmarks on the shared harness (``benchmarks/harness.py``: whole work, interleaved runs,
+paired ratios, load) append their own sections; the others' printed output is kept
+verbatim under their name, marked as not yet on the harness (their figures are best-of or
+in-process timings: read them as such). Each benchmark runs under the interpreter given
+(``.venv-invest/bin/python`` for the carbon one when it exists, so InVEST is compared). The
+file is written under a temporary name and renamed at the end, so a failed run never
+leaves a half results.md. Sizes come from the Makefile's variables (``make bench
+BENCH_CARBON_SIZE=20000``).
+
+Run: ``python benchmarks/run_all.py --python .venv/bin/python [--invest-python PY]
+[--carbon-size 4000] [--pairs 5] [--only carbon allocation]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ON_HARNESS = ("carbon", "codec", "allocation")
+
+
+def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
+    """(name, interpreter, arguments) of every benchmark, in the order they run."""
+    invest = opts.invest_python if Path(opts.invest_python).exists() else opts.python
+    return [
+        ("carbon", invest, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
+        ("codec", opts.python, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
+        (
+            "allocation",
+            opts.python,
+            ["--side", str(opts.allocation_side), "--pairs", str(opts.pairs)],
+        ),
+        ("natural_breaks", opts.python, ["--skip-jenkspy-1e5"]),
+        ("sinks", opts.python, ["--no-chapter"]),
+        ("geodetector", opts.python, []),
+        ("erosion", opts.python, ["--side", str(opts.erosion_side)]),
+        ("suitability", opts.python, []),
+        ("scale", opts.python, ["--size", str(opts.scale_size)]),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--invest-python", default=str(HERE.parent / ".venv-invest/bin/python"))
+    parser.add_argument("--carbon-size", type=int, default=4000)
+    parser.add_argument("--allocation-side", type=int, default=3162)
+    parser.add_argument("--erosion-side", type=int, default=2000)
+    parser.add_argument("--scale-size", type=int, default=10_000)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--only", nargs="+", help="run only these benchmarks")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    opts = parser.parse_args()
+    partial = opts.out.with_name(f".{opts.out.name}.partial")
+    start = datetime.datetime.now(datetime.UTC)
+    partial.write_text(
+        "# Benchmark results\n\n"
+        f"Written by `make bench` ({start:%Y-%m-%d %H:%M} UTC); load average (1 min) at the "
+        f"start {os.getloadavg()[0]:.2f}. Every figure below names the load it was measured "
+        f"at: on a shared or busy machine rerun at low load before quoting it.\n\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "BENCH_RESULTS": str(partial)}
+    try:
+        for name, python, args in plan(opts):
+            if opts.only and name not in opts.only:
+                continue
+            began = time.perf_counter()
+            print(f"== {name}", flush=True)
+            done = subprocess.run(
+                [python, str(HERE / f"{name}.py"), *args], capture_output=True, text=True, env=env
+            )
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", flush=True)
+            spent = time.perf_counter() - began
+            with partial.open("a", encoding="utf-8") as fh:
+                if done.returncode:
+                    fh.write(
+                        f"## {name}: FAILED (exit {done.returncode})\n\n"
+                        f"```\n{done.stderr[-3000:]}\n```\n\n"
+                    )
+                elif name not in ON_HARNESS:
+                    fh.write(
+                        f"## {name} (not yet on the harness: its own timings, {spent:.0f} s, "
+                        f"load at the end {os.getloadavg()[0]:.2f})\n\n"
+                        f"```\n{done.stdout.strip()}\n```\n\n"
+                    )
+        skipped = [name for name, _, _ in plan(opts) if opts.only and name not in opts.only]
+        if skipped:
+            with partial.open("a", encoding="utf-8") as fh:
+                fh.write(f"Not run in this pass (`--only`): {', '.join(skipped)}.\n")
+        os.replace(partial, opts.out)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"wrote {opts.out}")
+
+
+if __name__ == "__main__":
+    main()
