@@ -308,9 +308,9 @@ def test_class_map_figures_list_every_class_of_the_scheme(
     legends: dict[str, object] = {}
     real = report_html.render_map
 
-    def keep(path: Path, png: Path, title: str = "", classes=None) -> Path:  # type: ignore[no-untyped-def]
+    def keep(path: Path, png: Path, title: str = "", classes=None, exports=()) -> Path:  # type: ignore[no-untyped-def]
         legends[Path(path).stem] = classes
-        return real(path, png, title, classes)
+        return real(path, png, title, classes, exports)
 
     monkeypatch.setattr(report_html, "render_map", keep)
 
