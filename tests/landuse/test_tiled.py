@@ -191,3 +191,24 @@ def test_sequential_walks_are_refused(parameters: AllocationParameters, message:
     lulc, prob, demand, *_ = _problem(5)
     with pytest.raises(ParameterError, match=message):
         allocate_synchronous(lulc, prob, demand, parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    ("workers", "processes"), [(1, False), (2, False), (2, True)], ids=["1", "2", "2-processes"]
+)
+def test_dask_workers_give_the_in_memory_map(workers: int, processes: bool) -> None:
+    from distributed import Client, LocalCluster
+
+    lulc, prob, demand, conversion, zone = _problem(1)
+    zone = zone.where(zone != 2, 1)
+    kwargs = {"conversion": conversion, "restriction": zone, "seed": 11}
+    in_memory = allocate_synchronous(lulc, prob, demand, **kwargs)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+    )
+    with cluster, Client(cluster) as client:
+        spread = allocate_synchronous(lulc, prob, demand, tiles=(3, 2), client=client, **kwargs)
+        placed = client.run(lambda dask_worker: len(dask_worker.state.actors))
+    assert sorted(placed.values()) == [6 // workers] * workers  # the tiles are on the workers
+    assert spread.iterations == in_memory.iterations > 3
+    np.testing.assert_array_equal(spread.lulc.values, in_memory.lulc.values)

@@ -22,7 +22,8 @@ Nothing in this depends on an order of the cells, so the map can be cut into til
 accept on their own: per iteration the tiles send their category counts, then their
 smallest keys per category (at most the quota each), and finally their class-count
 changes and border strips. The result is bit-identical for any tiling; one tile is the
-in-memory synchronous engine. :func:`run_synchronous` runs it in process.
+in-memory synchronous engine. :func:`run_synchronous` runs the tiles in process or as
+actors on the workers of a ``dask.distributed`` client.
 
 The synchronous engine has no transition plan and no ``flus_compat`` sweep (both are
 walks in a global order); it refuses them.
@@ -34,11 +35,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
+from typing import Any, Protocol
 
 import numpy as np
 import xarray as xr
 
-from landcarbon.errors import ParameterError
+from landcarbon.errors import ComputeError, ParameterError
 from landcarbon.landuse import _kernels, _tiled_kernels
 from landcarbon.landuse.allocation import (
     AllocationParameters,
@@ -241,11 +243,7 @@ def tile_windows(shape: tuple[int, int], tiles: TileSpec, half: int) -> list[Rec
                 f"(neighborhood = {2 * half + 1}); tiles must be at least {half} rows and "
                 f"{half} columns: use at most {rows // half} x {cols // half} tiles here"
             )
-    return [
-        (r0, r1, c0, c1)
-        for r0, r1 in pairwise(row_edges)
-        for c0, c1 in pairwise(col_edges)
-    ]
+    return [(r0, r1, c0, c1) for r0, r1 in pairwise(row_edges) for c0, c1 in pairwise(col_edges)]
 
 
 def _outer(core: Rect, shape: tuple[int, int], half: int) -> Rect:
@@ -370,10 +368,14 @@ class Tile:
         return self.cls[_local(self.core, self.outer)]
 
 
-def cut_tiles(
+def tile_arguments(
     problem: AllocationProblem, parameters: AllocationParameters, key: np.uint64, tiles: TileSpec
-) -> list[Tile]:
-    """The tiles of a prepared problem, each with its halo of ``neighborhood // 2`` cells."""
+) -> list[tuple[Any, ...]]:
+    """The arguments of :class:`Tile` for each tile of a prepared problem, row by row.
+
+    Each tile gets its window of the map, probabilities and zone with a halo of
+    ``neighborhood // 2`` cells (copies: a tile can be sent to a worker).
+    """
     shape = problem.cls.shape
     half = parameters.neighborhood // 2
     cores = tile_windows(shape, tiles, half)
@@ -398,17 +400,64 @@ def cut_tiles(
         ]
         r, c = _local(outers[i], (0, 0, 0, 0))
         out.append(
-            Tile(
+            (
                 core,
                 shape,
                 problem.cls[r, c].copy(),
                 np.ascontiguousarray(problem.prob[:, r, c]),
-                problem.zone[r, c],
+                problem.zone[r, c].copy(),
                 rules,
                 sends,
             )
         )
     return out
+
+
+class Fleet(Protocol):
+    """Tiles that answer the same method call each, in tile order."""
+
+    def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``getattr(tile, method)(*args[i])`` of every tile i."""
+        ...
+
+
+class LocalFleet:
+    """The tiles in this process."""
+
+    def __init__(self, arguments: Sequence[tuple[Any, ...]]) -> None:
+        self.tiles = [Tile(*a) for a in arguments]
+
+    def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        return [getattr(t, method)(*a) for t, a in zip(self.tiles, args, strict=True)]
+
+
+class ActorFleet:
+    """The tiles as ``dask.distributed`` actors, dealt round-robin to the workers.
+
+    A tile stays on its worker for the run; a call sends every tile its arguments at
+    once (one task per tile) and waits for all answers.
+    """
+
+    def __init__(self, client: Any, arguments: Sequence[tuple[Any, ...]]) -> None:
+        workers = sorted(client.scheduler_info()["workers"])
+        if not workers:
+            raise ComputeError(
+                "the dask cluster has no worker: start workers before the allocation"
+            )
+        futures = []
+        for i, args in enumerate(arguments):
+            where = [workers[i % len(workers)]]
+            arrays = client.scatter(list(args[2:5]), workers=where)
+            futures.append(
+                client.submit(
+                    Tile, *args[:2], *arrays, *args[5:], actor=True, workers=where, pure=False
+                )
+            )
+        self.tiles = [f.result() for f in futures]
+
+    def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        pending = [getattr(t, method)(*a) for t, a in zip(self.tiles, args, strict=True)]
+        return [p.result() for p in pending]
 
 
 def _refuse_sequential_only(parameters: AllocationParameters) -> None:
@@ -430,15 +479,20 @@ def run_synchronous(
     parameters: AllocationParameters,
     key: np.uint64,
     tiles: TileSpec = (1, 1),
+    client: Any = None,
 ) -> tuple[int, bool, bool, np.ndarray]:
-    """The synchronous sweep + quota engine over ``tiles``, in process.
+    """The synchronous sweep + quota engine over ``tiles``.
 
     Same contract as :func:`landcarbon.landuse.allocation.run_allocation`:
     ``problem.cls`` is changed in place; returns ``(iterations, converged, locked_in,
-    residual_history)``. The map does not depend on ``tiles``.
+    residual_history)``. The tiles live in this process, or with a ``dask.distributed``
+    ``client`` on its workers (:class:`ActorFleet`); the client runs the loop, one
+    iteration at a time, and does the reductions. The map depends on neither the tiling
+    nor the workers.
     """
     _refuse_sequential_only(parameters)
-    fleet = cut_tiles(problem, parameters, key, tiles)
+    arguments = tile_arguments(problem, parameters, key, tiles)
+    fleet: Fleet = LocalFleet(arguments) if client is None else ActorFleet(client, arguments)
     cls = problem.cls
     n_classes = len(problem.codes)
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes)
@@ -446,29 +500,29 @@ def run_synchronous(
     cars = parameters if isinstance(parameters, CarsParameters) else None
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     schedule = Schedule.start(parameters, problem.demand, counts, key)
-    inbox: list[list[tuple[Rect, np.ndarray]]] = [[] for _ in fleet]
+    inbox: list[list[tuple[Rect, np.ndarray]]] = [[] for _ in arguments]
     while schedule.proceed():
         step = Step(schedule.iteration, schedule.drive, schedule.tau, counts > problem.floor)
-        proposed = sum(t.propose(step, strips) for t, strips in zip(fleet, inbox, strict=True))
+        proposed = np.sum(fleet.call("propose", [(step, strips) for strips in inbox]), axis=0)
         quota = quotas(
-            np.asarray(proposed).reshape(2, n_classes, n_classes),
+            proposed.reshape(2, n_classes, n_classes),
             np.maximum(problem.demand - counts, 0),
             np.maximum(counts - problem.floor, 0),
             seed_cap,
         ).ravel()
-        picks = [t.smallest(quota) for t in fleet]
+        picks = fleet.call("smallest", [(quota,)] * len(inbox))
         cut = cutoffs(*(np.concatenate(p) for p in zip(*picks, strict=True)), quota)
-        inbox = [[] for _ in fleet]
+        inbox = [[] for _ in arguments]
         changed = 0
-        for t in fleet:
-            change, converted, strips = t.accept(*cut)
+        for change, converted, strips in fleet.call("accept", [cut] * len(inbox)):
             counts = counts + change
             changed += converted
             for j, rect, values in strips:
                 inbox[j].append((rect, values))
         schedule.record(counts, changed)
-    for t in fleet:
-        cls[_local(t.core, (0, 0, 0, 0))] = t.core_classes()
+    cores = fleet.call("core_classes", [()] * len(inbox))
+    for args, core in zip(arguments, cores, strict=True):
+        cls[_local(args[0], (0, 0, 0, 0))] = core
     return schedule.outcome()
 
 
@@ -482,11 +536,13 @@ def allocate_synchronous(
     parameters: AllocationParameters | None = None,
     seed: SeedLike = None,
     tiles: TileSpec = (1, 1),
+    client: Any = None,
 ) -> AllocationResult:
     """:func:`landcarbon.landuse.allocation.allocate` with the synchronous engine.
 
     Same inputs, checks and result; ``tiles`` (:data:`TileSpec`) cuts the map for the
-    sweep and does not change the map. Raises ParameterError also for a tile smaller than
+    sweep, and with a ``dask.distributed`` ``client`` the tiles run on its workers;
+    neither changes the map. Raises ParameterError also for a tile smaller than
     its halo and for ``transition_plan`` / ``flus_compat`` (sequential walks).
     """
     parameters = parameters or CarsParameters()
@@ -500,4 +556,6 @@ def allocate_synchronous(
         restriction=restriction,
         parameters=parameters,
     )
-    return finish(lulc, problem, parameters, seed, partial(run_synchronous, tiles=tiles))
+    return finish(
+        lulc, problem, parameters, seed, partial(run_synchronous, tiles=tiles, client=client)
+    )
