@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from landcarbon.errors import ParameterError
+from landcarbon.errors import InputFileError, ParameterError
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     CarsParameters,
@@ -16,6 +16,9 @@ from landcarbon.landuse.allocation import (
 )
 from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.landuse.tiled import (
+    STATE_FILE,
+    Checkpoint,
+    Tile,
     admitted,
     allocate_synchronous,
     cutoffs,
@@ -212,3 +215,70 @@ def test_dask_workers_give_the_in_memory_map(workers: int, processes: bool) -> N
     assert sorted(placed.values()) == [6 // workers] * workers  # the tiles are on the workers
     assert spread.iterations == in_memory.iterations > 3
     np.testing.assert_array_equal(spread.lulc.values, in_memory.lulc.values)
+
+
+class _Killed(Exception):
+    """Stands for the process dying in the middle of an iteration."""
+
+
+def _die_at_accept(monkeypatch, call: int) -> None:
+    """Make the ``call``-th call of Tile.accept (counted from 1) raise _Killed."""
+    accept = Tile.accept
+    calls = []
+
+    def dying_accept(self, *args):
+        calls.append(1)
+        if len(calls) == call:
+            raise _Killed
+        return accept(self, *args)
+
+    monkeypatch.setattr(Tile, "accept", dying_accept)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_and_gives_the_same_map(
+    tmp_path, monkeypatch
+) -> None:
+    lulc, prob, demand, conversion, zone = _problem(1)
+    zone = zone.where(zone != 2, 1)
+    kwargs = {"conversion": conversion, "restriction": zone, "seed": 11}
+    whole = allocate_synchronous(lulc, prob, demand, **kwargs)
+    assert whole.iterations > 6
+    folder = tmp_path / "out" / "checkpoint"
+    with monkeypatch.context() as m:
+        _die_at_accept(m, 5 * 4 + 3)  # tile 2 of 4 dies in iteration 5, after the save at 4
+        with pytest.raises(_Killed):
+            allocate_synchronous(
+                lulc, prob, demand, tiles=(2, 2), checkpoint=Checkpoint(folder, every=2), **kwargs
+            )
+    saved = sorted(p.name for p in folder.iterdir())
+    assert saved == [STATE_FILE] + [f"tile_{i:05d}_000004.npz" for i in range(4)]
+    propose = Tile.propose
+    iterations = []
+
+    def recording_propose(self, step, strips):
+        iterations.append(step.iteration)
+        return propose(self, step, strips)
+
+    monkeypatch.setattr(Tile, "propose", recording_propose)
+    resumed = allocate_synchronous(
+        lulc, prob, demand, tiles=(1, 3), checkpoint=Checkpoint(folder, every=2), **kwargs
+    )
+    assert iterations[0] == 4  # it started from the save, with another tiling
+    np.testing.assert_array_equal(resumed.lulc.values, whole.lulc.values)
+    assert resumed.iterations == whole.iterations
+    np.testing.assert_array_equal(resumed.residual_history, whole.residual_history)
+    assert list(folder.iterdir()) == []  # the run ended: its checkpoint is removed
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path, monkeypatch) -> None:
+    lulc, prob, demand, *_ = _problem(7)
+    checkpoint = Checkpoint(tmp_path / "checkpoint", every=1)
+    with monkeypatch.context() as m:
+        _die_at_accept(m, 2)  # after the save of iteration 1
+        with pytest.raises(_Killed):
+            allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)
+    with pytest.raises(ParameterError, match=r"allocation_state.npz: checkpoint of another"):
+        allocate_synchronous(lulc, prob, demand, seed=2, checkpoint=checkpoint)
+    (tmp_path / "checkpoint" / "tile_00000_000001.npz").unlink()
+    with pytest.raises(InputFileError, match=r"iteration 1 has 0 of its 1 tile files; remove"):
+        allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)

@@ -31,16 +31,18 @@ walks in a global order); it refuses them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import xarray as xr
 
-from landcarbon.errors import ComputeError, ParameterError
+from landcarbon.errors import ComputeError, InputFileError, ParameterError
 from landcarbon.landuse import _kernels, _tiled_kernels
 from landcarbon.landuse.allocation import (
     AllocationParameters,
@@ -55,6 +57,7 @@ from landcarbon.landuse.allocation import (
     prepare,
 )
 from landcarbon.landuse.conversion import ConversionMatrix
+from landcarbon.raster import atomic_path
 
 TileSpec = tuple[int, int] | tuple[Sequence[int], Sequence[int]]
 """Tiling of a map: ``(tile rows, tile columns)`` cut evenly, or the row and column edges
@@ -281,11 +284,12 @@ class Tile:
         zone: np.ndarray,
         rules: Rules,
         sends: list[tuple[int, Rect]],
+        origin: np.ndarray,
     ) -> None:
         self.core = core
         self.outer = _outer(core, shape, rules.half)
         self.cls = cls
-        self.origin = cls.copy()
+        self.origin = origin
         self.prob = prob
         self.zone = np.zeros_like(zone)
         self.zone[_local(core, self.outer)] = zone[_local(core, self.outer)]
@@ -367,14 +371,27 @@ class Tile:
         """Class indices of the core window."""
         return self.cls[_local(self.core, self.outer)]
 
+    def save(self, path: Path) -> None:
+        """Write the core's classes and start classes to ``path`` (.npz), atomically."""
+        inside = _local(self.core, self.outer)
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            np.savez(
+                fh, core=np.asarray(self.core), cls=self.cls[inside], origin=self.origin[inside]
+            )
+
 
 def tile_arguments(
-    problem: AllocationProblem, parameters: AllocationParameters, key: np.uint64, tiles: TileSpec
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    tiles: TileSpec,
+    origin: np.ndarray,
 ) -> list[tuple[Any, ...]]:
     """The arguments of :class:`Tile` for each tile of a prepared problem, row by row.
 
-    Each tile gets its window of the map, probabilities and zone with a halo of
-    ``neighborhood // 2`` cells (copies: a tile can be sent to a worker).
+    Each tile gets its window of the map (``problem.cls``), the start map ``origin``,
+    probabilities and zone with a halo of ``neighborhood // 2`` cells (copies: a tile can
+    be sent to a worker).
     """
     shape = problem.cls.shape
     half = parameters.neighborhood // 2
@@ -408,6 +425,7 @@ def tile_arguments(
                 problem.zone[r, c].copy(),
                 rules,
                 sends,
+                origin[r, c].copy(),
             )
         )
     return out
@@ -447,12 +465,10 @@ class ActorFleet:
         futures = []
         for i, args in enumerate(arguments):
             where = [workers[i % len(workers)]]
-            arrays = client.scatter(list(args[2:5]), workers=where)
-            futures.append(
-                client.submit(
-                    Tile, *args[:2], *arrays, *args[5:], actor=True, workers=where, pure=False
-                )
-            )
+            scattered = [
+                client.scatter(a, workers=where) if isinstance(a, np.ndarray) else a for a in args
+            ]
+            futures.append(client.submit(Tile, *scattered, actor=True, workers=where, pure=False))
         self.tiles = [f.result() for f in futures]
 
     def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
@@ -474,12 +490,131 @@ def _refuse_sequential_only(parameters: AllocationParameters) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where and how often a synchronous run saves its state, so a killed run resumes.
+
+    Attributes
+    ----------
+    folder : Path
+        A folder under the run's outputs (created). Every ``every`` iterations each tile
+        writes its core (``tile_<i>_<iteration>.npz``), then the client the loop's state
+        (:data:`STATE_FILE`), each atomically; the state names the iteration, so a run
+        killed between two writes resumes from the last complete save. The files are
+        removed when the run ends.
+    every : int
+        Iterations between saves (m); default 10.
+    """
+
+    folder: Path
+    every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.every < 1:
+            raise ParameterError(f"checkpoint every = {self.every}: must be >= 1 iteration")
+
+
+STATE_FILE = "allocation_state.npz"
+"""The loop's state in a :class:`Checkpoint` folder."""
+
+
+def _tile_file(folder: Path, iteration: int, tile: int) -> Path:
+    return folder / f"tile_{tile:05d}_{iteration:06d}.npz"
+
+
+def _fingerprint(problem: AllocationProblem, parameters: AllocationParameters, key: int) -> str:
+    """Digest of everything that decides a run's map: a checkpoint resumes only its run."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{key}|{problem.codes}|{parameters!r}|{problem.zone_class}".encode())
+    for a in (problem.cls, problem.prob, problem.demand, problem.floor, problem.zone):
+        digest.update(np.ascontiguousarray(a).tobytes())
+    digest.update(problem.allowed.tobytes())
+    return digest.hexdigest()
+
+
+def _save(checkpoint: Checkpoint, fleet: Fleet, n_tiles: int, schedule: Schedule, run: str) -> None:
+    folder, iteration = checkpoint.folder, schedule.iteration
+    fleet.call("save", [(_tile_file(folder, iteration, i),) for i in range(n_tiles)])
+    with atomic_path(folder / STATE_FILE) as tmp, tmp.open("wb") as fh:
+        np.savez(
+            fh,
+            run=run,
+            tiles=n_tiles,
+            iteration=iteration,
+            gaps=np.stack(schedule.gaps),
+            history=np.asarray(schedule.history, dtype=np.int64),
+            drive=schedule.drive,
+            dynamic=schedule.dynamic,
+            tau=schedule.tau,
+            step=schedule.step,
+            best=schedule.best,
+            reversal=schedule.reversal,
+            level=schedule.level,
+            idle=schedule.idle,
+        )
+    for old in folder.glob("tile_*_*.npz"):
+        if not old.name.endswith(f"_{iteration:06d}.npz"):
+            old.unlink()
+
+
+def _resume(
+    checkpoint: Checkpoint,
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    run: str,
+) -> tuple[Schedule, np.ndarray] | None:
+    """The saved schedule and start map; ``problem.cls`` takes the saved map (None: no save)."""
+    path = checkpoint.folder / STATE_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as state:
+        if str(state["run"]) != run:
+            raise ParameterError(
+                f"{path}: checkpoint of another allocation (other inputs, parameters or "
+                f"seed); give an empty checkpoint folder or the inputs and seed of that run"
+            )
+        saved = {name: state[name] for name in state.files}
+    iteration = int(saved["iteration"])
+    origin = np.full_like(problem.cls, -1)
+    files = sorted(checkpoint.folder.glob(f"tile_*_{iteration:06d}.npz"))
+    if len(files) != int(saved["tiles"]):
+        raise InputFileError(
+            f"{checkpoint.folder}: the checkpoint of iteration {iteration} has "
+            f"{len(files)} of its {int(saved['tiles'])} tile files; remove {STATE_FILE} "
+            f"to start the run afresh"
+        )
+    for file in files:
+        with np.load(file) as tile:
+            inside = _local(tuple(int(v) for v in tile["core"]), (0, 0, 0, 0))  # type: ignore[arg-type]
+            problem.cls[inside] = tile["cls"]
+            origin[inside] = tile["origin"]
+    schedule = Schedule(
+        parameters,
+        problem.demand,
+        key,
+        list(saved["gaps"]),
+        [int(h) for h in saved["history"]],
+        saved["drive"],
+        saved["dynamic"],
+        float(saved["tau"]),
+        int(saved["step"]),
+        saved["best"],
+        saved["reversal"],
+        int(saved["level"]),
+        int(saved["idle"]),
+        iteration,
+    )
+    return schedule, origin
+
+
 def run_synchronous(
     problem: AllocationProblem,
     parameters: AllocationParameters,
     key: np.uint64,
     tiles: TileSpec = (1, 1),
     client: Any = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[int, bool, bool, np.ndarray]:
     """The synchronous sweep + quota engine over ``tiles``.
 
@@ -488,11 +623,11 @@ def run_synchronous(
     residual_history)``. The tiles live in this process, or with a ``dask.distributed``
     ``client`` on its workers (:class:`ActorFleet`); the client runs the loop, one
     iteration at a time, and does the reductions. The map depends on neither the tiling
-    nor the workers.
+    nor the workers. With a :class:`Checkpoint` the state is saved every ``every``
+    iterations and a run finding a save of the same problem resumes from it (with any
+    tiling and workers).
     """
     _refuse_sequential_only(parameters)
-    arguments = tile_arguments(problem, parameters, key, tiles)
-    fleet: Fleet = LocalFleet(arguments) if client is None else ActorFleet(client, arguments)
     cls = problem.cls
     n_classes = len(problem.codes)
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes)
@@ -500,6 +635,16 @@ def run_synchronous(
     cars = parameters if isinstance(parameters, CarsParameters) else None
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     schedule = Schedule.start(parameters, problem.demand, counts, key)
+    origin = cls.copy()  # a cell converts at most once
+    run = _fingerprint(problem, parameters, int(key)) if checkpoint else ""
+    if checkpoint is not None:
+        checkpoint.folder.mkdir(parents=True, exist_ok=True)
+        resumed = _resume(checkpoint, problem, parameters, key, run)
+        if resumed is not None:
+            schedule, origin = resumed
+            counts = problem.demand - schedule.gaps[-1]
+    arguments = tile_arguments(problem, parameters, key, tiles, origin)
+    fleet: Fleet = LocalFleet(arguments) if client is None else ActorFleet(client, arguments)
     inbox: list[list[tuple[Rect, np.ndarray]]] = [[] for _ in arguments]
     while schedule.proceed():
         step = Step(schedule.iteration, schedule.drive, schedule.tau, counts > problem.floor)
@@ -520,9 +665,14 @@ def run_synchronous(
             for j, rect, values in strips:
                 inbox[j].append((rect, values))
         schedule.record(counts, changed)
+        if checkpoint is not None and schedule.iteration % checkpoint.every == 0:
+            _save(checkpoint, fleet, len(arguments), schedule, run)
     cores = fleet.call("core_classes", [()] * len(inbox))
     for args, core in zip(arguments, cores, strict=True):
         cls[_local(args[0], (0, 0, 0, 0))] = core
+    if checkpoint is not None:
+        for file in [checkpoint.folder / STATE_FILE, *checkpoint.folder.glob("tile_*_*.npz")]:
+            file.unlink(missing_ok=True)
     return schedule.outcome()
 
 
@@ -537,13 +687,16 @@ def allocate_synchronous(
     seed: SeedLike = None,
     tiles: TileSpec = (1, 1),
     client: Any = None,
+    checkpoint: Checkpoint | None = None,
 ) -> AllocationResult:
     """:func:`landcarbon.landuse.allocation.allocate` with the synchronous engine.
 
     Same inputs, checks and result; ``tiles`` (:data:`TileSpec`) cuts the map for the
     sweep, and with a ``dask.distributed`` ``client`` the tiles run on its workers;
-    neither changes the map. Raises ParameterError also for a tile smaller than
-    its halo and for ``transition_plan`` / ``flus_compat`` (sequential walks).
+    neither changes the map. A :class:`Checkpoint` saves the run every ``every``
+    iterations; run again with the same inputs, seed and checkpoint, a killed run
+    resumes. Raises ParameterError also for a tile smaller than its halo and for
+    ``transition_plan`` / ``flus_compat`` (sequential walks).
     """
     parameters = parameters or CarsParameters()
     _refuse_sequential_only(parameters)
@@ -557,5 +710,9 @@ def allocate_synchronous(
         parameters=parameters,
     )
     return finish(
-        lulc, problem, parameters, seed, partial(run_synchronous, tiles=tiles, client=client)
+        lulc,
+        problem,
+        parameters,
+        seed,
+        partial(run_synchronous, tiles=tiles, client=client, checkpoint=checkpoint),
     )
