@@ -656,7 +656,8 @@ def run_synchronous(
             seed_cap,
         ).ravel()
         picks = fleet.call("smallest", [(quota,)] * len(inbox))
-        cut = cutoffs(*(np.concatenate(p) for p in zip(*picks, strict=True)), quota)
+        category, order, cell = (np.concatenate(p) for p in zip(*picks, strict=True))
+        cut = cutoffs(category, order, cell, quota)
         inbox = [[] for _ in arguments]
         changed = 0
         for change, converted, strips in fleet.call("accept", [cut] * len(inbox)):
@@ -700,7 +701,7 @@ def allocate_synchronous(
     """
     parameters = parameters or CarsParameters()
     _refuse_sequential_only(parameters)
-    tile_windows(lulc.shape, tiles, parameters.neighborhood // 2)
+    tile_windows((lulc.sizes["y"], lulc.sizes["x"]), tiles, parameters.neighborhood // 2)
     problem = prepare(
         lulc,
         probability,
