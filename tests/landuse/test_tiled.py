@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from landcarbon.errors import InputFileError, ParameterError
+from landcarbon.errors import ComputeError, InputFileError, ParameterError
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     CarsParameters,
@@ -282,3 +282,51 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, monkeypatch) -> None:
     (tmp_path / "checkpoint" / "tile_00000_000001.npz").unlink()
     with pytest.raises(InputFileError, match=r"iteration 1 has 0 of its 1 tile files; remove"):
         allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)
+
+
+def test_a_lost_worker_is_survived_from_the_checkpoint(tmp_path, monkeypatch) -> None:
+    import os
+    import signal
+
+    from distributed import Client, LocalCluster
+
+    from landcarbon.landuse import tiled
+
+    lulc, prob, demand, conversion, zone = _problem(1)
+    zone = zone.where(zone != 2, 1)
+    kwargs = {"conversion": conversion, "restriction": zone, "seed": 11, "tiles": (2, 2)}
+    in_memory = allocate_synchronous(lulc, prob, demand, **kwargs)
+    assert in_memory.iterations > 6
+    quotas, resume = tiled.quotas, tiled._resume
+    calls, resumed_at = [], []
+
+    def resume_recorded(*args):
+        out = resume(*args)
+        resumed_at.append(None if out is None else out[0].iteration)
+        return out
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+    with cluster, Client(cluster) as client:
+
+        def holder(dask_worker):
+            return os.getpid() if dask_worker.state.actors else None
+
+        def quotas_then_kill(*args):  # a worker process dies in iteration 5 (counted from 0)
+            calls.append(1)
+            if len(calls) == 6:  # one that holds tiles
+                os.kill(next(p for p in client.run(holder).values() if p), signal.SIGKILL)
+            return quotas(*args)
+
+        monkeypatch.setattr(tiled, "quotas", quotas_then_kill)
+        monkeypatch.setattr(tiled, "_resume", resume_recorded)
+        checkpoint = Checkpoint(tmp_path / "checkpoint", every=2)
+        result = allocate_synchronous(
+            lulc, prob, demand, client=client, checkpoint=checkpoint, **kwargs
+        )
+        calls.clear()
+        client.wait_for_workers(2)
+        with pytest.raises(ComputeError, match=r"worker holding tile \d was lost.*give a checkp"):
+            allocate_synchronous(lulc, prob, demand, client=client, **kwargs)
+    assert resumed_at == [None, 4]  # started afresh, then resumed from the save at 4
+    np.testing.assert_array_equal(result.lulc.values, in_memory.lulc.values)
+    assert result.iterations == in_memory.iterations

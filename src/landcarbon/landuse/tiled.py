@@ -42,7 +42,7 @@ from typing import Any, Protocol
 import numpy as np
 import xarray as xr
 
-from landcarbon.errors import ComputeError, InputFileError, ParameterError
+from landcarbon.errors import ComputeError, InputFileError, LandcarbonError, ParameterError
 from landcarbon.landuse import _kernels, _tiled_kernels
 from landcarbon.landuse.allocation import (
     AllocationParameters,
@@ -473,7 +473,23 @@ class ActorFleet:
 
     def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
         pending = [getattr(t, method)(*a) for t, a in zip(self.tiles, args, strict=True)]
-        return [p.result() for p in pending]
+        out = []
+        for i, p in enumerate(pending):
+            try:
+                out.append(p.result())
+            except LandcarbonError:
+                raise
+            except (RuntimeError, OSError) as exc:  # "Worker holding Actor was lost", comms
+                raise _WorkerLost(f"the dask worker holding tile {i} was lost ({exc})") from exc
+        return out
+
+
+class _WorkerLost(ComputeError):
+    """A tile's worker went away during a call."""
+
+
+MAX_RESUMES = 3
+"""Lost workers a checkpointed run survives before it gives up (:func:`run_synchronous`)."""
 
 
 def _refuse_sequential_only(parameters: AllocationParameters) -> None:
@@ -625,9 +641,44 @@ def run_synchronous(
     iteration at a time, and does the reductions. The map depends on neither the tiling
     nor the workers. With a :class:`Checkpoint` the state is saved every ``every``
     iterations and a run finding a save of the same problem resumes from it (with any
-    tiling and workers).
+    tiling and workers); a worker lost during the run is survived the same way, up to
+    :data:`MAX_RESUMES` times (the tiles are dealt again to the workers left).
+
+    Raises
+    ------
+    ComputeError
+        A worker was lost and there is no checkpoint (or it was lost too often).
     """
     _refuse_sequential_only(parameters)
+    start = problem.cls.copy()
+    for attempt in range(MAX_RESUMES + 1):
+        try:
+            return _run(problem, parameters, key, tiles, client, checkpoint)
+        except _WorkerLost as exc:
+            if checkpoint is None:
+                raise ComputeError(
+                    f"{exc}; give a checkpoint (Checkpoint(folder, every=m)) so that the "
+                    f"allocation resumes from its last save"
+                ) from exc
+            if attempt == MAX_RESUMES:
+                raise ComputeError(
+                    f"{exc}, for the {MAX_RESUMES + 1}th time in one allocation; check the "
+                    f"workers' memory limits and logs, then run again with the same "
+                    f"checkpoint folder {checkpoint.folder} to resume"
+                ) from exc
+            problem.cls[...] = start
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _run(
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    tiles: TileSpec,
+    client: Any,
+    checkpoint: Checkpoint | None,
+) -> tuple[int, bool, bool, np.ndarray]:
+    """One attempt of :func:`run_synchronous` (from its checkpoint, if any)."""
     cls = problem.cls
     n_classes = len(problem.codes)
     counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes)
