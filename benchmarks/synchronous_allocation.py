@@ -14,7 +14,13 @@ the demand error (sum of |demand - allocated| cells), iterations and seconds, th
 difference (synchronous - sequential) with its 95 % interval, and the Kappa between the two
 engines' maps of one seed beside the Kappa between two seeds of the sequential engine.
 
-Usage: ``python benchmarks/synchronous_allocation.py [--data ../shared/data] [--seeds 10]``.
+With ``--speed SIDE`` it instead times CARS to full demand on the synthetic problem of
+``benchmarks/allocation.py`` (SIDE x SIDE cells, 5 % of them changing): the sequential
+engine, the synchronous one on 1 and 2 x 2 tiles in process, and 2 x 2 tiles on a
+``LocalCluster`` of 2 workers (threads), checking that the synchronous maps are identical.
+
+Usage: ``python benchmarks/synchronous_allocation.py [--data ../shared/data] [--seeds 10]
+[--speed SIDE]``.
 """
 
 from __future__ import annotations
@@ -105,11 +111,62 @@ def case(t0, t1, t2, drivers, years, seeds: int) -> None:
         )
 
 
+def speed(side: int) -> None:
+    from allocation import N_CLASSES, synthetic  # benchmarks/allocation.py
+    from distributed import Client, LocalCluster
+
+    from landcarbon.landuse.allocation import AllocationProblem, run_allocation, seed_key
+    from landcarbon.landuse.conversion import check_demand_reachable, donor_floor, movable_groups
+    from landcarbon.landuse.tiled import run_synchronous
+
+    cls, prob, demand = synthetic(side)
+    allowed = np.ones((N_CLASSES, N_CLASSES), dtype=bool)
+    zone = np.ones(cls.shape, dtype=np.uint8)
+    groups = movable_groups(cls, prob, allowed, zone)
+    counts = np.bincount(cls.ravel(), minlength=N_CLASSES)
+    plan = check_demand_reachable(counts, demand, groups, allowed, list(range(N_CLASSES)))
+    floor = donor_floor(plan, groups, demand)
+    ones, mu = np.ones(N_CLASSES), np.full(N_CLASSES, 0.1)
+    codes = list(range(N_CLASSES))
+
+    def problem() -> AllocationProblem:
+        fields = (prob, demand, allowed, zone, ones, mu, -1, groups.cell_group, plan, floor)
+        return AllocationProblem(codes, cls.copy(), *fields)
+
+    runs = {
+        "sequential": lambda p: run_allocation(p, CarsParameters(), seed_key(1)),
+        "synchronous, 1 tile": lambda p: run_synchronous(p, CarsParameters(), seed_key(1)),
+        "synchronous, 2 x 2 tiles": lambda p: run_synchronous(
+            p, CarsParameters(), seed_key(1), (2, 2)
+        ),
+    }
+    maps = {}
+    for name, run in runs.items():
+        p = problem()
+        start = time.perf_counter()
+        iterations, converged, _, _ = run(p)
+        print(f"{name}: {time.perf_counter() - start:.2f} s, {iterations} iterations, {converged=}")
+        maps[name] = p.cls
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster:
+        with Client(cluster) as client:
+            p = problem()
+            start = time.perf_counter()
+            iterations, *_ = run_synchronous(p, CarsParameters(), seed_key(1), (2, 2), client)
+            seconds = time.perf_counter() - start
+    print(f"synchronous, 2 x 2 tiles on 2 dask workers: {seconds:.2f} s, {iterations} iterations")
+    same = all(np.array_equal(maps["synchronous, 1 tile"], m) for m in [*maps.values(), p.cls][2:])
+    print(f"synchronous maps identical: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--speed", type=int, default=0, help="time SIDE x SIDE cells")
     args = parser.parse_args()
+    if args.speed:
+        speed(args.speed)
+        return
     print("== Plum Island")
     case(*plum_island(args.data), seeds=args.seeds)
     print("\n== synthetic region 400 x 400")
