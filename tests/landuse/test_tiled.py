@@ -134,6 +134,11 @@ def test_any_tiling_gives_the_same_map(parameters: AllocationParameters) -> None
     first = maps.pop("(1, 1)")
     values = first[first != CLASS_NODATA]
     assert {c: int((values == c).sum()) for c in CODES} == demand
+    start = lulc.values
+    changed = first != start
+    assert changed.sum() >= 70  # the demand moves 70 cells
+    assert not changed[zone.values == 0].any()  # no change where the zone forbids it
+    assert not (changed & (start == 40) & (first == 10)).any()  # the forbidden 40 -> 10
     for tiles, other in maps.items():
         np.testing.assert_array_equal(first, other, err_msg=tiles)
 
