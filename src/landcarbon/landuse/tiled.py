@@ -81,8 +81,7 @@ def _scaled(values: np.ndarray, cap: int) -> np.ndarray:
         return values
     exact = [int(v) * cap for v in values]
     out = np.asarray([e // total for e in exact], dtype=np.int64)
-    remainder = np.asarray([e % total for e in exact], dtype=np.float64) / total
-    order = np.argsort(-remainder, kind="stable")
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] % total), i))
     out[order[: cap - int(out.sum())]] += 1
     return out
 
