@@ -335,3 +335,23 @@ def test_a_lost_worker_is_survived_from_the_checkpoint(tmp_path, monkeypatch) ->
     assert resumed_at == [None, 4]  # started afresh, then resumed from the save at 4
     np.testing.assert_array_equal(result.lulc.values, in_memory.lulc.values)
     assert result.iterations == in_memory.iterations
+
+
+def test_tile_files_left_by_an_attempt_killed_before_its_state_do_not_break_a_resume(
+    tmp_path, monkeypatch
+) -> None:
+    lulc, prob, demand, *_ = _problem(7)
+    whole = allocate_synchronous(lulc, prob, demand, seed=1)
+    checkpoint = Checkpoint(tmp_path / "checkpoint", every=1)
+    checkpoint.folder.mkdir()
+    (checkpoint.folder / "tile_00003_000001.npz").write_bytes(b"of a 4-tile attempt")
+    with monkeypatch.context() as m:
+        _die_at_accept(m, 2)  # after the save of iteration 1, on one tile
+        with pytest.raises(_Killed):
+            allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)
+    assert sorted(p.name for p in checkpoint.folder.iterdir()) == [
+        STATE_FILE,
+        "tile_00000_000001.npz",
+    ]
+    resumed = allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)
+    np.testing.assert_array_equal(resumed.lulc.values, whole.lulc.values)

@@ -549,6 +549,8 @@ def _fingerprint(problem: AllocationProblem, parameters: AllocationParameters, k
 
 def _save(checkpoint: Checkpoint, fleet: Fleet, n_tiles: int, schedule: Schedule, run: str) -> None:
     folder, iteration = checkpoint.folder, schedule.iteration
+    for stale in folder.glob(f"tile_*_{iteration:06d}.npz"):  # of an attempt killed here
+        stale.unlink()
     fleet.call("save", [(_tile_file(folder, iteration, i),) for i in range(n_tiles)])
     with atomic_path(folder / STATE_FILE) as tmp, tmp.open("wb") as fh:
         np.savez(
