@@ -215,6 +215,8 @@ _Sweep = namedtuple(
         "inv_denom",  # 1 / (n*n - 1)
         "candidate",
         "seeded",
+        "first_cell",  # global index of cell (0, 0) of ``cls``: the generator's counter
+        "stride",  # cells per row of the whole map (``cls`` may be a window of it)
     ],
 )
 
@@ -284,6 +286,8 @@ def propose(
     half: int,
     candidate: np.ndarray,
     seeded: np.ndarray,
+    first_cell: int = 0,
+    stride: int = 0,
 ) -> None:
     """One proposal sweep; writes ``candidate`` (class index or -1) and ``seeded``.
 
@@ -317,6 +321,10 @@ def propose(
         Seed key and iteration number of the counter-based generator.
     half : int
         Half window: the window is (2*half+1) x (2*half+1).
+    first_cell, stride : int
+        When ``cls`` is a window of a larger map (a tile): the map's flat index of the
+        window's cell (0, 0) and the map's columns, so that every cell draws the random
+        numbers of its place in the whole map. Default: ``cls`` is the whole map.
 
     Notes
     -----
@@ -362,6 +370,8 @@ def propose(
         1.0 / ((2 * half + 1) ** 2 - 1),
         candidate,
         seeded,
+        first_cell,
+        stride if stride > 0 else cols,
     )
     n_blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     if rows * cols >= PARALLEL_MIN_CELLS:
@@ -387,8 +397,9 @@ def _propose_block(s: _Sweep, r0: int, r1: int) -> None:
                 s.seeded[r, c0:c1] = False
                 continue
             ckey, ikey = buf.ckey, s.ikey
+            first = s.first_cell + r * s.stride + c0
             for j in range(c1 - c0):
-                ckey[j] = cell_key(ikey, r * cols + c0 + j)
+                ckey[j] = cell_key(ikey, first + j)
             _tile_op(s, r, c0, c1, buf)
             if s.zone_class >= 0:
                 _tile_zone(s, r, c0, c1, buf)

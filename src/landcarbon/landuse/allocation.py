@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -396,6 +396,112 @@ class AllocationProblem:
     floor: np.ndarray
 
 
+@dataclass
+class Schedule:
+    """The global part of the iteration loop, shared by every sweep of the map.
+
+    It holds the demand gaps G_k = demand_k - count_k of every iteration and from them
+    drives the PLUS adaptive coefficients D_k (or the FLUS inertia), the FLUS anti-reversal
+    flags, the CARS threshold decay tau and the stop rule (demand met within
+    ``demand_tolerance``, ``max_iterations``, or ``lock_in_iterations`` iterations without a
+    conversion). :func:`run_allocation` sweeps the map in memory;
+    :mod:`landcarbon.landuse.tiled` sweeps tiles and feeds it the reduced class counts.
+    Create it with :meth:`start`; per iteration call :meth:`proceed` (False: stop), sweep
+    with ``drive``, ``tau`` and ``reversal``, then :meth:`record` the new counts.
+    """
+
+    parameters: AllocationParameters
+    demand: np.ndarray
+    key: np.uint64
+    gaps: list[np.ndarray]
+    history: list[int]
+    drive: np.ndarray
+    dynamic: np.ndarray
+    tau: float
+    step: int
+    best: np.ndarray
+    reversal: np.ndarray
+    level: int = 0
+    idle: int = 0
+    iteration: int = 0
+
+    @classmethod
+    def start(
+        cls,
+        parameters: AllocationParameters,
+        demand: np.ndarray,
+        counts: np.ndarray,
+        key: np.uint64,
+    ) -> Schedule:
+        """Schedule of a run from the class counts (cells) of the start map."""
+        cars = parameters if isinstance(parameters, CarsParameters) else None
+        gap = demand - counts
+        residual = int(np.abs(gap).sum())
+        return cls(
+            parameters,
+            demand,
+            key,
+            [gap],
+            [residual],
+            np.ones(len(demand)),
+            1.01 * gap,
+            decayed_threshold(cars.patch_generation_threshold, 0, key) if cars else 0.0,
+            (cars.decay_step or max(1, residual // 200)) if cars else 0,
+            gap.astype(np.float64),
+            np.zeros(len(demand), dtype=np.bool_),
+        )
+
+    @property
+    def converged(self) -> bool:
+        """Every class is within ``demand_tolerance`` cells of its demand."""
+        return bool(np.all(np.abs(self.gaps[-1]) <= self.parameters.demand_tolerance))
+
+    @property
+    def locked_in(self) -> bool:
+        """The run stopped after ``lock_in_iterations`` iterations without a conversion."""
+        return not self.converged and self.idle >= self.parameters.lock_in_iterations
+
+    def proceed(self) -> bool:
+        """False when the run stops; else update drive (and flags) for the next iteration."""
+        parameters = self.parameters
+        if (
+            self.iteration >= parameters.max_iterations
+            or self.converged
+            or self.idle >= parameters.lock_in_iterations
+        ):
+            return False
+        flus = parameters if isinstance(parameters, FlusParameters) else None
+        if flus is not None and flus.flus_compat:
+            self.best, self.reversal = flus_reversal_flags(
+                self.gaps[-1], self.gaps[0], self.best, self.reversal
+            )
+        if flus is not None and flus.variant == "released":
+            self.drive, self.dynamic = flus_inertia(
+                self.drive, self.gaps[-1], self.gaps[0], self.dynamic, flus.accelerated_factor
+            )
+        elif len(self.gaps) >= 2:
+            self.drive = plus_drive(self.drive, self.gaps[-1], self.gaps[-2])
+        if parameters.transition_plan and self.idle and (flus is None or flus.variant == "paper"):
+            self.drive = stalled_drive(self.drive, self.gaps[-1])
+        return True
+
+    def record(self, counts: np.ndarray, changed: int) -> None:
+        """Close an iteration: class counts (cells) after it and the cells it changed."""
+        self.iteration += 1
+        self.gaps.append(self.demand - counts)
+        self.history.append(int(np.abs(self.gaps[-1]).sum()))
+        cars = self.parameters if isinstance(self.parameters, CarsParameters) else None
+        if cars is not None and self.history[-2] - self.history[-1] < self.step:
+            self.level += 1
+            self.tau = decayed_threshold(cars.patch_generation_threshold, self.level, self.key)
+        self.idle = self.idle + 1 if changed == 0 else 0
+
+    def outcome(self) -> tuple[int, bool, bool, np.ndarray]:
+        """``(iterations, converged, locked_in, residual_history)`` of the run."""
+        history = np.asarray(self.history, dtype=np.int64)
+        return self.iteration, self.converged, self.locked_in, history
+
+
 def run_allocation(
     problem: AllocationProblem, parameters: AllocationParameters, key: np.uint64
 ) -> tuple[int, bool, bool, np.ndarray]:
@@ -438,35 +544,15 @@ def _run_allocation(
     demand = problem.demand
     origin = cls.copy()  # a cell converts at most once
     quota = problem.plan.copy()
-    gaps = [demand - counts]
-    history = [int(np.abs(gaps[-1]).sum())]
-    drive = np.ones(n_classes)
-    dynamic = 1.01 * gaps[0]
-    level = 0
-    tau = decayed_threshold(cars.patch_generation_threshold, 0, key) if cars else 0.0
-    step = (cars.decay_step or max(1, history[0] // 200)) if cars else 0
+    schedule = Schedule.start(parameters, demand, counts, key)
     n_valid = int((cls >= 0).sum())
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     half = parameters.neighborhood // 2
     candidate = np.empty(cls.shape, dtype=np.int8)
     seeded = np.empty(cls.shape, dtype=np.bool_)
     compat = flus is not None and flus.flus_compat
-    best, reversal = gaps[0].astype(np.float64), np.zeros(n_classes, dtype=np.bool_)
-    idle = 0
-    iteration = 0
-    while iteration < parameters.max_iterations:
-        if np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance):
-            break
-        if compat:
-            best, reversal = flus_reversal_flags(gaps[-1], gaps[0], best, reversal)
-        if flus is not None and flus.variant == "released":
-            drive, dynamic = flus_inertia(
-                drive, gaps[-1], gaps[0], dynamic, flus.accelerated_factor
-            )
-        elif len(gaps) >= 2:
-            drive = plus_drive(drive, gaps[-1], gaps[-2])
-        if parameters.transition_plan and idle and (flus is None or flus.variant == "paper"):
-            drive = stalled_drive(drive, gaps[-1])
+    while schedule.proceed():
+        iteration = schedule.iteration
         if compat:
             window = _kernels.neighbourhood_counts(cls, n_classes, half)
             changed = _kernels.flus_compat_sweep(
@@ -474,13 +560,13 @@ def _run_allocation(
                 window,
                 problem.prob,
                 problem.weights,
-                drive,
+                schedule.drive,
                 problem.allowed,
                 problem.zone,
                 counts,
                 demand,
-                gaps[0],
-                reversal,
+                schedule.gaps[0],
+                schedule.reversal,
                 key,
                 iteration,
                 half,
@@ -490,13 +576,13 @@ def _run_allocation(
                 cls,
                 problem.prob,
                 problem.weights,
-                drive,
+                schedule.drive,
                 problem.expansion,
                 problem.allowed,
                 problem.zone,
                 counts > problem.floor,
                 model,
-                tau,
+                schedule.tau,
                 problem.zone_class,
                 parameters.development_weight,
                 key,
@@ -520,18 +606,14 @@ def _run_allocation(
                 quota,
                 parameters.transition_plan,
             )
-        iteration += 1
-        gaps.append(demand - counts)
-        history.append(int(np.abs(gaps[-1]).sum()))
-        if cars is not None and history[-2] - history[-1] < step:
-            level += 1
-            tau = decayed_threshold(cars.patch_generation_threshold, level, key)
-        idle = idle + 1 if changed == 0 else 0
-        if idle >= parameters.lock_in_iterations:
-            break
-    converged = bool(np.all(np.abs(gaps[-1]) <= parameters.demand_tolerance))
-    locked_in = not converged and idle >= parameters.lock_in_iterations
-    return iteration, converged, locked_in, np.asarray(history, dtype=np.int64)
+        schedule.record(counts, changed)
+    return schedule.outcome()
+
+
+Engine = Callable[
+    [AllocationProblem, AllocationParameters, np.uint64], tuple[int, bool, bool, np.ndarray]
+]
+"""An allocation engine: runs a prepared problem in place (see :func:`run_allocation`)."""
 
 
 def _model_code(parameters: AllocationParameters) -> int:
@@ -654,12 +736,20 @@ def allocate(
 
 
 def finish(
-    lulc: xr.DataArray, problem: AllocationProblem, parameters: AllocationParameters, seed: SeedLike
+    lulc: xr.DataArray,
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    seed: SeedLike,
+    engine: Engine = run_allocation,
 ) -> AllocationResult:
-    """Run one allocation of a prepared problem (its ``cls`` is left untouched)."""
+    """Run one allocation of a prepared problem (its ``cls`` is left untouched).
+
+    ``engine`` sweeps the map (default the sequential :func:`run_allocation`; the
+    synchronous one is :func:`landcarbon.landuse.tiled.run_synchronous`).
+    """
     run = replace(problem, cls=problem.cls.copy())
     sequence = seed_sequence(seed)
-    iterations, converged, locked_in, history = run_allocation(run, parameters, seed_key(sequence))
+    iterations, converged, locked_in, history = engine(run, parameters, seed_key(sequence))
     lookup = np.asarray(problem.codes, dtype=np.int32)
     out = np.where(run.cls >= 0, lookup[np.maximum(run.cls, 0)], CLASS_NODATA).astype(np.int32)
     final = np.bincount(run.cls[run.cls >= 0].astype(np.int64), minlength=len(problem.codes))
