@@ -8,9 +8,10 @@ accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
 
 The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
 ``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests). On 4000 × 4000 cells
-``benchmarks/sinks.py`` measured it (whole calls, 3 interleaved rounds, load 11 on the
-shared 2-core machine) 2.25× skimage and 1.42× xarray-spatial in CPU time (2.33× and 1.97×
-wall). Diagonal moves may pass between two barrier cells, as in scikit-image and ArcGIS.
+``benchmarks/sinks.py`` measured it (whole calls, 3 interleaved rounds, shared 2-core
+machine) 2.60× skimage and 1.40× xarray-spatial in CPU time at load 5-6.5 (2.25× and
+1.42× at load 11); the issue-18 targets (4× and 2.5×) are not reached yet. Diagonal
+moves may pass between two barrier cells, as in scikit-image and ArcGIS.
 
 Conventions
 -----------
