@@ -2,22 +2,26 @@
 
 Prints
 
-1. cost distance (MCR) on 2000 x 2000 cells: our numba Dijkstra vs scikit-image's
-   ``MCP_Geometric`` in the same process, same inputs, with the largest relative
-   difference (target: identical to 1e-9) and the speed ratio;
-2. cost distance on 3163 x 3163 (10^7 cells, float64; target < 10 s), checked against
-   ``MCP_Geometric`` too (skip that check with ``--no-check``);
-3. the whole sink chapter (vegetation carbon, importance index and levels, resistance
+1. cost distance (MCR) on 4000 x 4000 cells (``--side``): the whole call of each tool from
+   DataArrays in to arrays out, ours (numba Dijkstra), scikit-image's ``MCP_Geometric`` and
+   xarray-spatial's ``cost_distance`` (the ``bench`` extra), interleaved ``--pairs`` times
+   (ours, skimage, xarray-spatial, ours, ...); median and min-max of the paired ratios of
+   wall and CPU time, the 1-minute load and the machine; ours must equal skimage bit for
+   bit (issue 18 targets: >= 4x skimage, >= 2.5x xarray-spatial);
+2. the whole sink chapter (vegetation carbon, importance index and levels, resistance
    with entropy weights, MCR, zoning, strategies) on the synthetic demo region
    (500 x 500, 30 m; target < 10 s) and on 2000 x 2000.
 
 Resistance surfaces are smooth value noise in 1..10 (like graded factors) with 1 % NaN
-barriers; sources are 40 random discs. Usage: ``python benchmarks/sinks.py [--no-check]``.
+barriers; sources are 40 random discs.
+Usage: ``python benchmarks/sinks.py [--side N] [--pairs K] [--no-chapter]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -57,27 +61,75 @@ def timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t0
 
 
-def bench_cost_distance(side: int, check: bool) -> None:
+def run_ours(r: xr.DataArray, s: xr.DataArray) -> np.ndarray:
+    return np.asarray(cost_distance(r, s).cost.values)
+
+
+def run_skimage(r: xr.DataArray, s: xr.DataArray) -> np.ndarray:
+    """MCP_Geometric from the same DataArrays: barriers (NaN) as inf, unreached as NaN."""
+    res, src = r.values, s.values
+    mcp = MCP_Geometric(np.where(np.isnan(res), np.inf, res), sampling=(CELL_M, CELL_M))
+    cum, _ = mcp.find_costs(np.argwhere(src > 0))
+    return np.where(np.isfinite(cum), cum, np.nan)
+
+
+def run_xrspatial(r: xr.DataArray, s: xr.DataArray) -> np.ndarray:
+    from xrspatial import cost_distance as xrs_cost_distance
+
+    return np.asarray(xrs_cost_distance(s, r).values)
+
+
+def bench_cost_distance(side: int, pairs: int) -> None:
+    """Whole calls (DataArrays in, arrays out), interleaved ours / skimage / xarray-spatial
+    ``pairs`` times; median and min-max of the paired ratios (wall and CPU), the load."""
     res, src = resistance_and_sources(side, seed=side)
     r, s = make_raster(res, cell_size=CELL_M), make_raster(src, cell_size=CELL_M)
-    ours, t_ours = timed(cost_distance, r, s)
-    line = f"cost distance {side} x {side} ({side * side / 1e6:.1f} M cells): ours {t_ours:.2f} s"
-    if check:
-        starts = np.argwhere(src > 0)
-        barrier_inf = np.where(np.isnan(res), np.inf, res)
-        t0 = time.perf_counter()
-        ref, _ = MCP_Geometric(barrier_inf, sampling=(CELL_M, CELL_M)).find_costs(starts)
-        t_ref = time.perf_counter() - t0
-        ref = np.where(np.isfinite(ref), ref, np.nan)
-        got = ours.cost.values
-        same_nan = bool(np.array_equal(np.isnan(got), np.isnan(ref)))
-        ok = ~np.isnan(ref) & (ref > 0)
-        rel = float(np.max(np.abs(got[ok] - ref[ok]) / ref[ok]))
-        line += (
-            f", MCP_Geometric {t_ref:.2f} s, ratio {t_ref / t_ours:.2f}x, max rel diff "
-            f"{rel:.1e}, same barriers/unreached {same_nan}"
+    tools = {"ours": run_ours, "skimage": run_skimage}
+    try:
+        import xrspatial  # noqa: F401
+
+        tools["xarray-spatial"] = run_xrspatial
+    except ImportError:
+        print("xarray-spatial not installed (pip install -e '.[bench]'): left out")
+    small = resistance_and_sources(64, seed=64)
+    for run in tools.values():  # numba compiles (cached afterwards)
+        run(make_raster(small[0], cell_size=CELL_M), make_raster(small[1], cell_size=CELL_M))
+    wall: dict[str, list[float]] = {k: [] for k in tools}
+    cpu: dict[str, list[float]] = {k: [] for k in tools}
+    loads = []
+    for _ in range(pairs):
+        for name, run in tools.items():
+            c0, t0 = time.process_time(), time.perf_counter()
+            out = run(r, s)
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+            if name == "ours":
+                ours = out
+            elif name == "skimage":
+                same = bool(np.array_equal(ours, out, equal_nan=True))
+            else:  # float32 output
+                close = bool(np.allclose(ours, out, rtol=1e-6, equal_nan=True))
+        loads.append(os.getloadavg()[0])
+    print(
+        f"cost distance {side} x {side} ({side * side / 1e6:.2f} M cells), {pairs} interleaved "
+        f"rounds, load (1 min) {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}):"
+    )
+    print(
+        f"  ours: wall median {np.median(wall['ours']):.2f} s, CPU {np.median(cpu['ours']):.2f} s"
+    )
+    for name in tools:
+        if name == "ours":
+            continue
+        ratio_w = np.array(wall[name]) / np.array(wall["ours"])
+        ratio_c = np.array(cpu[name]) / np.array(cpu["ours"])
+        agree = f"bit-identical {same}" if name == "skimage" else f"within 1e-6 (float32) {close}"
+        print(
+            f"  {name}: wall median {np.median(wall[name]):.2f} s, CPU "
+            f"{np.median(cpu[name]):.2f} s; paired ratio to ours: wall {np.median(ratio_w):.2f}x "
+            f"({ratio_w.min():.2f}-{ratio_w.max():.2f}), CPU {np.median(ratio_c):.2f}x "
+            f"({ratio_c.min():.2f}-{ratio_c.max():.2f}); {agree}"
         )
-    print(line)
 
 
 def sink_inputs(shape: tuple[int, int], seed: int = 0) -> dict[str, xr.DataArray]:
@@ -144,14 +196,11 @@ def bench_chapter(shape: tuple[int, int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--no-check", action="store_true", help="skip the MCP_Geometric check on 10^7 cells"
-    )
+    parser.add_argument("--side", type=int, default=4000, help="cost-distance map side (cells)")
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved rounds of the peers")
     parser.add_argument("--no-chapter", action="store_true", help="only the cost distance")
     args = parser.parse_args()
-    bench_cost_distance(64, check=False)  # numba compile (cached afterwards)
-    bench_cost_distance(2000, check=True)
-    bench_cost_distance(3163, check=not args.no_check)
+    bench_cost_distance(args.side, args.pairs)
     if args.no_chapter:
         return
     bench_chapter((64, 64))  # warm-up

@@ -67,7 +67,7 @@ def test_plum_island_slope_identical_to_mcp_geometric(shared_data) -> None:
         got = cost_distance(res, sources, connectivity=connectivity, allocation=True)
         expected = _skimage(res.values, src, sampling, connectivity == 8)
         np.testing.assert_array_equal(np.isnan(got.cost.values), np.isnan(expected))
-        np.testing.assert_allclose(got.cost.values, expected, rtol=1e-9, atol=0)
+        np.testing.assert_array_equal(got.cost.values, expected)  # bit for bit
     # allocation: each cell's label is a source whose own cost distance equals the minimum
     assert got.allocation is not None
     alloc = got.allocation.values
@@ -86,7 +86,7 @@ def test_distance_surface_identical_to_mcp_geometric(shared_data) -> None:
     got = cost_distance(res, res.copy(data=src)).cost.values
     grid = Grid.from_dataarray(res)
     expected = _skimage(res.values, src, (abs(grid.transform.e), abs(grid.transform.a)))
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(got, expected)  # bit for bit
 
 
 def test_geographic_link_lengths() -> None:
@@ -151,7 +151,7 @@ def test_properties(res: np.ndarray, data: st.DataObject) -> None:
     more = res * data.draw(st.floats(1.0, 3.0)) + data.draw(st.floats(0.0, 5.0))
     cost_more = cost_distance(make_raster(more), make_raster(src)).cost.values
     assert np.all(cost_more >= cost * (1 - 1e-12))  # monotone in resistance
-    np.testing.assert_allclose(cost, _skimage(res, src, (30.0, 30.0)), rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(cost, _skimage(res, src, (30.0, 30.0)))
 
 
 def test_float_sources_with_nan_are_labels() -> None:
@@ -177,3 +177,29 @@ def test_geographic_costs_use_metres() -> None:
     got = cost_distance(r, s).cost.values[0]
     np.testing.assert_allclose(got, [0.0, 1.5 * ew, 4.5 * ew], rtol=1e-15)
     assert ew == pytest.approx(1113.19, abs=0.01)
+
+
+def test_geographic_rows_use_their_own_bands() -> None:
+    # 60 degrees north, 1 degree cells: every row and band has its own length, so each
+    # link must take the band between its two rows (the kernel tables them per row)
+    res = np.array([[1.0, 2.0], [4.0, 8.0], [3.0, 5.0]])
+    r = make_raster(res, cell_size=1.0, crs="EPSG:4326", origin=(0.0, 61.5))
+    src = np.zeros((3, 2), dtype=np.int32)
+    src[0, 0] = 1
+    ew, ns, diag = link_lengths_m(Grid.from_dataarray(r))
+    assert ns[0] != ns[1] and diag[0] != diag[1] and ew[0] != ew[2]
+    s = make_raster(src, cell_size=1.0, crs="EPSG:4326", origin=(0.0, 61.5))
+    got = cost_distance(r, s, allocation=True)
+    cost = got.cost.values
+    assert cost[0, 1] == ew[0] * 0.5 * (1.0 + 2.0)
+    assert cost[1, 0] == ns[0] * 0.5 * (1.0 + 4.0)
+    # (1, 1): diagonal from (0, 0) or via a neighbour, whichever is cheaper
+    assert cost[1, 1] == min(
+        diag[0] * 0.5 * (1.0 + 8.0),
+        cost[0, 1] + ns[0] * 0.5 * (2.0 + 8.0),
+        cost[1, 0] + ew[1] * 0.5 * (4.0 + 8.0),
+    )
+    assert cost[2, 0] == min(
+        cost[1, 0] + ns[1] * 0.5 * (4.0 + 3.0), cost[1, 1] + diag[1] * 0.5 * (8.0 + 3.0)
+    )
+    assert got.allocation is not None and np.all(got.allocation.values == 1)

@@ -7,8 +7,10 @@ a lateral link between cells with resistances ``R1`` and ``R2`` costs
 accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
 
 The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
-``skimage.graph.MCP_Geometric`` (checked to 1e-9 in the tests; in practice bit for bit)
-and 1.2-2.6× faster on the shared 2-core machine (``benchmarks/sinks.py``). Diagonal
+``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests). On 4000 × 4000 cells
+``benchmarks/sinks.py`` measured it (whole calls, 3 interleaved rounds, shared 2-core
+machine) 2.60× skimage and 1.40× xarray-spatial in CPU time at load 5-6.5 (2.25× and
+1.42× at load 11); the issue-18 targets (4× and 2.5×) are not reached yet. Diagonal
 moves may pass between two barrier cells, as in scikit-image and ArcGIS.
 
 Conventions
@@ -222,13 +224,14 @@ def cost_distance(
             f"{res_name} ({first}); give those cells a resistance or drop them from the sources"
         )
     ew, ns, diag = link_lengths_m(grid)
-    cost, alloc = cost_distance_kernel(res, labels, ew, ns, diag, connectivity == 8)
+    cost, alloc = cost_distance_kernel(
+        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA)
+    )
     out_cost = like(resistance, cost, name="mcr")
     out_cost.attrs["units"] = "resistance x m"
-    out_cost = out_cost.rio.write_nodata(np.nan, encoded=False)
+    out_cost.rio.write_nodata(np.nan, encoded=False, inplace=True)
     out_alloc = None
     if allocation:
-        alloc = np.where(np.isnan(cost), CLASS_NODATA, alloc).astype(np.int32)
         out_alloc = like(resistance, alloc, name="allocation")
-        out_alloc = out_alloc.rio.write_nodata(int(CLASS_NODATA), encoded=False)
+        out_alloc.rio.write_nodata(int(CLASS_NODATA), encoded=False, inplace=True)
     return CostDistance(out_cost, out_alloc)
