@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import rioxarray  # noqa: F401  (registers .rio on the user's DataArrays)
 import xarray as xr
 
 from landcarbon.backend import CLASS_NODATA, map_cells

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.errors import BackendError, ParameterError
+
+if TYPE_CHECKING:  # xarray (0.5 s with pandas) loads where used: `landcarbon info` needs none
+    import xarray as xr
 
 ArrayFunc = Callable[..., np.ndarray]
 
@@ -27,6 +29,8 @@ CLASS_NODATA = np.int32(np.iinfo(np.int32).min)
 
 def is_dask(arr: xr.DataArray | np.ndarray | Any) -> bool:
     """True when ``arr`` (a DataArray or a bare array) is backed by a dask array."""
+    import xarray as xr
+
     data = arr.data if isinstance(arr, xr.DataArray) else arr
     return type(data).__module__.startswith("dask")
 
@@ -35,6 +39,9 @@ def like(
     template: xr.DataArray, data: Any, name: str | None = None, keep_attrs: bool = False
 ) -> xr.DataArray:
     """A new DataArray around ``data`` with ``template``'s dims, coords and CRS (no copy)."""
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
     attrs = dict(template.attrs) if keep_attrs else {}
     out = xr.DataArray(data, dims=template.dims, coords=template.coords, attrs=attrs, name=name)
     if template.rio.crs is not None:
@@ -111,6 +118,8 @@ def map_focal(
 
 def require_in_memory(array: xr.DataArray | np.ndarray, step: str, fix: str) -> np.ndarray:
     """Return the numpy data of ``array``, or refuse dask input for a global step."""
+    import xarray as xr
+
     if is_dask(array):
         raise BackendError(
             f"{step} is a global step and holds the whole map in memory; it does not accept "
@@ -137,6 +146,8 @@ def chunked_bincount(
     chunks (dask input is rechunked to them), so in-memory and chunked sums are identical;
     counts are exact integers in any order.
     """
+    import xarray as xr
+
     c: Any = codes.data if isinstance(codes, xr.DataArray) else codes
     w: Any = weights.data if isinstance(weights, xr.DataArray) else weights
 

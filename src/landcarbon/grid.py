@@ -43,6 +43,8 @@ class Grid:
     @classmethod
     def from_dataarray(cls, da: object) -> Grid:
         """Grid of a rioxarray-georeferenced ``xarray.DataArray``."""
+        import rioxarray  # noqa: F401  (registers the .rio accessor)
+
         rio = da.rio  # type: ignore[attr-defined]
         return cls((rio.height, rio.width), rio.transform(), rio.crs, rio.nodata)
 

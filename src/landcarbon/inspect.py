@@ -1,4 +1,8 @@
-"""What ``landcarbon info`` reports about a raster, as a plain dict."""
+"""What ``landcarbon info`` reports about a raster, as a plain dict.
+
+The band is read as numpy with rasterio, not as a DataArray: xarray, rioxarray, dask and
+pandas are ~1 s of imports, several times the work of describing a raster.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from landcarbon.grid import Grid
-from landcarbon.raster import open_dataset, read_raster
-from landcarbon.tables import class_counts
+from landcarbon.raster import CLASS_NODATA, _pixel_errors, class_codes, open_dataset, read_raster
 
 
 def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[str, Any]:
@@ -37,10 +40,9 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
         "total_area_ha": grid.total_area_ha() if grid.crs else None,
     }
     if categorical:
-        da = read_raster(path, "categorical")
+        data = _band(path, categorical=True)
         row_area = grid.row_area_ha() if grid.crs else None
-        data = np.asarray(da.data)
-        codes = sorted(class_counts(data))
+        codes = [int(c) for c in np.unique(data[data != CLASS_NODATA])]
         summary["classes"] = [
             {
                 "code": c,
@@ -52,7 +54,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
             for c in codes
         ]
     else:
-        values = np.asarray(read_raster(path, "continuous").data)
+        values = _band(path, categorical=False)
         summary["stats"] = {
             "min": float(np.nanmin(values)),
             "max": float(np.nanmax(values)),
@@ -60,3 +62,23 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
             "valid_cells": int(np.isfinite(values).sum()),
         }
     return summary
+
+
+def _band(path: str | Path, categorical: bool) -> np.ndarray:
+    """Band 1 as :func:`landcarbon.raster.read_raster` gives it, without xarray.
+
+    The same masked read as ``rioxarray.open_rasterio(masked=True)`` (rasterio's mask, NaN
+    there) and the same class-code check; an all-nodata band, or an infinite value in a
+    continuous one, goes through ``read_raster``, which raises its RasterError.
+    """
+    p = Path(path)
+    with open_dataset(p) as ds, _pixel_errors(p):
+        values = np.ma.filled(ds.read(1, masked=True).astype(np.float64), np.nan)
+    if categorical:
+        codes = class_codes(values, p, ("y", "x"))
+        if np.all(codes == CLASS_NODATA):
+            read_raster(p, "categorical")
+        return codes
+    if np.all(np.isnan(values)) or np.isinf(values).any():
+        read_raster(p, "continuous")
+    return values

@@ -22,12 +22,10 @@ import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import rasterio
-import rioxarray
-import xarray as xr
 from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
@@ -36,6 +34,9 @@ from rasterio.windows import Window
 from landcarbon.backend import CLASS_NODATA, is_dask, like
 from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
+
+if TYPE_CHECKING:  # xarray, rioxarray (and through them dask, pandas) load where used
+    import xarray as xr
 
 __all__ = [
     "CLASS_NODATA",
@@ -178,6 +179,9 @@ def read_raster(
     With ``chunks`` the result is dask-backed and nothing is read yet.
     Raises InputFileError (missing, empty, not a raster) or RasterError (all nodata).
     """
+    import rioxarray
+    import xarray as xr
+
     p = Path(path)
     with open_dataset(p) as ds:
         count = ds.count
@@ -311,6 +315,8 @@ def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
 
 def valid_mask(da: xr.DataArray | np.ndarray) -> np.ndarray:
     """Boolean mask of cells that hold data (not NaN, not :data:`CLASS_NODATA`)."""
+    import xarray as xr
+
     data = da.data if isinstance(da, xr.DataArray) else da
     if np.issubdtype(data.dtype, np.floating):
         return ~np.isnan(data)  # type: ignore[no-any-return]
@@ -357,6 +363,7 @@ def read_stack(
 
 def resample_to(da: xr.DataArray, grid: Grid, kind: Kind) -> xr.DataArray:
     """Warp ``da`` onto ``grid``: nearest for categorical, bilinear for continuous."""
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
     from rasterio.enums import Resampling
 
     method = Resampling.nearest if kind == "categorical" else Resampling.bilinear
@@ -711,6 +718,9 @@ def from_numpy(
     ``nodata`` is the value that marks nodata in ``data`` (e.g. 255 in a uint8 land-use
     map); by default NaN for floats and :data:`CLASS_NODATA` for int32/int64.
     """
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
     t = grid.transform
     xs = t.c + t.a * (np.arange(grid.cols) + 0.5)
     ys = t.f + t.e * (np.arange(grid.rows) + 0.5)

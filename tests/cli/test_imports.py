@@ -11,6 +11,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from landcarbon.testing import run_cli
 
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "xarray", "dask", "rasterio")
 
@@ -33,3 +41,99 @@ def test_help_imports_no_numerical_library():
     loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
     assert "typer" in loaded  # the probe did run the CLI
     assert sorted(loaded.intersection(HEAVY)) == []
+
+
+# ------------------------------------------------------------------ landcarbon info
+INFO_HEAVY = ("xarray", "rioxarray", "dask", "pandas", "numba", "scipy")
+
+INFO_PROBE = """
+import json, sys
+sys.argv = ["landcarbon", "--json", "info", *sys.argv[1:]]
+from landcarbon.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def _gtiff(path: Path, data: np.ndarray, nodata: float | None) -> str:
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": data.dtype.name,
+        "crs": "EPSG:32650",
+        "transform": Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0),
+        "nodata": nodata,
+    }
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data, 1)
+    return str(path)
+
+
+LU = np.array([[1, 1, 255], [2, 7, 7], [7, 255, 2]], dtype=np.uint8)
+
+
+@pytest.mark.parametrize("flag", ["--categorical", "--continuous"])
+def test_info_imports_no_xarray_dask_pandas_numba_scipy(tmp_path, flag):
+    path = _gtiff(tmp_path / "lu.tif", LU, nodata=255)
+    proc = subprocess.run(
+        [sys.executable, "-c", INFO_PROBE, path, flag],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    *report, modules = proc.stdout.strip().splitlines()
+    summary = json.loads("\n".join(report))
+    assert summary["rows"] == 3  # the probe did describe the raster
+    if flag == "--categorical":
+        assert [(c["code"], c["cells"]) for c in summary["classes"]] == [(1, 2), (2, 2), (7, 3)]
+    else:
+        assert summary["stats"]["valid_cells"] == 7 and summary["stats"]["max"] == 7.0
+    assert sorted(set(json.loads(modules)).intersection(INFO_HEAVY)) == []
+
+
+def test_info_figures_equal_read_raster_ones(tmp_path):
+    # info reads the band with rasterio; read_raster (rioxarray) must see the same cells
+    from landcarbon.inspect import describe_raster
+    from landcarbon.raster import CLASS_NODATA, read_raster
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 6, size=(40, 30)).astype(np.int16)
+    path = _gtiff(tmp_path / "codes.tif", codes, nodata=0)
+    data = np.asarray(read_raster(path, "categorical").data)
+    got = {c["code"]: c["cells"] for c in describe_raster(path)["classes"]}
+    want = {int(c): int((data == c).sum()) for c in np.unique(data) if c != CLASS_NODATA}
+    assert got == want and 0 not in got
+    heights = rng.normal(100.0, 5.0, size=(40, 30)).astype(np.float32)
+    heights[3, 4] = -9999.0
+    path = _gtiff(tmp_path / "h.tif", heights, nodata=-9999.0)
+    values = np.asarray(read_raster(path, "continuous").data)
+    assert describe_raster(path)["stats"] == {
+        "min": float(np.nanmin(values)),
+        "max": float(np.nanmax(values)),
+        "mean": float(np.nanmean(values)),
+        "valid_cells": 30 * 40 - 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "data, nodata, flag, message",
+    [
+        (np.full((2, 3), 255, np.uint8), 255, "--categorical", "every cell is nodata"),
+        (np.full((2, 3), -1.0, np.float32), -1.0, "--continuous", "every cell is nodata"),
+        (np.array([[1.0, np.inf]], np.float64), None, "--continuous", "infinite value"),
+        (np.array([[1.0, 3.5]], np.float32), None, "--categorical", "not integer class codes"),
+    ],
+)
+def test_info_bad_rasters_one_error_line(tmp_path, data, nodata, flag, message):
+    path = _gtiff(tmp_path / "bad.tif", data, nodata)
+    proc = run_cli("info", path, flag)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: {path}: ") and message in line

@@ -143,6 +143,18 @@ def test_weighted_unique_values_equal_jenkspy_on_the_repeated_data(seed):
         np.testing.assert_array_equal(natural_breaks_upto(x, 9)[k - 1], expected)
 
 
+@pytest.mark.parametrize("k_max", [2, 3, 5, 8])
+def test_second_last_row_filled_from_the_last_class_keeps_every_k_exact(k_max):
+    """The row before the last is filled only from the start of its last class at the end
+    of the data (all the last row reads): with a few outliers on top that is a handful of
+    cells, and every k <= k_max must still equal jenkspy."""
+    rng = np.random.default_rng(k_max)
+    x = np.concatenate([rng.gamma(2.0, 3.0, 400), [80.0, 95.0, 95.0, 140.0]])
+    table = natural_breaks_upto(x, k_max)
+    for k in range(1, k_max + 1):
+        np.testing.assert_array_equal(table[k - 1], jenkspy.jenks_breaks(x, k))
+
+
 def test_mapclassify_fisher_jenks_agrees():
     x = np.random.default_rng(5).lognormal(size=800)
     fj = mapclassify.FisherJenks(x, k=6)

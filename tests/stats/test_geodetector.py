@@ -4,6 +4,8 @@ ecological), hand cases, scipy side by side, hypothesis properties, bad inputs."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -137,6 +139,46 @@ def test_ntd_permutation_p_is_small_where_noncentral_is_not(ntd):
         again.factor["soiltype"].p_permutation
         == _run(frame, ["soiltype"], permutations=200, seed=7).factor["soiltype"].p_permutation
     )
+
+
+# ------------------------------------------------------------------ p-values without scipy.stats
+@pytest.mark.parametrize("round_df", [False, True])
+def test_ntd_p_values_identical_to_scipy_stats(ntd, round_df):
+    # scipy.special's fdtrc / stdtr / fdtri are what f.sf / t.sf / f.ppf compute: equal bits
+    frame, _ = ntd
+    result = _run(frame, round_df=round_df)
+    for name in FACTORS:
+        r = result.factor[name]
+        assert r.p_central == sps.f.sf(r.f, r.strata - 1, r.n - r.strata)
+        risk = result.risk[name]
+        expected = 2.0 * sps.t.sf(np.abs(risk.t), risk.df)
+        np.fill_diagonal(expected, np.nan)
+        np.testing.assert_array_equal(risk.p, expected)
+        assert np.isfinite(risk.p).sum() > 0
+    n = result.factor[FACTORS[0]].n
+    for e in result.ecological:
+        assert e.threshold_or_p == sps.f.sf(e.f, n - 1, n - 1)
+    (first, *_) = _run(frame, ecological_rule="q_ratio").ecological
+    assert first.threshold_or_p == sps.f.ppf(0.9, n - 1, n - 1)
+
+
+@pytest.mark.parametrize("f", [-1e-12, 0.0, 1e-300, 0.7, 54.0, 1e6, np.inf])
+def test_central_f_sf_equals_scipy_stats_also_below_the_support(f):
+    from landcarbon.stats.geodetector import f_sf
+
+    assert f_sf(f, 3, 17) == sps.f.sf(f, 3, 17)
+
+
+def test_importing_geodetector_loads_no_scipy_stats():
+    # scipy.stats loads every distribution (~0.4 s); only the far noncentral tail needs it
+    probe = (
+        "import json, sys; import landcarbon.stats.geodetector; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('scipy.stats'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
 # ------------------------------------------------------------------ hand cases

@@ -112,8 +112,14 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
     cur = np.empty(m)
     for j in range(1, k_max):
         cur[:] = np.inf
-        # the last row is only needed at i = m - 1 (the end of the data)
-        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, m - 1 if j == k_max - 1 else j)
+        # the last row is only needed at i = m - 1 (the end of the data), and it reads the
+        # row before only from the start of that row's last class at m - 1 (its lower
+        # bound) on: that cell first, then the rest of the row from there
+        first = m - 1 if j >= k_max - 2 else j
+        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, first)
+        if j == k_max - 2:
+            first = max(j, split[j, m - 1] - 1)
+            _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, first)
         prev, cur = cur, prev
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):
