@@ -186,3 +186,31 @@ def test_report_is_byte_stable_across_a_resume_and_a_fresh_run(study: Path, tmp_
     run_study(study, second)  # seconds later: the workbook's time stamps do not move
     for name, content in fresh.items():
         assert (second / report / name).read_bytes() == content, name
+
+
+def test_a_cached_rerun_keeps_the_report_and_a_damaged_report_is_rebuilt(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import landcarbon.report.html as report_html
+
+    out = tmp_path / "out"
+    run_study(study, out)
+    page = out / "report" / "index.html"
+    before = page.read_bytes()
+    built: list[str] = []
+    real = report_html.build_report
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_html, "build_report", spy)
+    run_study(study, out)  # every step cached, nothing the report reads changed
+    assert built == [] and page.read_bytes() == before
+    image = sorted((out / "report" / "img").glob("*.png"))[0]
+    image.unlink()  # a file of the report lost: the next run rebuilds it
+    run_study(study, out)
+    assert built == ["write safety"] and image.exists() and page.read_bytes() == before
+    study.write_text(STUDY.replace("seed = 3", 'seed = 3\ndescription = "other words"'))
+    run_study(study, out)  # the study's description changed: the page must say so
+    assert len(built) == 2 and "other words" in page.read_text()

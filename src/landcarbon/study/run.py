@@ -23,6 +23,7 @@ from landcarbon.study.pipeline import (
     write_json_atomic,
 )
 from landcarbon.study.schema import Problem
+from landcarbon.writes import write_json
 
 if TYPE_CHECKING:
     from landcarbon.grid import Grid
@@ -138,24 +139,91 @@ def _finish(
     """Write the report and the manifest of a run whose steps are done."""
     report = None
     if ordered:
-        from landcarbon.report.html import build_report
         from landcarbon.study.chapters.landuse import class_scheme
 
         chapter_rank = {name: i for i, name in enumerate(study.chapters)}
         scheme = class_scheme(study)
-        report = build_report(
-            study.study.name,
-            study.study.description,
-            sorted(ordered, key=lambda s: chapter_rank.get(s.chapter, len(chapter_rank))),
-            out,
-            {r.name: r.summary for r in records},
-            classes=scheme.legend() if scheme is not None else None,
-            observed=_observed_maps(study) if study.inputs.align == "check" else None,
-            language=study.report.language,
-        )
+        classes = scheme.legend() if scheme is not None else None
+        observed = _observed_maps(study) if study.inputs.align == "check" else None
+        key = _report_key(study, ordered, records, classes, observed)
+        report = out / "report" / "index.html"
+        key_file = out / "report" / ".key.json"
+        if not _report_intact(key_file, key):
+            from landcarbon.report.html import build_report
+
+            report = build_report(
+                study.study.name,
+                study.study.description,
+                sorted(ordered, key=lambda s: chapter_rank.get(s.chapter, len(chapter_rank))),
+                out,
+                {r.name: r.summary for r in records},
+                classes=classes,
+                observed=observed,
+                language=study.report.language,
+            )
+            write_json({"key": key, "files": _report_files(report.parent)}, key_file)
     manifest = out / "manifest.json"
     write_json_atomic(manifest, _manifest(study, run_seed, records, started))
     return RunResult(out, manifest, report, records, compute_desc)
+
+
+def _report_key(
+    study: Study,
+    ordered: list[Step],
+    records: list[StepRecord],
+    classes: Any,
+    observed: Mapping[str, Path] | None,
+) -> str:
+    """What the report is built from: the steps and their declared outputs, each step's
+    cache key and summary (a cached step's outputs are checked against its record), the
+    study's name, description, classes and language, the observed maps (path, size, time)
+    and this version. A rerun with the same key keeps ``report/index.html`` as it is."""
+    import hashlib
+    import json
+
+    def stat(path: Path) -> list[Any]:
+        info = path.stat()
+        return [str(path), info.st_size, info.st_mtime_ns]
+
+    payload = {
+        "version": __version__,
+        "study": [study.study.name, study.study.description, study.report.language],
+        "classes": repr(classes),
+        "observed": {label: stat(path) for label, path in (observed or {}).items()},
+        "steps": [
+            [s.name, s.chapter, [[o.name, o.path, o.kind, o.doc, o.units] for o in s.outputs]]
+            for s in ordered
+        ],
+        "records": [[r.name, r.key, r.summary] for r in records],
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _report_files(folder: Path) -> dict[str, int]:
+    """Size (bytes) of every file of the report folder, by path relative to it."""
+    return {
+        str(path.relative_to(folder)): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != ".key.json"
+    }
+
+
+def _report_intact(key_file: Path, key: str) -> bool:
+    """Whether the report was built from ``key`` and every file it wrote is still there
+    with its size (a deleted or truncated image or page makes the run rebuild it)."""
+    import json
+
+    try:
+        record = json.loads(key_file.read_text())
+        files = record["files"]
+        return bool(
+            record["key"] == key
+            and "index.html" in files
+            and all((key_file.parent / name).stat().st_size == size for name, size in files.items())
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _observed_maps(study: Study) -> dict[str, Path]:
