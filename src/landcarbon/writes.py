@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from landcarbon.raster import atomic_path
+
+if TYPE_CHECKING:  # pandas loads with the first table written, not with this module
+    import pandas as pd
 
 
 def write_csv(

@@ -20,13 +20,6 @@ import xarray as xr
 from numpy.typing import DTypeLike
 
 from landcarbon.backend import is_dask, like, map_cells
-from landcarbon.carbon._kernels import (
-    class_bins,
-    lookup,
-    lookup_change,
-    pair_counts,
-    row_counts,
-)
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
@@ -109,6 +102,8 @@ class ClassIndex:
                 )
                 for k, name in enumerate(values)
             }
+        from landcarbon.carbon._kernels import lookup  # numba loads on first use
+
         out = np.empty((len(values), *lulc.shape), dtype=dtype)
         lookup(np.asarray(lulc.data), base, padded, None if area is None else area.data, out)
         return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
@@ -156,6 +151,8 @@ class ClassIndex:
 
     def bins(self, lulc: xr.DataArray) -> xr.DataArray:
         """Per-cell row index (int32): ``len(codes)`` for absent codes, -1 for nodata."""
+        from landcarbon.carbon._kernels import class_bins
+
         return map_cells(
             class_bins,
             lulc,
@@ -173,6 +170,8 @@ class ClassIndex:
         Raises TableError listing each code of the map absent from the index, with its
         cell count, before anything is written. Map-reduce over dask chunks.
         """
+        from landcarbon.carbon._kernels import row_counts
+
         n = len(self.codes)
         counts, area = self._counted(row_counts, (lulc,))
         if counts[n] > 0:
@@ -190,6 +189,8 @@ class ClassIndex:
         true cell areas in geographic ones). Raises TableError listing absent codes of
         either map, with cell counts.
         """
+        from landcarbon.carbon._kernels import pair_counts
+
         n = len(self.codes)
         counts, area = self._counted(pair_counts, (first, second))
         if counts[n].sum() > 0:
@@ -242,6 +243,8 @@ def _lookup(
     ``padded`` (one row) is NaN at both ends and for codes the table lacks, so nodata
     (int32 min) and codes outside the span, clipped to an end, give NaN.
     """
+    from landcarbon.carbon._kernels import lookup
+
     result = np.empty((1, *block.shape), dtype=out_dtype)
     lookup(block, base, padded, area, result)
     return result[0]
@@ -257,6 +260,8 @@ def _lookup_change(
     out_dtype: DTypeLike,
 ) -> np.ndarray:
     """``padded[second] - padded[first]`` (x ``area``) per cell, ``out_dtype``."""
+    from landcarbon.carbon._kernels import lookup_change
+
     result = np.empty(first.shape, dtype=out_dtype)
     lookup_change(first, second, base, padded, area, result)
     return result
