@@ -3,7 +3,8 @@
 A :class:`Grid` is shape + affine transform + CRS + nodata. It knows the true
 area of its cells in hectares for projected CRSs in any linear unit (metre, US
 survey foot, ...) and for geographic CRSs (exact ellipsoidal band area per row),
-and it checks that a stack of rasters is aligned.
+and it checks that a stack of rasters is aligned. It reads no file:
+:func:`landcarbon.raster.read_grid` gives the grid of a raster file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from affine import Affine
@@ -31,14 +31,6 @@ class Grid:
     transform: Affine
     crs: CRS | None
     nodata: float | None = None
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Grid:
-        """Read the grid of the first band of a GeoTIFF (or any GDAL raster)."""
-        from landcarbon.raster import open_dataset
-
-        with open_dataset(path) as ds:
-            return cls((ds.height, ds.width), ds.transform, ds.crs, ds.nodata)
 
     @classmethod
     def from_dataarray(cls, da: object) -> Grid:

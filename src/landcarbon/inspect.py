@@ -11,8 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from landcarbon.grid import Grid
-from landcarbon.raster import CLASS_NODATA, _pixel_errors, class_codes, open_dataset, read_raster
+from landcarbon.raster import (
+    CLASS_NODATA,
+    _pixel_errors,
+    class_codes,
+    open_dataset,
+    read_grid,
+    read_raster,
+)
 
 
 def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[str, Any]:
@@ -24,7 +30,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
     Raises InputFileError for a file GDAL cannot read, or whose header tags are cut short
     (see :func:`landcarbon.raster.open_dataset`).
     """
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     with open_dataset(path) as ds:
         dtype = ds.dtypes[0]
     if categorical is None:

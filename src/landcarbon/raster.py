@@ -43,6 +43,7 @@ __all__ = [
     "atomic_path",
     "from_numpy",
     "like",
+    "read_grid",
     "read_raster",
     "read_stack",
     "resample_to",
@@ -156,6 +157,13 @@ def _pixel_errors(path: Path) -> Iterator[None]:
             f"{path}: its pixel data cannot be read ({cause}): the file is truncated or "
             f"damaged; copy or export it again"
         ) from exc
+
+
+def read_grid(path: str | Path) -> Grid:
+    """The grid (shape, transform, CRS, nodata) of the first band of a GeoTIFF (or any GDAL
+    raster); the failures of :func:`open_dataset` as InputFileError."""
+    with open_dataset(path) as ds:
+        return Grid((ds.height, ds.width), ds.transform, ds.crs, ds.nodata)
 
 
 def read_raster(
@@ -345,7 +353,7 @@ def read_stack(
     (nearest for categorical, bilinear for continuous).
     """
     kinds = kinds or {}
-    grids = {name: Grid.from_file(p) for name, p in paths.items()}
+    grids = {name: read_grid(p) for name, p in paths.items()}
     labelled = {f"{name} ({paths[name]})": g for name, g in grids.items()}
     ref_name = reference if reference is not None else next(iter(paths))
     ref_label = f"{ref_name} ({paths[ref_name]})"

@@ -12,7 +12,8 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from landcarbon.cli import app
-from landcarbon.landuse.allocation import FlusParameters, read_parameters
+from landcarbon.landuse.allocation import FlusParameters
+from landcarbon.landuse.legacy_files import read_parameters
 from landcarbon.raster import CLASS_NODATA, read_raster, write_raster
 from landcarbon.testing import make_raster
 

@@ -12,7 +12,14 @@ from affine import Affine
 
 from landcarbon.errors import InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid
-from landcarbon.raster import CLASS_NODATA, read_raster, read_stack, valid_mask, write_raster
+from landcarbon.raster import (
+    CLASS_NODATA,
+    read_grid,
+    read_raster,
+    read_stack,
+    valid_mask,
+    write_raster,
+)
 from landcarbon.testing import make_raster
 
 CLASSES = {1: ("cropland", "#f6d55c"), 2: ("forest", "#2e7d32")}
@@ -143,7 +150,7 @@ def test_stack_resample_onto_reference(tmp_path: Path):
 )
 def test_reference_rasters_read_with_correct_grids(shared_data: Path, name, shape, epsg):
     path = shared_data / name
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     assert grid.shape == shape
     assert (grid.crs.to_epsg() if grid.crs else None) == epsg
     da = read_raster(path, "categorical")

@@ -21,13 +21,14 @@ import numpy as np
 import pytest
 
 from landcarbon.errors import InputFileError, LandcarbonWarning, ParameterError
-from landcarbon.landuse.allocation import (
-    CarsParameters,
-    FlusParameters,
+from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+from landcarbon.landuse.conversion import read_conversion_matrix
+from landcarbon.landuse.legacy_files import (
+    landcarbon_toml,
+    legacy_kind,
+    read_legacy_file,
     read_parameters,
 )
-from landcarbon.landuse.conversion import read_conversion_matrix
-from landcarbon.landuse.legacy_files import landcarbon_toml, legacy_kind, read_legacy_file
 from landcarbon.landuse.suitability import leas
 
 FUTURE = [80016, 54427, 43599, 42433, 28446]

@@ -14,8 +14,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from landcarbon.grid import Grid
-from landcarbon.raster import write_raster
+from landcarbon.raster import read_grid, write_raster
 from landcarbon.report.charts import bar_chart_png
 from landcarbon.report.figures import LABELS, PRINT_DPI, save_figure
 from landcarbon.report.maps import (
@@ -92,7 +91,7 @@ def test_scale_bar_length_is_in_the_units_of_the_crs(
     path = tmp_path / "m.tif"
     # 40 rows: the geographic map spans 70 N to 50 N, its middle latitude 60 N
     write_raster(make_raster(np.ones((40, 50)), cell_size=cell, crs=crs, origin=origin), path)
-    bar = scale_bar(Grid.from_file(path))
+    bar = scale_bar(read_grid(path))
     assert bar.label == label
     assert bar.length == pytest.approx(length, rel=2e-3)
     ax = map_figure(path, "m").axes[0]
@@ -113,7 +112,7 @@ def test_a_map_without_a_crs_is_in_cells_without_a_north_arrow(tmp_path: Path):
     profile = {"driver": "GTiff", "height": 30, "width": 40, "count": 1, "dtype": "float32"}
     with rasterio.open(path, "w", transform=Affine(2, 0, 100, 0, -2, 500), **profile) as ds:
         ds.write(np.ones((1, 30, 40), "float32"))
-    bar = scale_bar(Grid.from_file(path))
+    bar = scale_bar(read_grid(path))
     assert (bar.length, bar.label) == (10.0, "10 cells")  # 40 cells: a fifth 8 -> 10
     fig = map_figure(path, "plain")
     ax = fig.axes[0]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from landcarbon.errors import ConfigError, InputFileError
-from landcarbon.raster import write_raster
+from landcarbon.raster import read_grid, write_raster
 from landcarbon.study.config import key_lines, load_study
 from landcarbon.testing import make_raster
 
@@ -120,15 +120,13 @@ def test_key_lines():
 
 
 def test_synthetic_layers_of_other_parameters_are_regenerated(tmp_path: Path):
-    from landcarbon.grid import Grid
-
     text = (
         '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\ncell_size = {size}\n'
         '[rasters]\ndem = "synthetic_data/dem.tif"\n'
     )
     load_study(_study(tmp_path, text.format(size=30.0))).prepare_inputs()
     load_study(_study(tmp_path, text.format(size=1000.0))).prepare_inputs()
-    assert Grid.from_file(tmp_path / "synthetic_data" / "dem.tif").transform.a == 1000.0
+    assert read_grid(tmp_path / "synthetic_data" / "dem.tif").transform.a == 1000.0
 
 
 def test_resample_study_runs_on_the_reference_grid(tmp_path: Path):
@@ -148,7 +146,7 @@ def test_resample_study_runs_on_the_reference_grid(tmp_path: Path):
     )
     result = run_study(_study(tmp_path, text), tmp_path / "out")
     warped = read_raster(tmp_path / "out" / ".cache" / "resampled" / "b.tif", "categorical")
-    assert Grid.from_dataarray(warped).difference(Grid.from_file(tmp_path / "a.tif")) is None
+    assert Grid.from_dataarray(warped).difference(read_grid(tmp_path / "a.tif")) is None
     np.testing.assert_array_equal(warped.values, base[::-1])
     transfer = next(r for r in result.records if r.name == "transfer_2000_2020")
     assert transfer.summary["changed_area_ha"] > 0

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landcarbon.grid import Grid
-from landcarbon.raster import read_raster
+from landcarbon.raster import read_grid, read_raster
 from landcarbon.testing import run_cli
 
 PIE_CLASSES = "code,name,group\n1,Forest,forest\n2,Built,built-up\n3,Other,grassland\n"
@@ -92,7 +91,7 @@ def pie_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
 
 
 def _hectares_per_class(path: Path) -> dict[int, float]:
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     data = np.asarray(read_raster(path, "categorical").data)
     row_ha = grid.row_area_ha()
     return {c: float(((data == c).sum(axis=1) * row_ha).sum()) for c in (1, 2, 3)}

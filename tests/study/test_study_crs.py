@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from landcarbon.grid import Grid
+from landcarbon.raster import read_grid
 from landcarbon.testing import run_cli
 
 # the published 1997 class counts (equal to row 0 of every CLUE-S demand table)
@@ -38,7 +38,7 @@ def _study(folder: Path, sibuyan: Path, crs: str | None) -> Path:
 
 def test_raster_without_crs_is_refused_with_both_fixes(shared_data: Path, tmp_path: Path):
     sibuyan = shared_data / "lulcc_sibuyan"
-    assert Grid.from_file(sibuyan / "lu_sib_1997.tif").crs is None
+    assert read_grid(sibuyan / "lu_sib_1997.tif").crs is None
     study = _study(tmp_path, sibuyan, None)
     for command in (("validate", str(study)), ("run", str(study), "--out", str(tmp_path / "o"))):
         proc = run_cli(*command)
@@ -59,7 +59,7 @@ def test_study_crs_georeferences_a_copy_and_gives_true_areas(shared_data: Path, 
     proc = run_cli("run", str(study), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     copy = out / ".cache" / "georeferenced" / "lu1997.tif"
-    assert Grid.from_file(copy).crs.to_epsg() == 32651
+    assert read_grid(copy).crs.to_epsg() == 32651
     assert (sibuyan / "lu_sib_1997.tif").read_bytes() == source  # the input is never written
     # 250 m cells = 6.25 ha, by hand: 6.25 * sum(cells x density)
     expected = 6.25 * sum(CELLS_1997[c] * DENSITY[c] for c in CELLS_1997)

@@ -31,9 +31,9 @@ from landcarbon.erosion.terrain import (
     topography,
 )
 from landcarbon.errors import ParameterError
-from landcarbon.grid import Grid, check_aligned
+from landcarbon.grid import check_aligned
 from landcarbon.groups import classes_option
-from landcarbon.raster import read_raster, write_raster
+from landcarbon.raster import read_grid, read_raster, write_raster
 from landcarbon.tables import ClassTable
 from landcarbon.writes import write_csv, write_json
 
@@ -111,7 +111,7 @@ def _read(inputs: ErosionInputs, chunks: int | None) -> dict[str, xr.DataArray]:
         **dict(zip(("sand", "silt", "clay"), inputs.texture or (), strict=False)),
     }
     given = {k: Path(v) for k, v in paths.items() if v is not None}
-    check_aligned({f"{k} ({p})": Grid.from_file(p) for k, p in given.items()})
+    check_aligned({f"{k} ({p})": read_grid(p) for k, p in given.items()})
     out = {"dem": read_raster(given["dem"], name="dem")}  # flow routing holds it in memory
     out["precip"] = read_raster(given["precip"], band=0, chunks=chunks, name=str(given["precip"]))
     if inputs.daily_start is not None:

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
-from pathlib import Path
 from typing import Any, Literal
 
 import numba
@@ -39,7 +37,7 @@ import numpy as np
 import xarray as xr
 
 from landcarbon.backend import require_in_memory
-from landcarbon.errors import AlignmentError, InputFileError, ParameterError
+from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.landuse import _kernels
 from landcarbon.landuse.conversion import (
@@ -942,40 +940,6 @@ def make_parameters(model: str = "cars", **knobs: Any) -> AllocationParameters:
     if model == "flus-paper":
         given["variant"] = "paper"
     return cls(**given)
-
-
-def read_parameters(
-    path: str | Path, model: str | None = None, *, codes: Sequence[int] | None = None
-) -> AllocationParameters:
-    """Allocation parameters from a TOML file, a FLUS CA config or a PLUS CARS ``.tmp``.
-
-    The TOML file holds an ``[allocation]`` table: ``model = "cars" | "flus" | "flus-paper"``
-    and any knob of :class:`CarsParameters` / :class:`FlusParameters`; per-class tables are
-    keyed by class code, e.g. ``neighborhood_weights = {"1" = 0.3, "2" = 1.0}``. ``model``
-    given here overrides the file's. A GeoSOS-FLUS ``config_mp.log`` or a ``PLUS_CARS.tmp``
-    (recognised by its tags) is imported by
-    :func:`landcarbon.landuse.legacy_files.read_legacy_file`, its class i taking code
-    ``codes[i - 1]`` (default: FLUS ``config_color.log`` beside the file, else i); see
-    docs/parameter_import.md.
-    """
-    from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"{p}: allocation parameter file not found")
-    if legacy_kind(p) is not None:
-        return read_legacy_file(p, codes=codes, model=model).allocation_parameters()
-    try:
-        with p.open("rb") as fh:
-            table = dict(tomllib.load(fh).get("allocation", {}))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{p}: not valid TOML ({exc})") from exc
-    chosen = model or table.pop("model", "cars")
-    table.pop("model", None)
-    try:
-        return make_parameters(chosen, **table)
-    except ParameterError as exc:
-        raise ParameterError(f"{p} [allocation]: {exc}") from exc
 
 
 def neighbourhood_effect(

@@ -19,11 +19,15 @@ CRLF and blank lines are accepted, tags match case-insensitively (``Featrue`` = 
 Paths in the files are reported in :attr:`LegacyParameters.paths`, never opened. Unknown tags
 are kept and warned about. Layout errors raise :class:`InputFileError` and out-of-range values
 :class:`ParameterError`, naming the file, the tag (and line) and the fix.
+
+:func:`read_parameters` gives the allocation parameters of a FLUS config, a PLUS CARS file or
+a landcarbon TOML ``[allocation]`` table (what :func:`landcarbon_toml` writes).
 """
 
 from __future__ import annotations
 
 import json
+import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -255,6 +259,38 @@ def read_legacy_file(
         return LegacyParameters(**common, **_leas(tags))
     reader = _flus if kind == "flus" else _cars
     return LegacyParameters(**common, **reader(tags, codes, orientation, model))
+
+
+def read_parameters(
+    path: str | Path, model: str | None = None, *, codes: Sequence[int] | None = None
+) -> AllocationParameters:
+    """Allocation parameters from a TOML file, a FLUS CA config or a PLUS CARS ``.tmp``.
+
+    The TOML file holds an ``[allocation]`` table: ``model = "cars" | "flus" | "flus-paper"``
+    and any knob of :class:`~landcarbon.landuse.allocation.CarsParameters` /
+    :class:`~landcarbon.landuse.allocation.FlusParameters`; per-class tables are
+    keyed by class code, e.g. ``neighborhood_weights = {"1" = 0.3, "2" = 1.0}``. ``model``
+    given here overrides the file's. A GeoSOS-FLUS ``config_mp.log`` or a ``PLUS_CARS.tmp``
+    (recognised by its tags) is imported by :func:`read_legacy_file`, its class i taking code
+    ``codes[i - 1]`` (default: FLUS ``config_color.log`` beside the file, else i); see
+    docs/parameter_import.md.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: allocation parameter file not found")
+    if legacy_kind(p) is not None:
+        return read_legacy_file(p, codes=codes, model=model).allocation_parameters()
+    try:
+        with p.open("rb") as fh:
+            table = dict(tomllib.load(fh).get("allocation", {}))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{p}: not valid TOML ({exc})") from exc
+    chosen = model or table.pop("model", "cars")
+    table.pop("model", None)
+    try:
+        return make_parameters(chosen, **table)
+    except ParameterError as exc:
+        raise ParameterError(f"{p} [allocation]: {exc}") from exc
 
 
 def landcarbon_toml(legacy: LegacyParameters) -> str:

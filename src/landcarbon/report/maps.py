@@ -21,7 +21,7 @@ import numpy as np
 
 from landcarbon.errors import RasterError
 from landcarbon.grid import Grid
-from landcarbon.raster import CLASS_NODATA, hex_to_rgba, open_dataset
+from landcarbon.raster import CLASS_NODATA, hex_to_rgba, open_dataset, read_grid
 from landcarbon.report.figures import LABELS, new_figure, save_figure, style
 
 MAX_PIXELS = 1200  # longest side drawn; larger rasters are read decimated, for display only
@@ -112,7 +112,7 @@ def read_map(path: str | Path, band: int = 1, classes: Classes | None = None) ->
     with a colour table is a class map too."""
     from rasterio.enums import Resampling
 
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     step = max(1, int(np.ceil(max(grid.shape) / MAX_PIXELS)))
     shape = (-(-grid.rows // step), -(-grid.cols // step))
     with open_dataset(path) as ds:

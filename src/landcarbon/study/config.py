@@ -416,10 +416,10 @@ def _reference_shape(
 ) -> tuple[int, int] | None:
     """(rows, cols) of the reference raster (default the first); None before the synthetic
     region has generated it."""
-    from landcarbon.grid import Grid
+    from landcarbon.raster import read_grid
 
     ref = inputs.reference if inputs is not None and inputs.reference else next(iter(rasters), "")
-    return Grid.from_file(rasters[ref]).shape if ref and rasters[ref].exists() else None
+    return read_grid(rasters[ref]).shape if ref and rasters[ref].exists() else None
 
 
 def _paths(p: Path, data: Any, section: str, problems: list[Problem]) -> dict[str, Path]:
@@ -457,9 +457,10 @@ def _check_names(section: Any, prefix: str, problems: list[Problem]) -> None:
 def input_grid(path: Path, inputs: InputsSection) -> Grid:
     """The grid of an input raster, with ``[inputs] crs`` where the file has no CRS;
     RasterError naming the file and both fixes when it has none and the study gives none."""
-    from landcarbon.grid import Grid, parse_crs
+    from landcarbon.grid import parse_crs
+    from landcarbon.raster import read_grid
 
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     if grid.crs is not None:
         return grid
     if not inputs.crs:

@@ -157,11 +157,10 @@ def _pam_names(aux: Path) -> dict[int, str]:
 
 def summarise_map(path: Path, year: int) -> MapSummary:
     """Cells and hectares of each class code of a land-use map (true cell areas)."""
-    from landcarbon.grid import Grid
-    from landcarbon.raster import read_raster
+    from landcarbon.raster import read_grid, read_raster
     from landcarbon.tables import class_counts
 
-    grid = Grid.from_file(path)
+    grid = read_grid(path)
     data = np.asarray(read_raster(path, "categorical").data)
     cells = dict(sorted(class_counts(data).items()))
     area = None
@@ -292,12 +291,12 @@ def _check_targets(targets: Mapping[str, Path], inputs: set[Path], overwrite: bo
 
 def _check_grids(maps: Sequence[Path], drivers: Sequence[Path]) -> list[str]:
     """Notes for rasters not on the first map's grid (the study will need align = resample)."""
-    from landcarbon.grid import Grid
+    from landcarbon.raster import read_grid
 
-    ref = Grid.from_file(maps[0])
+    ref = read_grid(maps[0])
     notes = []
     for p in (*maps[1:], *drivers):
-        diff = ref.difference(Grid.from_file(p))
+        diff = ref.difference(read_grid(p))
         if diff:
             notes.append(
                 f"{p.name} is not on the grid of {maps[0].name} ({diff}); the study sets "

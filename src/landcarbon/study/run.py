@@ -323,15 +323,14 @@ def _aligned_inputs(study: Study, out: Path, artifacts: Mapping[str, Path]) -> d
     (nearest for categorical, bilinear for continuous), as ``[inputs] align = "resample"``
     asks; :func:`_check_out` made sure no input lies there. Rasters are read from
     ``artifacts`` (a georeferenced copy where the study gave the CRS)."""
-    from landcarbon.grid import Grid
     from landcarbon.paths import inside
-    from landcarbon.raster import read_raster, resample_to, write_raster
+    from landcarbon.raster import read_grid, read_raster, resample_to, write_raster
 
     grid = _reference_grid(study)
     warped = {}
     for name in study.rasters:
         source = artifacts[f"rasters.{name}"]
-        if grid.difference(Grid.from_file(source)) is None:
+        if grid.difference(read_grid(source)) is None:
             continue
         kind = study.raster_kind(name)
         target = inside(out, f"{RESAMPLED}/{name}.tif", f"rasters.{name}")
@@ -344,13 +343,13 @@ def _georeferenced_inputs(study: Study, out: Path) -> dict[str, Path]:
     """Copies of the rasters without a CRS, with ``[inputs] crs``, in
     ``out/.cache/georeferenced/`` (values, grid and nodata unchanged; the input file is
     never written)."""
-    from landcarbon.grid import Grid, parse_crs
+    from landcarbon.grid import parse_crs
     from landcarbon.paths import inside
-    from landcarbon.raster import read_raster, write_raster
+    from landcarbon.raster import read_grid, read_raster, write_raster
 
     copies = {}
     for name, path in study.rasters.items():
-        if not study.inputs.crs or Grid.from_file(path).crs is not None:
+        if not study.inputs.crs or read_grid(path).crs is not None:
             continue
         kind = study.raster_kind(name)
         da = read_raster(path, kind).rio.write_crs(parse_crs(study.inputs.crs))

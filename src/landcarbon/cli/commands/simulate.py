@@ -148,9 +148,9 @@ def scenario_and_rules(
     through whose groups a scenario file's land-use groups resolve.
     """
     from landcarbon.groups import class_groups, classes_option
-    from landcarbon.landuse.allocation import make_parameters, read_parameters
+    from landcarbon.landuse.allocation import make_parameters
     from landcarbon.landuse.conversion import read_conversion_matrix
-    from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file
+    from landcarbon.landuse.legacy_files import legacy_kind, read_legacy_file, read_parameters
     from landcarbon.landuse.scenarios import load_scenarios
 
     chosen = None
