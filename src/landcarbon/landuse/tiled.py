@@ -491,7 +491,9 @@ MAX_RESUMES = 3
 """Lost workers a checkpointed run survives before it gives up (:func:`run_synchronous`)."""
 
 
-def _refuse_sequential_only(parameters: AllocationParameters) -> None:
+def refuse_sequential_only(parameters: AllocationParameters) -> None:
+    """ParameterError for the knobs the synchronous engine cannot follow (walks in one
+    global order): ``transition_plan`` and FLUS ``flus_compat``."""
     if parameters.transition_plan:
         raise ParameterError(
             "transition_plan = true walks the proposals in one global order: the "
@@ -650,7 +652,7 @@ def run_synchronous(
     ComputeError
         A worker was lost and there is no checkpoint (or it was lost too often).
     """
-    _refuse_sequential_only(parameters)
+    refuse_sequential_only(parameters)
     start = problem.cls.copy()
     for attempt in range(MAX_RESUMES + 1):
         try:
@@ -752,7 +754,7 @@ def allocate_synchronous(
     ``transition_plan`` / ``flus_compat`` (sequential walks).
     """
     parameters = parameters or CarsParameters()
-    _refuse_sequential_only(parameters)
+    refuse_sequential_only(parameters)
     tile_windows((lulc.sizes["y"], lulc.sizes["x"]), tiles, parameters.neighborhood // 2)
     problem = prepare(
         lulc,
