@@ -131,8 +131,12 @@ def test_a_killed_allocation_resumes_from_its_checkpoint_under_out(
     with pytest.raises(Killed):
         run_study(study, out, steps=[STEP], settings={"simulation": {"tiles": (1, 2)}})
     folder = out / ".cache" / "checkpoints" / SCENARIO / "2040"
-    assert (folder / tiled.STATE_FILE).is_file()
-    assert len(list(folder.glob("tile_*_000008.npz"))) == 2
+    (saved,) = folder.iterdir()  # a folder per allocation, named by its fingerprint
+    assert (saved / tiled.STATE_FILE).is_file()
+    assert len(list(saved.glob("tile_*_000008.npz"))) == 2
+    stale = folder / ("0" * 32)  # of an allocation of other inputs, killed
+    stale.mkdir()
+    (stale / tiled.STATE_FILE).write_bytes(b"")
     monkeypatch.setattr(tiled, "_save", save)
     monkeypatch.setattr(tiled, "_resume", spy_resume)
     run_study(study, out, steps=[STEP])  # another tiling resumes too

@@ -539,7 +539,7 @@ def _tile_file(folder: Path, iteration: int, tile: int) -> Path:
     return folder / f"tile_{tile:05d}_{iteration:06d}.npz"
 
 
-def _fingerprint(problem: AllocationProblem, parameters: AllocationParameters, key: int) -> str:
+def fingerprint(problem: AllocationProblem, parameters: AllocationParameters, key: int) -> str:
     """Digest of everything that decides a run's map: a checkpoint resumes only its run."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{key}|{problem.codes}|{parameters!r}|{problem.zone_class}".encode())
@@ -690,7 +690,7 @@ def _run(
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     schedule = Schedule.start(parameters, problem.demand, counts, key)
     origin = cls.copy()  # a cell converts at most once
-    run = _fingerprint(problem, parameters, int(key)) if checkpoint else ""
+    run = fingerprint(problem, parameters, int(key)) if checkpoint else ""
     if checkpoint is not None:
         checkpoint.folder.mkdir(parents=True, exist_ok=True)
         resumed = _resume(checkpoint, problem, parameters, key, run)

@@ -51,7 +51,7 @@ from landcarbon.study.schema import did_you_mean, doc
 if TYPE_CHECKING:
     import xarray as xr
 
-    from landcarbon.landuse.allocation import AllocationParameters, Engine
+    from landcarbon.landuse.allocation import AllocationParameters, AllocationProblem, Engine
     from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
 
@@ -487,20 +487,50 @@ def allocation_engine(
     Synchronous: over ``tiles`` (checked against the halo here, before the run), on the
     dask cluster of the study's ``[compute]`` when one runs, saving a
     :class:`~landcarbon.landuse.tiled.Checkpoint` every ``checkpoint_every`` iterations
-    in the folder ``checkpoint`` (a rerun of a killed step resumes from it).
+    in a folder per allocation under ``checkpoint`` (a rerun of a killed step resumes
+    from it).
     """
     from landcarbon.landuse.allocation import run_allocation
-    from landcarbon.landuse.tiled import Checkpoint, run_synchronous
     from landcarbon.study.compute import active_client
 
     if sec.engine == "sequential":
         return run_allocation
     return partial(
-        run_synchronous,
+        _checkpointed,
         tiles=checked_tiles(study, sec, shape),
         client=active_client(),
-        checkpoint=Checkpoint(checkpoint, sec.checkpoint_every),
+        folder=checkpoint,
+        every=sec.checkpoint_every,
     )
+
+
+def _checkpointed(
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    *,
+    tiles: tuple[int, int],
+    client: Any,
+    folder: Path,
+    every: int,
+) -> tuple[int, bool, bool, np.ndarray]:
+    """:func:`~landcarbon.landuse.tiled.run_synchronous` saving in ``folder/<fingerprint
+    of the allocation>``: each allocation of a step (every run of an ensemble) resumes only
+    its own save; the saves of other allocations there (finished, or of inputs changed
+    since a killed run) are removed."""
+    import shutil
+
+    from landcarbon.landuse.tiled import Checkpoint, fingerprint, run_synchronous
+
+    run = fingerprint(problem, parameters, int(key))
+    for old in folder.glob("*"):
+        if old.name != run:
+            shutil.rmtree(old)
+    outcome = run_synchronous(
+        problem, parameters, key, tiles, client, Checkpoint(folder / run, every)
+    )
+    (folder / run).rmdir()  # emptied by the finished run
+    return outcome
 
 
 def _default(f: Field[Any]) -> Any:
