@@ -201,3 +201,39 @@ def test_engine_and_tiles_on_the_command_line(tmp_path: Path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert message in " ".join(proc.stderr.split()), proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_validation_chapter_allocates_with_the_simulation_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from landcarbon.landuse import tiled
+
+    calls: list[tuple[int, int]] = []
+    run_synchronous = tiled.run_synchronous
+
+    def spy(problem, parameters, key, tiles, client, checkpoint):
+        calls.append(tiles)
+        assert checkpoint.folder.parent == tmp_path / "out" / ".cache/checkpoints/validation"
+        return run_synchronous(problem, parameters, key, tiles, client, checkpoint)
+
+    monkeypatch.setattr(tiled, "run_synchronous", spy)
+    study = _study(tmp_path, SYNCHRONOUS)
+    text = study.read_text().replace(
+        "[rasters]\n", '[rasters]\nlanduse_2000 = "synthetic_data_400/landuse_2000.tif"\n'
+    )
+    text = text.replace('categorical = ["', 'categorical = ["landuse_2000", "')
+    text += (
+        '[landuse]\nmaps = { "2000" = "landuse_2000", "2010" = "landuse_2010", '
+        '"2020" = "landuse_2020" }\n\n[validation]\nyears = [2000, 2010, 2020]\n'
+    )
+    study.write_text(text)
+    agreement = "validation/change_agreement.tif"
+    maps = []
+    for tiles in ((1, 1), (2, 2)):
+        out = tmp_path / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        with pytest.warns(Warning):  # the FLUS ANN's lbfgs on a small sample
+            run_study(study, out, steps=["validation"], settings={"simulation": {"tiles": tiles}})
+        maps.append(np.asarray(read_raster(out / agreement, "categorical").values))
+    assert calls == [(1, 1), (2, 2)]
+    assert np.array_equal(maps[0], maps[1])
