@@ -22,8 +22,10 @@ from landcarbon.landuse.allocation import (
     AllocationParameters,
     AllocationProblem,
     CarsParameters,
+    Engine,
     finish,
     prepare,
+    run_allocation,
 )
 from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.raster import valid_mask
@@ -66,6 +68,7 @@ def monte_carlo(
     parameters: AllocationParameters | None = None,
     percentiles: Sequence[float] = (2.5, 50.0, 97.5),
     prepared: AllocationProblem | None = None,
+    engine: Engine = run_allocation,
 ) -> MonteCarloResult:
     """Run ``runs`` allocations with seeds spawned from ``seed``.
 
@@ -74,7 +77,8 @@ def monte_carlo(
     (:meth:`Grid.cell_area_ha`), so they vary between runs on geographic grids even when the
     cell counts meet the demand. ``prepared`` is the problem :func:`prepare` made of these
     same arguments, when the caller already has it (``simulate`` shares its single run's):
-    the inputs and the demand's reachability are then not checked again.
+    the inputs and the demand's reachability are then not checked again. ``engine``
+    sweeps each run (:func:`landcarbon.landuse.allocation.finish`; default sequential).
     """
     if runs < 1:
         raise ParameterError(f"runs = {runs}: give at least 1 Monte Carlo run")
@@ -96,7 +100,7 @@ def monte_carlo(
     counts = np.zeros((n_classes, *lulc.shape), dtype=np.int32)
     records = []
     for i, child in enumerate(root.spawn(runs)):
-        result = finish(lulc, problem, parameters, child)
+        result = finish(lulc, problem, parameters, child, engine)
         out = result.lulc.values
         record: dict[str, object] = {
             "run": i,

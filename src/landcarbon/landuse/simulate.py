@@ -34,8 +34,10 @@ from landcarbon.landuse.allocation import (
     AllocationParameters,
     AllocationResult,
     CarsParameters,
+    Engine,
     finish,
     prepare,
+    run_allocation,
 )
 from landcarbon.landuse.change import transfer_matrix
 from landcarbon.landuse.conversion import ConversionMatrix
@@ -144,6 +146,7 @@ def simulate(
     runs: int = 1,
     seed: int | None = None,
     start: xr.DataArray | None = None,
+    engine: Engine = run_allocation,
 ) -> SimulationResult:
     """Simulate the land use of ``target_year`` from the t1 map (or from ``start``).
 
@@ -175,6 +178,11 @@ def simulate(
         Map the allocation starts from (default t1), e.g. the simulated map of an earlier
         year when years are chained; the demand is still the t0 -> t1 Markov chain projected
         from t1 to ``target_year``, so it does not depend on ``start``.
+    engine : callable
+        Sweep of each allocation (:data:`landcarbon.landuse.allocation.Engine`): the
+        sequential :func:`~landcarbon.landuse.allocation.run_allocation` (default) or the
+        synchronous :func:`landcarbon.landuse.tiled.run_synchronous` (tiles, cluster and
+        checkpoint bound with :func:`functools.partial`).
     """
     parameters = parameters or CarsParameters()
     t0, t1 = categorical(t0, "t0"), categorical(t1, "t1")
@@ -187,7 +195,7 @@ def simulate(
     problem = prepare(
         origin, stack, cells, conversion=matrix, restriction=restriction, parameters=parameters
     )
-    allocation = finish(origin, problem, parameters, seed)
+    allocation = finish(origin, problem, parameters, seed, engine)
     ensemble = None
     if runs > 1:
         ensemble = monte_carlo(
@@ -200,6 +208,7 @@ def simulate(
             restriction=restriction,
             parameters=parameters,
             prepared=problem,
+            engine=engine,
         )
     name = scenario.name if scenario is not None else "markov"
     return SimulationResult(name, float(target_year), demand, matrix, allocation, ensemble)

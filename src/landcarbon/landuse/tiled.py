@@ -491,7 +491,9 @@ MAX_RESUMES = 3
 """Lost workers a checkpointed run survives before it gives up (:func:`run_synchronous`)."""
 
 
-def _refuse_sequential_only(parameters: AllocationParameters) -> None:
+def refuse_sequential_only(parameters: AllocationParameters) -> None:
+    """ParameterError for the knobs the synchronous engine cannot follow (walks in one
+    global order): ``transition_plan`` and FLUS ``flus_compat``."""
     if parameters.transition_plan:
         raise ParameterError(
             "transition_plan = true walks the proposals in one global order: the "
@@ -537,7 +539,7 @@ def _tile_file(folder: Path, iteration: int, tile: int) -> Path:
     return folder / f"tile_{tile:05d}_{iteration:06d}.npz"
 
 
-def _fingerprint(problem: AllocationProblem, parameters: AllocationParameters, key: int) -> str:
+def fingerprint(problem: AllocationProblem, parameters: AllocationParameters, key: int) -> str:
     """Digest of everything that decides a run's map: a checkpoint resumes only its run."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{key}|{problem.codes}|{parameters!r}|{problem.zone_class}".encode())
@@ -650,7 +652,7 @@ def run_synchronous(
     ComputeError
         A worker was lost and there is no checkpoint (or it was lost too often).
     """
-    _refuse_sequential_only(parameters)
+    refuse_sequential_only(parameters)
     start = problem.cls.copy()
     for attempt in range(MAX_RESUMES + 1):
         try:
@@ -688,7 +690,7 @@ def _run(
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid
     schedule = Schedule.start(parameters, problem.demand, counts, key)
     origin = cls.copy()  # a cell converts at most once
-    run = _fingerprint(problem, parameters, int(key)) if checkpoint else ""
+    run = fingerprint(problem, parameters, int(key)) if checkpoint else ""
     if checkpoint is not None:
         checkpoint.folder.mkdir(parents=True, exist_ok=True)
         resumed = _resume(checkpoint, problem, parameters, key, run)
@@ -752,7 +754,7 @@ def allocate_synchronous(
     ``transition_plan`` / ``flus_compat`` (sequential walks).
     """
     parameters = parameters or CarsParameters()
-    _refuse_sequential_only(parameters)
+    refuse_sequential_only(parameters)
     tile_windows((lulc.sizes["y"], lulc.sizes["x"]), tiles, parameters.neighborhood // 2)
     problem = prepare(
         lulc,

@@ -75,6 +75,17 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         yield f"dask {compute.scheduler} x{compute.workers}"
 
 
+def active_client() -> Any:
+    """The ``dask.distributed`` client of the :func:`compute_context` in force (a
+    LocalCluster or a ``tcp://`` scheduler), or None under dask's local schedulers."""
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:  # no client: threads, processes x1 or synchronous
+        return None
+
+
 def _dashboard(cluster: Any) -> str:
     """Where the cluster's dashboard listens, as bound (``http://127.0.0.1:8787/status``;
     ``http://0.0.0.0:8787/status`` when opened to every interface)."""

@@ -70,6 +70,21 @@ PARAMETERS = typer.Option(
     "--conversion is not given).",
 )
 
+ENGINES = ("sequential", "synchronous")
+ENGINE = typer.Option(
+    None,
+    "--engine",
+    help="With a study file: 'sequential' (PLUS/FLUS) or 'synchronous' (sweep + quota, over "
+    "tiles); overrides its [simulation] engine.",
+)
+TILES = typer.Option(
+    None,
+    "--tiles",
+    min=1,
+    help="With a study file and the synchronous engine: ROWS COLUMNS of tiles; overrides "
+    "its [simulation] tiles (the map does not depend on them).",
+)
+
 
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
@@ -221,6 +236,8 @@ def simulate_command(
         help="Monte Carlo runs, seeds spawned from --seed (default 1; with a study file, "
         "overrides its [simulation] runs).",
     ),
+    engine: str | None = ENGINE,
+    tiles: tuple[int, int] | None = TILES,
     seed: int = SEED,
     out: Path = OUT,
     overwrite: bool = OVERWRITE,
@@ -233,9 +250,20 @@ def simulate_command(
         safe_name(scenario, "--scenario")
     if study is not None:
         steps = [f"simulation_{scenario}"] if scenario else ["simulation"]
-        settings = {"simulation": {"runs": runs}} if runs is not None else None
-        run_study_steps(study, steps, out, overwrite, seed, settings)
+        if engine not in (None, *ENGINES):
+            raise typer.BadParameter(f"{engine!r}: choose one of {ENGINES}", param_hint="--engine")
+        given = {"runs": runs, "engine": engine, "tiles": tiles}
+        settings = {k: v for k, v in given.items() if v is not None}
+        run_study_steps(
+            study, steps, out, overwrite, seed, {"simulation": settings} if settings else None
+        )
         return
+    if engine is not None or tiles is not None:
+        raise typer.BadParameter(
+            "--engine and --tiles apply to a study file's [simulation] (its checkpoints go "
+            "under --out); give the study file, or leave them out for the sequential engine",
+            param_hint="--engine",
+        )
     require(
         **{
             "--t0": t0,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,7 +51,7 @@ from landcarbon.study.schema import did_you_mean, doc
 if TYPE_CHECKING:
     import xarray as xr
 
-    from landcarbon.landuse.allocation import AllocationParameters
+    from landcarbon.landuse.allocation import AllocationParameters, AllocationProblem, Engine
     from landcarbon.landuse.scenarios import Scenario
     from landcarbon.landuse.simulate import SimulationResult
 
@@ -175,12 +176,36 @@ class SimulationSection:
         "anti-reversal flags) to reproduce FLUS runs, instead of landcarbon's demand gates.",
         False,
     )
+    engine: Literal["sequential", "synchronous"] = doc(
+        "Allocation engine: 'sequential' (PLUS/FLUS: the proposals of an iteration accepted "
+        "one by one in a random order) or 'synchronous' (sweep + quota: every cell proposes "
+        "from the map at the start of the iteration; the same map for any tiles and workers, "
+        "run over the [compute] dask cluster when the study has one; see docs/allocation.md).",
+        "sequential",
+    )
+    tiles: tuple[int, ...] = doc(
+        "Synchronous engine: [rows, columns] of tiles the map is cut into, each at least "
+        "(neighborhood - 1) / 2 cells a side; the map does not depend on them. Default one "
+        "tile.",
+        (),
+        length=2,
+        ge=1,
+    )
+    checkpoint_every: int = doc(
+        "Synchronous engine: iterations between checkpoints, saved under --out in "
+        ".cache/checkpoints/ (a killed run resumes from its last save).",
+        10,
+        ge=1,
+    )
     strict_nodata: bool = doc(
         "Refuse t0/t1 maps whose nodata masks differ (default false: work on the cells valid "
         "in both, the cells dropped from each reported in the summary).",
         False,
     )
 
+
+CHECKPOINTS = ".cache/checkpoints"
+"""Folder (in ``--out``) of the synchronous engine's checkpoints, per scenario and year."""
 
 TREND = "trend"
 """The one scenario of a simulation without a scenario file: the Markov trend continued."""
@@ -255,6 +280,12 @@ def simulation_steps(study: Study, sec: SimulationSection) -> list[Step]:
             f"{study.path}: [simulation] t0 and t1 are both {sec.t0!r}: the Markov demand "
             f"(and LEAS) learn from the change between two dates; set t0 to the earlier map"
         )
+    t1_file = study.rasters.get(sec.t1)
+    if sec.engine == "synchronous" and t1_file is not None and t1_file.is_file():
+        from landcarbon.raster import open_dataset
+
+        with open_dataset(t1_file) as ds:  # its header: refused before any step runs
+            checked_tiles(study, sec, (ds.height, ds.width))
     steps = [_suitability_step(study, sec)]
     steps += [_scenario_step(study, sec, name) for name in names]
     steps.append(_areas_step(study, sec, names))
@@ -337,7 +368,7 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         (*maps, *drivers.values(), *class_inputs(study)),
         outputs,
         run,
-        params=asdict(sec),
+        params={k: v for k, v in asdict(sec).items() if k not in ENGINE_KEYS},
         doc=f"{METHODS[sec.suitability]} suitability",
         cite=CITE[:1],
     )
@@ -362,6 +393,9 @@ def fit_probability(
     return prob, pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
 
 
+SYNCHRONOUS_ONLY = ("tiles", "checkpoint_every")
+ENGINE_KEYS = ("engine", *SYNCHRONOUS_ONLY)
+"""Keys of the allocation engine: the suitability step does not depend on them."""
 PLUS_ONLY = ("patch_generation_threshold", "expansion_coefficient", "percentage_of_seeds")
 FLUS_ONLY = ("accelerated_factor", "flus_variant", "flus_compat")
 
@@ -369,20 +403,17 @@ FLUS_ONLY = ("accelerated_factor", "flus_variant", "flus_compat")
 def allocation_parameters(study: Study, sec: SimulationSection) -> AllocationParameters:
     """The allocation knobs of ``[simulation]`` as :class:`CarsParameters` (model "plus") or
     :class:`FlusParameters` ("flus"); a knob of the other model left at anything but its
-    default, or a value the model refuses, is a ConfigError naming the key."""
+    default, or a value the model refuses, is a ConfigError naming the key; so are the
+    synchronous engine's keys on engine = "sequential" and the knobs the synchronous
+    engine refuses (transition_plan, flus_compat)."""
     from landcarbon.errors import ParameterError
     from landcarbon.landuse.allocation import CarsParameters, FlusParameters
+    from landcarbon.landuse.tiled import refuse_sequential_only
 
     where = f"{study.path}: [simulation]"
-    unused = FLUS_ONLY if sec.model == "plus" else (*PLUS_ONLY, "decay_step")
-    defaults = {f.name: f for f in fields(SimulationSection)}
-    given = [k for k in unused if getattr(sec, k) != _default(defaults[k])]
-    if given:
-        raise ConfigError(
-            f"{where} {', '.join(given)}: not used by model = {sec.model!r}; remove "
-            f"{'them' if len(given) > 1 else 'it'} or choose the model that uses "
-            f"{'them' if len(given) > 1 else 'it'}"
-        )
+    _refuse_unused(sec, FLUS_ONLY if sec.model == "plus" else (*PLUS_ONLY, "decay_step"), where)
+    if sec.engine == "sequential":
+        _refuse_unused(sec, SYNCHRONOUS_ONLY, where, "engine")
     shared: dict[str, Any] = {
         "neighborhood": sec.neighborhood,
         "neighborhood_weights": _by_code(sec.neighborhood_weights, "neighborhood_weights", where),
@@ -396,7 +427,7 @@ def allocation_parameters(study: Study, sec: SimulationSection) -> AllocationPar
     try:
         if sec.model == "plus":
             mu = sec.expansion_coefficient
-            return CarsParameters(
+            parameters: AllocationParameters = CarsParameters(
                 **shared,
                 patch_generation_threshold=sec.patch_generation_threshold,
                 expansion_coefficient=(
@@ -405,14 +436,101 @@ def allocation_parameters(study: Study, sec: SimulationSection) -> AllocationPar
                 percentage_of_seeds=sec.percentage_of_seeds,
                 decay_step=sec.decay_step,
             )
-        return FlusParameters(
-            **shared,
-            accelerated_factor=sec.accelerated_factor,
-            variant=sec.flus_variant,
-            flus_compat=sec.flus_compat,
-        )
+        else:
+            parameters = FlusParameters(
+                **shared,
+                accelerated_factor=sec.accelerated_factor,
+                variant=sec.flus_variant,
+                flus_compat=sec.flus_compat,
+            )
+        if sec.engine == "synchronous":
+            refuse_sequential_only(parameters)
     except ParameterError as exc:
         raise ConfigError(f"{where} {exc}") from exc
+    return parameters
+
+
+def _refuse_unused(
+    sec: SimulationSection, keys: tuple[str, ...], where: str, option: str = "model"
+) -> None:
+    """ConfigError for the ``keys`` given (not at their default) that the section's
+    ``option`` (model or engine) does not use."""
+    defaults = {f.name: f for f in fields(SimulationSection)}
+    given = [k for k in keys if getattr(sec, k) != _default(defaults[k])]
+    if given:
+        them = "them" if len(given) > 1 else "it"
+        raise ConfigError(
+            f"{where} {', '.join(given)}: not used by {option} = {getattr(sec, option)!r}; "
+            f"remove {them} or choose the {option} that uses {them}"
+        )
+
+
+def checked_tiles(study: Study, sec: SimulationSection, shape: tuple[int, int]) -> tuple[int, int]:
+    """The section's ``tiles`` (default one tile), a ConfigError when a tile of a map of
+    ``shape`` (rows, columns) is smaller than the halo (the minimum and the most tiles named)."""
+    from landcarbon.errors import ParameterError
+    from landcarbon.landuse.tiled import tile_windows
+
+    tiles = (sec.tiles[0], sec.tiles[1]) if sec.tiles else (1, 1)
+    try:
+        tile_windows(shape, tiles, sec.neighborhood // 2)
+    except ParameterError as exc:
+        raise ConfigError(f"{study.path}: [simulation] {exc}") from exc
+    return tiles
+
+
+def allocation_engine(
+    study: Study, sec: SimulationSection, shape: tuple[int, int], checkpoint: Path
+) -> Engine:
+    """The sweep of the section's ``engine`` for maps of ``shape`` (rows, columns).
+
+    Synchronous: over ``tiles`` (checked against the halo here, before the run), on the
+    dask cluster of the study's ``[compute]`` when one runs, saving a
+    :class:`~landcarbon.landuse.tiled.Checkpoint` every ``checkpoint_every`` iterations
+    in a folder per allocation under ``checkpoint`` (a rerun of a killed step resumes
+    from it).
+    """
+    from landcarbon.landuse.allocation import run_allocation
+    from landcarbon.study.compute import active_client
+
+    if sec.engine == "sequential":
+        return run_allocation
+    return partial(
+        _checkpointed,
+        tiles=checked_tiles(study, sec, shape),
+        client=active_client(),
+        folder=checkpoint,
+        every=sec.checkpoint_every,
+    )
+
+
+def _checkpointed(
+    problem: AllocationProblem,
+    parameters: AllocationParameters,
+    key: np.uint64,
+    *,
+    tiles: tuple[int, int],
+    client: Any,
+    folder: Path,
+    every: int,
+) -> tuple[int, bool, bool, np.ndarray]:
+    """:func:`~landcarbon.landuse.tiled.run_synchronous` saving in ``folder/<fingerprint
+    of the allocation>``: each allocation of a step (every run of an ensemble) resumes only
+    its own save; the saves of other allocations there (finished, or of inputs changed
+    since a killed run) are removed."""
+    import shutil
+
+    from landcarbon.landuse.tiled import Checkpoint, fingerprint, run_synchronous
+
+    run = fingerprint(problem, parameters, int(key))
+    for old in folder.glob("*"):
+        if old.name != run:
+            shutil.rmtree(old)
+    outcome = run_synchronous(
+        problem, parameters, key, tiles, client, Checkpoint(folder / run, every)
+    )
+    (folder / run).rmdir()  # emptied by the finished run
+    return outcome
 
 
 def _default(f: Field[Any]) -> Any:
@@ -466,7 +584,9 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         start = t1
         seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None
+        shape = (t1.sizes["y"], t1.sizes["x"])
         for i, (year, key, folder) in enumerate(plans):
+            saves = Path(ctx.out_dir) / CHECKPOINTS / name / f"{year:g}"
             result = simulate(
                 t0,
                 t1,
@@ -479,6 +599,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 runs=sec.runs,
                 seed=int(seeds[i].generate_state(1)[0]) if seeds else ctx.seed,
                 start=start,
+                engine=allocation_engine(study, sec, shape, saves),
             )
             summary = _write_year(ctx, result, key, folder, classes)
             if chained:

@@ -27,7 +27,9 @@ from landcarbon.study.chapters.landuse import (
     years_of,
 )
 from landcarbon.study.chapters.simulation import (
+    CHECKPOINTS,
     SimulationSection,
+    allocation_engine,
     allocation_parameters,
     fit_probability,
 )
@@ -113,6 +115,12 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
             restriction=zones,
             parameters=parameters,
             seed=ctx.seed,
+            engine=allocation_engine(
+                study,
+                sim,
+                (lulc[1].sizes["y"], lulc[1].sizes["x"]),
+                Path(ctx.out_dir) / CHECKPOINTS / "validation",
+            ),
         )
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
         by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
