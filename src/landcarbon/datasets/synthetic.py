@@ -264,11 +264,12 @@ def _window_layers(
     wet = _fractal(rows, cols, region, salt=4, octaves=4)
     soil_noise = _fractal(rows, cols, region, salt=5, octaves=5)
     crop_pref = _fractal(rows, cols, region, salt=6, octaves=5)
+    sprawl = _value_noise(rows, cols, 600.0 / cs, region.seed, 7)  # 600 m blobs
 
     landuse = {}
     for step, year in enumerate(YEARS):
         landuse[year] = _landuse(
-            step, dem, slope, precip, wet, crop_pref, d_town, d_road, rows, cols, region
+            step, dem, slope, precip, wet, crop_pref, sprawl, d_town, d_road, rows, cols, region
         )
     lu_now = landuse[YEARS[-1]]
     veg = _vegetation(lu_now, dem, precip)
@@ -308,6 +309,7 @@ def _landuse(
     precip: np.ndarray,
     wet: np.ndarray,
     crop_pref: np.ndarray,
+    sprawl: np.ndarray,
     d_town: np.ndarray,
     d_road: np.ndarray,
     rows: np.ndarray,
@@ -337,7 +339,9 @@ def _landuse(
         2  # grain for green
     )
     lu[(wet > 0.49) & (slope < 6) & (dem < 1800)] = 4
-    urban_r = 300.0 * region.town_scale * town_size * (1 + 0.35 * step)
+    # ragged town edges: the same distance to town is built-up in one place and not yet in
+    # another, so the cells a town grows into look like those it grew into before
+    urban_r = 300.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
     lu[(d_town < urban_r) | ((d_road < 45 + 15 * step) & (d_town < 2.5 * urban_r))] = 5
     for code, (r0, c0, growth) in ANCHORS.items():
         r, c = r0 * region.shape[0], c0 * region.shape[1]
