@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -201,7 +201,7 @@ def _distributed_client() -> Any:
         return None
 
 
-def computed_blocks(data: Any, ahead: int | None = None) -> Iterator[np.ndarray]:
+def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray, None, None]:
     """The blocks of a 2-D dask array as numpy arrays, in C order (row of chunks by row).
 
     While the caller handles one block (e.g. writes it), up to ``ahead`` later blocks
