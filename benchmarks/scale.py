@@ -36,8 +36,11 @@ patches compress well); 0.2 GB free is plenty. Everything is deleted at the end 
 ``--keep DIR``.
 
 Measured on the shared 2-core VM (see ``docs/scaling.md``): the whole benchmark takes
-about 6 minutes at full size; 3.6 M map cells/s with 1 worker, 5.8 M with 2 (x1.60; the
-storage map's window writes are serial); peak 1.01 GB (1 worker) and 1.65 GB (2 workers).
+about 6 minutes at full size; 3.6 M map cells/s with 1 worker, 5.8 M with 2 (x1.60, when
+the storage map's window writes were serial); peak 1.01 GB (1 worker) and 1.65 GB (2
+workers). With parallel writes, at 10^8 cells and load 8-12, the storage map step ran
+x1.66-2.02 faster on 2 workers (peak 1.81 GB). ``--workers 1 2 1 2`` interleaves runs,
+so a change in the machine's load hits both; each run prints the load average.
 
 Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
 [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000`` for a quick
