@@ -5,13 +5,16 @@ through :func:`map_focal` (``map_overlap`` with a NaN-free halo), and global
 steps call :func:`require_in_memory` to refuse chunked input with a message that
 names the step and the fix. Results keep the first input's dims, coords, CRS and
 attrs. Zonal sums over chunks use :func:`chunked_bincount` (map-reduce: a
-bincount per block, summed in a fixed order), never a full load.
+bincount per block, summed in a fixed order), never a full load. Writers walk a lazy
+map's blocks with :func:`computed_blocks`: in order, the next ones computing meanwhile.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -195,3 +198,60 @@ def fixed_total(values: xr.DataArray) -> float:
     else:
         zeros = np.zeros(data.shape, dtype=np.int8)
     return float(chunked_bincount(zeros, 1, weights=values.fillna(0.0))[0])
+
+
+def _distributed_client() -> Any:
+    """The ``dask.distributed`` client dask computes on now, or None (local schedulers)."""
+    try:
+        from distributed import default_client
+    except ImportError:  # pragma: no cover - distributed ships with the dask extra
+        return None
+    try:
+        return default_client()
+    except ValueError:  # no client: dask's threaded, process or synchronous scheduler
+        return None
+
+
+def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray, None, None]:
+    """The blocks of a 2-D dask array as numpy arrays, in C order (row of chunks by row).
+
+    While the caller handles one block (e.g. writes it), up to ``ahead`` later blocks
+    compute; ``ahead`` defaults to twice the worker threads, so every worker stays busy
+    and at most that many blocks wait in memory. On a ``dask.distributed`` client the
+    blocks are futures on a sliding window; on dask's local schedulers, batches of
+    ``ahead / 2`` blocks computed one batch ahead in a background thread. Leaving the
+    loop early cancels what is still computing.
+    """
+    import dask
+
+    keys = itertools.product(*(range(len(c)) for c in data.chunks))
+    lazy = (data.blocks[key] for key in keys)
+    client = _distributed_client()
+    if client is not None:
+        ahead = ahead or 2 * max(1, sum(client.nthreads().values()))
+        pending = collections.deque(client.compute(b) for b in itertools.islice(lazy, ahead))
+        try:
+            while pending:
+                head = pending.popleft()
+                pending.extend(client.compute(b) for b in itertools.islice(lazy, 1))
+                yield np.asarray(head.result())
+                del head  # released: its worker frees the block
+        finally:
+            client.cancel(list(pending))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    ahead = ahead or 2 * max(1, int(dask.config.get("num_workers", None) or os.cpu_count() or 1))
+    batches = iter(lambda: list(itertools.islice(lazy, max(1, ahead // 2))), [])
+
+    def next_batch() -> tuple[Any, ...]:
+        return dask.compute(*next(batches, []))
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landcarbon-blocks")
+    upcoming = pool.submit(next_batch)
+    try:
+        while batch := upcoming.result():
+            upcoming = pool.submit(next_batch)
+            yield from (np.asarray(b) for b in batch)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

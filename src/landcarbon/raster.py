@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
-from landcarbon.backend import CLASS_NODATA, is_dask, like
+from landcarbon.backend import CLASS_NODATA, computed_blocks, is_dask, like
 from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
 
@@ -619,9 +620,10 @@ def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]
     """The array in full-width strips of ``height`` rows (one row of tiles), top to bottom.
 
     GDAL then writes each tile once, in the same order whether the array is in memory or
-    chunked (any chunk shape), so both give the same bytes. For dask, one row of chunks is
-    computed at a time (its chunks together, so the scheduler's workers fill it in
-    parallel) and at most one strip plus one row of chunks is held.
+    chunked (any chunk shape), so both give the same bytes. For dask, the blocks come from
+    :func:`~landcarbon.backend.computed_blocks`: while the client writes a row of chunks,
+    the workers compute the next blocks (at most twice as many as there are workers), and
+    the client holds one row of chunks plus fewer than ``height`` rows left over.
     """
     data = da.data
     if not is_dask(data):
@@ -630,18 +632,21 @@ def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]
             strip = whole[top : top + height]
             yield Window(0, top, strip.shape[1], strip.shape[0]), strip
         return
-    import dask
-
-    held = np.empty((0, da.shape[1]), dtype=data.dtype)
-    top = 0
-    for i in range(len(data.chunks[0])):
-        blocks = dask.compute(*(data.blocks[i, j] for j in range(len(data.chunks[1]))))
-        held = np.concatenate([held, np.concatenate([np.asarray(b) for b in blocks], axis=1)])
-        last = i == len(data.chunks[0]) - 1
-        while held.shape[0] >= height or (last and held.shape[0]):
-            strip, held = held[:height], held[height:]
-            yield Window(0, top, strip.shape[1], strip.shape[0]), strip
-            top += strip.shape[0]
+    with contextlib.closing(computed_blocks(data)) as blocks:  # cancelled if a write fails
+        edges = np.cumsum((0, *data.chunks[1]))
+        held = np.empty((0, da.shape[1]), dtype=data.dtype)
+        top = 0
+        for i, rows in enumerate(data.chunks[0]):
+            row = np.empty((held.shape[0] + rows, da.shape[1]), dtype=data.dtype)
+            row[: held.shape[0]] = held
+            for left, right in itertools.pairwise(edges):
+                row[held.shape[0] :, left:right] = next(blocks)
+            held = row
+            last = i == len(data.chunks[0]) - 1
+            while held.shape[0] >= height or (last and held.shape[0]):
+                strip, held = held[:height], held[height:]
+                yield Window(0, top, strip.shape[1], strip.shape[0]), strip
+                top += strip.shape[0]
 
 
 def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:

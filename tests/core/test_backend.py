@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
-from landcarbon.backend import chunked_bincount, map_cells, map_focal, require_in_memory
+from landcarbon.backend import (
+    chunked_bincount,
+    computed_blocks,
+    map_cells,
+    map_focal,
+    require_in_memory,
+)
 from landcarbon.errors import BackendError, ParameterError
 from landcarbon.testing import assert_backends_agree, make_raster
 
@@ -59,3 +67,49 @@ def test_chunked_bincount_with_weights():
     )
     np.testing.assert_array_equal(got, expect)
     np.testing.assert_array_equal(chunked_bincount(codes, 4, w), expect)
+
+
+_PROGRESS = {"computed": 0}
+
+
+def _counted_double(b: np.ndarray) -> np.ndarray:
+    """Twice the block, counting the blocks computed (in-process workers share the module)."""
+    _PROGRESS["computed"] += 1
+    return b * 2
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "distributed"])
+def test_computed_blocks_keep_the_next_blocks_computing_within_the_bound(scheduler):
+    """Issue 17 item 4: while the caller holds a block, later blocks compute (the writes
+    overlap the compute), never more than ``ahead`` of them, and the blocks come in C order."""
+    import time
+
+    import dask
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    data = np.arange(48.0 * 64).reshape(48, 64)
+    _PROGRESS["computed"] = 0
+    lazy = da.from_array(data, chunks=(16, 8)).map_blocks(
+        _counted_double, meta=np.array((), dtype=float)
+    )
+    with contextlib.ExitStack() as stack:
+        if scheduler == "distributed":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+                )
+            )
+            stack.enter_context(Client(cluster))
+        else:
+            stack.enter_context(dask.config.set(scheduler="threads", num_workers=2))
+        got, ahead_seen = [], []
+        for block in computed_blocks(lazy, ahead=4):
+            time.sleep(0.05)  # a slow write: the pipeline fills up meanwhile
+            got.append(block)
+            ahead_seen.append(_PROGRESS["computed"] - len(got))
+    assert len(got) == 24  # 3 rows x 8 columns of chunks
+    whole = np.vstack([np.hstack(got[r * 8 : (r + 1) * 8]) for r in range(3)])
+    np.testing.assert_array_equal(whole, data * 2)
+    assert max(ahead_seen) <= 4  # a whole row (8 blocks) at once before
+    assert max(ahead_seen[:-4]) >= 2  # blocks computed while the first ones were held

@@ -31,6 +31,23 @@ def test_chunked_write_gives_the_bytes_of_the_in_memory_write(tmp_path: Path, ch
     assert lazy.read_bytes() == eager.read_bytes()
 
 
+def test_a_write_on_a_distributed_cluster_gives_the_in_memory_bytes(tmp_path: Path):
+    """Issue 17 item 4: blocks computed ahead on a cluster while the client writes
+    still land in the file in the in-memory order: same bytes."""
+    from distributed import Client, LocalCluster
+
+    da = make_raster(_data((600, 700)))
+    eager = write_raster(da, tmp_path / "eager.tif", units="g")
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        lazy = write_raster(da.chunk({"y": 100, "x": 333}), tmp_path / "lazy.tif", units="g")
+    assert lazy.read_bytes() == eager.read_bytes()
+
+
 def test_chunked_categorical_and_multiband_writes_are_byte_identical(tmp_path: Path):
     codes = (_data((300, 520)) * 5).astype(np.int32)
     codes[:10, :10] = CLASS_NODATA

@@ -97,12 +97,13 @@ def test_fallback_by_dominant_group(zone: str, rows: list, pattern: str, dominan
 
 
 def test_county_example_region_every_patch_has_a_strategy() -> None:
-    # the county example (examples/county_sinks.toml) on a 150 x 150 cut of its synthetic
-    # region: its seed, cell size, factors and min_area_ha, NEP and soil carbon as its
-    # carbon chapter computes them; before the fallback every patch was "unclassified"
+    # the county example (examples/county_sinks.toml) on a 300 x 300 synthetic region
+    # (its features keep their ground size at any region size, issue 17): its seed, cell
+    # size, factors and min_area_ha, NEP and soil carbon as its carbon chapter computes
+    # them; before the fallback every patch was "unclassified"
     study = tomllib.loads((EXAMPLES / "county_sinks.toml").read_text("utf-8"))
     syn = study["synthetic"]
-    ds = synthetic_region((150, 150), syn["cell_size"], seed=syn["seed"])
+    ds = synthetic_region((300, 300), syn["cell_size"], seed=syn["seed"])
     rh = heterotrophic_respiration(ds["monthly_temperature"], ds["monthly_precipitation"])
     result = run_sinks(
         nep=net_ecosystem_production(ds["npp"], rh),
@@ -118,7 +119,7 @@ def test_county_example_region_every_patch_has_a_strategy() -> None:
     )
     table = result.strategies.table
     names = {p.name for p in load_strategy_rules().patterns}
-    assert len(table) == len(result.zones.patch_table) > 100
+    assert len(table) == len(result.zones.patch_table) > 10
     assert set(table["pattern"]) <= names and table["strategy"].str.len().min() > 0
     assert table["assigned_by"].str.match(r"^(rule|fallback: \w+ dominant)$").all()
     # every sink cell carries a pattern id 1..8 and nothing else does
@@ -127,8 +128,9 @@ def test_county_example_region_every_patch_has_a_strategy() -> None:
     ids = result.strategies.map.values
     assert np.all((ids[inside] >= 1) & (ids[inside] <= 8))
     assert np.all(ids[~inside] == CLASS_NODATA)
-    # the two primary patches are all forest (code 2): high-carbon reinforcement
+    # the primary patches (4) are all forest (code 2): high-carbon reinforcement
     primary = table[table["zone_name"] == "primary sink"]
+    assert len(primary) == 4
     assert set(primary["strategy"]) == {"High-carbon reinforcement"}
     assert set(primary["assigned_by"]) == {"fallback: forest dominant"}
     assert result.summary()["strategies"].get("", 0) == 0

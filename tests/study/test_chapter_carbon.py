@@ -174,8 +174,10 @@ def test_climate_key_scales_the_pools_before_the_account(tmp_path: Path):
         assert table.loc[code, "c_soil"] == pytest.approx(row["c_soil"] * k_s, rel=1e-15)
         assert table.loc[code, "c_dead"] == pytest.approx(row["c_dead"] * k_s, rel=1e-15)
     lu = synthetic_region((20, 30), seed=4)["landuse_2020"].values
-    biomass = np.vectorize(lambda c: pools[c]["c_above"] + pools[c]["c_below"])(lu).sum()
-    soil_dead = np.vectorize(lambda c: pools[c]["c_soil"] + pools[c]["c_dead"])(lu).sum()
+    # otypes: else np.vectorize takes the first cell's type, int for a barren cell (0 + 0)
+    per_cell = np.vectorize(lambda c, a, b: pools[c][a] + pools[c][b], otypes=[float])
+    biomass = per_cell(lu, "c_above", "c_below").sum()
+    soil_dead = per_cell(lu, "c_soil", "c_dead").sum()
     storage = (biomass * k_b + soil_dead * k_s) * 0.09  # 30 m cells = 0.09 ha
     assert summaries["carbon_2020"]["storage_t_c"] == pytest.approx(storage, rel=1e-12)
     assert storage != pytest.approx((biomass + soil_dead) * 0.09, rel=1e-3)

@@ -13,7 +13,10 @@ climate (12 bands), NPP from the Miami model, towns and the roads between them,
 population density decaying from towns and roads, soil organic/inorganic carbon
 in two layers, a vegetation-type map, and land use for 2000, 2010 and 2020 in
 six classes produced by one process: terrain-driven zoning, towns and roads
-growing, cropland expanding onto gentle slopes, and restoration of bare land.
+growing, cropland expanding onto gentle slopes, afforestation and restoration of bare
+land. Terrain and noise features have fixed ground sizes (:data:`REFERENCE_SIDE_M`), so
+the class shares and change rates hold from 100 to 10 000 cells a side, and every class
+is on every map (:data:`ANCHORS`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,13 @@ YEARS = (2000, 2010, 2020)
 CRS_UTM49N = "EPSG:32649"
 ORIGIN = (400_000.0, 4_300_000.0)  # UTM 49N, about 38.8°N 109.9°E (Mu Us / Loess margin)
 LAPSE_RATE_C_PER_M = 0.0065
+ANCHORS = {1: (0.93, 0.07, 0.3), 2: (0.07, 0.93, 0.3), 4: (0.93, 0.93, 0.0), 6: (0.07, 0.07, 0.0)}
+"""Land-use code → (row, col) centre (fractions of the sides) of a disc of that class on
+every date, and its radius growth per date (the field and the plantation grow by 30 %)."""
+REFERENCE_SIDE_M = 15_000.0
+"""Side (m) of the reference region (500 x 500 cells of 30 m). Terrain and noise features
+have fixed ground sizes (the largest half this side), so slopes, class shares and change
+rates are the same at any region size: a larger region holds more hills, not larger ones."""
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -71,9 +81,34 @@ class _Region:
     seed: int
 
     @property
+    def trend_scale(self) -> float:
+        """The regional relief trend's share of its full 350 m: full from the reference
+        side up, less on a smaller region, whose slopes it would otherwise steepen."""
+        return min(1.0, max(self.shape) * self.cell_size / REFERENCE_SIDE_M)
+
+    @property
+    def noise_offset(self) -> tuple[float, float]:
+        """Where (cells) the region lies in its terrain: a region smaller than the reference
+        is the reference's centre, the part that holds every class, not its corner."""
+        side = REFERENCE_SIDE_M / self.cell_size
+        return (max(0.0, (side - self.shape[0]) / 2), max(0.0, (side - self.shape[1]) / 2))
+
+    @property
+    def anchor_radius(self) -> float:
+        """Radius (cells) of the :data:`ANCHORS` discs: 5 % of the shorter side, 3 to 25."""
+        return float(np.clip(0.05 * min(self.shape), 3.0, 25.0))
+
+    @property
     def n_towns(self) -> int:
         area_km2 = self.shape[0] * self.shape[1] * self.cell_size**2 / 1e6
-        return int(np.clip(area_km2 / 40.0, 3, 40))
+        return int(np.clip(area_km2 / 40.0, 2, 40))
+
+    @property
+    def town_scale(self) -> float:
+        """Town radius factor: 1 from 40 km² of region per town up; a smaller region
+        (its towns closer than that) gets villages, so built-up land keeps its share."""
+        area_km2 = self.shape[0] * self.shape[1] * self.cell_size**2 / 1e6
+        return float(min(1.0, np.sqrt(area_km2 / (40.0 * self.n_towns))))
 
     def towns(self) -> np.ndarray:
         """Town centres as (row, col, size) float rows; size in [0.5, 1.5]."""
@@ -139,8 +174,10 @@ def _fractal(
     octaves: int = 6,
     persistence: float = 0.5,
 ) -> np.ndarray:
-    """Fractal (fBm) noise in about [0, 1]: octaves from 1/2 the region down."""
-    base = max(region.shape) / 2.0
+    """Fractal (fBm) noise in about [0, 1]: octaves from half the reference side (7.5 km)
+    down, in cells of the region's size, whatever the region's extent."""
+    base = REFERENCE_SIDE_M / 2.0 / region.cell_size
+    rows, cols = rows + region.noise_offset[0], cols + region.noise_offset[1]
     total = np.zeros((rows.size, cols.size))
     norm = 0.0
     amp = 1.0
@@ -191,7 +228,8 @@ def _dem(rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
     trend = (1 - rows[:, None] / region.shape[0]) * 0.6 + (
         1 - cols[None, :] / region.shape[1]
     ) * 0.4
-    return 700.0 + 1400.0 * relief**1.5 + 450.0 * ridge**2 + 350.0 * trend  # type: ignore[no-any-return]
+    relief_m = 700.0 + 1400.0 * relief**1.5 + 450.0 * ridge**2
+    return relief_m + 350.0 * region.trend_scale * trend  # type: ignore[no-any-return]
 
 
 def _window_layers(
@@ -226,11 +264,12 @@ def _window_layers(
     wet = _fractal(rows, cols, region, salt=4, octaves=4)
     soil_noise = _fractal(rows, cols, region, salt=5, octaves=5)
     crop_pref = _fractal(rows, cols, region, salt=6, octaves=5)
+    sprawl = _value_noise(rows, cols, 600.0 / cs, region.seed, 7)  # 600 m blobs
 
     landuse = {}
     for step, year in enumerate(YEARS):
         landuse[year] = _landuse(
-            step, dem, slope, precip, wet, crop_pref, d_town, d_road, rows, cols, region
+            step, dem, slope, precip, wet, crop_pref, sprawl, d_town, d_road, rows, cols, region
         )
     lu_now = landuse[YEARS[-1]]
     veg = _vegetation(lu_now, dem, precip)
@@ -270,6 +309,7 @@ def _landuse(
     precip: np.ndarray,
     wet: np.ndarray,
     crop_pref: np.ndarray,
+    sprawl: np.ndarray,
     d_town: np.ndarray,
     d_road: np.ndarray,
     rows: np.ndarray,
@@ -281,13 +321,17 @@ def _landuse(
     Zoning by terrain (bare land high and dry, forest where wet or steep, cropland on
     gentle low ground near towns, water in wet hollows), then, step by step: cropland
     expands onto gentle grassland, steep cropland returns to forest (grain for green),
-    bare land on wetter ground is restored to grassland, towns and roads grow.
+    bare land on wetter ground is restored to grassland, forest spreads onto its margins
+    (afforestation), towns and roads grow. A field, a wood, a pond and a dune field near
+    the four corners (:data:`ANCHORS`; the field and the wood growing) keep every class a
+    scenario may name on the map of a region of any size, and cropland and forest gaining
+    (grassland is the default, and towns are always there and grow).
     """
     town_size = region.towns()[:, 2].mean()
     lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
     bare = (dem > 2050) | ((precip < 520) & (slope > 10) & (wet < 0.40))
     lu[bare & (wet < 0.36 - 0.015 * min(step, 1))] = 6  # restoration in the 2000s
-    lu[(precip + 10 * slope + 260 * wet > 830) & (dem < 2150)] = 2
+    lu[(precip + 10 * slope + 260 * wet > 830 - 5 * step) & (dem < 2150)] = 2  # afforestation
     gentle = (slope < 8) & (dem < 1750)
     crop = gentle & (crop_pref > 0.57 - 0.03 * step) & (d_town < 12000 + 2000 * step)
     lu[crop & (lu != 2)] = 1
@@ -295,8 +339,14 @@ def _landuse(
         2  # grain for green
     )
     lu[(wet > 0.49) & (slope < 6) & (dem < 1800)] = 4
-    urban_r = 300.0 * town_size * (1 + 0.35 * step)
+    # ragged town edges: the same distance to town is built-up in one place and not yet in
+    # another, so the cells a town grows into look like those it grew into before
+    urban_r = 300.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
     lu[(d_town < urban_r) | ((d_road < 45 + 15 * step) & (d_town < 2.5 * urban_r))] = 5
+    for code, (r0, c0, growth) in ANCHORS.items():
+        r, c = r0 * region.shape[0], c0 * region.shape[1]
+        radius = region.anchor_radius * (1 + growth * step)
+        lu[np.hypot(rows[:, None] - r, cols[None, :] - c) < radius] = code
     return lu
 
 

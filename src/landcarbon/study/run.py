@@ -14,6 +14,7 @@ from landcarbon import __version__
 from landcarbon.digests import file_digest
 from landcarbon.errors import ConfigError, ParameterError
 from landcarbon.study.config import ComputeSection, Study, _check_compute, load_study
+from landcarbon.study.memory import check_global_steps
 from landcarbon.study.pipeline import (
     Step,
     StepRecord,
@@ -109,6 +110,8 @@ def run_study(
     artifacts = input_artifacts(study)
     ordered = plan(build_steps(study), artifacts, steps)
     _check_out(study, out, ordered)
+    if study.rasters:  # a global step whose map does not fit: refused before anything runs
+        check_global_steps((s.chapter for s in ordered), _reference_grid(study).shape)
     started = time.time()
     from landcarbon.raster import remove_partials
     from landcarbon.study.compute import compute_context
