@@ -87,16 +87,23 @@ bench-invest:
 	PYTHON=$(PYTHON) bash benchmarks/setup_invest.sh .venv-invest
 
 # Every benchmark, whole work timed, peers interleaved, paired ratios and the load:
-# writes benchmarks/results.md (the figures the README quotes). About 20 minutes at the
-# default sizes on 2 cores at low load; InVEST is compared when .venv-invest exists
-# (`make bench-invest`). Sizes: make bench BENCH_CARBON_SIZE=20000 BENCH_PAIRS=3
+# writes benchmarks/results.md in full (date, git commit, machine, load, sizes, and the
+# seconds each benchmark took: the figures the README quotes; never edit it by hand).
+# Aimed at about 20 minutes at the default sizes on 2 cores at low load; InVEST is
+# compared when .venv-invest exists (`make bench-invest`), the PyPI GeoDetectors when
+# /tmp/venv_pygd and /tmp/venv_gd020 exist (benchmarks/geodetector.py says how).
+# Sizes: make bench BENCH_CARBON_SIZE=20000 BENCH_PAIRS=3
 BENCH_CARBON_SIZE ?= 4000
 BENCH_ALLOCATION_SIDE ?= 3162
 BENCH_EROSION_SIDE ?= 2000
+BENCH_GEODETECTOR_ROWS ?= 1000000
+BENCH_SUITABILITY_SIDE ?= 1000
 BENCH_SCALE_SIZE ?= 10000
 BENCH_PAIRS ?= 5
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
-	  --erosion-side $(BENCH_EROSION_SIDE) --scale-size $(BENCH_SCALE_SIZE) --pairs $(BENCH_PAIRS)
+	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
+	  --suitability-side $(BENCH_SUITABILITY_SIDE) --scale-size $(BENCH_SCALE_SIZE) \
+	  --pairs $(BENCH_PAIRS)

@@ -100,7 +100,12 @@ def whole_process(
     leas_args = [*common, "--t0", str(t0), "--trees", str(opts.trees)]
     leas_args += ["--threads", str(opts.threads), "--sample-rate", str(opts.sample_rate)]
     peer = [sys.executable, str(PEER), str(t0), str(t1)]
-    settings = [str(opts.trees), str(opts.threads), str(opts.sample_rate), json.dumps(GTIFF_CREATION)]
+    settings = [
+        str(opts.trees),
+        str(opts.threads),
+        str(opts.sample_rate),
+        json.dumps(GTIFF_CREATION),
+    ]
     tools = {
         "landcarbon LEAS": harness.process(lambda i: [*leas_args, "-o", str(folder / f"l{i}")]),
         "scikit-learn": harness.process(
