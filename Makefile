@@ -100,9 +100,10 @@ BENCH_GEODETECTOR_ROWS ?= 1000000
 BENCH_SUITABILITY_SIDE ?= 1000
 BENCH_SCALE_SIZE ?= 10000
 BENCH_PAIRS ?= 5
+BENCH_INVEST_PYTHON ?= .venv-invest/bin/python
 .PHONY: bench
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python \
+	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python --invest-python $(BENCH_INVEST_PYTHON) \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
 	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
 	  --suitability-side $(BENCH_SUITABILITY_SIDE) --scale-size $(BENCH_SCALE_SIZE) \
