@@ -27,6 +27,7 @@ from pathlib import Path
 
 import harness
 import numpy as np
+import xarray as xr
 from skimage.morphology import reconstruction
 
 from landcarbon.erosion import k_factor_from_table, r_factor_annual, read_erosion_tables, soil_loss
@@ -136,7 +137,7 @@ def numpy_vs_dask(arrays: dict[str, np.ndarray], pairs: int) -> list[str]:
     chunked = [m.chunk({"y": 1000, "x": 1000}) for m in maps]
     totals: dict[str, float] = {}
 
-    def loss(backend: str, layers: list) -> None:  # type: ignore[type-arg]
+    def loss(backend: str, layers: list[xr.DataArray]) -> None:
         p, so, lu, ls_ = layers
         a = soil_loss(
             r_factor_annual(p),

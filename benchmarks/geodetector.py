@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from landcarbon.stats.geodetector import detect, encode_strata
-from landcarbon.stats.opgd import optimal_discretization
+from landcarbon.stats.opgd import Discretization, optimal_discretization
 
 LANDCARBON = [sys.executable, "-c", "from landcarbon.cli import main; main()", "geodetector"]
 
@@ -239,7 +239,7 @@ def opgd(rows: int, pairs: int) -> list[str]:
     rng = np.random.default_rng(1)
     xs = [rng.gamma(2.0, 3.0, rows) + 0.1 for _ in range(6)]
     y = sum(np.sqrt(x) for x in xs) + rng.normal(size=rows)
-    chosen: list[object] = []
+    chosen: list[Discretization] = []
 
     def search(i: int) -> None:
         chosen[:] = [optimal_discretization(y, x, f"x{j}") for j, x in enumerate(xs)]
@@ -247,7 +247,7 @@ def opgd(rows: int, pairs: int) -> list[str]:
     timed = harness.interleaved({"OPGD": harness.call(search)}, pairs)
     return [
         f"**4. OPGD** 6 factors x 5 methods x k 3..15 on {rows} rows (target < 5 s); chosen "
-        f"{[(c.method, c.k) for c in chosen]}; {timed.load_text()}",  # type: ignore[attr-defined]
+        f"{[(c.method, c.k) for c in chosen]}; {timed.load_text()}",
         "",
         *timed.table(),
         "",
