@@ -13,7 +13,7 @@ The file starts with the date, git commit, load, machine and sizes, and ends wit
 seconds each benchmark took.
 
 Run: ``python benchmarks/run_all.py --python .venv/bin/python [--invest-python PY]
-[--carbon-size 4000] [--pairs 5] [--only carbon allocation]``
+[--carbon-size 4000] [--pairs 3] [--only carbon allocation]``
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--geodetector-rows", type=int, default=1_000_000)
     parser.add_argument("--suitability-side", type=int, default=1000)
     parser.add_argument("--scale-size", type=int, default=10_000)
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--only", nargs="+", help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     opts = parser.parse_args()
