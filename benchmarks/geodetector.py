@@ -33,6 +33,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
@@ -141,6 +142,11 @@ def numpy_q(y: np.ndarray, codes: np.ndarray) -> float:
     return float(1 - ssw / ((y - y.mean()) ** 2).sum())
 
 
+def peer_command(python: str, flavour: str, table: Path, out: Path) -> Callable[[int], list[str]]:
+    """A peer GeoDetector as a process: its interpreter running ``PEER_SCRIPT``."""
+    return lambda i: [python, "-c", PEER_SCRIPT, str(table), flavour, str(out)]
+
+
 def whole_process(
     folder: Path, names: list[str], pairs: int, peers: dict[str, str]
 ) -> tuple[list[str], dict[str, Path]]:
@@ -155,16 +161,7 @@ def whole_process(
         if not Path(python).exists():
             continue
         outputs[label] = folder / f"{flavour}.json"
-        tools[label] = harness.process(
-            lambda i, py=python, fl=flavour: [
-                py,
-                "-c",
-                PEER_SCRIPT,
-                str(table),
-                fl,
-                str(folder / f"{fl}.json"),
-            ]
-        )
+        tools[label] = harness.process(peer_command(python, flavour, table, outputs[label]))
     result = harness.interleaved(tools, pairs)
     lines = [
         f"**1. whole process**, CSV in, results out: landcarbon runs every detector (factor, "
