@@ -87,16 +87,26 @@ bench-invest:
 	PYTHON=$(PYTHON) bash benchmarks/setup_invest.sh .venv-invest
 
 # Every benchmark, whole work timed, peers interleaved, paired ratios and the load:
-# writes benchmarks/results.md (the figures the README quotes). About 20 minutes at the
-# default sizes on 2 cores at low load; InVEST is compared when .venv-invest exists
-# (`make bench-invest`). Sizes: make bench BENCH_CARBON_SIZE=20000 BENCH_PAIRS=3
+# writes benchmarks/results.md in full (date, git commit, machine, load, sizes, and the
+# seconds each benchmark took: the figures the README quotes; never edit it by hand).
+# Aimed at about 20 minutes at the default sizes on 2 cores at low load (3 pairs: at load
+# 5, geodetector 10^6 rows takes ~100 s a round, 76 s of it geodetector 0.2.0; erosion
+# 2000^2 ~40 s a round with its inputs; suitability 1000^2 ~40 s; the whole pass at small
+# sizes, 2 pairs, load 7-13: 13 min). InVEST is compared when BENCH_INVEST_PYTHON exists
+# (`make bench-invest`), the PyPI GeoDetectors when /tmp/venv_pygd and /tmp/venv_gd020
+# exist (benchmarks/geodetector.py says how). Sizes: make bench BENCH_CARBON_SIZE=20000
 BENCH_CARBON_SIZE ?= 4000
 BENCH_ALLOCATION_SIDE ?= 3162
 BENCH_EROSION_SIDE ?= 2000
+BENCH_GEODETECTOR_ROWS ?= 1000000
+BENCH_SUITABILITY_SIDE ?= 1000
 BENCH_SCALE_SIZE ?= 10000
-BENCH_PAIRS ?= 5
+BENCH_PAIRS ?= 3
+BENCH_INVEST_PYTHON ?= .venv-invest/bin/python
 .PHONY: bench
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python \
+	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python --invest-python $(BENCH_INVEST_PYTHON) \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
-	  --erosion-side $(BENCH_EROSION_SIDE) --scale-size $(BENCH_SCALE_SIZE) --pairs $(BENCH_PAIRS)
+	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
+	  --suitability-side $(BENCH_SUITABILITY_SIDE) --scale-size $(BENCH_SCALE_SIZE) \
+	  --pairs $(BENCH_PAIRS)

@@ -1,28 +1,29 @@
-"""Benchmark of the GeoDetector (issue 5): factor + interaction detectors and OPGD.
+"""Benchmark of the GeoDetector (issues 5 and 18), whole process, on the shared harness.
 
-Synthetic table: 10^6 rows, 8 integer factors of 10 levels, y a linear mix plus noise.
-Prints
+Synthetic table: ``--rows`` rows (10^6), 8 integer factors of 10 levels, y a linear mix plus
+noise, written as CSV. Times, interleaved (benchmarks/harness.py: medians, min-max of the
+paired ratios, load before and after):
 
-1. landcarbon (encoding the factor columns + ``detect``: factor only; factor + all 28
-   interactions + risk + ecological) against a plain numpy ``np.bincount`` reference of
-   the same q values run in the same process, with the largest |q difference| (target:
-   factor + 28 interactions < 1 s). Interaction ratios divide by the time of all our
-   detectors together (a conservative ratio);
-2. the same as 1 on 5 factors / 10 pairs (the figures quoted in the issue);
-3. the PyPI packages py-geodetector 0.2.1 and geodetector 0.2.0, each in its own
-   throwaway virtual environment (both install as ``import geodetector``), on the same
-   data saved to a temporary file: their factor and interaction detector times measured
-   inside their process, the ratios to landcarbon, and their largest |q difference|;
-4. two peer defects reproduced: geodetector 0.2.0 re-bins a 40-level integer factor into
-   5 quantiles (its q differs from the q of the 40 strata), and py-geodetector's
+1. what the user waits for, whole processes from reading the CSV to the written results:
+   ``landcarbon geodetector`` (factor + all 28 interactions + risk + ecological detectors,
+   geodetector.json and its two charts) against the PyPI packages py-geodetector 0.2.1 and
+   geodetector 0.2.0 (factor + interaction detectors only, results written as JSON), each in
+   its own throwaway virtual environment (both install as ``import geodetector``); then the
+   largest |q difference| of each peer to landcarbon;
+2. in one process: landcarbon's detectors (encoding of the factor columns included; factor
+   only, and all detectors) against a plain numpy ``np.bincount`` reference of the same q
+   values (factor and 28 pairs; target: factor + 28 interactions < 1 s);
+3. two peer defects reproduced (no timing): geodetector 0.2.0 re-bins a 40-level integer
+   factor into 5 quantiles (its q differs from the q of the 40 strata), and py-geodetector's
    ecological detector answers differently for the two orders of one pair;
-5. the OPGD search of 6 continuous factors x 5 methods x k = 3..15 on 10^5 rows
+4. the OPGD search of 6 continuous factors x 5 methods x k = 3..15 on 10^5 rows
    (target < 5 s).
 
-Usage: ``python benchmarks/geodetector.py [--rows N] [--pygd /tmp/venv_pygd/bin/python]
-[--gd020 /tmp/venv_gd020/bin/python]``. A peer whose interpreter is missing is skipped.
-Create them with ``python -m venv /tmp/venv_pygd && /tmp/venv_pygd/bin/pip install
-py-geodetector numpy pandas scipy matplotlib`` (and ``geodetector==0.2.0`` likewise).
+Usage: ``python benchmarks/geodetector.py [--rows N] [--pairs 5] [--pygd
+/tmp/venv_pygd/bin/python] [--gd020 /tmp/venv_gd020/bin/python]``. A peer whose interpreter
+is missing is skipped (and said so). Create them with ``python -m venv /tmp/venv_pygd &&
+/tmp/venv_pygd/bin/pip install py-geodetector numpy pandas scipy matplotlib`` (and
+``geodetector==0.2.0`` likewise).
 """
 
 from __future__ import annotations
@@ -30,46 +31,46 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
-from typing import Any, TypeVar
 
+import harness
 import numpy as np
+import pandas as pd
 
-from landcarbon.stats.geodetector import GeoDetectorResult, detect, encode_strata
-from landcarbon.stats.opgd import optimal_discretization
+from landcarbon.stats.geodetector import detect, encode_strata
+from landcarbon.stats.opgd import Discretization, optimal_discretization
+
+LANDCARBON = [sys.executable, "-c", "from landcarbon.cli import main; main()", "geodetector"]
 
 PEER_SCRIPT = r"""
-import json, sys, time
+import json, sys
 import numpy as np, pandas as pd
 import geodetector
-data = np.load(sys.argv[1])
-names = [n for n in data.files if n != "y"]
-df = pd.DataFrame({n: data[n] for n in names})
-df["y"] = data["y"]
+df = pd.read_csv(sys.argv[1])
+names = [n for n in df.columns if n != "y"]
 flavour = sys.argv[2]
 out = {}
 if flavour == "pygd":
     gd = geodetector.GeoDetector(df, "y", names)
-    t = time.perf_counter(); fac = gd.factor_detector(); out["factor_s"] = time.perf_counter() - t
-    t = time.perf_counter(); inter = gd.interaction_detector()
-    out["interaction_s"] = time.perf_counter() - t
+    fac = gd.factor_detector()
+    inter = gd.interaction_detector()
     out["q"] = {n: float(fac.loc["q statistic", n]) for n in names}
     pick = lambda a, b: inter.loc[b, a] if not np.isnan(inter.loc[b, a]) else inter.loc[a, b]
     out["q12"] = {f"{a}:{b}": float(pick(a, b)) for i, a in enumerate(names) for b in names[i + 1:]}
 else:
-    t = time.perf_counter()
     fit = lambda n: geodetector.FactorDetector().fit(df[[n]], df["y"]).q_value_
     out["q"] = {n: float(fit(n)) for n in names}
-    out["factor_s"] = time.perf_counter() - t
-    t = time.perf_counter(); inter = geodetector.InteractionDetector().fit(df[names], df["y"])
-    out["interaction_s"] = time.perf_counter() - t
+    inter = geodetector.InteractionDetector().fit(df[names], df["y"])
     out["q12"] = {f"{p['factor_1']}:{p['factor_2']}": float(p["q_12"]) for p in inter.pairs_}
-print(json.dumps(out))
+with open(sys.argv[3], "w") as fh:
+    json.dump(out, fh)
 """
+
+PEERS = (("py-geodetector 0.2.1", "pygd"), ("geodetector 0.2.0", "gd020"))
 
 
 DEFECT_SCRIPT = r"""
@@ -88,7 +89,7 @@ print(json.dumps(out))
 """
 
 
-def bench_peer_defects(pygd: str, gd020: str) -> None:
+def peer_defects(pygd: str, gd020: str) -> list[str]:
     """Reproduce two peer defects on a small table: q of a 40-level integer factor
     (geodetector 0.2.0 re-bins it into 5 quantiles) and the ecological detector's answer
     for both orders of one pair (py-geodetector's depends on the order)."""
@@ -100,11 +101,11 @@ def bench_peer_defects(pygd: str, gd020: str) -> None:
     data = {"y": y, "many": many, "strong": strong, "weak": weak}
     result = detect(y, [encode_strata(data[n], n) for n in ("many", "strong", "weak")])
     ours = {(e.a, e.b): e.significant for e in result.ecological}
-    print(
-        f"  landcarbon: q(many, 40 levels) = {result.factor['many'].q:.4f}; ecological "
+    lines = [
+        f"landcarbon: q(many, 40 levels) = {result.factor['many'].q:.4f}; ecological "
         f"strong|weak {ours[('strong', 'weak')]}, weak|strong {ours[('weak', 'strong')]} "
         f"(both orders reported, same whatever the factor order)"
-    )
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         npz = Path(tmp) / "defects.npz"
         np.savez(npz, **data)  # type: ignore[arg-type]
@@ -120,7 +121,8 @@ def bench_peer_defects(pygd: str, gd020: str) -> None:
                 text=True,
                 check=False,
             )
-            print(f"  {label}: {proc.stdout.strip() or proc.stderr.strip().splitlines()[-1]}")
+            lines.append(f"{label}: {proc.stdout.strip() or proc.stderr.strip().splitlines()[-1]}")
+    return lines
 
 
 def synthetic(rows: int, factors: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -140,107 +142,136 @@ def numpy_q(y: np.ndarray, codes: np.ndarray) -> float:
     return float(1 - ssw / ((y - y.mean()) ** 2).sum())
 
 
-T = TypeVar("T")
+def peer_command(python: str, flavour: str, table: Path, out: Path) -> Callable[[int], list[str]]:
+    """A peer GeoDetector as a process: its interpreter running ``PEER_SCRIPT``."""
+    return lambda i: [python, "-c", PEER_SCRIPT, str(table), flavour, str(out)]
 
 
-def best_of(func: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
-    """Best wall time of ``repeat`` calls and the last result."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = func()
-        times.append(time.perf_counter() - start)
-    return min(times), value
+def whole_process(
+    folder: Path, names: list[str], pairs: int, peers: dict[str, str]
+) -> tuple[list[str], dict[str, Path]]:
+    """landcarbon geodetector vs the installed peers, whole processes; markdown lines and
+    each peer's last JSON output."""
+    table = folder / "table.csv"
+    ours = [*LANDCARBON, "--table", str(table), "--y", "y", "--x", *names]
+    tools = {"landcarbon": harness.process(lambda i: [*ours, "-o", str(folder / f"lc{i}")])}
+    outputs: dict[str, Path] = {}
+    for label, flavour in PEERS:
+        python = peers[flavour]
+        if not Path(python).exists():
+            continue
+        outputs[label] = folder / f"{flavour}.json"
+        tools[label] = harness.process(peer_command(python, flavour, table, outputs[label]))
+    result = harness.interleaved(tools, pairs)
+    lines = [
+        f"**1. whole process**, CSV in, results out: landcarbon runs every detector (factor, "
+        f"{len(names) * (len(names) - 1) // 2} interactions, risk, ecological; JSON and two "
+        f"charts), the peers factor + interaction only; {pairs} interleaved rounds after one "
+        f"untimed round; {result.load_text()}",
+        "",
+        *result.table(),
+        "",
+    ]
+    lines += [f"- {result.ratio_text(label, 'landcarbon')}" for label in outputs]
+    missing = [f"{label} ({peers[fl]})" for label, fl in PEERS if label not in outputs]
+    if missing:
+        lines.append(f"- not installed, skipped: {', '.join(missing)}")
+    return [*lines, ""], outputs
 
 
-def bench_detectors(data: dict[str, np.ndarray]) -> dict[str, Any]:
-    """landcarbon (encoding of the factor columns included) vs the numpy reference."""
+def in_process(data: dict[str, np.ndarray], pairs: int) -> tuple[list[str], dict[str, float]]:
+    """landcarbon's detectors (encoding included) vs the numpy reference, interleaved;
+    markdown lines and our q values (factors and pairs, ``a:b``)."""
     y, names = data["y"], [n for n in data if n != "y"]
-    detect(y[:1000], [encode_strata(data[n][:1000], n) for n in names])  # numba compile
+    pair_names = list(combinations(names, 2))
 
-    def ours(interactions: bool) -> GeoDetectorResult:
+    def ours(interactions: bool) -> object:
         return detect(y, [encode_strata(data[n], n) for n in names], interactions=interactions)
 
-    t_fac, res = best_of(lambda: ours(False))
-    t_all, res_all = best_of(lambda: ours(True))
-    t_np_fac, q_np = best_of(lambda: {n: numpy_q(y, data[n]) for n in names})
-
-    def numpy_pairs() -> dict[str, float]:
-        return {f"{a}:{b}": numpy_q(y, data[a] * 10 + data[b]) for a, b in combinations(names, 2)}
-
-    t_np_pairs, q12_np = best_of(numpy_pairs)
-    diff = max(abs(res.factor[n].q - q_np[n]) for n in names)
-    diff12 = max(abs(res_all.interaction[k].q - v) for k, v in q12_np.items())
-    pairs = len(q12_np)
-    print(f"  landcarbon factor detector ({len(names)} factors, encoding included) {t_fac:8.3f} s")
-    print(f"  landcarbon factor + {pairs} interactions + risk + ecological    {t_all:8.3f} s")
-    print(
-        f"  numpy bincount reference (codes given): factor {t_np_fac:.3f} s, {pairs} pairs "
-        f"{t_np_pairs:.3f} s -> ratio factor {t_np_fac / t_fac:.1f}x, interactions "
-        f"{t_np_pairs / t_all:.1f}x (all detectors counted); max |dq| {max(diff, diff12):.1e}"
+    timed = harness.interleaved(
+        {
+            "landcarbon factor": harness.call(lambda i: ours(False)),
+            "numpy factor": harness.call(lambda i: [numpy_q(y, data[n]) for n in names]),
+            "landcarbon all detectors": harness.call(lambda i: ours(True)),
+            "numpy pairs": harness.call(
+                lambda i: [numpy_q(y, data[a] * 10 + data[b]) for a, b in pair_names]
+            ),
+        },
+        pairs,
     )
-    return {
-        "factor_s": t_fac,
-        "all_s": t_all,
-        "q": {n: res.factor[n].q for n in names},
-        "q12": {k: v.q for k, v in res_all.interaction.items()},
-    }
+    result = detect(y, [encode_strata(data[n], n) for n in names])
+    q = {n: result.factor[n].q for n in names}
+    q |= {k: v.q for k, v in result.interaction.items()}
+    reference = {n: numpy_q(y, data[n]) for n in names}
+    reference |= {f"{a}:{b}": numpy_q(y, data[a] * 10 + data[b]) for a, b in pair_names}
+    dq = max(abs(q[k] - v) for k, v in reference.items())
+    lines = [
+        f"**2. in one process**, {y.size} rows x {len(names)} factors (landcarbon: encoding "
+        f"included; all detectors = factor + {len(pair_names)} interactions + risk + "
+        f"ecological; numpy: codes given); max |q difference| {dq:.1e}; {timed.load_text()}",
+        "",
+        *timed.table(),
+        "",
+        f"- {timed.ratio_text('landcarbon factor', 'numpy factor')}",
+        f"- {timed.ratio_text('landcarbon all detectors', 'numpy pairs')} (all our detectors "
+        f"against the numpy pairs alone; target: all detectors < 1 s)",
+        "",
+    ]
+    return lines, q
 
 
-def bench_peer(label: str, python: str, flavour: str, npz: Path, ours: dict[str, Any]) -> None:
-    """Run a PyPI GeoDetector in its own interpreter on the saved data; print ratios."""
-    if not Path(python).exists():
-        print(f"  {label}: interpreter {python} not found, skipped")
-        return
-    proc = subprocess.run(
-        [python, "-c", PEER_SCRIPT, str(npz), flavour], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        print(f"  {label}: failed ({proc.stderr.strip().splitlines()[-1]})")
-        return
-    peer = json.loads(proc.stdout)
-    dq = max(abs(peer["q"][n] - ours["q"][n]) for n in ours["q"])
-    dq12 = max(abs(peer["q12"][k] - ours["q12"][k]) for k in ours["q12"])
-    print(
-        f"  {label}: factor {peer['factor_s']:.3f} s ({peer['factor_s'] / ours['factor_s']:.1f}x"
-        f" slower), interaction {peer['interaction_s']:.3f} s "
-        f"({peer['interaction_s'] / ours['all_s']:.1f}x slower than all our detectors); "
-        f"max |dq| {max(dq, dq12):.1e}"
-    )
+def peer_agreement(outputs: dict[str, Path], q: dict[str, float]) -> list[str]:
+    """Largest |q difference| of each peer's last output to landcarbon's q."""
+    lines = []
+    for label, path in outputs.items():
+        peer = json.loads(path.read_text())
+        theirs = peer["q"] | peer["q12"]
+        dq = max(abs(theirs[k] - q[k]) for k in theirs)
+        lines.append(f"- {label}: max |q difference| to landcarbon {dq:.1e}")
+    return lines
 
 
-def bench_opgd(rows: int) -> None:
+def opgd(rows: int, pairs: int) -> list[str]:
+    """The OPGD search of 6 continuous factors, timed on the harness."""
     rng = np.random.default_rng(1)
     xs = [rng.gamma(2.0, 3.0, rows) + 0.1 for _ in range(6)]
     y = sum(np.sqrt(x) for x in xs) + rng.normal(size=rows)
-    optimal_discretization(y[:500], xs[0][:500])  # compile
-    start = time.perf_counter()
-    chosen = [optimal_discretization(y, x, f"x{i}") for i, x in enumerate(xs)]
-    took = time.perf_counter() - start
-    print(
-        f"  OPGD 6 factors x 5 methods x k 3..15 on {rows} rows: {took:.2f} s (target < 5 s); "
-        f"chosen {[(c.method, c.k) for c in chosen]}"
-    )
+    chosen: list[Discretization] = []
+
+    def search(i: int) -> None:
+        chosen[:] = [optimal_discretization(y, x, f"x{j}") for j, x in enumerate(xs)]
+
+    timed = harness.interleaved({"OPGD": harness.call(search)}, pairs)
+    return [
+        f"**4. OPGD** 6 factors x 5 methods x k 3..15 on {rows} rows (target < 5 s); chosen "
+        f"{[(c.method, c.k) for c in chosen]}; {timed.load_text()}",
+        "",
+        *timed.table(),
+        "",
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--pygd", default="/tmp/venv_pygd/bin/python")
     parser.add_argument("--gd020", default="/tmp/venv_gd020/bin/python")
     args = parser.parse_args()
-    for factors in (8, 5):
-        print(f"{args.rows} rows x {factors} factors:")
-        data = synthetic(args.rows, factors)
-        ours = bench_detectors(data)
-        with tempfile.TemporaryDirectory() as tmp:
-            npz = Path(tmp) / "data.npz"
-            np.savez(npz, **data)  # type: ignore[arg-type]
-            bench_peer("py-geodetector 0.2.1", args.pygd, "pygd", npz, ours)
-            bench_peer("geodetector 0.2.0", args.gd020, "gd020", npz, ours)
-    print("peer defects:")
-    bench_peer_defects(args.pygd, args.gd020)
-    bench_opgd(100_000)
+    data = synthetic(args.rows, 8)
+    names = [n for n in data if n != "y"]
+    lines = [f"Machine: {harness.machine()}", ""]
+    with tempfile.TemporaryDirectory(prefix="lc-bench-gd-") as tmp:
+        folder = Path(tmp)
+        pd.DataFrame(data).to_csv(folder / "table.csv", index=False)
+        timed, outputs = whole_process(
+            folder, names, args.pairs, {"pygd": args.pygd, "gd020": args.gd020}
+        )
+        more, q = in_process(data, args.pairs)
+        lines += timed + peer_agreement(outputs, q) + [""] + more
+    lines += ["**3. peer defects**", "", "```", *peer_defects(args.pygd, args.gd020), "```", ""]
+    lines += opgd(100_000, args.pairs)
+    harness.report(f"GeoDetector, whole process, {args.rows} rows x 8 factors", lines)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ file is written under a temporary name and renamed at the end, so a failed run n
 leaves a half results.md. Sizes come from the Makefile's variables (``make bench
 BENCH_CARBON_SIZE=20000``).
 
+The file starts with the date, git commit, load, machine and sizes, and ends with the
+seconds each benchmark took.
+
 Run: ``python benchmarks/run_all.py --python .venv/bin/python [--invest-python PY]
-[--carbon-size 4000] [--pairs 5] [--only carbon allocation]``
+[--carbon-size 4000] [--pairs 3] [--only carbon allocation]``
 """
 
 from __future__ import annotations
@@ -23,28 +26,48 @@ import sys
 import time
 from pathlib import Path
 
+import harness
+
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "codec", "allocation")
+ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability")
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
     """(name, interpreter, arguments) of every benchmark, in the order they run."""
     invest = opts.invest_python if Path(opts.invest_python).exists() else opts.python
+    pairs = ["--pairs", str(opts.pairs)]
     return [
-        ("carbon", invest, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
-        ("codec", opts.python, ["--size", str(opts.carbon_size), "--pairs", str(opts.pairs)]),
-        (
-            "allocation",
-            opts.python,
-            ["--side", str(opts.allocation_side), "--pairs", str(opts.pairs)],
-        ),
+        ("carbon", invest, ["--size", str(opts.carbon_size), *pairs]),
+        ("codec", opts.python, ["--size", str(opts.carbon_size), *pairs]),
+        ("allocation", opts.python, ["--side", str(opts.allocation_side), *pairs]),
         ("natural_breaks", opts.python, ["--skip-jenkspy-1e5"]),
         ("sinks", opts.python, ["--no-chapter"]),
-        ("geodetector", opts.python, []),
-        ("erosion", opts.python, ["--side", str(opts.erosion_side)]),
-        ("suitability", opts.python, []),
+        ("geodetector", opts.python, ["--rows", str(opts.geodetector_rows), *pairs]),
+        ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
+        ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
         ("scale", opts.python, ["--size", str(opts.scale_size)]),
     ]
+
+
+def sizes(opts: argparse.Namespace) -> str:
+    """The sizes of this pass, as the Makefile's variables name them."""
+    return (
+        f"BENCH_CARBON_SIZE={opts.carbon_size} BENCH_ALLOCATION_SIDE={opts.allocation_side} "
+        f"BENCH_EROSION_SIDE={opts.erosion_side} BENCH_GEODETECTOR_ROWS={opts.geodetector_rows} "
+        f"BENCH_SUITABILITY_SIDE={opts.suitability_side} BENCH_SCALE_SIZE={opts.scale_size} "
+        f"BENCH_PAIRS={opts.pairs}"
+    )
+
+
+def commit() -> str:
+    """The checkout's git commit, marked when files differ from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    return head + (" with uncommitted changes" if git("status", "--porcelain") else "")
 
 
 def main() -> None:
@@ -54,8 +77,10 @@ def main() -> None:
     parser.add_argument("--carbon-size", type=int, default=4000)
     parser.add_argument("--allocation-side", type=int, default=3162)
     parser.add_argument("--erosion-side", type=int, default=2000)
+    parser.add_argument("--geodetector-rows", type=int, default=1_000_000)
+    parser.add_argument("--suitability-side", type=int, default=1000)
     parser.add_argument("--scale-size", type=int, default=10_000)
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--only", nargs="+", help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     opts = parser.parse_args()
@@ -63,12 +88,14 @@ def main() -> None:
     start = datetime.datetime.now(datetime.UTC)
     partial.write_text(
         "# Benchmark results\n\n"
-        f"Written by `make bench` ({start:%Y-%m-%d %H:%M} UTC); load average (1 min) at the "
-        f"start {os.getloadavg()[0]:.2f}. Every figure below names the load it was measured "
-        f"at: on a shared or busy machine rerun at low load before quoting it.\n\n",
+        f"Written by `make bench` ({start:%Y-%m-%d %H:%M} UTC) at git commit {commit()}; load "
+        f"average (1 min) at the start {os.getloadavg()[0]:.2f}. Every figure below names the "
+        f"load it was measured at: on a shared or busy machine rerun at low load before "
+        f"quoting it.\n\nMachine: {harness.machine()}\n\nSizes: {sizes(opts)}\n\n",
         encoding="utf-8",
     )
     env = {**os.environ, "BENCH_RESULTS": str(partial)}
+    durations = ["| benchmark | seconds | load average (1 min) at the end |", "|---|---|---|"]
     try:
         for name, python, args in plan(opts):
             if opts.only and name not in opts.only:
@@ -80,6 +107,7 @@ def main() -> None:
             )
             print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", flush=True)
             spent = time.perf_counter() - began
+            durations.append(f"| {name} | {spent:.0f} | {os.getloadavg()[0]:.2f} |")
             with partial.open("a", encoding="utf-8") as fh:
                 if done.returncode:
                     fh.write(
@@ -93,9 +121,12 @@ def main() -> None:
                         f"```\n{done.stdout.strip()}\n```\n\n"
                     )
         skipped = [name for name, _, _ in plan(opts) if opts.only and name not in opts.only]
-        if skipped:
-            with partial.open("a", encoding="utf-8") as fh:
-                fh.write(f"Not run in this pass (`--only`): {', '.join(skipped)}.\n")
+        total = (datetime.datetime.now(datetime.UTC) - start).total_seconds()
+        with partial.open("a", encoding="utf-8") as fh:
+            fh.write(f"## Time per benchmark ({total / 60:.1f} min in all)\n\n")
+            fh.write("\n".join(durations) + "\n")
+            if skipped:
+                fh.write(f"\nNot run in this pass (`--only`): {', '.join(skipped)}.\n")
         os.replace(partial, opts.out)
     finally:
         partial.unlink(missing_ok=True)

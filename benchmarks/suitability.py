@@ -1,41 +1,47 @@
-"""Benchmark of PLUS LEAS and FLUS ANN suitability (issue 4).
+"""Benchmark of PLUS LEAS suitability (issues 4 and 18), whole process, on the shared harness.
 
-Synthetic region built here with plain numpy: ``side x side`` cells (3162 -> 10^7), six
+Synthetic region built here with plain numpy: ``side x side`` cells (``--side``), six
 smooth drivers (block noise upsampled, plus a gradient), six classes from the drivers, and a
-second date where 5 % of the cells changed, each into the class its drivers favour. Prints
+second date where 5 % of the cells changed, each into the class its drivers favour, written
+as GeoTIFFs. Times, interleaved (benchmarks/harness.py: medians, min-max of the paired
+ratios, load before and after):
 
-1. LEAS (PLUS default ``mode="expansion"``: 1 % of the changed cells) and LEAS on a 1 % sample
-   of every cell (``mode="single_date"``, 10^5 samples at 10^7 cells): training seconds
-   (target < 60 s on 2 cores) and prediction seconds over the whole map, with seconds per
-   10^6 cells;
-2. our hard-vote prediction (the PLUS formula) against scikit-learn's own
-   ``RandomForestClassifier.predict_proba`` (soft votes) on the same cells, same process;
-3. the FLUS ANN (uniform sample, 12 hidden units): training and prediction seconds;
-4. peak resident memory of the process.
+1. what the user waits for, whole processes from reading the rasters to the written
+   probability maps: ``landcarbon suitability`` (LEAS, PLUS default ``mode="expansion"``,
+   1 % of the changed cells, ``--trees`` trees per class, ``--threads``) against a plain
+   scikit-learn script on the same files (``benchmarks/suitability_sklearn.py``: one
+   ``RandomForestClassifier`` per class, ``predict_proba``, the same sample share, trees,
+   threads and codec), and ``landcarbon suitability --method ann`` (FLUS ANN, 20000
+   samples, 12 hidden units) beside them;
+2. in one process, on 2^20 cells of one class's forest: our hard-vote prediction (the PLUS
+   formula, :func:`landcarbon.landuse.suitability.tree_votes`) against scikit-learn's own
+   ``predict_proba`` (soft votes).
 
-Wall and CPU seconds are both printed: on a shared machine CPU seconds / threads is the wall
-time the same run takes on dedicated cores.
-
-Usage: ``python benchmarks/suitability.py [--side 3162] [--trees 20] [--threads 2]`` (20 trees:
-the PLUS GUI default).
+Usage: ``python benchmarks/suitability.py [--side 1000] [--trees 20] [--threads 2]
+[--pairs 5] [--sample-rate 0.01]`` (20 trees: the PLUS GUI default).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import time
+import json
+import sys
+import tempfile
+from pathlib import Path
 
+import harness
 import numpy as np
-import xarray as xr
 
 from landcarbon.landuse import PLUS_TREES
-from landcarbon.landuse.suitability import _predict, ann_probability, leas
+from landcarbon.landuse.suitability import leas, tree_votes
+from landcarbon.raster import GTIFF_CREATION, read_raster, write_raster
 from landcarbon.testing import make_raster
 
 N_CLASSES = 6
 N_DRIVERS = 6
 CHANGE_SHARE = 0.05
+LANDCARBON = [sys.executable, "-c", "from landcarbon.cli import main; main()", "suitability"]
+PEER = Path(__file__).with_name("suitability_sklearn.py")
 
 
 def smooth_field(side: int, block: int, rng: np.random.Generator) -> np.ndarray:
@@ -74,75 +80,116 @@ def synthetic(side: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np
     return t0, t1, drivers
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def write_inputs(side: int, folder: Path) -> tuple[Path, Path, list[Path]]:
+    """The synthetic region as GeoTIFFs: t0, t1 (int32 codes) and the six drivers."""
+    t0, t1, drivers = synthetic(side)
+    paths = [folder / "t0.tif", folder / "t1.tif"]
+    paths += [folder / f"d{i + 1}.tif" for i in range(len(drivers))]
+    for path, data in zip(paths, [t0, t1, *drivers], strict=True):
+        write_raster(make_raster(data), path)
+    return paths[0], paths[1], paths[2:]
 
 
-def time_leas(
-    t0: xr.DataArray, t1: xr.DataArray, drivers: dict[str, xr.DataArray], **kw: object
-) -> None:
-    start, cpu = time.perf_counter(), time.process_time()
-    result = leas(t0, t1, drivers, **kw)  # type: ignore[arg-type]
-    total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
-    codes = [int(c) for c in result.probability["class"].values]
-    models, stack, fit, contribution = (
-        result.models,
-        result.drivers,
-        result.fit,
-        result.contribution,
-    )
-    del result  # free the probability stack before predicting it again
-    start, cpu = time.perf_counter(), time.process_time()
-    _predict(stack, codes, models, kw.get("n_jobs"), 1 << 20, t1)  # type: ignore[arg-type]
-    predict, predict_cpu = time.perf_counter() - start, time.process_time() - cpu
-    cells = t1.size / 1e6
-    samples = int(fit["samples"].max())
-    print(
-        f"  LEAS {kw['mode']:<11} {samples:>7} samples: training {total - predict:6.1f} s "
-        f"({total_cpu - predict_cpu:6.1f} CPU s), prediction {predict:6.1f} s "
-        f"({predict_cpu:6.1f} CPU s; {predict / cells:.2f} s per 10^6 cells)"
-    )
-    print(f"    contribution (mean decrease in impurity):\n{contribution.round(3)}")
-    forest = models[codes[0]]
-    x = stack.rows(slice(0, max(1, (1 << 20) // t1.shape[1])))
-    start = time.perf_counter()
-    forest.predict_proba(x)
-    soft = time.perf_counter() - start
-    from landcarbon.landuse.suitability import tree_votes
+def whole_process(
+    folder: Path, t0: Path, t1: Path, drivers: list[Path], opts: argparse.Namespace
+) -> list[str]:
+    """landcarbon LEAS and ANN vs the scikit-learn script, interleaved; markdown lines."""
+    common = [*LANDCARBON, "--t1", str(t1), "--seed", "0"]
+    for path in drivers:
+        common += ["--driver", str(path)]
+    leas_args = [*common, "--t0", str(t0), "--trees", str(opts.trees)]
+    leas_args += ["--threads", str(opts.threads), "--sample-rate", str(opts.sample_rate)]
+    peer = [sys.executable, str(PEER), str(t0), str(t1)]
+    settings = [
+        str(opts.trees),
+        str(opts.threads),
+        str(opts.sample_rate),
+        json.dumps(GTIFF_CREATION),
+    ]
+    tools = {
+        "landcarbon LEAS": harness.process(lambda i: [*leas_args, "-o", str(folder / f"l{i}")]),
+        "scikit-learn": harness.process(
+            lambda i: [*peer, str(folder / f"s{i}"), *settings, *map(str, drivers)]
+        ),
+        "landcarbon ANN": harness.process(
+            lambda i: [
+                *common,
+                "--method",
+                "ann",
+                "--sample-size",
+                "20000",
+                "-o",
+                str(folder / f"a{i}"),
+            ]
+        ),
+    }
+    result = harness.interleaved(tools, opts.pairs)
+    return [
+        f"**1. whole process, {opts.side} x {opts.side} = {opts.side**2 / 1e6:.1f} M cells**, "
+        f"{N_CLASSES} classes, {N_DRIVERS} drivers, {CHANGE_SHARE:.0%} changed; LEAS and "
+        f"scikit-learn: {opts.sample_rate:.0%} of the changed cells, {opts.trees} trees per class, "
+        f"{opts.threads} threads; ANN: 20000 samples, 12 hidden units; {opts.pairs} "
+        f"interleaved rounds after one untimed round; {result.load_text()}",
+        "",
+        *result.table(),
+        "",
+        f"- {result.ratio_text('landcarbon LEAS', 'scikit-learn')} (hard votes, the PLUS "
+        f"formula, against sklearn's soft votes; same sample share, trees and threads)",
+        "",
+    ]
 
-    start = time.perf_counter()
-    tree_votes(forest, x, kw.get("n_jobs"))  # type: ignore[arg-type]
-    hard = time.perf_counter() - start
-    print(
-        f"    one class on {x.shape[0]} cells: hard votes {hard:.2f} s, sklearn "
-        f"predict_proba {soft:.2f} s (ratio {hard / soft:.2f})"
+
+def votes_vs_predict_proba(
+    t0: Path, t1: Path, drivers: list[Path], opts: argparse.Namespace
+) -> list[str]:
+    """Hard votes vs ``predict_proba`` of one trained forest on 2^20 cells, interleaved."""
+    result = leas(
+        read_raster(t0, "categorical"),
+        read_raster(t1, "categorical"),
+        [read_raster(p).rename(p.stem) for p in drivers],
+        sample_rate=opts.sample_rate,
+        n_trees=opts.trees,
+        seed=0,
+        n_jobs=opts.threads,
     )
+    forest = next(iter(result.models.values()))
+    x = result.drivers.rows(slice(0, max(1, (1 << 20) // opts.side)))
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    timed = harness.interleaved(
+        {
+            "hard votes": harness.call(lambda i: tree_votes(forest, x, opts.threads)),
+            "predict_proba": harness.call(lambda i: forest.predict_proba(x)),
+        },
+        opts.pairs,
+    )
+    return [
+        f"**2. prediction of one class's forest on {x.shape[0]} cells**, in one process; "
+        f"{timed.load_text()}",
+        "",
+        *timed.table(),
+        "",
+        f"- {timed.ratio_text('hard votes', 'predict_proba')}",
+        "",
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--side", type=int, default=3162)
+    parser.add_argument("--side", type=int, default=1000)
     parser.add_argument("--trees", type=int, default=PLUS_TREES)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    start = time.perf_counter()
-    t0_np, t1_np, driver_arrays = synthetic(args.side)
-    changed, cells = float(np.mean(t0_np != t1_np)), t0_np.size
-    t0, t1 = make_raster(t0_np), make_raster(t1_np)
-    drivers = {f"d{i + 1}": make_raster(d) for i, d in enumerate(driver_arrays)}
-    del t0_np, t1_np, driver_arrays  # make_raster copied them
-    print(
-        f"region {args.side} x {args.side} ({cells / 1e6:.1f} x 10^6 cells), "
-        f"{N_CLASSES} classes, {changed:.1%} changed, built in {time.perf_counter() - start:.1f} s"
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument(
+        "--sample-rate", type=float, default=0.01, help="share of the changed cells sampled"
     )
-    print(f"peak resident memory after building the region {peak_mb():.0f} MB")
-    common = {"sample_rate": 0.01, "n_trees": args.trees, "seed": 0, "n_jobs": args.threads}
-    time_leas(t0, t1, drivers, mode="expansion", **common)
-    time_leas(t0, t1, drivers, mode="single_date", **common)
-    start = time.perf_counter()
-    ann_probability(t1, drivers, sample_size=20_000, seed=0)
-    print(f"  FLUS ANN 20000 samples, 12 hidden: {time.perf_counter() - start:.1f} s in all")
-    print(f"peak resident memory {peak_mb():.0f} MB")
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lc-bench-suit-") as tmp:
+        folder = Path(tmp)
+        t0, t1, drivers = write_inputs(opts.side, folder)
+        lines = [f"Machine: {harness.machine()}", ""]
+        lines += whole_process(folder, t0, t1, drivers, opts)
+        lines += votes_vs_predict_proba(t0, t1, drivers, opts)
+        harness.report(f"suitability (PLUS LEAS), whole process, {opts.side}^2", lines)
 
 
 if __name__ == "__main__":
