@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from landcarbon.digests import file_digest
+from landcarbon.report.figures import language as figure_language
 from landcarbon.report.i18n import MESSAGES, Language, chapter_title, label, message
 from landcarbon.report.i18n import title as translated
 from landcarbon.report.maps import render_map
@@ -142,11 +143,14 @@ def build_report(
                     for suffix in (".png", ".svg")
                 ]
                 legend = scheme_legend(path, classes) if output.units == "class" else None
-                keys[png.name] = f"{file_digest(path)} {title}" + (f" {legend}" if legend else "")
+                keys[png.name] = f"{file_digest(path)} {language} {title}" + (
+                    f" {legend}" if legend else ""
+                )
                 if drawn.get(png.name) != keys[png.name] or not all(
                     p.exists() for p in (png, *exports)
                 ):
-                    render_map(path, png, title, legend, exports)
+                    with figure_language(language):
+                        render_map(path, png, title, legend, exports)
                 item["image"] = _rel(png, report_dir)
                 item["exports"] = [_export(p, report_dir) for p in exports]
                 if output.units == "class":

@@ -20,10 +20,11 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
-from landcarbon.report.figures import LABELS
+from landcarbon.report.figures import text as figure_text
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import (
     artifact,
+    drawing,
     export_outputs,
     exports_of,
     read,
@@ -712,7 +713,8 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             storage = frame[["storage_t_c"]].astype(float).rename_axis("map")
             write_csv(storage, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["emissions"] = NOT_COMPUTED
-            quantities = [(LABELS["storage"], storage["storage_t_c"] / 1e3, "10^3 t C", STORAGE)]
+            kt_c = figure_text("kt_c")
+            quantities = [(figure_text("storage"), storage["storage_t_c"] / 1e3, kt_c, STORAGE)]
         else:
             table = balance_table(
                 frame["storage_t_c"].astype(float),
@@ -724,9 +726,9 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             write_csv(table, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
             quantities = [
-                (LABELS["storage"], table["cs_t_c"] / 1e3, "10^3 t C", STORAGE),
-                (LABELS["emissions"], table["ce_t_c"], "t C/yr", "#c62828"),
-                (LABELS["balance"], table["balance_index"], "years", "#1565c0"),
+                (figure_text("storage"), table["cs_t_c"] / 1e3, figure_text("kt_c"), STORAGE),
+                (figure_text("emissions"), table["ce_t_c"], figure_text("t_c_yr"), "#c62828"),
+                (figure_text("balance"), table["balance_index"], figure_text("years"), "#1565c0"),
             ]
         panels = (
             [_by_class_panel(study, ctx, labels[0])]
@@ -734,18 +736,25 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             else [Panel(*quantity, base=baseline) for quantity in quantities]
         )
         chart = "carbon.comparison_chart"
-        title = chart_doc[0].upper() + chart_doc[1:]
+        if single:
+            title = figure_text("storage_by_class", map=labels[0])
+        else:
+            which = "comparison_balance" if with_emissions else "comparison_storage"
+            title = figure_text(which, base=baseline)
         panels_png(panels, ctx.outputs[chart], title, exports_of(ctx.outputs, chart))
 
-    return Step(
-        "carbon_comparison",
-        "carbon",
-        inputs,
-        outputs,
-        run,
-        params={"baseline": baseline},
-        doc=f"{what} of every map",
-        cite=CITE_EMISSIONS,
+    return drawing(
+        study,
+        Step(
+            "carbon_comparison",
+            "carbon",
+            inputs,
+            outputs,
+            run,
+            params={"baseline": baseline},
+            doc=f"{what} of every map",
+            cite=CITE_EMISSIONS,
+        ),
     )
 
 
@@ -763,9 +772,9 @@ def _by_class_panel(study: Study, ctx: Context, label: str) -> Panel:
     colours = legend(class_scheme(study, ctx.inputs), table["code"].astype(int), {})
     values = pd.Series(table["total_t_c"].to_numpy(float) / 1e3, index=table["name"])
     return Panel(
-        f"{LABELS['storage']}, {label}",
+        f"{figure_text('storage')}, {label}",
         values,
-        "10^3 t C",
+        figure_text("kt_c"),
         tuple(colours[int(c)][1] for c in table["code"]),
     )
 
@@ -936,9 +945,9 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "carbon/soil_layers.png",
             "png",
             "t C/ha per m",
-            LABELS["soil_layers"],
+            figure_text("soil_layers"),
         ),
-        *export_outputs("carbon.soil_layers", "soil_layers", LABELS["soil_layers"]),
+        *export_outputs("carbon.soil_layers", "soil_layers", figure_text("soil_layers")),
     )
 
     def run(ctx: Context) -> None:
@@ -959,7 +968,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         layers_given = [k for k in (*SOIL_INPUTS, *SOIL_OPTIONAL) if k in names]
         figure = maps_panel_figure(
             {k.replace("_", " "): ctx.inputs[names[k]] for k in layers_given},
-            LABELS["soil_layers"],
+            figure_text("soil_layers"),
             "t C/ha per m",
         )
         save_figure(
@@ -967,13 +976,16 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         )
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
 
-    return Step(
-        "carbon_soil",
-        "carbon",
-        tuple(names.values()),
-        outputs,
-        run,
-        params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
-        doc="layered soil carbon (county study eq. 3)",
-        cite=("The county carbon-sink study (Wensu), eq. 3.",),
+    return drawing(
+        study,
+        Step(
+            "carbon_soil",
+            "carbon",
+            tuple(names.values()),
+            outputs,
+            run,
+            params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
+            doc="layered soil carbon (county study eq. 3)",
+            cite=("The county carbon-sink study (Wensu), eq. 3.",),
+        ),
     )

@@ -12,9 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
-from landcarbon.report.figures import LABELS
+from landcarbon.report.figures import text as figure_text
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, export_outputs, exports_of, read, write_csv
+from landcarbon.study.chapters._common import (
+    artifact,
+    drawing,
+    export_outputs,
+    exports_of,
+    read,
+    write_csv,
+)
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
@@ -293,8 +300,8 @@ def _grades_chart(table: pd.DataFrame, grades: list[str], ctx: Context) -> None:
     stacked_bars_png(
         frames,
         ctx.outputs[key],
-        LABELS["grades_title"],
-        LABELS["area_ha"],
+        figure_text("grades_title"),
+        figure_text("area_ha"),
         GRADE_COLOURS,
         exports_of(ctx.outputs, key),
     )
@@ -399,19 +406,22 @@ def _scenario_step(
         bar_chart_png(
             chart,
             ctx.outputs["erosion.scenarios_chart"],
-            LABELS["soil_loss_title"],
-            LABELS["soil_loss_axis"],
+            figure_text("soil_loss_title"),
+            figure_text("soil_loss_axis"),
             exports=exports_of(ctx.outputs, "erosion.scenarios_chart"),
         )
         ctx.summary["scenarios"] = len(table)
 
-    return Step(
-        "erosion_scenarios",
-        "erosion",
-        inputs,
-        outputs,
-        run,
-        params=asdict(sec),
-        doc="erosion and erosion carbon under climate x land-use scenarios",
-        cite=CITE,
+    return drawing(
+        study,
+        Step(
+            "erosion_scenarios",
+            "erosion",
+            inputs,
+            outputs,
+            run,
+            params=asdict(sec),
+            doc="erosion and erosion carbon under climate x land-use scenarios",
+            cite=CITE,
+        ),
     )
