@@ -298,6 +298,7 @@ TITLES: dict[str, str] = {
         "各期碳储量、碳排放与碳平衡指数 CS/CE"
     ),
     "carbon storage": "碳储量",
+    "carbon balance index CS/CE per cell": "逐像元碳平衡指数 CS/CE",
     "carbon-sink importance index": "碳汇重要性指数",
     "carbon-sink importance level": "碳汇重要性等级",
     "climate-corrected pools": "气候校正后的碳密度",

@@ -512,6 +512,13 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 "t C/yr",
                 f"emissions by land-use class, {label}",
             ),
+            Output(
+                f"carbon.{label}.balance_index",
+                f"{folder}/balance_index_yr.tif",
+                "raster",
+                "yr",
+                f"carbon balance index CS/CE per cell, {label}",
+            ),
         ]
     if future:
         outputs.insert(
@@ -639,6 +646,18 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 overwrite=True,
                 units="t C/yr per cell",
             )
+        write_raster(
+            _balance_map(
+                ctx.outputs[f"carbon.{label}.storage"],
+                mine,
+                factors,
+                emissions.energy,
+                study.compute.chunks,
+            ),
+            ctx.outputs[f"carbon.{label}.balance_index"],
+            overwrite=True,
+            units="yr",
+        )
         summary: dict[str, object] = {
             f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"
         }
@@ -657,6 +676,31 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         doc=f"carbon storage and emissions of land use {label}",
         cite=CITE_STORAGE + CITE_EMISSIONS,
     )
+
+
+def _balance_map(
+    storage: Path,
+    lulc: xr.DataArray,
+    factors: ClassTable,
+    energy: xr.DataArray | None,
+    chunks: int = 0,
+) -> xr.DataArray:
+    """The arid-region study's carbon balance index CO = CS/CE of every cell (yr, float32):
+    CS the cell's storage (t C, the storage map ``storage`` in t C/ha times the true cell
+    area), CE its emissions (t C/yr: the land-use emission factor times the cell area,
+    plus the cell's share ``energy`` of the energy emissions, t C/yr per cell). NaN where
+    CE <= 0 (a sink cell has no emission to compensate) or is unknown. The sums of CS and
+    CE over the cells are the map's totals, so Σ CS / Σ CE is the study-level index.
+    ``chunks``: the study's ``[compute] chunks``, as the land-use map was read."""
+    from landcarbon.carbon.balance import balance_index
+    from landcarbon.carbon.classes import per_cell
+    from landcarbon.carbon.emissions import emission_map
+
+    cs = per_cell(read(storage, chunks=chunks), "storage_t_c")
+    ce = emission_map(lulc, factors, per_cell_units=True)
+    if energy is not None:
+        ce = ce + energy
+    return balance_index(cs, ce).astype("float32")
 
 
 def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.DataFrame:
