@@ -30,6 +30,7 @@ from landcarbon.study.schema import doc
 if TYPE_CHECKING:
     import pandas as pd
 
+    from landcarbon.erosion.budget import ErosionResult
     from landcarbon.erosion.files import ErosionOptions
 
 CITE = (
@@ -219,6 +220,11 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     return steps
 
 
+def _soil_loss_map(climate: str, scenario: str, year: int) -> str:
+    """Output name of the soil-loss map of one climate x land-use scenario x year."""
+    return f"erosion.soil_loss.{climate}.{scenario}_{year}"
+
+
 def _options(sec: ErosionSection) -> ErosionOptions:
     """The method options of the chapter (every one settable in ``[erosion]``)."""
     from landcarbon.erosion.budget import CarbonParameters
@@ -360,14 +366,33 @@ def _scenario_step(
         *export_outputs(
             "erosion.scenario_grades_chart", "erosion_grades", "erosion grade areas by scenario"
         ),
+        *(
+            Output(
+                _soil_loss_map(climate, scenario, year),
+                f"erosion/scenarios/soil_loss_{climate}_{scenario}_{year}_t_per_ha.tif",
+                "raster",
+                "t/ha/yr",
+                f"soil loss A under climate {climate}, land use {scenario} {year}",
+            )
+            for climate in climates
+            for scenario, year in maps
+        ),
     )
 
     def run(ctx: Context) -> None:
         from landcarbon.erosion.csle import GRADE_NAMES
         from landcarbon.erosion.presets import read_erosion_tables
         from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
-        from landcarbon.raster import read_raster
+        from landcarbon.raster import read_raster, write_raster
         from landcarbon.report.charts import bar_chart_png
+
+        def write_map(climate: str, scenario: str, year: int, result: ErosionResult) -> None:
+            write_raster(
+                result.soil_loss.astype("float32"),
+                ctx.outputs[_soil_loss_map(climate, scenario, year)],
+                overwrite=True,
+                units="t/ha/yr",
+            )
 
         tables = read_erosion_tables(
             ctx.inputs[names["tables"]] if "tables" in names else None, class_scheme(study)
@@ -393,6 +418,7 @@ def _scenario_step(
             region=options.region,
             carbon=options.carbon,
             erosivity=options.erosivity,
+            on_result=write_map,
         )
         keys = ["climate", "land_use_scenario", "year"]
         grades = [f"{g}_ha" for g in GRADE_NAMES]
