@@ -90,7 +90,7 @@ def build_report(
 
     from landcarbon.paths import inside
     from landcarbon.report.fonts import CJK_FONTS
-    from landcarbon.report.viewer import scheme_legend, viewer_map
+    from landcarbon.report.viewer import scheme_legend, value_map, viewer_map, within_budget
 
     names = {code: name for code, (name, _) in (classes or {}).items()}
     report_dir = out_dir / "report"
@@ -155,6 +155,8 @@ def build_report(
                 item["exports"] = [_export(p, report_dir) for p in exports]
                 if output.units == "class":
                     viewer.append(viewer_map(path, title, classes))
+                else:
+                    viewer.append(value_map(path, title, output.units))
             elif output.kind == "png":
                 item["image"] = _rel(path, report_dir)
             elif output.kind == "table" and path.suffix == ".csv":
@@ -175,7 +177,7 @@ def build_report(
         chapters=chapters,
         headings={name: chapter_title(name, language) for name in chapters},
         has_workbook=bool(tables),
-        viewer=[shown for shown in viewer if shown is not None],
+        viewer=within_budget([shown for shown in viewer if shown is not None]),
         language=language,
         text=MESSAGES[language],
         shown_rows=SHOWN_ROWS,

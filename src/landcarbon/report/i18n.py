@@ -33,7 +33,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "observed": "observed land use {year}",
         "viewer": "Map viewer",
         "viewer_help": "Drag to pan, wheel or +/- to zoom, drag the slider to swipe between "
-        "the two maps, hover a cell to read its class.",
+        "the two maps, hover a cell to read its class or its value.",
         "map_a": "left map",
         "map_b": "right map",
         "swap": "swap maps",
@@ -117,7 +117,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "observed": "{year}年土地利用现状",
         "viewer": "地图浏览",
         "viewer_help": "拖动平移，滚轮或 +/- 缩放，拖动滑块在两幅地图之间对比，"
-        "鼠标悬停读取像元地类。",
+        "鼠标悬停读取像元地类或数值。",
         "map_a": "左图",
         "map_b": "右图",
         "swap": "交换地图",
