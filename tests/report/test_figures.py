@@ -4,6 +4,7 @@ of a probability stack, bar axes that show differences."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -16,7 +17,7 @@ from affine import Affine
 
 from landcarbon.raster import read_grid, write_raster
 from landcarbon.report.charts import bar_chart_png
-from landcarbon.report.figures import LABELS, PRINT_DPI, save_figure
+from landcarbon.report.figures import PRINT_DPI, language, save_figure
 from landcarbon.report.maps import (
     bands_figure,
     class_panel_figure,
@@ -98,7 +99,7 @@ def test_scale_bar_length_is_in_the_units_of_the_crs(
     (line,) = ax.lines  # the bar drawn is the length computed, in the axis units
     assert np.ptp(line.get_xdata()) == pytest.approx(bar.length, rel=1e-12)
     if crs == "EPSG:4326":
-        assert (ax.get_xlabel(), ax.get_ylabel()) == (LABELS["lon"], LABELS["lat"])
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("longitude (°)", "latitude (°)")
     elif crs == "EPSG:32650":
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("x (m)", "y (m)")
         # coordinates in metres inside the map's extent (500 000 to 501 500 m)
@@ -116,7 +117,7 @@ def test_a_map_without_a_crs_is_in_cells_without_a_north_arrow(tmp_path: Path):
     assert (bar.length, bar.label) == (10.0, "10 cells")  # 40 cells: a fifth 8 -> 10
     fig = map_figure(path, "plain")
     ax = fig.axes[0]
-    assert ax.get_title() == f"plain\n({LABELS['no_crs']})"
+    assert ax.get_title() == "plain\n(no CRS: axes and scale in cells, north unknown)"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("column (cells)", "row (cells)")
     assert not any(t.get_text() == "N" for t in ax.texts)
 
@@ -211,3 +212,115 @@ def test_chart_numbers_have_separators_and_no_exponent(value: float, text: str):
     from landcarbon.report.charts import number
 
     assert number(value) == text
+
+
+def _texts(fig: object) -> list[str]:
+    """Every piece of text drawn on a matplotlib figure (titles, labels, ticks, legends)."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]  # type: ignore[attr-defined]
+
+
+def test_a_zh_map_has_chinese_fixed_text_and_class_names_as_written(tmp_path: Path):
+    path = tmp_path / "plain.tif"
+    profile = {"driver": "GTiff", "height": 30, "width": 40, "count": 1, "dtype": "float32"}
+    with rasterio.open(path, "w", transform=Affine(2, 0, 100, 0, -2, 500), **profile) as ds:
+        ds.write(np.ones((1, 30, 40), "float32"))
+    with language("zh"):
+        ax = map_figure(path, "土地利用 2020").axes[0]
+        assert scale_bar(read_grid(path)).label == "10 像元"
+        panel = class_panel_figure({"2020": _classes_tif(tmp_path)}, CLASSES, "标题")
+    assert ax.get_title() == "土地利用 2020\n(无坐标系：坐标轴与比例尺以像元计，方向未知)"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("列（像元）", "行（像元）")
+    assert "10 像元" in _texts(ax.figure)
+    shown = _texts(panel)
+    assert {"1 cropland", "2 forest", "3 water"} <= set(shown)  # names as the user wrote them
+    assert "北" in shown and "N" not in shown  # the north arrow of a map with a CRS
+    # outside the block the figure text is English again
+    assert map_figure(path, "plain").axes[0].get_xlabel() == "column (cells)"
+
+
+def test_every_figure_text_has_a_chinese_message():
+    from landcarbon.report.i18n import MESSAGES
+
+    english = {k for k in MESSAGES["en"] if k.startswith("fig.")}
+    assert english and english == {k for k in MESSAGES["zh"] if k.startswith("fig.")}
+    for key in english:
+        en, zh = MESSAGES["en"][key], MESSAGES["zh"][key]
+        fields = sorted(re.findall(r"{(\w+)", en))
+        assert fields == sorted(re.findall(r"{(\w+)", zh)), key  # the same blanks to fill
+
+
+ZH_STUDY = """
+[study]
+name = "zh figures"
+
+[synthetic]
+shape = [30, 40]
+seed = 3
+
+[inputs]
+classes = "cnlucc"
+categorical = ["landuse_2010", "landuse_2020"]
+
+[rasters]
+landuse_2010 = "synthetic_data/landuse_2010.tif"
+landuse_2020 = "synthetic_data/landuse_2020.tif"
+population = "synthetic_data/population.tif"
+
+[report]
+language = "{language}"
+
+[landuse]
+maps = {{ "2010" = "landuse_2010", "2020" = "landuse_2020" }}
+
+[carbon]
+maps = {{ "2010" = "landuse_2010", "2020" = "landuse_2020" }}
+pools = "henan_table1"
+emission_factors = "sun2015"
+energy_weights = "population"
+
+[carbon.fuels]
+"raw coal" = 2.1e6
+"""
+
+
+@pytest.mark.filterwarnings("ignore::landcarbon.errors.LandcarbonWarning")  # a small region
+def test_a_zh_study_draws_its_figures_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every figure a zh study draws (chapter charts, maps, the report's raster maps) has
+    its fixed text in Chinese, and class names as the scheme writes them; switching the
+    language back to English draws the figures again, in English."""
+    import landcarbon.report.charts
+    import landcarbon.report.figures
+    import landcarbon.report.maps
+    from landcarbon.study.run import run_study
+
+    drawn: dict[str, list[str]] = {}
+    save = landcarbon.report.figures.save_figure
+
+    def spy(fig, png, exports=()):  # type: ignore[no-untyped-def]
+        drawn[Path(png).name] = _texts(fig)
+        return save(fig, png, exports)
+
+    for module in (landcarbon.report.figures, landcarbon.report.charts, landcarbon.report.maps):
+        monkeypatch.setattr(module, "save_figure", spy)
+    study = tmp_path / "study.toml"
+    study.write_text(ZH_STUDY.format(language="zh"))
+    run_study(study, tmp_path / "out")
+    assert {"landuse_2010.png", "sankey.png", "comparison.png", "landuse_all.png"} <= set(drawn)
+    english = ("cells", "area", "difference", "storage", "Land", "land use", "observed", "sink")
+    for name, texts in drawn.items():
+        joined = " ".join(texts)
+        assert re.search("[\u4e00-\u9fff]", joined), (name, texts)
+        assert not [w for w in english if w in joined], (name, texts)
+    comparison = " ".join(drawn["comparison.png"])
+    assert "碳储量 CS" in comparison and "与 2010 之差 (10^3 t C)" in comparison
+    assert "土地利用转移 2010 → 2020（面积，hm²）" in drawn["sankey.png"]
+    assert "2 forest" in drawn["landuse_all.png"]  # the CNLUCC names as written
+    assert "2010, 2020年土地利用现状" in drawn["landuse_all.png"]
+    assert "土地利用碳排放（负值为碳汇）, 2020" in drawn["carbon.2020.emissions.png"]
+    drawn.clear()
+    study.write_text(ZH_STUDY.format(language="en"))
+    run_study(study, tmp_path / "out")  # the language is a parameter of the drawing steps
+    assert "Land-use transfers 2010 → 2020 (area, ha)" in drawn["sankey.png"]
+    assert "difference from 2010 (10^3 t C)" in " ".join(drawn["comparison.png"])

@@ -222,7 +222,14 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         titles = page.evaluate(
             f"Array.from({viewer}.querySelectorAll('[name=map-a] option')).map(o => o.textContent)"
         )
-        landuse = [i for i, t in enumerate(titles) if ("land use" in t or "土地利用" in t)]
+        kinds = page.evaluate(
+            "JSON.parse(document.getElementById('viewer-data').textContent).map(m => m.kind)"
+        )
+        landuse = [  # the class maps of land use (not the maps of land-use emissions)
+            i
+            for i, t in enumerate(titles)
+            if ("land use" in t or "土地利用" in t) and kinds[i] != "values"
+        ]
         assert landuse, titles
         for i in landuse:
             legend = page.evaluate(
@@ -347,3 +354,82 @@ def test_the_report_does_not_import_the_pipeline():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_viewer_reads_the_value_of_a_continuous_map_with_its_units(tmp_path: Path):
+    """A map of values (carbon density here) is in the viewer with its units; hovering a
+    cell reads the raster's value at that cell (within the 16-bit quantisation and the four
+    significant digits shown)."""
+    from landcarbon.raster import read_raster
+    from landcarbon.report.browser import Page, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not installed (make test installs it with apt-get)")
+    density = np.linspace(-40.0, 160.0, 30 * 40).reshape(30, 40)  # both signs: diverging
+    density[0, 0] = np.nan
+
+    def run(ctx: Context) -> None:
+        write_raster(make_raster(density.astype("float32")), ctx.outputs["c"], units="t C/ha")
+
+    step = Step(
+        "demo",
+        "carbon",
+        (),
+        (Output("c", "carbon/c.tif", "raster", "t C/ha", "carbon storage, 2020"),),
+        run,
+    )
+    records = run_steps([step], {}, tmp_path, seed=0)
+    index = build_report("T", "", [step], tmp_path, {r.name: r.summary for r in records})
+    raster = read_raster(tmp_path / "carbon/c.tif").values
+    viewer = "document.getElementById('viewer')"
+    with Page(chromium, tmp_path / "profile") as page:
+        page.open(index.as_uri())
+        for _ in range(100):
+            if page.evaluate(f"{viewer}.dataset.ready") == "true":
+                break
+            time.sleep(0.1)
+        legend = page.evaluate(f"{viewer}.querySelector('.viewer-legend').textContent")
+        assert legend == "-160  160 t C/ha", legend  # the ramp (a span) centred on 0, units
+        box = page.evaluate(
+            f"(() => {{ const c = {viewer}.querySelector('canvas'); c.scrollIntoView();"
+            " const r = c.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()"
+        )
+        for fx, fy in ((0.3, 0.4), (0.45, 0.7)):  # left of the swipe at 50 %
+            page.mouse("mouseMoved", box[0] + box[2] * fx, box[1] + box[3] * fy)
+            hover = page.evaluate(f"{viewer}.dataset.hover")
+            found = re.fullmatch(r"carbon storage, 2020 · (\d+), (\d+) · (-?[\d,.]+) t C/ha", hover)
+            assert found, hover
+            row, col = int(found[1]), int(found[2])
+            value = float(found[3].replace(",", ""))
+            quantum = 200.0 / 65534
+            assert value == pytest.approx(raster[row, col], rel=5e-4, abs=quantum), hover
+        assert page.errors == []
+
+
+def test_value_maps_are_decimated_quantised_and_the_page_bounded(tmp_path: Path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from landcarbon.errors import LandcarbonWarning
+    from landcarbon.report.viewer import MAX_SIDE_VALUES, NO_VALUE, value_map, within_budget
+
+    values = np.tile(np.array([0.5, 2.0, np.nan, 7.25], dtype=np.float32), (3, 300))  # 3 x 1200
+    write_raster(make_raster(values), tmp_path / "nep.tif")
+    shown = value_map(tmp_path / "nep.tif", "NEP", "g C/m²/yr")
+    assert shown is not None
+    assert (shown["width"], shown["height"], shown["step"]) == (400, 1, 3)
+    assert shown["width"] <= MAX_SIDE_VALUES
+    assert shown["range"] == [0.5, 7.25] and shown["ramp"][0] == "#440154"  # one sign
+    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(shown["png"].split(",", 1)[1]))))
+    q = rgb[0, :4, 0].astype(int) * 256 + rgb[0, :4, 1]
+    # every 3rd cell: 0.5, 7.25, nan, 2.0
+    read = shown["low"] + q[[0, 1, 3]] * shown["scale"]
+    np.testing.assert_allclose(read, [0.5, 7.25, 2.0], atol=shown["scale"] / 2)
+    assert q[2] == NO_VALUE
+    size = len(shown["png"])
+    with pytest.warns(LandcarbonWarning, match="left out of it: b"):
+        kept = within_budget([shown, {**shown, "title": "b"}], budget=size + size // 2)
+    assert [m["title"] for m in kept] == ["NEP"]

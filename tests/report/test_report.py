@@ -139,9 +139,9 @@ def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.Monk
     drawn: list[str] = []
     real = report_html.render_map
 
-    def counting(path: Path, png: Path, title: str = "", classes=None) -> Path:  # type: ignore[no-untyped-def]
+    def counting(path: Path, png: Path, title: str = "", classes=None, exports=()) -> Path:  # type: ignore[no-untyped-def]
         drawn.append(Path(png).name)
-        return real(path, png, title, classes)
+        return real(path, png, title, classes, exports)
 
     monkeypatch.setattr(report_html, "render_map", counting)
     step = _step()
@@ -156,6 +156,8 @@ def test_unchanged_maps_are_not_redrawn(tmp_path: Path, monkeypatch: pytest.Monk
     build_report("T", "", [step], tmp_path, summaries)
     assert sorted(drawn) == ["c.png", "c.png", "lu.png", "lu.png"]  # changed raster, lost PNG
     assert (tmp_path / "report" / "img" / "c.png").stat().st_size > 1000
+    build_report("T", "", [step], tmp_path, summaries, language="zh")
+    assert len(drawn) == 6  # their axis labels and notes are in the other language now
 
 
 def _comparison_figure(

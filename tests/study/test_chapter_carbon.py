@@ -427,3 +427,57 @@ def test_energy_options_without_energy_are_refused(tmp_path: Path):
     (tmp_path / "study.toml").write_text(text)
     line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
     assert "energy_zero_weight given without energy emissions" in line and "energy_t_c" in line
+
+
+TINY_STUDY = """
+[study]
+name = "balance index by cell"
+
+[inputs]
+classes = "cnlucc"
+categorical = ["lu"]
+
+[rasters]
+lu = "lu.tif"
+population = "population.tif"
+
+[carbon]
+pools = "henan_table1"
+maps = { "2020" = "lu" }
+emission_factors = "arid_muus"
+"""
+
+
+@pytest.mark.parametrize("energy", [False, True])
+def test_balance_index_map_is_cs_over_ce_of_every_cell(tmp_path: Path, energy: bool):
+    """The arid-region study's CO = CS/CE per cell, by hand on a 2 x 3 map of the six
+    CNLUCC classes (30 m cells, 0.09 ha): storage density x area over emission factor x
+    area (plus the cell's energy share); NaN where CE <= 0; Σ CS / Σ CE over the cells is
+    the study-level index of the comparison step."""
+    from landcarbon.raster import write_raster
+    from landcarbon.testing import make_raster
+
+    lu = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int32)
+    write_raster(make_raster(lu), tmp_path / "lu.tif")
+    population = np.array([[1.0, 0.0, 0.0], [0.0, 3.0, 0.0]])  # 10 t C/yr: 2.5 and 7.5
+    write_raster(make_raster(population), tmp_path / "population.tif")
+    text = TINY_STUDY
+    if energy:
+        text += 'energy_t_c = 10.0\nenergy_weights = "population"\n'
+    (tmp_path / "study.toml").write_text(text)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    pools = _preset("carbon_henan_table1.toml")
+    factors = _preset("emissions_arid_muus.toml")
+    parts = ("c_above", "c_below", "c_soil", "c_dead")
+    cs = np.vectorize(lambda c: sum(pools[c][p] for p in parts))(lu) * 0.09  # t C per cell
+    ce = np.vectorize(lambda c: factors[c]["factor_t_c_per_ha_yr"])(lu) * 0.09  # t C/yr
+    if energy:
+        ce = ce + 10.0 * population / population.sum()
+    expected = np.where(ce > 0, cs / np.where(ce > 0, ce, 1.0), np.nan)
+    written = read_raster(tmp_path / "out/carbon/2020/balance_index_yr.tif")
+    np.testing.assert_allclose(written.values, expected, rtol=1e-6)
+    assert np.isnan(written.values[0, 1]) and np.isnan(written.values[0, 2])  # sinks: no CE
+    assert written.attrs.get("units") == "yr"
+    summaries = {r.name: r.summary for r in result.records}
+    study_index = summaries["carbon_comparison"]["balance_index"]["2020"]
+    assert cs.sum() / ce.sum() == pytest.approx(study_index, rel=1e-9)

@@ -179,3 +179,33 @@ def test_grade_areas_of_each_scenario_and_year_in_their_own_table(tmp_path: Path
     assert wetter[0] < same[0]  # more rain: less of the map in the slight grade
     with Image.open(out / "report" / "figures" / "erosion_grades.png") as image:
         assert image.info["dpi"][0] == pytest.approx(300, abs=0.01)
+
+
+def test_soil_loss_map_of_each_climate_and_scenario_year(tmp_path: Path):
+    """The scenario run writes the soil-loss map of every climate x land-use scenario x
+    year (the maps the erosion paper shows), and the report draws and exports them."""
+    import pandas as pd
+
+    (tmp_path / "study.toml").write_text(STUDY)
+    run_study(tmp_path / "study.toml", tmp_path / "out")
+    out = tmp_path / "out"
+    baseline = read_raster(out / "erosion" / "soil_loss_t_per_ha.tif").values
+    maps = {
+        climate: read_raster(
+            out / "erosion" / "scenarios" / f"soil_loss_{climate}_observed_2020_t_per_ha.tif"
+        )
+        for climate in ("same", "wetter")
+    }
+    assert maps["wetter"].attrs.get("units") == "t/ha/yr"
+    # x1.0: the baseline map itself; x1.1: R (Wischmeier-Arnoldus, sum of (p_i^2/P)^1.5)
+    # grows by 1.1^1.5 in every cell, K, LS, B, E and T stay
+    np.testing.assert_allclose(maps["same"].values, baseline, rtol=1e-5)
+    np.testing.assert_allclose(maps["wetter"].values, baseline * 1.1**1.5, rtol=1e-5)
+    table = pd.read_csv(out / "erosion" / "scenarios.csv").set_index("climate")
+    for climate, da in maps.items():  # the table's total is the map's, 0.09 ha a cell
+        total = np.nansum(da.values) * 0.09
+        assert table.loc[climate, "total_t"] == pytest.approx(total, rel=1e-5)
+    stem = "erosion.soil_loss.wetter.observed_2020"
+    assert (out / "report" / "img" / f"{stem}.png").is_file()
+    for suffix in (".png", ".svg"):
+        assert (out / "report" / "figures" / f"{stem}{suffix}").is_file()

@@ -14,13 +14,13 @@ precipitation dataset for China from 1901 to 2017. *Earth Syst. Sci. Data* 11,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 import xarray as xr
 
-from landcarbon.erosion.budget import CarbonParameters, erosion_budget
+from landcarbon.erosion.budget import CarbonParameters, ErosionResult, erosion_budget
 from landcarbon.erosion.csle import Region
 from landcarbon.erosion.rainfall import ErosivityModel, r_factor
 from landcarbon.errors import ParameterError
@@ -99,6 +99,7 @@ def scenario_table(
     region: Region = "south_red_soil",
     carbon: CarbonParameters | None = None,
     erosivity: ErosivityModel | None = None,
+    on_result: Callable[[str, str, int, ErosionResult], None] | None = None,
 ) -> pd.DataFrame:
     """Scenario x year table of erosion, conservation and erosion carbon.
 
@@ -112,6 +113,8 @@ def scenario_table(
         :func:`landcarbon.erosion.budget.erosion_budget`.
     erosivity : the R formulas (:func:`~landcarbon.erosion.rainfall.r_factor`), as of
         the baseline run.
+    on_result : called with ``(climate, land_use_scenario, year, result)`` after each
+        run, e.g. to write its soil-loss map, so the maps need not all be held at once.
 
     Returns
     -------
@@ -142,6 +145,8 @@ def scenario_table(
                 region=region,
                 carbon=carbon,
             )
+            if on_result is not None:
+                on_result(climate_name, lu_name, year, result)
             row = {"climate": climate_name, "land_use_scenario": lu_name, "year": year}
             row.update({key: result.summary[key] for key in SUMMARY_COLUMNS})
             row.update({f"{g}_ha": a for g, a in result.summary["by_grade_ha"].items()})

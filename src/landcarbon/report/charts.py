@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landcarbon.report.figures import LABELS, new_figure, save_figure, style
+from landcarbon.report.figures import new_figure, save_figure, style
+from landcarbon.report.figures import text as figure_text
 
 
 def sankey_png(
@@ -115,7 +116,7 @@ def sankey_png(
     ax.text(x0 - width / 2, -gap / 2, labels[0], ha="center", fontsize=9, fontweight="bold")
     ax.text(x1 + width / 2, -gap / 2, labels[1], ha="center", fontsize=9, fontweight="bold")
     ax.axis("off")
-    ax.set_title(LABELS["transfers"].format(a=labels[0], b=labels[1]), fontsize=10)
+    ax.set_title(figure_text("transfers", a=labels[0], b=labels[1]), fontsize=10)
     return save_figure(fig, png, exports)
 
 
@@ -245,7 +246,7 @@ def panels_figure(panels: Sequence[Panel], title: str) -> Any:
                 _span(ax, heights)
             else:
                 base = float(panel.values[panel.base])
-                ax.set_ylabel(LABELS["change_vs"].format(base=panel.base, units=panel.ylabel))
+                ax.set_ylabel(figure_text("change_vs", base=panel.base, units=panel.ylabel))
                 ax.set_title(f"{panel.title}\n({panel.base}: {number(base)} {panel.ylabel})")
                 ax.axhline(0, color="black", lw=0.6)
         fig.suptitle(textwrap.fill(title, int(11 * width)))  # about 11 characters an inch

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from landcarbon.report.figures import LABELS, new_figure, save_figure, style
+from landcarbon.report.figures import new_figure, save_figure, style
+from landcarbon.report.figures import text as figure_text
 from landcarbon.stats.geodetector import GeoDetectorResult
 
 TYPE_ABBREVIATIONS = {
@@ -44,8 +45,8 @@ def q_bar_chart(
     bars = ax.barh([r.name for r in items], [r.q for r in items], color=colours)
     ax.bar_label(bars, labels=[f"{r.q:.3f}" for r in items], padding=3, fontsize=8)
     ax.set_xlim(0, min(1.0, max(r.q for r in items) * 1.2 + 0.02))
-    ax.set_xlabel(LABELS["q_axis"])
-    ax.set_title(LABELS["q_title"].format(alpha=alpha), fontsize=10)
+    ax.set_xlabel(figure_text("q_axis"))
+    ax.set_title(figure_text("q_title", alpha=alpha), fontsize=10)
     return save_figure(fig, png, exports)
 
 
@@ -87,5 +88,5 @@ def interaction_heatmap(
     ax.set_xticks(range(size), names, rotation=45, ha="right")
     ax.set_yticks(range(size), names)
     fig.colorbar(image, ax=ax, label="q")
-    ax.set_title(LABELS["interaction_title"], fontsize=10)
+    ax.set_title(figure_text("interaction_title"), fontsize=10)
     return save_figure(fig, png, exports)

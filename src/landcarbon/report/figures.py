@@ -4,15 +4,20 @@ Every figure is drawn on a plain :class:`~matplotlib.figure.Figure` (Agg canvas,
 state) under :data:`STYLE` and written by :func:`save_figure`: the screen PNG the report
 page shows and, for papers, a 300 dpi PNG and an SVG under ``report/figures/`` (the step
 declares both with :func:`export_outputs`). Fixed figure text (axis labels, titles, map
-notes) lives in :data:`LABELS`, one place a report language can be wired to.
+notes) is the report's message table (:mod:`landcarbon.report.i18n`), read by :func:`text`
+in the language of the enclosing :func:`language` block.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from landcarbon.report.i18n import Language, message
+from landcarbon.report.i18n import title as translated
 
 SCREEN_DPI = 110
 """Resolution of the PNG shown in the report page (dots per inch)."""
@@ -36,35 +41,34 @@ STYLE: dict[str, Any] = {
 }
 """Matplotlib settings every landcarbon figure is drawn and saved under."""
 
-LABELS: dict[str, str] = {
-    "area_ha": "area (ha)",
-    "change_vs": "difference from {base} ({units})",
-    "probability": "development probability (0-1)",
-    "probability_title": "Development probability by class ({method})",
-    "scenario_maps": "Land use {year}: {base} and scenarios",
-    "observed": "observed",
-    "transfers": "Land-use transfers {a} → {b} (area, ha)",
-    "storage": "carbon storage CS",
-    "emissions": "land-use emissions CE",
-    "balance": "balance index CS/CE",
-    "x_m": "x ({unit})",
-    "y_m": "y ({unit})",
-    "lon": "longitude (°)",
-    "lat": "latitude (°)",
-    "column": "column (cells)",
-    "row": "row (cells)",
-    "no_crs": "no CRS: axes and scale in cells, north unknown",
-    "north": "N",
-    "cells": "{n:g} cells",
-    "q_axis": "q (share of the variance of y explained)",
-    "q_title": "GeoDetector factor q (dark: p < {alpha:g})",
-    "interaction_title": "Interaction detector q(X1 ∩ X2)",
-    "soil_loss_title": "Soil loss by land-use and climate scenario",
-    "soil_loss_axis": "soil loss (t/yr)",
-    "soil_layers": "Soil carbon density by layer (t C/ha per m of depth)",
-    "grades_title": "Erosion grade areas by land-use scenario and year (SL 190-2007)",
-}
-"""Fixed figure text by key (``str.format`` fields in braces)."""
+_LANGUAGE: ContextVar[Language] = ContextVar("figure_language", default="en")
+"""Language of the fixed figure text drawn now (set by :func:`language`)."""
+
+
+@contextlib.contextmanager
+def language(lang: Language) -> Iterator[None]:
+    """Draw inside this block to get the fixed figure text of :func:`text` in ``lang``
+    (``[report] language`` of the study); class and scenario names stay as written."""
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def text(key: str, **values: object) -> str:
+    """The fixed figure text ``key`` (``fig.<key>`` of the report's message table,
+    :data:`landcarbon.report.i18n.MESSAGES`) in the language of the enclosing
+    :func:`language` block (English outside one), ``{name}`` fields filled from ``values``."""
+    return message(f"fig.{key}", _LANGUAGE.get(), **values)
+
+
+def heading(title: str) -> str:
+    """An output's English title (its doc) as a figure title in the language of the
+    enclosing :func:`language` block (:func:`landcarbon.report.i18n.title`: the known
+    opening words translated, years and names kept)."""
+    return translated(title, _LANGUAGE.get())
+
 
 SUFFIXES = (".png", ".svg")
 """Formats of the exported figures: a 300 dpi PNG and an SVG."""

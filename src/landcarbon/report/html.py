@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from landcarbon.digests import file_digest
+from landcarbon.report.figures import language as figure_language
 from landcarbon.report.i18n import MESSAGES, Language, chapter_title, label, message
 from landcarbon.report.i18n import title as translated
 from landcarbon.report.maps import render_map
@@ -89,7 +90,7 @@ def build_report(
 
     from landcarbon.paths import inside
     from landcarbon.report.fonts import CJK_FONTS
-    from landcarbon.report.viewer import scheme_legend, viewer_map
+    from landcarbon.report.viewer import scheme_legend, value_map, viewer_map, within_budget
 
     names = {code: name for code, (name, _) in (classes or {}).items()}
     report_dir = out_dir / "report"
@@ -142,15 +143,20 @@ def build_report(
                     for suffix in (".png", ".svg")
                 ]
                 legend = scheme_legend(path, classes) if output.units == "class" else None
-                keys[png.name] = f"{file_digest(path)} {title}" + (f" {legend}" if legend else "")
+                keys[png.name] = f"{file_digest(path)} {language} {title}" + (
+                    f" {legend}" if legend else ""
+                )
                 if drawn.get(png.name) != keys[png.name] or not all(
                     p.exists() for p in (png, *exports)
                 ):
-                    render_map(path, png, title, legend, exports)
+                    with figure_language(language):
+                        render_map(path, png, title, legend, exports)
                 item["image"] = _rel(png, report_dir)
                 item["exports"] = [_export(p, report_dir) for p in exports]
                 if output.units == "class":
                     viewer.append(viewer_map(path, title, classes))
+                else:
+                    viewer.append(value_map(path, title, output.units))
             elif output.kind == "png":
                 item["image"] = _rel(path, report_dir)
             elif output.kind == "table" and path.suffix == ".csv":
@@ -171,7 +177,7 @@ def build_report(
         chapters=chapters,
         headings={name: chapter_title(name, language) for name in chapters},
         has_workbook=bool(tables),
-        viewer=[shown for shown in viewer if shown is not None],
+        viewer=within_budget([shown for shown in viewer if shown is not None]),
         language=language,
         text=MESSAGES[language],
         shown_rows=SHOWN_ROWS,

@@ -22,7 +22,8 @@ import numpy as np
 from landcarbon.errors import RasterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, hex_to_rgba, open_dataset, read_grid
-from landcarbon.report.figures import LABELS, new_figure, save_figure, style
+from landcarbon.report.figures import new_figure, save_figure, style
+from landcarbon.report.figures import text as figure_text
 
 MAX_PIXELS = 1200  # longest side drawn; larger rasters are read decimated, for display only
 LEGEND_WIDTH = 28  # characters per line of a legend entry (long names wrap, not squeeze)
@@ -55,7 +56,7 @@ def scale_bar(grid: Grid) -> ScaleBar:
     left, right, bottom, top = _extent(grid)
     if grid.crs is None:
         cells = _nice_length(float(grid.cols))
-        return ScaleBar(cells, LABELS["cells"].format(n=cells))
+        return ScaleBar(cells, figure_text("cells", n=cells))
     if grid.crs.is_geographic:
         metres_per_unit = _metres_per_degree(grid, (bottom + top) / 2)
     else:
@@ -289,7 +290,7 @@ def _continuous_panel(
 
 def _titled(title: str, grid: Grid) -> str:
     """``title``, with the note that a map without a CRS is in cells and has no north."""
-    return title if grid.crs is not None else f"{title}\n({LABELS['no_crs']})"
+    return title if grid.crs is not None else f"{title}\n({figure_text('no_crs')})"
 
 
 def decorate(ax: Any, grid: Grid, ticks: int = 5) -> None:
@@ -309,15 +310,15 @@ def decorate(ax: Any, grid: Grid, ticks: int = 5) -> None:
         bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1},
     )
     if grid.crs is None:
-        ax.set_xlabel(LABELS["column"])
-        ax.set_ylabel(LABELS["row"])
+        ax.set_xlabel(figure_text("column"))
+        ax.set_ylabel(figure_text("row"))
     elif grid.crs.is_geographic:
-        ax.set_xlabel(LABELS["lon"])
-        ax.set_ylabel(LABELS["lat"])
+        ax.set_xlabel(figure_text("lon"))
+        ax.set_ylabel(figure_text("lat"))
     else:
-        unit = "m" if grid.linear_unit_m() == 1.0 else "CRS units"
-        ax.set_xlabel(LABELS["x_m"].format(unit=unit))
-        ax.set_ylabel(LABELS["y_m"].format(unit=unit))
+        unit = "m" if grid.linear_unit_m() == 1.0 else figure_text("crs_units")
+        ax.set_xlabel(figure_text("x_m", unit=unit))
+        ax.set_ylabel(figure_text("y_m", unit=unit))
     ax.xaxis.set_major_locator(MaxNLocator(ticks))
     ax.yaxis.set_major_locator(MaxNLocator(ticks, prune="lower"))  # clear of the x labels
     ax.ticklabel_format(style="plain", useOffset=False)
@@ -325,7 +326,7 @@ def decorate(ax: Any, grid: Grid, ticks: int = 5) -> None:
     ax.tick_params(axis="y", labelrotation=90)
     if grid.crs is not None:
         ax.annotate(
-            LABELS["north"],
+            figure_text("north"),
             xy=(0.95, 0.95),
             xytext=(0.95, 0.83),
             xycoords="axes fraction",

@@ -1,9 +1,12 @@
-"""Class maps for the page's scenario viewer: decimated, embedded, readable by hover.
+"""Maps for the page's scenario viewer: decimated, embedded, readable by hover.
 
-Each map becomes a greyscale PNG whose pixel value is the index of its class in the map's
-legend (255: no data), embedded as a ``data:`` URL, so the page stays one folder that works
-from ``file://`` with no server: the viewer script decodes it into a canvas, colours it from
-the legend and reads the class under the pointer from the same pixels.
+A class map becomes a greyscale PNG whose pixel value is the index of its class in the
+map's legend (255: no data); a map of values (carbon density, change, NEP, erosion) an RGB
+PNG whose red and green bytes are its value quantised to 16 bits over the map's range
+(:data:`NO_VALUE`: no data). Each is embedded as a ``data:`` URL, so the page stays one
+folder that works from ``file://`` with no server: the viewer script decodes it into a
+canvas, colours it (the legend, or a colour ramp) and reads the class or the value with its
+units under the pointer from the same pixels. :func:`within_budget` bounds the page.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ MAX_SIDE = 1000
 which bounds the page: a 1000 x 1000 class map is at most 1 MB and usually ~100 kB."""
 NO_DATA_INDEX = 255
 """Pixel value of cells without data (and of codes outside the legend)."""
+MAX_SIDE_VALUES = 500
+"""Longest side (pixels) of an embedded map of values: 16 bits a cell over two colour
+bytes compress less than class indices, so at most 500 x 500 cells (~0.2-0.7 MB)."""
+NO_VALUE = 65535
+"""Quantised value of cells without data in a map of values."""
+MAX_VIEWER_BYTES = 16_000_000
+"""Most bytes of embedded maps in one page; maps past it are left out of the viewer (with a
+warning), their figures stay in the report."""
+SEQUENTIAL = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+"""Colour ramp of a map of values of one sign (viridis, low to high)."""
+DIVERGING = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+"""Colour ramp of a map of values of both signs, centred on 0 (negative blue, positive red)."""
 
 
 def _own_classes(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, ...]]]:
@@ -105,3 +120,66 @@ def viewer_map(
         "names": [legend[int(c)][0] for c in codes],
         "colours": [legend[int(c)][1] for c in codes],
     }
+
+
+def value_map(path: Path, title: str, units: str) -> dict[str, Any] | None:
+    """One map of values for the viewer: ``title``, ``units``, the PNG of its values
+    quantised to 16 bits (red byte high, green byte low; :data:`NO_VALUE` no data) over
+    ``[low, low + 65534 * scale]``, decimated to :data:`MAX_SIDE_VALUES` a side, and its
+    colour ramp: :data:`DIVERGING` centred on 0 when the values have both signs (change
+    and emission maps), else :data:`SEQUENTIAL`. A cell reads back as ``low + q * scale``,
+    within ``scale / 2`` of the raster's value. None for a map without any value and for
+    a stack of bands."""
+    from PIL import Image
+
+    data = np.asarray(read_raster(path).data, dtype=np.float64)
+    if data.ndim != 2:  # a stack of bands (probabilities by class): its figure shows them
+        return None
+    step = max(1, -(-max(data.shape) // MAX_SIDE_VALUES))
+    data = data[::step, ::step]
+    finite = np.isfinite(data)
+    if not finite.any():
+        return None
+    low, high = float(data[finite].min()), float(data[finite].max())
+    scale = (high - low) / (NO_VALUE - 1) if high > low else 1.0
+    q = np.where(finite, np.rint((np.where(finite, data, low) - low) / scale), NO_VALUE)
+    q = q.astype(np.uint16)
+    rgb = np.stack([q >> 8, q & 255, np.zeros_like(q)], axis=-1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=True)
+    both = low < 0 < high
+    bound = max(abs(low), abs(high))
+    return {
+        "kind": "values",
+        "title": title,
+        "units": units,
+        "png": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(),
+        "width": int(q.shape[1]),
+        "height": int(q.shape[0]),
+        "step": step,
+        "low": low,
+        "scale": scale,
+        "ramp": list(DIVERGING if both else SEQUENTIAL),
+        "range": [-bound, bound] if both else [low, high],
+    }
+
+
+def within_budget(
+    maps: list[dict[str, Any]], budget: int = MAX_VIEWER_BYTES
+) -> list[dict[str, Any]]:
+    """``maps`` in order while their embedded PNGs fit in ``budget`` bytes; the rest are
+    left out of the viewer with a warning naming them (their figures stay in the report)."""
+    kept, used = [], 0
+    for shown in maps:
+        used += len(shown["png"])
+        if used <= budget:
+            kept.append(shown)
+    if len(kept) < len(maps):
+        left = ", ".join(m["title"] for m in maps[len(kept) :])
+        warnings.warn(
+            f"the report's map viewer holds {budget / 1e6:g} MB of maps; left out of it: "
+            f"{left} (their figures are in the report)",
+            LandcarbonWarning,
+            stacklevel=2,
+        )
+    return kept

@@ -1,6 +1,7 @@
-// The scenario viewer: two class maps on one canvas, swipe between them, pan and zoom, hover
-// to read the class of a cell. Plain JS with no library and no network (file:// works): the
-// maps are embedded PNGs whose pixel value is the index of the class in the map's legend.
+// The scenario viewer: two maps on one canvas, swipe between them, pan and zoom, hover to
+// read the class or the value of a cell. Plain JS with no library and no network (file://
+// works): the maps are embedded PNGs whose pixel value is the index of the class in the map's
+// legend, or (maps of values) whose red and green bytes are the value quantised to 16 bits.
 (function () {
   "use strict";
   var holder = document.getElementById("viewer");
@@ -8,6 +9,7 @@
   if (!holder || !source) return;
   var maps = JSON.parse(source.textContent);
   var NO_DATA = 255;
+  var NO_VALUE = 65535;
   var canvas = holder.querySelector("canvas");
   var ctx = canvas.getContext("2d");
   var pickA = holder.querySelector("[name=map-a]");
@@ -38,12 +40,15 @@
       var g = grey.getContext("2d");
       g.drawImage(image, 0, 0);
       var pixels = g.getImageData(0, 0, map.width, map.height);
-      map.index = new Uint8Array(map.width * map.height);
-      var palette = map.colours.map(hexRgb);
+      var values = map.kind === "values";
+      map.index = values
+        ? new Uint16Array(map.width * map.height)
+        : new Uint8Array(map.width * map.height);
+      var palette = (values ? map.ramp : map.colours).map(hexRgb);
       for (var p = 0; p < map.index.length; p++) {
-        var k = pixels.data[4 * p];
+        var k = values ? pixels.data[4 * p] * 256 + pixels.data[4 * p + 1] : pixels.data[4 * p];
         map.index[p] = k;
-        var rgb = k === NO_DATA ? null : palette[k];
+        var rgb = values ? rampColour(map, palette, k) : k === NO_DATA ? null : palette[k];
         pixels.data[4 * p] = rgb ? rgb[0] : 0;
         pixels.data[4 * p + 1] = rgb ? rgb[1] : 0;
         pixels.data[4 * p + 2] = rgb ? rgb[2] : 0;
@@ -62,6 +67,27 @@
     image.src = map.png;
   });
   pickB.value = String(Math.min(1, maps.length - 1));
+
+  function valueOf(map, k) {
+    return map.low + k * map.scale;
+  }
+
+  // the colour of quantised value k on the map's ramp over its range (null: no data)
+  function rampColour(map, palette, k) {
+    if (k === NO_VALUE) return null;
+    var span = map.range[1] - map.range[0];
+    var t = span > 0 ? (valueOf(map, k) - map.range[0]) / span : 0.5;
+    var x = Math.min(Math.max(t, 0), 1) * (palette.length - 1);
+    var i = Math.min(Math.floor(x), palette.length - 2);
+    var f = x - i;
+    return [0, 1, 2].map(function (c) {
+      return Math.round(palette[i][c] * (1 - f) + palette[i + 1][c] * f);
+    });
+  }
+
+  function number(value) {
+    return Number(value.toPrecision(4)).toLocaleString("en-US", { maximumFractionDigits: 12 });
+  }
 
   function current() {
     return [maps[Number(pickA.value)], maps[Number(pickB.value)]];
@@ -102,6 +128,16 @@
   }
 
   function legend(map) {
+    if (map.kind === "values") {
+      var bar = document.createElement("div");
+      var ramp = document.createElement("span");
+      ramp.className = "ramp";
+      ramp.style.background = "linear-gradient(to right, " + map.ramp.join(", ") + ")";
+      bar.appendChild(document.createTextNode(number(map.range[0]) + " "));
+      bar.appendChild(ramp);
+      bar.appendChild(document.createTextNode(" " + number(map.range[1]) + " " + map.units));
+      return bar;
+    }
     var list = document.createElement("ul");
     map.names.forEach(function (name, k) {
       var item = document.createElement("li");
@@ -124,7 +160,12 @@
     var col = Math.floor(fx * map.width);
     var row = Math.floor(fy * map.height);
     var k = map.index[row * map.width + col];
-    var what = k === NO_DATA ? holder.dataset.nodata : map.codes[k] + " " + map.names[k];
+    var what;
+    if (map.kind === "values") {
+      what = k === NO_VALUE ? holder.dataset.nodata : number(valueOf(map, k)) + " " + map.units;
+    } else {
+      what = k === NO_DATA ? holder.dataset.nodata : map.codes[k] + " " + map.names[k];
+    }
     return map.title + " · " + (row * map.step) + ", " + (col * map.step) + " · " + what;
   }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Literal
 
@@ -10,11 +11,12 @@ import xarray as xr
 from landcarbon.raster import read_raster
 from landcarbon.report.figures import FIGURES
 from landcarbon.study.config import Study
-from landcarbon.study.pipeline import Output
+from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.writes import write_csv, write_json
 
 __all__ = [
     "artifact",
+    "drawing",
     "export_outputs",
     "exports_of",
     "kind_of",
@@ -61,3 +63,19 @@ def exports_of(outputs: dict[str, Path], name: str) -> list[Path]:
     """The export paths of figure ``name`` among a step's ``outputs`` (see
     :func:`export_outputs`)."""
     return [outputs[f"{name}.print"], outputs[f"{name}.svg"]]
+
+
+def drawing(study: Study, step: Step) -> Step:
+    """``step``, drawing its figures' fixed text (axis labels, titles, map notes) in the
+    study's ``[report] language``; the language is one of its parameters, so a study
+    whose language changes draws its figures again."""
+    from landcarbon.report.figures import language
+
+    lang = study.report.language
+    run = step.run
+
+    def run_in_language(ctx: Context) -> None:
+        with language(lang):
+            run(ctx)
+
+    return dataclasses.replace(step, run=run_in_language, params={**step.params, "language": lang})

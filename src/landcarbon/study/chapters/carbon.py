@@ -20,10 +20,11 @@ import pandas as pd
 
 from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
-from landcarbon.report.figures import LABELS
+from landcarbon.report.figures import text as figure_text
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import (
     artifact,
+    drawing,
     export_outputs,
     exports_of,
     read,
@@ -511,6 +512,13 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 "t C/yr",
                 f"emissions by land-use class, {label}",
             ),
+            Output(
+                f"carbon.{label}.balance_index",
+                f"{folder}/balance_index_yr.tif",
+                "raster",
+                "yr",
+                f"carbon balance index CS/CE per cell, {label}",
+            ),
         ]
     if future:
         outputs.insert(
@@ -638,6 +646,18 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 overwrite=True,
                 units="t C/yr per cell",
             )
+        write_raster(
+            _balance_map(
+                ctx.outputs[f"carbon.{label}.storage"],
+                mine,
+                factors,
+                emissions.energy,
+                study.compute.chunks,
+            ),
+            ctx.outputs[f"carbon.{label}.balance_index"],
+            overwrite=True,
+            units="yr",
+        )
         summary: dict[str, object] = {
             f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"
         }
@@ -656,6 +676,31 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         doc=f"carbon storage and emissions of land use {label}",
         cite=CITE_STORAGE + CITE_EMISSIONS,
     )
+
+
+def _balance_map(
+    storage: Path,
+    lulc: xr.DataArray,
+    factors: ClassTable,
+    energy: xr.DataArray | None,
+    chunks: int = 0,
+) -> xr.DataArray:
+    """The arid-region study's carbon balance index CO = CS/CE of every cell (yr, float32):
+    CS the cell's storage (t C, the storage map ``storage`` in t C/ha times the true cell
+    area), CE its emissions (t C/yr: the land-use emission factor times the cell area,
+    plus the cell's share ``energy`` of the energy emissions, t C/yr per cell). NaN where
+    CE <= 0 (a sink cell has no emission to compensate) or is unknown. The sums of CS and
+    CE over the cells are the map's totals, so Σ CS / Σ CE is the study-level index.
+    ``chunks``: the study's ``[compute] chunks``, as the land-use map was read."""
+    from landcarbon.carbon.balance import balance_index
+    from landcarbon.carbon.classes import per_cell
+    from landcarbon.carbon.emissions import emission_map
+
+    cs = per_cell(read(storage, chunks=chunks), "storage_t_c")
+    ce = emission_map(lulc, factors, per_cell_units=True)
+    if energy is not None:
+        ce = ce + energy
+    return balance_index(cs, ce).astype("float32")
 
 
 def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.DataFrame:
@@ -712,7 +757,8 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             storage = frame[["storage_t_c"]].astype(float).rename_axis("map")
             write_csv(storage, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["emissions"] = NOT_COMPUTED
-            quantities = [(LABELS["storage"], storage["storage_t_c"] / 1e3, "10^3 t C", STORAGE)]
+            kt_c = figure_text("kt_c")
+            quantities = [(figure_text("storage"), storage["storage_t_c"] / 1e3, kt_c, STORAGE)]
         else:
             table = balance_table(
                 frame["storage_t_c"].astype(float),
@@ -724,9 +770,9 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             write_csv(table, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
             quantities = [
-                (LABELS["storage"], table["cs_t_c"] / 1e3, "10^3 t C", STORAGE),
-                (LABELS["emissions"], table["ce_t_c"], "t C/yr", "#c62828"),
-                (LABELS["balance"], table["balance_index"], "years", "#1565c0"),
+                (figure_text("storage"), table["cs_t_c"] / 1e3, figure_text("kt_c"), STORAGE),
+                (figure_text("emissions"), table["ce_t_c"], figure_text("t_c_yr"), "#c62828"),
+                (figure_text("balance"), table["balance_index"], figure_text("years"), "#1565c0"),
             ]
         panels = (
             [_by_class_panel(study, ctx, labels[0])]
@@ -734,18 +780,25 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             else [Panel(*quantity, base=baseline) for quantity in quantities]
         )
         chart = "carbon.comparison_chart"
-        title = chart_doc[0].upper() + chart_doc[1:]
+        if single:
+            title = figure_text("storage_by_class", map=labels[0])
+        else:
+            which = "comparison_balance" if with_emissions else "comparison_storage"
+            title = figure_text(which, base=baseline)
         panels_png(panels, ctx.outputs[chart], title, exports_of(ctx.outputs, chart))
 
-    return Step(
-        "carbon_comparison",
-        "carbon",
-        inputs,
-        outputs,
-        run,
-        params={"baseline": baseline},
-        doc=f"{what} of every map",
-        cite=CITE_EMISSIONS,
+    return drawing(
+        study,
+        Step(
+            "carbon_comparison",
+            "carbon",
+            inputs,
+            outputs,
+            run,
+            params={"baseline": baseline},
+            doc=f"{what} of every map",
+            cite=CITE_EMISSIONS,
+        ),
     )
 
 
@@ -763,9 +816,9 @@ def _by_class_panel(study: Study, ctx: Context, label: str) -> Panel:
     colours = legend(class_scheme(study, ctx.inputs), table["code"].astype(int), {})
     values = pd.Series(table["total_t_c"].to_numpy(float) / 1e3, index=table["name"])
     return Panel(
-        f"{LABELS['storage']}, {label}",
+        f"{figure_text('storage')}, {label}",
         values,
-        "10^3 t C",
+        figure_text("kt_c"),
         tuple(colours[int(c)][1] for c in table["code"]),
     )
 
@@ -936,9 +989,9 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
             "carbon/soil_layers.png",
             "png",
             "t C/ha per m",
-            LABELS["soil_layers"],
+            figure_text("soil_layers"),
         ),
-        *export_outputs("carbon.soil_layers", "soil_layers", LABELS["soil_layers"]),
+        *export_outputs("carbon.soil_layers", "soil_layers", figure_text("soil_layers")),
     )
 
     def run(ctx: Context) -> None:
@@ -959,7 +1012,7 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         layers_given = [k for k in (*SOIL_INPUTS, *SOIL_OPTIONAL) if k in names]
         figure = maps_panel_figure(
             {k.replace("_", " "): ctx.inputs[names[k]] for k in layers_given},
-            LABELS["soil_layers"],
+            figure_text("soil_layers"),
             "t C/ha per m",
         )
         save_figure(
@@ -967,13 +1020,16 @@ def _soil_step(study: Study, sec: CarbonSection) -> Step:
         )
         ctx.summary["mean_soil_carbon_t_c_per_ha"] = float(soil.mean(skipna=True).values)
 
-    return Step(
-        "carbon_soil",
-        "carbon",
-        tuple(names.values()),
-        outputs,
-        run,
-        params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
-        doc="layered soil carbon (county study eq. 3)",
-        cite=("The county carbon-sink study (Wensu), eq. 3.",),
+    return drawing(
+        study,
+        Step(
+            "carbon_soil",
+            "carbon",
+            tuple(names.values()),
+            outputs,
+            run,
+            params={**sec.soil, "soil_thickness_m": list(sec.soil_thickness_m)},
+            doc="layered soil carbon (county study eq. 3)",
+            cite=("The county carbon-sink study (Wensu), eq. 3.",),
+        ),
     )

@@ -19,6 +19,7 @@ import pandas as pd
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import (
     artifact,
+    drawing,
     export_outputs,
     exports_of,
     read,
@@ -193,15 +194,18 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         write_json(ctx.summary, ctx.outputs["drivers.summary"])
 
     return [
-        Step(
-            "drivers",
-            "drivers",
-            tuple(names.values()),
-            tuple(outputs),
-            run,
-            params=asdict(sec),
-            doc="GeoDetector and correlation of the drivers",
-            cite=CITE,
+        drawing(
+            study,
+            Step(
+                "drivers",
+                "drivers",
+                tuple(names.values()),
+                tuple(outputs),
+                run,
+                params=asdict(sec),
+                doc="GeoDetector and correlation of the drivers",
+                cite=CITE,
+            ),
         )
     ]
 

@@ -12,9 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
-from landcarbon.report.figures import LABELS
+from landcarbon.report.figures import text as figure_text
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, export_outputs, exports_of, read, write_csv
+from landcarbon.study.chapters._common import (
+    artifact,
+    drawing,
+    export_outputs,
+    exports_of,
+    read,
+    write_csv,
+)
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme, map_codes
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
@@ -23,6 +30,7 @@ from landcarbon.study.schema import doc
 if TYPE_CHECKING:
     import pandas as pd
 
+    from landcarbon.erosion.budget import ErosionResult
     from landcarbon.erosion.files import ErosionOptions
 
 CITE = (
@@ -212,6 +220,11 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     return steps
 
 
+def _soil_loss_map(climate: str, scenario: str, year: int) -> str:
+    """Output name of the soil-loss map of one climate x land-use scenario x year."""
+    return f"erosion.soil_loss.{climate}.{scenario}_{year}"
+
+
 def _options(sec: ErosionSection) -> ErosionOptions:
     """The method options of the chapter (every one settable in ``[erosion]``)."""
     from landcarbon.erosion.budget import CarbonParameters
@@ -293,8 +306,8 @@ def _grades_chart(table: pd.DataFrame, grades: list[str], ctx: Context) -> None:
     stacked_bars_png(
         frames,
         ctx.outputs[key],
-        LABELS["grades_title"],
-        LABELS["area_ha"],
+        figure_text("grades_title"),
+        figure_text("area_ha"),
         GRADE_COLOURS,
         exports_of(ctx.outputs, key),
     )
@@ -353,14 +366,33 @@ def _scenario_step(
         *export_outputs(
             "erosion.scenario_grades_chart", "erosion_grades", "erosion grade areas by scenario"
         ),
+        *(
+            Output(
+                _soil_loss_map(climate, scenario, year),
+                f"erosion/scenarios/soil_loss_{climate}_{scenario}_{year}_t_per_ha.tif",
+                "raster",
+                "t/ha/yr",
+                f"soil loss A under climate {climate}, land use {scenario} {year}",
+            )
+            for climate in climates
+            for scenario, year in maps
+        ),
     )
 
     def run(ctx: Context) -> None:
         from landcarbon.erosion.csle import GRADE_NAMES
         from landcarbon.erosion.presets import read_erosion_tables
         from landcarbon.erosion.scenarios import ClimateScenario, scenario_table
-        from landcarbon.raster import read_raster
+        from landcarbon.raster import read_raster, write_raster
         from landcarbon.report.charts import bar_chart_png
+
+        def write_map(climate: str, scenario: str, year: int, result: ErosionResult) -> None:
+            write_raster(
+                result.soil_loss.astype("float32"),
+                ctx.outputs[_soil_loss_map(climate, scenario, year)],
+                overwrite=True,
+                units="t/ha/yr",
+            )
 
         tables = read_erosion_tables(
             ctx.inputs[names["tables"]] if "tables" in names else None, class_scheme(study)
@@ -386,6 +418,7 @@ def _scenario_step(
             region=options.region,
             carbon=options.carbon,
             erosivity=options.erosivity,
+            on_result=write_map,
         )
         keys = ["climate", "land_use_scenario", "year"]
         grades = [f"{g}_ha" for g in GRADE_NAMES]
@@ -399,19 +432,22 @@ def _scenario_step(
         bar_chart_png(
             chart,
             ctx.outputs["erosion.scenarios_chart"],
-            LABELS["soil_loss_title"],
-            LABELS["soil_loss_axis"],
+            figure_text("soil_loss_title"),
+            figure_text("soil_loss_axis"),
             exports=exports_of(ctx.outputs, "erosion.scenarios_chart"),
         )
         ctx.summary["scenarios"] = len(table)
 
-    return Step(
-        "erosion_scenarios",
-        "erosion",
-        inputs,
-        outputs,
-        run,
-        params=asdict(sec),
-        doc="erosion and erosion carbon under climate x land-use scenarios",
-        cite=CITE,
+    return drawing(
+        study,
+        Step(
+            "erosion_scenarios",
+            "erosion",
+            inputs,
+            outputs,
+            run,
+            params=asdict(sec),
+            doc="erosion and erosion carbon under climate x land-use scenarios",
+            cite=CITE,
+        ),
     )

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from landcarbon.errors import ConfigError, ParameterError
 from landcarbon.study.chapters import steps_for
-from landcarbon.study.chapters._common import artifact, export_outputs, exports_of, read, write_csv
+from landcarbon.study.chapters._common import (
+    artifact,
+    drawing,
+    export_outputs,
+    exports_of,
+    read,
+    write_csv,
+)
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import doc
@@ -179,7 +186,8 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
         )
 
     def run(ctx: Context) -> None:
-        from landcarbon.report.figures import save_figure
+        from landcarbon.report.figures import heading, save_figure
+        from landcarbon.report.figures import text as figure_text
         from landcarbon.report.maps import class_panel_figure, render_map
         from landcarbon.tables import class_counts
 
@@ -192,25 +200,33 @@ def _maps_step(study: Study, sec: LanduseSection, classes: tuple[str, ...]) -> S
             every |= names
             key = f"landuse.map_{year}"
             render_map(
-                path, ctx.outputs[key], f"land use {year}", names, exports_of(ctx.outputs, key)
+                path,
+                ctx.outputs[key],
+                heading(f"land use {year}"),
+                names,
+                exports_of(ctx.outputs, key),
             )
         if "landuse.maps_panel" in ctx.outputs:
             shown = {year: ctx.inputs[name] for year, name in maps.items()}
-            figure = class_panel_figure(shown, dict(sorted(every.items())), panel)
+            title = figure_text("observed_maps", years=", ".join(maps))
+            figure = class_panel_figure(shown, dict(sorted(every.items())), title)
             save_figure(
                 figure,
                 ctx.outputs["landuse.maps_panel"],
                 exports_of(ctx.outputs, "landuse.maps_panel"),
             )
 
-    return Step(
-        "landuse_maps",
-        "landuse",
-        (*maps.values(), *classes),
-        outputs,
-        run,
-        doc="observed land-use maps with the study's class legend",
-        cite=CITE_MAPS,
+    return drawing(
+        study,
+        Step(
+            "landuse_maps",
+            "landuse",
+            (*maps.values(), *classes),
+            outputs,
+            run,
+            doc="observed land-use maps with the study's class legend",
+            cite=CITE_MAPS,
+        ),
     )
 
 
@@ -300,13 +316,16 @@ def _transfer_step(
             }
         )
 
-    return Step(
-        name,
-        "landuse",
-        maps + classes,
-        outputs,
-        run,
-        params={"years": (y0, y1)},
-        doc=f"transfer matrix and dynamic degree {y0} → {y1}",
-        cite=CITE_CHANGE,
+    return drawing(
+        study,
+        Step(
+            name,
+            "landuse",
+            maps + classes,
+            outputs,
+            run,
+            params={"years": (y0, y1)},
+            doc=f"transfer matrix and dynamic degree {y0} → {y1}",
+            cite=CITE_CHANGE,
+        ),
     )

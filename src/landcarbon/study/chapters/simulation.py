@@ -28,10 +28,11 @@ import pandas as pd
 from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import YEARS
-from landcarbon.report.figures import LABELS
+from landcarbon.report.figures import text as figure_text
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import (
     artifact,
+    drawing,
     export_outputs,
     exports_of,
     read,
@@ -357,20 +358,23 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         figure = bands_figure(
             ctx.outputs["simulation.suitability"],
             [f"{int(c)} {names[int(c)][0]}" for c in prob["class"].values],
-            LABELS["probability_title"].format(method=METHODS[sec.suitability]),
-            LABELS["probability"],
+            figure_text("probability_title", method=METHODS[sec.suitability]),
+            figure_text("probability"),
         )
         save_figure(figure, ctx.outputs[chart], exports_of(ctx.outputs, chart))
 
-    return Step(
-        "simulation_suitability",
-        "simulation",
-        (*maps, *drivers.values(), *class_inputs(study)),
-        outputs,
-        run,
-        params={k: v for k, v in asdict(sec).items() if k not in ENGINE_KEYS},
-        doc=f"{METHODS[sec.suitability]} suitability",
-        cite=CITE[:1],
+    return drawing(
+        study,
+        Step(
+            "simulation_suitability",
+            "simulation",
+            (*maps, *drivers.values(), *class_inputs(study)),
+            outputs,
+            run,
+            params={k: v for k, v in asdict(sec).items() if k not in ENGINE_KEYS},
+            doc=f"{METHODS[sec.suitability]} suitability",
+            cite=CITE[:1],
+        ),
     )
 
 
@@ -631,7 +635,7 @@ def _areas_step(study: Study, sec: SimulationSection, names: list[str]) -> Step:
     maps = {(name, year): _year_plan(name, year, chained)[1] for name in names for year in years}
     t1 = f"{sec.years[1]:g}"
     panels = {year: f"simulation.panel_{year:g}" for year in years}
-    titles = {year: LABELS["scenario_maps"].format(year=f"{year:g}", base=t1) for year in years}
+    titles = {year: figure_text("scenario_maps", year=f"{year:g}", base=t1) for year in years}
     outputs: tuple[Output, ...] = (
         Output(
             "simulation.areas",
@@ -667,20 +671,24 @@ def _areas_step(study: Study, sec: SimulationSection, names: list[str]) -> Step:
             index=True,
         )
         for year, key in panels.items():
-            shown = {f"{t1} ({LABELS['observed']})": ctx.inputs[base]}
+            shown = {f"{t1} ({figure_text('observed')})": ctx.inputs[base]}
             shown |= {f"{name} {year:g}": ctx.inputs[maps[(name, year)]] for name in names}
-            figure = class_panel_figure(shown, classes, titles[year])
+            title = figure_text("scenario_maps", year=f"{year:g}", base=t1)  # in the language
+            figure = class_panel_figure(shown, classes, title)
             save_figure(figure, ctx.outputs[key], exports_of(ctx.outputs, key))
 
-    return Step(
-        "simulation_areas",
-        "simulation",
-        (base, *maps.values(), *class_inputs(study)),
-        outputs,
-        run,
-        params={"t1": t1, "maps": {f"{n} {y:g}": m for (n, y), m in maps.items()}},
-        doc=f"class areas and maps of every scenario beside {t1}",
-        cite=CITE,
+    return drawing(
+        study,
+        Step(
+            "simulation_areas",
+            "simulation",
+            (base, *maps.values(), *class_inputs(study)),
+            outputs,
+            run,
+            params={"t1": t1, "maps": {f"{n} {y:g}": m for (n, y), m in maps.items()}},
+            doc=f"class areas and maps of every scenario beside {t1}",
+            cite=CITE,
+        ),
     )
 
 
