@@ -214,6 +214,16 @@ def test_example_report_in_headless_chromium(tmp_path: Path, example: str):
         every = "Array.from(document.querySelectorAll('table')).map(t => t.textContent)"
         tables = page.evaluate(every)
         assert tables and not [t for t in tables if "e+0" in t or "Unnamed" in t]
+        # every figure of the page is also there for print: a 300 dpi PNG and an SVG
+        figures = page.evaluate(
+            "Array.from(document.querySelectorAll('figure')).map(f => Array.from("
+            "f.querySelectorAll('figcaption a')).map(a => [a.textContent, a.getAttribute('href')]))"
+        )
+        assert figures
+        for links in figures:
+            exports = {label: href for label, href in links if label in ("PNG 300 dpi", "SVG")}
+            assert set(exports) == {"PNG 300 dpi", "SVG"}, links
+            assert all((index.parent / href).is_file() for href in exports.values()), links
         viewer = "document.getElementById('viewer')"
         for _ in range(100):
             if page.evaluate(f"{viewer}.dataset.ready") == "true":
