@@ -51,6 +51,9 @@ from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like, valid_mask
 from landcarbon.sinks._kernels import cost_distance_kernel
 
+MAX_SWEEPS = 32
+"""Row sweeps (full-pass equivalents of rows pulled) tried before Dijkstra takes over."""
+
 
 @dataclass(frozen=True)
 class CostDistance:
@@ -224,8 +227,8 @@ def cost_distance(
             f"{res_name} ({first}); give those cells a resistance or drop them from the sources"
         )
     ew, ns, diag = link_lengths_m(grid)
-    cost, alloc = cost_distance_kernel(
-        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA)
+    cost, alloc, _ = cost_distance_kernel(
+        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA), MAX_SWEEPS
     )
     out_cost = like(resistance, cost, name="mcr")
     out_cost.attrs["units"] = "resistance x m"
