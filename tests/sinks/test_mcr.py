@@ -311,7 +311,7 @@ def test_sweeps_and_dijkstra_identical_to_mcp_geometric(name: str, connectivity:
     res, src = _adversarial(name)
     expected = _skimage(res, src, (30.0, 30.0), connectivity == 8)
     eight = connectivity == 8
-    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, 100_000)
+    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1)
     dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0)
     assert passes >= 2 and none == 0
     np.testing.assert_array_equal(swept, expected)
@@ -330,11 +330,16 @@ def test_mazes_need_many_sweeps_and_fall_back_exactly() -> None:
     # corridor of full rows: 42 passes; over the budget of MAX_SWEEPS full passes
     # Dijkstra takes over (passes 0), with the same floats
     res, src = _adversarial("comb")
-    _, _, passes = _kernel(res, src, 30.0, True, 100_000)
+    _, _, passes = _kernel(res, src, 30.0, True, -1)
     assert passes == 42 > MAX_SWEEPS
     got = cost_distance(make_raster(res), make_raster(src), allocation=True)
     np.testing.assert_array_equal(got.cost.values, _skimage(res, src, (30.0, 30.0)))
     assert _kernel(res, src, 30.0, True, MAX_SWEEPS)[2] == 0
+    # winding paths are seen early, whatever the budget: after the first two passes the
+    # sweeps keep reaching new cells (a corridor a pass), so Dijkstra takes over
+    for name in ("comb", "maze", "spiral"):
+        res, src = _adversarial(name)
+        assert _kernel(res, src, 30.0, True, 10**6)[2] == 0
 
 
 def test_smooth_surface_converges_in_few_sweeps() -> None:
@@ -349,6 +354,7 @@ def test_smooth_surface_converges_in_few_sweeps() -> None:
     src[np.isnan(res)] = 0
     cost, _, passes = _kernel(res, src, 30.0, True, MAX_SWEEPS)
     assert 2 <= passes <= MAX_SWEEPS
+    assert _kernel(res, src, 30.0, True, 10**6)[2] == passes  # the same, whatever the budget
     np.testing.assert_array_equal(cost, _skimage(res, src, (30.0, 30.0)))
 
 
@@ -365,7 +371,7 @@ def test_geographic_sweeps_equal_dijkstra() -> None:
     src[[3, 40, 77], [5, 30, 55]] = [1, 2, 3]
     src[np.isnan(res)] = 0
     for eight in (True, False):
-        swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 100_000)
+        swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1)
         dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0)
         assert swept[2] >= 2 and dijkstra[2] == 0
         np.testing.assert_array_equal(swept[0], dijkstra[0])

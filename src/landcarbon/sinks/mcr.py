@@ -4,14 +4,17 @@
 Yu 1999), evaluated on the raster graph with the ESRI / scikit-image geometric rule:
 a lateral link between cells with resistances ``R1`` and ``R2`` costs
 ``(R1 + R2) / 2 × cell``, a diagonal link ``sqrt(2) × (R1 + R2) / 2 × cell``. Costs
-accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
+accumulate over 8 (or 4) neighbours (the least path sum); sources cost 0.
 
-The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
-``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests). On 4000 × 4000 cells
-``benchmarks/sinks.py`` measured it (whole calls, 3 interleaved rounds, shared 2-core
-machine) 2.60× skimage and 1.40× xarray-spatial in CPU time at load 5-6.5 (2.25× and
-1.42× at load 11); the issue-18 targets (4× and 2.5×) are not reached yet. Diagonal
-moves may pass between two barrier cells, as in scikit-image and ArcGIS.
+The kernel is our own (:mod:`landcarbon.sinks._kernels`): label-correcting row sweeps,
+with Dijkstra taking over on mazes; both reach the same floats as
+``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests on random, maze,
+spiral, comb, tie and barrier maps). On 4000 × 4000 cells ``benchmarks/sinks.py``
+measured it (whole calls, 3 interleaved rounds, shared 2-core machine at load 9.4-11.9)
+7.3× skimage and 3.8× xarray-spatial in CPU time (7.0× and 3.6× wall), past the issue-18
+targets (4× and 2.5×). Allocation ties (two sources at exactly the same cost) may pick
+either source. Diagonal moves may pass between two barrier cells, as in scikit-image
+and ArcGIS.
 
 Conventions
 -----------
