@@ -13,11 +13,12 @@ spiral, comb, tie and barrier maps). On 4000 × 4000 cells ``benchmarks/sinks.py
 measured it (whole calls, 3 interleaved rounds, shared 2-core machine) in CPU time 6.2×
 skimage (6.1-6.6) and 3.1× xarray-spatial (2.6-3.7) at load 5.8-6.0, wall 6.0× and 1.9×
 (1.7-3.8; wall on a loaded 2-core machine is mostly the others' load); an earlier run
-(before the maze check) 7.3× and 3.8× CPU, 7.0× and 3.6× wall, at load 9.4-11.9. The
+(before the maze check) 7.3× and 3.8× CPU, 7.0× and 3.6× wall, at load 9.4-11.9; a later
+one 5.2× and 3.2× CPU (5.0-6.0, 2.4-3.4), 5.0× and 2.4× wall, at load 3.4-3.9. The
 issue-18 targets (4× and 2.5×) hold in CPU time; against xarray-spatial's wall time they
-held in one run of two. Allocation ties (two sources at exactly the same cost) may pick
-either source. Diagonal moves may pass between two barrier cells, as in scikit-image
-and ArcGIS.
+held in one run of three. The checks before the kernel take 0.1 s of it. Allocation
+ties (two sources at exactly the same cost) may pick either source. Diagonal moves may
+pass between two barrier cells, as in scikit-image and ArcGIS.
 
 Conventions
 -----------
