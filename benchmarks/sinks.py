@@ -3,8 +3,9 @@
 Prints
 
 1. cost distance (MCR) on 4000 x 4000 cells (``--side``): the whole call of each tool from
-   DataArrays in to arrays out, ours (numba Dijkstra), scikit-image's ``MCP_Geometric`` and
-   xarray-spatial's ``cost_distance`` (the ``bench`` extra), interleaved ``--pairs`` times
+   DataArrays in to arrays out, ours (numba row sweeps, Dijkstra on mazes), scikit-image's
+   ``MCP_Geometric`` and xarray-spatial's ``cost_distance`` (the ``bench`` extra),
+   interleaved ``--pairs`` times
    (ours, skimage, xarray-spatial, ours, ...); median and min-max of the paired ratios of
    wall and CPU time, the 1-minute load and the machine; ours must equal skimage bit for
    bit (issue 18 targets: >= 4x skimage, >= 2.5x xarray-spatial);

@@ -12,7 +12,8 @@ from skimage.graph import MCP_Geometric
 from landcarbon.errors import AlignmentError, BackendError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, read_raster
-from landcarbon.sinks.mcr import cost_distance, link_lengths_m
+from landcarbon.sinks._kernels import cost_distance_kernel
+from landcarbon.sinks.mcr import MAX_SWEEPS, cost_distance, link_lengths_m
 from landcarbon.testing import make_raster
 
 
@@ -203,3 +204,177 @@ def test_geographic_rows_use_their_own_bands() -> None:
         cost[1, 0] + ns[1] * 0.5 * (4.0 + 3.0), cost[1, 1] + diag[1] * 0.5 * (8.0 + 3.0)
     )
     assert got.allocation is not None and np.all(got.allocation.values == 1)
+
+
+def _maze(cells: int, seed: int) -> np.ndarray:
+    """A perfect maze (random depth-first search) of ``cells`` x ``cells`` rooms: corridors
+    1 wide between NaN walls, resistance 1..5; (2 cells + 1) square."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    side = 2 * cells + 1
+    res = np.full((side, side), np.nan)
+    seen = np.zeros((cells, cells), dtype=bool)
+    stack = [(0, 0)]
+    seen[0, 0] = True
+    res[1, 1] = 1.0
+    while stack:
+        r, c = stack[-1]
+        steps = [
+            (r + dr, c + dc)
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+            if 0 <= r + dr < cells and 0 <= c + dc < cells and not seen[r + dr, c + dc]
+        ]
+        if not steps:
+            stack.pop()
+            continue
+        nr, nc = steps[rng.integers(len(steps))]
+        seen[nr, nc] = True
+        res[2 * nr + 1, 2 * nc + 1] = 1.0
+        res[r + nr + 1, c + nc + 1] = 1.0  # the wall between the two rooms
+        stack.append((nr, nc))
+    open_ = ~np.isnan(res)
+    res[open_] = rng.integers(1, 6, int(open_.sum()))
+    return res
+
+
+def _comb(side: int) -> np.ndarray:
+    """Vertical NaN walls every 2nd column with gaps alternately at the bottom and the top:
+    the one path snakes up and down (the worst case of the row sweeps)."""
+    res = np.linspace(1.0, 3.0, side * side).reshape(side, side)
+    for k, c in enumerate(range(1, side - 1, 2)):
+        res[:-1, c] = np.nan if k % 2 == 0 else res[:-1, c]
+        res[1:, c] = np.nan if k % 2 == 1 else res[1:, c]
+    return res
+
+
+def _spiral(side: int) -> np.ndarray:
+    """Concentric NaN square walls, each with one gap on alternating sides (integer
+    resistance 1..3: many ties)."""
+    res = (np.add.outer(np.arange(side), 2 * np.arange(side)) % 3 + 1).astype(np.float64)
+    for k, d in enumerate(range(2, side // 2, 3)):
+        res[d, d : side - d] = res[side - d - 1, d : side - d] = np.nan
+        res[d : side - d, d] = res[d : side - d, side - d - 1] = np.nan
+        gap = (d, side // 2) if k % 2 == 0 else (side - d - 1, side // 2)
+        res[gap] = 1.0
+    return res
+
+
+def _adversarial(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(resistance, int32 sources) of the adversarial maps of the exactness tests."""
+    rng = np.random.default_rng(np.random.SeedSequence(list(name.encode())))
+    src = None
+    if name == "maze":
+        res = _maze(40, seed=3)
+    elif name == "comb":
+        res = _comb(81)
+        src = np.zeros(res.shape, dtype=np.int32)
+        src[0, 0] = 1  # the path's end: it snakes through all 40 walls
+    elif name == "spiral":
+        res = _spiral(91)
+        src = np.zeros(res.shape, dtype=np.int32)
+        src[45, 45] = 1  # the centre (inside the walls at 44 and 46): the path winds out
+    elif name == "many_sources":
+        res = rng.uniform(0.5, 2.0, (120, 97))
+        src = (rng.random(res.shape) < 0.2).astype(np.int32) * rng.integers(1, 50, res.shape)
+    elif name == "ties":  # integer resistance: equal path sums everywhere
+        res = rng.integers(1, 3, (110, 130)).astype(np.float64)
+    elif name == "wide_range":  # 1e-3 .. 1e6: additions that round, links that absorb
+        res = 10.0 ** rng.uniform(-3, 6, (100, 100))
+    else:  # "barriers": 40 % random NaN, unreachable pockets
+        res = rng.uniform(1.0, 10.0, (150, 150))
+        res[rng.random(res.shape) < 0.4] = np.nan
+    if src is None:
+        src = np.zeros(res.shape, dtype=np.int32)
+        free = np.argwhere(~np.isnan(res))
+        picks = free[rng.choice(len(free), 3, replace=False)]
+        src[picks[:, 0], picks[:, 1]] = [1, 2, 3]
+    src[np.isnan(res)] = 0
+    return res, src
+
+
+ADVERSARIAL = ["maze", "comb", "spiral", "many_sources", "ties", "wide_range", "barriers"]
+
+
+def _kernel(
+    res: np.ndarray, src: np.ndarray, cell: float, eight: bool, max_passes: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    rows = res.shape[0]
+    ew, ns = np.full(rows, cell), np.full(rows - 1, cell)
+    diag = np.full(rows - 1, float(np.hypot(cell, cell)))
+    return cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, max_passes)
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_sweeps_and_dijkstra_identical_to_mcp_geometric(name: str, connectivity: int) -> None:
+    # the row sweeps (run to convergence) and Dijkstra (max_passes 0) reach the same
+    # fixed point: both equal MCP_Geometric bit for bit, barriers and pockets NaN
+    res, src = _adversarial(name)
+    expected = _skimage(res, src, (30.0, 30.0), connectivity == 8)
+    eight = connectivity == 8
+    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1)
+    dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0)
+    assert passes >= 2 and none == 0
+    np.testing.assert_array_equal(swept, expected)
+    np.testing.assert_array_equal(dijkstra, expected)
+    # allocation: the label of every reached cell is a source whose own cost equals it
+    reached = ~np.isnan(expected)
+    for alloc in (swept_alloc, dijkstra_alloc):
+        assert np.all(alloc[~reached] == -1) and np.all(alloc[src > 0] == src[src > 0])
+        for k in np.unique(alloc[reached]):
+            own = _skimage(res, (src == k).astype(np.int32), (30.0, 30.0), eight)
+            np.testing.assert_array_equal(own[alloc == k], expected[alloc == k])
+
+
+def test_mazes_need_many_sweeps_and_fall_back_exactly() -> None:
+    # the comb's one path turns 40 times, each pass of the sweeps follows it through one
+    # corridor of full rows: 42 passes; over the budget of MAX_SWEEPS full passes
+    # Dijkstra takes over (passes 0), with the same floats
+    res, src = _adversarial("comb")
+    _, _, passes = _kernel(res, src, 30.0, True, -1)
+    assert passes == 42 > MAX_SWEEPS
+    got = cost_distance(make_raster(res), make_raster(src), allocation=True)
+    np.testing.assert_array_equal(got.cost.values, _skimage(res, src, (30.0, 30.0)))
+    assert _kernel(res, src, 30.0, True, MAX_SWEEPS)[2] == 0
+    # winding paths are seen early, whatever the budget: after the first two passes the
+    # sweeps keep reaching new cells (a corridor a pass), so Dijkstra takes over
+    for name in ("comb", "maze", "spiral"):
+        res, src = _adversarial(name)
+        assert _kernel(res, src, 30.0, True, 10**6)[2] == 0
+
+
+def test_smooth_surface_converges_in_few_sweeps() -> None:
+    # the benchmark kind of surface (smooth graded factors, 1 % barriers): the sweeps
+    # converge well within the budget, so cost_distance does not run Dijkstra
+    rng = np.random.default_rng(np.random.SeedSequence(5))
+    res = np.repeat(np.repeat(rng.uniform(1.0, 10.0, (6, 6)), 50, 0), 50, 1)
+    res = res + rng.uniform(0.0, 0.5, res.shape)
+    res[rng.random(res.shape) < 0.01] = np.nan
+    src = np.zeros(res.shape, dtype=np.int32)
+    src[rng.integers(0, 300, 10), rng.integers(0, 300, 10)] = np.arange(1, 11)
+    src[np.isnan(res)] = 0
+    cost, _, passes = _kernel(res, src, 30.0, True, MAX_SWEEPS)
+    assert 2 <= passes <= MAX_SWEEPS
+    assert _kernel(res, src, 30.0, True, 10**6)[2] == passes  # the same, whatever the budget
+    np.testing.assert_array_equal(cost, _skimage(res, src, (30.0, 30.0)))
+
+
+def test_geographic_sweeps_equal_dijkstra() -> None:
+    # per-row link lengths (60-70 degrees north): scikit-image has no such grid, so the
+    # sweeps are checked against our Dijkstra, cost and allocation
+    rng = np.random.default_rng(np.random.SeedSequence(9))
+    res = rng.uniform(1.0, 5.0, (80, 60))
+    res[rng.random(res.shape) < 0.1] = np.nan
+    geo = {"cell_size": 0.125, "crs": "EPSG:4326", "origin": (10.0, 70.0)}
+    r = make_raster(res, **geo)  # type: ignore[arg-type]
+    ew, ns, diag = link_lengths_m(Grid.from_dataarray(r))
+    src = np.zeros(res.shape, dtype=np.int32)
+    src[[3, 40, 77], [5, 30, 55]] = [1, 2, 3]
+    src[np.isnan(res)] = 0
+    for eight in (True, False):
+        swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1)
+        dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0)
+        assert swept[2] >= 2 and dijkstra[2] == 0
+        np.testing.assert_array_equal(swept[0], dijkstra[0])
+        s = make_raster(src, **geo)  # type: ignore[arg-type]
+        got = cost_distance(r, s, connectivity=8 if eight else 4).cost.values
+        np.testing.assert_array_equal(got, dijkstra[0])

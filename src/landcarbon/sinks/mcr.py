@@ -4,14 +4,21 @@
 Yu 1999), evaluated on the raster graph with the ESRI / scikit-image geometric rule:
 a lateral link between cells with resistances ``R1`` and ``R2`` costs
 ``(R1 + R2) / 2 × cell``, a diagonal link ``sqrt(2) × (R1 + R2) / 2 × cell``. Costs
-accumulate with Dijkstra's algorithm over 8 (or 4) neighbours; sources cost 0.
+accumulate over 8 (or 4) neighbours (the least path sum); sources cost 0.
 
-The kernel is our own numba Dijkstra (:mod:`landcarbon.sinks._kernels`), identical to
-``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests). On 4000 × 4000 cells
-``benchmarks/sinks.py`` measured it (whole calls, 3 interleaved rounds, shared 2-core
-machine) 2.60× skimage and 1.40× xarray-spatial in CPU time at load 5-6.5 (2.25× and
-1.42× at load 11); the issue-18 targets (4× and 2.5×) are not reached yet. Diagonal
-moves may pass between two barrier cells, as in scikit-image and ArcGIS.
+The kernel is our own (:mod:`landcarbon.sinks._kernels`): label-correcting row sweeps,
+with Dijkstra taking over on mazes; both reach the same floats as
+``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests on random, maze,
+spiral, comb, tie and barrier maps). On 4000 × 4000 cells ``benchmarks/sinks.py``
+measured it (whole calls, 3 interleaved rounds, shared 2-core machine) in CPU time 6.2×
+skimage (6.1-6.6) and 3.1× xarray-spatial (2.6-3.7) at load 5.8-6.0, wall 6.0× and 1.9×
+(1.7-3.8; wall on a loaded 2-core machine is mostly the others' load); an earlier run
+(before the maze check) 7.3× and 3.8× CPU, 7.0× and 3.6× wall, at load 9.4-11.9; a later
+one 5.2× and 3.2× CPU (5.0-6.0, 2.4-3.4), 5.0× and 2.4× wall, at load 3.4-3.9. The
+issue-18 targets (4× and 2.5×) hold in CPU time; against xarray-spatial's wall time they
+held in one run of three. The checks before the kernel take 0.1 s of it. Allocation
+ties (two sources at exactly the same cost) may pick either source. Diagonal moves may
+pass between two barrier cells, as in scikit-image and ArcGIS.
 
 Conventions
 -----------
@@ -50,6 +57,9 @@ from landcarbon.errors import AlignmentError, ParameterError, RasterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like, valid_mask
 from landcarbon.sinks._kernels import cost_distance_kernel
+
+MAX_SWEEPS = 32
+"""Row sweeps (full-pass equivalents of rows pulled) tried before Dijkstra takes over."""
 
 
 @dataclass(frozen=True)
@@ -224,8 +234,8 @@ def cost_distance(
             f"{res_name} ({first}); give those cells a resistance or drop them from the sources"
         )
     ew, ns, diag = link_lengths_m(grid)
-    cost, alloc = cost_distance_kernel(
-        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA)
+    cost, alloc, _ = cost_distance_kernel(
+        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA), MAX_SWEEPS
     )
     out_cost = like(resistance, cost, name="mcr")
     out_cost.attrs["units"] = "resistance x m"
