@@ -482,3 +482,51 @@ def test_balance_index_map_is_cs_over_ce_of_every_cell(tmp_path: Path, energy: b
     summaries = {r.name: r.summary for r in result.records}
     study_index = summaries["carbon_comparison"]["balance_index"]["2020"]
     assert cs.sum() / ce.sum() == pytest.approx(study_index, rel=1e-9)
+
+
+def test_supply_demand_maps_by_hand(tmp_path: Path):
+    # [carbon] supply_demand: S = NEP x area, D = emission factor x area (no energy here),
+    # both t C/yr per cell (30 m cells: 0.09 ha); ESDR = (S - D) / ((S_max + D_max) / 2)
+    text = STUDY.replace(
+        'emission_factors = "arid_muus"\n',
+        'emission_factors = "arid_muus"\nsupply_demand = "2020"\n',
+    )
+    (tmp_path / "study.toml").write_text(text)
+    run_study(tmp_path / "study.toml", tmp_path / "out", steps=["carbon_2020"])
+    folder = tmp_path / "out" / "carbon" / "2020"
+    nep = read_raster(tmp_path / "out/carbon/nep_g_c_per_m2_yr.tif").values.astype(np.float64)
+    factor = read_raster(folder / "emissions_t_c_per_ha.tif").values.astype(np.float64)
+    supply, demand = nep * 0.01 * 0.09, factor * 0.09
+    valid = np.isfinite(supply) & np.isfinite(demand)
+    half = (supply[valid].max() + demand[valid].max()) / 2
+    esdr = read_raster(folder / "supply_demand_esdr.tif").values
+    np.testing.assert_allclose(esdr[valid], ((supply - demand) / half)[valid], rtol=2e-5, atol=1e-6)
+    assert np.isnan(esdr[~valid]).all()
+    zones = read_raster(folder / "supply_demand_zones.tif", "categorical").values
+    by_hand = np.where(esdr > 0, 3, np.where(esdr < 0, 1, 2))
+    np.testing.assert_array_equal(zones[valid], by_hand[valid])
+    quadrants = read_raster(folder / "supply_demand_quadrants.tif", "categorical").values
+    high_s = supply >= supply[valid].mean()
+    high_d = demand >= demand[valid].mean()
+    expected = np.where(high_s & high_d, 1, np.where(~high_s & high_d, 2, np.where(~high_s, 3, 4)))
+    agree = (quadrants[valid] == expected[valid]).mean()
+    assert agree > 0.999  # cells within float rounding of a mean may differ
+    assert {1, 3} <= set(np.unique(zones[valid])) and len(np.unique(quadrants[valid])) >= 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "drop", "words"),
+    [
+        ('supply_demand = "2035"\n', "", "not a label of [carbon] maps (2000, 2020)"),
+        ('supply_demand = "2020"\n', "nep = ", "needs nep"),
+    ],
+)
+def test_bad_supply_demand_is_one_error_line(tmp_path: Path, extra: str, drop: str, words: str):
+    from landcarbon.testing import one_error_line, run_cli
+
+    text = STUDY.replace("[carbon]\n", "[carbon]\n" + extra)
+    if drop:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(drop))
+    (tmp_path / "study.toml").write_text(text)
+    line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
+    assert "supply_demand" in line and words in line, line

@@ -232,6 +232,15 @@ class CarbonSection:
         "precipitation (12-band monthly rasters).",
         default_factory=dict,
     )
+    supply_demand: str | None = doc(
+        "Label of a map in `maps` whose per-cell carbon sequestration supply and demand are "
+        "compared (the province study's supply and demand of the service): supply = NEP × "
+        "cell area (METHODS §4 definition (a); needs `nep`), demand = the cell's emissions "
+        "(land-use factor × area + its energy share; needs `emission_factors`), both t C/yr. "
+        "Writes the ESDR map (S − D)/((S_max + D_max)/2), its deficit / balance / surplus "
+        "zones and the z-score quadrants (H-H, L-H, L-L, H-L). Not given: not computed.",
+        None,
+    )
     rh: RhConstants = doc(
         "Constants of the Rh relation of the NEP step, e.g. { temperature_coef = 0.0913 } "
         "(the county carbon-sink study's eq. 2); a key left out keeps the Pei et al. (2010) "
@@ -325,6 +334,26 @@ SOIL_INPUTS = ("topsoil_organic", "subsoil_organic")
 SOIL_OPTIONAL = ("topsoil_inorganic", "subsoil_inorganic")
 
 
+def _check_supply_demand(sec: CarbonSection, where: str) -> None:
+    """``supply_demand`` names a map of ``maps`` and has its supply (NEP) and demand
+    (emission factors) to compare."""
+    label = sec.supply_demand
+    if label is None:
+        return
+    if label not in sec.maps:
+        raise ConfigError(
+            f"{where} supply_demand = {label!r}: not a label of [carbon] maps "
+            f"({', '.join(sec.maps)}); name the map whose supply and demand to compare"
+        )
+    missing = [k for k in ("nep", "emission_factors") if not getattr(sec, k)]
+    if missing:
+        raise ConfigError(
+            f"{where} supply_demand = {label!r} needs {' and '.join(missing)}: the supply is "
+            "NEP x cell area and the demand the cell's emissions; add "
+            f"{' and '.join(missing)} to [carbon] or remove supply_demand"
+        )
+
+
 def _check_inputs(study: Study, sec: CarbonSection) -> None:
     """Refuse at plan time (so ``validate`` does) what the steps would refuse on input: an
     unknown preset or fuel, energy emissions with no raster to spread them, NEP or soil
@@ -334,6 +363,7 @@ def _check_inputs(study: Study, sec: CarbonSection) -> None:
     from landcarbon.carbon.storage import pools_preset
 
     where = f"{study.path}: [carbon]"
+    _check_supply_demand(sec, where)
     energy = [k for k in ("fuels", "energy_weights", "energy_t_c") if getattr(sec, k)]
     options = [k for k in ("energy_mask",) if getattr(sec, k)]
     options += ["energy_zero_weight"] if sec.energy_zero_weight != "error" else []
@@ -541,6 +571,9 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
                 "energy emissions by population",
             )
         )
+    supply = ("carbon.nep",) if label == sec.supply_demand else ()
+    if supply:
+        outputs += _supply_demand_outputs(folder, label)
     classes = class_inputs(study)
     inputs = (
         lulc,
@@ -550,6 +583,7 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
         *weights,
         *mask,
         *classes,
+        *supply,
     )
 
     def run(ctx: Context) -> None:
@@ -658,6 +692,10 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             overwrite=True,
             units="yr",
         )
+        if supply:
+            nep = read(ctx.inputs[supply[0]], chunks=study.compute.chunks)
+            ce = _cell_emissions(mine, factors, emissions.energy)
+            _write_supply_demand(nep, ce, ctx.outputs, label)
         summary: dict[str, object] = {
             f"emissions_{k}": v for k, v in emissions.summary().items() if k != "by_class"
         }
@@ -694,13 +732,84 @@ def _balance_map(
     ``chunks``: the study's ``[compute] chunks``, as the land-use map was read."""
     from landcarbon.carbon.balance import balance_index
     from landcarbon.carbon.classes import per_cell
-    from landcarbon.carbon.emissions import emission_map
 
     cs = per_cell(read(storage, chunks=chunks), "storage_t_c")
+    return balance_index(cs, _cell_emissions(lulc, factors, energy)).astype("float32")
+
+
+def _cell_emissions(
+    lulc: xr.DataArray, factors: ClassTable, energy: xr.DataArray | None
+) -> xr.DataArray:
+    """Each cell's emissions CE (t C/yr): its land-use emission factor times its true
+    area, plus its share ``energy`` of the energy emissions (t C/yr per cell)."""
+    from landcarbon.carbon.emissions import emission_map
+
     ce = emission_map(lulc, factors, per_cell_units=True)
-    if energy is not None:
-        ce = ce + energy
-    return balance_index(cs, ce).astype("float32")
+    return ce if energy is None else ce + energy
+
+
+def _supply_demand_outputs(folder: str, label: str) -> list[Output]:
+    """The maps of ``[carbon] supply_demand``: ESDR, its zones and the quadrants."""
+    return [
+        Output(
+            f"carbon.{label}.esdr",
+            f"{folder}/supply_demand_esdr.tif",
+            "raster",
+            "1",
+            f"ecological supply-demand ratio ESDR per cell, {label}",
+        ),
+        Output(
+            f"carbon.{label}.supply_demand_zones",
+            f"{folder}/supply_demand_zones.tif",
+            "raster",
+            "class",
+            f"carbon supply-demand zones (deficit, balance, surplus), {label}",
+        ),
+        Output(
+            f"carbon.{label}.supply_demand_quadrants",
+            f"{folder}/supply_demand_quadrants.tif",
+            "raster",
+            "class",
+            f"carbon supply-demand quadrants (supply-demand, H/L by z-score), {label}",
+        ),
+    ]
+
+
+NEP_T_C_PER_HA = 0.01
+"""t C/ha per g C/m² (10 000 m²/ha, 10⁶ g/t)."""
+
+
+def _write_supply_demand(
+    nep: xr.DataArray, ce: xr.DataArray, outputs: Mapping[str, Path], label: str
+) -> None:
+    """ESDR = (S − D)/((S_max + D_max)/2) per cell with S = NEP × area and D = ``ce`` (both
+    t C/yr per cell), its zones and the z-score quadrants (Li et al. 2016; METHODS §4)."""
+    from landcarbon.carbon.balance import (
+        BALANCE_ZONES,
+        QUADRANTS,
+        balance_zones,
+        supply_demand_quadrants,
+        supply_demand_ratio,
+    )
+    from landcarbon.carbon.classes import per_cell
+    from landcarbon.raster import write_raster
+
+    supply = per_cell(nep * NEP_T_C_PER_HA, "supply_t_c")
+    supply, ce = supply.where(ce.notnull()), ce.where(supply.notnull())
+    esdr = supply_demand_ratio(supply, ce)
+    write_raster(esdr.astype("float32"), outputs[f"carbon.{label}.esdr"], overwrite=True, units="1")
+    write_raster(
+        balance_zones(esdr),
+        outputs[f"carbon.{label}.supply_demand_zones"],
+        overwrite=True,
+        classes=BALANCE_ZONES,
+    )
+    write_raster(
+        supply_demand_quadrants(supply, ce),
+        outputs[f"carbon.{label}.supply_demand_quadrants"],
+        overwrite=True,
+        classes=QUADRANTS,
+    )
 
 
 def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.DataFrame:
