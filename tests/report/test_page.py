@@ -443,3 +443,19 @@ def test_value_maps_are_decimated_quantised_and_the_page_bounded(tmp_path: Path)
     with pytest.warns(LandcarbonWarning, match="left out of it: b"):
         kept = within_budget([shown, {**shown, "title": "b"}], budget=size + size // 2)
     assert [m["title"] for m in kept] == ["NEP"]
+
+
+def test_erosion_grade_columns_are_labelled_in_chinese():
+    # the grade-area table's columns (SL 190-2007 grade names, hectares) in a zh report
+    from landcarbon.erosion.csle import GRADE_NAMES
+
+    labels = [label(f"{grade}_ha", "zh") for grade in GRADE_NAMES]
+    assert labels == [
+        "微度 (hm²)",
+        "轻度 (hm²)",
+        "中度 (hm²)",
+        "强烈 (hm²)",
+        "极强烈 (hm²)",
+        "剧烈 (hm²)",
+    ]
+    assert label("very_intense_ha", "en") == "very intense (ha)"

@@ -204,6 +204,13 @@ UNITS: tuple[tuple[str, str, str], ...] = (
 WORDS: dict[str, str] = {
     # key (without its unit suffix) -> Chinese label; English labels are the key's words
     "area": "面积",
+    # soil erosion intensity grades (SL 190-2007), as the grade-area columns name them
+    "slight": "微度",
+    "light": "轻度",
+    "moderate": "中度",
+    "intense": "强烈",
+    "very_intense": "极强烈",
+    "severe": "剧烈",
     "area_t0": "期初面积",
     "area_t1": "期末面积",
     "persistence": "未变化面积",
