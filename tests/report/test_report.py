@@ -69,23 +69,17 @@ def test_scale_bar_lengths_are_round():
 def _chromium_dom(index: Path, profile: Path) -> dict[str, str]:
     """The data-* attributes the page's script sets on <body> once loaded in headless
     Chromium: images, broken-images and (console) errors."""
-    import shutil
     import subprocess
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    from landcarbon.report.browser import HEADLESS_FLAGS, find_chromium
+
+    chromium = find_chromium()
     if chromium is None:
         pytest.skip("chromium not installed (make test installs it with apt-get)")
     proc = subprocess.run(
         [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={profile}",
             "--virtual-time-budget=5000",
             "--dump-dom",

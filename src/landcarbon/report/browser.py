@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-FLAGS = (
+HEADLESS_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -27,8 +27,11 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--remote-debugging-pipe",
 )
+"""A headless Chromium that makes no connection of its own (this machine's network is
+closed; without the background-networking flags it retries many at a time)."""
+
+FLAGS = (*HEADLESS_FLAGS, "--remote-debugging-pipe")
 
 
 def find_chromium() -> str | None:
