@@ -44,6 +44,28 @@ def make_raster(
     return da.chunk({"y": chunks[0], "x": chunks[1]}) if backend == "dask" else da
 
 
+def write_gtiff(path: Path, data: np.ndarray, nodata: float | None, **extra: object) -> Path:
+    """A single-band GeoTIFF of ``data`` in its own dtype written by rasterio directly (as
+    other tools write them, not through landcarbon's writer), on the grid of
+    :func:`make_raster`; ``extra`` creation options (``tiled``, ``compress`` ...)."""
+    import rasterio
+
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": data.dtype.name,
+        "crs": "EPSG:32650",
+        "transform": Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0),
+        "nodata": nodata,
+        **extra,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
 def assert_backends_agree(
     func: Callable[..., xr.DataArray],
     *arrays: xr.DataArray,

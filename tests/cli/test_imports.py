@@ -15,10 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
-from affine import Affine
 
-from landcarbon.testing import run_cli
+from landcarbon.testing import run_cli, write_gtiff
 
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "xarray", "dask", "rasterio")
 
@@ -59,19 +57,7 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 
 
 def _gtiff(path: Path, data: np.ndarray, nodata: float | None) -> str:
-    profile = {
-        "driver": "GTiff",
-        "height": data.shape[0],
-        "width": data.shape[1],
-        "count": 1,
-        "dtype": data.dtype.name,
-        "crs": "EPSG:32650",
-        "transform": Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0),
-        "nodata": nodata,
-    }
-    with rasterio.open(path, "w", **profile) as ds:
-        ds.write(data, 1)
-    return str(path)
+    return str(write_gtiff(path, data, nodata))
 
 
 LU = np.array([[1, 1, 255], [2, 7, 7], [7, 255, 2]], dtype=np.uint8)

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 
 from landcarbon.errors import InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid
@@ -20,7 +19,7 @@ from landcarbon.raster import (
     valid_mask,
     write_raster,
 )
-from landcarbon.testing import make_raster
+from landcarbon.testing import make_raster, write_gtiff
 
 CLASSES = {1: ("cropland", "#f6d55c"), 2: ("forest", "#2e7d32")}
 
@@ -161,23 +160,7 @@ def test_reference_rasters_read_with_correct_grids(shared_data: Path, name, shap
 
 def _tif(path: Path, data: np.ndarray, nodata: float | None, **extra: object) -> Path:
     """A GeoTIFF of ``data`` in its own dtype (tiled 16, as other tools write them)."""
-    profile = {
-        "driver": "GTiff",
-        "height": data.shape[0],
-        "width": data.shape[1],
-        "count": 1,
-        "dtype": data.dtype.name,
-        "crs": "EPSG:32650",
-        "transform": Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_000.0),
-        "nodata": nodata,
-        "tiled": True,
-        "blockxsize": 16,
-        "blockysize": 16,
-        **extra,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
-    return path
+    return write_gtiff(path, data, nodata, tiled=True, blockxsize=16, blockysize=16, **extra)
 
 
 @pytest.mark.parametrize(
