@@ -1,6 +1,7 @@
-"""The land-use group vocabulary: the coarse classes presets are keyed by.
+"""Group-keyed tables: presets keyed by land-use group, resolved onto a study's codes.
 
-A study's class table gives each class a ``group`` (one of :data:`GROUPS`; a named
+A study's class table gives each class a ``group`` (one of
+:data:`landcarbon.group_names.GROUPS`; a named
 scheme such as CNLUCC does it for you). Shipped presets (carbon densities, emission
 factors, scenario rules, CSLE factors, resistance levels) are keyed by group, never by
 raw code, and are resolved onto a study's codes through that column, so a preset
@@ -9,7 +10,6 @@ written for "forest" applies to every forest class of any classification.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from landcarbon.errors import TableError
+from landcarbon.group_names import GROUPS, check_group
 from landcarbon.tables import (
     CODE_ALIASES,
     ClassTable,
@@ -26,73 +27,6 @@ from landcarbon.tables import (
 
 if TYPE_CHECKING:
     from landcarbon.classes import ClassScheme
-
-GROUPS = (
-    "cropland",
-    "forest",
-    "shrubland",
-    "grassland",
-    "wetland",
-    "water",
-    "built-up",
-    "barren",
-    "snow/ice",
-)
-"""Land-use groups (canonical names, lower case)."""
-
-SYNONYMS = {
-    "farmland": "cropland",
-    "arable land": "cropland",
-    "cultivated land": "cropland",
-    "forestland": "forest",
-    "forest land": "forest",
-    "woodland": "forest",
-    "shrub": "shrubland",
-    "shrub land": "shrubland",
-    "grass": "grassland",
-    "marsh": "wetland",
-    "waters": "water",
-    "water area": "water",
-    "water body": "water",
-    "built up": "built-up",
-    "development land": "built-up",
-    "development": "built-up",
-    "impervious": "built-up",
-    "urban": "built-up",
-    "unused": "barren",
-    "unused land": "barren",
-    "bare": "barren",
-    "snow": "snow/ice",
-    "ice": "snow/ice",
-    "snow ice": "snow/ice",
-}
-"""Other names accepted for a group (after lower-casing, ``_`` and ``-`` read as spaces)."""
-
-
-def _key(name: str) -> str:
-    """``name`` trimmed, lower case, with ``_`` and ``-`` as single spaces."""
-    return " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
-
-
-_LOOKUP = {_key(g): g for g in GROUPS} | {_key(k): v for k, v in SYNONYMS.items()}
-
-
-def check_group(name: str, where: str = "") -> str:
-    """The canonical group of ``name`` (a group of :data:`GROUPS` or a synonym).
-
-    Raises
-    ------
-    TableError
-        ``name`` is no group; the message says ``where`` (file, key), has a
-        did-you-mean hint and lists the groups.
-    """
-    group = _LOOKUP.get(_key(name))
-    if group is not None:
-        return group
-    close = difflib.get_close_matches(_key(name), list(_LOOKUP), n=1, cutoff=0.6)
-    hint = f" (did you mean '{_LOOKUP[close[0]]}'?)" if close else ""
-    at = f"{where}: " if where else ""
-    raise TableError(f"{at}{name!r} is not a land-use group{hint}; use one of {', '.join(GROUPS)}")
 
 
 def classes_option(value: str) -> ClassScheme:

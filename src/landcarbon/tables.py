@@ -25,6 +25,7 @@ import xarray as xr
 
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.errors import InputFileError, LandcarbonError, TableError
+from landcarbon.group_names import check_group
 from landcarbon.limits import Limits, out_of_range
 from landcarbon.raster import CLASS_NODATA
 
@@ -80,7 +81,7 @@ class ClassTable:
         return {int(k): f"class {k}" for k in self.codes}
 
     def groups(self) -> dict[int, str]:
-        """Code → land-use group (:data:`landcarbon.groups.GROUPS`); empty without a
+        """Code → land-use group (:data:`landcarbon.group_names.GROUPS`); empty without a
         ``group`` column."""
         if "group" not in self.frame:
             return {}
@@ -432,10 +433,8 @@ def table_from_frame(
 
 
 def _groups(column: pd.Series, source: str) -> list[str | None]:
-    """The ``group`` column checked against :data:`landcarbon.groups.GROUPS` (lower case;
+    """The ``group`` column checked against :data:`landcarbon.group_names.GROUPS` (lower case;
     None for a blank cell: no group); TableError naming every row with an unknown group."""
-    from landcarbon.groups import check_group
-
     groups: list[str | None] = []
     problems = []
     for row, (code, value) in enumerate(column.items(), start=2):

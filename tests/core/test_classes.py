@@ -17,7 +17,7 @@ from landcarbon.classes import (
     scheme_from_table,
 )
 from landcarbon.errors import LandcarbonWarning, ParameterError, TableError
-from landcarbon.groups import GROUPS, check_group
+from landcarbon.group_names import GROUPS, check_group
 from landcarbon.raster import write_raster
 from landcarbon.report import fonts
 from landcarbon.report.maps import render_map

@@ -10,7 +10,8 @@ import pytest
 from landcarbon.carbon import emission_factor_preset, emission_totals, pools_preset
 from landcarbon.classes import ClassScheme, scheme_from_table
 from landcarbon.errors import TableError
-from landcarbon.groups import GROUPS, check_group, class_groups
+from landcarbon.group_names import GROUPS, check_group
+from landcarbon.groups import class_groups
 from landcarbon.testing import make_raster
 
 

@@ -16,13 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 WINGS = ("landuse", "carbon", "erosion", "sinks")
 
-ALLOWED_CYCLE_EDGES = {
-    ("landcarbon.tables", "landcarbon.groups"): (
-        "tables._groups checks a class table's group column with groups.check_group while "
-        "groups builds its tables on tables (read_records, ClassTable); to remove: move the "
-        "group vocabulary (GROUPS, SYNONYMS, check_group) below tables"
-    ),
-}
+ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 """Imports that close a cycle, each with why it is still there; removing the edge must leave
 no cycle, and an edge that no longer exists must be taken out of this list."""
 

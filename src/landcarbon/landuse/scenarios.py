@@ -10,7 +10,7 @@ A scenario file is TOML with one table per scenario::
     protected_classes = [1]                # classes whose cells never change
 
 A class in ``transition_multipliers``, ``forbidden`` and ``protected_classes`` is a code
-or a land-use group (``"cropland"``, ``"built-up"``: :data:`landcarbon.groups.GROUPS`),
+or a land-use group (``"cropland"``, ``"built-up"``: :data:`landcarbon.group_names.GROUPS`),
 which stands for every code of that group in the study's class table (``groups``); the
 shipped presets are keyed by group.
 
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from landcarbon.errors import ConfigError, InputFileError, ParameterError, TableError
-from landcarbon.groups import check_group
+from landcarbon.group_names import check_group
 from landcarbon.landuse.markov import (
     Demand,
     ProjectionMethod,
