@@ -104,7 +104,11 @@ BENCH_SCALE_SIZE ?= 10000
 BENCH_PAIRS ?= 3
 BENCH_INVEST_PYTHON ?= .venv-invest/bin/python
 .PHONY: bench
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python --invest-python $(BENCH_INVEST_PYTHON) \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
 	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
