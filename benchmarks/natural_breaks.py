@@ -1,29 +1,34 @@
-"""Benchmark of exact natural breaks (issue 5) against jenkspy and mapclassify.
+"""Benchmark of exact natural breaks (issues 5 and 18) on the shared harness.
 
-Prints, for gamma-distributed values (continuous, no ties):
+Whole work timed in-process for both tools alike: a float64 array in, the breaks out
+(``natural_breaks(x, k)``: NaN filter, sort, unique values with counts, the dynamic
+programme; ``ckwrap.ckmeans(x, k)``: its own sort and SMAWK dynamic programme, labels
+out; turning those into edges is left out of its time, which favours ckwrap). Runs are
+interleaved (A B A B ..., after one untimed round that loads the numba cache), reported as
+medians and the min-max of the paired ratios with the load (benchmarks/harness.py).
+Prints, on gamma-distributed values:
 
-1. 10^4 and 10^5 values, k = 5: landcarbon ``natural_breaks`` vs jenkspy 0.4.1
-   (exact Fisher-Jenks, O(k n^2)) run in the same process, the speed ratio and whether
-   the edges are identical (10^5 with jenkspy takes ~20 s; ``--skip-jenkspy-1e5`` skips it);
-2. mapclassify's ``FisherJenks`` at 10^4: its time and whether its partition is jenkspy's
-   (it accumulates in float32 and can miss the optimum);
-3. 10^6 values, k = 5: landcarbon and ckwrap (Ckmeans.1d.dp 4.3.5, SMAWK, exact) run
-   interleaved (A B A B ..., 5 pairs): median and min-max of the paired ratios, whether
-   the partitions are equal, the load average (target < 1 s and >= 4x ckwrap; ckwrap is
-   skipped when not installed: ``pip install ckwrap``) and the share of the sort
-   (``np.unique`` with counts, which the dynamic programme cannot start without);
-4. 10^6 values, k = 10 and 15, and ``natural_breaks_upto`` (every k <= 15 from one
-   dynamic programme); jenkspy would take about 35 min, so it is not run.
+1. 10^4 and 10^5 values, k = 5: landcarbon vs jenkspy (exact Fisher-Jenks, O(k n^2)) and
+   whether the edges are identical (10^5 with jenkspy takes ~20 s; ``--skip-jenkspy-1e5``
+   skips it); mapclassify's ``FisherJenks`` at 10^4 (float32 sums: it can miss the optimum);
+2. ``--size`` values (10^6), k = 5, continuous (no ties) and tied (rounded to 0.01, a few
+   thousand distinct values as in real rasters): landcarbon vs ckwrap (Ckmeans.1d.dp, the
+   C++ peer; from the ``bench`` extra) and ``np.unique`` with counts alone, the sort that
+   any exact method pays (the floor); whether the partitions are identical (target:
+   < 1 s and >= 4x ckwrap);
+3. ``--size`` values, k = 10 and 15 and ``natural_breaks_upto`` (every k <= 15 from one
+   programme); jenkspy would take about 35 min, so it is not run.
 
-Usage: ``python benchmarks/natural_breaks.py [--skip-jenkspy-1e5]``.
+Usage: ``python benchmarks/natural_breaks.py [--size 1000000] [--pairs 3]
+[--skip-jenkspy-1e5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
+import harness
 import jenkspy
 import mapclassify
 import numpy as np
@@ -31,71 +36,104 @@ import numpy as np
 from landcarbon.stats.classify import natural_breaks, natural_breaks_upto
 
 
-def timed(func, *args):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    value = func(*args)
-    return time.perf_counter() - start, value
+def small_sizes(rng: np.random.Generator, skip_1e5: bool) -> list[str]:
+    """landcarbon vs jenkspy (and mapclassify at 10^4), one run each: seconds and equality."""
+    lines = []
+    for n in [10_000] if skip_1e5 else [10_000, 100_000]:
+        x = rng.gamma(2.0, 3.0, n)
+        start = time.perf_counter()
+        ours = natural_breaks(x, 5)
+        t_ours = time.perf_counter() - start
+        start = time.perf_counter()
+        ref = np.asarray(jenkspy.jenks_breaks(x, 5))
+        t_ref = time.perf_counter() - start
+        lines.append(
+            f"- n = {n}, k = 5: landcarbon {t_ours:.4f} s, jenkspy {t_ref:.3f} s "
+            f"({t_ref / t_ours:.0f}x, one run each); identical edges: "
+            f"{np.array_equal(ours, ref)}"
+        )
+        if n == 10_000:
+            start = time.perf_counter()
+            fj = mapclassify.FisherJenks(x, 5)
+            t_mc = time.perf_counter() - start
+            lines.append(
+                f"- n = {n}, k = 5: mapclassify FisherJenks {t_mc:.3f} s "
+                f"({t_mc / t_ours:.0f}x); same partition as jenkspy: "
+                f"{np.array_equal(ref[1:], fj.bins)} (it accumulates in float32)"
+            )
+    return lines
 
 
-def versus_ckwrap(x: np.ndarray, k: int, pairs: int = 5) -> None:
-    """landcarbon and ckwrap interleaved on ``x``: times, paired ratios, same partition."""
+def ckwrap_uppers(x: np.ndarray, k: int) -> np.ndarray:
+    """ckwrap's partition as landcarbon's edges: min, the upper value of each class, max."""
+    import ckwrap
+
+    labels = ckwrap.ckmeans(x, k).labels
+    uppers = np.full(k, -np.inf)
+    np.maximum.at(uppers, labels, x)
+    return np.concatenate([[x.min()], np.sort(uppers)])
+
+
+def versus_ckwrap(x: np.ndarray, k: int, what: str, pairs: int) -> list[str]:
+    """landcarbon, ckwrap and the sort floor interleaved on ``x``; exactness checked."""
+    ours = natural_breaks(x, k)
+    tools = {
+        "landcarbon natural_breaks": harness.call(lambda i: natural_breaks(x, k)),
+        "np.unique with counts (the sort floor)": harness.call(
+            lambda i: np.unique(x, return_counts=True)
+        ),
+    }
     try:
-        import ckwrap
+        same = np.array_equal(ours, ckwrap_uppers(x, k))
+        import ckwrap  # timed without turning its labels into edges (favours ckwrap)
+
+        tools["ckwrap (Ckmeans.1d.dp)"] = harness.call(lambda i: ckwrap.ckmeans(x, k))
     except ImportError:
-        t, _ = timed(natural_breaks, x, k)
-        print(f"n = {x.size}, k = {k}: landcarbon {t:.3f} s (ckwrap not installed)")
-        return
-    ours_t, ref_t, sort_t = [], [], []
-    for _ in range(pairs):
-        t, ours = timed(natural_breaks, x, k)
-        ours_t.append(t)
-        t, result = timed(ckwrap.ckmeans, x, k)
-        ref_t.append(t)
-        t, _ = timed(np.unique, x, False, False, True)  # the sort + counts natural_breaks does
-        sort_t.append(t)
-    uppers = [x[result.labels == c].max() for c in range(k)]
-    same = np.array_equal(ours[1:], uppers)
-    ratios = np.asarray(ref_t) / np.asarray(ours_t)
-    print(
-        f"n = {x.size}, k = {k}: landcarbon median {np.median(ours_t):.3f} s, ckwrap median "
-        f"{np.median(ref_t):.3f} s; paired ratio median {np.median(ratios):.1f}x "
-        f"(min {ratios.min():.1f}, max {ratios.max():.1f}); same partition: {same}; "
-        f"load {os.getloadavg()[0]:.2f} (target < 1 s, >= 4x); of landcarbon's time the "
-        f"sort (np.unique with counts) takes {np.median(np.asarray(sort_t) / ours_t):.0%}"
+        same = None
+    timed = harness.interleaved(tools, pairs)
+    head = (
+        f"### {x.size} values, k = {k}, {what} ({np.unique(x).size} distinct)\n\n"
+        + "\n".join(timed.table())
+        + "\n"
     )
+    floor = timed.ratios("np.unique with counts (the sort floor)", "landcarbon natural_breaks")
+    lines = [head, f"- of landcarbon's wall time, the sort takes {np.median(floor):.0%} (median)"]
+    if same is None:
+        lines.append("- ckwrap not installed (`pip install ckwrap`, the bench extra): not compared")
+    else:
+        lines += [
+            "- " + timed.ratio_text("ckwrap (Ckmeans.1d.dp)", "landcarbon natural_breaks"),
+            f"- identical breaks to ckwrap: {same}",
+        ]
+    lines += [f"- {timed.load_text()}", ""]
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--skip-jenkspy-1e5", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     natural_breaks(rng.random(100), 3)  # numba compile (cached on disk afterwards)
-    sizes = [10_000] if args.skip_jenkspy_1e5 else [10_000, 100_000]
-    for n in sizes:
-        x = rng.gamma(2.0, 3.0, n)
-        t_ours, ours = timed(natural_breaks, x, 5)
-        t_ref, ref = timed(jenkspy.jenks_breaks, x, 5)
-        same = np.array_equal(ours, np.asarray(ref))
-        print(
-            f"n = {n:>7}, k = 5: landcarbon {t_ours:8.4f} s, jenkspy {t_ref:8.3f} s "
-            f"-> {t_ref / t_ours:8.0f}x faster; identical edges: {same}"
-        )
-        if n == 10_000:
-            t_mc, fj = timed(mapclassify.FisherJenks, x, 5)
-            same_mc = np.array_equal(np.asarray(ref)[1:], fj.bins)
-            print(
-                f"n = {n:>7}, k = 5: mapclassify FisherJenks {t_mc:8.3f} s -> "
-                f"{t_mc / t_ours:8.0f}x; same partition as jenkspy: {same_mc} "
-                f"(it accumulates in float32)"
-            )
-    x = rng.gamma(2.0, 3.0, 1_000_000)
-    versus_ckwrap(x, 5)
-    for k in (10, 15):
-        t, _ = timed(natural_breaks, x, k)
-        print(f"n = 1000000, k = {k:>2}: landcarbon {t:.3f} s")
-    t, _ = timed(natural_breaks_upto, x, 15)
-    print(f"n = 1000000, every k <= 15 from one programme: {t:.3f} s")
+    lines = ["Target (issue 18): 10^6 values, k = 5, exact: < 1 s and >= 4x ckwrap.", ""]
+    lines += [*small_sizes(rng, args.skip_jenkspy_1e5), ""]
+    x = rng.gamma(2.0, 3.0, args.size)
+    lines += versus_ckwrap(x, 5, "continuous", args.pairs)
+    lines += versus_ckwrap(np.round(x, 2), 5, "tied (rounded to 0.01)", args.pairs)
+    more = harness.interleaved(
+        {
+            "landcarbon k = 10": harness.call(lambda i: natural_breaks(x, 10)),
+            "landcarbon k = 15": harness.call(lambda i: natural_breaks(x, 15)),
+            "landcarbon every k <= 15": harness.call(lambda i: natural_breaks_upto(x, 15)),
+        },
+        args.pairs,
+        warmup=False,
+    )
+    lines += [f"### {args.size} values, more classes (continuous)\n", *more.table(), ""]
+    lines += [f"- {more.load_text()}", "", f"Machine: {harness.machine()}"]
+    harness.report(f"natural breaks, {args.size} values, array in -> breaks out, in-process", lines)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,15 @@ from pathlib import Path
 import harness
 
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability")
+ON_HARNESS = (
+    "carbon",
+    "codec",
+    "allocation",
+    "natural_breaks",
+    "geodetector",
+    "erosion",
+    "suitability",
+)
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
@@ -40,7 +48,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("carbon", invest, ["--size", str(opts.carbon_size), *pairs]),
         ("codec", opts.python, ["--size", str(opts.carbon_size), *pairs]),
         ("allocation", opts.python, ["--side", str(opts.allocation_side), *pairs]),
-        ("natural_breaks", opts.python, ["--skip-jenkspy-1e5"]),
+        ("natural_breaks", opts.python, ["--skip-jenkspy-1e5", *pairs]),
         ("sinks", opts.python, ["--no-chapter"]),
         ("geodetector", opts.python, ["--rows", str(opts.geodetector_rows), *pairs]),
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from landcarbon.cli import app
 from landcarbon.errors import TableError
 from landcarbon.raster import write_raster
-from landcarbon.testing import make_raster
+from landcarbon.testing import make_raster, one_error_line, run_cli
 
 runner = CliRunner()
 
@@ -50,3 +50,19 @@ def test_bad_column(tmp_path: Path):
         result = runner.invoke(app, ["breaks", str(path), *args])
         assert isinstance(result.exception, TableError)
         assert message in str(result.exception)
+
+
+def test_more_classes_than_distinct_values_names_the_file_and_the_fix(tmp_path: Path):
+    """Constant and two-valued columns through the real entry point: one error line with
+    the file, the counts and the fix, exit 1, no traceback; k = 2 on two values works."""
+    path = tmp_path / "flat.csv"
+    pd.DataFrame({"v": [2.0, 2.0, 7.0, 2.0]}).to_csv(path, index=False)
+    line = one_error_line(run_cli("breaks", str(path), "--k", "3"))
+    assert line == (
+        f"error: {path}: natural breaks: 3 classes need at least 3 distinct values, "
+        "the data have 2; lower k"
+    )
+    done = run_cli("--json", "breaks", str(path), "--k", "2")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["edges"] == [2.0, 2.0, 7.0]
+    assert json.loads(done.stdout)["counts"] == [3, 1]

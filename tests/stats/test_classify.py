@@ -170,6 +170,34 @@ def test_nan_ignored_and_offset_data_stays_exact():
     np.testing.assert_allclose(shifted, natural_breaks(x, 4), atol=1e-8)
 
 
+def test_adversarial_inputs_constant_two_values_and_ties():
+    """Degenerate data: one distinct value (k = 1 only), two distinct values (each its own
+    class whatever the counts), k = number of distinct values (every value its own class),
+    and a million values with three distinct ones (the weighted kernel sees 3 cells)."""
+    np.testing.assert_array_equal(natural_breaks([4.5] * 7, 1), [4.5, 4.5])
+    with pytest.raises(
+        ParameterError, match="2 classes need at least 2 distinct values, the data have 1"
+    ):
+        natural_breaks([4.5] * 7, 2)
+    x = np.array([3.0] * 999 + [-2.0])
+    np.testing.assert_array_equal(natural_breaks(x, 2), [-2.0, -2.0, 3.0])
+    np.testing.assert_array_equal(natural_breaks(x, 1), [-2.0, 3.0])
+    y = np.array([5.0, 1.0, 3.0, 1.0, 5.0, 2.0])
+    np.testing.assert_array_equal(natural_breaks(y, 4), [1.0, 1.0, 2.0, 3.0, 5.0])
+    big = np.repeat([0.0, 1.0, 10.0], [500_000, 400_000, 100_000])
+    np.testing.assert_array_equal(natural_breaks(big, 2), [0.0, 1.0, 10.0])
+    np.testing.assert_array_equal(natural_breaks(big, 3), [0.0, 0.0, 1.0, 10.0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ties_and_continuous_agree_with_jenkspy_at_5000_values(seed):
+    """Rounded (tied, as real rasters) and continuous data at 5000 values, k = 5: the
+    weighted kernel on unique values with counts equals jenkspy on the raw data."""
+    x = np.random.default_rng(seed).gamma(2.0, 3.0, 5000)
+    for data in (x, np.round(x, 1)):
+        np.testing.assert_array_equal(natural_breaks(data, 5), jenkspy.jenks_breaks(data, 5))
+
+
 # ----------------------------------------------------------------- hand cases
 def test_natural_breaks_hand_case():
     # jenkspy's docstring example: [1.2, 2.3 | 3.9 ... 5.0 | 7.1 ... 7.8]

@@ -9,7 +9,7 @@ import typer
 
 from landcarbon.cli.commands.geodetector import TABLE_SUFFIXES, read_frame
 from landcarbon.cli.output import emit, say
-from landcarbon.errors import TableError
+from landcarbon.errors import ParameterError, TableError
 
 if TYPE_CHECKING:  # numpy and pandas load only when the command runs (`landcarbon --help`)
     import numpy as np
@@ -60,7 +60,10 @@ def breaks(
     from landcarbon.stats.classify import breaks as class_edges
 
     data = _values(values, column)
-    edges = class_edges(data, k, method)
+    try:
+        edges = class_edges(data, k, method)
+    except ParameterError as err:  # the data's own limit (k > distinct values, ...): name them
+        raise ParameterError(f"{values}: {err}") from None
     classes = assign_classes(data, edges, closed)  # type: ignore[arg-type]
     counts = np.bincount(classes[classes > 0], minlength=len(edges))[1:]
     summary = {
