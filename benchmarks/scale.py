@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 import pandas as pd
 import psutil
@@ -276,10 +277,27 @@ class PeakMemory:
         self._update()
 
 
+def tree_cpu() -> float:
+    """CPU seconds (user + system) so far of this process and its live children (the
+    cluster's nannies and workers, which live through every timed step)."""
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 @dataclass
-class Timing:
+class Step:
+    """One timed step: wall and CPU seconds (all processes), peak RSS split per process."""
+
     step: str
     seconds: float
+    cpu: float
     peak_parts: list[int]
     cells: int
 
@@ -296,13 +314,19 @@ class Timing:
     def cells_per_s(self) -> float:
         return self.cells / self.seconds
 
+    @property
+    def timing(self) -> harness.Timing:
+        return harness.Timing(self.seconds, self.cpu)
 
-def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Timing, Any]:
+
+def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Step, Any]:
     with PeakMemory() as mem:
+        cpu = tree_cpu()
         start = time.perf_counter()
         result = func()
         seconds = time.perf_counter() - start
-    return Timing(step, seconds, mem.parts, cells), result
+        cpu = tree_cpu() - cpu
+    return Step(step, seconds, cpu, mem.parts, cells), result
 
 
 # ------------------------------------------------------------------ the study
@@ -387,27 +411,33 @@ def check_crop(t0_path: Path, t1_path: Path, full_dir: Path, chunks: int, crop: 
     return f"crop {crop}x{crop} at ({off}, {off}) across chunk borders: identical to in-memory"
 
 
-def warm_up(t0: xr.DataArray, t1: xr.DataArray, chunks: int, out_dir: Path) -> None:
-    """Run the study once on the first chunk, so worker start-up and numba cache loads
+def warm_up(t0_path: Path, t1_path: Path, chunks: int, out_dir: Path) -> None:
+    """Run the study on the first chunk in this process with dask's synchronous scheduler
+    (``client.run`` calls it on every worker), so worker start-up and numba cache loads
     are not timed."""
+    import dask
+
     first = {"y": slice(0, chunks), "x": slice(0, chunks)}
-    run_untimed(t0.isel(first), t1.isel(first), out_dir)
+    t0, t1 = (read_raster(p, "categorical", chunks=chunks).isel(first) for p in (t0_path, t1_path))
+    with dask.config.set(scheduler="synchronous"):
+        run_untimed(t0, t1, out_dir / f"warm_up_{os.getpid()}")
 
 
 def on_cluster(
     workers: int, t0_path: Path, t1_path: Path, chunks: int, folder: Path
-) -> tuple[list[Timing], Results]:
+) -> tuple[list[Step], Results]:
     """Run the timed study on a fresh LocalCluster of ``workers`` single-threaded processes."""
     from distributed import Client, LocalCluster
 
-    timings: list[Timing] = []
+    timings: list[Step] = []
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
         t0 = read_raster(t0_path, "categorical", chunks=chunks)
         t1 = read_raster(t1_path, "categorical", chunks=chunks)
-        warm_up(t0, t1, chunks, folder / "warm_up")
+        warm_up(t0_path, t1_path, chunks, folder)  # this process: imports, the writer
+        client.run(warm_up, t0_path, t1_path, chunks, folder)  # every worker: numba caches
 
         def record(name: str, thunk: Callable[[], Any]) -> Any:
             timing, value = timed(name, int(t0.size), thunk)
@@ -418,30 +448,47 @@ def on_cluster(
     return timings, results
 
 
-def report(workers: int, chunks: int, timings: list[Timing]) -> float:
-    """Print one cluster's figures; return its total seconds."""
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\n{workers} worker process(es), chunks {chunks} x {chunks} (load average {load}):")
-    for t in timings:
-        print(
-            f"  {t.step:<18} {t.seconds:7.1f} s  {t.cells_per_s / 1e6:7.2f} M cells/s"
-            f"  peak {t.peak_bytes / GB:5.2f} GB ({t.split})"
-        )
-    total = sum(t.seconds for t in timings)
-    peak = max(t.peak_bytes for t in timings)
-    cells = timings[0].cells
-    print(
-        f"  {'whole study':<18} {total:7.1f} s  {cells / total / 1e6:7.2f} M map cells/s"
-        f"  peak {peak / GB:5.2f} GB ({'under' if peak < 2 * GB else 'OVER'} the 2 GB limit)"
+def run_line(label: str, steps: list[Step]) -> str:
+    """One run's figures in one line: seconds per step, total, peak, load."""
+    total = sum(t.seconds for t in steps)
+    peak = max(steps, key=lambda t: t.peak_bytes)
+    parts = ", ".join(f"{t.step} {t.seconds:.1f} s" for t in steps)
+    return (
+        f"- {label}: {parts}; whole {total:.1f} s ({steps[0].cells / total / 1e6:.2f} M map "
+        f"cells/s); peak {peak.peak_bytes / GB:.2f} GB in {peak.step} ({peak.split}); load "
+        f"average {os.getloadavg()[0]:.2f}"
     )
-    return total
+
+
+def scaling_lines(runs: dict[str, list[list[Step]]], timed: harness.Comparison) -> list[str]:
+    """Whole study and every step: paired ratios of the interleaved runs; peak memory."""
+    one, more = runs
+    lines = [*timed.table(), "", f"- whole study, {timed.ratio_text(one, more)}"]
+    for k, step in enumerate(s.step for s in runs[one][0]):
+        per_step = harness.Comparison(
+            {label: [r[k].timing for r in done] for label, done in runs.items()},
+            timed.load_before,
+            timed.load_after,
+        )
+        lines.append(f"- {step}, {per_step.ratio_text(one, more)}")
+    for label, done in runs.items():
+        peaks = [max(t.peak_bytes for t in r) / GB for r in done]
+        lines.append(
+            f"- peak RSS, all processes, {label}: median {np.median(peaks):.2f} GB "
+            f"({min(peaks):.2f}-{max(peaks):.2f}); "
+            f"{'under' if max(peaks) < 2 else 'OVER'} the 2 GB limit"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000, help="map side in cells")
     parser.add_argument("--chunks", type=int, default=2048, help="dask chunk side in cells")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--workers", type=int, nargs=2, default=[1, 2], help="the two cluster sizes compared"
+    )
+    parser.add_argument("--pairs", type=int, default=2, help="interleaved runs of each")
     parser.add_argument("--crop", type=int, default=2000, help="side of the in-memory check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="keep the files in this folder")
@@ -463,34 +510,47 @@ def main() -> None:
             "generate", cells, lambda: write_dates(folder, args.size, args.seed)
         )
         changed = int(counts.sum() - np.trace(counts))
-        print(
-            f"map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
-            f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s "
-            f"({gen.cells_per_s / 1e6:.1f} M cells/s, peak {gen.peak_bytes / GB:.2f} GB); "
+        lines = [
+            f"Machine: {harness.machine()}",
+            "",
+            f"Map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
+            f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s; "
             f"files {t0_path.stat().st_size / 1e6:.0f} + {t1_path.stat().st_size / 1e6:.0f} MB; "
-            f"this process now {psutil.Process().memory_info().rss / GB:.2f} GB"
-        )
+            f"chunks {args.chunks} x {args.chunks}, single-threaded worker processes, "
+            f"GDAL cache {args.gdal_cache_mb} MB.",
+            "",
+        ]
+        print("\n".join(lines), flush=True)
         want = expected_from_counts(counts)
-        totals: dict[int, list[float]] = {}
-        for n in args.workers:  # e.g. 1 2 1 2: interleaved, so load swings hit both
-            timings, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
-            compare(got, want, f"{n} worker(s) vs generation counts")
-            totals.setdefault(n, []).append(report(n, args.chunks, timings))
-        print(
-            f"\nstorage {want.storage_t_c / 1e6:.4f} Mt C, emissions "
-            f"{want.emissions_t_c_yr / 1e6:.4f} Mt C/yr, {changed} cells changed: equal to the "
-            f"generation counts (matrix exact, totals to 1e-9)"
+        labels = {n: f"{n} worker{'s' if n > 1 else ''}" for n in args.workers}
+        runs: dict[str, list[list[Step]]] = {label: [] for label in labels.values()}
+
+        def tool(n: int) -> harness.Tool:
+            def run(i: int) -> harness.Timing:
+                steps, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
+                compare(got, want, f"{n} worker(s) vs generation counts")
+                runs[labels[n]].append(steps)
+                lines.append(run_line(f"run {i + 1}, {labels[n]}", steps))
+                print(lines[-1], flush=True)
+                return harness.Timing(sum(t.seconds for t in steps), sum(t.cpu for t in steps))
+
+            return run
+
+        timed_runs = harness.interleaved(
+            {labels[n]: tool(n) for n in args.workers}, args.pairs, warmup=False
         )
-        base, *more = sorted(totals)
-        for n in more:
-            ratios = [b / t for b, t in zip(totals[base], totals[n], strict=False)]
-            print(
-                f"{n} vs {base} worker(s): x{min(totals[base]) / min(totals[n]):.2f} best vs "
-                f"best, per interleaved pair {', '.join(f'x{r:.2f}' for r in ratios)} "
-                f"(ideal x{n / base:g})"
-            )
-        print(f"storage map {(folder / STORAGE_TIF).stat().st_size / 1e6:.0f} MB on disk")
-        print(check_crop(t0_path, t1_path, folder, args.chunks, args.crop))
+        lines += [
+            "",
+            f"Interleaved ({args.pairs} pairs), the three timed steps summed; "
+            f"{timed_runs.load_text()}:",
+            "",
+            *scaling_lines(runs, timed_runs),
+            f"- checks: storage {want.storage_t_c / 1e6:.4f} Mt C, emissions "
+            f"{want.emissions_t_c_yr / 1e6:.4f} Mt C/yr and the transfer matrix ({changed} "
+            f"cells changed) equal the generation counts in every run (matrix exact, totals "
+            f"to 1e-9); {check_crop(t0_path, t1_path, folder, args.chunks, args.crop)}",
+        ]
+        harness.report(f"scale: chunked study on a LocalCluster, {args.size}^2 cells", lines)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
