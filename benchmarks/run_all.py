@@ -29,7 +29,7 @@ from pathlib import Path
 import harness
 
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability")
+ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability", "scale")
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:

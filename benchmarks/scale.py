@@ -16,12 +16,17 @@ Then, reading the files in ``--chunks`` x ``--chunks`` dask chunks, on a
 * emission-factor emissions (t C/yr, ``carbon.emission_totals``, arid Mu Us factors);
 * the transfer matrix against the second date (``landuse.change.transfer_matrix``).
 
-For each step: wall time, throughput (cells/s) and peak resident memory of this process
-plus every child (the cluster's workers and nannies), sampled every 50 ms in a thread.
-Checks: the full-size transfer matrix equals the generation-time counts cell for cell and
-the storage/emission totals equal count x density x cell area (to 1e-9 relative); on a
-cropped window that straddles chunk borders, every result (and the written storage map)
-equals the in-memory (numpy) path. Peak memory must stay under 2 GB.
+On the shared harness (``benchmarks/harness.py``): the two cluster sizes run interleaved
+(1 2 1 2 ..., ``--pairs``), each on a fresh cluster whose every worker first runs the study
+on one chunk (imports and numba caches are not timed). For each step: wall time, CPU time
+of all processes, throughput (cells/s) and peak resident memory of this process plus every
+child (the cluster's workers and nannies), sampled every 50 ms in a thread; then the
+median and min-max of the paired 1-worker / 2-worker ratios for the whole study and for
+every step, the load before and after, and the machine. Checks: the full-size transfer
+matrix equals the generation-time counts cell for cell and the storage/emission totals
+equal count x density x cell area (to 1e-9 relative), in every run; on a cropped window
+that straddles chunk borders, every result (and the written storage map) equals the
+in-memory (numpy) path. Peak memory must stay under 2 GB.
 
 GDAL's block cache defaults to 5 % of the machine's RAM per process and fills up during
 a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`` (default
@@ -35,16 +40,13 @@ Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 30-5
 patches compress well); 0.2 GB free is plenty. Everything is deleted at the end unless
 ``--keep DIR``.
 
-Measured on the shared 2-core VM (see ``docs/scaling.md``): the whole benchmark takes
-about 6 minutes at full size; 3.6 M map cells/s with 1 worker, 5.8 M with 2 (x1.60, when
-the storage map's window writes were serial); peak 1.01 GB (1 worker) and 1.65 GB (2
-workers). With parallel writes, at 10^8 cells and load 8-12, the storage map step ran
-x1.66-2.02 faster on 2 workers (peak 1.81 GB). ``--workers 1 2 1 2`` interleaves runs,
-so a change in the machine's load hits both; each run prints the load average.
+Figures and the load they were measured at: ``docs/scaling.md`` ("Measured throughput").
+A 2-worker run can only be faster than a 1-worker run when two cores are free: compare the
+CPU seconds with the wall seconds (CPU ~ wall means the processes shared one core).
 
 Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
-[--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000`` for a quick
-check.
+[--pairs 2] [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000``
+for a quick check.
 """
 
 from __future__ import annotations
