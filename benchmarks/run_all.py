@@ -37,6 +37,7 @@ ON_HARNESS = (
     "geodetector",
     "erosion",
     "suitability",
+    "scale",
 )
 
 

@@ -16,35 +16,38 @@ Then, reading the files in ``--chunks`` x ``--chunks`` dask chunks, on a
 * emission-factor emissions (t C/yr, ``carbon.emission_totals``, arid Mu Us factors);
 * the transfer matrix against the second date (``landuse.change.transfer_matrix``).
 
-For each step: wall time, throughput (cells/s) and peak resident memory of this process
-plus every child (the cluster's workers and nannies), sampled every 50 ms in a thread.
-Checks: the full-size transfer matrix equals the generation-time counts cell for cell and
-the storage/emission totals equal count x density x cell area (to 1e-9 relative); on a
-cropped window that straddles chunk borders, every result (and the written storage map)
-equals the in-memory (numpy) path. Peak memory must stay under 2 GB.
+On the shared harness (``benchmarks/harness.py``): the two cluster sizes run interleaved
+(1 2 1 2 ..., ``--pairs``), each on a fresh cluster whose every worker first runs the study
+on one chunk (imports and numba caches are not timed). For each step: wall time, CPU time
+of all processes, throughput (cells/s) and peak resident memory of this process plus every
+child (the cluster's workers and nannies), sampled every 50 ms in a thread; then the
+median and min-max of the paired 1-worker / 2-worker ratios for the whole study and for
+every step, the load before and after, and the machine. Checks: the full-size transfer
+matrix equals the generation-time counts cell for cell and the storage/emission totals
+equal count x density x cell area (to 1e-9 relative), in every run; on a cropped window
+that straddles chunk borders, every result (and the written storage map) equals the
+in-memory (numpy) path. Peak memory must stay under 2 GB.
 
 GDAL's block cache defaults to 5 % of the machine's RAM per process and fills up during
 a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`` (default
 64) sets ``GDAL_CACHEMAX`` for this process and the workers.
 
-Chunks default to 2048 x 2048: a worker then peaks at about 0.65 GB in the transfer matrix
-(about 80 bytes per chunk cell on top of ~0.25 GB of libraries), so two workers and this
-process stay under 2 GB; 4096 x 4096 chunks would need about 1.6 GB per worker.
+Chunks default to 2048 x 2048: a worker then peaks at 0.46-0.56 GB (measured at 10^8 and
+4 x 10^8 cells; the transfer matrix's joint index is one numba pass) and this process at
+0.45-0.65 GB (it writes the storage map from one buffer of a row of chunks), so two
+workers and this process stay under 2 GB.
 
 Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 30-54 MB (the
 patches compress well); 0.2 GB free is plenty. Everything is deleted at the end unless
 ``--keep DIR``.
 
-Measured on the shared 2-core VM (see ``docs/scaling.md``): the whole benchmark takes
-about 6 minutes at full size; 3.6 M map cells/s with 1 worker, 5.8 M with 2 (x1.60, when
-the storage map's window writes were serial); peak 1.01 GB (1 worker) and 1.65 GB (2
-workers). With parallel writes, at 10^8 cells and load 8-12, the storage map step ran
-x1.66-2.02 faster on 2 workers (peak 1.81 GB). ``--workers 1 2 1 2`` interleaves runs,
-so a change in the machine's load hits both; each run prints the load average.
+Figures and the load they were measured at: ``docs/scaling.md`` ("Measured throughput").
+A 2-worker run can only be faster than a 1-worker run when two cores are free: compare the
+CPU seconds with the wall seconds (CPU ~ wall means the processes shared one core).
 
 Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
-[--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000`` for a quick
-check.
+[--pairs 2] [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000``
+for a quick check.
 """
 
 from __future__ import annotations
@@ -56,10 +59,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 import pandas as pd
 import psutil
@@ -276,10 +281,27 @@ class PeakMemory:
         self._update()
 
 
+def tree_cpu() -> float:
+    """CPU seconds (user + system) so far of this process and its live children (the
+    cluster's nannies and workers, which live through every timed step)."""
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 @dataclass
-class Timing:
+class Step:
+    """One timed step: wall and CPU seconds (all processes), peak RSS split per process."""
+
     step: str
     seconds: float
+    cpu: float
     peak_parts: list[int]
     cells: int
 
@@ -296,13 +318,41 @@ class Timing:
     def cells_per_s(self) -> float:
         return self.cells / self.seconds
 
+    @property
+    def timing(self) -> harness.Timing:
+        return harness.Timing(self.seconds, self.cpu)
 
-def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Timing, Any]:
+
+def timed(step: str, cells: int, func: Callable[[], Any]) -> tuple[Step, Any]:
     with PeakMemory() as mem:
+        cpu = tree_cpu()
         start = time.perf_counter()
         result = func()
         seconds = time.perf_counter() - start
-    return Timing(step, seconds, mem.parts, cells), result
+        cpu = tree_cpu() - cpu
+    return Step(step, seconds, cpu, mem.parts, cells), result
+
+
+def _sorts(_: int = 0) -> float:
+    """Seconds for a fixed CPU-bound numpy job (8 sorts of 10^6 floats)."""
+    values = np.random.default_rng(0).random(1_000_000)
+    start = time.perf_counter()
+    for _ in range(8):
+        np.sort(values)
+    return time.perf_counter() - start
+
+
+def free_speedup() -> float:
+    """The speed-up two concurrent processes get over one on this machine now (2: two free
+    cores; 1: the other jobs leave one): the most 2 workers can gain over 1 at this load."""
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_sorts, [0, 0]))  # both processes started and warm
+        start = time.perf_counter()
+        pool.submit(_sorts).result()
+        one = time.perf_counter() - start
+        start = time.perf_counter()
+        list(pool.map(_sorts, [0, 0]))
+        return 2 * one / (time.perf_counter() - start)
 
 
 # ------------------------------------------------------------------ the study
@@ -387,27 +437,33 @@ def check_crop(t0_path: Path, t1_path: Path, full_dir: Path, chunks: int, crop: 
     return f"crop {crop}x{crop} at ({off}, {off}) across chunk borders: identical to in-memory"
 
 
-def warm_up(t0: xr.DataArray, t1: xr.DataArray, chunks: int, out_dir: Path) -> None:
-    """Run the study once on the first chunk, so worker start-up and numba cache loads
+def warm_up(t0_path: Path, t1_path: Path, chunks: int, out_dir: Path) -> None:
+    """Run the study on the first chunk in this process with dask's synchronous scheduler
+    (``client.run`` calls it on every worker), so worker start-up and numba cache loads
     are not timed."""
+    import dask
+
     first = {"y": slice(0, chunks), "x": slice(0, chunks)}
-    run_untimed(t0.isel(first), t1.isel(first), out_dir)
+    t0, t1 = (read_raster(p, "categorical", chunks=chunks).isel(first) for p in (t0_path, t1_path))
+    with dask.config.set(scheduler="synchronous"):
+        run_untimed(t0, t1, out_dir / f"warm_up_{os.getpid()}")
 
 
 def on_cluster(
     workers: int, t0_path: Path, t1_path: Path, chunks: int, folder: Path
-) -> tuple[list[Timing], Results]:
+) -> tuple[list[Step], Results]:
     """Run the timed study on a fresh LocalCluster of ``workers`` single-threaded processes."""
     from distributed import Client, LocalCluster
 
-    timings: list[Timing] = []
+    timings: list[Step] = []
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
         t0 = read_raster(t0_path, "categorical", chunks=chunks)
         t1 = read_raster(t1_path, "categorical", chunks=chunks)
-        warm_up(t0, t1, chunks, folder / "warm_up")
+        warm_up(t0_path, t1_path, chunks, folder)  # this process: imports, the writer
+        client.run(warm_up, t0_path, t1_path, chunks, folder)  # every worker: numba caches
 
         def record(name: str, thunk: Callable[[], Any]) -> Any:
             timing, value = timed(name, int(t0.size), thunk)
@@ -418,30 +474,47 @@ def on_cluster(
     return timings, results
 
 
-def report(workers: int, chunks: int, timings: list[Timing]) -> float:
-    """Print one cluster's figures; return its total seconds."""
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\n{workers} worker process(es), chunks {chunks} x {chunks} (load average {load}):")
-    for t in timings:
-        print(
-            f"  {t.step:<18} {t.seconds:7.1f} s  {t.cells_per_s / 1e6:7.2f} M cells/s"
-            f"  peak {t.peak_bytes / GB:5.2f} GB ({t.split})"
-        )
-    total = sum(t.seconds for t in timings)
-    peak = max(t.peak_bytes for t in timings)
-    cells = timings[0].cells
-    print(
-        f"  {'whole study':<18} {total:7.1f} s  {cells / total / 1e6:7.2f} M map cells/s"
-        f"  peak {peak / GB:5.2f} GB ({'under' if peak < 2 * GB else 'OVER'} the 2 GB limit)"
+def run_line(label: str, steps: list[Step]) -> str:
+    """One run's figures in one line: seconds per step, total, peak, load."""
+    total = sum(t.seconds for t in steps)
+    peak = max(steps, key=lambda t: t.peak_bytes)
+    parts = ", ".join(f"{t.step} {t.seconds:.1f} s" for t in steps)
+    return (
+        f"- {label}: {parts}; whole {total:.1f} s ({steps[0].cells / total / 1e6:.2f} M map "
+        f"cells/s); peak {peak.peak_bytes / GB:.2f} GB in {peak.step} ({peak.split}); load "
+        f"average {os.getloadavg()[0]:.2f}"
     )
-    return total
+
+
+def scaling_lines(runs: dict[str, list[list[Step]]], timed: harness.Comparison) -> list[str]:
+    """Whole study and every step: paired ratios of the interleaved runs; peak memory."""
+    one, more = runs
+    lines = [*timed.table(), "", f"- whole study, {timed.ratio_text(one, more)}"]
+    for k, step in enumerate(s.step for s in runs[one][0]):
+        per_step = harness.Comparison(
+            {label: [r[k].timing for r in done] for label, done in runs.items()},
+            timed.load_before,
+            timed.load_after,
+        )
+        lines.append(f"- {step}, {per_step.ratio_text(one, more)}")
+    for label, done in runs.items():
+        peaks = [max(t.peak_bytes for t in r) / GB for r in done]
+        lines.append(
+            f"- peak RSS, all processes, {label}: median {np.median(peaks):.2f} GB "
+            f"({min(peaks):.2f}-{max(peaks):.2f}); "
+            f"{'under' if max(peaks) < 2 else 'OVER'} the 2 GB limit"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000, help="map side in cells")
     parser.add_argument("--chunks", type=int, default=2048, help="dask chunk side in cells")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--workers", type=int, nargs=2, default=[1, 2], help="the two cluster sizes compared"
+    )
+    parser.add_argument("--pairs", type=int, default=2, help="interleaved runs of each")
     parser.add_argument("--crop", type=int, default=2000, help="side of the in-memory check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="keep the files in this folder")
@@ -463,34 +536,51 @@ def main() -> None:
             "generate", cells, lambda: write_dates(folder, args.size, args.seed)
         )
         changed = int(counts.sum() - np.trace(counts))
-        print(
-            f"map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
-            f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s "
-            f"({gen.cells_per_s / 1e6:.1f} M cells/s, peak {gen.peak_bytes / GB:.2f} GB); "
+        lines = [
+            f"Machine: {harness.machine()}",
+            "",
+            f"Map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
+            f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s; "
             f"files {t0_path.stat().st_size / 1e6:.0f} + {t1_path.stat().st_size / 1e6:.0f} MB; "
-            f"this process now {psutil.Process().memory_info().rss / GB:.2f} GB"
-        )
+            f"chunks {args.chunks} x {args.chunks}, single-threaded worker processes, "
+            f"GDAL cache {args.gdal_cache_mb} MB.",
+            "",
+        ]
+        print("\n".join(lines), flush=True)
         want = expected_from_counts(counts)
-        totals: dict[int, list[float]] = {}
-        for n in args.workers:  # e.g. 1 2 1 2: interleaved, so load swings hit both
-            timings, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
-            compare(got, want, f"{n} worker(s) vs generation counts")
-            totals.setdefault(n, []).append(report(n, args.chunks, timings))
-        print(
-            f"\nstorage {want.storage_t_c / 1e6:.4f} Mt C, emissions "
-            f"{want.emissions_t_c_yr / 1e6:.4f} Mt C/yr, {changed} cells changed: equal to the "
-            f"generation counts (matrix exact, totals to 1e-9)"
+        labels = {n: f"{n} worker{'s' if n > 1 else ''}" for n in args.workers}
+        runs: dict[str, list[list[Step]]] = {label: [] for label in labels.values()}
+
+        def tool(n: int) -> harness.Tool:
+            def run(i: int) -> harness.Timing:
+                steps, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
+                compare(got, want, f"{n} worker(s) vs generation counts")
+                runs[labels[n]].append(steps)
+                lines.append(run_line(f"run {i + 1}, {labels[n]}", steps))
+                print(lines[-1], flush=True)
+                return harness.Timing(sum(t.seconds for t in steps), sum(t.cpu for t in steps))
+
+            return run
+
+        free_before = free_speedup()
+        timed_runs = harness.interleaved(
+            {labels[n]: tool(n) for n in args.workers}, args.pairs, warmup=False
         )
-        base, *more = sorted(totals)
-        for n in more:
-            ratios = [b / t for b, t in zip(totals[base], totals[n], strict=False)]
-            print(
-                f"{n} vs {base} worker(s): x{min(totals[base]) / min(totals[n]):.2f} best vs "
-                f"best, per interleaved pair {', '.join(f'x{r:.2f}' for r in ratios)} "
-                f"(ideal x{n / base:g})"
-            )
-        print(f"storage map {(folder / STORAGE_TIF).stat().st_size / 1e6:.0f} MB on disk")
-        print(check_crop(t0_path, t1_path, folder, args.chunks, args.crop))
+        lines += [
+            "",
+            f"Interleaved ({args.pairs} pairs), the three timed steps summed; "
+            f"{timed_runs.load_text()}:",
+            "",
+            *scaling_lines(runs, timed_runs),
+            f"- two CPU-bound processes ran x{free_before:.2f} (before) and "
+            f"x{free_speedup():.2f} (after) as fast as one on this machine: the most "
+            f"{labels[args.workers[1]]} can gain here at this load",
+            f"- checks: storage {want.storage_t_c / 1e6:.4f} Mt C, emissions "
+            f"{want.emissions_t_c_yr / 1e6:.4f} Mt C/yr and the transfer matrix ({changed} "
+            f"cells changed) equal the generation counts in every run (matrix exact, totals "
+            f"to 1e-9); {check_crop(t0_path, t1_path, folder, args.chunks, args.crop)}",
+        ]
+        harness.report(f"scale: chunked study on a LocalCluster, {args.size}^2 cells", lines)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -158,7 +158,7 @@ def chunked_bincount(
         cb = np.asarray(cb).ravel()
         ok = (cb >= 0) & (cb < minlength)
         wsel = None if wb is None else np.asarray(wb, dtype=np.float64).ravel()[ok]
-        return np.bincount(cb[ok].astype(np.int64), weights=wsel, minlength=minlength)
+        return np.bincount(cb[ok].astype(np.int64, copy=False), weights=wsel, minlength=minlength)
 
     lazy = is_dask(c) or (w is not None and is_dask(w))
     if w is None and not lazy:

@@ -622,8 +622,10 @@ def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]
     GDAL then writes each tile once, in the same order whether the array is in memory or
     chunked (any chunk shape), so both give the same bytes. For dask, the blocks come from
     :func:`~landcarbon.backend.computed_blocks`: while the client writes a row of chunks,
-    the workers compute the next blocks (at most twice as many as there are workers), and
-    the client holds one row of chunks plus fewer than ``height`` rows left over.
+    the workers compute the next blocks (at most twice as many as there are workers). The
+    client fills one buffer of a row of chunks plus ``height`` rows, again and again, so it
+    never holds two rows of chunks; a chunked strip is therefore a view that is valid until
+    the next strip is asked for (the writer writes it before).
     """
     data = da.data
     if not is_dask(data):
@@ -634,19 +636,21 @@ def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]
         return
     with contextlib.closing(computed_blocks(data)) as blocks:  # cancelled if a write fails
         edges = np.cumsum((0, *data.chunks[1]))
-        held = np.empty((0, da.shape[1]), dtype=data.dtype)
+        buffer = np.empty((max(data.chunks[0]) + height, da.shape[1]), dtype=data.dtype)
+        held = 0  # rows left over from the previous row of chunks, at the buffer's top
         top = 0
         for i, rows in enumerate(data.chunks[0]):
-            row = np.empty((held.shape[0] + rows, da.shape[1]), dtype=data.dtype)
-            row[: held.shape[0]] = held
             for left, right in itertools.pairwise(edges):
-                row[held.shape[0] :, left:right] = next(blocks)
-            held = row
+                buffer[held : held + rows, left:right] = next(blocks)
+            filled, start = held + rows, 0
             last = i == len(data.chunks[0]) - 1
-            while held.shape[0] >= height or (last and held.shape[0]):
-                strip, held = held[:height], held[height:]
+            while filled - start >= height or (last and filled > start):
+                strip = buffer[start : min(start + height, filled)]
                 yield Window(0, top, strip.shape[1], strip.shape[0]), strip
+                start += strip.shape[0]
                 top += strip.shape[0]
+            held = filled - start
+            buffer[:held] = buffer[start:filled]  # fewer than height rows, to the top
 
 
 def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:

@@ -175,6 +175,32 @@ def test_backends_agree_and_stay_lazy():
     np.testing.assert_array_equal(lazy["total_t_c"], pd_eq["total_t_c"])
 
 
+def test_chunked_totals_send_no_numba_kernel_to_the_workers():
+    """The count tasks name their kernel: a pickled numba dispatcher is rebuilt and compiled
+    again in every dask worker (seconds per worker in the first step of a study)."""
+    import cloudpickle
+    import dask
+
+    pools = pools_of(INVEST_POOLS)
+    cur = make_raster(np.random.default_rng(4).integers(1, 4, (7, 8)).astype(np.int32))
+    fut = make_raster(np.random.default_rng(5).integers(1, 4, (7, 8)).astype(np.int32))
+    sent: list[bytes] = []
+
+    def pickling_get(dsk, keys, **kwargs):  # what a distributed client would ship
+        sent.extend(cloudpickle.dumps(task) for task in dsk.__dask_graph__().values())
+        return dask.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=pickling_get):
+        lazy = storage_totals(cur.chunk({"y": 3, "x": 3}), pools).by_class
+        change = change_totals(cur.chunk({"x": 4}), fut.chunk({"x": 4}), pools)
+    assert len(sent) > 9  # the chunks' count tasks and their sums
+    assert not [task for task in sent if b"numba" in task]
+    np.testing.assert_array_equal(
+        lazy["total_t_c"], storage_totals(cur, pools).by_class["total_t_c"]
+    )
+    assert change.sequestration_t_c == change_totals(cur, fut, pools).sequestration_t_c
+
+
 densities = st.lists(
     st.tuples(*[st.floats(0, 500, allow_nan=False) for _ in POOLS]), min_size=3, max_size=3
 )

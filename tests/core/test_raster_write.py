@@ -135,3 +135,28 @@ def test_remove_partials_takes_only_the_names_atomic_path_makes(tmp_path: Path):
         p.write_text("x")
     assert remove_partials(tmp_path) == sorted(ours)
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(kept)
+
+
+def test_a_chunked_write_holds_one_row_of_chunks_not_two():
+    """The strips of a lazy map come from one buffer of a row of chunks plus a strip (1.25
+    rows here), refilled row after row: the client never holds two rows of chunks (a new
+    row per row of chunks held the finished one too: 2.7 rows at the peak here)."""
+    import tracemalloc
+
+    import dask.array as da
+
+    from landcarbon.raster import _strips
+
+    rows, width = 1024, 2048  # one row of chunks: 1024 x 2048 float64 = 16.8 MB
+    lazy = make_raster(np.zeros((4 * rows, width))).copy(
+        data=da.ones((4 * rows, width), chunks=(rows, 128))
+    )
+    row_bytes = rows * width * 8
+    tracemalloc.start()
+    try:
+        tops = [window.row_off for window, _ in _strips(lazy, 256)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert tops == list(range(0, 4 * rows, 256))
+    assert peak < 1.6 * row_bytes, f"peak {peak / 1e6:.1f} MB for rows of {row_bytes / 1e6:.1f} MB"

@@ -216,3 +216,19 @@ def test_rows_sum_to_t0_class_areas_and_columns_to_t1(pair):
     np.testing.assert_allclose(
         ch["total_change_ha"], ch["net_ha"].abs() + ch["swap_ha"], atol=1e-12
     )
+
+
+def test_joint_index_of_three_maps_cell_by_cell():
+    """The one-pass joint index: sparse codes, three maps, every flag, uneven blocks."""
+    from landcarbon.landuse.change import _joint_index
+
+    codes = np.array([11, 21, 46], dtype=np.int64)  # K = 3: flags 27 (unknown), 28 (partial)
+    a = np.array([[11, 21, 46, N, N, 99, 11], [46, 46, 21, 11, 12, N, 21]], dtype=np.int32)
+    b = np.array([[21, 21, 11, N, 11, 11, 46], [46, 11, 21, 99, 11, N, 46]], dtype=np.int32)
+    c = np.array([[46, 11, 21, N, 21, 46, 46], [11, 46, 21, 11, 46, N, 11]], dtype=np.int32)
+    got = _joint_index(a, b[:, :], c.T.copy().T, codes=codes)  # a Fortran-ordered block too
+    # (11, 21, 46) -> 0*9 + 1*3 + 2 = 5; (21, 21, 11) -> 9 + 3 + 0 = 12; (46, 11, 21) -> 18 + 0
+    # + 1 = 19; (21, 46, 11) -> 15; all nodata -> -1; nodata in one map only -> 28; 99 or
+    # 12 (not a code) -> 27
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, [[5, 12, 19, -1, 28, 27, 8], [24, 20, 13, 27, 27, -1, 15]])

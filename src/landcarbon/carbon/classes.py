@@ -289,8 +289,11 @@ def _chunked_counts(
     ]
     starts = np.cumsum((0, *chunks[0]))
     parts = [
-        dask.delayed(kernel)(
-            *(b[i, j] for b in blocks), row_area[starts[i] : starts[i + 1]], **options
+        dask.delayed(_kernel_by_name)(
+            kernel.__name__,
+            *(b[i, j] for b in blocks),
+            row_area[starts[i] : starts[i + 1]],
+            **options,
         )
         for i in range(len(chunks[0]))
         for j in range(len(chunks[1]))
@@ -299,6 +302,15 @@ def _chunked_counts(
         parts = [dask.delayed(_add_counts)(*parts[k : k + 2]) for k in range(0, len(parts), 2)]
     result: CountsAreas = dask.compute(parts[0])[0]
     return result
+
+
+def _kernel_by_name(name: str, *args: Any, **options: Any) -> CountsAreas:
+    """``landcarbon.carbon._kernels.<name>(*args, **options)``. Tasks name the kernel
+    rather than carry it: a pickled numba dispatcher is rebuilt (and compiled again) in
+    every worker, while the module's own is loaded from numba's cache once."""
+    from landcarbon.carbon import _kernels
+
+    return getattr(_kernels, name)(*args, **options)  # type: ignore[no-any-return]
 
 
 def _add_counts(x: CountsAreas, y: CountsAreas | None = None) -> CountsAreas:

@@ -95,24 +95,13 @@ def _joint_index(*blocks: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per cell ``sum_m idx_m * K**(n-1-m)``; -1 where every map is nodata.
 
     ``K**n`` flags a cell with a code outside ``codes``; ``K**n + 1`` a cell that is nodata in
-    some maps but not in all.
+    some maps but not in all. One numba pass over the cells
+    (:func:`landcarbon.landuse._change_kernels.joint_index`).
     """
-    k = len(codes)
-    n = len(blocks)
-    key = np.zeros(blocks[0].shape, dtype=np.int64)
-    nodata = np.zeros(blocks[0].shape, dtype=np.int64)
-    unknown = np.zeros(blocks[0].shape, dtype=bool)
-    for block in blocks:
-        b = np.asarray(block)
-        idx = np.clip(np.searchsorted(codes, b), 0, k - 1)
-        missing = b == CLASS_NODATA
-        unknown |= (codes[idx] != b) & ~missing
-        nodata += missing
-        key = key * k + idx
-    key[nodata == n] = -1
-    key[(nodata > 0) & (nodata < n)] = k**n + 1
-    key[unknown & (nodata == 0)] = k**n
-    return key
+    from landcarbon.landuse._change_kernels import joint_index
+
+    stack = np.stack([np.asarray(b).ravel() for b in blocks])
+    return joint_index(stack, codes, int(CLASS_NODATA)).reshape(np.shape(blocks[0]))
 
 
 @dataclass(frozen=True)
