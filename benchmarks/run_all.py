@@ -29,7 +29,7 @@ from pathlib import Path
 import harness
 
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability")
+ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability", "sinks")
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
@@ -41,7 +41,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("codec", opts.python, ["--size", str(opts.carbon_size), *pairs]),
         ("allocation", opts.python, ["--side", str(opts.allocation_side), *pairs]),
         ("natural_breaks", opts.python, ["--skip-jenkspy-1e5"]),
-        ("sinks", opts.python, ["--no-chapter"]),
+        ("sinks", opts.python, ["--no-chapter", *pairs]),
         ("geodetector", opts.python, ["--rows", str(opts.geodetector_rows), *pairs]),
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
