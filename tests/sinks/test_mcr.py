@@ -295,24 +295,28 @@ ADVERSARIAL = ["maze", "comb", "spiral", "many_sources", "ties", "wide_range", "
 
 
 def _kernel(
-    res: np.ndarray, src: np.ndarray, cell: float, eight: bool, max_passes: int
+    res: np.ndarray, src: np.ndarray, cell: float, eight: bool, max_passes: int, parts: int = 1
 ) -> tuple[np.ndarray, np.ndarray, int]:
     rows = res.shape[0]
     ew, ns = np.full(rows, cell), np.full(rows - 1, cell)
     diag = np.full(rows - 1, float(np.hypot(cell, cell)))
-    return cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, max_passes)
+    return cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, max_passes, parts)
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)
 @pytest.mark.parametrize("connectivity", [4, 8])
-def test_sweeps_and_dijkstra_identical_to_mcp_geometric(name: str, connectivity: int) -> None:
-    # the row sweeps (run to convergence) and Dijkstra (max_passes 0) reach the same
-    # fixed point: both equal MCP_Geometric bit for bit, barriers and pockets NaN
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_sweeps_and_dijkstra_identical_to_mcp_geometric(
+    name: str, connectivity: int, parts: int
+) -> None:
+    # the row sweeps (run to convergence; in 1, 2 or 3 bands of rows swept at once, the
+    # seams between them pulled between passes) and Dijkstra (max_passes 0) reach the
+    # same fixed point: all equal MCP_Geometric bit for bit, barriers and pockets NaN
     res, src = _adversarial(name)
     expected = _skimage(res, src, (30.0, 30.0), connectivity == 8)
     eight = connectivity == 8
-    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1)
-    dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0)
+    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1, parts)
+    dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0, parts)
     assert passes >= 2 and none == 0
     np.testing.assert_array_equal(swept, expected)
     np.testing.assert_array_equal(dijkstra, expected)
@@ -339,7 +343,8 @@ def test_mazes_need_many_sweeps_and_fall_back_exactly() -> None:
     # sweeps keep reaching new cells (a corridor a pass), so Dijkstra takes over
     for name in ("comb", "maze", "spiral"):
         res, src = _adversarial(name)
-        assert _kernel(res, src, 30.0, True, 10**6)[2] == 0
+        for parts in (1, 2):
+            assert _kernel(res, src, 30.0, True, 10**6, parts)[2] == 0
 
 
 def test_smooth_surface_converges_in_few_sweeps() -> None:
@@ -371,10 +376,12 @@ def test_geographic_sweeps_equal_dijkstra() -> None:
     src[[3, 40, 77], [5, 30, 55]] = [1, 2, 3]
     src[np.isnan(res)] = 0
     for eight in (True, False):
-        swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1)
-        dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0)
-        assert swept[2] >= 2 and dijkstra[2] == 0
-        np.testing.assert_array_equal(swept[0], dijkstra[0])
+        dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0, 1)
+        assert dijkstra[2] == 0
+        for parts in (1, 2, 3):
+            swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1, parts)
+            assert swept[2] >= 2
+            np.testing.assert_array_equal(swept[0], dijkstra[0])
         s = make_raster(src, **geo)  # type: ignore[arg-type]
         got = cost_distance(r, s, connectivity=8 if eight else 4).cost.values
         np.testing.assert_array_equal(got, dijkstra[0])

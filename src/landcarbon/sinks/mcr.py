@@ -56,7 +56,7 @@ from landcarbon.backend import require_in_memory
 from landcarbon.errors import AlignmentError, ParameterError, RasterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like, valid_mask
-from landcarbon.sinks._kernels import cost_distance_kernel
+from landcarbon.sinks._kernels import cost_distance_kernel, sweep_parts
 
 MAX_SWEEPS = 32
 """Row sweeps (full-pass equivalents of rows pulled) tried before Dijkstra takes over."""
@@ -235,7 +235,16 @@ def cost_distance(
         )
     ew, ns, diag = link_lengths_m(grid)
     cost, alloc, _ = cost_distance_kernel(
-        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA), MAX_SWEEPS
+        res,
+        labels,
+        ew,
+        ns,
+        diag,
+        connectivity == 8,
+        allocation,
+        int(CLASS_NODATA),
+        MAX_SWEEPS,
+        sweep_parts(res.shape[0]),
     )
     out_cost = like(resistance, cost, name="mcr")
     out_cost.attrs["units"] = "resistance x m"
