@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from skimage.graph import MCP_Geometric
 from landcarbon.errors import AlignmentError, BackendError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, read_raster
+from landcarbon.sinks import _kernels
 from landcarbon.sinks._kernels import cost_distance_kernel
 from landcarbon.sinks.mcr import MAX_SWEEPS, cost_distance, link_lengths_m
 from landcarbon.testing import make_raster
@@ -385,3 +388,43 @@ def test_geographic_sweeps_equal_dijkstra() -> None:
         s = make_raster(src, **geo)  # type: ignore[arg-type]
         got = cost_distance(r, s, connectivity=8 if eight else 4).cost.values
         np.testing.assert_array_equal(got, dijkstra[0])
+
+
+@pytest.mark.parametrize(
+    ("rows", "cores", "load", "threads", "expected"),
+    [
+        (4000, 2, 0.5, 2, 2),  # an idle 2-core machine: two bands
+        (4000, 2, 3.0, 2, 1),  # the other core is busy: one band, no waiting for it
+        (300, 2, 0.0, 2, 1),  # fewer than 2 x MIN_PART_ROWS rows
+        (4000, 16, 0.0, 16, 15),  # 4000 // 256
+        (4000, 16, 0.0, 4, 4),  # never above what numba is set to
+    ],
+)
+def test_sweep_parts_follow_threads_load_and_rows(
+    monkeypatch: pytest.MonkeyPatch, rows: int, cores: int, load: float, threads: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(_kernels, "get_num_threads", lambda: threads)
+    assert _kernels.sweep_parts(rows) == expected
+
+
+def test_cost_distance_in_bands_identical_to_mcp_geometric(monkeypatch: pytest.MonkeyPatch) -> None:
+    # through the public call: 600 rows swept in 2 bands (whatever the load), the seam at
+    # row 300 crossed both ways; the same floats as MCP_Geometric, labels of equal cost
+    monkeypatch.setattr(_kernels, "sweep_threads", lambda limit: 2)
+    assert _kernels.sweep_parts(600) == 2
+    rng = np.random.default_rng(np.random.SeedSequence(11))
+    res = np.repeat(np.repeat(rng.uniform(1.0, 10.0, (12, 6)), 50, 0), 50, 1)
+    res = res + rng.uniform(0.0, 0.5, res.shape)
+    res[rng.random(res.shape) < 0.01] = np.nan
+    src = np.zeros(res.shape, dtype=np.int32)
+    src[rng.integers(0, 600, 8), rng.integers(0, 300, 8)] = np.arange(1, 9)
+    src[np.isnan(res)] = 0
+    got = cost_distance(make_raster(res), make_raster(src), allocation=True)
+    expected = _skimage(res, src, (30.0, 30.0))
+    np.testing.assert_array_equal(got.cost.values, expected)
+    alloc = got.allocation.values  # type: ignore[union-attr]
+    for k in np.unique(alloc[~np.isnan(expected)]):
+        own = _skimage(res, (src == k).astype(np.int32), (30.0, 30.0))
+        np.testing.assert_array_equal(own[alloc == k], expected[alloc == k])

@@ -40,14 +40,17 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from landcarbon._numba import sweep_threads
+
 _UNSEEN = -1  # heap position of a cell not in the heap
 MIN_PART_ROWS = 256  # rows of a band swept by one thread, at least
 
 
 def sweep_parts(rows: int) -> int:
-    """Bands of rows for the parallel sweeps: one per numba thread, at least
-    ``MIN_PART_ROWS`` rows each (smaller maps are swept on one thread)."""
-    return max(1, min(get_num_threads(), rows // MIN_PART_ROWS))
+    """Bands of rows for the parallel sweeps: one per numba thread that the load leaves a
+    core (:func:`landcarbon._numba.sweep_threads`), at least ``MIN_PART_ROWS`` rows each
+    (smaller maps are swept on one thread)."""
+    return max(1, min(sweep_threads(get_num_threads()), rows // MIN_PART_ROWS))
 
 
 @njit(cache=True, nogil=True)
@@ -361,6 +364,83 @@ def _dijkstra(
                     _sift_up(keys, cells, pos, i, new)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _pad(
+    resistance: np.ndarray,
+    sources: np.ndarray,
+    res: np.ndarray,
+    cost: np.ndarray,
+    alloc: np.ndarray,
+    allocation: bool,
+) -> None:
+    """Fill the padded flat arrays (rows in parallel): resistance with a NaN border, cost 0
+    on sources and inf elsewhere, the source labels (0 elsewhere) when ``allocation``."""
+    rows, cols = resistance.shape
+    w = cols + 2
+    n = res.size
+    for p in range(w):  # the top and bottom border rows
+        for q in (p, n - w + p):
+            res[q] = np.nan
+            cost[q] = np.inf
+            if allocation:
+                alloc[q] = 0
+    for r in prange(rows):
+        edge = (r + 1) * w
+        for q in (edge, edge + w - 1):  # the left and right border cells
+            res[q] = np.nan
+            cost[q] = np.inf
+            if allocation:
+                alloc[q] = 0
+        for c in range(cols):
+            p = edge + 1 + c
+            label = sources[r, c]
+            res[p] = resistance[r, c]
+            cost[p] = 0.0 if label > 0 else np.inf
+            if allocation:
+                alloc[p] = label if label > 0 else 0
+
+
+@njit(cache=True, nogil=True)
+def _source_cells(sources: np.ndarray, w: int) -> np.ndarray:
+    """Padded flat indices of the source cells (label > 0), in row-major order."""
+    rows, cols = sources.shape
+    count = 0
+    for r in range(rows):
+        for c in range(cols):
+            count += sources[r, c] > 0
+    cells = np.empty(count, dtype=np.int64)
+    count = 0
+    for r in range(rows):
+        for c in range(cols):
+            if sources[r, c] > 0:
+                cells[count] = (r + 1) * w + 1 + c
+                count += 1
+    return cells
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _unpad(
+    cost: np.ndarray,
+    alloc: np.ndarray,
+    out: np.ndarray,
+    out_alloc: np.ndarray,
+    allocation: bool,
+    unreached: int,
+) -> None:
+    """The padded costs (and labels) back on the map (rows in parallel): NaN (and
+    ``unreached``) where the cost is inf."""
+    rows, cols = out.shape
+    w = cols + 2
+    for r in prange(rows):
+        base = (r + 1) * w + 1
+        for c in range(cols):
+            cp = cost[base + c]
+            reached = cp < np.inf
+            out[r, c] = cp if reached else np.nan
+            if allocation:
+                out_alloc[r, c] = alloc[base + c] if reached else unreached
+
+
 @njit(cache=True, nogil=True)
 def cost_distance_kernel(
     resistance: np.ndarray,
@@ -404,28 +484,10 @@ def cost_distance_kernel(
     rows, cols = resistance.shape
     w = cols + 2
     n = (rows + 2) * w
-    res = np.full(n, np.nan)  # border: a barrier
-    cost = np.full(n, np.inf)
-    alloc = np.zeros(n if allocation else 0, dtype=np.int32)
-    n_src = 0
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            res[base + c] = resistance[r, c]
-            if sources[r, c] > 0:
-                n_src += 1
-    src = np.empty(n_src, dtype=np.int64)
-    n_src = 0
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            if sources[r, c] > 0:
-                p = base + c
-                src[n_src] = p
-                n_src += 1
-                cost[p] = 0.0
-                if allocation:
-                    alloc[p] = sources[r, c]
+    res = np.empty(n)
+    cost = np.empty(n)
+    alloc = np.empty(n if allocation else 0, dtype=np.int32)
+    _pad(resistance, sources, res, cost, alloc, allocation)
     # neighbour offsets in the padded flat layout and the half link length of each, by
     # padded row (row r faces band r - 1 to the north and band r to the south; the bands
     # outside the map only face border cells)
@@ -450,18 +512,12 @@ def cost_distance_kernel(
     passes = _sweep(cost, alloc, res, half, rows, cols, eight, allocation, max_passes, parts)
     if passes < 0:  # not converged (mazes, spirals): Dijkstra from scratch
         passes = 0
+        src = _source_cells(sources, w)
         cost[:] = np.inf
         for p in src:
             cost[p] = 0.0
         _dijkstra(cost, alloc, res, half, offsets, w, src, allocation)
     out = np.empty((rows, cols))
     out_alloc = np.empty((rows, cols) if allocation else (0, 0), dtype=np.int32)
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            cp = cost[base + c]
-            reached = cp < np.inf
-            out[r, c] = cp if reached else np.nan
-            if allocation:
-                out_alloc[r, c] = alloc[base + c] if reached else unreached
+    _unpad(cost, alloc, out, out_alloc, allocation, unreached)
     return out, out_alloc, passes
