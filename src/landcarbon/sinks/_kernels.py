@@ -293,7 +293,7 @@ def _sweep(
                 stamp,
                 pulled_dn if down else pulled_up,
             )
-        changed = changes.any()
+        changed = bool(changes.any())
         found = founds.sum()
         budget -= pulls.sum()
         for j in range(1, parts):  # the seams: upper row from the lower, then the lower
