@@ -1,31 +1,31 @@
-"""Benchmark of the carbon-sink chapter (issue 6): cost distance and the whole chapter.
+"""Benchmark of the carbon-sink chapter (issues 6 and 18) on the shared harness.
 
-Prints
+Times, interleaved (benchmarks/harness.py: medians, min-max of the paired ratios, wall and
+CPU, load before and after, the machine):
 
 1. cost distance (MCR) on 4000 x 4000 cells (``--side``): the whole call of each tool from
-   DataArrays in to arrays out, ours (numba row sweeps, Dijkstra on mazes), scikit-image's
-   ``MCP_Geometric`` and xarray-spatial's ``cost_distance`` (the ``bench`` extra),
-   interleaved ``--pairs`` times
-   (ours, skimage, xarray-spatial, ours, ...); median and min-max of the paired ratios of
-   wall and CPU time, the 1-minute load and the machine; ours must equal skimage bit for
-   bit (issue 18 targets: >= 4x skimage, >= 2.5x xarray-spatial);
+   DataArrays in to the cost array out, in one process: ours (numba row sweeps, Dijkstra on
+   mazes), scikit-image's ``MCP_Geometric`` and xarray-spatial's ``cost_distance`` (the
+   ``bench`` extra), ``--pairs`` rounds (ours, skimage, xarray-spatial, ours, ...) after
+   one untimed round; ours must equal skimage bit for bit in every round (printed) and
+   xarray-spatial (float32 output) within 1e-6 (issue 18 targets: >= 4x skimage, >= 2.5x
+   xarray-spatial);
 2. the whole sink chapter (vegetation carbon, importance index and levels, resistance
    with entropy weights, MCR, zoning, strategies) on the synthetic demo region
-   (500 x 500, 30 m; target < 10 s) and on 2000 x 2000.
+   (500 x 500, 30 m; target < 10 s) and on 2000 x 2000 (``--no-chapter`` leaves it out).
 
 Resistance surfaces are smooth value noise in 1..10 (like graded factors) with 1 % NaN
 barriers; sources are 40 random discs.
-Usage: ``python benchmarks/sinks.py [--side N] [--pairs K] [--no-chapter]``.
+Usage: ``python benchmarks/sinks.py [--side 4000] [--pairs 5] [--no-chapter]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import time
+from collections.abc import Callable
 from pathlib import Path
 
+import harness
 import numpy as np
 import xarray as xr
 from scipy import ndimage
@@ -33,8 +33,10 @@ from skimage.graph import MCP_Geometric
 
 import landcarbon
 from landcarbon.datasets.synthetic import synthetic_region
+from landcarbon.groups import classes_option
 from landcarbon.sinks.chapter import SinksParams, run_sinks
 from landcarbon.sinks.mcr import cost_distance
+from landcarbon.sinks.resistance import load_level_tables
 from landcarbon.tables import read_table
 from landcarbon.testing import make_raster
 
@@ -56,12 +58,6 @@ def resistance_and_sources(side: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return res, src
 
 
-def timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    out = func(*args, **kwargs)
-    return out, time.perf_counter() - t0
-
-
 def run_ours(r: xr.DataArray, s: xr.DataArray) -> np.ndarray:
     return np.asarray(cost_distance(r, s).cost.values)
 
@@ -80,57 +76,65 @@ def run_xrspatial(r: xr.DataArray, s: xr.DataArray) -> np.ndarray:
     return np.asarray(xrs_cost_distance(s, r).values)
 
 
-def bench_cost_distance(side: int, pairs: int) -> None:
-    """Whole calls (DataArrays in, arrays out), interleaved ours / skimage / xarray-spatial
-    ``pairs`` times; median and min-max of the paired ratios (wall and CPU), the load."""
+def bench_cost_distance(side: int, pairs: int) -> list[str]:
+    """Whole calls (DataArrays in, array out), interleaved ours / skimage / xarray-spatial
+    ``pairs`` rounds on the harness; every round's output checked against ours."""
     res, src = resistance_and_sources(side, seed=side)
     r, s = make_raster(res, cell_size=CELL_M), make_raster(src, cell_size=CELL_M)
-    tools = {"ours": run_ours, "skimage": run_skimage}
+    peers: dict[str, Callable[[xr.DataArray, xr.DataArray], np.ndarray]] = {
+        "ours": run_ours,
+        "skimage": run_skimage,
+    }
     try:
         import xrspatial  # noqa: F401
 
-        tools["xarray-spatial"] = run_xrspatial
+        peers["xarray-spatial"] = run_xrspatial
     except ImportError:
         print("xarray-spatial not installed (pip install -e '.[bench]'): left out")
-    small = resistance_and_sources(64, seed=64)
-    for run in tools.values():  # numba compiles (cached afterwards)
-        run(make_raster(small[0], cell_size=CELL_M), make_raster(small[1], cell_size=CELL_M))
-    wall: dict[str, list[float]] = {k: [] for k in tools}
-    cpu: dict[str, list[float]] = {k: [] for k in tools}
-    loads = []
-    for _ in range(pairs):
-        for name, run in tools.items():
-            c0, t0 = time.process_time(), time.perf_counter()
-            out = run(r, s)
-            wall[name].append(time.perf_counter() - t0)
-            cpu[name].append(time.process_time() - c0)
-            if name == "ours":
-                ours = out
-            elif name == "skimage":
-                same = bool(np.array_equal(ours, out, equal_nan=True))
-            else:  # float32 output
-                close = bool(np.allclose(ours, out, rtol=1e-6, equal_nan=True))
-        loads.append(os.getloadavg()[0])
-    print(
-        f"cost distance {side} x {side} ({side * side / 1e6:.2f} M cells), {pairs} interleaved "
-        f"rounds, load (1 min) {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs "
-        f"({platform.processor() or platform.machine()}):"
+    small = [make_raster(a, cell_size=CELL_M) for a in resistance_and_sources(64, seed=64)]
+    for run in peers.values():  # numba compiles (cached afterwards), outside the timings
+        run(*small)
+    last: dict[str, np.ndarray] = {}
+    agree: dict[str, list[bool]] = {name: [] for name in peers if name != "ours"}
+
+    def tool(name: str) -> harness.Tool:
+        """The timed call of one peer, then (untimed) its check against ours."""
+        call = harness.call(lambda i: last.__setitem__(name, peers[name](r, s)))
+
+        def run(i: int) -> harness.Timing:
+            timing = call(i)
+            if name != "ours" and i >= 0:
+                ours, theirs = last["ours"], last.pop(name)
+                if name == "skimage":  # bit for bit
+                    same = np.array_equal(ours, theirs, equal_nan=True)
+                else:  # float32 output
+                    same = np.allclose(ours, theirs, rtol=1e-6, equal_nan=True)
+                agree[name].append(bool(same))
+            return timing
+
+        return run
+
+    timed = harness.interleaved({name: tool(name) for name in peers}, pairs)
+    exact = {
+        name: f"{sum(ok)}/{len(ok)} rounds "
+        + ("bit-identical" if name == "skimage" else "within rtol 1e-6 (float32 output)")
+        for name, ok in agree.items()
+    }
+    lines = [
+        f"**1. cost distance (MCR)**, {side} x {side} = {side * side / 1e6:.1f} M cells, 8 "
+        f"neighbours, 40 source discs, 1 % barriers; whole calls from DataArrays in to the "
+        f"cost array out, in one process; {pairs} interleaved rounds after one untimed round; "
+        f"{timed.load_text()}",
+        "",
+        *timed.table(),
+        "",
+    ]
+    for name in agree:
+        lines.append(f"- {timed.ratio_text(name, 'ours')}; ours vs {name}: {exact[name]}")
+    lines.append(
+        "- issue 18 targets (wall): >= 4x skimage, >= 2.5x xarray-spatial; bit-identical to skimage"
     )
-    print(
-        f"  ours: wall median {np.median(wall['ours']):.2f} s, CPU {np.median(cpu['ours']):.2f} s"
-    )
-    for name in tools:
-        if name == "ours":
-            continue
-        ratio_w = np.array(wall[name]) / np.array(wall["ours"])
-        ratio_c = np.array(cpu[name]) / np.array(cpu["ours"])
-        agree = f"bit-identical {same}" if name == "skimage" else f"within 1e-6 (float32) {close}"
-        print(
-            f"  {name}: wall median {np.median(wall[name]):.2f} s, CPU "
-            f"{np.median(cpu[name]):.2f} s; paired ratio to ours: wall {np.median(ratio_w):.2f}x "
-            f"({ratio_w.min():.2f}-{ratio_w.max():.2f}), CPU {np.median(ratio_c):.2f}x "
-            f"({ratio_c.min():.2f}-{ratio_c.max():.2f}); {agree}"
-        )
+    return [*lines, ""]
 
 
 def sink_inputs(shape: tuple[int, int], seed: int = 0) -> dict[str, xr.DataArray]:
@@ -168,31 +172,45 @@ def sink_inputs(shape: tuple[int, int], seed: int = 0) -> dict[str, xr.DataArray
 VEG_TABLE = Path(landcarbon.__file__).parent / "examples" / "tables" / "vegetation_density.csv"
 
 
-def bench_chapter(shape: tuple[int, int]) -> None:
-    inputs, t_in = timed(sink_inputs, shape)
+def bench_chapter(shape: tuple[int, int], pairs: int) -> list[str]:
+    """The whole chapter from in-memory inputs to its result, ``pairs`` rounds."""
+    inputs = sink_inputs(shape)
     veg = read_table(VEG_TABLE, required=["density"])
+    levels = load_level_tables(classes=classes_option("cnlucc"))  # synthetic CNLUCC codes
     factors = {
         k: inputs[k]
         for k in ("slope", "elevation", "precipitation", "population", "accumulated_temperature")
     }
-    result, t = timed(
-        run_sinks,
-        nep=inputs["nep"],
-        veg_type=inputs["veg_type"],
-        veg_densities=veg,
-        soil_carbon=inputs["soil"],
-        lulc=inputs["lulc"],
-        factors=factors,
-        params=SinksParams(min_area_ha=50.0, cultivated_codes=(1,)),
-    )
-    s = result.summary()
-    print(
-        f"sink chapter {shape[0]} x {shape[1]} ({shape[0] * shape[1] / 1e6:.2f} M cells): "
-        f"{t:.2f} s (inputs {t_in:.2f} s, not counted); {s['patches']} patches, zones "
-        + ", ".join(f"{k} {v:.0f} ha" for k, v in s["zone_area_ha"].items())
+    summary: dict[str, object] = {}
+
+    def chapter(i: int) -> None:
+        result = run_sinks(
+            nep=inputs["nep"],
+            veg_type=inputs["veg_type"],
+            veg_densities=veg,
+            soil_carbon=inputs["soil"],
+            lulc=inputs["lulc"],
+            factors=factors,
+            level_tables=levels,
+            params=SinksParams(min_area_ha=50.0, cultivated_codes=(1,)),
+        )
+        summary.update(result.summary())
+
+    timed = harness.interleaved({"sink chapter": harness.call(chapter)}, pairs)
+    zones = summary["zone_area_ha"]
+    weights = summary["resistance_weights"]
+    assert isinstance(zones, dict) and isinstance(weights, dict)
+    return [
+        f"**2. sink chapter** {shape[0]} x {shape[1]} = {shape[0] * shape[1] / 1e6:.2f} M "
+        f"cells (inputs built in memory, not timed; target < 10 s at 500^2); {pairs} rounds "
+        f"after one untimed round; {timed.load_text()}; {summary['patches']} patches, zones "
+        + ", ".join(f"{k} {v:.0f} ha" for k, v in zones.items())
         + "; weights "
-        + ", ".join(f"{k} {v:.3f}" for k, v in s["resistance_weights"].items())
-    )
+        + ", ".join(f"{k} {v:.3f}" for k, v in weights.items()),
+        "",
+        *timed.table(),
+        "",
+    ]
 
 
 def main() -> None:
@@ -201,12 +219,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5, help="interleaved rounds of the peers")
     parser.add_argument("--no-chapter", action="store_true", help="only the cost distance")
     args = parser.parse_args()
-    bench_cost_distance(args.side, args.pairs)
-    if args.no_chapter:
-        return
-    bench_chapter((64, 64))  # warm-up
-    bench_chapter((500, 500))
-    bench_chapter((2000, 2000))
+    lines = [f"Machine: {harness.machine()}", ""]
+    lines += bench_cost_distance(args.side, args.pairs)
+    if not args.no_chapter:
+        for shape in ((500, 500), (2000, 2000)):
+            lines += bench_chapter(shape, args.pairs)
+    harness.report(f"sinks (cost distance), {args.side}^2", lines)
 
 
 if __name__ == "__main__":

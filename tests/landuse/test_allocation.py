@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import replace
 
 import numba
@@ -684,8 +685,8 @@ def test_same_seed_gives_bit_identical_maps(problem, seed: int, model: str) -> N
 def test_sweep_threads_leave_busy_cores_alone(
     monkeypatch: pytest.MonkeyPatch, cores: int, load: float, limit: int, expected: int
 ) -> None:
-    monkeypatch.setattr(allocation.os, "sched_getaffinity", lambda pid: set(range(cores)))
-    monkeypatch.setattr(allocation.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert allocation.sweep_threads(limit) == expected
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from skimage.graph import MCP_Geometric
 from landcarbon.errors import AlignmentError, BackendError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, read_raster
+from landcarbon.sinks import _kernels
 from landcarbon.sinks._kernels import cost_distance_kernel
 from landcarbon.sinks.mcr import MAX_SWEEPS, cost_distance, link_lengths_m
 from landcarbon.testing import make_raster
@@ -295,24 +298,28 @@ ADVERSARIAL = ["maze", "comb", "spiral", "many_sources", "ties", "wide_range", "
 
 
 def _kernel(
-    res: np.ndarray, src: np.ndarray, cell: float, eight: bool, max_passes: int
+    res: np.ndarray, src: np.ndarray, cell: float, eight: bool, max_passes: int, parts: int = 1
 ) -> tuple[np.ndarray, np.ndarray, int]:
     rows = res.shape[0]
     ew, ns = np.full(rows, cell), np.full(rows - 1, cell)
     diag = np.full(rows - 1, float(np.hypot(cell, cell)))
-    return cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, max_passes)
+    return cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, max_passes, parts)
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)
 @pytest.mark.parametrize("connectivity", [4, 8])
-def test_sweeps_and_dijkstra_identical_to_mcp_geometric(name: str, connectivity: int) -> None:
-    # the row sweeps (run to convergence) and Dijkstra (max_passes 0) reach the same
-    # fixed point: both equal MCP_Geometric bit for bit, barriers and pockets NaN
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_sweeps_and_dijkstra_identical_to_mcp_geometric(
+    name: str, connectivity: int, parts: int
+) -> None:
+    # the row sweeps (run to convergence; in 1, 2 or 3 bands of rows swept at once, the
+    # seams between them pulled between passes) and Dijkstra (max_passes 0) reach the
+    # same fixed point: all equal MCP_Geometric bit for bit, barriers and pockets NaN
     res, src = _adversarial(name)
     expected = _skimage(res, src, (30.0, 30.0), connectivity == 8)
     eight = connectivity == 8
-    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1)
-    dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0)
+    swept, swept_alloc, passes = _kernel(res, src, 30.0, eight, -1, parts)
+    dijkstra, dijkstra_alloc, none = _kernel(res, src, 30.0, eight, 0, parts)
     assert passes >= 2 and none == 0
     np.testing.assert_array_equal(swept, expected)
     np.testing.assert_array_equal(dijkstra, expected)
@@ -339,7 +346,8 @@ def test_mazes_need_many_sweeps_and_fall_back_exactly() -> None:
     # sweeps keep reaching new cells (a corridor a pass), so Dijkstra takes over
     for name in ("comb", "maze", "spiral"):
         res, src = _adversarial(name)
-        assert _kernel(res, src, 30.0, True, 10**6)[2] == 0
+        for parts in (1, 2):
+            assert _kernel(res, src, 30.0, True, 10**6, parts)[2] == 0
 
 
 def test_smooth_surface_converges_in_few_sweeps() -> None:
@@ -371,10 +379,52 @@ def test_geographic_sweeps_equal_dijkstra() -> None:
     src[[3, 40, 77], [5, 30, 55]] = [1, 2, 3]
     src[np.isnan(res)] = 0
     for eight in (True, False):
-        swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1)
-        dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0)
-        assert swept[2] >= 2 and dijkstra[2] == 0
-        np.testing.assert_array_equal(swept[0], dijkstra[0])
+        dijkstra = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, 0, 1)
+        assert dijkstra[2] == 0
+        for parts in (1, 2, 3):
+            swept = cost_distance_kernel(res, src, ew, ns, diag, eight, True, -1, -1, parts)
+            assert swept[2] >= 2
+            np.testing.assert_array_equal(swept[0], dijkstra[0])
         s = make_raster(src, **geo)  # type: ignore[arg-type]
         got = cost_distance(r, s, connectivity=8 if eight else 4).cost.values
         np.testing.assert_array_equal(got, dijkstra[0])
+
+
+@pytest.mark.parametrize(
+    ("rows", "cores", "load", "threads", "expected"),
+    [
+        (4000, 2, 0.5, 2, 2),  # an idle 2-core machine: two bands
+        (4000, 2, 3.0, 2, 1),  # the other core is busy: one band, no waiting for it
+        (300, 2, 0.0, 2, 1),  # fewer than 2 x MIN_PART_ROWS rows
+        (4000, 16, 0.0, 16, 15),  # 4000 // 256
+        (4000, 16, 0.0, 4, 4),  # never above what numba is set to
+    ],
+)
+def test_sweep_parts_follow_threads_load_and_rows(
+    monkeypatch: pytest.MonkeyPatch, rows: int, cores: int, load: float, threads: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(_kernels, "get_num_threads", lambda: threads)
+    assert _kernels.sweep_parts(rows) == expected
+
+
+def test_cost_distance_in_bands_identical_to_mcp_geometric(monkeypatch: pytest.MonkeyPatch) -> None:
+    # through the public call: 600 rows swept in 2 bands (whatever the load), the seam at
+    # row 300 crossed both ways; the same floats as MCP_Geometric, labels of equal cost
+    monkeypatch.setattr(_kernels, "sweep_threads", lambda limit: 2)
+    assert _kernels.sweep_parts(600) == 2
+    rng = np.random.default_rng(np.random.SeedSequence(11))
+    res = np.repeat(np.repeat(rng.uniform(1.0, 10.0, (12, 6)), 50, 0), 50, 1)
+    res = res + rng.uniform(0.0, 0.5, res.shape)
+    res[rng.random(res.shape) < 0.01] = np.nan
+    src = np.zeros(res.shape, dtype=np.int32)
+    src[rng.integers(0, 600, 8), rng.integers(0, 300, 8)] = np.arange(1, 9)
+    src[np.isnan(res)] = 0
+    got = cost_distance(make_raster(res), make_raster(src), allocation=True)
+    expected = _skimage(res, src, (30.0, 30.0))
+    np.testing.assert_array_equal(got.cost.values, expected)
+    alloc = got.allocation.values  # type: ignore[union-attr]
+    for k in np.unique(alloc[~np.isnan(expected)]):
+        own = _skimage(res, (src == k).astype(np.int32), (30.0, 30.0))
+        np.testing.assert_array_equal(own[alloc == k], expected[alloc == k])

@@ -26,7 +26,6 @@ of threads. The step is global: the whole map is held in memory (about
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
@@ -36,6 +35,7 @@ import numba
 import numpy as np
 import xarray as xr
 
+from landcarbon._numba import sweep_threads
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
@@ -514,19 +514,6 @@ def run_allocation(
         return _run_allocation(problem, parameters, key)
     finally:
         numba.set_num_threads(threads)
-
-
-def sweep_threads(limit: int) -> int:
-    """Numba threads for the proposal sweeps: at most ``limit`` (the threads numba is set
-    to, by default one per core), and no more than the cores that other processes leave
-    idle by the 1-minute load average (this process's own share excluded); at least 1.
-
-    On a loaded machine a second thread only waits for a core (measured at 10^6 cells, 2
-    cores, load 7.6: 2 threads took 1.57x the time of 1), so it is not started.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    busy = max(os.getloadavg()[0] - 1.0, 0.0) if hasattr(os, "getloadavg") else 0.0
-    return max(1, min(limit, math.floor((cores or 1) - busy + 0.5)))
 
 
 def _run_allocation(

@@ -25,7 +25,14 @@ relaxed from the row before it (3 links a cell) and then along itself both ways,
 skipped when that row has not changed since. A path that turns back in y n times needs
 about n + 2 passes: smooth resistance fields converge in a few dozen passes (41 at
 4000 × 4000 on the benchmark surface, about 18 full passes of work, 2.7-3.3 s against
-10.6-10.8 s for the heap alone), mazes do not. Dijkstra starts from scratch when the
+10.6-10.8 s for the heap alone), mazes do not. On several cores the map is cut into
+bands of rows swept at the same time, one thread each (:func:`_sweep`; the seams are
+pulled between passes): the same passes (41) and floats, 4000 × 4000 kernel 1.57 s wall
+(2.9 s CPU) on 2 bands against 2.75 s on one at load 1; at load 3-4 on 2 cores two bands
+took 1.25× the wall of one (a thread waits for a core), so :func:`sweep_parts` takes one
+band per core the load leaves idle. Tried and dropped: interleaving the left-to-right and
+right-to-left runs of a row in one loop (two dependency chains at once): no faster
+(2.78-2.87 s against 2.70-2.75 s). Dijkstra starts from scratch when the
 passes after the first two keep reaching new cells (winding paths) or after
 ``max_passes`` full passes of work; measured on 1201 × 1201 (load 10): a comb of 600
 walls 0.072 s against 0.048 s for the heap alone, a perfect maze 0.10 s against 0.09 s.
@@ -38,9 +45,19 @@ lazy-deletion heap 1.2-1.3× slower; unrolling the 8 neighbours 1.4-2× slower.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
+
+from landcarbon._numba import sweep_threads
 
 _UNSEEN = -1  # heap position of a cell not in the heap
+MIN_PART_ROWS = 256  # rows of a band swept by one thread, at least
+
+
+def sweep_parts(rows: int) -> int:
+    """Bands of rows for the parallel sweeps: one per numba thread that the load leaves a
+    core (:func:`landcarbon._numba.sweep_threads`), at least ``MIN_PART_ROWS`` rows each
+    (smaller maps are swept on one thread)."""
+    return max(1, min(sweep_threads(get_num_threads()), rows // MIN_PART_ROWS))
 
 
 @njit(cache=True, nogil=True)
@@ -156,6 +173,54 @@ def _pull_row(
 
 
 @njit(cache=True, nogil=True)
+def _sweep_part(
+    cost: np.ndarray,
+    alloc: np.ndarray,
+    res: np.ndarray,
+    half: np.ndarray,
+    rows: int,
+    cols: int,
+    eight: bool,
+    allocation: bool,
+    lo: int,
+    hi: int,
+    down: bool,
+    clock: int,
+    stamp: np.ndarray,
+    pulled: np.ndarray,
+) -> tuple[int, bool, int, int]:
+    """One pass over the padded rows ``lo .. hi`` of a part: top-down (each row pulled from
+    the row above) or bottom-up. The part's first row is not pulled across a seam (a row
+    of another part: :func:`_sweep` relaxes the seams between passes), only from the
+    border. A row is skipped when its neighbour row has not changed (``stamp``, on the
+    part's own ``clock``) since it was last pulled from it (``pulled``, of this direction).
+    Returns the clock, whether a cost fell, the rows pulled and the cells reached first."""
+    w = cols + 2
+    n = hi - lo + 1
+    changed = False
+    pulls = 0
+    found_all = 0
+    for i in range(n):
+        pr = lo + i if down else hi - i
+        q = pr - 1 if down else pr + 1
+        if q != 0 and q != rows + 1 and (q < lo or q > hi):
+            continue  # across a seam
+        if pulled[pr] > 0 and stamp[q] <= pulled[pr]:
+            continue  # pulled from q (in this direction) since q last changed
+        pulls += 1
+        pulled[pr] = clock
+        row_changed, found = _pull_row(
+            cost, alloc, res, half, pr * w + 1, cols, pr, -w if down else w, eight, allocation
+        )
+        if row_changed:
+            clock += 1
+            stamp[pr] = clock
+            changed = True
+        found_all += found
+    return clock, changed, pulls, found_all
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def _sweep(
     cost: np.ndarray,
     alloc: np.ndarray,
@@ -166,60 +231,91 @@ def _sweep(
     eight: bool,
     allocation: bool,
     max_passes: int,
+    parts: int,
 ) -> int:
-    """Label-correcting row sweeps, alternately top-down and bottom-up, until a pass
-    lowers no cost; the number of passes, or -1 (hand over to Dijkstra) when the rows
-    pulled exceeded ``max_passes`` full passes (``max_passes × rows``) before that, or
-    when the passes after the first two reached more than 1/16 as many new cells as those
-    two: the paths wind (mazes), each pass only follows them one turn further.
-    ``max_passes`` -1: sweep to convergence whatever it takes (the tests' exactness proofs).
+    """Label-correcting row sweeps until no cost falls; the number of passes, or -1 (hand
+    over to Dijkstra) when the rows pulled exceeded ``max_passes`` full passes
+    (``max_passes × rows``) before that, or when the passes after the first two reached
+    more than 1/16 as many new cells as those two: the paths wind (mazes), each pass only
+    follows them one turn further. ``max_passes`` -1: sweep to convergence whatever it
+    takes (the tests' exactness proofs).
 
-    A row is pulled from its neighbour row only when that row changed since the last
-    pull (``stamp`` / ``pulled_*`` clocks), so settled parts of the map cost nothing.
-    At the end of a top-down pass every link from a row to the row below is relaxed
-    after the last change of the upper row (and every link within a row), likewise
-    bottom-up; a pass that changes nothing after one of the other direction leaves every
-    link relaxed: the fixed point ``d_v = min_u fl(d_u + w_uv)``, reached from above, which
-    is the least path sum of every cell, the same floats as Dijkstra's.
+    The map is cut into ``parts`` bands of rows swept at the same time (one thread each,
+    :func:`_sweep_part`), neighbouring bands in opposite directions (the first top-down,
+    the second bottom-up, then the other way round), so what reaches a seam at the end of
+    a pass crosses it and goes on in the next. Between passes the two rows of each seam are
+    pulled from each other (one thread). The bands share no row, so the threads never
+    write what another reads.
+
+    Every change lowers a cost to a path sum (module notes), so the order of the pulls
+    does not matter for the end result, only the stopping rule does. With one part: at
+    the end of a top-down pass every link from a row to the row below is relaxed after
+    the last change of the upper row (and every link within a row), likewise bottom-up; a
+    pass that changes nothing after one of the other direction leaves every link relaxed.
+    With several parts a seam pull at the end of a pass can change a row after its band
+    pulled its neighbour from it, so two passes in a row must change nothing (one in each
+    direction: every row pulled or skipped in both, the seams pulled): then too every
+    link is relaxed, the fixed point ``d_v = min_u fl(d_u + w_uv)``, which is the least
+    path sum of every cell, the same floats as Dijkstra's.
     """
     w = cols + 2
-    clock = 1
-    stamp = np.zeros(rows + 2, dtype=np.int64)  # clock of the last change of each row
+    stamp = np.zeros(rows + 2, dtype=np.int64)  # part clock of the last change of each row
     stamp[1 : rows + 1] = 1
-    pulled_dn = np.zeros(rows + 2, dtype=np.int64)  # clock when pulled from the row above
+    pulled_dn = np.zeros(rows + 2, dtype=np.int64)  # part clock when pulled from the row above
     pulled_up = np.zeros(rows + 2, dtype=np.int64)  # ... from the row below
+    bounds = np.linspace(1, rows + 1, parts + 1).astype(np.int64)  # band j: bounds[j] .. [j+1]-1
+    clocks = np.ones(parts, dtype=np.int64)
+    changes = np.zeros(parts, dtype=np.bool_)
+    pulls = np.zeros(parts, dtype=np.int64)
+    founds = np.zeros(parts, dtype=np.int64)
+    quiet_needed = 1 if parts == 1 else 2
+    quiet = 0
     budget = max_passes * rows
     found_first = 0  # cells reached by the first two passes
     found_later = 0
     p = 0
     while True:
-        changed = False
-        down = p % 2 == 0
-        for i in range(rows):
-            pr = i + 1 if down else rows - i
-            q = pr - 1 if down else pr + 1
-            pulled = pulled_dn if down else pulled_up
-            if p > 0 and stamp[q] <= pulled[pr]:
-                continue
-            budget -= 1
-            if budget < 0 <= max_passes:
-                return -1
-            pulled[pr] = clock
-            row_changed, found = _pull_row(
-                cost, alloc, res, half, pr * w + 1, cols, pr, -w if down else w, eight, allocation
+        for j in prange(parts):
+            down = (p + j) % 2 == 0
+            clocks[j], changes[j], pulls[j], founds[j] = _sweep_part(
+                cost,
+                alloc,
+                res,
+                half,
+                rows,
+                cols,
+                eight,
+                allocation,
+                bounds[j],
+                bounds[j + 1] - 1,
+                down,
+                clocks[j],
+                stamp,
+                pulled_dn if down else pulled_up,
             )
-            if row_changed:
-                clock += 1
-                stamp[pr] = clock
-                changed = True
-            if p < 2:
-                found_first += found
-            else:
-                found_later += found
-        if 16 * found_later > found_first and max_passes >= 0:
+        changed = bool(changes.any())
+        found = founds.sum()
+        budget -= pulls.sum()
+        for j in range(1, parts):  # the seams: upper row from the lower, then the lower
+            a = bounds[j] - 1
+            for pr, step, part in ((a, w, j - 1), (a + 1, -w, j)):
+                row_changed, found_row = _pull_row(
+                    cost, alloc, res, half, pr * w + 1, cols, pr, step, eight, allocation
+                )
+                found += found_row
+                if row_changed:
+                    clocks[part] += 1
+                    stamp[pr] = clocks[part]
+                    changed = True
+        if p < 2:
+            found_first += found
+        else:
+            found_later += found
+        if max_passes >= 0 and (budget < 0 or 16 * found_later > found_first):
             return -1
         p += 1
-        if p > 1 and not changed:
+        quiet = 0 if changed else quiet + 1
+        if p > 1 and quiet >= quiet_needed:
             return p
 
 
@@ -275,6 +371,83 @@ def _dijkstra(
                     _sift_up(keys, cells, pos, i, new)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _pad(
+    resistance: np.ndarray,
+    sources: np.ndarray,
+    res: np.ndarray,
+    cost: np.ndarray,
+    alloc: np.ndarray,
+    allocation: bool,
+) -> None:
+    """Fill the padded flat arrays (rows in parallel): resistance with a NaN border, cost 0
+    on sources and inf elsewhere, the source labels (0 elsewhere) when ``allocation``."""
+    rows, cols = resistance.shape
+    w = cols + 2
+    n = res.size
+    for p in range(w):  # the top and bottom border rows
+        for q in (p, n - w + p):
+            res[q] = np.nan
+            cost[q] = np.inf
+            if allocation:
+                alloc[q] = 0
+    for r in prange(rows):
+        edge = (r + 1) * w
+        for q in (edge, edge + w - 1):  # the left and right border cells
+            res[q] = np.nan
+            cost[q] = np.inf
+            if allocation:
+                alloc[q] = 0
+        for c in range(cols):
+            p = edge + 1 + c
+            label = sources[r, c]
+            res[p] = resistance[r, c]
+            cost[p] = 0.0 if label > 0 else np.inf
+            if allocation:
+                alloc[p] = label if label > 0 else 0
+
+
+@njit(cache=True, nogil=True)
+def _source_cells(sources: np.ndarray, w: int) -> np.ndarray:
+    """Padded flat indices of the source cells (label > 0), in row-major order."""
+    rows, cols = sources.shape
+    count = 0
+    for r in range(rows):
+        for c in range(cols):
+            count += sources[r, c] > 0
+    cells = np.empty(count, dtype=np.int64)
+    count = 0
+    for r in range(rows):
+        for c in range(cols):
+            if sources[r, c] > 0:
+                cells[count] = (r + 1) * w + 1 + c
+                count += 1
+    return cells
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _unpad(
+    cost: np.ndarray,
+    alloc: np.ndarray,
+    out: np.ndarray,
+    out_alloc: np.ndarray,
+    allocation: bool,
+    unreached: int,
+) -> None:
+    """The padded costs (and labels) back on the map (rows in parallel): NaN (and
+    ``unreached``) where the cost is inf."""
+    rows, cols = out.shape
+    w = cols + 2
+    for r in prange(rows):
+        base = (r + 1) * w + 1
+        for c in range(cols):
+            cp = cost[base + c]
+            reached = cp < np.inf
+            out[r, c] = cp if reached else np.nan
+            if allocation:
+                out_alloc[r, c] = alloc[base + c] if reached else unreached
+
+
 @njit(cache=True, nogil=True)
 def cost_distance_kernel(
     resistance: np.ndarray,
@@ -286,6 +459,7 @@ def cost_distance_kernel(
     allocation: bool,
     unreached: int,
     max_passes: int,
+    parts: int,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Accumulated cost from the nearest source and the label of that source.
 
@@ -301,6 +475,8 @@ def cost_distance_kernel(
     unreached : the allocation label of barriers and unreachable cells.
     max_passes : full passes of row sweeps tried before Dijkstra takes over (0: Dijkstra
         only; -1: sweeps only, to convergence however long; see :func:`_sweep`).
+    parts : bands of rows swept in parallel (:func:`sweep_parts`), at least 2 rows each;
+        the result does not depend on it.
 
     Returns
     -------
@@ -315,28 +491,10 @@ def cost_distance_kernel(
     rows, cols = resistance.shape
     w = cols + 2
     n = (rows + 2) * w
-    res = np.full(n, np.nan)  # border: a barrier
-    cost = np.full(n, np.inf)
-    alloc = np.zeros(n if allocation else 0, dtype=np.int32)
-    n_src = 0
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            res[base + c] = resistance[r, c]
-            if sources[r, c] > 0:
-                n_src += 1
-    src = np.empty(n_src, dtype=np.int64)
-    n_src = 0
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            if sources[r, c] > 0:
-                p = base + c
-                src[n_src] = p
-                n_src += 1
-                cost[p] = 0.0
-                if allocation:
-                    alloc[p] = sources[r, c]
+    res = np.empty(n)
+    cost = np.empty(n)
+    alloc = np.empty(n if allocation else 0, dtype=np.int32)
+    _pad(resistance, sources, res, cost, alloc, allocation)
     # neighbour offsets in the padded flat layout and the half link length of each, by
     # padded row (row r faces band r - 1 to the north and band r to the south; the bands
     # outside the map only face border cells)
@@ -358,21 +516,15 @@ def cost_distance_kernel(
             half[r + 1, 1] = ew
             half[r + 1, 2] = ew
             half[r + 1, 3] = ns_s
-    passes = _sweep(cost, alloc, res, half, rows, cols, eight, allocation, max_passes)
+    passes = _sweep(cost, alloc, res, half, rows, cols, eight, allocation, max_passes, parts)
     if passes < 0:  # not converged (mazes, spirals): Dijkstra from scratch
         passes = 0
+        src = _source_cells(sources, w)
         cost[:] = np.inf
         for p in src:
             cost[p] = 0.0
         _dijkstra(cost, alloc, res, half, offsets, w, src, allocation)
     out = np.empty((rows, cols))
     out_alloc = np.empty((rows, cols) if allocation else (0, 0), dtype=np.int32)
-    for r in range(rows):
-        base = (r + 1) * w + 1
-        for c in range(cols):
-            cp = cost[base + c]
-            reached = cp < np.inf
-            out[r, c] = cp if reached else np.nan
-            if allocation:
-                out_alloc[r, c] = alloc[base + c] if reached else unreached
+    _unpad(cost, alloc, out, out_alloc, allocation, unreached)
     return out, out_alloc, passes

@@ -7,16 +7,18 @@ a lateral link between cells with resistances ``R1`` and ``R2`` costs
 accumulate over 8 (or 4) neighbours (the least path sum); sources cost 0.
 
 The kernel is our own (:mod:`landcarbon.sinks._kernels`): label-correcting row sweeps,
-with Dijkstra taking over on mazes; both reach the same floats as
-``skimage.graph.MCP_Geometric`` (bit for bit, checked in the tests on random, maze,
-spiral, comb, tie and barrier maps). On 4000 × 4000 cells ``benchmarks/sinks.py``
-measured it (whole calls, 3 interleaved rounds, shared 2-core machine) in CPU time 6.2×
-skimage (6.1-6.6) and 3.1× xarray-spatial (2.6-3.7) at load 5.8-6.0, wall 6.0× and 1.9×
-(1.7-3.8; wall on a loaded 2-core machine is mostly the others' load); an earlier run
-(before the maze check) 7.3× and 3.8× CPU, 7.0× and 3.6× wall, at load 9.4-11.9; a later
-one 5.2× and 3.2× CPU (5.0-6.0, 2.4-3.4), 5.0× and 2.4× wall, at load 3.4-3.9. The
-issue-18 targets (4× and 2.5×) hold in CPU time; against xarray-spatial's wall time they
-held in one run of three. The checks before the kernel take 0.1 s of it. Allocation
+in bands of rows on the cores the load leaves idle, with Dijkstra taking over on mazes;
+all reach the same floats as ``skimage.graph.MCP_Geometric`` (bit for bit, checked in
+the tests on random, maze, spiral, comb, tie and barrier maps, in 1, 2 and 3 bands). On
+4000 × 4000 cells ``benchmarks/sinks.py`` (shared harness: whole calls, 3 interleaved
+rounds, 2-core machine shared with other jobs, load 2.8 rising to 6.8, so one band)
+measured paired ratios of wall time 6.4× skimage (5.9-12.2) and 4.8× xarray-spatial
+(4.5-11.5), CPU 6.3× (5.6-6.4) and 4.4× (3.8-4.9), bit-identical to skimage in every
+round: the issue-18 targets (4× and 2.5× in wall) held in every round, though the load
+rose during the run (the peers' CPU times were 1.4-1.9× those at load 3-4). Before the bands
+(one thread): 6.3× and 2.9× wall at load 3.2-4.5, 6.0× and 1.9× at load 5.8-6.0. On an
+idle core the second band cuts the kernel's wall time from 2.75 s to 1.57 s. The checks
+before the kernel take 0.1 s of the call. Allocation
 ties (two sources at exactly the same cost) may pick either source. Diagonal moves may
 pass between two barrier cells, as in scikit-image and ArcGIS.
 
@@ -56,7 +58,7 @@ from landcarbon.backend import require_in_memory
 from landcarbon.errors import AlignmentError, ParameterError, RasterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like, valid_mask
-from landcarbon.sinks._kernels import cost_distance_kernel
+from landcarbon.sinks._kernels import cost_distance_kernel, sweep_parts
 
 MAX_SWEEPS = 32
 """Row sweeps (full-pass equivalents of rows pulled) tried before Dijkstra takes over."""
@@ -148,15 +150,16 @@ def source_labels(sources: np.ndarray, name: str = "sources") -> np.ndarray:
     if sources.dtype == bool:
         return sources.astype(np.int32)
     ok = valid_mask(sources) & (sources > 0)
-    fractional = ok & (sources != np.floor(sources))
-    if fractional.any():
-        count, first = _cells(fractional)
-        raise ParameterError(
-            f"{name}: {count} hold a fractional label ({first}: "
-            f"{float(sources[fractional][0])!r}); source labels are whole numbers > 0 "
-            f"(patch ids, or 1 for every source cell); round or reclassify the source map"
-        )
-    return np.where(ok, sources, 0).astype(np.int32)
+    if sources.dtype.kind == "f":  # integer labels are whole numbers already
+        fractional = ok & (sources != np.floor(sources))
+        if fractional.any():
+            count, first = _cells(fractional)
+            raise ParameterError(
+                f"{name}: {count} hold a fractional label ({first}: "
+                f"{float(sources[fractional][0])!r}); source labels are whole numbers > 0 "
+                f"(patch ids, or 1 for every source cell); round or reclassify the source map"
+            )
+    return np.where(ok, sources, 0).astype(np.int32, copy=False)
 
 
 def cost_distance(
@@ -235,7 +238,16 @@ def cost_distance(
         )
     ew, ns, diag = link_lengths_m(grid)
     cost, alloc, _ = cost_distance_kernel(
-        res, labels, ew, ns, diag, connectivity == 8, allocation, int(CLASS_NODATA), MAX_SWEEPS
+        res,
+        labels,
+        ew,
+        ns,
+        diag,
+        connectivity == 8,
+        allocation,
+        int(CLASS_NODATA),
+        MAX_SWEEPS,
+        sweep_parts(res.shape[0]),
     )
     out_cost = like(resistance, cost, name="mcr")
     out_cost.attrs["units"] = "resistance x m"
