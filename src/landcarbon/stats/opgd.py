@@ -135,7 +135,9 @@ def _quantile_edges(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarra
     return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
 
 
-def value_classes(table: ValueTable, method: str, k: int, natural: Sequence[np.ndarray]) -> np.ndarray:
+def value_classes(
+    table: ValueTable, method: str, k: int, natural: Sequence[np.ndarray]
+) -> np.ndarray:
     """Class numbers 1..k of each distinct value of ``table`` by ``method`` (the classes
     :func:`~landcarbon.stats.classify.discretize` gives its rows); ``natural``: the natural
     breaks edges for k = 1, 2, ... (:func:`fisher_jenks_edges` of the table).
@@ -185,8 +187,10 @@ def optimal_from_table(
                 c = value_classes(table, method, k, natural)
             except (ParameterError, IndexError):
                 continue
-            sums = (np.bincount(c - 1, weights=w, minlength=k) for w in (m_values.n, m_values.s1, m_values.s2))
-            n, s1, s2 = sums
+            n, s1, s2 = (
+                np.bincount(c - 1, weights=w, minlength=k)
+                for w in (m_values.n, m_values.s1, m_values.s2)
+            )
             m = Moments(n.astype(np.int64), s1, s2, m_values.centre).kept(keep_singletons)
             if m.n.size >= 2:
                 qs[i, j] = q_from_moments(m)
