@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from landcarbon.errors import AlignmentError, ParameterError
@@ -201,3 +202,25 @@ def test_chunked_refuses_permutations_and_too_many_values(monkeypatch):
         "rasters: factor 'dem' has more than 1000 distinct values: too many to discretise "
         "chunk by chunk exactly; classify it into integer classes first"
     )
+
+
+@pytest.mark.parametrize("chunks", [(20, 24), (33, 17), (100, 7)])
+@pytest.mark.parametrize("how", ["random", "regular"])
+def test_chunked_sample_is_the_in_memory_sample(chunks, how):
+    y, factors = _study_layers()
+    dense = sample_cells(
+        make_raster(y), {k: make_raster(v) for k, v in factors.items()}, 700, how, 5
+    )
+    lazy = {k: make_raster(v, "dask", chunks) for k, v in factors.items()}
+    chunked = sample_cells(make_raster(y, "dask", chunks), lazy, 700, how, 5)
+    pd.testing.assert_frame_equal(chunked, dense)
+    assert len(dense) == 700 and not dense["y"].isna().any()
+    # more cells asked than valid: every valid cell, in row-major order
+    everything = sample_cells(make_raster(y, "dask", chunks), lazy, 10**6, how, 5)
+    pd.testing.assert_frame_equal(everything, sample_cells(make_raster(y), lazy, None))
+
+
+def test_chunked_sample_of_no_valid_cell():
+    y = _study_layers()[0]
+    with pytest.raises(ParameterError, match="no cell is valid in y and every factor raster"):
+        sample_cells(make_raster(y * np.nan, "dask", (20, 24)), {}, 10, "random", 1)

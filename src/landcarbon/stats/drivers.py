@@ -258,23 +258,79 @@ def sample_cells(
     """
     _grid_check(y, xs)
     mask = _valid_cells(y, xs)
+    if sample is not None and sample < 1:
+        raise ParameterError(f"sample={sample}: give a positive number of cells")
+    if how not in ("random", "regular"):
+        raise ParameterError(f"sample method {how!r}: use 'random' or 'regular'")
+    if is_dask(mask) and sample is not None:
+        rows, cols = _sampled_positions(mask, sample, how, seed)
+        columns = {"y": np.asarray(y.data.vindex[rows, cols].compute())}
+        columns.update(
+            {name: np.asarray(da.data.vindex[rows, cols].compute()) for name, da in xs.items()}
+        )
+        return pd.DataFrame(columns)
     flat = np.flatnonzero(np.asarray(mask.compute() if is_dask(mask) else mask).ravel())
     if flat.size == 0:
-        raise ParameterError("no cell is valid in y and every factor raster; check nodata")
-    if sample is not None:
-        if sample < 1:
-            raise ParameterError(f"sample={sample}: give a positive number of cells")
-        if sample < flat.size:
-            if how == "random":
-                pick = np.random.default_rng(seed).choice(flat.size, sample, replace=False)
-                flat = flat[np.sort(pick)]
-            elif how == "regular":
-                flat = flat[(np.arange(sample) * flat.size) // sample]
-            else:
-                raise ParameterError(f"sample method {how!r}: use 'random' or 'regular'")
+        raise ParameterError(NO_VALID_CELL)
+    if sample is not None and sample < flat.size:
+        flat = flat[_ordinals(flat.size, sample, how, seed)]
     columns = {"y": _take(y, flat)}
     columns.update({name: _take(da, flat) for name, da in xs.items()})
     return pd.DataFrame(columns)
+
+
+NO_VALID_CELL = "no cell is valid in y and every factor raster; check nodata"
+
+
+def _ordinals(valid: int, sample: int, how: SampleHow, seed: Any) -> np.ndarray:
+    """Sorted positions, among ``valid`` valid cells in row-major order, of the sample."""
+    if how == "random":
+        return np.sort(np.random.default_rng(seed).choice(valid, sample, replace=False))
+    return (np.arange(sample) * valid) // sample
+
+
+def _row_counts(block: np.ndarray) -> np.ndarray:
+    return block.sum(axis=1, keepdims=True, dtype=np.int64)
+
+
+def _columns_of(block: np.ndarray, rows: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Column (in ``block``) of the ``ranks``-th valid cell (0-based) of each of ``rows``."""
+    before = np.cumsum(block[rows], axis=1)
+    return np.argmax(before > ranks[:, None], axis=1).astype(np.int64)
+
+
+def _sampled_positions(
+    mask: Any, sample: int, how: SampleHow, seed: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the sample :func:`sample_cells` draws from dask ``mask``, found chunk
+    by chunk: the valid cells per row and column of chunks (one small table), the same
+    ordinals as in memory, then each chunk locates its own picks. Never holds the mask."""
+    import dask
+
+    starts = [np.cumsum((0, *c))[:-1] for c in mask.chunks]
+    counts = mask.map_blocks(
+        _row_counts, chunks=(mask.chunks[0], (1,) * len(mask.chunks[1])), dtype=np.int64
+    ).compute()  # (rows, column chunks): valid cells of each row within each column chunk
+    segment_end = np.cumsum(counts.ravel())  # row-major order of the valid cells
+    valid = int(segment_end[-1]) if segment_end.size else 0
+    if valid == 0:
+        raise ParameterError(NO_VALID_CELL)
+    ordinal = _ordinals(valid, sample, how, seed) if sample < valid else np.arange(valid)
+    segment = np.searchsorted(segment_end, ordinal, side="right")
+    rank = ordinal - (segment_end[segment] - counts.ravel()[segment])
+    row, col_chunk = np.divmod(segment, counts.shape[1])
+    row_chunk = np.searchsorted(starts[0], row, side="right") - 1
+    cols = np.empty(ordinal.size, dtype=np.int64)
+    blocks = mask.to_delayed()
+    found = {}
+    for i, j in sorted(set(zip(row_chunk.tolist(), col_chunk.tolist(), strict=True))):
+        picks = np.flatnonzero((row_chunk == i) & (col_chunk == j))
+        local = row[picks] - starts[0][i]
+        found[(i, j)] = (picks, dask.delayed(_columns_of)(blocks[i, j], local, rank[picks]))
+    located = dask.compute({key: value[1] for key, value in found.items()})[0]
+    for key, (picks, _) in found.items():
+        cols[picks] = located[key] + starts[1][key[1]]
+    return row, cols
 
 
 def _refuse_infinite_cells(da: xr.DataArray, role: str) -> None:
