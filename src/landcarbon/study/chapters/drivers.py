@@ -182,7 +182,7 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         q_bar_chart(result, ctx.outputs[q_chart], exports=exports_of(ctx.outputs, q_chart))
         interaction_heatmap(result, ctx.outputs[pairs], exports_of(ctx.outputs, pairs))
         if sec.correlation:
-            corr = _correlation(sec, y, xs, chunks, ctx.seed)
+            corr = _correlation(sec, sec.correlation, y, xs, chunks, ctx.seed)
             write_csv(
                 corr.r.rename_axis("variable"), ctx.outputs["drivers.correlation"], index=True
             )
@@ -243,7 +243,9 @@ def _driver(study: Study, name: str, path: object, chunks: int):  # type: ignore
     return read(path, kind, chunks)  # type: ignore[arg-type]
 
 
-def _correlation(sec: DriversSection, y, xs, chunks: int, seed):  # type: ignore[no-untyped-def]
+def _correlation(  # type: ignore[no-untyped-def]
+    sec: DriversSection, method: Literal["pearson", "spearman"], y, xs, chunks: int, seed
+):
     """The correlation matrix of y and the drivers over every valid cell (in memory), or
     over the chapter's seeded sample of cells when the maps are chunked (a rank correlation
     of every cell needs the whole map)."""
@@ -251,6 +253,6 @@ def _correlation(sec: DriversSection, y, xs, chunks: int, seed):  # type: ignore
     from landcarbon.stats.drivers import sample_cells
 
     if not chunks:
-        return raster_correlation({sec.y: y, **xs}, sec.correlation)
+        return raster_correlation({sec.y: y, **xs}, method)
     table = sample_cells(y, xs, sec.sample, seed=seed)
-    return correlation_matrix(table.rename(columns={"y": sec.y}), sec.correlation)
+    return correlation_matrix(table.rename(columns={"y": sec.y}), method)
