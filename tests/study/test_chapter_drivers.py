@@ -168,3 +168,80 @@ def test_bad_convention_in_the_study_file(tmp_path: Path, line: str, message: st
     )
     assert message in error, error
     assert "study.toml" in error
+
+
+def _slope_study(sample: int, correlation: str, chunks: int) -> str:
+    study = STUDY.replace('x = ["landuse", "vegetation"]', 'x = ["landuse", "slope"]')
+    study = study.replace("[rasters]", '[rasters]\nslope = "synthetic_data/slope.tif"')
+    study = study.replace("sample = 0", f"sample = {sample}")
+    return f'{study}correlation = "{correlation}"\n\n[compute]\nchunks = {chunks}\n'
+
+
+def _run(tmp_path: Path, name: str, text: str) -> tuple[dict, dict]:
+    (tmp_path / f"{name}.toml").write_text(text)
+    run_study(tmp_path / f"{name}.toml", tmp_path / name)
+    data = json.loads((tmp_path / name / "drivers/geodetector.json").read_text())
+    return data, json.loads((tmp_path / name / "drivers/summary.json").read_text())
+
+
+@pytest.mark.parametrize("chunks", [16, 24])
+def test_chunked_study_equals_in_memory(tmp_path: Path, chunks: int):
+    dense, _ = _run(tmp_path, "dense", _slope_study(0, "", 0))
+    data, summary = _run(tmp_path, "chunked", _slope_study(0, "", chunks))
+    assert data["n"] == dense["n"] == 2000
+    slope, want = data["discretization"]["slope"], dense["discretization"]["slope"]
+    assert (slope["method"], slope["k"]) == (want["method"], want["k"])
+    assert summary["discretization"] == {"slope": {"method": want["method"], "k": want["k"]}}
+    for name in ("landuse", "slope"):
+        assert data["factor"][name]["q"] == pytest.approx(dense["factor"][name]["q"], abs=1e-12)
+        assert data["risk"][name]["n"] == dense["risk"][name]["n"]
+    pair = data["interaction"]["landuse:slope"]
+    assert pair["q"] == pytest.approx(dense["interaction"]["landuse:slope"]["q"], abs=1e-12)
+    assert summary["conventions"]["cells"] == "every valid cell (chunked: exact map-reduce sums)"
+    assert dense["conventions"]["cells"] == "every valid cell"
+
+
+def test_chunked_sampled_study_equals_in_memory_sample(tmp_path: Path):
+    from landcarbon.raster import read_raster
+    from landcarbon.stats.correlation import correlation_matrix
+    from landcarbon.stats.drivers import sample_cells
+
+    dense, _ = _run(tmp_path, "dense", _slope_study(700, "", 0))
+    data, summary = _run(tmp_path, "chunked", _slope_study(700, "spearman", 16))
+    for key in ("factor", "interaction", "discretization", "n", "conventions"):
+        assert data[key] == dense[key], key
+    assert data["conventions"]["cells"].startswith("a random sample of 700 valid cells (seed ")
+    # the correlation of a chunked study is that of the same seeded sample, named in the summary
+    folder = tmp_path / "synthetic_data"
+    table = sample_cells(
+        read_raster(folder / "npp.tif"),
+        {
+            "landuse": read_raster(folder / "landuse_2020.tif", "categorical"),
+            "slope": read_raster(folder / "slope.tif"),
+        },
+        700,
+        seed=int(data["conventions"]["cells"].split("seed ")[1].rstrip(")")),
+    )
+    want = correlation_matrix(table.rename(columns={"y": "npp"}), "spearman")
+    r = pd.read_csv(tmp_path / "chunked/drivers/correlation.csv", index_col=0)
+    np.testing.assert_allclose(r.to_numpy(), want.r.to_numpy(), atol=1e-12)
+    assert summary["correlation_cells"] == 700
+
+
+def test_chunked_correlation_of_every_cell_is_refused(tmp_path: Path):
+    from landcarbon.testing import one_error_line, run_cli
+
+    (tmp_path / "study.toml").write_text(_slope_study(0, "spearman", 16))
+    error = one_error_line(
+        run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "o"))
+    )
+    assert error.startswith(f"error: {tmp_path / 'study.toml'}: [drivers] correlation = ")
+    assert "'spearman' with sample = 0 need every cell of the maps at once" in error
+    assert "set [drivers] sample = N" in error
+    assert not (tmp_path / "o").exists()  # refused before the run started
+    study = _slope_study(0, "", 16).replace("[compute]", "permutations = 9\n\n[compute]")
+    (tmp_path / "study.toml").write_text(study)
+    error = one_error_line(
+        run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "o"))
+    )
+    assert "[drivers] permutations = 9 with sample = 0 need every cell" in error

@@ -23,7 +23,7 @@ import numpy as np
 
 from landcarbon.classes import generic_scheme
 from landcarbon.errors import LandcarbonWarning
-from landcarbon.raster import CLASS_NODATA, open_dataset, read_raster
+from landcarbon.raster import CLASS_NODATA, class_codes, open_dataset
 
 MAX_SIDE = 1000
 """Longest side (pixels) of an embedded map; larger maps are decimated (every n-th cell),
@@ -42,6 +42,25 @@ SEQUENTIAL = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 """Colour ramp of a map of values of one sign (viridis, low to high)."""
 DIVERGING = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
 """Colour ramp of a map of values of both signs, centred on 0 (negative blue, positive red)."""
+
+
+def strided_read(path: Path, max_side: int) -> tuple[np.ma.MaskedArray, int] | None:
+    """Every ``step``-th cell of every ``step``-th row of the first band (``step`` the
+    smallest that keeps both sides at most ``max_side``; nodata masked) and ``step``, read
+    one kept row at a time: exactly ``band[::step, ::step]``, so the viewer's cell
+    coordinates (``row * step``, ``col * step``) stay exact, while memory holds one row of
+    the map, never the map. None for a stack of bands."""
+    from rasterio.windows import Window
+
+    with open_dataset(path) as ds:
+        if ds.count != 1:
+            return None
+        step = max(1, -(-max(ds.height, ds.width) // max_side))
+        rows = [
+            ds.read(1, window=Window(0, row, ds.width, 1), masked=True)[0, ::step]
+            for row in range(0, ds.height, step)
+        ]
+    return np.ma.stack(rows), step
 
 
 def _own_classes(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, ...]]]:
@@ -82,9 +101,12 @@ def viewer_map(
     from PIL import Image
 
     own, colormap = _own_classes(path)
-    data = np.asarray(read_raster(path, "categorical").data)
-    step = max(1, -(-max(data.shape) // MAX_SIDE))
-    data = data[::step, ::step]
+    read = strided_read(path, MAX_SIDE)
+    if read is None:  # a stack of bands is not a class map
+        return None
+    # class codes as read_raster(path, "categorical") gives them (nodata: CLASS_NODATA)
+    data = class_codes(np.ma.filled(read[0].astype(np.float64), np.nan), path, ("y", "x"))
+    step = read[1]
     scheme = scheme_legend(path, classes)
     if scheme is not None:
         legend = scheme
@@ -132,11 +154,10 @@ def value_map(path: Path, title: str, units: str) -> dict[str, Any] | None:
     a stack of bands."""
     from PIL import Image
 
-    data = np.asarray(read_raster(path).data, dtype=np.float64)
-    if data.ndim != 2:  # a stack of bands (probabilities by class): its figure shows them
+    read = strided_read(path, MAX_SIDE_VALUES)
+    if read is None:  # a stack of bands (probabilities by class): its figure shows them
         return None
-    step = max(1, -(-max(data.shape) // MAX_SIDE_VALUES))
-    data = data[::step, ::step]
+    data, step = np.ma.filled(read[0].astype(np.float64), np.nan), read[1]
     finite = np.isfinite(data)
     if not finite.any():
         return None

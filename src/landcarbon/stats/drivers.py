@@ -8,8 +8,10 @@ discretised by the optimal-parameter search (:mod:`landcarbon.stats.opgd`); othe
 integer columns are strata as they are. Without it such a column is refused
 (:class:`~landcarbon.errors.ParameterError`): a DEM taken value by value is thousands of
 one-cell strata, q near 1 that means nothing, and a risk matrix of that size squared.
-Chunked (dask) rasters without a sample are reduced chunk by chunk (bincount per chunk
-summed), which needs categorical factor rasters.
+Chunked (dask) rasters without a sample are reduced chunk by chunk: the distinct values of
+each factor with the moments of y over them (:func:`chunked_value_table`, one pass per
+factor) give its strata or its exact OPGD search, and every detector runs on bincounts per
+chunk summed; no map is held whole and the numbers equal the in-memory ones to rounding.
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ from landcarbon.grid import Grid, check_aligned
 from landcarbon.stats.classify import METHODS
 from landcarbon.stats.geodetector import (
     GeoDetectorResult,
+    Moments,
     Strata,
+    _masked_mean,
     detect,
     encode_strata,
     missing_mask,
 )
-from landcarbon.stats.opgd import DEFAULT_KS, optimal_discretization
+from landcarbon.stats.opgd import (
+    DEFAULT_KS,
+    Discretization,
+    ValueTable,
+    optimal_discretization,
+    optimal_from_table,
+)
 
 Discretize = Literal["auto"] | None
 SampleHow = Literal["random", "regular"]
@@ -44,6 +54,11 @@ DISCRETIZE_FIX = (
     "or classify it into integer classes first (edges from `landcarbon breaks --method "
     "natural --k 5`)"
 )
+
+
+EXACT_VALUES_LIMIT = 1 << 22
+"""Most distinct values of a chunked factor reduced exactly (:func:`chunked_value_table`:
+32 bytes a value, 128 MB at the limit); a factor with more is refused with the fix."""
 
 
 def max_strata(rows: int) -> int:
@@ -243,23 +258,79 @@ def sample_cells(
     """
     _grid_check(y, xs)
     mask = _valid_cells(y, xs)
+    if sample is not None and sample < 1:
+        raise ParameterError(f"sample={sample}: give a positive number of cells")
+    if how not in ("random", "regular"):
+        raise ParameterError(f"sample method {how!r}: use 'random' or 'regular'")
+    if is_dask(mask) and sample is not None:
+        rows, cols = _sampled_positions(mask, sample, how, seed)
+        columns = {"y": np.asarray(y.data.vindex[rows, cols].compute())}
+        columns.update(
+            {name: np.asarray(da.data.vindex[rows, cols].compute()) for name, da in xs.items()}
+        )
+        return pd.DataFrame(columns)
     flat = np.flatnonzero(np.asarray(mask.compute() if is_dask(mask) else mask).ravel())
     if flat.size == 0:
-        raise ParameterError("no cell is valid in y and every factor raster; check nodata")
-    if sample is not None:
-        if sample < 1:
-            raise ParameterError(f"sample={sample}: give a positive number of cells")
-        if sample < flat.size:
-            if how == "random":
-                pick = np.random.default_rng(seed).choice(flat.size, sample, replace=False)
-                flat = flat[np.sort(pick)]
-            elif how == "regular":
-                flat = flat[(np.arange(sample) * flat.size) // sample]
-            else:
-                raise ParameterError(f"sample method {how!r}: use 'random' or 'regular'")
+        raise ParameterError(NO_VALID_CELL)
+    if sample is not None and sample < flat.size:
+        flat = flat[_ordinals(flat.size, sample, how, seed)]
     columns = {"y": _take(y, flat)}
     columns.update({name: _take(da, flat) for name, da in xs.items()})
     return pd.DataFrame(columns)
+
+
+NO_VALID_CELL = "no cell is valid in y and every factor raster; check nodata"
+
+
+def _ordinals(valid: int, sample: int, how: SampleHow, seed: Any) -> np.ndarray:
+    """Sorted positions, among ``valid`` valid cells in row-major order, of the sample."""
+    if how == "random":
+        return np.sort(np.random.default_rng(seed).choice(valid, sample, replace=False))
+    return (np.arange(sample) * valid) // sample
+
+
+def _row_counts(block: np.ndarray) -> np.ndarray:
+    return block.sum(axis=1, keepdims=True, dtype=np.int64)
+
+
+def _columns_of(block: np.ndarray, rows: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Column (in ``block``) of the ``ranks``-th valid cell (0-based) of each of ``rows``."""
+    before = np.cumsum(block[rows], axis=1)
+    return np.argmax(before > ranks[:, None], axis=1).astype(np.int64)
+
+
+def _sampled_positions(
+    mask: Any, sample: int, how: SampleHow, seed: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the sample :func:`sample_cells` draws from dask ``mask``, found chunk
+    by chunk: the valid cells per row and column of chunks (one small table), the same
+    ordinals as in memory, then each chunk locates its own picks. Never holds the mask."""
+    import dask
+
+    starts = [np.cumsum((0, *c))[:-1] for c in mask.chunks]
+    counts = mask.map_blocks(
+        _row_counts, chunks=(mask.chunks[0], (1,) * len(mask.chunks[1])), dtype=np.int64
+    ).compute()  # (rows, column chunks): valid cells of each row within each column chunk
+    segment_end = np.cumsum(counts.ravel())  # row-major order of the valid cells
+    valid = int(segment_end[-1]) if segment_end.size else 0
+    if valid == 0:
+        raise ParameterError(NO_VALID_CELL)
+    ordinal = _ordinals(valid, sample, how, seed) if sample < valid else np.arange(valid)
+    segment = np.searchsorted(segment_end, ordinal, side="right")
+    rank = ordinal - (segment_end[segment] - counts.ravel()[segment])
+    row, col_chunk = np.divmod(segment, counts.shape[1])
+    row_chunk = np.searchsorted(starts[0], row, side="right") - 1
+    cols = np.empty(ordinal.size, dtype=np.int64)
+    blocks = mask.to_delayed()
+    found = {}
+    for i, j in sorted(set(zip(row_chunk.tolist(), col_chunk.tolist(), strict=True))):
+        picks = np.flatnonzero((row_chunk == i) & (col_chunk == j))
+        local = row[picks] - starts[0][i]
+        found[(i, j)] = (picks, dask.delayed(_columns_of)(blocks[i, j], local, rank[picks]))
+    located = dask.compute({key: value[1] for key, value in found.items()})[0]
+    for key, (picks, _) in found.items():
+        cols[picks] = located[key] + starts[1][key[1]]
+    return row, cols
 
 
 def _refuse_infinite_cells(da: xr.DataArray, role: str) -> None:
@@ -311,23 +382,13 @@ def geodetector_rasters(
     for role, da in [("y", y), *((f"factor {name!r}", da) for name, da in xs.items())]:
         _refuse_infinite_cells(da, role)
     if sample is None and chunked:
-        continuous = [n for n, da in xs.items() if np.issubdtype(da.dtype, np.floating)]
-        if continuous:
+        if options.get("permutations"):
             raise ParameterError(
-                f"chunked rasters {continuous} are continuous; discretising them needs a "
-                f"sample (pass sample=N / --sample N) or integer class rasters"
+                "permutation p-values shuffle y over every cell at once, which chunked "
+                "rasters are not loaded for: set permutations=0, or pass sample=N "
+                "(--sample N; [drivers] sample = N) to run GeoDetector on a seeded sample"
             )
-        _grid_check(y, xs)
-        strata = [encode_strata(da.data, name) for name, da in xs.items()]
-        for s in strata:
-            check_strata_count(
-                s.name,
-                s.size,
-                int(y.size),
-                "chunked rasters",
-                "pass sample=N (--sample N) with discretize='auto' (--discretize auto)",
-            )
-        return detect(y.data.astype(np.float64), strata, seed=seed, **options)
+        return _chunked_detect(y, xs, discretize, ks, methods, seed, options)
     table = sample_cells(y, xs, sample, how, seed)
     result = geodetector_table(
         table,
@@ -342,4 +403,135 @@ def geodetector_rasters(
     )
     if sample is None:
         result.dropped_rows = int(y.size) - len(table)  # cells with nodata in any layer
+        result.conventions["cells"] = "every valid cell"
+    else:
+        result.conventions["cells"] = f"a {how} sample of {len(table)} valid cells (seed {seed})"
     return result
+
+
+def _chunked_detect(
+    y: xr.DataArray,
+    xs: Mapping[str, xr.DataArray],
+    discretize: Discretize,
+    ks: Sequence[int],
+    methods: Sequence[str],
+    seed: int | None,
+    options: dict[str, Any],
+) -> GeoDetectorResult:
+    """:func:`geodetector_rasters` on chunked rasters without a sample: the same strata,
+    discretisations and checks as the in-memory path, from :func:`chunked_value_table`."""
+    if discretize not in (None, "auto"):
+        raise ParameterError(f"discretize={discretize!r}: use 'auto' or leave it out")
+    _grid_check(y, xs)
+    valid = _valid_cells(y, xs)
+    yd = y.data.astype(np.float64)
+    strata: list[Strata] = []
+    chosen: dict[str, Any] = {}
+    keep = options.get("keep_singletons", True)
+    for name, da in xs.items():
+        table = chunked_value_table(yd, da.data, valid, name)
+        rows = table.moments.total
+        values = table.values
+        continuous = bool(np.any(values != np.round(values)))
+        if discretize is None and continuous:
+            raise ParameterError(
+                f"rasters: factor {name!r} holds non-integer numbers ({values.size} distinct "
+                f"values over {rows} rows); GeoDetector would take each value as a stratum: "
+                f"{DISCRETIZE_FIX}"
+            )
+        if discretize == "auto" and (continuous or values.size > max_strata(rows)):
+            method, k, q, value_class, grid = optimal_from_table(
+                table, name, methods=methods, ks=ks, keep_singletons=keep
+            )
+            chosen[name] = Discretization(name, method, k, q, value_class, grid).as_dict()
+            codes, labels = value_class - 1, np.arange(1, k + 1)
+        else:
+            check_strata_count(name, values.size, rows, "rasters", DISCRETIZE_FIX)
+            codes, labels = np.arange(values.size), values.astype(da.dtype)
+        lazy = da.data.map_blocks(_value_codes, valid, values=values, codes=codes, dtype=np.int64)
+        strata.append(Strata(name, lazy, labels))
+    result = detect(yd, strata, seed=seed, **options)
+    result.discretization = chosen
+    result.conventions["cells"] = "every valid cell (chunked: exact map-reduce sums)"
+    if discretize == "auto":
+        result.conventions["discretization_search"] = {
+            "methods": list(methods),
+            "k": [int(k) for k in sorted(set(ks))],
+        }
+    return result
+
+
+def _value_codes(
+    block: np.ndarray, valid: np.ndarray, values: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """The stratum code of each cell of ``block``: ``codes`` of its value in ``values``
+    (sorted distinct values), -1 where the cell is not ``valid``."""
+    at = np.minimum(np.searchsorted(values, block.astype(np.float64)), values.size - 1)
+    return np.where(valid, codes[at], -1).astype(np.int64)
+
+
+def _block_table(
+    y: np.ndarray, x: np.ndarray, valid: np.ndarray, centre: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Distinct values of ``x`` over the ``valid`` cells of one chunk with the count, sum
+    and sum of squares of ``y - centre`` over each; None past :data:`EXACT_VALUES_LIMIT`."""
+    from landcarbon.stats import _kernels
+
+    ok = np.asarray(valid).ravel()
+    values, inverse = np.unique(np.asarray(x, dtype=np.float64).ravel()[ok], return_inverse=True)
+    if values.size > EXACT_VALUES_LIMIT:
+        return None
+    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).ravel()[ok])
+    codes = np.ascontiguousarray(inverse.ravel().astype(np.int64))
+    return (values, *_kernels.stratum_moments(codes, yv, centre, int(values.size)))
+
+
+def _merge_tables(*parts: Any) -> tuple[np.ndarray, ...] | None:
+    """The :func:`_block_table` of the union of the chunks of ``parts``."""
+    if any(p is None for p in parts):
+        return None
+    values, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    if values.size > EXACT_VALUES_LIMIT:
+        return None
+    inverse = inverse.ravel()
+    sums = [
+        np.bincount(inverse, weights=np.concatenate([p[i] for p in parts]), minlength=values.size)
+        for i in (1, 2, 3)
+    ]
+    return (values, sums[0].astype(np.int64), sums[1], sums[2])
+
+
+def chunked_value_table(y: Any, x: Any, valid: Any, name: str) -> ValueTable:
+    """The :class:`~landcarbon.stats.opgd.ValueTable` of factor ``x`` (dask) over the
+    ``valid`` cells: one table per chunk, merged pairwise (a tree reduction), so memory
+    holds tables, never a map. Counts are exact, sums equal the in-memory ones to rounding.
+
+    Raises
+    ------
+    ParameterError
+        More than :data:`EXACT_VALUES_LIMIT` distinct values (the message says what to do).
+    """
+    import dask
+    import dask.array as da
+
+    centre = float(_masked_mean(y, valid))
+    x = x if is_dask(x) else da.from_array(x, chunks=y.chunks)
+    y, valid = y.rechunk(x.chunks), valid.rechunk(x.chunks)
+    parts = [
+        dask.delayed(_block_table)(yb, xb, vb, centre)
+        for yb, xb, vb in zip(
+            y.to_delayed().ravel(), x.to_delayed().ravel(), valid.to_delayed().ravel(), strict=True
+        )
+    ]
+    while len(parts) > 1:
+        parts = [dask.delayed(_merge_tables)(*parts[i : i + 8]) for i in range(0, len(parts), 8)]
+    merged = parts[0].compute()
+    if merged is None:
+        raise ParameterError(
+            f"rasters: factor {name!r} has more than {EXACT_VALUES_LIMIT} distinct values: too "
+            f"many to discretise chunk by chunk exactly; classify it into integer classes first "
+            f"(edges from `landcarbon breaks --method natural --k 5` on a sample), or pass "
+            f"sample=N (--sample N; [drivers] sample = N) to run GeoDetector on a seeded sample"
+        )
+    values, n, s1, s2 = merged
+    return ValueTable(values, Moments(n, s1, s2, centre))

@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from landcarbon.errors import ParameterError
-from landcarbon.stats.classify import METHODS, breaks, discretize, natural_breaks_upto
-from landcarbon.stats.geodetector import q_from_moments, stratum_moments
+from landcarbon.stats._kernels import fisher_jenks_edges
+from landcarbon.stats.classify import METHODS, breaks, discretize
+from landcarbon.stats.geodetector import Moments, q_from_moments, stratum_moments
 
 DEFAULT_KS = tuple(range(3, 16))
 MAX_K = 50
@@ -87,6 +88,126 @@ class Discretization:
         return {"method": self.method, "k": self.k, "q": self.q, "grid": grid}
 
 
+@dataclass(frozen=True)
+class ValueTable:
+    """Every distinct value of a factor, sorted, with the moments of y over its rows.
+
+    The sufficient statistics of the whole OPGD search: a discretisation puts each
+    distinct value in one class, so the moments of a class are the sums of its values'
+    moments. Built in memory by :func:`value_table`, or chunk by chunk and merged by
+    :func:`landcarbon.stats.drivers.chunked_value_table` (the same table to rounding).
+    """
+
+    values: np.ndarray
+    moments: Moments
+    """Count, sum and sum of squares of ``y - centre`` per value (aligned with ``values``)."""
+
+
+def value_table(y: np.ndarray, x: np.ndarray) -> tuple[ValueTable, np.ndarray]:
+    """The :class:`ValueTable` of in-memory ``y`` and ``x`` over the rows where neither is
+    NaN, and the index of each row's value in it (-1 where a row is left out)."""
+    yv = np.asarray(y, dtype=np.float64).ravel()
+    xv = np.asarray(x, dtype=np.float64).ravel()
+    ok = ~(np.isnan(yv) | np.isnan(xv))
+    values, inverse = np.unique(xv[ok], return_inverse=True)
+    centre = float(yv[ok].mean()) if ok.any() else 0.0
+    index = np.full(ok.size, -1, dtype=np.int64)
+    index[ok] = inverse.ravel()
+    return ValueTable(values, stratum_moments(yv[ok], index[ok], values.size, centre)), index
+
+
+def _sd_classes(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """sdsfun's sd classes ``clip(floor(z + k/2), 1, k)`` of weighted distinct values (z by
+    the weighted mean and sample sd, as :func:`~landcarbon.stats.classify.discretize`
+    computes them over the rows)."""
+    total = counts.sum()
+    mean = float(np.sum(values * counts) / total)
+    sd = float(np.sqrt(np.sum(counts * (values - mean) ** 2) / (total - 1))) if total > 1 else 0.0
+    if not sd > 0:
+        raise ParameterError("standard deviation breaks: all values are equal (sd = 0)")
+    return np.clip(np.floor((values - mean) / sd + k / 2), 1, k).astype(np.int64)
+
+
+def _quantile_edges(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """:func:`~landcarbon.stats.classify.quantile_breaks` of the rows, from their distinct
+    values and counts: the value of sorted rank ``int(j (n - 1)/k)``, j = 0..k."""
+    ranks = (np.arange(k + 1) * (int(counts.sum()) - 1)) // k
+    return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
+
+
+def value_classes(
+    table: ValueTable, method: str, k: int, natural: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Class numbers 1..k of each distinct value of ``table`` by ``method`` (the classes
+    :func:`~landcarbon.stats.classify.discretize` gives its rows); ``natural``: the natural
+    breaks edges for k = 1, 2, ... (:func:`fisher_jenks_edges` of the table).
+
+    Raises ParameterError (or IndexError for natural breaks past the distinct values) where
+    the method does not apply.
+    """
+    values, counts = table.values, table.moments.n
+    if method == "sd":
+        return _sd_classes(values, counts, k)
+    if method == "natural":
+        edges = natural[k - 1]
+    elif method == "quantile":
+        edges = _quantile_edges(values, counts, k)
+    else:  # equal, geometric: min and max of the rows are those of their distinct values
+        edges = breaks(values, k, method)
+    return discretize(values, method, k, edges=edges)
+
+
+def optimal_from_table(
+    table: ValueTable,
+    name: str = "x",
+    *,
+    methods: Sequence[str] = METHODS,
+    ks: Sequence[int] = DEFAULT_KS,
+    keep_singletons: bool = True,
+) -> tuple[str, int, float, np.ndarray, pd.DataFrame]:
+    """The OPGD search on a :class:`ValueTable`: best (method, k, q), the class number of
+    each distinct value for it, and the grid of q (see :func:`optimal_discretization`)."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ParameterError(f"unknown discretisation method(s) {unknown}; use {list(METHODS)}")
+    if not ks or min(ks) < 2:
+        raise ParameterError(f"class counts {list(ks)}: give k values >= 2")
+    ks = sorted(set(int(k) for k in ks))
+    m_values = table.moments
+    k_natural = min(max(ks), table.values.size)
+    natural: list[np.ndarray] = []
+    if "natural" in methods and k_natural >= 1:
+        found = fisher_jenks_edges(table.values, m_values.n.astype(np.int64), k_natural)
+        natural = [found[k - 1, : k + 1] for k in range(1, k_natural + 1)]
+    qs = np.full((len(methods), len(ks)), np.nan)
+    classes: dict[tuple[str, int], np.ndarray] = {}
+    for i, method in enumerate(methods):
+        for j, k in enumerate(ks):
+            try:
+                c = value_classes(table, method, k, natural)
+            except (ParameterError, IndexError):
+                continue
+            n, s1, s2 = (
+                np.bincount(c - 1, weights=w, minlength=k)
+                for w in (m_values.n, m_values.s1, m_values.s2)
+            )
+            m = Moments(n.astype(np.int64), s1, s2, m_values.centre).kept(keep_singletons)
+            if m.n.size >= 2:
+                qs[i, j] = q_from_moments(m)
+                classes[(method, k)] = c
+    order = [(j, i) for j in range(len(ks)) for i in np.argsort(list(methods), kind="stable")]
+    scores = np.array([qs[i, j] for j, i in order])
+    if np.all(np.isnan(scores)):
+        raise ParameterError(
+            f"factor '{name}': no discretisation gives two or more classes; is it constant?"
+        )
+    j_best, i_best = order[int(np.nanargmax(scores))]
+    method_best, k_best = methods[i_best], int(ks[j_best])
+    grid = pd.DataFrame(qs, index=list(methods), columns=list(ks))
+    q_best = float(qs[i_best, j_best])
+    return method_best, k_best, q_best, classes[(method_best, k_best)], grid
+
+
 def optimal_discretization(
     y: Any,
     x: Any,
@@ -100,43 +221,13 @@ def optimal_discretization(
 
     Rows where y or x is NaN are left out. ``keep_singletons=False`` drops one-row classes
     before computing q (gdverse's factor detector, behind the OPGD reference results).
-    Raises ParameterError when no (method, k) gives a usable q.
+    The search runs on the distinct values of x and the moments of y over each
+    (:func:`value_table`, :func:`optimal_from_table`): the classes of the rows follow from
+    those of their values. Raises ParameterError when no (method, k) gives a usable q.
     """
-    yv = np.asarray(y, dtype=np.float64).ravel()
-    xv = np.asarray(x, dtype=np.float64).ravel()
-    ok = ~(np.isnan(yv) | np.isnan(xv))
-    yv, xv = yv[ok], xv[ok]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise ParameterError(f"unknown discretisation method(s) {unknown}; use {list(METHODS)}")
-    if not ks or min(ks) < 2:
-        raise ParameterError(f"class counts {list(ks)}: give k values >= 2")
-    ks = sorted(set(int(k) for k in ks))
-    centre = float(yv.mean()) if yv.size else 0.0
-    distinct = np.unique(xv).size
-    natural = natural_breaks_upto(xv, min(max(ks), distinct)) if "natural" in methods else []
-    qs = np.full((len(methods), len(ks)), np.nan)
-    classes: dict[tuple[str, int], np.ndarray] = {}
-    for i, method in enumerate(methods):
-        for j, k in enumerate(ks):
-            try:
-                edges = natural[k - 1] if method == "natural" else breaks(xv, k, method)
-            except (ParameterError, IndexError):
-                continue
-            c = discretize(xv, method, k, edges=edges) - 1
-            m = stratum_moments(yv, c, k, centre).kept(keep_singletons)
-            if m.n.size >= 2:
-                qs[i, j] = q_from_moments(m)
-                classes[(method, k)] = c + 1
-    order = [(j, i) for j in range(len(ks)) for i in np.argsort(list(methods), kind="stable")]
-    scores = np.array([qs[i, j] for j, i in order])
-    if np.all(np.isnan(scores)):
-        raise ParameterError(
-            f"factor '{name}': no discretisation gives two or more classes; is it constant?"
-        )
-    j_best, i_best = order[int(np.nanargmax(scores))]
-    method_best, k_best = methods[i_best], int(ks[j_best])
-    out = np.zeros(ok.size, dtype=np.int64)
-    out[ok] = classes[(method_best, k_best)]
-    grid = pd.DataFrame(qs, index=list(methods), columns=list(ks))
-    return Discretization(name, method_best, k_best, float(qs[i_best, j_best]), out, grid)
+    table, index = value_table(y, x)
+    method, k, q, value_class, grid = optimal_from_table(
+        table, name, methods=methods, ks=ks, keep_singletons=keep_singletons
+    )
+    out = np.where(index >= 0, value_class[np.maximum(index, 0)], 0) if index.size else index
+    return Discretization(name, method, k, q, out.astype(np.int64), grid)

@@ -97,6 +97,7 @@ class DriversSection:
 @steps_for("drivers")
 def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
     """One step: every detector, the OPGD grid, charts and the correlation matrix."""
+    _check_chunked(study, sec)
     names = {"y": artifact(study, sec.y), **{x: artifact(study, x) for x in sec.x}}
     outputs = [
         Output(
@@ -148,12 +149,12 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
 
     def run(ctx: Context) -> None:
         from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
-        from landcarbon.stats.correlation import raster_correlation
         from landcarbon.stats.drivers import geodetector_rasters
         from landcarbon.stats.opgd import search_space
 
-        y = read(ctx.inputs[names["y"]])
-        xs = {x: _driver(study, x, ctx.inputs[names[x]]) for x in sec.x}
+        chunks = study.compute.chunks
+        y = read(ctx.inputs[names["y"]], chunks=chunks)
+        xs = {x: _driver(study, x, ctx.inputs[names[x]], chunks) for x in sec.x}
         methods, ks = search_space(
             sec.discretize_methods, sec.discretize_k, "[drivers] discretize_methods/discretize_k"
         )
@@ -181,16 +182,20 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         q_bar_chart(result, ctx.outputs[q_chart], exports=exports_of(ctx.outputs, q_chart))
         interaction_heatmap(result, ctx.outputs[pairs], exports_of(ctx.outputs, pairs))
         if sec.correlation:
-            corr = raster_correlation({sec.y: y, **xs}, sec.correlation)
+            corr = _correlation(sec, sec.correlation, y, xs, chunks, ctx.seed)
             write_csv(
                 corr.r.rename_axis("variable"), ctx.outputs["drivers.correlation"], index=True
             )
             write_csv(
                 corr.p.rename_axis("variable"), ctx.outputs["drivers.correlation_p"], index=True
             )
+            ctx.summary["correlation_cells"] = corr.n
         ctx.summary["q"] = {k: v["q"] for k, v in data["factor"].items()}
         ctx.summary["n"] = data["n"]
         ctx.summary["conventions"] = data["conventions"]
+        ctx.summary["discretization"] = {
+            name: {"method": d["method"], "k": d["k"]} for name, d in data["discretization"].items()
+        }
         write_json(ctx.summary, ctx.outputs["drivers.summary"])
 
     return [
@@ -210,6 +215,44 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
     ]
 
 
-def _driver(study: Study, name: str, path: object):  # type: ignore[no-untyped-def]
+def _check_chunked(study: Study, sec: DriversSection) -> None:
+    """Refuse, before the run starts, what needs every cell of a map at once while
+    ``[compute] chunks`` keeps the maps chunked (with ``sample = 0``): a correlation (ranks)
+    and permutation p-values (shuffles of y)."""
+    from landcarbon.errors import ConfigError
+
+    chunks = study.compute.chunks
+    if not chunks or sec.sample:
+        return
+    whole = [
+        f"correlation = {sec.correlation!r}" if sec.correlation else "",
+        f"permutations = {sec.permutations}" if sec.permutations else "",
+    ]
+    whole = [w for w in whole if w]
+    if whole:
+        raise ConfigError(
+            f"{study.path}: [drivers] {' and '.join(whole)} with sample = 0 need every cell of "
+            f"the maps at once, which [compute] chunks = {chunks} does not load: set [drivers] "
+            f"sample = N (GeoDetector and the correlation then use that seeded sample of cells), "
+            f"or leave them out (correlation = '', permutations = 0)"
+        )
+
+
+def _driver(study: Study, name: str, path: object, chunks: int):  # type: ignore[no-untyped-def]
     kind = study.raster_kind(name) if name in study.rasters else "continuous"
-    return read(path, kind)  # type: ignore[arg-type]
+    return read(path, kind, chunks)  # type: ignore[arg-type]
+
+
+def _correlation(  # type: ignore[no-untyped-def]
+    sec: DriversSection, method: Literal["pearson", "spearman"], y, xs, chunks: int, seed
+):
+    """The correlation matrix of y and the drivers over every valid cell (in memory), or
+    over the chapter's seeded sample of cells when the maps are chunked (a rank correlation
+    of every cell needs the whole map)."""
+    from landcarbon.stats.correlation import correlation_matrix, raster_correlation
+    from landcarbon.stats.drivers import sample_cells
+
+    if not chunks:
+        return raster_correlation({sec.y: y, **xs}, method)
+    table = sample_cells(y, xs, sec.sample, seed=seed)
+    return correlation_matrix(table.rename(columns={"y": sec.y}), method)
