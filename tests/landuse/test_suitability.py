@@ -368,7 +368,8 @@ def test_the_sample_is_the_same_in_memory_and_chunked(chunks) -> None:
     np.testing.assert_array_equal(random_cells(lazy_mask, 0.05, 11), memory)
     assert 0.03 * mask.sum() < memory.size < 0.07 * mask.sum()
     strata = stratified_cells(codes, mask, [1, 2, 5], 90, 11)
-    np.testing.assert_array_equal(stratified_cells(lazy_codes, lazy_mask, [1, 2, 5], 90, 11), strata)
+    chunked = stratified_cells(lazy_codes, lazy_mask, [1, 2, 5], 90, 11)
+    np.testing.assert_array_equal(chunked, strata)
     assert np.bincount(codes.ravel()[strata]).tolist()[1:] == [30, 30, 0, 0, 30]
     single = random_cells(mask & (codes == 5), 1e-12, 11)  # the smallest key of all chunks
     np.testing.assert_array_equal(random_cells(lazy_mask & (lazy_codes == 5), 1e-12, 11), single)

@@ -248,9 +248,7 @@ def map_reduce_blocks(func: BlockFunc, *arrays: np.ndarray | Any) -> list[Any]:
     return list(dask.compute(*parts))
 
 
-def _flat_index(
-    shape: tuple[int, ...], row0: int, col0: int, block: tuple[int, int]
-) -> np.ndarray:
+def _flat_index(shape: tuple[int, ...], row0: int, col0: int, block: tuple[int, int]) -> np.ndarray:
     rows = np.arange(row0, row0 + block[0], dtype=np.int64)[:, None]
     return rows * shape[1] + np.arange(col0, col0 + block[1], dtype=np.int64)[None, :]
 
@@ -288,7 +286,7 @@ def random_cells(mask: np.ndarray | Any, rate: float, seed: int) -> np.ndarray:
     drawn = np.concatenate([p[0] for p in parts])
     if drawn.size:
         return np.sort(drawn)
-    first_key, first = _smallest(
+    _, first = _smallest(
         np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]), 1
     )
     if first.size == 0:
