@@ -219,7 +219,7 @@ def cell_keys(seed: int, flat: np.ndarray) -> np.ndarray:
 BlockFunc = Callable[..., Any]
 
 
-def map_reduce_blocks(func: BlockFunc, *arrays: np.ndarray | Any) -> list[Any]:
+def map_reduce_blocks(func: BlockFunc, *arrays: Any) -> list[Any]:
     """``func(flat, *blocks)`` for every block of the aligned 2-D ``arrays``, in C order.
 
     ``flat`` holds the global row-major flat index of each cell of the block, so what
