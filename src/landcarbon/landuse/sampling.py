@@ -20,14 +20,14 @@ Drivers with NaN where land use is valid are handled by ``missing``:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
-from landcarbon.backend import require_in_memory
+from landcarbon.backend import is_dask, require_in_memory
 from landcarbon.errors import ParameterError, RasterError
 from landcarbon.grid import Grid, check_aligned
 
@@ -192,10 +192,80 @@ def _usable(arrays: Mapping[str, np.ndarray], valid: np.ndarray, missing: Missin
     return usable
 
 
-def random_cells(mask: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Flat indices (sorted) of a simple random sample of ``round(rate * n)`` cells of ``mask``.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
 
-    At least one cell is drawn. ``rate`` must be in (0, 1].
+
+def sample_seed(sequence: np.random.SeedSequence) -> int:
+    """The 64-bit key seed of a sample, drawn from its SeedSequence child."""
+    return int(sequence.generate_state(1, dtype=np.uint64)[0])
+
+
+def cell_keys(seed: int, flat: np.ndarray) -> np.ndarray:
+    """The uint64 draw key of each global flat cell index ``flat`` under ``seed``.
+
+    SplitMix64 (Steele, Lea & Flood 2014, doi:10.1145/2714064.2660195): the ``flat``-th
+    output of the stream started at ``seed``. A key depends on (seed, cell) alone, so a
+    sample drawn from keys is the same whatever the chunks and whatever order they come in.
+    """
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + (np.asarray(flat, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+BlockFunc = Callable[..., Any]
+
+
+def map_reduce_blocks(func: BlockFunc, *arrays: Any) -> list[Any]:
+    """``func(flat, *blocks)`` for every block of the aligned 2-D ``arrays``, in C order.
+
+    ``flat`` holds the global row-major flat index of each cell of the block, so what
+    ``func`` returns does not depend on where the chunk borders fall. numpy input is one
+    block; dask input is walked chunk by chunk (the first dask array's chunks), computed
+    with dask's scheduler and never loaded whole.
+    """
+    shape = np.shape(arrays[0])
+    dask_like = next((a for a in arrays if is_dask(a)), None)
+    if dask_like is None:
+        return [func(_flat_index(shape, 0, 0, shape), *map(np.asarray, arrays))]
+    import dask
+    import dask.array as da
+
+    chunks = dask_like.chunks
+    datas = [a.rechunk(chunks) if is_dask(a) else da.from_array(a, chunks=chunks) for a in arrays]
+    rows0 = np.cumsum((0, *chunks[0][:-1]))
+    cols0 = np.cumsum((0, *chunks[1][:-1]))
+    parts = [
+        dask.delayed(lambda r, c, h, w, *b: func(_flat_index(shape, r, c, (h, w)), *b))(
+            int(r), int(c), h, w, *(d.blocks[i, j] for d in datas)
+        )
+        for i, (r, h) in enumerate(zip(rows0, chunks[0], strict=True))
+        for j, (c, w) in enumerate(zip(cols0, chunks[1], strict=True))
+    ]
+    return list(dask.compute(*parts))
+
+
+def _flat_index(shape: tuple[int, ...], row0: int, col0: int, block: tuple[int, int]) -> np.ndarray:
+    rows = np.arange(row0, row0 + block[0], dtype=np.int64)[:, None]
+    return rows * shape[1] + np.arange(col0, col0 + block[1], dtype=np.int64)[None, :]
+
+
+def _smallest(keys: np.ndarray, flat: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``size`` (key, flat) pairs with the smallest keys (ties: smallest flat index)."""
+    order = np.lexsort((flat, keys))[:size]
+    return keys[order], flat[order]
+
+
+def random_cells(mask: np.ndarray | Any, rate: float, seed: int) -> np.ndarray:
+    """Flat indices (sorted) of a Bernoulli sample of ``mask``: each cell with probability ``rate``.
+
+    A cell is drawn when its :func:`cell_keys` key is below ``rate * 2**64``, so the
+    sample depends on (seed, cell) alone: the same for numpy and any dask chunking of
+    ``mask``. When no cell's key is below, the cell with the smallest key is drawn (at
+    least one cell). ``rate`` must be in (0, 1].
 
     Raises
     ------
@@ -204,31 +274,62 @@ def random_cells(mask: np.ndarray, rate: float, rng: np.random.Generator) -> np.
     """
     if not 0 < rate <= 1:
         raise ParameterError(f"sample rate {rate} must be in (0, 1] (PLUS default 0.01)")
-    cells = np.flatnonzero(mask)
-    if cells.size == 0:
+    below = np.uint64(min(int(rate * 2.0**64), 2**64 - 1))
+
+    def draw(flat: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cells = flat[np.asarray(block, dtype=bool)]
+        keys = cell_keys(seed, cells)
+        first_key, first = _smallest(keys, cells, 1)
+        return cells[(keys < below) | (rate >= 1)], first_key, first
+
+    parts = map_reduce_blocks(draw, mask)
+    drawn = np.concatenate([p[0] for p in parts])
+    if drawn.size:
+        return np.sort(drawn)
+    _, first = _smallest(
+        np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]), 1
+    )
+    if first.size == 0:
         raise ParameterError(
-            f"no cell to sample from: none of the {np.size(mask)} cells has land use and every "
-            f"driver (or, for LEAS, changed class between the maps); check the maps' and "
-            f"drivers' nodata and extent, or give maps of two different dates"
+            f"no cell to sample from: none of the {int(np.prod(np.shape(mask)))} cells has land "
+            f"use and every driver (or, for LEAS, changed class between the maps); check the "
+            f"maps' and drivers' nodata and extent, or give maps of two different dates"
         )
-    size = max(1, round(rate * cells.size))
-    return np.sort(rng.choice(cells, size=size, replace=False))
+    return first
 
 
 def stratified_cells(
-    codes: np.ndarray, mask: np.ndarray, classes: Sequence[int], size: int, rng: np.random.Generator
+    codes: np.ndarray | Any,
+    mask: np.ndarray | Any,
+    classes: Sequence[int],
+    size: int,
+    seed: int,
 ) -> np.ndarray:
-    """Flat indices (sorted) of ``size // K`` random cells of each of the ``K`` classes.
+    """Flat indices (sorted) of ``size // K`` cells of each of the ``K`` classes.
 
     GeoSOS-FLUS "uniform" sampling: the same number of cells per class; a class with
-    fewer cells than its share gives all of them.
+    fewer cells than its share gives all of them. Each class keeps its cells with the
+    smallest :func:`cell_keys` keys: every chunk keeps its smallest ``size // K`` per class
+    and the merge keeps the smallest of those, so numpy and any dask chunking of
+    ``codes``/``mask`` give the same sample.
     """
     per_class = max(1, size // len(classes))
-    flat_codes = codes.ravel()
-    flat_mask = mask.ravel()
-    picked = []
-    for code in classes:
-        cells = np.flatnonzero(flat_mask & (flat_codes == code))
-        take = min(per_class, cells.size)
-        picked.append(rng.choice(cells, size=take, replace=False))
+
+    def draw(flat: np.ndarray, block_codes: np.ndarray, block_mask: np.ndarray) -> list[Any]:
+        inside = np.asarray(block_mask, dtype=bool)
+        kept = []
+        for code in classes:
+            cells = flat[inside & (np.asarray(block_codes) == code)]
+            kept.append(_smallest(cell_keys(seed, cells), cells, per_class))
+        return kept
+
+    parts = map_reduce_blocks(draw, codes, mask)
+    picked = [
+        _smallest(
+            np.concatenate([p[k][0] for p in parts]),
+            np.concatenate([p[k][1] for p in parts]),
+            per_class,
+        )[1]
+        for k in range(len(classes))
+    ]
     return np.sort(np.concatenate(picked))

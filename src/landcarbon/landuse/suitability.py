@@ -5,7 +5,8 @@ Comput. Environ. Urban Syst. 85:101569, doi:10.1016/j.compenvurbsys.2020.101569)
 
 1. The expansion map ("Extract land expansion") keeps the t1 class of every cell that
    changed between t0 and t1; unchanged cells are empty (:func:`training_labels`).
-2. A simple random sample of ``sample_rate`` of the non-empty cells of that map is drawn
+2. A random sample of the non-empty cells of that map is drawn, each cell with
+   probability ``sample_rate`` (a Bernoulli sample on counter-based keys)
    (``mode="single_date"``, the manual's choice for national extents, samples the t1 map).
 3. For each class k a binary random forest learns d = 1 (the cell expanded into k) against
    d = 0 (every other sampled cell, i.e. expansion into another class) from the drivers;
@@ -28,7 +29,9 @@ use of one date from a uniform (same count per class) or random sample of cells.
 Drivers are min-max normalised to [0, 1] over the usable cells (see
 :mod:`landcarbon.landuse.sampling`; a random forest is unaffected, the network needs it).
 Both models are deterministic by ``seed``: every random draw comes from children of
-``np.random.SeedSequence(seed)``, the forests' per-tree seeds do not depend on
+``np.random.SeedSequence(seed)``; the training sample is drawn from counter-based keys of
+(seed, cell) (:func:`~landcarbon.landuse.sampling.cell_keys`), so it is the same for any
+chunking of the maps, the forests' per-tree seeds do not depend on
 ``n_jobs``, and votes are integer counts summed over trees in any order. Training samples
 the whole map, so dask input is refused (:func:`landcarbon.backend.require_in_memory`);
 prediction runs over row blocks of ``cells_per_block`` cells to bound memory.
@@ -62,6 +65,7 @@ from landcarbon.landuse.sampling import (
     Missing,
     driver_stack,
     random_cells,
+    sample_seed,
     stratified_cells,
     with_planned,
 )
@@ -219,7 +223,7 @@ def leas(
         )
     sequence = seed_sequence(seed)
     sample_seq, *class_seqs = sequence.spawn(1 + len(codes))
-    sample = random_cells(candidates, sample_rate, np.random.default_rng(sample_seq))
+    sample = random_cells(candidates.reshape(stack.shape), sample_rate, sample_seed(sample_seq))
     x_all, sampled = stack.at(sample), labels[sample]
     settings: dict[str, Any] = {
         "n_trees": n_trees,
@@ -456,11 +460,10 @@ def fit_ann(
     size = sample_size if sample_size is not None else round(sample_rate * int(usable.sum()))
     _check_positive("sample_size", size, "cells sampled for training")
     sample_seq, net_seq = seed_sequence(seed).spawn(2)
-    rng = np.random.default_rng(sample_seq)
     if sampling == "uniform":
-        sample = stratified_cells(codes_map, usable, codes, size, rng)
+        sample = stratified_cells(codes_map, usable, codes, size, sample_seed(sample_seq))
     elif sampling == "random":
-        sample = random_cells(usable, min(1.0, size / usable.sum()), rng)
+        sample = random_cells(usable, min(1.0, size / usable.sum()), sample_seed(sample_seq))
     else:
         raise ParameterError(f"sampling={sampling!r}; use 'uniform' or 'random' (as in FLUS)")
     y = codes_map.ravel()[sample]
