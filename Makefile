@@ -103,10 +103,12 @@ BENCH_SUITABILITY_SIDE ?= 1000
 BENCH_SCALE_SIZE ?= 10000
 BENCH_PAIRS ?= 3
 BENCH_INVEST_PYTHON ?= .venv-invest/bin/python
+# the whole arid study (benchmarks/study_scale.py) only when sides are given: 10 min to hours
+BENCH_STUDY_SIZES ?=
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python --invest-python $(BENCH_INVEST_PYTHON) \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
 	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
 	  --suitability-side $(BENCH_SUITABILITY_SIDE) --scale-size $(BENCH_SCALE_SIZE) \
-	  --pairs $(BENCH_PAIRS)
+	  --pairs $(BENCH_PAIRS) --study-sizes $(BENCH_STUDY_SIZES)
