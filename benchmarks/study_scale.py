@@ -240,6 +240,8 @@ def main() -> None:
                     f"load {run.load[0]:.2f} -> {run.load[1]:.2f}",
                     flush=True,
                 )
+                # each run's steps as soon as it ends: a benchmark stopped later keeps them
+                print(json.dumps({"size": size, "mode": mode, "steps": run.steps}), flush=True)
                 runs.append(run)
         finally:
             if opts.keep is None:
