@@ -111,10 +111,12 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install -q -e '.[bench]'
 	touch $(BENCH_STAMP)
 
+# the whole arid study (benchmarks/study_scale.py) only when sides are given: 10 min to hours
+BENCH_STUDY_SIZES ?=
 .PHONY: bench
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run_all.py --python $(BIN)/python --invest-python $(BENCH_INVEST_PYTHON) \
 	  --carbon-size $(BENCH_CARBON_SIZE) --allocation-side $(BENCH_ALLOCATION_SIDE) \
 	  --erosion-side $(BENCH_EROSION_SIDE) --geodetector-rows $(BENCH_GEODETECTOR_ROWS) \
 	  --suitability-side $(BENCH_SUITABILITY_SIDE) --scale-size $(BENCH_SCALE_SIZE) \
-	  --pairs $(BENCH_PAIRS)
+	  --pairs $(BENCH_PAIRS) --study-sizes $(BENCH_STUDY_SIZES)

@@ -13,7 +13,9 @@ The file starts with the date, git commit, load, machine and sizes, and ends wit
 seconds each benchmark took.
 
 Run: ``python benchmarks/run_all.py --python .venv/bin/python [--invest-python PY]
-[--carbon-size 4000] [--pairs 3] [--only carbon allocation]``
+[--carbon-size 4000] [--pairs 3] [--only carbon allocation] [--study-sizes 500 1000]``;
+``study_scale`` (the arid study end to end) runs only when ``--study-sizes`` is given
+(``make bench BENCH_STUDY_SIZES="500 1000"``): it takes 10 minutes to hours.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ ON_HARNESS = (
     "erosion",
     "suitability",
     "scale",
+    "study_scale",
 )
 
 
@@ -56,7 +59,12 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
         ("scale", opts.python, ["--size", str(opts.scale_size)]),
-    ]
+    ] + (
+        # the whole arid study at several sizes: ~10 min or (much) more, so only on request
+        [("study_scale", opts.python, ["--sizes", *map(str, opts.study_sizes)])]
+        if opts.study_sizes
+        else []
+    )
 
 
 def sizes(opts: argparse.Namespace) -> str:
@@ -65,7 +73,7 @@ def sizes(opts: argparse.Namespace) -> str:
         f"BENCH_CARBON_SIZE={opts.carbon_size} BENCH_ALLOCATION_SIDE={opts.allocation_side} "
         f"BENCH_EROSION_SIDE={opts.erosion_side} BENCH_GEODETECTOR_ROWS={opts.geodetector_rows} "
         f"BENCH_SUITABILITY_SIDE={opts.suitability_side} BENCH_SCALE_SIZE={opts.scale_size} "
-        f"BENCH_PAIRS={opts.pairs}"
+        f"BENCH_PAIRS={opts.pairs} BENCH_STUDY_SIZES={' '.join(map(str, opts.study_sizes))}"
     )
 
 
@@ -91,6 +99,14 @@ def main() -> None:
     parser.add_argument("--suitability-side", type=int, default=1000)
     parser.add_argument("--scale-size", type=int, default=10_000)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument(
+        "--study-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also run study_scale (the arid study end to end) at these map sides; not by "
+        "default: it takes 10 min (500 1000) to hours (1000 3162 10000)",
+    )
     parser.add_argument("--only", nargs="+", help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     opts = parser.parse_args()
