@@ -29,7 +29,15 @@ from pathlib import Path
 import harness
 
 HERE = Path(__file__).resolve().parent
-ON_HARNESS = ("carbon", "codec", "allocation", "geodetector", "erosion", "suitability")
+ON_HARNESS = (
+    "carbon",
+    "codec",
+    "allocation",
+    "geodetector",
+    "erosion",
+    "suitability",
+    "cold_start",
+)
 
 
 def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
@@ -46,6 +54,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
         ("scale", opts.python, ["--size", str(opts.scale_size)]),
+        ("cold_start", opts.python, pairs),
     ]
 
 
