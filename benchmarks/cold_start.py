@@ -12,7 +12,7 @@ region generated once beforehand, outside the timings), every run into a fresh `
 Target: cold <= 1.5x warm (wall). ``--shape`` shrinks the example's synthetic region so
 that the compilation, not the work, is what the ratio shows.
 
-Usage: ``python benchmarks/cold_start.py [--example arid_budget_with_energy]
+Usage: ``python benchmarks/cold_start.py [--example arid_budget_scenarios]
 [--shape 128] [--pairs 3]``
 """
 
@@ -46,7 +46,7 @@ def study_copy(example: str, side: int, folder: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--example", default="arid_budget_with_energy")
+    parser.add_argument("--example", default="arid_budget_scenarios")
     parser.add_argument("--shape", type=int, default=128, help="side of the synthetic region")
     parser.add_argument("--pairs", type=int, default=3)
     opts = parser.parse_args()
