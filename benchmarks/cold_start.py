@@ -10,7 +10,8 @@ region generated once beforehand, outside the timings), every run into a fresh `
 - ``warm``: one ``NUMBA_CACHE_DIR`` shared by the warm runs, filled by the untimed round.
 
 Target: cold <= 1.5x warm (wall). ``--shape`` shrinks the example's synthetic region so
-that the compilation, not the work, is what the ratio shows.
+that the compilation, not the work, is what the ratio shows (the scenarios example needs
+128 or more: at 64 its training sample holds too few cells of a class and the run stops).
 
 Usage: ``python benchmarks/cold_start.py [--example arid_budget_scenarios]
 [--shape 128] [--pairs 3]``
