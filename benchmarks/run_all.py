@@ -42,6 +42,7 @@ ON_HARNESS = (
     "suitability",
     "scale",
     "study_scale",
+    "cold_start",
 )
 
 
@@ -59,6 +60,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
         ("scale", opts.python, ["--size", str(opts.scale_size)]),
+        ("cold_start", opts.python, pairs),
     ] + (
         # the whole arid study at several sizes: ~10 min or (much) more, so only on request
         [("study_scale", opts.python, ["--sizes", *map(str, opts.study_sizes)])]

@@ -14,14 +14,15 @@ decides whether it wants classes or quantities and calls :func:`categorical` or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import rioxarray  # noqa: F401  (registers .rio on the user's DataArrays)
-import xarray as xr
 
 from landcarbon.backend import CLASS_NODATA, map_cells
 from landcarbon.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 INT32 = np.iinfo(np.int32)
 
@@ -55,6 +56,8 @@ def continuous(da: xr.DataArray | Any, what: str = "the map") -> xr.DataArray:
 
 def _two_d(da: xr.DataArray | Any, what: str) -> xr.DataArray:
     """``da`` with a single ``band`` (or other length-1) dimension dropped; 2-D or an error."""
+    import xarray as xr
+
     if not isinstance(da, xr.DataArray):
         raise ParameterError(
             f"{what}: got a {type(da).__name__}, not an xarray.DataArray; georeference a "
@@ -77,6 +80,8 @@ def _nodata(da: xr.DataArray) -> float | None:
     """The value that marks nodata in ``da``'s cells (not the encoded one of a masked read)."""
     value = da.attrs.get("_FillValue", da.attrs.get("nodata"))
     if value is None:
+        import rioxarray  # noqa: F401  (registers .rio on the user's DataArrays)
+
         value = da.rio.nodata
     return None if value is None else float(value)
 
@@ -114,6 +119,8 @@ def _canonical(out: xr.DataArray, source: xr.DataArray, nodata: float) -> xr.Dat
     out.attrs.pop("_FillValue", None)
     out.attrs.pop("nodata", None)
     out.encoding = {}
+    import rioxarray  # noqa: F401  (registers .rio; loads dask, so only when used)
+
     out = out.rio.write_nodata(nodata, encoded=False)
     out.name = source.name
     return out

@@ -32,6 +32,8 @@ CLASS_NODATA = np.int32(np.iinfo(np.int32).min)
 
 def is_dask(arr: xr.DataArray | np.ndarray | Any) -> bool:
     """True when ``arr`` (a DataArray or a bare array) is backed by a dask array."""
+    if isinstance(arr, np.ndarray):
+        return False  # without loading xarray (plan-time checks of a cached run)
     import xarray as xr
 
     data = arr.data if isinstance(arr, xr.DataArray) else arr

@@ -41,12 +41,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.errors import ParameterError, TableError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 NEUTRAL_COLOURS = (
     "#4e79a7",

@@ -46,7 +46,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
         "total_area_ha": grid.total_area_ha() if grid.crs else None,
     }
     if categorical:
-        data = _band(path, categorical=True)
+        data = read_band(path, categorical=True)
         row_area = grid.row_area_ha() if grid.crs else None
         codes = [int(c) for c in np.unique(data[data != CLASS_NODATA])]
         summary["classes"] = [
@@ -60,7 +60,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
             for c in codes
         ]
     else:
-        values = _band(path, categorical=False)
+        values = read_band(path, categorical=False)
         summary["stats"] = {
             "min": float(np.nanmin(values)),
             "max": float(np.nanmax(values)),
@@ -70,7 +70,7 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
     return summary
 
 
-def _band(path: str | Path, categorical: bool) -> np.ndarray:
+def read_band(path: str | Path, categorical: bool) -> np.ndarray:
     """Band 1 as :func:`landcarbon.raster.read_raster` gives it, without xarray.
 
     The same masked read as ``rioxarray.open_rasterio(masked=True)`` (rasterio's mask, NaN

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.errors import InputFileError, LandcarbonError, TableError
 from landcarbon.group_names import check_group
 from landcarbon.limits import Limits, out_of_range
 from landcarbon.raster import CLASS_NODATA
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 CODE_ALIASES = ("lucode", "code", "lulc", "value", "class", "id")
 NAME_ALIASES = ("name", "lulc_name", "lulc_desc", "description", "class_name")
@@ -146,7 +149,8 @@ def class_counts(lulc: xr.DataArray | np.ndarray) -> dict[int, int]:
 
     On dask input this is a map-reduce (``np.unique`` per chunk, merged).
     """
-    data: Any = lulc.data if isinstance(lulc, xr.DataArray) else lulc
+    xr = sys.modules.get("xarray")  # a DataArray means xarray is loaded: never load it here
+    data: Any = lulc.data if xr is not None and isinstance(lulc, xr.DataArray) else lulc
 
     def _count(block: np.ndarray) -> dict[int, int]:
         vals, cnts = np.unique(np.asarray(block), return_counts=True)

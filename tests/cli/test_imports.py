@@ -123,3 +123,67 @@ def test_info_bad_rasters_one_error_line(tmp_path, data, nodata, flag, message):
     assert "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"error: {path}: ") and message in line
+
+
+# ------------------------------------------------------------------ a fully cached run
+CACHED_STUDY = """
+[study]
+name = "cached rerun"
+seed = 2
+
+[synthetic]
+shape = [40, 50]
+
+[inputs]
+categorical = ["lu2000", "lu2020"]
+classes = "cnlucc"
+
+[rasters]
+lu2000 = "synthetic_data/landuse_2000.tif"
+lu2020 = "synthetic_data/landuse_2020.tif"
+population = "synthetic_data/population.tif"
+
+[carbon]
+maps = { "2000" = "lu2000", "2020" = "lu2020" }
+pools = "henan_table1"
+emission_factors = "arid_muus"
+energy_t_c = 1000.0
+energy_weights = "population"
+"""
+
+RUN_PROBE = """
+import json, sys
+sys.argv = ["landcarbon", "run", *sys.argv[1:]]
+from landcarbon.cli import main
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(json.dumps(sorted(sys.modules)))
+"""
+
+CACHED_RUN_HEAVY = ("xarray", "rioxarray", "numba", "scipy", "matplotlib")
+"""What the plan-time checks of a cached run must not load (pandas still comes with the
+class tables of the checks, dask with the scheduler context)."""
+
+
+def test_cached_run_imports_no_chapter_computation_nor_kernels(tmp_path):
+    from landcarbon.study.run import run_study
+
+    study = tmp_path / "study.toml"
+    study.write_text(CACHED_STUDY)
+    out = tmp_path / "out"
+    first = run_study(study, out)
+    assert {r.status for r in first.records} == {"ran"}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, str(study), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert f"done: 0 step(s) ran, {len(first.records)} reused" in proc.stderr
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert sorted({m.split(".")[0] for m in loaded}.intersection(CACHED_RUN_HEAVY)) == []
+    computing = ("landcarbon.carbon.outputs", "landcarbon.carbon.balance", "landcarbon.report.maps")
+    assert sorted(m for m in loaded if m.endswith("._kernels") or m in computing) == []

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import DTypeLike
 
 from landcarbon.backend import is_dask, like, map_cells
@@ -24,6 +23,9 @@ from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import class_counts
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 CountsAreas = tuple[np.ndarray, np.ndarray]
 """Cell counts (int64) and true areas (ha, float64) by table row (or pair of rows)."""
@@ -338,6 +340,8 @@ def cell_area_map(template: xr.DataArray) -> xr.DataArray:
         data = da.broadcast_to(column, shape, chunks=chunks)
     else:
         data = np.broadcast_to(row_area[:, None], shape)
+    import xarray as xr
+
     out = xr.DataArray(data, dims=template.dims, coords=template.coords, name="cell_area_ha")
     return out.rio.write_crs(template.rio.crs) if template.rio.crs is not None else out
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import xarray as xr
 
 from landcarbon.arrays import categorical
 from landcarbon.carbon.classes import ClassIndex, map_label, per_cell
@@ -29,6 +28,8 @@ from landcarbon.carbon.presets import load_preset, preset_names
 from landcarbon.tables import ClassTable, read_table
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from landcarbon.classes import ClassScheme
 
 FACTOR_COLUMN = "factor_t_c_per_ha_yr"

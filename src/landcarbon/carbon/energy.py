@@ -20,20 +20,21 @@ energy consumption. The province carbon-balance study (Henan; shared/studies/004
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
-from landcarbon.carbon._kernels import class_bins
 from landcarbon.carbon.classes import ClassIndex, cell_area_map, map_label
 from landcarbon.carbon.presets import load_preset
 from landcarbon.carbon.storage import check_same_grid
 from landcarbon.errors import ParameterError, RasterError, TableError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import ClassTable
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 FUEL_COLUMNS = ("sc_tce_per_unit", "cf_t_c_per_tce")
 
@@ -209,6 +210,8 @@ def _share(
     per_weight: np.ndarray,
     per_ha: np.ndarray,
 ) -> np.ndarray:
+    from landcarbon.carbon._kernels import class_bins  # numba loads on first use
+
     bins = class_bins(zones, lo, index_lut, len(per_weight) - 1, int(CLASS_NODATA))
     row = np.where(bins < 0, len(per_weight) - 1, bins)
     return per_weight[row] * weights + per_ha[row] * area

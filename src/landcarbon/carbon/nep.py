@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.arrays import continuous
 from landcarbon.backend import is_dask, map_cells
 from landcarbon.carbon.classes import map_label, per_cell
 from landcarbon.carbon.storage import check_all_same_grid
 from landcarbon.errors import RasterError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 MONTHS = 12
 
@@ -52,6 +55,8 @@ class RhParameters:
 
 def monthly_layers(climate: xr.DataArray | Sequence[xr.DataArray], name: str) -> list[xr.DataArray]:
     """The 12 monthly 2-D layers of a 12-band raster or of a list of 12 rasters."""
+    import xarray as xr
+
     if isinstance(climate, xr.DataArray):
         if climate.ndim != 3:
             layers = [climate]

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from numpy.typing import DTypeLike
 
 from landcarbon.arrays import categorical
@@ -36,6 +35,8 @@ from landcarbon.grid import Grid
 from landcarbon.tables import ClassTable, read_table
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from landcarbon.classes import ClassScheme
 
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")

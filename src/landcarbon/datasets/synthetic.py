@@ -23,17 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import rioxarray  # noqa: F401  (registers the .rio accessor)
-import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS
 
 from landcarbon.classes import named_scheme
 from landcarbon.errors import OutputExistsError, ParameterError
 from landcarbon.grid import Grid
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 LANDUSE_CLASSES: dict[int, tuple[str, str]] = named_scheme("cnlucc").legend()
 """Land-use code → (name, colour) of the synthetic region: the CNLUCC first level."""
@@ -498,6 +499,9 @@ def synthetic_region(
     >>> sorted(int(c) for c in set(ds["landuse_2020"].values.ravel()))[:2]
     [1, 2]
     """
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
     region = _check(shape, cell_size)
     region = _Region(region.shape, region.cell_size, int(seed))
     rs, cs = window or (slice(0, shape[0]), slice(0, shape[1]))

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.arrays import categorical
 from landcarbon.backend import chunked_bincount, map_cells
@@ -32,6 +31,9 @@ from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.tables import class_counts
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 HA_PER_KM2 = 100.0
 
@@ -165,6 +167,8 @@ def joint_area_ha(joint: JointCounts, grid: Grid) -> np.ndarray:
     row_area = grid.row_area_ha()
     if np.all(row_area == row_area[0]):
         return joint.cells * row_area[0]
+    import xarray as xr
+
     index = joint.index
     weights = xr.zeros_like(index, dtype=np.float64) + xr.DataArray(
         row_area, dims=(index.dims[0],), coords={index.dims[0]: index[index.dims[0]]}

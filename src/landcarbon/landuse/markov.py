@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import fractional_matrix_power
 
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.landuse.change import TransferMatrix
@@ -176,6 +175,8 @@ def matrix_power(matrix: np.ndarray, steps: float) -> tuple[np.ndarray, float]:
     fraction = steps - whole
     if fraction == 0:
         return power, 0.0
+    from scipy.linalg import fractional_matrix_power  # scipy.linalg: ~0.3 s to import
+
     root = np.asarray(fractional_matrix_power(matrix, fraction))
     raw = power @ root
     cleaned = np.clip(raw.real, 0.0, None)

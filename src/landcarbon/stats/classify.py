@@ -53,7 +53,6 @@ import numpy as np
 
 from landcarbon.backend import is_dask, require_in_memory
 from landcarbon.errors import ParameterError
-from landcarbon.stats._kernels import fisher_jenks_edges
 
 Closure = Literal["left", "right"]
 Method = Literal["natural", "equal", "quantile", "geometric", "sd"]
@@ -129,6 +128,8 @@ def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
             f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
             f"data have {unique.size}; lower k"
         )
+    from landcarbon.stats._kernels import fisher_jenks_edges  # numba loads on first use
+
     table = fisher_jenks_edges(unique, counts.astype(np.int64), int(k_max))
     return [table[k - 1, : k + 1].copy() for k in range(1, k_max + 1)]
 

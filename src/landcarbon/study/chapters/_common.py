@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
-
-import xarray as xr
+from typing import TYPE_CHECKING, Literal
 
 from landcarbon.raster import read_raster
 from landcarbon.report.figures import FIGURES
 from landcarbon.study.config import Study
 from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.writes import write_csv, write_json
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "artifact",

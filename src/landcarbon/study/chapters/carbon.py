@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-import pandas as pd
-
 from landcarbon.errors import ConfigError, LandcarbonError, ParameterError
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 from landcarbon.report.figures import text as figure_text
@@ -42,6 +40,7 @@ from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
 
     from landcarbon.carbon.climate import ClimateRelations
@@ -855,6 +854,8 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
     )
 
     def run(ctx: Context) -> None:
+        import pandas as pd
+
         from landcarbon.carbon.balance import balance_table
         from landcarbon.report.charts import Panel, panels_png
 
@@ -918,6 +919,8 @@ STORAGE = "#2e7d32"
 def _by_class_panel(study: Study, ctx: Context, label: str) -> Panel:
     """Carbon storage by land-use class of map ``label`` (10^3 t C), bars in the class
     scheme's colours."""
+    import pandas as pd
+
     from landcarbon.report.charts import Panel
 
     table = pd.read_csv(ctx.inputs[f"carbon.{label}.by_class"])
@@ -1006,6 +1009,8 @@ def _uncertainty_summary_step(ensembles: dict[str, str]) -> Step:
     )
 
     def run(ctx: Context) -> None:
+        import pandas as pd
+
         from landcarbon.carbon.uncertainty import interval_summary
 
         rows = []

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-import pandas as pd
-
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import (
     artifact,
@@ -148,6 +146,8 @@ def drivers_steps(study: Study, sec: DriversSection) -> list[Step]:
         ]
 
     def run(ctx: Context) -> None:
+        import pandas as pd
+
         from landcarbon.report.drivers_plots import interaction_heatmap, q_bar_chart
         from landcarbon.stats.drivers import geodetector_rasters
         from landcarbon.stats.opgd import search_space

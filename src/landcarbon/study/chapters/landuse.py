@@ -105,10 +105,10 @@ def map_codes(study: Study, ref: str) -> tuple[dict[int, int], str] | None:
         path = study.rasters[ref]
         if not path.is_file():
             return None
-        from landcarbon.raster import read_raster
+        from landcarbon.inspect import read_band  # numpy only: no xarray at plan time
         from landcarbon.tables import class_counts
 
-        return class_counts(read_raster(path, "categorical")), f"the map {ref} ({path})"
+        return class_counts(read_band(path, categorical=True)), f"the map {ref} ({path})"
     sim = study.chapters.get("simulation")
     if not ref.startswith("simulation.") or sim is None:
         return None

@@ -22,9 +22,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
-
 from landcarbon.errors import ConfigError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import YEARS
@@ -50,6 +47,8 @@ from landcarbon.study.pipeline import Context, Output, Step
 from landcarbon.study.schema import did_you_mean, doc
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
     import xarray as xr
 
     from landcarbon.landuse.allocation import AllocationParameters, AllocationProblem, Engine
@@ -388,6 +387,8 @@ def fit_probability(
     """The suitability stack (class, y, x) of the section's settings and the driver
     contribution table: PLUS LEAS trained on t0 -> t1, or FLUS ANN on the t1 map. Shared
     by the suitability step and the ``[validation]`` chapter."""
+    import pandas as pd
+
     from landcarbon.landuse.suitability import ann_probability, leas
 
     if sec.suitability == "leas":
@@ -569,6 +570,8 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     params = allocation_parameters(study, sec)
 
     def run(ctx: Context) -> None:
+        import numpy as np
+
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import read_probability, simulate
 
@@ -706,6 +709,8 @@ def scenario_areas(
     are true cell areas (a transfer matrix base -> scenario: its row sums are the base's
     areas, its column sums the scenario's), on the cells valid in both maps.
     """
+    import pandas as pd
+
     from landcarbon.landuse.change import transfer_matrix
 
     codes = sorted(classes)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
-from landcarbon.groups import class_groups
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme
@@ -114,6 +113,8 @@ def _check_names(study: Study, sec: SinksSection) -> None:
 
 def cultivated_codes(study: Study) -> tuple[int, ...]:
     """Codes of the cropland group in the study's classes ([inputs] classes)."""
+    from landcarbon.groups import class_groups
+
     table = class_scheme(study)
     if table is None:
         raise ConfigError(
