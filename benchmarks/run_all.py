@@ -59,7 +59,7 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("geodetector", opts.python, ["--rows", str(opts.geodetector_rows), *pairs]),
         ("erosion", opts.python, ["--side", str(opts.erosion_side), *pairs]),
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
-        ("scale", opts.python, ["--size", str(opts.scale_size)]),
+        ("scale", opts.python, ["--size", str(opts.scale_size), *pairs]),
         ("cold_start", opts.python, pairs),
     ] + (
         # the whole arid study at several sizes: ~10 min or (much) more, so only on request
