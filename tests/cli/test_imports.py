@@ -187,3 +187,32 @@ def test_cached_run_imports_no_chapter_computation_nor_kernels(tmp_path):
     assert sorted({m.split(".")[0] for m in loaded}.intersection(CACHED_RUN_HEAVY)) == []
     computing = ("landcarbon.carbon.outputs", "landcarbon.carbon.balance", "landcarbon.report.maps")
     assert sorted(m for m in loaded if m.endswith("._kernels") or m in computing) == []
+
+
+# ------------------------------------------------------------------ lazy packages
+LAZY_PROBE = """
+import json, sys
+import landcarbon.carbon, landcarbon.sinks
+own = ("numba", "landcarbon.sinks.", "landcarbon.carbon.")
+before = sorted(m for m in sys.modules if m.startswith(own))
+cost_distance = landcarbon.sinks.cost_distance
+storage_map = landcarbon.carbon.storage_map
+try:
+    landcarbon.sinks.no_such_name
+    missing = "no error"
+except AttributeError as exc:
+    missing = str(exc)
+print(json.dumps([before, cost_distance.__module__, storage_map.__module__, missing,
+                  "cost_distance" in dir(landcarbon.sinks)]))
+"""
+
+
+def test_carbon_and_sinks_packages_load_their_modules_on_first_use():
+    proc = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, timeout=120, check=True
+    )
+    before, mcr, storage, missing, listed = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert before == []  # importing the packages loaded no module of theirs, and no numba
+    assert (mcr, storage) == ("landcarbon.sinks.mcr", "landcarbon.carbon.storage")
+    assert missing == "module 'landcarbon.sinks' has no attribute 'no_such_name'"
+    assert listed is True

@@ -8,8 +8,9 @@ The names below load their module on first use (PEP 562), so importing the packa
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from landcarbon.lazy import lazy_exports
 
 _EXPORTS = {
     "POOLS": "landcarbon.carbon.storage",
@@ -57,18 +58,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the static view of the same names, for type checkers and IDEs
     from landcarbon.carbon.balance import (
