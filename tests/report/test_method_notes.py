@@ -48,13 +48,15 @@ EXPECTED = {
         "Method notes: singleton strata: dropped (one-row strata left out of q; gdverse); "
         "p-value: noncentral F, lambda over the population variance of y (GD, gdverse); "
         "ecological detector: q_ratio: q_b/q_a against qf(0.9, N-1, N-1) (geodetector R); "
-        "discretisation search space: methods: equal, quantile; class counts k: 4-7"
+        "discretisation search space: methods: equal, quantile; class counts k: 4-7; "
+        "cells: every valid cell"
     ),
     "zh": (
         "方法说明： 单像元分层：剔除（单像元分层不参与 q 的计算；gdverse）；"
         "p 值：非中心 F 检验，λ 以 y 的总体方差计算（GD、gdverse）；"
         "生态探测：q_ratio：q_b/q_a 与 qf(0.9, N-1, N-1) 比较（geodetector R）；"
-        "离散化搜索空间：离散化方法：等间距、分位数；分级数 k：4-7"
+        "离散化搜索空间：离散化方法：等间距、分位数；分级数 k：4-7；"
+        "像元数：全部有效像元"
     ),
 }
 
@@ -97,3 +99,15 @@ def test_every_geodetector_convention_has_chinese_words():
 
     for method in METHODS:
         assert note(method, "zh") != method, method
+
+
+def test_the_cells_a_geodetector_used_are_named_in_chinese():
+    assert note("a regular sample of 5000 valid cells (seed 7)", "zh") == (
+        "规则抽样的 5000 个有效像元（种子 7）"
+    )
+    assert note("every valid cell (chunked: exact map-reduce sums)", "zh").startswith(
+        "全部有效像元"
+    )
+    assert note("a regular sample of 5000 valid cells (seed 7)", "en") == (
+        "a regular sample of 5000 valid cells (seed 7)"
+    )

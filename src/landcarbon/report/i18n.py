@@ -8,6 +8,7 @@ summary key (``storage_t_c``) becomes a label with its unit (``storage (t C)``,
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Language = Literal["en", "zh"]
@@ -400,14 +401,25 @@ NOTES: dict[str, str] = {
     "geometric": "几何间隔",
     "quantile": "分位数",
     "natural": "自然断点",
+    "every valid cell": "全部有效像元",
+    "every valid cell (chunked: exact map-reduce sums)": "全部有效像元（分块计算：精确的分块求和）",
 }
 """Chinese words of the conventions a method-notes line names."""
+
+_SAMPLE_NOTE = re.compile(r"a (random|regular) sample of (\d+) valid cells \(seed (\S+)\)")
+_SAMPLE_WORDS = {"random": "随机", "regular": "规则"}
 
 
 def note(text: str, language: Language) -> str:
     """A convention's words (:data:`NOTES`) in ``language``; words without a translation
     stay as they are."""
-    return NOTES.get(text, text) if language == "zh" else text
+    if language != "zh":
+        return text
+    sample = _SAMPLE_NOTE.fullmatch(text)
+    if sample:  # the drivers chapter's sample: how, how many cells, seed
+        how, cells, seed = sample.groups()
+        return f"{_SAMPLE_WORDS[how]}抽样的 {cells} 个有效像元（种子 {seed}）"
+    return NOTES.get(text, text)
 
 
 def note_label(key: str, language: Language) -> str:
