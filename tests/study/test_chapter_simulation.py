@@ -293,3 +293,20 @@ def test_bad_allocation_knob_is_one_error_line(tmp_path: Path, line: str, messag
     error = one_error_line(run_cli("run", str(study), "--out", str(tmp_path / "out")))
     assert message in error, error
     assert str(study) in error or study.name in error
+
+
+def test_a_scenario_that_misses_its_demand_is_a_warning_on_the_command_line(tmp_path: Path):
+    from landcarbon.testing import run_cli
+
+    study = _study(tmp_path, "target_years = [2030, 2040]\nmax_iterations = 1")
+    proc = run_cli("run", str(study), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if "demand not met after 1 iterations" in x]
+    for scenario in SCENARIOS.values():  # every scenario and year that stopped short
+        folder = tmp_path / f"out/landuse/simulation/{scenario}"
+        for year in YEARS:
+            summary = json.loads((folder / f"{year}/summary.json").read_text())
+            said = [x for x in lines if f"scenario {scenario!r} {year}:" in x]
+            assert said == ([] if summary["converged"] else [said[0]]), proc.stderr
+            assert summary["converged"] or said[0].startswith("warning: scenario ")
+    assert lines, proc.stderr  # one iteration leaves some demand unmet

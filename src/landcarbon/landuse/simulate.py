@@ -75,6 +75,26 @@ class SimulationResult:
     allocation: AllocationResult
     ensemble: MonteCarloResult | None
 
+    def unmet_demand(self) -> str | None:
+        """One line naming each class that missed its demand and why the run stopped, with
+        what to change; None when every class met its demand."""
+        alloc = self.allocation
+        if alloc.converged:
+            return None
+        stop = "locked in" if alloc.locked_in else "iteration limit reached"
+        missed = ", ".join(
+            f"class {code} {abs(left)} cells {'short of' if left > 0 else 'over'} its demand"
+            for code, left in alloc.residual_cells.items()
+            if left
+        )
+        return (
+            f"scenario {self.scenario!r} {self.target_year:g}: demand not met after "
+            f"{alloc.iterations} iterations ({stop}): {missed}; the map is the allocation "
+            f"where it stopped. Fix: allow the conversions these classes need (conversion "
+            f"rules, restricted zones), raise max_iterations, or set transition_plan = true "
+            f"in [simulation]"
+        )
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary: demand, residual, iterations, ensemble areas."""
         out: dict[str, Any] = {

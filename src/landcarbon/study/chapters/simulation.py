@@ -16,13 +16,14 @@ first). Each year is an artifact ``simulation.<scenario>.<year>`` (with its dema
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from landcarbon.errors import ConfigError
+from landcarbon.errors import ConfigError, LandcarbonWarning
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import YEARS
 from landcarbon.report.figures import text as figure_text
@@ -609,6 +610,9 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 engine=allocation_engine(study, sec, shape, saves),
             )
             summary = _write_year(ctx, result, key, folder, classes)
+            unmet = result.unmet_demand()
+            if unmet:
+                warnings.warn(unmet, LandcarbonWarning, stacklevel=1)
             if chained:
                 ctx.summary[f"{year:g}"] = _short(summary)
             else:
