@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from landcarbon.errors import ConfigError, LandcarbonWarning
+from landcarbon.errors import ConfigError, UnmetDemandWarning
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import YEARS
 from landcarbon.report.figures import text as figure_text
@@ -612,7 +612,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
             summary = _write_year(ctx, result, key, folder, classes)
             unmet = result.unmet_demand()
             if unmet:
-                warnings.warn(unmet, LandcarbonWarning, stacklevel=1)
+                warnings.warn(unmet, UnmetDemandWarning, stacklevel=1)
             if chained:
                 ctx.summary[f"{year:g}"] = _short(summary)
             else:
