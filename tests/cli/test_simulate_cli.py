@@ -232,3 +232,25 @@ def test_validate_sim_with_leas_on_plum_island(shared_data: Path) -> None:
     # expected.json: 47031 - 44425 forest, 40350 - 40208 built, 26182 - 24174 other = 4756)
     assert summary["hits"] + summary["misses"] + summary["wrong_hits"] == 4756
     assert 0.8 < summary["kappa"] < 0.95 and 0.0 < summary["fom"] < 0.3
+
+
+def test_a_run_that_misses_its_demand_is_one_warning_line(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    from landcarbon.testing import run_cli
+
+    params = tmp_path / "one.toml"
+    params.write_text('[allocation]\nmodel = "flus"\nmax_iterations = 1\n')
+    out = tmp_path / "g"
+    proc = run_cli(*_simulate_args(files, out, "--parameters", str(params))[1:])
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    left = {code: n for code, n in summary["residual_cells"].items() if n}
+    assert not summary["converged"] and left
+    warned = [x for x in proc.stderr.splitlines() if x.startswith("warning: ")]
+    assert len(warned) == 1, proc.stderr
+    assert "scenario 'markov' 2020: demand not met after 1 iterations" in warned[0]
+    for code, n in left.items():
+        assert f"class {code} {abs(n)} cells {'short of' if n > 0 else 'over'}" in warned[0]
+    assert warned[0].endswith("or raise max_iterations in --parameters")
+    assert "cells short of its demand\n" not in proc.stdout + proc.stderr

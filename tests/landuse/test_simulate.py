@@ -237,7 +237,7 @@ def test_maps_of_different_grids_are_refused() -> None:
 def test_a_run_that_misses_its_demand_says_which_classes_and_what_to_change() -> None:
     t0, t1, prob = _maps()
     met = simulate(t0, t1, prob, years=(2000, 2010), target_year=2020, seed=5)
-    assert met.unmet_demand() is None
+    assert met.unmet_demand("change X") is None
     stopped = simulate(
         t0,
         t1,
@@ -249,10 +249,10 @@ def test_a_run_that_misses_its_demand_says_which_classes_and_what_to_change() ->
     )
     left = {c: n for c, n in stopped.allocation.residual_cells.items() if n}
     assert not stopped.allocation.converged and left  # one iteration cannot meet it
-    line = stopped.unmet_demand()
+    line = stopped.unmet_demand("raise max_iterations")
     assert line is not None
     assert "demand not met after 1 iterations (iteration limit reached)" in line
     for code, n in left.items():
         side = "short of" if n > 0 else "over"
         assert f"class {code} {abs(n)} cells {side} its demand" in line
-    assert "raise max_iterations, or set transition_plan = true in [simulation]" in line
+    assert line.endswith("the map is the allocation where it stopped. Fix: raise max_iterations")

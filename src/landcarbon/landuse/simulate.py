@@ -75,9 +75,10 @@ class SimulationResult:
     allocation: AllocationResult
     ensemble: MonteCarloResult | None
 
-    def unmet_demand(self) -> str | None:
-        """One line naming each class that missed its demand and why the run stopped, with
-        what to change; None when every class met its demand."""
+    def unmet_demand(self, fix: str) -> str | None:
+        """One line naming each class that missed its demand, why the run stopped and
+        ``fix`` (what to change, in the caller's words: study keys or command options);
+        None when every class met its demand."""
         alloc = self.allocation
         if alloc.converged:
             return None
@@ -90,9 +91,7 @@ class SimulationResult:
         return (
             f"scenario {self.scenario!r} {self.target_year:g}: demand not met after "
             f"{alloc.iterations} iterations ({stop}): {missed}; the map is the allocation "
-            f"where it stopped. Fix: allow the conversions these classes need (conversion "
-            f"rules, restricted zones), raise max_iterations, or set transition_plan = true "
-            f"in [simulation]"
+            f"where it stopped. Fix: {fix}"
         )
 
     def summary(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ form runs the same :func:`landcarbon.landuse.simulate.simulate` through the pipe
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from landcarbon.cli.options import (
     year,
 )
 from landcarbon.cli.output import emit, say
+from landcarbon.errors import UnmetDemandWarning
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.limits import RATE
 
@@ -312,6 +314,9 @@ def simulate_command(
         f"[bold]simulate[/bold] {result.scenario} {target_year:g}: {state} after "
         f"{result.allocation.iterations} iterations -> {files['lulc']}"
     )
-    for code, left in result.allocation.residual_cells.items():
-        if left:
-            say(f"  class {code}: {left:+d} cells short of its demand")
+    unmet = result.unmet_demand(
+        "allow the conversions these classes need (--conversion, the scenario's rules, "
+        "--restriction) or raise max_iterations in --parameters"
+    )
+    if unmet:
+        warnings.warn(unmet, UnmetDemandWarning, stacklevel=1)

@@ -610,7 +610,10 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 engine=allocation_engine(study, sec, shape, saves),
             )
             summary = _write_year(ctx, result, key, folder, classes)
-            unmet = result.unmet_demand()
+            unmet = result.unmet_demand(
+                "allow the conversions these classes need (conversion rules, restricted "
+                "zones), raise max_iterations, or set transition_plan = true in [simulation]"
+            )
             if unmet:
                 warnings.warn(unmet, UnmetDemandWarning, stacklevel=1)
             if chained:
