@@ -42,7 +42,8 @@ def test_help_imports_no_numerical_library():
 
 
 # ------------------------------------------------------------------ landcarbon info
-INFO_HEAVY = ("xarray", "rioxarray", "dask", "pandas", "numba", "scipy")
+INFO_HEAVY = ("xarray", "rioxarray", "dask", "pandas", "numba", "scipy", "matplotlib", "pyproj")
+"""Never loaded by ``info`` (pyproj: the grid describes a projected CRS through rasterio)."""
 
 INFO_PROBE = """
 import json, sys
@@ -81,20 +82,25 @@ def test_info_imports_no_xarray_dask_pandas_numba_scipy(tmp_path, flag):
     else:
         assert summary["stats"]["valid_cells"] == 7 and summary["stats"]["max"] == 7.0
     assert sorted(set(json.loads(modules)).intersection(INFO_HEAVY)) == []
+    assert "rich" not in json.loads(modules)  # --json prints no Rich text
 
 
 def test_info_figures_equal_read_raster_ones(tmp_path):
     # info reads the band with rasterio; read_raster (rioxarray) must see the same cells
     from landcarbon.inspect import describe_raster
-    from landcarbon.raster import CLASS_NODATA, read_raster
+    from landcarbon.raster import CLASS_NODATA, read_grid, read_raster
 
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 6, size=(40, 30)).astype(np.int16)
     path = _gtiff(tmp_path / "codes.tif", codes, nodata=0)
     data = np.asarray(read_raster(path, "categorical").data)
-    got = {c["code"]: c["cells"] for c in describe_raster(path)["classes"]}
+    classes = describe_raster(path)["classes"]
+    got = {c["code"]: c["cells"] for c in classes}
     want = {int(c): int((data == c).sum()) for c in np.unique(data) if c != CLASS_NODATA}
     assert got == want and 0 not in got
+    row_area = read_grid(path).row_area_ha()  # hectares: each row's cells x its cell area
+    areas = {c["code"]: c["area_ha"] for c in classes}
+    assert areas == {c: float(((data == c).sum(axis=1) * row_area).sum()) for c in want}
     heights = rng.normal(100.0, 5.0, size=(40, 30)).astype(np.float32)
     heights[3, 4] = -9999.0
     path = _gtiff(tmp_path / "h.tif", heights, nodata=-9999.0)
@@ -162,9 +168,9 @@ except SystemExit as exit:
 print(json.dumps(sorted(sys.modules)))
 """
 
-CACHED_RUN_HEAVY = ("xarray", "rioxarray", "numba", "scipy", "matplotlib")
+CACHED_RUN_HEAVY = ("xarray", "rioxarray", "numba", "scipy", "matplotlib", "dask", "pyproj")
 """What the plan-time checks of a cached run must not load (pandas still comes with the
-class tables of the checks, dask with the scheduler context)."""
+class tables of the checks; dask's scheduler is set only when a step runs)."""
 
 
 def test_cached_run_imports_no_chapter_computation_nor_kernels(tmp_path):
