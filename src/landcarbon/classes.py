@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from landcarbon.errors import ParameterError, TableError
 
@@ -288,6 +287,8 @@ def scheme_from_table(path: str) -> ClassScheme:
     name column the classes are "class N"; classes without a colour (no column, or a blank cell) get
     :data:`NEUTRAL_COLOURS`.
     """
+    import pandas as pd
+
     from landcarbon.tables import read_table
 
     table = read_table(path)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS as ProjCRS
 from rasterio.crs import CRS
 
 from landcarbon.errors import AlignmentError, RasterError
@@ -70,9 +69,16 @@ class Grid:
         return self.crs
 
     def linear_unit_m(self) -> float:
-        """Length of one CRS unit in metres (1.0 for metres, 0.3048006 for US survey feet)."""
-        crs = ProjCRS.from_wkt(self._require_crs().to_wkt())
-        return float(crs.axis_info[0].unit_conversion_factor)
+        """Length of one CRS unit in metres (1.0 for metres, 0.3048006 for US survey feet).
+
+        GDAL's linear unit for a projected CRS (no pyproj import: ``landcarbon info``), the
+        first axis's unit per PROJ for any other (an engineering CRS in feet)."""
+        crs = self._require_crs()
+        if crs.is_projected:
+            return float(crs.linear_units_factor[1])
+        from pyproj import CRS as ProjCRS
+
+        return float(ProjCRS.from_wkt(crs.to_wkt()).axis_info[0].unit_conversion_factor)
 
     def cell_area_ha(self) -> np.ndarray:
         """True area of every cell in hectares, shape ``(rows, cols)`` (read-only view).
@@ -93,6 +99,8 @@ class Grid:
             return np.full(self.rows, area_m2 / SQ_M_PER_HA)
         if t.b != 0 or t.d != 0:
             raise RasterError("rotated geographic grids are not supported; warp to north-up first")
+        from pyproj import CRS as ProjCRS
+
         ell = ProjCRS.from_wkt(crs.to_wkt()).ellipsoid
         if ell is None:
             raise RasterError(f"CRS {_crs_name(crs)} has no ellipsoid; cell areas are unknown")

@@ -46,18 +46,17 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
         "total_area_ha": grid.total_area_ha() if grid.crs else None,
     }
     if categorical:
-        data = read_band(path, categorical=True)
+        codes, per_row = _cells_per_row(read_band(path, categorical=True))
         row_area = grid.row_area_ha() if grid.crs else None
-        codes = [int(c) for c in np.unique(data[data != CLASS_NODATA])]
+        areas = None if row_area is None else (per_row * row_area).sum(axis=1)
         summary["classes"] = [
             {
-                "code": c,
-                "cells": int((data == c).sum()),
-                "area_ha": (
-                    None if row_area is None else float(((data == c).sum(axis=1) * row_area).sum())
-                ),
+                "code": int(c),
+                "cells": int(per_row[i].sum()),
+                "area_ha": None if areas is None else float(areas[i]),
             }
-            for c in codes
+            for i, c in enumerate(codes)
+            if c != CLASS_NODATA
         ]
     else:
         values = read_band(path, categorical=False)
@@ -68,6 +67,15 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
             "valid_cells": int(np.isfinite(values).sum()),
         }
     return summary
+
+
+def _cells_per_row(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes of a 2-D class map (sorted) and the cells of each in each row,
+    shape ``(codes, rows)``: one pass, whatever the number of classes."""
+    rows = codes.shape[0]
+    found = np.unique(codes)
+    slot = np.searchsorted(found, codes) * rows + np.arange(rows)[:, None]
+    return found, np.bincount(slot.ravel(), minlength=len(found) * rows).reshape(-1, rows)
 
 
 def read_band(path: str | Path, categorical: bool) -> np.ndarray:

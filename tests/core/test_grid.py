@@ -31,6 +31,28 @@ def test_projected_us_survey_feet():
     assert g.row_area_ha()[0] == pytest.approx(expected, rel=1e-12)
 
 
+ENGINEERING_FEET = (
+    'ENGCRS["local",EDATUM["site"],CS[Cartesian,2],AXIS["x",east,LENGTHUNIT["foot",0.3048]],'
+    'AXIS["y",north,LENGTHUNIT["foot",0.3048]]]'
+)
+
+
+@pytest.mark.parametrize(
+    "crs, metres",
+    [
+        (CRS.from_epsg(2263), 1200 / 3937),  # US survey foot
+        (CRS.from_epsg(32650), 1.0),
+        (CRS.from_epsg(3857), 1.0),
+        (CRS.from_wkt(ENGINEERING_FEET), 0.3048),  # not projected: PROJ's axis unit
+    ],
+)
+def test_linear_unit_is_the_crs_unit_in_metres(crs, metres):
+    # GDAL's linear unit for a projected CRS (info imports no pyproj): PROJ's value, bit for bit
+    unit = Grid((1, 1), Affine(1, 0, 0, 0, -1, 0), crs).linear_unit_m()
+    axis = pyproj.CRS.from_wkt(crs.to_wkt()).axis_info[0].unit_conversion_factor
+    assert unit == axis and unit == pytest.approx(metres, rel=1e-15)
+
+
 def test_geographic_matches_geodesic_polygon():
     # a 1° x 1° cell at 30-31°N on WGS84 against pyproj.Geod on a densified polygon
     g = Grid((1, 1), Affine(1, 0, 110, 0, -1, 31), CRS.from_epsg(4326))

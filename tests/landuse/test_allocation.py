@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from landcarbon.errors import AlignmentError, BackendError, ParameterError
-from landcarbon.landuse import allocation
+from landcarbon.landuse import _kernels, allocation
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     CarsParameters,
@@ -693,14 +693,14 @@ def test_sweep_threads_leave_busy_cores_alone(
 def test_run_allocation_restores_the_numba_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
     lulc, prob, demand = _small(3, shape=(40, 30))
     seen: list[int] = []
-    real = allocation._kernels.propose
+    real = _kernels.propose
 
     def propose(*args: object) -> None:
         seen.append(numba.get_num_threads())
         real(*args)
 
     monkeypatch.setattr(allocation, "sweep_threads", lambda limit: 1)
-    monkeypatch.setattr(allocation._kernels, "propose", propose)
+    monkeypatch.setattr(_kernels, "propose", propose)  # the module allocation imports to run
     before = numba.get_num_threads()
     allocate(lulc, prob, demand, seed=1)
     assert seen and set(seen) == {1}

@@ -123,17 +123,17 @@ def test_the_run_and_its_ensemble_share_one_reachability_check(
 ) -> None:
     """simulate checks the demand's reachability once for its run and its Monte Carlo
     runs (they share conversion rules), and the run is the one allocate gives."""
-    from landcarbon.landuse import allocation
+    from landcarbon.landuse import allocation, conversion
 
     t0, t1, prob = _maps()
     calls: list[int] = []
-    real = allocation.check_demand_reachable
+    real = conversion.check_demand_reachable
 
     def counted(*args: Any) -> np.ndarray:
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(allocation, "check_demand_reachable", counted)
+    monkeypatch.setattr(conversion, "check_demand_reachable", counted)  # read when called
     opts: dict[str, Any] = {"years": (2000, 2010), "target_year": 2015, "seed": 1}
     result = simulate(t0, t1, prob, runs=3, **opts)
     assert len(calls) == 1

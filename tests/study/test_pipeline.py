@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,31 @@ def test_rerun_is_cached_and_input_change_reruns(tmp_path: Path):
     run_steps(steps, {"input": src}, out, seed=1)
     assert calls == ["a", "b", "a", "b"]
     assert (out / "b_out.txt").read_text() == "yab"
+
+
+def test_runner_is_entered_only_when_a_step_runs(tmp_path: Path):
+    # the study's dask scheduler: entered before the first step that runs, left after the
+    # last; a run whose steps are all reused never enters it (a cached run loads no dask)
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    calls: list[str] = []
+
+    @contextlib.contextmanager
+    def runner() -> Iterator[None]:
+        calls.append("enter")
+        yield
+        calls.append("exit")
+
+    steps = [_copy_step("a", "input", "a_out", calls), _copy_step("b", "a_out", "b_out", calls)]
+    out = tmp_path / "out"
+    run_steps(steps, {"input": src}, out, seed=1, runner=runner())
+    assert calls == ["enter", "a", "b", "exit"]
+    records = run_steps(steps, {"input": src}, out, seed=1, runner=runner())
+    assert calls == ["enter", "a", "b", "exit"]  # all cached: not entered
+    assert [r.status for r in records] == ["cached", "cached"]
+    (out / "b_out.txt").unlink()
+    run_steps(steps, {"input": src}, out, seed=1, runner=runner())
+    assert calls == ["enter", "a", "b", "exit", "enter", "b", "exit"]
 
 
 def test_interrupted_run_resumes_after_last_finished_step(tmp_path: Path):

@@ -7,10 +7,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 @dataclass
@@ -22,7 +24,15 @@ class CliState:
 
 
 state = CliState()
-console = Console(stderr=True, highlight=False)
+
+
+@cache
+def console() -> Console:
+    """The Rich console on stderr, made on first use: rich is ~40 ms of imports that a
+    command printing nothing (``--json``, ``--quiet``) does not pay."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def say(message: str) -> None:
@@ -33,7 +43,7 @@ def say(message: str) -> None:
 
         _json_line({"message": Text.from_markup(message).plain})
     elif not state.quiet:
-        console.print(message)
+        console().print(message)
 
 
 def step_progress(position: str, name: str, echo: bool = False) -> None:
@@ -70,11 +80,13 @@ def _jsonable(obj: Any) -> Any:
 @contextmanager
 def progress() -> Iterator[Progress]:
     """A Rich progress bar on stderr (silent under --quiet/--json/--progress-json)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=console(),
         disable=state.quiet or state.progress_json,
         transient=True,
     )

@@ -40,17 +40,19 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.arrays import categorical
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import ParameterError
 from landcarbon.landuse.change import check_same_grid, joint_counts
 from landcarbon.raster import CLASS_NODATA
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 CHANGE_CATEGORIES = {
     0: "persistence simulated as persistence",
@@ -164,6 +166,8 @@ def sampled_agreement(
     ParameterError
         ``sample_rate`` is not in (0, 1], or the sample holds no valid cell.
     """
+    import xarray as xr
+
     if not 0 < sample_rate <= 1:
         raise ParameterError(
             f"sample_rate = {sample_rate} (CLI --sample-rate {sample_rate}): must be in "

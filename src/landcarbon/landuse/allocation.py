@@ -29,25 +29,20 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numba
 import numpy as np
-import xarray as xr
 
 from landcarbon._numba import sweep_threads
 from landcarbon.backend import require_in_memory
 from landcarbon.errors import AlignmentError, ParameterError
 from landcarbon.grid import Grid
-from landcarbon.landuse import _kernels
-from landcarbon.landuse.conversion import (
-    ConversionMatrix,
-    check_demand_reachable,
-    donor_floor,
-    likely_plan,
-    movable_groups,
-)
 from landcarbon.raster import CLASS_NODATA, like
+
+if TYPE_CHECKING:  # the parameters are checked at plan time: kernels, scipy, xarray load to run
+    import xarray as xr
+
+    from landcarbon.landuse.conversion import ConversionMatrix
 
 SeedLike = int | np.random.SeedSequence | None
 
@@ -347,6 +342,8 @@ def decayed_threshold(delta: float, level: int, key: np.uint64) -> float:
 
     r1 is drawn by rejection from the counter-based generator keyed by the decay level.
     """
+    from landcarbon.landuse import _kernels
+
     attempt = 0
     while True:
         u1 = _kernels.uniform(key, level, _GLOBAL_CELL, 2 * attempt)
@@ -508,6 +505,8 @@ def run_allocation(
     Returns ``(iterations, converged, locked_in, residual_history)``. The sweeps run on
     :func:`sweep_threads` threads (the map does not depend on their number).
     """
+    import numba
+
     threads = numba.get_num_threads()
     numba.set_num_threads(sweep_threads(threads))
     try:
@@ -520,6 +519,8 @@ def _run_allocation(
     problem: AllocationProblem, parameters: AllocationParameters, key: np.uint64
 ) -> tuple[int, bool, bool, np.ndarray]:
     """:func:`run_allocation` on the threads set."""
+    from landcarbon.landuse import _kernels
+
     model = _model_code(parameters)
     cars = parameters if isinstance(parameters, CarsParameters) else None
     flus = parameters if isinstance(parameters, FlusParameters) else None
@@ -602,6 +603,8 @@ Engine = Callable[
 
 
 def _model_code(parameters: AllocationParameters) -> int:
+    from landcarbon.landuse import _kernels
+
     if isinstance(parameters, CarsParameters):
         return _kernels.CARS
     if isinstance(parameters, FlusParameters):
@@ -625,6 +628,14 @@ def prepare(
     Raises the errors listed under :func:`allocate`; the demand reachability check
     (max-flow) runs here, once, so Monte Carlo runs share it.
     """
+    from landcarbon.landuse.conversion import (
+        ConversionMatrix,
+        check_demand_reachable,
+        donor_floor,
+        likely_plan,
+        movable_groups,
+    )
+
     parameters = parameters or CarsParameters()
     _model_code(parameters)
     codes = _class_codes(probability)
@@ -942,6 +953,10 @@ def neighbourhood_effect(
     cells outside the map and nodata count for no class. Returns float64 (class, y, x), NaN
     outside the land-use data (Liang et al. 2021, doi:10.1016/j.compenvurbsys.2020.101569).
     """
+    import xarray as xr
+
+    from landcarbon.landuse import _kernels
+
     params = AllocationParameters(
         neighborhood=neighborhood, neighborhood_weights=neighborhood_weights or {}
     )

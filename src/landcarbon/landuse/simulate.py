@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from landcarbon.arrays import categorical
 from landcarbon.errors import RasterError
@@ -40,12 +38,16 @@ from landcarbon.landuse.allocation import (
     run_allocation,
 )
 from landcarbon.landuse.change import transfer_matrix
-from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.landuse.markov import Demand, project_demand, transition_probabilities
-from landcarbon.landuse.montecarlo import MonteCarloResult, monte_carlo
 from landcarbon.landuse.scenarios import Scenario, scenario_demand
 from landcarbon.raster import write_raster
 from landcarbon.writes import write_csv, write_json
+
+if TYPE_CHECKING:  # a study's plan names the files: xarray, scipy and kernels load to simulate
+    import xarray as xr
+
+    from landcarbon.landuse.conversion import ConversionMatrix
+    from landcarbon.landuse.montecarlo import MonteCarloResult
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def scenario_conversion(
     codes: tuple[int, ...], scenario: Scenario | None, matrix: ConversionMatrix | None = None
 ) -> ConversionMatrix:
     """The user's matrix (default: all allowed) AND the scenario's forbidden/protected rules."""
+    from landcarbon.landuse.conversion import ConversionMatrix
+
     base = (matrix or ConversionMatrix.all_allowed(codes)).reordered(codes, "conversion matrix")
     if scenario is None:
         return ConversionMatrix(codes, base)
@@ -142,6 +146,8 @@ def scenario_conversion(
 
 def complete_stack(probability: xr.DataArray, codes: tuple[int, ...]) -> xr.DataArray:
     """Add a zero band for each demanded class the suitability stack lacks; order by ``codes``."""
+    import xarray as xr
+
     have = [int(c) for c in probability["class"].values]
     missing = [c for c in codes if c not in have]
     if missing:
@@ -203,6 +209,8 @@ def simulate(
         synchronous :func:`landcarbon.landuse.tiled.run_synchronous` (tiles, cluster and
         checkpoint bound with :func:`functools.partial`).
     """
+    from landcarbon.landuse.montecarlo import monte_carlo
+
     parameters = parameters or CarsParameters()
     t0, t1 = categorical(t0, "t0"), categorical(t1, "t1")
     demand = markov_demand(t0, t1, years=years, target_year=target_year, scenario=scenario)
@@ -391,6 +399,8 @@ def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
     Bands described ``class <code>`` or ``class <code>: <name>`` (as :func:`write_simulation`
     and the suitability step write them, :func:`band_label`) are matched by code instead.
     """
+    import xarray as xr
+
     from landcarbon.raster import open_dataset, read_raster
 
     with open_dataset(path) as ds:

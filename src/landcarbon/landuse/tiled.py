@@ -37,13 +37,11 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.errors import ComputeError, InputFileError, LandcarbonError, ParameterError
-from landcarbon.landuse import _kernels, _tiled_kernels
 from landcarbon.landuse.allocation import (
     AllocationParameters,
     AllocationProblem,
@@ -56,8 +54,12 @@ from landcarbon.landuse.allocation import (
     finish,
     prepare,
 )
-from landcarbon.landuse.conversion import ConversionMatrix
 from landcarbon.raster import atomic_path
+
+if TYPE_CHECKING:  # the engine's keys are checked at plan time: kernels and xarray load to run
+    import xarray as xr
+
+    from landcarbon.landuse.conversion import ConversionMatrix
 
 TileSpec = tuple[int, int] | tuple[Sequence[int], Sequence[int]]
 """Tiling of a map: ``(tile rows, tile columns)`` cut evenly, or the row and column edges
@@ -303,6 +305,8 @@ class Tile:
 
         Returns the proposals per category, int64[2 * K * K].
         """
+        from landcarbon.landuse import _kernels, _tiled_kernels
+
         for rect, values in strips:
             self.cls[_local(rect, self.outer)] = values
         r = self.rules

@@ -7,14 +7,17 @@ Zonal areas are bincounts weighted by each cell's true area
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def code_index(block: np.ndarray, codes: np.ndarray) -> np.ndarray:

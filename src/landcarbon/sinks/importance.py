@@ -29,15 +29,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.arrays import continuous
 from landcarbon.backend import is_dask, map_cells, require_in_memory
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.raster import CLASS_NODATA
 from landcarbon.stats.classify import assign_classes, natural_breaks
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 DEFAULT_WEIGHTS: dict[str, float] = {"nep": 0.5, "vegetation": 0.25, "soil": 0.25}
 """Weights of eq. (5) of the county study."""

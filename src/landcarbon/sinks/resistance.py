@@ -30,18 +30,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.errors import ParameterError, TableError
 from landcarbon.groups import class_values
 from landcarbon.sinks.importance import check_weights, weighted_overlay
 from landcarbon.sinks.presets import read_rule_toml
-from landcarbon.stats.entropy import EntropyWeights, weights_from_columns
+from landcarbon.stats.entropy import weights_from_columns
 from landcarbon.tables import table_from_records
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from landcarbon.classes import ClassScheme
+    from landcarbon.stats.entropy import EntropyWeights
 
 PRESET = "sinks_resistance.toml"
 

@@ -21,16 +21,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.errors import TableError
 from landcarbon.raster import CLASS_NODATA, like
 from landcarbon.sinks.presets import read_rule_toml
-from landcarbon.sinks.zoning import ZONE_NAMES, SinkZones
+from landcarbon.sinks.zoning import ZONE_NAMES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from landcarbon.sinks.zoning import SinkZones
 
 PRESET = "sinks_strategies.toml"
 CNLUCC_SCHEMES = ("cnlucc", "cnlucc2")

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-from scipy import ndimage
 
 from landcarbon.arrays import categorical, continuous
 from landcarbon.backend import require_in_memory
@@ -40,7 +38,11 @@ from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA, like
 from landcarbon.sinks.areas import composition_table
 from landcarbon.sinks.importance import jenks_edges
-from landcarbon.sinks.mcr import CostDistance, cost_distance
+
+if TYPE_CHECKING:  # scipy, numba kernels and xarray load when sinks are zoned, not planned
+    import xarray as xr
+
+    from landcarbon.sinks.mcr import CostDistance
 
 PRIMARY, SECONDARY, POTENTIAL = 1, 2, 3
 ZONE_NAMES: dict[int, str] = {
@@ -80,6 +82,8 @@ class SinkZones:
 
 
 def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    from scipy import ndimage
+
     labels, n = ndimage.label(mask, structure=_EIGHT)
     return labels.astype(np.int64), int(n)
 
@@ -189,6 +193,8 @@ def identify_sinks(
             f"NaN resistance (a barrier: some factor is nodata there), so no potential sink "
             f"can be reached; fill the resistance factors' nodata over the sinks"
         )
+    from landcarbon.sinks.mcr import cost_distance
+
     cost = cost_distance(
         resistance, like(levels, sources), connectivity=connectivity, allocation=True
     )

@@ -42,7 +42,7 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         with client:
             yield f"distributed {compute.scheduler} ({client.dashboard_link})"
         return
-    if compute.scheduler == "processes" and compute.workers > 1:
+    if uses_client(compute):  # a LocalCluster
         from distributed import Client, LocalCluster
 
         kwargs = {"memory_limit": compute.memory_limit} if compute.memory_limit else {}
@@ -72,7 +72,23 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
             yield f"LocalCluster of {compute.workers} workers ({board})"
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
-        yield f"dask {compute.scheduler} x{compute.workers}"
+        yield local_scheduler(compute)
+
+
+def uses_client(compute: Any) -> bool:
+    """Whether ``compute`` runs on a ``dask.distributed`` client (a ``tcp://`` scheduler or a
+    LocalCluster), which must answer before a run writes anything; otherwise dask's local
+    schedulers run it, which only need setting when a step computes."""
+    return bool(
+        compute.scheduler.startswith("tcp://")
+        or (compute.scheduler == "processes" and compute.workers > 1)
+    )
+
+
+def local_scheduler(compute: Any) -> str:
+    """How :func:`compute_context` describes dask's local scheduler of ``compute``
+    (``dask threads x2``)."""
+    return f"dask {compute.scheduler} x{compute.workers}"
 
 
 def active_client() -> Any:

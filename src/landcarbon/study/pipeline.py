@@ -151,56 +151,63 @@ def run_steps(
     out_dir: Path,
     seed: int,
     on_step: Callable[[Step, str], None] | None = None,
+    runner: contextlib.AbstractContextManager[Any] | None = None,
 ) -> list[StepRecord]:
     """Run planned steps in order, resuming from cached results.
 
     ``artifacts`` maps available names (study inputs) to files; it is extended with each
     step's outputs. A step's cache record lives in ``out_dir/.cache/STEP.json``.
+    ``runner`` (the study's dask scheduler settings) is entered just before the first step
+    that runs and left after the last: a run whose steps are all reused never enters it.
     """
     cache_dir = out_dir / ".cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     records = []
-    for index, step in enumerate(steps):
-        step_seed = _child_seed(seed, step.name)
-        inputs = {n: artifacts[n] for n in step.inputs}
-        outputs = {o.name: out_dir / o.path for o in step.outputs}
-        key = _cache_key(step, inputs, step_seed)
-        record_path = cache_dir / f"{step.name}.json"
-        cached = _read_record(record_path)
-        start = time.perf_counter()
-        if cached.get("key") == key and cached.get("outputs") == _written(outputs):
-            status: Literal["ran", "cached"] = "cached"
-            summary = cached.get("summary", {})
-        else:
-            if on_step:
-                on_step(step, f"{index + 1}/{len(steps)}")
-            for p in outputs.values():
-                p.parent.mkdir(parents=True, exist_ok=True)
-            ctx = Context(inputs, outputs, dict(step.params), step_seed, out_dir)
-            step.run(ctx)
-            missing = [str(p) for p in outputs.values() if not p.exists()]
-            if missing:
-                raise RuntimeError(f"step {step.name} did not write {missing}")
-            # as a rerun reads it back from the record: same types, same key order
-            summary = json.loads(json.dumps(ctx.summary, default=str))
-            status = "ran"
-            write_json_atomic(
-                record_path,
-                {"key": key, "outputs": _written(outputs), "summary": summary},
-                sort_keys=False,
+    with contextlib.ExitStack() as running:
+        for index, step in enumerate(steps):
+            step_seed = _child_seed(seed, step.name)
+            inputs = {n: artifacts[n] for n in step.inputs}
+            outputs = {o.name: out_dir / o.path for o in step.outputs}
+            key = _cache_key(step, inputs, step_seed)
+            record_path = cache_dir / f"{step.name}.json"
+            cached = _read_record(record_path)
+            start = time.perf_counter()
+            if cached.get("key") == key and cached.get("outputs") == _written(outputs):
+                status: Literal["ran", "cached"] = "cached"
+                summary = cached.get("summary", {})
+            else:
+                if runner is not None:
+                    running.enter_context(runner)
+                    runner = None
+                if on_step:
+                    on_step(step, f"{index + 1}/{len(steps)}")
+                for p in outputs.values():
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                ctx = Context(inputs, outputs, dict(step.params), step_seed, out_dir)
+                step.run(ctx)
+                missing = [str(p) for p in outputs.values() if not p.exists()]
+                if missing:
+                    raise RuntimeError(f"step {step.name} did not write {missing}")
+                # as a rerun reads it back from the record: same types, same key order
+                summary = json.loads(json.dumps(ctx.summary, default=str))
+                status = "ran"
+                write_json_atomic(
+                    record_path,
+                    {"key": key, "outputs": _written(outputs), "summary": summary},
+                    sort_keys=False,
+                )
+            artifacts.update(outputs)
+            records.append(
+                StepRecord(
+                    step.name,
+                    status,
+                    time.perf_counter() - start,
+                    key,
+                    {n: str(p.relative_to(out_dir)) for n, p in outputs.items()},
+                    summary,
+                    step.cite,
+                )
             )
-        artifacts.update(outputs)
-        records.append(
-            StepRecord(
-                step.name,
-                status,
-                time.perf_counter() - start,
-                key,
-                {n: str(p.relative_to(out_dir)) for n, p in outputs.items()},
-                summary,
-                step.cite,
-            )
-        )
     return records
 
 

@@ -114,10 +114,15 @@ def run_study(
         check_global_steps((s.chapter for s in ordered), _reference_grid(study).shape)
     started = time.time()
     from landcarbon.raster import remove_partials
-    from landcarbon.study.compute import compute_context
+    from landcarbon.study.compute import compute_context, local_scheduler, uses_client
 
     with contextlib.ExitStack() as locked:
-        with compute_context(compute) as compute_desc:
+        with contextlib.ExitStack() as client:
+            runner: contextlib.AbstractContextManager[str] | None = None
+            if uses_client(compute):  # it answers before anything is written
+                compute_desc = client.enter_context(compute_context(compute))
+            else:  # dask's local schedulers, set when a step runs: a cached run loads no dask
+                compute_desc, runner = local_scheduler(compute), compute_context(compute)
             out.mkdir(parents=True, exist_ok=True)  # only once the plan and the scheduler stand
             locked.enter_context(output_lock(out))  # until the manifest is written
             remove_partials(out)  # left by a killed run: no other run writes here now
@@ -126,7 +131,7 @@ def run_study(
                 artifacts.update(_aligned_inputs(study, out, artifacts))
             if on_compute:
                 on_compute(compute_desc)
-            records = run_steps(ordered, artifacts, out, run_seed, on_step)
+            records = run_steps(ordered, artifacts, out, run_seed, on_step, runner)
         return _finish(study, ordered, out, run_seed, records, started, compute_desc)
 
 
