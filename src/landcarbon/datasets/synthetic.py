@@ -363,7 +363,7 @@ def _landuse(
     # outskirts: a cell's own reach (an exponential tail, fixed per cell so built-up land is
     # never abandoned) scatters houses beyond the edge, so every date gains cells at every
     # distance a later date will need, not only in one ring a trained model cannot extend
-    urban_r = 240.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
+    urban_r = 225.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
     reach = 1 + OUTSKIRTS * outskirts
     road = (d_road < (45 + 15 * step) * reach) & (d_town < 2.5 * urban_r)
     lu[(d_town < urban_r * reach) | road] = 5
