@@ -341,10 +341,11 @@ def _landuse(
     gentle low ground near towns, water in wet hollows), then, step by step: cropland
     expands onto gentle grassland, steep cropland returns to forest (grain for green),
     bare land on wetter ground is restored to grassland, forest spreads onto its margins
-    (afforestation), towns and roads grow. A field, a wood, a pond and a dune field near
-    the four corners (:data:`ANCHORS`; the field and the wood growing) keep every class a
-    scenario may name on the map of a region of any size, and cropland and forest gaining
-    (grassland is the default, and towns are always there and grow).
+    (afforestation), towns and roads grow, with outskirts beyond their edges
+    (:data:`OUTSKIRTS`). A field, a wood, a pond and a dune field near the four corners
+    (:data:`ANCHORS`; the field and the wood growing) keep every class a scenario may name
+    on the map of a region of any size, and cropland and forest gaining (grassland is the
+    default, and towns are always there and grow).
     """
     town_size = region.towns()[:, 2].mean()
     lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
