@@ -72,6 +72,10 @@ REFERENCE_SIDE_M = 15_000.0
 """Side (m) of the reference region (500 x 500 cells of 30 m). Terrain and noise features
 have fixed ground sizes (the largest half this side), so slopes, class shares and change
 rates are the same at any region size: a larger region holds more hills, not larger ones."""
+OUTSKIRTS = 0.3
+"""Mean reach of a town's and a road's outskirts beyond its edge, as a share of its radius
+(town) or width (road): a cell is built-up within ``radius * (1 + OUTSKIRTS * e)``, e an
+exponential draw fixed per cell."""
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -266,11 +270,24 @@ def _window_layers(
     soil_noise = _fractal(rows, cols, region, salt=5, octaves=5)
     crop_pref = _fractal(rows, cols, region, salt=6, octaves=5)
     sprawl = _value_noise(rows, cols, 600.0 / cs, region.seed, 7)  # 600 m blobs
+    outskirts = -np.log1p(-_uniform(_hash(region.seed, 8, rows[:, None], cols[None, :])))
 
     landuse = {}
     for step, year in enumerate(YEARS):
         landuse[year] = _landuse(
-            step, dem, slope, precip, wet, crop_pref, sprawl, d_town, d_road, rows, cols, region
+            step,
+            dem,
+            slope,
+            precip,
+            wet,
+            crop_pref,
+            sprawl,
+            outskirts,
+            d_town,
+            d_road,
+            rows,
+            cols,
+            region,
         )
     lu_now = landuse[YEARS[-1]]
     veg = _vegetation(lu_now, dem, precip)
@@ -311,6 +328,7 @@ def _landuse(
     wet: np.ndarray,
     crop_pref: np.ndarray,
     sprawl: np.ndarray,
+    outskirts: np.ndarray,
     d_town: np.ndarray,
     d_road: np.ndarray,
     rows: np.ndarray,
@@ -323,10 +341,11 @@ def _landuse(
     gentle low ground near towns, water in wet hollows), then, step by step: cropland
     expands onto gentle grassland, steep cropland returns to forest (grain for green),
     bare land on wetter ground is restored to grassland, forest spreads onto its margins
-    (afforestation), towns and roads grow. A field, a wood, a pond and a dune field near
-    the four corners (:data:`ANCHORS`; the field and the wood growing) keep every class a
-    scenario may name on the map of a region of any size, and cropland and forest gaining
-    (grassland is the default, and towns are always there and grow).
+    (afforestation), towns and roads grow, with outskirts beyond their edges
+    (:data:`OUTSKIRTS`). A field, a wood, a pond and a dune field near the four corners
+    (:data:`ANCHORS`; the field and the wood growing) keep every class a scenario may name
+    on the map of a region of any size, and cropland and forest gaining (grassland is the
+    default, and towns are always there and grow).
     """
     town_size = region.towns()[:, 2].mean()
     lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
@@ -341,9 +360,14 @@ def _landuse(
     )
     lu[(wet > 0.49) & (slope < 6) & (dem < 1800)] = 4
     # ragged town edges: the same distance to town is built-up in one place and not yet in
-    # another, so the cells a town grows into look like those it grew into before
-    urban_r = 300.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
-    lu[(d_town < urban_r) | ((d_road < 45 + 15 * step) & (d_town < 2.5 * urban_r))] = 5
+    # another, so the cells a town grows into look like those it grew into before; and
+    # outskirts: a cell's own reach (an exponential tail, fixed per cell so built-up land is
+    # never abandoned) scatters houses beyond the edge, so every date gains cells at every
+    # distance a later date will need, not only in one ring a trained model cannot extend
+    urban_r = 225.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
+    reach = 1 + OUTSKIRTS * outskirts
+    road = (d_road < (45 + 15 * step) * reach) & (d_town < 2.5 * urban_r)
+    lu[(d_town < urban_r * reach) | road] = 5
     for code, (r0, c0, growth) in ANCHORS.items():
         r, c = r0 * region.shape[0], c0 * region.shape[1]
         radius = region.anchor_radius * (1 + growth * step)
