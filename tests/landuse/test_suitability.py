@@ -12,7 +12,6 @@ from sklearn.metrics import roc_auc_score
 
 from landcarbon.errors import (
     AlignmentError,
-    BackendError,
     LandcarbonWarning,
     ParameterError,
     RasterError,
@@ -227,11 +226,6 @@ def test_leas_parameter_checks(region) -> None:
         leas(*args, sample_rate=1.5)
     with pytest.raises(ParameterError, match="no drivers given"):
         leas(region["t0"], region["t1"], {})
-
-
-def test_leas_refuses_chunked_input(region) -> None:
-    with pytest.raises(BackendError, match="LEAS is a global step"):
-        leas(region["t0"].chunk(10), region["t1"], _drivers(region))
 
 
 def _with_holes(region: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
