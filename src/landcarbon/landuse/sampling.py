@@ -40,6 +40,9 @@ from landcarbon.grid import Grid, check_aligned
 Missing = Literal["raise", "exclude", "mean"]
 Drivers = Mapping[str, xr.DataArray] | Sequence[xr.DataArray]
 
+Chunks = tuple[tuple[int, ...], ...]
+"""Dask chunks of a 2-D map: the row heights, then the column widths."""
+
 CELLS_PER_BLOCK = 1 << 20
 """Default number of cells predicted at once (about 4 MB per float32 driver column)."""
 
@@ -70,8 +73,8 @@ class DriverStack:
     """
 
     names: tuple[str, ...]
-    arrays: tuple[np.ndarray, ...]
-    usable: np.ndarray
+    arrays: tuple[Any, ...]
+    usable: Any
     low: np.ndarray
     high: np.ndarray
     fill: np.ndarray
@@ -81,7 +84,7 @@ class DriverStack:
         return self.usable.shape  # type: ignore[no-any-return]
 
     @property
-    def chunks(self) -> tuple[tuple[int, ...], ...] | None:
+    def chunks(self) -> Chunks | None:
         """The dask chunks of the stack, or None in memory."""
         return self.usable.chunks if is_dask(self.usable) else None  # type: ignore[no-any-return]
 
@@ -184,16 +187,13 @@ def with_planned(
     return replace(stack, arrays=tuple(swapped.values()), usable=usable)
 
 
-Chunks = tuple[tuple[int, ...], ...]
-
-
 def on_chunks(data: np.ndarray | Any, chunks: Chunks | None, dtype: Any = None) -> Any:
     """``data`` (numpy or dask) as numpy when ``chunks`` is None, else as dask on ``chunks``."""
     if chunks is None:
         return np.asarray(data, dtype=dtype)
     import dask.array as da
 
-    lazy = data if is_dask(data) else da.from_array(np.asarray(data), chunks=chunks)
+    lazy: Any = data if is_dask(data) else da.from_array(np.asarray(data), chunks=chunks)
     return lazy.rechunk(chunks) if dtype is None else lazy.astype(dtype).rechunk(chunks)
 
 
