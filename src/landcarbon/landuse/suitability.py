@@ -447,11 +447,14 @@ def _probability(
                 k=len(predictors),
             )
         return out
+    import dask
     import dask.array as da
 
     maps = [like(template, a) for a in (stack.usable, *stack.arrays)]
     scale = (stack.low, stack.high, stack.fill)
-    return da.stack([map_cells(_layer, *maps, scale=scale, predict=p).data for p in predictors])
+    # each model one key of the graph: sent once to each worker, not inside every task
+    models = [dask.delayed(p, pure=True) for p in predictors]
+    return da.stack([map_cells(_layer, *maps, scale=scale, predict=m).data for m in models])
 
 
 def _each(predictors: Sequence[Predict], x: np.ndarray) -> np.ndarray:
