@@ -74,7 +74,6 @@ from landcarbon.landuse.sampling import (
     DriverStack,
     Missing,
     driver_stack,
-    map_reduce_blocks,
     normalised,
     on_chunks,
     random_cells,
@@ -84,6 +83,7 @@ from landcarbon.landuse.sampling import (
     with_planned,
 )
 from landcarbon.raster import CLASS_NODATA, atomic_path, valid_mask, write_raster
+from landcarbon.tables import class_counts
 
 LeasMode = Literal["expansion", "single_date"]
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -126,22 +126,9 @@ def _tree_seed(sequence: np.random.SeedSequence) -> int:
 
 
 def _class_cells(mask: np.ndarray | Any, *maps: np.ndarray | Any) -> list[dict[int, int]]:
-    """Cells of each class code of every map on the ``mask`` cells (nodata left out): one
-    map-reduce pass over numpy or dask maps, exact counts in any chunking."""
-
-    def count(_: np.ndarray, inside: np.ndarray, *blocks: np.ndarray) -> list[Any]:
-        inside = np.asarray(inside, dtype=bool)
-        return [np.unique(np.asarray(b)[inside], return_counts=True) for b in blocks]
-
-    parts = map_reduce_blocks(count, mask, *maps)
-    out = []
-    for k in range(len(maps)):
-        codes = np.concatenate([p[k][0] for p in parts])
-        found, index = np.unique(codes, return_inverse=True)
-        cells = np.zeros(found.size, dtype=np.int64)
-        np.add.at(cells, index, np.concatenate([p[k][1] for p in parts]))
-        out.append({int(c): int(n) for c, n in zip(found, cells, strict=True) if c != CLASS_NODATA})
-    return out
+    """Cells of each class code of every map on the ``mask`` cells (nodata left out); on
+    dask maps a map-reduce per map (:func:`~landcarbon.tables.class_counts`, exact)."""
+    return [class_counts(np.where(mask, m, CLASS_NODATA)) for m in maps]
 
 
 def _classes(requested: Sequence[int] | None, *found: dict[int, int]) -> list[int]:
