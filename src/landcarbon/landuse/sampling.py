@@ -309,7 +309,8 @@ def map_reduce_blocks(func: BlockFunc, *arrays: Any) -> list[Any]:
     ``flat`` holds the global row-major flat index of each cell of the block, so what
     ``func`` returns does not depend on where the chunk borders fall. numpy input is one
     block; dask input is walked chunk by chunk (the first dask array's chunks), computed
-    with dask's scheduler and never loaded whole.
+    with dask's scheduler and never loaded whole. ``func`` (and what it holds, e.g. a
+    sample's cells) is one key of the graph: sent once to each worker, not in every task.
     """
     shape = np.shape(arrays[0])
     dask_like = next((a for a in arrays if is_dask(a)), None)
@@ -322,14 +323,21 @@ def map_reduce_blocks(func: BlockFunc, *arrays: Any) -> list[Any]:
     datas = [a.rechunk(chunks) if is_dask(a) else da.from_array(a, chunks=chunks) for a in arrays]
     rows0 = np.cumsum((0, *chunks[0][:-1]))
     cols0 = np.cumsum((0, *chunks[1][:-1]))
+    shared = dask.delayed(func)
     parts = [
-        dask.delayed(lambda r, c, h, w, *b: func(_flat_index(shape, r, c, (h, w)), *b))(
-            int(r), int(c), h, w, *(d.blocks[i, j] for d in datas)
+        dask.delayed(_on_block)(
+            shared, shape, int(r), int(c), h, w, *(d.blocks[i, j] for d in datas)
         )
         for i, (r, h) in enumerate(zip(rows0, chunks[0], strict=True))
         for j, (c, w) in enumerate(zip(cols0, chunks[1], strict=True))
     ]
     return list(dask.compute(*parts))
+
+
+def _on_block(
+    func: BlockFunc, shape: tuple[int, ...], row0: int, col0: int, h: int, w: int, *blocks: Any
+) -> Any:
+    return func(_flat_index(shape, row0, col0, (h, w)), *blocks)
 
 
 def _flat_index(shape: tuple[int, ...], row0: int, col0: int, block: tuple[int, int]) -> np.ndarray:
