@@ -41,8 +41,9 @@ sample and the gathering of its features
 and the probability is lazy: one layer per class through
 :func:`~landcarbon.backend.map_cells`, each chunk normalised and predicted on its own, so
 a writer (:func:`~landcarbon.raster.write_raster`) computes and writes it block by block.
-The training sample, the fitted models and the probabilities equal the in-memory ones
-bit for bit, whatever the chunks. In memory, prediction runs over row blocks of
+The training sample and the fitted models equal the in-memory ones bit for bit, whatever
+the chunks, and so do the LEAS probabilities (the ANN's within 1e-12: a BLAS may sum a
+chunk's rows in another order). In memory, prediction runs over row blocks of
 ``cells_per_block`` cells to bound memory.
 """
 
