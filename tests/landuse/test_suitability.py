@@ -12,7 +12,6 @@ from sklearn.metrics import roc_auc_score
 
 from landcarbon.errors import (
     AlignmentError,
-    BackendError,
     LandcarbonWarning,
     ParameterError,
     RasterError,
@@ -22,6 +21,7 @@ from landcarbon.landuse.sampling import (
     driver_stack,
     random_cells,
     stratified_cells,
+    values_at,
 )
 from landcarbon.landuse.suitability import (
     ann_probability,
@@ -229,11 +229,6 @@ def test_leas_parameter_checks(region) -> None:
         leas(region["t0"], region["t1"], {})
 
 
-def test_leas_refuses_chunked_input(region) -> None:
-    with pytest.raises(BackendError, match="LEAS is a global step"):
-        leas(region["t0"].chunk(10), region["t1"], _drivers(region))
-
-
 def _with_holes(region: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
     b = region["B"].values.copy()
     b[10, 10:14] = np.nan  # 4 holes on valid land use
@@ -274,6 +269,12 @@ def occurrence(region):  # type: ignore[no-untyped-def]
     return ann_probability(region["t1"], _drivers(region), sample_rate=0.5, seed=1)
 
 
+@pytest.fixture(scope="module")
+def ann_reference(region):  # type: ignore[no-untyped-def]
+    """The network behind ``occurrence``."""
+    return fit_ann(region["t1"], _drivers(region), sample_rate=0.5, seed=1)
+
+
 def test_ann_probabilities_sum_to_one_and_follow_the_driver(region, occurrence) -> None:
     assert occurrence.dims == ("class", "y", "x")
     assert occurrence["class"].values.tolist() == [1, 2, 3]
@@ -284,8 +285,8 @@ def test_ann_probabilities_sum_to_one_and_follow_the_driver(region, occurrence) 
     assert np.nanmean(p2[a > 0.75]) > 2 * np.nanmean(p2[a < 0.6])
 
 
-def test_ann_probability_is_the_networks_predict_proba(region, occurrence) -> None:
-    fitted = fit_ann(region["t1"], _drivers(region), sample_rate=0.5, seed=1)
+def test_ann_probability_is_the_networks_predict_proba(occurrence, ann_reference) -> None:
+    fitted = ann_reference
     usable = fitted.drivers.usable.ravel()
     expected = fitted.model.predict_proba(fitted.drivers.rows(slice(None))[usable])
     got = occurrence.values.reshape(3, -1)[:, usable].T
@@ -375,6 +376,22 @@ def test_the_sample_is_the_same_in_memory_and_chunked(chunks) -> None:
     np.testing.assert_array_equal(random_cells(lazy_mask & (lazy_codes == 5), 1e-12, 11), single)
 
 
+@pytest.mark.parametrize("chunks", _CHUNKINGS)
+def test_values_at_gathers_the_cells_chunk_by_chunk_in_the_given_order(chunks) -> None:
+    import dask.array as da
+
+    rng = np.random.default_rng(5)
+    values = rng.random((60, 60))
+    codes = rng.integers(0, 9, (60, 60)).astype(np.int32)
+    flat = rng.choice(3600, 200, replace=False)  # unsorted, as a caller may give them
+    lazy = [da.from_array(a, chunks=chunks) for a in (values, codes)]
+    got = values_at(flat, *lazy)
+    np.testing.assert_array_equal(got[0], values.ravel()[flat])
+    np.testing.assert_array_equal(got[1], codes.ravel()[flat])
+    assert got[1].dtype == np.int32
+    assert values_at(np.array([], np.int64), *lazy)[0].size == 0
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=6, max_size=6),
@@ -455,3 +472,132 @@ def test_molusce_sample_leas_and_ann(shared_data) -> None:
     init_valid = stack["init"].values != ND
     np.testing.assert_allclose(prob.sum("class").values[init_valid], 1.0, atol=1e-12)
     assert np.isnan(prob.values[:, ~init_valid]).all()
+
+
+# ---------------------------------------------------------------- chunked == in memory
+# one chunk, even chunks, uneven chunks, and a first chunk (the 2 x 3 corner) all nodata
+_STUDY_CHUNKS = {
+    "one": (60, 60),
+    "even": (20, 20),
+    "uneven": ((7, 30, 23), (13, 40, 7)),
+    "nodata chunk": ((2, 58), (3, 57)),
+}
+
+
+def _chunk(maps: dict[str, xr.DataArray], chunks) -> dict[str, xr.DataArray]:  # type: ignore[no-untyped-def]
+    return {k: v.chunk({"y": chunks[0], "x": chunks[1]}) for k, v in maps.items()}
+
+
+def _same_forests(chunked, memory) -> None:  # type: ignore[no-untyped-def]
+    """Same classes, same trees split for split: the forests saw the same training rows."""
+    assert chunked.models.keys() == memory.models.keys()
+    for code, forest in memory.models.items():
+        for a, b in zip(chunked.models[code].estimators_, forest.estimators_, strict=True):
+            np.testing.assert_array_equal(a.tree_.feature, b.tree_.feature)
+            np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)
+            np.testing.assert_array_equal(a.tree_.value, b.tree_.value)
+
+
+@pytest.mark.parametrize("chunks", _STUDY_CHUNKS.values(), ids=_STUDY_CHUNKS.keys())
+def test_leas_chunked_equals_in_memory_bit_for_bit(region, chunks) -> None:
+    from landcarbon.backend import is_dask
+
+    kw = {"sample_rate": 0.5, "n_trees": 10, "seed": 3}
+    memory = leas(region["t0"], region["t1"], _drivers(region), **kw)
+    lazy = _chunk(region, chunks)
+    chunked = leas(lazy["t0"], lazy["t1"], _drivers(lazy), **kw)
+    # the statistics of the drivers, the sample (fit table, trees) and the model
+    np.testing.assert_array_equal(chunked.drivers.low, memory.drivers.low)
+    np.testing.assert_array_equal(chunked.drivers.high, memory.drivers.high)
+    pd.testing.assert_frame_equal(chunked.fit, memory.fit, check_exact=True)
+    pd.testing.assert_frame_equal(chunked.contribution, memory.contribution, check_exact=True)
+    _same_forests(chunked, memory)
+    # the probability: lazy, one class per chunk, the same bits once computed
+    assert is_dask(chunked.probability)
+    assert chunked.probability.data.chunks[0] == (1, 1, 1)
+    np.testing.assert_array_equal(chunked.probability.values, memory.probability.values)
+    assert np.isnan(chunked.probability.values[:, :2, :3]).all()
+
+
+@pytest.mark.parametrize("missing", ["exclude", "mean"])
+def test_leas_chunked_with_driver_holes_and_planned_drivers_equals_in_memory(
+    region, missing
+) -> None:
+    drivers = _with_holes(region)
+    planned = {"A": make_raster(region["A"].values[:, ::-1].copy())}
+    kw = {"sample_rate": 0.5, "n_trees": 5, "seed": 4, "missing": missing, "planned": planned}
+    memory = leas(region["t0"], region["t1"], drivers, **kw)  # type: ignore[arg-type]
+    chunks = _STUDY_CHUNKS["uneven"]
+    lazy = _chunk({**region, **drivers}, chunks)
+    lazy_planned = _chunk(planned, chunks)
+    chunked = leas(
+        lazy["t0"], lazy["t1"], {"A": lazy["A"], "B": lazy["B"]}, **{**kw, "planned": lazy_planned}
+    )  # type: ignore[arg-type]
+    np.testing.assert_array_equal(chunked.drivers.fill, memory.drivers.fill)
+    if missing == "mean":  # the mean of B over the cells where it has data, 1e-15 of numpy's
+        assert memory.drivers.fill[1] == pytest.approx(
+            np.nanmean(
+                drivers["B"].values[~np.isnan(drivers["B"].values) & (region["t1"].values != ND)]
+            ),
+            rel=1e-14,
+        )
+    else:
+        assert np.isnan(memory.drivers.fill).all()  # never used: no usable cell is NaN
+    _same_forests(chunked, memory)
+    np.testing.assert_array_equal(chunked.probability.values, memory.probability.values)
+
+
+def test_chunked_driver_holes_are_refused_with_the_same_counts(region) -> None:
+    lazy = _chunk({**region, **_with_holes(region)}, _STUDY_CHUNKS["even"])
+    with pytest.raises(RasterError, match=r"no data where land use is valid: B \(4 cells\)"):
+        leas(lazy["t0"], lazy["t1"], {"A": lazy["A"], "B": lazy["B"]})
+
+
+@pytest.mark.parametrize("chunks", _STUDY_CHUNKS.values(), ids=_STUDY_CHUNKS.keys())
+def test_ann_chunked_equals_in_memory(region, occurrence, ann_reference, chunks) -> None:
+    """The same sample and network; the probabilities agree bit for bit here (a chunk
+    predicts its own rows; BLAS could in principle sum a batch in another order, so the
+    contract is 1e-12)."""
+    lazy = _chunk(region, chunks)
+    fitted = fit_ann(lazy["t1"], _drivers(lazy), sample_rate=0.5, seed=1)
+    for a, b in zip(fitted.model.coefs_, ann_reference.model.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    chunked = ann_probability(lazy["t1"], _drivers(lazy), sample_rate=0.5, seed=1)
+    assert chunked.data.chunks[0] == (1, 1, 1)
+    np.testing.assert_allclose(chunked.values, occurrence.values, rtol=0, atol=1e-12)
+
+
+def test_chunked_probability_is_written_block_by_block(tmp_path) -> None:
+    """Writing the lazy stack holds a few chunks, never the (class, y, x) stack: the peak
+    of numpy allocations while writing stays under one float64 layer of the map."""
+    import tracemalloc
+
+    import dask
+    import rasterio
+
+    from landcarbon.raster import write_raster
+
+    rng = np.random.default_rng(9)
+    shape = (1200, 300)  # the writer's strip buffer, (64 + 256) x 300 float32, is small
+    a = np.tile(np.linspace(0, 1, shape[1]), (shape[0], 1))
+    t0 = np.ones(shape, np.int32)
+    t1 = t0.copy()
+    t1[(a > 0.6) & (rng.random(shape) < 0.2)] = 2
+    t1[rng.random(shape) < 0.05] = 3
+    maps = {"t0": make_raster(t0), "t1": make_raster(t1), "A": make_raster(a, name="A")}
+    lazy = _chunk(maps, (64, 64))
+    kw = {"sample_rate": 0.02, "n_trees": 5, "seed": 2, "classes": [2, 3]}
+    chunked = leas(lazy["t0"], lazy["t1"], {"A": lazy["A"]}, **kw).probability
+    layer = shape[0] * shape[1] * 8
+    tracemalloc.start()
+    try:  # 2 threads: the writer computes at most 4 blocks ahead
+        with dask.config.set(scheduler="threads", num_workers=2):
+            write_raster(chunked.astype(np.float32), tmp_path / "lazy.tif")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < layer, peak  # 2.9 MB a float64 layer, 5.8 MB the stack; 1.7 MB measured
+    memory = leas(maps["t0"], maps["t1"], {"A": maps["A"]}, **kw).probability
+    with rasterio.open(tmp_path / "lazy.tif") as ds:
+        written = ds.read()
+    np.testing.assert_array_equal(written, memory.values.astype(np.float32))

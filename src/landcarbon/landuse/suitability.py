@@ -32,17 +32,28 @@ Both models are deterministic by ``seed``: every random draw comes from children
 ``np.random.SeedSequence(seed)``; the training sample is drawn from counter-based keys of
 (seed, cell) (:func:`~landcarbon.landuse.sampling.cell_keys`), so it is the same for any
 chunking of the maps, the forests' per-tree seeds do not depend on
-``n_jobs``, and votes are integer counts summed over trees in any order. Training samples
-the whole map, so dask input is refused (:func:`landcarbon.backend.require_in_memory`);
-prediction runs over row blocks of ``cells_per_block`` cells to bound memory.
+``n_jobs``, and votes are integer counts summed over trees in any order.
+
+Maps and drivers may be numpy or dask (chunked). Chunked, no step holds a map: the class
+census, the driver statistics (:func:`~landcarbon.landuse.sampling.driver_stack`), the
+sample and the gathering of its features
+(:func:`~landcarbon.landuse.sampling.values_at`) are exact map-reduces over the chunks,
+and the probability is lazy: one layer per class through
+:func:`~landcarbon.backend.map_cells`, each chunk normalised and predicted on its own, so
+a writer (:func:`~landcarbon.raster.write_raster`) computes and writes it block by block.
+The training sample and the fitted models equal the in-memory ones bit for bit, whatever
+the chunks, and so do the LEAS probabilities (the ANN's within 1e-12: a BLAS may sum a
+chunk's rows in another order). In memory, prediction runs over row blocks of
+``cells_per_block`` cells to bound memory.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,7 +65,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from landcarbon.backend import require_in_memory
+from landcarbon.backend import like, map_cells
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.landuse.allocation import SeedLike, seed_sequence
@@ -64,16 +75,20 @@ from landcarbon.landuse.sampling import (
     DriverStack,
     Missing,
     driver_stack,
+    normalised,
+    on_chunks,
     random_cells,
     sample_seed,
     stratified_cells,
+    values_at,
     with_planned,
 )
 from landcarbon.raster import CLASS_NODATA, atomic_path, valid_mask, write_raster
+from landcarbon.tables import class_counts
 
 LeasMode = Literal["expansion", "single_date"]
-
-_FIX = "load the land-use maps into memory (drop `chunks`); suitability samples the whole map"
+Predict = Callable[[np.ndarray], np.ndarray]
+"""A fitted model on a float32 feature matrix (cells, drivers)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,8 @@ class LeasResult:
     """Output of :func:`leas`.
 
     ``probability``: development probability (``class``, ``y``, ``x``), 0..1, NaN where
-    the t1 land use (or, with ``missing="exclude"``, a driver) has no data.
+    the t1 land use (or, with ``missing="exclude"``, a driver) has no data; lazy (dask)
+    when the input is chunked.
     ``contribution``: class x driver, mean decrease in Gini impurity, each row sums to 1
     (NaN for a class with no expansion). ``fit``: per class the sampled cells, expansion
     cells in the sample, training RMSE and out-of-bag RMSE of the vote fraction (as PLUS
@@ -110,8 +126,14 @@ def _tree_seed(sequence: np.random.SeedSequence) -> int:
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
-def _classes(requested: Sequence[int] | None, *maps: np.ndarray, valid: np.ndarray) -> list[int]:
-    present = sorted({int(c) for m in maps for c in np.unique(m[valid])})
+def _class_cells(mask: np.ndarray | Any, *maps: np.ndarray | Any) -> list[dict[int, int]]:
+    """Cells of each class code of every map on the ``mask`` cells (nodata left out); on
+    dask maps a map-reduce per map (:func:`~landcarbon.tables.class_counts`, exact)."""
+    return [class_counts(np.where(mask, m, CLASS_NODATA)) for m in maps]
+
+
+def _classes(requested: Sequence[int] | None, *found: dict[int, int]) -> list[int]:
+    present = sorted({c for cells in found for c in cells})
     if requested is None:
         return present
     missing = [int(c) for c in requested if int(c) not in present]
@@ -198,12 +220,11 @@ def leas(
     A class with no expansion between the dates gets a probability of 0 on every valid cell
     and a :class:`~landcarbon.errors.LandcarbonWarning`.
     """
-    t0 = require_in_memory(lulc_t0, "LEAS", _FIX)
-    t1 = require_in_memory(lulc_t1, "LEAS", _FIX)
-    stack = driver_stack({"t1": lulc_t1, "t0": lulc_t0}, drivers, valid_mask(t1), missing)
-    labels = training_labels(t0, t1, mode).ravel()
-    candidates = stack.usable.ravel() & (labels != CLASS_NODATA)
-    if not candidates.any():
+    stack = driver_stack({"t1": lulc_t1, "t0": lulc_t0}, drivers, valid_mask(lulc_t1), missing)
+    t0, t1 = (on_chunks(m.data, stack.chunks) for m in (lulc_t0, lulc_t1))
+    labels = training_labels(t0, t1, mode)
+    in_t0, in_t1, expanded = _class_cells(stack.usable & valid_mask(t0), t0, t1, labels)
+    if not expanded:
         raise ParameterError(
             "LEAS has no cell to train on: no cell changed class between the two land-use "
             "maps (are t0 and t1 the same map?); give maps of two different dates, or train "
@@ -213,7 +234,7 @@ def leas(
             else "LEAS has no cell to train on: no cell of the t1 map has land use and every "
             "driver; check the drivers' nodata and extent"
         )
-    codes = _classes(classes, t0, t1, valid=stack.usable & valid_mask(t0))
+    codes = _classes(classes, in_t0, in_t1)
     _check_positive("n_trees", n_trees, "PLUS default 20")
     _check_positive("min_leaf", min_leaf, "1 grows full trees as PLUS")
     mtry = len(stack.names) if mtry is None else mtry
@@ -223,8 +244,10 @@ def leas(
         )
     sequence = seed_sequence(seed)
     sample_seq, *class_seqs = sequence.spawn(1 + len(codes))
-    sample = random_cells(candidates.reshape(stack.shape), sample_rate, sample_seed(sample_seq))
-    x_all, sampled = stack.at(sample), labels[sample]
+    candidates = stack.usable & (labels != CLASS_NODATA)
+    sample = random_cells(candidates, sample_rate, sample_seed(sample_seq))
+    *columns, sampled = values_at(sample, *stack.arrays, labels)
+    x_all = stack.features(columns)
     settings: dict[str, Any] = {
         "n_trees": n_trees,
         "mtry": mtry,
@@ -235,7 +258,7 @@ def leas(
     models: dict[int, RandomForestClassifier] = {}
     rows = []
     for code, class_seq in zip(codes, class_seqs, strict=True):
-        in_map = int(np.count_nonzero(candidates & (labels == code)))
+        in_map = expanded.get(code, 0)
         if in_map == 0:
             where = "changed into it between the two maps" if mode == "expansion" else "has it"
             warnings.warn(
@@ -246,11 +269,15 @@ def leas(
             rows.append({"class": code, "samples": sample.size, "expansion_samples": 0})
             continue
         y_all = (sampled == code).astype(np.int8)
-        _require_both_labels(code, y_all, in_map, int(candidates.sum()), mode)
+        _require_both_labels(code, y_all, in_map, sum(expanded.values()), mode)
         models[code], row = _fit_forest(x_all, y_all, class_seq, **settings)
         rows.append({"class": code, **row})
     target = stack if not planned else with_planned(stack, {"t1": lulc_t1}, planned, missing)
-    probability = _predict(target, codes, models, n_jobs, cells_per_block, like=lulc_t1)
+    predictors = [
+        partial(tree_votes, models[c], n_jobs=n_jobs) if c in models else _none for c in codes
+    ]
+    layers = _probability(target, predictors, cells_per_block, lulc_t1)
+    probability = _stack_like(layers, codes, lulc_t1, "development_probability")
     nan_row = np.full(len(stack.names), np.nan)
     contribution = pd.DataFrame(
         [models[c].feature_importances_ if c in models else nan_row for c in codes],
@@ -375,25 +402,75 @@ def tree_votes(
     return total / len(forest.estimators_)
 
 
-def _predict(
+def _none(x: np.ndarray) -> np.ndarray:
+    """The probability of a class that never expanded: 0 on every cell."""
+    return np.zeros(x.shape[0])
+
+
+def _probability(
     stack: DriverStack,
-    codes: list[int],
-    models: dict[int, RandomForestClassifier],
-    n_jobs: int | None,
+    predictors: Sequence[Predict],
     cells_per_block: int,
-    like: xr.DataArray,
-) -> xr.DataArray:
-    out = np.full((len(codes), *stack.shape), np.nan)
-    for block in stack.row_blocks(cells_per_block):
-        usable = stack.usable[block]
-        x = stack.rows(block)[usable.ravel()]
-        for i, code in enumerate(codes):
-            layer = out[i, block]
-            layer[usable] = tree_votes(models[code], x, n_jobs) if code in models else 0.0
-    return _stack_like(out, codes, like, "development_probability")
+    template: xr.DataArray,
+    together: Predict | None = None,
+) -> np.ndarray | Any:
+    """The (class, y, x) float64 layers: ``predictors[k]`` of the usable cells' features
+    (one value per cell), NaN elsewhere.
+
+    In memory: row blocks of about ``cells_per_block`` cells, each predicted by
+    ``together`` (every class at once, one column per class; default each predictor in
+    turn). Chunked: one lazy layer per class through :func:`~landcarbon.backend.map_cells`
+    (each chunk normalised and predicted on its own), stacked with chunks of one class, so
+    a writer computes one class's chunk at a time and never the whole stack.
+    """
+    if stack.chunks is None:
+        out = np.full((len(predictors), *stack.shape), np.nan)
+        columns = together or partial(_each, predictors)
+        for block in stack.row_blocks(cells_per_block):
+            out[:, block] = _layers(
+                stack.usable[block],
+                *(a[block] for a in stack.arrays),
+                scale=(stack.low, stack.high, stack.fill),
+                predict=columns,
+                k=len(predictors),
+            )
+        return out
+    import dask
+    import dask.array as da
+
+    maps = [like(template, a) for a in (stack.usable, *stack.arrays)]
+    scale = (stack.low, stack.high, stack.fill)
+    # each model one key of the graph: sent once to each worker, not inside every task
+    models = [dask.delayed(p, pure=True) for p in predictors]
+    return da.stack([map_cells(_layer, *maps, scale=scale, predict=m).data for m in models])
 
 
-def _stack_like(data: np.ndarray, codes: list[int], like: xr.DataArray, name: str) -> xr.DataArray:
+def _each(predictors: Sequence[Predict], x: np.ndarray) -> np.ndarray:
+    return np.column_stack([p(x) for p in predictors])
+
+
+def _layers(
+    usable: np.ndarray,
+    *columns: np.ndarray,
+    scale: tuple[np.ndarray, np.ndarray, np.ndarray],
+    predict: Predict,
+    k: int,
+) -> np.ndarray:
+    """``k`` layers of one block: ``predict`` (cells, k) on the usable cells, NaN elsewhere."""
+    usable = np.asarray(usable, dtype=bool)
+    out = np.full((k, *usable.shape), np.nan)
+    if usable.any():
+        x = normalised([np.asarray(c)[usable] for c in columns], *scale)
+        out[:, usable] = np.asarray(predict(x)).reshape(x.shape[0], k).T
+    return out
+
+
+def _layer(usable: np.ndarray, *columns: np.ndarray, scale: Any, predict: Predict) -> np.ndarray:
+    """One class's layer of one chunk (the per-chunk function of :func:`_probability`)."""
+    return _layers(usable, *columns, scale=scale, predict=predict, k=1)[0]
+
+
+def _stack_like(data: Any, codes: list[int], like: xr.DataArray, name: str) -> xr.DataArray:
     out = xr.DataArray(
         data,
         dims=("class", "y", "x"),
@@ -449,24 +526,26 @@ def fit_ann(
     AnnModel
         The fitted ``MLPClassifier``, the driver stack and the class codes of its outputs.
     """
-    codes_map = require_in_memory(lulc, "FLUS ANN", _FIX)
-    stack = driver_stack({"lulc": lulc}, drivers, valid_mask(codes_map), missing)
-    codes = _classes(classes, codes_map, valid=stack.usable)
+    stack = driver_stack({"lulc": lulc}, drivers, valid_mask(lulc), missing)
+    codes_map = on_chunks(lulc.data, stack.chunks)
+    (cells,) = _class_cells(stack.usable, codes_map)
+    codes = _classes(classes, cells)
     if len(codes) < 2:
         raise ParameterError(f"the land-use map holds one class {codes}; the ANN needs two or more")
     _check_positive("hidden", hidden, "FLUS hidden-layer units, e.g. 12")
     _check_positive("max_iter", max_iter, "training epochs, e.g. 500")
     usable = stack.usable & np.isin(codes_map, codes)
-    size = sample_size if sample_size is not None else round(sample_rate * int(usable.sum()))
+    n_usable = sum(cells.get(c, 0) for c in codes)
+    size = sample_size if sample_size is not None else round(sample_rate * n_usable)
     _check_positive("sample_size", size, "cells sampled for training")
     sample_seq, net_seq = seed_sequence(seed).spawn(2)
     if sampling == "uniform":
         sample = stratified_cells(codes_map, usable, codes, size, sample_seed(sample_seq))
     elif sampling == "random":
-        sample = random_cells(usable, min(1.0, size / usable.sum()), sample_seed(sample_seq))
+        sample = random_cells(usable, min(1.0, size / n_usable), sample_seed(sample_seq))
     else:
         raise ParameterError(f"sampling={sampling!r}; use 'uniform' or 'random' (as in FLUS)")
-    y = codes_map.ravel()[sample]
+    *columns, y = values_at(sample, *stack.arrays, codes_map)
     absent = sorted(set(codes) - {int(c) for c in np.unique(y)})
     if absent:
         raise ParameterError(
@@ -482,7 +561,7 @@ def fit_ann(
         random_state=_tree_seed(net_seq),
     )
     with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
-        model.fit(stack.at(sample), y)
+        model.fit(stack.features(columns), y)
     return AnnModel(model, stack, tuple(codes))
 
 
@@ -506,16 +585,18 @@ def ann_probability(
         usable cell; NaN where land use (or an excluded driver) has no data.
     """
     fitted = fit_ann(lulc, drivers, **options)
-    stack = fitted.drivers
-    out = np.full((len(fitted.classes), *stack.shape), np.nan)
-    for block in stack.row_blocks(cells_per_block):
-        usable = stack.usable[block]
-        with threadpool_limits(1, user_api="blas"):
-            proba = fitted.model.predict_proba(stack.rows(block)[usable.ravel()])
-        for i in range(len(fitted.classes)):
-            layer = out[i, block]
-            layer[usable] = proba[:, i]
-    return _stack_like(out, list(fitted.classes), lulc, "occurrence_probability")
+    every = partial(_ann_proba, fitted.model)
+    each = [partial(_ann_proba, fitted.model, column=i) for i in range(len(fitted.classes))]
+    layers = _probability(fitted.drivers, each, cells_per_block, lulc, together=every)
+    return _stack_like(layers, list(fitted.classes), lulc, "occurrence_probability")
+
+
+def _ann_proba(model: MLPClassifier, x: np.ndarray, column: int | None = None) -> np.ndarray:
+    """The network's probability of every class (or of the class ``column``) per row of ``x``
+    (chunked, each class's layer predicts again: the network is cheap next to a read)."""
+    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
+        proba = model.predict_proba(x)
+    return proba if column is None else proba[:, column]  # type: ignore[no-any-return]
 
 
 def write_suitability(

@@ -335,9 +335,10 @@ def _suitability_step(study: Study, sec: SimulationSection) -> Step:
         from landcarbon.report.figures import save_figure
         from landcarbon.report.maps import bands_figure
 
-        t1 = read(ctx.inputs[maps[1]], "categorical")
-        stack = {d: read(ctx.inputs[a]) for d, a in drivers.items()}
-        t0 = read(ctx.inputs[maps[0]], "categorical")
+        chunks = study.compute.chunks  # chunked: trained and written chunk by chunk
+        t1 = read(ctx.inputs[maps[1]], "categorical", chunks)
+        stack = {d: read(ctx.inputs[a], chunks=chunks) for d, a in drivers.items()}
+        t0 = read(ctx.inputs[maps[0]], "categorical", chunks)
         prob, contribution = fit_probability(sec, t0, t1, stack, ctx.seed)
         names = legend(
             class_scheme(study, ctx.inputs),
@@ -386,8 +387,9 @@ def fit_probability(
     seed: int | None,
 ) -> tuple[xr.DataArray, pd.DataFrame]:
     """The suitability stack (class, y, x) of the section's settings and the driver
-    contribution table: PLUS LEAS trained on t0 -> t1, or FLUS ANN on the t1 map. Shared
-    by the suitability step and the ``[validation]`` chapter."""
+    contribution table: PLUS LEAS trained on t0 -> t1, or FLUS ANN on the t1 map; lazy
+    (dask) when the maps are chunked. Shared by the suitability step and the
+    ``[validation]`` chapter."""
     import pandas as pd
 
     from landcarbon.landuse.suitability import ann_probability, leas
