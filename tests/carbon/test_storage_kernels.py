@@ -214,3 +214,36 @@ def test_lookup_gives_nan_for_every_code_outside_the_table(
     for da in got.values():
         assert da.dtype == np.float32
         np.testing.assert_array_equal(da.values, np.repeat([expected.astype(np.float32)], 3, 0))
+
+
+def test_maps_are_made_one_at_a_time_as_they_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """write_carbon_outputs makes each map just before writing it, so a map in memory
+    holds one float32 map at a time (five would be 8 GB at 20000 x 20000)."""
+    from landcarbon.carbon import outputs
+
+    first, second = blocky_pair(6, (20, 30))
+    first[first == 4], second[second == 4] = 3, 2
+    events: list[str] = []
+    monkeypatch.setattr(
+        outputs, "storage_map", _logged(outputs.storage_map, events, lambda a: f"make {a[2]}")
+    )
+    monkeypatch.setattr(
+        outputs, "write_raster", _logged(outputs.write_raster, events, lambda a: a[1].stem)
+    )
+    write_carbon_outputs(tmp_path, make_raster(first), pools(), all_pools=True)
+    pairs = [f"make {p}" for p in ("total", *POOLS)]
+    names = ["c_storage_bas", *(f"{p}_bas" for p in POOLS)]
+    assert events == [e for pair in zip(pairs, names, strict=True) for e in pair]
+    with rasterio.open(tmp_path / "c_above_bas.tif") as ds:  # the same values as before
+        dens = np.vectorize(lambda c: np.nan if c == CLASS_NODATA else TOTALS[int(c)])
+        np.testing.assert_array_equal(ds.read(1), dens(first).astype(np.float32))
+
+
+def _logged(func, events: list[str], label):  # type: ignore[no-untyped-def]
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(label(args))
+        return func(*args, **kwargs)
+
+    return wrapper
