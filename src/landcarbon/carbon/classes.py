@@ -2,7 +2,10 @@
 
 A :class:`ClassIndex` turns the codes of a class table (or of a zone map) into a dense
 look-up table over their span, so a per-cell lookup and a per-class count are each one
-numba pass (no sort, no search; runs of one class along a row are counted at once).
+pass (no sort, no search): numba kernels (runs of one class along a row counted at once)
+for chunked maps, geographic areas and per-cell products; numpy ``take`` and ``bincount``
+for the plain lookups and the cell counts of a projected map in memory, since loading
+numba costs a process more (~0.5-1 s of CPU) than that work on 4000 x 4000 cells.
 Class areas are integer cell counts times the cell area for projected grids, sums of the
 true cell areas (``Grid.row_area_ha``) for geographic grids. Transitions between two maps
 are counted by class pair in one pass over both. Codes of the map that the table lacks
@@ -88,8 +91,9 @@ class ClassIndex:
     ) -> dict[str, xr.DataArray]:
         """:meth:`values_map` of several value columns (name -> values by table row).
 
-        In memory, one parallel pass over the map fills all of them (the maps are views
-        of one ``K x rows x cols`` array); on dask each map stays lazy, so a chunk is
+        In memory, one pass over the map fills all of them (the maps are views of one
+        ``K x rows x cols`` array; numpy ``take`` strip by strip, or with
+        ``per_cell_units`` a parallel numba pass); on dask each map stays lazy, so a chunk is
         looked up when its map is written and no map is held whole.
         """
         base, padded = self.padded_table(np.stack(list(values.values())))
