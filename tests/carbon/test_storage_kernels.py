@@ -158,3 +158,92 @@ def test_all_pools_in_one_pass_equal_the_reference_per_pool(per_cell_units: bool
         one = storage_map(lulc, table, pool, per_cell_units=per_cell_units, dtype=np.float32)
         np.testing.assert_array_equal(one.values, da.values)
         assert one.name == da.name
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [CODES, np.array([-7, -2, 0, 5])],  # small positive codes (base 0) and a base below 0
+)
+def test_numpy_row_cells_equal_the_numba_row_counts(
+    codes: np.ndarray, monkeypatch: pytest.MonkeyPatch
+):
+    from landcarbon.carbon import classes
+    from landcarbon.carbon._kernels import row_counts
+
+    rng = np.random.default_rng(12)
+    # the table's codes, codes below, between and above them, int32's largest, nodata
+    choices = np.array([*codes, -9, 4, 7, 2**31 - 1, CLASS_NODATA], dtype=np.int32)
+    block = rng.choice(choices, (37, 23)).astype(np.int32)
+    index = ClassIndex.of(codes, "t")
+    n = len(codes)
+    expected, _ = row_counts(
+        block, np.ones(block.shape[0]), index.lo, index.index_lut, n, int(CLASS_NODATA)
+    )
+    reference = [int((block == c).sum()) for c in codes]
+    nodata = int((block == CLASS_NODATA).sum())
+    reference += [block.size - sum(reference) - nodata, nodata]
+    assert expected.tolist() == reference
+    assert index.row_cells(block).tolist() == reference
+    monkeypatch.setattr(classes, "STRIP_CELLS", 50)  # strips of two rows sum the same
+    assert index.row_cells(block).tolist() == reference
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+@pytest.mark.parametrize("codes", [CODES, np.array([-7, -2, 0, 5])])
+def test_lookup_gives_nan_for_every_code_outside_the_table(
+    codes: np.ndarray, backend: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The numpy lookup's clip mode: nodata, codes below, between and above the table's
+    codes (int32's extremes included) give NaN; the table's codes their density, in
+    float32 as the float64 density rounded."""
+    values = np.array([1.1, 2.2, 3.3, 4.4])
+    outside = [-9, 4, 7, 2**31 - 1, CLASS_NODATA]
+    row = np.array([[*codes, *outside, *codes[::-1]]], dtype=np.int32)
+    chunks = {"chunks": (1, 3)} if backend == "dask" else {}
+    lulc = make_raster(np.repeat(row, 3, axis=0), backend=backend, **chunks)
+    records = [
+        dict(lucode=int(k), c_above=v, c_below=0, c_soil=0, c_dead=0)
+        for k, v in zip(codes, values, strict=True)
+    ]
+    table = table_from_records(records, "pools.csv", required=POOLS, nonnegative=POOLS)
+    from landcarbon.carbon import classes
+
+    monkeypatch.setattr(classes, "STRIP_CELLS", 5)  # in memory: one strip per row
+    got = storage_maps(lulc, table, ("total", "c_above"), check=False, dtype=np.float32)
+    expected = np.array([*values, *[np.nan] * len(outside), *values[::-1]])
+    for da in got.values():
+        assert da.dtype == np.float32
+        np.testing.assert_array_equal(da.values, np.repeat([expected.astype(np.float32)], 3, 0))
+
+
+def test_maps_are_made_one_at_a_time_as_they_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """write_carbon_outputs makes each map just before writing it, so a map in memory
+    holds one float32 map at a time (five would be 8 GB at 20000 x 20000)."""
+    from landcarbon.carbon import outputs
+
+    first, second = blocky_pair(6, (20, 30))
+    first[first == 4], second[second == 4] = 3, 2
+    events: list[str] = []
+    monkeypatch.setattr(
+        outputs, "storage_map", _logged(outputs.storage_map, events, lambda a: f"make {a[2]}")
+    )
+    monkeypatch.setattr(
+        outputs, "write_raster", _logged(outputs.write_raster, events, lambda a: a[1].stem)
+    )
+    write_carbon_outputs(tmp_path, make_raster(first), pools(), all_pools=True)
+    pairs = [f"make {p}" for p in ("total", *POOLS)]
+    names = ["c_storage_bas", *(f"{p}_bas" for p in POOLS)]
+    assert events == [e for pair in zip(pairs, names, strict=True) for e in pair]
+    with rasterio.open(tmp_path / "c_above_bas.tif") as ds:  # the same values as before
+        dens = np.vectorize(lambda c: np.nan if c == CLASS_NODATA else TOTALS[int(c)])
+        np.testing.assert_array_equal(ds.read(1), dens(first).astype(np.float32))
+
+
+def _logged(func, events: list[str], label):  # type: ignore[no-untyped-def]
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(label(args))
+        return func(*args, **kwargs)
+
+    return wrapper

@@ -444,3 +444,71 @@ def test_integer_map_with_codes_beyond_int32_is_refused(
     assert f"{path}: 1 cell(s) hold values that are not integer class codes" in line
     assert f"first: {value} at row 2, col 3" in line
     assert "reclassify the raster to integer codes or set its nodata value" in line
+
+
+CARBON_PROBE = """
+import json, sys
+sys.argv = ["landcarbon", "carbon", *sys.argv[1:]]
+from landcarbon.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def test_carbon_maps_of_a_projected_map_load_no_numba(inputs: dict[str, Path], tmp_path: Path):
+    """The five InVEST rasters of a map in memory are table lookups and class counts: numpy
+    does them, and the process does not pay numba's load (~0.5-1 s CPU, more than the work
+    at 4000 x 4000)."""
+    import subprocess
+    import sys
+
+    args = ["--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"]), "--all-pools"]
+    proc = subprocess.run(
+        [sys.executable, "-c", CARBON_PROBE, *args, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "numba" not in loaded and "rasterio" in loaded  # the probe did run the command
+    # 1: 15 + 10 + 60 + 1 = 86, 2: 28, 3: 8 t C/ha (c_soil: 60, 20, 5)
+    storage = read_raster(tmp_path / "out" / "c_storage_bas.tif").values
+    np.testing.assert_array_equal(storage, [[86.0, 86.0], [28.0, 8.0]])
+    soil = read_raster(tmp_path / "out" / "c_soil_bas.tif").values
+    np.testing.assert_array_equal(soil, [[60.0, 60.0], [20.0, 5.0]])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["total_t_c"] == pytest.approx(208 * 0.09, rel=1e-14)
+
+
+def test_maps_too_large_for_memory_are_refused_up_front_with_the_chunked_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from landcarbon.testing import one_error_line, run_cli
+
+    lulc = write_raster(
+        make_raster(np.tile(np.array([1, 2, 3], dtype=np.int32), (200, 67))[:, :200]),
+        tmp_path / "lulc.tif",
+    )
+    pools = tmp_path / "pools.csv"
+    pools.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,15,10,60,1\n2,5,3,20,0\n3,2,1,5,0\n")
+    monkeypatch.setenv("LANDCARBON_MEMORY_LIMIT", "500kB")  # 40 000 cells need ~0.72 MB
+    args = ["carbon", "--lulc", str(lulc), "--pools", str(pools), "--out", str(tmp_path / "o")]
+    line = one_error_line(run_cli(*args))
+    assert str(lulc) in line and "200 x 200 cells read whole need about 0.00072 GB" in line
+    assert "0.0005 GB available (LANDCARBON_MEMORY_LIMIT)" in line
+    assert "rerun with --chunks 2048" in line
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+    # a future map needs more: 40 000 x (18 + 8) bytes
+    monkeypatch.setenv("LANDCARBON_MEMORY_LIMIT", "1MB")
+    assert run_cli(*args).returncode == 0
+    future = ["--lulc-future", str(lulc), "--overwrite"]
+    assert "need about 0.00104 GB" in one_error_line(run_cli(*args, *future))
+    # the fix the message gives: chunked, the same map runs under the same limit
+    proc = run_cli(*args, *future, "--chunks", "64")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["sequestration_t_c"] == 0.0

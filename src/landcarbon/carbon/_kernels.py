@@ -120,11 +120,12 @@ def _clip(code: int, base: int, top: int) -> int:
 
 @njit(cache=True, nogil=True, parallel=True)
 def lookup(
-    block: np.ndarray, base: int, padded: np.ndarray, area: np.ndarray | None, out: np.ndarray
+    block: np.ndarray, base: int, padded: np.ndarray, area: np.ndarray, out: np.ndarray
 ) -> None:
-    """``out[k] = padded[k, code - base]`` per cell (times ``area`` per cell when given)
-    for each of the ``K`` tables of ``padded`` (``K`` x span): one pass over the map for
-    all of them (e.g. the total and the four pools), rows in parallel.
+    """``out[k] = padded[k, code - base] * area`` per cell for each of the ``K`` tables of
+    ``padded`` (``K`` x span), e.g. t C/ha to t C per cell: one pass over the map for all
+    of them (the total and the four pools), rows in parallel. (A plain lookup, with no
+    area, is numpy's ``take``: ``landcarbon.carbon.classes``.)
 
     The product is taken in float64 and rounded once into ``out``'s dtype (float32 for
     files), so a float32 map equals the float64 map cast to float32.
@@ -134,8 +135,7 @@ def lookup(
         for c in range(block.shape[1]):
             j = _clip(block[r, c], base, top)
             for k in range(padded.shape[0]):
-                value = padded[k, j]
-                out[k, r, c] = value if area is None else value * area[r, c]
+                out[k, r, c] = padded[k, j] * area[r, c]
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -2,7 +2,10 @@
 
 A :class:`ClassIndex` turns the codes of a class table (or of a zone map) into a dense
 look-up table over their span, so a per-cell lookup and a per-class count are each one
-numba pass (no sort, no search; runs of one class along a row are counted at once).
+pass (no sort, no search): numba kernels (runs of one class along a row counted at once)
+for chunked maps, geographic areas and per-cell products; numpy ``take`` and ``bincount``
+for the plain lookups and the cell counts of a projected map in memory, since loading
+numba costs a process more (~0.5-1 s of CPU) than that work on 4000 x 4000 cells.
 Class areas are integer cell counts times the cell area for projected grids, sums of the
 true cell areas (``Grid.row_area_ha``) for geographic grids. Transitions between two maps
 are counted by class pair in one pass over both. Codes of the map that the table lacks
@@ -11,7 +14,7 @@ are found in the same pass and raised with their cell counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,10 @@ CountsAreas = tuple[np.ndarray, np.ndarray]
 
 MAX_CODE_SPAN = 1 << 22
 """Largest ``max(code) - min(code) + 1`` a class index accepts (a 16 MiB look-up table)."""
+
+STRIP_CELLS = 1 << 22
+"""Cells per strip of the numpy lookups and counts of a map in memory: bounds their index
+temporaries (int64, 32 MiB) whatever the map's size."""
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,14 @@ class ClassIndex:
     ) -> dict[str, xr.DataArray]:
         """:meth:`values_map` of several value columns (name -> values by table row).
 
-        In memory, one parallel pass over the map fills all of them (the maps are views
-        of one ``K x rows x cols`` array); on dask each map stays lazy, so a chunk is
+        In memory, one pass over the map fills all of them (the maps are views of one
+        ``K x rows x cols`` array; numpy ``take`` strip by strip, or with
+        ``per_cell_units`` a parallel numba pass); on dask each map stays lazy, so a chunk is
         looked up when its map is written and no map is held whole.
         """
         base, padded = self.padded_table(np.stack(list(values.values())))
         area = cell_area_map(lulc) if per_cell_units else None
-        if is_dask(lulc) or (area is not None and is_dask(area)):
+        if is_dask(lulc):
             return {
                 name: map_cells(
                     _lookup,
@@ -104,10 +112,14 @@ class ClassIndex:
                 )
                 for k, name in enumerate(values)
             }
-        from landcarbon.carbon._kernels import lookup  # numba loads on first use
-
         out = np.empty((len(values), *lulc.shape), dtype=dtype)
-        lookup(np.asarray(lulc.data), base, padded, None if area is None else area.data, out)
+        codes = np.asarray(lulc.data)
+        if area is None:  # a table lookup per pool: numpy, numba would cost more to load
+            _take(codes, base, padded, out)
+        else:
+            from landcarbon.carbon._kernels import lookup  # numba loads on first use
+
+            lookup(codes, base, padded, np.asarray(area.data), out)
         return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
 
     def change_map(
@@ -144,12 +156,35 @@ class ClassIndex:
         than :data:`MAX_CODE_SPAN` + 2 whatever the codes' magnitude. ``base`` is 0 (no
         subtraction per cell) when the codes are small positive integers.
         """
-        hi = int(self.codes.max())
-        base = 0 if 1 <= self.lo and hi < MAX_CODE_SPAN else self.lo - 1
+        base, size = self._padded_span()
         values = np.asarray(values, dtype=np.float64)
-        padded = np.full((*values.shape[:-1], hi - base + 2), np.nan)
+        padded = np.full((*values.shape[:-1], size), np.nan)
         padded[..., self.codes - base] = values
         return base, padded
+
+    def _padded_span(self) -> tuple[int, int]:
+        """``(base, size)`` of the padded table of :meth:`padded_table`."""
+        hi = int(self.codes.max())
+        base = 0 if 1 <= self.lo and hi < MAX_CODE_SPAN else self.lo - 1
+        return base, hi - base + 2
+
+    def row_cells(self, codes: np.ndarray) -> np.ndarray:
+        """Cells of each table row in an in-memory class map (int64, ``n + 2`` long: ``n``
+        counts codes the table lacks, ``n + 1`` nodata), as the numba ``row_counts`` counts
+        them: a numpy bincount over the padded table's span, strip by strip."""
+        base, size = self._padded_span()
+        slots = np.zeros(size, dtype=np.int64)
+        nodata = 0
+        for strip in _row_strips(codes):
+            index = np.clip(_slot_index(strip, base), 0, size - 1)
+            slots += np.bincount(index.ravel(), minlength=size)
+            nodata += int(np.count_nonzero(strip == CLASS_NODATA))
+        n = len(self.codes)
+        counts = np.zeros(n + 2, dtype=np.int64)
+        counts[:n] = slots[self.codes - base]
+        counts[n + 1] = nodata
+        counts[n] = codes.size - nodata - counts[:n].sum()
+        return counts
 
     def bins(self, lulc: xr.DataArray) -> xr.DataArray:
         """Per-cell row index (int32): ``len(codes)`` for absent codes, -1 for nodata."""
@@ -172,10 +207,15 @@ class ClassIndex:
         Raises TableError listing each code of the map absent from the index, with its
         cell count, before anything is written. Map-reduce over dask chunks.
         """
-        from landcarbon.carbon._kernels import row_counts
-
         n = len(self.codes)
-        counts, area = self._counted(row_counts, (lulc,))
+        row_area = Grid.from_dataarray(lulc).row_area_ha()
+        if is_dask(lulc.data) or np.any(row_area != row_area[0]):
+            from landcarbon.carbon._kernels import row_counts  # numba loads on first use
+
+            counts, area = self._counted(row_counts, (lulc,), row_area)
+        else:  # in memory, one cell area: numpy counts (numba would cost more to load)
+            counts = self.row_cells(np.asarray(lulc.data))
+            area = counts.astype(np.float64) * row_area[0]
         if counts[n] > 0:
             self.raise_missing(lulc, map_name)
         return counts[:n], area[:n]
@@ -194,7 +234,8 @@ class ClassIndex:
         from landcarbon.carbon._kernels import pair_counts
 
         n = len(self.codes)
-        counts, area = self._counted(pair_counts, (first, second))
+        row_area = Grid.from_dataarray(first).row_area_ha()
+        counts, area = self._counted(pair_counts, (first, second), row_area)
         if counts[n].sum() > 0:
             self.raise_missing(first, map_names[0])
         if counts[:, n].sum() > 0:
@@ -202,12 +243,15 @@ class ClassIndex:
         return counts, area
 
     def _counted(
-        self, kernel: Callable[..., CountsAreas], maps: tuple[xr.DataArray, ...]
+        self,
+        kernel: Callable[..., CountsAreas],
+        maps: tuple[xr.DataArray, ...],
+        row_area: np.ndarray,
     ) -> CountsAreas:
         """Cell counts and true areas (ha) by table row from a counting kernel over
-        ``maps``: whole, or summed over aligned dask chunks. Projected grids get exact
-        cell counts x cell area; geographic ones the sum of each cell's true area."""
-        row_area = Grid.from_dataarray(maps[0]).row_area_ha()
+        ``maps`` (``row_area``: the cell area of each of their rows, ha): whole, or summed
+        over aligned dask chunks. Projected grids get exact cell counts x cell area;
+        geographic ones the sum of each cell's true area."""
         counts, area = _chunked_counts(
             kernel,
             maps,
@@ -245,11 +289,42 @@ def _lookup(
     ``padded`` (one row) is NaN at both ends and for codes the table lacks, so nodata
     (int32 min) and codes outside the span, clipped to an end, give NaN.
     """
+    result = np.empty((1, *block.shape), dtype=out_dtype)
+    if area is None:
+        _take(block, base, padded, result)
+        return result[0]
     from landcarbon.carbon._kernels import lookup
 
-    result = np.empty((1, *block.shape), dtype=out_dtype)
     lookup(block, base, padded, area, result)
     return result[0]
+
+
+def _take(codes: np.ndarray, base: int, padded: np.ndarray, out: np.ndarray) -> None:
+    """``out[k] = padded[k, code - base]`` per cell for each of the ``K`` rows of
+    ``padded``, strip by strip (numpy's clip mode sends nodata and codes outside the span to
+    the table's NaN ends). The table is rounded to ``out``'s dtype once, which rounds each
+    cell's value as casting the float64 map would."""
+    tables = padded.astype(out.dtype)
+    top = 0
+    for strip in _row_strips(codes):
+        index = _slot_index(strip, base)
+        rows = slice(top, top + strip.shape[0])
+        for k in range(tables.shape[0]):
+            np.take(tables[k], index, mode="clip", out=out[k, rows])
+        top += strip.shape[0]
+
+
+def _row_strips(codes: np.ndarray) -> Iterator[np.ndarray]:
+    """``codes`` (2-D) in strips of whole rows of about :data:`STRIP_CELLS` cells, top down."""
+    rows = max(1, STRIP_CELLS // max(1, codes.shape[1]))
+    for top in range(0, codes.shape[0], rows):
+        yield codes[top : top + rows]
+
+
+def _slot_index(codes: np.ndarray, base: int) -> np.ndarray:
+    """``code - base`` per cell, the codes themselves when ``base`` is 0 (no copy); in int64
+    otherwise, so that neither nodata (int32's minimum) nor large codes overflow."""
+    return codes if base == 0 else codes.astype(np.int64) - base
 
 
 def _lookup_change(

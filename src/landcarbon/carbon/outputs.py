@@ -11,7 +11,9 @@ raster as zones) and ``summary.json``. File names follow InVEST >= 3.15
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +33,6 @@ from landcarbon.carbon.storage import (
     check_same_grid,
     sequestration_map,
     storage_map,
-    storage_maps,
     storage_totals,
 )
 from landcarbon.carbon.valuation import Valuation
@@ -177,30 +178,24 @@ def write_carbon_outputs(
     """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``."""
     account = carbon_account(current, pools, future, valuation)
     zone_table = None if zones is None else carbon_by_zone(current, pools, zones, future)
-    # float32 straight from the lookup kernels (float64 arithmetic, one rounding): no
-    # float64 map and no cast per file
-    opts: dict[str, Any] = {"per_cell_units": per_cell_units, "check": False}
-    which = ("total", *POOLS) if all_pools else ("total",)  # one pass for all of them
-    current_maps = storage_maps(current, pools, which, dtype=np.float32, **opts)
-    maps: dict[str, xr.DataArray] = {"c_storage_bas": current_maps.pop("total")}
-    maps.update({f"{pool}_bas": da for pool, da in current_maps.items()})
+    # float32 straight from the lookups (float64 arithmetic, one rounding): no float64 map
+    # and no cast per file. Each map is made when it is written and dropped after, so a
+    # map in memory holds one float32 map at a time, not five (8 GB at 20000 x 20000)
+    opts: dict[str, Any] = {"per_cell_units": per_cell_units, "check": False, "dtype": np.float32}
+    which = ("total", *POOLS) if all_pools else ("total",)
+    maps: dict[str, Callable[[], xr.DataArray]] = {
+        "c_storage_bas" if pool == "total" else f"{pool}_bas": partial(
+            storage_map, current, pools, pool, **opts
+        )
+        for pool in which
+    }
     if future is not None:
-        maps["c_storage_alt"] = storage_map(future, pools, dtype=np.float32, **opts)
-        maps["c_change_bas_alt"] = sequestration_map(
-            current, future, pools, dtype=np.float32, **opts
-        )
-        if valuation is not None:  # from the float64 change, as the totals are
-            change = sequestration_map(current, future, pools, **opts)
-            maps["npv_alt"] = valuation.value_map(change).astype(np.float32)
+        maps["c_storage_alt"] = partial(storage_map, future, pools, **opts)
+        maps["c_change_bas_alt"] = partial(sequestration_map, current, future, pools, **opts)
+        if valuation is not None:
+            maps["npv_alt"] = partial(_npv_map, current, future, pools, valuation, per_cell_units)
     written = [
-        write_raster(
-            da,
-            out_dir / f"{name}.tif",
-            overwrite=overwrite,
-            description=name,
-            units=str(da.attrs["units"]),
-        )
-        for name, da in maps.items()
+        _write_map(make(), out_dir / f"{name}.tif", overwrite) for name, make in maps.items()
     ]
     written.append(
         write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite=overwrite)
@@ -209,6 +204,25 @@ def write_carbon_outputs(
         written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite=overwrite))
     written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite=overwrite))
     return account, written
+
+
+def _write_map(da: xr.DataArray, path: Path, overwrite: bool) -> Path:
+    """Write one carbon map, its file name (stem) as band description, with its units."""
+    return write_raster(
+        da, path, overwrite=overwrite, description=path.stem, units=str(da.attrs["units"])
+    )
+
+
+def _npv_map(
+    current: xr.DataArray,
+    future: xr.DataArray,
+    pools: ClassTable,
+    valuation: Valuation,
+    per_cell_units: bool,
+) -> xr.DataArray:
+    """Value of the sequestration per cell, float32, from the float64 change (as the totals)."""
+    change = sequestration_map(current, future, pools, per_cell_units=per_cell_units, check=False)
+    return valuation.value_map(change).astype(np.float32)
 
 
 def carbon_by_zone(

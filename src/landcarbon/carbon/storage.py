@@ -89,7 +89,7 @@ def storage_map(
 ) -> xr.DataArray:
     """Carbon of one pool (or ``"total"``) per cell: t C/ha, or t C per cell on request.
 
-    One numba pass, lazy on dask input; float64 arithmetic rounded once to ``dtype``
+    One pass over the map, lazy on dask input; float64 arithmetic rounded once to ``dtype``
     (float32 for files). With ``check`` (default) every code of the map must be in the
     table: TableError lists the missing codes and their cell counts.
     """
@@ -109,8 +109,9 @@ def storage_maps(
 ) -> dict[str, xr.DataArray]:
     """:func:`storage_map` of several pools (``"total"`` and/or :data:`POOLS`), by pool.
 
-    In memory all of them come from one parallel numba pass over the map; on dask each
-    stays lazy. Values are bit-identical to one :func:`storage_map` per pool.
+    In memory all of them come from one pass over the map
+    (:meth:`~landcarbon.carbon.classes.ClassIndex.values_maps`); on dask each stays lazy.
+    Values are bit-identical to one :func:`storage_map` per pool.
     """
     lulc = categorical(lulc, "lulc")
     index = ClassIndex.of(pools.codes, pools.source)
