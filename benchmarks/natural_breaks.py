@@ -4,9 +4,9 @@ Whole work timed in-process for both tools alike: a float64 array in, the breaks
 (``natural_breaks(x, k)``: NaN filter, sort, unique values with counts, the dynamic
 programme on the threads the load leaves a core; ``ckwrap.ckmeans(x, k)``: its own sort
 and SMAWK dynamic programme, labels out; turning those into edges is left out of its
-time, which favours ckwrap). Runs are
-interleaved (A B A B ..., after one untimed round that loads the numba cache), reported as
-medians and the min-max of the paired ratios with the load (benchmarks/harness.py).
+time, which favours ckwrap). Runs are interleaved (A B A B ..., after one untimed round
+that loads the numba cache), reported as medians and the min-max of the paired ratios
+with the load (benchmarks/harness.py).
 Prints, on gamma-distributed values:
 
 1. 10^4 and 10^5 values, k = 5: landcarbon vs jenkspy (exact Fisher-Jenks, O(k n^2)) and
