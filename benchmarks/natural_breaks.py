@@ -2,20 +2,21 @@
 
 Whole work timed in-process for both tools alike: a float64 array in, the breaks out
 (``natural_breaks(x, k)``: NaN filter, sort, unique values with counts, the dynamic
-programme; ``ckwrap.ckmeans(x, k)``: its own sort and SMAWK dynamic programme, labels
-out; turning those into edges is left out of its time, which favours ckwrap). Runs are
-interleaved (A B A B ..., after one untimed round that loads the numba cache), reported as
-medians and the min-max of the paired ratios with the load (benchmarks/harness.py).
+programme on the threads the load leaves a core; ``ckwrap.ckmeans(x, k)``: its own sort
+and SMAWK dynamic programme, labels out; turning those into edges is left out of its
+time, which favours ckwrap). Runs are interleaved (A B A B ..., after one untimed round
+that loads the numba cache), reported as medians and the min-max of the paired ratios
+with the load (benchmarks/harness.py).
 Prints, on gamma-distributed values:
 
 1. 10^4 and 10^5 values, k = 5: landcarbon vs jenkspy (exact Fisher-Jenks, O(k n^2)) and
    whether the edges are identical (10^5 with jenkspy takes ~20 s; ``--skip-jenkspy-1e5``
    skips it); mapclassify's ``FisherJenks`` at 10^4 (float32 sums: it can miss the optimum);
 2. ``--size`` values (10^6), k = 5, continuous (no ties) and tied (rounded to 0.01, a few
-   thousand distinct values as in real rasters): landcarbon vs ckwrap (Ckmeans.1d.dp, the
-   C++ peer; from the ``bench`` extra) and ``np.unique`` with counts alone, the sort that
-   any exact method pays (the floor); whether the partitions are identical (target:
-   < 1 s and >= 4x ckwrap);
+   thousand distinct values as in real rasters): landcarbon (as called, and held to one
+   thread) vs ckwrap (Ckmeans.1d.dp, the C++ peer, one thread; from the ``bench`` extra)
+   and ``np.sort`` alone, the sort that any exact method pays (the floor); whether the
+   partitions are identical (target: < 1 s and >= 4x ckwrap);
 3. ``--size`` values, k = 10 and 15 and ``natural_breaks_upto`` (every k <= 15 from one
    programme); jenkspy would take about 35 min, so it is not run.
 
@@ -31,9 +32,10 @@ import time
 import harness
 import jenkspy
 import mapclassify
+import numba
 import numpy as np
 
-from landcarbon.stats.classify import natural_breaks, natural_breaks_upto
+from landcarbon.stats.classify import _row_threads, natural_breaks, natural_breaks_upto
 
 
 def small_sizes(rng: np.random.Generator, skip_1e5: bool) -> list[str]:
@@ -74,14 +76,24 @@ def ckwrap_uppers(x: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([[x.min()], np.sort(uppers)])
 
 
+def one_thread(x: np.ndarray, k: int) -> np.ndarray:
+    """``natural_breaks`` held to one numba thread (the rows are then not shared out)."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return natural_breaks(x, k)
+    finally:
+        numba.set_num_threads(threads)
+
+
 def versus_ckwrap(x: np.ndarray, k: int, what: str, pairs: int) -> list[str]:
-    """landcarbon, ckwrap and the sort floor interleaved on ``x``; exactness checked."""
+    """landcarbon (as called and on one thread), ckwrap and the sort floor interleaved on
+    ``x``; exactness checked."""
     ours = natural_breaks(x, k)
     tools = {
         "landcarbon natural_breaks": harness.call(lambda i: natural_breaks(x, k)),
-        "np.unique with counts (the sort floor)": harness.call(
-            lambda i: np.unique(x, return_counts=True)
-        ),
+        "landcarbon natural_breaks, 1 thread": harness.call(lambda i: one_thread(x, k)),
+        "np.sort (the sort floor)": harness.call(lambda i: np.sort(x)),
     }
     try:
         same = np.array_equal(ours, ckwrap_uppers(x, k))
@@ -96,13 +108,20 @@ def versus_ckwrap(x: np.ndarray, k: int, what: str, pairs: int) -> list[str]:
         + "\n".join(timed.table())
         + "\n"
     )
-    floor = timed.ratios("np.unique with counts (the sort floor)", "landcarbon natural_breaks")
-    lines = [head, f"- of landcarbon's wall time, the sort takes {np.median(floor):.0%} (median)"]
+    floor = timed.ratios("np.sort (the sort floor)", "landcarbon natural_breaks")
+    lines = [
+        head,
+        f"- landcarbon shared its rows out to {_row_threads(np.unique(x).size)} thread(s) at "
+        "the start (those the load leaves a core)",
+        f"- of landcarbon's wall time, the sort takes {np.median(floor):.0%} (median)",
+    ]
     if same is None:
         lines.append("- ckwrap not installed (`pip install ckwrap`, the bench extra): not compared")
     else:
         lines += [
             "- " + timed.ratio_text("ckwrap (Ckmeans.1d.dp)", "landcarbon natural_breaks"),
+            "- "
+            + timed.ratio_text("ckwrap (Ckmeans.1d.dp)", "landcarbon natural_breaks, 1 thread"),
             f"- identical breaks to ckwrap: {same}",
         ]
     lines += [f"- {timed.load_text()}", ""]

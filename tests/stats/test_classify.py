@@ -4,10 +4,12 @@ hand cases for every method and closure, bad inputs."""
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 
 import jenkspy
 import mapclassify
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landcarbon.errors import BackendError, ParameterError
-from landcarbon.stats._kernels import fisher_jenks_edges
+from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
 from landcarbon.stats.classify import (
+    PARALLEL_MIN_VALUES,
+    _row_threads,
     assign_classes,
     breaks,
     discretize,
@@ -153,6 +157,63 @@ def test_second_last_row_filled_from_the_last_class_keeps_every_k_exact(k_max):
     table = natural_breaks_upto(x, k_max)
     for k in range(1, k_max + 1):
         np.testing.assert_array_equal(table[k - 1], jenkspy.jenks_breaks(x, k))
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_rows_on_threads_and_in_blocks_give_jenkspy_edges_for_every_k(parts):
+    """Rows shared out to ``parts`` threads (top levels first, then subranges) and cells
+    scanned in vectorised blocks (the top cells of 3000 values have windows of over 1024
+    candidates) give the edges of one thread, which are jenkspy's, for k up to 15:
+    continuous and tied data, and integers on a 1e9 offset give the same classes."""
+    x = np.random.default_rng(parts).gamma(2.0, 3.0, 3000)
+    tied = np.round(x, 1)
+    for data in (x, tied):
+        unique, counts = np.unique(data, return_counts=True)
+        one = fisher_jenks_edges(unique, counts.astype(np.int64), 15, 1)
+        table = fisher_jenks_edges(unique, counts.astype(np.int64), 15, parts)
+        np.testing.assert_array_equal(table, one)
+        for k in (2, 5, 9, 15):
+            np.testing.assert_array_equal(table[k - 1, : k + 1], jenkspy.jenks_breaks(data, k))
+    ints = np.unique(np.round(x * 100))
+    ones = np.ones(ints.size, dtype=np.int64)
+    np.testing.assert_array_equal(
+        fisher_jenks_edges(ints + 1e9, ones, 15, parts) - 1e9, fisher_jenks_edges(ints, ones, 15, 1)
+    )
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+@pytest.mark.parametrize("k", [1, 2, 5, 15])
+def test_tiny_data_k_up_to_15_on_threads(parts, k):
+    """n = k (every value its own class), n = k + 1 and n = 3k with ties: jenkspy's edges,
+    on one thread or shared out (fewer cells than subranges)."""
+    rng = np.random.default_rng(k)
+    for x in (rng.normal(size=k), rng.normal(size=k + 1), np.round(rng.normal(size=3 * k), 1)):
+        if np.unique(x).size < k:
+            continue
+        unique, counts = np.unique(x, return_counts=True)
+        table = fisher_jenks_edges(unique, counts.astype(np.int64), k, parts)
+        np.testing.assert_array_equal(table[k - 1], jenkspy.jenks_breaks(x, k))
+
+
+def test_sorted_unique_counts_is_numpy_unique_with_counts():
+    x = np.sort(np.random.default_rng(4).gamma(2.0, 3.0, 20_000))
+    for data in (x, np.round(x, 1), np.array([2.5]), np.array([-1.0, -1.0, 0.0, 7.0, 7.0])):
+        unique, counts = sorted_unique_counts(np.sort(data))
+        expected, expected_counts = np.unique(data, return_counts=True)
+        np.testing.assert_array_equal(unique, expected)
+        np.testing.assert_array_equal(counts, expected_counts)
+        assert counts.dtype == np.int64
+
+
+def test_row_threads_one_on_a_busy_machine_or_few_values(monkeypatch):
+    """Natural breaks share rows out to the threads the load leaves a core, never below
+    PARALLEL_MIN_VALUES distinct values; the edges do not depend on it (tests above)."""
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _row_threads(PARALLEL_MIN_VALUES - 1) == 1
+    assert _row_threads(PARALLEL_MIN_VALUES) == min(numba.get_num_threads(), cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 4.0, 0.0, 0.0))
+    assert _row_threads(1 << 20) == 1
 
 
 def test_mapclassify_fisher_jenks_agrees():

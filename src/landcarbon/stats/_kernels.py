@@ -4,24 +4,182 @@
   unique values, O(k m log m) by divide-and-conquer optimisation of the dynamic
   programme (the within-class sum of squares is a Monge cost, so the leftmost optimal
   split point is monotone; Wang & Song 2011, *R Journal* 3(2):29, Ckmeans.1d.dp).
+  The candidates of a cell are evaluated in vectorised blocks (:func:`_best_split`), and
+  the cells of a row below its top levels are shared out to ``parts`` threads
+  (:func:`_fill_row`); neither changes a result (same floats, same tie rule).
+* :func:`sorted_unique_counts`: the distinct values of sorted data and their counts, in
+  one pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+_BLOCK = 1024
+"""Candidate split points of one cell evaluated together (a vectorised loop)."""
+
+_SCALAR = 16
+"""Cells with fewer candidates than this (most cells) are scanned one candidate at a time,
+in line in :func:`_fill_range`, with the same bound and tie rule as :func:`_best_split`."""
+
+_VALUE_FLAGS = {"nnan", "ninf", "nsz"}
+"""fastmath flags that change no finite result (no contraction, no reassociation): they
+let the minimum of a block vectorise."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _class_ss(s1: np.ndarray, s2: np.ndarray, w: np.ndarray, a: int, b: int) -> float:
-    """Within-class sum of squared deviations of unique values a..b (inclusive)."""
+    """Within-class sum of squared deviations of unique values a..b (inclusive).
+
+    ``error_model="numpy"``: no division-by-zero check (the weight is >= 1), which keeps
+    the scans that call this free of a branch."""
     weight = w[b + 1] - w[a]
     total = s1[b + 1] - s1[a]
     ss = (s2[b + 1] - s2[a]) - total * total / weight
     return ss if ss > 0.0 else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_VALUE_FLAGS)
+def _block_min(
+    prev: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    w: np.ndarray,
+    unit: bool,
+    lo: int,
+    hi: int,
+    b: int,
+    buf: np.ndarray,
+) -> tuple[float, int]:
+    """min over t in lo..hi of ``prev[t - 1] + ss(t, b)`` and its smallest t.
+
+    The same floats as :func:`_class_ss` (``unit``: every count is 1, so the weight
+    ``b + 1 - t`` is that of the prefix sums); the loop runs on slices so that it
+    vectorises (no negative-index wrap), and ``error_model="numpy"`` drops the
+    division-by-zero check (weights are >= 1).
+    """
+    n = hi - lo + 1
+    p = prev[lo - 1 : hi]
+    a1 = s1[lo : hi + 1]
+    a2 = s2[lo : hi + 1]
+    e1 = s1[b + 1]
+    e2 = s2[b + 1]
+    if unit:
+        weight = np.float64(b + 1 - lo)
+        for q in range(n):
+            total = e1 - a1[q]
+            buf[q] = p[q] + max((e2 - a2[q]) - total * total / (weight - q), 0.0)
+    else:
+        aw = w[lo : hi + 1]
+        ew = w[b + 1]
+        for q in range(n):
+            total = e1 - a1[q]
+            buf[q] = p[q] + max((e2 - a2[q]) - total * total / (ew - aw[q]), 0.0)
+    low = np.inf
+    for q in range(n):  # apart: a minimum in the loop above keeps it from vectorising
+        low = min(low, buf[q])
+    q = 0
+    while buf[q] != low:
+        q += 1
+    return low, lo + q
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _best_split(
+    prev: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    w: np.ndarray,
+    unit: bool,
+    t_lo: int,
+    t_hi: int,
+    b: int,
+    buf: np.ndarray,
+) -> tuple[float, int]:
+    """min over t in t_lo..t_hi of ``prev[t - 1] + ss(t, b)``, the smallest t on ties.
+
+    Blocks of :data:`_BLOCK` candidates, downwards from ``t_hi``. ``ss(t, b)`` grows as t
+    falls and ``prev`` is non-decreasing, so every t of a block lo..hi costs at least
+    ``prev[lo - 1] + ss(hi, b)``: a block above the best so far is skipped, and the scan
+    stops once ``ss(hi, b) + prev[t_lo - 1]`` is (Ckmeans.1d.dp's bound; the relative
+    slack keeps rounding from cutting an optimum).
+    """
+    floor = prev[t_lo - 1]
+    best = np.inf
+    best_t = t_lo
+    hi = t_hi
+    while hi >= t_lo:
+        lo = max(t_lo, hi - _BLOCK + 1)
+        least = _class_ss(s1, s2, w, hi, b)
+        limit = best + 1e-12 * abs(best)
+        if least + floor > limit:
+            break
+        if least + prev[lo - 1] <= limit:
+            low, low_t = _block_min(prev, s1, s2, w, unit, lo, hi, b, buf)
+            if low <= best:
+                best = low
+                best_t = low_t
+        hi = lo - 1
+    return best, best_t
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fill_range(
+    prev: np.ndarray,
+    cur: np.ndarray,
+    split: np.ndarray,
+    lower: np.ndarray,
+    j: int,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    w: np.ndarray,
+    unit: bool,
+    task: np.ndarray,
+) -> None:
+    """Cells ``task[0]..task[1]`` of row ``j`` whose split points lie in
+    ``task[2]..task[3]``: cur[i] = min_t prev[t-1] + ss(t, i), t the first index of class j.
+
+    Divide and conquer over i with an explicit stack: the middle cell's split bounds
+    those of the cells on either side (ties go to the smallest t, the same choice as
+    jenkspy's ``>=`` update while its lower class limit decreases); ``lower`` (the split
+    of row j - 1) bounds it from below.
+    """
+    buf = np.empty(_BLOCK)
+    stack = np.empty((256, 4), dtype=np.int64)
+    stack[0] = task
+    top = 1
+    while top > 0:
+        top -= 1
+        lo, hi, opt_lo, opt_hi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        if lo > hi:
+            continue
+        mid = (lo + hi) // 2
+        t_lo = max(opt_lo, j, lower[mid])
+        t_hi = min(opt_hi, mid)
+        if t_hi - t_lo < _SCALAR:  # most cells: one at a time, in line (no call)
+            floor = prev[t_lo - 1]
+            best = np.inf
+            best_t = t_lo
+            for t in range(t_hi, t_lo - 1, -1):
+                ss = _class_ss(s1, s2, w, t, mid)
+                if ss + floor > best + 1e-12 * abs(best):
+                    break
+                value = prev[t - 1] + ss
+                if value <= best:
+                    best = value
+                    best_t = t
+        else:
+            best, best_t = _best_split(prev, s1, s2, w, unit, t_lo, t_hi, mid, buf)
+        cur[mid] = best
+        split[mid] = best_t
+        stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = lo, mid - 1, opt_lo, best_t
+        stack[top + 1, 0], stack[top + 1, 1] = mid + 1, hi
+        stack[top + 1, 2], stack[top + 1, 3] = best_t, opt_hi
+        top += 2
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def _fill_row(
     prev: np.ndarray,
     cur: np.ndarray,
@@ -31,68 +189,62 @@ def _fill_row(
     s1: np.ndarray,
     s2: np.ndarray,
     w: np.ndarray,
+    unit: bool,
     first: int,
+    parts: int,
 ) -> None:
-    """Row ``j`` of the DP for i >= ``first``: cur[i] = min_t prev[t-1] + ss(t, i), t the
-    first index of class j.
+    """Row ``j`` of the DP for i >= ``first`` (:func:`_fill_range`) on ``parts`` threads.
 
-    Divide and conquer over i with an explicit stack; ties go to the smallest t (the
-    same choice as jenkspy's ``>=`` update while its lower class limit decreases). The
-    candidates t are scanned downwards and the scan stops once ss(t, i) alone, plus the
-    smallest ``prev`` of the range (``prev`` is non-decreasing), exceeds the best value
-    (Ckmeans.1d.dp's bound; the relative slack keeps rounding from cutting an optimum).
+    With ``parts`` > 1 the top levels of the divide and conquer are solved here, breadth
+    first, until there are at least 4 ``parts`` independent subranges (disjoint cells and
+    bounds, so the threads share nothing they write); thread p takes subranges p,
+    p + parts, ... (neighbouring subranges differ most in cost). The cells and their
+    values are those of one thread.
     """
     m = cur.shape[0]
-    stack = np.empty((256, 4), dtype=np.int64)
-    stack[0, 0] = first
-    stack[0, 1] = m - 1
-    stack[0, 2] = j
-    stack[0, 3] = m - 1
-    top = 1
-    while top > 0:
-        top -= 1
-        lo = stack[top, 0]
-        hi = stack[top, 1]
-        opt_lo = stack[top, 2]
-        opt_hi = stack[top, 3]
-        if lo > hi:
-            continue
-        mid = (lo + hi) // 2
-        t_lo = max(opt_lo, j, lower[mid])
-        t_hi = min(opt_hi, mid)
-        floor = prev[t_lo - 1]
-        best = np.inf
-        best_t = t_lo
-        for t in range(t_hi, t_lo - 1, -1):
-            ss = _class_ss(s1, s2, w, t, mid)
-            if ss + floor > best + 1e-12 * abs(best):
-                break
-            value = prev[t - 1] + ss
-            if value <= best:
-                best = value
-                best_t = t
-        cur[mid] = best
-        split[mid] = best_t
-        stack[top, 0] = lo
-        stack[top, 1] = mid - 1
-        stack[top, 2] = opt_lo
-        stack[top, 3] = best_t
-        stack[top + 1, 0] = mid + 1
-        stack[top + 1, 1] = hi
-        stack[top + 1, 2] = best_t
-        stack[top + 1, 3] = opt_hi
-        top += 2
+    tasks = np.empty((1, 4), dtype=np.int64)
+    tasks[0, 0], tasks[0, 1], tasks[0, 2], tasks[0, 3] = first, m - 1, j, m - 1
+    if parts == 1:  # no thread team at all (an idle one spins)
+        _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, tasks[0])
+        return
+    buf = np.empty(_BLOCK)
+    while 0 < tasks.shape[0] < 4 * parts:
+        below = np.empty((2 * tasks.shape[0], 4), dtype=np.int64)
+        count = 0
+        for q in range(tasks.shape[0]):
+            lo, hi, opt_lo, opt_hi = tasks[q, 0], tasks[q, 1], tasks[q, 2], tasks[q, 3]
+            mid = (lo + hi) // 2
+            t_lo = max(opt_lo, j, lower[mid])
+            best, best_t = _best_split(prev, s1, s2, w, unit, t_lo, min(opt_hi, mid), mid, buf)
+            cur[mid] = best
+            split[mid] = best_t
+            if lo < mid:
+                below[count, 0], below[count, 1] = lo, mid - 1
+                below[count, 2], below[count, 3] = opt_lo, best_t
+                count += 1
+            if mid < hi:
+                below[count, 0], below[count, 1] = mid + 1, hi
+                below[count, 2], below[count, 3] = best_t, opt_hi
+                count += 1
+        tasks = below[:count]
+    n_tasks = tasks.shape[0]
+    for p in prange(parts):
+        for q in range(p, n_tasks, parts):
+            _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, tasks[q])
 
 
 @njit(cache=True, nogil=True)
-def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np.ndarray:
+def fisher_jenks_edges(
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
+) -> np.ndarray:
     """Optimal edges for every class count 1..k_max from one dynamic programme.
 
     ``unique`` is sorted and distinct, ``counts`` their multiplicities,
     1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
     ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
     weighted mean before the prefix sums, which keeps the sums of squares accurate for
-    large or offset data.
+    large or offset data. ``parts``: threads for the rows (the result does not depend on
+    it; :func:`_fill_row`).
     """
     m = unique.shape[0]
     weights = counts.astype(np.float64)
@@ -101,25 +253,27 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
     s1 = np.zeros(m + 1)
     s2 = np.zeros(m + 1)
     w = np.zeros(m + 1)
+    unit = True
     for i in range(m):
         s1[i + 1] = s1[i] + x[i] * weights[i]
         s2[i + 1] = s2[i] + x[i] * x[i] * weights[i]
         w[i + 1] = w[i] + weights[i]
-    split = np.zeros((k_max, m), dtype=np.int64)
+        unit = unit and counts[i] == 1
+    split = np.empty((k_max, m), dtype=np.int64)
+    split[0] = 0
     prev = np.empty(m)
     for i in range(m):
         prev[i] = _class_ss(s1, s2, w, 0, i)
     cur = np.empty(m)
     for j in range(1, k_max):
-        cur[:] = np.inf
         # the last row is only needed at i = m - 1 (the end of the data), and it reads the
         # row before only from the start of that row's last class at m - 1 (its lower
         # bound) on: that cell first, then the rest of the row from there
         first = m - 1 if j >= k_max - 2 else j
-        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, first)
+        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, unit, first, parts)
         if j == k_max - 2:
             first = max(j, split[j, m - 1] - 1)
-            _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, first)
+            _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, unit, first, parts)
         prev, cur = cur, prev
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):
@@ -131,6 +285,29 @@ def fisher_jenks_edges(unique: np.ndarray, counts: np.ndarray, k_max: int) -> np
             edges[k - 1, j] = unique[start - 1]
             end = start - 1
     return edges
+
+
+@njit(cache=True, nogil=True)
+def sorted_unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of sorted ``values`` (non-empty) and how often each occurs;
+    ``values`` itself when they are all distinct (as ``np.unique`` with counts, without
+    its second sort)."""
+    n = values.shape[0]
+    distinct = 1
+    for i in range(1, n):
+        distinct += values[i] != values[i - 1]
+    if distinct == n:
+        return values, np.ones(n, dtype=np.int64)
+    unique = np.empty(distinct)
+    counts = np.zeros(distinct, dtype=np.int64)
+    unique[0] = values[0]
+    k = 0
+    for i in range(n):
+        if values[i] != unique[k]:
+            k += 1
+            unique[k] = values[i]
+        counts[k] += 1
+    return unique, counts
 
 
 @njit(cache=True, nogil=True)

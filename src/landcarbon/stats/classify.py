@@ -92,6 +92,24 @@ def _finite(values: Any, k: int, what: str) -> np.ndarray:
     return arr
 
 
+PARALLEL_MIN_VALUES = 1 << 16
+"""Distinct values from which the natural-breaks rows are shared out to threads; below,
+starting them costs more than they save."""
+
+
+def _row_threads(m: int) -> int:
+    """Threads for the natural-breaks rows of ``m`` distinct values: those the load leaves
+    a core (:func:`landcarbon._numba.sweep_threads`), or 1 below
+    :data:`PARALLEL_MIN_VALUES`. The breaks do not depend on it."""
+    if m < PARALLEL_MIN_VALUES:
+        return 1
+    from numba import get_num_threads
+
+    from landcarbon._numba import sweep_threads
+
+    return sweep_threads(get_num_threads())
+
+
 def natural_breaks(values: Any, k: int) -> np.ndarray:
     """Exact Jenks natural-breaks edges ``[min, upper_1, ..., upper_{k-1}, max]`` (k + 1).
 
@@ -122,15 +140,16 @@ def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
     Item ``k - 1`` equals ``natural_breaks(values, k)``; the cost is that of ``k_max`` alone.
     """
     arr = _finite(values, k_max, "natural breaks")
-    unique, counts = np.unique(arr, return_counts=True)
+    # numba loads on first use
+    from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
+
+    unique, counts = sorted_unique_counts(np.sort(arr))
     if unique.size < k_max:
         raise ParameterError(
             f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
             f"data have {unique.size}; lower k"
         )
-    from landcarbon.stats._kernels import fisher_jenks_edges  # numba loads on first use
-
-    table = fisher_jenks_edges(unique, counts.astype(np.int64), int(k_max))
+    table = fisher_jenks_edges(unique, counts, int(k_max), _row_threads(unique.size))
     return [table[k - 1, : k + 1].copy() for k in range(1, k_max + 1)]
 
 
