@@ -656,8 +656,11 @@ def _encode_tiles(
     rows, cols = stored.shape
     # any non-identity transform: tiles need no georeference, GDAL none to stay quiet
     profile = {"height": rows, "width": cols, "count": 1, "transform": Affine.scale(2)}
+    one_thread = {**TILING, "num_threads": 1}  # workers run in parallel, not GDAL threads
     with MemoryFile() as mem:
-        with mem.open(driver="GTiff", **profile, dtype=stored_dtype, nodata=nodata, **TILING) as ds:
+        with mem.open(
+            driver="GTiff", **profile, dtype=stored_dtype, nodata=nodata, **one_thread
+        ) as ds:
             ds.write(stored[None])
         with mem.open() as ds:
             spans = [
