@@ -8,8 +8,11 @@ maps, a colour table plus class names (in the GeoTIFF tags and a QGIS ``.qml``
 style beside it). Every write goes to a temporary name (created with the process umask's
 mode), is checked (GDAL only logs a failed write: every tile must lie in the file) and
 is renamed into place, so an interrupted or refused write leaves the complete file or
-none. Arrays are written in strips of one tile row, top to bottom, so dask-backed arrays
-are never gathered whole and give the same bytes as in-memory ones.
+none. Dask-backed arrays are never gathered whole: chunks whose borders lie on tile
+borders are compressed into tiles where they are computed (the workers of a cluster) and
+only the compressed bytes are appended to the file, which then has the same pixels,
+profile and tags as the in-memory write; other chunkings are written in strips of one
+tile row, top to bottom, and give the in-memory write's bytes.
 """
 
 from __future__ import annotations
@@ -560,7 +563,11 @@ def write_raster(
     band per leading index, with ``description`` a list of band names. ``classes`` maps
     code → (name, ``#rrggbb``) for categorical maps: the file gets a colour table (for
     codes 0..254 or 0..65534), class names in its tags and a QGIS ``.qml`` style beside
-    it. Float data keep NaN as nodata. Dask-backed data are written window by window.
+    it. Float data keep NaN as nodata. Dask-backed data are written block by block: with
+    chunks on tile edges (multiples of :data:`TILE` cells but the last) the blocks'
+    tiles are compressed where they are computed and the file gets their bytes (same
+    pixels, profile and tags as in memory, not the same bytes: GDAL puts its directory
+    after the tiles); other chunks go through row-of-tiles strips (the in-memory bytes).
     """
     target = Path(path)
     if da.ndim not in (2, 3):
