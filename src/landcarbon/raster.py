@@ -565,9 +565,10 @@ def write_raster(
     codes 0..254 or 0..65534), class names in its tags and a QGIS ``.qml`` style beside
     it. Float data keep NaN as nodata. Dask-backed data are written block by block: with
     chunks on tile edges (multiples of :data:`TILE` cells but the last) the blocks'
-    tiles are compressed where they are computed and the file gets their bytes (same
-    pixels, profile and tags as in memory, not the same bytes: GDAL puts its directory
-    after the tiles); other chunks go through row-of-tiles strips (the in-memory bytes).
+    tiles are compressed where they are computed and the file gets their bytes (the same
+    tiles, pixels, profile and tags as in memory, not the same file bytes: GDAL's own
+    write ends with its directory, this one starts with it); other chunks go through
+    row-of-tiles strips (the in-memory write's bytes).
     """
     target = Path(path)
     if da.ndim not in (2, 3):

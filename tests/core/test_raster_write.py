@@ -110,8 +110,10 @@ def _maps() -> dict[str, tuple[object, dict]]:
     codes[:10, :10] = CLASS_NODATA
     stack = make_raster(_data((600, 700))).expand_dims(month=3).copy()
     stack.data = _data((3, 600, 700))
+    values = _data((600, 700))
+    values[:256, 256:600] = np.nan  # a whole tile of nodata, and parts of others
     return {
-        "float": (make_raster(_data((600, 700))), {"units": "g", "description": "x"}),
+        "float": (make_raster(values), {"units": "g", "description": "x"}),
         "classes": (make_raster(codes), {"classes": {c: (f"c{c}", "#336699") for c in range(5)}}),
         "bands": (stack, {"description": ["1", "2", "3"]}),
     }
@@ -179,6 +181,43 @@ def test_a_failed_encoded_write_leaves_nothing(tmp_path: Path):
         with _scheduler(scheduler), pytest.raises(ValueError, match=r"block \(1, 1\) failed"):
             write_raster(lazy, tmp_path / "map.tif")
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bigtiff", ["NO", "YES"])
+def test_tile_tables_are_set_in_classic_and_big_tiffs(tmp_path: Path, bigtiff: str):
+    """The tiles of one GeoTIFF appended to a sparse one (GDAL wrote no tile) and its
+    tile tables pointed at them read back as the first file, in a classic TIFF (32-bit
+    offsets) and in a BigTIFF (64-bit, what maps over 4 GB get)."""
+    import rasterio
+
+    from landcarbon.raster import TILING, _set_tile_table
+
+    values = _data((600, 700)).astype(np.float32)
+    profile = {"driver": "GTiff", "height": 600, "width": 700, "count": 1, "dtype": "float32"}
+    profile |= {"crs": "EPSG:32650", "transform": make_raster(values).rio.transform()}
+    profile |= {**TILING, "BIGTIFF": bigtiff}
+    with rasterio.open(tmp_path / "full.tif", "w", **profile) as ds:
+        ds.write(values, 1)
+    raw = (tmp_path / "full.tif").read_bytes()
+    with rasterio.open(tmp_path / "full.tif") as ds:
+        spans = [
+            (
+                int(ds.get_tag_item(f"BLOCK_OFFSET_{j}_{i}", "TIFF", bidx=1)),
+                int(ds.get_tag_item(f"BLOCK_SIZE_{j}_{i}", "TIFF", bidx=1)),
+            )
+            for i in range(3)
+            for j in range(3)
+        ]
+    with rasterio.open(tmp_path / "sparse.tif", "w", **profile, sparse_ok=True):
+        pass
+    with open(tmp_path / "sparse.tif", "r+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        offsets = [end + sum(size for _, size in spans[:k]) for k in range(len(spans))]
+        fh.write(b"".join(raw[start : start + size] for start, size in spans))
+        _set_tile_table(fh, {324: offsets, 325: [size for _, size in spans]})
+    assert raw[2:4] == (b"+\x00" if bigtiff == "YES" else b"*\x00")  # 43: BigTIFF, 42: classic
+    with rasterio.open(tmp_path / "sparse.tif") as ds:
+        np.testing.assert_array_equal(ds.read(1), values)
 
 
 LIMITED = """
