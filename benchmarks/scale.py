@@ -41,7 +41,7 @@ a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`
 
 Chunks default to 2048 x 2048: a worker then peaks at 0.46-0.56 GB (measured at 10^8 and
 4 x 10^8 cells; the transfer matrix's joint index is one numba pass) and this process at
-0.40-0.42 GB: it only appends the storage map's tiles, which the workers compress (the
+0.40-0.44 GB: it only appends the storage map's tiles, which the workers compress (the
 chunks are multiples of the 256-cell tile; it used to gather each row of chunks, 0.45-0.65
 GB), so two workers and this process stay under 2 GB.
 
