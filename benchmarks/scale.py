@@ -28,14 +28,22 @@ equal count x density x cell area (to 1e-9 relative), in every run; on a cropped
 that straddles chunk borders, every result (and the written storage map) equals the
 in-memory (numpy) path. Peak memory must stay under 2 GB.
 
+A worker process runs one dask thread, but numba starts one thread per core for its
+parallel kernels (the storage lookups, the class counts) whatever dask's thread count
+(distributed's nanny caps OpenMP and BLAS threads, not numba's), so "1 worker" used to
+mean one task at a time on up to every core. ``--worker-numba-threads`` (default 1) sets
+``NUMBA_NUM_THREADS`` in the workers, so one worker uses one core; ``0`` keeps numba's
+default (the figures before this option).
+
 GDAL's block cache defaults to 5 % of the machine's RAM per process and fills up during
 a chunked read (every tile is read once, so it buys nothing); ``--gdal-cache-mb`` (default
 64) sets ``GDAL_CACHEMAX`` for this process and the workers.
 
 Chunks default to 2048 x 2048: a worker then peaks at 0.46-0.56 GB (measured at 10^8 and
 4 x 10^8 cells; the transfer matrix's joint index is one numba pass) and this process at
-0.45-0.65 GB (it writes the storage map from one buffer of a row of chunks), so two
-workers and this process stay under 2 GB.
+0.40-0.44 GB: it only appends the storage map's tiles, which the workers compress (the
+chunks are multiples of the 256-cell tile; it used to gather each row of chunks, 0.45-0.65
+GB), so two workers and this process stay under 2 GB.
 
 Disk: at full size the two maps take 14 + 16 MB and the float32 storage map 30-54 MB (the
 patches compress well); 0.2 GB free is plenty. Everything is deleted at the end unless
@@ -46,7 +54,8 @@ A 2-worker run can only be faster than a 1-worker run when two cores are free: c
 CPU seconds with the wall seconds (CPU ~ wall means the processes shared one core).
 
 Run: ``.venv/bin/python benchmarks/scale.py [--size 20000] [--chunks 2048] [--workers 1 2]
-[--pairs 2] [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]``; ``--size 5000``
+[--pairs 2] [--crop 2000] [--seed 0] [--keep DIR] [--gdal-cache-mb 64]
+[--worker-numba-threads 1]``; ``--size 5000``
 for a quick check.
 """
 
@@ -450,14 +459,21 @@ def warm_up(t0_path: Path, t1_path: Path, chunks: int, out_dir: Path) -> None:
 
 
 def on_cluster(
-    workers: int, t0_path: Path, t1_path: Path, chunks: int, folder: Path
+    workers: int, t0_path: Path, t1_path: Path, chunks: int, folder: Path, numba_threads: int
 ) -> tuple[list[Step], Results]:
-    """Run the timed study on a fresh LocalCluster of ``workers`` single-threaded processes."""
+    """Run the timed study on a fresh LocalCluster of ``workers`` single-threaded processes,
+    each running its numba kernels on ``numba_threads`` threads (0: numba's default, one
+    per core)."""
     from distributed import Client, LocalCluster
 
     timings: list[Step] = []
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            env={"NUMBA_NUM_THREADS": str(numba_threads)} if numba_threads else {},
+        ) as cluster,
         Client(cluster) as client,
     ):
         t0 = read_raster(t0_path, "categorical", chunks=chunks)
@@ -524,6 +540,12 @@ def main() -> None:
         default=64,
         help="GDAL block cache per process (GDAL_CACHEMAX); GDAL's default is 5 %% of RAM",
     )
+    parser.add_argument(
+        "--worker-numba-threads",
+        type=int,
+        default=1,
+        help="numba threads per worker process (0: numba's default, one per core)",
+    )
     args = parser.parse_args()
     # inherited by the LocalCluster's worker processes; chunked reads and window writes
     # touch every tile once, so a large block cache only holds memory
@@ -542,7 +564,8 @@ def main() -> None:
             f"Map {args.size} x {args.size} = {cells:.3g} cells, {counts.sum() / cells:.1%} "
             f"valid, {changed / counts.sum():.2%} changed; written in {gen.seconds:.1f} s; "
             f"files {t0_path.stat().st_size / 1e6:.0f} + {t1_path.stat().st_size / 1e6:.0f} MB; "
-            f"chunks {args.chunks} x {args.chunks}, single-threaded worker processes, "
+            f"chunks {args.chunks} x {args.chunks}, single-threaded worker processes "
+            f"({args.worker_numba_threads or 'default'} numba thread(s) each), "
             f"GDAL cache {args.gdal_cache_mb} MB.",
             "",
         ]
@@ -553,7 +576,9 @@ def main() -> None:
 
         def tool(n: int) -> harness.Tool:
             def run(i: int) -> harness.Timing:
-                steps, got = on_cluster(n, t0_path, t1_path, args.chunks, folder)
+                steps, got = on_cluster(
+                    n, t0_path, t1_path, args.chunks, folder, args.worker_numba_threads
+                )
                 compare(got, want, f"{n} worker(s) vs generation counts")
                 runs[labels[n]].append(steps)
                 lines.append(run_line(f"run {i + 1}, {labels[n]}", steps))

@@ -8,8 +8,11 @@ maps, a colour table plus class names (in the GeoTIFF tags and a QGIS ``.qml``
 style beside it). Every write goes to a temporary name (created with the process umask's
 mode), is checked (GDAL only logs a failed write: every tile must lie in the file) and
 is renamed into place, so an interrupted or refused write leaves the complete file or
-none. Arrays are written in strips of one tile row, top to bottom, so dask-backed arrays
-are never gathered whole and give the same bytes as in-memory ones.
+none. Dask-backed arrays are never gathered whole: chunks whose borders lie on tile
+borders are compressed into tiles where they are computed (the workers of a cluster) and
+only the compressed bytes are appended to the file, which then has the same pixels,
+profile and tags as the in-memory write; other chunkings are written in strips of one
+tile row, top to bottom, and give the in-memory write's bytes.
 """
 
 from __future__ import annotations
@@ -66,6 +69,13 @@ makes class-constant maps larger, not smaller; files are about DEFLATE level 1's
 or smaller. ZSTD is read by GDAL >= 2.3, hence QGIS, rasterio, R terra and GRASS; for a
 reader without it (ArcMap, old GDAL) convert with
 ``gdal_translate -co COMPRESS=DEFLATE in.tif out.tif``."""
+
+TILE = 256
+"""Side (cells) of the square tiles of every GeoTIFF landcarbon writes."""
+
+TILING = {"tiled": True, "blockxsize": TILE, "blockysize": TILE, **GTIFF_CREATION}
+"""Tile layout and compression of every GeoTIFF written (the whole map's and the workers'
+in-memory blocks' alike, so their tiles are the same bytes)."""
 
 
 @contextlib.contextmanager
@@ -553,7 +563,12 @@ def write_raster(
     band per leading index, with ``description`` a list of band names. ``classes`` maps
     code → (name, ``#rrggbb``) for categorical maps: the file gets a colour table (for
     codes 0..254 or 0..65534), class names in its tags and a QGIS ``.qml`` style beside
-    it. Float data keep NaN as nodata. Dask-backed data are written window by window.
+    it. Float data keep NaN as nodata. Dask-backed data are written block by block: with
+    chunks on tile edges (multiples of :data:`TILE` cells but the last) the blocks'
+    tiles are compressed where they are computed and the file gets their bytes (the same
+    tiles, pixels, profile and tags as in memory, not the same file bytes: GDAL's own
+    write ends with its directory, this one starts with it); other chunks go through
+    row-of-tiles strips (the in-memory write's bytes).
     """
     target = Path(path)
     if da.ndim not in (2, 3):
@@ -571,25 +586,25 @@ def write_raster(
         "crs": grid.crs,
         "transform": grid.transform,
         "nodata": nodata,
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-        **GTIFF_CREATION,
+        **TILING,
         "BIGTIFF": "IF_SAFER",
         "interleave": "band",
     }
     names = [description] if isinstance(description, str) else list(description or [])
     needed = grid.rows * grid.cols * len(bands) * dtype.itemsize
+    # chunks on tile edges: the workers encode the tiles, this process only copies bytes
+    encoded = all(is_dask(b.data) and _on_tile_edges(b.data.chunks) for b in bands)
     with atomic_path(target, overwrite, needed_bytes=needed) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
+        # sparse: GDAL writes the header and the tags, no tile (encoded ones come after)
+        with rasterio.open(tmp, "w", **profile, **({"sparse_ok": True} if encoded else {})) as dst:
             if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
                 dst.write_colormap(1, {int(k): hex_to_rgba(v[1]) for k, v in classes.items()})
             for index, band in enumerate(bands, start=1):
-                for window, block in _strips(band, profile["blockysize"]):
-                    if categorical:
-                        block = np.where(block == CLASS_NODATA, nodata, block)
+                for window, block in [] if encoded else _strips(band, TILE):
                     # a 3-D view: rasterio copies a 2-D array (np.stack) before writing
-                    dst.write(block.astype(dtype, copy=False)[None], [index], window=window)
+                    dst.write(
+                        _stored(block, categorical, dtype, nodata)[None], [index], window=window
+                    )
                 if index <= len(names):
                     dst.set_band_description(index, names[index - 1])
             band_tags = dict(tags or {})
@@ -599,6 +614,8 @@ def write_raster(
                 band_tags["class_names"] = class_names_tag(classes)
             if band_tags:
                 dst.update_tags(1, **band_tags)
+        if encoded:
+            _append_tiles(tmp, bands, categorical, dtype, nodata)
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
         _write_categories(target.with_name(target.name + ".aux.xml"), classes)
@@ -614,6 +631,146 @@ def _size(n_bytes: float) -> str:
         if n_bytes < 1024:
             return f"{n_bytes:.1f} {unit}"
     return f"{n_bytes / 1024:.1f} TiB"
+
+
+def _stored(
+    block: np.ndarray, categorical: bool, dtype: np.dtype[Any], nodata: float | int
+) -> np.ndarray:
+    """A block as it is stored: in the file's ``dtype``; a categorical block's
+    :data:`CLASS_NODATA` as the file's ``nodata``."""
+    if categorical:
+        block = np.where(block == CLASS_NODATA, nodata, block)
+    return block.astype(dtype, copy=False)
+
+
+def _on_tile_edges(chunks: tuple[tuple[int, ...], ...]) -> bool:
+    """True when every chunk border (the map's end aside) lies on a tile border: each chunk
+    then covers whole tiles (and the map's partial edge tiles), which it can encode alone."""
+    return all(size % TILE == 0 for sizes in chunks for size in sizes[:-1])
+
+
+def _encode_tiles(
+    block: np.ndarray, *, categorical: bool, stored_dtype: str, nodata: float | int
+) -> np.ndarray:
+    """The compressed tiles of one tile-aligned block, row by row (a 1 x 1 object array
+    holding the list of ``bytes``), as GDAL writes them in the whole map's file: the
+    block is written as a GeoTIFF in memory with the same :data:`TILING` and its tiles cut
+    out. Runs where the block was computed (a worker), so the compression runs in parallel
+    and a few MB, not the block, travel to the writing process."""
+    from affine import Affine
+    from rasterio.io import MemoryFile
+
+    stored = _stored(block, categorical, np.dtype(stored_dtype), nodata)
+    rows, cols = stored.shape
+    # any non-identity transform: tiles need no georeference, GDAL none to stay quiet
+    profile = {"height": rows, "width": cols, "count": 1, "transform": Affine.scale(2)}
+    one_thread = {**TILING, "num_threads": 1}  # workers run in parallel, not GDAL threads
+    with MemoryFile() as mem:
+        with mem.open(
+            driver="GTiff", **profile, dtype=stored_dtype, nodata=nodata, **one_thread
+        ) as ds:
+            ds.write(stored[None])
+        with mem.open() as ds:
+            spans = [
+                (
+                    int(ds.get_tag_item(f"BLOCK_OFFSET_{j}_{i}", "TIFF", bidx=1)),
+                    int(ds.get_tag_item(f"BLOCK_SIZE_{j}_{i}", "TIFF", bidx=1)),
+                )
+                for i in range(-(-rows // TILE))
+                for j in range(-(-cols // TILE))
+            ]
+        mem.seek(0)
+        raw = mem.read()
+    out = np.empty((1, 1), dtype=object)
+    out[0, 0] = [raw[start : start + size] for start, size in spans]
+    return out
+
+
+def _tile_rows(
+    data: Any, categorical: bool, dtype: np.dtype[Any], nodata: float | int
+) -> Iterator[list[bytes]]:
+    """The compressed tiles of a tile-aligned 2-D dask array, one row of tiles at a time,
+    left to right: each block encoded where it is computed (:func:`_encode_tiles`), the
+    blocks taken in order from :func:`~landcarbon.backend.computed_blocks` (the next ones
+    encoding meanwhile). Only one row of chunks' compressed tiles is held here."""
+    import dask.array as da
+
+    tiles = da.map_blocks(
+        _encode_tiles,
+        data,
+        dtype=object,
+        chunks=tuple((1,) * len(sizes) for sizes in data.chunks),
+        meta=np.empty((0, 0), dtype=object),
+        categorical=categorical,
+        stored_dtype=dtype.name,  # not ``dtype``: map_blocks takes that one
+        nodata=nodata,
+    )
+    across = [-(-cols // TILE) for cols in data.chunks[1]]
+    with contextlib.closing(computed_blocks(tiles)) as blocks:  # cancelled if a write fails
+        for rows in data.chunks[0]:
+            row = [next(blocks)[0, 0] for _ in across]
+            for r in range(-(-rows // TILE)):
+                cut = zip(row, across, strict=True)
+                yield [tile for block, n in cut for tile in block[r * n : (r + 1) * n]]
+
+
+def _append_tiles(
+    path: Path,
+    bands: list[xr.DataArray],
+    categorical: bool,
+    dtype: np.dtype[Any],
+    nodata: float | int,
+) -> None:
+    """Append every band's encoded tiles to the sparse GeoTIFF at ``path`` (written by GDAL
+    with its tags but no tile) in GDAL's order, band by band and row of tiles by row, and
+    point its ``TileOffsets`` and ``TileByteCounts`` at them."""
+    offsets: list[int] = []
+    counts: list[int] = []
+    with open(path, "r+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        for band in bands:
+            for row in _tile_rows(band.data, categorical, dtype, nodata):
+                for tile in row:
+                    offsets.append(end)
+                    counts.append(len(tile))
+                    end += fh.write(tile)
+        _set_tile_table(fh, {TIFF_TILE_OFFSETS: offsets, TIFF_TILE_BYTE_COUNTS: counts})
+
+
+TIFF_TILE_OFFSETS, TIFF_TILE_BYTE_COUNTS = 324, 325
+"""TIFF tags of where each tile starts in the file and how many bytes it takes."""
+
+
+def _set_tile_table(fh: Any, tables: Mapping[int, list[int]]) -> None:
+    """Overwrite the values of the ``tables`` tags (tag -> one value per tile) of the first
+    image of the TIFF (classic or BigTIFF, either byte order) open in ``fh``, in place: the
+    tags exist with one (zero) value per tile, in the type GDAL chose (LONG or LONG8)."""
+    import struct
+
+    fh.seek(0)
+    head = fh.read(16)
+    order = "<" if head[:2] == b"II" else ">"
+    big = struct.unpack(order + "H", head[2:4])[0] == 43  # BigTIFF; classic TIFF is 42
+    word, count_size, entry_size, inline = ("Q", 8, 20, 8) if big else ("I", 2, 12, 4)
+    ifd = struct.unpack(order + word, head[8:16] if big else head[4:8])[0]
+    fh.seek(ifd)
+    n = struct.unpack(order + ("Q" if big else "H"), fh.read(count_size))[0]
+    entries = fh.read(n * entry_size)
+    for k in range(n):
+        entry = entries[k * entry_size : (k + 1) * entry_size]
+        tag, kind = struct.unpack(order + "HH", entry[:4])
+        if tag not in tables:
+            continue
+        values = tables[tag]
+        packed = struct.pack(f"{order}{len(values)}{_TIFF_INTEGERS[kind]}", *values)
+        value = entry[entry_size - inline :]
+        at = ifd + count_size + k * entry_size + entry_size - inline
+        fh.seek(at if len(packed) <= inline else struct.unpack(order + word, value)[0])
+        fh.write(packed)
+
+
+_TIFF_INTEGERS = {4: "I", 16: "Q"}
+"""struct codes of the TIFF integer types GDAL writes tile tables in: LONG and LONG8."""
 
 
 def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]]:

@@ -1,8 +1,10 @@
-"""Writes are byte-stable (chunked == in memory), refused writes leave nothing behind and
-say what to fix, and temporaries are created with the umask's mode."""
+"""Writes are stable (chunked == in memory: the same bytes, or for chunks on tile edges,
+whose tiles the workers encode, the same pixels, profile and tags), refused writes leave
+nothing behind and say what to fix, and temporaries are created with the umask's mode."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import landcarbon.raster
 from landcarbon.raster import CLASS_NODATA, atomic_path, remove_partials, write_raster
 from landcarbon.testing import make_raster
 
@@ -67,6 +70,156 @@ def test_chunked_categorical_and_multiband_writes_are_byte_identical(tmp_path: P
     assert c.read_bytes() == d.read_bytes()
 
 
+def _assert_same_file(got: Path, want: Path) -> None:
+    """The same pixels, profile, tags, band descriptions and colour table."""
+    import rasterio
+
+    with rasterio.open(got) as a, rasterio.open(want) as b:
+        pa, pb = dict(a.profile), dict(b.profile)
+        np.testing.assert_array_equal(pa.pop("nodata"), pb.pop("nodata"))  # NaN == NaN
+        assert pa == pb
+        assert (a.tags(), a.tags(1), a.descriptions) == (b.tags(), b.tags(1), b.descriptions)
+        np.testing.assert_array_equal(a.read(), b.read())
+        if a.dtypes[0] == "uint8":
+            assert a.colormap(1) == b.colormap(1)
+
+
+@contextlib.contextmanager
+def _scheduler(name: str):
+    """dask's threaded or synchronous scheduler, or a LocalCluster of 2 workers."""
+    import dask
+
+    if name != "distributed":
+        with dask.config.set(scheduler=name):
+            yield
+        return
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        yield
+
+
+def _maps() -> dict[str, tuple[object, dict]]:
+    """A float map, a categorical map with classes and a 3-band stack, and their write options."""
+    codes = (_data((600, 700)) * 5).astype(np.int32)
+    codes[:10, :10] = CLASS_NODATA
+    stack = make_raster(_data((600, 700))).expand_dims(month=3).copy()
+    stack.data = _data((3, 600, 700))
+    values = _data((600, 700))
+    values[:256, 256:600] = np.nan  # a whole tile of nodata, and parts of others
+    return {
+        "float": (make_raster(values), {"units": "g", "description": "x"}),
+        "classes": (make_raster(codes), {"classes": {c: (f"c{c}", "#336699") for c in range(5)}}),
+        "bands": (stack, {"description": ["1", "2", "3"]}),
+    }
+
+
+LARGE_GRAPH = "ignore:Sending large graph"  # the in-memory test maps travel in the graph
+
+
+@pytest.mark.filterwarnings(LARGE_GRAPH)
+@pytest.mark.parametrize("scheduler", ["threads", "synchronous", "distributed"])
+@pytest.mark.parametrize("chunks", [(256, 512), (512, 256), (600, 700), (100, 333)])
+def test_chunked_writes_equal_the_in_memory_write(tmp_path: Path, scheduler: str, chunks):
+    """Issue 17 item 4: 600 x 700 cells (3 x 3 tiles of 256, partial at the edges). Chunks on
+    tile edges, even or with a partial last chunk, take the encoded path (the workers
+    compress the tiles); others (100 x 333) the strip writer, byte for byte."""
+    for kind, (da, opts) in _maps().items():
+        eager = write_raster(da, tmp_path / f"{kind}_eager.tif", **opts)
+        with _scheduler(scheduler):
+            lazy = write_raster(
+                da.chunk({"y": chunks[0], "x": chunks[1]}), tmp_path / f"{kind}.tif", **opts
+            )
+        _assert_same_file(lazy, eager)
+        if chunks == (100, 333):
+            assert lazy.read_bytes() == eager.read_bytes()
+    assert not list(tmp_path.glob(".*"))  # no temporary left
+
+
+@pytest.mark.filterwarnings(LARGE_GRAPH)
+def test_workers_encode_the_tiles_and_ship_compressed_bytes(tmp_path: Path, monkeypatch):
+    """On a cluster the writing process receives each block's compressed tiles, not the
+    block: two tiles of 256 x 256 zeros, a few hundred bytes, where the strip writer
+    received the 512 x 256 float64 block (1 MB)."""
+    from landcarbon.backend import computed_blocks
+
+    received: list[int] = []
+
+    def recording(data, *args, **kwargs):
+        for block in computed_blocks(data, *args, **kwargs):
+            received.append(
+                sum(len(t) for t in block[0, 0]) if block.dtype == object else block.nbytes
+            )
+            yield block
+
+    monkeypatch.setattr(landcarbon.raster, "computed_blocks", recording)
+    da = make_raster(np.zeros((1024, 1280)))
+    with _scheduler("distributed"):
+        lazy = write_raster(da.chunk({"y": 512, "x": 256}), tmp_path / "lazy.tif")
+    _assert_same_file(lazy, write_raster(da, tmp_path / "eager.tif"))
+    assert len(received) == 2 * 5
+    assert max(received) < 2000, received
+
+
+def test_a_failed_encoded_write_leaves_nothing(tmp_path: Path):
+    """A block that fails on a worker midway: the error comes through, and neither the
+    file nor its temporary is left (the blocks still computing are cancelled)."""
+
+    def fail_late(block, block_info=None):
+        if block_info[0]["chunk-location"] == (1, 1):
+            raise ValueError("block (1, 1) failed")
+        return block
+
+    lazy = make_raster(_data((600, 700))).chunk({"y": 256, "x": 256})
+    lazy = lazy.copy(data=lazy.data.map_blocks(fail_late, dtype=float))
+    for scheduler in ("threads", "distributed"):
+        with _scheduler(scheduler), pytest.raises(ValueError, match=r"block \(1, 1\) failed"):
+            write_raster(lazy, tmp_path / "map.tif")
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bigtiff", ["NO", "YES"])
+def test_tile_tables_are_set_in_classic_and_big_tiffs(tmp_path: Path, bigtiff: str):
+    """The tiles of one GeoTIFF appended to a sparse one (GDAL wrote no tile) and its
+    tile tables pointed at them read back as the first file, in a classic TIFF (32-bit
+    offsets) and in a BigTIFF (64-bit, what maps over 4 GB get)."""
+    import rasterio
+
+    from landcarbon.raster import TILING, _set_tile_table
+
+    values = _data((600, 700)).astype(np.float32)
+    profile = {"driver": "GTiff", "height": 600, "width": 700, "count": 1, "dtype": "float32"}
+    profile |= {"crs": "EPSG:32650", "transform": make_raster(values).rio.transform()}
+    profile |= {**TILING, "BIGTIFF": bigtiff}
+    with rasterio.open(tmp_path / "full.tif", "w", **profile) as ds:
+        ds.write(values, 1)
+    raw = (tmp_path / "full.tif").read_bytes()
+    with rasterio.open(tmp_path / "full.tif") as ds:
+        spans = [
+            (
+                int(ds.get_tag_item(f"BLOCK_OFFSET_{j}_{i}", "TIFF", bidx=1)),
+                int(ds.get_tag_item(f"BLOCK_SIZE_{j}_{i}", "TIFF", bidx=1)),
+            )
+            for i in range(3)
+            for j in range(3)
+        ]
+    with rasterio.open(tmp_path / "sparse.tif", "w", **profile, sparse_ok=True):
+        pass
+    with open(tmp_path / "sparse.tif", "r+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        offsets = [end + sum(size for _, size in spans[:k]) for k in range(len(spans))]
+        fh.write(b"".join(raw[start : start + size] for start, size in spans))
+        _set_tile_table(fh, {324: offsets, 325: [size for _, size in spans]})
+    assert raw[2:4] == (b"+\x00" if bigtiff == "YES" else b"*\x00")  # 43: BigTIFF, 42: classic
+    with rasterio.open(tmp_path / "sparse.tif") as ds:
+        np.testing.assert_array_equal(ds.read(1), values)
+
+
 LIMITED = """
 import json, resource, signal, sys
 import numpy as np, pandas as pd
@@ -81,6 +234,9 @@ resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
 out = sys.argv[1]
 writes = {
     "map.tif": lambda p: write_raster(make_raster(np.random.default_rng(0).random((300, 300))), p),
+    "chunked.tif": lambda p: write_raster(
+        make_raster(np.random.default_rng(0).random((300, 300))).chunk(256), p
+    ),
     "table.csv": lambda p: write_csv(pd.DataFrame({"v": np.arange(5000) / 7}), p),
     "data.json": lambda p: write_json(list(range(5000)), p),
     "synthetic/npp.tif": lambda p: write_synthetic_region(
@@ -105,7 +261,7 @@ def test_writes_over_the_file_size_limit_leave_nothing_and_say_so(tmp_path: Path
     assert errors == {
         name: f"{tmp_path / name}: file too large for this process's file-size limit (19.5 KiB, "
         f"see `ulimit -f`); raise the limit (`ulimit -f unlimited`) and rerun"
-        for name in ("map.tif", "table.csv", "data.json", "synthetic/npp.tif")
+        for name in ("map.tif", "chunked.tif", "table.csv", "data.json", "synthetic/npp.tif")
     }
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
