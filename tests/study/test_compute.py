@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import threading
@@ -18,6 +19,12 @@ from landcarbon.tables import class_counts, table_from_records
 from landcarbon.testing import make_raster
 
 TABLE = table_from_records([{"code": 1, "v": 0.5}, {"code": 2, "v": 2.0}], "t", required=["v"])
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
 
 
 def _data() -> np.ndarray:
@@ -41,7 +48,11 @@ def test_local_cluster_of_two_processes_on_loopback():
         lazy = TABLE.reclassify(make_raster(data, backend="dask", chunks=(7, 9)), "v")
         values = lazy.compute().values
         counts = class_counts(make_raster(data, backend="dask", chunks=(11, 13)))
+        from distributed import default_client
+
+        numba_threads = set(default_client().run(_numba_threads).values())
     assert desc.startswith("LocalCluster of 2 workers")
+    assert numba_threads == {max(1, (os.cpu_count() or 1) // 2)}  # the cores, shared
     np.testing.assert_array_equal(values, np.where(data == 1, 0.5, 2.0))
     assert counts == {1: int((data == 1).sum()), 2: int((data == 2).sum())}
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from landcarbon.errors import ComputeError
+
+
+def _numba_share(compute: Any) -> str:
+    """Numba threads per LocalCluster worker: the machine's cores shared among the workers
+    (numba otherwise starts one thread per core in every worker, so two single-threaded
+    workers would run their kernels on twice the cores there are)."""
+    return str(max(1, (os.cpu_count() or 1) // compute.workers))
 
 
 @contextlib.contextmanager
@@ -56,7 +64,7 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=compute.dashboard or None,
-                        env={"GDAL_CACHEMAX": "64"},
+                        env={"GDAL_CACHEMAX": "64", "NUMBA_NUM_THREADS": _numba_share(compute)},
                         **kwargs,
                     )
                 )
