@@ -137,3 +137,33 @@ def test_a_small_map_compiles_one_proposal_signature_and_no_parallel_kernel():
     assert "_propose_block" in kernels
     assert {name: n for name, (n, _) in kernels.items() if n != 1} == {}
     assert [name for name, (_, parallel) in kernels.items() if parallel] == []
+
+
+@pytest.mark.slow
+def test_warm_up_covers_the_arid_example_with_one_signature_per_kernel(tmp_path):
+    """After ``landcarbon warm-up --example arid_budget_scenarios`` into an empty numba
+    cache (its region large enough for the parallel sweep), the example on a small region
+    (128 x 128: the serial sweep) compiles nothing, and each kernel it runs has one
+    signature, but the carbon lookup: float32 maps for files, float64 ones to compute with.
+    (The old code compiled the stratum moments for read-only and for writable y.)"""
+    cache = tmp_path / "numba"
+    env = {"NUMBA_CACHE_DIR": str(cache)}
+    cli = [sys.executable, "-c", "from landcarbon.cli import main; main()"]
+    subprocess.run(
+        [*cli, "-q", "warm-up", "--example", "arid_budget_scenarios"],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        check=True,
+    )
+    warmed = set(cache.rglob("*.nbc"))
+    compiled = _compiled_signatures(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from landcarbon.study.examples import warm_up\n"
+        "warm_up(['arid_budget_scenarios'], shape=(128, 128))\n",
+        env,
+    )
+    assert set(cache.rglob("*.nbc")) == warmed
+    assert "landcarbon.landuse._kernels._propose_block" in compiled
+    several = {name: n for name, (n, _) in compiled.items() if n != 1}
+    assert several == {"landcarbon.carbon._kernels.lookup": 2}
