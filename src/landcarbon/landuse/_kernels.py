@@ -898,16 +898,15 @@ def movable_group_keys(
     of each, and every cell's group (its key's rank; -1 for nodata and restricted cells),
     i.e. what ``numpy.unique(keys, return_inverse=True, return_counts=True)`` gives, without
     a key per cell or a sort of the map. Groups are numbered as first met (a hash table of
-    the keys, :func:`_first_met_groups`), then ranked here: only the keys are sorted (in
-    numpy; a sort in numba would compile for seconds), and the cells take their ranks in
-    one vectorised gather.
+    the keys, :func:`_first_met_groups`), then ranked: only the keys are sorted, in numpy
+    (a sort in numba would compile for seconds), and the cells take their ranks in place
+    (:func:`_renumber`).
     """
     keys, cells, cell_group = _first_met_groups(cls, prob, allowed, zone)
     order = np.argsort(keys)
-    rank = np.empty(keys.size + 1, dtype=np.int32)
+    rank = np.empty(keys.size, dtype=np.int32)
     rank[order] = np.arange(keys.size, dtype=np.int32)
-    rank[-1] = -1  # group -1 (no group) stays -1
-    np.take(rank, cell_group, out=cell_group, mode="wrap")
+    _renumber(cell_group, rank)
     return keys[order], cells[order], cell_group
 
 
@@ -953,6 +952,16 @@ def _first_met_groups(
             cell_group[r, c] = last_group
             cells[last_group] += 1
     return keys[:n_groups], cells[:n_groups], cell_group
+
+
+@njit(cache=True, nogil=True)
+def _renumber(cell_group: np.ndarray, rank: np.ndarray) -> None:
+    """``cell_group[cell] = rank[cell_group[cell]]`` in place, where a cell has a group."""
+    flat = cell_group.reshape(-1)
+    for i in range(flat.size):
+        g = flat[i]
+        if g >= 0:
+            flat[i] = rank[g]
 
 
 @njit(cache=True, nogil=True)
