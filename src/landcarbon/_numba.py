@@ -15,6 +15,10 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -68,3 +72,15 @@ def sweep_threads(limit: int) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     busy = max(os.getloadavg()[0] - 1.0, 0.0) if hasattr(os, "getloadavg") else 0.0
     return max(1, min(limit, math.floor((cores or 1) - busy + 0.5)))
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (no copy), for a kernel argument that arrives either way.
+
+    numba types a read-only array apart from a writable one, so a kernel given both (a map
+    read from a file, a sample computed in memory) compiles twice; a caller that passes
+    this view always gets the one signature that the warm-up compiled.
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view

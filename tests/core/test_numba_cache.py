@@ -87,3 +87,83 @@ def test_warm_up_fills_the_cache_that_a_study_then_loads(tmp_path):
         "warm_up(['county_sinks'], shape=(120, 140))",
     )
     assert entries() == warmed
+
+
+def _compiled_signatures(code: str, env: dict[str, str] | None = None) -> dict[str, tuple]:
+    """Run ``code`` in a fresh interpreter, then list every landcarbon numba kernel that has
+    a compiled (or cache-loaded) signature: ``{module.name: (signatures, parallel)}``."""
+    probe = code + (
+        "\nimport sys\n"
+        "from numba.core.dispatcher import Dispatcher\n"
+        "for mod in [m for n, m in list(sys.modules.items()) if n.startswith('landcarbon')]:\n"
+        "    for name, f in vars(mod).items():\n"
+        "        if isinstance(f, Dispatcher) and f.signatures and f.__module__ == mod.__name__:\n"
+        "            parallel = bool(f.targetoptions.get('parallel'))\n"
+        "            print(f'{mod.__name__}.{name}', len(f.signatures), parallel, sep='|')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.count("|") == 2]
+    return {name: (int(n), parallel == "True") for name, n, parallel in rows}
+
+
+def test_a_small_map_compiles_one_proposal_signature_and_no_parallel_kernel():
+    """The proposal sweep of a map below PARALLEL_MIN_CELLS compiles no parallel kernel
+    (seconds of compilation a small study never uses), and the allocation's call, a tile's
+    call (window of a larger map) and scalars of other Python/numpy types share one
+    compiled signature (the old kernel compiled one per set of argument types)."""
+    code = (
+        "import numpy as np\n"
+        "from landcarbon.landuse import _kernels as K\n"
+        "rng = np.random.default_rng(0)\n"
+        "cls = rng.integers(-1, 4, (40, 50)).astype(np.int8)\n"
+        "prob = rng.random((4, 40, 50))\n"
+        "allowed = rng.random((4, 4)) < 0.7\n"
+        "zone = np.ones((40, 50), np.uint8)\n"
+        "out = np.empty((40, 50), np.int8), np.empty((40, 50), np.bool_)\n"
+        "ones = np.ones(4)\n"
+        "K.propose(cls, prob, ones, ones, ones, allowed, zone, ones > 0, K.CARS, 0.5, -1,"
+        " 1.0, np.uint64(1), 0, 1, *out)\n"
+        "K.propose(cls, prob, ones, ones, ones, allowed, zone, ones > 0, np.int64(K.CARS), 1,"
+        " 2, 1, np.uint64(1), np.int32(3), 1, *out, 60, 100)\n"
+    )
+    compiled = _compiled_signatures(code)
+    kernels = {name.rsplit(".", 1)[1]: found for name, found in compiled.items()}
+    assert "_propose_block" in kernels
+    assert {name: n for name, (n, _) in kernels.items() if n != 1} == {}
+    assert [name for name, (_, parallel) in kernels.items() if parallel] == []
+
+
+@pytest.mark.slow
+def test_warm_up_covers_the_arid_example_with_one_signature_per_kernel(tmp_path):
+    """After ``landcarbon warm-up --example arid_budget_scenarios`` into an empty numba
+    cache (its region large enough for the parallel sweep), the example on a small region
+    (128 x 128: the serial sweep) compiles nothing, and each kernel it runs has one
+    signature, but the carbon lookup: float32 maps for files, float64 ones to compute with.
+    (The old code compiled the stratum moments for read-only and for writable y.)"""
+    cache = tmp_path / "numba"
+    env = {"NUMBA_CACHE_DIR": str(cache)}
+    cli = [sys.executable, "-c", "from landcarbon.cli import main; main()"]
+    subprocess.run(
+        [*cli, "-q", "warm-up", "--example", "arid_budget_scenarios"],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        check=True,
+    )
+    warmed = set(cache.rglob("*.nbc"))
+    compiled = _compiled_signatures(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from landcarbon.study.examples import warm_up\n"
+        "warm_up(['arid_budget_scenarios'], shape=(128, 128))\n",
+        env,
+    )
+    assert set(cache.rglob("*.nbc")) == warmed
+    assert "landcarbon.landuse._kernels._propose_block" in compiled
+    several = {name: n for name, (n, _) in compiled.items() if n != 1}
+    assert several == {"landcarbon.carbon._kernels.lookup": 2}

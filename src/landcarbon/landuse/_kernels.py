@@ -267,7 +267,6 @@ def _buffers(n_classes: int, cols: int, half: int) -> _Buffers:
     )
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def propose(
     cls: np.ndarray,
     prob: np.ndarray,
@@ -290,6 +289,11 @@ def propose(
     stride: int = 0,
 ) -> None:
     """One proposal sweep; writes ``candidate`` (class index or -1) and ``seeded``.
+
+    A map of :data:`PARALLEL_MIN_CELLS` cells or more is swept by blocks of rows in
+    parallel (:func:`_propose_blocks`), a smaller one on one thread, so the parallel kernel
+    (seconds of compilation) is compiled only where a map uses it. The scalars and small
+    tables are given fixed types here: every caller shares one compiled signature.
 
     Parameters
     ----------
@@ -341,44 +345,46 @@ def propose(
     class's TProb times 10 * K * A_c, and acceptance only if (r + 1/K) / (iteration + 1) <
     sp_{p,new}.
     """
-    rows, cols = cls.shape
     n_classes = prob.shape[0]
-    movable = np.zeros((n_classes, n_classes), dtype=np.uint8)
+    allowed = np.asarray(allowed, dtype=np.bool_)
+    old, new = np.nonzero(allowed)
     allowed_bits = np.zeros((n_classes, (n_classes + 63) // 64), dtype=np.uint64)
-    for old in range(n_classes):
-        for new in range(n_classes):
-            movable[old, new] = new != old and allowed[old, new]
-            if allowed[old, new]:
-                allowed_bits[old, new // 64] |= np.uint64(1) << np.uint64(new % 64)
+    np.bitwise_or.at(allowed_bits, (old, new // 64), np.uint64(1) << (new % 64).astype(np.uint64))
     sweep = _Sweep(
         cls,
         prob,
-        weights,
-        drive,
-        expansion,
+        np.asarray(weights, dtype=np.float64),
+        np.asarray(drive, dtype=np.float64),
+        np.asarray(expansion, dtype=np.float64),
         allowed_bits,
         zone,
-        may_lose,
-        movable,
-        model,
-        tau,
-        zone_class,
-        zone_weight,
-        iteration_key(key, iteration),
-        iteration,
-        half,
+        np.asarray(may_lose, dtype=np.bool_),
+        (allowed & ~np.eye(n_classes, dtype=np.bool_)).astype(np.uint8),
+        int(model),
+        float(tau),
+        int(zone_class),
+        float(zone_weight),
+        np.uint64(iteration_key(np.uint64(key), int(iteration))),
+        int(iteration),
+        int(half),
         1.0 / ((2 * half + 1) ** 2 - 1),
         candidate,
         seeded,
-        first_cell,
-        stride if stride > 0 else cols,
+        int(first_cell),
+        int(stride) if stride > 0 else cls.shape[1],
     )
-    n_blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
-    if rows * cols >= PARALLEL_MIN_CELLS:
-        for b in prange(n_blocks):
-            _propose_block(sweep, b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, rows))
-    else:  # a parallel launch costs more than a small map
-        _propose_block(sweep, 0, rows)
+    if cls.size >= PARALLEL_MIN_CELLS:
+        _propose_blocks(sweep)
+    else:  # a parallel launch costs more than a small map (and compiles for seconds)
+        _propose_block(sweep, 0, cls.shape[0])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _propose_blocks(s: _Sweep) -> None:
+    """:func:`propose` of a large map: its blocks of rows in parallel."""
+    rows = s.cls.shape[0]
+    for b in prange((rows + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        _propose_block(s, b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, rows))
 
 
 @njit(cache=True, nogil=True)
@@ -882,7 +888,6 @@ def _slot(table: np.ndarray, key: np.int64) -> int:
     return h
 
 
-@njit(cache=True, nogil=True)
 def movable_group_keys(
     cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -893,14 +898,30 @@ def movable_group_keys(
     of each, and every cell's group (its key's rank; -1 for nodata and restricted cells),
     i.e. what ``numpy.unique(keys, return_inverse=True, return_counts=True)`` gives, without
     a key per cell or a sort of the map. Groups are numbered as first met (a hash table of
-    the keys), then ranked.
+    the keys, :func:`_first_met_groups`), then ranked: only the keys are sorted, in numpy
+    (a sort in numba would compile for seconds), and the cells take their ranks in place
+    (:func:`_renumber`).
     """
+    keys, cells, cell_group = _first_met_groups(cls, prob, allowed, zone)
+    order = np.argsort(keys)
+    rank = np.empty(keys.size, dtype=np.int32)
+    rank[order] = np.arange(keys.size, dtype=np.int32)
+    _renumber(cell_group, rank)
+    return keys[order], cells[order], cell_group
+
+
+@njit(cache=True, nogil=True)
+def _first_met_groups(
+    cls: np.ndarray, prob: np.ndarray, allowed: np.ndarray, zone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`movable_group_keys` with the groups numbered as first met (unsorted keys)."""
     rows, cols = cls.shape
     n_classes = prob.shape[0]
     cell_group = np.full((rows, cols), -1, dtype=np.int32)
     table = np.full(64, -1, dtype=np.int64)  # keys; twice the groups at least
     slot_group = np.empty(64, dtype=np.int32)
     keys = np.empty(32, dtype=np.int64)
+    cells = np.zeros(32, dtype=np.int64)
     n_groups = 0
     last_key, last_group = np.int64(-1), np.int32(-1)
     for r in range(rows):
@@ -917,7 +938,7 @@ def movable_group_keys(
                 h = _slot(table, key)
                 if table[h] == -1:  # a new group
                     if 2 * (n_groups + 1) > table.size:  # grow: rehash the keys met so far
-                        keys = np.concatenate((keys, np.empty_like(keys)))
+                        keys, cells = _doubled(keys), _doubled(cells)
                         table = np.full(2 * table.size, -1, dtype=np.int64)
                         slot_group = np.empty(table.size, dtype=np.int32)
                         for g in range(n_groups):
@@ -929,16 +950,28 @@ def movable_group_keys(
                     n_groups += 1
                 last_key, last_group = key, slot_group[h]
             cell_group[r, c] = last_group
-    keys = keys[:n_groups]
-    order = np.argsort(keys)
-    rank = np.empty(n_groups, dtype=np.int32)
-    rank[order] = np.arange(n_groups, dtype=np.int32)
-    cells = np.zeros(n_groups, dtype=np.int64)
-    for r in range(rows):
-        for c in range(cols):
-            g = cell_group[r, c]
-            if g >= 0:
-                g = rank[g]
-                cell_group[r, c] = g
-                cells[g] += 1
-    return keys[order], cells, cell_group
+            cells[last_group] += 1
+    return keys[:n_groups], cells[:n_groups], cell_group
+
+
+@njit(cache=True, nogil=True)
+def _renumber(cell_group: np.ndarray, rank: np.ndarray) -> None:
+    """``cell_group[cell] = rank[cell_group[cell]]`` in place, where a cell has a group."""
+    flat = cell_group.reshape(-1)
+    for i in range(flat.size):
+        g = flat[i]
+        if g >= 0:
+            flat[i] = rank[g]
+
+
+@njit(cache=True, nogil=True)
+def _doubled(values: np.ndarray) -> np.ndarray:
+    """int64 ``values`` at the start of an array twice as long (the rest zeros).
+
+    A loop, not ``out[:n] = values``: an array assigned to a slice compiles numba's
+    shape-mismatch message (string formatting, seconds of compilation).
+    """
+    out = np.zeros(2 * values.size, dtype=np.int64)
+    for i in range(values.size):
+        out[i] = values[i]
+    return out

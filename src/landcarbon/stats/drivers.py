@@ -36,6 +36,7 @@ from landcarbon.stats.geodetector import (
     detect,
     encode_strata,
     missing_mask,
+    stratum_moments,
 )
 from landcarbon.stats.opgd import (
     DEFAULT_KS,
@@ -475,15 +476,12 @@ def _block_table(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Distinct values of ``x`` over the ``valid`` cells of one chunk with the count, sum
     and sum of squares of ``y - centre`` over each; None past :data:`EXACT_VALUES_LIMIT`."""
-    from landcarbon.stats import _kernels
-
     ok = np.asarray(valid).ravel()
     values, inverse = np.unique(np.asarray(x, dtype=np.float64).ravel()[ok], return_inverse=True)
     if values.size > EXACT_VALUES_LIMIT:
         return None
-    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).ravel()[ok])
-    codes = np.ascontiguousarray(inverse.ravel().astype(np.int64))
-    return (values, *_kernels.stratum_moments(codes, yv, centre, int(values.size)))
+    m = stratum_moments(np.asarray(y).ravel()[ok], inverse, int(values.size), centre)
+    return values, m.n, m.s1, m.s2
 
 
 def _merge_tables(*parts: Any) -> tuple[np.ndarray, ...] | None:

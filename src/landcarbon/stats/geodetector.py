@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betainc, fdtrc, fdtri, gammaln, stdtr
 
+from landcarbon._numba import read_only
 from landcarbon.backend import CLASS_NODATA, chunked_bincount, is_dask
 from landcarbon.errors import ParameterError
 from landcarbon.stats import _kernels
@@ -192,8 +193,8 @@ def stratum_moments(y: Any, codes: Any, size: int, centre: float) -> Moments:
         s1 = chunked_bincount(codes, size, weights=d)
         s2 = chunked_bincount(codes, size, weights=d * d)
         return Moments(n, s1, s2, centre)
-    flat_codes = np.ascontiguousarray(np.asarray(codes, dtype=np.int64).ravel())
-    flat_y = np.ascontiguousarray(np.asarray(y, dtype=np.float64).ravel())
+    flat_codes = read_only(np.ascontiguousarray(np.asarray(codes, dtype=np.int64).ravel()))
+    flat_y = read_only(np.ascontiguousarray(np.asarray(y, dtype=np.float64).ravel()))
     n, s1, s2 = _kernels.stratum_moments(flat_codes, flat_y, float(centre), int(size))
     return Moments(n, s1, s2, centre)
 

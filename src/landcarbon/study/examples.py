@@ -47,10 +47,12 @@ def install_example(name: str, dest: Path) -> Path:
     return target
 
 
-WARM_UP_SHAPE = (200, 200)
-"""Rows and columns of the synthetic region the warm-up runs the examples on (cells): the
-smallest size at which every example still runs (at 100 x 100 a class has too few cells
-to train on)."""
+WARM_UP_SHAPE = (256, 256)
+"""Rows and columns of the synthetic region the warm-up runs the examples on (cells): small
+enough to run fast, large enough that every example runs (at 100 x 100 a class has too few
+cells to train on) and that the allocation sweeps its map in parallel (at least
+:data:`landcarbon.landuse._kernels.PARALLEL_MIN_CELLS` cells), so that the warm-up compiles
+the parallel kernel of a full-size study as well as the serial one of a small map."""
 
 _SYNTHETIC_SHAPE = re.compile(r"(?m)^shape = \[\d+, \d+\]$")
 
