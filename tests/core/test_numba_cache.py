@@ -168,3 +168,23 @@ def test_warm_up_covers_the_arid_example_with_one_signature_per_kernel(tmp_path)
     assert "landcarbon.landuse._kernels._propose_block" in compiled
     several = {name: n for name, (n, _) in compiled.items() if n != 1}
     assert several == {}
+
+
+def test_natural_breaks_and_opgd_share_one_signature_of_every_breaks_kernel(tmp_path):
+    """``natural_breaks`` (threads for its rows) and the OPGD search (weighted distinct
+    values, one thread) compile the Fisher-Jenks kernels once between them: no second
+    version for a literal ``True`` unit-weights flag, a literal ``0`` class start or an
+    omitted ``parts`` (each was seconds of a cold start)."""
+    compiled = _compiled_signatures(
+        "import numpy as np\n"
+        "from landcarbon.stats.classify import natural_breaks\n"
+        "from landcarbon.stats.opgd import optimal_discretization\n"
+        "rng = np.random.default_rng(0)\n"
+        "natural_breaks(rng.random(2000), 5)\n"
+        "x = np.round(rng.random(2000), 2)\n"
+        "optimal_discretization(x + rng.random(2000), x, methods=['natural'], ks=[3, 4])\n",
+        {"NUMBA_CACHE_DIR": str(tmp_path / "numba")},
+    )
+    breaks = {n: c for n, (c, _) in compiled.items() if n.startswith("landcarbon.stats._k")}
+    assert "landcarbon.stats._kernels._fill_row" in breaks
+    assert {n: c for n, c in breaks.items() if c != 1} == {}

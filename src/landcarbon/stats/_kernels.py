@@ -253,17 +253,19 @@ def fisher_jenks_edges(
     s1 = np.zeros(m + 1)
     s2 = np.zeros(m + 1)
     w = np.zeros(m + 1)
-    unit = True
+    # a computed bool and a typed zero, not the constants True and 0: numba would compile
+    # the kernels below once more for each literal argument (seconds of a cold start)
+    unit = bool(np.all(counts == 1))
+    zero = np.int64(0)
     for i in range(m):
         s1[i + 1] = s1[i] + x[i] * weights[i]
         s2[i + 1] = s2[i] + x[i] * x[i] * weights[i]
         w[i + 1] = w[i] + weights[i]
-        unit = unit and counts[i] == 1
     split = np.empty((k_max, m), dtype=np.int64)
     split[0] = 0
     prev = np.empty(m)
     for i in range(m):
-        prev[i] = _class_ss(s1, s2, w, 0, i)
+        prev[i] = _class_ss(s1, s2, w, zero, i)
     cur = np.empty(m)
     for j in range(1, k_max):
         # the last row is only needed at i = m - 1 (the end of the data), and it reads the
