@@ -29,7 +29,7 @@ let the minimum of a block vectorise."""
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _class_ss(s1: np.ndarray, s2: np.ndarray, w: np.ndarray, a: int, b: int) -> float:
+def _class_ss(s1: np.ndarray, s2: np.ndarray, w: np.ndarray, a: int | np.int64, b: int) -> float:
     """Within-class sum of squared deviations of unique values a..b (inclusive).
 
     ``error_model="numpy"``: no division-by-zero check (the weight is >= 1), which keeps
