@@ -15,6 +15,7 @@ from landcarbon.raster import (
     CLASS_NODATA,
     _pixel_errors,
     class_codes,
+    codes_in_own_dtype,
     open_dataset,
     read_grid,
     read_raster,
@@ -71,25 +72,41 @@ def describe_raster(path: str | Path, categorical: bool | None = None) -> dict[s
 
 def _cells_per_row(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct codes of a 2-D class map (sorted) and the cells of each in each row,
-    shape ``(codes, rows)``: one pass, whatever the number of classes."""
+    shape ``(codes, rows)``: one pass, whatever the number of classes. Codes spanning fewer
+    values than the map has rows' worth of cells are counted by value (no sort)."""
     rows = codes.shape[0]
-    found = np.unique(codes)
-    slot = np.searchsorted(found, codes) * rows + np.arange(rows)[:, None]
-    return found, np.bincount(slot.ravel(), minlength=len(found) * rows).reshape(-1, rows)
+    data = codes != CLASS_NODATA
+    low, high = (int(codes[data].min()), int(codes.max())) if data.any() else (0, -1)
+    if (high - low + 2) * rows <= codes.size:
+        slot = np.where(data, np.subtract(codes, low - 1, dtype=np.intp), 0)
+        values = np.r_[CLASS_NODATA, np.arange(low, high + 1)]
+    else:
+        values = np.unique(codes)
+        slot = np.searchsorted(values, codes)
+    per_row = np.bincount(
+        (slot * rows + np.arange(rows)[:, None]).ravel(), minlength=len(values) * rows
+    ).reshape(-1, rows)
+    found = per_row.any(axis=1)
+    return values[found], per_row[found]
 
 
 def read_band(path: str | Path, categorical: bool) -> np.ndarray:
     """Band 1 as :func:`landcarbon.raster.read_raster` gives it, without xarray.
 
-    The same masked read as ``rioxarray.open_rasterio(masked=True)`` (rasterio's mask, NaN
-    there) and the same class-code check; an all-nodata band, or an infinite value in a
-    continuous one, goes through ``read_raster``, which raises its RasterError.
+    The same reads: class codes of an integer file masked by its nodata value alone in the
+    file's dtype (:func:`~landcarbon.raster.codes_in_own_dtype`), anything else masked as
+    ``rioxarray.open_rasterio(masked=True)`` does (rasterio's mask, NaN there); the same
+    class-code check. An all-nodata band, or an infinite value in a continuous one, goes
+    through ``read_raster``, which raises its RasterError.
     """
     p = Path(path)
     with open_dataset(p) as ds, _pixel_errors(p):
-        values = np.ma.filled(ds.read(1, masked=True).astype(np.float64), np.nan)
+        if categorical and codes_in_own_dtype(ds):
+            values, nodata = ds.read(1), ds.nodata
+        else:
+            values, nodata = np.ma.filled(ds.read(1, masked=True).astype(np.float64), np.nan), None
     if categorical:
-        codes = class_codes(values, p, ("y", "x"))
+        codes = class_codes(values, p, ("y", "x"), nodata)
         if np.all(codes == CLASS_NODATA):
             read_raster(p, "categorical")
         return codes

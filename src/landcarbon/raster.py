@@ -212,14 +212,7 @@ def read_raster(
                 f"{p}: a {ds.dtypes[0]} (complex) raster cannot hold class codes; give a "
                 f"categorical raster of integer codes"
             )
-        flags = {
-            f for i in ([band] if band else range(1, count + 1)) for f in ds.mask_flag_enums[i - 1]
-        }
-        direct = (
-            kind == "categorical"
-            and np.issubdtype(np.dtype(ds.dtypes[0]), np.integer)
-            and flags <= {MaskFlags.nodata, MaskFlags.all_valid}
-        )
+        direct = kind == "categorical" and codes_in_own_dtype(ds, band)
     da = rioxarray.open_rasterio(
         p, masked=not direct, chunks={"y": chunks, "x": chunks, "band": 1} if chunks else None
     )
@@ -251,6 +244,19 @@ def read_raster(
     if chunks is None:
         _require_some_data(da, p, kind)
     return da
+
+
+def codes_in_own_dtype(ds: DatasetReader, band: int = 1) -> bool:
+    """Whether band ``band`` (0: every band) of an open raster reads as class codes in the
+    file's own integer dtype: an integer file whose only mask is its nodata value (or that
+    has none), so :func:`class_codes` finds nodata by comparison, with no float copy."""
+    flags = {
+        f for i in ([band] if band else range(1, ds.count + 1)) for f in ds.mask_flag_enums[i - 1]
+    }
+    return np.issubdtype(np.dtype(ds.dtypes[0]), np.integer) and flags <= {
+        MaskFlags.nodata,
+        MaskFlags.all_valid,
+    }
 
 
 def class_codes(

@@ -193,6 +193,15 @@ def test_cached_run_imports_no_chapter_computation_nor_kernels(tmp_path):
     assert sorted({m.split(".")[0] for m in loaded}.intersection(CACHED_RUN_HEAVY)) == []
     computing = ("landcarbon.carbon.outputs", "landcarbon.carbon.balance", "landcarbon.report.maps")
     assert sorted(m for m in loaded if m.endswith("._kernels") or m in computing) == []
+    quiet = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, str(study), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert quiet.stderr == ""  # nothing shown, so no progress bar and no Rich loaded
+    assert "rich" not in {m.split(".")[0] for m in json.loads(quiet.stdout.splitlines()[-1])}
 
 
 # ------------------------------------------------------------------ lazy packages
@@ -284,3 +293,29 @@ def test_erosion_package_loads_its_modules_on_first_use():
     before, module, numba_after = json.loads(proc.stdout.strip().splitlines()[-1])
     assert before == []  # the package alone: no module of its own, no kernels, no xarray
     assert module == "landcarbon.erosion.terrain" and numba_after is True
+
+
+@pytest.mark.parametrize(
+    "dtype, nodata, codes",
+    [
+        (np.uint8, 255, [1, 2, 7, 255]),  # a dense range, nodata at its end: counted by value
+        (np.int32, -1, [3, 70_000, 2_000_000_000, -1]),  # a sparse range: sorted
+        (np.int16, None, [-5, 0, 9]),  # no nodata, negative codes
+    ],
+)
+def test_info_class_counts_of_dense_and_sparse_codes(tmp_path, dtype, nodata, codes):
+    from landcarbon.inspect import describe_raster
+    from landcarbon.raster import CLASS_NODATA, read_grid, read_raster
+
+    rng = np.random.default_rng(5)
+    data = rng.choice(np.array(codes, dtype=dtype), size=(23, 17))
+    path = _gtiff(tmp_path / "codes.tif", data, nodata=nodata)
+    read = np.asarray(read_raster(path, "categorical").data)
+    row_area = read_grid(path).row_area_ha()
+    want = [
+        (int(c), int((read == c).sum()), float(((read == c).sum(axis=1) * row_area).sum()))
+        for c in np.unique(read)
+        if c != CLASS_NODATA
+    ]
+    got = [(c["code"], c["cells"], c["area_ha"]) for c in describe_raster(path)["classes"]]
+    assert got == want and len(want) == len(codes) - (nodata is not None)

@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from landcarbon.cli import options
-from landcarbon.cli.output import emit, progress, say, step_progress
+from landcarbon.cli.output import Bar, emit, progress, say, step_progress
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
     from landcarbon.study.pipeline import Step
 
 
@@ -42,7 +40,7 @@ def demo(
         with progress() as bar:
             task = bar.add_task("preparing the synthetic region", total=None)
 
-            def show(step: Step, position: str, bar: Progress = bar, task: TaskID = task) -> None:
+            def show(step: Step, position: str, bar: Bar = bar, task: object = task) -> None:
                 bar.update(task, description=f"[{position}] {step.name}")
                 step_progress(position, step.name)
 
