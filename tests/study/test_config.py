@@ -114,6 +114,28 @@ def test_synthetic_layers_are_not_required_before_generation(tmp_path: Path):
     assert (tmp_path / "synthetic_data" / "dem.tif").exists()
 
 
+def test_a_rerun_on_generated_layers_checks_the_study_once(tmp_path: Path, monkeypatch):
+    # the layers a first run generated are checked there; a rerun that generates nothing
+    # has checked them (they exist) in its one load, so it loads the study once
+    import landcarbon.study.run as study_run
+
+    path = _study(
+        tmp_path,
+        '[study]\nname = "x"\n[synthetic]\nshape = [16, 16]\n'
+        '[rasters]\ndem = "synthetic_data/dem.tif"\n',
+    )
+    loads: list[Path] = []
+    monkeypatch.setattr(study_run, "load_study", lambda p: loads.append(p) or load_study(p))
+    study_run.run_study(path, tmp_path / "out")
+    assert loads == [path, path]  # the layers generated, then checked
+    assert load_study(path).prepare_inputs() is False  # all there, same parameters
+    study_run.run_study(path, tmp_path / "out")
+    assert loads == [path, path, path]
+    (tmp_path / "synthetic_data" / "dem.tif").write_bytes(b"")  # a layer spoilt
+    with pytest.raises(ConfigError, match=r"rasters\.dem: file is empty"):
+        study_run.run_study(path, tmp_path / "out")  # refused before it is regenerated
+
+
 def test_key_lines():
     text = '[a]\nx = 1\n[b.c]\n"y" = 2\n'
     assert key_lines(text) == {"a": 1, "a.x": 2, "b.c": 3, "b.c.y": 4}

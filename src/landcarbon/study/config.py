@@ -156,8 +156,9 @@ class Study:
     def raster_kind(self, name: str) -> Literal["continuous", "categorical"]:
         return "categorical" if name in self.inputs.categorical else "continuous"
 
-    def prepare_inputs(self) -> None:
-        """Generate the synthetic region's layers when the study uses one.
+    def prepare_inputs(self) -> bool:
+        """Generate the synthetic region's layers when the study uses one; True when
+        layers were written (the study's checks of its input files must then run again).
 
         The folder records the region's parameters (``region.json``); layers made with
         other parameters (shape, cell size, seed) are regenerated, never reused. Only a
@@ -165,7 +166,7 @@ class Study:
         written to: a folder of other files is refused, whatever ``--overwrite`` says.
         """
         if self.synthetic is None:
-            return
+            return False
         import json
 
         from landcarbon.datasets.synthetic import MARKER, claim_folder, write_synthetic_region
@@ -203,6 +204,7 @@ class Study:
             from landcarbon.writes import write_text
 
             write_text(json.dumps(params), record)
+        return bool(missing)
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

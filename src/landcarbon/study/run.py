@@ -98,9 +98,8 @@ def run_study(
     e.g. ``{"simulation": {"runs": 20}}`` (what ``simulate STUDY --runs 20`` passes).
     """
     study = load_study(path)
-    if study.synthetic is not None:
-        study.prepare_inputs()
-        study = load_study(path)  # check the generated layers like any other input
+    if study.prepare_inputs():  # layers of the synthetic region written: check them too
+        study = load_study(path)
     study = _with_settings(study, settings or {})
     out = Path(out_dir).resolve()
     run_seed = study.study.seed if seed is None else seed
