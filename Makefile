@@ -91,7 +91,8 @@ bench-invest:
 # seconds each benchmark took: the figures the README quotes; never edit it by hand).
 # Aimed at about 20 minutes at the default sizes on 2 cores at low load (3 pairs: at load
 # 5, geodetector 10^6 rows takes ~100 s a round, 76 s of it geodetector 0.2.0; erosion
-# 2000^2 ~40 s a round with its inputs; suitability 1000^2 ~40 s; the whole pass at small
+# 2000^2 ~40 s a round with its inputs; suitability 1000^2 ~40 s; startup ~1 min for its
+# study's first run, then 3 x BENCH_PAIRS rounds of ~2 s; the whole pass at small
 # sizes, 2 pairs, load 7-13: 13 min). InVEST is compared when BENCH_INVEST_PYTHON exists
 # (`make bench-invest`), the PyPI GeoDetectors when /tmp/venv_pygd and /tmp/venv_gd020
 # exist (benchmarks/geodetector.py says how). Sizes: make bench BENCH_CARBON_SIZE=20000

@@ -43,6 +43,7 @@ ON_HARNESS = (
     "scale",
     "study_scale",
     "cold_start",
+    "startup",
 )
 
 
@@ -61,6 +62,8 @@ def plan(opts: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         ("suitability", opts.python, ["--side", str(opts.suitability_side), *pairs]),
         ("scale", opts.python, ["--size", str(opts.scale_size), *pairs]),
         ("cold_start", opts.python, pairs),
+        # processes of 0.1-1.5 s: three times the pairs for medians that hold
+        ("startup", opts.python, ["--pairs", str(3 * opts.pairs)]),
     ] + (
         # the whole arid study at several sizes: ~10 min or (much) more, so only on request
         [("study_scale", opts.python, ["--sizes", *map(str, opts.study_sizes)])]
