@@ -1,1 +1,2 @@
-"""One module per command; each defines ``register(app)`` and is found automatically."""
+"""One module per command; each defines ``register(app)`` and is listed in
+:data:`landcarbon.cli.COMMANDS`, which loads it when its command runs."""
