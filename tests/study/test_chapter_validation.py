@@ -140,3 +140,36 @@ def test_validation_without_simulation_is_refused(tmp_path: Path):
     (tmp_path / "study.toml").write_text(STUDY[:start] + STUDY[end:])
     line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
     assert "[validation]" in line and "add one" in line
+
+
+@pytest.mark.parametrize("chunks", [200, 48], ids=["one chunk", "uneven chunks"])
+def test_chunked_validation_fits_its_suitability_on_chunks_and_equals_in_memory(
+    validated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: int
+):
+    """With [compute] chunks the validation's own suitability reads its maps and drivers
+    in chunks (dask, as the simulation's suitability step) and the simulated map, the
+    tables and the summary are those of the in-memory run (one chunk; 48, 48, 24 x 48,
+    48, 34 cells)."""
+    from landcarbon.backend import is_dask
+    from landcarbon.study.chapters import validation
+
+    seen: list[bool] = []
+
+    def spy(sec, t0, t1, drivers, seed):  # type: ignore[no-untyped-def]
+        seen.extend(is_dask(a.data) for a in (t0, t1, *drivers.values()))
+        return fit(sec, t0, t1, drivers, seed)
+
+    fit = validation.fit_probability
+    monkeypatch.setattr(validation, "fit_probability", spy)
+    (tmp_path / "study.toml").write_text(STUDY + f"\n[compute]\nchunks = {chunks}\n")
+    with pytest.warns(LandcarbonWarning, match="no cell changed into it"):
+        run_study(tmp_path / "study.toml", tmp_path / "out", steps=["validation"])
+    assert seen == [True] * 5  # t0, t1 and the three drivers
+    memory, chunked = validated / "out/validation", tmp_path / "out/validation"
+    tif = "lulc_simulated_2020.tif"
+    assert (memory / tif).read_bytes() == (chunked / tif).read_bytes()
+    assert json.loads((memory / "summary.json").read_text()) == json.loads(
+        (chunked / "summary.json").read_text()
+    )
+    for name in ("confusion.csv", "fom_by_transition.csv", "change_agreement.tif"):
+        assert (memory / name).read_bytes() == (chunked / name).read_bytes(), name
