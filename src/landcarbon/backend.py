@@ -215,7 +215,7 @@ def _distributed_client() -> Any:
 
 
 def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray, None, None]:
-    """The blocks of a 2-D dask array as numpy arrays, in C order (row of chunks by row).
+    """The blocks of a dask array (2-D, or bands x 2-D) as numpy arrays, in C order.
 
     While the caller handles one block (e.g. writes it), up to ``ahead`` later blocks
     compute; ``ahead`` defaults to twice the worker threads, so every worker stays busy

@@ -569,7 +569,9 @@ def write_raster(
     band per leading index, with ``description`` a list of band names. ``classes`` maps
     code → (name, ``#rrggbb``) for categorical maps: the file gets a colour table (for
     codes 0..254 or 0..65534), class names in its tags and a QGIS ``.qml`` style beside
-    it. Float data keep NaN as nodata. Dask-backed data are written block by block: with
+    it. Float data keep NaN as nodata. Bands are written strip by strip, every band of a
+    strip in turn, so a dask block is computed once for all its bands (a stack of layers
+    predicted together is predicted once). Dask-backed data are written block by block: with
     chunks on tile edges (multiples of :data:`TILE` cells but the last) the blocks'
     tiles are compressed where they are computed and the file gets their bytes (the same
     tiles, pixels, profile and tags as in memory, not the same file bytes: GDAL's own
@@ -598,21 +600,22 @@ def write_raster(
     }
     names = [description] if isinstance(description, str) else list(description or [])
     needed = grid.rows * grid.cols * len(bands) * dtype.itemsize
+    data = _banded(da)
     # chunks on tile edges: the workers encode the tiles, this process only copies bytes
-    encoded = all(is_dask(b.data) and _on_tile_edges(b.data.chunks) for b in bands)
+    encoded = is_dask(data) and _on_tile_edges(data.chunks[1:])
     with atomic_path(target, overwrite, needed_bytes=needed) as tmp:
         # sparse: GDAL writes the header and the tags, no tile (encoded ones come after)
         with rasterio.open(tmp, "w", **profile, **({"sparse_ok": True} if encoded else {})) as dst:
             if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
                 dst.write_colormap(1, {int(k): hex_to_rgba(v[1]) for k, v in classes.items()})
-            for index, band in enumerate(bands, start=1):
-                for window, block in [] if encoded else _strips(band, TILE):
+            for window, strip in [] if encoded else _strips(data, TILE):
+                for index, block in enumerate(strip, start=1):
                     # a 3-D view: rasterio copies a 2-D array (np.stack) before writing
                     dst.write(
                         _stored(block, categorical, dtype, nodata)[None], [index], window=window
                     )
-                if index <= len(names):
-                    dst.set_band_description(index, names[index - 1])
+            for index, name in enumerate(names[: len(bands)], start=1):
+                dst.set_band_description(index, name)
             band_tags = dict(tags or {})
             if units:
                 band_tags["units"] = units
@@ -621,7 +624,7 @@ def write_raster(
             if band_tags:
                 dst.update_tags(1, **band_tags)
         if encoded:
-            _append_tiles(tmp, bands, categorical, dtype, nodata)
+            _append_tiles(tmp, data, categorical, dtype, nodata)
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
         _write_categories(target.with_name(target.name + ".aux.xml"), classes)
@@ -649,6 +652,13 @@ def _stored(
     return block.astype(dtype, copy=False)
 
 
+def _banded(da: xr.DataArray) -> Any:
+    """The data of a 2-D or 3-D DataArray as (bands, rows, cols); dask data with every band
+    of a block in one chunk, so that a block is computed once for all its bands."""
+    data = da.data if da.ndim == 3 else da.data[None]
+    return data.rechunk({0: -1}) if is_dask(data) else np.asarray(data)
+
+
 def _on_tile_edges(chunks: tuple[tuple[int, ...], ...]) -> bool:
     """True when every chunk border (the map's end aside) lies on a tile border: each chunk
     then covers whole tiles (and the map's partial edge tiles), which it can encode alone."""
@@ -658,30 +668,33 @@ def _on_tile_edges(chunks: tuple[tuple[int, ...], ...]) -> bool:
 def _encode_tiles(
     block: np.ndarray, *, categorical: bool, stored_dtype: str, nodata: float | int
 ) -> np.ndarray:
-    """The compressed tiles of one tile-aligned block, row by row (a 1 x 1 object array
-    holding the list of ``bytes``), as GDAL writes them in the whole map's file: the
-    block is written as a GeoTIFF in memory with the same :data:`TILING` and its tiles cut
-    out. Runs where the block was computed (a worker), so the compression runs in parallel
-    and a few MB, not the block, travel to the writing process."""
+    """The compressed tiles of one tile-aligned (bands, rows, cols) block, band by band and
+    row by row (a 1 x 1 object array holding the list of ``bytes``), as GDAL writes them in
+    the whole map's file: the block is written as a GeoTIFF in memory with the same
+    :data:`TILING` and its tiles cut out. Runs where the block was computed (a worker), so
+    the compression runs in parallel and a few MB, not the block, travel to the writing
+    process."""
     from affine import Affine
     from rasterio.io import MemoryFile
 
     stored = _stored(block, categorical, np.dtype(stored_dtype), nodata)
-    rows, cols = stored.shape
+    bands, rows, cols = stored.shape
     # any non-identity transform: tiles need no georeference, GDAL none to stay quiet
-    profile = {"height": rows, "width": cols, "count": 1, "transform": Affine.scale(2)}
+    profile = {"height": rows, "width": cols, "count": bands, "transform": Affine.scale(2)}
+    profile["interleave"] = "band"  # as the whole file: each tile one band's
     one_thread = {**TILING, "num_threads": 1}  # workers run in parallel, not GDAL threads
     with MemoryFile() as mem:
         with mem.open(
             driver="GTiff", **profile, dtype=stored_dtype, nodata=nodata, **one_thread
         ) as ds:
-            ds.write(stored[None])
+            ds.write(stored)
         with mem.open() as ds:
             spans = [
                 (
-                    int(ds.get_tag_item(f"BLOCK_OFFSET_{j}_{i}", "TIFF", bidx=1)),
-                    int(ds.get_tag_item(f"BLOCK_SIZE_{j}_{i}", "TIFF", bidx=1)),
+                    int(ds.get_tag_item(f"BLOCK_OFFSET_{j}_{i}", "TIFF", bidx=b)),
+                    int(ds.get_tag_item(f"BLOCK_SIZE_{j}_{i}", "TIFF", bidx=b)),
                 )
+                for b in range(1, bands + 1)
                 for i in range(-(-rows // TILE))
                 for j in range(-(-cols // TILE))
             ]
@@ -694,52 +707,67 @@ def _encode_tiles(
 
 def _tile_rows(
     data: Any, categorical: bool, dtype: np.dtype[Any], nodata: float | int
-) -> Iterator[list[bytes]]:
-    """The compressed tiles of a tile-aligned 2-D dask array, one row of tiles at a time,
-    left to right: each block encoded where it is computed (:func:`_encode_tiles`), the
-    blocks taken in order from :func:`~landcarbon.backend.computed_blocks` (the next ones
-    encoding meanwhile). Only one row of chunks' compressed tiles is held here."""
+) -> Iterator[tuple[int, list[bytes]]]:
+    """The compressed tiles of a tile-aligned (bands, rows, cols) dask array with one chunk
+    of bands: per row of tiles, each band's tiles left to right (band index, tiles). Each
+    block is encoded where it is computed (:func:`_encode_tiles`), the blocks taken in
+    order from :func:`~landcarbon.backend.computed_blocks` (the next ones encoding
+    meanwhile). Only one row of chunks' compressed tiles is held here."""
     import dask.array as da
 
     tiles = da.map_blocks(
         _encode_tiles,
         data,
         dtype=object,
-        chunks=tuple((1,) * len(sizes) for sizes in data.chunks),
+        drop_axis=0,
+        chunks=tuple((1,) * len(sizes) for sizes in data.chunks[1:]),
         meta=np.empty((0, 0), dtype=object),
         categorical=categorical,
         stored_dtype=dtype.name,  # not ``dtype``: map_blocks takes that one
         nodata=nodata,
     )
-    across = [-(-cols // TILE) for cols in data.chunks[1]]
+    across = [-(-cols // TILE) for cols in data.chunks[2]]
     with contextlib.closing(computed_blocks(tiles)) as blocks:  # cancelled if a write fails
-        for rows in data.chunks[0]:
+        for rows in data.chunks[1]:
             row = [next(blocks)[0, 0] for _ in across]
-            for r in range(-(-rows // TILE)):
-                cut = zip(row, across, strict=True)
-                yield [tile for block, n in cut for tile in block[r * n : (r + 1) * n]]
+            down = -(-rows // TILE)
+            for r in range(down):
+                for band in range(data.shape[0]):
+                    cut = zip(row, across, strict=True)
+                    yield (
+                        band,
+                        [
+                            tile
+                            for block, n in cut
+                            for tile in block[(band * down + r) * n : (band * down + r + 1) * n]
+                        ],
+                    )
 
 
 def _append_tiles(
     path: Path,
-    bands: list[xr.DataArray],
+    data: Any,
     categorical: bool,
     dtype: np.dtype[Any],
     nodata: float | int,
 ) -> None:
-    """Append every band's encoded tiles to the sparse GeoTIFF at ``path`` (written by GDAL
-    with its tags but no tile) in GDAL's order, band by band and row of tiles by row, and
-    point its ``TileOffsets`` and ``TileByteCounts`` at them."""
-    offsets: list[int] = []
-    counts: list[int] = []
+    """Append the encoded tiles of the (bands, rows, cols) dask array ``data`` to the sparse
+    GeoTIFF at ``path`` (written by GDAL with its tags but no tile) as they come, row of
+    tiles by row, and point its ``TileOffsets`` and ``TileByteCounts`` (GDAL's order: band
+    by band, row by row) at them."""
+    bands, rows, cols = data.shape
+    per_band = -(-rows // TILE) * -(-cols // TILE)
+    offsets = [0] * (bands * per_band)
+    counts = [0] * (bands * per_band)
+    placed = [band * per_band for band in range(bands)]  # each band's next tile index
     with open(path, "r+b") as fh:
         end = fh.seek(0, os.SEEK_END)
-        for band in bands:
-            for row in _tile_rows(band.data, categorical, dtype, nodata):
-                for tile in row:
-                    offsets.append(end)
-                    counts.append(len(tile))
-                    end += fh.write(tile)
+        for band, row in _tile_rows(data, categorical, dtype, nodata):
+            for tile in row:
+                offsets[placed[band]] = end
+                counts[placed[band]] = len(tile)
+                placed[band] += 1
+                end += fh.write(tile)
         _set_tile_table(fh, {TIFF_TILE_OFFSETS: offsets, TIFF_TILE_BYTE_COUNTS: counts})
 
 
@@ -779,8 +807,9 @@ _TIFF_INTEGERS = {4: "I", 16: "Q"}
 """struct codes of the TIFF integer types GDAL writes tile tables in: LONG and LONG8."""
 
 
-def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]]:
-    """The array in full-width strips of ``height`` rows (one row of tiles), top to bottom.
+def _strips(data: Any, height: int) -> Iterator[tuple[Window, np.ndarray]]:
+    """A (bands, rows, cols) array (:func:`_banded`) in full-width strips of ``height`` rows
+    (one row of tiles) of every band, top to bottom.
 
     GDAL then writes each tile once, in the same order whether the array is in memory or
     chunked (any chunk shape), so both give the same bytes. For dask, the blocks come from
@@ -790,30 +819,30 @@ def _strips(da: xr.DataArray, height: int) -> Iterator[tuple[Window, np.ndarray]
     never holds two rows of chunks; a chunked strip is therefore a view that is valid until
     the next strip is asked for (the writer writes it before).
     """
-    data = da.data
     if not is_dask(data):
-        whole = np.asarray(data)
-        for top in range(0, whole.shape[0], height):
-            strip = whole[top : top + height]
-            yield Window(0, top, strip.shape[1], strip.shape[0]), strip
+        for top in range(0, data.shape[1], height):
+            strip = data[:, top : top + height]
+            yield Window(0, top, strip.shape[2], strip.shape[1]), strip
         return
     with contextlib.closing(computed_blocks(data)) as blocks:  # cancelled if a write fails
-        edges = np.cumsum((0, *data.chunks[1]))
-        buffer = np.empty((max(data.chunks[0]) + height, da.shape[1]), dtype=data.dtype)
+        edges = np.cumsum((0, *data.chunks[2]))
+        buffer = np.empty(
+            (data.shape[0], max(data.chunks[1]) + height, data.shape[2]), dtype=data.dtype
+        )
         held = 0  # rows left over from the previous row of chunks, at the buffer's top
         top = 0
-        for i, rows in enumerate(data.chunks[0]):
+        for i, rows in enumerate(data.chunks[1]):
             for left, right in itertools.pairwise(edges):
-                buffer[held : held + rows, left:right] = next(blocks)
+                buffer[:, held : held + rows, left:right] = next(blocks)
             filled, start = held + rows, 0
-            last = i == len(data.chunks[0]) - 1
+            last = i == len(data.chunks[1]) - 1
             while filled - start >= height or (last and filled > start):
-                strip = buffer[start : min(start + height, filled)]
-                yield Window(0, top, strip.shape[1], strip.shape[0]), strip
-                start += strip.shape[0]
-                top += strip.shape[0]
+                strip = buffer[:, start : min(start + height, filled)]
+                yield Window(0, top, strip.shape[2], strip.shape[1]), strip
+                start += strip.shape[1]
+                top += strip.shape[1]
             held = filled - start
-            buffer[:held] = buffer[start:filled]  # fewer than height rows, to the top
+            buffer[:, :held] = buffer[:, start:filled]  # fewer than height rows, to the top
 
 
 def class_names_tag(classes: Mapping[int, tuple[str, str]]) -> str:

@@ -512,9 +512,9 @@ def test_leas_chunked_equals_in_memory_bit_for_bit(region, chunks) -> None:
     pd.testing.assert_frame_equal(chunked.fit, memory.fit, check_exact=True)
     pd.testing.assert_frame_equal(chunked.contribution, memory.contribution, check_exact=True)
     _same_forests(chunked, memory)
-    # the probability: lazy, one class per chunk, the same bits once computed
+    # the probability: lazy, every class of a chunk predicted at once, the same bits
     assert is_dask(chunked.probability)
-    assert chunked.probability.data.chunks[0] == (1, 1, 1)
+    assert chunked.probability.data.chunks[0] == (3,)
     np.testing.assert_array_equal(chunked.probability.values, memory.probability.values)
     assert np.isnan(chunked.probability.values[:, :2, :3]).all()
 
@@ -563,7 +563,7 @@ def test_ann_chunked_equals_in_memory(region, occurrence, ann_reference, chunks)
     for a, b in zip(fitted.model.coefs_, ann_reference.model.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     chunked = ann_probability(lazy["t1"], _drivers(lazy), sample_rate=0.5, seed=1)
-    assert chunked.data.chunks[0] == (1, 1, 1)
+    assert chunked.data.chunks[0] == (3,)  # every class of a chunk predicted at once
     np.testing.assert_allclose(chunked.values, occurrence.values, rtol=0, atol=1e-12)
 
 
@@ -601,3 +601,43 @@ def test_chunked_probability_is_written_block_by_block(tmp_path) -> None:
     with rasterio.open(tmp_path / "lazy.tif") as ds:
         written = ds.read()
     np.testing.assert_array_equal(written, memory.values.astype(np.float32))
+
+
+@pytest.mark.parametrize("method", ["leas", "ann"])
+def test_chunked_prediction_reads_each_chunk_of_the_drivers_once(region, tmp_path, method) -> None:
+    """Writing the chunked probability (the stack and one file per class) reads each chunk
+    of each driver once and predicts every class from it (it read them once per class and
+    file: 6 times with 3 classes), and the files hold the in-memory layers."""
+    import collections
+
+    import rasterio
+
+    from landcarbon.landuse.suitability import write_suitability
+
+    reads: collections.Counter[tuple[str, tuple[int, ...]]] = collections.Counter()
+
+    def counted(block: np.ndarray, label: str, block_info=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        reads[label, block_info[0]["chunk-location"]] += 1
+        return block
+
+    def fitted(maps: dict[str, xr.DataArray]) -> xr.DataArray:
+        drivers = _drivers(maps)
+        if method == "leas":
+            return leas(maps["t0"], maps["t1"], drivers, sample_rate=0.5, n_trees=5).probability
+        return ann_probability(maps["t1"], drivers, hidden=4, sample_rate=0.5, max_iter=50)
+
+    lazy = _chunk(region, _STUDY_CHUNKS["uneven"])
+    for name in ("A", "B"):
+        lazy[name] = lazy[name].copy(
+            data=lazy[name].data.map_blocks(counted, label=name, dtype=float)
+        )
+    probability = fitted(lazy)
+    reads.clear()  # the statistics and the sample read every chunk before
+    write_suitability(probability, tmp_path)
+    assert len(reads) == 2 * 3 * 3 and set(reads.values()) == {1}, reads
+    memory = fitted(region).values.astype(np.float32)
+    with rasterio.open(tmp_path / "probability.tif") as ds:
+        np.testing.assert_array_equal(ds.read(), memory)
+    for i, code in enumerate(probability["class"].values):
+        with rasterio.open(tmp_path / f"probability_{code}.tif") as ds:
+            np.testing.assert_array_equal(ds.read(1), memory[i])

@@ -140,3 +140,77 @@ def test_validation_without_simulation_is_refused(tmp_path: Path):
     (tmp_path / "study.toml").write_text(STUDY[:start] + STUDY[end:])
     line = one_error_line(run_cli("validate", str(tmp_path / "study.toml")))
     assert "[validation]" in line and "add one" in line
+
+
+@pytest.mark.parametrize("chunks", [200, 48], ids=["one chunk", "uneven chunks"])
+def test_chunked_validation_fits_its_suitability_on_chunks_and_equals_in_memory(
+    validated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: int
+):
+    """With [compute] chunks the validation's own suitability reads its maps and drivers
+    in chunks (dask, as the simulation's suitability step) and the simulated map, the
+    tables and the summary are those of the in-memory run (one chunk; 48, 48, 24 x 48,
+    48, 34 cells)."""
+    seen = _dask_inputs_of_the_fit(monkeypatch)
+    (tmp_path / "study.toml").write_text(STUDY + f"\n[compute]\nchunks = {chunks}\n")
+    with pytest.warns(LandcarbonWarning, match="no cell changed into it"):
+        run_study(tmp_path / "study.toml", tmp_path / "out", steps=["validation"])
+    assert seen == [True] * 5  # t0, t1 and the three drivers
+    memory, chunked = validated / "out/validation", tmp_path / "out/validation"
+    tif = "lulc_simulated_2020.tif"
+    assert (memory / tif).read_bytes() == (chunked / tif).read_bytes()
+    assert json.loads((memory / "summary.json").read_text()) == json.loads(
+        (chunked / "summary.json").read_text()
+    )
+    for name in ("confusion.csv", "fom_by_transition.csv", "change_agreement.tif"):
+        assert (memory / name).read_bytes() == (chunked / name).read_bytes(), name
+
+
+def _dask_inputs_of_the_fit(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each map and driver the validation's suitability is fitted on is dask
+    (t0, t1, then the drivers, per fit), recorded in the list returned."""
+    from landcarbon.backend import is_dask
+    from landcarbon.study.chapters import validation
+
+    seen: list[bool] = []
+    fit = validation.fit_probability
+
+    def spy(sec, t0, t1, drivers, seed):  # type: ignore[no-untyped-def]
+        seen.extend(is_dask(a.data) for a in (t0, t1, *drivers.values()))
+        return fit(sec, t0, t1, drivers, seed)
+
+    monkeypatch.setattr(validation, "fit_probability", spy)
+    return seen
+
+
+def test_chunked_validation_with_a_chunk_all_nodata_equals_in_memory(
+    validated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The region's maps with no land use on their top-left 48 x 48 cells (with
+    [compute] chunks = 48, a chunk all nodata): the chunked validation writes the
+    in-memory run's simulated map and summary."""
+    import re
+    import shutil
+
+    import rasterio
+
+    shutil.copytree(validated / "synthetic_data", tmp_path / "synthetic_data")
+    for year in (2000, 2010, 2020):
+        with rasterio.open(tmp_path / f"synthetic_data/landuse_{year}.tif", "r+") as ds:
+            lulc = ds.read(1)
+            lulc[:48, :48] = ds.nodata
+            ds.write(lulc, 1)
+    text = re.sub(r"\[synthetic\]\n(?:(?!\[).*\n)*", "", STUDY)  # the edited files as given
+    seen = _dask_inputs_of_the_fit(monkeypatch)
+    for chunks in (0, 48):
+        (tmp_path / f"c{chunks}.toml").write_text(text + f"\n[compute]\nchunks = {chunks}\n")
+        with pytest.warns(LandcarbonWarning, match="no cell changed into it"):
+            run_study(tmp_path / f"c{chunks}.toml", tmp_path / f"out{chunks}", steps=["validation"])
+    assert seen == [False] * 5 + [True] * 5  # in memory, then chunked
+    memory, chunked = tmp_path / "out0/validation", tmp_path / "out48/validation"
+    simulated = read_raster(chunked / "lulc_simulated_2020.tif", "categorical").values
+    assert (simulated[:48, :48] < 0).all() and (simulated[48:] >= 0).all()
+    tif = "lulc_simulated_2020.tif"
+    assert (memory / tif).read_bytes() == (chunked / tif).read_bytes()
+    assert json.loads((memory / "summary.json").read_text()) == json.loads(
+        (chunked / "summary.json").read_text()
+    )

@@ -38,9 +38,10 @@ Maps and drivers may be numpy or dask (chunked). Chunked, no step holds a map: t
 census, the driver statistics (:func:`~landcarbon.landuse.sampling.driver_stack`), the
 sample and the gathering of its features
 (:func:`~landcarbon.landuse.sampling.values_at`) are exact map-reduces over the chunks,
-and the probability is lazy: one layer per class through
-:func:`~landcarbon.backend.map_cells`, each chunk normalised and predicted on its own, so
-a writer (:func:`~landcarbon.raster.write_raster`) computes and writes it block by block.
+and the probability is lazy: one block of every class per chunk, its drivers read and
+normalised once and each class predicted from them, so a writer
+(:func:`~landcarbon.raster.write_raster`) computes and writes it block by block, reading
+each chunk of the drivers once.
 The training sample and the fitted models equal the in-memory ones bit for bit, whatever
 the chunks, and so do the LEAS probabilities (the ANN's within 1e-12: a BLAS may sum a
 chunk's rows in another order). In memory, prediction runs over row blocks of
@@ -65,7 +66,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from landcarbon.backend import like, map_cells
+from landcarbon.backend import is_dask
 from landcarbon.errors import LandcarbonWarning, ParameterError
 from landcarbon.landuse import PLUS_TREES
 from landcarbon.landuse.allocation import SeedLike, seed_sequence
@@ -83,7 +84,7 @@ from landcarbon.landuse.sampling import (
     values_at,
     with_planned,
 )
-from landcarbon.raster import CLASS_NODATA, atomic_path, valid_mask, write_raster
+from landcarbon.raster import CLASS_NODATA, atomic_path, read_raster, valid_mask, write_raster
 from landcarbon.tables import class_counts
 
 LeasMode = Literal["expansion", "single_date"]
@@ -276,7 +277,7 @@ def leas(
     predictors = [
         partial(tree_votes, models[c], n_jobs=n_jobs) if c in models else _none for c in codes
     ]
-    layers = _probability(target, predictors, cells_per_block, lulc_t1)
+    layers = _probability(target, partial(_each, predictors), len(codes), cells_per_block)
     probability = _stack_like(layers, codes, lulc_t1, "development_probability")
     nan_row = np.full(len(stack.names), np.nan)
     contribution = pd.DataFrame(
@@ -408,41 +409,45 @@ def _none(x: np.ndarray) -> np.ndarray:
 
 
 def _probability(
-    stack: DriverStack,
-    predictors: Sequence[Predict],
-    cells_per_block: int,
-    template: xr.DataArray,
-    together: Predict | None = None,
+    stack: DriverStack, predict: Predict, k: int, cells_per_block: int
 ) -> np.ndarray | Any:
-    """The (class, y, x) float64 layers: ``predictors[k]`` of the usable cells' features
-    (one value per cell), NaN elsewhere.
+    """The (class, y, x) float64 layers: the ``k`` columns of ``predict`` (one per class) on
+    the usable cells' features, NaN elsewhere.
 
-    In memory: row blocks of about ``cells_per_block`` cells, each predicted by
-    ``together`` (every class at once, one column per class; default each predictor in
-    turn). Chunked: one lazy layer per class through :func:`~landcarbon.backend.map_cells`
-    (each chunk normalised and predicted on its own), stacked with chunks of one class, so
-    a writer computes one class's chunk at a time and never the whole stack.
+    In memory: row blocks of about ``cells_per_block`` cells. Chunked: lazy, one block of
+    every class per chunk (``map_blocks``), in one chunk of classes: each chunk's drivers
+    are read and normalised once and every class is predicted from them, and a writer
+    (:func:`~landcarbon.raster.write_raster` writes every band of a strip in turn) computes
+    each chunk once, never the whole stack.
     """
+    scale = (stack.low, stack.high, stack.fill)
     if stack.chunks is None:
-        out = np.full((len(predictors), *stack.shape), np.nan)
-        columns = together or partial(_each, predictors)
+        out = np.full((k, *stack.shape), np.nan)
         for block in stack.row_blocks(cells_per_block):
             out[:, block] = _layers(
                 stack.usable[block],
                 *(a[block] for a in stack.arrays),
-                scale=(stack.low, stack.high, stack.fill),
-                predict=columns,
-                k=len(predictors),
+                scale=scale,
+                predict=predict,
+                k=k,
             )
         return out
     import dask
     import dask.array as da
 
-    maps = [like(template, a) for a in (stack.usable, *stack.arrays)]
-    scale = (stack.low, stack.high, stack.fill)
-    # each model one key of the graph: sent once to each worker, not inside every task
-    models = [dask.delayed(p, pure=True) for p in predictors]
-    return da.stack([map_cells(_layer, *maps, scale=scale, predict=m).data for m in models])
+    return da.map_blocks(
+        _layers,
+        stack.usable,
+        *stack.arrays,
+        new_axis=0,
+        chunks=((k,), *stack.chunks),
+        dtype=np.float64,
+        meta=np.empty((0, 0, 0)),
+        scale=scale,
+        # the fitted models one key of the graph: sent once to each worker, not in every task
+        predict=dask.delayed(predict, pure=True),
+        k=k,
+    )
 
 
 def _each(predictors: Sequence[Predict], x: np.ndarray) -> np.ndarray:
@@ -463,11 +468,6 @@ def _layers(
         x = normalised([np.asarray(c)[usable] for c in columns], *scale)
         out[:, usable] = np.asarray(predict(x)).reshape(x.shape[0], k).T
     return out
-
-
-def _layer(usable: np.ndarray, *columns: np.ndarray, scale: Any, predict: Predict) -> np.ndarray:
-    """One class's layer of one chunk (the per-chunk function of :func:`_probability`)."""
-    return _layers(usable, *columns, scale=scale, predict=predict, k=1)[0]
 
 
 def _stack_like(data: Any, codes: list[int], like: xr.DataArray, name: str) -> xr.DataArray:
@@ -586,17 +586,14 @@ def ann_probability(
     """
     fitted = fit_ann(lulc, drivers, **options)
     every = partial(_ann_proba, fitted.model)
-    each = [partial(_ann_proba, fitted.model, column=i) for i in range(len(fitted.classes))]
-    layers = _probability(fitted.drivers, each, cells_per_block, lulc, together=every)
+    layers = _probability(fitted.drivers, every, len(fitted.classes), cells_per_block)
     return _stack_like(layers, list(fitted.classes), lulc, "occurrence_probability")
 
 
-def _ann_proba(model: MLPClassifier, x: np.ndarray, column: int | None = None) -> np.ndarray:
-    """The network's probability of every class (or of the class ``column``) per row of ``x``
-    (chunked, each class's layer predicts again: the network is cheap next to a read)."""
+def _ann_proba(model: MLPClassifier, x: np.ndarray) -> np.ndarray:
+    """The network's probability of every class per row of ``x`` (cells, classes)."""
     with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
-        proba = model.predict_proba(x)
-    return proba if column is None else proba[:, column]  # type: ignore[no-any-return]
+        return model.predict_proba(x)  # type: ignore[no-any-return]
 
 
 def write_suitability(
@@ -615,26 +612,37 @@ def write_suitability(
     """
     values = probability.astype(np.float32)
     codes = [int(c) for c in values["class"].values]
-    files = {
-        f"class {code}": write_raster(
-            values.sel({"class": code}),
-            out / f"probability_{code}.tif",
-            overwrite=overwrite,
-            description=f"class {code}",
-            units="probability",
-        )
-        for code in codes
-    }
-    files["stack"] = write_raster(
+    stack = write_raster(
         values,
         out / "probability.tif",
         overwrite=overwrite,
         description=[f"class {code}" for code in codes],
         units="probability",
     )
+    files = {
+        f"class {code}": write_raster(
+            _class_layer(values, stack, i),
+            out / f"probability_{code}.tif",
+            overwrite=overwrite,
+            description=f"class {code}",
+            units="probability",
+        )
+        for i, code in enumerate(codes)
+    }
+    files["stack"] = stack
     for name, frame in (tables or {}).items():
         path = out / f"{name}.csv"
         with atomic_path(path, overwrite) as tmp:
             frame.to_csv(tmp)
         files[name] = path
     return files
+
+
+def _class_layer(values: xr.DataArray, stack: Path, index: int) -> xr.DataArray:
+    """The float32 layer ``index`` of the probability stack ``values``: in memory its slice;
+    chunked, band ``index + 1`` of the written ``stack`` file read back in the same chunks
+    (the same values: a class file costs a read of that file, not a second prediction)."""
+    if not is_dask(values.data):
+        return values[index]
+    chunks = max(values.data.chunksize[1:])
+    return read_raster(stack, band=index + 1, chunks=chunks).astype(np.float32)

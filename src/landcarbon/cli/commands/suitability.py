@@ -54,11 +54,16 @@ def suitability(
     threads: int | None = typer.Option(
         None, "--threads", help="LEAS threads (-1: all cores); results do not depend on it."
     ),
+    chunks: int | None = typer.Option(
+        None, "--chunks", help="Read rasters in chunks of this many cells (large maps)."
+    ),
     seed: int | None = SEED,
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Per-class suitability from drivers: PLUS LEAS (random forest on the t0->t1
-    expansion) or FLUS ANN (neural network on the t1 land use)."""
+    expansion) or FLUS ANN (neural network on the t1 land use). With --chunks the maps are
+    read, sampled, predicted and written chunk by chunk: the same probabilities."""
+    from landcarbon.errors import ParameterError
     from landcarbon.landuse.suitability import ann_probability, leas, write_suitability
     from landcarbon.raster import read_stack
 
@@ -68,9 +73,17 @@ def suitability(
         raise typer.BadParameter(f"{method!r}: use leas or ann", param_hint="--method")
     if method == "leas" and t0 is None:
         raise typer.BadParameter("LEAS trains on two dates; give --t0", param_hint="--t0")
+    if chunks is not None and chunks < 1:
+        raise ParameterError(
+            f"--chunks {chunks}: a chunk must be at least 1 cell a side; give cells per chunk "
+            f"side (e.g. --chunks 2048), or leave --chunks out to read the maps whole"
+        )
     maps = {"t1": t1} | ({"t0": t0} if t0 is not None and method == "leas" else {})
     stack = read_stack(
-        maps | {p.stem: p for p in drivers}, dict.fromkeys(maps, "categorical"), reference="t1"
+        maps | {p.stem: p for p in drivers},
+        dict.fromkeys(maps, "categorical"),
+        reference="t1",
+        chunks=chunks,
     )
     layers = {p.stem: stack[p.stem] for p in drivers}
     seed_value = 0 if seed is None else seed

@@ -95,16 +95,21 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         from landcarbon.tables import class_counts
 
         where = f"[validation] of {study.path}"
+        chunks = study.compute.chunks  # chunked: the suitability as the simulation step's
         given = {
-            f"{year:g}": read(ctx.inputs[name], "categorical")
+            f"{year:g}": read(ctx.inputs[name], "categorical", chunks)
             for year, name in zip(sec.years, maps, strict=True)
         }
         both, dropped = common_mask(
             given, strict=sim.strict_nodata, strict_option=f"strict_nodata = true from {where}"
         )
         lulc = [both[f"{year:g}"] for year in sec.years]
-        stack = {d: read(ctx.inputs[a]) for d, a in drivers.items()}
+        stack = {d: read(ctx.inputs[a], chunks=chunks) for d, a in drivers.items()}
         probability, _ = fit_probability(sim, lulc[0], lulc[1], stack, ctx.seed)
+        if chunks:  # the allocation holds its maps: computed here, the drivers never whole
+            import dask
+
+            probability, *lulc = dask.compute(probability, *lulc)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         check = validate_simulation(
             lulc[0],
