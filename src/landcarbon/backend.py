@@ -5,8 +5,10 @@ through :func:`map_focal` (``map_overlap`` with a NaN-free halo), and global
 steps call :func:`require_in_memory` to refuse chunked input with a message that
 names the step and the fix. Results keep the first input's dims, coords, CRS and
 attrs. Zonal sums over chunks use :func:`chunked_bincount` (map-reduce: a
-bincount per block, summed in a fixed order), never a full load. Writers walk a lazy
-map's blocks with :func:`computed_blocks`: in order, the next ones computing meanwhile.
+bincount per block, summed in a fixed order), never a full load; a per-block result runs
+in the task that computes its block (:func:`block_results`). Writers walk a lazy map's
+blocks with :func:`computed_blocks` (or any lazy values with :func:`computed_in_order`):
+in order, the next ones computing meanwhile.
 """
 
 from __future__ import annotations
