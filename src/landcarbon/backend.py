@@ -5,8 +5,10 @@ through :func:`map_focal` (``map_overlap`` with a NaN-free halo), and global
 steps call :func:`require_in_memory` to refuse chunked input with a message that
 names the step and the fix. Results keep the first input's dims, coords, CRS and
 attrs. Zonal sums over chunks use :func:`chunked_bincount` (map-reduce: a
-bincount per block, summed in a fixed order), never a full load. Writers walk a lazy
-map's blocks with :func:`computed_blocks`: in order, the next ones computing meanwhile.
+bincount per block, summed in a fixed order), never a full load; a per-block result runs
+in the task that computes its block (:func:`block_results`). Writers walk a lazy map's
+blocks with :func:`computed_blocks` (or any lazy values with :func:`computed_in_order`):
+in order, the next ones computing meanwhile.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -175,17 +177,46 @@ def chunked_bincount(
 
     c = c if is_dask(c) else da.from_array(c, chunks=w.chunks)
     if w is None:
-        parts = [dask.delayed(_count)(b) for b in c.to_delayed().ravel()]
+        parts = block_results(_count, c)
     else:
         w = w if is_dask(w) else da.from_array(w, chunks=c.chunks)
         fixed = tuple(min(SUM_BLOCK, n) for n in c.shape)
-        c, w = c.rechunk(fixed), w.rechunk(fixed)
-        parts = [
-            dask.delayed(_count)(b, wb)
-            for b, wb in zip(c.to_delayed().ravel(), w.to_delayed().ravel(), strict=True)
-        ]
+        parts = block_results(_count, c.rechunk(fixed), w.rechunk(fixed))
     total = dask.delayed(sum)(parts, 0 if w is None else np.zeros(minlength))
     return np.asarray(total.compute())
+
+
+def block_results(func: Callable[..., Any], *arrays: Any, **kwargs: Any) -> list[Any]:
+    """``func(*blocks, **kwargs)`` of every block of aligned dask arrays, as
+    ``dask.delayed`` values in C order (an array of one chunk along an axis is broadcast
+    along it, as in ``map_blocks``).
+
+    Each result is computed in the task that makes its blocks (a ``map_blocks`` layer
+    fuses with the reads and per-cell layers before it), so a block is never handed from
+    one task to another nor held after its result: one task per block instead of one per
+    layer, which keeps the scheduler's round trips and the workers' memory low when the
+    result (counts, a few compressed tiles) is much smaller than the block. The layer's
+    "blocks" are the results themselves (any object), never assembled into an array.
+    """
+    import dask.array as da
+
+    first = arrays[0]
+    results = da.map_blocks(
+        _call,
+        *arrays,
+        dtype=object,
+        chunks=tuple((1,) * len(sizes) for sizes in first.chunks),
+        meta=np.empty((0,) * first.ndim, dtype=object),
+        _func=func,
+        _kwargs=kwargs,
+    )
+    return list(results.to_delayed().ravel())
+
+
+def _call(*blocks: np.ndarray, _func: Callable[..., Any], _kwargs: dict[str, Any]) -> Any:
+    """``_func(*blocks, **_kwargs)``: :func:`block_results`' task (its keywords cannot
+    collide with ``map_blocks``' own, such as ``dtype`` or ``name``)."""
+    return _func(*blocks, **_kwargs)
 
 
 def fixed_total(values: xr.DataArray) -> float:
@@ -218,16 +249,27 @@ def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray
     """The blocks of a dask array (2-D, or bands x 2-D) as numpy arrays, in C order.
 
     While the caller handles one block (e.g. writes it), up to ``ahead`` later blocks
+    compute (:func:`computed_in_order`). Leaving the loop early cancels what is still
+    computing.
+    """
+    keys = itertools.product(*(range(len(c)) for c in data.chunks))
+    for block in computed_in_order((data.blocks[key] for key in keys), ahead):
+        yield np.asarray(block)
+
+
+def computed_in_order(lazy: Iterable[Any], ahead: int | None = None) -> Generator[Any, None, None]:
+    """The values of dask collections (array blocks, :func:`block_results`), in order.
+
+    While the caller handles one value (e.g. writes it), up to ``ahead`` later ones
     compute; ``ahead`` defaults to twice the worker threads, so every worker stays busy
-    and at most that many blocks wait in memory. On a ``dask.distributed`` client the
-    blocks are futures on a sliding window; on dask's local schedulers, batches of
-    ``ahead / 2`` blocks computed one batch ahead in a background thread. Leaving the
+    and at most that many values wait in memory. On a ``dask.distributed`` client the
+    values are futures on a sliding window; on dask's local schedulers, batches of
+    ``ahead / 2`` values computed one batch ahead in a background thread. Leaving the
     loop early cancels what is still computing.
     """
     import dask
 
-    keys = itertools.product(*(range(len(c)) for c in data.chunks))
-    lazy = (data.blocks[key] for key in keys)
+    lazy = iter(lazy)
     client = _distributed_client()
     if client is not None:
         ahead = ahead or 2 * max(1, sum(client.nthreads().values()))
@@ -236,8 +278,8 @@ def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray
             while pending:
                 head = pending.popleft()
                 pending.extend(client.compute(b) for b in itertools.islice(lazy, 1))
-                yield np.asarray(head.result())
-                del head  # released: its worker frees the block
+                yield head.result()
+                del head  # released: its worker frees the value
         finally:
             client.cancel(list(pending))
         return
@@ -254,6 +296,6 @@ def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray
     try:
         while batch := upcoming.result():
             upcoming = pool.submit(next_batch)
-            yield from (np.asarray(b) for b in batch)
+            yield from batch
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

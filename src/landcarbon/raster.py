@@ -35,7 +35,14 @@ from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
-from landcarbon.backend import CLASS_NODATA, computed_blocks, is_dask, like
+from landcarbon.backend import (
+    CLASS_NODATA,
+    block_results,
+    computed_blocks,
+    computed_in_order,
+    is_dask,
+    like,
+)
 from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
 from landcarbon.grid import Grid, check_aligned
 
@@ -667,9 +674,9 @@ def _on_tile_edges(chunks: tuple[tuple[int, ...], ...]) -> bool:
 
 def _encode_tiles(
     block: np.ndarray, *, categorical: bool, stored_dtype: str, nodata: float | int
-) -> np.ndarray:
+) -> list[bytes]:
     """The compressed tiles of one tile-aligned (bands, rows, cols) block, band by band and
-    row by row (a 1 x 1 object array holding the list of ``bytes``), as GDAL writes them in
+    row by row, as GDAL writes them in
     the whole map's file: the block is written as a GeoTIFF in memory with the same
     :data:`TILING` and its tiles cut out. Runs where the block was computed (a worker), so
     the compression runs in parallel and a few MB, not the block, travel to the writing
@@ -700,9 +707,7 @@ def _encode_tiles(
             ]
         mem.seek(0)
         raw = mem.read()
-    out = np.empty((1, 1), dtype=object)
-    out[0, 0] = [raw[start : start + size] for start, size in spans]
-    return out
+    return [raw[start : start + size] for start, size in spans]
 
 
 def _tile_rows(
@@ -710,26 +715,17 @@ def _tile_rows(
 ) -> Iterator[tuple[int, list[bytes]]]:
     """The compressed tiles of a tile-aligned (bands, rows, cols) dask array with one chunk
     of bands: per row of tiles, each band's tiles left to right (band index, tiles). Each
-    block is encoded where it is computed (:func:`_encode_tiles`), the blocks taken in
-    order from :func:`~landcarbon.backend.computed_blocks` (the next ones encoding
+    block is encoded in the task that computes it (:func:`_encode_tiles` through
+    :func:`~landcarbon.backend.block_results`: one task per block), the blocks taken in
+    order from :func:`~landcarbon.backend.computed_in_order` (the next ones encoding
     meanwhile). Only one row of chunks' compressed tiles is held here."""
-    import dask.array as da
-
-    tiles = da.map_blocks(
-        _encode_tiles,
-        data,
-        dtype=object,
-        drop_axis=0,
-        chunks=tuple((1,) * len(sizes) for sizes in data.chunks[1:]),
-        meta=np.empty((0, 0), dtype=object),
-        categorical=categorical,
-        stored_dtype=dtype.name,  # not ``dtype``: map_blocks takes that one
-        nodata=nodata,
+    tiles = block_results(
+        _encode_tiles, data, categorical=categorical, stored_dtype=dtype.name, nodata=nodata
     )
     across = [-(-cols // TILE) for cols in data.chunks[2]]
-    with contextlib.closing(computed_blocks(tiles)) as blocks:  # cancelled if a write fails
+    with contextlib.closing(computed_in_order(tiles)) as blocks:  # cancelled if a write fails
         for rows in data.chunks[1]:
-            row = [next(blocks)[0, 0] for _ in across]
+            row = [next(blocks) for _ in across]
             down = -(-rows // TILE)
             for r in range(down):
                 for band in range(data.shape[0]):

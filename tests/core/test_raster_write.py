@@ -146,18 +146,16 @@ def test_workers_encode_the_tiles_and_ship_compressed_bytes(tmp_path: Path, monk
     """On a cluster the writing process receives each block's compressed tiles, not the
     block: two tiles of 256 x 256 zeros, a few hundred bytes, where the strip writer
     received the 512 x 256 float64 block (1 MB)."""
-    from landcarbon.backend import computed_blocks
+    from landcarbon.backend import computed_in_order
 
     received: list[int] = []
 
-    def recording(data, *args, **kwargs):
-        for block in computed_blocks(data, *args, **kwargs):
-            received.append(
-                sum(len(t) for t in block[0, 0]) if block.dtype == object else block.nbytes
-            )
-            yield block
+    def recording(lazy, *args, **kwargs):
+        for tiles in computed_in_order(lazy, *args, **kwargs):
+            received.append(sum(len(t) for t in tiles))
+            yield tiles
 
-    monkeypatch.setattr(landcarbon.raster, "computed_blocks", recording)
+    monkeypatch.setattr(landcarbon.raster, "computed_in_order", recording)
     da = make_raster(np.zeros((1024, 1280)))
     with _scheduler("distributed"):
         lazy = write_raster(da.chunk({"y": 512, "x": 256}), tmp_path / "lazy.tif")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from landcarbon.backend import is_dask, like, map_cells
+from landcarbon.backend import block_results, is_dask, like, map_cells
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
 from landcarbon.raster import CLASS_NODATA
@@ -351,8 +351,8 @@ def _chunked_counts(
     **options: Any,
 ) -> CountsAreas:
     """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
-    chunks (each with its rows' cell areas) summed pairwise, so that only a few count
-    tables are held at once."""
+    chunks (each with its rows' cell areas): one task per chunk reads its blocks and counts
+    them (:func:`~landcarbon.backend.block_results`), one more adds the tables."""
     datas = [m.data for m in maps]
     if not any(is_dask(d) for d in datas):
         return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
@@ -360,38 +360,31 @@ def _chunked_counts(
     import dask.array as da
 
     chunks = next(d.chunks for d in datas if is_dask(d))
-    blocks = [
-        (d.rechunk(chunks) if is_dask(d) else da.from_array(d, chunks=chunks)).to_delayed()
-        for d in datas
-    ]
-    starts = np.cumsum((0, *chunks[0]))
-    parts = [
-        dask.delayed(_kernel_by_name)(
-            kernel.__name__,
-            *(b[i, j] for b in blocks),
-            row_area[starts[i] : starts[i + 1]],
-            **options,
-        )
-        for i in range(len(chunks[0]))
-        for j in range(len(chunks[1]))
-    ]
-    while len(parts) > 1:
-        parts = [dask.delayed(_add_counts)(*parts[k : k + 2]) for k in range(0, len(parts), 2)]
-    result: CountsAreas = dask.compute(parts[0])[0]
+    blocks = [d.rechunk(chunks) if is_dask(d) else da.from_array(d, chunks=chunks) for d in datas]
+    areas = da.from_array(row_area[:, None], chunks=(chunks[0], 1))  # broadcast along rows
+    parts = block_results(_count_block, *blocks, areas, kernel=kernel.__name__, **options)
+    result: CountsAreas = dask.delayed(_add_counts)(parts).compute()
     return result
 
 
-def _kernel_by_name(name: str, *args: Any, **options: Any) -> CountsAreas:
-    """``landcarbon.carbon._kernels.<name>(*args, **options)``. Tasks name the kernel
-    rather than carry it: a pickled numba dispatcher is rebuilt (and compiled again) in
-    every worker, while the module's own is loaded from numba's cache once."""
+def _count_block(*blocks: np.ndarray, kernel: str, **options: Any) -> CountsAreas:
+    """``landcarbon.carbon._kernels.<kernel>(*maps, row_area, **options)`` on one block of
+    the maps and its column of row areas (the last block). Tasks name the kernel rather
+    than carry it: a pickled numba dispatcher is rebuilt (and compiled again) in every
+    worker, while the module's own is loaded from numba's cache once."""
     from landcarbon.carbon import _kernels
 
-    return getattr(_kernels, name)(*args, **options)  # type: ignore[no-any-return]
+    *maps, area = blocks
+    return getattr(_kernels, kernel)(*maps, area[:, 0], **options)  # type: ignore[no-any-return]
 
 
-def _add_counts(x: CountsAreas, y: CountsAreas | None = None) -> CountsAreas:
-    return x if y is None else (x[0] + y[0], x[1] + y[1])
+def _add_counts(parts: list[CountsAreas]) -> CountsAreas:
+    """The blocks' counts and areas added in C order, in one task (a table per block is a
+    few hundred bytes: a tree of pairwise sums would cost a task per block)."""
+    counts, area = parts[0]
+    for more, more_area in parts[1:]:
+        counts, area = counts + more, area + more_area
+    return counts, area
 
 
 def map_label(da: xr.DataArray, default: str = "the map") -> str:
