@@ -190,10 +190,11 @@ def _fill_row(
     s2: np.ndarray,
     w: np.ndarray,
     unit: bool,
-    first: int,
+    task: np.ndarray,
     parts: int,
 ) -> None:
-    """Row ``j`` of the DP for i >= ``first`` (:func:`_fill_range`) on ``parts`` threads.
+    """Cells ``task[0]..task[1]`` of row ``j``, split points in ``task[2]..task[3]``
+    (:func:`_fill_range`), on ``parts`` threads.
 
     With ``parts`` > 1 the top levels of the divide and conquer are solved here, breadth
     first, until there are at least 4 ``parts`` independent subranges (disjoint cells and
@@ -201,12 +202,10 @@ def _fill_row(
     p + parts, ... (neighbouring subranges differ most in cost). The cells and their
     values are those of one thread.
     """
-    m = cur.shape[0]
-    tasks = np.empty((1, 4), dtype=np.int64)
-    tasks[0, 0], tasks[0, 1], tasks[0, 2], tasks[0, 3] = first, m - 1, j, m - 1
     if parts == 1:  # no thread team at all (an idle one spins)
-        _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, tasks[0])
+        _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, task)
         return
+    tasks = task.reshape((1, 4))
     buf = np.empty(_BLOCK)
     while 0 < tasks.shape[0] < 4 * parts:
         below = np.empty((2 * tasks.shape[0], 4), dtype=np.int64)
@@ -245,6 +244,14 @@ def fisher_jenks_edges(
     weighted mean before the prefix sums, which keeps the sums of squares accurate for
     large or offset data. ``parts``: threads for the rows (the result does not depend on
     it; :func:`_fill_row`).
+
+    Row j (j + 1 classes) is filled only from the cell the rows above read, right to
+    left, on demand: the last row is needed at the end of the data (i = m - 1) alone,
+    and row j at cells i >= c reads row j - 1 from ``split[j - 1, c] - 1`` on (the
+    start of a class j never precedes that of class j - 1 at the same end, which bounds
+    the candidates). So a row is filled from where the row above starts reading, a
+    fraction of m for all rows but the first (10^6 gamma values, k = 5: 0.87 of a row in
+    all instead of 2.05). The optimal path of every k <= k_max lies in those cells.
     """
     m = unique.shape[0]
     weights = counts.astype(np.float64)
@@ -261,22 +268,33 @@ def fisher_jenks_edges(
         s1[i + 1] = s1[i] + x[i] * weights[i]
         s2[i + 1] = s2[i] + x[i] * x[i] * weights[i]
         w[i + 1] = w[i] + weights[i]
-    split = np.empty((k_max, m), dtype=np.int64)
+    cost = np.empty((k_max, m))  # least within-class sum of squares of 0..i in j + 1 classes
+    split = np.empty((k_max, m), dtype=np.int64)  # the first index of class j there
     split[0] = 0
-    prev = np.empty(m)
     for i in range(m):
-        prev[i] = _class_ss(s1, s2, w, zero, i)
-    cur = np.empty(m)
-    for j in range(1, k_max):
-        # the last row is only needed at i = m - 1 (the end of the data), and it reads the
-        # row before only from the start of that row's last class at m - 1 (its lower
-        # bound) on: that cell first, then the rest of the row from there
-        first = m - 1 if j >= k_max - 2 else j
-        _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, unit, first, parts)
-        if j == k_max - 2:
-            first = max(j, split[j, m - 1] - 1)
-            _fill_row(prev, cur, split[j], split[j - 1], j, s1, s2, w, unit, first, parts)
-        prev, cur = cur, prev
+        cost[0, i] = _class_ss(s1, s2, w, zero, i)
+    filled = np.full(k_max, m, dtype=np.int64)  # row j holds cells filled[j]..m - 1
+    filled[0] = 0
+    demand = np.empty((k_max, 2), dtype=np.int64)  # rows to fill from a cell: a stack
+    demand[0, 0], demand[0, 1] = k_max - 1, m - 1
+    depth = 1 if k_max > 1 else 0
+    task = np.empty(4, dtype=np.int64)
+    while depth > 0:
+        j, c = demand[depth - 1, 0], demand[depth - 1, 1]
+        if filled[j] <= c:
+            depth -= 1
+            continue
+        # row j - 1 must hold cell c (its split bounds the reads) and every cell read
+        need = c if filled[j - 1] > c else max(j - 1, split[j - 1, c] - 1)
+        if filled[j - 1] > need:
+            demand[depth, 0], demand[depth, 1] = j - 1, need
+            depth += 1
+            continue
+        task[0], task[1], task[2] = c, filled[j] - 1, j
+        task[3] = split[j, filled[j]] if filled[j] < m else m - 1
+        _fill_row(cost[j - 1], cost[j], split[j], split[j - 1], j, s1, s2, w, unit, task, parts)
+        filled[j] = c
+        depth -= 1
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):
         edges[k - 1, 0] = unique[0]
