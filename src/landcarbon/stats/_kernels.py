@@ -233,47 +233,63 @@ def _fill_row(
 
 
 @njit(cache=True, nogil=True)
-def fisher_jenks_edges(
-    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
-) -> np.ndarray:
-    """Optimal edges for every class count 1..k_max from one dynamic programme.
+def _prefix_sums(
+    unique: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Prefix sums of weight, weighted value and weighted squared value (m + 1 each, from
+    0), on values centred on their weighted mean, and whether every count is 1; one pass
+    for the mean and one for the sums, no temporaries (the sums in the order
+    ``np.sum(unique * weights)`` takes, so the same floats)."""
+    m = unique.shape[0]
+    total = 0.0
+    weight = 0.0
+    unit = True
+    for i in range(m):
+        total += unique[i] * np.float64(counts[i])
+        weight += np.float64(counts[i])
+        unit = unit and counts[i] == 1
+    centre = total / weight
+    s1 = np.empty(m + 1)
+    s2 = np.empty(m + 1)
+    w = np.empty(m + 1)
+    s1[0] = s2[0] = w[0] = 0.0
+    for i in range(m):
+        x = unique[i] - centre
+        c = np.float64(counts[i])
+        s1[i + 1] = s1[i] + x * c
+        s2[i + 1] = s2[i] + x * x * c
+        w[i + 1] = w[i] + c
+    return s1, s2, w, unit
 
-    ``unique`` is sorted and distinct, ``counts`` their multiplicities,
-    1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
-    ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
-    weighted mean before the prefix sums, which keeps the sums of squares accurate for
-    large or offset data. ``parts``: threads for the rows (the result does not depend on
-    it; :func:`_fill_row`).
 
-    Row j (j + 1 classes) is filled only from the cell the rows above read, right to
-    left, on demand: the last row is needed at the end of the data (i = m - 1) alone,
-    and row j at cells i >= c reads row j - 1 from ``split[j - 1, c] - 1`` on (the
-    start of a class j never precedes that of class j - 1 at the same end, which bounds
-    the candidates). So a row is filled from where the row above starts reading, a
-    fraction of m for all rows but the first (10^6 gamma values, k = 5: 0.87 of a row in
-    all instead of 2.05). The optimal path of every k <= k_max lies in those cells.
+@njit(cache=True, nogil=True)
+def _fill_table(
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The split points of the dynamic programme: ``split[j][i]`` is the first index of
+    class j in the optimal j + 1 classes of 0..i, for i >= ``filled[j]``.
+
+    Row j is filled only from the cell the rows above read, right to left, on demand: the
+    last row is needed at the end of the data alone (i = m - 1), and row j at cells
+    i >= c reads row j - 1 from ``split[j - 1][c] - 1`` on (the start of class j never
+    precedes that of class j - 1 at the same end, which bounds the candidates). So
+    ``filled[k_max - 1] = m - 1`` and ``filled[j - 1] = max(j - 1, split[j - 1][filled[j]] - 1)``:
+    a fraction of m for every row but the first (10^6 gamma values, k = 5: 0.87 of a row
+    in all instead of 2.05). The optimal path of every k <= k_max lies in those cells.
+    Rows are separate arrays (one block of k_max rows would be a fresh mapping, and its
+    page faults, on every call).
     """
     m = unique.shape[0]
-    weights = counts.astype(np.float64)
-    centre = np.sum(unique * weights) / np.sum(weights)
-    x = unique - centre
-    s1 = np.zeros(m + 1)
-    s2 = np.zeros(m + 1)
-    w = np.zeros(m + 1)
-    # a computed bool and a typed zero, not the constants True and 0: numba would compile
-    # the kernels below once more for each literal argument (seconds of a cold start)
-    unit = bool(np.all(counts == 1))
+    s1, s2, w, unit = _prefix_sums(unique, counts)
+    # least within-class sum of squares of 0..i in j + 1 classes, and the split there
+    cost = [np.empty(m) for _ in range(k_max)]
+    split = [np.empty(m, dtype=np.int64) for _ in range(k_max)]
+    split[0][:] = 0
+    # a typed zero, not the constant 0: numba would compile _class_ss once more for it
     zero = np.int64(0)
     for i in range(m):
-        s1[i + 1] = s1[i] + x[i] * weights[i]
-        s2[i + 1] = s2[i] + x[i] * x[i] * weights[i]
-        w[i + 1] = w[i] + weights[i]
-    cost = np.empty((k_max, m))  # least within-class sum of squares of 0..i in j + 1 classes
-    split = np.empty((k_max, m), dtype=np.int64)  # the first index of class j there
-    split[0] = 0
-    for i in range(m):
-        cost[0, i] = _class_ss(s1, s2, w, zero, i)
-    filled = np.full(k_max, m, dtype=np.int64)  # row j holds cells filled[j]..m - 1
+        cost[0][i] = _class_ss(s1, s2, w, zero, i)
+    filled = np.full(k_max, m, dtype=np.int64)
     filled[0] = 0
     demand = np.empty((k_max, 2), dtype=np.int64)  # rows to fill from a cell: a stack
     demand[0, 0], demand[0, 1] = k_max - 1, m - 1
@@ -285,23 +301,42 @@ def fisher_jenks_edges(
             depth -= 1
             continue
         # row j - 1 must hold cell c (its split bounds the reads) and every cell read
-        need = c if filled[j - 1] > c else max(j - 1, split[j - 1, c] - 1)
+        need = c if filled[j - 1] > c else max(j - 1, split[j - 1][c] - 1)
         if filled[j - 1] > need:
             demand[depth, 0], demand[depth, 1] = j - 1, need
             depth += 1
             continue
         task[0], task[1], task[2] = c, filled[j] - 1, j
-        task[3] = split[j, filled[j]] if filled[j] < m else m - 1
+        task[3] = split[j][filled[j]] if filled[j] < m else m - 1
         _fill_row(cost[j - 1], cost[j], split[j], split[j - 1], j, s1, s2, w, unit, task, parts)
         filled[j] = c
         depth -= 1
+    return split, filled
+
+
+@njit(cache=True, nogil=True)
+def fisher_jenks_edges(
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
+) -> np.ndarray:
+    """Optimal edges for every class count 1..k_max from one dynamic programme
+    (:func:`_fill_table`).
+
+    ``unique`` is sorted and distinct, ``counts`` their multiplicities,
+    1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
+    ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
+    weighted mean before the prefix sums, which keeps the sums of squares accurate for
+    large or offset data. ``parts``: threads for the rows (the result does not depend on
+    it; :func:`_fill_row`).
+    """
+    m = unique.shape[0]
+    split, _ = _fill_table(unique, counts, k_max, parts)
     edges = np.full((k_max, k_max + 1), np.nan)
     for k in range(1, k_max + 1):
         edges[k - 1, 0] = unique[0]
         edges[k - 1, k] = unique[m - 1]
         end = m - 1
         for j in range(k - 1, 0, -1):
-            start = split[j, end]
+            start = split[j][end]
             edges[k - 1, j] = unique[start - 1]
             end = start - 1
     return edges
