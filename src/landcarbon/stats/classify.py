@@ -77,19 +77,39 @@ SAMPLE_FIX = (
 """The fix a :class:`~landcarbon.errors.BackendError` names for chunked input to breaks."""
 
 
-def _finite(values: Any, k: int, what: str) -> np.ndarray:
-    """Flattened float64 values without NaN; refuses dask input, infinities and k < 1."""
+def _flat(values: Any, k: int, what: str) -> np.ndarray:
+    """Flattened float64 values (NaN kept, no copy of a float64 array); refuses dask input
+    and k < 1."""
     if is_dask(values):
         require_in_memory(values, what, SAMPLE_FIX)  # raises BackendError
     arr = np.asarray(values, dtype=np.float64).ravel()
-    arr = arr[~np.isnan(arr)]
     if int(k) != k or k < 1:
         raise ParameterError(f"k = {k}: the number of classes must be a whole number >= 1")
+    return arr
+
+
+def _present(arr: np.ndarray, finite: bool, what: str) -> np.ndarray:
+    """``arr`` (NaN removed) when it holds values and ``finite`` says it has no infinities."""
     if arr.size == 0:
         raise ParameterError(f"{what}: no values (all NaN or empty); nothing to classify")
-    if not np.all(np.isfinite(arr)):
+    if not finite:
         raise ParameterError(f"{what}: values contain +/-inf; mask them as NaN first")
     return arr
+
+
+def _finite(values: Any, k: int, what: str) -> np.ndarray:
+    """Flattened float64 values without NaN; refuses dask input, infinities and k < 1."""
+    arr = _flat(values, k, what)
+    arr = arr[~np.isnan(arr)]
+    return _present(arr, bool(np.all(np.isfinite(arr))), what)
+
+
+def _sorted_finite(values: Any, k: int, what: str) -> np.ndarray:
+    """:func:`_finite`'s values, sorted, from the sort alone: NaN sorts last (the search
+    finds where it starts, as the sort orders it) and infinities show at the ends."""
+    arr = np.sort(_flat(values, k, what))
+    arr = arr[: int(np.searchsorted(arr, np.nan))]
+    return _present(arr, arr.size == 0 or bool(np.isfinite(arr[0]) & np.isfinite(arr[-1])), what)
 
 
 PARALLEL_MIN_VALUES = 1 << 16
@@ -139,11 +159,11 @@ def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
 
     Item ``k - 1`` equals ``natural_breaks(values, k)``; the cost is that of ``k_max`` alone.
     """
-    arr = _finite(values, k_max, "natural breaks")
+    arr = _sorted_finite(values, k_max, "natural breaks")
     # numba loads on first use
     from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
 
-    unique, counts = sorted_unique_counts(np.sort(arr))
+    unique, counts = sorted_unique_counts(arr)
     if unique.size < k_max:
         raise ParameterError(
             f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
@@ -166,7 +186,7 @@ def quantile_breaks(values: Any, k: int) -> np.ndarray:
     The truncating index is that of sdsfun's ``quantileDisc`` (OPGD). Equal edges are kept:
     right-closed classes then reproduce sdsfun's "first class j with x <= cut_j" exactly.
     """
-    arr = np.sort(_finite(values, k, "quantile"))
+    arr = _sorted_finite(values, k, "quantile")
     index = (np.arange(k + 1) * (arr.size - 1)) // k
     return arr[index]
 
