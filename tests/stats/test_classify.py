@@ -183,11 +183,13 @@ def test_rows_filled_on_demand_hold_the_full_programme_where_read(parts, k_max):
         for j in range(2, k_max):
             assert filled[j - 1] == max(j - 1, split[j - 1][filled[j]] - 1)
         assert (m - filled[1:]).sum() < 0.5 * (k_max - 1) * m
-        s1, s2, w, _ = _prefix_sums(unique, counts.astype(np.int64))
+        s1, s2, w, unit = _prefix_sums(unique, counts.astype(np.int64))
+        assert unit == (data is x) and w.size == (0 if unit else m + 1)
 
         def ss(a, b):  # classes a..b, vectorised over a
             total = s1[b + 1] - s1[a]
-            return np.maximum((s2[b + 1] - s2[a]) - total * total / (w[b + 1] - w[a]), 0.0)
+            weight = (b + 1.0 - a) if unit else (w[b + 1] - w[a])
+            return np.maximum((s2[b + 1] - s2[a]) - total * total / weight, 0.0)
 
         cost = ss(np.zeros(m, dtype=np.int64), np.arange(m))
         for j in range(1, k_max):

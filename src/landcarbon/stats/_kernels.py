@@ -29,12 +29,16 @@ let the minimum of a block vectorise."""
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _class_ss(s1: np.ndarray, s2: np.ndarray, w: np.ndarray, a: int | np.int64, b: int) -> float:
+def _class_ss(
+    s1: np.ndarray, s2: np.ndarray, w: np.ndarray, unit: bool, a: int | np.int64, b: int
+) -> float:
     """Within-class sum of squared deviations of unique values a..b (inclusive).
 
-    ``error_model="numpy"``: no division-by-zero check (the weight is >= 1), which keeps
-    the scans that call this free of a branch."""
-    weight = w[b + 1] - w[a]
+    ``unit``: every count is 1, the weight is b + 1 - a (the same float as the prefix sums
+    of the weights would give, which are then not kept). ``error_model="numpy"``: no
+    division-by-zero check (the weight is >= 1), which keeps the scans that call this free
+    of a branch."""
+    weight = np.float64(b + 1 - a) if unit else w[b + 1] - w[a]
     total = s1[b + 1] - s1[a]
     ss = (s2[b + 1] - s2[a]) - total * total / weight
     return ss if ss > 0.0 else 0.0
@@ -111,7 +115,7 @@ def _best_split(
     hi = t_hi
     while hi >= t_lo:
         lo = max(t_lo, hi - _BLOCK + 1)
-        least = _class_ss(s1, s2, w, hi, b)
+        least = _class_ss(s1, s2, w, unit, hi, b)
         limit = best + 1e-12 * abs(best)
         if least + floor > limit:
             break
@@ -162,7 +166,7 @@ def _fill_range(
             best = np.inf
             best_t = t_lo
             for t in range(t_hi, t_lo - 1, -1):
-                ss = _class_ss(s1, s2, w, t, mid)
+                ss = _class_ss(s1, s2, w, unit, t, mid)
                 if ss + floor > best + 1e-12 * abs(best):
                     break
                 value = prev[t - 1] + ss
@@ -237,9 +241,10 @@ def _prefix_sums(
     unique: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """Prefix sums of weight, weighted value and weighted squared value (m + 1 each, from
-    0), on values centred on their weighted mean, and whether every count is 1; one pass
-    for the mean and one for the sums, no temporaries (the sums in the order
-    ``np.sum(unique * weights)`` takes, so the same floats)."""
+    0), on values centred on their weighted mean, and whether every count is 1 (then the
+    weights are not summed: an empty array); one pass for the mean and one for the sums,
+    no temporaries (the sums in the order ``np.sum(unique * weights)`` takes, so the same
+    floats)."""
     m = unique.shape[0]
     total = 0.0
     weight = 0.0
@@ -251,14 +256,17 @@ def _prefix_sums(
     centre = total / weight
     s1 = np.empty(m + 1)
     s2 = np.empty(m + 1)
-    w = np.empty(m + 1)
-    s1[0] = s2[0] = w[0] = 0.0
+    w = np.empty(0 if unit else m + 1)
+    s1[0] = s2[0] = 0.0
     for i in range(m):
         x = unique[i] - centre
         c = np.float64(counts[i])
         s1[i + 1] = s1[i] + x * c
         s2[i + 1] = s2[i] + x * x * c
-        w[i + 1] = w[i] + c
+    if not unit:
+        w[0] = 0.0
+        for i in range(m):
+            w[i + 1] = w[i] + np.float64(counts[i])
     return s1, s2, w, unit
 
 
@@ -277,18 +285,18 @@ def _fill_table(
     a fraction of m for every row but the first (10^6 gamma values, k = 5: 0.87 of a row
     in all instead of 2.05). The optimal path of every k <= k_max lies in those cells.
     Rows are separate arrays (one block of k_max rows would be a fresh mapping, and its
-    page faults, on every call).
+    page faults, on every call); row 0, whose splits are all 0, is not stored (an empty
+    array).
     """
     m = unique.shape[0]
     s1, s2, w, unit = _prefix_sums(unique, counts)
     # least within-class sum of squares of 0..i in j + 1 classes, and the split there
     cost = [np.empty(m) for _ in range(k_max)]
-    split = [np.empty(m, dtype=np.int64) for _ in range(k_max)]
-    split[0][:] = 0
+    split = [np.empty(m if j else 0, dtype=np.int64) for j in range(k_max)]
     # a typed zero, not the constant 0: numba would compile _class_ss once more for it
     zero = np.int64(0)
     for i in range(m):
-        cost[0][i] = _class_ss(s1, s2, w, zero, i)
+        cost[0][i] = _class_ss(s1, s2, w, unit, zero, i)
     filled = np.full(k_max, m, dtype=np.int64)
     filled[0] = 0
     demand = np.empty((k_max, 2), dtype=np.int64)  # rows to fill from a cell: a stack
@@ -301,14 +309,18 @@ def _fill_table(
             depth -= 1
             continue
         # row j - 1 must hold cell c (its split bounds the reads) and every cell read
-        need = c if filled[j - 1] > c else max(j - 1, split[j - 1][c] - 1)
+        need = c if filled[j - 1] > c else max(j - 1, split[j - 1][c] - 1) if j > 1 else 0
         if filled[j - 1] > need:
             demand[depth, 0], demand[depth, 1] = j - 1, need
             depth += 1
             continue
         task[0], task[1], task[2] = c, filled[j] - 1, j
         task[3] = split[j][filled[j]] if filled[j] < m else m - 1
-        _fill_row(cost[j - 1], cost[j], split[j], split[j - 1], j, s1, s2, w, unit, task, parts)
+        lower = split[j - 1]
+        if j == 1:  # the bound 0 of row 0, read from the cells of row 1 before each is filled
+            lower = split[1]
+            lower[c : filled[1]] = 0
+        _fill_row(cost[j - 1], cost[j], split[j], lower, j, s1, s2, w, unit, task, parts)
         filled[j] = c
         depth -= 1
     return split, filled
