@@ -21,10 +21,12 @@ from landcarbon.stats._kernels import (
     _fill_table,
     _prefix_sums,
     fisher_jenks_edges,
+    merged_unique_counts,
     sorted_unique_counts,
 )
 from landcarbon.stats.classify import (
     PARALLEL_MIN_VALUES,
+    _distinct,
     _finite,
     _row_threads,
     _sorted_finite,
@@ -166,6 +168,31 @@ def test_second_last_row_filled_from_the_last_class_keeps_every_k_exact(k_max):
         np.testing.assert_array_equal(table[k - 1], jenkspy.jenks_breaks(x, k))
 
 
+def _full_programme_splits(unique, counts, k_max):
+    """Every split point of the full O(k m^2) programme on the kernel's own prefix sums
+    (the first optimum on ties): row j, cell i >= j."""
+    s1, s2, w, unit = _prefix_sums(unique, counts.astype(np.int64))
+    assert unit == bool(np.all(counts == 1)) and w.size == (0 if unit else unique.size + 1)
+
+    def ss(a, b):  # classes a..b, vectorised over a
+        total = s1[b + 1] - s1[a]
+        weight = (b + 1.0 - a) if unit else (w[b + 1] - w[a])
+        return np.maximum((s2[b + 1] - s2[a]) - total * total / weight, 0.0)
+
+    m = unique.size
+    cost = ss(np.zeros(m, dtype=np.int64), np.arange(m))
+    split = np.zeros((k_max, m), dtype=np.int64)
+    for j in range(1, k_max):
+        row = np.full(m, np.inf)
+        for i in range(j, m):
+            t = np.arange(j, i + 1)
+            values = cost[t - 1] + ss(t, i)
+            row[i] = values.min()
+            split[j, i] = t[np.argmin(values)]
+        cost = row
+    return split
+
+
 @pytest.mark.parametrize("parts", [1, 2])
 @pytest.mark.parametrize("k_max", [2, 5, 9])
 def test_rows_filled_on_demand_hold_the_full_programme_where_read(parts, k_max):
@@ -183,24 +210,9 @@ def test_rows_filled_on_demand_hold_the_full_programme_where_read(parts, k_max):
         for j in range(2, k_max):
             assert filled[j - 1] == max(j - 1, split[j - 1][filled[j]] - 1)
         assert (m - filled[1:]).sum() < 0.5 * (k_max - 1) * m
-        s1, s2, w, unit = _prefix_sums(unique, counts.astype(np.int64))
-        assert unit == (data is x) and w.size == (0 if unit else m + 1)
-
-        def ss(a, b):  # classes a..b, vectorised over a
-            total = s1[b + 1] - s1[a]
-            weight = (b + 1.0 - a) if unit else (w[b + 1] - w[a])
-            return np.maximum((s2[b + 1] - s2[a]) - total * total / weight, 0.0)
-
-        cost = ss(np.zeros(m, dtype=np.int64), np.arange(m))
+        full = _full_programme_splits(unique, counts, k_max)
         for j in range(1, k_max):
-            row = np.full(m, np.inf)
-            for i in range(j, m):
-                t = np.arange(j, i + 1)
-                values = cost[t - 1] + ss(t, i)
-                row[i] = values.min()
-                if i >= filled[j]:
-                    assert split[j][i] == t[np.argmin(values)], (j, i)
-            cost = row
+            np.testing.assert_array_equal(split[j][filled[j] :], full[j][filled[j] :])
 
 
 @pytest.mark.parametrize("parts", [2, 3])
@@ -409,6 +421,38 @@ def test_one_sort_checks_values_as_the_nan_filter_does():
                 _sorted_finite(y, 3, "w")
     with pytest.raises(ParameterError, match=r"^quantile: no values \(all NaN or empty\)"):
         quantile_breaks(np.full((3, 3), np.nan), 2)
+
+
+def test_sort_on_two_threads_gives_the_values_and_counts_of_one(monkeypatch):
+    """With two cores free the halves are sorted on two threads and merged as counted: the
+    distinct values and counts of the one sort, NaN anywhere, ties across the halves, and
+    an infinity or all-NaN in either half refused as there."""
+    cores = len(os.sched_getaffinity(0))
+    rng = np.random.default_rng(8)
+    x = np.round(rng.gamma(2.0, 3.0, PARALLEL_MIN_VALUES * 2), 2)
+    x[rng.random(x.size) < 0.05] = np.nan
+    one = _distinct(x, 5, "w")  # the real load: whichever path, compared below
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    if cores < 2 or numba.get_num_threads() < 2:
+        pytest.skip("one core: the sort is never shared out")
+    for data in (x, np.unique(x[~np.isnan(x)])[::-1].copy()):
+        unique, counts = _distinct(data, 5, "w")
+        expected, expected_counts = np.unique(data[~np.isnan(data)], return_counts=True)
+        np.testing.assert_array_equal(unique, expected)
+        np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_array_equal(_distinct(x, 5, "w")[1], one[1])
+    u, c = merged_unique_counts(np.array([1.0, 2.0, 2.0]), np.array([]))
+    assert u.tolist() == [1.0, 2.0] and c.tolist() == [1, 2]
+    for at in (3, x.size - 3):
+        y = x.copy()
+        y[at] = -np.inf
+        with pytest.raises(ParameterError, match=r"^w: values contain \+/-inf; mask them"):
+            _distinct(y, 5, "w")
+    y = x.copy()
+    y[: y.size // 2] = np.nan
+    np.testing.assert_array_equal(_distinct(y, 5, "w")[0], np.unique(y[~np.isnan(y)]))
+    with pytest.raises(ParameterError, match=r"^w: no values \(all NaN or empty\)"):
+        _distinct(np.full(PARALLEL_MIN_VALUES, np.nan), 5, "w")
 
 
 def test_bad_inputs():

@@ -8,7 +8,7 @@
   the cells of a row below its top levels are shared out to ``parts`` threads
   (:func:`_fill_row`); neither changes a result (same floats, same tie rule).
 * :func:`sorted_unique_counts`: the distinct values of sorted data and their counts, in
-  one pass.
+  one pass; :func:`merged_unique_counts` the same of two sorted halves.
 """
 
 from __future__ import annotations
@@ -375,6 +375,34 @@ def sorted_unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             unique[k] = values[i]
         counts[k] += 1
     return unique, counts
+
+
+@njit(cache=True, nogil=True)
+def merged_unique_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of two sorted arrays together (not both empty) and how often
+    each occurs, in one merge: :func:`sorted_unique_counts` of their sorted union, without
+    writing the union."""
+    na = a.shape[0]
+    nb = b.shape[0]
+    unique = np.empty(na + nb)
+    counts = np.empty(na + nb, dtype=np.int64)
+    i = 0
+    j = 0
+    k = 0
+    while i < na or j < nb:
+        if j == nb or (i < na and a[i] <= b[j]):
+            v = a[i]
+            i += 1
+        else:
+            v = b[j]
+            j += 1
+        if k > 0 and unique[k - 1] == v:
+            counts[k - 1] += 1
+        else:
+            unique[k] = v
+            counts[k] = 1
+            k += 1
+    return unique[:k], counts[:k]
 
 
 @njit(cache=True, nogil=True)
