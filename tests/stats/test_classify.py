@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from landcarbon.errors import BackendError, ParameterError
 from landcarbon.stats._kernels import (
-    _fill_table,
     _prefix_sums,
+    dp_table,
     fisher_jenks_edges,
     merged_unique_counts,
     sorted_unique_counts,
@@ -171,8 +171,10 @@ def test_second_last_row_filled_from_the_last_class_keeps_every_k_exact(k_max):
 def _full_programme_splits(unique, counts, k_max):
     """Every split point of the full O(k m^2) programme on the kernel's own prefix sums
     (the first optimum on ties): row j, cell i >= j."""
-    s1, s2, w, unit = _prefix_sums(unique, counts.astype(np.int64))
-    assert unit == bool(np.all(counts == 1)) and w.size == (0 if unit else unique.size + 1)
+    sums = np.full((3, unique.size + 1), np.nan)
+    unit = _prefix_sums(unique, counts.astype(np.int64), sums)
+    s1, s2, w = sums
+    assert unit == bool(np.all(counts == 1)) and np.isnan(w).all() == unit
 
     def ss(a, b):  # classes a..b, vectorised over a
         total = s1[b + 1] - s1[a]
@@ -205,7 +207,7 @@ def test_rows_filled_on_demand_hold_the_full_programme_where_read(parts, k_max):
     for data in (x, np.round(x, 1)):
         unique, counts = np.unique(data, return_counts=True)
         m = unique.size
-        split, filled = _fill_table(unique, counts.astype(np.int64), k_max, parts)
+        split, filled = dp_table(unique, counts.astype(np.int64), k_max, parts)
         assert filled[0] == 0 and filled[k_max - 1] == m - 1
         for j in range(2, k_max):
             assert filled[j - 1] == max(j - 1, split[j - 1][filled[j]] - 1)
