@@ -5,9 +5,11 @@ Python callers that allocate their work arrays.
   unique values, O(k m log m) by divide-and-conquer optimisation of the dynamic
   programme (the within-class sum of squares is a Monge cost, so the leftmost optimal
   split point is monotone; Wang & Song 2011, *R Journal* 3(2):29, Ckmeans.1d.dp).
-  The candidates of a cell are evaluated in vectorised blocks (:func:`_best_split`), and
-  the cells of a row below its top levels are shared out to ``parts`` threads
-  (:func:`_fill_row`); neither changes a result (same floats, same tie rule).
+  Each row is filled only from the cell the row above reads, on demand
+  (:func:`_fill_table`); the candidates of a cell are evaluated in vectorised blocks
+  (:func:`_best_split`), and the cells of a row below its top levels are shared out to
+  ``parts`` threads (:func:`_fill_row`); none of it changes a result (same floats, same
+  tie rule).
 * :func:`sorted_unique_counts`: the distinct values of sorted data and their counts, in
   one pass; :func:`merged_unique_counts` the same of two sorted halves.
 """
