@@ -1,8 +1,10 @@
 """Benchmark of exact natural breaks (issues 5 and 18) on the shared harness.
 
 Whole work timed in-process for both tools alike: a float64 array in, the breaks out
-(``natural_breaks(x, k)``: NaN filter, sort, unique values with counts, the dynamic
-programme on the threads the load leaves a core; ``ckwrap.ckmeans(x, k)``: its own sort
+(``natural_breaks(x, k)``: one sort, on two threads where the load leaves two cores,
+with NaN and infinities read off it, unique values with counts, the dynamic programme
+(each row filled only where the row above reads it) on the threads the load leaves a
+core; ``ckwrap.ckmeans(x, k)``: its own sort
 and SMAWK dynamic programme, labels out; turning those into edges is left out of its
 time, which favours ckwrap). Runs are interleaved (A B A B ..., after one untimed round
 that loads the numba cache), reported as medians and the min-max of the paired ratios
@@ -111,8 +113,9 @@ def versus_ckwrap(x: np.ndarray, k: int, what: str, pairs: int) -> list[str]:
     floor = timed.ratios("np.sort (the sort floor)", "landcarbon natural_breaks")
     lines = [
         head,
-        f"- landcarbon shared its rows out to {_row_threads(np.unique(x).size)} thread(s) at "
-        "the start (those the load leaves a core)",
+        f"- landcarbon shared its sort out to {_row_threads(x.size)} and its rows to "
+        f"{_row_threads(np.unique(x).size)} thread(s) at the start (those the load leaves a "
+        "core)",
         f"- of landcarbon's wall time, the sort takes {np.median(floor):.0%} (median)",
     ]
     if same is None:

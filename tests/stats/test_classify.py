@@ -17,10 +17,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landcarbon.errors import BackendError, ParameterError
-from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
+from landcarbon.stats._kernels import (
+    _prefix_sums,
+    dp_table,
+    fisher_jenks_edges,
+    merged_unique_counts,
+    sorted_unique_counts,
+)
 from landcarbon.stats.classify import (
     PARALLEL_MIN_VALUES,
+    _distinct,
+    _finite,
     _row_threads,
+    _sorted_finite,
     assign_classes,
     breaks,
     discretize,
@@ -157,6 +166,55 @@ def test_second_last_row_filled_from_the_last_class_keeps_every_k_exact(k_max):
     table = natural_breaks_upto(x, k_max)
     for k in range(1, k_max + 1):
         np.testing.assert_array_equal(table[k - 1], jenkspy.jenks_breaks(x, k))
+
+
+def _full_programme_splits(unique, counts, k_max):
+    """Every split point of the full O(k m^2) programme on the kernel's own prefix sums
+    (the first optimum on ties): row j, cell i >= j."""
+    sums = np.full((3, unique.size + 1), np.nan)
+    unit = _prefix_sums(unique, counts.astype(np.int64), sums)
+    s1, s2, w = sums
+    assert unit == bool(np.all(counts == 1)) and np.isnan(w).all() == unit
+
+    def ss(a, b):  # classes a..b, vectorised over a
+        total = s1[b + 1] - s1[a]
+        weight = (b + 1.0 - a) if unit else (w[b + 1] - w[a])
+        return np.maximum((s2[b + 1] - s2[a]) - total * total / weight, 0.0)
+
+    m = unique.size
+    cost = ss(np.zeros(m, dtype=np.int64), np.arange(m))
+    split = np.zeros((k_max, m), dtype=np.int64)
+    for j in range(1, k_max):
+        row = np.full(m, np.inf)
+        for i in range(j, m):
+            t = np.arange(j, i + 1)
+            values = cost[t - 1] + ss(t, i)
+            row[i] = values.min()
+            split[j, i] = t[np.argmin(values)]
+        cost = row
+    return split
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+@pytest.mark.parametrize("k_max", [2, 5, 9])
+def test_rows_filled_on_demand_hold_the_full_programme_where_read(parts, k_max):
+    """Each row is filled only from the cell the row above reads (the last row at the end
+    of the data alone): filled[j - 1] = max(j - 1, split[j - 1][filled[j]] - 1), well under
+    the full rows, and every filled split point is that of the full O(k m^2) programme
+    (same prefix sums, first optimum on ties); tied data go through the weights."""
+    rng = np.random.default_rng(k_max)
+    x = rng.gamma(2.0, 3.0, 400)
+    for data in (x, np.round(x, 1)):
+        unique, counts = np.unique(data, return_counts=True)
+        m = unique.size
+        split, filled = dp_table(unique, counts.astype(np.int64), k_max, parts)
+        assert filled[0] == 0 and filled[k_max - 1] == m - 1
+        for j in range(2, k_max):
+            assert filled[j - 1] == max(j - 1, split[j - 1][filled[j]] - 1)
+        assert (m - filled[1:]).sum() < 0.5 * (k_max - 1) * m
+        full = _full_programme_splits(unique, counts, k_max)
+        for j in range(1, k_max):
+            np.testing.assert_array_equal(split[j][filled[j] :], full[j][filled[j] :])
 
 
 @pytest.mark.parametrize("parts", [2, 3])
@@ -346,6 +404,57 @@ def test_breaks_refuse_dask_input_without_computing_it():
             "(e.g. data.ravel()[idx].compute()) and classify those; importance_levels takes "
             "sample_size=N (CLI: landcarbon sinks --breaks-sample N)"
         )
+
+
+def test_one_sort_checks_values_as_the_nan_filter_does():
+    """Natural and quantile breaks sort once and read NaN (sorted last) and infinities (at
+    the ends) off the sorted values: the same values, and the same refusal, wherever NaN
+    and infinities sit in the input (any shape)."""
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(size=(40, 25)), 1)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    np.testing.assert_array_equal(_sorted_finite(x, 3, "w"), np.sort(_finite(x, 3, "w")))
+    assert _sorted_finite(np.array([2.0, np.nan, -1.0]), 1, "w").tolist() == [-1.0, 2.0]
+    for bad in (np.inf, -np.inf):
+        for at in (0, 7, 999):
+            y = x.ravel().copy()
+            y[at] = bad
+            with pytest.raises(ParameterError, match=r"^w: values contain \+/-inf; mask them"):
+                _sorted_finite(y, 3, "w")
+    with pytest.raises(ParameterError, match=r"^quantile: no values \(all NaN or empty\)"):
+        quantile_breaks(np.full((3, 3), np.nan), 2)
+
+
+def test_sort_on_two_threads_gives_the_values_and_counts_of_one(monkeypatch):
+    """With two cores free the halves are sorted on two threads and merged as counted: the
+    distinct values and counts of the one sort, NaN anywhere, ties across the halves, and
+    an infinity or all-NaN in either half refused as there."""
+    cores = len(os.sched_getaffinity(0))
+    rng = np.random.default_rng(8)
+    x = np.round(rng.gamma(2.0, 3.0, PARALLEL_MIN_VALUES * 2), 2)
+    x[rng.random(x.size) < 0.05] = np.nan
+    one = _distinct(x, 5, "w")  # the real load: whichever path, compared below
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    if cores < 2 or numba.get_num_threads() < 2:
+        pytest.skip("one core: the sort is never shared out")
+    for data in (x, np.unique(x[~np.isnan(x)])[::-1].copy()):
+        unique, counts = _distinct(data, 5, "w")
+        expected, expected_counts = np.unique(data[~np.isnan(data)], return_counts=True)
+        np.testing.assert_array_equal(unique, expected)
+        np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_array_equal(_distinct(x, 5, "w")[1], one[1])
+    u, c = merged_unique_counts(np.array([1.0, 2.0, 2.0]), np.array([]))
+    assert u.tolist() == [1.0, 2.0] and c.tolist() == [1, 2]
+    for at in (3, x.size - 3):
+        y = x.copy()
+        y[at] = -np.inf
+        with pytest.raises(ParameterError, match=r"^w: values contain \+/-inf; mask them"):
+            _distinct(y, 5, "w")
+    y = x.copy()
+    y[: y.size // 2] = np.nan
+    np.testing.assert_array_equal(_distinct(y, 5, "w")[0], np.unique(y[~np.isnan(y)]))
+    with pytest.raises(ParameterError, match=r"^w: no values \(all NaN or empty\)"):
+        _distinct(np.full(PARALLEL_MIN_VALUES, np.nan), 5, "w")
 
 
 def test_bad_inputs():

@@ -77,30 +77,88 @@ SAMPLE_FIX = (
 """The fix a :class:`~landcarbon.errors.BackendError` names for chunked input to breaks."""
 
 
-def _finite(values: Any, k: int, what: str) -> np.ndarray:
-    """Flattened float64 values without NaN; refuses dask input, infinities and k < 1."""
+def _flat(values: Any, k: int, what: str) -> np.ndarray:
+    """Flattened float64 values (NaN kept, no copy of a float64 array); refuses dask input
+    and k < 1."""
     if is_dask(values):
         require_in_memory(values, what, SAMPLE_FIX)  # raises BackendError
     arr = np.asarray(values, dtype=np.float64).ravel()
-    arr = arr[~np.isnan(arr)]
     if int(k) != k or k < 1:
         raise ParameterError(f"k = {k}: the number of classes must be a whole number >= 1")
-    if arr.size == 0:
-        raise ParameterError(f"{what}: no values (all NaN or empty); nothing to classify")
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{what}: values contain +/-inf; mask them as NaN first")
     return arr
 
 
+def _present(*parts: np.ndarray, finite: bool, what: str) -> None:
+    """Refuses ``parts`` (NaN removed) when none holds a value, or unless ``finite`` (no
+    infinities)."""
+    if sum(part.size for part in parts) == 0:
+        raise ParameterError(f"{what}: no values (all NaN or empty); nothing to classify")
+    if not finite:
+        raise ParameterError(f"{what}: values contain +/-inf; mask them as NaN first")
+
+
+def _finite(values: Any, k: int, what: str) -> np.ndarray:
+    """Flattened float64 values without NaN; refuses dask input, infinities and k < 1."""
+    arr = _flat(values, k, what)
+    arr = arr[~np.isnan(arr)]
+    _present(arr, finite=bool(np.all(np.isfinite(arr))), what=what)
+    return arr
+
+
+def _sorted(arr: np.ndarray) -> np.ndarray:
+    """``arr`` sorted, NaN cut off: NaN sorts last, and the search finds where it starts
+    (it orders as the sort does)."""
+    arr = np.sort(arr)
+    return arr[: int(np.searchsorted(arr, np.nan))]
+
+
+def _finite_ends(*parts: np.ndarray) -> bool:
+    """Whether sorted ``parts`` (NaN cut off) hold no infinity: none at either end."""
+    return all(p.size == 0 or bool(np.isfinite(p[0]) & np.isfinite(p[-1])) for p in parts)
+
+
+def _sorted_finite(values: Any, k: int, what: str) -> np.ndarray:
+    """:func:`_finite`'s values, sorted, from the sort alone (NaN and infinities are read
+    off the sorted values)."""
+    arr = _sorted(_flat(values, k, what))
+    _present(arr, finite=_finite_ends(arr), what=what)
+    return arr
+
+
+def _distinct(values: Any, k: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct finite values, sorted, and their counts (checked as by :func:`_finite`).
+
+    Where the load leaves two cores free (:func:`_row_threads`), the two halves are sorted
+    on two threads (numpy's sort releases the GIL) and merged as they are counted
+    (:func:`~landcarbon.stats._kernels.merged_unique_counts`), for the same values and
+    counts (at 10^6 values the two half sorts and the merge take 71 ms CPU against 58 ms
+    for one sort, on a loaded machine: it pays off in wall time only with a core free).
+    """
+    from landcarbon.stats._kernels import merged_unique_counts, sorted_unique_counts
+
+    arr = _flat(values, k, what)
+    if _row_threads(arr.size) < 2:
+        whole = _sorted(arr)
+        _present(whole, finite=_finite_ends(whole), what=what)
+        return sorted_unique_counts(whole)
+    from concurrent.futures import ThreadPoolExecutor
+
+    half = arr.size // 2
+    with ThreadPoolExecutor(2) as pool:
+        low, high = pool.map(_sorted, (arr[:half], arr[half:]))
+    _present(low, high, finite=_finite_ends(low, high), what=what)
+    return merged_unique_counts(low, high)
+
+
 PARALLEL_MIN_VALUES = 1 << 16
-"""Distinct values from which the natural-breaks rows are shared out to threads; below,
-starting them costs more than they save."""
+"""Distinct values from which the natural-breaks rows are shared out to threads (and
+values from which their sort is); below, starting them costs more than they save."""
 
 
 def _row_threads(m: int) -> int:
-    """Threads for the natural-breaks rows of ``m`` distinct values: those the load leaves
-    a core (:func:`landcarbon._numba.sweep_threads`), or 1 below
-    :data:`PARALLEL_MIN_VALUES`. The breaks do not depend on it."""
+    """Threads for the natural-breaks rows of ``m`` distinct values (or the sort of ``m``
+    values): those the load leaves a core (:func:`landcarbon._numba.sweep_threads`), or 1
+    below :data:`PARALLEL_MIN_VALUES`. The breaks do not depend on it."""
     if m < PARALLEL_MIN_VALUES:
         return 1
     from numba import get_num_threads
@@ -139,11 +197,10 @@ def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
 
     Item ``k - 1`` equals ``natural_breaks(values, k)``; the cost is that of ``k_max`` alone.
     """
-    arr = _finite(values, k_max, "natural breaks")
+    unique, counts = _distinct(values, k_max, "natural breaks")
     # numba loads on first use
-    from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
+    from landcarbon.stats._kernels import fisher_jenks_edges
 
-    unique, counts = sorted_unique_counts(np.sort(arr))
     if unique.size < k_max:
         raise ParameterError(
             f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
@@ -166,7 +223,7 @@ def quantile_breaks(values: Any, k: int) -> np.ndarray:
     The truncating index is that of sdsfun's ``quantileDisc`` (OPGD). Equal edges are kept:
     right-closed classes then reproduce sdsfun's "first class j with x <= cut_j" exactly.
     """
-    arr = np.sort(_finite(values, k, "quantile"))
+    arr = _sorted_finite(values, k, "quantile")
     index = (np.arange(k + 1) * (arr.size - 1)) // k
     return arr[index]
 
