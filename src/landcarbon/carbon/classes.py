@@ -96,9 +96,9 @@ class ClassIndex:
         ``per_cell_units`` a parallel numba pass); on dask each map stays lazy, so a chunk is
         looked up when its map is written and no map is held whole.
         """
-        base, padded = self.padded_table(np.stack(list(values.values())))
         area = cell_area_map(lulc) if per_cell_units else None
         if is_dask(lulc):
+            base, padded = self.padded_table(np.stack(list(values.values())))
             return {
                 name: map_cells(
                     _lookup,
@@ -112,15 +112,35 @@ class ClassIndex:
                 )
                 for k, name in enumerate(values)
             }
-        out = np.empty((len(values), *lulc.shape), dtype=dtype)
-        codes = np.asarray(lulc.data)
+        out = self.values_array(
+            np.asarray(lulc.data),
+            np.stack(list(values.values())),
+            dtype=dtype,
+            area=None if area is None else np.asarray(area.data),
+        )
+        return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
+
+    def values_array(
+        self,
+        codes: np.ndarray,
+        values: np.ndarray,
+        *,
+        dtype: DTypeLike = np.float64,
+        area: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``values[k, row of code]`` (x ``area``, ha per cell) per cell of an in-memory
+        class map, ``K x rows x cols`` of ``dtype`` for the ``K`` rows of ``values``: one
+        pass over the map (float64 arithmetic rounded once to ``dtype``; NaN on nodata
+        and absent codes)."""
+        base, padded = self.padded_table(values)
+        out = np.empty((len(values), *codes.shape), dtype=dtype)
         if area is None:  # a table lookup per pool: numpy, numba would cost more to load
             _take(codes, base, padded, out)
         else:
             from landcarbon.carbon._kernels import lookup  # numba loads on first use
 
-            lookup(codes, base, padded, np.asarray(area.data), out)
-        return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
+            lookup(codes, base, padded, area, out)
+        return out
 
     def change_map(
         self,
@@ -207,15 +227,39 @@ class ClassIndex:
         Raises TableError listing each code of the map absent from the index, with its
         cell count, before anything is written. Map-reduce over dask chunks.
         """
-        n = len(self.codes)
         row_area = Grid.from_dataarray(lulc).row_area_ha()
-        if is_dask(lulc.data) or np.any(row_area != row_area[0]):
+        if not is_dask(lulc.data):
+            return self.array_area_ha(np.asarray(lulc.data), row_area, map_name)
+        from landcarbon.carbon._kernels import row_counts  # numba loads on first use
+
+        counts, area = self._counted(row_counts, (lulc,), row_area)
+        return self._known(counts, area, lulc, map_name)
+
+    def array_area_ha(
+        self, codes: np.ndarray, row_area: np.ndarray, map_name: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`class_area_ha` of an in-memory class map (int32 codes, ``row_area`` the
+        cell area of each row, ha): one numpy bincount when every cell has one area
+        (numba would cost more to load), else the numba count of true areas."""
+        if np.any(row_area != row_area[0]):
             from landcarbon.carbon._kernels import row_counts  # numba loads on first use
 
-            counts, area = self._counted(row_counts, (lulc,), row_area)
-        else:  # in memory, one cell area: numpy counts (numba would cost more to load)
-            counts = self.row_cells(np.asarray(lulc.data))
+            counts, area = self._counted(row_counts, (codes,), row_area)
+        else:
+            counts = self.row_cells(codes)
             area = counts.astype(np.float64) * row_area[0]
+        return self._known(counts, area, codes, map_name)
+
+    def _known(
+        self,
+        counts: np.ndarray,
+        area: np.ndarray,
+        lulc: xr.DataArray | np.ndarray,
+        map_name: str,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The table rows of ``counts`` and ``area``; TableError if the map has codes the
+        table lacks."""
+        n = len(self.codes)
         if counts[n] > 0:
             self.raise_missing(lulc, map_name)
         return counts[:n], area[:n]
@@ -245,7 +289,7 @@ class ClassIndex:
     def _counted(
         self,
         kernel: Callable[..., CountsAreas],
-        maps: tuple[xr.DataArray, ...],
+        maps: tuple[xr.DataArray | np.ndarray, ...],
         row_area: np.ndarray,
     ) -> CountsAreas:
         """Cell counts and true areas (ha) by table row from a counting kernel over
@@ -265,7 +309,7 @@ class ClassIndex:
             area = counts.astype(np.float64) * row_area[0]
         return counts, area
 
-    def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
+    def raise_missing(self, lulc: xr.DataArray | np.ndarray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""
         known = set(self.codes.tolist())
         missing = {c: n for c, n in class_counts(lulc).items() if c not in known}
@@ -346,14 +390,14 @@ def _lookup_change(
 
 def _chunked_counts(
     kernel: Callable[..., CountsAreas],
-    maps: tuple[xr.DataArray, ...],
+    maps: tuple[xr.DataArray | np.ndarray, ...],
     row_area: np.ndarray,
     **options: Any,
 ) -> CountsAreas:
     """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
     chunks (each with its rows' cell areas) summed pairwise, so that only a few count
     tables are held at once."""
-    datas = [m.data for m in maps]
+    datas = [m if isinstance(m, np.ndarray) else m.data for m in maps]
     if not any(is_dask(d) for d in datas):
         return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
     import dask

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from landcarbon.backend import chunked_bincount, fixed_total
 from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_index
@@ -29,17 +28,24 @@ from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
     StorageTotals,
+    array_totals,
     change_totals,
     check_same_grid,
+    map_units,
     sequestration_map,
+    storage_array,
     storage_map,
     storage_totals,
 )
 from landcarbon.carbon.valuation import Valuation
 from landcarbon.errors import ParameterError
-from landcarbon.raster import write_raster
+from landcarbon.grid import Grid
+from landcarbon.raster import write_array, write_raster
 from landcarbon.tables import ClassTable
 from landcarbon.writes import write_csv, write_json
+
+if TYPE_CHECKING:  # the in-memory storage outputs (write_storage_outputs) load no xarray
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -182,12 +188,9 @@ def write_carbon_outputs(
     # and no cast per file. Each map is made when it is written and dropped after, so a
     # map in memory holds one float32 map at a time, not five (8 GB at 20000 x 20000)
     opts: dict[str, Any] = {"per_cell_units": per_cell_units, "check": False, "dtype": np.float32}
-    which = ("total", *POOLS) if all_pools else ("total",)
     maps: dict[str, Callable[[], xr.DataArray]] = {
-        "c_storage_bas" if pool == "total" else f"{pool}_bas": partial(
-            storage_map, current, pools, pool, **opts
-        )
-        for pool in which
+        name: partial(storage_map, current, pools, pool, **opts)
+        for name, pool in _storage_files(all_pools).items()
     }
     if future is not None:
         maps["c_storage_alt"] = partial(storage_map, future, pools, **opts)
@@ -197,13 +200,64 @@ def write_carbon_outputs(
     written = [
         _write_map(make(), out_dir / f"{name}.tif", overwrite) for name, make in maps.items()
     ]
-    written.append(
+    return account, written + _write_tables(out_dir, account, zone_table, co2, overwrite)
+
+
+def write_storage_outputs(
+    out_dir: Path,
+    codes: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    label: str,
+    *,
+    per_cell_units: bool = False,
+    all_pools: bool = False,
+    co2: bool = False,
+    overwrite: bool = False,
+) -> tuple[CarbonAccount, list[Path]]:
+    """:func:`write_carbon_outputs` of one land-use map held in memory (int32 codes on
+    ``grid``, :func:`landcarbon.raster.read_codes`; ``label`` names it in messages): the
+    same files, byte for byte, through numpy and rasterio alone (no xarray, hence no dask:
+    ~0.6 s less per process). The totals (and the check of the codes against the table)
+    come first, from one bincount; each map is made when it is written and dropped after.
+    """
+    account = CarbonAccount(array_totals(codes, grid, pools, label))
+    written = []
+    for name, pool in _storage_files(all_pools).items():
+        data = storage_array(
+            codes, grid, pools, pool, per_cell_units=per_cell_units, dtype=np.float32
+        )
+        path = out_dir / f"{name}.tif"
+        units = map_units(per_cell_units)
+        written.append(
+            write_array(data, grid, path, overwrite=overwrite, description=name, units=units)
+        )
+        del data  # one float32 map at a time
+    return account, written + _write_tables(out_dir, account, None, co2, overwrite)
+
+
+def _storage_files(all_pools: bool) -> dict[str, str]:
+    """Storage maps written (InVEST's names): file stem -> pool (``total`` or a pool)."""
+    which = ("total", *POOLS) if all_pools else ("total",)
+    return {"c_storage_bas" if pool == "total" else f"{pool}_bas": pool for pool in which}
+
+
+def _write_tables(
+    out_dir: Path,
+    account: CarbonAccount,
+    zone_table: pd.DataFrame | None,
+    co2: bool,
+    overwrite: bool,
+) -> list[Path]:
+    """``carbon_by_class.csv``, ``carbon_by_zone.csv`` (with ``zone_table``) and
+    ``summary.json`` of an account; the paths written."""
+    written = [
         write_csv(account.by_class_table(), out_dir / "carbon_by_class.csv", overwrite=overwrite)
-    )
+    ]
     if zone_table is not None:
         written.append(write_csv(zone_table, out_dir / "carbon_by_zone.csv", overwrite=overwrite))
     written.append(write_json(account.summary(co2), out_dir / "summary.json", overwrite=overwrite))
-    return account, written
+    return written
 
 
 def _write_map(da: xr.DataArray, path: Path, overwrite: bool) -> Path:

@@ -121,8 +121,36 @@ def storage_maps(
     columns = {f"{pool}_t_c_per_{per}": pool_density(pools, pool) for pool in which}
     maps = index.values_maps(lulc, columns, dtype=dtype, per_cell_units=per_cell_units)
     for out in maps.values():
-        out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+        out.attrs["units"] = map_units(per_cell_units)
     return dict(zip(which, maps.values(), strict=True))
+
+
+def storage_array(
+    codes: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    pool: str = "total",
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> np.ndarray:
+    """:func:`storage_map` (unchecked) of an in-memory class map (int32 codes on ``grid``,
+    :func:`landcarbon.raster.read_codes`) as a numpy array: the same values, no xarray."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    area = grid.cell_area_ha() if per_cell_units else None
+    return index.values_array(codes, pool_density(pools, pool)[None], dtype=dtype, area=area)[0]
+
+
+def array_totals(codes: np.ndarray, grid: Grid, pools: ClassTable, label: str) -> StorageTotals:
+    """:func:`storage_totals` of an in-memory class map (int32 codes on ``grid``; ``label``
+    names the map in messages), no xarray."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    return _totals(pools, *index.array_area_ha(codes, grid.row_area_ha(), label))
+
+
+def map_units(per_cell_units: bool) -> str:
+    """The units of a carbon map: ``t C/ha``, or ``t C per cell``."""
+    return "t C per cell" if per_cell_units else "t C/ha"
 
 
 def _per(per_cell_units: bool) -> str:
@@ -158,7 +186,7 @@ def sequestration_map(
         dtype=dtype,
         per_cell_units=per_cell_units,
     )
-    out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+    out.attrs["units"] = map_units(per_cell_units)
     return out
 
 

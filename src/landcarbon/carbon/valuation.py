@@ -16,12 +16,15 @@ natcap/invest ``carbon.py::_calculate_valuation_constant``; InVEST User's Guide,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.backend import map_cells
 from landcarbon.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass(frozen=True)
