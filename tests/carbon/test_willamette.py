@@ -53,3 +53,32 @@ def test_willamette_totals_sequestration_value(shared_data: Path):
     const = 43.0 / 30 * sum(1.07**-t for t in range(30))  # the sum, not the closed form
     assert acc.value == pytest.approx(seq_ref * const, rel=1e-12)
     assert int(acc.current.by_class["cells"].sum()) == 1_641_621  # valid cells (SOURCE.md)
+
+
+@pytest.mark.parametrize("per_cell", [False, True])
+def test_willamette_in_memory_storage_files_equal_the_dataarray_path(
+    shared_data: Path, tmp_path: Path, per_cell: bool
+):
+    """``landcarbon carbon --all-pools`` on a map read whole writes its files through numpy
+    and rasterio alone (write_storage_outputs); they are the bytes the xarray path
+    (write_carbon_outputs on read_raster) writes: the five maps, carbon_by_class.csv and
+    summary.json, in t C/ha and in t C per cell."""
+    from landcarbon.carbon.outputs import write_carbon_outputs, write_storage_outputs
+    from landcarbon.raster import read_codes
+
+    folder = shared_data / "invest_willamette_carbon"
+    lulc, pools = folder / "lulc_samp_cur.tif", read_pools(folder / "carbon_pools_samp.csv")
+    opts = {"per_cell_units": per_cell, "all_pools": True, "co2": True}
+    _, ours = write_storage_outputs(tmp_path / "np", *read_codes(lulc), pools, str(lulc), **opts)
+    cur = read_raster(lulc, "categorical")
+    _, theirs = write_carbon_outputs(tmp_path / "xr", cur, pools, **opts)
+    assert [p.name for p in ours] == [p.name for p in theirs]
+    assert len(ours) == 7
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    with rasterio.open(ours[0]) as ds:
+        assert ds.descriptions == ("c_storage_bas",)
+        assert ds.tags(1)["units"] == ("t C per cell" if per_cell else "t C/ha")
+        values = ds.read(1)
+    ref = _independent_total(lulc, folder / "carbon_pools_samp.csv") * (0.09 if per_cell else 1)
+    np.testing.assert_array_equal(values, ref.astype(np.float32))
