@@ -480,6 +480,22 @@ def test_carbon_maps_of_a_projected_map_load_no_numba_xarray_dask_pyproj(
     assert "rasterio" in loaded and "pandas" in loaded  # the probe did run the command
     heavy = {"numba", "xarray", "rioxarray", "dask", "pyproj", "scipy"}
     assert sorted(heavy.intersection(loaded)) == []
+    value = ["--price", "43", "--discount-rate", "7", "--years", "2000", "2030"]
+    with_future = [*args, "--lulc-future", str(inputs["fut"]), *value]
+    proc = subprocess.run(
+        [sys.executable, "-c", CARBON_PROBE, *with_future, "--out", str(tmp_path / "fut")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "rasterio" in loaded and sorted(heavy.intersection(loaded)) == []
+    # cell (0, 0) goes from class 1 (86 t C/ha) to class 2 (28)
+    change = read_raster(tmp_path / "fut" / "c_change_bas_alt.tif").values
+    np.testing.assert_array_equal(change, [[-58.0, 0.0], [0.0, 0.0]])
+    summary = json.loads((tmp_path / "fut" / "summary.json").read_text())
+    assert summary["sequestration_t_c"] == pytest.approx(-58 * 0.09, rel=1e-14)
     # 1: 15 + 10 + 60 + 1 = 86, 2: 28, 3: 8 t C/ha (c_soil: 60, 20, 5)
     storage = read_raster(tmp_path / "out" / "c_storage_bas.tif").values
     np.testing.assert_array_equal(storage, [[86.0, 86.0], [28.0, 8.0]])

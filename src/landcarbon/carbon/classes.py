@@ -168,6 +168,32 @@ class ClassIndex:
             out_dtype=dtype,
         )
 
+    def change_array(
+        self,
+        first: np.ndarray,
+        second: np.ndarray,
+        values: np.ndarray,
+        *,
+        dtype: DTypeLike = np.float64,
+        area: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`change_map` of two in-memory class maps (int32 codes; ``area``: ha per
+        cell) as a numpy array: numpy lookups strip by strip, the numba kernel's float64
+        arithmetic rounded once to ``dtype`` (the same values; numba would cost more to
+        load than this pass)."""
+        base, padded = self.padded_table(values)
+        out = np.empty(first.shape, dtype=dtype)
+        top = 0
+        for a, b in zip(_row_strips(first), _row_strips(second), strict=True):
+            rows = slice(top, top + a.shape[0])
+            change = np.take(padded, _slot_index(b, base), mode="clip")
+            change -= np.take(padded, _slot_index(a, base), mode="clip")
+            if area is not None:
+                change *= area[rows]
+            out[rows] = change
+            top += a.shape[0]
+        return out
+
     def padded_table(self, values: np.ndarray) -> tuple[int, np.ndarray]:
         """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere
         (``padded[k, code - base]`` for a 2-D ``values`` of ``K`` columns by table row).
@@ -270,20 +296,68 @@ class ClassIndex:
         """Cell counts and areas (ha) of cells in row ``i`` of ``first`` and ``j`` of ``second``.
 
         Shape ``(n + 2, n + 2)``: rows/columns ``0..n-1`` are the table's codes, ``n`` codes
-        the table lacks, ``n + 1`` nodata. One numba pass over both maps per chunk (a
-        transition matrix of areas; exact cell counts x area in projected CRSs, summed
+        the table lacks, ``n + 1`` nodata. One pass over both maps (numpy in memory, numba
+        per chunk: a transition matrix of areas; exact cell counts x area in projected CRSs, summed
         true cell areas in geographic ones). Raises TableError listing absent codes of
         either map, with cell counts.
         """
+        row_area = Grid.from_dataarray(first).row_area_ha()
+        if not (is_dask(first.data) or is_dask(second.data)):
+            arrays = np.asarray(first.data), np.asarray(second.data)
+            return self.array_pair_table(*arrays, row_area, map_names)
         from landcarbon.carbon._kernels import pair_counts
 
-        n = len(self.codes)
-        row_area = Grid.from_dataarray(first).row_area_ha()
         counts, area = self._counted(pair_counts, (first, second), row_area)
+        return self._known_pairs(counts, area, (first, second), map_names)
+
+    def array_pair_table(
+        self,
+        first: np.ndarray,
+        second: np.ndarray,
+        row_area: np.ndarray,
+        map_names: tuple[str, str],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pair_table` of two in-memory class maps (int32 codes, ``row_area`` the cell
+        area of each row, ha): a numpy bincount of row pairs when every cell has one area
+        (numba would cost more to load), else the numba count of true areas."""
+        if np.any(row_area != row_area[0]):
+            from landcarbon.carbon._kernels import pair_counts  # numba loads on first use
+
+            counts, area = self._counted(pair_counts, (first, second), row_area)
+        else:
+            counts = self.pair_cells(first, second)
+            area = counts.astype(np.float64) * row_area[0]
+        return self._known_pairs(counts, area, (first, second), map_names)
+
+    def pair_cells(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Cells going from table row ``i`` of ``first`` to row ``j`` of ``second`` (int32
+        codes in memory), ``(n + 2, n + 2)`` int64 as the numba ``pair_counts`` counts them
+        (``n``: codes the table lacks, ``n + 1`` nodata): one numpy bincount of row pairs,
+        strip by strip."""
+        n = len(self.codes)
+        base, size = self._padded_span()
+        rows = np.full(size, n, dtype=np.intp)  # its ends and absent codes: n
+        rows[self.codes - base] = np.arange(n)
+        counts = np.zeros((n + 2) ** 2, dtype=np.int64)
+        for a, b in zip(_row_strips(first), _row_strips(second), strict=True):
+            pair = _table_rows(a, base, rows, n) * (n + 2) + _table_rows(b, base, rows, n)
+            counts += np.bincount(pair.ravel(), minlength=(n + 2) ** 2)
+        return counts.reshape(n + 2, n + 2)
+
+    def _known_pairs(
+        self,
+        counts: np.ndarray,
+        area: np.ndarray,
+        maps: tuple[xr.DataArray | np.ndarray, xr.DataArray | np.ndarray],
+        map_names: tuple[str, str],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``counts`` and ``area`` of a pair table; TableError if either map has codes the
+        table lacks."""
+        n = len(self.codes)
         if counts[n].sum() > 0:
-            self.raise_missing(first, map_names[0])
+            self.raise_missing(maps[0], map_names[0])
         if counts[:, n].sum() > 0:
-            self.raise_missing(second, map_names[1])
+            self.raise_missing(maps[1], map_names[1])
         return counts, area
 
     def _counted(
@@ -369,6 +443,14 @@ def _slot_index(codes: np.ndarray, base: int) -> np.ndarray:
     """``code - base`` per cell, the codes themselves when ``base`` is 0 (no copy); in int64
     otherwise, so that neither nodata (int32's minimum) nor large codes overflow."""
     return codes if base == 0 else codes.astype(np.int64) - base
+
+
+def _table_rows(codes: np.ndarray, base: int, rows: np.ndarray, n: int) -> np.ndarray:
+    """Table row (intp) of each code: ``rows[code - base]`` (clipped to its ends, which hold
+    ``n``, as do codes the table lacks), ``n + 1`` on nodata."""
+    out = np.take(rows, _slot_index(codes, base), mode="clip")
+    out[codes == CLASS_NODATA] = n + 1
+    return out
 
 
 def _lookup_change(

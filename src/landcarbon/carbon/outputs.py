@@ -28,16 +28,18 @@ from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
     StorageTotals,
+    array_change_totals,
     array_totals,
     change_totals,
     check_same_grid,
     map_units,
+    sequestration_array,
     sequestration_map,
     storage_array,
     storage_map,
     storage_totals,
 )
-from landcarbon.carbon.valuation import Valuation
+from landcarbon.carbon.valuation import Valuation, value_units
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
 from landcarbon.raster import write_array, write_raster
@@ -203,36 +205,74 @@ def write_carbon_outputs(
     return account, written + _write_tables(out_dir, account, zone_table, co2, overwrite)
 
 
-def write_storage_outputs(
-    out_dir: Path,
-    codes: np.ndarray,
+def carbon_arrays_account(
+    current: np.ndarray,
     grid: Grid,
     pools: ClassTable,
-    label: str,
+    labels: tuple[str, ...],
+    future: np.ndarray | None = None,
+    valuation: Valuation | None = None,
+) -> CarbonAccount:
+    """:func:`carbon_account` of land-use maps held in memory (int32 codes on ``grid``;
+    ``labels`` name the current and the future map in messages), no xarray."""
+    if future is None:
+        return CarbonAccount(array_totals(current, grid, pools, labels[0]))
+    change = array_change_totals(current, future, grid, pools, (labels[0], labels[1]))
+    seq = change.sequestration_t_c
+    value = seq * valuation.constant if valuation is not None else None
+    return CarbonAccount(change.current, change.future, seq, value)
+
+
+def write_storage_outputs(
+    out_dir: Path,
+    current: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    labels: tuple[str, ...],
+    future: np.ndarray | None = None,
+    valuation: Valuation | None = None,
     *,
     per_cell_units: bool = False,
     all_pools: bool = False,
     co2: bool = False,
     overwrite: bool = False,
 ) -> tuple[CarbonAccount, list[Path]]:
-    """:func:`write_carbon_outputs` of one land-use map held in memory (int32 codes on
-    ``grid``, :func:`landcarbon.raster.read_codes`; ``label`` names it in messages): the
-    same files, byte for byte, through numpy and rasterio alone (no xarray, hence no dask:
-    ~0.6 s less per process). The totals (and the check of the codes against the table)
-    come first, from one bincount; each map is made when it is written and dropped after.
+    """:func:`write_carbon_outputs` (no zones) of land-use maps held in memory (int32 codes
+    on ``grid``, :func:`landcarbon.raster.read_codes`; ``labels`` name the current and the
+    future map in messages): the same files, byte for byte, through numpy and rasterio
+    alone (no xarray, hence no dask: ~0.6 s less per process; no numba on projected grids).
+    Every total (and the check of the codes against the table) comes first, from one
+    bincount; each map is made when it is written and dropped after. The future map must
+    be on ``grid`` (its own grid checked by the caller: :func:`require_same_grid`).
     """
-    account = CarbonAccount(array_totals(codes, grid, pools, label))
-    written = []
-    for name, pool in _storage_files(all_pools).items():
-        data = storage_array(
-            codes, grid, pools, pool, per_cell_units=per_cell_units, dtype=np.float32
+    account = carbon_arrays_account(current, grid, pools, labels, future, valuation)
+    opts: dict[str, Any] = {"per_cell_units": per_cell_units, "dtype": np.float32}
+    maps: dict[str, Callable[[], np.ndarray]] = {
+        name: partial(storage_array, current, grid, pools, pool, **opts)
+        for name, pool in _storage_files(all_pools).items()
+    }
+    if future is not None:
+        maps["c_storage_alt"] = partial(storage_array, future, grid, pools, **opts)
+        maps["c_change_bas_alt"] = partial(
+            sequestration_array, current, future, grid, pools, **opts
         )
-        path = out_dir / f"{name}.tif"
-        units = map_units(per_cell_units)
-        written.append(
-            write_array(data, grid, path, overwrite=overwrite, description=name, units=units)
+        if valuation is not None:
+            change64 = partial(
+                sequestration_array, current, future, grid, pools, per_cell_units=per_cell_units
+            )
+            maps["npv_alt"] = lambda: valuation.value_array(change64())
+    units = map_units(per_cell_units)
+    written = [
+        write_array(
+            make(),
+            grid,
+            out_dir / f"{name}.tif",
+            overwrite=overwrite,
+            description=name,
+            units=value_units(units) if name == "npv_alt" else units,
         )
-        del data  # one float32 map at a time
+        for name, make in maps.items()
+    ]
     return account, written + _write_tables(out_dir, account, None, co2, overwrite)
 
 

@@ -253,6 +253,30 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
         seq = fixed_total(change)
         return ChangeTotals(storage_totals(current, pools), storage_totals(future, pools), seq)
     counts, area = index.pair_table(current, future, (map_label(current), map_label(future)))
+    return _change_totals(pools, counts, area)
+
+
+def array_change_totals(
+    current: np.ndarray,
+    future: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    labels: tuple[str, str],
+) -> ChangeTotals:
+    """:func:`change_totals` of two in-memory class maps on ``grid`` (int32 codes;
+    ``labels`` name them in messages), no xarray. Tables of more than
+    :data:`MAX_PAIR_CLASSES` classes are refused (ValueError): :func:`change_totals` on
+    DataArrays handles them."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    if len(index.codes) > MAX_PAIR_CLASSES:
+        raise ValueError(f"{pools.source}: over {MAX_PAIR_CLASSES} classes: use change_totals")
+    counts, area = index.array_pair_table(current, future, grid.row_area_ha(), labels)
+    return _change_totals(pools, counts, area)
+
+
+def _change_totals(pools: ClassTable, counts: np.ndarray, area: np.ndarray) -> ChangeTotals:
+    """Both maps' totals and the sequestration from their pair table (counts and areas)."""
+    n = len(pools.codes)
     density = pool_density(pools)
     both = area[:n, :n]
     seq = float(both.sum(axis=0) @ density - both.sum(axis=1) @ density)
@@ -261,12 +285,37 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
     return ChangeTotals(current_totals, future_totals, seq)
 
 
+def sequestration_array(
+    current: np.ndarray,
+    future: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> np.ndarray:
+    """:func:`sequestration_map` (unchecked) of two in-memory class maps on ``grid`` as a
+    numpy array: the same values, no xarray."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    area = grid.cell_area_ha() if per_cell_units else None
+    return index.change_array(current, future, pool_density(pools), dtype=dtype, area=area)
+
+
 def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
     """Raise AlignmentError naming the difference when two maps' grids differ."""
-    diff = Grid.from_dataarray(current).difference(Grid.from_dataarray(future))
+    require_same_grid(
+        Grid.from_dataarray(current),
+        Grid.from_dataarray(future),
+        (map_label(current), map_label(future)),
+    )
+
+
+def require_same_grid(current: Grid, future: Grid, labels: tuple[str, str]) -> None:
+    """:func:`check_same_grid` of two grids, ``labels`` naming their maps."""
+    diff = current.difference(future)
     if diff:
         raise AlignmentError(
-            f"{map_label(future)} is not on the grid of {map_label(current)}: {diff}; "
+            f"{labels[1]} is not on the grid of {labels[0]}: {diff}; "
             f"warp it onto that grid (gdalwarp -tr/-te/-t_srs)"
         )
 

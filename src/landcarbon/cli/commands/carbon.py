@@ -13,6 +13,7 @@ from landcarbon.cli.output import emit, say
 from landcarbon.limits import PRECIPITATION_MM, TEMPERATURE_C
 
 if TYPE_CHECKING:
+    from landcarbon.carbon import Valuation
     from landcarbon.carbon.outputs import CarbonAccount
     from landcarbon.tables import ClassTable
 
@@ -84,6 +85,7 @@ def carbon(
 ) -> None:
     """Carbon storage (t C) of a land-use map, and its change and value with a future map."""
     from landcarbon.carbon import Valuation, carbon_account, read_pools, write_carbon_outputs
+    from landcarbon.carbon.storage import MAX_PAIR_CLASSES
     from landcarbon.errors import ParameterError
     from landcarbon.raster import read_raster
 
@@ -101,15 +103,17 @@ def carbon(
         raise ParameterError("--years is for valuation: give --price as well (price per t C)")
     if price is not None and (lulc_future is None or years is None):
         raise ParameterError("valuation (--price) needs --lulc-future and --years Y0 Y1")
-    if chunks is None and lulc_future is None and zones is None:  # numpy + rasterio only
-        account = _storage_in_memory(lulc, table, out, overwrite, per_cell, all_pools, co2, factors)
+    valuation = None
+    if price is not None and years is not None:
+        valuation = Valuation(price, discount_rate, price_change, years[0], years[1])
+    if chunks is None and zones is None and len(table.codes) <= MAX_PAIR_CLASSES:
+        maps = (lulc,) if lulc_future is None else (lulc, lulc_future)
+        opts = {"per_cell_units": per_cell, "all_pools": all_pools, "co2": co2}
+        account = _in_memory(maps, table, valuation, out, overwrite, factors, opts)
         _report(account, factors, co2)
         return
     current = read_raster(lulc, "categorical", chunks=chunks)
     future = read_raster(lulc_future, "categorical", chunks=chunks) if lulc_future else None
-    valuation = None
-    if price is not None and years is not None:
-        valuation = Valuation(price, discount_rate, price_change, years[0], years[1])
     if out is None:
         account = carbon_account(current, table, future, valuation)
     else:
@@ -132,38 +136,36 @@ def carbon(
     _report(account, factors, co2)
 
 
-def _storage_in_memory(
-    lulc: Path,
+def _in_memory(
+    maps: tuple[Path, ...],
     table: ClassTable,
+    valuation: Valuation | None,
     out: Path | None,
     overwrite: bool,
-    per_cell: bool,
-    all_pools: bool,
-    co2: bool,
     factors: dict[str, Any] | None,
+    opts: dict[str, bool],
 ) -> CarbonAccount:
-    """The storage account of one map read whole (and its outputs with ``out``) through
-    numpy and rasterio alone: no xarray, whose first DataArray imports dask (~0.6 s)."""
-    from landcarbon.carbon.outputs import CarbonAccount, write_storage_outputs
-    from landcarbon.carbon.storage import array_totals
+    """The account of the current (and future) map read whole, and with ``out`` its files
+    (``opts``: per_cell_units, all_pools, co2), through numpy and rasterio alone: no
+    xarray, whose first DataArray imports dask (~0.6 s a process), and on projected grids
+    no numba (~0.8 s with its cache). Zones and ``--chunks`` take the DataArray path."""
+    from landcarbon.carbon.outputs import carbon_arrays_account, write_storage_outputs
+    from landcarbon.carbon.storage import require_same_grid
     from landcarbon.raster import read_codes
 
-    codes, grid = read_codes(lulc)
+    labels = tuple(str(m) for m in maps)
+    current, grid = read_codes(maps[0])
+    future = None
+    if len(maps) > 1:
+        future, future_grid = read_codes(maps[1])
+        require_same_grid(grid, future_grid, (labels[0], labels[1]))
     if out is None:
-        return CarbonAccount(array_totals(codes, grid, table, str(lulc)))
+        return carbon_arrays_account(current, grid, table, labels, future, valuation)
     with output_folder(out, overwrite) as folder:
         account, written = write_storage_outputs(
-            folder,
-            codes,
-            grid,
-            table,
-            str(lulc),
-            per_cell_units=per_cell,
-            all_pools=all_pools,
-            co2=co2,
-            overwrite=overwrite,
+            folder, current, grid, table, labels, future, valuation, overwrite=overwrite, **opts
         )
-        _write_climate(written, account, factors, table, folder, overwrite, co2)
+        _write_climate(written, account, factors, table, folder, overwrite, opts["co2"])
     say(f"wrote {len(written)} files to {out}")
     return account
 
