@@ -479,7 +479,7 @@ def _chunked_counts(
     """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
     chunks (each with its rows' cell areas) summed pairwise, so that only a few count
     tables are held at once."""
-    datas = [m if isinstance(m, np.ndarray) else m.data for m in maps]
+    datas: list[Any] = [m if isinstance(m, np.ndarray) else m.data for m in maps]
     if not any(is_dask(d) for d in datas):
         return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
     import dask
