@@ -22,8 +22,6 @@ import pandas as pd
 
 from landcarbon.backend import chunked_bincount, fixed_total
 from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_index
-from landcarbon.carbon.emissions import emission_totals
-from landcarbon.carbon.energy import allocate_emissions
 from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
@@ -148,6 +146,9 @@ def emission_account(
     ``zero_weight`` as :func:`landcarbon.carbon.energy.allocate_emissions`)."""
     if (energy_t_c is None) != (weights is None):
         raise ParameterError("energy allocation needs both a regional total and a weight raster")
+    from landcarbon.carbon.emissions import emission_totals  # not for the storage outputs
+    from landcarbon.carbon.energy import allocate_emissions
+
     by_class = emission_totals(lulc, factors)
     if energy_t_c is None or weights is None:
         return EmissionAccount(by_class)
