@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +54,7 @@ __all__ = [
     "resample_to",
     "valid_mask",
     "write_array",
+    "write_arrays",
     "write_raster",
 ]
 
@@ -653,20 +654,44 @@ def write_array(
     """Write a 2-D float32 numpy map on ``grid`` as :func:`write_raster` writes it as a
     DataArray (the same file, byte for byte: profile, tiles in strips of one tile row, band
     description, ``units`` tag, atomic), without xarray. NaN is nodata."""
-    target = Path(path)
     if data.dtype != np.float32 or data.shape != grid.shape:
-        raise ValueError(f"{target}: a float32 map of shape {grid.shape} is written here")
-    profile = _profile(grid, 1, data.dtype, np.nan)
-    with (
-        atomic_path(target, overwrite, needed_bytes=data.nbytes) as tmp,
-        rasterio.open(tmp, "w", **profile) as dst,
-    ):
+        raise ValueError(f"{path}: a float32 map of shape {grid.shape} is written here")
+    return write_arrays(
+        {Path(path): (description, units)},
+        grid,
+        lambda top, bottom: data[None, top:bottom],
+        overwrite=overwrite,
+    )[0]
+
+
+def write_arrays(
+    files: Mapping[Path, tuple[str, str]],
+    grid: Grid,
+    strip: Callable[[int, int], np.ndarray],
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write ``K`` float32 maps on ``grid`` made strip by strip, as :func:`write_array`
+    writes each (the same files, byte for byte): ``files`` maps each path to its band
+    description and units; ``strip(top, bottom)`` gives rows ``top:bottom`` of all of
+    them (``K x rows x cols`` float32), one row of tiles at a time, so no map is held
+    whole. Each file is written atomically: complete under its name, or absent."""
+    profile = _profile(grid, 1, np.dtype(np.float32), np.nan)
+    needed = grid.rows * grid.cols * 4
+    with contextlib.ExitStack() as stack:
+        datasets = []
+        for path in files:  # each dataset closes before its file is checked and renamed
+            tmp = stack.enter_context(atomic_path(path, overwrite, needed_bytes=needed))
+            datasets.append(stack.enter_context(rasterio.open(tmp, "w", **profile)))
         for top in range(0, grid.rows, TILE):
-            strip = data[None, top : top + TILE]  # 3-D: rasterio copies a 2-D array
-            dst.write(strip, [1], window=Window(0, top, grid.cols, strip.shape[1]))
-        dst.set_band_description(1, description)
-        dst.update_tags(1, units=units)
-    return target
+            block = strip(top, min(top + TILE, grid.rows))
+            window = Window(0, top, grid.cols, block.shape[1])
+            for k, dst in enumerate(datasets):
+                dst.write(block[k : k + 1], [1], window=window)  # 3-D: no copy by rasterio
+        for dst, (description, units) in zip(datasets, files.values(), strict=True):
+            dst.set_band_description(1, description)
+            dst.update_tags(1, units=units)
+    return list(files)
 
 
 def _profile(grid: Grid, count: int, dtype: np.dtype[Any], nodata: float | int) -> dict[str, Any]:

@@ -425,7 +425,7 @@ def _take(codes: np.ndarray, base: int, padded: np.ndarray, out: np.ndarray) -> 
     tables = padded.astype(out.dtype)
     top = 0
     for strip in _row_strips(codes):
-        index = _slot_index(strip, base)
+        index = _slot_index(strip, base).astype(np.intp, copy=False)  # once for all K
         rows = slice(top, top + strip.shape[0])
         for k in range(tables.shape[0]):
             np.take(tables[k], index, mode="clip", out=out[k, rows])

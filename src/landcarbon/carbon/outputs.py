@@ -35,12 +35,13 @@ from landcarbon.carbon.storage import (
     sequestration_map,
     storage_array,
     storage_map,
+    storage_rows,
     storage_totals,
 )
 from landcarbon.carbon.valuation import Valuation, value_units
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
-from landcarbon.raster import write_array, write_raster
+from landcarbon.raster import write_array, write_arrays, write_raster
 from landcarbon.tables import ClassTable
 from landcarbon.writes import write_csv, write_json
 
@@ -243,15 +244,22 @@ def write_storage_outputs(
     future map in messages): the same files, byte for byte, through numpy and rasterio
     alone (no xarray, hence no dask: ~0.6 s less per process; no numba on projected grids).
     Every total (and the check of the codes against the table) comes first, from one
-    bincount; each map is made when it is written and dropped after. The future map must
-    be on ``grid`` (its own grid checked by the caller: :func:`require_same_grid`).
+    bincount. The storage maps of the current map (total and pools) are looked up together
+    one row of tiles at a time as they are written, so none is held whole; those of a
+    future map are made one at a time when written. The future map must be on ``grid``
+    (its own grid checked by the caller: :func:`require_same_grid`).
     """
     account = carbon_arrays_account(current, grid, pools, labels, future, valuation)
     opts: dict[str, Any] = {"per_cell_units": per_cell_units, "dtype": np.float32}
-    maps: dict[str, Callable[[], np.ndarray]] = {
-        name: partial(storage_array, current, grid, pools, pool, **opts)
-        for name, pool in _storage_files(all_pools).items()
-    }
+    units = map_units(per_cell_units)
+    storage = _storage_files(all_pools)  # the current map's, in one pass, strip by strip
+    written = write_arrays(
+        {out_dir / f"{name}.tif": (name, units) for name in storage},
+        grid,
+        storage_rows(current, grid, pools, list(storage.values()), **opts),
+        overwrite=overwrite,
+    )
+    maps: dict[str, Callable[[], np.ndarray]] = {}
     if future is not None:
         maps["c_storage_alt"] = partial(storage_array, future, grid, pools, **opts)
         maps["c_change_bas_alt"] = partial(
@@ -262,8 +270,7 @@ def write_storage_outputs(
                 sequestration_array, current, future, grid, pools, per_cell_units=per_cell_units
             )
             maps["npv_alt"] = lambda: valuation.value_array(change64())
-    units = map_units(per_cell_units)
-    written = [
+    written += [
         write_array(
             make(),
             grid,

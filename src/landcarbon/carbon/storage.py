@@ -18,7 +18,7 @@ doi:10.1111/j.1749-6632.2009.04152.x.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,9 +136,31 @@ def storage_array(
 ) -> np.ndarray:
     """:func:`storage_map` (unchecked) of an in-memory class map (int32 codes on ``grid``,
     :func:`landcarbon.raster.read_codes`) as a numpy array: the same values, no xarray."""
+    rows = storage_rows(codes, grid, pools, (pool,), per_cell_units=per_cell_units, dtype=dtype)
+    return rows(0, grid.rows)[0]
+
+
+def storage_rows(
+    codes: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    which: Sequence[str],
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> Callable[[int, int], np.ndarray]:
+    """Rows ``top:bottom`` of :func:`storage_array` of each pool of ``which`` (``total``
+    and/or :data:`POOLS`), on demand: ``K x rows x cols``, one pass over those rows for all
+    of them (a strip of a map is looked up when it is written)."""
     index = ClassIndex.of(pools.codes, pools.source)
+    values = np.stack([pool_density(pools, pool) for pool in which])
     area = grid.cell_area_ha() if per_cell_units else None
-    return index.values_array(codes, pool_density(pools, pool)[None], dtype=dtype, area=area)[0]
+
+    def rows(top: int, bottom: int) -> np.ndarray:
+        strip_area = None if area is None else area[top:bottom]
+        return index.values_array(codes[top:bottom], values, dtype=dtype, area=strip_area)
+
+    return rows
 
 
 def array_totals(codes: np.ndarray, grid: Grid, pools: ClassTable, label: str) -> StorageTotals:
