@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,11 +54,14 @@ __all__ = [
     "atomic_path",
     "from_numpy",
     "like",
+    "read_codes",
     "read_grid",
     "read_raster",
     "read_stack",
     "resample_to",
     "valid_mask",
+    "write_array",
+    "write_arrays",
     "write_raster",
 ]
 
@@ -210,16 +213,7 @@ def read_raster(
 
     p = Path(path)
     with open_dataset(p) as ds:
-        count = ds.count
-        if band > count:
-            raise RasterError(f"{p}: has {count} band(s), band {band} was asked for")
-        nodata = ds.nodata
-        if kind == "categorical" and np.issubdtype(np.dtype(ds.dtypes[0]), np.complexfloating):
-            raise RasterError(
-                f"{p}: a {ds.dtypes[0]} (complex) raster cannot hold class codes; give a "
-                f"categorical raster of integer codes"
-            )
-        direct = kind == "categorical" and codes_in_own_dtype(ds, band)
+        nodata, direct = ds.nodata, _direct_read(ds, p, kind, band)
     da = rioxarray.open_rasterio(
         p, masked=not direct, chunks={"y": chunks, "x": chunks, "band": 1} if chunks else None
     )
@@ -249,7 +243,7 @@ def read_raster(
     da.attrs["source_nodata"] = "none" if nodata is None else repr(nodata)
     da.name = name or p.stem
     if chunks is None:
-        _require_some_data(da, p, kind)
+        _require_some_data(np.asarray(da.data), p, kind, da.attrs["source_nodata"])
     return da
 
 
@@ -264,6 +258,44 @@ def codes_in_own_dtype(ds: DatasetReader, band: int = 1) -> bool:
         MaskFlags.nodata,
         MaskFlags.all_valid,
     }
+
+
+def _direct_read(ds: DatasetReader, path: Path, kind: Kind, band: int) -> bool:
+    """Check ``band`` (0: every band) of ``ds`` can be read as ``kind``, and say whether it
+    is read in the file's own integer dtype, its nodata cells found by comparison (a
+    categorical integer band whose mask is its nodata value, or that has none), rather
+    than through a masked float read."""
+    if band > ds.count:
+        raise RasterError(f"{path}: has {ds.count} band(s), band {band} was asked for")
+    if kind == "categorical" and np.issubdtype(np.dtype(ds.dtypes[0]), np.complexfloating):
+        raise RasterError(
+            f"{path}: a {ds.dtypes[0]} (complex) raster cannot hold class codes; give a "
+            f"categorical raster of integer codes"
+        )
+    return kind == "categorical" and codes_in_own_dtype(ds, band)
+
+
+def read_codes(path: str | Path, *, band: int = 1) -> tuple[np.ndarray, Grid]:
+    """One band of a categorical raster read whole as int32 class codes
+    (:data:`CLASS_NODATA` on nodata) and its grid: :func:`read_raster`'s
+    ``kind="categorical"`` values and checks, as a plain numpy array.
+
+    An integer file masked by its nodata value (or not at all) is read with rasterio
+    alone: no xarray, whose first DataArray imports dask (~0.6 s of a process). Other
+    masks (alpha band, per-dataset mask) and float files go through :func:`read_raster`.
+    """
+    p = Path(path)
+    with open_dataset(p) as ds:
+        nodata, direct = ds.nodata, _direct_read(ds, p, "categorical", band)
+        grid = Grid((ds.height, ds.width), ds.transform, ds.crs, int(CLASS_NODATA))
+        if direct:
+            with _pixel_errors(p):
+                block = ds.read(band)
+    if not direct:
+        return np.asarray(read_raster(p, "categorical", band=band).data), grid
+    codes = class_codes(block, p, ("y", "x"), nodata)
+    _require_some_data(codes, p, "categorical", "none" if nodata is None else repr(nodata))
+    return codes, grid
 
 
 def class_codes(
@@ -328,10 +360,11 @@ def _refuse_codes(
     )
 
 
-def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
-    if da.size == 0:
+def _require_some_data(values: np.ndarray, path: Path, kind: Kind, nodata: str) -> None:
+    """Refuse a raster with no cell, an infinite value, or nothing but nodata (``nodata``:
+    the file's nodata value as the message quotes it)."""
+    if values.size == 0:
         raise RasterError(f"{path}: the raster has no cells")
-    values = np.asarray(da.data)
     if kind == "continuous" and np.isinf(values).any():
         raise RasterError(
             f"{path}: {int(np.isinf(values).sum())} cell(s) hold an infinite value; mark "
@@ -340,8 +373,7 @@ def _require_some_data(da: xr.DataArray, path: Path, kind: Kind) -> None:
     empty = np.all(values == CLASS_NODATA) if kind == "categorical" else np.all(np.isnan(values))
     if empty:
         raise RasterError(
-            f"{path}: every cell is nodata; check the nodata value "
-            f"({da.attrs.get('source_nodata')}) or the file's extent"
+            f"{path}: every cell is nodata; check the nodata value ({nodata}) or the file's extent"
         )
 
 
@@ -592,19 +624,7 @@ def write_raster(
     categorical = classes is not None or np.issubdtype(da.dtype, np.integer)
     dtype, nodata = _storage_dtype(da, categorical)
     grid = Grid.from_dataarray(bands[0])
-    profile: dict[str, Any] = {
-        "driver": "GTiff",
-        "height": grid.rows,
-        "width": grid.cols,
-        "count": len(bands),
-        "dtype": dtype.name,
-        "crs": grid.crs,
-        "transform": grid.transform,
-        "nodata": nodata,
-        **TILING,
-        "BIGTIFF": "IF_SAFER",
-        "interleave": "band",
-    }
+    profile = _profile(grid, len(bands), dtype, nodata)
     names = [description] if isinstance(description, str) else list(description or [])
     needed = grid.rows * grid.cols * len(bands) * dtype.itemsize
     data = _banded(da)
@@ -636,6 +656,76 @@ def write_raster(
         _write_qml(target.with_suffix(".qml"), classes)
         _write_categories(target.with_name(target.name + ".aux.xml"), classes)
     return target
+
+
+def write_array(
+    data: np.ndarray,
+    grid: Grid,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    description: str,
+    units: str,
+) -> Path:
+    """Write a 2-D float32 numpy map on ``grid`` as :func:`write_raster` writes it as a
+    DataArray (the same file, byte for byte: profile, tiles in strips of one tile row, band
+    description, ``units`` tag, atomic), without xarray. NaN is nodata."""
+    if data.dtype != np.float32 or data.shape != grid.shape:
+        raise ValueError(f"{path}: a float32 map of shape {grid.shape} is written here")
+    return write_arrays(
+        {Path(path): (description, units)},
+        grid,
+        lambda top, bottom: data[None, top:bottom],
+        overwrite=overwrite,
+    )[0]
+
+
+def write_arrays(
+    files: Mapping[Path, tuple[str, str]],
+    grid: Grid,
+    strip: Callable[[int, int], np.ndarray],
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write ``K`` float32 maps on ``grid`` made strip by strip, as :func:`write_array`
+    writes each (the same files, byte for byte): ``files`` maps each path to its band
+    description and units; ``strip(top, bottom)`` gives rows ``top:bottom`` of all of
+    them (``K x rows x cols`` float32), one row of tiles at a time, so no map is held
+    whole. Each file is written atomically: complete under its name, or absent."""
+    profile = _profile(grid, 1, np.dtype(np.float32), np.nan)
+    needed = grid.rows * grid.cols * 4
+    with contextlib.ExitStack() as stack:
+        datasets = []
+        for path in files:  # each dataset closes before its file is checked and renamed
+            tmp = stack.enter_context(atomic_path(path, overwrite, needed_bytes=needed))
+            datasets.append(stack.enter_context(rasterio.open(tmp, "w", **profile)))
+        for top in range(0, grid.rows, TILE):
+            block = strip(top, min(top + TILE, grid.rows))
+            window = Window(0, top, grid.cols, block.shape[1])
+            for k, dst in enumerate(datasets):
+                dst.write(block[k : k + 1], [1], window=window)  # 3-D: no copy by rasterio
+        for dst, (description, units) in zip(datasets, files.values(), strict=True):
+            dst.set_band_description(1, description)
+            dst.update_tags(1, units=units)
+    return list(files)
+
+
+def _profile(grid: Grid, count: int, dtype: np.dtype[Any], nodata: float | int) -> dict[str, Any]:
+    """The rasterio profile of every GeoTIFF written: ``grid``, :data:`TILING`, band
+    interleaved, BigTIFF when needed."""
+    return {
+        "driver": "GTiff",
+        "height": grid.rows,
+        "width": grid.cols,
+        "count": count,
+        "dtype": dtype.name,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": nodata,
+        **TILING,
+        "BIGTIFF": "IF_SAFER",
+        "interleave": "band",
+    }
 
 
 def _size(n_bytes: float) -> str:

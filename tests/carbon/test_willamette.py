@@ -53,3 +53,60 @@ def test_willamette_totals_sequestration_value(shared_data: Path):
     const = 43.0 / 30 * sum(1.07**-t for t in range(30))  # the sum, not the closed form
     assert acc.value == pytest.approx(seq_ref * const, rel=1e-12)
     assert int(acc.current.by_class["cells"].sum()) == 1_641_621  # valid cells (SOURCE.md)
+
+
+@pytest.mark.parametrize("per_cell", [False, True])
+def test_willamette_in_memory_files_equal_the_dataarray_path(
+    shared_data: Path, tmp_path: Path, per_cell: bool
+):
+    """``landcarbon carbon`` on maps read whole writes its files through numpy and rasterio
+    alone (write_storage_outputs); they are the bytes the xarray path (write_carbon_outputs
+    on read_raster) writes, in t C/ha and in t C per cell: the five storage maps, the
+    future map, the change and its value, carbon_by_class.csv and summary.json."""
+    from landcarbon.carbon.outputs import write_carbon_outputs, write_storage_outputs
+    from landcarbon.raster import read_codes
+
+    folder = shared_data / "invest_willamette_carbon"
+    cur_path, fut_path = folder / "lulc_samp_cur.tif", folder / "lulc_samp_fut.tif"
+    pools = read_pools(folder / "carbon_pools_samp.csv")
+    val = Valuation(43.0, 7.0, 0.0, 2000, 2030)
+    opts = {"per_cell_units": per_cell, "all_pools": True, "co2": True}
+    for name, future in (("storage", False), ("change", True)):
+        (cur, grid), (fut, _) = read_codes(cur_path), read_codes(fut_path)
+        labels = (str(cur_path), str(fut_path))
+        valuation = val if future else None
+        _, ours = write_storage_outputs(
+            tmp_path / f"np_{name}",
+            cur,
+            grid,
+            pools,
+            labels,
+            fut if future else None,
+            valuation,
+            **opts,
+        )
+        _, theirs = write_carbon_outputs(
+            tmp_path / f"xr_{name}",
+            read_raster(cur_path, "categorical"),
+            pools,
+            read_raster(fut_path, "categorical") if future else None,
+            valuation,
+            **opts,
+        )
+        assert [p.name for p in ours] == [p.name for p in theirs]
+        assert len(ours) == (10 if future else 7)
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+    with rasterio.open(tmp_path / "np_change" / "c_storage_bas.tif") as ds:
+        assert ds.descriptions == ("c_storage_bas",)
+        assert ds.tags(1)["units"] == ("t C per cell" if per_cell else "t C/ha")
+        values = ds.read(1)
+    with rasterio.open(tmp_path / "np_change" / "c_change_bas_alt.tif") as ds:
+        change = ds.read(1)
+    with rasterio.open(tmp_path / "np_change" / "npv_alt.tif") as ds:
+        assert ds.tags(1)["units"] == ("value per cell" if per_cell else "value/ha")
+    scale = 0.09 if per_cell else 1.0
+    ref = _independent_total(cur_path, folder / "carbon_pools_samp.csv")
+    fut_ref = _independent_total(fut_path, folder / "carbon_pools_samp.csv")
+    np.testing.assert_array_equal(values, (ref * scale).astype(np.float32))
+    np.testing.assert_array_equal(change, ((fut_ref - ref) * scale).astype(np.float32))

@@ -458,10 +458,13 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
 
 
-def test_carbon_maps_of_a_projected_map_load_no_numba(inputs: dict[str, Path], tmp_path: Path):
+def test_carbon_maps_of_a_projected_map_load_no_numba_xarray_dask_pyproj(
+    inputs: dict[str, Path], tmp_path: Path
+):
     """The five InVEST rasters of a map in memory are table lookups and class counts: numpy
     does them, and the process does not pay numba's load (~0.5-1 s CPU, more than the work
-    at 4000 x 4000)."""
+    at 4000 x 4000), nor xarray's with the dask its first DataArray imports (~0.6 s), nor
+    rioxarray's and pyproj's: numpy and rasterio on the file's grid (issue 18 item 2)."""
     import subprocess
     import sys
 
@@ -474,7 +477,25 @@ def test_carbon_maps_of_a_projected_map_load_no_numba(inputs: dict[str, Path], t
         check=True,
     )
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "numba" not in loaded and "rasterio" in loaded  # the probe did run the command
+    assert "rasterio" in loaded and "pandas" in loaded  # the probe did run the command
+    heavy = {"numba", "xarray", "rioxarray", "dask", "pyproj", "scipy"}
+    assert sorted(heavy.intersection(loaded)) == []
+    value = ["--price", "43", "--discount-rate", "7", "--years", "2000", "2030"]
+    with_future = [*args, "--lulc-future", str(inputs["fut"]), *value]
+    proc = subprocess.run(
+        [sys.executable, "-c", CARBON_PROBE, *with_future, "--out", str(tmp_path / "fut")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "rasterio" in loaded and sorted(heavy.intersection(loaded)) == []
+    # cell (0, 0) goes from class 1 (86 t C/ha) to class 2 (28)
+    change = read_raster(tmp_path / "fut" / "c_change_bas_alt.tif").values
+    np.testing.assert_array_equal(change, [[-58.0, 0.0], [0.0, 0.0]])
+    summary = json.loads((tmp_path / "fut" / "summary.json").read_text())
+    assert summary["sequestration_t_c"] == pytest.approx(-58 * 0.09, rel=1e-14)
     # 1: 15 + 10 + 60 + 1 = 86, 2: 28, 3: 8 t C/ha (c_soil: 60, 20, 5)
     storage = read_raster(tmp_path / "out" / "c_storage_bas.tif").values
     np.testing.assert_array_equal(storage, [[86.0, 86.0], [28.0, 8.0]])
@@ -512,3 +533,38 @@ def test_maps_too_large_for_memory_are_refused_up_front_with_the_chunked_path(
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["sequestration_t_c"] == 0.0
+
+
+def test_carbon_in_memory_read_refuses_bad_maps_by_file_and_fix(
+    inputs: dict[str, Path], tmp_path: Path
+):
+    """The numpy + rasterio read of ``landcarbon carbon`` (an integer map masked by its
+    nodata value) keeps read_raster's refusals: a map of nodata only, a damaged tile, a
+    code the table lacks; one error line naming the file and the fix, nothing written."""
+    import rasterio
+
+    from landcarbon.testing import one_error_line, run_cli, write_gtiff
+
+    pools = str(inputs["pools"])
+    empty = write_gtiff(tmp_path / "empty.tif", np.full((3, 4), 255, np.uint8), 255)
+    line = one_error_line(run_cli("carbon", "--lulc", str(empty), "--pools", pools))
+    assert f"{empty}: every cell is nodata; check the nodata value (255.0)" in line
+    codes = np.tile(np.array([1, 2, 3, 7], np.uint8), (512, 128))
+    tiles = {"tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
+    damaged = write_gtiff(tmp_path / "damaged.tif", codes.clip(1, 3), 255, **tiles)
+    with rasterio.open(damaged) as ds:
+        offset = int(ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1))
+    with damaged.open("r+b") as f:
+        f.seek(offset)
+        f.write(b"\xff" * 64)
+    out = tmp_path / "out"
+    line = one_error_line(
+        run_cli("carbon", "--lulc", str(damaged), "--pools", pools, "-o", str(out))
+    )
+    assert f"{damaged}: its pixel data cannot be read" in line
+    assert "the file is truncated or damaged; copy or export it again" in line
+    seven = write_gtiff(tmp_path / "seven.tif", codes, 255)
+    line = one_error_line(run_cli("carbon", "--lulc", str(seven), "--pools", pools, "-o", str(out)))
+    assert f"{pools}: codes found in {seven} but missing from the table: 7 (65536 cells)" in line
+    assert "add a row for each code (or mark those cells as nodata)" in line
+    assert not out.exists()

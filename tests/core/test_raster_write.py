@@ -314,3 +314,38 @@ def test_a_chunked_write_holds_one_row_of_chunks_not_two():
         tracemalloc.stop()
     assert tops == list(range(0, 4 * rows, 256))
     assert peak < 1.6 * row_bytes, f"peak {peak / 1e6:.1f} MB for rows of {row_bytes / 1e6:.1f} MB"
+
+
+def test_write_arrays_writes_each_map_as_write_array_and_fails_whole(tmp_path: Path):
+    """``write_arrays`` (several float32 maps made strip by strip, the in-memory carbon
+    path's writer) gives each file the bytes ``write_array`` gives that map whole, and
+    ``write_array`` the bytes of ``write_raster`` on the DataArray; a strip that fails
+    half-way leaves no file under any final name and no partial file."""
+    from landcarbon.grid import Grid
+    from landcarbon.raster import write_array, write_arrays
+
+    data = np.arange(600 * 300, dtype=np.float32).reshape(600, 300) / 7
+    data[0, :5] = np.nan
+    da = make_raster(data)
+    grid = Grid.from_dataarray(da)
+    files = {tmp_path / "a.tif": ("m", "t C/ha"), tmp_path / "b.tif": ("m", "t C/ha")}
+    write_arrays(files, grid, lambda top, bottom: np.stack([data, 2 * data])[:, top:bottom])
+    write_array(data, grid, tmp_path / "one.tif", description="m", units="t C/ha")
+    write_array(2 * data, grid, tmp_path / "two.tif", description="m", units="t C/ha")
+    write_raster(da, tmp_path / "xr.tif", description="m", units="t C/ha")
+    assert (tmp_path / "a.tif").read_bytes() == (tmp_path / "one.tif").read_bytes()
+    assert (tmp_path / "b.tif").read_bytes() == (tmp_path / "two.tif").read_bytes()
+    assert (tmp_path / "one.tif").read_bytes() == (tmp_path / "xr.tif").read_bytes()
+    np.testing.assert_array_equal(landcarbon.raster.read_raster(tmp_path / "b.tif"), 2 * data)
+
+    def failing(top: int, bottom: int) -> np.ndarray:
+        if top >= 256:
+            raise RuntimeError("the second row of tiles cannot be made")
+        return np.stack([data, data])[:, top:bottom]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    failed = {out / "a.tif": ("m", "t C/ha"), out / "b.tif": ("m", "t C/ha")}
+    with pytest.raises(RuntimeError, match="second row of tiles"):
+        write_arrays(failed, grid, failing)
+    assert list(out.iterdir()) == []

@@ -96,9 +96,9 @@ class ClassIndex:
         ``per_cell_units`` a parallel numba pass); on dask each map stays lazy, so a chunk is
         looked up when its map is written and no map is held whole.
         """
-        base, padded = self.padded_table(np.stack(list(values.values())))
         area = cell_area_map(lulc) if per_cell_units else None
         if is_dask(lulc):
+            base, padded = self.padded_table(np.stack(list(values.values())))
             return {
                 name: map_cells(
                     _lookup,
@@ -112,15 +112,35 @@ class ClassIndex:
                 )
                 for k, name in enumerate(values)
             }
-        out = np.empty((len(values), *lulc.shape), dtype=dtype)
-        codes = np.asarray(lulc.data)
+        out = self.values_array(
+            np.asarray(lulc.data),
+            np.stack(list(values.values())),
+            dtype=dtype,
+            area=None if area is None else np.asarray(area.data),
+        )
+        return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
+
+    def values_array(
+        self,
+        codes: np.ndarray,
+        values: np.ndarray,
+        *,
+        dtype: DTypeLike = np.float64,
+        area: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``values[k, row of code]`` (x ``area``, ha per cell) per cell of an in-memory
+        class map, ``K x rows x cols`` of ``dtype`` for the ``K`` rows of ``values``: one
+        pass over the map (float64 arithmetic rounded once to ``dtype``; NaN on nodata
+        and absent codes)."""
+        base, padded = self.padded_table(values)
+        out = np.empty((len(values), *codes.shape), dtype=dtype)
         if area is None:  # a table lookup per pool: numpy, numba would cost more to load
             _take(codes, base, padded, out)
         else:
             from landcarbon.carbon._kernels import lookup  # numba loads on first use
 
-            lookup(codes, base, padded, np.asarray(area.data), out)
-        return {name: like(lulc, out[k], name, keep_attrs=True) for k, name in enumerate(values)}
+            lookup(codes, base, padded, area, out)
+        return out
 
     def change_map(
         self,
@@ -147,6 +167,32 @@ class ClassIndex:
             padded=padded,
             out_dtype=dtype,
         )
+
+    def change_array(
+        self,
+        first: np.ndarray,
+        second: np.ndarray,
+        values: np.ndarray,
+        *,
+        dtype: DTypeLike = np.float64,
+        area: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`change_map` of two in-memory class maps (int32 codes; ``area``: ha per
+        cell) as a numpy array: numpy lookups strip by strip, the numba kernel's float64
+        arithmetic rounded once to ``dtype`` (the same values; numba would cost more to
+        load than this pass)."""
+        base, padded = self.padded_table(values)
+        out = np.empty(first.shape, dtype=dtype)
+        top = 0
+        for a, b in zip(_row_strips(first), _row_strips(second), strict=True):
+            rows = slice(top, top + a.shape[0])
+            change = np.take(padded, _slot_index(b, base), mode="clip")
+            change -= np.take(padded, _slot_index(a, base), mode="clip")
+            if area is not None:
+                change *= area[rows]
+            out[rows] = change
+            top += a.shape[0]
+        return out
 
     def padded_table(self, values: np.ndarray) -> tuple[int, np.ndarray]:
         """``(base, padded)`` with ``padded[code - base]`` the value of ``code``, NaN elsewhere
@@ -207,15 +253,39 @@ class ClassIndex:
         Raises TableError listing each code of the map absent from the index, with its
         cell count, before anything is written. Map-reduce over dask chunks.
         """
-        n = len(self.codes)
         row_area = Grid.from_dataarray(lulc).row_area_ha()
-        if is_dask(lulc.data) or np.any(row_area != row_area[0]):
+        if not is_dask(lulc.data):
+            return self.array_area_ha(np.asarray(lulc.data), row_area, map_name)
+        from landcarbon.carbon._kernels import row_counts  # numba loads on first use
+
+        counts, area = self._counted(row_counts, (lulc,), row_area)
+        return self._known(counts, area, lulc, map_name)
+
+    def array_area_ha(
+        self, codes: np.ndarray, row_area: np.ndarray, map_name: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`class_area_ha` of an in-memory class map (int32 codes, ``row_area`` the
+        cell area of each row, ha): one numpy bincount when every cell has one area
+        (numba would cost more to load), else the numba count of true areas."""
+        if np.any(row_area != row_area[0]):
             from landcarbon.carbon._kernels import row_counts  # numba loads on first use
 
-            counts, area = self._counted(row_counts, (lulc,), row_area)
-        else:  # in memory, one cell area: numpy counts (numba would cost more to load)
-            counts = self.row_cells(np.asarray(lulc.data))
+            counts, area = self._counted(row_counts, (codes,), row_area)
+        else:
+            counts = self.row_cells(codes)
             area = counts.astype(np.float64) * row_area[0]
+        return self._known(counts, area, codes, map_name)
+
+    def _known(
+        self,
+        counts: np.ndarray,
+        area: np.ndarray,
+        lulc: xr.DataArray | np.ndarray,
+        map_name: str,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The table rows of ``counts`` and ``area``; TableError if the map has codes the
+        table lacks."""
+        n = len(self.codes)
         if counts[n] > 0:
             self.raise_missing(lulc, map_name)
         return counts[:n], area[:n]
@@ -226,26 +296,74 @@ class ClassIndex:
         """Cell counts and areas (ha) of cells in row ``i`` of ``first`` and ``j`` of ``second``.
 
         Shape ``(n + 2, n + 2)``: rows/columns ``0..n-1`` are the table's codes, ``n`` codes
-        the table lacks, ``n + 1`` nodata. One numba pass over both maps per chunk (a
-        transition matrix of areas; exact cell counts x area in projected CRSs, summed
+        the table lacks, ``n + 1`` nodata. One pass over both maps (numpy in memory, numba
+        per chunk: a transition matrix of areas; exact cell counts x area in projected CRSs, summed
         true cell areas in geographic ones). Raises TableError listing absent codes of
         either map, with cell counts.
         """
+        row_area = Grid.from_dataarray(first).row_area_ha()
+        if not (is_dask(first.data) or is_dask(second.data)):
+            arrays = np.asarray(first.data), np.asarray(second.data)
+            return self.array_pair_table(*arrays, row_area, map_names)
         from landcarbon.carbon._kernels import pair_counts
 
-        n = len(self.codes)
-        row_area = Grid.from_dataarray(first).row_area_ha()
         counts, area = self._counted(pair_counts, (first, second), row_area)
+        return self._known_pairs(counts, area, (first, second), map_names)
+
+    def array_pair_table(
+        self,
+        first: np.ndarray,
+        second: np.ndarray,
+        row_area: np.ndarray,
+        map_names: tuple[str, str],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pair_table` of two in-memory class maps (int32 codes, ``row_area`` the cell
+        area of each row, ha): a numpy bincount of row pairs when every cell has one area
+        (numba would cost more to load), else the numba count of true areas."""
+        if np.any(row_area != row_area[0]):
+            from landcarbon.carbon._kernels import pair_counts  # numba loads on first use
+
+            counts, area = self._counted(pair_counts, (first, second), row_area)
+        else:
+            counts = self.pair_cells(first, second)
+            area = counts.astype(np.float64) * row_area[0]
+        return self._known_pairs(counts, area, (first, second), map_names)
+
+    def pair_cells(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Cells going from table row ``i`` of ``first`` to row ``j`` of ``second`` (int32
+        codes in memory), ``(n + 2, n + 2)`` int64 as the numba ``pair_counts`` counts them
+        (``n``: codes the table lacks, ``n + 1`` nodata): one numpy bincount of row pairs,
+        strip by strip."""
+        n = len(self.codes)
+        base, size = self._padded_span()
+        rows = np.full(size, n, dtype=np.intp)  # its ends and absent codes: n
+        rows[self.codes - base] = np.arange(n)
+        counts = np.zeros((n + 2) ** 2, dtype=np.int64)
+        for a, b in zip(_row_strips(first), _row_strips(second), strict=True):
+            pair = _table_rows(a, base, rows, n) * (n + 2) + _table_rows(b, base, rows, n)
+            counts += np.bincount(pair.ravel(), minlength=(n + 2) ** 2)
+        return counts.reshape(n + 2, n + 2)
+
+    def _known_pairs(
+        self,
+        counts: np.ndarray,
+        area: np.ndarray,
+        maps: tuple[xr.DataArray | np.ndarray, xr.DataArray | np.ndarray],
+        map_names: tuple[str, str],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``counts`` and ``area`` of a pair table; TableError if either map has codes the
+        table lacks."""
+        n = len(self.codes)
         if counts[n].sum() > 0:
-            self.raise_missing(first, map_names[0])
+            self.raise_missing(maps[0], map_names[0])
         if counts[:, n].sum() > 0:
-            self.raise_missing(second, map_names[1])
+            self.raise_missing(maps[1], map_names[1])
         return counts, area
 
     def _counted(
         self,
         kernel: Callable[..., CountsAreas],
-        maps: tuple[xr.DataArray, ...],
+        maps: tuple[xr.DataArray | np.ndarray, ...],
         row_area: np.ndarray,
     ) -> CountsAreas:
         """Cell counts and true areas (ha) by table row from a counting kernel over
@@ -265,7 +383,7 @@ class ClassIndex:
             area = counts.astype(np.float64) * row_area[0]
         return counts, area
 
-    def raise_missing(self, lulc: xr.DataArray, map_name: str) -> None:
+    def raise_missing(self, lulc: xr.DataArray | np.ndarray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""
         known = set(self.codes.tolist())
         missing = {c: n for c, n in class_counts(lulc).items() if c not in known}
@@ -307,7 +425,7 @@ def _take(codes: np.ndarray, base: int, padded: np.ndarray, out: np.ndarray) -> 
     tables = padded.astype(out.dtype)
     top = 0
     for strip in _row_strips(codes):
-        index = _slot_index(strip, base)
+        index = _slot_index(strip, base).astype(np.intp, copy=False)  # once for all K
         rows = slice(top, top + strip.shape[0])
         for k in range(tables.shape[0]):
             np.take(tables[k], index, mode="clip", out=out[k, rows])
@@ -325,6 +443,14 @@ def _slot_index(codes: np.ndarray, base: int) -> np.ndarray:
     """``code - base`` per cell, the codes themselves when ``base`` is 0 (no copy); in int64
     otherwise, so that neither nodata (int32's minimum) nor large codes overflow."""
     return codes if base == 0 else codes.astype(np.int64) - base
+
+
+def _table_rows(codes: np.ndarray, base: int, rows: np.ndarray, n: int) -> np.ndarray:
+    """Table row (intp) of each code: ``rows[code - base]`` (clipped to its ends, which hold
+    ``n``, as do codes the table lacks), ``n + 1`` on nodata."""
+    out = np.take(rows, _slot_index(codes, base), mode="clip")
+    out[codes == CLASS_NODATA] = n + 1
+    return out
 
 
 def _lookup_change(
@@ -346,14 +472,14 @@ def _lookup_change(
 
 def _chunked_counts(
     kernel: Callable[..., CountsAreas],
-    maps: tuple[xr.DataArray, ...],
+    maps: tuple[xr.DataArray | np.ndarray, ...],
     row_area: np.ndarray,
     **options: Any,
 ) -> CountsAreas:
     """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
     chunks (each with its rows' cell areas): one task per chunk reads its blocks and counts
     them (:func:`~landcarbon.backend.block_results`), one more adds the tables."""
-    datas = [m.data for m in maps]
+    datas: list[Any] = [m if isinstance(m, np.ndarray) else m.data for m in maps]
     if not any(is_dask(d) for d in datas):
         return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
     import dask

@@ -18,7 +18,7 @@ doi:10.1111/j.1749-6632.2009.04152.x.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,8 +121,58 @@ def storage_maps(
     columns = {f"{pool}_t_c_per_{per}": pool_density(pools, pool) for pool in which}
     maps = index.values_maps(lulc, columns, dtype=dtype, per_cell_units=per_cell_units)
     for out in maps.values():
-        out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+        out.attrs["units"] = map_units(per_cell_units)
     return dict(zip(which, maps.values(), strict=True))
+
+
+def storage_array(
+    codes: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    pool: str = "total",
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> np.ndarray:
+    """:func:`storage_map` (unchecked) of an in-memory class map (int32 codes on ``grid``,
+    :func:`landcarbon.raster.read_codes`) as a numpy array: the same values, no xarray."""
+    rows = storage_rows(codes, grid, pools, (pool,), per_cell_units=per_cell_units, dtype=dtype)
+    return rows(0, grid.rows)[0]
+
+
+def storage_rows(
+    codes: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    which: Sequence[str],
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> Callable[[int, int], np.ndarray]:
+    """Rows ``top:bottom`` of :func:`storage_array` of each pool of ``which`` (``total``
+    and/or :data:`POOLS`), on demand: ``K x rows x cols``, one pass over those rows for all
+    of them (a strip of a map is looked up when it is written)."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    values = np.stack([pool_density(pools, pool) for pool in which])
+    area = grid.cell_area_ha() if per_cell_units else None
+
+    def rows(top: int, bottom: int) -> np.ndarray:
+        strip_area = None if area is None else area[top:bottom]
+        return index.values_array(codes[top:bottom], values, dtype=dtype, area=strip_area)
+
+    return rows
+
+
+def array_totals(codes: np.ndarray, grid: Grid, pools: ClassTable, label: str) -> StorageTotals:
+    """:func:`storage_totals` of an in-memory class map (int32 codes on ``grid``; ``label``
+    names the map in messages), no xarray."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    return _totals(pools, *index.array_area_ha(codes, grid.row_area_ha(), label))
+
+
+def map_units(per_cell_units: bool) -> str:
+    """The units of a carbon map: ``t C/ha``, or ``t C per cell``."""
+    return "t C per cell" if per_cell_units else "t C/ha"
 
 
 def _per(per_cell_units: bool) -> str:
@@ -158,7 +208,7 @@ def sequestration_map(
         dtype=dtype,
         per_cell_units=per_cell_units,
     )
-    out.attrs["units"] = "t C per cell" if per_cell_units else "t C/ha"
+    out.attrs["units"] = map_units(per_cell_units)
     return out
 
 
@@ -225,6 +275,30 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
         seq = fixed_total(change)
         return ChangeTotals(storage_totals(current, pools), storage_totals(future, pools), seq)
     counts, area = index.pair_table(current, future, (map_label(current), map_label(future)))
+    return _change_totals(pools, counts, area)
+
+
+def array_change_totals(
+    current: np.ndarray,
+    future: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    labels: tuple[str, str],
+) -> ChangeTotals:
+    """:func:`change_totals` of two in-memory class maps on ``grid`` (int32 codes;
+    ``labels`` name them in messages), no xarray. Tables of more than
+    :data:`MAX_PAIR_CLASSES` classes are refused (ValueError): :func:`change_totals` on
+    DataArrays handles them."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    if len(index.codes) > MAX_PAIR_CLASSES:
+        raise ValueError(f"{pools.source}: over {MAX_PAIR_CLASSES} classes: use change_totals")
+    counts, area = index.array_pair_table(current, future, grid.row_area_ha(), labels)
+    return _change_totals(pools, counts, area)
+
+
+def _change_totals(pools: ClassTable, counts: np.ndarray, area: np.ndarray) -> ChangeTotals:
+    """Both maps' totals and the sequestration from their pair table (counts and areas)."""
+    n = len(pools.codes)
     density = pool_density(pools)
     both = area[:n, :n]
     seq = float(both.sum(axis=0) @ density - both.sum(axis=1) @ density)
@@ -233,12 +307,37 @@ def change_totals(current: xr.DataArray, future: xr.DataArray, pools: ClassTable
     return ChangeTotals(current_totals, future_totals, seq)
 
 
+def sequestration_array(
+    current: np.ndarray,
+    future: np.ndarray,
+    grid: Grid,
+    pools: ClassTable,
+    *,
+    per_cell_units: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> np.ndarray:
+    """:func:`sequestration_map` (unchecked) of two in-memory class maps on ``grid`` as a
+    numpy array: the same values, no xarray."""
+    index = ClassIndex.of(pools.codes, pools.source)
+    area = grid.cell_area_ha() if per_cell_units else None
+    return index.change_array(current, future, pool_density(pools), dtype=dtype, area=area)
+
+
 def check_same_grid(current: xr.DataArray, future: xr.DataArray) -> None:
     """Raise AlignmentError naming the difference when two maps' grids differ."""
-    diff = Grid.from_dataarray(current).difference(Grid.from_dataarray(future))
+    require_same_grid(
+        Grid.from_dataarray(current),
+        Grid.from_dataarray(future),
+        (map_label(current), map_label(future)),
+    )
+
+
+def require_same_grid(current: Grid, future: Grid, labels: tuple[str, str]) -> None:
+    """:func:`check_same_grid` of two grids, ``labels`` naming their maps."""
+    diff = current.difference(future)
     if diff:
         raise AlignmentError(
-            f"{map_label(future)} is not on the grid of {map_label(current)}: {diff}; "
+            f"{labels[1]} is not on the grid of {labels[0]}: {diff}; "
             f"warp it onto that grid (gdalwarp -tr/-te/-t_srs)"
         )
 

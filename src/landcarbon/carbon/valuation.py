@@ -16,12 +16,15 @@ natcap/invest ``carbon.py::_calculate_valuation_constant``; InVEST User's Guide,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from landcarbon.backend import map_cells
 from landcarbon.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,17 @@ class Valuation:
     def value_map(self, sequestration: xr.DataArray) -> xr.DataArray:
         """Value per cell (currency/ha, or per cell if the input is t C per cell); lazy on dask."""
         out = map_cells(_scale, sequestration, name="value", factor=self.constant)
-        out.attrs["units"] = str(sequestration.attrs.get("units", "t C/ha")).replace("t C", "value")
+        out.attrs["units"] = value_units(str(sequestration.attrs.get("units", "t C/ha")))
         return out
+
+    def value_array(self, sequestration: np.ndarray) -> np.ndarray:
+        """:meth:`value_map` of a float64 numpy map, rounded once to float32 (for files)."""
+        return _scale(sequestration, self.constant).astype(np.float32)
+
+
+def value_units(carbon_units: str) -> str:
+    """The units of a value map from its carbon map's: ``t C/ha`` -> ``value/ha``."""
+    return carbon_units.replace("t C", "value")
 
 
 def _scale(block: np.ndarray, factor: float) -> np.ndarray:
