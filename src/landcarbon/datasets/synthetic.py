@@ -9,14 +9,16 @@ window of the full region.
 The landscape: a fractal DEM (value-noise octaves on a hashed lattice) rising to
 the north-west, slope from the DEM, temperature falling with elevation (lapse
 rate 6.5 °C/km), precipitation rising eastward and with elevation, monthly
-climate (12 bands), NPP from the Miami model, towns and the roads between them,
+climate (12 bands), NPP from the Miami model, towns (one on each cell of a hashed
+lattice of :data:`TOWN_AREA_KM2`) and the roads between lattice neighbours,
 population density decaying from towns and roads, soil organic/inorganic carbon
 in two layers, a vegetation-type map, and land use for 2000, 2010 and 2020 in
 six classes produced by one process: terrain-driven zoning, towns and roads
 growing, cropland expanding onto gentle slopes, afforestation and restoration of bare
-land. Terrain and noise features have fixed ground sizes (:data:`REFERENCE_SIDE_M`), so
-the class shares and change rates hold from 100 to 10 000 cells a side, and every class
-is on every map (:data:`ANCHORS`).
+land. Terrain, noise features, town spacing and the regional gradients have fixed ground
+sizes (:data:`REFERENCE_SIDE_M`, :data:`TOWN_AREA_KM2`), so the class shares and change
+rates hold from 100 to 10 000 cells a side and in any window of a large region, and every
+class is on every map (:data:`ANCHORS`).
 """
 
 from __future__ import annotations
@@ -122,15 +124,16 @@ class _Region:
     @property
     def town_spacing(self) -> float:
         """Side (cells) of the town lattice's cells: one town per :data:`TOWN_AREA_KM2`,
-        or per half the region on a region smaller than two of those (villages)."""
+        or per quarter of a region smaller than four of those, whose four lattice cells
+        then meet at its centre, a village in each (:attr:`town_scale`)."""
         area_m2 = self.shape[0] * self.shape[1] * self.cell_size**2
         return float(np.sqrt(min(TOWN_AREA_KM2 * 1e6, area_m2 / 4))) / self.cell_size
 
     @property
     def town_scale(self) -> float:
-        """Town radius factor: 1 from two lattice cells of :data:`TOWN_AREA_KM2` up; a
-        smaller region (its towns closer than that) gets villages, so built-up land keeps
-        its share."""
+        """Town radius and village lane width factor: 1 from four lattice cells of
+        :data:`TOWN_AREA_KM2` up; a smaller region (its towns closer than that) gets
+        villages, so built-up land keeps its share."""
         return self.town_spacing * self.cell_size / float(np.sqrt(TOWN_AREA_KM2 * 1e6))
 
     def lattice_index(self, cells: np.ndarray, axis: int) -> np.ndarray:
