@@ -64,10 +64,10 @@ def _band(path: Path) -> np.ndarray:
 
 @pytest.mark.parametrize("method", ["pearson", "spearman"])
 def test_correlation_p_matrix_matches_scipy(tmp_path: Path, method: str):
-    # npp against slope is a weak correlation on the region of seed 4 (p 3e-4 pearson, 0.011
-    # spearman), so the p matrix is checked away from 0 and 1 too
+    # npp against slope is a weak correlation on the region of seed 20 (p 0.0022 pearson,
+    # 5.3e-4 spearman), so the p matrix is checked away from 0 and 1 too
     study = STUDY.replace('x = ["landuse", "vegetation"]', 'x = ["landuse", "slope"]')
-    study = study.replace("seed = 3", "seed = 4", 1)
+    study = study.replace("seed = 3", "seed = 20", 1)
     study = study.replace("[rasters]", '[rasters]\nslope = "synthetic_data/slope.tif"')
     (tmp_path / "study.toml").write_text(f'{study}correlation = "{method}"\n')
     run_study(tmp_path / "study.toml", tmp_path / "out")

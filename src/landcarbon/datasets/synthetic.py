@@ -9,14 +9,16 @@ window of the full region.
 The landscape: a fractal DEM (value-noise octaves on a hashed lattice) rising to
 the north-west, slope from the DEM, temperature falling with elevation (lapse
 rate 6.5 °C/km), precipitation rising eastward and with elevation, monthly
-climate (12 bands), NPP from the Miami model, towns and the roads between them,
+climate (12 bands), NPP from the Miami model, towns (one on each cell of a hashed
+lattice of :data:`TOWN_AREA_KM2`) and the roads between lattice neighbours,
 population density decaying from towns and roads, soil organic/inorganic carbon
 in two layers, a vegetation-type map, and land use for 2000, 2010 and 2020 in
 six classes produced by one process: terrain-driven zoning, towns and roads
 growing, cropland expanding onto gentle slopes, afforestation and restoration of bare
-land. Terrain and noise features have fixed ground sizes (:data:`REFERENCE_SIDE_M`), so
-the class shares and change rates hold from 100 to 10 000 cells a side, and every class
-is on every map (:data:`ANCHORS`).
+land. Terrain, noise features, town spacing and the regional gradients have fixed ground
+sizes (:data:`REFERENCE_SIDE_M`, :data:`TOWN_AREA_KM2`), so the class shares and change
+rates hold from 100 to 10 000 cells a side and in any window of a large region, and every
+class is on every map (:data:`ANCHORS`).
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ OUTSKIRTS = 0.3
 """Mean reach of a town's and a road's outskirts beyond its edge, as a share of its radius
 (town) or width (road): a cell is built-up within ``radius * (1 + OUTSKIRTS * e)``, e an
 exponential draw fixed per cell."""
+TOWN_AREA_KM2 = 40.0
+"""Land (km²) per town: towns lie on a lattice of cells of this area, one jittered town
+per cell, on a region of any size (:meth:`_Region.towns`)."""
+SOUTH_ROADS = 0.5
+"""Share of towns with a road south to the next town of the lattice (every town has one
+east)."""
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -98,36 +106,60 @@ class _Region:
         side = REFERENCE_SIDE_M / self.cell_size
         return (max(0.0, (side - self.shape[0]) / 2), max(0.0, (side - self.shape[1]) / 2))
 
+    def gradient(self, cells: np.ndarray, axis: int) -> np.ndarray:
+        """Position (0 to 1) of global cell rows (``axis`` 0) or columns (1) along the
+        regional gradients (relief, temperature, precipitation): the fraction of the side
+        on a region up to the reference side (:data:`REFERENCE_SIDE_M`); a larger region
+        repeats it, mirrored, every reference side about its centre, so any part of it
+        is a reference region, not one gradient stretched over hundreds of kilometres."""
+        side = min(self.shape[axis], REFERENCE_SIDE_M / self.cell_size)
+        x = (cells - self.shape[axis] / 2) / side + 0.5
+        return 1.0 - np.abs(np.mod(x, 2.0) - 1.0)  # type: ignore[no-any-return]
+
     @property
     def anchor_radius(self) -> float:
         """Radius (cells) of the :data:`ANCHORS` discs: 5 % of the shorter side, 3 to 25."""
         return float(np.clip(0.05 * min(self.shape), 3.0, 25.0))
 
     @property
-    def n_towns(self) -> int:
-        area_km2 = self.shape[0] * self.shape[1] * self.cell_size**2 / 1e6
-        return int(np.clip(area_km2 / 40.0, 2, 40))
+    def town_spacing(self) -> float:
+        """Side (cells) of the town lattice's cells: one town per :data:`TOWN_AREA_KM2`,
+        or per quarter of a region smaller than four of those, whose four lattice cells
+        then meet at its centre, a village in each (:attr:`town_scale`)."""
+        area_m2 = self.shape[0] * self.shape[1] * self.cell_size**2
+        return float(np.sqrt(min(TOWN_AREA_KM2 * 1e6, area_m2 / 4))) / self.cell_size
 
     @property
     def town_scale(self) -> float:
-        """Town radius factor: 1 from 40 km² of region per town up; a smaller region
-        (its towns closer than that) gets villages, so built-up land keeps its share."""
-        area_km2 = self.shape[0] * self.shape[1] * self.cell_size**2 / 1e6
-        return float(min(1.0, np.sqrt(area_km2 / (40.0 * self.n_towns))))
+        """Town radius and village lane width factor: 1 from four lattice cells of
+        :data:`TOWN_AREA_KM2` up; a smaller region (its towns closer than that) gets
+        villages, so built-up land keeps its share."""
+        return self.town_spacing * self.cell_size / float(np.sqrt(TOWN_AREA_KM2 * 1e6))
 
-    def towns(self) -> np.ndarray:
-        """Town centres as (row, col, size) float rows; size in [0.5, 1.5]."""
-        k = np.arange(self.n_towns, dtype=np.uint64)
-        u = [_uniform(_hash(self.seed, 1000 + j, k, k)) for j in range(3)]
-        rows = (0.1 + 0.8 * u[0]) * self.shape[0]
-        cols = (0.1 + 0.8 * u[1]) * self.shape[1]
-        return np.stack([rows, cols, 0.5 + u[2]], axis=1)
+    def lattice_index(self, cells: np.ndarray, axis: int) -> np.ndarray:
+        """Town lattice row (``axis`` 0) or column (1) of global cell rows or columns; the
+        lattice's lines cross at the region's centre."""
+        return np.floor((cells - self.shape[axis] / 2) / self.town_spacing).astype(np.int64)
 
-    def roads(self) -> np.ndarray:
-        """Road segments (r0, c0, r1, c1): towns chained from west to east."""
-        t = self.towns()
-        t = t[np.argsort(t[:, 1])]
-        return np.concatenate([t[:-1, :2], t[1:, :2]], axis=1)
+    def towns(
+        self, lat_rows: np.ndarray, lat_cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The towns of the lattice cells ``lat_rows`` x ``lat_cols`` (any integers: the
+        lattice covers the plane, so every window of the region sees the same towns).
+
+        Returns four (len(lat_rows), len(lat_cols)) arrays: the town's row and column
+        (global cells; each town in the middle 60 % of its lattice cell, so towns are at
+        least 0.4 lattice cells apart), its size (radius factor in [0.5, 1.5]) and whether
+        a road leads south to the town below (:data:`SOUTH_ROADS`). A road always leads
+        east to the next town, so every town is on a road.
+        """
+        i = (lat_rows[:, None] + (1 << 20)).astype(np.uint64)
+        j = (lat_cols[None, :] + (1 << 20)).astype(np.uint64)
+        u = [_uniform(_hash(self.seed, 1000 + k, i, j)) for k in range(4)]
+        s = self.town_spacing
+        rows = self.shape[0] / 2 + (lat_rows[:, None] + 0.2 + 0.6 * u[0]) * s
+        cols = self.shape[1] / 2 + (lat_cols[None, :] + 0.2 + 0.6 * u[1]) * s
+        return rows, cols, 0.5 + u[2], u[3] < SOUTH_ROADS
 
 
 def _hash(seed: int, salt: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -194,24 +226,63 @@ def _fractal(
     return total / norm
 
 
-def _distance_to_points(rows: np.ndarray, cols: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Euclidean distance (cells) from each cell to the nearest point (row, col)."""
-    best = np.full((rows.size, cols.size), np.inf)
-    for r0, c0 in pts[:, :2]:  # a few dozen towns at most
-        best = np.minimum(best, np.hypot(rows[:, None] - r0, cols[None, :] - c0))
-    return best
+def _segment_d2(
+    r: np.ndarray, c: np.ndarray, r0: np.ndarray, c0: np.ndarray, r1: np.ndarray, c1: np.ndarray
+) -> np.ndarray:
+    """Squared distance (cells²) from cells (r, c) to segments (r0, c0)-(r1, c1), broadcast."""
+    dr, dc = r1 - r0, c1 - c0
+    pr, pc = r - r0, c - c0
+    t = np.clip((pr * dr + pc * dc) / (dr * dr + dc * dc), 0.0, 1.0)
+    return (pr - t * dr) ** 2 + (pc - t * dc) ** 2  # type: ignore[no-any-return]
 
 
-def _distance_to_segments(rows: np.ndarray, cols: np.ndarray, segs: np.ndarray) -> np.ndarray:
-    """Euclidean distance (cells) from each cell to the nearest segment."""
-    r = rows[:, None]
+def _towns_and_roads(
+    rows: np.ndarray, cols: np.ndarray, region: _Region
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distance (cells) from each cell (rows[:, None], cols[None, :]) to the nearest town
+    centre, that town's size, and the distance (cells) to the nearest road.
+
+    Exact, at a cost per cell that does not grow with the region: a cell's nearest town
+    is in the 3 x 3 lattice cells around its own (its own town is at most 0.8 x sqrt(2) =
+    1.13 lattice cells away, a town beyond them at least 1.2), and its nearest road has
+    an end there (every town is on a road, and a road with neither end there is at least
+    1.2 lattice cells away). One lattice row at a time: within it the candidate towns
+    and roads vary only with the column.
+    """
+    li = region.lattice_index(rows, 0)
+    lj = region.lattice_index(cols, 1)
+    lat_rows = np.arange(li.min() - 2, li.max() + 3)
+    tr, tc, size, south = region.towns(lat_rows, np.arange(lj.min() - 2, lj.max() + 3))
+    b = lj - lj.min() + 2  # each column's lattice column in those arrays
     c = cols[None, :]
-    best = np.full((rows.size, cols.size), np.inf)
-    for r0, c0, r1, c1 in segs:
-        dr, dc = r1 - r0, c1 - c0
-        t = np.clip(((r - r0) * dr + (c - c0) * dc) / max(dr * dr + dc * dc, 1e-12), 0, 1)
-        best = np.minimum(best, np.hypot(r - (r0 + t * dr), c - (c0 + t * dc)))
-    return best
+    shape = (rows.size, cols.size)
+    d_town, town_size, d_road = np.empty(shape), np.empty(shape), np.empty(shape)
+    for lat_row in np.unique(li):
+        band = li == lat_row
+        a = int(lat_row - lat_rows[0])
+        r = rows[band][:, None]
+        best = np.full((r.size, cols.size), np.inf)
+        best_size = np.zeros_like(best)
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                d2 = (r - tr[a + di, b + dj]) ** 2 + (c - tc[a + di, b + dj]) ** 2
+                closer = d2 < best
+                best = np.where(closer, d2, best)
+                best_size = np.where(closer, size[a + di, b + dj], best_size)
+        road = np.full_like(best, np.inf)
+        for di in (-1, 0, 1):  # east roads with an end in the 3 x 3 lattice cells
+            for dj in (-2, -1, 0, 1):
+                i, j = a + di, b + dj
+                road = np.minimum(
+                    road, _segment_d2(r, c, tr[i, j], tc[i, j], tr[i, j + 1], tc[i, j + 1])
+                )
+        for di in (-2, -1, 0, 1):  # south roads, where there is one
+            for dj in (-1, 0, 1):
+                i, j = a + di, b + dj
+                d2 = _segment_d2(r, c, tr[i, j], tc[i, j], tr[i + 1, j], tc[i + 1, j])
+                road = np.minimum(road, np.where(south[i, j], d2, np.inf))
+        d_town[band], town_size[band], d_road[band] = np.sqrt(best), best_size, np.sqrt(road)
+    return d_town, town_size, d_road
 
 
 def _slope_deg(dem_padded: np.ndarray, cell_size: float) -> np.ndarray:
@@ -230,8 +301,8 @@ def _dem(rows: np.ndarray, cols: np.ndarray, region: _Region) -> np.ndarray:
     """Elevation (m): fractal relief on a plateau rising to the north-west, 900-2600 m."""
     relief = _fractal(rows, cols, region, salt=1)
     ridge = 1.0 - np.abs(2 * _fractal(rows, cols, region, salt=2, octaves=4) - 1)
-    trend = (1 - rows[:, None] / region.shape[0]) * 0.6 + (
-        1 - cols[None, :] / region.shape[1]
+    trend = (1 - region.gradient(rows, 0)[:, None]) * 0.6 + (
+        1 - region.gradient(cols, 1)[None, :]
     ) * 0.4
     relief_m = 700.0 + 1400.0 * relief**1.5 + 450.0 * ridge**2
     return relief_m + 350.0 * region.trend_scale * trend  # type: ignore[no-any-return]
@@ -249,10 +320,10 @@ def _window_layers(
     rows, cols = rows[1:-1], cols[1:-1]
     cs = region.cell_size
 
-    temp = 14.0 - LAPSE_RATE_C_PER_M * (dem - 900.0) - 2.0 * (1 - rows[:, None] / region.shape[0])
+    temp = 14.0 - LAPSE_RATE_C_PER_M * (dem - 900.0) - 2.0 * (1 - region.gradient(rows, 0)[:, None])
     precip = (
         300.0
-        + 250.0 * cols[None, :] / region.shape[1]
+        + 250.0 * region.gradient(cols, 1)[None, :]
         + 0.12 * (dem - 900.0)
         + 120.0 * _fractal(rows, cols, region, salt=3, octaves=3)
     )
@@ -263,9 +334,8 @@ def _window_layers(
     share = np.exp(1.2 * np.cos(2 * np.pi * (month - 6.5) / 12))
     monthly_precip = precip[None] * share / share.sum()
 
-    towns = region.towns()
-    d_town = _distance_to_points(rows, cols, towns) * cs
-    d_road = _distance_to_segments(rows, cols, region.roads()) * cs
+    d_town, town_size, d_road = _towns_and_roads(rows, cols, region)
+    d_town, d_road = d_town * cs, d_road * cs
     wet = _fractal(rows, cols, region, salt=4, octaves=4)
     soil_noise = _fractal(rows, cols, region, salt=5, octaves=5)
     crop_pref = _fractal(rows, cols, region, salt=6, octaves=5)
@@ -284,6 +354,7 @@ def _window_layers(
             sprawl,
             outskirts,
             d_town,
+            town_size,
             d_road,
             rows,
             cols,
@@ -330,6 +401,7 @@ def _landuse(
     sprawl: np.ndarray,
     outskirts: np.ndarray,
     d_town: np.ndarray,
+    town_size: np.ndarray,
     d_road: np.ndarray,
     rows: np.ndarray,
     cols: np.ndarray,
@@ -347,7 +419,6 @@ def _landuse(
     on the map of a region of any size, and cropland and forest gaining (grassland is the
     default, and towns are always there and grow).
     """
-    town_size = region.towns()[:, 2].mean()
     lu = np.full(dem.shape, 3, dtype=np.int32)  # grassland by default
     bare = (dem > 2050) | ((precip < 520) & (slope > 10) & (wet < 0.40))
     lu[bare & (wet < 0.36 - 0.015 * min(step, 1))] = 6  # restoration in the 2000s
@@ -366,7 +437,7 @@ def _landuse(
     # distance a later date will need, not only in one ring a trained model cannot extend
     urban_r = 225.0 * region.town_scale * town_size * (1 + 0.35 * step) * (0.6 + 0.8 * sprawl)
     reach = 1 + OUTSKIRTS * outskirts
-    road = (d_road < (45 + 15 * step) * reach) & (d_town < 2.5 * urban_r)
+    road = (d_road < (45 + 15 * step) * region.town_scale * reach) & (d_town < 2.5 * urban_r)
     lu[(d_town < urban_r * reach) | road] = 5
     for code, (r0, c0, growth) in ANCHORS.items():
         r, c = r0 * region.shape[0], c0 * region.shape[1]
