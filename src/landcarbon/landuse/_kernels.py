@@ -38,12 +38,14 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 4294967296.0  # 2**-32
 _LOW32 = np.uint64(0xFFFFFFFF)
 
-# random streams of one cell in one iteration
-STREAM_ROULETTE = 0
-STREAM_ACCEPT = 1
-STREAM_ZONE = 2
-STREAM_ORDER = 3
-STREAM_SEED = 4  # + class index: the r of the patch-seed rule
+# random streams of one cell in one iteration. numpy integers, not Python ints: numba types
+# a global Python int given to a kernel as a literal and compiles the kernel once more for
+# each literal value (pair_hash four times, seconds of a cold start); an int64 is one type
+STREAM_ROULETTE = np.int64(0)
+STREAM_ACCEPT = np.int64(1)
+STREAM_ZONE = np.int64(2)
+STREAM_ORDER = np.int64(3)
+STREAM_SEED = np.int64(4)  # + class index: the r of the patch-seed rule
 
 # models understood by :func:`propose`
 CARS = 0
@@ -122,6 +124,10 @@ def uniform(key: np.uint64, iteration: int, cell: int, stream: int) -> float:
 # and the counts of row r are sums of 2*half + 1 shifted columns.
 
 
+_ADD = np.int64(1)  # signs of :func:`_column_add` (int64, not literals: one signature)
+_REMOVE = np.int64(-1)
+
+
 @njit(cache=True, nogil=True)
 def _column_add(cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int) -> None:
     """Add (``sign`` = 1) or remove (-1) row ``rr`` of the map from the column counts."""
@@ -140,12 +146,12 @@ def _column_step(cls: np.ndarray, r: int, r0: int, half: int, column: np.ndarray
     if r == r0:
         column[:, :] = 0
         for rr in range(max(r - half, 0), min(r + half + 1, rows)):
-            _column_add(cls, rr, half, column, 1)
+            _column_add(cls, rr, half, column, _ADD)
         return
     if r - half - 1 >= 0:
-        _column_add(cls, r - half - 1, half, column, -1)
+        _column_add(cls, r - half - 1, half, column, _REMOVE)
     if r + half < rows:
-        _column_add(cls, r + half, half, column, 1)
+        _column_add(cls, r + half, half, column, _ADD)
 
 
 @njit(cache=True, nogil=True)
@@ -802,7 +808,7 @@ def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> n
     """Vectorised :func:`uniform` for an array of flat cell indices."""
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
-    h = _splitmix64_np(ckey + np.uint64(((stream >> 1) * int(_GOLDEN)) % 2**64))
+    h = _splitmix64_np(ckey + np.uint64(((int(stream) >> 1) * int(_GOLDEN)) % 2**64))
     bits = h >> np.uint64(32) if stream % 2 == 0 else h & _LOW32
     return bits.astype(np.float64) * _TO_UNIT
 

@@ -147,7 +147,9 @@ def _fill_range(
     """
     buf = np.empty(_BLOCK)
     stack = np.empty((256, 4), dtype=np.int64)
-    stack[0] = task
+    # element by element: an array assigned to a slice compiles numba's shape-mismatch
+    # message (string formatting, about a second of a cold start)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = task[0], task[1], task[2], task[3]
     top = 1
     while top > 0:
         top -= 1
@@ -179,8 +181,36 @@ def _fill_range(
         top += 2
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _fill_row(
+    prev: np.ndarray,
+    cur: np.ndarray,
+    split: np.ndarray,
+    lower: np.ndarray,
+    j: int,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    w: np.ndarray,
+    unit: bool,
+    first: int,
+    parts: int | None,
+) -> None:
+    """Row ``j`` of the DP for i >= ``first`` (:func:`_fill_range`) on ``parts`` threads
+    (:func:`_fill_row_parallel`), or on this one when ``parts`` is None.
+
+    numba drops the branch that the type of ``parts`` rules out before it compiles, so
+    with None the parallel kernel (seconds of compilation) is not compiled at all: small
+    data, where a thread team costs more than it saves, never pay for it. Same result.
+    """
+    if parts is None:
+        m = cur.shape[0]
+        _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, np.array([first, m - 1, j, m - 1]))
+    else:
+        _fill_row_parallel(prev, cur, split, lower, j, s1, s2, w, unit, first, parts)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _fill_row_parallel(
     prev: np.ndarray,
     cur: np.ndarray,
     split: np.ndarray,
@@ -235,7 +265,7 @@ def _fill_row(
 
 @njit(cache=True, nogil=True)
 def fisher_jenks_edges(
-    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int | None = 1
 ) -> np.ndarray:
     """Optimal edges for every class count 1..k_max from one dynamic programme.
 
@@ -243,8 +273,8 @@ def fisher_jenks_edges(
     1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
     ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
     weighted mean before the prefix sums, which keeps the sums of squares accurate for
-    large or offset data. ``parts``: threads for the rows (the result does not depend on
-    it; :func:`_fill_row`).
+    large or offset data. ``parts``: threads for the rows, None for one thread without
+    compiling the parallel kernel (the result does not depend on it; :func:`_fill_row`).
     """
     m = unique.shape[0]
     weights = counts.astype(np.float64)
