@@ -199,8 +199,9 @@ def test_random_stream_helpers_and_column_counts_compile_one_signature(tmp_path)
     and the tiled gather compile each random-stream helper and the column counts once:
     the stream numbers and the column signs are int64, not literal ints (the old code
     compiled ``pair_hash`` four times, ``half_uniform``, ``stream_uniform`` and
-    ``_column_add`` twice each). The numbers themselves are checked against the numpy
-    reference in tests/landuse/test_kernels.py."""
+    ``_column_add`` twice each), and the sweep's steps are not compiled apart from it.
+    The numbers themselves are checked against the numpy reference in
+    tests/landuse/test_kernels.py."""
     compiled = _compiled_signatures(
         "import numpy as np\n"
         "from landcarbon.landuse import _kernels as K\n"
@@ -224,6 +225,10 @@ def test_random_stream_helpers_and_column_counts_compile_one_signature(tmp_path)
     kernels = {name.rsplit(".", 1)[1]: n for name, (n, _) in compiled.items()}
     for name in ("pair_hash", "half_uniform", "stream_uniform", "_column_add"):
         assert kernels.get(name) == 1, (name, kernels.get(name))
+    # the sweep's per-row and per-tile steps are compiled inside _propose_block only
+    assert kernels.get("_propose_block") == 1
+    steps = {"_buffers", "_row_active", "_tile_op", "_tile_zone", "_tile_roulette", "_tile_decide"}
+    assert steps & set(kernels) == set()
 
 
 def test_serial_and_parallel_rows_give_identical_breaks():
@@ -239,3 +244,30 @@ def test_serial_and_parallel_rows_give_identical_breaks():
         assert np.isfinite(serial[11]).all()
         for parts in (1, 2, 3):
             np.testing.assert_array_equal(fisher_jenks_edges(unique, counts, 12, parts), serial)
+
+
+def test_warm_up_compiles_the_threaded_natural_breaks_rows(tmp_path):
+    """The examples' small regions run natural breaks on one thread; the warm-up compiles
+    the threaded rows as well, so natural breaks of 2**16 distinct values or more on two
+    threads (a user's large map) then loads every breaks kernel: no new cache entry."""
+    cache = tmp_path / "numba"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+
+    def entries() -> set[str]:
+        return {p.name for p in cache.rglob("*.nbc") if "_kernels.fisher_jenks" in p.name}
+
+    def run(code: str) -> None:
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+    run("from landcarbon.study.examples import _compile_threaded_breaks as c; c()")
+    warmed = entries()
+    assert len(warmed) == 1
+    run(
+        "import numpy as np\n"
+        "import landcarbon._numba\n"
+        "landcarbon._numba.sweep_threads = lambda limit: 2  # as on an idle machine\n"
+        "from landcarbon.stats.classify import natural_breaks\n"
+        "natural_breaks(np.random.default_rng(1).random(70000), 5)\n"
+    )
+    assert entries() == warmed
+    assert any(p.name.startswith("_kernels._fill_row_parallel") for p in cache.rglob("*.nbc"))
