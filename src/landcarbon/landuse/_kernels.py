@@ -83,13 +83,13 @@ def cell_key(ikey: np.uint64, cell: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True)
-def pair_hash(ckey: np.uint64, stream: int) -> np.uint64:
+def pair_hash(ckey: np.uint64, stream: int | np.int64) -> np.uint64:
     """64 random bits shared by streams 2m and 2m + 1 of a cell key."""
     return splitmix64(np.uint64(ckey) + np.uint64(stream >> 1) * _GOLDEN)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _half_shift(stream: int) -> np.uint64:
+def _half_shift(stream: int | np.int64) -> np.uint64:
     """Shift that brings a stream's 32 bits of its pair hash down: high half for even."""
     return np.uint64(32) if stream % 2 == 0 else np.uint64(0)
 
@@ -101,19 +101,19 @@ def _unit(bits: np.uint64) -> float:
 
 
 @njit(cache=True, nogil=True)
-def half_uniform(h: np.uint64, stream: int) -> float:
+def half_uniform(h: np.uint64, stream: int | np.int64) -> float:
     """U[0, 1) from the high (even stream) or low (odd stream) 32 bits of a pair hash."""
     return _unit((h >> _half_shift(stream)) & _LOW32)
 
 
 @njit(cache=True, nogil=True)
-def stream_uniform(ckey: np.uint64, stream: int) -> float:
+def stream_uniform(ckey: np.uint64, stream: int | np.int64) -> float:
     """U[0, 1) number (32 random bits) of one stream of a cell key."""
     return half_uniform(pair_hash(ckey, stream), stream)
 
 
 @njit(cache=True, nogil=True)
-def uniform(key: np.uint64, iteration: int, cell: int, stream: int) -> float:
+def uniform(key: np.uint64, iteration: int, cell: int, stream: int | np.int64) -> float:
     """U[0, 1) number keyed by (seed key, iteration, cell, stream); no state, no threads."""
     return stream_uniform(cell_key(iteration_key(key, iteration), cell), stream)
 
@@ -129,7 +129,9 @@ _REMOVE = np.int64(-1)
 
 
 @njit(cache=True, nogil=True)
-def _column_add(cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int) -> None:
+def _column_add(
+    cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int | np.int64
+) -> None:
     """Add (``sign`` = 1) or remove (-1) row ``rr`` of the map from the column counts."""
     line = cls[rr]
     cols = line.shape[0]
@@ -807,7 +809,9 @@ def _splitmix64_np(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> np.ndarray:
+def uniform_numpy(
+    key: int, iteration: int, cells: np.ndarray, stream: int | np.int64
+) -> np.ndarray:
     """Vectorised :func:`uniform` for an array of flat cell indices."""
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
