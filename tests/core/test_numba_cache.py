@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from landcarbon import _numba
@@ -167,14 +168,17 @@ def test_warm_up_covers_the_arid_example_with_one_signature_per_kernel(tmp_path)
     assert set(cache.rglob("*.nbc")) == warmed
     assert "landcarbon.landuse._kernels._propose_block" in compiled
     several = {name: n for name, (n, _) in compiled.items() if n != 1}
-    assert several == {}
+    # the natural-breaks rows on one thread (the study) and on threads (the warm-up's own
+    # _compile_threaded_breaks, for large maps): two on purpose
+    assert several == {"landcarbon.stats._kernels._fill_table": 2}
 
 
 def test_natural_breaks_and_opgd_share_one_signature_of_every_breaks_kernel(tmp_path):
     """``natural_breaks`` (threads for its rows) and the OPGD search (weighted distinct
     values, one thread) compile the Fisher-Jenks kernels once between them: no second
     version for a literal ``True`` unit-weights flag, a literal ``0`` class start or an
-    omitted ``parts`` (each was seconds of a cold start)."""
+    omitted ``parts`` (each was seconds of a cold start); and, one thread being given as
+    None, no parallel row kernel compiled."""
     compiled = _compiled_signatures(
         "import numpy as np\n"
         "from landcarbon.stats.classify import natural_breaks\n"
@@ -188,3 +192,86 @@ def test_natural_breaks_and_opgd_share_one_signature_of_every_breaks_kernel(tmp_
     breaks = {n: c for n, (c, _) in compiled.items() if n.startswith("landcarbon.stats._k")}
     assert "landcarbon.stats._kernels._fill_row" in breaks
     assert {n: c for n, c in breaks.items() if c != 1} == {}
+    # small data on one thread: the parallel row kernel (seconds) is not compiled at all
+    assert [n for n, (_, parallel) in compiled.items() if parallel] == []
+
+
+def test_random_stream_helpers_and_column_counts_compile_one_signature(tmp_path):
+    """On an empty cache, a CARS sweep with a development zone, the walk of its candidates
+    and the tiled gather compile each random-stream helper and the column counts once:
+    the stream numbers and the column signs are int64, not literal ints (the old code
+    compiled ``pair_hash`` four times, ``half_uniform``, ``stream_uniform`` and
+    ``_column_add`` twice each), and the sweep's steps are not compiled apart from it.
+    The numbers themselves are checked against the numpy reference in
+    tests/landuse/test_kernels.py."""
+    compiled = _compiled_signatures(
+        "import numpy as np\n"
+        "from landcarbon.landuse import _kernels as K\n"
+        "from landcarbon.landuse._tiled_kernels import gather_proposals\n"
+        "rng = np.random.default_rng(0)\n"
+        "cls = rng.integers(0, 3, (30, 40)).astype(np.int8)\n"
+        "prob = rng.random((3, 30, 40))\n"
+        "zone = rng.integers(1, 3, (30, 40)).astype(np.uint8)\n"
+        "cand, seeded = np.empty((30, 40), np.int8), np.empty((30, 40), np.bool_)\n"
+        "ones = np.ones(3)\n"
+        "K.propose(cls, prob, ones, ones, ones, np.ones((3, 3), bool), zone, ones > 0,"
+        " K.CARS, 0.1, 1, 0.5, np.uint64(5), 2, 1, cand, seeded)\n"
+        "assert (cand >= 0).any()\n"
+        "counts = np.bincount(cls.ravel(), minlength=3).astype(np.int64)\n"
+        "K.apply_proposals(cls.copy(), cand, seeded, counts, counts + 50, counts - 50,"
+        " cls.copy(), np.uint64(5), 2, 10, np.zeros((1, 1), np.int32),"
+        " np.zeros((1, 1), np.int64), False)\n"
+        "gather_proposals(cls, cand, seeded, cls.copy(), 3, np.uint64(5), 2, 0, 40)\n",
+        {"NUMBA_CACHE_DIR": str(tmp_path / "numba")},
+    )
+    kernels = {name.rsplit(".", 1)[1]: n for name, (n, _) in compiled.items()}
+    for name in ("pair_hash", "half_uniform", "stream_uniform", "_column_add"):
+        assert kernels.get(name) == 1, (name, kernels.get(name))
+    # the sweep's per-row and per-tile steps are compiled inside _propose_block only
+    assert kernels.get("_propose_block") == 1
+    steps = {"_buffers", "_row_active", "_tile_op", "_tile_zone", "_tile_roulette", "_tile_decide"}
+    assert steps & set(kernels) == set()
+
+
+def test_serial_and_parallel_rows_give_identical_breaks():
+    """Natural-breaks rows on this thread (``parts=None``: the serial row, no parallel
+    kernel) and on 1, 2 or 3 threads: the same edges for every k, with unit weights and
+    with repeated values."""
+    from landcarbon.stats._kernels import fisher_jenks_edges, sorted_unique_counts
+
+    rng = np.random.default_rng(7)
+    for values in (rng.gamma(2.0, 3.0, 4000), np.round(rng.normal(0.0, 1.0, 6000), 2)):
+        unique, counts = sorted_unique_counts(np.sort(values))
+        serial = fisher_jenks_edges(unique, counts, 12, None)
+        assert np.isfinite(serial[11]).all()
+        for parts in (1, 2, 3):
+            np.testing.assert_array_equal(fisher_jenks_edges(unique, counts, 12, parts), serial)
+
+
+def test_warm_up_compiles_the_threaded_natural_breaks_rows(tmp_path):
+    """The examples' small regions run natural breaks on one thread; the warm-up compiles
+    the threaded rows (and the merge of two sorted halves) as well, so natural breaks of
+    2**16 distinct values or more on two threads (a user's large map) then loads every
+    breaks kernel: no new cache entry."""
+    cache = tmp_path / "numba"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+
+    def entries() -> set[str]:
+        names = ("_kernels._fill_table", "_kernels.merged_unique_counts")
+        return {p.name for p in cache.rglob("*.nbc") if p.name.startswith(names)}
+
+    def run(code: str) -> None:
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+    run("from landcarbon.study.examples import _compile_threaded_breaks as c; c()")
+    warmed = entries()
+    assert len(warmed) == 2
+    run(
+        "import numpy as np\n"
+        "import landcarbon._numba\n"
+        "landcarbon._numba.sweep_threads = lambda limit: 2  # as on an idle machine\n"
+        "from landcarbon.stats.classify import natural_breaks\n"
+        "natural_breaks(np.random.default_rng(1).random(70000), 5)\n"
+    )
+    assert entries() == warmed
+    assert any(p.name.startswith("_kernels._fill_row_parallel") for p in cache.rglob("*.nbc"))

@@ -38,12 +38,14 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 4294967296.0  # 2**-32
 _LOW32 = np.uint64(0xFFFFFFFF)
 
-# random streams of one cell in one iteration
-STREAM_ROULETTE = 0
-STREAM_ACCEPT = 1
-STREAM_ZONE = 2
-STREAM_ORDER = 3
-STREAM_SEED = 4  # + class index: the r of the patch-seed rule
+# random streams of one cell in one iteration. numpy integers, not Python ints: numba types
+# a global Python int given to a kernel as a literal and compiles the kernel once more for
+# each literal value (pair_hash four times, seconds of a cold start); an int64 is one type
+STREAM_ROULETTE = np.int64(0)
+STREAM_ACCEPT = np.int64(1)
+STREAM_ZONE = np.int64(2)
+STREAM_ORDER = np.int64(3)
+STREAM_SEED = np.int64(4)  # + class index: the r of the patch-seed rule
 
 # models understood by :func:`propose`
 CARS = 0
@@ -81,13 +83,13 @@ def cell_key(ikey: np.uint64, cell: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True)
-def pair_hash(ckey: np.uint64, stream: int) -> np.uint64:
+def pair_hash(ckey: np.uint64, stream: int | np.int64) -> np.uint64:
     """64 random bits shared by streams 2m and 2m + 1 of a cell key."""
     return splitmix64(np.uint64(ckey) + np.uint64(stream >> 1) * _GOLDEN)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _half_shift(stream: int) -> np.uint64:
+def _half_shift(stream: int | np.int64) -> np.uint64:
     """Shift that brings a stream's 32 bits of its pair hash down: high half for even."""
     return np.uint64(32) if stream % 2 == 0 else np.uint64(0)
 
@@ -99,19 +101,19 @@ def _unit(bits: np.uint64) -> float:
 
 
 @njit(cache=True, nogil=True)
-def half_uniform(h: np.uint64, stream: int) -> float:
+def half_uniform(h: np.uint64, stream: int | np.int64) -> float:
     """U[0, 1) from the high (even stream) or low (odd stream) 32 bits of a pair hash."""
     return _unit((h >> _half_shift(stream)) & _LOW32)
 
 
 @njit(cache=True, nogil=True)
-def stream_uniform(ckey: np.uint64, stream: int) -> float:
+def stream_uniform(ckey: np.uint64, stream: int | np.int64) -> float:
     """U[0, 1) number (32 random bits) of one stream of a cell key."""
     return half_uniform(pair_hash(ckey, stream), stream)
 
 
 @njit(cache=True, nogil=True)
-def uniform(key: np.uint64, iteration: int, cell: int, stream: int) -> float:
+def uniform(key: np.uint64, iteration: int, cell: int, stream: int | np.int64) -> float:
     """U[0, 1) number keyed by (seed key, iteration, cell, stream); no state, no threads."""
     return stream_uniform(cell_key(iteration_key(key, iteration), cell), stream)
 
@@ -122,8 +124,14 @@ def uniform(key: np.uint64, iteration: int, cell: int, stream: int) -> float:
 # and the counts of row r are sums of 2*half + 1 shifted columns.
 
 
+_ADD = np.int64(1)  # signs of :func:`_column_add` (int64, not literals: one signature)
+_REMOVE = np.int64(-1)
+
+
 @njit(cache=True, nogil=True)
-def _column_add(cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int) -> None:
+def _column_add(
+    cls: np.ndarray, rr: int, half: int, column: np.ndarray, sign: int | np.int64
+) -> None:
     """Add (``sign`` = 1) or remove (-1) row ``rr`` of the map from the column counts."""
     line = cls[rr]
     cols = line.shape[0]
@@ -140,12 +148,12 @@ def _column_step(cls: np.ndarray, r: int, r0: int, half: int, column: np.ndarray
     if r == r0:
         column[:, :] = 0
         for rr in range(max(r - half, 0), min(r + half + 1, rows)):
-            _column_add(cls, rr, half, column, 1)
+            _column_add(cls, rr, half, column, _ADD)
         return
     if r - half - 1 >= 0:
-        _column_add(cls, r - half - 1, half, column, -1)
+        _column_add(cls, r - half - 1, half, column, _REMOVE)
     if r + half < rows:
-        _column_add(cls, r + half, half, column, 1)
+        _column_add(cls, r + half, half, column, _ADD)
 
 
 @njit(cache=True, nogil=True)
@@ -191,7 +199,10 @@ def neighbourhood_counts(cls: np.ndarray, n_classes: int, half: int) -> np.ndarr
 # --------------------------------------------------------------------------------------
 # Proposal sweep. Per row: neighbourhood counts and the cells that may change; then, per
 # tile of TILE_COLS columns holding such a cell: cell keys, OP of every class, development
-# zones, roulette and decision, each a loop over the tile held in row buffers.
+# zones, roulette and decision, each a loop over the tile held in row buffers. The steps
+# that only :func:`_propose_block` calls are inlined into it by numba (``inline="always"``):
+# compiled once there instead of each on its own first (1.3-2 s less of a cold start; the
+# sweep is as fast, as LLVM inlined them anyway).
 
 _Sweep = namedtuple(
     "_Sweep",
@@ -243,7 +254,7 @@ _Buffers = namedtuple(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _buffers(n_classes: int, cols: int, half: int) -> _Buffers:
     """Row and tile buffers of one block of rows (see :class:`_Buffers`)."""
     tile = min(cols, TILE_COLS)
@@ -413,7 +424,7 @@ def _propose_block(s: _Sweep, r0: int, r1: int) -> None:
             _tile_decide(s, r, c0, c1, buf)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _row_active(s: _Sweep, r: int, active: np.ndarray) -> None:
     """``active[c]``: cell (r, c) may change (class >= 0, zone != 0, class may lose)."""
     centre = s.cls[r]
@@ -424,7 +435,7 @@ def _row_active(s: _Sweep, r: int, active: np.ndarray) -> None:
         active[c] = (centre[c] >= 0) & (zone_r[c] != 0) & may_lose[old]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tile_op(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     """``buf.op[k, j]`` of every class and ``buf.total`` (summed in class order) of the
     cells (r, c0 + j)."""
@@ -478,7 +489,7 @@ def _tile_op(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
                 total[j] += value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tile_zone(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     """Development-zone rule: TP_z = (u + TP_z) * w, or w if u + TP_z > 1."""
     op_z = buf.op[s.zone_class]
@@ -497,7 +508,7 @@ def _tile_zone(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
             op_z[j] = boosted
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tile_roulette(s: _Sweep, m: int, buf: _Buffers) -> None:
     """Roulette draw over ``buf.op`` into ``buf.new``; acceptance threshold of the model.
 
@@ -538,7 +549,7 @@ def _tile_roulette(s: _Sweep, m: int, buf: _Buffers) -> None:
         threshold[:m] = -np.inf
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tile_decide(s: _Sweep, r: int, c0: int, c1: int, buf: _Buffers) -> None:
     """Candidates of cells (r, c0..c1-1): the drawn class where the cell may take it.
 
@@ -798,11 +809,13 @@ def _splitmix64_np(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def uniform_numpy(key: int, iteration: int, cells: np.ndarray, stream: int) -> np.ndarray:
+def uniform_numpy(
+    key: int, iteration: int, cells: np.ndarray, stream: int | np.int64
+) -> np.ndarray:
     """Vectorised :func:`uniform` for an array of flat cell indices."""
     ikey = np.uint64(iteration_key(np.uint64(key), iteration))
     ckey = _splitmix64_np(ikey ^ cells.astype(np.uint64))
-    h = _splitmix64_np(ckey + np.uint64(((stream >> 1) * int(_GOLDEN)) % 2**64))
+    h = _splitmix64_np(ckey + np.uint64(((int(stream) >> 1) * int(_GOLDEN)) % 2**64))
     bits = h >> np.uint64(32) if stream % 2 == 0 else h & _LOW32
     return bits.astype(np.float64) * _TO_UNIT
 

@@ -154,7 +154,8 @@ def _fill_range(
     """
     buf = np.empty(_BLOCK)
     stack = np.empty((256, 4), dtype=np.int64)
-    stack[0] = task
+    for e in range(4):  # element by element: a slice copy compiles its shape-mismatch message
+        stack[0, e] = task[e]
     top = 1
     while top > 0:
         top -= 1
@@ -186,8 +187,36 @@ def _fill_range(
         top += 2
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _fill_row(
+    prev: np.ndarray,
+    cur: np.ndarray,
+    split: np.ndarray,
+    lower: np.ndarray,
+    j: int,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    w: np.ndarray,
+    unit: bool,
+    task: np.ndarray,
+    parts: int | None,
+) -> None:
+    """Cells ``task[0]..task[1]`` of row ``j``, split points in ``task[2]..task[3]``
+    (:func:`_fill_range`), on ``parts`` threads (:func:`_fill_row_parallel`), or on this
+    one when ``parts`` is None.
+
+    numba drops the branch that the type of ``parts`` rules out before it compiles, so
+    with None the parallel kernel (seconds of compilation) is not compiled at all: small
+    data, where a thread team costs more than it saves, never pay for it. Same result.
+    """
+    if parts is None:
+        _fill_range(prev, cur, split, lower, j, s1, s2, w, unit, task)
+    else:
+        _fill_row_parallel(prev, cur, split, lower, j, s1, s2, w, unit, task, parts)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _fill_row_parallel(
     prev: np.ndarray,
     cur: np.ndarray,
     split: np.ndarray,
@@ -200,8 +229,7 @@ def _fill_row(
     task: np.ndarray,
     parts: int,
 ) -> None:
-    """Cells ``task[0]..task[1]`` of row ``j``, split points in ``task[2]..task[3]``
-    (:func:`_fill_range`), on ``parts`` threads.
+    """:func:`_fill_row` on ``parts`` threads.
 
     With ``parts`` > 1 the top levels of the divide and conquer are solved here, breadth
     first, until there are at least 4 ``parts`` independent subranges (disjoint cells and
@@ -274,7 +302,7 @@ def _fill_table(
     unique: np.ndarray,
     counts: np.ndarray,
     k_max: int,
-    parts: int,
+    parts: int | None,
     sums: np.ndarray,
     cost: np.ndarray,
     split: np.ndarray,
@@ -329,7 +357,7 @@ def _fill_table(
 
 
 def dp_table(
-    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int | None = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """``split`` (k_max x m) and ``filled`` of :func:`_fill_table`, on work arrays that
     numpy allocates: its allocator asks the kernel for huge pages, numba's does not (at
@@ -338,12 +366,13 @@ def dp_table(
     sums = np.empty((3, m + 1))
     cost = np.empty((k_max, m))
     split = np.empty((k_max, m), dtype=np.int64)
-    filled = _fill_table(unique, counts, int(k_max), int(parts), sums, cost, split)
+    threads = None if parts is None else int(parts)
+    filled = _fill_table(unique, counts, int(k_max), threads, sums, cost, split)
     return split, filled
 
 
 def fisher_jenks_edges(
-    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int = 1
+    unique: np.ndarray, counts: np.ndarray, k_max: int, parts: int | None = 1
 ) -> np.ndarray:
     """Optimal edges for every class count 1..k_max from one dynamic programme
     (:func:`dp_table`).
@@ -352,8 +381,8 @@ def fisher_jenks_edges(
     1 <= k_max <= len(unique). Row ``k - 1`` of the result holds the k + 1 edges
     ``[min, upper_1, ..., upper_{k-1}, max]`` (NaN padded). Values are centred on their
     weighted mean before the prefix sums, which keeps the sums of squares accurate for
-    large or offset data. ``parts``: threads for the rows (the result does not depend on
-    it; :func:`_fill_row`).
+    large or offset data. ``parts``: threads for the rows, None for one thread without
+    compiling the parallel kernel (the result does not depend on it; :func:`_fill_row`).
     """
     m = unique.shape[0]
     split, _ = dp_table(unique, counts, k_max, parts)

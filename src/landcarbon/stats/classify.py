@@ -206,7 +206,8 @@ def natural_breaks_upto(values: Any, k_max: int) -> list[np.ndarray]:
             f"natural breaks: {k_max} classes need at least {k_max} distinct values, the "
             f"data have {unique.size}; lower k"
         )
-    table = fisher_jenks_edges(unique, counts, int(k_max), _row_threads(unique.size))
+    threads = _row_threads(unique.size)  # one: no parallel kernel compiled (small data)
+    table = fisher_jenks_edges(unique, counts, int(k_max), threads if threads > 1 else None)
     return [table[k - 1, : k + 1].copy() for k in range(1, k_max + 1)]
 
 

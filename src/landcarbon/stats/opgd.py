@@ -177,8 +177,9 @@ def optimal_from_table(
     k_natural = min(max(ks), table.values.size)
     natural: list[np.ndarray] = []
     if "natural" in methods and k_natural >= 1:
-        # one thread (parts = 1) given as natural_breaks gives its threads: one signature
-        found = fisher_jenks_edges(table.values, m_values.n.astype(np.int64), k_natural, 1)
+        # one thread, given as natural_breaks gives it for small data (None: one signature,
+        # and the parallel row kernel is not compiled)
+        found = fisher_jenks_edges(table.values, m_values.n.astype(np.int64), k_natural, None)
         natural = [found[k - 1, : k + 1] for k in range(1, k_natural + 1)]
     qs = np.full((len(methods), len(ks)), np.nan)
     classes: dict[tuple[str, int], np.ndarray] = {}

@@ -92,4 +92,19 @@ def warm_up(
             with warnings.catch_warnings():  # about the throwaway tiny region, not the user's data
                 warnings.simplefilter("ignore")
                 run_study(study, Path(tmp) / name / "outputs")
+    _compile_threaded_breaks()
     return names
+
+
+def _compile_threaded_breaks() -> None:
+    """Compile the natural-breaks rows on threads, as :func:`landcarbon.stats.classify.
+    natural_breaks` calls them for 2**16 distinct values or more: the examples' small
+    regions stay below that (their rows run on one thread, a kernel apart), and a user's
+    large map would otherwise compile the parallel row kernel in its first study (and the
+    merge of the two halves it sorts on two threads)."""
+    import numpy as np
+
+    from landcarbon.stats._kernels import fisher_jenks_edges, merged_unique_counts
+
+    fisher_jenks_edges(np.arange(8.0), np.ones(8, dtype=np.int64), 3, 2)
+    merged_unique_counts(np.arange(4.0), np.arange(2.0, 6.0))
