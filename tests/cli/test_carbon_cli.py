@@ -468,28 +468,24 @@ def test_carbon_maps_of_a_projected_map_load_no_numba_xarray_dask_pyproj(
     import subprocess
     import sys
 
+    def modules_loaded(*options: str) -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", CARBON_PROBE, *options],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
     args = ["--lulc", str(inputs["cur"]), "--pools", str(inputs["pools"]), "--all-pools"]
-    proc = subprocess.run(
-        [sys.executable, "-c", CARBON_PROBE, *args, "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    loaded = modules_loaded(*args, "--out", str(tmp_path / "out"))
     assert "rasterio" in loaded and "pandas" in loaded  # the probe did run the command
     heavy = {"numba", "xarray", "rioxarray", "dask", "pyproj", "scipy"}
     assert sorted(heavy.intersection(loaded)) == []
     value = ["--price", "43", "--discount-rate", "7", "--years", "2000", "2030"]
     with_future = [*args, "--lulc-future", str(inputs["fut"]), *value]
-    proc = subprocess.run(
-        [sys.executable, "-c", CARBON_PROBE, *with_future, "--out", str(tmp_path / "fut")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    loaded = modules_loaded(*with_future, "--out", str(tmp_path / "fut"))
     assert "rasterio" in loaded and sorted(heavy.intersection(loaded)) == []
     # cell (0, 0) goes from class 1 (86 t C/ha) to class 2 (28)
     change = read_raster(tmp_path / "fut" / "c_change_bas_alt.tif").values
