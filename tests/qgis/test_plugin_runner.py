@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -186,9 +185,16 @@ def test_missing_or_old_landcarbon_names_the_install_command(
         runner.check_version(older, "0.1.0")
 
 
-def test_this_landcarbon_is_new_enough(exe: str) -> None:
-    started = time.monotonic()
+def test_this_landcarbon_is_new_enough(exe: str, monkeypatch: Any) -> None:
+    asked: list[list[str]] = []
+    run = runner.subprocess.run
+
+    def counted(args: list[str], **kwargs: Any) -> Any:
+        asked.append(args)
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(runner, "_checked", {})
+    monkeypatch.setattr(runner.subprocess, "run", counted)
     assert runner.check_version(exe, commands.SPEC["version"]) == commands.SPEC["version"]
-    again = time.monotonic()
     runner.check_version(exe, commands.SPEC["version"])  # asked once per executable
-    assert time.monotonic() - again < 0.1 < again - started
+    assert asked == [[exe, "--version"]]

@@ -33,7 +33,8 @@ def _study(folder: Path, settings: str) -> Path:
     return study
 
 
-SYNCHRONOUS = 'engine = "synchronous"\nmax_iterations = 30\ncheckpoint_every = 4'
+# a checkpoint every iteration: the allocation of this small region converges in 3-4
+SYNCHRONOUS = 'engine = "synchronous"\nmax_iterations = 30\ncheckpoint_every = 1'
 
 
 def _map(out: Path) -> np.ndarray:
@@ -116,7 +117,7 @@ def test_a_killed_allocation_resumes_from_its_checkpoint_under_out(
 
     def save_then_die(checkpoint, fleet, n_tiles, schedule, run):
         save(checkpoint, fleet, n_tiles, schedule, run)
-        if schedule.iteration == 8:
+        if schedule.iteration == 2:
             raise Killed
 
     def spy_resume(*args):
@@ -133,14 +134,14 @@ def test_a_killed_allocation_resumes_from_its_checkpoint_under_out(
     folder = out / ".cache" / "checkpoints" / SCENARIO / "2040"
     (saved,) = folder.iterdir()  # a folder per allocation, named by its fingerprint
     assert (saved / tiled.STATE_FILE).is_file()
-    assert len(list(saved.glob("tile_*_000008.npz"))) == 2
+    assert len(list(saved.glob("tile_*_000002.npz"))) == 2
     stale = folder / ("0" * 32)  # of an allocation of other inputs, killed
     stale.mkdir()
     (stale / tiled.STATE_FILE).write_bytes(b"")
     monkeypatch.setattr(tiled, "_save", save)
     monkeypatch.setattr(tiled, "_resume", spy_resume)
     run_study(study, out, steps=[STEP])  # another tiling resumes too
-    assert resumed == [8]
+    assert resumed == [2]
     assert np.array_equal(_map(out), _map(one))
     assert not list(folder.iterdir())
 
