@@ -25,6 +25,7 @@ from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_i
 from landcarbon.carbon.storage import (
     POOLS,
     T_CO2_PER_T_C,
+    ChangeTotals,
     StorageTotals,
     array_change_totals,
     array_totals,
@@ -98,7 +99,12 @@ def carbon_account(
     sequestration (t C) and, with ``valuation``, its value (currency)."""
     if future is None:
         return CarbonAccount(storage_totals(current, pools))
-    change = change_totals(current, future, pools)
+    return _change_account(change_totals(current, future, pools), valuation)
+
+
+def _change_account(change: ChangeTotals, valuation: Valuation | None) -> CarbonAccount:
+    """The account of two maps from their totals and sequestration, with ``valuation``
+    its value (currency)."""
     seq = change.sequestration_t_c
     value = seq * valuation.constant if valuation is not None else None
     return CarbonAccount(change.current, change.future, seq, value)
@@ -220,9 +226,7 @@ def carbon_arrays_account(
     if future is None:
         return CarbonAccount(array_totals(current, grid, pools, labels[0]))
     change = array_change_totals(current, future, grid, pools, (labels[0], labels[1]))
-    seq = change.sequestration_t_c
-    value = seq * valuation.constant if valuation is not None else None
-    return CarbonAccount(change.current, change.future, seq, value)
+    return _change_account(change, valuation)
 
 
 def write_storage_outputs(
