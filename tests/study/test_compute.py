@@ -102,3 +102,16 @@ def test_local_cluster_dashboard_listens_on_loopback_and_is_named():
     assert re.fullmatch(
         r"LocalCluster of 2 workers \(dashboard http://127\.0\.0\.1:\d+/status\)", desc
     )
+
+
+@pytest.mark.slow
+def test_local_cluster_turns_off_linear_fusion_for_its_run_only():
+    """Linear fusion can send the scheduler one key for two different tasks in successive
+    graphs (dask/dask#9888): chunked suitability at 3162^2 failed with a KeyError on
+    ``open_rasterio-original-getitem-...``. Under a client the study computes without it."""
+    import dask
+
+    before = dask.config.get("optimization.fuse.active", None)
+    with compute_context(ComputeSection(scheduler="processes", workers=2)):
+        assert dask.config.get("optimization.fuse.active") is False
+    assert dask.config.get("optimization.fuse.active", None) == before

@@ -9,6 +9,16 @@ from typing import Any
 
 from landcarbon.errors import ComputeError
 
+NO_LINEAR_FUSION = {"optimization.fuse.active": False}
+"""dask config under a ``distributed`` client: no low-level (linear) task fusion.
+
+Linear fusion names a fused chain after its last key, so two graphs of one study can send
+the scheduler the same key for different tasks (``open_rasterio-original-getitem-...``
+fused in one compute, not in the next). The scheduler takes a key for one task and fails
+in ``update_graph`` with a KeyError on such a key (dask/dask#9888); measured: chunked PLUS
+suitability at 3162 x 3162 cells (chunks 1024, 2 workers) failed in 1 of 3 runs with
+fusion, 0 of 5 without. Blockwise (high-level) fusion stays on."""
+
 
 def _numba_share(compute: Any) -> str:
     """Numba threads per LocalCluster worker: the machine's cores shared among the workers
@@ -47,7 +57,7 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                 f"({exc.__class__.__name__}: {exc}); point [compute] scheduler or --scheduler "
                 f"at the address `dask scheduler` prints (tcp://host:8786 by default)"
             ) from exc
-        with client:
+        with client, dask.config.set(NO_LINEAR_FUSION):
             yield f"distributed {compute.scheduler} ({client.dashboard_link})"
         return
     if uses_client(compute):  # a LocalCluster
@@ -69,6 +79,7 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                     )
                 )
                 stack.enter_context(Client(cluster))
+                stack.enter_context(dask.config.set(NO_LINEAR_FUSION))
             except (OSError, RuntimeError, TimeoutError) as exc:  # the start only, not the run
                 raise ComputeError(
                     f"a LocalCluster of {compute.workers} workers did not start "
