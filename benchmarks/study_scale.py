@@ -67,6 +67,7 @@ class Run:
     cpu: float = 0.0
     peak: int = 0
     steps: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
 
     @property
@@ -75,12 +76,15 @@ class Run:
 
 
 class TreeMemory:
-    """Peak summed RSS of a process and all its descendants, sampled in a thread."""
+    """Peak summed RSS of a process and all its descendants, sampled in a thread; every
+    sample is kept as (seconds since the start, bytes) for the per-step peaks."""
 
-    def __init__(self, pid: int, every: float) -> None:
+    def __init__(self, pid: int, every: float, start: float) -> None:
         self.root = psutil.Process(pid)
         self.every = every
         self.peak = 0
+        self.start = start
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -98,6 +102,7 @@ class TreeMemory:
                 except psutil.NoSuchProcess:
                     continue
             self.peak = max(self.peak, total)
+            self.samples.append((time.perf_counter() - self.start, total))
             self._stop.wait(self.every)
 
     def stop(self) -> int:
@@ -135,7 +140,7 @@ def run_study(folder: Path, size: int, mode: str, opts: argparse.Namespace) -> R
     cpu0 = harness._cpu_now()
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    memory = TreeMemory(proc.pid, opts.sample_ms / 1000)
+    memory = TreeMemory(proc.pid, opts.sample_ms / 1000, start)
     events: list[tuple[float, str]] = []
     tail: list[str] = []
     assert proc.stderr is not None
@@ -162,9 +167,30 @@ def run_study(folder: Path, size: int, mode: str, opts: argparse.Namespace) -> R
     first = events[0][0] if events else 0.0
     run.steps = {PREP: first, **steps}
     run.steps[TAIL] = max(run.wall - first - sum(steps.values()), 0.0)
+    run.peaks = step_peaks(memory.samples, events, steps)
     if opts.keep is None:
         shutil.rmtree(out)
     return run
+
+
+def step_peaks(
+    samples: list[tuple[float, int]], events: list[tuple[float, str]], steps: dict[str, float]
+) -> dict[str, int]:
+    """Peak summed RSS (bytes) per step: the samples from a step's progress event to that
+    time plus its manifest seconds; before the first event :data:`PREP`, after the last
+    step's end :data:`TAIL`. A progress message is ``[i/n] name``."""
+    windows = [(PREP, 0.0, events[0][0] if events else math.inf)]
+    for at, message in events:
+        name = message.split("] ", 1)[-1]
+        windows.append((name, at, at + steps.get(name, 0.0)))
+    end = windows[-1][2] if len(windows) > 1 else math.inf
+    windows.append((TAIL, end, math.inf))
+    peaks: dict[str, int] = {}
+    for t, total in samples:
+        for name, lo, hi in windows:
+            if lo <= t <= hi:
+                peaks[name] = max(peaks.get(name, 0), total)
+    return peaks
 
 
 def exponent(small: float, large: float, cells_small: int, cells_large: int) -> str:
@@ -195,7 +221,7 @@ def lines(runs: list[Run]) -> list[str]:
         )
     for mode in dict.fromkeys(r.mode for r in runs):
         chosen = sorted((r for r in runs if r.mode == mode), key=lambda r: r.cells)
-        head = " | ".join(f"{r.cells:,}: s (% of wall, k cells/s)" for r in chosen)
+        head = " | ".join(f"{r.cells:,}: s (% of wall, k cells/s; peak GB)" for r in chosen)
         out += ["", f"Per step, {mode}:", "", f"| step | {head} | growth exponent |"]
         out.append("|---|" + "---|" * len(chosen) + "---|")
         names = dict.fromkeys(n for r in chosen for n in r.steps)
@@ -208,7 +234,8 @@ def lines(runs: list[Run]) -> list[str]:
                     "-"
                     if t is None
                     else f"{t:.1f} ({100 * t / r.wall:.0f} %, "
-                    + (f"{r.cells / t / 1e3:,.0f})" if t >= 0.05 else "-)")
+                    + (f"{r.cells / t / 1e3:,.0f}" if t >= 0.05 else "-")
+                    + (f"; {r.peaks[name] / 2**30:.2f})" if name in r.peaks else ")")
                 )
             grow = []
             for a, b in itertools.pairwise(chosen):
@@ -241,7 +268,8 @@ def main() -> None:
                     flush=True,
                 )
                 # each run's steps as soon as it ends: a benchmark stopped later keeps them
-                print(json.dumps({"size": size, "mode": mode, "steps": run.steps}), flush=True)
+                record = {"size": size, "mode": mode, "steps": run.steps, "peaks": run.peaks}
+                print(json.dumps(record), flush=True)
                 runs.append(run)
         finally:
             if opts.keep is None:
