@@ -214,3 +214,19 @@ def test_chunked_validation_with_a_chunk_all_nodata_equals_in_memory(
     assert json.loads((memory / "summary.json").read_text()) == json.loads(
         (chunked / "summary.json").read_text()
     )
+
+
+def test_validation_that_misses_its_demand_says_so(tmp_path: Path):
+    """A validation run that stops short of the Markov demand warns (its scores rate a map
+    that missed it) and records its iterations, as a scenario step does."""
+    from landcarbon.errors import UnmetDemandWarning
+
+    text = STUDY.replace("n_trees = 10\n", "n_trees = 10\nmax_iterations = 1\n")
+    (tmp_path / "study.toml").write_text(text)
+    with (
+        pytest.warns(LandcarbonWarning, match="no cell changed into it"),
+        pytest.warns(UnmetDemandWarning, match=r"^\[validation\] .* not met after 1 iterations"),
+    ):
+        run_study(tmp_path / "study.toml", tmp_path / "out", steps=["validation"])
+    summary = json.loads((tmp_path / "out" / "validation" / "summary.json").read_text())
+    assert (summary["iterations"], summary["converged"]) == (1, False)

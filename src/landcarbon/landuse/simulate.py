@@ -292,7 +292,8 @@ class SimulationCheck:
     def summary(self) -> dict[str, Any]:
         """``kappa``, ``overall_accuracy``, the disagreement components and the Figure of
         Merit: overall with its counts, producer's and user's accuracy, by initial class and
-        by transition (see :meth:`FigureOfMerit.as_dict`)."""
+        by transition (see :meth:`FigureOfMerit.as_dict`); and the simulation's residual
+        demand (cells), iterations and whether it met its demand."""
         fom = self.figure_of_merit.overall
         published = self.figure_of_merit.as_dict()
         published.pop("fom_counts")
@@ -307,6 +308,8 @@ class SimulationCheck:
             "wrong_hits": int(fom["wrong_hits"]),
             "false_alarms": int(fom["false_alarms"]),
             "residual_cells": self.simulation.allocation.residual_cells,
+            "iterations": self.simulation.allocation.iterations,
+            "converged": self.simulation.allocation.converged,
         }
 
 

@@ -12,10 +12,11 @@ change agreement map (miss, hit, wrong hit, false alarm; t1 the initial map).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from landcarbon.errors import ConfigError
+from landcarbon.errors import ConfigError, UnmetDemandWarning
 from landcarbon.limits import YEARS
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read
@@ -127,6 +128,13 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
                 Path(ctx.out_dir) / CHECKPOINTS / "validation",
             ),
         )
+        unmet = check.simulation.unmet_demand(
+            "the validation simulates with the [simulation] settings: allow the conversions "
+            "these classes need (conversion rules, restricted zones), raise max_iterations, "
+            "or set transition_plan = true in [simulation]"
+        )
+        if unmet:  # the scores then rate a map that missed the Markov demand
+            warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
         by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
         names = legend(class_scheme(study, ctx.inputs), codes, by_file)
