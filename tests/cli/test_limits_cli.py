@@ -95,7 +95,7 @@ from landcarbon.testing import make_raster, one_error_line, run_cli
             "shape = [500, 500]",
             "shape = [100000, 100000]",
             "synthetic.shape: 100000 x 100000 = 10,000,000,000 cells is more than the "
-            "16,000,000 a synthetic region may have",
+            "400,000,000 a synthetic region may have",
         ),
     ],
 )

@@ -157,3 +157,27 @@ def test_dashboard_address_that_is_not_host_port_is_a_problem(tmp_path: Path):
     study = _study(tmp_path, '[rasters]\nlu = "lu.tif"\n[compute]\ndashboard = "8787"\n')
     line = one_error_line(run_cli("validate", str(study)))
     assert f"{study}:6: compute.dashboard: '8787' is not host:port; use '127.0.0.1:8787'" in line
+
+
+def test_synthetic_region_that_would_not_fit_the_disk_is_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The 170 bytes a cell of its layers are checked against the free disk space before
+    the folder is made: a 10^8-cell region needs ~17 GB."""
+    import shutil
+
+    from landcarbon.errors import ConfigError
+    from landcarbon.study.run import run_study
+
+    text = SYNTHETIC.format(folder="synthetic_data").replace("[16, 16]", "[1000, 1000]")
+    study = _study(tmp_path, text)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=100_000_000))
+    with pytest.raises(ConfigError) as refused:
+        run_study(study, tmp_path / "out")
+    assert str(refused.value) == (
+        f"{study}: [synthetic] shape = [1000, 1000]: its layers take up to 170 MB on disk and "
+        f"the disk of {tmp_path / 'synthetic_data'} has 100 MB free; give a smaller shape or "
+        f"free disk space"
+    )
+    assert not (tmp_path / "synthetic_data").exists() and not (tmp_path / "out").exists()

@@ -116,9 +116,15 @@ class ReportSection:
     )
 
 
-SYNTHETIC_MAX_CELLS = 16_000_000
-"""Largest synthetic region (cells): its 42 float32 bands take ~170 bytes a cell, so the
-bound keeps the layers under ~2.7 GB (100 000 x 100 000 cells would be ~1.7 TB)."""
+SYNTHETIC_MAX_CELLS = 400_000_000
+"""Largest synthetic region (cells): 20 000 x 20 000, the scale benchmark's map (issue 17
+runs the arid study at 10^8 cells). Its layers take up to :data:`SYNTHETIC_BYTES_PER_CELL`
+on disk (~68 GB at the bound; 100 000 x 100 000 cells would be ~1.7 TB), so a region is
+also refused, before anything is written, when they would not fit the free disk space."""
+
+SYNTHETIC_BYTES_PER_CELL = 170
+"""Disk bytes per cell of the synthetic region's 42 float32 bands, uncompressed (ZSTD
+makes them ~120 at 3162 x 3162: 1.2 GB)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,11 @@ class Study:
         recorded = _read_record(record)
         if recorded is not None and set(recorded) == set(params):
             (folder / MARKER).touch()  # a folder made before the marker existed
+        same = recorded == params
+        layers = _synthetic_layers()
+        missing = tuple(n for n in layers if not same or not (folder / f"{n}.tif").exists())
+        if missing:  # before the folder is made or marked
+            _require_disk_space(self.path, folder, shape)
         try:
             claim_folder(folder)
         except OutputExistsError as exc:
@@ -189,9 +200,6 @@ class Study:
                 f"{self.path}: synthetic.folder = {self.synthetic.folder!r}: {exc} (e.g. "
                 f'folder = "synthetic_data") and point [rasters] into it'
             ) from exc
-        same = recorded == params
-        layers = _synthetic_layers()
-        missing = tuple(n for n in layers if not same or not (folder / f"{n}.tif").exists())
         if missing:
             write_synthetic_region(
                 folder,
@@ -331,7 +339,8 @@ def _parse(
                         "synthetic.shape",
                         f"{rows} x {cols} = {rows * cols:,} cells is more than the "
                         f"{SYNTHETIC_MAX_CELLS:,} a synthetic region may have (its layers take up "
-                        f"~170 bytes a cell on disk); give a smaller [rows, cols]",
+                        f"~{SYNTHETIC_BYTES_PER_CELL} bytes a cell on disk); give a smaller "
+                        f"[rows, cols]",
                     )
                 )
             folder = (p.parent / synthetic.folder).resolve()
@@ -363,6 +372,21 @@ def _parse(
         synthetic,
         report,
     )
+
+
+def _require_disk_space(study: Path, folder: Path, shape: tuple[int, int]) -> None:
+    """A ConfigError when the synthetic region's layers (:data:`SYNTHETIC_BYTES_PER_CELL`)
+    would not fit the free space of the disk holding ``folder``."""
+    import shutil
+
+    need = shape[0] * shape[1] * SYNTHETIC_BYTES_PER_CELL
+    free = shutil.disk_usage(next(p for p in (folder, *folder.parents) if p.exists())).free
+    if need > free:
+        raise ConfigError(
+            f"{study}: [synthetic] shape = [{shape[0]}, {shape[1]}]: its layers take up to "
+            f"{need / 1e6:,.0f} MB on disk and the disk of {folder} has {free / 1e6:,.0f} MB "
+            f"free; give a smaller shape or free disk space"
+        )
 
 
 MIN_CHUNK = 256
