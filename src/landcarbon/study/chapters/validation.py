@@ -12,6 +12,7 @@ change agreement map (miss, hit, wrong hit, false alarm; t1 the initial map).
 
 from __future__ import annotations
 
+import gc
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -139,6 +140,10 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         )
         if unmet:  # the scores then rate a map that missed the Markov demand
             warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
+        # the stack (8 bytes per cell and class) is freed before the maps of the check are
+        # made: a cached ``.rio`` accessor is a reference cycle that holds it until collected
+        del probability
+        gc.collect()
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
         by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
         names = legend(class_scheme(study, ctx.inputs), codes, by_file)
