@@ -247,6 +247,42 @@ def read_raster(
     return da
 
 
+def read_bands(path: str | Path) -> xr.DataArray:
+    """Read every band of a continuous raster into one float64 array (``band``, ``y``,
+    ``x``), NaN for nodata, with its CRS and transform.
+
+    Each band is read once, straight into its slice of the stack (GDAL converts a float32
+    or integer file as it reads): 8 bytes per cell and band, no per-band temporary and no
+    concatenation copy (:func:`read_raster` with ``band=0`` holds the file's dtype and a
+    float64 copy). The checks of :func:`read_raster` apply to every band.
+    """
+    import rioxarray
+    import xarray as xr
+
+    p = Path(path)
+    # georeferencing only (lazy): the values are read below
+    template = rioxarray.open_rasterio(p)
+    assert isinstance(template, xr.DataArray)
+    stack = np.empty(template.shape, dtype=np.float64)
+    with open_dataset(p) as ds, _pixel_errors(p):
+        nodata = ds.nodata
+        for i, band in enumerate(stack):
+            ds.read(i + 1, out=band)
+            if nodata is not None and not np.isnan(nodata):  # as the file stores it
+                band[band == np.asarray(nodata, dtype=ds.dtypes[i])] = np.nan
+            _require_some_data(band, p, "continuous", "none" if nodata is None else repr(nodata))
+    out = xr.DataArray(
+        stack,
+        dims=("band", "y", "x"),
+        coords={"band": template["band"], "y": template["y"], "x": template["x"]},
+        name=p.stem,
+        attrs={"source_path": str(p), "source_nodata": "none" if nodata is None else repr(nodata)},
+    )
+    if template.rio.crs is not None:  # in place: rioxarray's copy would be a deep one
+        out.rio.write_crs(template.rio.crs, inplace=True)
+    return out.rio.write_nodata(np.nan, encoded=False, inplace=True)
+
+
 def codes_in_own_dtype(ds: DatasetReader, band: int = 1) -> bool:
     """Whether band ``band`` (0: every band) of an open raster reads as class codes in the
     file's own integer dtype: an integer file whose only mask is its nodata value (or that

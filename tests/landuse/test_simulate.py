@@ -256,3 +256,73 @@ def test_a_run_that_misses_its_demand_says_which_classes_and_what_to_change() ->
         side = "short of" if n > 0 else "over"
         assert f"class {code} {abs(n)} cells {side} its demand" in line
     assert line.endswith("the map is the allocation where it stopped. Fix: raise max_iterations")
+
+
+def _probability_file(path: Path, shape: tuple[int, int], nodata: float | None) -> np.ndarray:
+    """A 6-band float32 suitability file on a 30 m UTM grid; returns its values."""
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(7)
+    values = rng.random((6, *shape), dtype=np.float32)
+    values[:, 0, :3] = np.nan if nodata is None else nodata  # nodata cells in every band
+    profile = {
+        "driver": "GTiff",
+        "height": shape[0],
+        "width": shape[1],
+        "count": 6,
+        "dtype": "float32",
+        "crs": "EPSG:32650",
+        "transform": from_origin(500_000.0, 4_000_000.0, 30.0, 30.0),
+        "nodata": np.nan if nodata is None else nodata,
+    }
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(values)
+        ds.descriptions = tuple(f"class {c}" for c in range(1, 7))
+    return values
+
+
+def test_read_probability_reads_the_stack_once_into_float64(tmp_path: Path) -> None:
+    """Six float32 bands of 10^6 cells: the stack is the file's values as float64 (exact),
+    nodata NaN, and reading it holds that one array (48 bytes per cell) and little else.
+    Read band by band as float64 and concatenated, it peaked at about 100 bytes per cell."""
+    import tracemalloc
+
+    path = tmp_path / "suitability.tif"
+    values = _probability_file(path, (1000, 1000), nodata=-9999.0)
+    read_probability(path, tuple(range(1, 7)))  # imports done before the count
+    tracemalloc.start()
+    try:
+        stack = read_probability(path, tuple(range(1, 7)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert stack.dtype == np.float64
+    assert stack.dims == ("class", "y", "x")
+    assert stack["class"].values.tolist() == [1, 2, 3, 4, 5, 6]
+    expected = values.astype(np.float64)
+    expected[expected == -9999.0] = np.nan
+    np.testing.assert_array_equal(stack.values, expected)
+    assert np.isnan(stack.values[:, 0, :3]).all()
+    with rasterio.open(path) as ds:
+        assert stack.rio.transform() == ds.transform
+        assert stack.rio.crs == ds.crs
+    cells = values[0].size
+    assert peak < 1.15 * 6 * 8 * cells, f"peak {peak / cells:.0f} bytes per cell"
+
+
+def test_a_handed_over_stack_gives_the_map_of_the_stack_with_nan() -> None:
+    """The scenario step's stack (:func:`allocation_stack`: NaN set to 0 in place, used by
+    the allocation without a copy) gives the same map as the stack with its NaN (which the
+    allocation counts as 0, on a copy that leaves the caller's stack as it is)."""
+    from landcarbon.landuse.allocation import allocation_stack
+
+    t0, t1, prob = _maps(seed=3, shape=(24, 24))
+    prob.values[1, 5:9, 5:9] = np.nan
+    prob.values[:, 0, 0] = np.nan
+    options: dict[str, Any] = {"years": (2000, 2010), "target_year": 2020, "seed": 5}
+    a = simulate(t0, t1, prob, **options).allocation.lulc
+    assert np.isnan(prob.values[1, 5:9, 5:9]).all()  # the caller's stack is untouched
+    handed = allocation_stack(prob.copy(deep=True))
+    np.testing.assert_array_equal(handed.values, np.nan_to_num(prob.values, nan=0.0))
+    b = simulate(t0, t1, handed, **options).allocation.lulc
+    np.testing.assert_array_equal(a.values, b.values)

@@ -22,6 +22,7 @@ from landcarbon.landuse.tiled import (
     admitted,
     allocate_synchronous,
     cutoffs,
+    fingerprint,
     quotas,
     run_synchronous,
 )
@@ -355,3 +356,25 @@ def test_tile_files_left_by_an_attempt_killed_before_its_state_do_not_break_a_re
     ]
     resumed = allocate_synchronous(lulc, prob, demand, seed=1, checkpoint=checkpoint)
     np.testing.assert_array_equal(resumed.lulc.values, whole.lulc.values)
+
+
+def test_the_checkpoint_fingerprint_hashes_the_stack_without_copying_it() -> None:
+    """The fingerprint reads each array's buffer: no bytes copy of the probability stack
+    (8 bytes per cell and class) on top of the allocation's maps."""
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    lulc = make_raster(rng.choice([1, 2], size=(200, 200)).astype(np.int32))
+    prob = xr.concat(
+        [lulc.copy(data=p) for p in rng.random((2, 200, 200))], dim="class"
+    ).assign_coords({"class": [1, 2]})
+    demand = {1: int((lulc == 1).sum()), 2: int((lulc == 2).sum())}
+    problem = prepare(lulc, prob, demand)
+    expected = fingerprint(problem, CarsParameters(), 1)
+    tracemalloc.start()
+    try:
+        assert fingerprint(problem, CarsParameters(), 1) == expected
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < problem.prob.nbytes / 4, f"{peak} bytes held while hashing"

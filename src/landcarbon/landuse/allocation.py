@@ -25,6 +25,7 @@ of threads. The step is global: the whole map is held in memory (about
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -747,7 +748,8 @@ def finish(
     sequence = seed_sequence(seed)
     iterations, converged, locked_in, history = engine(run, parameters, seed_key(sequence))
     lookup = np.asarray(problem.codes, dtype=np.int32)
-    out = np.where(run.cls >= 0, lookup[np.maximum(run.cls, 0)], CLASS_NODATA).astype(np.int32)
+    out = lookup[np.maximum(run.cls, 0)]
+    out[run.cls < 0] = CLASS_NODATA
     final = np.bincount(run.cls[run.cls >= 0].astype(np.int64), minlength=len(problem.codes))
     residual = {c: int(problem.demand[i] - final[i]) for i, c in enumerate(problem.codes)}
     return AllocationResult(
@@ -784,17 +786,50 @@ def _same_grid(da: xr.DataArray, lulc: xr.DataArray, what: str) -> None:
 
 
 def _probability_array(probability: xr.DataArray, lulc: xr.DataArray) -> np.ndarray:
+    """The stack as the kernels read it: float64, NaN as 0. A float64 stack without NaN
+    (:func:`allocation_stack`) is used as it is, not copied; the checks go band by band, so
+    they hold one boolean map at a time."""
     _same_grid(probability.isel({"class": 0}), lulc, "probability stack")
-    prob = np.array(require_in_memory(probability, "allocation", _FIX), dtype=np.float64)
-    bad = (prob < 0) | (prob > 1)
-    if bad.any():
-        k, r, c = np.argwhere(bad)[0]
-        raise ParameterError(
-            f"probability of class {int(probability['class'][k])} is "
-            f"{prob[k, r, c]} at row {r}, column {c}; probabilities must lie "
-            f"in [0, 1]"
-        )
-    return np.nan_to_num(prob, nan=0.0)
+    given = require_in_memory(probability, "allocation", _FIX)
+    prob = np.ascontiguousarray(given, dtype=np.float64)
+    for k, band in enumerate(prob):
+        bad = (band < 0) | (band > 1)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise ParameterError(
+                f"probability of class {int(probability['class'][k])} is "
+                f"{band[r, c]} at row {r}, column {c}; probabilities must lie "
+                f"in [0, 1]"
+            )
+    if any(np.isnan(band).any() for band in prob):  # the caller's stack is left as it is
+        return np.nan_to_num(prob, nan=0.0, copy=np.may_share_memory(prob, given))
+    return prob
+
+
+def allocation_stack(probability: xr.DataArray) -> xr.DataArray:
+    """``probability`` (class, y, x) as :func:`prepare` holds it: one float64 numpy array
+    with NaN as 0 (the allocation counts NaN as 0), which :func:`prepare` then uses without
+    a copy (8 bytes per cell and class, instead of the caller's stack and a copy).
+
+    The caller hands its stack over: a float64 numpy stack has its NaN set to 0 in place; a
+    lazy (dask) one is computed block by block into one preallocated array (no gathered
+    blocks plus their concatenation); any other dtype is converted once.
+    """
+    from landcarbon.backend import computed_blocks, is_dask
+
+    data = probability.data
+    if is_dask(data):
+        out = np.empty(data.shape, dtype=np.float64)
+        starts = [np.cumsum((0, *sizes[:-1])) for sizes in data.chunks]
+        keys = itertools.product(*(range(len(sizes)) for sizes in data.chunks))
+        for key, block in zip(keys, computed_blocks(data), strict=True):
+            at = zip(starts, key, block.shape, strict=True)
+            out[tuple(slice(s[i], s[i] + n) for s, i, n in at)] = block
+    else:
+        out = np.asarray(data, dtype=np.float64)
+    for band in out:  # band by band: one boolean map at a time
+        np.copyto(band, 0.0, where=np.isnan(band))
+    return probability.copy(data=out)
 
 
 def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
@@ -808,8 +843,10 @@ def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
         )
     order = np.argsort(codes)
     position = np.searchsorted(np.asarray(codes)[order], current)
-    cls = np.where(valid, order[np.clip(position, 0, len(codes) - 1)], -1)
-    return cls.astype(np.int8)
+    np.clip(position, 0, len(codes) - 1, out=position)  # in place: one int64 map, not three
+    cls = order.astype(np.int8)[position]
+    cls[~valid] = -1
+    return cls
 
 
 def _zone_array(restriction: xr.DataArray | None, lulc: xr.DataArray) -> np.ndarray:

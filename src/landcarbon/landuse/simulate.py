@@ -154,7 +154,9 @@ def complete_stack(probability: xr.DataArray, codes: tuple[int, ...]) -> xr.Data
         zeros = xr.zeros_like(probability.isel({"class": [0]}))
         extra = [zeros.assign_coords({"class": [c]}) for c in missing]
         probability = xr.concat([probability, *extra], dim="class")
-    return probability.sel({"class": [c for c in codes if c in set(have) | set(missing)]})
+    order = [c for c in codes if c in set(have) | set(missing)]
+    # a list selects by copying the stack: only when the bands are not already in order
+    return probability if order == have else probability.sel({"class": order})
 
 
 def simulate(
@@ -401,10 +403,10 @@ def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
 
     Bands described ``class <code>`` or ``class <code>: <name>`` (as :func:`write_simulation`
     and the suitability step write them, :func:`band_label`) are matched by code instead.
+    The stack is float64 (the allocation's dtype), NaN for nodata, read band by band into
+    one array (:func:`landcarbon.raster.read_bands`): 8 bytes per cell and band.
     """
-    import xarray as xr
-
-    from landcarbon.raster import open_dataset, read_raster
+    from landcarbon.raster import open_dataset, read_bands
 
     with open_dataset(path) as ds:
         count, described = ds.count, [d or "" for d in ds.descriptions]
@@ -419,8 +421,8 @@ def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
             f"give one band per class in ascending code order or describe the "
             f"bands 'class <code>'"
         )
-    layers = [read_raster(path, band=i + 1) for i in range(count)]
-    return xr.concat(layers, dim="class").assign_coords({"class": band_codes})
+    stack = read_bands(path)
+    return stack.rename({"band": "class"}).assign_coords({"class": band_codes})
 
 
 def fit_suitability(

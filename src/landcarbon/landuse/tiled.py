@@ -548,7 +548,7 @@ def fingerprint(problem: AllocationProblem, parameters: AllocationParameters, ke
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{key}|{problem.codes}|{parameters!r}|{problem.zone_class}".encode())
     for a in (problem.cls, problem.prob, problem.demand, problem.floor, problem.zone):
-        digest.update(np.ascontiguousarray(a).tobytes())
+        digest.update(np.ascontiguousarray(a).data)  # its buffer: no bytes copy
     digest.update(problem.allowed.tobytes())
     return digest.hexdigest()
 

@@ -15,6 +15,7 @@ after the last finished step.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -185,6 +186,10 @@ def run_steps(
                     p.parent.mkdir(parents=True, exist_ok=True)
                 ctx = Context(inputs, outputs, dict(step.params), step_seed, out_dir)
                 step.run(ctx)
+                # its maps go before the next step's: one held by a reference cycle (a
+                # DataArray's cached ``.rio`` accessor) is otherwise freed only when the
+                # collector next runs, e.g. a scenario's stack during the next allocation
+                gc.collect()
                 missing = [str(p) for p in outputs.values() if not p.exists()]
                 if missing:
                     raise RuntimeError(f"step {step.name} did not write {missing}")

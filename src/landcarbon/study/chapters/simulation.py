@@ -575,6 +575,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     def run(ctx: Context) -> None:
         import numpy as np
 
+        from landcarbon.landuse.allocation import allocation_stack
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import read_probability, simulate
 
@@ -590,7 +591,10 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
         files = {str(ctx.inputs[maps[0]]): t0, str(ctx.inputs[maps[1]]): t1}
         classes = legend(class_scheme(study, ctx.inputs), codes, files)
-        probability = read_probability(ctx.inputs["simulation.suitability"], codes)
+        # float64 with NaN as 0, as the allocation holds it: every year shares this stack
+        probability = allocation_stack(
+            read_probability(ctx.inputs["simulation.suitability"], codes)
+        )
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         start = t1
         seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None

@@ -12,6 +12,7 @@ change agreement map (miss, hit, wrong hit, false alarm; t1 the initial map).
 
 from __future__ import annotations
 
+import gc
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -91,6 +92,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     parameters = allocation_parameters(study, sim)
 
     def run(ctx: Context) -> None:
+        from landcarbon.landuse.allocation import allocation_stack
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import validate_simulation, write_check
         from landcarbon.tables import class_counts
@@ -107,10 +109,13 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         lulc = [both[f"{year:g}"] for year in sec.years]
         stack = {d: read(ctx.inputs[a], chunks=chunks) for d, a in drivers.items()}
         probability, _ = fit_probability(sim, lulc[0], lulc[1], stack, ctx.seed)
-        if chunks:  # the allocation holds its maps: computed here, the drivers never whole
+        # the allocation holds its maps: the stack computed (chunked: block by block) into
+        # the one float64 array the allocation uses, the drivers never whole
+        probability = allocation_stack(probability)
+        if chunks:
             import dask
 
-            probability, *lulc = dask.compute(probability, *lulc)
+            lulc = list(dask.compute(*lulc))
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         check = validate_simulation(
             lulc[0],
@@ -135,6 +140,10 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         )
         if unmet:  # the scores then rate a map that missed the Markov demand
             warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
+        # the stack (8 bytes per cell and class) is freed before the maps of the check are
+        # made: a cached ``.rio`` accessor is a reference cycle that holds it until collected
+        del probability
+        gc.collect()
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
         by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
         names = legend(class_scheme(study, ctx.inputs), codes, by_file)
