@@ -555,6 +555,13 @@ def _by_code(values: dict[str, float], key: str, where: str) -> dict[int, float]
     return {int(k): float(v) for k, v in values.items()}
 
 
+UNMET_FIX = (
+    "allow the conversions these classes need (conversion rules, restricted zones), raise "
+    "max_iterations, or set transition_plan = true in [simulation]"
+)
+"""What a study changes when an allocation misses its demand (scenario steps, validation)."""
+
+
 def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
     maps = (artifact(study, sec.t0), artifact(study, sec.t1))
     scen = (artifact(study, sec.scenarios),) if sec.scenarios in study.tables else ()
@@ -616,10 +623,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
                 engine=allocation_engine(study, sec, shape, saves),
             )
             summary = _write_year(ctx, result, key, folder, classes)
-            unmet = result.unmet_demand(
-                "allow the conversions these classes need (conversion rules, restricted "
-                "zones), raise max_iterations, or set transition_plan = true in [simulation]"
-            )
+            unmet = result.unmet_demand(UNMET_FIX)
             if unmet:
                 warnings.warn(unmet, UnmetDemandWarning, stacklevel=1)
             if chained:

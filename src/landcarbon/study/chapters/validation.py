@@ -30,6 +30,7 @@ from landcarbon.study.chapters.landuse import (
 )
 from landcarbon.study.chapters.simulation import (
     CHECKPOINTS,
+    UNMET_FIX,
     SimulationSection,
     allocation_engine,
     allocation_parameters,
@@ -134,9 +135,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
             ),
         )
         unmet = check.simulation.unmet_demand(
-            "the validation simulates with the [simulation] settings: allow the conversions "
-            "these classes need (conversion rules, restricted zones), raise max_iterations, "
-            "or set transition_plan = true in [simulation]"
+            f"the validation simulates with the [simulation] settings: {UNMET_FIX}"
         )
         if unmet:  # the scores then rate a map that missed the Markov demand
             warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
