@@ -17,6 +17,7 @@ from landcarbon.errors import (
     RasterError,
 )
 from landcarbon.landuse.sampling import (
+    capped_rate,
     cell_keys,
     driver_stack,
     random_cells,
@@ -517,6 +518,46 @@ def test_leas_chunked_equals_in_memory_bit_for_bit(region, chunks) -> None:
     assert chunked.probability.data.chunks[0] == (3,)
     np.testing.assert_array_equal(chunked.probability.values, memory.probability.values)
     assert np.isnan(chunked.probability.values[:, :2, :3]).all()
+
+
+def test_capped_rate_lowers_the_rate_only_where_it_draws_more_than_the_cap() -> None:
+    assert capped_rate(0.05, None, 10**8) == 0.05
+    assert capped_rate(0.05, 25_000, 10**8) == 25_000 / 10**8  # 5e6 cells drawn -> 25 000
+    assert capped_rate(0.05, 25_000, 100_000) == 0.05  # 5 000 drawn: under the cap
+    assert capped_rate(0.05, 25_000, 0) == 0.05
+    with pytest.raises(ParameterError, match="max_samples = 0"):
+        capped_rate(0.05, 0, 100)
+
+
+@pytest.mark.parametrize("chunks", [None, (17, 23)])
+def test_leas_max_samples_is_the_rate_that_draws_that_many(region, chunks) -> None:
+    t0, t1 = region["t0"].values, region["t1"].values
+    changed = int(((t0 != t1) & (t0 != ND) & (t1 != ND)).sum())  # the expansion map's cells
+    maps = region if chunks is None else _chunk(region, chunks)
+    args = (maps["t0"], maps["t1"], _drivers(maps))
+    capped = leas(*args, sample_rate=0.8, max_samples=150, n_trees=5, seed=2)
+    by_rate = leas(
+        region["t0"], region["t1"], _drivers(region), sample_rate=150 / changed, n_trees=5, seed=2
+    )
+    pd.testing.assert_frame_equal(capped.fit, by_rate.fit, check_exact=True)
+    np.testing.assert_array_equal(capped.probability.values, by_rate.probability.values)
+    drawn = int(capped.fit["samples"].iloc[0])
+    assert abs(drawn - 150) < 3 * np.sqrt(150), (drawn, changed)
+    # a cap above what the rate draws changes nothing
+    loose = leas(*args, sample_rate=0.3, max_samples=changed, n_trees=5, seed=2)
+    free = leas(*args, sample_rate=0.3, n_trees=5, seed=2)
+    pd.testing.assert_frame_equal(loose.fit, free.fit, check_exact=True)
+
+
+def test_ann_max_samples_caps_its_training_cells(region) -> None:
+    usable = int((region["t1"].values != ND).sum())
+    capped = fit_ann(
+        region["t1"], _drivers(region), sample_rate=0.5, max_samples=90, sampling="random", seed=1
+    )
+    by_rate = fit_ann(
+        region["t1"], _drivers(region), sample_rate=90 / usable, sampling="random", seed=1
+    )
+    np.testing.assert_array_equal(capped.model.coefs_[0], by_rate.model.coefs_[0])
 
 
 @pytest.mark.parametrize("missing", ["exclude", "mean"])

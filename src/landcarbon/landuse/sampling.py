@@ -380,6 +380,29 @@ def _smallest(keys: np.ndarray, flat: np.ndarray, size: int) -> tuple[np.ndarray
     return keys[order], flat[order]
 
 
+def capped_rate(rate: float, max_samples: int | None, cells: int) -> float:
+    """The Bernoulli rate that draws about ``max_samples`` of ``cells`` cells when ``rate``
+    would draw more: ``min(rate, max_samples / cells)`` (expected sample ``min(rate * cells,
+    max_samples)`` cells); ``rate`` itself when ``max_samples`` is None.
+
+    A cap keeps a large map's training sample, and with it a forest's fit time and depth,
+    from growing with the map (PLUS asks for a lower sampling rate on large extents).
+
+    Raises
+    ------
+    ParameterError
+        ``max_samples`` below 1.
+    """
+    if max_samples is None:
+        return rate
+    if max_samples < 1:
+        raise ParameterError(
+            f"max_samples = {max_samples}: the cap on training cells must be at least 1 "
+            f"(e.g. 25000), or leave it out to sample at sample_rate alone"
+        )
+    return min(rate, max_samples / cells) if cells > 0 else rate
+
+
 def random_cells(mask: np.ndarray | Any, rate: float, seed: int) -> np.ndarray:
     """Flat indices (sorted) of a Bernoulli sample of ``mask``: each cell with probability ``rate``.
 

@@ -75,6 +75,7 @@ from landcarbon.landuse.sampling import (
     Drivers,
     DriverStack,
     Missing,
+    capped_rate,
     driver_stack,
     normalised,
     on_chunks,
@@ -158,6 +159,7 @@ def leas(
     *,
     classes: Sequence[int] | None = None,
     sample_rate: float = 0.01,
+    max_samples: int | None = None,
     n_trees: int = PLUS_TREES,
     mtry: int | None = None,
     balance: bool = False,
@@ -184,6 +186,10 @@ def leas(
         Share of the cells of the expansion map (the changed cells; with
         ``mode="single_date"`` all valid cells) drawn as training sample (PLUS "sampling
         rate", default 0.01).
+    max_samples
+        Cap on the training sample: where ``sample_rate`` would draw more than this many
+        cells, the rate is lowered so that about ``max_samples`` are drawn
+        (:func:`~landcarbon.landuse.sampling.capped_rate`). Default None: no cap, as PLUS.
     n_trees
         Trees per forest (PLUS "number of trees"; default 20, the PLUS GUI default).
     mtry
@@ -246,7 +252,8 @@ def leas(
     sequence = seed_sequence(seed)
     sample_seq, *class_seqs = sequence.spawn(1 + len(codes))
     candidates = stack.usable & (labels != CLASS_NODATA)
-    sample = random_cells(candidates, sample_rate, sample_seed(sample_seq))
+    rate = capped_rate(sample_rate, max_samples, sum(expanded.values()))
+    sample = random_cells(candidates, rate, sample_seed(sample_seq))
     *columns, sampled = values_at(sample, *stack.arrays, labels)
     x_all = stack.features(columns)
     settings: dict[str, Any] = {
@@ -490,6 +497,7 @@ def fit_ann(
     hidden: int = 12,
     sample_size: int | None = None,
     sample_rate: float = 0.02,
+    max_samples: int | None = None,
     sampling: Literal["uniform", "random"] = "uniform",
     classes: Sequence[int] | None = None,
     seed: SeedLike = 0,
@@ -509,6 +517,8 @@ def fit_ann(
     sample_size, sample_rate
         Training cells: ``sample_size`` cells, else ``sample_rate`` of the valid cells
         (FLUS gives a rate in per mille; 0.02 as the Python FLUS port).
+    max_samples
+        Cap on the training cells of ``sample_rate`` (default None: no cap).
     sampling
         ``"uniform"``: the same number of cells per class (a small class gives all its
         cells); ``"random"``: a simple random sample (classes in proportion to area).
@@ -536,7 +546,8 @@ def fit_ann(
     _check_positive("max_iter", max_iter, "training epochs, e.g. 500")
     usable = stack.usable & np.isin(codes_map, codes)
     n_usable = sum(cells.get(c, 0) for c in codes)
-    size = sample_size if sample_size is not None else round(sample_rate * n_usable)
+    rate = capped_rate(sample_rate, max_samples, n_usable)
+    size = sample_size if sample_size is not None else round(rate * n_usable)
     _check_positive("sample_size", size, "cells sampled for training")
     sample_seq, net_seq = seed_sequence(seed).spawn(2)
     if sampling == "uniform":
@@ -575,8 +586,9 @@ def ann_probability(
     """FLUS probability of occurrence of each class from a sampled neural network.
 
     ``options`` are those of :func:`fit_ann`: ``hidden=12``, ``sample_size=None``,
-    ``sample_rate=0.02``, ``sampling="uniform"``, ``classes=None``, ``seed=0``,
-    ``max_iter=500``, ``missing="raise"``. ``cells_per_block`` cells are predicted at once.
+    ``sample_rate=0.02``, ``max_samples=None``, ``sampling="uniform"``, ``classes=None``,
+    ``seed=0``, ``max_iter=500``, ``missing="raise"``. ``cells_per_block`` cells are
+    predicted at once.
 
     Returns
     -------

@@ -50,6 +50,26 @@ MISSING = typer.Option(
 )
 SAMPLE_RATE = number(0.01, "--sample-rate", **RATE, help="LEAS sampling rate (PLUS default 0.01).")
 N_TREES = typer.Option(PLUS_TREES, "--n-trees", help="LEAS trees per class (PLUS default 20).")
+
+
+def leas_keywords(
+    missing: str, sample_rate: float, max_samples: int | None, n_trees: int
+) -> dict[str, Any]:
+    """The LEAS keywords of --missing, --sample-rate, --max-samples and --n-trees."""
+    return {
+        "missing": missing,
+        "sample_rate": sample_rate,
+        "max_samples": max_samples,
+        "n_trees": n_trees,
+    }
+
+
+MAX_SAMPLES = typer.Option(
+    None,
+    "--max-samples",
+    min=1,
+    help="Cap on the LEAS training cells: a lower rate where --sample-rate draws more.",
+)
 SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
 SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
 CONVERSION = typer.Option(
@@ -105,7 +125,7 @@ def inputs(
 
     The land-use maps are cut to the cells valid in all of them (``nodata_dropped``: the
     cells dropped from each), or must share one mask with ``strict_nodata``.
-    ``leas_options`` (``missing``, ``sample_rate``, ``n_trees``) go to LEAS with --driver.
+    ``leas_options`` (:func:`leas_keywords`) go to LEAS with --driver.
     """
     from landcarbon.landuse.simulate import fit_suitability, read_probability
     from landcarbon.raster import read_stack
@@ -221,6 +241,7 @@ def simulate_command(
     probability: Path = PROBABILITY,
     missing: str = MISSING,
     sample_rate: float = SAMPLE_RATE,
+    max_samples: int | None = MAX_SAMPLES,
     n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
@@ -279,7 +300,7 @@ def simulate_command(
     assert target_year is not None
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
-    leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
+    leas_options = leas_keywords(missing, sample_rate, max_samples, n_trees)
     data = inputs(
         {"t0": t0, "t1": t1}, driver, probability, restriction, seed, leas_options, strict_nodata
     )

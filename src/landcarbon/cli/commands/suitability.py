@@ -35,6 +35,12 @@ def suitability(
     sample_rate: float = number(
         None, "--sample-rate", **RATE, help="Share of cells sampled (LEAS default 0.01, ANN 0.02)."
     ),
+    max_samples: int | None = typer.Option(
+        None,
+        "--max-samples",
+        min=1,
+        help="Cap on the training cells: a lower rate where --sample-rate draws more.",
+    ),
     trees: int = typer.Option(PLUS_TREES, "--trees", "--n-trees", help="LEAS trees per class."),
     mtry: int | None = typer.Option(
         None, "--mtry", help="LEAS drivers tried per split (default: all)."
@@ -95,6 +101,7 @@ def suitability(
             stack["t1"],
             layers,
             sample_rate=0.01 if sample_rate is None else sample_rate,
+            max_samples=max_samples,
             n_trees=trees,
             mtry=mtry,
             balance=balance,
@@ -114,6 +121,7 @@ def suitability(
             hidden=hidden,
             sample_size=sample_size,
             sample_rate=0.02 if sample_rate is None else sample_rate,
+            max_samples=max_samples,
             sampling=sampling,  # type: ignore[arg-type]
             seed=seed_value,
             missing=missing,  # type: ignore[arg-type]

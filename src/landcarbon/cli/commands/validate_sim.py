@@ -9,6 +9,7 @@ import typer
 from landcarbon.cli.commands.simulate import (
     CONVERSION,
     DRIVERS,
+    MAX_SAMPLES,
     MISSING,
     MODEL,
     N_TREES,
@@ -24,6 +25,7 @@ from landcarbon.cli.commands.simulate import (
     T1,
     T1_YEAR,
     inputs,
+    leas_keywords,
     scenario_and_rules,
 )
 from landcarbon.cli.options import (
@@ -53,6 +55,7 @@ def validate_sim(
     probability: Path = PROBABILITY,
     missing: str = MISSING,
     sample_rate: float = SAMPLE_RATE,
+    max_samples: int | None = MAX_SAMPLES,
     n_trees: int = N_TREES,
     scenario_file: Path = SCENARIO_FILE,
     scenario: str = SCENARIO,
@@ -73,7 +76,7 @@ def validate_sim(
 
     require(**{"--t0": t0, "--t0-year": t0_year, "--t1": t1, "--t1-year": t1_year})
     assert t0 is not None and t1 is not None and t0_year is not None and t1_year is not None
-    leas_options = {"missing": missing, "sample_rate": sample_rate, "n_trees": n_trees}
+    leas_options = leas_keywords(missing, sample_rate, max_samples, n_trees)
     data = inputs(
         {"t0": t0, "t1": t1, "t2": t2}, driver, probability, restriction, seed, leas_options
     )

@@ -104,6 +104,13 @@ class SimulationSection:
     )
     runs: int = doc("Allocations per scenario (> 1 adds a Monte Carlo ensemble).", 1, ge=1)
     sample_rate: float = doc("LEAS sampling rate of cells.", 0.01, gt=0, le=1)
+    max_samples: int | None = doc(
+        "Cap on the training cells (LEAS or ANN): where sample_rate would draw more, the rate "
+        "is lowered to draw about this many, so a large map's fit stops growing with the map. "
+        "Default: no cap.",
+        None,
+        ge=1,
+    )
     n_trees: int = doc("Trees per random forest (PLUS default 20).", PLUS_TREES, ge=1)
     neighborhood: int = doc(
         "CA neighbourhood window n (cells, odd) [PLUS 'Input Neighborhood', FLUS '[Size of "
@@ -394,10 +401,13 @@ def fit_probability(
 
     from landcarbon.landuse.suitability import ann_probability, leas
 
+    rate, cap = sec.sample_rate, sec.max_samples
     if sec.suitability == "leas":
-        result = leas(t0, t1, drivers, sample_rate=sec.sample_rate, n_trees=sec.n_trees, seed=seed)
+        result = leas(
+            t0, t1, drivers, sample_rate=rate, max_samples=cap, n_trees=sec.n_trees, seed=seed
+        )
         return result.probability, result.contribution
-    prob = ann_probability(t1, drivers, sample_rate=sec.sample_rate, seed=seed)
+    prob = ann_probability(t1, drivers, sample_rate=rate, max_samples=cap, seed=seed)
     return prob, pd.DataFrame({"note": ["FLUS ANN: no per-driver contribution"]})
 
 
