@@ -256,6 +256,8 @@ def main() -> None:
     parser.add_argument("--sample-ms", type=float, default=75.0)
     parser.add_argument("--keep", type=Path, help="keep the studies and outputs in DIR")
     opts = parser.parse_args()
+    if opts.keep is not None:
+        opts.keep.mkdir(parents=True, exist_ok=True)
     runs = []
     for size in opts.sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"study_scale_{size}_", dir=opts.keep))
