@@ -9,6 +9,8 @@ import socket
 import threading
 import time
 
+import dask
+import dask.array as da
 import numpy as np
 import pytest
 
@@ -80,6 +82,7 @@ def test_endpoint_that_is_not_dask_is_a_clear_error():
                     time.sleep(0.2)
 
     threading.Thread(target=answer, daemon=True).start()
+    before = dask.config.get("scheduler", None)
     try:
         with pytest.raises(
             ComputeError, match=rf"tcp://127.0.0.1:{port} answered but is not a dask scheduler"
@@ -88,6 +91,10 @@ def test_endpoint_that_is_not_dask_is_a_clear_error():
                 pass
     finally:
         server.close()
+    # the failed client leaves no default client nor "dask.distributed" scheduler behind:
+    # a later compute runs (it used to wait forever on the dead client)
+    assert dask.config.get("scheduler", None) == before
+    assert int(da.ones(4, chunks=2).sum().compute(timeout=30)) == 4
 
 
 @pytest.mark.slow

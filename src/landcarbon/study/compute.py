@@ -44,7 +44,8 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         from distributed import Client
 
         try:
-            client = Client(compute.scheduler, timeout=f"{timeout_s}s")
+            with no_client_left_on_failure():
+                client = Client(compute.scheduler, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise ComputeError(
                 f"dask scheduler {compute.scheduler} did not answer within {timeout_s:g} s "
@@ -78,7 +79,8 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                         **kwargs,
                     )
                 )
-                stack.enter_context(Client(cluster))
+                with no_client_left_on_failure():
+                    stack.enter_context(Client(cluster))
                 stack.enter_context(dask.config.set(NO_LINEAR_FUSION))
             except (OSError, RuntimeError, TimeoutError) as exc:  # the start only, not the run
                 raise ComputeError(
@@ -92,6 +94,41 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
         yield local_scheduler(compute)
+
+
+@contextlib.contextmanager
+def no_client_left_on_failure() -> Iterator[None]:
+    """Leave no half-started ``distributed.Client`` behind when the block fails.
+
+    A Client registers itself as the process's default client and sets dask's
+    ``scheduler`` to ``"dask.distributed"`` as it starts, and leaves both so when its start
+    fails (a scheduler that does not answer, or an endpoint that is not one): every later
+    compute of the process, under any scheduler, then goes to that dead client and waits
+    forever. On failure the block's new default client is closed (which undoes both) and
+    the ``scheduler`` setting is put back as it was.
+    """
+    import dask
+    from distributed import default_client
+
+    def current() -> Any:
+        try:
+            return default_client()
+        except ValueError:  # none
+            return None
+
+    unset = object()
+    before, setting = current(), dask.config.config.get("scheduler", unset)
+    try:
+        yield
+    except BaseException:
+        left = current()
+        if left is not None and left is not before:
+            left.close()
+        if setting is unset:
+            dask.config.config.pop("scheduler", None)
+        else:
+            dask.config.config["scheduler"] = setting
+        raise
 
 
 def uses_client(compute: Any) -> bool:
