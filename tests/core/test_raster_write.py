@@ -151,9 +151,9 @@ def test_workers_encode_the_tiles_and_ship_compressed_bytes(tmp_path: Path, monk
     received: list[int] = []
 
     def recording(lazy, *args, **kwargs):
-        for tiles in computed_in_order(lazy, *args, **kwargs):
+        for tiles, side in computed_in_order(lazy, *args, **kwargs):  # side: no PerBlock
             received.append(sum(len(t) for t in tiles))
-            yield tiles
+            yield tiles, side
 
     monkeypatch.setattr(landcarbon.raster, "computed_in_order", recording)
     da = make_raster(np.zeros((1024, 1280)))
