@@ -25,6 +25,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +44,13 @@ from landcarbon.backend import (
     is_dask,
     like,
 )
-from landcarbon.errors import ComputeError, InputFileError, OutputExistsError, RasterError
+from landcarbon.errors import (
+    ComputeError,
+    InputFileError,
+    OutputExistsError,
+    ParameterError,
+    RasterError,
+)
 from landcarbon.grid import Grid, check_aligned
 
 if TYPE_CHECKING:  # xarray, rioxarray (and through them dask, pandas) load where used
@@ -51,6 +58,7 @@ if TYPE_CHECKING:  # xarray, rioxarray (and through them dask, pandas) load wher
 
 __all__ = [
     "CLASS_NODATA",
+    "PerBlock",
     "atomic_path",
     "from_numpy",
     "like",
@@ -628,6 +636,32 @@ def _storage_dtype(da: xr.DataArray, categorical: bool) -> tuple[np.dtype[Any], 
     return np.dtype(np.int32), int(CLASS_NODATA)
 
 
+@dataclass(frozen=True)
+class PerBlock:
+    """Work a chunked :func:`write_raster` also does with each block it encodes.
+
+    ``func(*blocks)`` runs on the blocks of ``arrays`` (dask arrays chunked as the written
+    map's rows and columns, or of one chunk along an axis to broadcast along it, as in
+    :func:`~landcarbon.backend.block_results`) in the task that computes and encodes the
+    map's block, so inputs the map is made from (e.g. the land-use map a carbon map is
+    looked up from) are read once for both; its result (small: counts, sums) travels with
+    the tiles. ``done(results)`` gets the results in C order of the blocks before the file
+    is put in place: an exception there leaves no file. Maps whose chunks are not on tile
+    edges are written from raw blocks, so there the results come from a pass of their own
+    (:meth:`computed`), before the write.
+    """
+
+    func: Callable[..., Any]
+    arrays: tuple[Any, ...]
+    done: Callable[[list[Any]], None]
+
+    def computed(self) -> list[Any]:
+        """``func`` of every block of ``arrays`` in C order, in a pass of its own."""
+        import dask
+
+        return list(dask.compute(*block_results(self.func, *self.arrays)))
+
+
 def write_raster(
     da: xr.DataArray,
     path: str | Path,
@@ -637,6 +671,7 @@ def write_raster(
     units: str | None = None,
     classes: Mapping[int, tuple[str, str]] | None = None,
     tags: Mapping[str, str] | None = None,
+    per_block: PerBlock | None = None,
 ) -> Path:
     """Write a DataArray as a tiled, compressed GeoTIFF, atomically.
 
@@ -651,11 +686,15 @@ def write_raster(
     tiles are compressed where they are computed and the file gets their bytes (the same
     tiles, pixels, profile and tags as in memory, not the same file bytes: GDAL's own
     write ends with its directory, this one starts with it); other chunks go through
-    row-of-tiles strips (the in-memory write's bytes).
+    row-of-tiles strips (the in-memory write's bytes). ``per_block`` (dask data only) also
+    computes a result from each block of other arrays in the task that encodes the block,
+    so a pass over the same blocks reads them once (:class:`PerBlock`).
     """
     target = Path(path)
     if da.ndim not in (2, 3):
         raise RasterError(f"{target}: only 2-D or 3-D arrays can be written, got dims {da.dims}")
+    if per_block is not None and not is_dask(da.data):
+        raise ParameterError(f"{target}: per-block results need a chunked (dask) map")
     bands = [da] if da.ndim == 2 else [da[i] for i in range(da.shape[0])]
     categorical = classes is not None or np.issubdtype(da.dtype, np.integer)
     dtype, nodata = _storage_dtype(da, categorical)
@@ -667,6 +706,8 @@ def write_raster(
     # chunks on tile edges: the workers encode the tiles, this process only copies bytes
     encoded = is_dask(data) and _on_tile_edges(data.chunks[1:])
     with atomic_path(target, overwrite, needed_bytes=needed) as tmp:
+        if per_block is not None and not encoded:  # strips take raw blocks: a pass of its own
+            per_block.done(per_block.computed())
         # sparse: GDAL writes the header and the tags, no tile (encoded ones come after)
         with rasterio.open(tmp, "w", **profile, **({"sparse_ok": True} if encoded else {})) as dst:
             if classes and dtype.kind == "u":  # GDAL needs the colour table before any data
@@ -687,7 +728,7 @@ def write_raster(
             if band_tags:
                 dst.update_tags(1, **band_tags)
         if encoded:
-            _append_tiles(tmp, data, categorical, dtype, nodata)
+            _append_tiles(tmp, data, categorical, dtype, nodata, per_block)
     if classes:
         _write_qml(target.with_suffix(".qml"), classes)
         _write_categories(target.with_name(target.name + ".aux.xml"), classes)
@@ -787,15 +828,32 @@ def _stored(
 
 def _banded(da: xr.DataArray) -> Any:
     """The data of a 2-D or 3-D DataArray as (bands, rows, cols); dask data with every band
-    of a block in one chunk, so that a block is computed once for all its bands."""
-    data = da.data if da.ndim == 3 else da.data[None]
-    return data.rechunk({0: -1}) if is_dask(data) else np.asarray(data)
+    of a block in one chunk, so that a block is computed once for all its bands. A 2-D
+    dask map gets its band axis block by block (a blockwise layer, which dask fuses into
+    the task that encodes the block even when that task takes other arrays' blocks too:
+    :class:`PerBlock`)."""
+    if not is_dask(da.data):
+        return np.asarray(da.data if da.ndim == 3 else da.data[None])
+    if da.ndim == 3:
+        return da.data.rechunk({0: -1})
+    return da.data.map_blocks(np.expand_dims, axis=0, new_axis=0, dtype=da.dtype)
 
 
 def _on_tile_edges(chunks: tuple[tuple[int, ...], ...]) -> bool:
     """True when every chunk border (the map's end aside) lies on a tile border: each chunk
     then covers whole tiles (and the map's partial edge tiles), which it can encode alone."""
     return all(size % TILE == 0 for sizes in chunks for size in sizes[:-1])
+
+
+def _encode_block(
+    block: np.ndarray,
+    *others: np.ndarray,
+    side: Callable[..., Any] | None,
+    **encoding: Any,
+) -> tuple[list[bytes], Any]:
+    """The task of a block of an encoded write: its tiles (:func:`_encode_tiles`) and
+    ``side(*others)`` (None without): :attr:`PerBlock.func` of the blocks of its arrays."""
+    return _encode_tiles(block, **encoding), None if side is None else side(*others)
 
 
 def _encode_tiles(
@@ -837,21 +895,39 @@ def _encode_tiles(
 
 
 def _tile_rows(
-    data: Any, categorical: bool, dtype: np.dtype[Any], nodata: float | int
+    data: Any,
+    categorical: bool,
+    dtype: np.dtype[Any],
+    nodata: float | int,
+    per_block: PerBlock | None,
 ) -> Iterator[tuple[int, list[bytes]]]:
     """The compressed tiles of a tile-aligned (bands, rows, cols) dask array with one chunk
     of bands: per row of tiles, each band's tiles left to right (band index, tiles). Each
-    block is encoded in the task that computes it (:func:`_encode_tiles` through
-    :func:`~landcarbon.backend.block_results`: one task per block), the blocks taken in
-    order from :func:`~landcarbon.backend.computed_in_order` (the next ones encoding
-    meanwhile). Only one row of chunks' compressed tiles is held here."""
-    tiles = block_results(
-        _encode_tiles, data, categorical=categorical, stored_dtype=dtype.name, nodata=nodata
+    block is encoded in the task that computes it (:func:`_encode_block` through
+    :func:`~landcarbon.backend.block_results`: one task per block, which also runs
+    ``per_block``'s work on its blocks), the blocks taken in order from
+    :func:`~landcarbon.backend.computed_in_order` (the next ones encoding meanwhile). Only
+    one row of chunks' compressed tiles is held here; after the last row, ``per_block``
+    gets every block's result."""
+    others = () if per_block is None else per_block.arrays
+    tasks = block_results(
+        _encode_block,
+        data,
+        *others,
+        side=None if per_block is None else per_block.func,
+        categorical=categorical,
+        stored_dtype=dtype.name,
+        nodata=nodata,
     )
     across = [-(-cols // TILE) for cols in data.chunks[2]]
-    with contextlib.closing(computed_in_order(tiles)) as blocks:  # cancelled if a write fails
+    sides: list[Any] = []
+    with contextlib.closing(computed_in_order(tasks)) as encoded:  # cancelled if a write fails
         for rows in data.chunks[1]:
-            row = [next(blocks) for _ in across]
+            row = []
+            for _ in across:
+                tiles, side = next(encoded)
+                row.append(tiles)
+                sides.append(side)
             down = -(-rows // TILE)
             for r in range(down):
                 for band in range(data.shape[0]):
@@ -864,6 +940,8 @@ def _tile_rows(
                             for tile in block[(band * down + r) * n : (band * down + r + 1) * n]
                         ],
                     )
+    if per_block is not None:
+        per_block.done(sides)
 
 
 def _append_tiles(
@@ -872,11 +950,13 @@ def _append_tiles(
     categorical: bool,
     dtype: np.dtype[Any],
     nodata: float | int,
+    per_block: PerBlock | None,
 ) -> None:
     """Append the encoded tiles of the (bands, rows, cols) dask array ``data`` to the sparse
     GeoTIFF at ``path`` (written by GDAL with its tags but no tile) as they come, row of
-    tiles by row, and point its ``TileOffsets`` and ``TileByteCounts`` (GDAL's order: band
-    by band, row by row) at them."""
+    tiles by row (:func:`_tile_rows`, which hands ``per_block`` its results), and point its
+    ``TileOffsets`` and ``TileByteCounts`` (GDAL's order: band by band, row by row) at
+    them."""
     bands, rows, cols = data.shape
     per_band = -(-rows // TILE) * -(-cols // TILE)
     offsets = [0] * (bands * per_band)
@@ -884,7 +964,7 @@ def _append_tiles(
     placed = [band * per_band for band in range(bands)]  # each band's next tile index
     with open(path, "r+b") as fh:
         end = fh.seek(0, os.SEEK_END)
-        for band, row in _tile_rows(data, categorical, dtype, nodata):
+        for band, row in _tile_rows(data, categorical, dtype, nodata, per_block):
             for tile in row:
                 offsets[placed[band]] = end
                 counts[placed[band]] = len(tile)

@@ -20,6 +20,7 @@ from landcarbon.backend import chunked_bincount, map_cells
 from landcarbon.carbon import POOLS, emission_factor_preset, storage_totals, write_carbon_outputs
 from landcarbon.carbon.presets import load_preset
 from landcarbon.classes import named_scheme
+from landcarbon.errors import TableError
 from landcarbon.raster import CLASS_NODATA, write_raster
 from landcarbon.testing import make_raster
 
@@ -87,14 +88,16 @@ def test_class_totals_count_each_block_in_the_task_that_reads_it():
 
 
 def test_encoded_writes_ship_each_blocks_tiles_from_the_task_that_computes_it(tmp_path: Path):
-    """The storage map's write: each block's task returns its compressed tiles (bytes),
-    no task returns the float block nor a wrapped one (a one-cell object array and a
-    finalize task per block before); the file reads back as the in-memory map's."""
+    """The storage map's write: each block's task returns its compressed tiles (bytes, and
+    None: no per-block work was asked for), no task returns the float block nor a wrapped
+    one (a one-cell object array and a finalize task per block before); the file reads
+    back as the in-memory map's."""
     values = np.linspace(0.0, 100.0, 256 * 512).reshape(256, 512)
     lazy = make_raster(values, "dask", (256, 256))
     path, results = _task_results(lambda: write_raster(lazy, tmp_path / "map.tif"))
-    tiles = [r for r in results if isinstance(r, list)]
-    assert len(tiles) == 2 and all(isinstance(t, bytes) for block in tiles for t in block)
+    tiles = [r[0] for r in results if isinstance(r, tuple) and r[1] is None]
+    assert len(tiles) == len(results) == 2
+    assert all(isinstance(t, bytes) for block in tiles for t in block)
     assert [r for r in results if isinstance(r, np.ndarray)] == []
     with rasterio.open(path) as ds:
         np.testing.assert_array_equal(ds.read(1), values)
@@ -129,3 +132,70 @@ def test_carbon_outputs_are_identical_on_one_and_two_workers(tmp_path: Path):
         np.testing.assert_array_equal(emissions, want_emissions)
         with rasterio.open(tmp_path / f"x{workers}" / "c_storage_bas.tif") as ds:
             np.testing.assert_array_equal(ds.read(1), want_map)
+
+
+GEOGRAPHIC = {"cell_size": 0.01, "crs": "EPSG:4326", "origin": (110.0, 36.0)}
+"""A 0.01 degree grid: every row has its own cell area, so the areas are float sums."""
+
+
+@pytest.mark.parametrize("grid", [{}, GEOGRAPHIC], ids=["projected", "geographic"])
+def test_storage_and_map_read_each_chunk_of_the_land_use_map_once(tmp_path: Path, grid):
+    """The storage + map step of a chunked map alone: the account is counted in the tasks
+    that encode the storage map's blocks, so each chunk of the land-use map is read once
+    (twice before: the account's pass, then the map's) by one task per block, and the
+    account equals the two-pass one (storage_totals of the chunked map) bit for bit, its
+    cells numpy's count of the codes; the map equals the in-memory one."""
+    import collections
+
+    pools = load_preset("carbon", "henan_table1", POOLS, POOLS, classes=CNLUCC)
+    codes = np.tile(_lulc(), (10, 10))  # 600 x 800: 3 x 4 chunks on tile edges
+    eager = make_raster(codes, **grid)
+    reads: collections.Counter[tuple[int, ...]] = collections.Counter()
+
+    def counted(block: np.ndarray, block_info: Any = None) -> np.ndarray:
+        reads[block_info[0]["chunk-location"]] += 1
+        return block
+
+    lazy = eager.chunk({"y": 256, "x": 256})
+    two_pass = storage_totals(lazy, pools).by_class
+    lazy = lazy.copy(data=lazy.data.map_blocks(counted, dtype=lazy.dtype))
+    (account, _), results = _task_results(
+        lambda: write_carbon_outputs(tmp_path / "chunked", lazy, pools)
+    )
+    assert len(reads) == 3 * 4 and set(reads.values()) == {1}, reads
+    assert len(results) == 3 * 4 and _blocks_handed_on(results) == []  # tiles and a table
+    got = account.current.by_class
+    for column in ("cells", "area_ha", *(f"{pool}_t_c" for pool in POOLS), "total_t_c"):
+        np.testing.assert_array_equal(got[column], two_pass[column], err_msg=column)
+    assert account.current.total_t_c == float(two_pass["total_t_c"].sum())
+    want_cells = [np.count_nonzero(codes == code) for code in pools.codes]
+    np.testing.assert_array_equal(got["cells"], want_cells)
+    write_carbon_outputs(tmp_path / "in_memory", eager, pools)
+    with (
+        rasterio.open(tmp_path / "chunked" / "c_storage_bas.tif") as ds,
+        rasterio.open(tmp_path / "in_memory" / "c_storage_bas.tif") as mem,
+    ):
+        np.testing.assert_array_equal(ds.read(1), mem.read(1))
+    if grid:  # true cell areas are summed block by block: not numpy's whole-map order
+        return
+    for name in ("carbon_by_class.csv", "summary.json"):
+        chunked = (tmp_path / "chunked" / name).read_bytes()
+        assert chunked == (tmp_path / "in_memory" / name).read_bytes(), name
+
+
+def test_storage_and_map_off_tile_edges_count_in_a_pass_of_their_own(tmp_path: Path):
+    """Chunks off tile edges are written from raw blocks (strips), so the account takes a
+    pass of its own before the write: the same totals, bit for bit; a code missing from
+    the table fails there, before any map is written."""
+    pools = load_preset("carbon", "henan_table1", POOLS, POOLS, classes=CNLUCC)
+    codes = np.tile(_lulc(), (10, 10))
+    lazy = make_raster(codes, "dask", (100, 300))
+    account, _ = write_carbon_outputs(tmp_path / "out", lazy, pools)
+    two_pass = storage_totals(lazy, pools).by_class
+    np.testing.assert_array_equal(account.current.by_class["total_t_c"], two_pass["total_t_c"])
+    codes[5, 5] = 9  # not a CNLUCC code
+    for chunks in ((100, 300), (256, 256)):  # a pass of its own; the map's tasks
+        out = tmp_path / f"missing_{chunks[0]}"
+        with pytest.raises(TableError, match=r"missing from the table: 9 \(1 cells\)"):
+            write_carbon_outputs(out, make_raster(codes, "dask", chunks), pools)
+        assert not out.exists() or not any(out.iterdir())

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import landcarbon.raster
+from landcarbon.errors import ParameterError
 from landcarbon.raster import CLASS_NODATA, atomic_path, remove_partials, write_raster
 from landcarbon.testing import make_raster
 
@@ -151,9 +152,9 @@ def test_workers_encode_the_tiles_and_ship_compressed_bytes(tmp_path: Path, monk
     received: list[int] = []
 
     def recording(lazy, *args, **kwargs):
-        for tiles in computed_in_order(lazy, *args, **kwargs):
+        for tiles, side in computed_in_order(lazy, *args, **kwargs):  # side: no PerBlock
             received.append(sum(len(t) for t in tiles))
-            yield tiles
+            yield tiles, side
 
     monkeypatch.setattr(landcarbon.raster, "computed_in_order", recording)
     da = make_raster(np.zeros((1024, 1280)))
@@ -349,3 +350,48 @@ def test_write_arrays_writes_each_map_as_write_array_and_fails_whole(tmp_path: P
     with pytest.raises(RuntimeError, match="second row of tiles"):
         write_arrays(failed, grid, failing)
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("chunks", [(256, 512), (200, 300)], ids=["tile_edges", "off_edges"])
+def test_per_block_work_runs_on_each_block_and_is_done_before_the_file_is_in_place(
+    tmp_path: Path, chunks
+):
+    """``per_block``: its function gets the blocks of its arrays (here the sum of another
+    map's block, and a column broadcast along the rows), one result per block in C order,
+    handed to ``done`` before the rename (an error there leaves no file); the map is the
+    in-memory write's either way (tasks that encode, or raw strips and a pass of its
+    own)."""
+    from landcarbon.raster import PerBlock
+
+    da = make_raster(_data((600, 700)))
+    other = np.arange(600 * 700, dtype=np.int64).reshape(600, 700)
+    rows = np.arange(600, dtype=np.int64)[:, None]
+    lazy = da.chunk({"y": chunks[0], "x": chunks[1]})
+    arrays = (
+        make_raster(other).chunk({"y": chunks[0], "x": chunks[1]}).data,
+        make_raster(rows).chunk({"y": chunks[0], "x": 1}).data,
+    )
+    got: list[list[tuple[int, int]]] = []
+    per_block = PerBlock(lambda o, r: (int(o.sum()), int(r.sum())), arrays, got.append)
+    path = write_raster(lazy, tmp_path / "map.tif", per_block=per_block)
+    _assert_same_file(path, write_raster(da, tmp_path / "eager.tif"))
+    tops = range(0, 600, chunks[0])
+    lefts = range(0, 700, chunks[1])
+    want = [
+        (int(other[t : t + chunks[0], c : c + chunks[1]].sum()), int(rows[t : t + chunks[0]].sum()))
+        for t in tops
+        for c in lefts
+    ]
+    assert got == [want]
+
+    def refuse(results: list[tuple[int, int]]) -> None:
+        raise ValueError(f"{len(results)} results refused")
+
+    with pytest.raises(ValueError, match=f"{len(want)} results refused"):
+        write_raster(
+            lazy, tmp_path / "refused.tif", per_block=PerBlock(per_block.func, arrays, refuse)
+        )
+    assert not (tmp_path / "refused.tif").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eager.tif", "map.tif"]
+    with pytest.raises(ParameterError, match="per-block results need a chunked"):
+        write_raster(da, tmp_path / "eager2.tif", per_block=per_block)

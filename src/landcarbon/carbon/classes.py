@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from numpy.typing import DTypeLike
 from landcarbon.backend import block_results, is_dask, like, map_cells
 from landcarbon.errors import TableError
 from landcarbon.grid import Grid
-from landcarbon.raster import CLASS_NODATA
+from landcarbon.raster import CLASS_NODATA, PerBlock
 from landcarbon.tables import class_counts
 
 if TYPE_CHECKING:
@@ -261,6 +262,23 @@ class ClassIndex:
         counts, area = self._counted(row_counts, (lulc,), row_area)
         return self._known(counts, area, lulc, map_name)
 
+    def area_per_block(
+        self, lulc: xr.DataArray, map_name: str, done: Callable[[np.ndarray, np.ndarray], None]
+    ) -> PerBlock:
+        """:meth:`class_area_ha` of a chunked map as the per-block work of a chunked write
+        (:class:`~landcarbon.raster.PerBlock`: a write of a map made from ``lulc``, chunked
+        as it, reads each chunk once for the map and the count). ``done(cells, area)`` gets
+        the same counts and areas, bit for bit (the same blocks' tables added in the same
+        order), or TableError is raised first as :meth:`class_area_ha` raises it."""
+        counting = _BlockCount.of(
+            "row_counts", (lulc,), Grid.from_dataarray(lulc).row_area_ha(), **self._options()
+        )
+
+        def added(parts: list[CountsAreas]) -> None:
+            done(*self._known(*counting.total(parts), lulc, map_name))
+
+        return PerBlock(counting.count, counting.arrays, added)
+
     def array_area_ha(
         self, codes: np.ndarray, row_area: np.ndarray, map_name: str
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -370,18 +388,27 @@ class ClassIndex:
         ``maps`` (``row_area``: the cell area of each of their rows, ha): whole, or summed
         over aligned dask chunks. Projected grids get exact cell counts x cell area;
         geographic ones the sum of each cell's true area."""
-        counts, area = _chunked_counts(
-            kernel,
-            maps,
-            row_area,
-            lo=self.lo,
-            index_lut=self.index_lut,
-            n=len(self.codes),
-            nodata=int(CLASS_NODATA),
-        )
-        if np.all(row_area == row_area[0]):
-            area = counts.astype(np.float64) * row_area[0]
-        return counts, area
+        options = self._options()
+        datas: list[Any] = [m if isinstance(m, np.ndarray) else m.data for m in maps]
+        if not any(is_dask(d) for d in datas):
+            return _cell_areas(
+                *kernel(*(np.asarray(d) for d in datas), row_area, **options), row_area
+            )
+        import dask
+
+        counting = _BlockCount.of(kernel.__name__, maps, row_area, **options)
+        parts = block_results(counting.count, *counting.arrays)
+        added: CountsAreas = dask.delayed(_add_counts)(parts).compute()
+        return _cell_areas(*added, row_area)
+
+    def _options(self) -> dict[str, Any]:
+        """The keywords of the counting kernels (``landcarbon.carbon._kernels``)."""
+        return {
+            "lo": self.lo,
+            "index_lut": self.index_lut,
+            "n": len(self.codes),
+            "nodata": int(CLASS_NODATA),
+        }
 
     def raise_missing(self, lulc: xr.DataArray | np.ndarray, map_name: str) -> None:
         """Raise TableError naming every code of ``lulc`` absent from the index."""
@@ -470,27 +497,60 @@ def _lookup_change(
     return result
 
 
-def _chunked_counts(
-    kernel: Callable[..., CountsAreas],
-    maps: tuple[xr.DataArray | np.ndarray, ...],
-    row_area: np.ndarray,
-    **options: Any,
-) -> CountsAreas:
-    """``kernel(*blocks, row_area, **options)`` over whole arrays, or over aligned dask
-    chunks (each with its rows' cell areas): one task per chunk reads its blocks and counts
-    them (:func:`~landcarbon.backend.block_results`), one more adds the tables."""
-    datas: list[Any] = [m if isinstance(m, np.ndarray) else m.data for m in maps]
-    if not any(is_dask(d) for d in datas):
-        return kernel(*(np.asarray(d) for d in datas), row_area, **options)  # type: ignore[no-any-return]
-    import dask
-    import dask.array as da
+@dataclass(frozen=True)
+class _BlockCount:
+    """A counting kernel over aligned dask chunks, split at the blocks: :attr:`count` (one
+    block of each of :attr:`arrays`: the maps and their rows' cell areas) runs in a task of
+    any pass over the blocks, :meth:`total` adds the blocks' tables in C order."""
 
-    chunks = next(d.chunks for d in datas if is_dask(d))
-    blocks = [d.rechunk(chunks) if is_dask(d) else da.from_array(d, chunks=chunks) for d in datas]
-    areas = da.from_array(row_area[:, None], chunks=(chunks[0], 1))  # broadcast along rows
-    parts = block_results(_count_block, *blocks, areas, kernel=kernel.__name__, **options)
-    result: CountsAreas = dask.delayed(_add_counts)(parts).compute()
-    return result
+    count: Callable[..., CountsAreas]
+    arrays: tuple[Any, ...]
+    row_area: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        kernel: str,
+        maps: tuple[xr.DataArray | np.ndarray, ...],
+        row_area: np.ndarray,
+        **options: Any,
+    ) -> _BlockCount:
+        """``landcarbon.carbon._kernels.<kernel>(*blocks, row_area, **options)`` over the
+        chunks of ``maps`` (at least one chunked; the others chunked as it), each block with
+        the cell areas of its rows."""
+        import dask.array as da
+
+        datas: list[Any] = [m if isinstance(m, np.ndarray) else m.data for m in maps]
+        chunks = next(d.chunks for d in datas if is_dask(d))
+        blocks = [
+            d.rechunk(chunks) if is_dask(d) else da.from_array(d, chunks=chunks) for d in datas
+        ]
+        # a column of each block's row areas, broadcast along its rows; made in the task
+        # that counts the block (blockwise, no input), so that task has the maps' blocks as
+        # its only inputs and fuses with the one that reads them
+        areas = da.map_blocks(
+            _block_row_areas, chunks=(chunks[0], (1,)), dtype=np.float64, row_area=row_area
+        )
+        return cls(partial(_count_block, kernel=kernel, **options), (*blocks, areas), row_area)
+
+    def total(self, parts: list[CountsAreas]) -> CountsAreas:
+        """The blocks' counts and areas (:attr:`count` of each block, in C order) added up:
+        exact cell counts x cell area on projected grids (:func:`_cell_areas`)."""
+        return _cell_areas(*_add_counts(parts), self.row_area)
+
+
+def _block_row_areas(*, row_area: np.ndarray, block_info: dict[Any, Any]) -> np.ndarray:
+    """The cell areas (ha) of a block's rows, as a column: ``row_area`` at its rows."""
+    top, bottom = block_info[None]["array-location"][0]
+    return row_area[top:bottom, None]
+
+
+def _cell_areas(counts: np.ndarray, area: np.ndarray, row_area: np.ndarray) -> CountsAreas:
+    """``counts`` and their areas (ha): on projected grids (one cell area) the exact cell
+    counts x cell area; on geographic ones ``area``, the sum of each cell's true area."""
+    if np.all(row_area == row_area[0]):
+        area = counts.astype(np.float64) * row_area[0]
+    return counts, area
 
 
 def _count_block(*blocks: np.ndarray, kernel: str, **options: Any) -> CountsAreas:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from landcarbon.backend import chunked_bincount, fixed_total
+from landcarbon.backend import chunked_bincount, fixed_total, is_dask
 from landcarbon.carbon.classes import cell_area_map, map_label, per_cell, zone_index
 from landcarbon.carbon.storage import (
     POOLS,
@@ -38,11 +38,12 @@ from landcarbon.carbon.storage import (
     storage_map,
     storage_rows,
     storage_totals,
+    storage_totals_per_block,
 )
 from landcarbon.carbon.valuation import Valuation, value_units
 from landcarbon.errors import ParameterError
 from landcarbon.grid import Grid
-from landcarbon.raster import write_array, write_arrays, write_raster
+from landcarbon.raster import PerBlock, write_array, write_arrays, write_raster
 from landcarbon.tables import ClassTable
 from landcarbon.writes import write_csv, write_json
 
@@ -191,8 +192,14 @@ def write_carbon_outputs(
     co2: bool = False,
     overwrite: bool = False,
 ) -> tuple[CarbonAccount, list[Path]]:
-    """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``."""
-    account = carbon_account(current, pools, future, valuation)
+    """Compute the account, then write maps, tables and ``summary.json`` to ``out_dir``.
+
+    A chunked ``current`` map alone (no ``future``) is read once for the account and the
+    storage map: the storage map's write counts each block's classes in the task that
+    encodes the block (:func:`~landcarbon.carbon.storage.storage_totals_per_block`), which
+    gives :func:`carbon_account`'s totals bit for bit; a code missing from the table then
+    fails before that first map is put in place, so no map is written either way.
+    """
     zone_table = None if zones is None else carbon_by_zone(current, pools, zones, future)
     # float32 straight from the lookups (float64 arithmetic, one rounding): no float64 map
     # and no cast per file. Each map is made when it is written and dropped after, so a
@@ -207,7 +214,16 @@ def write_carbon_outputs(
         maps["c_change_bas_alt"] = partial(sequestration_map, current, future, pools, **opts)
         if valuation is not None:
             maps["npv_alt"] = partial(_npv_map, current, future, pools, valuation, per_cell_units)
-    written = [
+    if future is None and is_dask(current.data):
+        totals: list[StorageTotals] = []
+        counted = storage_totals_per_block(current, pools, totals.append)
+        name = "c_storage_bas"  # the first map: the total's
+        written = [_write_map(maps.pop(name)(), out_dir / f"{name}.tif", overwrite, counted)]
+        account = CarbonAccount(totals[0])
+    else:
+        account = carbon_account(current, pools, future, valuation)
+        written = []
+    written += [
         _write_map(make(), out_dir / f"{name}.tif", overwrite) for name, make in maps.items()
     ]
     return account, written + _write_tables(out_dir, account, zone_table, co2, overwrite)
@@ -312,10 +328,18 @@ def _write_tables(
     return written
 
 
-def _write_map(da: xr.DataArray, path: Path, overwrite: bool) -> Path:
-    """Write one carbon map, its file name (stem) as band description, with its units."""
+def _write_map(
+    da: xr.DataArray, path: Path, overwrite: bool, per_block: PerBlock | None = None
+) -> Path:
+    """Write one carbon map, its file name (stem) as band description, with its units
+    (``per_block``: as :func:`~landcarbon.raster.write_raster`)."""
     return write_raster(
-        da, path, overwrite=overwrite, description=path.stem, units=str(da.attrs["units"])
+        da,
+        path,
+        overwrite=overwrite,
+        description=path.stem,
+        units=str(da.attrs["units"]),
+        per_block=per_block,
     )
 
 

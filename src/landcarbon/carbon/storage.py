@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from landcarbon.classes import ClassScheme
+    from landcarbon.raster import PerBlock
 
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")
 """The four InVEST carbon pools (columns of the pools table, t C/ha)."""
@@ -235,6 +236,21 @@ def storage_totals(lulc: xr.DataArray, pools: ClassTable) -> StorageTotals:
     index = ClassIndex.of(pools.codes, pools.source)
     cells, area = index.class_area_ha(lulc, map_label(lulc))
     return _totals(pools, cells, area)
+
+
+def storage_totals_per_block(
+    lulc: xr.DataArray, pools: ClassTable, done: Callable[[StorageTotals], None]
+) -> PerBlock:
+    """:func:`storage_totals` of a chunked map counted in the tasks of a chunked write of a
+    map made from it (:class:`~landcarbon.raster.PerBlock`, e.g. its :func:`storage_map`):
+    one read of each chunk for both. ``done`` gets the totals (bit for bit
+    :func:`storage_totals`') when every block is counted, before the file is put in place;
+    codes missing from the table raise TableError there instead (no file is left)."""
+    lulc = categorical(lulc, "lulc")
+    index = ClassIndex.of(pools.codes, pools.source)
+    return index.area_per_block(
+        lulc, map_label(lulc), lambda cells, area: done(_totals(pools, cells, area))
+    )
 
 
 def _totals(pools: ClassTable, cells: np.ndarray, area: np.ndarray) -> StorageTotals:
