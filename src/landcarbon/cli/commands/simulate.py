@@ -49,27 +49,13 @@ MISSING = typer.Option(
     help="Drivers NaN where land use is valid: raise, exclude (cells) or mean (fill).",
 )
 SAMPLE_RATE = number(0.01, "--sample-rate", **RATE, help="LEAS sampling rate (PLUS default 0.01).")
-N_TREES = typer.Option(PLUS_TREES, "--n-trees", help="LEAS trees per class (PLUS default 20).")
-
-
-def leas_keywords(
-    missing: str, sample_rate: float, max_samples: int | None, n_trees: int
-) -> dict[str, Any]:
-    """The LEAS keywords of --missing, --sample-rate, --max-samples and --n-trees."""
-    return {
-        "missing": missing,
-        "sample_rate": sample_rate,
-        "max_samples": max_samples,
-        "n_trees": n_trees,
-    }
-
-
 MAX_SAMPLES = typer.Option(
     None,
     "--max-samples",
     min=1,
     help="Cap on the LEAS training cells: a lower rate where --sample-rate draws more.",
 )
+N_TREES = typer.Option(PLUS_TREES, "--n-trees", help="LEAS trees per class (PLUS default 20).")
 SCENARIO_FILE = typer.Option(None, "--scenario-file", help="Scenario TOML file.")
 SCENARIO = typer.Option(None, "--scenario", help="Scenario name in --scenario-file.")
 CONVERSION = typer.Option(
@@ -110,6 +96,18 @@ TILES = typer.Option(
 
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
+
+
+def leas_keywords(
+    missing: str, sample_rate: float, max_samples: int | None, n_trees: int
+) -> dict[str, Any]:
+    """The LEAS keywords of --missing, --sample-rate, --max-samples and --n-trees."""
+    return {
+        "missing": missing,
+        "sample_rate": sample_rate,
+        "max_samples": max_samples,
+        "n_trees": n_trees,
+    }
 
 
 def inputs(
