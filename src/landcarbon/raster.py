@@ -256,13 +256,14 @@ def read_raster(
 
 
 def read_bands(path: str | Path) -> xr.DataArray:
-    """Read every band of a continuous raster into one float64 array (``band``, ``y``,
-    ``x``), NaN for nodata, with its CRS and transform.
+    """Read every band of a continuous raster into one array (``band``, ``y``, ``x``),
+    NaN for nodata, with its CRS and transform: float32 when every band is float32 (4
+    bytes per cell and band, the file's values exactly), float64 otherwise.
 
-    Each band is read once, straight into its slice of the stack (GDAL converts a float32
-    or integer file as it reads): 8 bytes per cell and band, no per-band temporary and no
-    concatenation copy (:func:`read_raster` with ``band=0`` holds the file's dtype and a
-    float64 copy). The checks of :func:`read_raster` apply to every band.
+    Each band is read once, straight into its slice of the stack (GDAL converts an
+    integer or float64 file as it reads): no per-band temporary and no concatenation copy
+    (:func:`read_raster` with ``band=0`` holds the file's dtype and a float64 copy). The
+    checks of :func:`read_raster` apply to every band.
     """
     import rioxarray
     import xarray as xr
@@ -271,7 +272,9 @@ def read_bands(path: str | Path) -> xr.DataArray:
     # georeferencing only (lazy): the values are read below
     template = rioxarray.open_rasterio(p)
     assert isinstance(template, xr.DataArray)
-    stack = np.empty(template.shape, dtype=np.float64)
+    with open_dataset(p) as ds:
+        single = all(np.dtype(t) == np.float32 for t in ds.dtypes)
+    stack = np.empty(template.shape, dtype=np.float32 if single else np.float64)
     with open_dataset(p) as ds, _pixel_errors(p):
         nodata = ds.nodata
         for i, band in enumerate(stack):

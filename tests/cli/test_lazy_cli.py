@@ -144,3 +144,23 @@ def test_debug_after_the_command_shows_the_traceback(tmp_path):
     assert proc.returncode == 1 and proc.stderr.startswith(f"error: {missing}: file not found")
     proc = run_cli("info", missing, "--debug")
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "InputFileError" in proc.stderr
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "64"), ("512", "512")])
+def test_the_cli_caps_gdals_block_cache_unless_the_user_set_it(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, kept: str
+) -> None:
+    """GDAL's default block cache is 5 % of RAM per process, filled and kept by a whole-map
+    read (1.2 GiB here); the command line sets 64 MB, as its workers have, unless the
+    user's environment names a size."""
+    import os
+
+    from landcarbon.cli import main
+
+    if given is None:
+        monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    else:
+        monkeypatch.setenv("GDAL_CACHEMAX", given)
+    monkeypatch.setattr(sys, "argv", ["landcarbon", "--version"])
+    main()
+    assert os.environ["GDAL_CACHEMAX"] == kept

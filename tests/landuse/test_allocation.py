@@ -732,15 +732,26 @@ def test_prepare_uses_a_handed_over_stack_without_a_copy() -> None:
 
 
 @pytest.mark.parametrize("chunks", [(12, 12), (5, 7)], ids=["one chunk", "uneven chunks"])
-def test_a_chunked_stack_is_computed_into_one_float64_array(chunks: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    ("given", "asked", "held"),
+    [
+        (np.float32, None, np.float32),  # a suitability file's stack: its own values
+        (np.float64, None, np.float64),
+        (np.float64, np.float32, np.float32),  # the validation's forests, as the file holds
+    ],
+)
+def test_a_chunked_stack_is_computed_into_one_array(
+    chunks: tuple[int, int], given: type, asked: type | None, held: type
+) -> None:
     """A lazy stack (the chunked validation's suitability) is computed block by block into
-    one float64 array, each block in its place, NaN as 0."""
+    one array of the asked dtype (default float32 for float32, float64 otherwise), each
+    block in its place, NaN as 0; float64 asked as float32 is rounded to nearest."""
     rng = np.random.default_rng(2)
-    values = rng.random((3, 12, 12)).astype(np.float32)
+    values = rng.random((3, 12, 12)).astype(given)
     values[2, 11, 0] = np.nan
     lazy = stack(values, [1, 2, 3]).chunk({"class": 3, "y": chunks[0], "x": chunks[1]})
-    out = allocation.allocation_stack(lazy)
-    assert isinstance(out.data, np.ndarray) and out.dtype == np.float64
-    expected = np.nan_to_num(values.astype(np.float64), nan=0.0)
+    out = allocation.allocation_stack(lazy, asked)
+    assert isinstance(out.data, np.ndarray) and out.dtype == held
+    expected = np.nan_to_num(values.astype(held), nan=0.0)
     np.testing.assert_array_equal(out.values, expected)
     assert out["class"].values.tolist() == [1, 2, 3]

@@ -547,3 +547,27 @@ def test_apply_equals_python_reference(use_quota: bool) -> None:
     assert changed == expected_changed > 200
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_class_indices_and_counts_against_numpy() -> None:
+    """Codes 10/20/90 given in the stack's order (not ascending), nodata and an unknown
+    code: the int8 indices are each code's position in that order, -1 elsewhere, and the
+    counts are those of ``np.bincount``; the unknown code is refused by name."""
+    from landcarbon.errors import ParameterError
+    from landcarbon.landuse.allocation import _class_indices
+    from landcarbon.raster import CLASS_NODATA
+
+    rng = np.random.default_rng(4)
+    current = rng.choice(np.asarray([10, 20, 90, CLASS_NODATA], dtype=np.int32), (40, 50))
+    codes = [90, 10, 20]
+    cls = _class_indices(current, codes)
+    expected = np.full(current.shape, -1, dtype=np.int8)
+    for k, code in enumerate(codes):
+        expected[current == code] = k
+    assert cls.dtype == np.int8
+    np.testing.assert_array_equal(cls, expected)
+    counts = K.class_index_counts(cls, 3)
+    np.testing.assert_array_equal(counts, np.bincount(expected[expected >= 0], minlength=3))
+    current[7, 9] = 55
+    with pytest.raises(ParameterError, match=r"class code\(s\) \[55\]"):
+        _class_indices(current, codes)

@@ -258,19 +258,21 @@ def test_a_run_that_misses_its_demand_says_which_classes_and_what_to_change() ->
     assert line.endswith("the map is the allocation where it stopped. Fix: raise max_iterations")
 
 
-def _probability_file(path: Path, shape: tuple[int, int], nodata: float | None) -> np.ndarray:
-    """A 6-band float32 suitability file on a 30 m UTM grid; returns its values."""
+def _probability_file(
+    path: Path, shape: tuple[int, int], nodata: float | None, dtype: str = "float32"
+) -> np.ndarray:
+    """A 6-band suitability file on a 30 m UTM grid; returns its values."""
     from rasterio.transform import from_origin
 
     rng = np.random.default_rng(7)
-    values = rng.random((6, *shape), dtype=np.float32)
+    values = rng.random((6, *shape)).astype(dtype)
     values[:, 0, :3] = np.nan if nodata is None else nodata  # nodata cells in every band
     profile = {
         "driver": "GTiff",
         "height": shape[0],
         "width": shape[1],
         "count": 6,
-        "dtype": "float32",
+        "dtype": dtype,
         "crs": "EPSG:32650",
         "transform": from_origin(500_000.0, 4_000_000.0, 30.0, 30.0),
         "nodata": np.nan if nodata is None else nodata,
@@ -281,14 +283,18 @@ def _probability_file(path: Path, shape: tuple[int, int], nodata: float | None) 
     return values
 
 
-def test_read_probability_reads_the_stack_once_into_float64(tmp_path: Path) -> None:
-    """Six float32 bands of 10^6 cells: the stack is the file's values as float64 (exact),
-    nodata NaN, and reading it holds that one array (48 bytes per cell) and little else.
-    Read band by band as float64 and concatenated, it peaked at about 100 bytes per cell."""
+@pytest.mark.parametrize(("dtype", "size"), [("float32", 4), ("float64", 8)])
+def test_read_probability_reads_the_stack_once_in_the_files_precision(
+    tmp_path: Path, dtype: str, size: int
+) -> None:
+    """Six bands of 10^6 cells: the stack is the file's values in the file's precision
+    (float32 stays float32: 24 bytes per cell, not 48), nodata NaN, and reading it holds
+    that one array and little else. Read band by band as float64 and concatenated, it
+    peaked at about 100 bytes per cell."""
     import tracemalloc
 
     path = tmp_path / "suitability.tif"
-    values = _probability_file(path, (1000, 1000), nodata=-9999.0)
+    values = _probability_file(path, (1000, 1000), nodata=-9999.0, dtype=dtype)
     read_probability(path, tuple(range(1, 7)))  # imports done before the count
     tracemalloc.start()
     try:
@@ -296,10 +302,10 @@ def test_read_probability_reads_the_stack_once_into_float64(tmp_path: Path) -> N
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert stack.dtype == np.float64
+    assert stack.dtype == np.dtype(dtype)
     assert stack.dims == ("class", "y", "x")
     assert stack["class"].values.tolist() == [1, 2, 3, 4, 5, 6]
-    expected = values.astype(np.float64)
+    expected = values.copy()
     expected[expected == -9999.0] = np.nan
     np.testing.assert_array_equal(stack.values, expected)
     assert np.isnan(stack.values[:, 0, :3]).all()
@@ -307,7 +313,7 @@ def test_read_probability_reads_the_stack_once_into_float64(tmp_path: Path) -> N
         assert stack.rio.transform() == ds.transform
         assert stack.rio.crs == ds.crs
     cells = values[0].size
-    assert peak < 1.15 * 6 * 8 * cells, f"peak {peak / cells:.0f} bytes per cell"
+    assert peak < 1.15 * 6 * size * cells, f"peak {peak / cells:.0f} bytes per cell"
 
 
 def test_a_handed_over_stack_gives_the_map_of_the_stack_with_nan() -> None:

@@ -11,6 +11,7 @@ from landcarbon.landuse.allocation import (
     AllocationParameters,
     CarsParameters,
     FlusParameters,
+    allocate,
     prepare,
     seed_key,
 )
@@ -378,3 +379,42 @@ def test_the_checkpoint_fingerprint_hashes_the_stack_without_copying_it() -> Non
     finally:
         tracemalloc.stop()
     assert peak < problem.prob.nbytes / 4, f"{peak} bytes held while hashing"
+
+
+@pytest.mark.parametrize("engine", ["sequential", "synchronous"])
+@pytest.mark.parametrize(
+    "parameters",
+    [*PARAMETERS, FlusParameters(flus_compat=True)],
+    ids=[*IDS, "flus-compat"],
+)
+def test_a_float32_stack_gives_the_map_of_its_values_as_float64(
+    parameters: AllocationParameters, engine: str
+) -> None:
+    """A float32 stack (the suitability files' dtype) is held as float32, 4 bytes per cell
+    and class, and gives bit for bit the map, iterations and residual history of the same
+    values widened to float64: the kernels widen each probability before computing."""
+    if engine == "synchronous" and getattr(parameters, "flus_compat", False):
+        pytest.skip("flus_compat is a sequential walk")
+    lulc, prob, demand, conversion, zone = _problem(5)
+    if parameters.development_class is None:
+        zone = zone.where(zone != 2, 1)
+    single = prob.astype(np.float32)
+    single.values[2, 3:6, 4:9] = np.nan  # counts as 0, as in float64
+    problem = prepare(
+        lulc, single, demand, conversion=conversion, restriction=zone, parameters=parameters
+    )
+    assert problem.prob.dtype == np.float32
+    results = []
+    for stack in (single, single.astype(np.float64)):
+        options = {"conversion": conversion, "restriction": zone, "parameters": parameters}
+        if engine == "sequential":
+            results.append(allocate(lulc, stack, demand, seed=8, **options))
+        else:
+            results.append(
+                allocate_synchronous(lulc, stack, demand, seed=8, tiles=(2, 2), **options)
+            )
+    first, second = results
+    assert first.lulc.values.tolist() == second.lulc.values.tolist()
+    assert (first.lulc.values != lulc.values).sum() >= 70
+    assert first.iterations == second.iterations
+    np.testing.assert_array_equal(first.residual_history, second.residual_history)

@@ -192,11 +192,14 @@ def global_flags_first(argv: list[str]) -> list[str]:
 def main() -> None:
     """Entry point: run the app, turning LandcarbonError and usage errors into one-line
     messages (``--debug`` shows the traceback of a LandcarbonError)."""
+    import os
     import warnings
 
     from landcarbon.errors import LandcarbonError
+    from landcarbon.study.compute import GDAL_CACHEMAX_MB
 
     warnings.showwarning = _one_line_warning
+    os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHEMAX_MB)  # the user's own setting wins
 
     try:
         app(args=global_flags_first(sys.argv[1:]), prog_name="landcarbon", standalone_mode=False)

@@ -62,6 +62,44 @@ RADIX_BITS = 11  # digit of the radix sort of the visiting order (3 passes for 3
 
 
 @njit(cache=True, nogil=True)
+def class_index_counts(cls: np.ndarray, n_classes: int) -> np.ndarray:
+    """``int64[K]``: cells of each class index 0..K-1 in ``cls`` (-1, nodata, not counted).
+
+    One pass with no temporary: ``np.bincount`` would first copy the valid cells and
+    widen them to int64, 9 bytes a cell.
+    """
+    out = np.zeros(n_classes, dtype=np.int64)
+    for v in cls.ravel():
+        if v >= 0:
+            out[v] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def class_indices(current: np.ndarray, codes: np.ndarray, nodata: int) -> tuple[np.ndarray, int]:
+    """``int8`` class indices of a map of class codes (the position of each cell's code in
+    ``codes``, sorted ascending), -1 for ``nodata`` and for codes not in ``codes``; and the
+    number of cells of such unknown codes.
+
+    One pass, 1 byte a cell: no int64 positions of a ``searchsorted`` over the map.
+    """
+    out = np.empty(current.shape, dtype=np.int8)
+    flat, into = current.ravel(), out.ravel()
+    unknown = 0
+    for i in range(flat.size):
+        v = flat[i]
+        k = np.searchsorted(codes, v)
+        if v == nodata:
+            into[i] = -1
+        elif k < codes.size and codes[k] == v:
+            into[i] = k
+        else:
+            into[i] = -1
+            unknown += 1
+    return out, unknown
+
+
+@njit(cache=True, nogil=True)
 def splitmix64(x: np.uint64) -> np.uint64:
     """The splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix."""
     z = np.uint64(x) + _GOLDEN

@@ -369,13 +369,14 @@ def seed_key(seed: SeedLike) -> np.uint64:
 class AllocationProblem:
     """Checked numpy inputs of one allocation (see :func:`prepare`).
 
-    ``cls`` holds class indices (0..K-1 in the order of ``codes``, -1 nodata); ``allowed`` is
-    the conversion matrix (rows = from); ``zone`` the restricted raster (0/1/2); ``plan`` a
-    transition plan (cells of each cell group to become each class: the max-flow plan, or
-    the likely plan with ``transition_plan``; used only then), ``cell_group`` the group of
-    every cell and ``floor`` the fewest cells each class may hold during the run (the demand,
-    or less for a class relaying a chain of conversions; see
-    :func:`landcarbon.landuse.conversion.donor_floor`).
+    ``cls`` holds class indices (0..K-1 in the order of ``codes``, -1 nodata); ``prob`` the
+    stack, float32 or float64 (:func:`stack_dtype`); ``allowed`` is the conversion matrix
+    (rows = from); ``zone`` the restricted raster (0/1/2); ``plan`` a transition plan (cells
+    of each cell group to become each class: the max-flow plan, or the likely plan with
+    ``transition_plan``; used only then), ``cell_group`` the group of every cell (with
+    ``transition_plan`` only; else empty) and ``floor`` the fewest cells each class may
+    hold during the run (the demand, or less for a class relaying a chain of conversions;
+    see :func:`landcarbon.landuse.conversion.donor_floor`).
     """
 
     codes: list[int]
@@ -527,7 +528,7 @@ def _run_allocation(
     flus = parameters if isinstance(parameters, FlusParameters) else None
     cls = problem.cls
     n_classes = problem.prob.shape[0]
-    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes).astype(np.int64)
+    counts = _kernels.class_index_counts(cls, n_classes)
     demand = problem.demand
     origin = cls.copy()  # a cell converts at most once
     quota = problem.plan.copy()
@@ -629,6 +630,7 @@ def prepare(
     Raises the errors listed under :func:`allocate`; the demand reachability check
     (max-flow) runs here, once, so Monte Carlo runs share it.
     """
+    from landcarbon.landuse import _kernels
     from landcarbon.landuse.conversion import (
         ConversionMatrix,
         check_demand_reachable,
@@ -643,11 +645,11 @@ def prepare(
     current = require_in_memory(lulc, "allocation", _FIX)
     prob = _probability_array(probability, lulc)
     cls = _class_indices(current, codes)
+    counts = _kernels.class_index_counts(cls, len(codes))
     zone = _zone_array(restriction, lulc)
-    demand_cells = _demand_array(demand, codes, int((cls >= 0).sum()))
+    demand_cells = _demand_array(demand, codes, int(counts.sum()))
     allowed = (conversion or ConversionMatrix.all_allowed(codes)).reordered(codes)
     zone_class = _zone_class(parameters, codes, zone)
-    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=len(codes))
     groups = movable_groups(cls, prob, allowed, zone)
     plan = check_demand_reachable(counts, demand_cells, groups, allowed, codes)
     floor = donor_floor(plan, groups, demand_cells)
@@ -669,7 +671,8 @@ def prepare(
         weights,
         expansion,
         zone_class,
-        groups.cell_group,
+        # 4 bytes a cell, read only by the walk of a transition plan: not held otherwise
+        groups.cell_group if parameters.transition_plan else np.empty((0, 0), np.int32),
         plan,
         floor,
     )
@@ -744,13 +747,15 @@ def finish(
     ``engine`` sweeps the map (default the sequential :func:`run_allocation`; the
     synchronous one is :func:`landcarbon.landuse.tiled.run_synchronous`).
     """
+    from landcarbon.landuse import _kernels
+
     run = replace(problem, cls=problem.cls.copy())
     sequence = seed_sequence(seed)
     iterations, converged, locked_in, history = engine(run, parameters, seed_key(sequence))
     lookup = np.asarray(problem.codes, dtype=np.int32)
     out = lookup[np.maximum(run.cls, 0)]
     out[run.cls < 0] = CLASS_NODATA
-    final = np.bincount(run.cls[run.cls >= 0].astype(np.int64), minlength=len(problem.codes))
+    final = _kernels.class_index_counts(run.cls, len(problem.codes))
     residual = {c: int(problem.demand[i] - final[i]) for i, c in enumerate(problem.codes)}
     return AllocationResult(
         like(lulc, out, name="lulc_allocated"),
@@ -785,13 +790,24 @@ def _same_grid(da: xr.DataArray, lulc: xr.DataArray, what: str) -> None:
         )
 
 
+def stack_dtype(dtype: np.dtype[Any] | type) -> type:
+    """The dtype the allocation holds a stack of ``dtype`` in: float32 stays float32 (the
+    suitability files are float32: 4 bytes per cell and class), anything else is float64.
+
+    The kernels widen every probability to float64 before they compute with it (a float32
+    times a float64 is a float64, exactly), so a float32 stack gives the map of the same
+    values as float64, bit for bit.
+    """
+    return np.float32 if np.dtype(dtype) == np.float32 else np.float64
+
+
 def _probability_array(probability: xr.DataArray, lulc: xr.DataArray) -> np.ndarray:
-    """The stack as the kernels read it: float64, NaN as 0. A float64 stack without NaN
-    (:func:`allocation_stack`) is used as it is, not copied; the checks go band by band, so
-    they hold one boolean map at a time."""
+    """The stack as the kernels read it: float32 or float64 (:func:`stack_dtype`), NaN as
+    0. Such a stack without NaN (:func:`allocation_stack`) is used as it is, not copied;
+    the checks go band by band, so they hold one boolean map at a time."""
     _same_grid(probability.isel({"class": 0}), lulc, "probability stack")
     given = require_in_memory(probability, "allocation", _FIX)
-    prob = np.ascontiguousarray(given, dtype=np.float64)
+    prob: np.ndarray = np.ascontiguousarray(given, dtype=stack_dtype(given.dtype))
     for k, band in enumerate(prob):
         bad = (band < 0) | (band > 1)
         if bad.any():
@@ -806,46 +822,51 @@ def _probability_array(probability: xr.DataArray, lulc: xr.DataArray) -> np.ndar
     return prob
 
 
-def allocation_stack(probability: xr.DataArray) -> xr.DataArray:
-    """``probability`` (class, y, x) as :func:`prepare` holds it: one float64 numpy array
-    with NaN as 0 (the allocation counts NaN as 0), which :func:`prepare` then uses without
-    a copy (8 bytes per cell and class, instead of the caller's stack and a copy).
+def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr.DataArray:
+    """``probability`` (class, y, x) as :func:`prepare` holds it: one numpy array with NaN
+    as 0 (the allocation counts NaN as 0), which :func:`prepare` then uses without a copy
+    (4 or 8 bytes per cell and class, instead of the caller's stack and a copy).
 
-    The caller hands its stack over: a float64 numpy stack has its NaN set to 0 in place; a
-    lazy (dask) one is computed block by block into one preallocated array (no gathered
-    blocks plus their concatenation); any other dtype is converted once.
+    ``dtype`` is float32 or float64; default :func:`stack_dtype` of the stack's own. The
+    caller hands its stack over: a numpy stack of that dtype has its NaN set to 0 in place;
+    a lazy (dask) one is computed block by block into one preallocated array (no gathered
+    blocks plus their concatenation); any other dtype is converted once (float32: rounded
+    to nearest, as a float32 GeoTIFF of the stack would hold it).
     """
     from landcarbon.backend import computed_blocks, is_dask
 
     data = probability.data
+    dtype = dtype or stack_dtype(data.dtype)
     if is_dask(data):
-        out = np.empty(data.shape, dtype=np.float64)
+        out = np.empty(data.shape, dtype=dtype)
         starts = [np.cumsum((0, *sizes[:-1])) for sizes in data.chunks]
         keys = itertools.product(*(range(len(sizes)) for sizes in data.chunks))
         for key, block in zip(keys, computed_blocks(data), strict=True):
             at = zip(starts, key, block.shape, strict=True)
             out[tuple(slice(s[i], s[i] + n) for s, i, n in at)] = block
     else:
-        out = np.asarray(data, dtype=np.float64)
+        out = np.asarray(data, dtype=dtype)
     for band in out:  # band by band: one boolean map at a time
         np.copyto(band, 0.0, where=np.isnan(band))
     return probability.copy(data=out)
 
 
 def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
-    valid = current != CLASS_NODATA
-    present = np.unique(current[valid])
-    unknown = sorted(set(present.tolist()) - set(codes))
+    """``int8`` class indices (position in ``codes``) of a map of codes, -1 for nodata;
+    ParameterError for a code the stack lacks. 1 byte a cell, no temporary map."""
+    from landcarbon.landuse import _kernels
+
+    order = np.argsort(codes)
+    ascending = np.asarray(codes, dtype=np.int64)[order]
+    cls, unknown = _kernels.class_indices(current, ascending, int(CLASS_NODATA))
     if unknown:
+        found = np.unique(current[(cls < 0) & (current != CLASS_NODATA)])  # the error's path
         raise ParameterError(
-            f"land-use map has class code(s) {unknown} that the probability "
+            f"land-use map has class code(s) {found.tolist()} that the probability "
             f"stack lacks (classes {codes}); add a probability band per class"
         )
-    order = np.argsort(codes)
-    position = np.searchsorted(np.asarray(codes)[order], current)
-    np.clip(position, 0, len(codes) - 1, out=position)  # in place: one int64 map, not three
-    cls = order.astype(np.int8)[position]
-    cls[~valid] = -1
+    if not np.array_equal(order, np.arange(len(codes))):  # the stack's order, not ascending
+        cls = np.where(cls >= 0, order.astype(np.int8)[cls], cls)
     return cls
 
 
@@ -853,9 +874,11 @@ def _zone_array(restriction: xr.DataArray | None, lulc: xr.DataArray) -> np.ndar
     if restriction is None:
         return np.ones(lulc.shape, dtype=np.uint8)
     _same_grid(restriction, lulc, "restricted-zone raster")
-    values = np.asarray(require_in_memory(restriction, "allocation", _FIX), dtype=np.float64)
+    values = np.asarray(require_in_memory(restriction, "allocation", _FIX))
+    if not np.issubdtype(values.dtype, np.integer):  # integer zones are compared as they are
+        values = values.astype(np.float64)
     land = np.asarray(lulc.data) != CLASS_NODATA
-    bad = land & ~np.isin(values, (0.0, 1.0, 2.0))
+    bad = land & ~np.isin(values, (0, 1, 2))
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ParameterError(

@@ -686,9 +686,11 @@ def _run(
     checkpoint: Checkpoint | None,
 ) -> tuple[int, bool, bool, np.ndarray]:
     """One attempt of :func:`run_synchronous` (from its checkpoint, if any)."""
+    from landcarbon.landuse import _kernels
+
     cls = problem.cls
     n_classes = len(problem.codes)
-    counts = np.bincount(cls[cls >= 0].astype(np.int64), minlength=n_classes)
+    counts = _kernels.class_index_counts(cls, n_classes)
     n_valid = int(counts.sum())
     cars = parameters if isinstance(parameters, CarsParameters) else None
     seed_cap = max(1, round(cars.percentage_of_seeds * n_valid)) if cars else n_valid

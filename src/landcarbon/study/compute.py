@@ -9,6 +9,11 @@ from typing import Any
 
 from landcarbon.errors import ComputeError
 
+GDAL_CACHEMAX_MB = "64"
+"""GDAL's block cache (MB) of the processes a study runs in: the command line and its
+LocalCluster workers. GDAL's default is 5 % of RAM per process (1.2 GiB of 24 GiB), which
+a whole-map read fills and keeps; the map and chunked reads read each block once."""
+
 NO_LINEAR_FUSION = {"optimization.fuse.active": False}
 """dask config under a ``distributed`` client: no low-level (linear) task fusion.
 
@@ -69,13 +74,16 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
             try:
                 _require_loopback()
                 cluster = stack.enter_context(
-                    LocalCluster(  # GDAL's block cache defaults to 5 % of RAM per process
+                    LocalCluster(
                         n_workers=compute.workers,
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=compute.dashboard or None,
-                        env={"GDAL_CACHEMAX": "64", "NUMBA_NUM_THREADS": _numba_share(compute)},
+                        env={
+                            "GDAL_CACHEMAX": GDAL_CACHEMAX_MB,
+                            "NUMBA_NUM_THREADS": _numba_share(compute),
+                        },
                         **kwargs,
                     )
                 )

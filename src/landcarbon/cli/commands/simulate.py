@@ -145,13 +145,15 @@ def inputs(
             {"t1": "categorical"},
             reference="t1",
         )
+        # float32, as `suitability` writes it: the map equals `suitability` then
+        # --probability, and the stack takes 4 bytes per cell and class
         prob = fit_suitability(
             stack["t0"],
             stack["t1"],
             {k: v for k, v in layers.items() if k != "t1"},
             seed=seed,
             **leas_options,
-        )
+        ).astype("float32")
     return {
         "maps": stack,
         "probability": prob,

@@ -596,9 +596,10 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import read_probability, simulate
 
+        chunks = study.compute.chunks  # chunked: the Markov demand is a map-reduce
         both, dropped = common_mask(
-            {sec.t0: read(ctx.inputs[maps[0]], "categorical")}
-            | {sec.t1: read(ctx.inputs[maps[1]], "categorical")},
+            {sec.t0: read(ctx.inputs[maps[0]], "categorical", chunks)}
+            | {sec.t1: read(ctx.inputs[maps[1]], "categorical", chunks)},
             strict=sec.strict_nodata,
             strict_option=f"strict_nodata = true from [simulation] of {study.path}",
         )
@@ -613,7 +614,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
             read_probability(ctx.inputs["simulation.suitability"], codes)
         )
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
-        start = t1
+        start = t1.compute()  # the allocation's one whole map (t0 is never held whole)
         seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None
         shape = (t1.sizes["y"], t1.sizes["x"])
         for i, (year, key, folder) in enumerate(plans):

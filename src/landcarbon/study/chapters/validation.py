@@ -93,6 +93,8 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     parameters = allocation_parameters(study, sim)
 
     def run(ctx: Context) -> None:
+        import numpy as np
+
         from landcarbon.landuse.allocation import allocation_stack
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import validate_simulation, write_check
@@ -111,19 +113,19 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         stack = {d: read(ctx.inputs[a], chunks=chunks) for d, a in drivers.items()}
         probability, _ = fit_probability(sim, lulc[0], lulc[1], stack, ctx.seed)
         # the allocation holds its maps: the stack computed (chunked: block by block) into
-        # the one float64 array the allocation uses, the drivers never whole
-        probability = allocation_stack(probability)
-        if chunks:
-            import dask
-
-            lulc = list(dask.compute(*lulc))
+        # the one array the allocation uses, the drivers never whole; float32, as the
+        # simulation step writes it and its scenarios read it (4 bytes per cell and class)
+        probability = allocation_stack(probability, np.float32)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
+        # chunked, the allocation's start map is the one map held whole: the Markov demand
+        # and the scores are map-reduces over the files
         check = validate_simulation(
             lulc[0],
             lulc[1],
             lulc[2],
             probability,
             years=(t0, t1, t2),
+            start=lulc[1].compute(),
             restriction=zones,
             parameters=parameters,
             seed=ctx.seed,
@@ -139,7 +141,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         )
         if unmet:  # the scores then rate a map that missed the Markov demand
             warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
-        # the stack (8 bytes per cell and class) is freed before the maps of the check are
+        # the stack (4 bytes per cell and class) is freed before the maps of the check are
         # made: a cached ``.rio`` accessor is a reference cycle that holds it until collected
         del probability
         gc.collect()
