@@ -95,6 +95,9 @@ TILING = {"tiled": True, "blockxsize": TILE, "blockysize": TILE, **GTIFF_CREATIO
 """Tile layout and compression of every GeoTIFF written (the whole map's and the workers'
 in-memory blocks' alike, so their tiles are the same bytes)."""
 
+STRIP_ROWS = 2 * TILE
+"""Rows :func:`read_bands` reads at a time (two rows of tiles)."""
+
 
 @contextlib.contextmanager
 def open_dataset(path: str | Path) -> Iterator[DatasetReader]:
@@ -255,15 +258,18 @@ def read_raster(
     return da
 
 
-def read_bands(path: str | Path) -> xr.DataArray:
+def read_bands(path: str | Path, nodata: float = np.nan) -> xr.DataArray:
     """Read every band of a continuous raster into one array (``band``, ``y``, ``x``),
-    NaN for nodata, with its CRS and transform: float32 when every band is float32 (4
-    bytes per cell and band, the file's values exactly), float64 otherwise.
+    ``nodata`` (NaN, or 0.0 where the caller counts nodata as 0) for the nodata cells, with
+    its CRS and transform: float32 when every band is float32 (4 bytes per cell and band,
+    the file's values exactly), float64 otherwise.
 
-    Each band is read once, straight into its slice of the stack (GDAL converts an
-    integer or float64 file as it reads): no per-band temporary and no concatenation copy
-    (:func:`read_raster` with ``band=0`` holds the file's dtype and a float64 copy). The
-    checks of :func:`read_raster` apply to every band.
+    The bands are read in strips of :data:`STRIP_ROWS` rows into a stack that starts as
+    zeros, and only the rows holding a value other than 0 are written: memory the system
+    hands out zeroed is never touched where a band is 0, so a band of zeros takes no RAM (a
+    PLUS suitability stack has one for every class that did not grow). No per-band
+    temporary and no concatenation copy (:func:`read_raster` with ``band=0`` holds the
+    file's dtype and a float64 copy). The checks of :func:`read_raster` apply to every band.
     """
     import rioxarray
     import xarray as xr
@@ -274,24 +280,38 @@ def read_bands(path: str | Path) -> xr.DataArray:
     assert isinstance(template, xr.DataArray)
     with open_dataset(p) as ds:
         single = all(np.dtype(t) == np.float32 for t in ds.dtypes)
-    stack = np.empty(template.shape, dtype=np.float32 if single else np.float64)
+    stack = np.zeros(template.shape, dtype=np.float32 if single else np.float64)
+    if stack.size == 0:
+        raise RasterError(f"{p}: the raster has no cells")
+    rows, cols = stack.shape[1:]
+    strip = np.empty((min(STRIP_ROWS, rows), cols), dtype=stack.dtype)
     with open_dataset(p) as ds, _pixel_errors(p):
-        nodata = ds.nodata
+        quoted = "none" if ds.nodata is None else repr(ds.nodata)
         for i, band in enumerate(stack):
-            ds.read(i + 1, out=band)
-            if nodata is not None and not np.isnan(nodata):  # as the file stores it
-                band[band == np.asarray(nodata, dtype=ds.dtypes[i])] = np.nan
-            _require_some_data(band, p, "continuous", "none" if nodata is None else repr(nodata))
+            valid = False
+            for r0 in range(0, rows, STRIP_ROWS):
+                part = strip[: min(STRIP_ROWS, rows - r0)]
+                ds.read(i + 1, window=Window(0, r0, cols, part.shape[0]), out=part)
+                if ds.nodata is not None and not np.isnan(ds.nodata):  # as the file stores it
+                    part[part == np.asarray(ds.nodata, dtype=ds.dtypes[i])] = np.nan
+                _refuse_infinite(part, p)
+                missing = np.isnan(part)
+                valid = valid or not missing.all()
+                np.copyto(part, nodata, where=missing)
+                written = (part != 0).any(axis=1)  # NaN != 0: rows of nodata are written
+                band[r0 : r0 + part.shape[0]][written] = part[written]
+            if not valid:
+                _refuse_all_nodata(p, quoted)
     out = xr.DataArray(
         stack,
         dims=("band", "y", "x"),
         coords={"band": template["band"], "y": template["y"], "x": template["x"]},
         name=p.stem,
-        attrs={"source_path": str(p), "source_nodata": "none" if nodata is None else repr(nodata)},
+        attrs={"source_path": str(p), "source_nodata": quoted},
     )
     if template.rio.crs is not None:  # in place: rioxarray's copy would be a deep one
         out.rio.write_crs(template.rio.crs, inplace=True)
-    return out.rio.write_nodata(np.nan, encoded=False, inplace=True)
+    return out.rio.write_nodata(np.nan, encoded=False, inplace=True) if np.isnan(nodata) else out
 
 
 def codes_in_own_dtype(ds: DatasetReader, band: int = 1) -> bool:
@@ -412,16 +432,25 @@ def _require_some_data(values: np.ndarray, path: Path, kind: Kind, nodata: str) 
     the file's nodata value as the message quotes it)."""
     if values.size == 0:
         raise RasterError(f"{path}: the raster has no cells")
-    if kind == "continuous" and np.isinf(values).any():
+    if kind == "continuous":
+        _refuse_infinite(values, path)
+    empty = np.all(values == CLASS_NODATA) if kind == "categorical" else np.all(np.isnan(values))
+    if empty:
+        _refuse_all_nodata(path, nodata)
+
+
+def _refuse_infinite(values: np.ndarray, path: Path) -> None:
+    if np.isinf(values).any():
         raise RasterError(
             f"{path}: {int(np.isinf(values).sum())} cell(s) hold an infinite value; mark "
             f"them as nodata (e.g. gdal_calc.py or the nodata value of the export)"
         )
-    empty = np.all(values == CLASS_NODATA) if kind == "categorical" else np.all(np.isnan(values))
-    if empty:
-        raise RasterError(
-            f"{path}: every cell is nodata; check the nodata value ({nodata}) or the file's extent"
-        )
+
+
+def _refuse_all_nodata(path: Path, nodata: str) -> None:
+    raise RasterError(
+        f"{path}: every cell is nodata; check the nodata value ({nodata}) or the file's extent"
+    )
 
 
 def valid_mask(da: xr.DataArray | np.ndarray) -> np.ndarray:

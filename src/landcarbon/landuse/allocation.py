@@ -829,21 +829,24 @@ def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr
 
     ``dtype`` is float32 or float64; default :func:`stack_dtype` of the stack's own. The
     caller hands its stack over: a numpy stack of that dtype has its NaN set to 0 in place;
-    a lazy (dask) one is computed block by block into one preallocated array (no gathered
-    blocks plus their concatenation); any other dtype is converted once (float32: rounded
+    a lazy (dask) one is computed block by block into one preallocated array of zeros (no
+    gathered blocks plus their concatenation), of which only the rows that are not 0 are
+    written, so a band of zeros takes no memory; any other dtype is converted once (float32: rounded
     to nearest, as a float32 GeoTIFF of the stack would hold it).
     """
     from landcarbon.backend import computed_blocks, is_dask
 
     data = probability.data
     dtype = dtype or stack_dtype(data.dtype)
-    if is_dask(data):
-        out = np.empty(data.shape, dtype=dtype)
+    if is_dask(data):  # zeros, then the rows of each block that are not 0: a band of zeros
+        out = np.zeros(data.shape, dtype=dtype)  # takes no memory (its pages stay untouched)
         starts = [np.cumsum((0, *sizes[:-1])) for sizes in data.chunks]
         keys = itertools.product(*(range(len(sizes)) for sizes in data.chunks))
         for key, block in zip(keys, computed_blocks(data), strict=True):
             at = zip(starts, key, block.shape, strict=True)
-            out[tuple(slice(s[i], s[i] + n) for s, i, n in at)] = block
+            part: np.ndarray = np.nan_to_num(block.astype(dtype, copy=False), nan=0.0)
+            written = (part != 0).any(axis=-1)
+            out[tuple(slice(s[i], s[i] + n) for s, i, n in at)][written] = part[written]
     else:
         out = np.asarray(data, dtype=dtype)
     for band in out:  # band by band: one boolean map at a time

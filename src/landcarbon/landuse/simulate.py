@@ -20,6 +20,7 @@ cells, never gain).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -398,13 +399,16 @@ def band_label(code: int, name: str) -> str:
     return plain if name == plain else f"{plain}: {name}"
 
 
-def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
+def read_probability(
+    path: str | Path, codes: tuple[int, ...], nodata: float = math.nan
+) -> xr.DataArray:
     """Read a suitability stack: one band per class, in the order of ``codes`` (ascending).
 
     Bands described ``class <code>`` or ``class <code>: <name>`` (as :func:`write_simulation`
     and the suitability step write them, :func:`band_label`) are matched by code instead.
-    The stack is float64 (the allocation's dtype), NaN for nodata, read band by band into
-    one array (:func:`landcarbon.raster.read_bands`): 8 bytes per cell and band.
+    The stack is float32 for a float32 file (4 bytes per cell and band), float64 otherwise,
+    ``nodata`` (NaN, or 0.0 as the allocation counts it) for nodata, read into one array
+    whose rows of zeros take no memory (:func:`landcarbon.raster.read_bands`).
     """
     from landcarbon.raster import open_dataset, read_bands
 
@@ -421,7 +425,7 @@ def read_probability(path: str | Path, codes: tuple[int, ...]) -> xr.DataArray:
             f"give one band per class in ascending code order or describe the "
             f"bands 'class <code>'"
         )
-    stack = read_bands(path)
+    stack = read_bands(path, nodata)
     return stack.rename({"band": "class"}).assign_coords({"class": band_codes})
 
 

@@ -609,9 +609,10 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
         codes = tuple(sorted(set(_codes(t0)) | set(_codes(t1))))
         files = {str(ctx.inputs[maps[0]]): t0, str(ctx.inputs[maps[1]]): t1}
         classes = legend(class_scheme(study, ctx.inputs), codes, files)
-        # float64 with NaN as 0, as the allocation holds it: every year shares this stack
+        # as the allocation holds it (float32, nodata as 0, a band of zeros in no memory):
+        # every year shares this stack
         probability = allocation_stack(
-            read_probability(ctx.inputs["simulation.suitability"], codes)
+            read_probability(ctx.inputs["simulation.suitability"], codes, nodata=0.0)
         )
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         start = t1.compute()  # the allocation's one whole map (t0 is never held whole)
