@@ -312,10 +312,22 @@ def test_bad_restriction_values_and_probabilities_are_refused() -> None:
         allocate(lulc, prob, demand, restriction=make_raster(zone))
 
 
-def test_dask_input_is_refused_with_the_fix() -> None:
-    lulc, prob, demand = _small()
+def test_a_chunked_start_map_gives_the_in_memory_map_and_a_chunked_stack_is_refused() -> None:
+    """The start map may be chunked (dask): its class indices are read block by block (1
+    byte a cell, the int32 codes never whole), and the map is the in-memory one. The
+    stack is the allocation's own memory: a chunked one is refused with the fix."""
+    lulc, prob, demand = _small()  # nodata in its corner
+    ours = allocate(lulc, prob, demand, seed=3)
+    for chunks in ({"y": 10, "x": 10}, {"y": 7, "x": 13}):
+        chunked = allocate(lulc.chunk(chunks), prob, demand, seed=3)
+        np.testing.assert_array_equal(chunked.lulc.values, ours.lulc.values)
+    assert (ours.lulc.values != lulc.values).any()
     with pytest.raises(BackendError, match="allocation is a global step"):
-        allocate(lulc.chunk({"y": 10, "x": 10}), prob, demand)
+        allocate(lulc, prob.chunk({"y": 10, "x": 10}), demand)
+    unknown = lulc.copy()
+    unknown.values[5, 5] = 77
+    with pytest.raises(ParameterError, match=r"class code\(s\) \[77\]"):
+        allocate(unknown.chunk({"y": 10, "x": 10}), prob, demand)
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any, Literal
@@ -642,11 +642,10 @@ def prepare(
     parameters = parameters or CarsParameters()
     _model_code(parameters)
     codes = _class_codes(probability)
-    current = require_in_memory(lulc, "allocation", _FIX)
     prob = _probability_array(probability, lulc)
-    cls = _class_indices(current, codes)
+    cls = _class_indices(lulc, codes)
     counts = _kernels.class_index_counts(cls, len(codes))
-    zone = _zone_array(restriction, lulc)
+    zone = _zone_array(restriction, lulc, cls)
     demand_cells = _demand_array(demand, codes, int(counts.sum()))
     allowed = (conversion or ConversionMatrix.all_allowed(codes)).reordered(codes)
     zone_class = _zone_class(parameters, codes, zone)
@@ -840,13 +839,10 @@ def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr
     dtype = dtype or stack_dtype(data.dtype)
     if is_dask(data):  # zeros, then the rows of each block that are not 0: a band of zeros
         out = np.zeros(data.shape, dtype=dtype)  # takes no memory (its pages stay untouched)
-        starts = [np.cumsum((0, *sizes[:-1])) for sizes in data.chunks]
-        keys = itertools.product(*(range(len(sizes)) for sizes in data.chunks))
-        for key, block in zip(keys, computed_blocks(data), strict=True):
-            at = zip(starts, key, block.shape, strict=True)
+        for at, block in zip(block_slices(data.chunks), computed_blocks(data), strict=True):
             part: np.ndarray = np.nan_to_num(block.astype(dtype, copy=False), nan=0.0)
             written = (part != 0).any(axis=-1)
-            out[tuple(slice(s[i], s[i] + n) for s, i, n in at)][written] = part[written]
+            out[at][written] = part[written]
     else:
         out = np.asarray(data, dtype=dtype)
     for band in out:  # band by band: one boolean map at a time
@@ -854,18 +850,33 @@ def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr
     return probability.copy(data=out)
 
 
-def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
+def _class_indices(lulc: xr.DataArray | np.ndarray, codes: list[int]) -> np.ndarray:
     """``int8`` class indices (position in ``codes``) of a map of codes, -1 for nodata;
-    ParameterError for a code the stack lacks. 1 byte a cell, no temporary map."""
+    ParameterError for a code the stack lacks. 1 byte a cell: a chunked (dask) map is
+    read block by block, never whole as its int32 codes.
+    """
+    import xarray as xr
+
+    from landcarbon.backend import computed_blocks, is_dask
     from landcarbon.landuse import _kernels
 
+    data: Any = lulc.data if isinstance(lulc, xr.DataArray) else lulc
     order = np.argsort(codes)
     ascending = np.asarray(codes, dtype=np.int64)[order]
-    cls, unknown = _kernels.class_indices(current, ascending, int(CLASS_NODATA))
+    if is_dask(data):
+        cls = np.empty(data.shape, dtype=np.int8)
+        unknown = 0
+        for at, block in zip(block_slices(data.chunks), computed_blocks(data), strict=True):
+            cls[at], found = _kernels.class_indices(block, ascending, int(CLASS_NODATA))
+            unknown += found
+    else:
+        cls, unknown = _kernels.class_indices(np.asarray(data), ascending, int(CLASS_NODATA))
     if unknown:
-        found = np.unique(current[(cls < 0) & (current != CLASS_NODATA)])  # the error's path
+        from landcarbon.tables import class_counts
+
+        extra = sorted(set(class_counts(lulc)) - set(codes))  # the error's path: a recount
         raise ParameterError(
-            f"land-use map has class code(s) {found.tolist()} that the probability "
+            f"land-use map has class code(s) {extra} that the probability "
             f"stack lacks (classes {codes}); add a probability band per class"
         )
     if not np.array_equal(order, np.arange(len(codes))):  # the stack's order, not ascending
@@ -873,14 +884,27 @@ def _class_indices(current: np.ndarray, codes: list[int]) -> np.ndarray:
     return cls
 
 
-def _zone_array(restriction: xr.DataArray | None, lulc: xr.DataArray) -> np.ndarray:
+def block_slices(chunks: tuple[tuple[int, ...], ...]) -> Iterator[tuple[slice, ...]]:
+    """The place of each block of a dask array with ``chunks``, in C order (the order of
+    :func:`landcarbon.backend.computed_blocks`)."""
+    starts = [np.cumsum((0, *sizes[:-1])) for sizes in chunks]
+    for key in itertools.product(*(range(len(sizes)) for sizes in chunks)):
+        yield tuple(
+            slice(int(s[i]), int(s[i]) + n[i]) for s, i, n in zip(starts, key, chunks, strict=True)
+        )
+
+
+def _zone_array(
+    restriction: xr.DataArray | None, lulc: xr.DataArray, cls: np.ndarray
+) -> np.ndarray:
+    """The restricted raster as uint8 0/1/2 (0 outside the land use, ``cls`` < 0)."""
     if restriction is None:
         return np.ones(lulc.shape, dtype=np.uint8)
     _same_grid(restriction, lulc, "restricted-zone raster")
     values = np.asarray(require_in_memory(restriction, "allocation", _FIX))
     if not np.issubdtype(values.dtype, np.integer):  # integer zones are compared as they are
         values = values.astype(np.float64)
-    land = np.asarray(lulc.data) != CLASS_NODATA
+    land = cls >= 0
     bad = land & ~np.isin(values, (0, 1, 2))
     if bad.any():
         r, c = np.argwhere(bad)[0]

@@ -28,7 +28,6 @@ from landcarbon.landuse.allocation import (
     run_allocation,
 )
 from landcarbon.landuse.conversion import ConversionMatrix
-from landcarbon.raster import valid_mask
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ def monte_carlo(
             record[f"cells_{code}"] = int(mask.sum())
         records.append(record)
     table = pd.DataFrame.from_records(records)
-    frequency = np.where(valid_mask(lulc)[None], counts / runs, np.nan)
+    frequency = np.where(problem.cls[None] >= 0, counts / runs, np.nan)
     freq_da = xr.DataArray(
         frequency,
         dims=("class", "y", "x"),

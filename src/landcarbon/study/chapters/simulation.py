@@ -615,7 +615,7 @@ def _scenario_step(study: Study, sec: SimulationSection, name: str) -> Step:
             read_probability(ctx.inputs["simulation.suitability"], codes, nodata=0.0)
         )
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
-        start = t1.compute()  # the allocation's one whole map (t0 is never held whole)
+        start = t1  # chunked, read block by block into the allocation's int8 classes
         seeds = np.random.SeedSequence(ctx.seed).spawn(len(years)) if chained else None
         shape = (t1.sizes["y"], t1.sizes["x"])
         for i, (year, key, folder) in enumerate(plans):

@@ -117,15 +117,15 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         # simulation step writes it and its scenarios read it (4 bytes per cell and class)
         probability = allocation_stack(probability, np.float32)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
-        # chunked, the allocation's start map is the one map held whole: the Markov demand
-        # and the scores are map-reduces over the files
+        # chunked, no map is held whole: the allocation reads its start map block by block
+        # into its int8 classes, the Markov demand and the scores are map-reduces
         check = validate_simulation(
             lulc[0],
             lulc[1],
             lulc[2],
             probability,
             years=(t0, t1, t2),
-            start=lulc[1].compute(),
+            start=lulc[1],
             restriction=zones,
             parameters=parameters,
             seed=ctx.seed,
