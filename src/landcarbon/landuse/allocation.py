@@ -830,8 +830,8 @@ def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr
     caller hands its stack over: a numpy stack of that dtype has its NaN set to 0 in place;
     a lazy (dask) one is computed block by block into one preallocated array of zeros (no
     gathered blocks plus their concatenation), of which only the rows that are not 0 are
-    written, so a band of zeros takes no memory; any other dtype is converted once (float32: rounded
-    to nearest, as a float32 GeoTIFF of the stack would hold it).
+    written, so a band of zeros takes no memory; any other dtype is converted once
+    (float32: rounded to nearest, as a float32 GeoTIFF of the stack would hold it).
     """
     from landcarbon.backend import computed_blocks, is_dask
 
