@@ -254,3 +254,32 @@ def test_a_run_that_misses_its_demand_is_one_warning_line(
         assert f"class {code} {abs(n)} cells {'short of' if n > 0 else 'over'}" in warned[0]
     assert warned[0].endswith("or raise max_iterations in --parameters")
     assert "cells short of its demand\n" not in proc.stdout + proc.stderr
+
+
+def test_simulate_reads_its_stack_as_the_allocation_holds_it(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A float32 suitability file with nodata cells: `simulate --probability` reads it as
+    float32 with nodata as 0 (the allocation counts it so), and the allocation holds that
+    array itself: no second stack made to zero the NaN."""
+    import rasterio
+
+    from landcarbon.cli.commands.simulate import inputs
+    from landcarbon.landuse.allocation import prepare
+
+    path = tmp_path / "prob32.tif"
+    with rasterio.open(files["prob"]) as ds:
+        values = ds.read().astype(np.float32)
+        profile = ds.profile | {"dtype": "float32", "nodata": np.nan}
+    values[:, 3, :4] = np.nan
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(values)
+        ds.descriptions = ("class 1", "class 2", "class 3")
+    data = inputs({"t0": files["t0"], "t1": files["t1"]}, None, path, None, None, {})
+    stack = data["probability"]
+    assert stack.dtype == np.float32
+    np.testing.assert_array_equal(stack.values, np.nan_to_num(values, nan=0.0))
+    t1 = data["maps"]["t1"]
+    demand = {c: int((t1.values == c).sum()) for c in (1, 2, 3)}
+    problem = prepare(t1, stack, demand)
+    assert np.shares_memory(problem.prob, stack.data)

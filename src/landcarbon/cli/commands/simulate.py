@@ -125,6 +125,9 @@ def inputs(
     cells dropped from each), or must share one mask with ``strict_nodata``.
     ``leas_options`` (:func:`leas_keywords`) go to LEAS with --driver.
     """
+    import numpy as np
+
+    from landcarbon.landuse.allocation import allocation_stack
     from landcarbon.landuse.simulate import fit_suitability, read_probability
     from landcarbon.raster import read_stack
 
@@ -137,23 +140,25 @@ def inputs(
     masked, dropped = common_cells({name: stack[name] for name in maps}, strict_nodata)
     stack |= masked
     codes = tuple(sorted({int(c) for name in maps for c in _codes(stack[name])}))
+    # the stack as the allocation holds it: nodata as 0 (no NaN, so no copy of the stack
+    # to zero them), float32 as the suitability files (4 bytes per cell and class)
     if probability is not None:
-        prob = read_probability(probability, codes)
+        prob = read_probability(probability, codes, nodata=0.0)
     else:
         layers = read_stack(
             {p.stem: p for p in drivers or []} | {"t1": maps["t1"]},
             {"t1": "categorical"},
             reference="t1",
         )
-        # float32, as `suitability` writes it: the map equals `suitability` then
-        # --probability, and the stack takes 4 bytes per cell and class
-        prob = fit_suitability(
+        # rounded as `suitability` writes it: the map equals `suitability` then --probability
+        fitted = fit_suitability(
             stack["t0"],
             stack["t1"],
             {k: v for k, v in layers.items() if k != "t1"},
             seed=seed,
             **leas_options,
-        ).astype("float32")
+        )
+        prob = allocation_stack(fitted, np.float32)
     return {
         "maps": stack,
         "probability": prob,
