@@ -278,14 +278,13 @@ def read_bands(path: str | Path, nodata: float = np.nan) -> xr.DataArray:
     # georeferencing only (lazy): the values are read below
     template = rioxarray.open_rasterio(p)
     assert isinstance(template, xr.DataArray)
-    with open_dataset(p) as ds:
-        single = all(np.dtype(t) == np.float32 for t in ds.dtypes)
-    stack = np.zeros(template.shape, dtype=np.float32 if single else np.float64)
-    if stack.size == 0:
-        raise RasterError(f"{p}: the raster has no cells")
-    rows, cols = stack.shape[1:]
-    strip = np.empty((min(STRIP_ROWS, rows), cols), dtype=stack.dtype)
     with open_dataset(p) as ds, _pixel_errors(p):
+        single = all(np.dtype(t) == np.float32 for t in ds.dtypes)
+        stack = np.zeros(template.shape, dtype=np.float32 if single else np.float64)
+        if stack.size == 0:
+            raise RasterError(f"{p}: the raster has no cells")
+        rows, cols = stack.shape[1:]
+        strip = np.empty((min(STRIP_ROWS, rows), cols), dtype=stack.dtype)
         quoted = "none" if ds.nodata is None else repr(ds.nodata)
         for i, band in enumerate(stack):
             valid = False
