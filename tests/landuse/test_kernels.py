@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 import pytest
@@ -508,9 +510,8 @@ def _python_apply(
     return changed
 
 
-@pytest.mark.parametrize("use_quota", [False, True])
-def test_apply_equals_python_reference(use_quota: bool) -> None:
-    rng = np.random.default_rng(12)
+def _apply_case(rng: np.random.Generator):
+    """A 60 x 90 map of 5 classes with nodata, moved cells, seeds, relays and quotas."""
     shape, n_classes = (60, 90), 5
     cls = rng.integers(-1, n_classes, size=shape).astype(np.int8)
     origin = cls.copy()
@@ -524,8 +525,19 @@ def test_apply_equals_python_reference(use_quota: bool) -> None:
     floor = demand - np.array([50, 0, 40, 0, 0])  # classes 0 and 2 relay chains
     group = rng.integers(0, 3, size=shape).astype(np.int32)
     quota = rng.integers(20, 120, size=(3, n_classes)).astype(np.int64)
+    return cls, origin, candidate, seeded, counts, demand, floor, group, quota
+
+
+@pytest.mark.parametrize("batch", [K.WALK_BATCH, 700, 1])
+@pytest.mark.parametrize("use_quota", [False, True])
+def test_apply_equals_python_reference(use_quota: bool, batch: int) -> None:
+    """One walk of every candidate in the random order; in batches of the order too (700:
+    a few runs of buckets; 1: each bucket alone), which must not change the map."""
+    cls, origin, candidate, seeded, counts, demand, floor, group, quota = _apply_case(
+        np.random.default_rng(12)
+    )
     results = []
-    for func in (K.apply_proposals, _python_apply):
+    for func in (functools.partial(K.apply_proposals, batch=batch), _python_apply):
         state = (cls.copy(), counts.copy(), quota.copy())
         changed = func(
             state[0],
@@ -547,6 +559,32 @@ def test_apply_equals_python_reference(use_quota: bool) -> None:
     assert changed == expected_changed > 200
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("batch", [10_000, 700, 1])
+def test_visit_batches_cover_the_candidates_in_runs_of_buckets(batch: int) -> None:
+    """The batches of the walk: runs of whole buckets from 0 to the last, holding every
+    candidate that waits once (by its number's top bits), none over ``batch`` unless one
+    bucket alone is; the memory of a walk is that of its largest batch."""
+    cls, origin, candidate, *_ = _apply_case(np.random.default_rng(12))
+    ikey = K.iteration_key(np.uint64(4), 6)
+    edges, sizes, bucket = K._visit_batches(cls, candidate, origin, ikey, batch)
+    waits = (candidate >= 0) & (cls == origin)
+    assert sizes.sum() == waits.sum() > 700
+    if batch >= waits.sum():
+        assert edges.tolist() == [0, K.VISIT_BUCKETS] and bucket.size == 0
+        return
+    cells = np.flatnonzero(waits.ravel())
+    numbers = (K.uniform_numpy(4, 6, cells, K.STREAM_ORDER) * 2**32).astype(np.uint64)
+    expected = np.full(cls.size, K.NO_BUCKET, np.uint8)
+    expected[cells] = numbers >> np.uint64(32 - K.VISIT_BITS)
+    np.testing.assert_array_equal(bucket.ravel(), expected)
+    per_bucket = np.bincount(expected[cells], minlength=K.VISIT_BUCKETS)
+    assert edges[0] == 0 and edges[-1] == K.VISIT_BUCKETS and (np.diff(edges) > 0).all()
+    for first, last, size in zip(edges[:-1], edges[1:], sizes, strict=True):
+        assert size == per_bucket[first:last].sum()
+        assert size <= batch or last - first == 1
+    assert len(sizes) > 1
 
 
 def test_class_indices_and_counts_against_numpy() -> None:

@@ -14,7 +14,9 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
 2. :func:`apply_proposals` (sequential): the candidates are visited in a random order and
    converted while the new class still lacks cells and the old class is above its floor
    (its demand, or less for the relay class of a chain of conversions), so no class ever
-   rises above its demand. A cell converts at most once per allocation.
+   rises above its demand. A cell converts at most once per allocation. The walk takes
+   consecutive ranges of the order in batches of at most ``WALK_BATCH`` candidates, so its
+   memory does not grow with the map.
 
 With FLUS's ``flus_compat`` option one sequential kernel, :func:`flus_compat_sweep`, does
 both in the GeoSOS-FLUS C++ way (raster order, FLUS demand gate, anti-reversal flags).
@@ -59,6 +61,10 @@ PARALLEL_MIN_CELLS = 1 << 16  # smaller maps are swept on one thread (same resul
 BLOCK_ROWS = 32  # rows per parallel task; row buffers are allocated once per block
 TILE_COLS = 256  # columns per tile of the sweep: its buffers stay in the L1/L2 cache
 RADIX_BITS = 11  # digit of the radix sort of the visiting order (3 passes for 32 bits)
+WALK_BATCH = 1 << 22  # candidates apply_proposals gathers and walks at once (~28 bytes each)
+VISIT_BITS = 7  # batches of the walk join buckets of the visiting numbers by their top bits
+VISIT_BUCKETS = 1 << VISIT_BITS
+NO_BUCKET = 255  # bucket of a cell that the walk does not visit
 
 
 @njit(cache=True, nogil=True)
@@ -651,6 +657,80 @@ def _sort_by_high_half(values: np.ndarray) -> np.ndarray:
     return values
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _visit_number(ikey: np.uint64, cell: int) -> np.uint64:
+    """The 32 random bits (``STREAM_ORDER``) that place a cell in the visiting order."""
+    return (pair_hash(cell_key(ikey, cell), STREAM_ORDER) >> _half_shift(STREAM_ORDER)) & _LOW32
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _waits(candidate: np.ndarray, cls: np.ndarray, origin: np.ndarray, r: int, c: int) -> bool:
+    """Whether a cell is a candidate that may still convert (it has not moved yet)."""
+    return candidate[r, c] >= 0 and cls[r, c] == origin[r, c]
+
+
+@njit(cache=True, nogil=True)
+def _visit_batches(
+    cls: np.ndarray, candidate: np.ndarray, origin: np.ndarray, ikey: np.uint64, batch: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split the visiting order into batches of at most about ``batch`` candidates.
+
+    The visiting numbers fall in ``VISIT_BUCKETS`` buckets by their top ``VISIT_BITS`` bits;
+    a batch is a run of buckets, never a part of one (so it exceeds ``batch`` only when one
+    bucket does). Returns ``(edges, sizes, bucket)``: batch i is buckets ``edges[i]`` to
+    ``edges[i + 1] - 1`` and holds ``sizes[i]`` candidates; ``bucket`` is every cell's bucket
+    (uint8, ``NO_BUCKET`` for cells that will not be walked). Up to ``batch`` candidates:
+    one batch, no hashing, and an empty ``bucket`` (read ``_waits`` instead).
+    """
+    rows, cols = cls.shape
+    n = 0
+    for r in range(rows):
+        for c in range(cols):
+            n += _waits(candidate, cls, origin, r, c)
+    if n <= batch:
+        one = np.array([0, VISIT_BUCKETS], dtype=np.int64)
+        return one, np.array([n], dtype=np.int64), np.empty((0, 0), dtype=np.uint8)
+    bucket = np.full((rows, cols), NO_BUCKET, dtype=np.uint8)
+    per_bucket = np.zeros(VISIT_BUCKETS, dtype=np.int64)
+    shift = np.uint64(32 - VISIT_BITS)
+    for r in range(rows):
+        for c in range(cols):
+            if _waits(candidate, cls, origin, r, c):
+                slot = np.intp(_visit_number(ikey, r * cols + c) >> shift)
+                bucket[r, c] = slot
+                per_bucket[slot] += 1
+    edges = [0]
+    sizes = [0]
+    for k in range(VISIT_BUCKETS):
+        size = int(per_bucket[k])
+        if sizes[-1] > 0 and sizes[-1] + size > batch:
+            edges.append(k)
+            sizes.append(0)
+        sizes[-1] += size
+    edges.append(VISIT_BUCKETS)
+    return np.array(edges, dtype=np.int64), np.array(sizes, dtype=np.int64), bucket
+
+
+_Walk = namedtuple(
+    "_Walk",
+    [
+        "cls",
+        "candidate",
+        "seeded",
+        "counts",
+        "demand",
+        "floor",
+        "origin",
+        "ikey",  # the iteration's key: the cells' visiting numbers
+        "seed_cap",
+        "cell_group",
+        "quota",
+        "use_quota",
+        "bucket",  # uint8 map of the cells' buckets, or empty: one batch (_visit_batches)
+    ],
+)
+
+
 @njit(cache=True, nogil=True)
 def apply_proposals(
     cls: np.ndarray,
@@ -666,6 +746,7 @@ def apply_proposals(
     cell_group: np.ndarray,
     quota: np.ndarray,
     use_quota: bool,
+    batch: int = WALK_BATCH,
 ) -> int:
     """Convert candidates in a random order while demand allows; returns cells changed.
 
@@ -678,55 +759,87 @@ def apply_proposals(
     group g may become class c only while ``quota[g, c] > 0`` (a max-flow transition plan).
     ``cls``, ``counts`` and ``quota`` are updated in place.
 
-    The order is that of the cells' ``STREAM_ORDER`` numbers, ties by flat cell index. The
-    candidates are first gathered in cell order (cells that already moved are dropped: they
-    could never convert), then sorted by their 32 random bits with a stable radix sort, so
-    the walk reads compact arrays instead of the whole map; the conversions are written to
-    ``cls`` (C-contiguous) after the walk, in cell order.
+    The order is that of the cells' ``STREAM_ORDER`` numbers, ties by flat cell index. It is
+    walked in consecutive ranges of those numbers of about ``batch`` candidates each
+    (:func:`_visit_batches`), so the memory it takes is bounded, not in proportion to the
+    map: each range is gathered from the map, walked and written back before the next. The
+    walk reads nothing of other cells, so the ranges give the map of one walk.
     """
+    ikey = iteration_key(key, iteration)
+    edges, sizes, bucket = _visit_batches(cls, candidate, origin, ikey, batch)
+    walk = _Walk(
+        cls,
+        candidate,
+        seeded,
+        counts,
+        demand,
+        floor,
+        origin,
+        ikey,
+        seed_cap,
+        cell_group,
+        quota,
+        use_quota,
+        bucket,
+    )
+    changed = 0
+    planted = 0
+    for b in range(sizes.shape[0]):
+        taken, planted = _walk_range(walk, edges[b], edges[b + 1], sizes[b], planted)
+        changed += taken
+    return changed
+
+
+@njit(cache=True, nogil=True)
+def _walk_range(w: _Walk, first: int, last: int, n: int, planted: int) -> tuple[int, int]:
+    """Walk the ``n`` candidates of buckets ``first`` to ``last - 1`` (:func:`_visit_batches`).
+
+    They are first gathered in cell order, then sorted by their numbers with a stable radix
+    sort, so the walk reads compact arrays instead of the whole map; the conversions are
+    written to ``cls`` (C-contiguous) after the walk, in cell order. Returns the cells
+    changed and the patch seeds planted so far (``planted`` on entry).
+    """
+    cls, candidate, origin, bucket = w.cls, w.candidate, w.origin, w.bucket
+    counts, demand, floor, quota = w.counts, w.demand, w.floor, w.quota
     rows, cols = cls.shape
-    n = 0
-    for r in range(rows):
-        for c in range(cols):
-            n += (candidate[r, c] >= 0) & (cls[r, c] == origin[r, c])
     cells = np.empty(n, dtype=np.int64)
     new_class = np.empty(n, dtype=candidate.dtype)
     old_class = np.empty(n, dtype=cls.dtype)
     is_seed = np.empty(n, dtype=np.bool_)
-    group = np.zeros(n if use_quota else 0, dtype=cell_group.dtype)
-    order = np.empty(n, dtype=np.uint64)  # random bits << 32 | position in cell order
-    ikey = iteration_key(key, iteration)
+    group = np.zeros(n if w.use_quota else 0, dtype=w.cell_group.dtype)
+    order = np.empty(n, dtype=np.uint64)  # visiting number << 32 | position in cell order
     j = 0
     for r in range(rows):
         for c in range(cols):
-            if candidate[r, c] < 0 or cls[r, c] != origin[r, c]:
+            if bucket.size:  # a cell in one of these buckets waits: earlier batches are others
+                if bucket[r, c] < first or bucket[r, c] >= last:
+                    continue
+            elif not _waits(candidate, cls, origin, r, c):
                 continue
             cell = r * cols + c
-            h = pair_hash(cell_key(ikey, cell), STREAM_ORDER)
-            order[j] = (((h >> _half_shift(STREAM_ORDER)) & _LOW32) << np.uint64(32)) | np.uint64(j)
+            order[j] = (_visit_number(w.ikey, cell) << np.uint64(32)) | np.uint64(j)
             cells[j] = cell
             new_class[j] = candidate[r, c]
             old_class[j] = cls[r, c]
-            is_seed[j] = seeded[r, c]
-            if use_quota:
-                group[j] = cell_group[r, c]
+            is_seed[j] = w.seeded[r, c]
+            if w.use_quota:
+                group[j] = w.cell_group[r, c]
             j += 1
     taken = np.zeros(n, dtype=np.bool_)
     changed = 0
-    planted = 0
     for value in _sort_by_high_half(order):
         j = value & _LOW32
         new = new_class[j]
         old = old_class[j]
         if counts[new] >= demand[new] or counts[old] <= floor[old]:
             continue
-        if use_quota and quota[group[j], new] <= 0:
+        if w.use_quota and quota[group[j], new] <= 0:
             continue
         if is_seed[j]:
-            if planted >= seed_cap:
+            if planted >= w.seed_cap:
                 continue
             planted += 1
-        if use_quota:
+        if w.use_quota:
             quota[group[j], new] -= 1
         taken[j] = True
         counts[old] -= 1
@@ -735,7 +848,7 @@ def apply_proposals(
     flat = cls.reshape(-1)  # the map is written in cell order, not in the random order
     for j in range(n):
         flat[cells[j]] = new_class[j] if taken[j] else old_class[j]
-    return changed
+    return changed, planted
 
 
 @njit(cache=True, nogil=True)
