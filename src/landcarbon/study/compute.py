@@ -63,7 +63,7 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                 f"({exc.__class__.__name__}: {exc}); point [compute] scheduler or --scheduler "
                 f"at the address `dask scheduler` prints (tcp://host:8786 by default)"
             ) from exc
-        with client, dask.config.set(NO_LINEAR_FUSION):
+        with client, dask.config.set(NO_LINEAR_FUSION), scheduler_loss(client, compute.scheduler):
             yield f"distributed {compute.scheduler} ({client.dashboard_link})"
         return
     if uses_client(compute):  # a LocalCluster
@@ -102,6 +102,31 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
         yield local_scheduler(compute)
+
+
+@contextlib.contextmanager
+def scheduler_loss(client: Any, address: str) -> Iterator[None]:
+    """Turn a failure of the block caused by losing the scheduler into a ComputeError.
+
+    When a ``dask.distributed`` scheduler goes away mid-run, the client cancels what it
+    waits for (``FutureCancelledError``, "scheduler-connection-lost") or is no longer
+    running. The step that was computing leaves nothing under its final name (outputs are
+    written to a temporary file and renamed only once whole) and is not marked done, so a
+    rerun against a scheduler that answers resumes there; the error says so. Other
+    failures pass through unchanged.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if client.status == "running" and "scheduler-connection-lost" not in str(exc):
+            raise
+        raise ComputeError(
+            f"the dask scheduler {address} was lost during the run "
+            f"({exc.__class__.__name__}); the steps that finished are kept and the step that "
+            f"was running wrote nothing under its final name; start the scheduler and its "
+            f"workers again (`dask scheduler`, `dask worker {address}`) and rerun the study: "
+            f"it resumes after the steps that finished"
+        ) from exc
 
 
 @contextlib.contextmanager
