@@ -113,3 +113,38 @@ def test_computed_blocks_keep_the_next_blocks_computing_within_the_bound(schedul
     np.testing.assert_array_equal(whole, data * 2)
     assert max(ahead_seen) <= 4  # a whole row (8 blocks) at once before
     assert max(ahead_seen[:-4]) >= 2  # blocks computed while the first ones were held
+
+
+def test_computed_blocks_send_each_block_with_only_its_own_graph(monkeypatch):
+    """An in-memory map beside a chunked one (a simulated map and the observed map read
+    from its file): each block computed carries only its own piece of the in-memory map,
+    not the whole map (which a distributed client shipped once per block)."""
+    import cloudpickle
+
+    from landcarbon import backend
+
+    held = np.arange(400 * 300, dtype=np.int32).reshape(400, 300)  # 480 kB
+    lazy = make_raster(np.ones((400, 300), np.int32)).chunk({"y": 100, "x": 150})
+    summed = map_cells(np.add, lazy, make_raster(held), dtype=np.int32)
+    sent: list[int] = []
+    computed_in_order = backend.computed_in_order
+
+    def record(blocks, ahead=None):
+        def each():
+            for block in blocks:
+                sent.append(len(cloudpickle.dumps(dict(block.__dask_graph__()))))
+                yield block
+
+        return computed_in_order(each(), ahead)
+
+    monkeypatch.setattr(backend, "computed_in_order", record)
+    out = np.concatenate(
+        [np.concatenate(row, axis=1) for row in _rows(list(computed_blocks(summed.data)), 2)]
+    )
+    np.testing.assert_array_equal(out, held + 1)
+    piece = 100 * 150 * 4  # bytes of one block of a map (both maps here are numpy-backed)
+    assert len(sent) == 8 and all(2 * piece < size < 3 * piece for size in sent), sent
+
+
+def _rows(blocks: list[np.ndarray], per_row: int) -> list[list[np.ndarray]]:
+    return [blocks[i : i + per_row] for i in range(0, len(blocks), per_row)]
