@@ -363,3 +363,31 @@ def test_a_handed_over_stack_gives_the_map_of_the_stack_with_nan() -> None:
     np.testing.assert_array_equal(handed.values, np.nan_to_num(prob.values, nan=0.0))
     b = simulate(t0, t1, handed, **options).allocation.lulc
     np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_a_stack_handed_to_validate_simulation_is_freed_before_the_scores(monkeypatch) -> None:
+    """The validation hands its stack over (4 bytes per cell and class): it must be gone
+    when the Figure of Merit and the change agreement map are computed, which hold maps of
+    their own; a stack the caller keeps stays, and both give the same scores."""
+    import weakref
+
+    from landcarbon.landuse import simulate as module
+
+    t0, t1, prob = _maps(3)
+    t2 = make_raster(np.where(t1.values == 1, 2, t1.values).astype(np.int32))
+    alive: list[bool] = []
+    scores = module.figure_of_merit
+
+    def recorded(*maps):
+        alive.append(data() is not None)
+        return scores(*maps)
+
+    monkeypatch.setattr(module, "figure_of_merit", recorded)
+    kept = prob.astype(np.float32)
+    data = weakref.ref(kept.data)
+    kept_check = validate_simulation(t0, t1, t2, kept, years=(2000, 2010, 2020), seed=2)
+    handed = [prob.astype(np.float32)]
+    data = weakref.ref(handed[0].data)
+    handed_check = validate_simulation(t0, t1, t2, handed.pop(), years=(2000, 2010, 2020), seed=2)
+    assert alive == [True, False]
+    assert handed_check.summary() == kept_check.summary()

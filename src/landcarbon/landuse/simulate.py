@@ -385,9 +385,16 @@ def validate_simulation(
     Kappa and overall accuracy are computed on the full grid (every cell valid in the three
     maps), the Figure of Merit on the three maps t1, observed t2, simulated t2 (Pontius et
     al. 2008, doi:10.1007/s10661-007-9924-5). ``options`` go to :func:`simulate`
-    (scenario, conversion, restriction, parameters, seed).
+    (scenario, conversion, restriction, parameters, seed). A caller that hands its stack
+    over (keeps no reference to it) has it freed before the scores are computed.
     """
+    import gc
+
     result = simulate(t0, t1, probability, years=years[:2], target_year=years[2], **options)
+    # the stack (4 bytes per cell and class) is freed before the scores, which hold maps of
+    # their own; a cached ``.rio`` accessor is a reference cycle that keeps it until collected
+    del probability
+    gc.collect()
     fom = figure_of_merit(t1, t2, result.allocation.lulc)
     return SimulationCheck(result, fom.agreement, fom)
 

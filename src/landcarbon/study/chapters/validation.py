@@ -12,10 +12,10 @@ change agreement map (miss, hit, wrong hit, false alarm; t1 the initial map).
 
 from __future__ import annotations
 
-import gc
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from landcarbon.errors import ConfigError, UnmetDemandWarning
 from landcarbon.limits import YEARS
@@ -39,6 +39,9 @@ from landcarbon.study.chapters.simulation import (
 from landcarbon.study.config import Study, chapter
 from landcarbon.study.pipeline import Context, Kind, Output, Step
 from landcarbon.study.schema import doc
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 CITE = (
     "Pontius RG Jr, Millones M (2011) Death to Kappa: birth of quantity disagreement and "
@@ -93,9 +96,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     parameters = allocation_parameters(study, sim)
 
     def run(ctx: Context) -> None:
-        import numpy as np
 
-        from landcarbon.landuse.allocation import allocation_stack
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import validate_simulation, write_check
         from landcarbon.tables import class_counts
@@ -111,11 +112,6 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         )
         lulc = [both[f"{year:g}"] for year in sec.years]
         stack = {d: read(ctx.inputs[a], chunks=chunks) for d, a in drivers.items()}
-        probability, _ = fit_probability(sim, lulc[0], lulc[1], stack, ctx.seed)
-        # the allocation holds its maps: the stack computed (chunked: block by block) into
-        # the one array the allocation uses, the drivers never whole; float32, as the
-        # simulation step writes it and its scenarios read it (4 bytes per cell and class)
-        probability = allocation_stack(probability, np.float32)
         zones = read(ctx.inputs[restriction[0]], "categorical") if restriction else None
         # chunked, no map is held whole: the allocation reads its start map block by block
         # into its int8 classes, the Markov demand and the scores are map-reduces
@@ -123,7 +119,7 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
             lulc[0],
             lulc[1],
             lulc[2],
-            probability,
+            _fitted_stack(sim, lulc[0], lulc[1], stack, ctx.seed),  # handed over
             years=(t0, t1, t2),
             start=lulc[1],
             restriction=zones,
@@ -141,10 +137,6 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         )
         if unmet:  # the scores then rate a map that missed the Markov demand
             warnings.warn(f"[validation] {unmet}", UnmetDemandWarning, stacklevel=1)
-        # the stack (4 bytes per cell and class) is freed before the maps of the check are
-        # made: a cached ``.rio`` accessor is a reference cycle that holds it until collected
-        del probability
-        gc.collect()
         codes = sorted(set().union(*(class_counts(m) for m in lulc)))
         by_file = {str(ctx.inputs[m]): da for m, da in zip(maps, lulc, strict=True)}
         names = legend(class_scheme(study, ctx.inputs), codes, by_file)
@@ -170,6 +162,28 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
         cite=CITE,
     )
     return [step]
+
+
+def _fitted_stack(
+    sim: SimulationSection,
+    t0: xr.DataArray,
+    t1: xr.DataArray,
+    drivers: dict[str, xr.DataArray],
+    seed: int | None,
+) -> xr.DataArray:
+    """The stack the validation allocates, fitted on t0 -> t1 with the [simulation] settings.
+
+    Computed (chunked: block by block, the drivers never whole) into the one float32 array
+    the allocation uses (4 bytes per cell and class), as the simulation step writes its
+    stack and its scenarios read it. Returned with no other reference, so that
+    :func:`validate_simulation`, to which it is handed, frees it before the scores.
+    """
+    import numpy as np
+
+    from landcarbon.landuse.allocation import allocation_stack
+
+    fitted, _ = fit_probability(sim, t0, t1, drivers, seed)
+    return allocation_stack(fitted, np.float32)
 
 
 FOM_TITLES = {
