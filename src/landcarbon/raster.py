@@ -648,6 +648,18 @@ def _write_errno(path: Path) -> int:
     return errno.EIO
 
 
+def _with_our_nodata(da: xr.DataArray) -> xr.DataArray:
+    """``da`` with the nodata it declares (``rio.nodata``: e.g. -9999 of a map another tool
+    made) as landcarbon's own, ``CLASS_NODATA`` in an integer map and NaN in a float one,
+    so that :func:`write_raster` writes those cells as nodata, not as a class or a value.
+    Lazy on dask; ``da`` itself when it declares none or ours."""
+    declared = da.rio.nodata
+    ours = CLASS_NODATA if np.issubdtype(da.dtype, np.integer) else np.nan
+    if declared is None or np.isnan(declared) or declared == ours:
+        return da
+    return da.where(da != declared, ours).astype(da.dtype).rio.write_nodata(ours)
+
+
 def _storage_dtype(da: xr.DataArray, categorical: bool) -> tuple[np.dtype[Any], float | int]:
     if not categorical:
         dtype = np.dtype(np.float32) if da.dtype == np.float32 else np.dtype(np.float64)
@@ -726,6 +738,7 @@ def write_raster(
         raise RasterError(f"{target}: only 2-D or 3-D arrays can be written, got dims {da.dims}")
     if per_block is not None and not is_dask(da.data):
         raise ParameterError(f"{target}: per-block results need a chunked (dask) map")
+    da = _with_our_nodata(da)
     bands = [da] if da.ndim == 2 else [da[i] for i in range(da.shape[0])]
     categorical = classes is not None or np.issubdtype(da.dtype, np.integer)
     dtype, nodata = _storage_dtype(da, categorical)

@@ -395,3 +395,28 @@ def test_per_block_work_runs_on_each_block_and_is_done_before_the_file_is_in_pla
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eager.tif", "map.tif"]
     with pytest.raises(ParameterError, match="per-block results need a chunked"):
         write_raster(da, tmp_path / "eager2.tif", per_block=per_block)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_map_that_declares_its_own_nodata_is_written_with_it_as_nodata(
+    tmp_path: Path, chunked: bool
+):
+    """A user's maps made by another tool declare -9999 as nodata (``rio.nodata``): those
+    cells are written as nodata (landcarbon's own: CLASS_NODATA, NaN), not as a class
+    -9999 of the land use nor a value -9999 of a float map."""
+    import rasterio
+
+    codes = np.array([[10, 20, -9999], [90, -9999, 10]], dtype=np.int32)
+    values = np.array([[0.5, -9999.0, 2.0], [1.5, 3.0, -9999.0]], dtype=np.float32)
+    for name, data, expected in (
+        ("lu.tif", codes, np.where(codes == -9999, CLASS_NODATA, codes)),
+        ("npp.tif", values, np.where(values == -9999, np.nan, values)),
+    ):
+        da = make_raster(data).rio.write_nodata(-9999)
+        written = write_raster(da.chunk(1) if chunked else da, tmp_path / name)
+        with rasterio.open(written) as ds:
+            band = ds.read(1, masked=True)
+        assert band.mask.tolist() == (data == -9999).tolist()
+        kind = "categorical" if name == "lu.tif" else "continuous"
+        read = landcarbon.raster.read_raster(written, kind)
+        np.testing.assert_array_equal(read.values, expected)
