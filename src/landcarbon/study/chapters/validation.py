@@ -96,7 +96,6 @@ def validation_steps(study: Study, sec: ValidationSection) -> list[Step]:
     parameters = allocation_parameters(study, sim)
 
     def run(ctx: Context) -> None:
-
         from landcarbon.landuse.change import common_mask
         from landcarbon.landuse.simulate import validate_simulation, write_check
         from landcarbon.tables import class_counts
