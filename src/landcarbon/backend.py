@@ -252,15 +252,8 @@ def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray
     compute (:func:`computed_in_order`). Leaving the loop early cancels what is still
     computing.
     """
-    import dask
-
     keys = itertools.product(*(range(len(c)) for c in data.chunks))
-    # each block alone: ``.blocks`` keeps the whole graph, which a distributed client ships
-    # with every compute (an in-memory map wrapped in the graph, e.g. a simulated map
-    # beside maps read from files, went to the scheduler once per block: 0.4 GB each at
-    # 10^8 int32 cells); culled by dask.optimize, a block ships only what it needs
-    blocks = (dask.optimize(data.blocks[key])[0] for key in keys)
-    for block in computed_in_order(blocks, ahead):
+    for block in computed_in_order((data.blocks[key] for key in keys), ahead):
         yield np.asarray(block)
 
 
@@ -279,12 +272,18 @@ def computed_in_order(lazy: Iterable[Any], ahead: int | None = None) -> Generato
     lazy = iter(lazy)
     client = _distributed_client()
     if client is not None:
+        # each value alone: a block (``.blocks``) or a :func:`block_results` value keeps the
+        # whole graph, which the client ships with every compute (an in-memory map in the
+        # graph, e.g. a simulated map scored against maps read from files, went whole
+        # with each block: 0.4 GB each at 10^8 int32 cells); culled by dask.optimize, a
+        # value ships only the pieces it needs
+        alone = (dask.optimize(b)[0] for b in lazy)
         ahead = ahead or 2 * max(1, sum(client.nthreads().values()))
-        pending = collections.deque(client.compute(b) for b in itertools.islice(lazy, ahead))
+        pending = collections.deque(client.compute(b) for b in itertools.islice(alone, ahead))
         try:
             while pending:
                 head = pending.popleft()
-                pending.extend(client.compute(b) for b in itertools.islice(lazy, 1))
+                pending.extend(client.compute(b) for b in itertools.islice(alone, 1))
                 yield head.result()
                 del head  # released: its worker frees the value
         finally:

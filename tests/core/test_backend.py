@@ -115,36 +115,44 @@ def test_computed_blocks_keep_the_next_blocks_computing_within_the_bound(schedul
     assert max(ahead_seen[:-4]) >= 2  # blocks computed while the first ones were held
 
 
-def test_computed_blocks_send_each_block_with_only_its_own_graph(monkeypatch):
-    """An in-memory map beside a chunked one (a simulated map and the observed map read
-    from its file): each block computed carries only its own piece of the in-memory map,
-    not the whole map (which a distributed client shipped once per block)."""
-    import cloudpickle
+class _RecordingClient:
+    """Stands for a distributed client: records the bytes of each graph it is given."""
 
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def nthreads(self) -> dict[str, int]:
+        return {"worker": 1}
+
+    def compute(self, collection):
+        import cloudpickle
+        import dask
+
+        self.sent.append(len(cloudpickle.dumps(dict(collection.__dask_graph__()))))
+        value = dask.compute(collection, scheduler="synchronous")[0]
+        return type("Done", (), {"result": lambda self: value})()
+
+    def cancel(self, futures) -> None:
+        pass
+
+
+def test_each_block_goes_to_the_client_with_only_its_own_graph(monkeypatch):
+    """An in-memory map beside a chunked one (a simulated map scored against the observed
+    map read from its file): each block, and each per-block result of an encoded write,
+    is sent with only its own pieces of the maps, not the whole maps (which the client
+    shipped once per block)."""
     from landcarbon import backend
 
     held = np.arange(400 * 300, dtype=np.int32).reshape(400, 300)  # 480 kB
-    lazy = make_raster(np.ones((400, 300), np.int32)).chunk({"y": 100, "x": 150})
-    summed = map_cells(np.add, lazy, make_raster(held), dtype=np.int32)
-    sent: list[int] = []
-    computed_in_order = backend.computed_in_order
-
-    def record(blocks, ahead=None):
-        def each():
-            for block in blocks:
-                sent.append(len(cloudpickle.dumps(dict(block.__dask_graph__()))))
-                yield block
-
-        return computed_in_order(each(), ahead)
-
-    monkeypatch.setattr(backend, "computed_in_order", record)
-    out = np.concatenate(
-        [np.concatenate(row, axis=1) for row in _rows(list(computed_blocks(summed.data)), 2)]
-    )
+    other = make_raster(np.ones((400, 300), np.int32)).chunk({"y": 100, "x": 150})
+    summed = map_cells(np.add, other, make_raster(held), dtype=np.int32).data
+    client = _RecordingClient()
+    monkeypatch.setattr(backend, "_distributed_client", lambda: client)
+    blocks = list(computed_blocks(summed))
+    sums = list(backend.computed_in_order(backend.block_results(np.sum, summed)))
+    out = np.concatenate([np.concatenate(blocks[i : i + 2], axis=1) for i in range(0, 8, 2)])
     np.testing.assert_array_equal(out, held + 1)
+    assert sums == [int(b.sum()) for b in blocks]
     piece = 100 * 150 * 4  # bytes of one block of a map (both maps here are numpy-backed)
-    assert len(sent) == 8 and all(2 * piece < size < 3 * piece for size in sent), sent
-
-
-def _rows(blocks: list[np.ndarray], per_row: int) -> list[list[np.ndarray]]:
-    return [blocks[i : i + per_row] for i in range(0, len(blocks), per_row)]
+    assert len(client.sent) == 16
+    assert all(2 * piece < size < 3 * piece for size in client.sent), client.sent

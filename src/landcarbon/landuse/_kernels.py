@@ -15,8 +15,8 @@ suitability stack as ``float64[K, rows, cols]``. One iteration is two kernels:
    converted while the new class still lacks cells and the old class is above its floor
    (its demand, or less for the relay class of a chain of conversions), so no class ever
    rises above its demand. A cell converts at most once per allocation. The walk takes
-   consecutive ranges of the order in batches of at most ``WALK_BATCH`` candidates, so its
-   memory does not grow with the map.
+   consecutive ranges of the order in batches of at most ``WALK_BATCH`` candidates, so it
+   holds one batch (and a byte a cell for the batches' buckets), not every candidate.
 
 With FLUS's ``flus_compat`` option one sequential kernel, :func:`flus_compat_sweep`, does
 both in the GeoSOS-FLUS C++ way (raster order, FLUS demand gate, anti-reversal flags).
@@ -761,9 +761,10 @@ def apply_proposals(
 
     The order is that of the cells' ``STREAM_ORDER`` numbers, ties by flat cell index. It is
     walked in consecutive ranges of those numbers of about ``batch`` candidates each
-    (:func:`_visit_batches`), so the memory it takes is bounded, not in proportion to the
-    map: each range is gathered from the map, walked and written back before the next. The
-    walk reads nothing of other cells, so the ranges give the map of one walk.
+    (:func:`_visit_batches`): each range is gathered from the map, walked and written back
+    before the next, so it holds one batch (28 bytes a candidate) and a byte a cell, not
+    every candidate. The walk reads nothing of other cells, so the ranges give the map of
+    one walk.
     """
     ikey = iteration_key(key, iteration)
     edges, sizes, bucket = _visit_batches(cls, candidate, origin, ikey, batch)
