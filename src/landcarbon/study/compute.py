@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -63,7 +64,12 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
                 f"({exc.__class__.__name__}: {exc}); point [compute] scheduler or --scheduler "
                 f"at the address `dask scheduler` prints (tcp://host:8786 by default)"
             ) from exc
-        with client, dask.config.set(NO_LINEAR_FUSION), scheduler_loss(client, compute.scheduler):
+        with (
+            tracebacks_dropped_from_distributed_logs(),  # the client's close logs too
+            client,
+            dask.config.set(NO_LINEAR_FUSION),
+            scheduler_loss(client, compute.scheduler),
+        ):
             yield f"distributed {compute.scheduler} ({client.dashboard_link})"
         return
     if uses_client(compute):  # a LocalCluster
@@ -102,6 +108,38 @@ def compute_context(compute: Any, timeout_s: float = 10.0) -> Iterator[str]:
         return
     with dask.config.set(scheduler=compute.scheduler, num_workers=compute.workers):
         yield local_scheduler(compute)
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's line and drop its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+@contextlib.contextmanager
+def tracebacks_dropped_from_distributed_logs() -> Iterator[None]:
+    """While the block runs, distributed's log lines print without their tracebacks.
+
+    When the scheduler goes away, the client logs each failed reconnection with the
+    traceback of the refused connection before the run's own error
+    (:func:`scheduler_loss`) says what happened and what to do; the lines stay, the
+    tracebacks go. The filter sits on the handlers distributed installs on its loggers.
+    """
+    handlers = {
+        h
+        for name in ("distributed", "distributed.client")
+        for h in logging.getLogger(name).handlers
+    }
+    quiet = _NoTraceback()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 @contextlib.contextmanager
