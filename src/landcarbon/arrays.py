@@ -36,7 +36,7 @@ def categorical(da: xr.DataArray | Any, what: str = "the map") -> xr.DataArray:
     (the integer check then runs when the blocks are computed).
     """
     da = _two_d(da, what)
-    nodata = _nodata(da)
+    nodata = declared_nodata(da)
     if da.dtype == np.int32 and nodata in (None, int(CLASS_NODATA)):
         return da
     label = _label(da, what)
@@ -47,7 +47,7 @@ def categorical(da: xr.DataArray | Any, what: str = "the map") -> xr.DataArray:
 def continuous(da: xr.DataArray | Any, what: str = "the map") -> xr.DataArray:
     """``da`` as a 2-D float64 map with NaN for nodata (see :func:`categorical`)."""
     da = _two_d(da, what)
-    nodata = _nodata(da)
+    nodata = declared_nodata(da)
     if da.dtype == np.float64 and (nodata is None or np.isnan(nodata)):
         return da
     out = map_cells(_values_block, da, dtype=np.float64, nodata=nodata)
@@ -76,8 +76,9 @@ def _two_d(da: xr.DataArray | Any, what: str) -> xr.DataArray:
     return da
 
 
-def _nodata(da: xr.DataArray) -> float | None:
-    """The value that marks nodata in ``da``'s cells (not the encoded one of a masked read)."""
+def declared_nodata(da: xr.DataArray) -> float | None:
+    """The value that marks nodata in ``da``'s cells (not the encoded one of a masked read):
+    ``_FillValue`` or ``nodata`` in its attrs, else ``rio.nodata``; None when it declares none."""
     value = da.attrs.get("_FillValue", da.attrs.get("nodata"))
     if value is None:
         import rioxarray  # noqa: F401  (registers .rio on the user's DataArrays)

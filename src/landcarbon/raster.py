@@ -649,11 +649,13 @@ def _write_errno(path: Path) -> int:
 
 
 def _with_our_nodata(da: xr.DataArray) -> xr.DataArray:
-    """``da`` with the nodata it declares (``rio.nodata``: e.g. -9999 of a map another tool
-    made) as landcarbon's own, ``CLASS_NODATA`` in an integer map and NaN in a float one,
-    so that :func:`write_raster` writes those cells as nodata, not as a class or a value.
-    Lazy on dask; ``da`` itself when it declares none or ours."""
-    declared = da.rio.nodata
+    """``da`` with the nodata it declares (:func:`~landcarbon.arrays.declared_nodata`, e.g.
+    -9999 of a map another tool made) as landcarbon's own, ``CLASS_NODATA`` in an integer
+    map and NaN in a float one, so that :func:`write_raster` writes those cells as nodata,
+    not as a class or a value. Lazy on dask; ``da`` itself when it declares none or ours."""
+    from landcarbon.arrays import declared_nodata
+
+    declared = declared_nodata(da)
     ours = CLASS_NODATA if np.issubdtype(da.dtype, np.integer) else np.nan
     if declared is None or np.isnan(declared) or declared == ours:
         return da
