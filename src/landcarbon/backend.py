@@ -257,6 +257,23 @@ def computed_blocks(data: Any, ahead: int | None = None) -> Generator[np.ndarray
         yield np.asarray(block)
 
 
+def placed_blocks(
+    data: Any, ahead: int | None = None
+) -> Generator[tuple[tuple[slice, ...], np.ndarray], None, None]:
+    """:func:`computed_blocks` with each block's place in the array: ``(slices, block)``,
+    so ``out[slices] = block`` fills a preallocated array block by block."""
+    starts = [np.cumsum((0, *sizes[:-1])) for sizes in data.chunks]
+    keys = itertools.product(*(range(len(sizes)) for sizes in data.chunks))  # C order
+    places = (
+        tuple(
+            slice(int(s[i]), int(s[i]) + n[i])
+            for s, i, n in zip(starts, key, data.chunks, strict=True)
+        )
+        for key in keys
+    )
+    yield from zip(places, computed_blocks(data, ahead), strict=True)
+
+
 def computed_in_order(lazy: Iterable[Any], ahead: int | None = None) -> Generator[Any, None, None]:
     """The values of dask collections (array blocks, :func:`block_results`), in order.
 

@@ -12,6 +12,7 @@ from landcarbon.backend import (
     computed_blocks,
     map_cells,
     map_focal,
+    placed_blocks,
     require_in_memory,
 )
 from landcarbon.errors import BackendError, ParameterError
@@ -156,3 +157,24 @@ def test_each_block_goes_to_the_client_with_only_its_own_graph(monkeypatch):
     piece = 100 * 150 * 4  # bytes of one block of a map (both maps here are numpy-backed)
     assert len(client.sent) == 16
     assert all(2 * piece < size < 3 * piece for size in client.sent), client.sent
+
+
+def test_placed_blocks_fill_an_array_block_by_block():
+    """Uneven chunks of a bands x rows x columns stack: each block's slices put it back
+    where it came from, in C order of the blocks."""
+    import dask.array as da
+
+    values = np.arange(3 * 7 * 5, dtype=np.float32).reshape(3, 7, 5)
+    lazy = da.from_array(values, chunks=((2, 1), (3, 3, 1), (4, 1)))
+    out = np.full_like(values, -1)
+    places = []
+    for at, block in placed_blocks(lazy):
+        out[at] = block
+        places.append(tuple((s.start, s.stop) for s in at))
+    np.testing.assert_array_equal(out, values)
+    assert len(places) == 2 * 3 * 2
+    assert places[:3] == [
+        ((0, 2), (0, 3), (0, 4)),
+        ((0, 2), (0, 3), (4, 5)),
+        ((0, 2), (3, 6), (0, 4)),
+    ]

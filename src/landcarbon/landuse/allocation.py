@@ -25,9 +25,8 @@ of threads. The step is global: the whole map is held in memory (about
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any, Literal
@@ -833,13 +832,13 @@ def allocation_stack(probability: xr.DataArray, dtype: type | None = None) -> xr
     written, so a band of zeros takes no memory; any other dtype is converted once
     (float32: rounded to nearest, as a float32 GeoTIFF of the stack would hold it).
     """
-    from landcarbon.backend import computed_blocks, is_dask
+    from landcarbon.backend import is_dask, placed_blocks
 
     data = probability.data
     dtype = dtype or stack_dtype(data.dtype)
     if is_dask(data):  # zeros, then the rows of each block that are not 0: a band of zeros
         out = np.zeros(data.shape, dtype=dtype)  # takes no memory (its pages stay untouched)
-        for at, block in zip(block_slices(data.chunks), computed_blocks(data), strict=True):
+        for at, block in placed_blocks(data):
             part: np.ndarray = np.nan_to_num(block.astype(dtype, copy=False), nan=0.0)
             written = (part != 0).any(axis=-1)
             out[at][written] = part[written]
@@ -857,7 +856,7 @@ def _class_indices(lulc: xr.DataArray | np.ndarray, codes: list[int]) -> np.ndar
     """
     import xarray as xr
 
-    from landcarbon.backend import computed_blocks, is_dask
+    from landcarbon.backend import is_dask, placed_blocks
     from landcarbon.landuse import _kernels
 
     data: Any = lulc.data if isinstance(lulc, xr.DataArray) else lulc
@@ -866,7 +865,7 @@ def _class_indices(lulc: xr.DataArray | np.ndarray, codes: list[int]) -> np.ndar
     if is_dask(data):
         cls = np.empty(data.shape, dtype=np.int8)
         unknown = 0
-        for at, block in zip(block_slices(data.chunks), computed_blocks(data), strict=True):
+        for at, block in placed_blocks(data):
             cls[at], found = _kernels.class_indices(block, ascending, int(CLASS_NODATA))
             unknown += found
     else:
@@ -882,16 +881,6 @@ def _class_indices(lulc: xr.DataArray | np.ndarray, codes: list[int]) -> np.ndar
     if not np.array_equal(order, np.arange(len(codes))):  # the stack's order, not ascending
         cls = np.where(cls >= 0, order.astype(np.int8)[cls], cls)
     return cls
-
-
-def block_slices(chunks: tuple[tuple[int, ...], ...]) -> Iterator[tuple[slice, ...]]:
-    """The place of each block of a dask array with ``chunks``, in C order (the order of
-    :func:`landcarbon.backend.computed_blocks`)."""
-    starts = [np.cumsum((0, *sizes[:-1])) for sizes in chunks]
-    for key in itertools.product(*(range(len(sizes)) for sizes in chunks)):
-        yield tuple(
-            slice(int(s[i]), int(s[i]) + n[i]) for s, i, n in zip(starts, key, chunks, strict=True)
-        )
 
 
 def _zone_array(
