@@ -35,6 +35,23 @@ def test_plan_orders_by_names_and_selects_what_is_needed():
         plan([a], {"input"}, ["z"])
 
 
+def test_a_missing_name_is_answered_with_the_names_it_may_have_meant():
+    """A study file's reference to a map that no step makes (a user's "simulation" for
+    the trend's "simulation.trend"): the error names the close names, else the inputs."""
+    calls: list[str] = []
+    sim = _copy_step("sim", "landuse_2020", "simulation.trend", calls)
+    carbon = _copy_step("carbon_2030", "simulation", "carbon_2030_out", calls)
+    with pytest.raises(
+        ConfigError, match=r"needs 'simulation', .*did you mean 'simulation.trend'\?"
+    ):
+        plan([sim, carbon], {"landuse_2020"})
+    far = _copy_step("carbon_x", "zzz", "x_out", calls)
+    with pytest.raises(
+        ConfigError, match=r"needs 'zzz', .*\(the study's inputs: dem, landuse_2020\)"
+    ):
+        plan([far], {"landuse_2020", "dem"})
+
+
 def test_rerun_is_cached_and_input_change_reruns(tmp_path: Path):
     src = tmp_path / "in.txt"
     src.write_text("x")

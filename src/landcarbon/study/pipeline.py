@@ -15,6 +15,7 @@ after the last finished step.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import gc
 import hashlib
 import json
@@ -79,9 +80,11 @@ def plan(
     """
     steps = list(steps)
     producer = {o.name: s for s in steps for o in s.outputs}
-    known = set(available) | set(producer)
+    available = set(available)
+    known = available | set(producer)
     problems = [
         f"step '{s.name}' needs '{i}', which no input or step provides"
+        + _nearest(i, known, available)
         for s in steps
         for i in s.inputs
         if i not in known
@@ -120,6 +123,14 @@ def plan(
             done.update(o.name for o in s.outputs)
             pending.remove(s)
     return ordered
+
+
+def _nearest(name: str, known: set[str], inputs: set[str]) -> str:
+    """The names a misspelt artifact name may have meant, else the study's inputs."""
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {' or '.join(repr(c) for c in close)}?)"
+    return f" (the study's inputs: {', '.join(sorted(inputs)) or 'none'})"
 
 
 def _cache_key(step: Step, inputs: Mapping[str, Path], seed: int) -> str:
