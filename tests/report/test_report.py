@@ -218,6 +218,28 @@ def test_comparison_chart_shows_each_quantity_as_differences_from_the_baseline(
         assert (tmp_path / "out" / path).stat().st_size > 1000
 
 
+def test_comparison_table_holds_storage_emissions_and_their_ratio_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """CS (t C), CE (t C/yr) and CS / CE per map: no "net emission" CE - CS of a stock
+    and a yearly flux, no supply-demand ratio or zone across dates (the table had both,
+    e.g. net -1.28e6 "t C" and zone "surplus" for a map of 1.29e6 t C emitting 3 491 t C/yr)."""
+    given = {"2020": (1_830_000.0, 25.0), "2030": (1_850_000.0, 40.0), "2040": (1_000.0, 0.0)}
+    _comparison_figure(tmp_path, monkeypatch, given)
+    table = pd.read_csv(tmp_path / "out" / "carbon" / "comparison.csv", index_col="map")
+    assert list(table.columns) == [
+        "storage_t_c",
+        "emissions_t_c_yr",
+        "sources_t_c_yr",
+        "sinks_t_c_yr",
+        "balance_index",
+    ]
+    assert table["storage_t_c"].tolist() == [1_830_000.0, 1_850_000.0, 1_000.0]
+    assert table["emissions_t_c_yr"].tolist() == [25.0, 40.0, 0.0]
+    np.testing.assert_allclose(table["balance_index"].iloc[:2], [73_200.0, 46_250.0])
+    assert np.isnan(table["balance_index"].iloc[2])  # CE = 0: nothing to compensate
+
+
 PAYLOADS = ("<script>alert(1)</script>", '<img src=x onerror="alert(2)">')
 
 

@@ -856,7 +856,6 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
     def run(ctx: Context) -> None:
         import pandas as pd
 
-        from landcarbon.carbon.balance import balance_table
         from landcarbon.report.charts import Panel, panels_png
 
         rows = {
@@ -870,18 +869,17 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             kt_c = figure_text("kt_c")
             quantities = [(figure_text("storage"), storage["storage_t_c"] / 1e3, kt_c, STORAGE)]
         else:
-            table = balance_table(
-                frame["storage_t_c"].astype(float),
-                frame["emissions_total_t_c"].astype(float).clip(lower=0),
-            )
-            table.insert(2, "sources_t_c_yr", frame["sources_t_c_yr"].astype(float))
-            table.insert(3, "sinks_t_c_yr", frame["sinks_t_c_yr"].astype(float))
-            table.index.name = "map"
+            table = _balance_by_map(frame)
             write_csv(table, ctx.outputs["carbon.comparison"], index=True)
             ctx.summary["balance_index"] = {k: float(v) for k, v in table["balance_index"].items()}
             quantities = [
-                (figure_text("storage"), table["cs_t_c"] / 1e3, figure_text("kt_c"), STORAGE),
-                (figure_text("emissions"), table["ce_t_c"], figure_text("t_c_yr"), "#c62828"),
+                (figure_text("storage"), table["storage_t_c"] / 1e3, figure_text("kt_c"), STORAGE),
+                (
+                    figure_text("emissions"),
+                    table["emissions_t_c_yr"],
+                    figure_text("t_c_yr"),
+                    "#c62828",
+                ),
                 (figure_text("balance"), table["balance_index"], figure_text("years"), "#1565c0"),
             ]
         panels = (
@@ -910,6 +908,32 @@ def _comparison_step(study: Study, labels: list[str], with_emissions: bool, base
             cite=CITE_EMISSIONS,
         ),
     )
+
+
+def _balance_by_map(summaries: pd.DataFrame) -> pd.DataFrame:
+    """Per map (rows of its account summaries): storage CS (t C), land-use emissions CE
+    (t C/yr, sources less sinks), their sources and sinks, and the balance index CS / CE
+    of the arid-region study (years; NaN where CE <= 0: nothing to compensate).
+
+    Only these: a net emission CE - CS or an ecological supply-demand ratio of a stock
+    against a yearly flux, across dates taken as units, has no meaning
+    (:func:`landcarbon.carbon.balance.balance_table` is for a sequestration supply against
+    emissions across spatial units)."""
+    import pandas as pd
+
+    storage = summaries["storage_t_c"].astype(float)
+    emissions = summaries["emissions_total_t_c"].astype(float)
+    table = pd.DataFrame(
+        {
+            "storage_t_c": storage,
+            "emissions_t_c_yr": emissions,
+            "sources_t_c_yr": summaries["sources_t_c_yr"].astype(float),
+            "sinks_t_c_yr": summaries["sinks_t_c_yr"].astype(float),
+            "balance_index": storage / emissions.where(emissions > 0),
+        }
+    )
+    table.index.name = "map"
+    return table
 
 
 STORAGE = "#2e7d32"
