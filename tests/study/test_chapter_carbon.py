@@ -82,8 +82,10 @@ def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
     )
     comparison = pd.read_csv(tmp_path / "out/carbon/comparison.csv", index_col=0)
     row = comparison.loc[2020]
-    if row["ce_t_c"] > 0:
-        assert row["balance_index"] == pytest.approx(row["cs_t_c"] / row["ce_t_c"])
+    assert row["storage_t_c"] == summaries["carbon_2020"]["storage_t_c"]
+    assert row["emissions_t_c_yr"] == summaries["carbon_2020"]["emissions_total_t_c"]
+    if row["emissions_t_c_yr"] > 0:
+        assert row["balance_index"] == pytest.approx(row["storage_t_c"] / row["emissions_t_c_yr"])
     # NEP = NPP - Rh cell by cell; soil carbon = 0.3 topsoil + 0.7 subsoil
     nep = read_raster(tmp_path / "out/carbon/nep_g_c_per_m2_yr.tif").values
     rh = read_raster(tmp_path / "out/carbon/rh_g_c_per_m2_yr.tif").values
@@ -330,7 +332,9 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     assert list(emissions["name"]) == [names[c] for c in emissions["code"]]
     for code in by_class.index:
         assert by_class.loc[code, "area_ha"] == pytest.approx((lu2000 == code).sum() * 0.09)
-        assert by_class.loc[code, "future_area_ha"] == pytest.approx((lu2020 == code).sum() * 0.09)
+        assert by_class.loc[code, "baseline_area_ha"] == pytest.approx(
+            (lu2020 == code).sum() * 0.09
+        )
     summaries = {r.name: r.summary for r in result.records}
     # 2000's own storage, and the sequestration 2000 → 2020 (later minus earlier)
     pools = _preset("carbon_henan_table1.toml")
@@ -340,6 +344,33 @@ def test_change_runs_earlier_to_later_whatever_the_baseline(tmp_path: Path):
     s2000, s2020 = density(lu2000).sum() * 0.09, density(lu2020).sum() * 0.09
     assert summaries["carbon_2000"]["storage_t_c"] == pytest.approx(s2000, rel=1e-12)
     assert summaries["carbon_2000"]["sequestration_t_c"] == pytest.approx(s2020 - s2000, rel=1e-9)
+
+
+def test_a_later_maps_table_by_class_leads_with_its_own_storage(tmp_path: Path):
+    """baseline 2000 (the first map): carbon/2020/carbon_by_class.csv holds 2020's cells,
+    areas and pools, 2000's area and storage as baseline_*, and the change 2020 - 2000 by
+    class (its main columns were 2000's, beside a summary of 2020's storage)."""
+    text = STUDY.split("price_per_t_c")[0]
+    (tmp_path / "study.toml").write_text(text)
+    result = run_study(tmp_path / "study.toml", tmp_path / "out")
+    region = synthetic_region((50, 60), seed=4)
+    lu2000, lu2020 = (region[f"landuse_{y}"].values for y in ("2000", "2020"))
+    pools = _preset("carbon_henan_table1.toml")
+    by_class = pd.read_csv(tmp_path / "out/carbon/2020/carbon_by_class.csv").set_index("code")
+    assert list(by_class.columns[-3:]) == ["baseline_area_ha", "baseline_total_t_c", "change_t_c"]
+    for code in by_class.index:
+        density = sum(pools[code][p] for p in ("c_above", "c_below", "c_soil", "c_dead"))
+        now, then = (lu2020 == code).sum(), (lu2000 == code).sum()
+        assert by_class.loc[code, "cells"] == now
+        assert by_class.loc[code, "c_soil_t_c"] == pytest.approx(now * 0.09 * pools[code]["c_soil"])
+        assert by_class.loc[code, "total_t_c"] == pytest.approx(now * 0.09 * density, rel=1e-12)
+        assert by_class.loc[code, "baseline_area_ha"] == pytest.approx(then * 0.09)
+        assert by_class.loc[code, "baseline_total_t_c"] == pytest.approx(then * 0.09 * density)
+        assert by_class.loc[code, "change_t_c"] == pytest.approx(
+            (now - then) * 0.09 * density, abs=1e-9
+        )
+    summary = {r.name: r.summary for r in result.records}["carbon_2020"]
+    assert by_class["total_t_c"].sum() == pytest.approx(summary["storage_t_c"], rel=1e-12)
 
 
 RH_STUDY = (

@@ -234,6 +234,8 @@ WORDS: dict[str, str] = {
     "c_dead": "死亡有机质碳",
     "future_area": "未来面积",
     "future_total": "未来碳储量",
+    "baseline_area": "基准年面积",
+    "baseline_total": "基准年碳储量",
     "change": "变化",
     "sequestration": "固碳量",
     "emissions": "碳排放",

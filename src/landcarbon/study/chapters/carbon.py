@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from landcarbon.carbon.climate import ClimateRelations
     from landcarbon.carbon.nep import RhParameters
+    from landcarbon.carbon.outputs import CarbonAccount
     from landcarbon.classes import ClassScheme
     from landcarbon.report.charts import Panel
     from landcarbon.tables import ClassTable
@@ -611,14 +612,16 @@ def _map_step(study: Study, sec: CarbonSection, label: str, baseline: str) -> St
             account, _ = write_carbon_outputs(out, mine, pools, overwrite=True)
             maps = {str(ctx.inputs[lulc]): mine}
         scheme = class_scheme(study, ctx.inputs)
-        by_class = account.by_class_table()
+        # this map's own storage: the start of an earlier map's change, else its end
+        own = account.current if earlier else account.future
+        by_class = (
+            _by_class_beside_baseline(account, earlier) if future else account.by_class_table()
+        )
         # the table again with the study's class names beside the codes
         write_csv(
             _named(by_class, legend(scheme, by_class["code"], maps)),
             ctx.outputs[f"carbon.{label}.by_class"],
         )
-        # this map's own storage: the start of an earlier map's change, else its end
-        own = account.current if earlier else account.future
         summary: dict[str, object] = {"storage_t_c": (own or account.current).total_t_c}
         if future:
             summary["sequestration_t_c"] = account.sequestration_t_c
@@ -818,6 +821,23 @@ def _named(frame: pd.DataFrame, names: Mapping[int, tuple[str, str]]) -> pd.Data
     at = list(out.columns).index("code") + 1
     out.insert(at, "name", [names[int(c)][0] for c in out["code"]])
     return out
+
+
+def _by_class_beside_baseline(account: CarbonAccount, earlier: bool) -> pd.DataFrame:
+    """A map's carbon by class (t C) with the baseline map's area and storage beside it
+    (``baseline_area_ha``, ``baseline_total_t_c``) and ``change_t_c``, the later map's
+    storage less the earlier's (as the folder's ``c_change_bas_alt.tif``).
+
+    The account holds the earlier map as ``current``: a map dated after the baseline is
+    its ``future``, so the table by the account's own order led with the baseline's
+    storage in this map's folder."""
+    own, base = (account.current, account.future) if earlier else (account.future, account.current)
+    assert base is not None and own is not None  # a change account holds both maps
+    frame = own.by_class.copy()
+    frame["baseline_area_ha"] = base.by_class["area_ha"].to_numpy()
+    frame["baseline_total_t_c"] = base.by_class["total_t_c"].to_numpy()
+    frame["change_t_c"] = account.by_class_table()["change_t_c"].to_numpy()
+    return frame
 
 
 def _before(label: str, baseline: str) -> bool:
