@@ -153,6 +153,27 @@ def test_cjk_class_names_warn_at_most_once(tmp_path: Path):
     assert all("fonts-noto-cjk" in str(w.message) for w in font_warnings)
 
 
+def test_a_cjk_font_installed_after_matplotlibs_font_cache_is_found(monkeypatch):
+    """Matplotlib lists fonts once, when it builds its cache: a CJK font installed later
+    (as the warning advises) was not found, and the warning came back after the install."""
+    from matplotlib import font_manager
+
+    system = font_manager.findSystemFonts()
+    cjk_files = [p for p in system if "CJK" in p or "wqy" in p.lower() or "Han" in p]
+    if not cjk_files:
+        pytest.skip("no CJK font file on this machine (make test installs fonts-noto-cjk)")
+    stale = font_manager.FontManager.__new__(font_manager.FontManager)
+    stale.__dict__.update(font_manager.fontManager.__dict__)
+    stale.ttflist = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk_files]
+    monkeypatch.setattr(font_manager, "fontManager", stale)
+    fonts.cjk_font.cache_clear()
+    try:
+        assert fonts._first_cjk(stale) is None  # the cache as it was before the install
+        assert fonts.cjk_font() in fonts.CJK_FONTS
+    finally:
+        fonts.cjk_font.cache_clear()
+
+
 def test_codes_sharing_a_last_digit_get_distinct_neutral_colours(tmp_path: Path):
     """10, 20 and 90 once all took NEUTRAL_COLOURS[0] (code % 10): maps of one colour."""
     generic = generic_scheme([10, 20, 90]).legend()

@@ -48,10 +48,28 @@ def needs_cjk(texts: Iterable[str]) -> bool:
 
 @cache
 def cjk_font() -> str | None:
-    """The first installed font of :data:`CJK_FONTS`, else None."""
+    """The first installed font of :data:`CJK_FONTS`, else None.
+
+    Matplotlib lists the fonts it found when it built its font cache, once: a CJK font
+    installed after that (as the warning below advises) was never found. So when the
+    list has none, the system's font files the list lacks are added to it first.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    manager = font_manager.fontManager
+    found = _first_cjk(manager)
+    if found is None:
+        listed = {f.fname for f in manager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in listed:
+                with contextlib.suppress(Exception):  # a file FreeType cannot read
+                    manager.addfont(path)
+        found = _first_cjk(manager)
+    return found
+
+
+def _first_cjk(manager: Any) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
