@@ -148,9 +148,9 @@ def test_emission_account_summary():
     acc = emission_account(lulc, emission_factor_preset("arid_muus", CNLUCC), 7.0, weights)
     s = acc.summary(co2=True)
     # land: (0.42 + 1.82) x 0.09 = 0.2016; energy 7; total 7.2016
-    assert s["land_use_t_c"] == pytest.approx(0.2016)
-    assert s["energy_t_c"] == pytest.approx(7.0)
-    assert s["total_t_co2"] == pytest.approx(7.2016 * 44 / 12)
+    assert s["land_use_t_c_yr"] == pytest.approx(0.2016)
+    assert s["energy_t_c_yr"] == pytest.approx(7.0)
+    assert s["total_t_co2_yr"] == pytest.approx(7.2016 * 44 / 12)
 
 
 def test_area_fallback_with_no_eligible_cell_is_an_error():

@@ -139,9 +139,9 @@ def test_emissions_preset_and_energy(inputs: dict[str, Path], tmp_path: Path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     # (2 x 0.42 - 0.64 - 0.02) x 0.09 = 0.18 x 0.09 = 0.0162 t C/yr
-    assert summary["land_use_t_c"] == pytest.approx(0.0162)
-    assert summary["energy_t_c"] == pytest.approx(100.0, rel=1e-12)
-    assert summary["total_t_c"] == pytest.approx(100.0162)
+    assert summary["land_use_t_c_yr"] == pytest.approx(0.0162)
+    assert summary["energy_t_c_yr"] == pytest.approx(100.0, rel=1e-12)
+    assert summary["total_t_c_yr"] == pytest.approx(100.0162)
     energy = read_raster(out / "emissions_energy.tif").values
     np.testing.assert_allclose(energy, [[25.0, 25.0], [50.0, 0.0]])
     zero = write_raster(make_raster(np.zeros((2, 2))), tmp_path / "zero.tif")
@@ -244,7 +244,7 @@ def test_emissions_energy_from_fuels(inputs: dict[str, Path], tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     # 1000 x 0.7143 x 0.7559 + 10 x 1.4571 x 0.5921 = 539.93937 + 8.6274891 = 548.5668591
-    assert json.loads(result.stdout)["energy_t_c"] == pytest.approx(548.5668591, rel=1e-12)
+    assert json.loads(result.stdout)["energy_t_c_yr"] == pytest.approx(548.5668591, rel=1e-12)
     bad = runner.invoke(app, [*base, "--fuel", "coal", "--weights", str(pop)])
     assert isinstance(bad.exception, ParameterError)
     assert "write NAME=AMOUNT" in str(bad.exception)
@@ -341,18 +341,18 @@ def test_emissions_by_zone_conserves_each_regional_total(tmp_path: Path):
         "zone",
         "area_ha",
         "land_use_t_c_yr",
-        "energy_t_c",
-        "total_t_c",
+        "energy_t_c_yr",
+        "total_t_c_yr",
     ]
     # land use, arid_muus: zone 7 = (2 x 0.42 - 0.64) x 0.09 = 0.018,
     # zone 8 = (-0.64 - 2 x 0.02) x 0.09 = -0.0612 t C/yr
     assert table["zone"].tolist() == [7, 8]
     assert table["area_ha"].tolist() == pytest.approx([0.27, 0.27])
     assert table["land_use_t_c_yr"].tolist() == pytest.approx([0.018, -0.0612], rel=1e-12)
-    assert abs(table["energy_t_c"][0] - 80) <= 1e-9 * 80
-    assert abs(table["energy_t_c"][1] - 30) <= 1e-9 * 30
-    assert table["total_t_c"].tolist() == pytest.approx([80.018, 29.9388], rel=1e-12)
-    assert json.loads(result.stdout)["energy_t_c"] == pytest.approx(110.0, rel=1e-12)
+    assert abs(table["energy_t_c_yr"][0] - 80) <= 1e-9 * 80
+    assert abs(table["energy_t_c_yr"][1] - 30) <= 1e-9 * 30
+    assert table["total_t_c_yr"].tolist() == pytest.approx([80.018, 29.9388], rel=1e-12)
+    assert json.loads(result.stdout)["energy_t_c_yr"] == pytest.approx(110.0, rel=1e-12)
     # the mask takes cell (0, 2) away: zone 8 has only zero weights left
     masked = [*base, "--mask", str(mask), "--out", str(tmp_path / "b")]
     result = runner.invoke(app, masked)
@@ -366,7 +366,7 @@ def test_emissions_by_zone_conserves_each_regional_total(tmp_path: Path):
     energy = read_raster(tmp_path / "b" / "emissions_energy.tif").values
     np.testing.assert_allclose(energy, [[10.0, 30.0, 0.0], [40.0, 15.0, 15.0]], rtol=1e-6)
     table = pd.read_csv(tmp_path / "b" / "emissions_by_zone.csv")
-    assert table["energy_t_c"].tolist() == pytest.approx([80.0, 30.0], rel=1e-9)
+    assert table["energy_t_c_yr"].tolist() == pytest.approx([80.0, 30.0], rel=1e-9)
 
 
 def test_emissions_zone_options_refused_when_they_would_be_ignored(tmp_path: Path):
@@ -397,7 +397,7 @@ def test_emissions_preset_by_group_through_classes(tmp_path: Path):
                    "--classes", str(classes))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     # (2 x 0.42 - 0.64 + 0.05) x 0.09 = 0.25 x 0.09 = 0.0225 t C/yr
-    assert json.loads(proc.stdout)["land_use_t_c"] == pytest.approx(0.0225, rel=1e-12)
+    assert json.loads(proc.stdout)["land_use_t_c_yr"] == pytest.approx(0.0225, rel=1e-12)
     # raw codes and no groups: one error line naming the codes and the fix
     proc = run_cli("emissions", "--lulc", str(lulc), "--preset", "arid_muus")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr

@@ -175,7 +175,7 @@ def _comparison_figure(
     inputs = {}
     for label, (cs, ce) in given.items():
         path = tmp_path / f"{label}.json"
-        summary = {"storage_t_c": cs, "emissions_total_t_c": ce}
+        summary = {"storage_t_c": cs, "emissions_total_t_c_yr": ce}
         path.write_text(json.dumps({**summary, "sources_t_c_yr": ce, "sinks_t_c_yr": 0.0}))
         inputs[f"carbon.{label}.summary"] = path
     (tmp_path / "study.toml").write_text('[study]\nname = "comparison"\n')

@@ -73,7 +73,7 @@ def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
         storage = density.sum() * 0.09  # 30 m cells = 0.09 ha
         assert summaries[f"carbon_{year}"]["storage_t_c"] == pytest.approx(storage, rel=1e-12)
         ef = np.vectorize(lambda c: factors[c]["factor_t_c_per_ha_yr"])(lu)
-        assert summaries[f"carbon_{year}"]["emissions_land_use_t_c"] == pytest.approx(
+        assert summaries[f"carbon_{year}"]["emissions_land_use_t_c_yr"] == pytest.approx(
             ef.sum() * 0.09, rel=1e-12, abs=1e-9
         )
     seq = summaries["carbon_2020"]["sequestration_t_c"]
@@ -83,7 +83,7 @@ def test_carbon_chapter_totals_match_a_direct_computation(tmp_path: Path):
     comparison = pd.read_csv(tmp_path / "out/carbon/comparison.csv", index_col=0)
     row = comparison.loc[2020]
     assert row["storage_t_c"] == summaries["carbon_2020"]["storage_t_c"]
-    assert row["emissions_t_c_yr"] == summaries["carbon_2020"]["emissions_total_t_c"]
+    assert row["emissions_t_c_yr"] == summaries["carbon_2020"]["emissions_total_t_c_yr"]
     if row["emissions_t_c_yr"] > 0:
         assert row["balance_index"] == pytest.approx(row["storage_t_c"] / row["emissions_t_c_yr"])
     # NEP = NPP - Rh cell by cell; soil carbon = 0.3 topsoil + 0.7 subsoil

@@ -161,7 +161,7 @@ def _balance_2020(study: Path, out: Path) -> tuple[float, float, float]:
     """(CS, CE, CS/CE) of the 2020 map from the example's carbon_2020 step alone."""
     result = run_study(study, out, steps=["carbon_2020"])
     summary = {r.name: r.summary for r in result.records}["carbon_2020"]
-    cs, ce = summary["storage_t_c"], summary["emissions_total_t_c"]
+    cs, ce = summary["storage_t_c"], summary["emissions_total_t_c_yr"]
     return cs, ce, cs / ce
 
 

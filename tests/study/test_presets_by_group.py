@@ -152,7 +152,7 @@ def test_codes_mapped_to_groups_get_the_presets_values(tmp_path: Path):
     summary = {r.name: r.summary for r in result.records}["carbon_2020"]
     # arid_muus by group: cropland 0.42, forest -0.64, barren 0.05 t C/ha/yr, 0.09 ha cells
     # 3 x 0.09 x 0.42 + 2 x 0.09 x -0.64 + 1 x 0.09 x 0.05 = 0.1134 - 0.1152 + 0.0045 = 0.0027
-    assert summary["emissions_land_use_t_c"] == pytest.approx(0.0027, rel=1e-12)
+    assert summary["emissions_land_use_t_c_yr"] == pytest.approx(0.0027, rel=1e-12)
     # pools by code: 3 x 1 + 2 x 2 + 1 x 3 = 10 t C/ha x 0.09 ha
     assert summary["storage_t_c"] == pytest.approx(0.9, rel=1e-12)
 

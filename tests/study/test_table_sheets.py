@@ -56,7 +56,7 @@ def test_study_tables_from_workbook_sheets(tmp_path: Path):
     summary = json.dumps(json.loads(result.stdout)["steps"])
     # 1 ha cells: 1 cell of 10.5 t C/ha and 3 of 20 t C/ha; 0.5 - 3 x 0.25 t C/yr
     assert '"storage_t_c": 70.5' in summary, summary
-    assert '"emissions_total_t_c": -0.25' in summary, summary
+    assert '"emissions_total_t_c_yr": -0.25' in summary, summary
 
 
 def test_study_workbook_without_sheet_is_one_error(tmp_path: Path):

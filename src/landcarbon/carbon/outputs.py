@@ -119,10 +119,11 @@ class EmissionAccount:
     energy: xr.DataArray | None = None
 
     def summary(self, co2: bool = False) -> dict[str, Any]:
-        """``land_use_t_c``, ``by_class``, ``energy_t_c`` (if any), ``total_t_c`` (t C/yr)."""
+        """``land_use_t_c_yr``, ``by_class`` (t C/yr), ``energy_t_c_yr`` (if any), ``total_t_c_yr``
+        and, with ``co2``, ``total_t_co2_yr``."""
         land = float(self.by_class["emissions_t_c_yr"].sum())
         out: dict[str, Any] = {
-            "land_use_t_c": land,
+            "land_use_t_c_yr": land,
             "by_class": {
                 str(c): float(v)
                 for c, v in zip(
@@ -133,10 +134,10 @@ class EmissionAccount:
         energy = 0.0
         if self.energy is not None:
             energy = fixed_total(self.energy)
-            out["energy_t_c"] = energy
-        out["total_t_c"] = land + energy
+            out["energy_t_c_yr"] = energy
+        out["total_t_c_yr"] = land + energy
         if co2:
-            out["total_t_co2"] = out["total_t_c"] * T_CO2_PER_T_C
+            out["total_t_co2_yr"] = out["total_t_c_yr"] * T_CO2_PER_T_C
         return out
 
 

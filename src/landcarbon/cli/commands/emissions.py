@@ -161,8 +161,8 @@ def emissions(
             write_json(summary, folder / "summary.json", overwrite=overwrite)
         say(f"wrote outputs to {out}")
     emit(summary)
-    say(f"land-use emissions {summary['land_use_t_c']:.6g} t C/yr")
-    say(f"total emissions {summary['total_t_c']:.6g} t C/yr")
+    say(f"land-use emissions {summary['land_use_t_c_yr']:.6g} t C/yr")
+    say(f"total emissions {summary['total_t_c_yr']:.6g} t C/yr")
 
 
 def energy_totals(
@@ -191,8 +191,8 @@ def zone_table(
     land_per_ha: xr.DataArray, energy: xr.DataArray | None, zones: xr.DataArray
 ) -> pd.DataFrame:
     """Per region: ``zone, area_ha, land_use_t_c_yr`` and, with energy emissions (t C per
-    cell), ``energy_t_c`` (their sum; NaN where no cell of the region got any, e.g. a
-    region without a total) and ``total_t_c``."""
+    cell), ``energy_t_c_yr`` (their sum; NaN where no cell of the region got any, e.g. a
+    region without a total) and ``total_t_c_yr``."""
     import numpy as np
 
     from landcarbon.backend import chunked_bincount
@@ -207,8 +207,8 @@ def zone_table(
     n = len(index.codes)
     total = chunked_bincount(bins, n + 1, weights=energy.fillna(0.0))[:n]
     cells = chunked_bincount(bins, n + 1, weights=energy.notnull().astype(np.float64))[:n]
-    table["energy_t_c"] = np.where(cells > 0, total, np.nan)
-    table["total_t_c"] = table["land_use_t_c_yr"] + table["energy_t_c"]
+    table["energy_t_c_yr"] = np.where(cells > 0, total, np.nan)
+    table["total_t_c_yr"] = table["land_use_t_c_yr"] + table["energy_t_c_yr"]
     return table
 
 

@@ -942,7 +942,7 @@ def _balance_by_map(summaries: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     storage = summaries["storage_t_c"].astype(float)
-    emissions = summaries["emissions_total_t_c"].astype(float)
+    emissions = summaries["emissions_total_t_c_yr"].astype(float)
     table = pd.DataFrame(
         {
             "storage_t_c": storage,
@@ -1066,7 +1066,7 @@ def _uncertainty_summary_step(ensembles: dict[str, str]) -> Step:
                     "scenario": scenario,
                     "map": label,
                     "map_storage_t_c": account["storage_t_c"],
-                    "map_emissions_t_c_yr": account.get("emissions_land_use_t_c", NOT_COMPUTED),
+                    "map_emissions_t_c_yr": account.get("emissions_land_use_t_c_yr", NOT_COMPUTED),
                     **interval_summary(totals),
                 }
             )
