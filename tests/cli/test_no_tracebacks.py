@@ -200,6 +200,7 @@ def test_sinks_blames_the_misaligned_first_raster_alone(tmp_path: Path) -> None:
     (tmp_path / "veg.csv").write_text("code,name,density\n1,forest,10\n")
     args = ["sinks", "--nep", nep, "--veg-type", paths["veg_type"], "--veg-density"]
     args += [str(tmp_path / "veg.csv"), "--soil-carbon", paths["soil_carbon"]]
+    args += ["--resistance-levels", "wensu_county", "--strategies", "wensu_county"]
     message = _error(
         run_cli(*args, "--lulc", paths["lulc"], "--out", str(tmp_path / "out")),
         r"rasters are not aligned with veg_type ",

@@ -57,6 +57,10 @@ def _args(region: Path, out: Path) -> list[str]:
         "2",
         "--potential",
         "quantile",
+        "--resistance-levels",
+        "wensu_county",  # the county study's tables, named: nothing falls back to them
+        "--strategies",
+        "wensu_county",
         "--out",
         str(out),
     ]
@@ -133,7 +137,26 @@ def test_sinks_needs_classes_for_the_presets(region: Path, tmp_path: Path) -> No
     args = [*_without(_args(region, tmp_path / "o"), "--classes"), "--classes", "worldcover"]
     result = runner.invoke(app, [*args, "--resistance-levels", str(_slope_levels(tmp_path))])
     assert result.exit_code == 2
-    assert "the shipped strategies (the county study's Table 10) name CNLUCC" in result.output
+    assert "wensu_county: the county study's strategies (its Table 10) name CNLUCC" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "what"),
+    [("--resistance-levels", "resistance levels"), ("--strategies", "restoration strategies")],
+)
+def test_sinks_uses_the_county_tables_only_when_named(
+    region: Path, tmp_path: Path, option: str, what: str
+) -> None:
+    """The county study's thresholds and rules were applied to any region that gave no
+    table of its own; now the command asks for one and writes nothing."""
+    result = runner.invoke(app, _without(_args(region, tmp_path / "o"), option))
+    assert result.exit_code == 2
+    assert f"choose the {what}: {option} wensu_county for the county study's" in " ".join(
+        result.output.split()
+    )
+    assert not (tmp_path / "o").exists()
 
 
 def _slope_levels(tmp_path: Path) -> Path:

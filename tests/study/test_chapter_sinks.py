@@ -44,6 +44,8 @@ vegetation = "vegetation"
 vegetation_density = "vegetation_density"
 soil_carbon = "soc"
 landuse = "landuse"
+levels = "wensu_county"
+strategies = "wensu_county"
 min_area_ha = 10.0
 
 [sinks.factors]
@@ -88,3 +90,22 @@ def test_strategy_texts_are_given_once_per_pattern_in_a_legend_table(tmp_path: P
     np.testing.assert_array_equal(got["patches"], by_pattern["size"])
     np.testing.assert_allclose(got["area_ha"], by_pattern["sum"], rtol=1e-12)
     assert got["patches"].sum() == len(patches) > len(got)
+
+
+def test_the_county_tables_are_used_only_when_named(tmp_path: Path):
+    """No levels or strategies in [sinks]: validate says how to name them, and runs
+    nothing (the county study's thresholds were applied to any region that gave none)."""
+    import pytest
+
+    from landcarbon.errors import ConfigError
+    from landcarbon.study.config import load_study
+    from landcarbon.study.run import build_steps
+
+    shutil.copytree(_folder() / "tables", tmp_path / "tables")
+    for key in ("levels", "strategies"):
+        (tmp_path / "study.toml").write_text(STUDY.replace(f'{key} = "wensu_county"\n', ""))
+        with pytest.raises(
+            ConfigError, match=rf"sinks\.{key}: required key is missing: .*wensu_county"
+        ):
+            build_steps(load_study(tmp_path / "study.toml"))
+    assert not (tmp_path / "out").exists()

@@ -55,6 +55,7 @@ SINKS = (
     'soil = { topsoil_organic = "soc_topsoil", subsoil_organic = "soc_subsoil" }\n\n'
     '[sinks]\nnep = "carbon.nep"\nsoil_carbon = "carbon.soil"\nvegetation = "vegetation"\n'
     'vegetation_density = "vegetation_density"\nlanduse = "landuse_2020"\n'
+    'levels = "wensu_county"\nstrategies = "wensu_county"\n'
 )
 
 CASES = {

@@ -89,7 +89,10 @@ def parse_section(cls: type[T], data: Any, prefix: str, problems: list[Problem])
         path = _join(prefix, name)
         if name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                problems.append(Problem(path, "required key is missing"))
+                what = f.metadata.get("doc", "")
+                problems.append(
+                    Problem(path, "required key is missing" + (f": {what}" if what else ""))
+                )
             continue
         mark = len(problems)
         values[name] = _convert(hints[name], data[name], path, problems)

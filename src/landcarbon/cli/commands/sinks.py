@@ -88,8 +88,11 @@ def sinks(
         "levels (keyed by group) and cultivated land (the cropland group) come from its "
         "groups.",
     ),
-    resistance_levels: Path | None = typer.Option(
-        None, "--resistance-levels", help="Level table TOML (default: the county-study preset)."
+    resistance_levels: str | None = typer.Option(
+        None,
+        "--resistance-levels",
+        help="Resistance levels: wensu_county (the county study's Table 5, shipped: slope "
+        "in degrees, elevation in m, ...) or your level table TOML.",
     ),
     resistance_weights: str = typer.Option(
         "entropy", "--resistance-weights", help="'entropy', 'published' or NAME=W,..."
@@ -99,11 +102,11 @@ def sinks(
         "--importance-weights",
         help="NAME=W,... for nep, vegetation, soil (default 0.5,0.25,0.25).",
     ),
-    strategies: Path | None = typer.Option(
+    strategies: str | None = typer.Option(
         None,
         "--strategies",
-        help="Strategy rule TOML (default: the county-study preset, CNLUCC codes: needs "
-        "--classes cnlucc or cnlucc2).",
+        help="Restoration strategies: wensu_county (the county study's Table 10, shipped, "
+        "CNLUCC codes: needs --classes cnlucc or cnlucc2) or your strategy rule TOML.",
     ),
     cultivated: str | None = typer.Option(
         None,
@@ -136,6 +139,7 @@ def sinks(
     from landcarbon.groups import classes_option
     from landcarbon.raster import read_stack
     from landcarbon.sinks.chapter import SinksParams, run_sinks, write_sinks
+    from landcarbon.sinks.presets import SHIPPED, shipped_or_path
     from landcarbon.sinks.resistance import load_level_tables
     from landcarbon.sinks.strategies import CNLUCC_SCHEMES, load_strategy_rules
     from landcarbon.tables import read_table
@@ -153,6 +157,17 @@ def sinks(
         }
     )
     assert nep and veg_type and veg_density and soil_carbon and lulc
+    for option, value, what, table in (
+        ("--resistance-levels", resistance_levels, "resistance levels", "Table 5"),
+        ("--strategies", strategies, "restoration strategies", "Table 10"),
+    ):
+        if value is None:
+            raise typer.BadParameter(
+                f"choose the {what}: {option} {SHIPPED} for the county study's ({table}), "
+                f"or your own TOML table; none is assumed",
+                param_hint=option,
+            )
+    assert resistance_levels and strategies
     if out is None:
         raise typer.BadParameter("give an output folder", param_hint="--out")
     factor_paths = {k: Path(v) for k, v in _pairs(factor, "--factor").items()}
@@ -174,10 +189,11 @@ def sinks(
     )
     scheme = classes_option(classes) if classes else None
     codes = _cultivated(cultivated, scheme)
-    level_tables = load_level_tables(resistance_levels, scheme)
-    if strategies is None and (classes or "").strip().lower() not in CNLUCC_SCHEMES:
+    level_tables = load_level_tables(shipped_or_path(resistance_levels), scheme)
+    rules = shipped_or_path(strategies)
+    if rules is None and (classes or "").strip().lower() not in CNLUCC_SCHEMES:
         raise typer.BadParameter(
-            f"the shipped strategies (the county study's Table 10) name CNLUCC codes, but "
+            f"{SHIPPED}: the county study's strategies (its Table 10) name CNLUCC codes, but "
             f"--classes is {classes or 'not given'}; give your own --strategies table, or "
             f"--classes cnlucc2 (or cnlucc) if the land-use map has CNLUCC codes",
             param_hint="--strategies",
@@ -200,7 +216,7 @@ def sinks(
         lulc=stack["lulc"],
         factors={k: stack[f"factor:{k}"] for k in factor_paths},
         level_tables=level_tables,
-        strategy_rules=load_strategy_rules(strategies),
+        strategy_rules=load_strategy_rules(rules),
         lulc_names=scheme.names() if scheme else None,
         params=params,
     )

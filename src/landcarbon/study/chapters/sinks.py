@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from landcarbon.errors import ConfigError
+from landcarbon.sinks.presets import SHIPPED
 from landcarbon.study.chapters import steps_for
 from landcarbon.study.chapters._common import artifact, read, write_csv
 from landcarbon.study.chapters.landuse import class_inputs, class_scheme
@@ -59,13 +60,20 @@ class SinksSection:
     vegetation_density: str = doc("[tables] name of the code,name,density (t C/ha) table.")
     soil_carbon: str = doc("Soil carbon density (t C/ha): a [rasters] name or step output.")
     landuse: str = doc("Land-use raster (codes of [inputs] classes) in [rasters].")
+    levels: str = doc(
+        "Resistance levels: 'wensu_county' (the county study's Table 5, shipped: slope in "
+        "degrees, elevation in m, land use by group, ...) or the [tables] name of your level "
+        "TOML (a copy of presets/sinks_resistance.toml with your thresholds)."
+    )
+    strategies: str = doc(
+        "Restoration strategies: 'wensu_county' (the county study's Table 10, shipped, CNLUCC "
+        "codes) or the [tables] name of your strategy rule TOML."
+    )
     factors: dict[str, str] = doc(
         "Resistance factor → raster: slope, elevation, accumulated_temperature, "
         "precipitation, population (land use is added from `landuse`).",
         default_factory=dict,
     )
-    levels: str = doc("[tables] name of a resistance level TOML (default: county preset).", "")
-    strategies: str = doc("[tables] name of a strategy rule TOML (default: county preset).", "")
     importance_weights: dict[str, float] = doc(
         "Weights of nep / vegetation / soil (default 0.5 / 0.25 / 0.25).",
         default_factory=dict,
@@ -93,12 +101,10 @@ def _check_names(study: Study, sec: SinksSection) -> None:
     from landcarbon.sinks.importance import DEFAULT_WEIGHTS
     from landcarbon.sinks.resistance import load_level_tables
 
-    if sec.levels and sec.levels not in study.tables:
+    if sec.levels != SHIPPED and sec.levels not in study.tables:
         return  # the plan names the missing table
     where = f"{study.path}: [sinks]"
-    levels = load_level_tables(
-        study.tables[sec.levels] if sec.levels else None, class_scheme(study)
-    )
+    levels = load_level_tables(study.tables.get(sec.levels), class_scheme(study))
     for key, given, known in (
         ("factors", sec.factors, levels),
         ("importance_weights", sec.importance_weights, DEFAULT_WEIGHTS),
@@ -145,9 +151,9 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         "veg_density": sec.vegetation_density,
         **{f"factor.{k}": v for k, v in sec.factors.items()},
     }
-    if sec.levels:
+    if sec.levels != SHIPPED:
         inputs["levels"] = sec.levels
-    if sec.strategies:
+    if sec.strategies != SHIPPED:
         inputs["strategies"] = sec.strategies
     names = {k: artifact(study, v) for k, v in inputs.items()}
     names.update(zip(("classes",), class_inputs(study), strict=False))
@@ -155,7 +161,7 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
     from landcarbon.sinks.strategies import CNLUCC_SCHEMES
 
     # level tables by group resolve onto the study's codes: a bad table stops validate
-    if not sec.levels or sec.levels in study.tables:
+    if sec.levels == SHIPPED or sec.levels in study.tables:
         load_level_tables(study.tables.get(sec.levels), class_scheme(study))
     cultivated_codes(study)
     if sec.vegetation_density in study.tables:  # its densities are checked before any work
@@ -166,10 +172,10 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         )
     given = study.inputs.classes or ""
     cnlucc = given not in study.tables and given.strip().lower() in CNLUCC_SCHEMES
-    if not sec.strategies and not cnlucc:
+    if sec.strategies == SHIPPED and not cnlucc:
         raise ConfigError(
-            f"{study.path}: [sinks] strategies: the shipped strategies (the county study's "
-            f"Table 10) name CNLUCC codes, but [inputs] classes is "
+            f"{study.path}: [sinks] strategies = '{SHIPPED}': the county study's strategies "
+            f"(its Table 10) name CNLUCC codes, but [inputs] classes is "
             f"{study.inputs.classes or 'not given'}; give your own strategies table, or "
             f'classes = "cnlucc2" (or "cnlucc") if the maps use CNLUCC codes'
         )
