@@ -73,6 +73,7 @@ def _erosion_in_metres(d: Path) -> tuple[list[str], str]:
     args = ["erosion", "--dem", _raster(d, "dem.tif", 300.0 - 4.0 * xx + np.sin(yy / 4.0))]
     args += ["--precip", precip, "--lulc", _raster(d, "lu.tif", (1 + xx // 3).astype(np.int32))]
     args += ["--soil", _raster(d, "soil.tif", (1 + yy // 2).astype(np.int32))]
+    args += ["--tables", "redsoil", "--region", "south_red_soil"]
     return [*args, "--classes", "cnlucc", "--out", str(d / "out")], precip
 
 

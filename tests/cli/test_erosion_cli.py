@@ -51,7 +51,7 @@ def _args(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
         str(paths["lulc"]),
         "--soil",
         str(paths["soil"]),
-        *("--classes", "cnlucc"),
+        *("--classes", "cnlucc", "--tables", "redsoil", "--region", "south_red_soil"),
         "--out",
         str(out),
         *extra,
@@ -297,6 +297,18 @@ def test_k_from_texture_by_epic(tmp_path: Path) -> None:
     np.testing.assert_allclose(written, (-0.01383 + 0.51575 * k_epic) * 0.1317, rtol=1e-6)
 
 
+@pytest.mark.parametrize("option", ["--tables", "--region"])
+def test_the_tables_and_region_are_never_assumed(tmp_path: Path, option: str) -> None:
+    """Without them the command used southern China's red-soil tables and region."""
+    paths = _write_inputs(tmp_path)
+    args = _args(paths, tmp_path / "out")
+    at = args.index(option)
+    result = runner.invoke(app, args[:at] + args[at + 2 :])
+    assert result.exit_code == 2
+    assert f"Missing option '{option}'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_shipped_tables_need_the_classes_groups(tmp_path: Path) -> None:
     from landcarbon.testing import run_cli
 
@@ -306,7 +318,7 @@ def test_shipped_tables_need_the_classes_groups(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith(
-        "error: the shipped erosion tables are keyed by land-use group, and the codes "
+        "error: the redsoil erosion tables are keyed by land-use group, and the codes "
     )
     assert "give --classes FILE (code, name, group) or --classes cnlucc" in proc.stderr
     assert not (tmp_path / "out").exists()

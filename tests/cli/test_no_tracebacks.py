@@ -58,7 +58,8 @@ CARBON = (
 )
 EROSION = (
     '[erosion]\ndem = "dem"\nprecipitation = "precipitation"\nsoil = "soil_texture"\n'
-    'landuse = "landuse_2020"\n\n[erosion.climate]\nssp245 = { "2030" = 1.02 }\n\n'
+    'landuse = "landuse_2020"\ntables = "redsoil"\nregion = "south_red_soil"\n\n'
+    '[erosion.climate]\nssp245 = { "2030" = 1.02 }\n\n'
     '[erosion.maps]\nnow = "landuse_2020"\n'
 )
 SIMULATION = (

@@ -33,6 +33,7 @@ dem = "dem"
 precipitation = "precipitation"
 soil = "soil"
 landuse = "landuse"
+tables = "redsoil"
 region = "northwest_loess"
 climate = { same = { "2020" = 1.0 }, wetter = { "2020" = 1.1 } }
 maps = { observed_2020 = "landuse" }
@@ -151,9 +152,36 @@ def test_bad_method_option_in_the_study_file_is_one_error_line(tmp_path: Path):
     from landcarbon.testing import one_error_line, run_cli
 
     study = tmp_path / "study.toml"
-    study.write_text(STUDY.replace('region = "northwest_loess"', 'slope_length = "d8"'))
+    study.write_text(
+        STUDY.replace(
+            'region = "northwest_loess"', 'region = "northwest_loess"\nslope_length = "d8"'
+        )
+    )
     line = one_error_line(run_cli("validate", str(study)))
     assert "slope_length" in line and "'d8'" in line and "cumulative" in line, line
+
+
+@pytest.mark.parametrize(
+    ("line", "wanted"),
+    [
+        (
+            'tables = "redsoil"\n',
+            "erosion.tables: required key is missing: Erosion tables: 'redsoil'",
+        ),
+        (
+            'region = "northwest_loess"\n',
+            "erosion.region: required key is missing: SL 190-2007 region",
+        ),
+    ],
+)
+def test_the_erosion_tables_and_region_are_never_assumed(tmp_path: Path, line: str, wanted: str):
+    """Without them the study got southern China's red-soil B, E, T, K and SOC and its
+    tolerable loss; now validate names the key and what to give."""
+    from landcarbon.testing import one_error_line, run_cli
+
+    study = tmp_path / "study.toml"
+    study.write_text(STUDY.replace(line, ""))
+    assert wanted in one_error_line(run_cli("validate", str(study)))
 
 
 def test_grade_areas_of_each_scenario_and_year_in_their_own_table(tmp_path: Path):

@@ -279,7 +279,7 @@ def test_validate_checks_the_erosion_tables_against_the_land_use_map(tmp_path: P
         .replace('dem = "dem.tif"\n', 'dem = "dem.tif"\nsoil = "soil.tif"\n')
     )
     text += '[erosion]\ndem = "dem"\nprecipitation = "dem"\nsoil = "soil"\nlanduse = "lu"\n'
-    text += 'tables = "erosion"\n'
+    text += 'tables = "erosion"\nregion = "south_red_soil"\n'
     (tmp_path / "study.toml").write_text(text)
     _one_error(
         run_cli("validate", str(tmp_path / "study.toml")),

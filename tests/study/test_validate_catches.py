@@ -44,7 +44,7 @@ FACTORS = 'emission_factors = "arid_muus"\n'  # energy emissions add to land-use
 NEP = 'npp = "npp", temperature = "monthly_temperature", precipitation = "monthly_precipitation"'
 EROSION = (
     '[erosion]\ndem = "dem"\nprecipitation = "precipitation"\nsoil = "soil_texture"\n'
-    'landuse = "landuse_2020"\n'
+    'landuse = "landuse_2020"\ntables = "redsoil"\nregion = "south_red_soil"\n'
 )
 SIMULATION = (
     '[simulation]\nt0 = "landuse_2010"\nt1 = "landuse_2020"\nyears = [2010, 2020]\n'

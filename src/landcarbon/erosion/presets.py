@@ -35,6 +35,13 @@ class ErosionTables:
     soil: ClassTable
 
 
+SHIPPED = "redsoil"
+"""The name that chooses the shipped erosion tables (``erosion_tables.toml``: B, E, T by
+land-use group and K, SOC by soil class for the red-soil hilly region of southern China)
+where a study file or the command line asks for erosion tables. Used only when named:
+nothing falls back to them."""
+
+
 def default_tables_path() -> Path:
     """Path of the shipped preset ``erosion_tables.toml``."""
     return Path(str(resources.files("landcarbon") / "presets" / "erosion_tables.toml"))

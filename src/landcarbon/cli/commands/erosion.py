@@ -43,11 +43,12 @@ def erosion(
     ),
     lulc: Path = typer.Option(..., "--lulc", help="Land-use map (codes of the tables file)."),
     soil: Path = typer.Option(..., "--soil", help="Soil-type map (codes of the tables file)."),
-    tables: Path | None = typer.Option(
-        None,
+    tables: str = typer.Option(
+        ...,
         "--tables",
-        help="Erosion tables (TOML); default: the shipped preset (B/E/T keyed by land-use "
-        "group: give --classes).",
+        help="Erosion tables: redsoil (shipped, the red-soil hilly region of southern China: "
+        "B/E/T keyed by land-use group, give --classes; K and SOC by soil class) or your "
+        "tables TOML.",
     ),
     classes: str | None = CLASSES,
     cover: Path | None = typer.Option(
@@ -104,9 +105,10 @@ def erosion(
         "zhang2002", "--r-daily", help="R from a daily stack: zhang2002 or xie2016."
     ),
     region: str = typer.Option(
-        "south_red_soil",
+        ...,
         "--region",
-        help="SL 190-2007 region: south_red_soil, north_black_soil or northwest_loess.",
+        help="SL 190-2007 region of the study area (its tolerable soil loss and grade "
+        "thresholds): south_red_soil, north_black_soil or northwest_loess.",
     ),
     enrichment_ratio: float = number(1.0, "--enrichment-ratio", gt=0, help="SOC enrichment."),
     mineralised_fraction: float = number(
@@ -142,13 +144,16 @@ def erosion(
         region=region,  # type: ignore[arg-type]
         carbon=CarbonParameters(enrichment_ratio, mineralised_fraction, buried_fraction),
     )
-    if tables is None and classes is None:
+    from landcarbon.erosion.presets import SHIPPED
+
+    shipped = tables == SHIPPED
+    if shipped and classes is None:
         from landcarbon.raster import read_raster
         from landcarbon.tables import class_counts
 
         codes = list(class_counts(read_raster(lulc, "categorical")))
         raise ParameterError(
-            f"the shipped erosion tables are keyed by land-use group, and the codes {codes} of "
+            f"the {SHIPPED} erosion tables are keyed by land-use group, and the codes {codes} of "
             f"{lulc} have no group: give --classes FILE (code, name, group) or --classes "
             f"cnlucc (CNLUCC first-level codes 1-6), or your own --tables"
         )
@@ -157,7 +162,7 @@ def erosion(
         precip,
         lulc,
         soil,
-        tables,
+        None if shipped else Path(tables),
         cover,
         soc,
         daily_start=daily_start,

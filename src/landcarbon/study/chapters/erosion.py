@@ -64,10 +64,13 @@ class ErosionSection:
     )
     landuse: str = doc("Land-use raster (codes of the land-use table).")
     tables: str = doc(
-        "[tables] name of an erosion tables TOML (default: the shipped "
-        "preset: B/E/T by land-use group applied through the class table's groups, K and "
-        "SOC by soil class).",
-        "",
+        "Erosion tables: 'redsoil' (shipped, the red-soil hilly region of southern China: "
+        "B/E/T by land-use group applied through the class table's groups, K and SOC by "
+        "soil class) or the [tables] name of your erosion tables TOML."
+    )
+    region: Literal["north_black_soil", "south_red_soil", "northwest_loess"] = doc(
+        "SL 190-2007 region of the study area (its tolerable soil loss and grade "
+        "thresholds): south_red_soil, north_black_soil or northwest_loess."
     )
     cover: str = doc("Optional vegetation cover raster (%) for B (Cai 2000).", "")
     soc: str = doc("Optional topsoil organic carbon raster (g/kg); default from the table.", "")
@@ -128,9 +131,6 @@ class ErosionSection:
         "R from a daily stack: zhang2002 (Zhang, Xie & Liu 2002) or xie2016 (Xie et al. 2016).",
         "zhang2002",
     )
-    region: Literal["north_black_soil", "south_red_soil", "northwest_loess"] = doc(
-        "SL 190-2007 region (tolerable loss and grade thresholds).", "south_red_soil"
-    )
     enrichment_ratio: float = doc("SOC enrichment ratio of eroded sediment.", 1.0, gt=0)
     mineralised_fraction: float = doc(
         "Share of displaced SOC mineralised (source).", 0.2, ge=0, le=1
@@ -154,22 +154,22 @@ class ErosionSection:
 @steps_for("erosion")
 def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     """The baseline CSLE chain (flow routing holds the DEM in memory)."""
+    from landcarbon.erosion.presets import SHIPPED, read_erosion_tables
+
     refs = {
         "dem": sec.dem,
         "precip": sec.precipitation,
         "soil": sec.soil,
         "lulc": sec.landuse,
-        "tables": sec.tables,
+        "tables": "" if sec.tables == SHIPPED else sec.tables,
         "cover": sec.cover,
         "soc": sec.soc,
         **dict(zip(("sand", "silt", "clay"), sec.texture, strict=False)),
     }
     names = {k: artifact(study, v) for k, v in refs.items() if v}
     names.update(zip(("classes",), class_inputs(study), strict=False))
-    from landcarbon.erosion.presets import read_erosion_tables
-
     # B, E, T by group resolve onto the study's codes: a bad table stops validate
-    if not sec.tables or sec.tables in study.tables:
+    if sec.tables == SHIPPED or sec.tables in study.tables:
         land_use = read_erosion_tables(study.tables.get(sec.tables), class_scheme(study)).land_use
         for ref in (sec.landuse, *sec.maps.values()):
             found = map_codes(study, ref)
