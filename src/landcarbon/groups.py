@@ -141,4 +141,7 @@ def class_values(
     if "group" in columns and not columns & (set(CODE_ALIASES) - set(required)):
         origin = "the study's classes" if classes is None else classes.source
         frame = resolve_groups(frame, class_groups(classes), source, origin)
+        if classes is not None:  # each class by its own name, not its group row's
+            frame = frame.drop(columns=["name"], errors="ignore")
+            frame.insert(1, "name", [classes.names()[int(c)] for c in frame["code"]])
     return table_from_frame(frame, source, required=required, nonnegative=nonnegative)

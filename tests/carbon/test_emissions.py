@@ -34,7 +34,7 @@ def test_arid_preset_is_the_studys_set():
         "grassland": -0.02,
         "water": 0.0,
         "built-up": 1.82,
-        "unused": 0.05,
+        "unused land": 0.05,  # each class by the class table's name (cnlucc's), not the row's
     }
     sun = emission_factor_preset("sun2015", CNLUCC)
     assert sun.column("factor_t_c_per_ha_yr").tolist() == [

@@ -270,7 +270,7 @@ def test_henan_table1_preset():
     # study 004, Table 1 (t C/ha): forest land 20.92, 7.53, 67.3, 54.2; unused 0, 0, 53.3, 0
     assert [float(table.column(p)[2]) for p in POOLS] == [20.92, 7.53, 67.3, 54.2]
     assert [float(table.column(p)[6]) for p in POOLS] == [0, 0, 53.3, 0]
-    assert table.names()[1] == "arable land"
+    assert table.names()[1] == "cropland"  # cnlucc's name of code 1, not the row's "arable land"
     # arable land: 4.85 + 0.92 + 58.2 + 2.84 = 66.81 t C/ha
     lulc = make_raster(np.array([[1]], dtype=np.int32))
     assert storage_map(lulc, table).values[0, 0] == pytest.approx(66.81)

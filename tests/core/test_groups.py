@@ -56,6 +56,22 @@ def test_codes_10_20_90_get_the_presets_group_values(tmp_path: Path):
     assert pools.frame.loc[90, "c_soil"] == 53.3
 
 
+def test_a_group_keyed_table_names_each_class_as_the_class_table_does(tmp_path: Path):
+    """The erosion tables by group gave codes 10/20/90 named 耕地/林地/建设用地 the preset
+    rows' names (cropland, forest, built-up) in erosion/by_land_use.csv."""
+    from landcarbon.erosion.presets import read_erosion_tables
+
+    path = tmp_path / "classes.csv"
+    path.write_text(
+        "code,name,group\n10,耕地,cropland\n20,林地,forest\n90,建设用地,built-up\n",
+        encoding="utf-8",
+    )
+    scheme = scheme_from_table(str(path))
+    land_use = read_erosion_tables(None, scheme).land_use
+    assert land_use.names() == {10: "耕地", 20: "林地", 90: "建设用地"}
+    assert pools_preset("henan_table1", scheme).names() == {10: "耕地", 20: "林地", 90: "建设用地"}
+
+
 def test_two_codes_of_one_group_share_its_row(tmp_path: Path):
     table = classes({11: "cropland", 12: "cropland", 2: "forest"}, tmp_path)
     factors = emission_factor_preset("sun2015", table)
