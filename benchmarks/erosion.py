@@ -86,7 +86,11 @@ def whole_process(folder: Path, side: int, pairs: int) -> list[str]:
     timed = harness.interleaved(
         {
             "landcarbon erosion": harness.process(
-                lambda i: [*args, "--classes", "cnlucc", "-o", str(folder / f"out{i}")]
+                lambda i: [
+                    *args,
+                    *("--classes", "cnlucc", "--tables", "redsoil", "--region", "south_red_soil"),
+                    *("-o", str(folder / f"out{i}")),
+                ]
             )
         },
         pairs,

@@ -87,6 +87,8 @@ soil_carbon = "carbon.soil"
 vegetation = "vegetation"
 vegetation_density = "vegetation_density"
 landuse = "lu2020"
+levels = "wensu_county"
+strategies = "wensu_county"
 min_area_ha = 10.0
 factors = { slope = "slope", elevation = "dem" }
 """
