@@ -163,3 +163,82 @@ def test_pie_simulated_1999_is_validated_against_the_observed_map(pie_run):
     obs = np.asarray(read_raster(pie / "lu_pie_1999.tif", "categorical").data)
     for c in (1, 2, 3):
         assert abs(int((sim == c).sum()) - int((obs == c).sum())) / (obs == c).sum() < 0.05
+
+
+RELABEL = {1: 10, 2: 20, 3: 90}
+"""The user's own codes for Plum Island's classes: 10/20/90, in the same order."""
+
+
+@pytest.fixture(scope="module")
+def pie_relabelled_run(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """The Plum Island study again on maps recoded 1/2/3 -> 10/20/90 and named in Chinese
+    (the files written as another tool writes them: int32 with nodata -9999)."""
+    import rasterio
+
+    pie = shared_data / "lulcc_plum_island"
+    folder = tmp_path_factory.mktemp("pie_relabelled")
+    maps = folder / "maps"
+    maps.mkdir()
+    for name in ("lu_pie_1985.tif", "lu_pie_1991.tif", "lu_pie_1999.tif"):
+        with rasterio.open(pie / name) as src:
+            data, profile, nodata = src.read(1), src.profile, src.nodata
+        valid = data != nodata if nodata is not None else np.ones(data.shape, bool)
+        codes = np.full(data.shape, -9999, np.int32)
+        for old, new in RELABEL.items():
+            codes[valid & (data == old)] = new
+        with rasterio.open(
+            maps / name, "w", **(profile | {"dtype": "int32", "nodata": -9999})
+        ) as dst:
+            dst.write(codes, 1)
+    for name in ("ef_001.tif", "ef_002.tif", "ef_003.tif"):
+        (maps / name).symlink_to(pie / name)
+    study = _pie_study(maps, folder / "study")
+    (folder / "study" / "classes.csv").write_text(
+        "code,name,group\n10,森林,forest\n20,建设用地,built-up\n90,其他,grassland\n",
+        encoding="utf-8",
+    )
+    pools = PIE_POOLS.replace("\n1,", "\n10,").replace("\n2,", "\n20,").replace("\n3,", "\n90,")
+    (folder / "study" / "pools.csv").write_text(pools)
+    out = folder / "out"
+    proc = run_cli("run", str(study), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return maps, out
+
+
+def test_pie_with_codes_10_20_90_and_chinese_names_gives_the_same_study(
+    pie_run, pie_relabelled_run
+):
+    """Codes are labels: recoded 10/20/90 (order kept) and named in Chinese, the study
+    gives the same transfers, the same simulated map cell for cell (recoded), the same
+    carbon totals, and names only the user's classes."""
+    _, out = pie_run
+    _, relabelled = pie_relabelled_run
+    names = {"Forest": "森林", "Built": "建设用地", "Other": "其他"}
+    for folder in ("transfer_1985_1991", "transfer_1991_1999"):
+        table = pd.read_csv(out / "landuse" / folder / "transfer_ha.csv", index_col=0)
+        other = pd.read_csv(relabelled / "landuse" / folder / "transfer_ha.csv", index_col=0)
+        got = other.loc[list(names.values()), list(names.values())].to_numpy()
+        np.testing.assert_array_equal(got, table.loc[list(names), list(names)].to_numpy())
+    simulated = next((out / "landuse" / "simulation" / "trend").rglob("*.tif"))
+    recoded = next((relabelled / "landuse" / "simulation" / "trend").rglob("*.tif"))
+    sim = np.asarray(read_raster(simulated, "categorical").data)
+    again = np.asarray(read_raster(recoded, "categorical").data)
+    expected = sim.copy()
+    for old, new in RELABEL.items():
+        expected[sim == old] = new
+    np.testing.assert_array_equal(again, expected)
+    for label in ("1991", "1999", "1999_simulated"):
+        a = json.loads((out / "carbon" / label / "account.json").read_text())
+        b = json.loads((relabelled / "carbon" / label / "account.json").read_text())
+        for key in ("storage_t_c", "emissions_total_t_c_yr", "sources_t_c_yr", "sinks_t_c_yr"):
+            assert b[key] == a[key], (label, key)
+    texts = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in relabelled.rglob("*")
+        if p.suffix in {".csv", ".qml", ".xml", ".html", ".json"}
+    )
+    assert all(n in texts for n in names.values())
+    for foreign in ("Forest", "Built", "cropland", "forest,", "grassland", "class 10", "class 90"):
+        assert foreign not in texts, foreign
