@@ -143,5 +143,6 @@ def class_values(
         frame = resolve_groups(frame, class_groups(classes), source, origin)
         if classes is not None:  # each class by its own name, not its group row's
             frame = frame.drop(columns=["name"], errors="ignore")
-            frame.insert(1, "name", [classes.names()[int(c)] for c in frame["code"]])
+            names = classes.names()
+            frame.insert(1, "name", [names[int(c)] for c in frame["code"]])
     return table_from_frame(frame, source, required=required, nonnegative=nonnegative)

@@ -170,7 +170,8 @@ def erosion_steps(study: Study, sec: ErosionSection) -> list[Step]:
     names.update(zip(("classes",), class_inputs(study), strict=False))
     # B, E, T by group resolve onto the study's codes: a bad table stops validate
     if sec.tables == SHIPPED or sec.tables in study.tables:
-        land_use = read_erosion_tables(study.tables.get(sec.tables), class_scheme(study)).land_use
+        chosen = None if sec.tables == SHIPPED else study.tables[sec.tables]
+        land_use = read_erosion_tables(chosen, class_scheme(study)).land_use
         for ref in (sec.landuse, *sec.maps.values()):
             found = map_codes(study, ref)
             if found is not None:

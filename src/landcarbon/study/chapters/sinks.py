@@ -104,7 +104,9 @@ def _check_names(study: Study, sec: SinksSection) -> None:
     if sec.levels != SHIPPED and sec.levels not in study.tables:
         return  # the plan names the missing table
     where = f"{study.path}: [sinks]"
-    levels = load_level_tables(study.tables.get(sec.levels), class_scheme(study))
+    # level tables by group resolve onto the study's codes: a bad table stops validate
+    chosen = None if sec.levels == SHIPPED else study.tables[sec.levels]
+    levels = load_level_tables(chosen, class_scheme(study))
     for key, given, known in (
         ("factors", sec.factors, levels),
         ("importance_weights", sec.importance_weights, DEFAULT_WEIGHTS),
@@ -157,12 +159,8 @@ def sinks_steps(study: Study, sec: SinksSection) -> list[Step]:
         inputs["strategies"] = sec.strategies
     names = {k: artifact(study, v) for k, v in inputs.items()}
     names.update(zip(("classes",), class_inputs(study), strict=False))
-    from landcarbon.sinks.resistance import load_level_tables
     from landcarbon.sinks.strategies import CNLUCC_SCHEMES
 
-    # level tables by group resolve onto the study's codes: a bad table stops validate
-    if sec.levels == SHIPPED or sec.levels in study.tables:
-        load_level_tables(study.tables.get(sec.levels), class_scheme(study))
     cultivated_codes(study)
     if sec.vegetation_density in study.tables:  # its densities are checked before any work
         from landcarbon.tables import read_table
